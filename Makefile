@@ -1,0 +1,78 @@
+# leansim: one Makefile for the host tools (C11, gcc), the CUDA kernels
+# (nvcc) and the tests.  `make V=1` shows the commands;
+# `make test SANITIZE=address,undefined` builds instrumented into build-san/.
+
+CC       ?= gcc
+NVCC     ?= /usr/local/cuda/bin/nvcc
+CFLAGS   ?= -O2 -g
+CSTD      = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+NVFLAGS  ?= -O3 -gencode arch=compute_90,code=sm_90 -std=c++17 -lineinfo
+LIBS      = -lgsl -lgslcblas -lsqlite3 -lm
+GNUPLOT  ?= gnuplot
+
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+  SANFLAGS = -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+  BUILD   ?= build-san
+else
+  BUILD   ?= build
+endif
+
+ifeq ($(V),1)
+  Q =
+else
+  Q = @
+endif
+
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -Isim -Imodel -I$(BUILD)
+
+LIB_SRC  = $(filter-out sim/main.c,$(wildcard sim/*.c model/*.c))
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
+TEST_SRC = $(wildcard tests/test_*.c)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+GPU_SPECS = $(sort $(wildcard experiments/gpus/*.gpu))
+EMBED_IN  = $(GPU_SPECS) $(wildcard experiments/*.sql)
+
+.PHONY: all test bench kernels gpu-test figures clean
+all: $(BUILD)/leansim
+
+$(BUILD)/%.o: %.c $(wildcard sim/*.h model/*.h) | $(BUILD)/embed.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# Spec files and SQL schema compiled into the binary (no run-time paths).
+$(BUILD)/embed.c $(BUILD)/embed.h: sim/embed.sh $(EMBED_IN)
+	@mkdir -p $(BUILD)
+	$(Q)sh sim/embed.sh $(BUILD)/embed $(EMBED_IN)
+
+$(BUILD)/embed.o: $(BUILD)/embed.c
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libleansim.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/leansim: $(BUILD)/sim/main.o $(BUILD)/libleansim.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testhelp.h $(BUILD)/libleansim.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST-CC $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libleansim.a -o $@ $(LIBS)
+
+# Every test binary runs from the repository root; one summary line last.
+test: $(BUILD)/leansim $(TEST_BIN)
+	$(Q)sh tests/run.sh $(BUILD) $(TEST_BIN)
+
+$(BUILD)/bench_sim: tests/bench_sim.c $(BUILD)/libleansim.a
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(BUILD)/libleansim.a -o $@ $(LIBS)
+
+bench: $(BUILD)/bench_sim
+	$(Q)$(BUILD)/bench_sim
+
+clean:
+	rm -rf build build-san plots/out
+
+-include kernels/kernels.mk

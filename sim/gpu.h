@@ -1,0 +1,84 @@
+/*
+ * gpu.h: GPU specifications and kernel occupancy.
+ *
+ * A spec is a text file of `key = value` lines with `#` comments
+ * (experiments/gpus/NAME.gpu).  The shipped files are embedded into the
+ * binary at build time so that `--gpu h100` works from any directory;
+ * `--gpu path/to/x.gpu` loads a user's file.  Every field the simulator
+ * and the model use lives here, with its unit in its name.
+ */
+#ifndef LEANSIM_GPU_H
+#define LEANSIM_GPU_H
+
+#include <stdint.h>
+
+typedef struct gpu_spec {
+    char name[32];              /* short name: h100, a100, ... */
+    char full_name[96];         /* marketing name */
+    int sms;                    /* streaming multiprocessors */
+    int max_ctas_per_sm;        /* resident CTA limit per SM */
+    int max_threads_per_sm;     /* resident thread limit per SM */
+    int regs_per_sm;            /* 32-bit registers per SM */
+    int smem_per_sm_bytes;      /* shared memory usable by CTAs per SM */
+    int smem_per_cta_bytes;     /* shared memory one CTA may have */
+    double l2_bytes;            /* L2 cache size */
+    double sm_clock_mhz;        /* max SM clock */
+    double mem_bw_gbps;         /* datasheet memory bandwidth */
+    double mem_bw_achievable_gbps; /* bandwidth a read-mostly kernel reaches */
+    double mem_latency_ns;      /* loaded DRAM latency seen by one CTA */
+    double cta_inflight_bytes;  /* bytes one decode CTA keeps in flight */
+    double fp32_tflops;         /* dense FP32 (CUDA cores) */
+    double tensor_tflops;       /* dense FP16/BF16 tensor cores */
+    double launch_us;           /* from launch to the first CTA running */
+    double kernel_gap_us;       /* between back-to-back kernels in a stream */
+    double cta_prologue_ns;     /* CTA start: indices, q load, first-load latency excluded */
+    double cta_epilogue_ns;     /* CTA end: output normalisation and store */
+    double partial_write_ns;    /* writing one partial (O, lse) state and fencing */
+    double flag_latency_ns;     /* a peer's flag becoming visible to its host */
+    double merge_peer_ns;       /* host: reading and merging one peer's partial */
+    char source[256];           /* file it came from, or "builtin:NAME" */
+    uint64_t hash;              /* FNV-1a of the spec text, for provenance */
+} gpu_spec;
+
+/* Status codes. */
+enum gpu_status { GPU_OK = 0, GPU_EPARSE, GPU_ENOTFOUND, GPU_EIO };
+
+/*
+ * Parses spec text.  `file` names the source in messages.  On error returns
+ * GPU_EPARSE and writes "file:line: reason >>> 'text'" into err[errlen].
+ */
+int gpu_spec_parse(gpu_spec *g, const char *text, const char *file, char *err, int errlen);
+
+/*
+ * Loads a spec by short name (an embedded spec) or by path (anything with a
+ * '/' or ending in ".gpu").  Returns GPU_OK, GPU_ENOTFOUND, GPU_EIO or
+ * GPU_EPARSE with err set.
+ */
+int gpu_spec_load(gpu_spec *g, const char *name_or_path, char *err, int errlen);
+
+/* Embedded specs: count, and the i-th one's short name and text. */
+int gpu_builtin_count(void);
+const char *gpu_builtin_name(int i);
+const char *gpu_builtin_text(int i);
+
+/* Resources of one kernel, from the compiler's report (nvcc -Xptxas -v). */
+typedef struct kernel_res {
+    int threads;      /* per CTA */
+    int regs;         /* per thread */
+    int smem_bytes;   /* static + dynamic shared memory per CTA */
+} kernel_res;
+
+/* CTAs of a kernel with resources r that fit on one SM of g at once (>= 0). */
+int gpu_occupancy(const gpu_spec *g, const kernel_res *r);
+
+/*
+ * Resources of the decode kernel for a head dim, KV tile length, KV dtype and
+ * GQA group size (rows), as the CUDA kernels in kernels/ compile.
+ * Returns 0, or -1 when no such kernel is built.
+ */
+int kres_decode(int head_dim, int block_n, int dtype, int rows, kernel_res *out);
+
+/* FNV-1a 64-bit hash of a string. */
+uint64_t gpu_hash_text(const char *s);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * main.c: the leansim command line.  Dispatches to one subcommand per file
+ * (cmd_*.c); `leansim help` and `leansim CMD --help` describe them.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#define LEANSIM_VERSION "0.1.0"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} cmds[] = {
+    {"simulate", cmd_simulate, "discrete-event simulation of each schedule on a GPU spec"},
+    {"gpus", cmd_gpus, "list the GPU specs compiled in"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "leansim %s: what decode-attention schedule wins, by how much, on which GPU\n\n", LEANSIM_VERSION);
+    fprintf(f, "usage: leansim COMMAND [options]   (leansim COMMAND --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].help);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("leansim %s\n", LEANSIM_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "leansim: unknown command '%s' (leansim help lists them)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,219 @@
+/*
+ * opts.c: parsing of the workload and schedule options (see opts.h).
+ *
+ * One table lists every option with its help text; the parser and the
+ * --help output both read it.
+ */
+#include "opts.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum opt_id { O_BATCH, O_HEADS, O_KV_HEADS, O_HEAD_DIM, O_DTYPE, O_CTX, O_SCHEDULE,
+              O_SPLITS, O_GRID, O_BLOCK_N, O_CTAS_PER_SM, O_COUNT };
+
+static const struct { const char *name; const char *arg; const char *help; } opt_table[O_COUNT] = {
+    [O_BATCH] = {"--batch", "N", "requests in the batch (default 1)"},
+    [O_HEADS] = {"--heads", "N", "query heads (default 32)"},
+    [O_KV_HEADS] = {"--kv-heads", "N", "KV heads; a divisor of --heads (default: --heads, MHA)"},
+    [O_HEAD_DIM] = {"--head-dim", "D", "head dimension: 64, 128 or 256 (default 128)"},
+    [O_DTYPE] = {"--dtype", "T", "KV cache type: fp16, bf16, fp8 (what-if) (default fp16)"},
+    [O_CTX] = {"--ctx", "L[,L...]", "KV tokens: one length for all, or one per request (k, m suffixes)"},
+    [O_SCHEDULE] = {"--schedule", "S[,S...]", "fa2, split, streamk, hybrid, balanced or all (default all)"},
+    [O_SPLITS] = {"--splits", "S", "split: chunks per head (default: FlashAttention-2 heuristic)"},
+    [O_GRID] = {"--grid", "G", "streamk/hybrid: CTAs in the grid (default: LeanAttention's rule)"},
+    [O_BLOCK_N] = {"--block-n", "N", "KV tile length: 32, 64, 128, 256 (default by head dim)"},
+    [O_CTAS_PER_SM] = {"--ctas-per-sm", "K", "CTAs per SM the schedule plans for (default 2)"},
+};
+
+void wl_opts_init(wl_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->wl.batch = 1;
+    o->wl.heads = 32;
+    o->wl.kv_heads = 0;   /* 0: same as heads, resolved in finish */
+    o->wl.head_dim = 128;
+    o->wl.dtype = DTYPE_FP16;
+    o->n_ctx_list = 1;
+    o->ctx_list[0] = 4096;
+    o->sched_mask = (1u << SCHED_COUNT) - 1;
+}
+
+int opts_parse_size(const char *s, int64_t *out)
+{
+    if (!s || !*s) return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno) return -1;
+    int64_t mul = 1;
+    if (*end == 'k' || *end == 'K') { mul = 1024; end++; }
+    else if (*end == 'm' || *end == 'M') { mul = 1024 * 1024; end++; }
+    if (*end) return -1;
+    if (v > 0 && v > INT64_MAX / mul) return -1;
+    if (v < 0 && v < INT64_MIN / mul) return -1;
+    *out = (int64_t)v * mul;
+    return 0;
+}
+
+int opts_parse_size_list(const char *s, int64_t *out, int max)
+{
+    int n = 0;
+    const char *p = s;
+    char buf[64];
+    while (1) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        if (len == 0 || len >= sizeof buf || n >= max) return -1;
+        memcpy(buf, p, len);
+        buf[len] = 0;
+        if (opts_parse_size(buf, &out[n++])) return -1;
+        if (!c) break;
+        p = c + 1;
+    }
+    return n;
+}
+
+/* Parses an int option value in [lo, hi]. */
+static int int_arg(const char *name, const char *v, int lo, int hi, int *out, char *err, int errlen)
+{
+    int64_t x;
+    if (opts_parse_size(v, &x)) {
+        snprintf(err, (size_t)errlen, "%s %s: not an integer", name, v);
+        return -1;
+    }
+    if (x < lo || x > hi) {
+        snprintf(err, (size_t)errlen, "%s %s: must be between %d and %d", name, v, lo, hi);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errlen)
+{
+    const char *a = argv[*i];
+    int id = -1;
+    const char *val = NULL;
+    for (int k = 0; k < O_COUNT; k++) {
+        size_t n = strlen(opt_table[k].name);
+        if (strncmp(a, opt_table[k].name, n) == 0 && (a[n] == 0 || a[n] == '=')) {
+            id = k;
+            if (a[n] == '=') val = a + n + 1;
+            break;
+        }
+    }
+    if (id < 0) return 0;
+    if (!val) {
+        if (*i + 1 >= argc) {
+            snprintf(err, (size_t)errlen, "%s: missing value (%s)", opt_table[id].name, opt_table[id].arg);
+            return -1;
+        }
+        val = argv[++*i];
+    }
+    (*i)++;
+    const char *name = opt_table[id].name;
+    switch (id) {
+    case O_BATCH: return int_arg(name, val, 1, WL_MAX_BATCH, &o->wl.batch, err, errlen) ? -1 : 1;
+    case O_HEADS: return int_arg(name, val, 1, WL_MAX_HEADS, &o->wl.heads, err, errlen) ? -1 : 1;
+    case O_KV_HEADS: return int_arg(name, val, 1, WL_MAX_HEADS, &o->wl.kv_heads, err, errlen) ? -1 : 1;
+    case O_HEAD_DIM:
+        if (int_arg(name, val, 1, 1 << 16, &o->wl.head_dim, err, errlen)) return -1;
+        if (o->wl.head_dim != 64 && o->wl.head_dim != 128 && o->wl.head_dim != 256) {
+            snprintf(err, (size_t)errlen, "%s %s: unsupported head dim (64, 128 or 256)", name, val);
+            return -1;
+        }
+        return 1;
+    case O_DTYPE:
+        o->wl.dtype = dtype_parse(val);
+        if (o->wl.dtype < 0) {
+            snprintf(err, (size_t)errlen, "%s %s: unknown type (fp16, bf16, fp8)", name, val);
+            return -1;
+        }
+        return 1;
+    case O_CTX: {
+        int n = opts_parse_size_list(val, o->ctx_list, WL_MAX_BATCH);
+        if (n < 0) {
+            snprintf(err, (size_t)errlen, "%s %s: not a length or a comma-separated list of at most %d lengths",
+                     name, val, WL_MAX_BATCH);
+            return -1;
+        }
+        for (int k = 0; k < n; k++)
+            if (o->ctx_list[k] < 1 || o->ctx_list[k] > WL_MAX_CTX) {
+                snprintf(err, (size_t)errlen, "%s %s: length %lld must be between 1 and %d", name, val,
+                         (long long)o->ctx_list[k], WL_MAX_CTX);
+                return -1;
+            }
+        o->n_ctx_list = n;
+        o->ctx_given = 1;
+        return 1;
+    }
+    case O_SCHEDULE: {
+        unsigned mask = 0;
+        char buf[256];
+        if (strlen(val) >= sizeof buf) {
+            snprintf(err, (size_t)errlen, "%s: value too long", name);
+            return -1;
+        }
+        strcpy(buf, val);
+        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (strcmp(t, "all") == 0) { mask |= (1u << SCHED_COUNT) - 1; continue; }
+            int k = sched_parse(t);
+            if (k < 0) {
+                snprintf(err, (size_t)errlen, "%s %s: unknown schedule '%s' (fa2, split, streamk, hybrid, balanced, all)",
+                         name, val, t);
+                return -1;
+            }
+            mask |= 1u << k;
+        }
+        if (!mask) {
+            snprintf(err, (size_t)errlen, "%s '%s': no schedule named", name, val);
+            return -1;
+        }
+        o->sched_mask = mask;
+        return 1;
+    }
+    case O_SPLITS: return int_arg(name, val, 1, PLAN_MAX_SPLITS, &o->po.splits, err, errlen) ? -1 : 1;
+    case O_GRID: return int_arg(name, val, 1, 1 << 20, &o->po.grid, err, errlen) ? -1 : 1;
+    case O_BLOCK_N:
+        if (int_arg(name, val, 1, 1 << 16, &o->po.block_n, err, errlen)) return -1;
+        if (o->po.block_n != 32 && o->po.block_n != 64 && o->po.block_n != 128 && o->po.block_n != 256) {
+            snprintf(err, (size_t)errlen, "%s %s: unsupported tile length (32, 64, 128 or 256)", name, val);
+            return -1;
+        }
+        return 1;
+    case O_CTAS_PER_SM: return int_arg(name, val, 1, 64, &o->po.ctas_per_sm, err, errlen) ? -1 : 1;
+    }
+    return 0;
+}
+
+int wl_opts_finish(wl_opts *o, char *err, int errlen)
+{
+    workload *w = &o->wl;
+    if (w->kv_heads == 0) w->kv_heads = w->heads;
+    if (o->n_ctx_list == 1) {
+        for (int r = 0; r < w->batch; r++) w->ctx[r] = o->ctx_list[0];
+        w->ragged = 0;
+    } else {
+        if (o->n_ctx_list != w->batch) {
+            snprintf(err, (size_t)errlen, "--ctx: %d lengths given but --batch is %d (one length per request, or one for all)",
+                     o->n_ctx_list, w->batch);
+            return -1;
+        }
+        for (int r = 0; r < w->batch; r++) w->ctx[r] = o->ctx_list[r];
+        w->ragged = 1;
+    }
+    if (workload_check(w, err, errlen)) return -1;
+    return 0;
+}
+
+void wl_opts_help(FILE *f)
+{
+    for (int k = 0; k < O_COUNT; k++) {
+        char lhs[40];
+        snprintf(lhs, sizeof lhs, "%s %s", opt_table[k].name, opt_table[k].arg);
+        fprintf(f, "  %-26s %s\n", lhs, opt_table[k].help);
+    }
+}

@@ -1,0 +1,58 @@
+/*
+ * opts.h: command-line options that describe a workload and a schedule.
+ *
+ * Shared by every front end that takes a workload (leansim simulate,
+ * predict, tune, and the CUDA runner leanbench), so that the same flags mean
+ * the same thing everywhere.  Depends on the C library and plan.h only.
+ */
+#ifndef LEANSIM_OPTS_H
+#define LEANSIM_OPTS_H
+
+#include <stdio.h>
+#include "plan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Workload and schedule as given on the command line. */
+typedef struct wl_opts {
+    workload wl;             /* the workload (ctx filled for every request) */
+    plan_opts po;            /* planner options; po.kind unused, see sched_mask */
+    unsigned sched_mask;     /* bit k set: schedule k asked for */
+    int ctx_given;           /* --ctx seen */
+    int n_ctx_list;          /* entries in the --ctx list */
+    int64_t ctx_list[WL_MAX_BATCH];
+} wl_opts;
+
+/* Sets the defaults: batch 1, 32 heads, MHA, d=128, fp16, ctx 4096, all schedules. */
+void wl_opts_init(wl_opts *o);
+
+/*
+ * Tries to parse argv[*i] (and its value) as a workload option.  Returns 1
+ * and advances *i past what it used when it was one, 0 when argv[*i] is not a
+ * workload option, -1 on a bad value (err holds "--opt VALUE: reason").
+ */
+int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errlen);
+
+/*
+ * Completes the workload after all options: expands a uniform --ctx to every
+ * request, checks a ragged list against --batch, checks every size.
+ * Returns 0, or -1 with err set.
+ */
+int wl_opts_finish(wl_opts *o, char *err, int errlen);
+
+/* Prints the workload options' help, one line each, to f. */
+void wl_opts_help(FILE *f);
+
+/* Parses a size: a non-negative integer with an optional k (x1024) or
+ * m (x1048576) suffix.  Returns 0, or -1 when s is not such a number. */
+int opts_parse_size(const char *s, int64_t *out);
+
+/* Parses a comma-separated list of sizes; returns the count, or -1. */
+int opts_parse_size_list(const char *s, int64_t *out, int max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

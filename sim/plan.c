@@ -1,0 +1,374 @@
+/*
+ * plan.c: the schedule planner (see plan.h).
+ *
+ * Each schedule turns a workload into an ordered list of CTAs, each an
+ * ordered list of segments (unit, tile range, partial slot).  The rules are
+ * those of the systems the schedules come from:
+ *   fa2       one CTA per unit (FlashAttention-2, no split);
+ *   split     FlashAttention-2's split-KV: every unit cut into S chunks of
+ *             ceil(max_tiles / S) tiles, S from num_splits_heuristic, then a
+ *             combine kernel (short requests of a ragged batch get empty chunks,
+ *             as in FA2, where the chunk follows the longest request);
+ *   streamk   LeanAttention: tiles numbered over (request, kv head, tile), every
+ *             CTA of the grid takes a contiguous run, lengths differing by at
+ *             most one; the CTA holding a unit's tile 0 merges the others;
+ *   hybrid    CUTLASS's data-parallel + two-tile stream-K: full waves of units
+ *             run one CTA per unit, the rest (last partial wave plus one full
+ *             wave) is spread stream-K over the grid;
+ *   balanced  FlashInfer's planner: the smallest chunk (>= 128 tokens) such that
+ *             all chunks fit in one wave of the grid, then a combine kernel.
+ */
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <stddef.h>
+#include <string.h>
+
+static const char *sched_names[SCHED_COUNT] = {"fa2", "split", "streamk", "hybrid", "balanced"};
+static const char *dtype_names[DTYPE_COUNT] = {"fp16", "bf16", "fp8"};
+
+const char *sched_name(int kind)
+{
+    return (kind >= 0 && kind < SCHED_COUNT) ? sched_names[kind] : "?";
+}
+
+int sched_parse(const char *s)
+{
+    for (int i = 0; i < SCHED_COUNT; i++)
+        if (strcmp(s, sched_names[i]) == 0) return i;
+    return -1;
+}
+
+const char *dtype_name(int dtype)
+{
+    return (dtype >= 0 && dtype < DTYPE_COUNT) ? dtype_names[dtype] : "?";
+}
+
+int dtype_parse(const char *s)
+{
+    for (int i = 0; i < DTYPE_COUNT; i++)
+        if (strcmp(s, dtype_names[i]) == 0) return i;
+    return -1;
+}
+
+int dtype_bytes(int dtype)
+{
+    return dtype == DTYPE_FP8 ? 1 : 2;
+}
+
+int plan_default_block_n(int head_dim)
+{
+    if (head_dim <= 64) return 256;
+    if (head_dim <= 128) return 128;
+    return 64;
+}
+
+plan *plan_alloc(void)
+{
+    return calloc(1, sizeof(plan));
+}
+
+void plan_free(plan *p)
+{
+    if (!p) return;
+    free(p->cta_first);
+    free(p->segs);
+    free(p->unit_tiles);
+    free(p->unit_parts);
+    free(p->unit_slot);
+    free(p->unit_host);
+    free(p);
+}
+
+static int grow(void **ptr, int *cap, int need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    int ncap = *cap ? *cap : 64;
+    while (ncap < need) ncap = ncap > (1 << 29) ? need : ncap * 2;
+    void *np = realloc(*ptr, (size_t)ncap * elem);
+    if (!np) return -1;
+    *ptr = np;
+    *cap = ncap;
+    return 0;
+}
+
+/* Makes room for `ctas` CTAs, `segs` segments and `units` units. */
+static int plan_reserve(plan *p, int ctas, int segs, int units)
+{
+    int cu = p->cap_units;
+    if (grow((void **)&p->cta_first, &p->cap_ctas, ctas + 1, sizeof(int32_t))) return -1;
+    if (grow((void **)&p->segs, &p->cap_segs, segs, sizeof(plan_seg))) return -1;
+    if (units > cu) {
+        int c;
+        c = cu; if (grow((void **)&p->unit_tiles, &c, units, sizeof(int32_t))) return -1;
+        c = cu; if (grow((void **)&p->unit_parts, &c, units, sizeof(int32_t))) return -1;
+        c = cu; if (grow((void **)&p->unit_slot, &c, units, sizeof(int32_t))) return -1;
+        c = cu; if (grow((void **)&p->unit_host, &c, units, sizeof(int32_t))) return -1;
+        p->cap_units = c;
+    }
+    return 0;
+}
+
+int workload_check(const workload *w, char *msg, int len)
+{
+    char tmp[8];
+    if (!msg) { msg = tmp; len = (int)sizeof tmp; }
+#define BAD(...) do { snprintf(msg, (size_t)len, __VA_ARGS__); return PLAN_EBADWORKLOAD; } while (0)
+    if (w->batch < 1 || w->batch > WL_MAX_BATCH)
+        BAD("--batch %d: must be between 1 and %d", w->batch, WL_MAX_BATCH);
+    if (w->heads < 1 || w->heads > WL_MAX_HEADS)
+        BAD("--heads %d: must be between 1 and %d", w->heads, WL_MAX_HEADS);
+    if (w->kv_heads < 1 || w->kv_heads > w->heads)
+        BAD("--kv-heads %d: must be between 1 and --heads (%d)", w->kv_heads, w->heads);
+    if (w->heads % w->kv_heads)
+        BAD("--kv-heads %d: does not divide --heads %d", w->kv_heads, w->heads);
+    if (w->head_dim != 64 && w->head_dim != 128 && w->head_dim != 256)
+        BAD("--head-dim %d: unsupported (64, 128 or 256)", w->head_dim);
+    if (w->dtype < 0 || w->dtype >= DTYPE_COUNT)
+        BAD("--dtype %d: unknown", w->dtype);
+    if ((int64_t)w->batch * w->kv_heads > WL_MAX_UNITS)
+        BAD("--batch %d x --kv-heads %d: more than %d work units", w->batch, w->kv_heads, WL_MAX_UNITS);
+    for (int r = 0; r < w->batch; r++)
+        if (w->ctx[r] < 1 || w->ctx[r] > WL_MAX_CTX)
+            BAD("--ctx %lld (request %d): must be between 1 and %d", (long long)w->ctx[r], r, WL_MAX_CTX);
+#undef BAD
+    return 0;
+}
+
+static int64_t cdiv64(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+int plan_splits_heuristic(int64_t units, int slots, int n_blocks, int max_splits)
+{
+    if (units >= (int64_t)(0.8 * slots)) return 1;
+    int hi = max_splits;
+    if (slots < hi) hi = slots;
+    if (n_blocks < hi) hi = n_blocks;
+    if (hi < 1) return 1;
+    double eff[PLAN_MAX_SPLITS + 1] = {0};
+    double best = 0;
+    for (int s = 1; s <= hi && s <= PLAN_MAX_SPLITS; s++) {
+        int eligible = s == 1 || cdiv64(n_blocks, s) != cdiv64(n_blocks, s - 1);
+        if (!eligible) continue;
+        double waves = (double)units * s / slots;
+        eff[s] = waves / (double)cdiv64((int64_t)(units * s), slots);
+        if (eff[s] > best) best = eff[s];
+    }
+    for (int s = 1; s <= hi && s <= PLAN_MAX_SPLITS; s++) {
+        int eligible = s == 1 || cdiv64(n_blocks, s) != cdiv64(n_blocks, s - 1);
+        if (eligible && eff[s] >= 0.85 * best) return s;
+    }
+    return 1;
+}
+
+int plan_leanattn_grid(int64_t tiles, int sms, int ctas_per_sm, int64_t units, int n_blocks)
+{
+    int64_t g;
+    if (tiles <= 2LL * ctas_per_sm * sms) {
+        int64_t a = (tiles + 1) / 2, b = (32 * tiles + n_blocks - 1) / n_blocks;
+        g = a < b ? a : b;
+    } else {
+        int64_t a = (int64_t)ctas_per_sm * sms, b = 32 * units;
+        g = a < b ? a : b;
+    }
+    if (g > tiles) g = tiles;
+    if (g < 1) g = 1;
+    return (int)g;
+}
+
+/* Appends one segment to CTA being built. */
+static inline void seg_put(plan *p, int unit, int32_t b, int32_t e)
+{
+    plan_seg *s = &p->segs[p->n_segs++];
+    s->unit = unit;
+    s->tile_begin = b;
+    s->tile_end = e;
+    s->slot = -1;
+}
+
+/* Cuts the `tiles` tiles of units u0, u0+1, ... (numbered linearly) into
+ * `grid` runs (LeanAttention), appending CTAs from index p->grid on. */
+static void plan_streamk_runs(plan *p, int u0, int64_t tiles, int grid)
+{
+    int64_t max_tiles = cdiv64(tiles, grid);
+    int64_t high = tiles - (max_tiles - 1) * grid;   /* CTAs that take max_tiles */
+    int u = u0;
+    int64_t ubase = 0;                                /* linear index of unit u's tile 0 */
+    for (int c = 0; c < grid; c++) {
+        int64_t start = c < high ? max_tiles * c : (max_tiles - 1) * c + high;
+        int64_t len = c < high ? max_tiles : max_tiles - 1;
+        int64_t end = start + len;
+        p->cta_first[p->grid + c] = p->n_segs;
+        while (start < end) {
+            while (start >= ubase + p->unit_tiles[u]) ubase += p->unit_tiles[u++];
+            int64_t uend = ubase + p->unit_tiles[u];
+            int64_t e = end < uend ? end : uend;
+            seg_put(p, u, (int32_t)(start - ubase), (int32_t)(e - ubase));
+            if (start == ubase) p->unit_host[u] = p->grid + c;
+            start = e;
+        }
+    }
+    p->grid += grid;
+}
+
+/* After segments are placed: counts parts per unit and gives partial slots.
+ * all_partial: every segment of a split unit writes a partial (a combine
+ * kernel merges); otherwise the host segment (tile 0) merges in place and
+ * the unit's other segments write partials.  Every schedule places the
+ * segments of one unit next to each other, which this relies on. */
+static void plan_assign_slots(plan *p, int all_partial)
+{
+    for (int u = 0; u < p->n_units; u++) p->unit_parts[u] = 0;
+    for (int i = 0; i < p->n_segs; i++) p->unit_parts[p->segs[i].unit]++;
+    int slot = 0;
+    for (int u = 0; u < p->n_units; u++) {
+        if (p->unit_parts[u] > 1) {
+            p->unit_slot[u] = slot;
+            slot += all_partial ? p->unit_parts[u] : p->unit_parts[u] - 1;
+        } else {
+            p->unit_slot[u] = -1;
+        }
+    }
+    p->n_slots = slot;
+    int cur_unit = -1, k = 0;
+    for (int i = 0; i < p->n_segs; i++) {
+        plan_seg *s = &p->segs[i];
+        if (s->unit != cur_unit) { cur_unit = s->unit; k = 0; }
+        if (p->unit_parts[s->unit] <= 1) continue;
+        if (!all_partial && s->tile_begin == 0) continue;  /* the host merges */
+        s->slot = p->unit_slot[s->unit] + k++;
+    }
+}
+
+int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resident_per_sm)
+{
+    if (workload_check(w, NULL, 0)) return PLAN_EBADWORKLOAD;
+    if (sms < 1 || resident_per_sm < 1) return PLAN_EBADOPTS;
+    int bn = o->block_n ? o->block_n : plan_default_block_n(w->head_dim);
+    if (bn != 32 && bn != 64 && bn != 128 && bn != 256) return PLAN_EBADOPTS;
+    if (o->kind < 0 || o->kind >= SCHED_COUNT) return PLAN_EBADOPTS;
+    if (o->splits < 0 || o->splits > PLAN_MAX_SPLITS || o->grid < 0 || o->ctas_per_sm < 0)
+        return PLAN_EBADOPTS;
+    if (o->ctas_per_sm > resident_per_sm) return PLAN_EBADOPTS;
+
+    int U = w->batch * w->kv_heads;
+    int cps = o->ctas_per_sm ? o->ctas_per_sm : (resident_per_sm < 2 ? resident_per_sm : 2);
+    int64_t resident = (int64_t)sms * resident_per_sm;
+
+    memset(p, 0, offsetof(plan, cta_first));
+    p->kind = o->kind;
+    p->block_n = bn;
+    p->sms = sms;
+    p->ctas_per_sm = cps;
+    p->n_units = U;
+    p->rows = w->heads / w->kv_heads;
+    if (plan_reserve(p, 0, 0, U)) return PLAN_ENOMEM;
+
+    int64_t tiles = 0;
+    int32_t max_tiles = 0;
+    for (int r = 0; r < w->batch; r++) {
+        int32_t t = plan_tiles_of(w->ctx[r], bn);
+        if (t > max_tiles) max_tiles = t;
+        for (int h = 0; h < w->kv_heads; h++) p->unit_tiles[r * w->kv_heads + h] = t;
+        tiles += (int64_t)t * w->kv_heads;
+    }
+    if (tiles > WL_MAX_TILES) return PLAN_ETOOLARGE;
+    p->n_tiles = tiles;
+    for (int u = 0; u < U; u++) p->unit_host[u] = -1;
+    int m_blocks = (p->rows + 63) / 64;
+
+    switch (o->kind) {
+    case SCHED_FA2:
+    case SCHED_SPLIT: {
+        int S = 1;
+        if (o->kind == SCHED_SPLIT)
+            S = o->splits ? o->splits
+                          : plan_splits_heuristic((int64_t)U * m_blocks, sms * cps, max_tiles, PLAN_MAX_SPLITS);
+        if (S > max_tiles && o->kind == SCHED_SPLIT && !o->splits) S = max_tiles;
+        if (plan_reserve(p, U * S, U * S, U)) return PLAN_ENOMEM;
+        int32_t chunk = (int32_t)cdiv64(max_tiles, S);
+        for (int u = 0; u < U; u++) {
+            int32_t t = p->unit_tiles[u];
+            for (int s = 0; s < S; s++) {
+                int32_t b = S == 1 ? 0 : (int32_t)((int64_t)s * chunk < t ? s * chunk : t);
+                int32_t e = S == 1 ? t : (int32_t)((int64_t)(s + 1) * chunk < t ? (s + 1) * chunk : t);
+                p->cta_first[p->grid] = p->n_segs;
+                if (b == 0 && s == 0) p->unit_host[u] = p->grid;
+                seg_put(p, u, b, e);
+                p->grid++;
+            }
+        }
+        p->splits = o->kind == SCHED_SPLIT ? S : 0;
+        if (S > 1) {
+            plan_assign_slots(p, 1);
+            p->combine = 1;
+        } else {
+            plan_assign_slots(p, 0);
+        }
+        break;
+    }
+    case SCHED_STREAMK: {
+        int64_t g = o->grid ? o->grid : plan_leanattn_grid(tiles, sms, cps, (int64_t)U * m_blocks, max_tiles);
+        if (g > resident) return PLAN_EBADOPTS;   /* hosts spin: all must be resident */
+        if (g > tiles) g = tiles;
+        if (plan_reserve(p, (int)g, (int)g + U, U)) return PLAN_ENOMEM;
+        plan_streamk_runs(p, 0, tiles, (int)g);
+        plan_assign_slots(p, 0);
+        break;
+    }
+    case SCHED_HYBRID: {
+        int64_t g = o->grid ? o->grid : (int64_t)sms * cps;
+        if (g > resident) return PLAN_EBADOPTS;
+        int full = (int)(U / g);
+        int dp = (U % g == 0) ? U : (full > 1 ? (full - 1) * (int)g : 0);
+        int64_t sk_tiles = 0;
+        for (int u = dp; u < U; u++) sk_tiles += p->unit_tiles[u];
+        int gsk = (int)(sk_tiles < g ? sk_tiles : g);
+        if (plan_reserve(p, gsk + dp, gsk + U + dp, U)) return PLAN_ENOMEM;
+        if (gsk > 0) plan_streamk_runs(p, dp, sk_tiles, gsk);
+        /* data-parallel CTAs launch after the stream-K ones, so that every
+         * stream-K CTA (hosts spin on peers) is resident first */
+        for (int u = 0; u < dp; u++) {
+            p->cta_first[p->grid] = p->n_segs;
+            p->unit_host[u] = p->grid++;
+            seg_put(p, u, 0, p->unit_tiles[u]);
+        }
+        p->dp_ctas = dp;
+        plan_assign_slots(p, 0);
+        break;
+    }
+    case SCHED_BALANCED: {
+        int64_t budget = resident;
+        int32_t minc = (int32_t)cdiv64(128, bn);
+        int32_t chunk = max_tiles;
+        if (U < budget && max_tiles > minc) {
+            int32_t lo = minc, hi = max_tiles;
+            while (lo < hi) {
+                int32_t mid = lo + (hi - lo) / 2;
+                int64_t n = 0;
+                for (int r = 0; r < w->batch; r++) n += cdiv64(plan_tiles_of(w->ctx[r], bn), mid) * w->kv_heads;
+                if (n <= budget) hi = mid; else lo = mid + 1;
+            }
+            chunk = lo;
+        }
+        int64_t n = 0;
+        for (int u = 0; u < U; u++) n += cdiv64(p->unit_tiles[u], chunk);
+        if (n > WL_MAX_TILES) return PLAN_ETOOLARGE;
+        if (plan_reserve(p, (int)n, (int)n, U)) return PLAN_ENOMEM;
+        for (int u = 0; u < U; u++) {
+            int32_t t = p->unit_tiles[u];
+            for (int32_t b = 0; b < t; b += chunk) {
+                p->cta_first[p->grid] = p->n_segs;
+                if (b == 0) p->unit_host[u] = p->grid;
+                seg_put(p, u, b, t - b < chunk ? t : b + chunk);
+                p->grid++;
+            }
+        }
+        plan_assign_slots(p, 1);
+        p->combine = p->n_slots > 0;
+        break;
+    }
+    }
+    p->cta_first[p->grid] = p->n_segs;
+    return PLAN_OK;
+}

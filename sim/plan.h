@@ -1,0 +1,155 @@
+/*
+ * plan.h: the schedule planner.
+ *
+ * A decode-attention workload is cut into work units (one per request and KV
+ * head; the query heads of a GQA group ride along as rows of the same unit)
+ * and each unit into KV tiles of block_n tokens.  The planner decides which
+ * CTA of the main kernel processes which run of tiles ("segments"), which
+ * segments write a partial softmax state, and who merges them.
+ *
+ * This is the single source of truth for how work is cut into CTAs: the
+ * discrete-event simulator, the analytical model and the CUDA kernels all
+ * read the same plan.  It depends on the C library alone so that the CUDA
+ * runner can link it on a machine that has nothing but the CUDA toolkit.
+ */
+#ifndef LEANSIM_PLAN_H
+#define LEANSIM_PLAN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum sched_kind {
+    SCHED_FA2 = 0,      /* no split: one CTA per unit */
+    SCHED_SPLIT,        /* FlashDecoding: S equal chunks per unit + combine kernel */
+    SCHED_STREAMK,      /* LeanAttention: equal runs of tiles across unit boundaries */
+    SCHED_HYBRID,       /* data-parallel full waves + stream-K remainder */
+    SCHED_BALANCED,     /* FlashInfer-style chunk size that fills the grid */
+    SCHED_COUNT
+};
+
+enum dtype_kind { DTYPE_FP16 = 0, DTYPE_BF16, DTYPE_FP8, DTYPE_COUNT };
+
+#define WL_MAX_BATCH 1024          /* requests per batch */
+#define WL_MAX_HEADS 1024          /* query heads */
+#define WL_MAX_CTX   (1 << 24)     /* tokens per request */
+#define WL_MAX_UNITS (1 << 20)     /* batch * kv_heads */
+#define WL_MAX_TILES 2147483647LL  /* total KV tiles: plan indices are int32 */
+#define PLAN_MAX_SPLITS 128        /* FlashAttention-2's bound on splits */
+
+/* A decode step: one new query token per request and query head. */
+typedef struct workload {
+    int batch;                    /* requests */
+    int heads;                    /* query heads */
+    int kv_heads;                 /* KV heads; heads % kv_heads == 0 */
+    int head_dim;                 /* 64, 128 or 256 */
+    int dtype;                    /* enum dtype_kind of the KV cache */
+    int ragged;                   /* 1 when ctx was given per request */
+    int64_t ctx[WL_MAX_BATCH];    /* KV tokens of each request */
+} workload;
+
+/* What the user asked of the planner; 0 means "choose". */
+typedef struct plan_opts {
+    int kind;          /* enum sched_kind */
+    int block_n;       /* KV tile length in tokens; 0: default for head_dim */
+    int splits;        /* SCHED_SPLIT: chunks per unit; 0: FA2 heuristic */
+    int grid;          /* SCHED_STREAMK/HYBRID: CTAs; 0: LeanAttention's rule */
+    int ctas_per_sm;   /* CTAs per SM the schedule plans for; 0: 2, capped by occupancy */
+} plan_opts;
+
+/* One contiguous run of KV tiles of one unit, processed by one CTA. */
+typedef struct plan_seg {
+    int32_t unit;        /* request * kv_heads + kv_head */
+    int32_t tile_begin;  /* first tile (within the unit) */
+    int32_t tile_end;    /* one past the last tile */
+    int32_t slot;        /* partial-state slot written, or -1: writes O directly */
+} plan_seg;
+
+/*
+ * A plan.  Segments are stored CTA by CTA in launch order, and within a CTA
+ * in the order it processes them.  A segment whose slot is -1 produces the
+ * final output of its unit: it either covers the whole unit, or (stream-K)
+ * it holds the unit's first tile and merges the partial states of the
+ * unit's other segments after waiting for them.  Partial slots of a unit
+ * are consecutive, starting at unit_slot[u].
+ */
+typedef struct plan {
+    int kind;              /* enum sched_kind */
+    int block_n;           /* tokens per KV tile */
+    int grid;              /* CTAs of the main kernel */
+    int splits;            /* SCHED_SPLIT: chunks per unit; else 0 */
+    int ctas_per_sm;       /* CTAs per SM the plan assumed */
+    int sms;               /* SMs the plan assumed */
+    int n_units;           /* batch * kv_heads */
+    int rows;              /* query heads per unit (GQA group size) */
+    int64_t n_tiles;       /* KV tiles over all units */
+    int n_segs;            /* segments */
+    int n_slots;           /* partial-state slots */
+    int combine;           /* 1 when a separate combine kernel merges partials */
+    int dp_ctas;           /* SCHED_HYBRID: data-parallel CTAs after the stream-K ones */
+    int32_t *cta_first;    /* [grid + 1]: first segment of each CTA */
+    plan_seg *segs;        /* [n_segs] */
+    int32_t *unit_tiles;   /* [n_units]: KV tiles of each unit */
+    int32_t *unit_parts;   /* [n_units]: segments covering each unit */
+    int32_t *unit_slot;    /* [n_units]: first partial slot, -1 if none */
+    int32_t *unit_host;    /* [n_units]: CTA holding the unit's first tile */
+    /* capacities of the arrays above (internal) */
+    int cap_ctas, cap_segs, cap_units;
+} plan;
+
+/* Allocates an empty plan; arrays grow on demand in plan_build.  NULL on OOM. */
+plan *plan_alloc(void);
+/* Frees a plan from plan_alloc (NULL is fine). */
+void plan_free(plan *p);
+
+/* Status codes of plan_build. */
+enum plan_status {
+    PLAN_OK = 0,
+    PLAN_EBADWORKLOAD,   /* workload fails workload_check */
+    PLAN_EBADOPTS,       /* block_n, splits, grid or ctas_per_sm out of range */
+    PLAN_ETOOLARGE,      /* tiles, units or segments overflow the plan's indices */
+    PLAN_ENOMEM
+};
+
+/*
+ * Builds the plan of workload w under options o for a GPU with `sms` SMs of
+ * which `resident_per_sm` CTAs of this kernel can be resident on each SM.
+ * The stream-K grid never exceeds sms * resident_per_sm.  Returns a
+ * plan_status; on error the plan's contents are unspecified.
+ */
+int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resident_per_sm);
+
+/* Checks a workload's sizes; returns 0 or PLAN_EBADWORKLOAD and, when msg is
+ * not NULL, writes a one-line reason naming the field into msg[len]. */
+int workload_check(const workload *w, char *msg, int len);
+
+/* Default KV tile length for a head dim (FlashAttention-2's choice). */
+int plan_default_block_n(int head_dim);
+
+/* FlashAttention-2's num_splits_heuristic: work units, slots, KV blocks, cap. */
+int plan_splits_heuristic(int64_t units, int slots, int n_blocks, int max_splits);
+
+/* LeanAttention's grid rule for `tiles` tiles, units and KV blocks per unit. */
+int plan_leanattn_grid(int64_t tiles, int sms, int ctas_per_sm, int64_t units, int n_blocks);
+
+/* Bytes of one element of dtype. */
+int dtype_bytes(int dtype);
+
+/* Names: "fa2", "split", ... and "fp16", ...; parse returns -1 if unknown. */
+const char *sched_name(int kind);
+int sched_parse(const char *s);
+const char *dtype_name(int dtype);
+int dtype_parse(const char *s);
+
+/* Tiles of request r: ceil(ctx / block_n). */
+static inline int32_t plan_tiles_of(int64_t ctx, int block_n)
+{
+    return (int32_t)((ctx + block_n - 1) / block_n);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,79 @@
+/*
+ * sim.h: the discrete-event simulator of decode attention on a GPU.
+ *
+ * sim_run plans a workload with the shared planner (plan.h), lowers every
+ * CTA of the plan to a short program of operations (fixed delays, streams of
+ * HBM bytes, partial writes, flag signals and waits) and runs the programs
+ * on a model of the GPU in the event engine (engine.h): SMs with
+ * resident-CTA slots, HBM shared max-min fairly among streaming CTAs, each
+ * capped by what it keeps in flight and by its compute floor.
+ */
+#ifndef LEANSIM_SIM_H
+#define LEANSIM_SIM_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gpu.h"
+#include "plan.h"
+
+/* One prediction (the simulator's or the model's): the columns of a row. */
+typedef struct sim_result {
+    int schedule;          /* enum sched_kind */
+    int block_n;           /* KV tile length */
+    int ctas;              /* CTAs of the main kernel (the grid for streamk) */
+    int splits;            /* split: chunks per unit; else 0 */
+    int ctas_per_sm;       /* CTAs of this kernel resident per SM */
+    double time_us;        /* launch to last output written */
+    double main_us;        /* main kernel, launch included */
+    double combine_us;     /* combine kernel (0 when none) */
+    double hbm_bytes;      /* all bytes moved through HBM */
+    double kv_bytes;       /* K and V bytes read */
+    double bw_gbps;        /* hbm_bytes / time */
+    double waves;          /* CTAs over resident slots */
+    double sm_busy;        /* fraction of SM time with a CTA resident (main kernel) */
+    double wait_us;        /* host-CTA waiting, summed over CTAs */
+    double sol_us;         /* speed of light: (KV + Q + O bytes) / achievable bandwidth */
+    double speedup_vs_fa2; /* fa2's time over this one (0 when unknown) */
+    int64_t events;        /* engine events processed */
+} sim_result;
+
+typedef struct sim_ctx sim_ctx;
+
+/* Reusable state (plan and engine buffers): one per thread.  NULL on OOM. */
+sim_ctx *sim_ctx_alloc(void);
+void sim_ctx_free(sim_ctx *c);
+
+/* Status codes of sim_run. */
+enum sim_status { SIM_OK = 0, SIM_EPLAN, SIM_EOCCUPANCY, SIM_ENOMEM };
+
+/*
+ * Simulates workload w under plan options o on GPU g.  Fills r.  When
+ * trace is not NULL, writes a Chrome trace-event JSON document to it.
+ * Returns SIM_OK, or a status with a reason in err[errlen].
+ */
+int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o, sim_result *r, FILE *trace,
+            char *err, int errlen);
+
+/* The plan of the last successful sim_run on c (owned by c). */
+const plan *sim_ctx_plan(const sim_ctx *c);
+
+/* CTAs of the decode kernel resident per SM on g for workload w and tile
+ * length block_n (0: default), from the kernels' resources; 0 if none fit. */
+int sim_resident_per_sm(const gpu_spec *g, const workload *w, int block_n);
+
+/* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
+double sim_kv_bytes(const workload *w);
+
+/* Output formats of result rows. */
+enum out_format { OUT_TABLE = 0, OUT_CSV, OUT_JSON };
+int out_format_parse(const char *s);   /* -1 if unknown */
+
+/*
+ * Prints rows (one per schedule) for workload w on g in format fmt.
+ * `engine` names the engine ("sim" or "model").
+ */
+void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const workload *w,
+                    const sim_result *rows, int n);
+
+#endif

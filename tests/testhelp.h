@@ -1,0 +1,38 @@
+/*
+ * testhelp.h: a minimal test harness.  Each CHECK prints the failing
+ * expression with file and line; TEST_DONE prints "N passed, N failed" for
+ * the binary and exits non-zero on any failure.
+ */
+#ifndef LEANSIM_TESTHELP_H
+#define LEANSIM_TESTHELP_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int th_pass, th_fail;
+
+#define CHECK(cond, ...)                                                       \
+    do {                                                                       \
+        if (cond) th_pass++;                                                   \
+        else {                                                                 \
+            th_fail++;                                                         \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
+            fprintf(stderr, __VA_ARGS__);                                      \
+            fputc('\n', stderr);                                               \
+        }                                                                      \
+    } while (0)
+
+/* |a - b| <= rel * |b| */
+#define CHECK_REL(a, b, rel, what)                                                         \
+    CHECK(fabs((double)(a) - (double)(b)) <= (rel) * fabs((double)(b)),                    \
+          "%s: %.6g vs %.6g (rel err %.3g > %.3g)", what, (double)(a), (double)(b),         \
+          fabs((double)(a) - (double)(b)) / fabs((double)(b)), (double)(rel))
+
+#define TEST_DONE(name)                                                        \
+    do {                                                                       \
+        printf("%s: %d passed, %d failed\n", name, th_pass, th_fail);          \
+        return th_fail ? 1 : 0;                                                \
+    } while (0)
+
+#endif
