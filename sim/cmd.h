@@ -9,4 +9,23 @@
 int cmd_gpus(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 
+
+
+#include "gpu.h"
+#include "opts.h"
+
+/* Options shared by the commands that run a workload (simulate, predict). */
+typedef struct cli_run_opts {
+    wl_opts wl;           /* workload and schedules */
+    gpu_spec gpu;         /* --gpu (default h100) */
+    int fmt;              /* --format: enum out_format */
+    const char *trace;    /* --trace FILE, or NULL */
+} cli_run_opts;
+
+/*
+ * Parses `leansim CMD` options into o.  `extra` is the help of options the
+ * command adds (allow_trace: --trace).  Returns -1 to go on, or an exit
+ * code: 0 after --help, 2 after printing an error naming the option.
+ */
+int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_run_opts *o, int allow_trace);
 #endif

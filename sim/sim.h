@@ -36,6 +36,9 @@ typedef struct sim_result {
     double sol_us;         /* speed of light: (KV + Q + O bytes) / achievable bandwidth */
     double speedup_vs_fa2; /* fa2's time over this one (0 when unknown) */
     int64_t events;        /* engine events processed */
+    double streamed_bytes; /* bytes the HBM link served (engine check: equals the bytes streamed) */
+    double peak_gbps;      /* highest total HBM rate during the run (engine check: <= bandwidth) */
+    int64_t backwards;     /* events that went back in time (engine check: 0) */
 } sim_result;
 
 typedef struct sim_ctx sim_ctx;

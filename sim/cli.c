@@ -1,0 +1,61 @@
+/*
+ * cli.c: option parsing shared by the commands that run a workload.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "sim.h"
+
+int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_run_opts *o, int allow_trace)
+{
+    char err[512];
+    const char *gpu = "h100";
+    wl_opts_init(&o->wl);
+    o->fmt = OUT_TABLE;
+    o->trace = NULL;
+    for (int i = 1; i < argc;) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: leansim %s [options]\n  %s\n\nworkload and schedule:\n", cmd, what);
+            wl_opts_help(stdout);
+            printf("\noutput:\n  %-26s %s\n  %-26s %s\n", "--gpu NAME|FILE", "GPU spec: a name from `leansim gpus` or a .gpu file (default h100)",
+                   "--format table|csv|json", "output format (default table)");
+            if (allow_trace)
+                printf("  %-26s %s\n", "--trace FILE", "Chrome trace-event JSON of the CTA timeline (one schedule)");
+            return 0;
+        }
+        int rc = wl_opts_parse(&o->wl, &i, argc, argv, err, sizeof err);
+        if (rc < 0) {
+            fprintf(stderr, "leansim %s: %s\n", cmd, err);
+            return 2;
+        }
+        if (rc > 0) continue;
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--gpu") || !strcmp(a, "--format") || (allow_trace && !strcmp(a, "--trace"))) {
+            if (!v) {
+                fprintf(stderr, "leansim %s: %s: missing value\n", cmd, a);
+                return 2;
+            }
+            if (!strcmp(a, "--gpu")) gpu = v;
+            else if (!strcmp(a, "--trace")) o->trace = v;
+            else if ((o->fmt = out_format_parse(v)) < 0) {
+                fprintf(stderr, "leansim %s: --format %s: unknown format (table, csv, json)\n", cmd, v);
+                return 2;
+            }
+            i += 2;
+            continue;
+        }
+        fprintf(stderr, "leansim %s: unknown option '%s' (leansim %s --help)\n", cmd, a, cmd);
+        return 2;
+    }
+    if (wl_opts_finish(&o->wl, err, sizeof err)) {
+        fprintf(stderr, "leansim %s: %s\n", cmd, err);
+        return 2;
+    }
+    if (gpu_spec_load(&o->gpu, gpu, err, sizeof err)) {
+        fprintf(stderr, "leansim %s: %s\n", cmd, err);
+        return 2;
+    }
+    return -1;
+}

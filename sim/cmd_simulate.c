@@ -1,0 +1,63 @@
+/*
+ * cmd_simulate.c: `leansim simulate`: runs the discrete-event simulator for
+ * each asked schedule and prints one row per schedule, with the speedup over
+ * fa2 (fa2 is simulated for that even when not asked).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "sim.h"
+
+int cmd_simulate(int argc, char **argv)
+{
+    cli_run_opts o;
+    int rc = cli_parse_run("simulate", "predicts each schedule's time with the discrete-event simulator", argc, argv,
+                           &o, 1);
+    if (rc >= 0) return rc;
+    int nsched = __builtin_popcount(o.wl.sched_mask);
+    if (o.trace && nsched != 1) {
+        fprintf(stderr, "leansim simulate: --trace %s: needs exactly one --schedule (got %d)\n", o.trace, nsched);
+        return 2;
+    }
+    sim_ctx *c = sim_ctx_alloc();
+    if (!c) {
+        fprintf(stderr, "leansim simulate: out of memory\n");
+        return 1;
+    }
+    sim_result rows[SCHED_COUNT], fa2;
+    int n = 0;
+    char err[512];
+    plan_opts po = o.wl.po;
+    po.kind = SCHED_FA2;
+    po.splits = po.grid = 0;
+    int have_fa2 = sim_run(c, &o.gpu, &o.wl.wl, &po, &fa2, NULL, err, sizeof err) == SIM_OK;
+    FILE *tf = NULL;
+    rc = 0;
+    for (int k = 0; k < SCHED_COUNT && rc == 0; k++) {
+        if (!(o.wl.sched_mask & (1u << k))) continue;
+        po = o.wl.po;
+        po.kind = k;
+        if (o.trace && !(tf = fopen(o.trace, "w"))) {
+            fprintf(stderr, "leansim simulate: --trace %s: cannot open for writing\n", o.trace);
+            rc = 1;
+            break;
+        }
+        if (sim_run(c, &o.gpu, &o.wl.wl, &po, &rows[n], tf, err, sizeof err) != SIM_OK) {
+            fprintf(stderr, "leansim simulate: %s\n", err);
+            rc = 2;
+        } else {
+            rows[n].speedup_vs_fa2 = have_fa2 ? fa2.time_us / rows[n].time_us : 0;
+            n++;
+        }
+        if (tf && fclose(tf)) {
+            fprintf(stderr, "leansim simulate: --trace %s: write failed\n", o.trace);
+            rc = 1;
+        }
+        if (tf && rc) remove(o.trace);
+        tf = NULL;
+    }
+    if (rc == 0) out_rows_print(stdout, o.fmt, "sim", &o.gpu, &o.wl.wl, rows, n);
+    sim_ctx_free(c);
+    return rc;
+}

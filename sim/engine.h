@@ -1,0 +1,70 @@
+/*
+ * engine.h: the discrete-event engine.
+ *
+ * Two pieces, both deterministic:
+ *  - evq: a priority queue of timed events ordered by (time, sequence number);
+ *    the sequence number is assigned at push, so events at equal times fire in
+ *    the order they were scheduled.
+ *  - pslink: a shared link (HBM) carrying flows of bytes, shared max-min
+ *    fairly.  All flows of a link have the same per-flow cap, so max-min
+ *    fairness gives each active flow rate min(cap, bw / n).  The link keeps a
+ *    virtual clock V (bytes served to each flow so far); a flow that joins with
+ *    B bytes at virtual time V0 finishes when V reaches V0 + B, so a change in
+ *    the set of flows costs O(log n), however many bytes they carry.
+ */
+#ifndef LEANSIM_ENGINE_H
+#define LEANSIM_ENGINE_H
+
+#include <stdint.h>
+
+typedef struct ev {
+    double t;        /* time (ns) */
+    uint64_t seq;    /* tie-break: push order */
+    int32_t who;     /* owner (a CTA index) */
+    int32_t what;    /* owner-defined event kind */
+} ev;
+
+typedef struct evq {
+    ev *h;           /* binary min-heap on (t, seq) */
+    int n, cap;
+    uint64_t seq;    /* next sequence number */
+} evq;
+
+/* Empties q (keeps its memory); evq_free releases it.  q zeroed = valid empty. */
+void evq_clear(evq *q);
+void evq_free(evq *q);
+/* Pushes an event; returns 0 or -1 on OOM. */
+int evq_push(evq *q, double t, int32_t who, int32_t what);
+/* Pops the earliest event into *e; returns 0, or -1 when empty. */
+int evq_pop(evq *q, ev *e);
+/* Time of the earliest event, or +inf when empty. */
+double evq_next_time(const evq *q);
+
+typedef struct pslink {
+    double bw;        /* bytes per ns (GB/s) shared by all flows */
+    double cap;       /* bytes per ns a single flow can take */
+    double v;         /* virtual clock: bytes served to each active flow */
+    double now;       /* time of the last advance (ns) */
+    double served;    /* bytes served in all, integrated over time */
+    double max_rate;  /* highest total rate seen (bytes per ns) */
+    ev *h;            /* min-heap of flows on (finish tag, seq); t holds the tag */
+    int n, cap_h;
+    uint64_t seq;
+} pslink;
+
+/* Resets the link to an idle state at time `now` with bandwidth and per-flow cap. */
+void pslink_reset(pslink *l, double bw, double cap, double now);
+void pslink_free(pslink *l);
+/* Per-flow rate with the current number of flows (bytes per ns). */
+double pslink_rate(const pslink *l);
+/* Moves the link's clock to t >= now, serving bytes to the active flows. */
+void pslink_advance(pslink *l, double t);
+/* Adds a flow of `bytes` (> 0) owned by `who` at the link's current time. */
+int pslink_join(pslink *l, double bytes, int32_t who);
+/* Time at which the next flow finishes (+inf when none). */
+double pslink_next_time(const pslink *l);
+/* Removes one flow that has finished by the current time; returns its owner,
+ * or -1 when none has (within rounding). */
+int32_t pslink_pop_done(pslink *l);
+
+#endif

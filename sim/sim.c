@@ -1,0 +1,504 @@
+/*
+ * sim.c: the GPU model of the simulator (see sim.h).
+ *
+ * Lowering: every CTA of the plan becomes a program of ops
+ *   prologue delay; per segment: first-load latency, a stream of its KV bytes,
+ *   then either a partial write + signal (a peer), or wait + merge + epilogue
+ *   (a stream-K host), or the epilogue (a unit done alone); end.
+ * Execution: CTAs are dispatched in launch order to free resident slots
+ * (breadth-first over SMs for the first wave, then to whichever slot frees);
+ * ops run back to back; streams share HBM through a processor-sharing link
+ * whose per-flow cap is min(in-flight bytes / latency, compute floor).
+ * Events happen only where a CTA changes op, so the cost of a simulation
+ * grows with the number of CTA segments, not with the context length.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "trace.h"
+
+enum op_kind { OP_DELAY, OP_STREAM, OP_SIGNAL, OP_WAIT, OP_END };
+enum op_label { L_PROLOGUE, L_LOAD, L_STREAM, L_PARTIAL, L_WAIT, L_MERGE, L_EPILOGUE, L_COUNT };
+static const char *label_names[L_COUNT] = {"prologue", "first load", "stream", "partial", "wait", "merge", "epilogue"};
+
+typedef struct op {
+    int32_t kind;    /* enum op_kind */
+    int32_t label;   /* enum op_label (trace) */
+    int32_t unit;    /* unit of the segment, or -1 */
+    int32_t pad;
+    double x;        /* DELAY: ns; STREAM: bytes; WAIT: peers to wait for */
+} op;
+
+typedef struct cta_state {
+    int32_t pc;      /* next op */
+    int32_t sm, tid; /* placement */
+    double t0;       /* start of the current op (trace, waits) */
+} cta_state;
+
+typedef struct unit_state {
+    int32_t arrived;     /* peers that signalled */
+    int32_t waiter;      /* waiting host CTA, or -1 */
+    double arrive_t;     /* when the last signal becomes visible */
+} unit_state;
+
+typedef struct sm_state {
+    int32_t res;         /* resident CTAs */
+    int32_t n_free;      /* free slots on its stack */
+    double since;        /* when it last became busy */
+} sm_state;
+
+struct sim_ctx {
+    plan *p;
+    op *ops;
+    int n_ops, cap_ops;
+    int32_t *first;      /* [ctas + 1] first op of each CTA */
+    int cap_first;
+    cta_state *cs;
+    int cap_cs;
+    unit_state *us;      /* per unit: flags of stream-K peers */
+    int cap_units;
+    sm_state *sm;        /* per SM */
+    int32_t *free_tid;   /* per SM, a stack of free slots (tid): sms * resident */
+    int cap_sms, cap_tid;
+    evq q;
+    pslink link;
+};
+
+sim_ctx *sim_ctx_alloc(void)
+{
+    sim_ctx *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->p = plan_alloc();
+    if (!c->p) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sim_ctx_free(sim_ctx *c)
+{
+    if (!c) return;
+    plan_free(c->p);
+    free(c->ops);
+    free(c->first);
+    free(c->cs);
+    free(c->us);
+    free(c->sm);
+    free(c->free_tid);
+    evq_free(&c->q);
+    pslink_free(&c->link);
+    free(c);
+}
+
+const plan *sim_ctx_plan(const sim_ctx *c)
+{
+    return c->p;
+}
+
+static int grow(void **p, int *cap, int need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    int nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    void *np = realloc(*p, (size_t)nc * elem);
+    if (!np) return -1;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+static int emit(sim_ctx *c, int kind, int label, int unit, double x)
+{
+    if (c->n_ops == c->cap_ops && grow((void **)&c->ops, &c->cap_ops, c->n_ops + 1, sizeof(op))) return -1;
+    op *o = &c->ops[c->n_ops++];
+    o->kind = kind;
+    o->label = label;
+    o->unit = unit;
+    o->pad = 0;
+    o->x = x;
+    return 0;
+}
+
+double sim_kv_bytes(const workload *w)
+{
+    double tokens = 0;
+    for (int r = 0; r < w->batch; r++) tokens += (double)w->ctx[r];
+    return 2.0 * tokens * w->kv_heads * w->head_dim * dtype_bytes(w->dtype);
+}
+
+int sim_resident_per_sm(const gpu_spec *g, const workload *w, int block_n)
+{
+    kernel_res r;
+    int bn = block_n ? block_n : plan_default_block_n(w->head_dim);
+    if (kres_decode(w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &r)) return 0;
+    return gpu_occupancy(g, &r);
+}
+
+/* Per-kernel constants of the GPU model. */
+typedef struct kparams {
+    int sms, resident;
+    double cap;       /* bytes per ns one CTA can stream */
+    double bw;        /* bytes per ns of the whole HBM */
+} kparams;
+
+/* Statistics of one kernel run. */
+typedef struct kstats {
+    double t_end;     /* last CTA end (ns) */
+    double busy_ns;   /* SM-ns with a CTA resident */
+    double wait_ns;   /* host waiting, summed */
+    double served;    /* bytes served by the link */
+    double max_rate;  /* highest total rate (bytes per ns) */
+    int64_t events;
+    int64_t backwards; /* events earlier than the one before */
+} kstats;
+
+static void trace_op(trace_writer *tw, int pid, const cta_state *s, const op *o, double t1, int cta)
+{
+    if (tw && t1 > s->t0) trace_slice(tw, pid, s->tid, label_names[o->label], label_names[o->label], s->t0, t1, cta, o->unit);
+}
+
+/*
+ * Runs one kernel: `n` CTAs whose programs are c->ops[c->first[i] ..], from
+ * time t0.  Returns 0 or -1 on OOM.
+ */
+static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_units, trace_writer *tw, int pid,
+                      kstats *st)
+{
+    int slots = k->sms * k->resident;
+    if (grow((void **)&c->cs, &c->cap_cs, n, sizeof(cta_state)) ||
+        grow((void **)&c->sm, &c->cap_sms, k->sms, sizeof(sm_state)) ||
+        grow((void **)&c->free_tid, &c->cap_tid, slots, sizeof(int32_t)) ||
+        grow((void **)&c->us, &c->cap_units, n_units, sizeof(unit_state)))
+        return -1;
+    for (int u = 0; u < n_units; u++) {
+        c->us[u].arrived = 0;
+        c->us[u].waiter = -1;
+        c->us[u].arrive_t = 0;
+    }
+    for (int s = 0; s < k->sms; s++) {
+        c->sm[s].res = 0;
+        c->sm[s].n_free = 0;
+        for (int j = k->resident - 1; j >= 0; j--) c->free_tid[s * k->resident + c->sm[s].n_free++] = s * k->resident + j;
+    }
+    evq_clear(&c->q);
+    pslink_reset(&c->link, k->bw, k->cap, t0);
+    memset(st, 0, sizeof *st);
+    st->t_end = t0;
+
+    int next = 0;   /* next CTA to dispatch */
+    double last = t0;
+    /* first wave: breadth-first over SMs, in launch order */
+    for (; next < n && next < slots; next++) {
+        int sm = next % k->sms;
+        cta_state *s = &c->cs[next];
+        s->pc = c->first[next];
+        s->sm = sm;
+        s->tid = c->free_tid[sm * k->resident + --c->sm[sm].n_free];
+        s->t0 = t0;
+        if (c->sm[sm].res++ == 0) c->sm[sm].since = t0;
+        if (evq_push(&c->q, t0, next, 0)) return -1;
+    }
+
+    while (1) {
+        double te = evq_next_time(&c->q), tf = pslink_next_time(&c->link);
+        int32_t who;
+        double now;
+        if (te == INFINITY && tf == INFINITY) break;
+        if (te <= tf) {
+            ev e;
+            evq_pop(&c->q, &e);
+            now = e.t;
+            pslink_advance(&c->link, now);
+            who = e.who;
+        } else {
+            now = tf;
+            pslink_advance(&c->link, now);
+            who = pslink_pop_done(&c->link);
+            if (who < 0) {
+                /* rounding left the earliest flow a hair short: finish it now */
+                c->link.v = c->link.h[0].t;
+                who = pslink_pop_done(&c->link);
+            }
+        }
+        st->events++;
+        if (now < last) st->backwards++;
+        last = now;
+        /* CTA `who` finished its current op (or starts): run ops until one takes time */
+        cta_state *s = &c->cs[who];
+        if (s->pc > c->first[who]) {
+            const op *prev = &c->ops[s->pc - 1];
+            if (prev->kind == OP_WAIT) st->wait_ns += now - s->t0;
+            trace_op(tw, pid, s, prev, now, who);
+        }
+        int blocked = 0;
+        while (!blocked) {
+            const op *o = &c->ops[s->pc++];
+            s->t0 = now;
+            switch (o->kind) {
+            case OP_DELAY:
+                if (evq_push(&c->q, now + o->x, who, 0)) return -1;
+                blocked = 1;
+                break;
+            case OP_STREAM:
+                if (o->x > 0) {
+                    if (pslink_join(&c->link, o->x, who)) return -1;
+                    blocked = 1;
+                }
+                break;
+            case OP_SIGNAL: {
+                /* x: flag latency; the host sees the flag that much later */
+                int u = o->unit;
+                double seen = now + o->x;
+                unit_state *us = &c->us[u];
+                us->arrived++;
+                if (seen > us->arrive_t) us->arrive_t = seen;
+                int h = us->waiter;
+                if (h >= 0 && us->arrived >= (int)c->ops[c->cs[h].pc - 1].x) {
+                    us->waiter = -1;
+                    if (evq_push(&c->q, us->arrive_t, h, 0)) return -1;
+                }
+                break;
+            }
+            case OP_WAIT: {
+                /* x: peers to wait for */
+                unit_state *us = &c->us[o->unit];
+                if (us->arrived >= (int)o->x) {
+                    if (us->arrive_t > now) {
+                        if (evq_push(&c->q, us->arrive_t, who, 0)) return -1;
+                        blocked = 1;
+                    }
+                    break;
+                }
+                us->waiter = who;
+                blocked = 1;
+                break;
+            }
+            case OP_END: {
+                int sm = s->sm;
+                st->t_end = now > st->t_end ? now : st->t_end;
+                c->free_tid[sm * k->resident + c->sm[sm].n_free++] = s->tid;
+                if (--c->sm[sm].res == 0) st->busy_ns += now - c->sm[sm].since;
+                if (next < n) {
+                    cta_state *ns = &c->cs[next];
+                    ns->pc = c->first[next];
+                    ns->sm = sm;
+                    ns->tid = c->free_tid[sm * k->resident + --c->sm[sm].n_free];
+                    ns->t0 = now;
+                    if (c->sm[sm].res++ == 0) c->sm[sm].since = now;
+                    if (evq_push(&c->q, now, next, 0)) return -1;
+                    next++;
+                }
+                blocked = 1;
+                break;
+            }
+            }
+        }
+    }
+    st->served = c->link.served;
+    st->max_rate = c->link.max_rate;
+    return 0;
+}
+
+/* Bytes of one partial state: rows x (d + 1) fp32 values. */
+static double partial_bytes(const workload *w, int rows)
+{
+    return (double)rows * (w->head_dim + 1) * 4.0;
+}
+
+/* Lowers the plan's main kernel into CTA programs. */
+static int lower_main(sim_ctx *c, const gpu_spec *g, const workload *w, const plan *p)
+{
+    double elt = dtype_bytes(w->dtype);
+    double row_bytes = 2.0 * w->head_dim * elt;   /* K and V of one token */
+    c->n_ops = 0;
+    if (grow((void **)&c->first, &c->cap_first, p->grid + 1, sizeof(int32_t))) return -1;
+    for (int i = 0; i < p->grid; i++) {
+        c->first[i] = c->n_ops;
+        if (emit(c, OP_DELAY, L_PROLOGUE, -1, g->cta_prologue_ns)) return -1;
+        for (int k = p->cta_first[i]; k < p->cta_first[i + 1]; k++) {
+            const plan_seg *s = &p->segs[k];
+            int u = s->unit;
+            int64_t ctx = w->ctx[u / w->kv_heads];
+            int64_t t_begin = (int64_t)s->tile_begin * p->block_n;
+            int64_t t_end = (int64_t)s->tile_end * p->block_n;
+            if (t_end > ctx) t_end = ctx;
+            double bytes = t_end > t_begin ? (double)(t_end - t_begin) * row_bytes : 0;
+            if (bytes > 0) {
+                if (emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)) return -1;
+                if (emit(c, OP_STREAM, L_STREAM, u, bytes)) return -1;
+            }
+            if (s->slot >= 0) {
+                if (emit(c, OP_DELAY, L_PARTIAL, u, g->partial_write_ns)) return -1;
+                if (!p->combine && emit(c, OP_SIGNAL, L_PARTIAL, u, g->flag_latency_ns)) return -1;
+            } else if (p->unit_parts[u] > 1 && !p->combine) {
+                int peers = p->unit_parts[u] - 1;
+                if (emit(c, OP_WAIT, L_WAIT, u, peers)) return -1;
+                if (emit(c, OP_DELAY, L_MERGE, u, g->merge_peer_ns * peers)) return -1;
+                if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
+            } else {
+                if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
+            }
+        }
+        if (emit(c, OP_END, L_EPILOGUE, -1, 0)) return -1;
+    }
+    c->first[p->grid] = c->n_ops;
+    return 0;
+}
+
+/* Lowers the combine kernel: one CTA per unit with several partials.
+ * Returns the CTA count, or -1 on OOM. */
+static int lower_combine(sim_ctx *c, const gpu_spec *g, const workload *w, const plan *p)
+{
+    int n = 0;
+    c->n_ops = 0;
+    for (int u = 0; u < p->n_units; u++) {
+        if (p->unit_parts[u] < 2) continue;
+        if (grow((void **)&c->first, &c->cap_first, n + 2, sizeof(int32_t))) return -1;
+        c->first[n++] = c->n_ops;
+        if (emit(c, OP_DELAY, L_PROLOGUE, u, g->cta_prologue_ns)) return -1;
+        if (emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)) return -1;
+        if (emit(c, OP_STREAM, L_STREAM, u, p->unit_parts[u] * partial_bytes(w, p->rows))) return -1;
+        if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
+        if (emit(c, OP_END, L_EPILOGUE, -1, 0)) return -1;
+    }
+    c->first[n] = c->n_ops;
+    return n;
+}
+
+/* The combine kernel's resources: a small CTA of 128 threads. */
+static const kernel_res combine_res = {128, 32, 0};
+
+/* Bytes one CTA can stream per ns: in flight over latency, and the compute
+ * floor of a tile (FP32 dot products and conversions) on its share of the SM. */
+static double cta_cap(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm)
+{
+    double elt = dtype_bytes(w->dtype);
+    double tile_bytes = 2.0 * block_n * w->head_dim * elt;
+    double inflight = g->cta_inflight_bytes < 2 * tile_bytes ? g->cta_inflight_bytes : 2 * tile_bytes;
+    double cap = inflight / g->mem_latency_ns;
+    double ops = 4.0 * rows * block_n * w->head_dim + 4.0 * block_n * w->head_dim;
+    double flops_per_ns = g->fp32_tflops * 1e3 / g->sms / (ctas_on_sm > 0 ? ctas_on_sm : 1);
+    double cap_c = tile_bytes / (ops / flops_per_ns);
+    return cap < cap_c ? cap : cap_c;
+}
+
+static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, int resident)
+{
+    char buf[48];
+    trace_name_process(tw, pid, name);
+    for (int s = 0; s < sms; s++)
+        for (int j = 0; j < resident; j++) {
+            snprintf(buf, sizeof buf, "SM %d slot %d", s, j);
+            trace_name_thread(tw, pid, s * resident + j, buf);
+        }
+}
+
+int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o, sim_result *r, FILE *trace,
+            char *err, int errlen)
+{
+    char why[160];
+    memset(r, 0, sizeof *r);
+    if (workload_check(w, why, sizeof why)) {
+        snprintf(err, (size_t)errlen, "%s", why);
+        return SIM_EPLAN;
+    }
+    int bn = o->block_n ? o->block_n : plan_default_block_n(w->head_dim);
+    int res;
+    if (o->ctas_per_sm) {
+        if (o->ctas_per_sm > g->max_ctas_per_sm) {
+            snprintf(err, (size_t)errlen, "--ctas-per-sm %d: %s allows at most %d resident CTAs per SM", o->ctas_per_sm,
+                     g->name, g->max_ctas_per_sm);
+            return SIM_EOCCUPANCY;
+        }
+        res = o->ctas_per_sm;
+    } else {
+        res = sim_resident_per_sm(g, w, bn);
+        if (res < 1) {
+            snprintf(err, (size_t)errlen, "--block-n %d, --head-dim %d: the kernel does not fit on an SM of %s", bn,
+                     w->head_dim, g->name);
+            return SIM_EOCCUPANCY;
+        }
+    }
+    plan *p = c->p;
+    int rc = plan_build(p, w, o, g->sms, res);
+    if (rc == PLAN_EBADOPTS && o->grid && o->grid > g->sms * res) {
+        snprintf(err, (size_t)errlen, "--grid %d: more than the %d CTAs that can be resident on %s (%d SMs x %d)",
+                 o->grid, g->sms * res, g->name, g->sms, res);
+        return SIM_EPLAN;
+    }
+    if (rc != PLAN_OK) {
+        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
+                 rc == PLAN_ETOOLARGE ? "too many tiles or units" : rc == PLAN_ENOMEM ? "out of memory" : "bad options");
+        return rc == PLAN_ENOMEM ? SIM_ENOMEM : SIM_EPLAN;
+    }
+
+    trace_writer tw, *twp = NULL;
+    if (trace) {
+        twp = &tw;
+        trace_begin(twp, trace);
+        trace_tracks(twp, 0, "main kernel", g->sms, res);
+    }
+
+    double elt = dtype_bytes(w->dtype);
+    int ctas_on_sm = (p->grid + g->sms - 1) / g->sms;
+    if (ctas_on_sm > res) ctas_on_sm = res;
+    kparams k = {g->sms, res, cta_cap(g, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps};
+    kstats st, st2;
+    double t0 = g->launch_us * 1e3;
+    if (lower_main(c, g, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, 0, &st)) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    double t_end = st.t_end;
+    r->main_us = t_end / 1e3;
+    r->events = st.events;
+    r->streamed_bytes = st.served;
+    r->peak_gbps = st.max_rate;
+    r->backwards = st.backwards;
+    if (p->combine) {
+        int n = lower_combine(c, g, w, p);
+        kparams k2 = {g->sms, gpu_occupancy(g, &combine_res), 0, g->mem_bw_achievable_gbps};
+        if (k2.resident < 1) k2.resident = 1;
+        k2.cap = g->cta_inflight_bytes / g->mem_latency_ns;
+        double t1 = t_end + g->kernel_gap_us * 1e3;
+        if (twp) trace_tracks(twp, 1, "combine kernel", g->sms, k2.resident);
+        if (n < 0 || run_kernel(c, &k2, n, t1, p->n_units, twp, 1, &st2)) {
+            snprintf(err, (size_t)errlen, "out of memory");
+            return SIM_ENOMEM;
+        }
+        r->combine_us = (st2.t_end - t_end) / 1e3;
+        t_end = st2.t_end;
+        r->events += st2.events;
+        r->streamed_bytes += st2.served;
+        if (st2.max_rate > r->peak_gbps) r->peak_gbps = st2.max_rate;
+        r->backwards += st2.backwards;
+    }
+    if (twp && trace_end(twp)) {
+        snprintf(err, (size_t)errlen, "--trace: write failed");
+        return SIM_EPLAN;
+    }
+
+    double q_bytes = (double)p->n_segs * p->rows * w->head_dim * elt;
+    double o_bytes = (double)p->n_units * p->rows * w->head_dim * elt;
+    double part = (double)p->n_slots * partial_bytes(w, p->rows) * 2;   /* written, then read */
+    r->schedule = p->kind;
+    r->block_n = p->block_n;
+    r->ctas = p->grid;
+    r->splits = p->splits;
+    r->ctas_per_sm = res;
+    r->time_us = t_end / 1e3;
+    r->kv_bytes = sim_kv_bytes(w);
+    r->hbm_bytes = r->kv_bytes + q_bytes + o_bytes + part;
+    r->bw_gbps = r->hbm_bytes / t_end;
+    r->waves = (double)p->grid / ((double)g->sms * res);
+    double span = st.t_end - t0;
+    r->sm_busy = span > 0 ? st.busy_ns / (span * g->sms) : 0;
+    r->wait_us = st.wait_ns / 1e3;
+    r->sol_us = (r->kv_bytes + (double)w->batch * w->heads * w->head_dim * elt * 2) / g->mem_bw_achievable_gbps / 1e3;
+    return SIM_OK;
+}
