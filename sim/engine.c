@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline int ev_less(const ev *a, const ev *b)
 {
@@ -47,36 +48,89 @@ static void heap_pop(ev *a, int *n)
     if (m > 0) a[i] = last;
 }
 
+static int pq_push(pq *q, ev e)
+{
+    if (q->head == q->tail) q->head = q->tail = 0;
+    if (q->head == q->tail || !ev_less(&e, &q->f[q->tail - 1])) {
+        if (q->tail == q->fcap) {
+            if (q->head > 0) {
+                memmove(q->f, q->f + q->head, (size_t)(q->tail - q->head) * sizeof(ev));
+                q->tail -= q->head;
+                q->head = 0;
+            }
+            if (q->tail == q->fcap) {
+                int nc = q->fcap ? q->fcap * 2 : 256;
+                ev *nf = realloc(q->f, (size_t)nc * sizeof(ev));
+                if (!nf) return -1;
+                q->f = nf;
+                q->fcap = nc;
+            }
+        }
+        q->f[q->tail++] = e;
+        return 0;
+    }
+    return heap_push(&q->h, &q->n, &q->cap, e);
+}
+
+static inline int pq_size(const pq *q)
+{
+    return q->n + q->tail - q->head;
+}
+
+/* The smallest entry (the queue must not be empty). */
+static inline const ev *pq_top(const pq *q)
+{
+    if (q->head == q->tail) return &q->h[0];
+    if (q->n == 0) return &q->f[q->head];
+    return ev_less(&q->h[0], &q->f[q->head]) ? &q->h[0] : &q->f[q->head];
+}
+
+static void pq_pop(pq *q)
+{
+    if (q->head != q->tail && (q->n == 0 || !ev_less(&q->h[0], &q->f[q->head]))) q->head++;
+    else heap_pop(q->h, &q->n);
+}
+
+static void pq_clear(pq *q)
+{
+    q->n = q->head = q->tail = 0;
+}
+
+static void pq_free(pq *q)
+{
+    free(q->h);
+    free(q->f);
+    memset(q, 0, sizeof *q);
+}
+
 void evq_clear(evq *q)
 {
-    q->n = 0;
+    pq_clear(&q->q);
     q->seq = 0;
 }
 
 void evq_free(evq *q)
 {
-    free(q->h);
-    q->h = NULL;
-    q->n = q->cap = 0;
+    pq_free(&q->q);
 }
 
 int evq_push(evq *q, double t, int32_t who, int32_t what)
 {
     ev e = {t, q->seq++, who, what};
-    return heap_push(&q->h, &q->n, &q->cap, e);
+    return pq_push(&q->q, e);
 }
 
 int evq_pop(evq *q, ev *e)
 {
-    if (q->n == 0) return -1;
-    *e = q->h[0];
-    heap_pop(q->h, &q->n);
+    if (pq_size(&q->q) == 0) return -1;
+    *e = *pq_top(&q->q);
+    pq_pop(&q->q);
     return 0;
 }
 
 double evq_next_time(const evq *q)
 {
-    return q->n ? q->h[0].t : INFINITY;
+    return pq_size(&q->q) ? pq_top(&q->q)->t : INFINITY;
 }
 
 void pslink_reset(pslink *l, double bw, double cap, double now)
@@ -89,13 +143,13 @@ void pslink_reset(pslink *l, double bw, double cap, double now)
     l->max_rate = 0;
     l->n = 0;
     l->seq = 0;
+    pq_clear(&l->q);
 }
 
 void pslink_free(pslink *l)
 {
-    free(l->h);
-    l->h = NULL;
-    l->n = l->cap_h = 0;
+    pq_free(&l->q);
+    l->n = 0;
 }
 
 double pslink_rate(const pslink *l)
@@ -119,16 +173,17 @@ void pslink_advance(pslink *l, double t)
 int pslink_join(pslink *l, double bytes, int32_t who)
 {
     ev e = {l->v + bytes, l->seq++, who, 0};
-    int rc = heap_push(&l->h, &l->n, &l->cap_h, e);
+    if (pq_push(&l->q, e)) return -1;
+    l->n++;
     double total = pslink_rate(l) * l->n;
     if (total > l->max_rate) l->max_rate = total;
-    return rc;
+    return 0;
 }
 
 double pslink_next_time(const pslink *l)
 {
     if (l->n == 0) return INFINITY;
-    double dv = l->h[0].t - l->v;
+    double dv = pq_top(&l->q)->t - l->v;
     return dv <= 0 ? l->now : l->now + dv / pslink_rate(l);
 }
 
@@ -137,9 +192,16 @@ int32_t pslink_pop_done(pslink *l)
     if (l->n == 0) return -1;
     /* a flow is done when the virtual clock reached its tag, up to rounding
      * of the clock (relative 1e-12 of its magnitude, and a millibyte) */
+    const ev *top = pq_top(&l->q);
     double tol = 1e-12 * fabs(l->v) + 1e-3;
-    if (l->h[0].t > l->v + tol) return -1;
-    int32_t who = l->h[0].who;
-    heap_pop(l->h, &l->n);
+    if (top->t > l->v + tol) return -1;
+    int32_t who = top->who;
+    pq_pop(&l->q);
+    l->n--;
     return who;
+}
+
+double pslink_next_tag(const pslink *l)
+{
+    return l->n ? pq_top(&l->q)->t : INFINITY;
 }

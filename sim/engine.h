@@ -24,9 +24,20 @@ typedef struct ev {
     int32_t what;    /* owner-defined event kind */
 } ev;
 
-typedef struct evq {
-    ev *h;           /* binary min-heap on (t, seq) */
+/*
+ * A priority queue on (t, seq): a FIFO of entries pushed in order (the common
+ * case: equal delays and equal flows arrive in time order) beside a binary
+ * heap for the rest; pop takes the smaller of the two heads.
+ */
+typedef struct pq {
+    ev *h;           /* binary min-heap */
     int n, cap;
+    ev *f;           /* FIFO, sorted: f[head .. tail) */
+    int head, tail, fcap;
+} pq;
+
+typedef struct evq {
+    pq q;
     uint64_t seq;    /* next sequence number */
 } evq;
 
@@ -47,8 +58,8 @@ typedef struct pslink {
     double now;       /* time of the last advance (ns) */
     double served;    /* bytes served in all, integrated over time */
     double max_rate;  /* highest total rate seen (bytes per ns) */
-    ev *h;            /* min-heap of flows on (finish tag, seq); t holds the tag */
-    int n, cap_h;
+    pq q;             /* flows on (finish tag, seq); t holds the tag */
+    int n;            /* active flows */
     uint64_t seq;
 } pslink;
 
@@ -63,6 +74,8 @@ void pslink_advance(pslink *l, double t);
 int pslink_join(pslink *l, double bytes, int32_t who);
 /* Time at which the next flow finishes (+inf when none). */
 double pslink_next_time(const pslink *l);
+/* Virtual finish tag of the earliest flow (+inf when none). */
+double pslink_next_tag(const pslink *l);
 /* Removes one flow that has finished by the current time; returns its owner,
  * or -1 when none has (within rounding). */
 int32_t pslink_pop_done(pslink *l);

@@ -64,6 +64,8 @@ struct sim_ctx {
     sm_state *sm;        /* per SM */
     int32_t *free_tid;   /* per SM, a stack of free slots (tid): sms * resident */
     int cap_sms, cap_tid;
+    int tracing;         /* 1: keep every op apart for the trace */
+    int cta_begin;       /* first op of the CTA being lowered */
     evq q;
     pslink link;
 };
@@ -114,6 +116,11 @@ static int grow(void **p, int *cap, int need, size_t elem)
 
 static int emit(sim_ctx *c, int kind, int label, int unit, double x)
 {
+    /* without a trace, back-to-back delays of one CTA are one event */
+    if (kind == OP_DELAY && !c->tracing && c->n_ops > c->cta_begin && c->ops[c->n_ops - 1].kind == OP_DELAY) {
+        c->ops[c->n_ops - 1].x += x;
+        return 0;
+    }
     if (c->n_ops == c->cap_ops && grow((void **)&c->ops, &c->cap_ops, c->n_ops + 1, sizeof(op))) return -1;
     op *o = &c->ops[c->n_ops++];
     o->kind = kind;
@@ -162,9 +169,105 @@ static void trace_op(trace_writer *tw, int pid, const cta_state *s, const op *o,
     if (tw && t1 > s->t0) trace_slice(tw, pid, s->tid, label_names[o->label], label_names[o->label], s->t0, t1, cta, o->unit);
 }
 
+/* What run_kernel shares with the ops it executes. */
+typedef struct krun {
+    sim_ctx *c;
+    const kparams *k;
+    int n;            /* CTAs */
+    int next;         /* next CTA to dispatch */
+    trace_writer *tw;
+    int pid;
+    kstats *st;
+} krun;
+
+/* Places CTA `who` on a free slot of SM `sm` at time `now`. */
+static void cta_place(krun *kr, int who, int sm, double now)
+{
+    sim_ctx *c = kr->c;
+    cta_state *s = &c->cs[who];
+    s->pc = c->first[who];
+    s->sm = sm;
+    s->tid = c->free_tid[sm * kr->k->resident + --c->sm[sm].n_free];
+    s->t0 = now;
+    if (c->sm[sm].res++ == 0) c->sm[sm].since = now;
+}
+
+/*
+ * Runs the ops of CTA `who` from time `now` until one takes time (a delay, a
+ * stream, an unmet wait).  When the CTA ends, the next CTA in launch order
+ * takes its slot and runs in turn.  Returns 0, or -1 on OOM.
+ */
+static int cta_run(krun *kr, int who, double now)
+{
+    sim_ctx *c = kr->c;
+    while (who >= 0) {
+        cta_state *s = &c->cs[who];
+        int blocked = 0;
+        while (!blocked) {
+            const op *o = &c->ops[s->pc++];
+            s->t0 = now;
+            switch (o->kind) {
+            case OP_DELAY:
+                if (evq_push(&c->q, now + o->x, who, 0)) return -1;
+                blocked = 1;
+                break;
+            case OP_STREAM:
+                if (o->x > 0) {
+                    if (pslink_join(&c->link, o->x, who)) return -1;
+                    blocked = 1;
+                }
+                break;
+            case OP_SIGNAL: {
+                /* x: flag latency; the host sees the flag that much later */
+                unit_state *us = &c->us[o->unit];
+                double seen = now + o->x;
+                us->arrived++;
+                if (seen > us->arrive_t) us->arrive_t = seen;
+                int h = us->waiter;
+                if (h >= 0 && us->arrived >= (int)c->ops[c->cs[h].pc - 1].x) {
+                    us->waiter = -1;
+                    if (evq_push(&c->q, us->arrive_t, h, 0)) return -1;
+                }
+                break;
+            }
+            case OP_WAIT: {
+                /* x: peers to wait for */
+                unit_state *us = &c->us[o->unit];
+                if (us->arrived >= (int)o->x) {
+                    if (us->arrive_t > now) {
+                        if (evq_push(&c->q, us->arrive_t, who, 0)) return -1;
+                        blocked = 1;
+                    }
+                    break;
+                }
+                us->waiter = who;
+                blocked = 1;
+                break;
+            }
+            case OP_END:
+                blocked = 2;
+                break;
+            }
+        }
+        if (blocked == 1) return 0;
+        /* the CTA ended: free its slot, dispatch the next one there */
+        int sm = s->sm;
+        kstats *st = kr->st;
+        if (now > st->t_end) st->t_end = now;
+        c->free_tid[sm * kr->k->resident + c->sm[sm].n_free++] = s->tid;
+        if (--c->sm[sm].res == 0) st->busy_ns += now - c->sm[sm].since;
+        who = -1;
+        if (kr->next < kr->n) {
+            who = kr->next++;
+            cta_place(kr, who, sm, now);
+        }
+    }
+    return 0;
+}
+
 /*
  * Runs one kernel: `n` CTAs whose programs are c->ops[c->first[i] ..], from
- * time t0.  Returns 0 or -1 on OOM.
+ * time t0, on k->sms SMs of k->resident slots.  Returns 0 or -1 on OOM.
  */
 static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_units, trace_writer *tw, int pid,
                       kstats *st)
@@ -189,21 +292,14 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
     pslink_reset(&c->link, k->bw, k->cap, t0);
     memset(st, 0, sizeof *st);
     st->t_end = t0;
+    krun kr = {c, k, n, 0, tw, pid, st};
 
-    int next = 0;   /* next CTA to dispatch */
-    double last = t0;
     /* first wave: breadth-first over SMs, in launch order */
-    for (; next < n && next < slots; next++) {
-        int sm = next % k->sms;
-        cta_state *s = &c->cs[next];
-        s->pc = c->first[next];
-        s->sm = sm;
-        s->tid = c->free_tid[sm * k->resident + --c->sm[sm].n_free];
-        s->t0 = t0;
-        if (c->sm[sm].res++ == 0) c->sm[sm].since = t0;
-        if (evq_push(&c->q, t0, next, 0)) return -1;
-    }
+    for (; kr.next < n && kr.next < slots; kr.next++) cta_place(&kr, kr.next, kr.next % k->sms, t0);
+    for (int i = 0; i < kr.next; i++)
+        if (cta_run(&kr, i, t0)) return -1;
 
+    double last = t0;
     while (1) {
         double te = evq_next_time(&c->q), tf = pslink_next_time(&c->link);
         int32_t who;
@@ -221,83 +317,18 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
             who = pslink_pop_done(&c->link);
             if (who < 0) {
                 /* rounding left the earliest flow a hair short: finish it now */
-                c->link.v = c->link.h[0].t;
+                c->link.v = pslink_next_tag(&c->link);
                 who = pslink_pop_done(&c->link);
             }
         }
         st->events++;
         if (now < last) st->backwards++;
         last = now;
-        /* CTA `who` finished its current op (or starts): run ops until one takes time */
         cta_state *s = &c->cs[who];
-        if (s->pc > c->first[who]) {
-            const op *prev = &c->ops[s->pc - 1];
-            if (prev->kind == OP_WAIT) st->wait_ns += now - s->t0;
-            trace_op(tw, pid, s, prev, now, who);
-        }
-        int blocked = 0;
-        while (!blocked) {
-            const op *o = &c->ops[s->pc++];
-            s->t0 = now;
-            switch (o->kind) {
-            case OP_DELAY:
-                if (evq_push(&c->q, now + o->x, who, 0)) return -1;
-                blocked = 1;
-                break;
-            case OP_STREAM:
-                if (o->x > 0) {
-                    if (pslink_join(&c->link, o->x, who)) return -1;
-                    blocked = 1;
-                }
-                break;
-            case OP_SIGNAL: {
-                /* x: flag latency; the host sees the flag that much later */
-                int u = o->unit;
-                double seen = now + o->x;
-                unit_state *us = &c->us[u];
-                us->arrived++;
-                if (seen > us->arrive_t) us->arrive_t = seen;
-                int h = us->waiter;
-                if (h >= 0 && us->arrived >= (int)c->ops[c->cs[h].pc - 1].x) {
-                    us->waiter = -1;
-                    if (evq_push(&c->q, us->arrive_t, h, 0)) return -1;
-                }
-                break;
-            }
-            case OP_WAIT: {
-                /* x: peers to wait for */
-                unit_state *us = &c->us[o->unit];
-                if (us->arrived >= (int)o->x) {
-                    if (us->arrive_t > now) {
-                        if (evq_push(&c->q, us->arrive_t, who, 0)) return -1;
-                        blocked = 1;
-                    }
-                    break;
-                }
-                us->waiter = who;
-                blocked = 1;
-                break;
-            }
-            case OP_END: {
-                int sm = s->sm;
-                st->t_end = now > st->t_end ? now : st->t_end;
-                c->free_tid[sm * k->resident + c->sm[sm].n_free++] = s->tid;
-                if (--c->sm[sm].res == 0) st->busy_ns += now - c->sm[sm].since;
-                if (next < n) {
-                    cta_state *ns = &c->cs[next];
-                    ns->pc = c->first[next];
-                    ns->sm = sm;
-                    ns->tid = c->free_tid[sm * k->resident + --c->sm[sm].n_free];
-                    ns->t0 = now;
-                    if (c->sm[sm].res++ == 0) c->sm[sm].since = now;
-                    if (evq_push(&c->q, now, next, 0)) return -1;
-                    next++;
-                }
-                blocked = 1;
-                break;
-            }
-            }
-        }
+        const op *prev = &c->ops[s->pc - 1];
+        if (prev->kind == OP_WAIT) st->wait_ns += now - s->t0;
+        trace_op(tw, pid, s, prev, now, who);
+        if (cta_run(&kr, who, now)) return -1;
     }
     st->served = c->link.served;
     st->max_rate = c->link.max_rate;
@@ -318,7 +349,7 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const workload *w, const pl
     c->n_ops = 0;
     if (grow((void **)&c->first, &c->cap_first, p->grid + 1, sizeof(int32_t))) return -1;
     for (int i = 0; i < p->grid; i++) {
-        c->first[i] = c->n_ops;
+        c->first[i] = c->cta_begin = c->n_ops;
         if (emit(c, OP_DELAY, L_PROLOGUE, -1, g->cta_prologue_ns)) return -1;
         for (int k = p->cta_first[i]; k < p->cta_first[i + 1]; k++) {
             const plan_seg *s = &p->segs[k];
@@ -359,7 +390,7 @@ static int lower_combine(sim_ctx *c, const gpu_spec *g, const workload *w, const
     for (int u = 0; u < p->n_units; u++) {
         if (p->unit_parts[u] < 2) continue;
         if (grow((void **)&c->first, &c->cap_first, n + 2, sizeof(int32_t))) return -1;
-        c->first[n++] = c->n_ops;
+        c->first[n++] = c->cta_begin = c->n_ops;
         if (emit(c, OP_DELAY, L_PROLOGUE, u, g->cta_prologue_ns)) return -1;
         if (emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)) return -1;
         if (emit(c, OP_STREAM, L_STREAM, u, p->unit_parts[u] * partial_bytes(w, p->rows))) return -1;
@@ -438,6 +469,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o
     }
 
     trace_writer tw, *twp = NULL;
+    c->tracing = trace != NULL;
     if (trace) {
         twp = &tw;
         trace_begin(twp, trace);
