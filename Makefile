@@ -34,7 +34,7 @@ TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GPU_SPECS = $(sort $(wildcard experiments/gpus/*.gpu))
 EMBED_IN  = $(GPU_SPECS) $(wildcard experiments/*.sql)
 
-.PHONY: all test bench kernels gpu-test figures clean
+.PHONY: all test bench kernels gpu-test figures clean main
 all: $(BUILD)/leansim
 
 $(BUILD)/%.o: %.c $(wildcard sim/*.h model/*.h) | $(BUILD)/embed.h
@@ -71,6 +71,11 @@ $(BUILD)/bench_sim: tests/bench_sim.c $(BUILD)/libleansim.a
 
 bench: $(BUILD)/bench_sim
 	$(Q)$(BUILD)/bench_sim
+
+# The main job: every schedule's predicted time and speedup over fa2, for
+# context lengths 1k to 512k on the H100 spec.
+main: $(BUILD)/leansim
+	$(Q)for c in 1k 2k 4k 8k 16k 32k 64k 128k 256k 512k; do $(BUILD)/leansim simulate --gpu h100 --ctx $$c || exit 1; done
 
 clean:
 	rm -rf build build-san plots/out

@@ -1,0 +1,67 @@
+#!/bin/sh
+# cli_simulate.sh: leansim simulate end to end: outputs and every error path.
+# Needs $LEANSIM (the binary).  Prints "cli_simulate: N passed, N failed".
+L=${LEANSIM:-build/leansim}
+pass=0; fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL cli_simulate: $*"; }
+
+# expect_err "what the message must contain" args...: exit 2, one line naming it
+expect_err() {
+  want=$1; shift
+  "$L" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  if [ $rc -ne 2 ]; then bad "leansim $*: exit $rc, want 2"; return; fi
+  if ! grep -qF -- "$want" "$tmp/err"; then bad "leansim $*: stderr '$(cat "$tmp/err")' lacks '$want'"; return; fi
+  if [ "$(wc -l <"$tmp/err")" -ne 1 ]; then bad "leansim $*: error is not one line"; return; fi
+  if [ -s "$tmp/out" ]; then bad "leansim $*: wrote to stdout on error"; return; fi
+  ok
+}
+
+expect_err "--batch -1" simulate --batch -1
+expect_err "--batch 0" simulate --batch 0
+expect_err "--heads 0" simulate --heads 0
+expect_err "--ctx 0" simulate --ctx 0
+expect_err "--ctx -5" simulate --ctx -5
+expect_err "--ctx: 3 lengths given but --batch is 2" simulate --batch 2 --ctx 1k,2k,3k
+expect_err "--kv-heads 5: does not divide --heads 32" simulate --kv-heads 5
+expect_err "--kv-heads 64" simulate --kv-heads 64
+expect_err "--gpu h300: unknown GPU" simulate --gpu h300
+expect_err "--head-dim 96: unsupported" simulate --head-dim 96
+expect_err "--dtype fp4: unknown type" simulate --dtype fp4
+expect_err "--ctx 99999999999999" simulate --ctx 99999999999999
+expect_err "--ctx 1m0" simulate --ctx 1m0
+expect_err "--batch 100000" simulate --batch 100000
+expect_err "--schedule streamq" simulate --schedule streamq
+expect_err "--block-n 48" simulate --block-n 48
+expect_err "--splits 0" simulate --splits 0
+expect_err "--grid 5000: more than the 1056 CTAs" simulate --schedule streamk --grid 5000
+expect_err "--format xml" simulate --format xml
+expect_err "unknown option '--bogus'" simulate --bogus
+expect_err "--batch: missing value" simulate --batch
+expect_err "--trace $tmp/t.json: needs exactly one --schedule" simulate --trace "$tmp/t.json"
+expect_err "unknown command 'simulat'" simulat
+printf 'name = x\n' >"$tmp/x.gpu"
+expect_err "$tmp/x.gpu: missing required key" simulate --gpu "$tmp/x.gpu"
+[ ! -e "$tmp/t.json" ] && ok || bad "a failed run left a trace file"
+
+# outputs
+"$L" simulate --ctx 64k --format json >"$tmp/j" 2>&1 && ok || bad "json run failed"
+for k in schedule gpu batch heads kv_heads head_dim block_n ctas splits time_us hbm_bytes bw_gbps speedup_vs_fa2; do
+  [ "$(grep -c "\"$k\":" "$tmp/j")" -eq 5 ] && ok || bad "json key $k not in all 5 rows"
+done
+"$L" simulate --ctx 64k --format csv --schedule fa2,streamk >"$tmp/c" && [ "$(wc -l <"$tmp/c")" -eq 3 ] && ok ||
+  bad "csv: want header + 2 rows"
+"$L" simulate --batch 3 --ctx 1k,100k,7 --kv-heads 8 --schedule streamk --trace "$tmp/t.json" >/dev/null && ok ||
+  bad "ragged traced run failed"
+grep -q '"traceEvents"' "$tmp/t.json" && grep -q '"name":"wait"' "$tmp/t.json" && ok || bad "trace lacks events or waits"
+"$L" simulate --help | grep -q -- "--ctas-per-sm" && ok || bad "--help lists the options"
+"$L" gpus | grep -q "^h100 " && [ "$("$L" gpus | wc -l)" -ge 8 ] && ok || bad "gpus lists the specs"
+# the A100 worked examples through the CLI
+"$L" simulate --gpu a100 --ctx 32k --schedule split --format csv | tail -1 | cut -d, -f11,12 | grep -qx "192,6" && ok ||
+  bad "A100 32k split: want 192 CTAs, 6 splits"
+"$L" simulate --gpu a100 --ctx 32k --schedule streamk --format csv | tail -1 | cut -d, -f11 | grep -qx "216" && ok ||
+  bad "A100 32k streamk: want grid 216"
+echo "cli_simulate: $pass passed, $fail failed"
+[ $fail -eq 0 ]

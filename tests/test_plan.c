@@ -1,0 +1,221 @@
+/*
+ * test_plan.c: invariants of the schedule planner on random workloads, and
+ * the worked examples of FlashAttention-2 and LeanAttention.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "plan.h"
+#include "testhelp.h"
+
+static workload w;
+
+static void set_uniform(int batch, int heads, int kv_heads, int d, int64_t ctx)
+{
+    memset(&w, 0, sizeof w);
+    w.batch = batch;
+    w.heads = heads;
+    w.kv_heads = kv_heads;
+    w.head_dim = d;
+    w.dtype = DTYPE_FP16;
+    for (int r = 0; r < batch; r++) w.ctx[r] = ctx;
+}
+
+/* Checks every invariant of a built plan; returns the failures. */
+static int check_plan(const plan *p, int resident, const char *what)
+{
+    int before = th_fail;
+    /* every tile of every unit covered exactly once */
+    int64_t covered = 0;
+    static uint8_t *seen;
+    static int64_t seen_cap;
+    if (p->n_tiles > seen_cap) {
+        free(seen);
+        seen = malloc((size_t)p->n_tiles);
+        seen_cap = p->n_tiles;
+    }
+    memset(seen, 0, (size_t)p->n_tiles);
+    int64_t *base = calloc((size_t)p->n_units + 1, sizeof *base);
+    for (int u = 0; u < p->n_units; u++) base[u + 1] = base[u] + p->unit_tiles[u];
+    CHECK(base[p->n_units] == p->n_tiles, "%s: unit tiles sum %lld != n_tiles %lld", what,
+          (long long)base[p->n_units], (long long)p->n_tiles);
+    int dup = 0, hosts_bad = 0, slot_bad = 0;
+    int *slot_used = calloc((size_t)p->n_slots + 1, sizeof(int));
+    int *hosts = calloc((size_t)p->n_units, sizeof(int));
+    CHECK(p->cta_first[0] == 0 && p->cta_first[p->grid] == p->n_segs, "%s: cta_first bounds", what);
+    int nonmono = 0;
+    for (int c = 0; c < p->grid; c++) {
+        nonmono += p->cta_first[c] > p->cta_first[c + 1];
+        for (int k = p->cta_first[c]; k < p->cta_first[c + 1]; k++) {
+            const plan_seg *s = &p->segs[k];
+            if (s->unit < 0 || s->unit >= p->n_units || s->tile_begin < 0 || s->tile_end < s->tile_begin ||
+                s->tile_end > p->unit_tiles[s->unit]) {
+                dup++;
+                continue;
+            }
+            for (int32_t t = s->tile_begin; t < s->tile_end; t++) {
+                int64_t g = base[s->unit] + t;
+                if (seen[g]) dup++;
+                seen[g] = 1;
+                covered++;
+            }
+            if (s->slot >= 0) {
+                if (s->slot >= p->n_slots || slot_used[s->slot]++) slot_bad++;
+                if (s->slot < p->unit_slot[s->unit] || s->slot >= p->unit_slot[s->unit] + p->unit_parts[s->unit])
+                    slot_bad++;
+            } else {
+                hosts[s->unit]++;
+                if (p->unit_parts[s->unit] > 1 && (p->combine || s->tile_begin != 0)) hosts_bad++;
+                if (p->unit_parts[s->unit] > 1 && p->unit_host[s->unit] != c) hosts_bad++;
+            }
+        }
+    }
+    CHECK(nonmono == 0, "%s: cta_first decreases %d times", what, nonmono);
+    CHECK(dup == 0, "%s: %d tiles out of range or covered twice", what, dup);
+    CHECK(covered == p->n_tiles, "%s: %lld of %lld tiles covered", what, (long long)covered, (long long)p->n_tiles);
+    CHECK(slot_bad == 0, "%s: %d partial slots reused or outside their unit", what, slot_bad);
+    /* one producer of each unit's output: a lone segment, or (stream-K) the host */
+    int multi_out = 0;
+    for (int u = 0; u < p->n_units; u++)
+        if (p->combine ? (p->unit_parts[u] > 1 ? hosts[u] != 0 : hosts[u] != 1) : hosts[u] != 1) multi_out++;
+    CHECK(multi_out == 0, "%s: %d units without exactly one output writer", what, multi_out);
+    CHECK(hosts_bad == 0, "%s: %d stream-K hosts not at tile 0 of their unit", what, hosts_bad);
+    if (p->kind == SCHED_STREAMK) {
+        int64_t lo = INT64_MAX, hi = 0;
+        for (int c = 0; c < p->grid; c++) {
+            int64_t n = 0;
+            for (int k = p->cta_first[c]; k < p->cta_first[c + 1]; k++) n += p->segs[k].tile_end - p->segs[k].tile_begin;
+            if (n < lo) lo = n;
+            if (n > hi) hi = n;
+        }
+        CHECK(hi - lo <= 1, "%s: stream-K runs differ by %lld tiles", what, (long long)(hi - lo));
+        CHECK(p->grid <= (int64_t)p->sms * resident, "%s: grid %d exceeds resident CTAs", what, p->grid);
+        /* a peer segment (not holding tile 0) can only be a CTA's first one,
+         * so no CTA waits before it has signalled: no deadlock */
+        int late_peer = 0;
+        for (int c = 0; c < p->grid; c++)
+            for (int k = p->cta_first[c] + 1; k < p->cta_first[c + 1]; k++)
+                if (p->segs[k].tile_begin != 0) late_peer++;
+        CHECK(late_peer == 0, "%s: %d peer segments after a CTA's first", what, late_peer);
+    }
+    free(base);
+    free(slot_used);
+    free(hosts);
+    return th_fail - before;
+}
+
+static void test_worked_examples(void)
+{
+    plan *p = plan_alloc();
+    /* A100 (108 SMs), batch 1, 32 heads, d = 128, 32k context */
+    set_uniform(1, 32, 32, 128, 32768);
+    plan_opts o = {.kind = SCHED_SPLIT};
+    CHECK(plan_build(p, &w, &o, 108, 8) == PLAN_OK, "split plan");
+    CHECK(p->splits == 6, "A100 32k split: %d splits, want 6", p->splits);
+    CHECK(p->grid == 192, "A100 32k split: %d CTAs, want 192", p->grid);
+    CHECK(p->segs[0].tile_end - p->segs[0].tile_begin == 43, "A100 32k split: %d blocks per split, want 43",
+          p->segs[0].tile_end - p->segs[0].tile_begin);
+    check_plan(p, 8, "A100 split");
+    o.kind = SCHED_STREAMK;
+    CHECK(plan_build(p, &w, &o, 108, 8) == PLAN_OK, "streamk plan");
+    CHECK(p->grid == 216, "A100 32k streamk: grid %d, want 216", p->grid);
+    int n38 = 0, n37 = 0;
+    for (int c = 0; c < p->grid; c++) {
+        int n = 0;
+        for (int k = p->cta_first[c]; k < p->cta_first[c + 1]; k++) n += p->segs[k].tile_end - p->segs[k].tile_begin;
+        n38 += n == 38;
+        n37 += n == 37;
+    }
+    CHECK(n38 == 200 && n37 == 16, "A100 32k streamk: %d x 38 tiles and %d x 37, want 200 and 16", n38, n37);
+    CHECK(p->n_tiles == 8192, "A100 32k: %lld tiles, want 8192", (long long)p->n_tiles);
+    check_plan(p, 8, "A100 streamk");
+    /* enough work to fill the GPU: no split */
+    set_uniform(64, 32, 32, 128, 4096);
+    o.kind = SCHED_SPLIT;
+    CHECK(plan_build(p, &w, &o, 108, 8) == PLAN_OK && p->splits == 1 && !p->combine,
+          "2048 units on 216 slots: %d splits, want 1", p->splits);
+    plan_free(p);
+}
+
+static void test_heuristics(void)
+{
+    CHECK(plan_splits_heuristic(32, 216, 256, 128) == 6, "heuristic(32, 216, 256) = %d",
+          plan_splits_heuristic(32, 216, 256, 128));
+    CHECK(plan_splits_heuristic(200, 216, 256, 128) == 1, "80%% full: no split");
+    CHECK(plan_splits_heuristic(1, 264, 3, 128) <= 3, "splits bounded by blocks");
+    CHECK(plan_default_block_n(64) == 256 && plan_default_block_n(128) == 128 && plan_default_block_n(256) == 64,
+          "default block_n by head dim");
+    CHECK(plan_leanattn_grid(8192, 108, 2, 32, 256) == 216, "LeanAttention grid, long work");
+    CHECK(plan_leanattn_grid(10, 108, 2, 1, 10) == 5, "LeanAttention grid, short work: (T+1)/2");
+}
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static void test_random_invariants(void)
+{
+    plan *p = plan_alloc();
+    static const int bns[] = {32, 64, 128, 256};
+    static const int dims[] = {64, 128, 256};
+    int fails = 0;
+    for (int iter = 0; iter < 400 && fails < 5; iter++) {
+        memset(&w, 0, sizeof w);
+        w.batch = 1 + (int)(rnd() % 12);
+        w.kv_heads = 1 + (int)(rnd() % 8);
+        w.heads = w.kv_heads * (1 + (int)(rnd() % 8));
+        w.head_dim = dims[rnd() % 3];
+        w.dtype = (int)(rnd() % DTYPE_COUNT);
+        w.ragged = 1;
+        for (int r = 0; r < w.batch; r++) w.ctx[r] = 1 + (int64_t)(rnd() % (rnd() % 2 ? 300 : 70000));
+        int sms = 1 + (int)(rnd() % 140), resident = 1 + (int)(rnd() % 8);
+        for (int k = 0; k < SCHED_COUNT; k++) {
+            plan_opts o = {.kind = k, .block_n = bns[rnd() % 4]};
+            if (k == SCHED_SPLIT && rnd() % 2) o.splits = 1 + (int)(rnd() % 128);
+            if ((k == SCHED_STREAMK || k == SCHED_HYBRID) && rnd() % 2) o.grid = 1 + (int)(rnd() % (sms * resident));
+            char what[160];
+            snprintf(what, sizeof what, "iter %d %s batch %d heads %d/%d sms %d res %d bn %d", iter, sched_name(k),
+                     w.batch, w.heads, w.kv_heads, sms, resident, o.block_n);
+            int rc = plan_build(p, &w, &o, sms, resident);
+            CHECK(rc == PLAN_OK, "%s: plan_build = %d", what, rc);
+            if (rc == PLAN_OK) fails += check_plan(p, resident, what) ? 1 : 0;
+        }
+    }
+    plan_free(p);
+}
+
+static void test_bad_input(void)
+{
+    plan *p = plan_alloc();
+    char msg[160];
+    set_uniform(1, 32, 5, 128, 1024);
+    CHECK(workload_check(&w, msg, sizeof msg) == PLAN_EBADWORKLOAD && strstr(msg, "--kv-heads 5"),
+          "heads not divisible: '%s'", msg);
+    set_uniform(1, 32, 32, 96, 1024);
+    CHECK(workload_check(&w, msg, sizeof msg) && strstr(msg, "--head-dim 96"), "head dim 96: '%s'", msg);
+    set_uniform(1, 32, 32, 128, 0);
+    CHECK(workload_check(&w, msg, sizeof msg) && strstr(msg, "--ctx 0"), "zero ctx: '%s'", msg);
+    set_uniform(1, 32, 32, 128, 1024);
+    plan_opts o = {.kind = SCHED_STREAMK, .grid = 1000};
+    CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_EBADOPTS, "stream-K grid above residency refused");
+    o = (plan_opts){.kind = SCHED_FA2, .block_n = 48};
+    CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_EBADOPTS, "block_n 48 refused");
+    set_uniform(1024, 1024, 1024, 128, WL_MAX_CTX);
+    o = (plan_opts){.kind = SCHED_FA2, .block_n = 32};
+    CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_ETOOLARGE, "2^39 tiles refused as too large");
+    plan_free(p);
+}
+
+int main(void)
+{
+    test_worked_examples();
+    test_heuristics();
+    test_random_invariants();
+    test_bad_input();
+    TEST_DONE("test_plan");
+}

@@ -1,0 +1,217 @@
+/*
+ * test_sim.c: the event engine and the simulator.
+ *
+ * Engine invariants (events in (time, seq) order, time never going back,
+ * bytes conserved, total rate never above the bandwidth), closed cases
+ * whose answer is known in closed form, determinism, and the headline
+ * H100 case of the study.
+ */
+#include <string.h>
+
+#include "engine.h"
+#include "sim.h"
+#include "testhelp.h"
+
+static gpu_spec h100;
+static workload w;
+static sim_ctx *ctx;
+
+static void set_uniform(int batch, int heads, int kv_heads, int d, int64_t len)
+{
+    memset(&w, 0, sizeof w);
+    w.batch = batch;
+    w.heads = heads;
+    w.kv_heads = kv_heads;
+    w.head_dim = d;
+    w.dtype = DTYPE_FP16;
+    for (int r = 0; r < batch; r++) w.ctx[r] = len;
+}
+
+static sim_result run(const gpu_spec *g, int kind)
+{
+    sim_result r;
+    char err[256];
+    plan_opts o = {.kind = kind};
+    int rc = sim_run(ctx, g, &w, &o, &r, NULL, err, sizeof err);
+    CHECK(rc == SIM_OK, "sim_run %s: %s", sched_name(kind), err);
+    return r;
+}
+
+static void test_evq_order(void)
+{
+    evq q = {0};
+    double ts[] = {5, 1, 3, 3, 0.5, 3, 9, 1};
+    for (int i = 0; i < 8; i++) evq_push(&q, ts[i], i, 0);
+    ev e, prev = {-1, 0, 0, 0};
+    int bad = 0, n = 0;
+    while (evq_pop(&q, &e) == 0) {
+        if (e.t < prev.t || (e.t == prev.t && e.seq < prev.seq)) bad++;
+        prev = e;
+        n++;
+    }
+    CHECK(n == 8 && bad == 0, "events out of (time, seq) order: %d of %d", bad, n);
+    /* equal times fire in push order: 2, 3, 5 at t = 3 */
+    evq_clear(&q);
+    for (int i = 0; i < 8; i++) evq_push(&q, ts[i], i, 0);
+    int order[8];
+    for (int i = 0; i < 8; i++) {
+        evq_pop(&q, &e);
+        order[i] = e.who;
+    }
+    CHECK(order[0] == 4 && order[1] == 1 && order[2] == 7 && order[3] == 2 && order[4] == 3 && order[5] == 5,
+          "tie order %d %d %d %d %d %d", order[0], order[1], order[2], order[3], order[4], order[5]);
+    evq_free(&q);
+}
+
+static void test_pslink(void)
+{
+    pslink l = {0};
+    pslink_reset(&l, 10.0, 4.0, 0);     /* 10 B/ns shared, 4 B/ns per flow */
+    pslink_join(&l, 100, 0);             /* alone: capped at 4 B/ns -> done at 25 */
+    CHECK(fabs(pslink_next_time(&l) - 25) < 1e-9, "one flow capped: next %g, want 25", pslink_next_time(&l));
+    pslink_advance(&l, 5);               /* 20 bytes served */
+    pslink_join(&l, 100, 1);
+    pslink_join(&l, 100, 2);             /* three flows: 10/3 B/ns each */
+    CHECK(fabs(pslink_rate(&l) - 10.0 / 3) < 1e-12, "fair share %g", pslink_rate(&l));
+    /* flow 0 has 80 left: done at 5 + 80 * 3 / 10 = 29 */
+    CHECK(fabs(pslink_next_time(&l) - 29) < 1e-9, "shared: next %g, want 29", pslink_next_time(&l));
+    pslink_advance(&l, 29);
+    CHECK(pslink_pop_done(&l) == 0, "flow 0 finishes first");
+    CHECK(pslink_pop_done(&l) == -1, "flow 1 not done yet");
+    /* two flows with 20 left each, 4 B/ns each (cap) -> done at 34 */
+    CHECK(fabs(pslink_next_time(&l) - 34) < 1e-9, "after a leave: next %g, want 34", pslink_next_time(&l));
+    pslink_advance(&l, 34);
+    CHECK(pslink_pop_done(&l) == 1 && pslink_pop_done(&l) == 2, "flows 1 and 2 finish together, in join order");
+    CHECK(fabs(l.served - 300) < 1e-9, "bytes served %g, want 300", l.served);
+    CHECK(l.max_rate <= 10.0 + 1e-12, "peak rate %g above bandwidth 10", l.max_rate);
+    pslink_free(&l);
+}
+
+static void test_one_cta(void)
+{
+    set_uniform(1, 1, 1, 128, 4096);
+    sim_result r = run(&h100, SCHED_FA2);
+    double bytes = 4096.0 * 128 * 2 * 2;
+    double cap = h100.cta_inflight_bytes / h100.mem_latency_ns;
+    double want = h100.launch_us * 1e3 + h100.cta_prologue_ns + h100.mem_latency_ns + bytes / cap + h100.cta_epilogue_ns;
+    CHECK_REL(r.time_us * 1e3, want, 1e-9, "one CTA alone: launch + prologue + latency + bytes/cap + epilogue");
+    CHECK(r.ctas == 1 && r.splits == 0, "one CTA: ctas %d", r.ctas);
+}
+
+static void test_bandwidth_bound(void)
+{
+    /* 512k tokens, 32 heads: 8.6 GB of KV; stream-K and split keep >= 256 CTAs
+     * streaming, each capped at 16 GB/s, so HBM is the bottleneck */
+    set_uniform(1, 32, 32, 128, 524288);
+    double kv_time_us = sim_kv_bytes(&w) / h100.mem_bw_achievable_gbps / 1e3;
+    sim_result fa2 = run(&h100, SCHED_FA2), sk = run(&h100, SCHED_STREAMK), sp = run(&h100, SCHED_SPLIT);
+    CHECK_REL(sk.time_us, kv_time_us, 0.01, "streamk 512k: bytes over bandwidth within 1%");
+    CHECK_REL(sp.time_us, kv_time_us, 0.01, "split 512k: bytes over bandwidth within 1%");
+    CHECK(fa2.time_us >= 2 * sk.time_us && fa2.time_us >= 2 * sp.time_us,
+          "fa2 %.1f us not 2x slower than streamk %.1f / split %.1f", fa2.time_us, sk.time_us, sp.time_us);
+    /* fa2: 32 CTAs each capped by what they keep in flight */
+    double fa2_bw = 32 * h100.cta_inflight_bytes / h100.mem_latency_ns;
+    CHECK_REL(fa2.kv_bytes / (fa2.main_us * 1e3), fa2_bw, 0.02, "fa2 512k pulls 32 x the per-CTA cap");
+    CHECK(sk.sm_busy > 0.99 && fa2.sm_busy < 0.25, "SM busy: streamk %.3f, fa2 %.3f", sk.sm_busy, fa2.sm_busy);
+}
+
+static void test_engine_invariants(void)
+{
+    static const int kinds[] = {SCHED_FA2, SCHED_SPLIT, SCHED_STREAMK, SCHED_HYBRID, SCHED_BALANCED};
+    uint64_t s = 12345;
+    int back = 0, over = 0, lost = 0, n = 0;
+    for (int iter = 0; iter < 60; iter++) {
+        memset(&w, 0, sizeof w);
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        w.batch = 1 + (int)((s >> 33) % 9);
+        w.kv_heads = 1 + (int)((s >> 40) % 8);
+        w.heads = w.kv_heads * (1 + (int)((s >> 20) % 4));
+        w.head_dim = (s >> 10) % 2 ? 128 : 64;
+        w.dtype = DTYPE_BF16;
+        w.ragged = 1;
+        for (int r = 0; r < w.batch; r++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            w.ctx[r] = 1 + (int64_t)((s >> 30) % 200000);
+        }
+        for (int k = 0; k < 5; k++) {
+            sim_result r = run(&h100, kinds[k]);
+            const plan *p = sim_ctx_plan(ctx);
+            double partial = p->combine ? (double)p->n_slots * p->rows * (w.head_dim + 1) * 4.0 : 0;
+            n++;
+            back += r.backwards != 0;
+            over += r.peak_gbps > h100.mem_bw_achievable_gbps * (1 + 1e-12);
+            lost += fabs(r.streamed_bytes - (r.kv_bytes + partial)) > 1e-9 * r.kv_bytes + 1;
+        }
+    }
+    CHECK(back == 0, "time went back in %d of %d runs", back, n);
+    CHECK(over == 0, "total HBM rate above the bandwidth in %d of %d runs", over, n);
+    CHECK(lost == 0, "bytes served != bytes streamed in %d of %d runs", lost, n);
+}
+
+static void test_determinism_and_trace(void)
+{
+    set_uniform(2, 32, 8, 128, 100000);
+    w.ctx[1] = 7000;
+    w.ragged = 1;
+    sim_result a = run(&h100, SCHED_STREAMK), b = run(&h100, SCHED_STREAMK);
+    CHECK(a.time_us == b.time_us && a.events == b.events, "two runs differ: %.9g vs %.9g", a.time_us, b.time_us);
+    FILE *f = tmpfile();
+    char err[256];
+    plan_opts o = {.kind = SCHED_STREAMK};
+    sim_result t;
+    CHECK(sim_run(ctx, &h100, &w, &o, &t, f, err, sizeof err) == SIM_OK, "traced run: %s", err);
+    CHECK(t.time_us == a.time_us, "tracing changed the time: %.9g vs %.9g", t.time_us, a.time_us);
+    long len = ftell(f);
+    char *buf = malloc((size_t)len + 1);
+    rewind(f);
+    size_t got = fread(buf, 1, (size_t)len, f);
+    buf[got] = 0;
+    fclose(f);
+    CHECK(strncmp(buf, "{\"displayTimeUnit\"", 18) == 0 && strstr(buf, "]}\n"), "trace is a JSON document");
+    CHECK(strstr(buf, "\"name\":\"wait\"") != NULL, "stream-K trace shows host waits");
+    CHECK(strstr(buf, "\"name\":\"merge\"") != NULL, "stream-K trace shows merges");
+    CHECK(strstr(buf, "SM 131 slot 0") != NULL, "trace names a track per SM slot");
+    free(buf);
+    /* a split trace shows its combine kernel */
+    o.kind = SCHED_SPLIT;
+    f = tmpfile();
+    set_uniform(1, 32, 32, 128, 65536);
+    CHECK(sim_run(ctx, &h100, &w, &o, &t, f, err, sizeof err) == SIM_OK && t.combine_us > 0, "split has a combine kernel");
+    fclose(f);
+}
+
+static void test_monotone_in_resources(void)
+{
+    /* more bandwidth never slows a schedule; fewer SMs never speed stream-K */
+    set_uniform(4, 32, 8, 128, 131072);
+    gpu_spec fast = h100, small = h100;
+    fast.mem_bw_achievable_gbps *= 1.5;
+    fast.mem_bw_gbps *= 1.5;
+    small.sms = 64;
+    for (int k = 0; k < SCHED_COUNT; k++) {
+        sim_result base = run(&h100, k), f = run(&fast, k), sm = run(&small, k);
+        CHECK(f.time_us <= base.time_us * (1 + 1e-9), "%s: faster memory slower (%g vs %g)", sched_name(k), f.time_us,
+              base.time_us);
+        if (k == SCHED_STREAMK)
+            CHECK(sm.time_us >= base.time_us * (1 - 1e-9), "%s: 64 SMs faster than 132", sched_name(k));
+    }
+}
+
+int main(void)
+{
+    char err[512];
+    if (gpu_spec_load(&h100, "h100", err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    ctx = sim_ctx_alloc();
+    test_evq_order();
+    test_pslink();
+    test_one_cta();
+    test_bandwidth_bound();
+    test_engine_invariants();
+    test_determinism_and_trace();
+    test_monotone_in_resources();
+    sim_ctx_free(ctx);
+    TEST_DONE("test_sim");
+}
