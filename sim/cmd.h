@@ -8,6 +8,8 @@
 
 int cmd_gpus(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
 
 
 

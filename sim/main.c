@@ -15,7 +15,9 @@ static const struct {
     const char *help;
 } cmds[] = {
     {"simulate", cmd_simulate, "discrete-event simulation of each schedule on a GPU spec"},
+    {"predict", cmd_predict, "closed-form model of each schedule (same options and columns as simulate)"},
     {"gpus", cmd_gpus, "list the GPU specs compiled in"},
+    {"timeline", cmd_timeline, "convert a measured CTA timeline to a Chrome trace"},
 };
 
 static void usage(FILE *f)

@@ -63,5 +63,11 @@ grep -q '"traceEvents"' "$tmp/t.json" && grep -q '"name":"wait"' "$tmp/t.json" &
   bad "A100 32k split: want 192 CTAs, 6 splits"
 "$L" simulate --gpu a100 --ctx 32k --schedule streamk --format csv | tail -1 | cut -d, -f11 | grep -qx "216" && ok ||
   bad "A100 32k streamk: want grid 216"
+# measured timelines convert to the same trace format
+printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,5,1200\n0,3,wait_begin,6,1300\n0,3,wait_end,6,1900\n0,3,end,-1,2100\n' >"$tmp/tl.csv"
+"$L" timeline "$tmp/tl.csv" --trace "$tmp/tl.json" && grep -q '"name":"wait"' "$tmp/tl.json" && ok || bad "timeline conversion"
+printf 'cta,sm,event,unit,t_ns\n0,3,seg_end,5,1200\n' >"$tmp/tl2.csv"
+expect_err "tl2.csv:2: event 'seg_end' of CTA 0 before its start" timeline "$tmp/tl2.csv" --trace "$tmp/tl2.json"
+[ ! -e "$tmp/tl2.json" ] && ok || bad "a failed conversion left its output"
 echo "cli_simulate: $pass passed, $fail failed"
 [ $fail -eq 0 ]
