@@ -1,0 +1,143 @@
+/*
+ * attn.cu: host side of the decode kernels: kernel selection, occupancy,
+ * plan upload, launch (decode + combine) and random inputs.
+ */
+#include "decode.cuh"
+
+#include <math.h>
+#include <string.h>
+#include <vector>
+
+static int rows_index(int rows)
+{
+    if (rows <= 1) return 0;
+    if (rows <= 2) return 1;
+    if (rows <= 4) return 2;
+    if (rows <= 8) return 3;
+    return -1;
+}
+
+int attn_kernel(int dtype, int head_dim, int rows, dec_kernel_fn *fn, int *smem_bytes)
+{
+    const dec_table *t = head_dim == 64 ? &dec_table_d64 : head_dim == 128 ? &dec_table_d128
+                       : head_dim == 256 ? &dec_table_d256 : NULL;
+    int ri = rows_index(rows);
+    if (!t || ri < 0 || rows < 1 || (dtype != DTYPE_FP16 && dtype != DTYPE_BF16)) return -1;
+    *fn = t->fn[dtype][ri];
+    *smem_bytes = t->smem_bytes;
+    return 0;
+}
+
+int attn_occupancy(int dtype, int head_dim, int rows)
+{
+    dec_kernel_fn fn;
+    int smem;
+    if (attn_kernel(dtype, head_dim, rows, &fn, &smem)) return -1;
+    CUDA_CHECK(cudaFuncSetAttribute((const void *)fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+    int n = 0;
+    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, (const void *)fn, ATTN_THREADS, smem));
+    return n;
+}
+
+int64_t attn_kv_elems(const workload *w)
+{
+    int64_t n = 0;
+    for (int r = 0; r < w->batch; r++) n += w->ctx[r];
+    return n * w->kv_heads * w->head_dim;
+}
+
+template <typename X> static X *dev_copy(const X *h, size_t n)
+{
+    X *d = NULL;
+    CUDA_CHECK(cudaMalloc((void **)&d, (n ? n : 1) * sizeof(X)));
+    if (n) CUDA_CHECK(cudaMemcpy(d, h, n * sizeof(X), cudaMemcpyHostToDevice));
+    return d;
+}
+
+int attn_plan_upload(attn_plan_dev *d, const plan *p, const workload *w)
+{
+    memset(d, 0, sizeof *d);
+    d->grid = p->grid;
+    d->n_units = p->n_units;
+    d->rows = p->rows;
+    d->n_segs = p->n_segs;
+    d->n_slots = p->n_slots;
+    d->combine = p->combine;
+    d->block_n = p->block_n;
+    std::vector<int64_t> base(p->n_units);
+    std::vector<int32_t> len(p->n_units);
+    int64_t off = 0;
+    for (int r = 0; r < w->batch; r++)
+        for (int h = 0; h < w->kv_heads; h++) {
+            base[r * w->kv_heads + h] = off;
+            len[r * w->kv_heads + h] = (int32_t)w->ctx[r];
+            off += w->ctx[r] * w->head_dim;
+        }
+    d->cta_first = dev_copy(p->cta_first, (size_t)p->grid + 1);
+    d->segs = dev_copy(p->segs, (size_t)p->n_segs);
+    d->unit_parts = dev_copy(p->unit_parts, (size_t)p->n_units);
+    d->unit_slot = dev_copy(p->unit_slot, (size_t)p->n_units);
+    d->unit_base = dev_copy(base.data(), base.size());
+    d->unit_len = dev_copy(len.data(), len.size());
+    size_t ns = p->n_slots ? (size_t)p->n_slots : 1;
+    CUDA_CHECK(cudaMalloc((void **)&d->part_o, ns * p->rows * w->head_dim * sizeof(float)));
+    CUDA_CHECK(cudaMalloc((void **)&d->part_lse, ns * p->rows * sizeof(float)));
+    CUDA_CHECK(cudaMemset(d->part_o, 0xff, ns * p->rows * w->head_dim * sizeof(float)));
+    CUDA_CHECK(cudaMemset(d->part_lse, 0xff, ns * p->rows * sizeof(float)));
+    CUDA_CHECK(cudaMalloc((void **)&d->cnt, (size_t)p->n_units * sizeof(int32_t)));
+    CUDA_CHECK(cudaMemset(d->cnt, 0, (size_t)p->n_units * sizeof(int32_t)));
+    return 0;
+}
+
+void attn_plan_free(attn_plan_dev *d)
+{
+    cudaFree(d->cta_first); cudaFree(d->segs); cudaFree(d->unit_parts); cudaFree(d->unit_slot);
+    cudaFree(d->unit_base); cudaFree(d->unit_len); cudaFree(d->part_o); cudaFree(d->part_lse);
+    cudaFree(d->cnt);
+    memset(d, 0, sizeof *d);
+}
+
+cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t s, tl_rec *tl)
+{
+    dec_kernel_fn fn;
+    int smem;
+    if (attn_kernel(io->dtype, io->head_dim, d->rows, &fn, &smem)) return cudaErrorInvalidValue;
+    dec_args a;
+    a.q = io->q; a.k = io->k; a.v = io->v; a.o = io->o;
+    a.cta_first = d->cta_first; a.segs = d->segs;
+    a.unit_parts = d->unit_parts; a.unit_slot = d->unit_slot; a.unit_len = d->unit_len;
+    a.unit_base = d->unit_base;
+    a.part_o = d->part_o; a.part_lse = d->part_lse; a.cnt = d->cnt;
+    a.tl = tl;
+    a.rows = d->rows;
+    a.block_n = d->block_n;
+    a.signal = !d->combine;
+    a.scale_log2 = (float)(1.4426950408889634 / sqrt((double)io->head_dim));
+    void *args[] = {&a};
+    cudaError_t e = cudaLaunchKernel((const void *)fn, dim3(d->grid), dim3(ATTN_THREADS), args, (size_t)smem, s);
+    if (e != cudaSuccess || !d->combine) return e;
+    if (io->dtype == DTYPE_FP16)
+        dec::combine_kernel<__half><<<d->n_units, ATTN_THREADS, 0, s>>>(a, io->head_dim);
+    else
+        dec::combine_kernel<__nv_bfloat16><<<d->n_units, ATTN_THREADS, 0, s>>>(a, io->head_dim);
+    return cudaGetLastError();
+}
+
+__global__ void fill_kernel(uint16_t *dst, int64_t n, int dtype, uint64_t seed, float amp)
+{
+    for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+        uint64_t z = seed + 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);   /* splitmix64 */
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        float x = ((float)(z >> 40) * (1.0f / 16777216.0f) * 2.f - 1.f) * amp;
+        dst[i] = dtype == DTYPE_FP16 ? __half_as_ushort(__float2half_rn(x))
+                                     : __bfloat16_as_ushort(__float2bfloat16_rn(x));
+    }
+}
+
+void attn_fill_random(void *dst, int64_t n, int dtype, uint64_t seed, float amp, cudaStream_t s)
+{
+    fill_kernel<<<1024, 256, 0, s>>>((uint16_t *)dst, n, dtype, seed, amp);
+    CUDA_CHECK(cudaGetLastError());
+}

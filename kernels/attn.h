@@ -1,0 +1,150 @@
+/*
+ * attn.h: host interface of the decode-attention kernels in kernels/.
+ *
+ * The runner (leanbench) and the correctness suite (gputest) build a plan
+ * with sim/plan.c, upload it with attn_plan_upload, and launch the decode
+ * kernel (plus the combine kernel when the plan asks for one) with
+ * attn_launch.  Every CTA of the decode kernel walks its own segment list
+ * of the plan; nothing about tiling is decided on the device.
+ */
+#ifndef LEANSIM_ATTN_H
+#define LEANSIM_ATTN_H
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "plan.h"
+
+/* Reports the failing expression, file and line, and exits. */
+#define CUDA_CHECK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \
+    fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); exit(2); } } while (0)
+
+#define ATTN_THREADS 128
+#define ATTN_MAX_ROWS 8          /* GQA group sizes 1..8 */
+
+/* Timeline events recorded by thread 0 of each CTA (leanbench --timeline). */
+enum tl_event { TL_START = 0, TL_SEG_END, TL_WAIT_BEGIN, TL_WAIT_END, TL_END };
+
+typedef struct tl_rec {
+    int32_t sm;        /* %smid */
+    int32_t event;     /* enum tl_event, -1: unused */
+    int32_t unit;      /* segment's unit, or -1 */
+    int32_t pad;
+    uint64_t t_ns;     /* %globaltimer */
+} tl_rec;
+
+/* A plan on the device plus the per-unit KV geometry. */
+typedef struct attn_plan_dev {
+    int grid, n_units, rows, n_segs, n_slots, combine, block_n;
+    int32_t *cta_first;    /* [grid + 1] */
+    plan_seg *segs;        /* [n_segs] */
+    int32_t *unit_parts;   /* [n_units] */
+    int32_t *unit_slot;    /* [n_units] */
+    int64_t *unit_base;    /* [n_units]: element offset of the unit's K (and V) rows */
+    int32_t *unit_len;     /* [n_units]: KV tokens */
+    float *part_o;         /* [n_slots][rows][d] */
+    float *part_lse;       /* [n_slots][rows], log2 domain */
+    int32_t *cnt;          /* [n_units]: arrivals of peers; zero between launches */
+} attn_plan_dev;
+
+/* Inputs and output of one decode step. */
+typedef struct attn_io {
+    const void *q;   /* [batch][heads][d] */
+    const void *k;   /* ragged [request][kv_head][token][d] */
+    const void *v;   /* same layout as k */
+    void *o;         /* [batch][heads][d] */
+    int dtype;       /* DTYPE_FP16 or DTYPE_BF16 */
+    int head_dim;    /* 64, 128, 256 */
+} attn_io;
+
+/* Arguments of the decode kernel (passed by value). */
+typedef struct dec_args {
+    const void *q, *k, *v;
+    void *o;
+    const int32_t *cta_first;
+    const plan_seg *segs;
+    const int32_t *unit_parts, *unit_slot, *unit_len;
+    const int64_t *unit_base;
+    float *part_o, *part_lse;
+    int32_t *cnt;
+    tl_rec *tl;
+    int rows;          /* query heads per unit (<= the kernel's row capacity) */
+    int block_n;       /* tokens per plan tile */
+    int signal;        /* 1: partial writers signal a host CTA (stream-K) */
+    float scale_log2;  /* log2(e) / sqrt(d) */
+} dec_args;
+
+typedef void (*dec_kernel_fn)(dec_args);
+
+/* Kernels of one head dim: [dtype][row-capacity index: 1, 2, 4, 8]. */
+typedef struct dec_table {
+    dec_kernel_fn fn[2][4];
+    int smem_bytes;    /* dynamic shared memory per CTA */
+} dec_table;
+
+extern const dec_table dec_table_d64, dec_table_d128, dec_table_d256;
+
+/* The decode kernel for (dtype, head_dim, rows) and its dynamic shared
+ * memory; returns 0, or -1 when no such instantiation exists. */
+int attn_kernel(int dtype, int head_dim, int rows, dec_kernel_fn *fn, int *smem_bytes);
+
+/* CTAs of that kernel resident per SM (occupancy API); -1 if unsupported. */
+int attn_occupancy(int dtype, int head_dim, int rows);
+
+/* Uploads plan p of workload w into d (allocating its device arrays).
+ * Returns 0; exits on CUDA errors. */
+int attn_plan_upload(attn_plan_dev *d, const plan *p, const workload *w);
+void attn_plan_free(attn_plan_dev *d);
+
+/* Elements of K (or V) of workload w. */
+int64_t attn_kv_elems(const workload *w);
+
+/* Launches the decode kernel and, when the plan has one, the combine kernel
+ * on stream s.  tl may be NULL.  Returns the launch status. */
+cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t s, tl_rec *tl);
+
+/* Fills n elements of dtype at dst with uniform values in [-amp, amp]
+ * from a counter-based hash of (seed, index). */
+void attn_fill_random(void *dst, int64_t n, int dtype, uint64_t seed, float amp, cudaStream_t s);
+
+/* CPU reference in double precision (kernels/ref.cpp): O[batch][heads][d]
+ * from host copies of q, k, v in dtype; uses up to `threads` threads. */
+void attn_reference(const workload *w, const uint16_t *q, const uint16_t *k, const uint16_t *v,
+                    double *o, int threads);
+
+/* float value of a stored 16-bit element of dtype. */
+float attn_elem_to_float(uint16_t x, int dtype);
+
+#endif
+
+/* --- shared by leanbench and gputest (kernels/bench.cu) --- */
+
+/* Device buffers of one decode step: q, o and n_kv sets of (k, v). */
+typedef struct attn_bufs {
+    void *q, *o;
+    void *k[16], *v[16];
+    int n_kv;
+    int64_t kv_elems;   /* elements of each k (and v) */
+    int64_t qo_elems;   /* elements of q (and o) */
+} attn_bufs;
+
+/* Allocates n_kv KV sets for w and fills q and every k, v with random
+ * values (seeded).  Returns 0, or -1 when the memory is not there (nothing
+ * stays allocated then). */
+int attn_bufs_alloc(attn_bufs *b, const workload *w, int n_kv, uint64_t seed, cudaStream_t s);
+void attn_bufs_free(attn_bufs *b);
+
+/* CPU reference for buffer set `set` of b: copies q, k, v to the host and
+ * returns a malloc'ed [batch*heads*d] array of doubles. */
+double *attn_ref_from_device(const workload *w, const attn_bufs *b, int set, int threads);
+
+/* Compares device output o with ref.  Error = max |o - ref| / max |ref|;
+ * a NaN or an unwritten (poisoned) element counts as a mismatch.  Prints
+ * the first `show` elements above tol with their indices under label.
+ * Returns the count of mismatches and stores the error in *err. */
+int64_t attn_compare(const workload *w, const void *o_dev, const double *ref, double tol,
+                     double *err, int show, const char *label);
+
+/* Tolerance of attn_compare for dtype (fp16 2e-3, bf16 1.6e-2 of the output scale). */
+double attn_tolerance(int dtype);

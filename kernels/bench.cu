@@ -1,0 +1,87 @@
+/*
+ * bench.cu: buffers, CPU-reference plumbing and output comparison shared by
+ * the runner (leanbench) and the correctness suite (gputest).
+ */
+#include "attn.h"
+
+#include <math.h>
+#include <string.h>
+#include <vector>
+
+int attn_bufs_alloc(attn_bufs *b, const workload *w, int n_kv, uint64_t seed, cudaStream_t s)
+{
+    memset(b, 0, sizeof *b);
+    b->kv_elems = attn_kv_elems(w);
+    b->qo_elems = (int64_t)w->batch * w->heads * w->head_dim;
+    if (n_kv < 1 || n_kv > 16) return -1;
+    size_t qb = (size_t)b->qo_elems * 2, kb = (size_t)b->kv_elems * 2;
+    if (cudaMalloc(&b->q, qb) != cudaSuccess || cudaMalloc(&b->o, qb) != cudaSuccess) goto fail;
+    for (int i = 0; i < n_kv; i++) {
+        if (cudaMalloc(&b->k[i], kb) != cudaSuccess || cudaMalloc(&b->v[i], kb) != cudaSuccess) goto fail;
+        b->n_kv = i + 1;
+        attn_fill_random(b->k[i], b->kv_elems, w->dtype, seed * 1000003u + 2 * i + 1, 1.0f, s);
+        attn_fill_random(b->v[i], b->kv_elems, w->dtype, seed * 1000003u + 2 * i + 2, 1.0f, s);
+    }
+    /* q spread wider than K so that softmax is not near-uniform */
+    attn_fill_random(b->q, b->qo_elems, w->dtype, seed * 1000003u, 3.0f, s);
+    CUDA_CHECK(cudaStreamSynchronize(s));
+    return 0;
+fail:
+    cudaGetLastError();   /* clear the allocation error */
+    attn_bufs_free(b);
+    return -1;
+}
+
+void attn_bufs_free(attn_bufs *b)
+{
+    cudaFree(b->q);
+    cudaFree(b->o);
+    for (int i = 0; i < 16; i++) { cudaFree(b->k[i]); cudaFree(b->v[i]); }
+    memset(b, 0, sizeof *b);
+}
+
+double *attn_ref_from_device(const workload *w, const attn_bufs *b, int set, int threads)
+{
+    std::vector<uint16_t> q((size_t)b->qo_elems), k((size_t)b->kv_elems), v((size_t)b->kv_elems);
+    CUDA_CHECK(cudaMemcpy(q.data(), b->q, q.size() * 2, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(k.data(), b->k[set], k.size() * 2, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(v.data(), b->v[set], v.size() * 2, cudaMemcpyDeviceToHost));
+    double *o = (double *)malloc((size_t)b->qo_elems * sizeof(double));
+    if (!o) { fprintf(stderr, "out of host memory for the reference\n"); exit(2); }
+    attn_reference(w, q.data(), k.data(), v.data(), o, threads);
+    return o;
+}
+
+double attn_tolerance(int dtype)
+{
+    return dtype == DTYPE_BF16 ? 1.6e-2 : 2e-3;
+}
+
+int64_t attn_compare(const workload *w, const void *o_dev, const double *ref, double tol,
+                     double *err, int show, const char *label)
+{
+    const int64_t n = (int64_t)w->batch * w->heads * w->head_dim;
+    std::vector<uint16_t> o((size_t)n);
+    CUDA_CHECK(cudaMemcpy(o.data(), o_dev, (size_t)n * 2, cudaMemcpyDeviceToHost));
+    double scale = 0;
+    for (int64_t i = 0; i < n; i++) scale = fmax(scale, fabs(ref[i]));
+    if (scale < 1e-30) scale = 1;
+    double worst = 0;
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double x = attn_elem_to_float(o[(size_t)i], w->dtype);
+        double e = fabs(x - ref[i]) / scale;
+        if (!(e <= tol)) {   /* NaN lands here too */
+            if (bad < show) {
+                int64_t d = i % w->head_dim, h = (i / w->head_dim) % w->heads, r = i / w->head_dim / w->heads;
+                fprintf(stderr, "  %s: mismatch at request %lld head %lld dim %lld: got %.6g want %.6g (err %.3g of scale %.3g)\n",
+                        label, (long long)r, (long long)h, (long long)d, x, ref[i], e, scale);
+            }
+            bad++;
+            e = isnan(e) ? INFINITY : e;
+        }
+        if (e > worst) worst = e;
+    }
+    *err = worst;
+    return bad;
+}

@@ -1,0 +1,344 @@
+/*
+ * decode.cuh: the decode-attention kernel, one body for every schedule.
+ *
+ * Build: included by kernels/decode_d{64,128,256}.cu, each of which
+ * instantiates one head dim for fp16 and bf16 and GQA row capacities
+ * 1, 2, 4, 8 (`make kernels`).
+ *
+ * Each CTA (128 threads) walks its segment list from the plan.  A segment is
+ * a run of KV tiles of one unit (request, kv head); the unit's `rows` query
+ * heads are processed together so that each K/V element loaded serves all
+ * of them.  The KV stream goes through a 4-stage cp.async pipeline of
+ * 8 KB K + 8 KB V chunks (CH = 4096/d tokens).  Thread t owns the 16-byte
+ * slice j = t % (d/8) of the tokens g + TG*i (g = t / (d/8), TG = 128/(d/8),
+ * i < 4) of every chunk: it copies exactly the bytes it later reads, so the
+ * pipeline needs no block barrier, only cp.async.wait_group.  Each token
+ * group keeps its own online-softmax state (max, sum, O slice); the groups
+ * are merged through shared memory at the end of the segment.
+ *
+ * Napkin math (H100, d=128, fp16): a token is 256 B of K + 256 B of V; at
+ * 3 TB/s over 132 SMs and 1.98 GHz an SM receives ~11.5 B/cycle, i.e. one
+ * token every ~44 cycles, against 2*rows*d = 256*rows FMAs (2*rows cycles at
+ * 128 FMA/cycle) plus log2(16)*rows shuffles: streaming-bound for rows <= 8.
+ * In flight: 3 chunks x 16 KB = 48 KB per CTA, 2-3 CTAs per SM, well above
+ * the ~20 KB per SM that latency x bandwidth asks for.
+ *
+ * Segment endings (plan.h): slot >= 0 writes a partial (O normalised, fp32;
+ * lse in log2 units) and, for stream-K, fences and increments cnt[unit];
+ * slot == -1 with one part writes O; slot == -1 with several parts (the host
+ * holding tile 0) waits until cnt[unit] == parts-1, merges its own state and
+ * the partial slots in slot order (deterministic for a given grid), writes
+ * O and sets cnt[unit] back to 0 so the next launch needs no memset.
+ */
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+#include <math_constants.h>
+#include "attn.h"
+
+namespace dec {
+
+constexpr int STAGES = 4;
+constexpr int CHUNK_BYTES = 8192;   /* K bytes (and V bytes) per stage */
+
+template <int D> struct geo {
+    static constexpr int LPT = D / 8;                 /* lanes per token: 16-byte slices */
+    static constexpr int TG = ATTN_THREADS / LPT;     /* token groups per CTA */
+    static constexpr int CH = CHUNK_BYTES / (D * 2);  /* tokens per chunk */
+    static constexpr int TPT = CH / TG;               /* tokens per thread per chunk */
+    static_assert(TPT * TG == CH, "chunk must split evenly over token groups");
+};
+
+constexpr int SMEM_BYTES = STAGES * 2 * CHUNK_BYTES;  /* 64 KB */
+
+__device__ __forceinline__ void cp16(void *smem, const void *g, int bytes)
+{
+    unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N> __device__ __forceinline__ void cp_wait()
+{
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+__device__ __forceinline__ uint64_t gtimer()
+{
+    uint64_t t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    return t;
+}
+__device__ __forceinline__ int smid()
+{
+    unsigned s;
+    asm volatile("mov.u32 %0, %%smid;" : "=r"(s));
+    return (int)s;
+}
+__device__ __forceinline__ int ld_acquire(const int32_t *p)
+{
+    int v;
+    asm volatile("ld.acquire.gpu.global.s32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
+    return v;
+}
+
+template <typename T> __device__ __forceinline__ void to_f8(const uint4 &u, float f[8]);
+template <> __device__ __forceinline__ void to_f8<__half>(const uint4 &u, float f[8])
+{
+    const __half2 *h = reinterpret_cast<const __half2 *>(&u);
+#pragma unroll
+    for (int k = 0; k < 4; k++) { float2 a = __half22float2(h[k]); f[2 * k] = a.x; f[2 * k + 1] = a.y; }
+}
+template <> __device__ __forceinline__ void to_f8<__nv_bfloat16>(const uint4 &u, float f[8])
+{
+    const __nv_bfloat162 *h = reinterpret_cast<const __nv_bfloat162 *>(&u);
+#pragma unroll
+    for (int k = 0; k < 4; k++) { float2 a = __bfloat1622float2(h[k]); f[2 * k] = a.x; f[2 * k + 1] = a.y; }
+}
+template <typename T> __device__ __forceinline__ T from_f(float x);
+template <> __device__ __forceinline__ __half from_f<__half>(float x) { return __float2half_rn(x); }
+template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+
+__device__ __forceinline__ void tl_put(tl_rec *tl, int idx, int ev, int unit)
+{
+    tl_rec r;
+    r.sm = smid(); r.event = ev; r.unit = unit; r.pad = 0; r.t_ns = gtimer();
+    tl[idx] = r;
+}
+
+/* Online merge of one (lse, value) state into a running one (log2 units). */
+__device__ __forceinline__ void merge_state(float &m, float &s, float &o, float lse, float val)
+{
+    if (lse == -CUDART_INF_F) return;
+    float nm = fmaxf(m, lse);
+    float a = exp2f(m - nm), b = exp2f(lse - nm);
+    s = s * a + b;
+    o = o * a + b * val;
+    m = nm;
+}
+
+template <typename T, int D, int RT>
+__global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
+{
+    using G = geo<D>;
+    extern __shared__ __align__(16) unsigned char smem[];
+    __shared__ float m_s[G::TG][RT], l_s[G::TG][RT];
+
+    const int tid = threadIdx.x;
+    const int g = tid / G::LPT, j = tid % G::LPT;
+    const int cta = blockIdx.x;
+    const int seg0 = a.cta_first[cta], seg1 = a.cta_first[cta + 1];
+    tl_rec *tl = a.tl ? a.tl + seg0 + 4 * cta : nullptr;
+    int tln = 0;
+    if (tl && tid == 0) tl_put(tl, tln, TL_START, -1);
+    tln++;
+
+    for (int si = seg0; si < seg1; si++) {
+        const plan_seg sg = a.segs[si];
+        const int u = sg.unit;
+        const int len = a.unit_len[u];
+        const int t0 = sg.tile_begin * a.block_n;
+        int t1 = sg.tile_end * a.block_n;
+        if (t1 > len) t1 = len;
+        const int ntok = t1 > t0 ? t1 - t0 : 0;
+        const int nch = (ntok + G::CH - 1) / G::CH;
+        const T *kb = static_cast<const T *>(a.k) + a.unit_base[u] + (int64_t)t0 * D;
+        const T *vb = static_cast<const T *>(a.v) + a.unit_base[u] + (int64_t)t0 * D;
+
+        /* this thread's slice of the unit's query rows, prescaled to log2 units */
+        float q[RT][8];
+#pragma unroll
+        for (int r = 0; r < RT; r++) {
+            if (r < a.rows) {
+                uint4 qq = *reinterpret_cast<const uint4 *>(static_cast<const T *>(a.q) +
+                                                            ((int64_t)u * a.rows + r) * D + j * 8);
+                to_f8<T>(qq, q[r]);
+#pragma unroll
+                for (int e = 0; e < 8; e++) q[r][e] *= a.scale_log2;
+            } else {
+#pragma unroll
+                for (int e = 0; e < 8; e++) q[r][e] = 0.f;
+            }
+        }
+        float m[RT], l[RT], acc[RT][8];
+#pragma unroll
+        for (int r = 0; r < RT; r++) {
+            m[r] = -CUDART_INF_F; l[r] = 0.f;
+#pragma unroll
+            for (int e = 0; e < 8; e++) acc[r][e] = 0.f;
+        }
+
+        /* chunk c goes to stage c % STAGES: K at [0, CHUNK_BYTES), V after it */
+        auto issue = [&](int c) {
+            unsigned char *st = smem + (c % STAGES) * 2 * CHUNK_BYTES;
+#pragma unroll
+            for (int i = 0; i < G::TPT; i++) {
+                const int tok = g + G::TG * i;
+                const int t = c * G::CH + tok;
+                const bool ok = t < ntok;
+                const int64_t off = ok ? (int64_t)t * D + j * 8 : 0;
+                cp16(st + (tok * D + j * 8) * 2, kb + off, ok ? 16 : 0);
+                cp16(st + CHUNK_BYTES + (tok * D + j * 8) * 2, vb + off, ok ? 16 : 0);
+            }
+        };
+#pragma unroll
+        for (int c = 0; c < STAGES - 1; c++) {
+            if (c < nch) issue(c);
+            cp_commit();
+        }
+        for (int c = 0; c < nch; c++) {
+            /* stage (c-1) % STAGES was consumed by this thread's previous
+             * iteration (its values fed the FMAs), so it can be refilled */
+            if (c + STAGES - 1 < nch) issue(c + STAGES - 1);
+            cp_commit();
+            cp_wait<STAGES - 1>();
+            const unsigned char *st = smem + (c % STAGES) * 2 * CHUNK_BYTES;
+            const uint4 *ks = reinterpret_cast<const uint4 *>(st);
+            const uint4 *vs = reinterpret_cast<const uint4 *>(st + CHUNK_BYTES);
+
+            float p[G::TPT][RT];
+#pragma unroll
+            for (int i = 0; i < G::TPT; i++) {
+                const int tok = g + G::TG * i;
+                float kf[8];
+                to_f8<T>(ks[tok * G::LPT + j], kf);
+#pragma unroll
+                for (int r = 0; r < RT; r++) {
+                    float s = 0.f;
+#pragma unroll
+                    for (int e = 0; e < 8; e++) s = fmaf(q[r][e], kf[e], s);
+                    p[i][r] = s;
+                }
+#pragma unroll
+                for (int off = G::LPT / 2; off > 0; off >>= 1)
+#pragma unroll
+                    for (int r = 0; r < RT; r++) p[i][r] += __shfl_xor_sync(0xffffffffu, p[i][r], off);
+                if (c * G::CH + tok >= ntok)
+#pragma unroll
+                    for (int r = 0; r < RT; r++) p[i][r] = -CUDART_INF_F;
+            }
+#pragma unroll
+            for (int r = 0; r < RT; r++) {
+                float mx = m[r];
+#pragma unroll
+                for (int i = 0; i < G::TPT; i++) mx = fmaxf(mx, p[i][r]);
+                const float mu = mx == -CUDART_INF_F ? 0.f : mx;
+                const float alpha = exp2f(m[r] - mu);
+                float sum = 0.f;
+#pragma unroll
+                for (int i = 0; i < G::TPT; i++) { p[i][r] = exp2f(p[i][r] - mu); sum += p[i][r]; }
+                l[r] = l[r] * alpha + sum;
+                m[r] = mx;
+#pragma unroll
+                for (int e = 0; e < 8; e++) acc[r][e] *= alpha;
+            }
+#pragma unroll
+            for (int i = 0; i < G::TPT; i++) {
+                const int tok = g + G::TG * i;
+                float vf[8];
+                to_f8<T>(vs[tok * G::LPT + j], vf);
+#pragma unroll
+                for (int r = 0; r < RT; r++)
+#pragma unroll
+                    for (int e = 0; e < 8; e++) acc[r][e] = fmaf(p[i][r], vf[e], acc[r][e]);
+            }
+        }
+        cp_wait<0>();
+
+        /* merge the token groups' states through shared memory */
+        __syncthreads();                      /* every thread is done with its stages */
+        float *acc_s = reinterpret_cast<float *>(smem);   /* [TG][RT][D] */
+#pragma unroll
+        for (int r = 0; r < RT; r++) {
+#pragma unroll
+            for (int e = 0; e < 8; e += 4)
+                *reinterpret_cast<float4 *>(&acc_s[(g * RT + r) * D + j * 8 + e]) =
+                    make_float4(acc[r][e], acc[r][e + 1], acc[r][e + 2], acc[r][e + 3]);
+            if (j == 0) { m_s[g][r] = m[r]; l_s[g][r] = l[r]; }
+        }
+        __syncthreads();
+
+        const int parts = a.unit_parts[u];
+        const bool host = sg.slot < 0 && parts > 1;
+        if (host) {
+            if (tid == 0) {
+                if (tl) tl_put(tl, tln, TL_WAIT_BEGIN, u);
+                while (ld_acquire(&a.cnt[u]) < parts - 1) __nanosleep(64);
+                a.cnt[u] = 0;   /* every peer has arrived: ready for the next launch */
+                if (tl) tl_put(tl, tln + 1, TL_WAIT_END, u);
+            }
+            tln += 2;
+            __syncthreads();
+        }
+        for (int idx = tid; idx < a.rows * D; idx += ATTN_THREADS) {
+            const int r = idx / D, d = idx % D;
+            float M = -CUDART_INF_F;
+#pragma unroll
+            for (int gg = 0; gg < G::TG; gg++) M = fmaxf(M, m_s[gg][r]);
+            const float mu = M == -CUDART_INF_F ? 0.f : M;
+            float L = 0.f, A = 0.f;
+#pragma unroll
+            for (int gg = 0; gg < G::TG; gg++) {
+                const float w = exp2f(m_s[gg][r] - mu);
+                L += l_s[gg][r] * w;
+                A += acc_s[(gg * RT + r) * D + d] * w;
+            }
+            const float lse = L > 0.f ? mu + log2f(L) : -CUDART_INF_F;
+            const float val = L > 0.f ? A / L : 0.f;
+            if (sg.slot >= 0) {
+                a.part_o[((int64_t)sg.slot * a.rows + r) * D + d] = val;
+                if (d == 0) a.part_lse[(int64_t)sg.slot * a.rows + r] = lse;
+            } else {
+                float out = val;
+                if (host) {
+                    float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
+                    merge_state(rm, rs, ro, lse, val);
+                    const int s0 = a.unit_slot[u];
+                    for (int k = 0; k < parts - 1; k++) {
+                        const int64_t sl = (int64_t)(s0 + k) * a.rows + r;
+                        merge_state(rm, rs, ro, __ldcg(&a.part_lse[sl]), __ldcg(&a.part_o[sl * D + d]));
+                    }
+                    out = rs > 0.f ? ro / rs : 0.f;
+                }
+                static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(out);
+            }
+        }
+        if (sg.slot >= 0 && a.signal) {
+            __threadfence();                  /* this thread's partial is visible device-wide */
+            __syncthreads();
+            if (tid == 0) atomicAdd(&a.cnt[u], 1);
+        } else {
+            __syncthreads();                  /* acc_s is reused by the next segment's stages */
+        }
+        if (tl && tid == 0) tl_put(tl, tln, TL_SEG_END, u);
+        tln++;
+    }
+    if (tl && tid == 0) tl_put(tl, tln, TL_END, -1);
+}
+
+/* Merges the partial slots of every multi-part unit (split, balanced). */
+template <typename T>
+__global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a, int D)
+{
+    const int u = blockIdx.x;
+    const int parts = a.unit_parts[u];
+    if (parts <= 1) return;
+    const int s0 = a.unit_slot[u];
+    for (int idx = threadIdx.x; idx < a.rows * D; idx += ATTN_THREADS) {
+        const int r = idx / D, d = idx % D;
+        float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
+        for (int k = 0; k < parts; k++) {
+            const int64_t sl = (int64_t)(s0 + k) * a.rows + r;
+            merge_state(rm, rs, ro, a.part_lse[sl], a.part_o[sl * D + d]);
+        }
+        static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(rs > 0.f ? ro / rs : 0.f);
+    }
+}
+
+} /* namespace dec */
+
+#define DEC_TABLE(D)                                                                            \
+    const dec_table dec_table_d##D = {                                                          \
+        {{dec::decode_kernel<__half, D, 1>, dec::decode_kernel<__half, D, 2>,                   \
+          dec::decode_kernel<__half, D, 4>, dec::decode_kernel<__half, D, 8>},                  \
+         {dec::decode_kernel<__nv_bfloat16, D, 1>, dec::decode_kernel<__nv_bfloat16, D, 2>,     \
+          dec::decode_kernel<__nv_bfloat16, D, 4>, dec::decode_kernel<__nv_bfloat16, D, 8>}},   \
+        dec::SMEM_BYTES}

@@ -1,0 +1,40 @@
+# kernels.mk: CUDA decode kernels, the runner build/leanbench and the GPU
+# correctness suite (included by the top-level Makefile).
+#   make kernels    builds build/leanbench and build/gputest (no GPU needed)
+#   make gpu-test   builds and runs the correctness suite (needs a GPU)
+# The planner and option parser are plain C11, compiled with $(CC); the
+# driver API (green contexts) links against the toolkit's stub library.
+
+KBUILD    = $(BUILD)/kernels
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
+KNVFLAGS  = $(NVFLAGS) -Isim -Ikernels -Xcompiler -Wall
+KLIBS     = -L$(CUDA_HOME)/lib64/stubs -lcuda -lpthread
+KHDR      = kernels/attn.h kernels/decode.cuh sim/plan.h sim/opts.h
+KDEC_OBJ  = $(KBUILD)/decode_d64.o $(KBUILD)/decode_d128.o $(KBUILD)/decode_d256.o
+KCOMMON   = $(KDEC_OBJ) $(KBUILD)/attn.o $(KBUILD)/ref.o $(KBUILD)/bench.o $(KBUILD)/plan.o $(KBUILD)/opts.o
+
+kernels: $(BUILD)/leanbench $(BUILD)/gputest
+
+$(KBUILD)/plan.o: sim/plan.c sim/plan.h
+	@mkdir -p $(KBUILD)
+	$(Q)$(CC) $(CSTD) $(WARN) $(CFLAGS) -Isim -c $< -o $@
+$(KBUILD)/opts.o: sim/opts.c sim/opts.h sim/plan.h
+	@mkdir -p $(KBUILD)
+	$(Q)$(CC) $(CSTD) $(WARN) $(CFLAGS) -Isim -c $< -o $@
+$(KBUILD)/%.o: kernels/%.cu $(KHDR)
+	@mkdir -p $(KBUILD)
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(KNVFLAGS) -c $< -o $@
+$(KBUILD)/ref.o: kernels/ref.cpp kernels/attn.h sim/plan.h
+	@mkdir -p $(KBUILD)
+	$(Q)$(NVCC) $(KNVFLAGS) -O3 -x cu -c $< -o $@
+
+$(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KCOMMON)
+	@$(if $(Q),echo "  NVLD    $@")
+	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
+$(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON)
+	@$(if $(Q),echo "  NVLD    $@")
+	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
+
+gpu-test: $(BUILD)/gputest
+	$(Q)$(BUILD)/gputest

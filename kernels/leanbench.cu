@@ -1,0 +1,417 @@
+/*
+ * leanbench.cu: times the decode kernels on the GPU under any schedule of
+ * the planner, and writes one CSV row per configuration.
+ *
+ *   build/leanbench --batch 1 --heads 32 --ctx 64k --schedule streamk,split \
+ *       --reps 100 --csv out.csv [--sms 32] [--timeline tl.csv] [--check]
+ *   build/leanbench --sweep FILE --csv out.csv   (one option set per line)
+ *
+ * Timing: CUDA events around each launch (decode + combine) after warm-up;
+ * median, p10 and p90 of --reps.  KV stays out of L2 between reps: the KV
+ * sets rotate (their total exceeds 2x L2), or, when only one set fits in
+ * memory, a scratch buffer larger than L2 is written between reps outside
+ * the timed region.  Stream-K counters are reset by the host CTAs in the
+ * kernel itself, so no memset sits in the timed region.  graph_us: time per
+ * launch of graph_n back-to-back launches replayed from a CUDA graph.
+ * KV bytes = 2 * sum(ctx) * kv_heads * d * 2; bw_gbps = bytes / time.
+ */
+#include "attn.h"
+#include "opts.h"
+
+#include <cuda.h>
+#include <algorithm>
+#include <string.h>
+#include <time.h>
+#include <thread>
+#include <vector>
+
+#define CU_CHECK(x) do { CUresult r_ = (x); if (r_ != CUDA_SUCCESS) { const char *m_ = "?"; \
+    cuGetErrorString(r_, &m_); fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, m_); exit(2); } } while (0)
+
+static const char *CSV_HEADER =
+    "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,"
+    "dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,"
+    "bw_gbps,max_err";
+
+/* Run-wide settings and device facts. */
+static struct {
+    int reps, warmup, graph_n, check;
+    const char *csv, *timeline, *sweep;
+    int sms_req, sms;
+    cudaStream_t stream;
+    cudaDeviceProp prop;
+    char driver[64], nvcc[32], commit[64], date[32];
+    int sm_clock_mhz, mem_clock_mhz;
+    void *scratch;          /* > L2, written between reps when KV cannot rotate */
+    size_t scratch_bytes;
+} g;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: leanbench [workload options] [--reps N] [--warmup N] [--sms N] [--timeline FILE]\n"
+               "                 [--csv FILE] [--check] [--sweep FILE] [--graph-n N]\n"
+               "workload options:\n");
+    wl_opts_help(f);
+    fprintf(f, "  --reps N                   timed launches per configuration (default 50)\n"
+               "  --warmup N                 untimed launches first (default 5)\n"
+               "  --sms N                    confine to N SMs via a green context (rounded up to 8)\n"
+               "  --timeline FILE            per-CTA start/segment/wait/end times of one launch (CSV)\n"
+               "  --csv FILE                 append one row per configuration (header once)\n"
+               "  --check                    verify against the CPU reference before timing\n"
+               "  --sweep FILE               one option set per line (# comments); --timeline may be per line\n"
+               "  --graph-n N                launches per CUDA graph for graph_us (default 20)\n");
+}
+
+static void env_or(char *dst, size_t n, const char *var, const char *fallback)
+{
+    const char *v = getenv(var);
+    snprintf(dst, n, "%s", v && *v ? v : fallback);
+}
+
+static void facts_init(int dev)
+{
+    CUDA_CHECK(cudaGetDeviceProperties(&g.prop, dev));
+    int v = 0;
+    cudaDriverGetVersion(&v);
+    char dv[32];
+    snprintf(dv, sizeof dv, "cuda%d.%d", v / 1000, (v % 1000) / 10);
+    env_or(g.driver, sizeof g.driver, "LEANBENCH_DRIVER", dv);
+    snprintf(g.nvcc, sizeof g.nvcc, "%d.%d", __CUDACC_VER_MAJOR__, __CUDACC_VER_MINOR__);
+    char c[64] = "unknown";
+    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
+    if (p) {
+        if (fgets(c, sizeof c, p)) c[strcspn(c, "\n")] = 0;
+        pclose(p);
+        if (!c[0]) strcpy(c, "unknown");
+    }
+    env_or(g.commit, sizeof g.commit, "LEANBENCH_COMMIT", c);
+    time_t t = time(NULL);
+    char d[32];
+    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    env_or(g.date, sizeof g.date, "LEANBENCH_DATE", d);
+    int khz = 0;
+    cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev);
+    g.sm_clock_mhz = khz / 1000;
+    cudaDeviceGetAttribute(&khz, cudaDevAttrMemoryClockRate, dev);
+    g.mem_clock_mhz = khz / 1000;
+}
+
+/* Confines the run to n SMs: a green context made current for the
+ * runtime, and a stream of it.  Sets g.sms to the SMs actually got. */
+static void green_init(int dev, int n)
+{
+    CU_CHECK(cuInit(0));
+    CUdevice cd;
+    CU_CHECK(cuDeviceGet(&cd, dev));
+    CUdevResource all, part, rest;
+    CU_CHECK(cuDeviceGetDevResource(cd, &all, CU_DEV_RESOURCE_TYPE_SM));
+    unsigned groups = 1;
+    CU_CHECK(cuDevSmResourceSplitByCount(&part, &groups, &all, &rest, 0, (unsigned)n));
+    if (groups < 1) { fprintf(stderr, "--sms %d: the device cannot be split so (it has %u SMs)\n", n, all.sm.smCount); exit(2); }
+    CUdevResourceDesc desc;
+    CU_CHECK(cuDevResourceGenerateDesc(&desc, &part, 1));
+    CUgreenCtx gc;
+    CU_CHECK(cuGreenCtxCreate(&gc, desc, cd, CU_GREEN_CTX_DEFAULT_STREAM));
+    CUcontext ctx;
+    CU_CHECK(cuCtxFromGreenCtx(&ctx, gc));
+    CU_CHECK(cuCtxSetCurrent(ctx));
+    CUstream st;
+    CU_CHECK(cuGreenCtxStreamCreate(&st, gc, CU_STREAM_NON_BLOCKING, 0));
+    g.stream = (cudaStream_t)st;
+    g.sms = (int)part.sm.smCount;
+    fprintf(stderr, "leanbench: --sms %d: green context with %d SMs\n", n, g.sms);
+}
+
+static double pct(std::vector<float> v, double q)
+{
+    std::sort(v.begin(), v.end());
+    size_t i = (size_t)(q * (double)(v.size() - 1) + 0.5);
+    return v[i];
+}
+
+static void ctx_string(const workload *w, char *dst, size_t n)
+{
+    if (!w->ragged) { snprintf(dst, n, "%lld", (long long)w->ctx[0]); return; }
+    size_t o = 0;
+    for (int r = 0; r < w->batch && o + 24 < n; r++)
+        o += (size_t)snprintf(dst + o, n - o, "%s%lld", r ? ";" : "", (long long)w->ctx[r]);
+}
+
+static void write_timeline(const char *path, const tl_rec *tl, const plan *p)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) { fprintf(stderr, "--timeline %s: cannot open for writing\n", path); return; }
+    static const char *ev[] = {"start", "seg_end", "wait_begin", "wait_end", "end"};
+    uint64_t t0 = UINT64_MAX;
+    const int n = p->n_segs + 4 * p->grid;
+    for (int i = 0; i < n; i++)
+        if (tl[i].event == TL_START && tl[i].t_ns < t0) t0 = tl[i].t_ns;
+    fprintf(f, "cta,sm,event,unit,t_ns\n");
+    for (int c = 0; c < p->grid; c++) {
+        const int b = p->cta_first[c] + 4 * c, e = p->cta_first[c + 1] + 4 * (c + 1);
+        for (int i = b; i < e; i++)
+            if (tl[i].event >= 0 && tl[i].event <= TL_END)
+                fprintf(f, "%d,%d,%s,%d,%lld\n", c, tl[i].sm, ev[tl[i].event], tl[i].unit,
+                        (long long)(tl[i].t_ns - t0));
+    }
+    if (fclose(f)) fprintf(stderr, "--timeline %s: write failed\n", path);
+}
+
+/* Plans, checks (optionally) and times one schedule of a workload. */
+static int run_config(const wl_opts *o, int kind, const char *timeline, int reps)
+{
+    const workload *w = &o->wl;
+    const int rows = w->heads / w->kv_heads;
+    const int occ = attn_occupancy(w->dtype, w->head_dim, rows);
+    if (occ <= 0) {
+        fprintf(stderr, "leanbench: no kernel for dtype %s, head dim %d, group %d\n", dtype_name(w->dtype),
+                w->head_dim, rows);
+        return -1;
+    }
+    plan_opts po = o->po;
+    po.kind = kind;
+    const int64_t resident = (int64_t)occ * g.sms;
+    if (po.ctas_per_sm > occ) {
+        fprintf(stderr, "leanbench: --ctas-per-sm %d: only %d CTAs of this kernel fit on an SM\n", po.ctas_per_sm, occ);
+        return -1;
+    }
+    if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && po.grid > resident) {
+        fprintf(stderr, "leanbench: %s --grid %d: more than the %lld CTAs that can be resident at once "
+                "(%d per SM x %d SMs); host CTAs would spin forever\n", sched_name(kind), po.grid,
+                (long long)resident, occ, g.sms);
+        return -1;
+    }
+    plan *p = plan_alloc();
+    int rc = plan_build(p, w, &po, g.sms, occ);
+    if (rc != PLAN_OK) {
+        fprintf(stderr, "leanbench: %s: plan_build failed (status %d)\n", sched_name(kind), rc);
+        plan_free(p);
+        return -1;
+    }
+    if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && p->grid - p->dp_ctas > resident) {
+        fprintf(stderr, "leanbench: %s: %d stream-K CTAs exceed the %lld resident\n", sched_name(kind),
+                p->grid - p->dp_ctas, (long long)resident);
+        plan_free(p);
+        return -1;
+    }
+    attn_plan_dev d;
+    attn_plan_upload(&d, p, w);
+
+    /* KV sets: rotate enough of them to exceed 2x L2 if memory allows */
+    const double kv_set = (double)attn_kv_elems(w) * 2 * 2;
+    const double l2 = (double)g.prop.l2CacheSize;
+    size_t free_b = 0, total_b = 0;
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    int nkv = (int)std::min(16.0, std::max(2.0, ceil(2.0 * l2 / kv_set) + 1));
+    while (nkv > 1 && nkv * kv_set > 0.85 * (double)free_b - 256e6) nkv--;
+    const bool flush = nkv * kv_set < 2.0 * l2 + kv_set;   /* rotation alone does not evict */
+    attn_bufs b;
+    if (attn_bufs_alloc(&b, w, nkv, 7, g.stream)) {
+        fprintf(stderr, "leanbench: %s: %.1f GB of KV does not fit in device memory; skipped\n", sched_name(kind),
+                kv_set / 1e9);
+        attn_plan_free(&d);
+        plan_free(p);
+        return -1;
+    }
+    attn_io io = {b.q, b.k[0], b.v[0], b.o, w->dtype, w->head_dim};
+    char maxerr[32] = "";
+    if (g.check) {
+        int th = (int)std::thread::hardware_concurrency();
+        double *ref = attn_ref_from_device(w, &b, 0, th > 0 ? th : 4);
+        CUDA_CHECK(cudaMemsetAsync(b.o, 0xff, (size_t)b.qo_elems * 2, g.stream));
+        CUDA_CHECK(attn_launch(&d, &io, g.stream, NULL));
+        CUDA_CHECK(cudaStreamSynchronize(g.stream));
+        double err;
+        int64_t bad = attn_compare(w, b.o, ref, attn_tolerance(w->dtype), &err, 5, sched_name(kind));
+        free(ref);
+        snprintf(maxerr, sizeof maxerr, "%.3g", err);
+        if (bad) fprintf(stderr, "leanbench: %s: CHECK FAILED, %lld mismatches\n", sched_name(kind), (long long)bad);
+    }
+
+    for (int i = 0; i < g.warmup; i++) {
+        io.k = b.k[i % nkv]; io.v = b.v[i % nkv];
+        CUDA_CHECK(attn_launch(&d, &io, g.stream, NULL));
+    }
+    std::vector<cudaEvent_t> ev(2 * (size_t)reps);
+    for (auto &e : ev) CUDA_CHECK(cudaEventCreate(&e));
+    for (int i = 0; i < reps; i++) {
+        io.k = b.k[i % nkv]; io.v = b.v[i % nkv];
+        if (flush) CUDA_CHECK(cudaMemsetAsync(g.scratch, i & 0xff, g.scratch_bytes, g.stream));
+        CUDA_CHECK(cudaEventRecord(ev[2 * i], g.stream));
+        CUDA_CHECK(attn_launch(&d, &io, g.stream, NULL));
+        CUDA_CHECK(cudaEventRecord(ev[2 * i + 1], g.stream));
+    }
+    CUDA_CHECK(cudaStreamSynchronize(g.stream));
+    std::vector<float> ms((size_t)reps);
+    for (int i = 0; i < reps; i++) CUDA_CHECK(cudaEventElapsedTime(&ms[(size_t)i], ev[2 * i], ev[2 * i + 1]));
+    for (auto &e : ev) cudaEventDestroy(e);
+
+    /* launch overhead: n launches back to back in one graph (n from
+     * --graph-n, fewer for long kernels so that this stays ~10 ms) */
+    const double t_med_us = pct(ms, 0.5) * 1e3;
+    int gn = g.graph_n;
+    if (t_med_us * gn > 10000) gn = std::max(2, (int)(10000 / t_med_us));
+    double graph_us = 0;
+    {
+        cudaGraph_t gr;
+        cudaGraphExec_t ge;
+        CUDA_CHECK(cudaStreamBeginCapture(g.stream, cudaStreamCaptureModeThreadLocal));
+        for (int i = 0; i < gn; i++) {
+            io.k = b.k[i % nkv]; io.v = b.v[i % nkv];
+            CUDA_CHECK(attn_launch(&d, &io, g.stream, NULL));
+        }
+        CUDA_CHECK(cudaStreamEndCapture(g.stream, &gr));
+        CUDA_CHECK(cudaGraphInstantiate(&ge, gr, 0));
+        CUDA_CHECK(cudaGraphLaunch(ge, g.stream));
+        cudaEvent_t e0, e1;
+        CUDA_CHECK(cudaEventCreate(&e0));
+        CUDA_CHECK(cudaEventCreate(&e1));
+        std::vector<float> gms;
+        for (int i = 0; i < 3; i++) {
+            CUDA_CHECK(cudaEventRecord(e0, g.stream));
+            CUDA_CHECK(cudaGraphLaunch(ge, g.stream));
+            CUDA_CHECK(cudaEventRecord(e1, g.stream));
+            CUDA_CHECK(cudaEventSynchronize(e1));
+            float t;
+            CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
+            gms.push_back(t);
+        }
+        graph_us = pct(gms, 0.5) * 1e3 / gn;
+        cudaEventDestroy(e0); cudaEventDestroy(e1);
+        cudaGraphExecDestroy(ge); cudaGraphDestroy(gr);
+    }
+
+    if (timeline) {
+        const size_t n = (size_t)p->n_segs + 4 * (size_t)p->grid;
+        tl_rec *tl_d;
+        CUDA_CHECK(cudaMalloc((void **)&tl_d, n * sizeof(tl_rec)));
+        CUDA_CHECK(cudaMemsetAsync(tl_d, 0xff, n * sizeof(tl_rec), g.stream));
+        if (flush) CUDA_CHECK(cudaMemsetAsync(g.scratch, 1, g.scratch_bytes, g.stream));
+        io.k = b.k[0]; io.v = b.v[0];
+        CUDA_CHECK(attn_launch(&d, &io, g.stream, tl_d));
+        CUDA_CHECK(cudaStreamSynchronize(g.stream));
+        std::vector<tl_rec> tl(n);
+        CUDA_CHECK(cudaMemcpy(tl.data(), tl_d, n * sizeof(tl_rec), cudaMemcpyDeviceToHost));
+        cudaFree(tl_d);
+        write_timeline(timeline, tl.data(), p);
+    }
+
+    const double t_us = pct(ms, 0.5) * 1e3, p10 = pct(ms, 0.1) * 1e3, p90 = pct(ms, 0.9) * 1e3;
+    const double bw = kv_set / (t_us * 1e-6) / 1e9;
+    char ctxs[WL_MAX_BATCH * 9 + 16];
+    ctx_string(w, ctxs, sizeof ctxs);
+    printf("%-8s b=%-3d h=%-3d kvh=%-3d d=%-3d %s ctx=%-10.10s bn=%-3d ctas=%-5d splits=%-3d  %9.2f us  (p10 %.2f p90 %.2f, graph %.2f)  %7.1f GB/s%s%s\n",
+           sched_name(kind), w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype), ctxs, p->block_n,
+           p->grid, p->splits, t_us, p10, p90, graph_us, bw, maxerr[0] ? "  err " : "", maxerr);
+    fflush(stdout);
+    if (g.csv) {
+        FILE *f = fopen(g.csv, "a");
+        if (!f) { fprintf(stderr, "--csv %s: cannot open for appending\n", g.csv); exit(2); }
+        fseek(f, 0, SEEK_END);
+        if (ftell(f) == 0) fprintf(f, "%s\n", CSV_HEADER);
+        fprintf(f, "%s,%d,%s,%d,%d,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,%s\n",
+                g.prop.name, g.sms, g.driver, g.sm_clock_mhz, g.mem_clock_mhz, g.nvcc, g.commit, g.date,
+                sched_name(kind), w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype), ctxs,
+                p->block_n, p->grid, p->splits, occ, reps, t_us, p10, p90, graph_us, kv_set, bw, maxerr);
+        if (fclose(f)) { fprintf(stderr, "--csv %s: write failed\n", g.csv); exit(2); }
+    }
+    attn_bufs_free(&b);
+    attn_plan_free(&d);
+    plan_free(p);
+    return 0;
+}
+
+/* Parses runner options common to the command line and sweep lines. */
+static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, int *reps, int line_mode)
+{
+    char err[256];
+    for (int i = 1; i < argc;) {
+        int r = wl_opts_parse(o, &i, argc, argv, err, sizeof err);
+        if (r < 0) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
+        if (r > 0) continue;
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--timeline") && v) { *timeline = v; i += 2; }
+        else if (!strcmp(a, "--reps") && v) { *reps = atoi(v); i += 2; }
+        else if (!line_mode && !strcmp(a, "--warmup") && v) { g.warmup = atoi(v); i += 2; }
+        else if (!line_mode && !strcmp(a, "--sms") && v) { g.sms_req = atoi(v); i += 2; }
+        else if (!line_mode && !strcmp(a, "--csv") && v) { g.csv = v; i += 2; }
+        else if (!line_mode && !strcmp(a, "--sweep") && v) { g.sweep = v; i += 2; }
+        else if (!line_mode && !strcmp(a, "--graph-n") && v) { g.graph_n = atoi(v); i += 2; }
+        else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }
+        else if (!line_mode && (!strcmp(a, "--help") || !strcmp(a, "-h"))) { usage(stdout); exit(0); }
+        else { fprintf(stderr, "leanbench: unknown option or missing value: %s\n", a); return -1; }
+    }
+    if (*reps < 1) { fprintf(stderr, "leanbench: --reps must be >= 1\n"); return -1; }
+    if (wl_opts_finish(o, err, sizeof err)) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
+    return 0;
+}
+
+static int run_all(const wl_opts *o, const char *timeline, int reps)
+{
+    int rc = 0;
+    for (int k = 0; k < SCHED_COUNT; k++)
+        if (o->sched_mask & (1u << k)) {
+            char path[512];
+            if (timeline && __builtin_popcount(o->sched_mask) > 1)
+                snprintf(path, sizeof path, "%s.%s.csv", timeline, sched_name(k));
+            else if (timeline)
+                snprintf(path, sizeof path, "%s", timeline);
+            if (run_config(o, k, timeline ? path : NULL, reps)) rc = 1;
+        }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static wl_opts o;
+    wl_opts_init(&o);
+    g.reps = 50;
+    g.warmup = 5;
+    g.graph_n = 20;
+    const char *timeline = NULL;
+    if (parse_args(argc, argv, &o, &timeline, &g.reps, 0)) { usage(stderr); return 2; }
+    const int dev = 0;
+    CUDA_CHECK(cudaSetDevice(dev));
+    CUDA_CHECK(cudaFree(0));
+    facts_init(dev);
+    if (g.sms_req > 0) {
+        green_init(dev, g.sms_req);
+    } else {
+        g.sms = g.prop.multiProcessorCount;
+        CUDA_CHECK(cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking));
+    }
+    g.scratch_bytes = (size_t)g.prop.l2CacheSize * 3;
+    CUDA_CHECK(cudaMalloc(&g.scratch, g.scratch_bytes));
+
+    if (!g.sweep) return run_all(&o, timeline, g.reps);
+
+    FILE *f = fopen(g.sweep, "r");
+    if (!f) { fprintf(stderr, "--sweep %s: cannot open\n", g.sweep); return 2; }
+    char line[16384];
+    int ln = 0, fails = 0;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char *av[256];
+        int ac = 1;
+        av[0] = (char *)"leanbench";
+        for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t && ac < 256; t = strtok_r(NULL, " \t\r\n", &save))
+            av[ac++] = t;
+        if (ac == 1) continue;
+        static wl_opts lo;
+        wl_opts_init(&lo);
+        const char *ltl = NULL;
+        int reps = g.reps;
+        if (parse_args(ac, av, &lo, &ltl, &reps, 1)) {
+            fprintf(stderr, "--sweep %s:%d: bad line, skipped\n", g.sweep, ln);
+            fails++;
+            continue;
+        }
+        if (run_all(&lo, ltl, reps)) fails++;
+    }
+    fclose(f);
+    fprintf(stderr, "leanbench: sweep done, %d lines with failures\n", fails);
+    return 0;
+}

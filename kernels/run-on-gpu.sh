@@ -1,0 +1,87 @@
+#!/bin/sh
+# run-on-gpu.sh: on the GPU machine, build the kernels, run the correctness
+# suite, record the GPU's facts, time a sweep with leanbench and the PyTorch
+# peer, and print a comparison table last.  Everything lands under $OUT
+# (default ./out).
+#
+#   sh kernels/run-on-gpu.sh quick   build + gpu-test + a few shapes + peer check
+#   sh kernels/run-on-gpu.sh full    build + gpu-test + peer/sim sweeps + peers
+#   sh kernels/run-on-gpu.sh sweep   like full without gpu-test
+#   sh kernels/run-on-gpu.sh sms     the --sms subset on 16..132 SMs
+set -u
+MODE=${1:-full}
+OUT=${OUT:-out}
+mkdir -p "$OUT" "$OUT/tl"
+LOG="$OUT/log.txt"
+say() { echo "== $*" | tee -a "$LOG"; }
+timed() { n=$1; shift; t0=$(date +%s); "$@"; r=$?; echo "$n: $(( $(date +%s) - t0 )) s (rc $r)" | tee -a "$LOG"; return $r; }
+
+export LEANBENCH_DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1)
+export LEANBENCH_SM_MHZ=$(nvidia-smi --query-gpu=clocks.max.sm --format=csv,noheader,nounits | head -1)
+export LEANBENCH_MEM_MHZ=$(nvidia-smi --query-gpu=clocks.max.mem --format=csv,noheader,nounits | head -1)
+export LEANBENCH_COMMIT=${LEANBENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+export LEANBENCH_DATE=${LEANBENCH_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
+export PYTHONUNBUFFERED=1
+
+say "facts"
+{
+    nvidia-smi
+    nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.draw,power.limit,temperature.gpu,persistence_mode --format=csv
+    /usr/local/cuda/bin/nvcc --version | tail -2
+    echo "commit $LEANBENCH_COMMIT date $LEANBENCH_DATE"
+} >"$OUT/facts.txt" 2>&1
+tail -5 "$OUT/facts.txt"
+
+say "build"
+make -j8 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
+
+if [ "$MODE" = quick ] || [ "$MODE" = full ]; then
+    say "gpu-test"
+    timed gpu-test make gpu-test >"$OUT/gputest.txt" 2>&1
+    rc=$?
+    tail -15 "$OUT/gputest.txt"
+    [ $rc -eq 0 ] || say "gpu-test FAILED (rc $rc)"
+fi
+
+B=build/leanbench
+case "$MODE" in
+quick)
+    say "quick timings"
+    for c in 65536 131072 262144 524288; do
+        $B --ctx $c --schedule fa2,split,streamk,hybrid,balanced --csv "$OUT/quick.csv" --reps 30 2>&1 | tee -a "$LOG"
+    done
+    $B --ctx 4096 --schedule split,streamk --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
+    $B --batch 8 --heads 32 --kv-heads 8 --ctx 16384 --schedule all --csv "$OUT/quick.csv" --check 2>&1 | tee -a "$LOG"
+    $B --ctx 65536 --schedule streamk --timeline "$OUT/tl/streamk-b1h32-64k.csv" --check 2>&1 | tee -a "$LOG"
+    $B --sms 16 --ctx 65536 --schedule streamk,split,fa2 --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
+    say "peer quick"
+    python3 experiments/peers/sdpa_peer.py --quick --csv "$OUT/peers-quick.csv" 2>&1 | tee -a "$LOG"
+    python3 experiments/peers/compare.py "$OUT/quick.csv" "$OUT/peers-quick.csv"
+    ;;
+full|sweep)
+    say "sweep: peer shapes"
+    timed "peer sweep" $B --sweep kernels/sweep-peer.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
+    say "sweep: simulator validation shapes"
+    timed "sim sweep" $B --sweep kernels/sweep-sim.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
+    say "timelines"
+    for s in streamk hybrid split fa2; do
+        $B --ctx 65536 --schedule $s --timeline "$OUT/tl/$s-b1h32-64k.csv" >>"$LOG" 2>&1
+    done
+    $B --batch 4 --heads 32 --kv-heads 8 --ctx 3000,70000,12345,150000 --schedule streamk --timeline "$OUT/tl/streamk-ragged.csv" >>"$LOG" 2>&1
+    say "peers"
+    timed peers python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" >>"$LOG" 2>&1
+    grep -c . "$OUT/sweep.csv" "$OUT/peers.csv"
+    (cd "$OUT" && tar czf tl.tgz tl && rm -rf tl)
+    say "long-context bandwidth (b=1 h=32 d=128 fp16)"
+    awk -F, 'NR>1 && $10==1 && $11==32 && $12==32 && $13==128 && $15>=65536 && $15<=524288 && ($9=="streamk"||$9=="split"||$9=="fa2") {printf "%-8s ctx=%-7s %9.1f us %7.1f GB/s\n",$9,$15,$21,$26}' "$OUT/sweep.csv"
+    say "ours vs PyTorch"
+    python3 experiments/peers/compare.py "$OUT/sweep.csv" "$OUT/peers.csv" | tee "$OUT/compare.txt"
+    ;;
+sms)
+    for n in 16 32 48 64 96 132; do
+        $B --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
+    done
+    awk -F, 'NR>1 {printf "%-3s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s %9.1f us %7.1f GB/s\n",$2,$9,$10,$11,$12,$15,$21,$26}' "$OUT/sms.csv" | tail -40
+    ;;
+esac
+say "done"
