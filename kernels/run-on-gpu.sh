@@ -37,13 +37,13 @@ make -j8 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
 
 if [ "$MODE" = quick ] || [ "$MODE" = full ]; then
     say "gpu-test"
-    timed gpu-test make gpu-test >"$OUT/gputest.txt" 2>&1
+    timed gpu-test timeout 400 make gpu-test >"$OUT/gputest.txt" 2>&1
     rc=$?
     tail -15 "$OUT/gputest.txt"
     [ $rc -eq 0 ] || say "gpu-test FAILED (rc $rc)"
 fi
 
-B=build/leanbench
+B="timeout 300 build/leanbench"
 case "$MODE" in
 quick)
     say "quick timings"
