@@ -11,6 +11,8 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
 {
     char err[512];
     const char *gpu = "h100";
+    const char *sets[32];
+    int n_sets = 0;
     wl_opts_init(&o->wl);
     o->fmt = OUT_TABLE;
     o->trace = NULL;
@@ -19,8 +21,10 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: leansim %s [options]\n  %s\n\nworkload and schedule:\n", cmd, what);
             wl_opts_help(stdout);
-            printf("\noutput:\n  %-26s %s\n  %-26s %s\n", "--gpu NAME|FILE", "GPU spec: a name from `leansim gpus` or a .gpu file (default h100)",
-                   "--format table|csv|json", "output format (default table)");
+            printf("\nGPU and output:\n  %-26s %s\n  %-26s %s\n  %-26s %s\n", "--gpu NAME|FILE",
+                   "GPU spec: a name from `leansim gpus` or a .gpu file (default h100)", "--set KEY=VALUE",
+                   "override one spec field, e.g. --set sms=64 (repeatable)", "--format table|csv|json",
+                   "output format (default table)");
             if (allow_trace)
                 printf("  %-26s %s\n", "--trace FILE", "Chrome trace-event JSON of the CTA timeline (one schedule)");
             return 0;
@@ -32,12 +36,20 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         }
         if (rc > 0) continue;
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--gpu") || !strcmp(a, "--format") || (allow_trace && !strcmp(a, "--trace"))) {
+        if (!strcmp(a, "--gpu") || !strcmp(a, "--format") || !strcmp(a, "--set") ||
+            (allow_trace && !strcmp(a, "--trace"))) {
             if (!v) {
                 fprintf(stderr, "leansim %s: %s: missing value\n", cmd, a);
                 return 2;
             }
             if (!strcmp(a, "--gpu")) gpu = v;
+            else if (!strcmp(a, "--set")) {
+                if (n_sets == 32) {
+                    fprintf(stderr, "leansim %s: --set %s: at most 32 overrides\n", cmd, v);
+                    return 2;
+                }
+                sets[n_sets++] = v;
+            }
             else if (!strcmp(a, "--trace")) o->trace = v;
             else if ((o->fmt = out_format_parse(v)) < 0) {
                 fprintf(stderr, "leansim %s: --format %s: unknown format (table, csv, json)\n", cmd, v);
@@ -56,6 +68,16 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
     if (gpu_spec_load(&o->gpu, gpu, err, sizeof err)) {
         fprintf(stderr, "leansim %s: %s\n", cmd, err);
         return 2;
+    }
+    for (int k = 0; k < n_sets; k++) {
+        if (gpu_spec_set(&o->gpu, sets[k], err, sizeof err)) {
+            fprintf(stderr, "leansim %s: %s\n", cmd, err);
+            return 2;
+        }
+        /* provenance: the source names the overrides, the hash covers them */
+        size_t len = strlen(o->gpu.source);
+        snprintf(o->gpu.source + len, sizeof o->gpu.source - len, " --set %s", sets[k]);
+        o->gpu.hash ^= gpu_hash_text(sets[k]) * (uint64_t)(k + 1);
     }
     return -1;
 }

@@ -55,6 +55,77 @@ static const struct field {
 };
 #define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
 
+/* Sets field k from text; returns 0, or -1 with the reason in why. */
+static int field_set(gpu_spec *g, int k, const char *val, char *why, int len)
+{
+    const struct field *f = &fields[k];
+    char *base = (char *)g + f->off;
+    if (f->type == F_STR) {
+        if (!*val || strlen(val) >= f->len) {
+            snprintf(why, (size_t)len, "%s must be 1 to %zu characters", f->key, f->len - 1);
+            return -1;
+        }
+        strcpy(base, val);
+        return 0;
+    }
+    errno = 0;
+    char *end;
+    double v = strtod(val, &end);
+    if (end == val || *end || errno || !isfinite(v)) {
+        snprintf(why, (size_t)len, "%s: '%s' is not a number", f->key, val);
+        return -1;
+    }
+    if (v < f->lo || v > f->hi || (f->type == F_INT && v != floor(v))) {
+        snprintf(why, (size_t)len, "%s = %s: must be %s in [%g, %g]", f->key, val,
+                 f->type == F_INT ? "an integer" : "a number", f->lo, f->hi);
+        return -1;
+    }
+    if (f->type == F_INT) *(int *)base = (int)v;
+    else *(double *)base = v;
+    return 0;
+}
+
+/* Checks relations between fields; returns 0, or -1 with the reason. */
+static int spec_check(const gpu_spec *g, char *why, int len)
+{
+    if (g->mem_bw_achievable_gbps > g->mem_bw_gbps) {
+        snprintf(why, (size_t)len, "mem_bw_achievable_gbps (%g) exceeds mem_bw_gbps (%g)", g->mem_bw_achievable_gbps,
+                 g->mem_bw_gbps);
+        return -1;
+    }
+    if (g->smem_per_cta_bytes > g->smem_per_sm_bytes) {
+        snprintf(why, (size_t)len, "smem_per_cta_bytes exceeds smem_per_sm_bytes");
+        return -1;
+    }
+    return 0;
+}
+
+int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen)
+{
+    char key[64];
+    const char *eq = strchr(assign, '=');
+    size_t n = eq ? (size_t)(eq - assign) : 0;
+    if (!eq || n == 0 || n >= sizeof key) {
+        snprintf(err, (size_t)errlen, "--set %s: expected KEY=VALUE", assign);
+        return GPU_EPARSE;
+    }
+    memcpy(key, assign, n);
+    key[n] = 0;
+    for (int k = 0; k < N_FIELDS; k++)
+        if (!strcmp(fields[k].key, key)) {
+            char why[160];
+            gpu_spec t = *g;
+            if (field_set(&t, k, eq + 1, why, sizeof why) || spec_check(&t, why, sizeof why)) {
+                snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
+                return GPU_EPARSE;
+            }
+            *g = t;
+            return GPU_OK;
+        }
+    snprintf(err, (size_t)errlen, "--set %s: unknown spec key '%s'", assign, key);
+    return GPU_EPARSE;
+}
+
 uint64_t gpu_hash_text(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -113,44 +184,20 @@ int gpu_spec_parse(gpu_spec *g, const char *text, const char *file, char *err, i
             return GPU_EPARSE;
         }
         seen[k] = 1;
-        const struct field *f = &fields[k];
-        char *base = (char *)g + f->off;
-        if (f->type == F_STR) {
-            if (!*val || strlen(val) >= f->len) {
-                snprintf(err, (size_t)errlen, "%s:%d: %s must be 1 to %zu characters >>> '%s'", file, lineno, key,
-                         f->len - 1, trim(orig));
-                return GPU_EPARSE;
-            }
-            strcpy(base, val);
-            continue;
-        }
-        errno = 0;
-        char *end;
-        double v = strtod(val, &end);
-        if (end == val || *end || errno || !isfinite(v)) {
-            snprintf(err, (size_t)errlen, "%s:%d: %s: '%s' is not a number >>> '%s'", file, lineno, key, val, trim(orig));
+        char why[160];
+        if (field_set(g, k, val, why, sizeof why)) {
+            snprintf(err, (size_t)errlen, "%s:%d: %s >>> '%s'", file, lineno, why, trim(orig));
             return GPU_EPARSE;
         }
-        if (v < f->lo || v > f->hi || (f->type == F_INT && v != floor(v))) {
-            snprintf(err, (size_t)errlen, "%s:%d: %s = %s: must be %s in [%g, %g] >>> '%s'", file, lineno, key, val,
-                     f->type == F_INT ? "an integer" : "a number", f->lo, f->hi, trim(orig));
-            return GPU_EPARSE;
-        }
-        if (f->type == F_INT) *(int *)base = (int)v;
-        else *(double *)base = v;
     }
     for (int k = 0; k < N_FIELDS; k++)
         if (!seen[k]) {
             snprintf(err, (size_t)errlen, "%s: missing required key '%s'", file, fields[k].key);
             return GPU_EPARSE;
         }
-    if (g->mem_bw_achievable_gbps > g->mem_bw_gbps) {
-        snprintf(err, (size_t)errlen, "%s: mem_bw_achievable_gbps (%g) exceeds mem_bw_gbps (%g)", file,
-                 g->mem_bw_achievable_gbps, g->mem_bw_gbps);
-        return GPU_EPARSE;
-    }
-    if (g->smem_per_cta_bytes > g->smem_per_sm_bytes) {
-        snprintf(err, (size_t)errlen, "%s: smem_per_cta_bytes exceeds smem_per_sm_bytes", file);
+    char why[160];
+    if (spec_check(g, why, sizeof why)) {
+        snprintf(err, (size_t)errlen, "%s: %s", file, why);
         return GPU_EPARSE;
     }
     snprintf(g->source, sizeof g->source, "%s", file);

@@ -56,6 +56,13 @@ int gpu_spec_parse(gpu_spec *g, const char *text, const char *file, char *err, i
  */
 int gpu_spec_load(gpu_spec *g, const char *name_or_path, char *err, int errlen);
 
+/*
+ * Overrides one field from "key=value" (a what-if: `--set sms=64`), with
+ * the checks of the parser.  Returns GPU_OK, or GPU_EPARSE with err set and
+ * g unchanged.
+ */
+int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen);
+
 /* Embedded specs: count, and the i-th one's short name and text. */
 int gpu_builtin_count(void);
 const char *gpu_builtin_name(int i);

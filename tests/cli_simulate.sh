@@ -46,6 +46,15 @@ printf 'name = x\n' >"$tmp/x.gpu"
 expect_err "$tmp/x.gpu: missing required key" simulate --gpu "$tmp/x.gpu"
 [ ! -e "$tmp/t.json" ] && ok || bad "a failed run left a trace file"
 
+expect_err "--set sms=0: sms = 0: must be an integer in [1, 4096]" simulate --set sms=0
+expect_err "--set warp=32: unknown spec key 'warp'" simulate --set warp=32
+expect_err "--set mem_bw_achievable_gbps=9000: mem_bw_achievable_gbps (9000) exceeds" simulate --set mem_bw_achievable_gbps=9000
+# a what-if: half the SMs never makes stream-K faster at long context
+t132=$("$L" simulate --ctx 256k --schedule streamk --format csv | tail -1 | cut -d, -f16)
+t64=$("$L" simulate --ctx 256k --schedule streamk --format csv --set sms=64 | tail -1 | cut -d, -f16)
+g64=$("$L" simulate --ctx 256k --schedule streamk --format csv --set sms=64 | tail -1 | cut -d, -f11)
+[ "$g64" = 128 ] && awk -v a="$t64" -v b="$t132" 'BEGIN { exit !(a >= b) }' && ok || bad "--set sms=64: grid $g64, time $t64 vs $t132"
+
 # outputs
 "$L" simulate --ctx 64k --format json >"$tmp/j" 2>&1 && ok || bad "json run failed"
 for k in schedule gpu batch heads kv_heads head_dim block_n ctas splits time_us hbm_bytes bw_gbps speedup_vs_fa2; do
