@@ -1,0 +1,35 @@
+/*
+ * cmd_predict.c: `leansim predict`: the analytical model for each asked
+ * schedule, same options and columns as `leansim simulate` (engine "model").
+ */
+#include <stdio.h>
+
+#include "cmd.h"
+#include "model.h"
+
+int cmd_predict(int argc, char **argv)
+{
+    cli_run_opts o;
+    int rc = cli_parse_run("predict", "predicts each schedule's time with the closed-form model", argc, argv, &o, 0);
+    if (rc >= 0) return rc;
+    sim_result rows[SCHED_COUNT], fa2;
+    int n = 0;
+    char err[512];
+    plan_opts po = o.wl.po;
+    po.kind = SCHED_FA2;
+    po.splits = po.grid = 0;
+    int have_fa2 = model_predict(&o.gpu, &o.wl.wl, &po, &fa2, err, sizeof err) == SIM_OK;
+    for (int k = 0; k < SCHED_COUNT; k++) {
+        if (!(o.wl.sched_mask & (1u << k))) continue;
+        po = o.wl.po;
+        po.kind = k;
+        if (model_predict(&o.gpu, &o.wl.wl, &po, &rows[n], err, sizeof err) != SIM_OK) {
+            fprintf(stderr, "leansim predict: %s\n", err);
+            return 2;
+        }
+        rows[n].speedup_vs_fa2 = have_fa2 ? fa2.time_us / rows[n].time_us : 0;
+        n++;
+    }
+    out_rows_print(stdout, o.fmt, "model", &o.gpu, &o.wl.wl, rows, n);
+    return 0;
+}

@@ -1,0 +1,227 @@
+/*
+ * model.h: the model/ folder's public header.
+ *
+ *  - model_predict: a closed form of every schedule the simulator has.  It
+ *    asks the shared planner for the same numbers (splits, grid, CTA counts,
+ *    tiles per CTA) but never builds the CTA list, and costs each kernel in
+ *    waves of concurrent CTAs with the simulator's GPU model (per-CTA rate
+ *    min(in-flight / latency, compute floor), HBM shared fairly).
+ *  - store_*: the SQLite results database (schema in experiments/schema.sql,
+ *    compiled into the binary).
+ *  - sweep_*: sweep files (experiments/NAME.exp) and running them into the store.
+ *  - tune_*: searching the schedule options for the fastest one per workload.
+ *  - calib_*: fitting the spec fields no datasheet gives to measured rows.
+ *
+ * Library functions return 0 or a negative status and write a one-line
+ * reason naming the input into err[errlen]; the cmd_* front ends print it.
+ */
+#ifndef LEANSIM_MODEL_H
+#define LEANSIM_MODEL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gpu.h"
+#include "plan.h"
+#include "sim.h"
+
+/* ---------------------------------------------------------------- model */
+
+/*
+ * Predicts workload w under plan options o on GPU g in closed form and
+ * fills r like sim_run does (events, streamed_bytes, peak_gbps: 0).
+ * Returns SIM_OK, SIM_EPLAN or SIM_EOCCUPANCY (the same cases as sim_run)
+ * with a reason in err.  Thread-safe, allocates nothing.
+ */
+int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_result *r, char *err, int errlen);
+
+/* ---------------------------------------------------------------- store */
+
+typedef struct sqlite3 sqlite3;
+
+/* Status codes of store_, sweep_, calib_ and ingest functions. */
+enum store_status { STORE_OK = 0, STORE_EINPUT = -2, STORE_EDB = -1 };
+
+/*
+ * Opens (creating) the results database at path: WAL journal, a busy
+ * timeout, the schema applied.  *db is NULL on error.  Returns STORE_OK or
+ * STORE_EDB.
+ */
+int store_open(sqlite3 **db, const char *path, char *err, int errlen);
+void store_close(sqlite3 *db);
+
+/* The build's git commit ("unknown" when not built in a checkout). */
+const char *store_git_commit(void);
+/* leansim's version string. */
+const char *store_version(void);
+
+/*
+ * Adds a row to `runs` (command, argument text, GPU spec source and hash),
+ * returns its id in *run_id.  STORE_OK or STORE_EDB.
+ */
+int store_run_begin(sqlite3 *db, const char *command, const char *args, const gpu_spec *g, int64_t *run_id,
+                    char *err, int errlen);
+
+/* Key of a configuration: the workload and the plan options as asked. */
+typedef struct store_key {
+    const char *gpu;       /* spec name */
+    uint64_t spec_hash;    /* FNV-1a of the spec text, sms override included */
+    int sms;               /* SMs the spec had */
+    const workload *w;
+    int schedule, block_n, splits, grid, ctas_per_sm;   /* as asked (0: chosen) */
+    const char *engine;    /* "sim" or "model" */
+} store_key;
+
+/* Formats a workload's ctx for the key: "4096" or "1024;2048;...". */
+void store_ctx_text(const workload *w, char *buf, int len);
+
+/*
+ * Inserts one prediction (INSERT OR IGNORE on the UNIQUE key).  Returns
+ * 1 when a row was added, 0 when it was already present, STORE_EDB.
+ */
+int store_prediction_put(sqlite3 *db, int64_t run_id, const store_key *k, const sim_result *r, char *err, int errlen);
+
+/* 1 when the prediction with key k is present, 0 if not, STORE_EDB. */
+int store_prediction_has(sqlite3 *db, const store_key *k);
+
+/*
+ * Reads a kernel runner CSV (header fixed, see experiments/schema.sql) into
+ * `measurements` in one transaction: on the first bad line nothing is stored
+ * and err names "file:line: reason >>> 'text'" (STORE_EINPUT).  Re-reading
+ * a file adds nothing.  *added gets the rows added.
+ */
+int store_ingest_csv(sqlite3 *db, const char *path, int64_t run_id, int *added, char *err, int errlen);
+
+/* ---------------------------------------------------------------- sweep */
+
+#define SWEEP_MAX_LIST 4096
+
+typedef struct sweep_spec {
+    int n_gpus;
+    char gpus[64][256];             /* names or paths */
+    int n_sms;                      /* sms overrides; 0: none */
+    int sms[256];
+    int n_ctx, n_batch, n_heads, n_kv_heads, n_head_dim, n_dtype, n_block_n, n_splits, n_cps;
+    int64_t ctx[SWEEP_MAX_LIST];
+    int batch[SWEEP_MAX_LIST];
+    int heads[64], kv_heads[64], head_dim[8], dtype[8];
+    int block_n[8];                 /* 0: default for head dim */
+    int splits[PLAN_MAX_SPLITS + 1];/* 0: heuristic */
+    int cps[64];                    /* ctas_per_sm; 0: default */
+    unsigned sched_mask;            /* enum sched_kind bits */
+    int engines;                    /* bit 0: sim, bit 1: model */
+} sweep_spec;
+
+/*
+ * Parses a sweep file's text.  Returns STORE_OK, or STORE_EINPUT with
+ * "file:line: reason >>> 'text'" in err.
+ */
+int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, int errlen);
+/* Reads and parses a sweep file from disk. */
+int sweep_load(sweep_spec *s, const char *path, char *err, int errlen);
+
+/* Counters of a sweep run. */
+typedef struct sweep_stats {
+    int64_t total;      /* configuration x engine rows in the sweep */
+    int64_t added;      /* rows written */
+    int64_t present;    /* rows already in the database */
+    int64_t skipped;    /* invalid for the schedule (occupancy, grid) */
+    double seconds;
+} sweep_stats;
+
+/*
+ * Runs every combination of s through the engines into db, 500 rows a
+ * transaction, skipping rows present.  Progress on `progress` when not
+ * NULL.  Returns STORE_OK, STORE_EINPUT (a GPU spec fails to load) or
+ * STORE_EDB.
+ */
+int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress, sweep_stats *st, char *err,
+              int errlen);
+
+/* ----------------------------------------------------------------- tune */
+
+/* One candidate of a tuning search and its predicted time. */
+typedef struct tune_choice {
+    int schedule, block_n, splits, grid, ctas_per_sm;
+    double time_us;
+} tune_choice;
+
+/*
+ * Searches schedule x block_n x splits/grid x ctas_per_sm for workload w on
+ * g with the simulator; fills the best and the runner-up (a different
+ * schedule) and the candidates tried.  Returns 0, or -1 when nothing ran.
+ */
+int tune_search(const gpu_spec *g, const workload *w, unsigned sched_mask, tune_choice *best, tune_choice *second,
+                int *tried);
+
+/* ---------------------------------------------------------------- calib */
+
+/* Fields of gpu_spec that calibration can fit. */
+enum calib_param {
+    CALIB_BW = 0,        /* mem_bw_achievable_gbps */
+    CALIB_INFLIGHT,      /* cta_inflight_bytes */
+    CALIB_LAUNCH,        /* launch_us */
+    CALIB_PROLOGUE,      /* cta_prologue_ns */
+    CALIB_EPILOGUE,      /* cta_epilogue_ns */
+    CALIB_PARTIAL,       /* partial_write_ns */
+    CALIB_MERGE,         /* merge_peer_ns */
+    CALIB_GAP,           /* kernel_gap_us */
+    CALIB_COUNT
+};
+
+/* A measured configuration. */
+typedef struct calib_row {
+    workload w;
+    plan_opts po;
+    double time_us;
+} calib_row;
+
+typedef struct calib_opts {
+    unsigned mask;       /* parameters to fit (bits of enum calib_param) */
+    double xtol, gtol, ftol;
+    int maxiter;
+    int holdout;         /* every holdout-th row is held out (0: none) */
+    int use_model;       /* 1: residuals from model_predict instead of sim_run */
+} calib_opts;
+
+typedef struct calib_result {
+    double value[CALIB_COUNT];   /* fitted (or kept) values */
+    double ci95[CALIB_COUNT];    /* half-width of the 95% interval (0: not fitted) */
+    double mape_before, mape_after;       /* fit rows, in percent */
+    double mape_holdout_before, mape_holdout_after;
+    int n_fit, n_holdout, iters, status;  /* status: GSL status of the solver */
+} calib_result;
+
+/* Name of a parameter (its gpu_spec key). */
+const char *calib_param_name(int p);
+/* Reads / writes parameter p of a spec. */
+double calib_param_get(const gpu_spec *g, int p);
+void calib_param_set(gpu_spec *g, int p, double v);
+
+/* Defaults: the eight parameters that have an effect, GSL tolerances. */
+void calib_opts_init(calib_opts *o);
+
+/*
+ * Fits the parameters in o->mask of g (in place) to rows[n] with
+ * gsl_multifit_nlinear (trust region, finite-difference Jacobian), parameters
+ * in log space; residuals are relative time errors.  Returns 0, or -1 with
+ * err set (too few rows, solver failure).
+ */
+int calib_fit(gpu_spec *g, const calib_row *rows, int n, const calib_opts *o, calib_result *res, char *err,
+              int errlen);
+
+/*
+ * Loads the measured rows of GPU `gpu` (spec name) from the store: rows of
+ * the five schedules, ctx uniform or per request.  *rows is malloc'ed
+ * (caller frees).  Returns the count, or STORE_EDB/STORE_EINPUT.
+ */
+int calib_rows_load(sqlite3 *db, const char *gpu, calib_row **rows, char *err, int errlen);
+
+/*
+ * Writes spec g as a spec file with every key, headed by comments saying it
+ * was calibrated, from which rows, and the fit.  Returns 0 or -1.
+ */
+int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
+                     int errlen);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * test_model.c: the closed-form model against the simulator.
+ *
+ * Where both should agree (uniform batches; CTAs of a kernel alike; long
+ * contexts) the model must be within 3% of the simulator for every
+ * schedule.  Planner numbers (CTAs, splits, bytes) must match exactly.
+ * MODEL_SCAN=1 prints every row of a wider scan with its error.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "testhelp.h"
+
+static workload wl(int batch, int heads, int kv_heads, int d, int64_t ctx)
+{
+    workload w;
+    memset(&w, 0, sizeof w);
+    w.batch = batch;
+    w.heads = heads;
+    w.kv_heads = kv_heads;
+    w.head_dim = d;
+    w.dtype = DTYPE_FP16;
+    for (int r = 0; r < batch; r++) w.ctx[r] = ctx;
+    return w;
+}
+
+int main(void)
+{
+    int scan = getenv("MODEL_SCAN") != NULL;
+    sim_ctx *c = sim_ctx_alloc();
+    char err[256];
+    static const char *gpus[] = {"h100", "a100", "l40s"};
+    static const int batches[] = {1, 2, 4, 8, 16, 32};
+    static const int64_t ctxs[] = {16384, 65536, 262144, 524288};
+    static const int kvh[] = {32, 8};
+    double worst[SCHED_COUNT] = {0};
+    int n = 0;
+    for (size_t gi = 0; gi < sizeof gpus / sizeof gpus[0]; gi++) {
+        gpu_spec g;
+        CHECK(gpu_spec_load(&g, gpus[gi], err, sizeof err) == 0, "%s", err);
+        for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++)
+            for (size_t ci = 0; ci < sizeof ctxs / sizeof ctxs[0]; ci++)
+                for (size_t hi = 0; hi < 2; hi++)
+                    for (int k = 0; k < SCHED_COUNT; k++) {
+                        workload w = wl(batches[bi], 32, kvh[hi], 128, ctxs[ci]);
+                        plan_opts po = {k, 0, 0, 0, 0};
+                        sim_result rs, rm;
+                        int a = sim_run(c, &g, &w, &po, &rs, NULL, err, sizeof err);
+                        int b = model_predict(&g, &w, &po, &rm, err, sizeof err);
+                        CHECK(a == b, "status sim %d model %d", a, b);
+                        if (a || b) continue;
+                        const plan *p = sim_ctx_plan(c);
+                        CHECK(rm.ctas == p->grid, "%s %s b%d ctx %lld: ctas model %d plan %d", g.name, sched_name(k),
+                              w.batch, (long long)w.ctx[0], rm.ctas, p->grid);
+                        CHECK(rm.splits == rs.splits, "splits %d vs %d", rm.splits, rs.splits);
+                        CHECK_REL(rm.hbm_bytes, rs.hbm_bytes, 1e-9, "hbm bytes");
+                        double e = fabs(rm.time_us / rs.time_us - 1);
+                        if (e > worst[k]) worst[k] = e;
+                        if (scan)
+                            printf("%s %-8s b%-3d kvh%-2d ctx %-7lld sim %10.2f model %10.2f err %+.2f%%\n", g.name,
+                                   sched_name(k), w.batch, w.kv_heads, (long long)w.ctx[0], rs.time_us, rm.time_us,
+                                   100 * (rm.time_us / rs.time_us - 1));
+                        CHECK_REL(rm.time_us, rs.time_us, 0.03, "time (uniform, long context)");
+                        n++;
+                    }
+    }
+    for (int k = 0; k < SCHED_COUNT; k++) printf("# %-8s worst |model/sim - 1| = %.2f%%\n", sched_name(k), 100 * worst[k]);
+    CHECK(n > 300, "compared %d rows", n);
+
+    /* bad options come back with the simulator's status */
+    gpu_spec g;
+    gpu_spec_load(&g, "h100", err, sizeof err);
+    workload w = wl(1, 32, 32, 128, 4096);
+    plan_opts po = {SCHED_STREAMK, 0, 0, 100000, 0};
+    sim_result r;
+    CHECK(model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_EPLAN, "grid beyond residency");
+    CHECK(strstr(err, "--grid 100000") != NULL, "message: %s", err);
+    po = (plan_opts){SCHED_FA2, 0, 0, 0, 64};
+    CHECK(model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_EOCCUPANCY, "ctas per sm");
+    sim_ctx_free(c);
+    TEST_DONE("test_model");
+}
