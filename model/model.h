@@ -86,11 +86,12 @@ int store_prediction_has(sqlite3 *db, const store_key *k);
 
 /*
  * Reads a kernel runner CSV (header fixed, see experiments/schema.sql) into
- * `measurements` in one transaction: on the first bad line nothing is stored
- * and err names "file:line: reason >>> 'text'" (STORE_EINPUT).  Re-reading
- * a file adds nothing.  *added gets the rows added.
+ * `measurements`, with its `runs` row, in one transaction: on the first bad
+ * line nothing is stored and err names "file:line: reason >>> 'text'"
+ * (STORE_EINPUT).  Re-reading a file adds nothing.  *added gets the rows
+ * added.  db NULL: checks the file only.
  */
-int store_ingest_csv(sqlite3 *db, const char *path, int64_t run_id, int *added, char *err, int errlen);
+int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen);
 
 /* ---------------------------------------------------------------- sweep */
 

@@ -1,0 +1,483 @@
+/*
+ * store.c: the SQLite results database (see model.h, experiments/schema.sql).
+ *
+ * Opens the database in WAL mode with a busy timeout, so that two sweeps can
+ * write to one file at once (SQLite serialises the writers; each waits for
+ * the other's transaction).  The schema comes from the copy compiled into
+ * the binary.  Also reads the kernel runner's CSV into `measurements`, all of
+ * a file in one transaction.
+ */
+#include "model.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "embed.h"
+
+#define STORE_VERSION "0.1.0"
+
+/* Reports a failed SQLite call with the expression, file and line. */
+#define SQL_CHECK(db, expr)                                                                                  \
+    do {                                                                                                     \
+        if ((expr) != SQLITE_OK) {                                                                           \
+            snprintf(err, (size_t)errlen, "sqlite: %s (%s, %s:%d)", sqlite3_errmsg(db), #expr, __FILE__, __LINE__); \
+            goto fail;                                                                                       \
+        }                                                                                                    \
+    } while (0)
+
+const char *store_version(void)
+{
+    return STORE_VERSION;
+}
+
+const char *store_git_commit(void)
+{
+#ifdef LEANSIM_GIT_COMMIT
+    return LEANSIM_GIT_COMMIT;
+#else
+    /* not given at build time: ask git about the checkout we run in */
+    static char commit[64];
+    if (commit[0]) return commit;
+    snprintf(commit, sizeof commit, "unknown");
+    FILE *p = popen("git rev-parse --short=12 HEAD 2>/dev/null", "r");
+    if (p) {
+        char buf[64];
+        if (fgets(buf, sizeof buf, p)) {
+            buf[strcspn(buf, "\r\n")] = 0;
+            if (buf[0]) snprintf(commit, sizeof commit, "%s", buf);
+        }
+        pclose(p);
+    }
+    return commit;
+#endif
+}
+
+static const char *schema_text(void)
+{
+    for (int i = 0; i < embed_count; i++)
+        if (strcmp(embed_files[i].name, "schema.sql") == 0) return embed_files[i].text;
+    return NULL;
+}
+
+int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    *dbp = NULL;
+    const char *schema = schema_text();
+    if (!schema) {
+        snprintf(err, (size_t)errlen, "schema.sql was not compiled in");
+        return STORE_EDB;
+    }
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "--db %s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        goto fail;
+    }
+    SQL_CHECK(db, sqlite3_busy_timeout(db, 60000));
+    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "--db %s: %s", path, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        goto fail;
+    }
+    *dbp = db;
+    return STORE_OK;
+fail:
+    sqlite3_close(db);
+    return STORE_EDB;
+}
+
+static void store_uncache(sqlite3 *db);
+
+void store_close(sqlite3 *db)
+{
+    store_uncache(db);
+    sqlite3_close(db);
+}
+
+int store_run_begin(sqlite3 *db, const char *command, const char *args, const gpu_spec *g, int64_t *run_id,
+                    char *err, int errlen)
+{
+    sqlite3_stmt *st = NULL;
+    char when[32], host[128] = "unknown", hash[24] = "";
+    time_t t = time(NULL);
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    if (gethostname(host, sizeof host - 1)) snprintf(host, sizeof host, "unknown");
+    if (g) snprintf(hash, sizeof hash, "%016llx", (unsigned long long)g->hash);
+    SQL_CHECK(db, sqlite3_prepare_v2(db,
+                                     "INSERT INTO runs (command, args, git_commit, version, started_at, host, "
+                                     "spec_source, spec_hash) VALUES (?,?,?,?,?,?,?,?)",
+                                     -1, &st, NULL));
+    sqlite3_bind_text(st, 1, command, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, args, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, store_git_commit(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, store_version(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, when, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, host, -1, SQLITE_TRANSIENT);
+    if (g) {
+        sqlite3_bind_text(st, 7, g->source, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 8, hash, -1, SQLITE_TRANSIENT);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (insert into runs)", sqlite3_errmsg(db));
+        goto fail;
+    }
+    *run_id = sqlite3_last_insert_rowid(db);
+    sqlite3_finalize(st);
+    return STORE_OK;
+fail:
+    sqlite3_finalize(st);
+    return STORE_EDB;
+}
+
+void store_ctx_text(const workload *w, char *buf, int len)
+{
+    int n = 0;
+    int all = 1;
+    for (int r = 1; r < w->batch; r++)
+        if (w->ctx[r] != w->ctx[0]) all = 0;
+    if (all && !w->ragged) {
+        snprintf(buf, (size_t)len, "%lld", (long long)w->ctx[0]);
+        return;
+    }
+    buf[0] = 0;
+    for (int r = 0; r < w->batch && n < len; r++)
+        n += snprintf(buf + n, (size_t)(len - n), "%s%lld", r ? ";" : "", (long long)w->ctx[r]);
+}
+
+/* Binds the key columns in the order of both statements below, from 1. */
+static int bind_key(sqlite3_stmt *st, const store_key *k, char *ctxbuf, int ctxlen)
+{
+    char hash[24];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)k->spec_hash);
+    store_ctx_text(k->w, ctxbuf, ctxlen);
+    int i = 1;
+    sqlite3_bind_text(st, i++, k->gpu, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, i++, hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, i++, k->engine, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, sched_name(k->schedule), -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, i++, k->w->batch);
+    sqlite3_bind_int(st, i++, k->w->heads);
+    sqlite3_bind_int(st, i++, k->w->kv_heads);
+    sqlite3_bind_int(st, i++, k->w->head_dim);
+    sqlite3_bind_text(st, i++, dtype_name(k->w->dtype), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, ctxbuf, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, i++, k->block_n);
+    sqlite3_bind_int(st, i++, k->splits);
+    sqlite3_bind_int(st, i++, k->grid);
+    sqlite3_bind_int(st, i++, k->ctas_per_sm);
+    return i;
+}
+
+#define KEY_COLS "gpu, spec_hash, engine, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, " \
+                 "req_block_n, req_splits, req_grid, req_cps"
+
+/* Statements cached per connection (a sweep calls these per row). */
+static sqlite3 *cached_db;
+static sqlite3_stmt *st_put, *st_has;
+
+static int prepare_cached(sqlite3 *db)
+{
+    if (cached_db == db && st_put && st_has) return 0;
+    sqlite3_finalize(st_put);
+    sqlite3_finalize(st_has);
+    st_put = st_has = NULL;
+    cached_db = db;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR IGNORE INTO predictions (" KEY_COLS ", run_id, sms, ctx_tokens, block_n, ctas, "
+                           "splits, ctas_per_sm, waves, sm_busy, time_us, main_us, combine_us, hbm_bytes, kv_bytes, "
+                           "bw_gbps, sol_us) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st_put, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM predictions WHERE gpu=? AND spec_hash=? AND engine=? AND schedule=? AND "
+                           "batch=? AND heads=? AND kv_heads=? AND head_dim=? AND dtype=? AND ctx=? AND "
+                           "req_block_n=? AND req_splits=? AND req_grid=? AND req_cps=?",
+                           -1, &st_has, NULL) != SQLITE_OK)
+        return -1;
+    return 0;
+}
+
+int store_prediction_put(sqlite3 *db, int64_t run_id, const store_key *k, const sim_result *r, char *err, int errlen)
+{
+    char ctx[WL_MAX_BATCH * 9 + 16];
+    if (prepare_cached(db)) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (prepare insert)", sqlite3_errmsg(db));
+        return STORE_EDB;
+    }
+    sqlite3_stmt *st = st_put;
+    sqlite3_reset(st);
+    int i = bind_key(st, k, ctx, sizeof ctx);
+    int64_t longest = 0;
+    for (int q = 0; q < k->w->batch; q++)
+        if (k->w->ctx[q] > longest) longest = k->w->ctx[q];
+    sqlite3_bind_int64(st, i++, run_id);
+    sqlite3_bind_int(st, i++, k->sms);
+    sqlite3_bind_int64(st, i++, longest);
+    sqlite3_bind_int(st, i++, r->block_n);
+    sqlite3_bind_int(st, i++, r->ctas);
+    sqlite3_bind_int(st, i++, r->splits);
+    sqlite3_bind_int(st, i++, r->ctas_per_sm);
+    sqlite3_bind_double(st, i++, r->waves);
+    sqlite3_bind_double(st, i++, r->sm_busy);
+    sqlite3_bind_double(st, i++, r->time_us);
+    sqlite3_bind_double(st, i++, r->main_us);
+    sqlite3_bind_double(st, i++, r->combine_us);
+    sqlite3_bind_double(st, i++, r->hbm_bytes);
+    sqlite3_bind_double(st, i++, r->kv_bytes);
+    sqlite3_bind_double(st, i++, r->bw_gbps);
+    sqlite3_bind_double(st, i++, r->sol_us);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (insert prediction)", sqlite3_errmsg(db));
+        sqlite3_reset(st);
+        return STORE_EDB;
+    }
+    sqlite3_reset(st);
+    return sqlite3_changes(db) > 0;
+}
+
+int store_prediction_has(sqlite3 *db, const store_key *k)
+{
+    char ctx[WL_MAX_BATCH * 9 + 16];
+    if (prepare_cached(db)) return STORE_EDB;
+    sqlite3_reset(st_has);
+    bind_key(st_has, k, ctx, sizeof ctx);
+    int rc = sqlite3_step(st_has);
+    sqlite3_reset(st_has);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : STORE_EDB;
+}
+
+/* Drops the cached statements of db (before closing it). */
+static void store_uncache(sqlite3 *db)
+{
+    if (cached_db != db) return;
+    sqlite3_finalize(st_put);
+    sqlite3_finalize(st_has);
+    st_put = st_has = NULL;
+    cached_db = NULL;
+}
+
+/* ---------------------------------------------------------------- ingest */
+
+static const char csv_header[] =
+    "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,"
+    "block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,bw_gbps,max_err";
+
+enum { C_GPU, C_SMS, C_DRIVER, C_SMCLK, C_MEMCLK, C_NVCC, C_COMMIT, C_DATE, C_SCHED, C_BATCH, C_HEADS, C_KVH,
+       C_HDIM, C_DTYPE, C_CTX, C_BN, C_CTAS, C_SPLITS, C_CPS, C_REPS, C_TIME, C_P10, C_P90, C_GRAPH, C_KVB, C_BW,
+       C_ERR, C_COUNT };
+
+static const char *col_names[C_COUNT] = {"gpu", "sms", "driver", "sm_clock_mhz", "mem_clock_mhz", "nvcc", "commit",
+                                         "date", "schedule", "batch", "heads", "kv_heads", "head_dim", "dtype", "ctx",
+                                         "block_n", "ctas", "splits", "ctas_per_sm", "reps", "time_us",
+                                         "time_p10_us", "time_p90_us", "graph_us", "kv_bytes", "bw_gbps", "max_err"};
+
+static int parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+    if (!*s) return -1;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (*end || errno || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_num(const char *s, double lo, double *out)
+{
+    if (!*s) return -1;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (*end || errno || !isfinite(v) || v < lo) return -1;
+    *out = v;
+    return 0;
+}
+
+/* A text column: printable, no quotes or commas (the runner writes none). */
+static int text_ok(const char *s)
+{
+    if (!*s) return 0;
+    for (; *s; s++)
+        if (!isprint((unsigned char)*s) || *s == '"') return 0;
+    return 1;
+}
+
+int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen)
+{
+    int64_t run_id = 0;
+    FILE *f = fopen(path, "r");
+    sqlite3_stmt *st = NULL;
+    char line[16384], orig[16384];
+    int lineno = 0, rc = STORE_EINPUT, in_tx = 0;
+    *added = 0;
+    if (!f) {
+        snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
+        return STORE_EINPUT;
+    }
+#define BAD(...)                                                                                  \
+    do {                                                                                          \
+        int n_ = snprintf(err, (size_t)errlen, "%s:%d: ", path, lineno);                          \
+        if (n_ < errlen) n_ += snprintf(err + n_, (size_t)(errlen - n_), __VA_ARGS__);            \
+        if (n_ < errlen) snprintf(err + n_, (size_t)(errlen - n_), " >>> '%.200s'", orig);        \
+        rc = STORE_EINPUT;                                                                        \
+        goto fail;                                                                                \
+    } while (0)
+    if (!fgets(line, sizeof line, f)) {
+        snprintf(err, (size_t)errlen, "%s:1: empty file (expected the header '%s')", path, csv_header);
+        goto fail;
+    }
+    lineno = 1;
+    line[strcspn(line, "\r\n")] = 0;
+    snprintf(orig, sizeof orig, "%s", line);
+    if (strcmp(line, csv_header) != 0) BAD("header differs from the kernel runner's");
+    if (db && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (begin)", sqlite3_errmsg(db));
+        rc = STORE_EDB;
+        goto fail;
+    }
+    in_tx = db != NULL;
+    if (db && store_run_begin(db, "ingest", path, NULL, &run_id, err, errlen)) {
+        rc = STORE_EDB;
+        goto fail;
+    }
+    if (db && sqlite3_prepare_v2(db,
+                           "INSERT OR IGNORE INTO measurements (run_id, gpu, sms, driver, sm_clock_mhz, mem_clock_mhz, "
+                           "nvcc, git_commit, date, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, "
+                           "block_n, ctas, splits, ctas_per_sm, reps, time_us, time_p10_us, time_p90_us, graph_us, "
+                           "kv_bytes, bw_gbps, max_err, ctx_tokens) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (prepare)", sqlite3_errmsg(db));
+        rc = STORE_EDB;
+        goto fail;
+    }
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len == sizeof line - 1 && line[len - 1] != '\n') {
+            snprintf(orig, sizeof orig, "%.60s...", line);
+            BAD("line too long");
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        snprintf(orig, sizeof orig, "%s", line);
+        if (!line[0]) continue;
+        char *col[C_COUNT];
+        int n = 0;
+        for (char *p = line;;) {
+            if (n == C_COUNT) BAD("more than %d columns", C_COUNT);
+            col[n++] = p;
+            char *c = strchr(p, ',');
+            if (!c) break;
+            *c = 0;
+            p = c + 1;
+        }
+        if (n != C_COUNT) BAD("%d columns, expected %d", n, C_COUNT);
+        long long iv[C_COUNT] = {0};
+        double dv[C_COUNT] = {0};
+        static const int texts[] = {C_GPU, C_DRIVER, C_NVCC, C_COMMIT, C_DATE, C_SCHED};
+        for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
+            if (!text_ok(col[texts[k]])) BAD("%s: empty or not printable text '%s'", col_names[texts[k]], col[texts[k]]);
+        for (const char *s = col[C_SCHED]; *s; s++)
+            if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
+                BAD("schedule '%s': not a schedule or peer name", col[C_SCHED]);
+        if (parse_int(col[C_SMS], 1, 4096, &iv[C_SMS])) BAD("sms '%s': not an integer in [1, 4096]", col[C_SMS]);
+        if (parse_num(col[C_SMCLK], 0, &dv[C_SMCLK])) BAD("sm_clock_mhz '%s': not a number >= 0", col[C_SMCLK]);
+        if (parse_num(col[C_MEMCLK], 0, &dv[C_MEMCLK])) BAD("mem_clock_mhz '%s': not a number >= 0", col[C_MEMCLK]);
+        if (parse_int(col[C_BATCH], 1, WL_MAX_BATCH, &iv[C_BATCH])) BAD("batch '%s': not an integer in [1, %d]", col[C_BATCH], WL_MAX_BATCH);
+        if (parse_int(col[C_HEADS], 1, WL_MAX_HEADS, &iv[C_HEADS])) BAD("heads '%s': not an integer in [1, %d]", col[C_HEADS], WL_MAX_HEADS);
+        if (parse_int(col[C_KVH], 1, iv[C_HEADS], &iv[C_KVH]) || iv[C_HEADS] % iv[C_KVH])
+            BAD("kv_heads '%s': not a divisor of heads %lld", col[C_KVH], iv[C_HEADS]);
+        if (parse_int(col[C_HDIM], 64, 256, &iv[C_HDIM]) || (iv[C_HDIM] != 64 && iv[C_HDIM] != 128 && iv[C_HDIM] != 256))
+            BAD("head_dim '%s': not 64, 128 or 256", col[C_HDIM]);
+        if (dtype_parse(col[C_DTYPE]) < 0) BAD("dtype '%s': unknown (fp16, bf16, fp8)", col[C_DTYPE]);
+        /* ctx: one length, or one per request separated by ';' */
+        int64_t longest = 0;
+        int nctx = 0;
+        {
+            char buf[16384];
+            snprintf(buf, sizeof buf, "%s", col[C_CTX]);
+            for (char *save = NULL, *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+                long long v;
+                if (parse_int(t, 1, WL_MAX_CTX, &v)) BAD("ctx '%s': length '%s' is not an integer in [1, %d]", col[C_CTX], t, WL_MAX_CTX);
+                if (v > longest) longest = v;
+                nctx++;
+            }
+            if (nctx == 0 || strstr(col[C_CTX], ";;") || col[C_CTX][strlen(col[C_CTX]) - 1] == ';')
+                BAD("ctx '%s': empty length", col[C_CTX]);
+            if (nctx != 1 && nctx != iv[C_BATCH]) BAD("ctx: %d lengths for batch %lld", nctx, iv[C_BATCH]);
+        }
+        if (parse_int(col[C_BN], 0, 256, &iv[C_BN]) ||
+            (iv[C_BN] != 0 && iv[C_BN] != 32 && iv[C_BN] != 64 && iv[C_BN] != 128 && iv[C_BN] != 256))
+            BAD("block_n '%s': not 0, 32, 64, 128 or 256", col[C_BN]);
+        if (parse_int(col[C_CTAS], 0, 1 << 30, &iv[C_CTAS])) BAD("ctas '%s': not an integer >= 0", col[C_CTAS]);
+        if (parse_int(col[C_SPLITS], 0, 1 << 20, &iv[C_SPLITS])) BAD("splits '%s': not an integer >= 0", col[C_SPLITS]);
+        if (parse_int(col[C_CPS], 0, 1024, &iv[C_CPS])) BAD("ctas_per_sm '%s': not an integer in [0, 1024]", col[C_CPS]);
+        if (parse_int(col[C_REPS], 1, 1LL << 40, &iv[C_REPS])) BAD("reps '%s': not an integer >= 1", col[C_REPS]);
+        if (parse_num(col[C_TIME], 0, &dv[C_TIME]) || dv[C_TIME] <= 0) BAD("time_us '%s': not a number > 0", col[C_TIME]);
+        if (parse_num(col[C_P10], 0, &dv[C_P10])) BAD("time_p10_us '%s': not a number >= 0", col[C_P10]);
+        if (parse_num(col[C_P90], 0, &dv[C_P90])) BAD("time_p90_us '%s': not a number >= 0", col[C_P90]);
+        if (dv[C_P10] > dv[C_TIME] * (1 + 1e-6) || dv[C_P90] < dv[C_TIME] * (1 - 1e-6))
+            BAD("time_p10_us <= time_us <= time_p90_us does not hold (%s, %s, %s)", col[C_P10], col[C_TIME], col[C_P90]);
+        if (parse_num(col[C_GRAPH], 0, &dv[C_GRAPH])) BAD("graph_us '%s': not a number >= 0", col[C_GRAPH]);
+        if (parse_num(col[C_KVB], 0, &dv[C_KVB])) BAD("kv_bytes '%s': not a number >= 0", col[C_KVB]);
+        if (parse_num(col[C_BW], 0, &dv[C_BW])) BAD("bw_gbps '%s': not a number >= 0", col[C_BW]);
+        if (parse_num(col[C_ERR], 0, &dv[C_ERR])) BAD("max_err '%s': not a number >= 0", col[C_ERR]);
+        if (!db) continue;
+        sqlite3_reset(st);
+        int i = 1;
+        sqlite3_bind_int64(st, i++, run_id);
+        for (int c = 0; c < C_COUNT; c++) {
+            if (c == C_SMS || c == C_BATCH || c == C_HEADS || c == C_KVH || c == C_HDIM || c == C_BN || c == C_CTAS ||
+                c == C_SPLITS || c == C_CPS || c == C_REPS)
+                sqlite3_bind_int64(st, i++, iv[c]);
+            else if (c == C_GPU || c == C_DRIVER || c == C_NVCC || c == C_COMMIT || c == C_DATE || c == C_SCHED ||
+                     c == C_DTYPE || c == C_CTX)
+                sqlite3_bind_text(st, i++, col[c], -1, SQLITE_TRANSIENT);
+            else
+                sqlite3_bind_double(st, i++, dv[c]);
+        }
+        sqlite3_bind_int64(st, i++, longest);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            snprintf(err, (size_t)errlen, "%s:%d: sqlite: %s", path, lineno, sqlite3_errmsg(db));
+            rc = STORE_EDB;
+            goto fail;
+        }
+        *added += sqlite3_changes(db);
+    }
+    if (ferror(f)) {
+        snprintf(err, (size_t)errlen, "%s: read error", path);
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!db) {
+        fclose(f);
+        return STORE_OK;
+    }
+    /* nothing new: leave no run row either */
+    if (*added == 0) sqlite3_exec(db, "DELETE FROM runs WHERE id = last_insert_rowid()", NULL, NULL, NULL);
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (commit)", sqlite3_errmsg(db));
+        rc = STORE_EDB;
+        goto fail;
+    }
+    fclose(f);
+    return STORE_OK;
+#undef BAD
+fail:
+    sqlite3_finalize(st);
+    if (in_tx) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    *added = 0;
+    fclose(f);
+    return rc;
+}
+
