@@ -1,0 +1,107 @@
+#!/bin/sh
+# cli_sweep.sh: leansim predict, sweep and ingest from the command line:
+# bad input names file, line and text, exits 2 and leaves the database
+# untouched; re-runs add nothing; two sweeps at once both succeed; 10,000
+# configurations x both engines finish in under 10 s.
+L=${LEANSIM:-build/leansim}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2"; fi; }
+rows() { sqlite3 "$1" "$2" 2>/dev/null; }
+
+# predict: same columns as simulate, engine model
+$L predict --ctx 32k --format csv > "$T/p.csv"; rc=$?
+ok "predict runs" "[ $rc -eq 0 ]"
+ok "predict rows" "[ \$(grep -c '^model,' $T/p.csv) -eq 5 ]"
+ok "predict header = simulate header" "[ \"\$(head -1 $T/p.csv)\" = \"\$($L simulate --ctx 32k --format csv | head -1)\" ]"
+$L predict --ctx 0 2>"$T/e"; rc=$?
+ok "predict bad ctx exit 2" "[ $rc -eq 2 ] && grep -q -- '--ctx' $T/e"
+
+# sweep files
+cat > "$T/s.exp" <<'X'
+# small
+gpus = h100, a100
+ctx = 1k..64k *4
+batch = 1, 8
+kv_heads = 32, 8
+schedules = all
+engines = sim, model
+X
+$L sweep "$T/s.exp" --db "$T/r.db" > "$T/o"; rc=$?
+ok "sweep runs" "[ $rc -eq 0 ]"
+n1=$(rows "$T/r.db" "select count(*) from predictions")
+ok "sweep rows" "[ '$n1' = 320 ]"
+$L sweep "$T/s.exp" --db "$T/r.db" > "$T/o"; rc=$?
+n2=$(rows "$T/r.db" "select count(*) from predictions")
+ok "re-run adds nothing" "[ $rc -eq 0 ] && [ '$n2' = 320 ] && grep -q '0 added' $T/o"
+ok "runs carry provenance" "[ \$(rows $T/r.db \"select count(*) from runs where git_commit != '' and spec_hash != ''\") -ge 2 ]"
+ok "sim and model rows" "[ \$(rows $T/r.db \"select count(distinct engine) from predictions\") -eq 2 ]"
+
+for bad in "ctx = 1k..64k" "foo = 1" "batch = 0" "schedules = fa3" "head_dim = 96" "ctx = 1k, x" "gpus = nosuchgpu" "engines = gpu" "no equals"; do
+  printf 'batch = 1\n%s\n' "$bad" > "$T/bad.exp"
+  $L sweep "$T/bad.exp" --db "$T/bad.db" 2> "$T/e"; rc=$?
+  if [ "$bad" = "gpus = nosuchgpu" ]; then pat="nosuchgpu"; else pat="bad.exp:2:.*>>> '$bad'"; fi
+  ok "bad sweep '$bad' exit 2" "[ $rc -eq 2 ]"
+  ok "bad sweep '$bad' message" "grep -q \"$pat\" $T/e"
+  ok "bad sweep '$bad' no db" "[ ! -e $T/bad.db ]"
+done
+
+# a resumed sweep: rows of a first part are kept, the rest added
+printf 'gpus = h100\nctx = 1k..16k *2\nschedules = fa2\nengines = model\n' > "$T/a.exp"
+printf 'gpus = h100\nctx = 1k..64k *2\nschedules = fa2\nengines = model\n' > "$T/b.exp"
+$L sweep "$T/a.exp" --db "$T/c.db" > /dev/null
+$L sweep "$T/b.exp" --db "$T/c.db" > "$T/o"
+ok "resume adds the missing rows" "grep -q '2 added, 5 already present' $T/o"
+
+# two sweeps at once on one database
+printf 'gpus = h100\nctx = 1k..512k *2\nbatch = 1..16 +1\nengines = sim, model\n' > "$T/x.exp"
+printf 'gpus = a100\nctx = 1k..512k *2\nbatch = 1..16 +1\nengines = sim, model\n' > "$T/y.exp"
+$L sweep "$T/x.exp" --db "$T/w.db" > "$T/ox" 2>&1 & p1=$!
+$L sweep "$T/y.exp" --db "$T/w.db" > "$T/oy" 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+ok "concurrent sweeps succeed" "[ $r1 -eq 0 ] && [ $r2 -eq 0 ]"
+ok "concurrent sweeps all rows" "[ \$(rows $T/w.db 'select count(*) from predictions') -eq 3200 ]"
+
+# speed: 10,000 configurations x both engines
+printf 'gpus = h100\nctx = 1k..512k *2\nbatch = 1..50 +1\nkv_heads = 32, 8\nhead_dim = 64, 128\nengines = sim, model\n' > "$T/big.exp"
+s0=$(date +%s.%N)
+$L sweep "$T/big.exp" --db "$T/big.db" > "$T/o"; rc=$?
+s1=$(date +%s.%N)
+secs=$(echo "$s1 - $s0" | bc)
+echo "# sweep of 10000 configurations x 2 engines: $secs s ($(cat $T/o))"
+ok "big sweep 20000 rows" "[ $rc -eq 0 ] && [ \$(rows $T/big.db 'select count(*) from predictions') -eq 20000 ]"
+ok "big sweep under 10 s" "[ \$(echo \"$secs < 10\" | bc) -eq 1 ]"
+
+# ingest
+H=gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,bw_gbps,max_err
+{
+  echo "$H"
+  echo "h100,132,580.159.04,1980,2619,12.8,abc123,2026-11-20,split,1,32,32,128,fp16,32768,128,224,7,2,50,190.5,189.0,192.2,185.1,536870912,2818.3,0.0005"
+  echo "h100,132,580.159.04,1980,2619,12.8,abc123,2026-11-20,torch-flash,2,32,8,128,fp16,1024;4096,0,0,0,0,50,40.5,40.0,41.2,0,0,0,0.001"
+} > "$T/m.csv"
+$L ingest "$T/m.csv" --db "$T/r.db" > "$T/o"; rc=$?
+ok "ingest runs" "[ $rc -eq 0 ] && [ \$(rows $T/r.db 'select count(*) from measurements') -eq 2 ]"
+$L ingest "$T/m.csv" --db "$T/r.db" > "$T/o"; rc=$?
+ok "re-ingest adds nothing" "[ $rc -eq 0 ] && [ \$(rows $T/r.db 'select count(*) from measurements') -eq 2 ] && grep -q ' 0 rows added' $T/o"
+nruns=$(rows "$T/r.db" "select count(*) from runs")
+for badline in \
+  "h100,132,580,1980,2619,12.8,abc,2026,split,0,32,32,128,fp16,32768,128,224,7,2,50,190.5,189.0,192.2,185.1,5,2818.3,0.0005|batch" \
+  "h100,132,580,1980,2619,12.8,abc,2026,split,1,32,5,128,fp16,32768,128,224,7,2,50,190.5,189.0,192.2,185.1,5,2818.3,0.0005|kv_heads" \
+  "h100,132,580,1980,2619,12.8,abc,2026,split,1,32,32,128,fp16,32x,128,224,7,2,50,190.5,189.0,192.2,185.1,5,2818.3,0.0005|ctx" \
+  "h100,132,580,1980,2619,12.8,abc,2026,split,1,32,32,128,fp16,32768,128,224,7,2,50,-1,189.0,192.2,185.1,5,2818.3,0.0005|time_us" \
+  "h100,132,580,1980,2619,12.8,abc,2026,split,1,32,32,128,fp16,32768,128,224,7,2,50,190.5|columns" \
+  "h100,132,580,1980,2619,12.8,abc,2026,split,1,32,32,128,fp99,32768,128,224,7,2,50,190.5,189.0,192.2,185.1,5,2818.3,0.0005|dtype"; do
+  line=${badline%|*}; what=${badline##*|}
+  { echo "$H"; echo "h100,132,580,1980,2619,12.8,abc,2026,fa2,1,32,32,128,fp16,4096,128,32,0,2,50,100,99,101,0,5,1,0"; echo "$line"; } > "$T/bad.csv"
+  $L ingest "$T/bad.csv" --db "$T/r.db" 2> "$T/e"; rc=$?
+  ok "bad csv ($what) exit 2" "[ $rc -eq 2 ]"
+  ok "bad csv ($what) names line" "grep -q 'bad.csv:3: .*$what' $T/e"
+  ok "bad csv ($what) stores nothing" "[ \$(rows $T/r.db 'select count(*) from measurements') -eq 2 ] && [ \$(rows $T/r.db 'select count(*) from runs') -eq $nruns ]"
+done
+{ echo "gpu,sms"; } > "$T/h.csv"
+$L ingest "$T/h.csv" --db "$T/h.db" 2> "$T/e"; rc=$?
+ok "bad header exit 2, no db" "[ $rc -eq 2 ] && grep -q 'h.csv:1: header' $T/e && [ ! -e $T/h.db ]"
+
+echo "cli_sweep: $pass passed, $fail failed"
+[ $fail -eq 0 ]
