@@ -81,3 +81,4 @@ clean:
 	rm -rf build build-san plots/out
 
 -include kernels/kernels.mk
+-include plots/plots.mk
