@@ -37,8 +37,27 @@
 
 namespace dec {
 
-constexpr int STAGES = 4;
-constexpr int CHUNK_BYTES = 8192;   /* K bytes (and V bytes) per stage */
+/* Build-time variants (kernels/NOTES.md has their timings):
+ *   DEC_TMA=1     stages filled by 1-D bulk copies (cp.async.bulk, the copy
+ *                 engine) completing on an mbarrier; one thread issues, a
+ *                 block barrier per chunk releases the stage
+ *   DEC_TMA=0     per-thread 16-byte cp.async (each thread copies its slices)
+ *   DEC_L2PF=N    cp.async with an L2 prefetch hint of N bytes (128, 256)
+ *   DEC_STAGES, DEC_CHUNK_BYTES: pipeline depth and K (=V) bytes per stage */
+#ifndef DEC_TMA
+#define DEC_TMA 0
+#endif
+#ifndef DEC_L2PF
+#define DEC_L2PF 0
+#endif
+#ifndef DEC_STAGES
+#define DEC_STAGES 4
+#endif
+#ifndef DEC_CHUNK_BYTES
+#define DEC_CHUNK_BYTES 8192
+#endif
+constexpr int STAGES = DEC_STAGES;
+constexpr int CHUNK_BYTES = DEC_CHUNK_BYTES;   /* K bytes (and V bytes) per stage */
 
 template <int D> struct geo {
     static constexpr int LPT = D / 8;                 /* lanes per token: 16-byte slices */
@@ -48,12 +67,40 @@ template <int D> struct geo {
     static_assert(TPT * TG == CH, "chunk must split evenly over token groups");
 };
 
-constexpr int SMEM_BYTES = STAGES * 2 * CHUNK_BYTES;  /* 64 KB */
+constexpr int SMEM_BYTES = STAGES * 2 * CHUNK_BYTES;  /* 64 KB by default */
 
 __device__ __forceinline__ void cp16(void *smem, const void *g, int bytes)
 {
     unsigned s = (unsigned)__cvta_generic_to_shared(smem);
+#if DEC_L2PF == 128
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
+#elif DEC_L2PF == 256
+    asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
+#else
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
+#endif
+}
+
+/* mbarrier and 1-D bulk copy (sm_90) */
+__device__ __forceinline__ unsigned saddr(const void *p) { return (unsigned)__cvta_generic_to_shared(p); }
+__device__ __forceinline__ void mbar_init(uint64_t *b, int count)
+{
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(saddr(b)), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_expect_tx(uint64_t *b, unsigned bytes)
+{
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(saddr(b)), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t *b, unsigned parity)
+{
+    asm volatile("{\n .reg .pred p;\n WAIT_%=:\n"
+                 " mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
+                 " @!p bra WAIT_%=;\n}" ::"r"(saddr(b)), "r"(parity) : "memory");
+}
+__device__ __forceinline__ void bulk_g2s(void *dst, const void *src, unsigned bytes, uint64_t *b)
+{
+    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
+                 ::"r"(saddr(dst)), "l"(src), "r"(bytes), "r"(saddr(b)) : "memory");
 }
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N> __device__ __forceinline__ void cp_wait()
@@ -124,6 +171,15 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 
     const int tid = threadIdx.x;
     const int g = tid / G::LPT, j = tid % G::LPT;
+#if DEC_TMA
+    __shared__ __align__(8) uint64_t full[STAGES];
+    unsigned seq = 0;   /* chunks consumed by this CTA so far */
+    if (tid == 0) {
+        for (int k = 0; k < STAGES; k++) mbar_init(&full[k], 1);
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    __syncthreads();
+#endif
     const int cta = blockIdx.x;
     const int seg0 = a.cta_first[cta], seg1 = a.cta_first[cta + 1];
     tl_rec *tl = a.tl ? a.tl + seg0 + 4 * cta : nullptr;
@@ -166,6 +222,25 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
             for (int e = 0; e < 8; e++) acc[r][e] = 0.f;
         }
 
+#if DEC_TMA
+        /* chunk c of this segment uses pipeline slot seq + c (stage and
+         * mbarrier phase continue across segments) */
+        auto issue = [&](int c) {
+            const unsigned q_ = seq + (unsigned)c, st_ = q_ % STAGES;
+            const int n_ = min(G::CH, ntok - c * G::CH);
+            const unsigned bytes = (unsigned)n_ * D * 2;
+            unsigned char *st = smem + st_ * 2 * CHUNK_BYTES;
+            mbar_expect_tx(&full[st_], 2 * bytes);
+            bulk_g2s(st, kb + (int64_t)c * G::CH * D, bytes, &full[st_]);
+            bulk_g2s(st + CHUNK_BYTES, vb + (int64_t)c * G::CH * D, bytes, &full[st_]);
+        };
+        if (tid == 0)
+            for (int c = 0; c < STAGES && c < nch; c++) issue(c);
+        for (int c = 0; c < nch; c++) {
+            const unsigned q_ = seq + (unsigned)c;
+            mbar_wait(&full[q_ % STAGES], (q_ / STAGES) & 1);
+            const unsigned char *st = smem + (q_ % STAGES) * 2 * CHUNK_BYTES;
+#else
         /* chunk c goes to stage c % STAGES: K at [0, CHUNK_BYTES), V after it */
         auto issue = [&](int c) {
             unsigned char *st = smem + (c % STAGES) * 2 * CHUNK_BYTES;
@@ -191,6 +266,7 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
             cp_commit();
             cp_wait<STAGES - 1>();
             const unsigned char *st = smem + (c % STAGES) * 2 * CHUNK_BYTES;
+#endif
             const uint4 *ks = reinterpret_cast<const uint4 *>(st);
             const uint4 *vs = reinterpret_cast<const uint4 *>(st + CHUNK_BYTES);
 
@@ -235,13 +311,26 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
                 const int tok = g + G::TG * i;
                 float vf[8];
                 to_f8<T>(vs[tok * G::LPT + j], vf);
+#if DEC_TMA
+                if (c * G::CH + tok >= ntok)   /* past the copied bytes: stale data */
+#pragma unroll
+                    for (int e = 0; e < 8; e++) vf[e] = 0.f;
+#endif
 #pragma unroll
                 for (int r = 0; r < RT; r++)
 #pragma unroll
                     for (int e = 0; e < 8; e++) acc[r][e] = fmaf(p[i][r], vf[e], acc[r][e]);
             }
+#if DEC_TMA
+            __syncthreads();                  /* every thread is done with this stage */
+            if (tid == 0 && c + STAGES < nch) issue(c + STAGES);
+#endif
         }
+#if DEC_TMA
+        seq += (unsigned)nch;
+#else
         cp_wait<0>();
+#endif
 
         /* merge the token groups' states through shared memory */
         __syncthreads();                      /* every thread is done with its stages */
@@ -292,15 +381,26 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
                     float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
                     merge_state(rm, rs, ro, lse, val);
                     const int s0 = a.unit_slot[u];
-                    for (int k = 0; k < parts - 1; k++) {
-                        const int64_t sl = (int64_t)(s0 + k) * a.rows + r;
-                        merge_state(rm, rs, ro, __ldcg(&a.part_lse[sl]), __ldcg(&a.part_o[sl * D + d]));
+                    for (int k0 = 0; k0 < parts - 1; k0 += 8) {   /* 8 peers' loads in flight */
+                        float pl[8], po[8];
+#pragma unroll
+                        for (int k = 0; k < 8; k++) {
+                            const int64_t sl = (int64_t)(s0 + k0 + k) * a.rows + r;
+                            const bool ok = k0 + k < parts - 1;
+                            pl[k] = ok ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
+                            po[k] = ok ? __ldcg(&a.part_o[sl * D + d]) : 0.f;
+                        }
+#pragma unroll
+                        for (int k = 0; k < 8; k++) merge_state(rm, rs, ro, pl[k], po[k]);
                     }
                     out = rs > 0.f ? ro / rs : 0.f;
                 }
                 static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(out);
             }
         }
+#if DEC_TMA
+        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   /* acc_s writes before later bulk copies */
+#endif
         if (sg.slot >= 0 && a.signal) {
             __threadfence();                  /* this thread's partial is visible device-wide */
             __syncthreads();
@@ -325,9 +425,17 @@ __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a,
     for (int idx = threadIdx.x; idx < a.rows * D; idx += ATTN_THREADS) {
         const int r = idx / D, d = idx % D;
         float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
-        for (int k = 0; k < parts; k++) {
-            const int64_t sl = (int64_t)(s0 + k) * a.rows + r;
-            merge_state(rm, rs, ro, a.part_lse[sl], a.part_o[sl * D + d]);
+        for (int k0 = 0; k0 < parts; k0 += 8) {   /* 8 parts' loads in flight */
+            float pl[8], po[8];
+#pragma unroll
+            for (int k = 0; k < 8; k++) {
+                const int64_t sl = (int64_t)(s0 + k0 + k) * a.rows + r;
+                const bool ok = k0 + k < parts;
+                pl[k] = ok ? a.part_lse[sl] : -CUDART_INF_F;
+                po[k] = ok ? a.part_o[sl * D + d] : 0.f;
+            }
+#pragma unroll
+            for (int k = 0; k < 8; k++) merge_state(rm, rs, ro, pl[k], po[k]);
         }
         static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(rs > 0.f ? ro / rs : 0.f);
     }

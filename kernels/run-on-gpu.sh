@@ -77,6 +77,16 @@ full|sweep)
     say "ours vs PyTorch"
     python3 experiments/peers/compare.py "$OUT/sweep.csv" "$OUT/peers.csv" | tee "$OUT/compare.txt"
     ;;
+variants)
+    # same sweep under build-time kernel variants (see decode.cuh)
+    for v in "v0:" "tma:-DDEC_TMA=1" "tma6:-DDEC_TMA=1 -DDEC_STAGES=6" "l2pf:-DDEC_L2PF=256"; do
+        name=${v%%:*}; flags=${v#*:}
+        make -j8 BUILD=build-$name kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 $flags" >>"$LOG" 2>&1 || { say "build $name failed"; continue; }
+        timeout 120 build-$name/gputest >"$OUT/gputest-$name.txt" 2>&1; echo "$name gputest rc $? $(tail -1 $OUT/gputest-$name.txt)"
+        LEANBENCH_COMMIT="$LEANBENCH_COMMIT-$name" timeout 200 build-$name/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/variants.csv" >>"$LOG" 2>&1
+    done
+    awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/variants.csv"
+    ;;
 sms)
     for n in 16 32 48 64 96 132; do
         $B --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
