@@ -62,8 +62,16 @@ $(BUILD)/tests/%: tests/%.c tests/testhelp.h $(BUILD)/libleansim.a
 	@$(if $(Q),echo "  TEST-CC $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libleansim.a -o $@ $(LIBS)
 
+# The CUDA kernels must compile wherever the toolkit is (no GPU needed);
+# `make test` builds them too, once (not again in the sanitizer build).
+HAVE_NVCC := $(shell test -x $(NVCC) && echo 1)
+ifeq ($(HAVE_NVCC)$(SANITIZE),1)
+  TEST_KERNELS = kernels
+endif
+
 # Every test binary runs from the repository root; one summary line last.
-test: $(BUILD)/leansim $(TEST_BIN)
+test: $(BUILD)/leansim $(TEST_BIN) $(TEST_KERNELS)
+	$(Q)$(if $(HAVE_NVCC),,echo "note: $(NVCC) not found: CUDA kernels not compiled")
 	$(Q)sh tests/run.sh $(BUILD) $(TEST_BIN)
 
 $(BUILD)/bench_sim: tests/bench_sim.c $(BUILD)/libleansim.a
