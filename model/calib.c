@@ -1,0 +1,334 @@
+/*
+ * calib.c: fitting the GPU spec fields no datasheet gives (see model.h).
+ *
+ * Nonlinear least squares with GSL's gsl_multifit_nlinear: trust region
+ * (Levenberg-Marquardt steps), Jacobian by forward differences.  Unknowns
+ * are the logarithms of the parameters, so they stay positive and a step
+ * means the same relative change for a bandwidth (GB/s) and a delay (ns).
+ * Residual of a row: predicted / measured - 1, predictions from the
+ * simulator (the goal) or, with use_model, from the closed-form model.
+ * Intervals: covariance (J^T J)^-1 scaled by chi^2 / dof, Student t at 95%,
+ * mapped back from log space (asymmetric there; the half-width of the
+ * linear interval is reported).
+ */
+#include "model.h"
+
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_multifit_nlinear.h>
+#include <gsl/gsl_vector.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_inflight_bytes", "launch_us",
+                                               "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
+                                               "merge_peer_ns", "kernel_gap_us"};
+
+const char *calib_param_name(int p)
+{
+    return p >= 0 && p < CALIB_COUNT ? param_names[p] : "?";
+}
+
+static double *param_ptr(gpu_spec *g, int p)
+{
+    switch (p) {
+    case CALIB_BW: return &g->mem_bw_achievable_gbps;
+    case CALIB_INFLIGHT: return &g->cta_inflight_bytes;
+    case CALIB_LAUNCH: return &g->launch_us;
+    case CALIB_PROLOGUE: return &g->cta_prologue_ns;
+    case CALIB_EPILOGUE: return &g->cta_epilogue_ns;
+    case CALIB_PARTIAL: return &g->partial_write_ns;
+    case CALIB_MERGE: return &g->merge_peer_ns;
+    case CALIB_GAP: return &g->kernel_gap_us;
+    }
+    return NULL;
+}
+
+double calib_param_get(const gpu_spec *g, int p)
+{
+    return *param_ptr((gpu_spec *)g, p);
+}
+
+void calib_param_set(gpu_spec *g, int p, double v)
+{
+    *param_ptr(g, p) = v;
+}
+
+void calib_opts_init(calib_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->mask = (1u << CALIB_COUNT) - 1;
+    o->xtol = 1e-8;
+    o->gtol = 1e-8;
+    o->ftol = 1e-10;
+    o->maxiter = 100;
+}
+
+/* What the residual function needs. */
+typedef struct fit_data {
+    gpu_spec g;                /* working copy */
+    const calib_row *rows;
+    const int *idx;            /* rows used */
+    int n;
+    int params[CALIB_COUNT];   /* fitted parameter of each unknown */
+    int np;
+    int use_model;
+    sim_ctx *c;
+} fit_data;
+
+/* Relative error of row r under spec g; NAN when it cannot run. */
+static double row_err(fit_data *d, const gpu_spec *g, const calib_row *r)
+{
+    sim_result res;
+    char err[256];
+    int rc = d->use_model ? model_predict(g, &r->w, &r->po, &res, err, sizeof err)
+                          : sim_run(d->c, g, &r->w, &r->po, &res, NULL, err, sizeof err);
+    return rc == SIM_OK ? res.time_us / r->time_us - 1 : NAN;
+}
+
+static int fit_f(const gsl_vector *x, void *p, gsl_vector *f)
+{
+    fit_data *d = p;
+    for (int k = 0; k < d->np; k++) calib_param_set(&d->g, d->params[k], exp(gsl_vector_get(x, (size_t)k)));
+    if (d->g.mem_bw_achievable_gbps > d->g.mem_bw_gbps) d->g.mem_bw_gbps = d->g.mem_bw_achievable_gbps;
+    for (int i = 0; i < d->n; i++) {
+        double e = row_err(d, &d->g, &d->rows[d->idx[i]]);
+        gsl_vector_set(f, (size_t)i, isfinite(e) ? e : 1.0);
+    }
+    return GSL_SUCCESS;
+}
+
+static double mape(fit_data *d, const gpu_spec *g, const int *idx, int n)
+{
+    double s = 0;
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        double e = row_err(d, g, &d->rows[idx[i]]);
+        if (isfinite(e)) { s += fabs(e); m++; }
+    }
+    return m ? 100 * s / m : NAN;
+}
+
+int calib_fit(gpu_spec *g, const calib_row *rows, int n, const calib_opts *o, calib_result *res, char *err,
+              int errlen)
+{
+    memset(res, 0, sizeof *res);
+    fit_data d;
+    memset(&d, 0, sizeof d);
+    d.g = *g;
+    d.rows = rows;
+    d.use_model = o->use_model;
+    for (int p = 0; p < CALIB_COUNT; p++) {
+        res->value[p] = calib_param_get(g, p);
+        if (o->mask & (1u << p)) {
+            if (res->value[p] <= 0) {
+                snprintf(err, (size_t)errlen, "%s = %g: must start above 0 to be fitted in log space", param_names[p],
+                         res->value[p]);
+                return -1;
+            }
+            d.params[d.np++] = p;
+        }
+    }
+    int *fit_idx = malloc(sizeof(int) * (size_t)(n + 1)), *hold_idx = malloc(sizeof(int) * (size_t)(n + 1));
+    int nf = 0, nh = 0;
+    for (int i = 0; i < n; i++) {
+        if (o->holdout > 1 && i % o->holdout == o->holdout - 1) hold_idx[nh++] = i;
+        else fit_idx[nf++] = i;
+    }
+    res->n_fit = nf;
+    res->n_holdout = nh;
+    int rc = -1;
+    gsl_multifit_nlinear_workspace *wk = NULL;
+    gsl_matrix *covar = NULL;
+    gsl_vector *x = NULL;
+    d.c = sim_ctx_alloc();
+    if (!fit_idx || !hold_idx || !d.c) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        goto done;
+    }
+    if (d.np == 0 || nf <= d.np) {
+        snprintf(err, (size_t)errlen, "%d rows to fit %d parameters: need more rows than parameters", nf, d.np);
+        goto done;
+    }
+    d.idx = fit_idx;
+    d.n = nf;
+    res->mape_before = mape(&d, g, fit_idx, nf);
+    res->mape_holdout_before = nh ? mape(&d, g, hold_idx, nh) : 0;
+
+    gsl_multifit_nlinear_fdf fdf;
+    fdf.f = fit_f;
+    fdf.df = NULL;   /* forward differences */
+    fdf.fvv = NULL;
+    fdf.n = (size_t)nf;
+    fdf.p = (size_t)d.np;
+    fdf.params = &d;
+    gsl_multifit_nlinear_parameters fp = gsl_multifit_nlinear_default_parameters();
+    fp.trs = gsl_multifit_nlinear_trs_lm;
+    fp.h_df = 1e-5;   /* the simulator is smooth at this scale; 1e-8 steps meet event-order ties */
+    wk = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &fp, (size_t)nf, (size_t)d.np);
+    x = gsl_vector_alloc((size_t)d.np);
+    covar = gsl_matrix_alloc((size_t)d.np, (size_t)d.np);
+    if (!wk || !x || !covar) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < d.np; k++) gsl_vector_set(x, (size_t)k, log(res->value[d.params[k]]));
+    gsl_multifit_nlinear_init(x, &fdf, wk);
+    int info = 0;
+    int st = gsl_multifit_nlinear_driver((size_t)o->maxiter, o->xtol, o->gtol, o->ftol, NULL, NULL, &info, wk);
+    res->status = st;
+    res->iters = (int)gsl_multifit_nlinear_niter(wk);
+    if (st != GSL_SUCCESS && st != GSL_EMAXITER) {
+        snprintf(err, (size_t)errlen, "solver failed: %s", gsl_strerror(st));
+        goto done;
+    }
+    gsl_vector *xs = gsl_multifit_nlinear_position(wk);
+    gsl_vector *fres = gsl_multifit_nlinear_residual(wk);
+    gsl_matrix *J = gsl_multifit_nlinear_jac(wk);
+    gsl_multifit_nlinear_covar(J, 0.0, covar);
+    double chi2;
+    gsl_blas_ddot(fres, fres, &chi2);
+    int dof = nf - d.np;
+    double t = gsl_cdf_tdist_Pinv(0.975, dof);
+    double scale = sqrt(chi2 / dof);
+    for (int k = 0; k < d.np; k++) {
+        int p = d.params[k];
+        double lx = gsl_vector_get(xs, (size_t)k);
+        double s = scale * sqrt(gsl_matrix_get(covar, (size_t)k, (size_t)k));
+        res->value[p] = exp(lx);
+        res->ci95[p] = 0.5 * (exp(lx + t * s) - exp(lx - t * s));
+        calib_param_set(g, p, res->value[p]);
+    }
+    if (g->mem_bw_achievable_gbps > g->mem_bw_gbps) g->mem_bw_gbps = g->mem_bw_achievable_gbps;
+    res->mape_after = mape(&d, g, fit_idx, nf);
+    res->mape_holdout_after = nh ? mape(&d, g, hold_idx, nh) : 0;
+    rc = 0;
+done:
+    if (wk) gsl_multifit_nlinear_free(wk);
+    if (x) gsl_vector_free(x);
+    if (covar) gsl_matrix_free(covar);
+    sim_ctx_free(d.c);
+    free(fit_idx);
+    free(hold_idx);
+    return rc;
+}
+
+int calib_rows_load(sqlite3 *db, const char *gpu, calib_row **out, char *err, int errlen)
+{
+    sqlite3_stmt *st = NULL;
+    *out = NULL;
+    int n = 0, cap = 0;
+    calib_row *rows = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, ctas, splits, "
+                           "ctas_per_sm, time_us FROM measurements WHERE gpu = ? ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s", sqlite3_errmsg(db));
+        return STORE_EDB;
+    }
+    sqlite3_bind_text(st, 1, gpu, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int k = sched_parse((const char *)sqlite3_column_text(st, 0));
+        if (k < 0) continue;   /* a peer library: not one of our schedules */
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            calib_row *nr = realloc(rows, sizeof *rows * (size_t)cap);
+            if (!nr) {
+                snprintf(err, (size_t)errlen, "out of memory");
+                free(rows);
+                sqlite3_finalize(st);
+                return STORE_EDB;
+            }
+            rows = nr;
+        }
+        calib_row *r = &rows[n];
+        memset(r, 0, sizeof *r);
+        r->w.batch = sqlite3_column_int(st, 1);
+        r->w.heads = sqlite3_column_int(st, 2);
+        r->w.kv_heads = sqlite3_column_int(st, 3);
+        r->w.head_dim = sqlite3_column_int(st, 4);
+        r->w.dtype = dtype_parse((const char *)sqlite3_column_text(st, 5));
+        const char *ctx = (const char *)sqlite3_column_text(st, 6);
+        int m = 0;
+        for (const char *p = ctx; *p && m < WL_MAX_BATCH;) {
+            r->w.ctx[m++] = strtoll(p, NULL, 10);
+            const char *sc = strchr(p, ';');
+            if (!sc) break;
+            p = sc + 1;
+        }
+        if (m == 1)
+            for (int q = 1; q < r->w.batch; q++) r->w.ctx[q] = r->w.ctx[0];
+        else r->w.ragged = 1;
+        r->po.kind = k;
+        r->po.block_n = sqlite3_column_int(st, 7);
+        r->po.grid = k == SCHED_STREAMK ? sqlite3_column_int(st, 8) : 0;
+        r->po.splits = k == SCHED_SPLIT ? sqlite3_column_int(st, 9) : 0;
+        r->po.ctas_per_sm = sqlite3_column_int(st, 10);
+        r->time_us = sqlite3_column_double(st, 11);
+        if (workload_check(&r->w, NULL, 0) || r->w.dtype < 0) continue;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, (size_t)errlen, "sqlite: %s", sqlite3_errmsg(db));
+        free(rows);
+        return STORE_EDB;
+    }
+    *out = rows;
+    return n;
+}
+
+int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
+                     int errlen)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, (size_t)errlen, "--out %s: cannot open for writing", path);
+        return -1;
+    }
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    fprintf(f, "# %s: calibrated by leansim calibrate %s (commit %s) on %s\n", g->full_name, store_version(),
+            store_git_commit(), when);
+    fprintf(f, "# from %s; starting spec %s\n", from, g->source);
+    fprintf(f, "# %d rows fitted, %d held out; MAPE %.2f%% -> %.2f%%", res->n_fit, res->n_holdout, res->mape_before,
+            res->mape_after);
+    if (res->n_holdout) fprintf(f, " (held out: %.2f%% -> %.2f%%)", res->mape_holdout_before, res->mape_holdout_after);
+    fprintf(f, "\n# fitted fields carry their 95%% interval; the others are the starting spec's\n");
+    fprintf(f, "name = %s\nfull_name = %s\nsms = %d\nmax_ctas_per_sm = %d\nmax_threads_per_sm = %d\n", g->name,
+            g->full_name, g->sms, g->max_ctas_per_sm, g->max_threads_per_sm);
+    fprintf(f, "regs_per_sm = %d\nsmem_per_sm_bytes = %d\nsmem_per_cta_bytes = %d\nl2_bytes = %.17g\n", g->regs_per_sm,
+            g->smem_per_sm_bytes, g->smem_per_cta_bytes, g->l2_bytes);
+    fprintf(f, "sm_clock_mhz = %.17g\nmem_bw_gbps = %.17g\n", g->sm_clock_mhz, g->mem_bw_gbps);
+    struct { const char *k; double v; int p; } rest[] = {
+        {"mem_bw_achievable_gbps", g->mem_bw_achievable_gbps, CALIB_BW},
+        {"mem_latency_ns", g->mem_latency_ns, -1},
+        {"cta_inflight_bytes", g->cta_inflight_bytes, CALIB_INFLIGHT},
+        {"fp32_tflops", g->fp32_tflops, -1},
+        {"tensor_tflops", g->tensor_tflops, -1},
+        {"launch_us", g->launch_us, CALIB_LAUNCH},
+        {"kernel_gap_us", g->kernel_gap_us, CALIB_GAP},
+        {"cta_prologue_ns", g->cta_prologue_ns, CALIB_PROLOGUE},
+        {"cta_epilogue_ns", g->cta_epilogue_ns, CALIB_EPILOGUE},
+        {"partial_write_ns", g->partial_write_ns, CALIB_PARTIAL},
+        {"flag_latency_ns", g->flag_latency_ns, -1},
+        {"merge_peer_ns", g->merge_peer_ns, CALIB_MERGE},
+    };
+    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++) {
+        fprintf(f, "%s = %.6g", rest[i].k, rest[i].v);
+        if (rest[i].p >= 0 && res->ci95[rest[i].p] > 0) fprintf(f, "    # fit, 95%% CI +- %.3g", res->ci95[rest[i].p]);
+        fputc('\n', f);
+    }
+    if (fclose(f)) {
+        snprintf(err, (size_t)errlen, "--out %s: write failed", path);
+        return -1;
+    }
+    return 0;
+}
