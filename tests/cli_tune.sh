@@ -1,0 +1,39 @@
+#!/bin/sh
+# cli_tune.sh: leansim tune and leansim calibrate from the command line.
+L=${LEANSIM:-build/leansim}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2"; fi; }
+
+$L tune --ctx 1k,64k --batches 1,8 --kv-heads 8 --format csv --emit-header "$T/t.h" > "$T/o"; rc=$?
+ok "tune runs" "[ $rc -eq 0 ]"
+ok "tune rows" "[ \$(grep -c '^h100,' $T/o) -eq 4 ]"
+ok "tune winner beats runner-up" "awk -F, 'NR>1 && \$11 < \$9 {bad=1} END {exit bad}' $T/o"
+ok "header compiles" "printf '#include \"$T/t.h\"\nint main(void){return leansim_tuned_h100[0].batch != 1;}\n' > $T/m.c && cc -o $T/m $T/m.c && $T/m"
+$L tune --ctx 4k --format json > "$T/j"; rc=$?
+ok "tune json" "[ $rc -eq 0 ] && grep -q '\"runner_up\"' $T/j"
+for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml"; do
+  $L tune $bad 2> "$T/e" > /dev/null; rc=$?
+  ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
+done
+
+# calibrate: rows made by the simulator from a spec with a known launch cost
+sed 's/^launch_us = .*/launch_us = 6.0/' experiments/gpus/h100.gpu > "$T/slow.gpu"
+H=gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,bw_gbps,max_err
+echo "$H" > "$T/m.csv"
+for b in 1 4 16; do for c in 1k 8k 64k 512k; do
+  $L simulate --gpu "$T/slow.gpu" --batch $b --ctx $c --format csv | tail -n +2 |
+    awk -F, '{printf "h100,132,580,1980,2619,12.8,t,2026,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0,10,%s,%s,%s,0,%s,%s,0\n", $2,$4,$5,$6,$7,$8,$9,$10,$11,$12,$16,$16,$16,$20,$21}' >> "$T/m.csv"
+done; done
+$L ingest "$T/m.csv" --db "$T/r.db" > /dev/null
+$L calibrate --db "$T/r.db" --gpu h100 --params launch_us,mem_bw_achievable_gbps --out "$T/fit.gpu" > "$T/o"; rc=$?
+ok "calibrate runs" "[ $rc -eq 0 ]"
+ok "calibrate finds launch 6.0" "awk '\$1==\"launch_us\" {exit !(\$3 > 5.95 && \$3 < 6.05)}' $T/o"
+ok "calibrated spec loads" "$L simulate --gpu $T/fit.gpu --ctx 4k > /dev/null && grep -q calibrated $T/fit.gpu"
+for bad in "--db $T/r.db" "--gpu h100" "--db $T/none.db --gpu h100" "--db $T/r.db --gpu h100 --params foo" "--db $T/r.db --gpu h100 --maxiter x" "--db $T/r.db --gpu a100"; do
+  $L calibrate $bad 2> "$T/e" > /dev/null; rc=$?
+  ok "calibrate $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
+done
+echo "cli_tune: $pass passed, $fail failed"
+[ $fail -eq 0 ]
