@@ -10,6 +10,10 @@ int cmd_gpus(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 
 

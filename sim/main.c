@@ -16,6 +16,10 @@ static const struct {
 } cmds[] = {
     {"simulate", cmd_simulate, "discrete-event simulation of each schedule on a GPU spec"},
     {"predict", cmd_predict, "closed-form model of each schedule (same options and columns as simulate)"},
+    {"sweep", cmd_sweep, "run a sweep file (experiments/*.exp) through sim and model into SQLite"},
+    {"ingest", cmd_ingest, "store a kernel runner CSV in the measurements table"},
+    {"tune", cmd_tune, "search schedule options per context length with the simulator"},
+    {"calibrate", cmd_calibrate, "fit spec parameters to measured rows (GSL nonlinear least squares)"},
     {"gpus", cmd_gpus, "list the GPU specs compiled in"},
     {"timeline", cmd_timeline, "convert a measured CTA timeline to a Chrome trace"},
 };
