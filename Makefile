@@ -37,7 +37,16 @@ EMBED_IN  = $(GPU_SPECS) $(wildcard experiments/*.sql)
 .PHONY: all test bench kernels gpu-test figures clean main
 all: $(BUILD)/leansim
 
-$(BUILD)/%.o: %.c $(wildcard sim/*.h model/*.h) | $(BUILD)/embed.h
+# version.h: the version and the git commit, rewritten only when they change
+VERSION = 0.1.0
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(BUILD)
+	@printf '#define LEANSIM_VERSION "%s"\n#define LEANSIM_GIT_COMMIT "%s"\n' "$(VERSION)" \
+	  "$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty)" > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+FORCE:
+
+$(BUILD)/%.o: %.c $(wildcard sim/*.h model/*.h) $(BUILD)/version.h | $(BUILD)/embed.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -77,8 +86,13 @@ test: $(BUILD)/leansim $(TEST_BIN) $(TEST_KERNELS)
 $(BUILD)/bench_sim: tests/bench_sim.c $(BUILD)/libleansim.a
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(BUILD)/libleansim.a -o $@ $(LIBS)
 
-bench: $(BUILD)/bench_sim
+$(BUILD)/bench_model: tests/bench_model.c $(BUILD)/libleansim.a
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(BUILD)/libleansim.a -o $@ $(LIBS)
+
+bench: $(BUILD)/bench_sim $(BUILD)/bench_model $(BUILD)/leansim
 	$(Q)$(BUILD)/bench_sim
+	$(Q)$(BUILD)/bench_model
+	$(Q)LEANSIM=$(BUILD)/leansim sh tests/bench_sweep.sh
 
 # The main job: every schedule's predicted time and speedup over fa2, for
 # context lengths 1k to 512k on the H100 spec.

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "embed.h"
+#include "version.h"
 
-#define STORE_VERSION "0.1.0"
 
 /* Reports a failed SQLite call with the expression, file and line. */
 #define SQL_CHECK(db, expr)                                                                                  \
@@ -33,29 +33,12 @@
 
 const char *store_version(void)
 {
-    return STORE_VERSION;
+    return LEANSIM_VERSION;
 }
 
 const char *store_git_commit(void)
 {
-#ifdef LEANSIM_GIT_COMMIT
     return LEANSIM_GIT_COMMIT;
-#else
-    /* not given at build time: ask git about the checkout we run in */
-    static char commit[64];
-    if (commit[0]) return commit;
-    snprintf(commit, sizeof commit, "unknown");
-    FILE *p = popen("git rev-parse --short=12 HEAD 2>/dev/null", "r");
-    if (p) {
-        char buf[64];
-        if (fgets(buf, sizeof buf, p)) {
-            buf[strcspn(buf, "\r\n")] = 0;
-            if (buf[0]) snprintf(commit, sizeof commit, "%s", buf);
-        }
-        pclose(p);
-    }
-    return commit;
-#endif
 }
 
 static const char *schema_text(void)

@@ -7,7 +7,7 @@
 
 #include "cmd.h"
 
-#define LEANSIM_VERSION "0.1.0"
+#include "version.h"
 
 static const struct {
     const char *name;
