@@ -34,15 +34,24 @@ typedef struct tl_rec {
     uint64_t t_ns;     /* %globaltimer */
 } tl_rec;
 
-/* A plan on the device plus the per-unit KV geometry. */
+/* KV geometry of one plan segment, derived on the host from the plan and
+ * the workload so that a CTA needs one load (not a chain) before its
+ * first copy: the tiles [tile_begin, tile_end) of the unit clipped to its
+ * length, as an element offset into K (and V) and a token count. */
+typedef struct seg_kv {
+    int64_t off;     /* elements from the start of K to the segment's first token */
+    int32_t ntok;    /* tokens in the segment (0 for an empty one) */
+    int32_t pad;
+} seg_kv;
+
+/* A plan on the device plus the per-segment KV geometry. */
 typedef struct attn_plan_dev {
     int grid, n_units, rows, n_segs, n_slots, combine, block_n;
     int32_t *cta_first;    /* [grid + 1] */
     plan_seg *segs;        /* [n_segs] */
     int32_t *unit_parts;   /* [n_units] */
     int32_t *unit_slot;    /* [n_units] */
-    int64_t *unit_base;    /* [n_units]: element offset of the unit's K (and V) rows */
-    int32_t *unit_len;     /* [n_units]: KV tokens */
+    seg_kv *seg_kv;        /* [n_segs]: where each segment's tokens lie */
     float *part_o;         /* [n_slots][rows][d] */
     float *part_lse;       /* [n_slots][rows], log2 domain */
     int32_t *cnt;          /* [n_units]: arrivals of peers; zero between launches */
@@ -64,8 +73,8 @@ typedef struct dec_args {
     void *o;
     const int32_t *cta_first;
     const plan_seg *segs;
-    const int32_t *unit_parts, *unit_slot, *unit_len;
-    const int64_t *unit_base;
+    const int32_t *unit_parts, *unit_slot;
+    const seg_kv *seg_kv;
     float *part_o, *part_lse;
     int32_t *cnt;
     tl_rec *tl;
@@ -107,6 +116,10 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
 /* Fills n elements of dtype at dst with uniform values in [-amp, amp]
  * from a counter-based hash of (seed, index). */
 void attn_fill_random(void *dst, int64_t n, int dtype, uint64_t seed, float amp, cudaStream_t s);
+
+/* Evicts KV from L2 by reading a buffer of bytes (> L2) on stream s: reads
+ * leave clean lines, so nothing is written back during the next timed launch. */
+void attn_l2_flush(const void *buf, size_t bytes, cudaStream_t s);
 
 /* CPU reference in double precision (kernels/ref.cpp): O[batch][heads][d]
  * from host copies of q, k, v in dtype; uses up to `threads` threads. */

@@ -3,8 +3,8 @@
 
 Peer of build/leanbench: same shapes, same timing method (CUDA events around
 each call after warm-up, median/p10/p90 of --reps; KV sets rotated so that
-their total exceeds 2x L2, or a >L2 scratch write between calls when only
-one set fits), same KV byte count (2 * sum(ctx) * kv_heads * d * 2), and the
+their total exceeds 2x L2, or a >L2 scratch read between calls when only
+one set fits; a read, so no dirty lines), same KV byte count (2 * sum(ctx) * kv_heads * d * 2), and the
 same CSV columns as leanbench (schedule = torch-flash, torch-cudnn,
 torch-efficient; ctas/splits/ctas_per_sm left empty).
 
@@ -49,7 +49,7 @@ def time_backend(backend, q, ks, vs, gqa, reps, scratch, flush):
         evs = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(reps)]
         for i in range(reps):
             if flush:
-                scratch.fill_(i & 0xff)
+                scratch.sum()  # a read: no dirty lines written back during the call
             evs[i][0].record(st)
             call(i)
             evs[i][1].record(st)
@@ -107,7 +107,7 @@ def main():
     f = open(args.csv, "a")
     if new:
         f.write(HEADER + "\n")
-    scratch = torch.empty(3 * l2, dtype=torch.uint8, device="cuda")
+    scratch = torch.ones(3 * l2 // 2, dtype=torch.float16, device="cuda")
     free_total = torch.cuda.mem_get_info()[1]
 
     shapes = []
