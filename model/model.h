@@ -225,4 +225,143 @@ int calib_rows_load(sqlite3 *db, const char *gpu, calib_row **rows, char *err, i
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
                      int errlen);
 
+/* ------------------------------------------------------------- validate */
+
+/*
+ * Validation: every measured row of our schedules predicted by both engines
+ * on its GPU's spec with the measured SM count, under plan options that
+ * reproduce the plan that ran (same block_n, splits, grid, CTAs per SM).
+ */
+
+enum validate_engine { VAL_SIM = 0, VAL_MODEL, VAL_ENGINES };
+
+#define VALIDATE_MAX_SET 16
+
+/* What validate, report and export read predictions under. */
+typedef struct validate_opts {
+    const char *gpu;                       /* only this spec name; NULL: every GPU */
+    const char *spec;                      /* spec file for every GPU; NULL: each GPU's builtin spec */
+    int n_set;                             /* KEY=VALUE overrides applied after loading */
+    const char *set[VALIDATE_MAX_SET];
+} validate_opts;
+
+/* A measured row and its predictions. */
+typedef struct validate_row {
+    int64_t id;              /* measurements.id */
+    char gpu[32];            /* spec name the GPU maps to */
+    int sms;                 /* SMs it ran on */
+    int full_sms;            /* SMs of the GPU's builtin spec */
+    workload w;
+    plan_opts po;            /* options that reproduce the plan that ran */
+    int ctas, splits;        /* as measured */
+    int plan_ok;             /* 1 when po plans the measured CTA count and splits */
+    double time_us;          /* measured median */
+    double pred_us[VAL_ENGINES]; /* predicted time (NAN: none) */
+} validate_row;
+
+/* Counters of a validate run. */
+typedef struct validate_stats {
+    int rows;                /* measured rows of our schedules (after --gpu) */
+    int added, present;      /* predictions written / already stored */
+    int failed;              /* engine refused the configuration (per engine) */
+    int plan_mismatch;       /* rows whose plan could not be reproduced */
+    int unknown_gpu;         /* rows of GPUs no spec maps to (skipped) */
+} validate_stats;
+
+/* Spec name of a GPU as the driver names it ("NVIDIA H100 80GB HBM3" ->
+ * "h100"); a spec name maps to itself.  NULL when none matches. */
+const char *validate_gpu_map(const char *driver_name);
+
+/*
+ * The spec rows of GPU `gpu` (spec name) measured on `sms` SMs are predicted
+ * with: o->spec (or the builtin spec), then o->set overrides, then sms.
+ * Overrides and a changed sms are folded into g->hash.  Returns 0, or
+ * STORE_EINPUT with err naming the spec or the override.
+ */
+int validate_spec(gpu_spec *g, const validate_opts *o, const char *gpu, int sms, char *err, int errlen);
+
+/* The store key of row r's prediction by engine e under spec g. */
+store_key validate_key(const validate_row *r, const gpu_spec *g, int e);
+
+/*
+ * Loads the measured rows of our schedules (peers skipped), GPUs mapped to
+ * spec names, filtered by o->gpu, plan options matched.  *rows is malloc'ed
+ * (caller frees); pred_us are NAN.  Returns the count, or STORE_EDB,
+ * STORE_EINPUT (o->gpu names no spec) with err set.  st may be NULL.
+ */
+int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **rows, validate_stats *st, char *err,
+                       int errlen);
+
+/*
+ * Predicts every measured row with both engines and stores the predictions
+ * in one transaction (a re-run adds nothing).  Returns STORE_OK, STORE_EDB
+ * or STORE_EINPUT with err set; st filled.
+ */
+int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *err, int errlen);
+
+/* Fills rows[i].pred_us from the stored predictions (NAN where missing).
+ * Returns the number of predictions found, or STORE_EDB. */
+int validate_lookup(sqlite3 *db, const validate_opts *o, validate_row *rows, int n, char *err, int errlen);
+
+/* --------------------------------------------------------------- report */
+
+/* Absolute percentage errors of time over a set of rows. */
+typedef struct report_err {
+    int n;                   /* rows with a prediction */
+    double mape_pct, p95_pct, max_pct;
+} report_err;
+
+/* Fastest-schedule agreement over configurations measured under >= 2 schedules. */
+typedef struct report_choice {
+    int configs;             /* such configurations */
+    double agree_frac;       /* predicted fastest schedule is the measured fastest */
+    double near_frac;        /* measured time of the predicted choice within 1% of the best */
+    double regret_mean_pct;  /* measured time of the predicted choice over the best, minus 1 */
+    double regret_max_pct;
+} report_choice;
+
+/* Error of the predicted speedup of a schedule over fa2. */
+typedef struct report_speedup {
+    int n;                   /* configurations with both measured */
+    double err_mean_pct, err_max_pct;   /* |predicted / measured speedup - 1| */
+} report_speedup;
+
+/* Metrics over rows[n] (pointers, any order) for engine e. */
+void report_errors(const validate_row *const *rows, int n, int e, report_err *out);
+void report_choices(const validate_row *const *rows, int n, int e, report_choice *out);
+void report_speedups(const validate_row *const *rows, int n, int e, int schedule, report_speedup *out);
+
+typedef struct report_opts {
+    validate_opts v;
+    int holdout;             /* 1: fit calibration on even-hash rows, report the odd ones */
+    int format;              /* OUT_TABLE or OUT_JSON */
+} report_opts;
+
+/* 1 when row r goes to the held-out (test) half: odd FNV-1a of its configuration. */
+int report_row_heldout(const validate_row *r);
+
+/*
+ * Prints the validation report of the stored predictions of the measured
+ * rows.  Returns 0, STORE_EDB, or STORE_EINPUT (no measured rows, or none
+ * predicted: run validate) with err set.
+ */
+int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errlen);
+
+/* --------------------------------------------------------------- export */
+
+/* Figure names export knows, in order; NULL-terminated. */
+extern const char *const export_figures[];
+
+typedef struct export_opts {
+    validate_opts v;
+    const char *timeline;    /* measured CTA timeline CSV (figure timeline); NULL: first in traces/measured */
+} export_opts;
+
+/*
+ * Writes the data files of figure `fig` into directory dir (created):
+ * whitespace-separated columns, a '#' header line naming them.  Returns 0,
+ * STORE_EINPUT (unknown figure, bad timeline file) or STORE_EDB with err set.
+ */
+int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen);
+
 #endif

@@ -13,6 +13,9 @@ int cmd_predict(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 
 

@@ -1,0 +1,210 @@
+/*
+ * cmd_report.c: the commands that judge the engines against measurements:
+ *   leansim validate --db results.db [--gpu G] [--spec FILE.gpu] [--set K=V]
+ *   leansim report   [--db results.db] [--gpu G] [--spec ...] [--format table|json] [--holdout]
+ *   leansim export   FIGURE --db results.db --out DIR
+ * None of them creates a database: a missing one is an input error (exit 2).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "model.h"
+
+/* Options of the three commands; the ones a command does not take are refused. */
+typedef struct rep_args {
+    const char *db;
+    validate_opts v;
+    int format;        /* OUT_TABLE or OUT_JSON */
+    int holdout;
+    const char *out;   /* export: directory */
+    const char *fig;   /* export: figure */
+    const char *timeline;
+} rep_args;
+
+enum { TAKES_FORMAT = 1, TAKES_HOLDOUT = 2, TAKES_EXPORT = 4 };
+
+static int value(const char *cmd, int argc, char **argv, int *i, const char **out)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "leansim %s: %s: missing value\n", cmd, argv[*i]);
+        return 2;
+    }
+    *out = argv[++*i];
+    return -1;
+}
+
+/* Returns -1 to go on, or an exit code (0 after --help). */
+static int parse(const char *cmd, const char *usage, unsigned takes, int argc, char **argv, rep_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->db = "results.db";
+    a->format = OUT_TABLE;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i], *v = NULL;
+        int rc;
+        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
+            printf("%s", usage);
+            return 0;
+        }
+        if (!strcmp(s, "--db")) {
+            if ((rc = value(cmd, argc, argv, &i, &a->db)) >= 0) return rc;
+        } else if (!strcmp(s, "--gpu")) {
+            if ((rc = value(cmd, argc, argv, &i, &a->v.gpu)) >= 0) return rc;
+        } else if (!strcmp(s, "--spec")) {
+            if ((rc = value(cmd, argc, argv, &i, &a->v.spec)) >= 0) return rc;
+        } else if (!strcmp(s, "--set")) {
+            if ((rc = value(cmd, argc, argv, &i, &v)) >= 0) return rc;
+            if (a->v.n_set == VALIDATE_MAX_SET) {
+                fprintf(stderr, "leansim %s: --set %s: at most %d overrides\n", cmd, v, VALIDATE_MAX_SET);
+                return 2;
+            }
+            a->v.set[a->v.n_set++] = v;
+        } else if ((takes & TAKES_FORMAT) && !strcmp(s, "--format")) {
+            if ((rc = value(cmd, argc, argv, &i, &v)) >= 0) return rc;
+            if (!strcmp(v, "table")) a->format = OUT_TABLE;
+            else if (!strcmp(v, "json")) a->format = OUT_JSON;
+            else {
+                fprintf(stderr, "leansim %s: --format %s: must be table or json\n", cmd, v);
+                return 2;
+            }
+        } else if ((takes & TAKES_HOLDOUT) && !strcmp(s, "--holdout")) {
+            a->holdout = 1;
+        } else if ((takes & TAKES_EXPORT) && !strcmp(s, "--out")) {
+            if ((rc = value(cmd, argc, argv, &i, &a->out)) >= 0) return rc;
+        } else if ((takes & TAKES_EXPORT) && !strcmp(s, "--timeline")) {
+            if ((rc = value(cmd, argc, argv, &i, &a->timeline)) >= 0) return rc;
+        } else if (s[0] == '-' && s[1]) {
+            fprintf(stderr, "leansim %s: unknown option '%s' (leansim %s --help)\n", cmd, s, cmd);
+            return 2;
+        } else if ((takes & TAKES_EXPORT) && !a->fig) {
+            a->fig = s;
+        } else {
+            fprintf(stderr, "leansim %s: unexpected argument '%s' (leansim %s --help)\n", cmd, s, cmd);
+            return 2;
+        }
+    }
+    return -1;
+}
+
+/* Opens an existing database; 0, or prints the reason and returns an exit code. */
+static int open_existing(const char *cmd, const char *path, sqlite3 **db)
+{
+    char err[512];
+    struct stat sb;
+    if (stat(path, &sb) || !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "leansim %s: --db %s: no such database (leansim ingest creates it)\n", cmd, path);
+        return 2;
+    }
+    if (store_open(db, path, err, sizeof err)) {
+        fprintf(stderr, "leansim %s: --db %s: %s\n", cmd, path, err);
+        return 1;
+    }
+    return 0;
+}
+
+static int exit_of(int status)
+{
+    return status == STORE_EINPUT ? 2 : 1;
+}
+
+int cmd_validate(int argc, char **argv)
+{
+    rep_args a;
+    int rc = parse("validate",
+                   "usage: leansim validate --db results.db [--gpu G] [--spec FILE.gpu] [--set KEY=VALUE]...\n"
+                   "  predicts every measured row of leansim's schedules with the simulator and the model on\n"
+                   "  its GPU's spec (SM count as measured; block_n, splits, grid and CTAs per SM as run) and\n"
+                   "  stores the predictions in one transaction; re-runs add nothing.\n"
+                   "  --gpu G       only the rows of GPU G (a spec name)\n"
+                   "  --spec FILE   predict every GPU's rows with this spec file (e.g. a calibrated one)\n"
+                   "  --set K=V     override a spec field after loading (repeatable), e.g. to carry an H100\n"
+                   "                calibration to the H200 with the H200's bandwidth:\n"
+                   "                --gpu h200 --spec h100-cal.gpu --set mem_bw_achievable_gbps=4400\n",
+                   0, argc, argv, &a);
+    if (rc >= 0) return rc;
+    sqlite3 *db;
+    if ((rc = open_existing("validate", a.db, &db))) return rc;
+    char err[1024];
+    validate_stats st;
+    int s = validate_run(db, &a.v, &st, err, sizeof err);
+    store_close(db);
+    if (s) {
+        fprintf(stderr, "leansim validate: %s\n", err);
+        return exit_of(s);
+    }
+    printf("validate: %d measured rows, %d predictions added, %d already present, %d refused by an engine, "
+           "%d plans not rebuilt, %d rows of unknown GPUs\n",
+           st.rows, st.added, st.present, st.failed, st.plan_mismatch, st.unknown_gpu);
+    return 0;
+}
+
+int cmd_report(int argc, char **argv)
+{
+    rep_args a;
+    int rc = parse("report",
+                   "usage: leansim report [--db results.db] [--gpu G] [--spec FILE.gpu] [--set KEY=VALUE]...\n"
+                   "                      [--format table|json] [--holdout]\n"
+                   "  accuracy of the stored predictions of the measured rows (leansim validate first, with\n"
+                   "  the same --spec and --set): per GPU x schedule x engine MAPE, p95 and max error; the\n"
+                   "  fastest-schedule agreement and regret; the error of the predicted speedup over fa2;\n"
+                   "  SM scaling; totals.  --holdout fits the spec (calib_fit) on the configurations of even\n"
+                   "  hash and reports the error on the odd ones.\n",
+                   TAKES_FORMAT | TAKES_HOLDOUT, argc, argv, &a);
+    if (rc >= 0) return rc;
+    sqlite3 *db;
+    if ((rc = open_existing("report", a.db, &db))) return rc;
+    report_opts o = {a.v, a.holdout, a.format};
+    char err[1024];
+    int s = report_print(stdout, db, &o, err, sizeof err);
+    store_close(db);
+    if (s) {
+        fprintf(stderr, "leansim report: %s\n", err);
+        return exit_of(s);
+    }
+    return 0;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    char usage[1024];
+    int m = snprintf(usage, sizeof usage,
+                     "usage: leansim export FIGURE --db results.db --out DIR [--timeline FILE.csv] [--spec ...]\n"
+                     "  writes the data files of one figure (whitespace-separated, '#' header) for plots/*.gp.\n"
+                     "  FIGURE: all");
+    for (int i = 0; export_figures[i]; i++) m += snprintf(usage + m, sizeof usage - (size_t)m, ", %s", export_figures[i]);
+    snprintf(usage + m, sizeof usage - (size_t)m, "\n");
+    rep_args a;
+    int rc = parse("export", usage, TAKES_EXPORT, argc, argv, &a);
+    if (rc >= 0) return rc;
+    if (!a.fig) {
+        fprintf(stderr, "leansim export: missing FIGURE (leansim export --help lists them)\n");
+        return 2;
+    }
+    int known = !strcmp(a.fig, "all");
+    for (int i = 0; export_figures[i]; i++) known |= !strcmp(a.fig, export_figures[i]);
+    if (!known) {
+        fprintf(stderr, "leansim export: unknown figure '%s' (leansim export --help lists them)\n", a.fig);
+        return 2;
+    }
+    if (!a.out) {
+        fprintf(stderr, "leansim export: missing --out DIR\n");
+        return 2;
+    }
+    sqlite3 *db;
+    if ((rc = open_existing("export", a.db, &db))) return rc;
+    export_opts o = {a.v, a.timeline};
+    char err[1024];
+    int s = 0;
+    for (int i = 0; export_figures[i] && !s; i++)
+        if (!strcmp(a.fig, "all") || !strcmp(a.fig, export_figures[i]))
+            s = export_figure(db, export_figures[i], a.out, &o, err, sizeof err);
+    store_close(db);
+    if (s) {
+        fprintf(stderr, "leansim export: %s\n", err);
+        return exit_of(s);
+    }
+    return 0;
+}

@@ -1,0 +1,740 @@
+/*
+ * export.c: the data files behind the figures (see model.h).
+ *
+ * The gnuplot scripts in plots/ only draw: every number they show is
+ * written here as a column.  A file starts with a '#' line naming its
+ * columns; '?' marks a missing value.  Lines of predictions come from the
+ * rows the figure sweeps (experiments/fig-*.exp) stored; a point the store
+ * lacks is computed with the same engine and spec, so a figure never has a
+ * hole because a sweep was not run.  Measured points come from the
+ * measurements table, predictions of measured rows from `leansim validate`.
+ *
+ *   speedup   speedup of streamk and split over fa2 vs context, per GPU
+ *   scatter   measured vs predicted time, per schedule
+ *   cdf       CDF of the absolute percentage error, per engine
+ *   scaling   time vs SM count, predicted and measured
+ *   timeline  one configuration's CTAs per SM, simulated and measured
+ *   tuner     the tuner's schedule and tile length over context x batch
+ *   whatif    predicted streamk speedup over split and fa2, every shipped spec
+ */
+#include "model.h"
+#include "opts.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *const export_figures[] = {"speedup", "scatter", "cdf", "scaling", "timeline", "tuner", "whatif", NULL};
+
+typedef struct exp_ctx {
+    sqlite3 *db;
+    const char *dir;
+    const export_opts *o;
+    char *err;
+    int errlen;
+    sim_ctx *sim;
+    sqlite3_stmt *q;     /* a stored default-plan prediction */
+} exp_ctx;
+
+static FILE *out_open(exp_ctx *x, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", x->dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) snprintf(x->err, (size_t)x->errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+    return f;
+}
+
+static int out_close(exp_ctx *x, FILE *f, const char *name)
+{
+    if (fclose(f)) {
+        snprintf(x->err, (size_t)x->errlen, "%s/%s: write failed", x->dir, name);
+        return STORE_EDB;
+    }
+    return 0;
+}
+
+static void put_num(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, " %.6g", v);
+    else fputs(" ?", f);
+}
+
+static void wl_set(workload *w, int batch, int heads, int kv_heads, int64_t ctx)
+{
+    memset(w, 0, sizeof *w);
+    w->batch = batch;
+    w->heads = heads;
+    w->kv_heads = kv_heads;
+    w->head_dim = 128;
+    w->dtype = DTYPE_FP16;
+    for (int r = 0; r < batch; r++) w->ctx[r] = ctx;
+}
+
+/*
+ * Time of the default plan of schedule k for w on GPU `gpu` with `sms` SMs
+ * (0: the spec's): the stored prediction of engine e if a sweep stored it,
+ * else computed.  NAN when the engine refuses the configuration.
+ */
+static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload *w, int k, int e)
+{
+    gpu_spec g;
+    char why[512];
+    if (gpu_spec_load(&g, gpu, why, sizeof why)) return NAN;
+    uint64_t h_plain = g.hash;
+    if (sms && sms != g.sms) {
+        char a[32];
+        snprintf(a, sizeof a, "sms=%d", sms);
+        if (gpu_spec_set(&g, a, why, sizeof why)) return NAN;
+    }
+    uint64_t h_over = h_plain ^ (0x9e3779b97f4a7c15ULL * (uint64_t)g.sms);
+    if (!x->q && sqlite3_prepare_v2(x->db,
+                                    "SELECT time_us FROM predictions WHERE gpu=? AND engine=? AND schedule=? AND "
+                                    "sms=? AND spec_hash IN (?, ?) AND batch=? AND heads=? AND kv_heads=? AND "
+                                    "head_dim=? AND dtype=? AND ctx=? AND req_block_n=0 AND req_splits=0 AND "
+                                    "req_grid=0 AND req_cps=0 LIMIT 1",
+                                    -1, &x->q, NULL) != SQLITE_OK)
+        x->q = NULL;
+    if (x->q) {
+        char h1[24], h2[24], ctx[32];
+        snprintf(h1, sizeof h1, "%016llx", (unsigned long long)h_plain);
+        snprintf(h2, sizeof h2, "%016llx", (unsigned long long)h_over);
+        snprintf(ctx, sizeof ctx, "%lld", (long long)w->ctx[0]);
+        sqlite3_reset(x->q);
+        int b = 1;
+        sqlite3_bind_text(x->q, b++, gpu, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(x->q, b++, e == VAL_SIM ? "sim" : "model", -1, SQLITE_STATIC);
+        sqlite3_bind_text(x->q, b++, sched_name(k), -1, SQLITE_STATIC);
+        sqlite3_bind_int(x->q, b++, g.sms);
+        sqlite3_bind_text(x->q, b++, h1, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(x->q, b++, h2, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(x->q, b++, w->batch);
+        sqlite3_bind_int(x->q, b++, w->heads);
+        sqlite3_bind_int(x->q, b++, w->kv_heads);
+        sqlite3_bind_int(x->q, b++, w->head_dim);
+        sqlite3_bind_text(x->q, b++, dtype_name(w->dtype), -1, SQLITE_STATIC);
+        sqlite3_bind_text(x->q, b++, ctx, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(x->q) == SQLITE_ROW) return sqlite3_column_double(x->q, 0);
+    }
+    plan_opts po = {k, 0, 0, 0, 0};
+    sim_result r;
+    int rc = e == VAL_SIM ? sim_run(x->sim, &g, w, &po, &r, NULL, why, sizeof why)
+                          : model_predict(&g, w, &po, &r, why, sizeof why);
+    return rc == SIM_OK ? r.time_us : NAN;
+}
+
+/* Measured rows with their predictions (validate), per --gpu/--spec. */
+static int load_rows(exp_ctx *x, validate_row **rows)
+{
+    int n = validate_rows_load(x->db, &x->o->v, rows, NULL, x->err, x->errlen);
+    if (n < 0) return n;
+    int f = validate_lookup(x->db, &x->o->v, *rows, n, x->err, x->errlen);
+    if (f < 0) {
+        free(*rows);
+        *rows = NULL;
+        return f;
+    }
+    return n;
+}
+
+static int ctx_of(const validate_row *r)
+{
+    return r->w.ragged ? -1 : (int)r->w.ctx[0];
+}
+
+/* ------------------------------------------------------------- speedup */
+
+static int fig_speedup(exp_ctx *x)
+{
+    validate_row *rows;
+    int n = load_rows(x, &rows);
+    if (n < 0) return n;
+    FILE *lf = out_open(x, "speedup.gpus");
+    if (!lf) { free(rows); return STORE_EDB; }
+    static const char *gpus[] = {"h100", "h200", "a100"};
+    int rc = 0;
+    for (size_t gi = 0; gi < sizeof gpus / sizeof gpus[0] && !rc; gi++) {
+        const char *gpu = gpus[gi];
+        if (x->o->v.gpu && strcmp(x->o->v.gpu, gpu)) continue;
+        fprintf(lf, "%s%s", gi ? " " : "", gpu);
+        char name[64];
+        snprintf(name, sizeof name, "speedup-%s-sim.dat", gpu);
+        FILE *f = out_open(x, name);
+        if (!f) { rc = STORE_EDB; break; }
+        fprintf(f, "# %s, batch 1, 32 heads, MHA, d 128, fp16, simulator, default plans\n"
+                   "# ctx streamk_over_fa2 split_over_fa2\n", gpu);
+        workload w;
+        for (int64_t c = 1024; c <= 512 * 1024; c *= 2) {
+            wl_set(&w, 1, 32, 32, c);
+            double fa2 = pred_default(x, gpu, 0, &w, SCHED_FA2, VAL_SIM);
+            fprintf(f, "%lld", (long long)c);
+            put_num(f, fa2 / pred_default(x, gpu, 0, &w, SCHED_STREAMK, VAL_SIM));
+            put_num(f, fa2 / pred_default(x, gpu, 0, &w, SCHED_SPLIT, VAL_SIM));
+            fputc('\n', f);
+        }
+        if ((rc = out_close(x, f, name))) break;
+        snprintf(name, sizeof name, "speedup-%s-meas.dat", gpu);
+        if (!(f = out_open(x, name))) { rc = STORE_EDB; break; }
+        fprintf(f, "# measured: fastest measured variant of each schedule, full GPU\n"
+                   "# ctx streamk_over_fa2 split_over_fa2\n");
+        /* contexts measured for this workload, ascending */
+        int cs[256], nc = 0;
+        for (int i = 0; i < n; i++) {
+            const validate_row *r = &rows[i];
+            if (strcmp(r->gpu, gpu) || r->sms != r->full_sms || r->w.batch != 1 || r->w.heads != 32 ||
+                r->w.kv_heads != 32 || r->w.head_dim != 128 || r->w.dtype != DTYPE_FP16 || ctx_of(r) < 0)
+                continue;
+            int have = 0;
+            for (int q = 0; q < nc; q++) have |= cs[q] == ctx_of(r);
+            if (!have && nc < 256) cs[nc++] = ctx_of(r);
+        }
+        for (int a = 1; a < nc; a++)
+            for (int b = a; b > 0 && cs[b - 1] > cs[b]; b--) { int t = cs[b]; cs[b] = cs[b - 1]; cs[b - 1] = t; }
+        for (int q = 0; q < nc; q++) {
+            double best[SCHED_COUNT];
+            for (int k = 0; k < SCHED_COUNT; k++) best[k] = NAN;
+            for (int i = 0; i < n; i++) {
+                const validate_row *r = &rows[i];
+                if (strcmp(r->gpu, gpu) || r->sms != r->full_sms || r->w.batch != 1 || r->w.heads != 32 ||
+                    r->w.kv_heads != 32 || r->w.head_dim != 128 || r->w.dtype != DTYPE_FP16 || ctx_of(r) != cs[q])
+                    continue;
+                if (!(r->time_us >= best[r->po.kind])) best[r->po.kind] = r->time_us;
+            }
+            fprintf(f, "%d", cs[q]);
+            put_num(f, best[SCHED_FA2] / best[SCHED_STREAMK]);
+            put_num(f, best[SCHED_FA2] / best[SCHED_SPLIT]);
+            fputc('\n', f);
+        }
+        rc = out_close(x, f, name);
+    }
+    fputc('\n', lf);
+    int rc2 = out_close(x, lf, "speedup.gpus");
+    free(rows);
+    return rc ? rc : rc2;
+}
+
+/* ------------------------------------------------------- scatter, cdf */
+
+static int fig_scatter(exp_ctx *x)
+{
+    validate_row *rows;
+    int n = load_rows(x, &rows);
+    if (n < 0) return n;
+    int rc = 0;
+    for (int k = 0; k < SCHED_COUNT && !rc; k++) {
+        char name[64];
+        snprintf(name, sizeof name, "scatter-%s.dat", sched_name(k));
+        FILE *f = out_open(x, name);
+        if (!f) { rc = STORE_EDB; break; }
+        fprintf(f, "# %s: measured and predicted time of every measured row\n"
+                   "# measured_us sim_us model_us gpu sms\n", sched_name(k));
+        for (int i = 0; i < n; i++) {
+            const validate_row *r = &rows[i];
+            if (r->po.kind != k) continue;
+            fprintf(f, "%.6g", r->time_us);
+            put_num(f, r->pred_us[VAL_SIM]);
+            put_num(f, r->pred_us[VAL_MODEL]);
+            fprintf(f, " %s %d\n", r->gpu, r->sms);
+        }
+        rc = out_close(x, f, name);
+    }
+    free(rows);
+    return rc;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int fig_cdf(exp_ctx *x)
+{
+    validate_row *rows;
+    int n = load_rows(x, &rows);
+    if (n < 0) return n;
+    double *v = malloc(sizeof(double) * (size_t)(n + 1));
+    int rc = v ? 0 : STORE_EDB;
+    if (!v) snprintf(x->err, (size_t)x->errlen, "out of memory");
+    for (int e = 0; e < VAL_ENGINES && !rc; e++) {
+        int m = 0;
+        for (int i = 0; i < n; i++)
+            if (isfinite(rows[i].pred_us[e])) v[m++] = 100.0 * fabs(rows[i].pred_us[e] / rows[i].time_us - 1.0);
+        qsort(v, (size_t)m, sizeof *v, cmp_d);
+        char name[64];
+        snprintf(name, sizeof name, "cdf-%s.dat", e == VAL_SIM ? "sim" : "model");
+        FILE *f = out_open(x, name);
+        if (!f) { rc = STORE_EDB; break; }
+        fprintf(f, "# %s: absolute percentage error of time, sorted, and the fraction of rows at or below it\n"
+                   "# ape_pct fraction\n", e == VAL_SIM ? "sim" : "model");
+        for (int i = 0; i < m; i++) fprintf(f, "%.6g %.6g\n", v[i] < 1e-3 ? 1e-3 : v[i], (double)(i + 1) / m);
+        rc = out_close(x, f, name);
+    }
+    free(v);
+    free(rows);
+    return rc;
+}
+
+/* ------------------------------------------------------------- scaling */
+
+static int fig_scaling(exp_ctx *x)
+{
+    validate_row *rows;
+    int n = load_rows(x, &rows);
+    if (n < 0) return n;
+    /* the workload: the first one measured on fewer SMs, else fig-scaling.exp's batch 1, GQA 32/8, 64k */
+    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "h100";
+    workload w;
+    wl_set(&w, 1, 32, 8, 65536);
+    for (int i = 0; i < n; i++)
+        if (rows[i].sms < rows[i].full_sms && (!x->o->v.gpu || !strcmp(rows[i].gpu, gpu))) {
+            w = rows[i].w;
+            gpu = validate_gpu_map(rows[i].gpu);
+            break;
+        }
+    gpu_spec full;
+    char why[256];
+    if (gpu_spec_load(&full, gpu, why, sizeof why)) {
+        snprintf(x->err, (size_t)x->errlen, "%s", why);
+        free(rows);
+        return STORE_EINPUT;
+    }
+    int sms_list[] = {8, 16, 24, 32, 48, 64, 96, 0};
+    sms_list[7] = full.sms;
+    FILE *lf = out_open(x, "scaling.label");
+    if (!lf) { free(rows); return STORE_EDB; }
+    char ctx[64];
+    store_ctx_text(&w, ctx, sizeof ctx);
+    fprintf(lf, "%s: batch %d, %d heads, %d KV heads, d %d, ctx %s\n", gpu, w.batch, w.heads, w.kv_heads, w.head_dim,
+            ctx);
+    int rc = out_close(x, lf, "scaling.label");
+    static const int ks[] = {SCHED_FA2, SCHED_SPLIT, SCHED_STREAMK, SCHED_BALANCED};
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0] && !rc; ki++) {
+        int k = ks[ki];
+        char name[64];
+        snprintf(name, sizeof name, "scaling-pred-%s.dat", sched_name(k));
+        FILE *f = out_open(x, name);
+        if (!f) { rc = STORE_EDB; break; }
+        fprintf(f, "# %s, default plan: predicted time vs SMs\n# sms sim_us model_us\n", sched_name(k));
+        for (size_t s = 0; s < sizeof sms_list / sizeof sms_list[0]; s++) {
+            if (sms_list[s] > full.sms) continue;
+            fprintf(f, "%d", sms_list[s]);
+            put_num(f, pred_default(x, gpu, sms_list[s], &w, k, VAL_SIM));
+            put_num(f, pred_default(x, gpu, sms_list[s], &w, k, VAL_MODEL));
+            fputc('\n', f);
+        }
+        if ((rc = out_close(x, f, name))) break;
+        snprintf(name, sizeof name, "scaling-meas-%s.dat", sched_name(k));
+        if (!(f = out_open(x, name))) { rc = STORE_EDB; break; }
+        fprintf(f, "# %s measured (fastest variant per SM count)\n# sms measured_us\n", sched_name(k));
+        for (int sms = 1; sms <= full.sms; sms++) {
+            double best = NAN;
+            for (int i = 0; i < n; i++) {
+                const validate_row *r = &rows[i];
+                if (r->sms == sms && r->po.kind == k && !strcmp(r->gpu, gpu) &&
+                    !memcmp(&r->w, &w, sizeof w - sizeof w.ctx + sizeof w.ctx[0] * (size_t)w.batch) &&
+                    !(r->time_us >= best))
+                    best = r->time_us;
+            }
+            if (isfinite(best)) fprintf(f, "%d %.6g\n", sms, best);
+        }
+        rc = out_close(x, f, name);
+    }
+    free(rows);
+    return rc;
+}
+
+/* ------------------------------------------------------------ timeline */
+
+typedef struct tl_ev {
+    int cta, sm, unit;
+    char ev[16];
+    double t_ns;
+} tl_ev;
+
+/* Parses "gpu-schedule-bBhH-CTX-..." into the configuration. */
+static int timeline_config(const char *path, char *gpu, int *kind, workload *w)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char g[32], s[32], c[32];
+    int b, h;
+    if (sscanf(base, "%31[^-]-%31[^-]-b%dh%d-%31[^-.]", g, s, &b, &h, c) != 5) return -1;
+    int64_t ctx;
+    if (opts_parse_size(c, &ctx) || sched_parse(s) < 0 || b < 1 || b > WL_MAX_BATCH || h < 1) return -1;
+    const char *spec = validate_gpu_map(g);
+    if (!spec) return -1;
+    snprintf(gpu, 32, "%s", spec);
+    *kind = sched_parse(s);
+    wl_set(w, b, h, h, ctx);
+    return 0;
+}
+
+/* The first measured timeline under traces/measured, or NULL. */
+static const char *default_timeline(char *buf, int len)
+{
+    static const char *dir = "traces/measured";
+    FILE *p = NULL;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "ls %s/*.csv 2>/dev/null | head -1", dir);
+    p = popen(cmd, "r");
+    if (!p) return NULL;
+    if (!fgets(buf, len, p)) buf[0] = 0;
+    pclose(p);
+    buf[strcspn(buf, "\n")] = 0;
+    return buf[0] ? buf : NULL;
+}
+
+/* Lanes per SM for CTAs that overlap there: first free lane by start time. */
+typedef struct tl_cta {
+    int cta, sm, lane;
+    double t0, t1;           /* ns */
+    double w0[8], w1[8];     /* waits */
+    int nw;
+} tl_cta;
+
+static int cmp_cta_start(const void *a, const void *b)
+{
+    const tl_cta *x = a, *y = b;
+    return (x->t0 > y->t0) - (x->t0 < y->t0);
+}
+
+static int read_timeline(exp_ctx *x, const char *path, tl_cta **out, int *n_out)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(x->err, (size_t)x->errlen, "--timeline %s: %s", path, strerror(errno));
+        return STORE_EINPUT;
+    }
+    char line[512];
+    int ln = 0, n = 0, cap = 0;
+    tl_cta *c = NULL;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        if (ln == 1) {
+            if (strncmp(line, "cta,sm,event,unit,t_ns", 22)) {
+                snprintf(x->err, (size_t)x->errlen, "%s:1: header must be cta,sm,event,unit,t_ns >>> '%.60s'", path,
+                         line);
+                goto bad;
+            }
+            continue;
+        }
+        tl_ev e;
+        if (sscanf(line, "%d,%d,%15[^,],%d,%lf", &e.cta, &e.sm, e.ev, &e.unit, &e.t_ns) != 5 || e.cta < 0 ||
+            e.cta > 1 << 22 || e.sm < 0 || e.sm > 4096) {
+            line[strcspn(line, "\n")] = 0;
+            snprintf(x->err, (size_t)x->errlen, "%s:%d: bad event >>> '%.80s'", path, ln, line);
+            goto bad;
+        }
+        if (e.cta >= cap) {
+            int nc = cap ? cap : 256;
+            while (nc <= e.cta) nc *= 2;
+            tl_cta *g = realloc(c, sizeof *c * (size_t)nc);
+            if (!g) goto bad;
+            memset(g + cap, 0, sizeof *g * (size_t)(nc - cap));
+            for (int i = cap; i < nc; i++) g[i].cta = -1;
+            c = g;
+            cap = nc;
+        }
+        tl_cta *t = &c[e.cta];
+        if (t->cta < 0) {
+            t->cta = e.cta;
+            t->t0 = t->t1 = e.t_ns;
+        }
+        t->sm = e.sm;
+        if (!strcmp(e.ev, "start")) t->t0 = e.t_ns;
+        else if (!strcmp(e.ev, "end")) t->t1 = e.t_ns;
+        else if (!strcmp(e.ev, "wait_begin") && t->nw < 8) t->w0[t->nw] = t->w1[t->nw] = e.t_ns;
+        else if (!strcmp(e.ev, "wait_end") && t->nw < 8) t->w1[t->nw++] = e.t_ns;
+        if (e.t_ns > t->t1) t->t1 = e.t_ns;
+        if (e.cta + 1 > n) n = e.cta + 1;
+    }
+    fclose(f);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (c[i].cta >= 0) c[m++] = c[i];
+    *out = c;
+    *n_out = m;
+    return 0;
+bad:
+    fclose(f);
+    free(c);
+    return STORE_EINPUT;
+}
+
+static void assign_lanes(tl_cta *c, int n)
+{
+    qsort(c, (size_t)n, sizeof *c, cmp_cta_start);
+    double *lane_end = NULL;
+    int max_sm = 0;
+    for (int i = 0; i < n; i++)
+        if (c[i].sm > max_sm) max_sm = c[i].sm;
+    lane_end = calloc((size_t)(max_sm + 1) * 16, sizeof *lane_end);
+    for (int i = 0; i < n; i++) {
+        int l = 0;
+        while (l < 15 && lane_end && lane_end[c[i].sm * 16 + l] > c[i].t0) l++;
+        c[i].lane = l;
+        if (lane_end) lane_end[c[i].sm * 16 + l] = c[i].t1;
+    }
+    free(lane_end);
+}
+
+/* The simulator's trace of the same configuration, as CTA slices. */
+static int sim_timeline(exp_ctx *x, const gpu_spec *g, const workload *w, const plan_opts *po, FILE *out)
+{
+    FILE *t = tmpfile();
+    if (!t) {
+        snprintf(x->err, (size_t)x->errlen, "tmpfile: %s", strerror(errno));
+        return STORE_EDB;
+    }
+    sim_result r;
+    char why[512];
+    if (sim_run(x->sim, g, w, po, &r, t, why, sizeof why) != SIM_OK) {
+        snprintf(x->err, (size_t)x->errlen, "timeline: %s", why);
+        fclose(t);
+        return STORE_EINPUT;
+    }
+    rewind(t);
+    /* tracks: "SM s slot j" names per (pid, tid) */
+    enum { MAXT = 1 << 16 };
+    short *sm_of = malloc(sizeof(short) * 2 * MAXT), *slot_of = malloc(sizeof(short) * 2 * MAXT);
+    if (!sm_of || !slot_of) {
+        free(sm_of);
+        free(slot_of);
+        fclose(t);
+        return STORE_EDB;
+    }
+    char line[1024];
+    while (fgets(line, sizeof line, t)) {
+        int pid, tid, s, j;
+        char name[64];
+        double ts, dur;
+        if (sscanf(line, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":\"SM %d slot %d",
+                   &pid, &tid, &s, &j) == 4) {
+            if (pid >= 0 && pid < 2 && tid >= 0 && tid < MAXT) {
+                sm_of[pid * MAXT + tid] = (short)s;
+                slot_of[pid * MAXT + tid] = (short)j;
+            }
+        } else if (sscanf(line, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"name\":\"%63[^\"]\",\"cat\":\"%*[^\"]\",\"ts\":%lf,"
+                          "\"dur\":%lf",
+                          &pid, &tid, name, &ts, &dur) == 5) {
+            if (pid < 0 || pid > 1 || tid < 0 || tid >= MAXT) continue;
+            int kind = pid == 1 ? 2 : !strcmp(name, "wait") ? 1 : 0;
+            fprintf(out, "%.3f %.4f %.4f %d\n", sm_of[pid * MAXT + tid] + 0.2 * slot_of[pid * MAXT + tid], ts, dur,
+                    kind);
+        }
+    }
+    free(sm_of);
+    free(slot_of);
+    fclose(t);
+    return 0;
+}
+
+static int fig_timeline(exp_ctx *x)
+{
+    char buf[1024];
+    const char *path = x->o->timeline ? x->o->timeline : default_timeline(buf, sizeof buf);
+    char gpu[32] = "h100";
+    workload w;
+    int kind = SCHED_STREAMK;
+    wl_set(&w, 1, 32, 32, 65536);
+    tl_cta *c = NULL;
+    int n = 0, rc;
+    if (path) {
+        if (timeline_config(path, gpu, &kind, &w)) {
+            snprintf(x->err, (size_t)x->errlen,
+                     "--timeline %s: name must be GPU-SCHEDULE-bBATCHhHEADS-CTX-*.csv (e.g. h100-streamk-b1h32-64k-v1.csv)",
+                     path);
+            return STORE_EINPUT;
+        }
+        if ((rc = read_timeline(x, path, &c, &n))) return rc;
+        assign_lanes(c, n);
+    }
+    gpu_spec g;
+    char why[256];
+    if (gpu_spec_load(&g, gpu, why, sizeof why)) {
+        snprintf(x->err, (size_t)x->errlen, "%s", why);
+        free(c);
+        return STORE_EINPUT;
+    }
+    plan_opts po = {kind, 0, 0, 0, 0};
+    if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && n > 0) po.grid = n;
+    FILE *lf = out_open(x, "timeline.label");
+    if (!lf) { free(c); return STORE_EDB; }
+    char ctx[32];
+    store_ctx_text(&w, ctx, sizeof ctx);
+    fprintf(lf, "%s on %s: batch %d, %d heads, ctx %s%s%s\n", sched_name(kind), gpu, w.batch, w.heads, ctx,
+            path ? "; measured: " : "", path ? path : "");
+    rc = out_close(x, lf, "timeline.label");
+    FILE *f = rc ? NULL : out_open(x, "timeline-sim.dat");
+    if (!f) { free(c); return STORE_EDB; }
+    fprintf(f, "# simulated CTA phases: lane = SM + 0.2 x resident slot; kind 0 run, 1 wait, 2 combine kernel\n"
+               "# lane t0_us dur_us kind\n");
+    rc = sim_timeline(x, &g, &w, &po, f);
+    int rc2 = out_close(x, f, "timeline-sim.dat");
+    if (rc || rc2) { free(c); return rc ? rc : rc2; }
+    if (!(f = out_open(x, "timeline-meas.dat"))) { free(c); return STORE_EDB; }
+    fprintf(f, "# measured CTA phases: lane = SM + 0.2 x overlap lane; kind 0 run, 1 wait\n"
+               "# lane t0_us dur_us kind\n");
+    for (int i = 0; i < n; i++) {
+        double lane = c[i].sm + 0.2 * c[i].lane;
+        fprintf(f, "%.3f %.4f %.4f 0\n", lane, c[i].t0 / 1e3, (c[i].t1 - c[i].t0) / 1e3);
+        for (int k = 0; k < c[i].nw; k++) fprintf(f, "%.3f %.4f %.4f 1\n", lane, c[i].w0[k] / 1e3, (c[i].w1[k] - c[i].w0[k]) / 1e3);
+    }
+    free(c);
+    return out_close(x, f, "timeline-meas.dat");
+}
+
+/* --------------------------------------------------------------- tuner */
+
+#define TUNER_NC 6
+#define TUNER_NB 7
+
+typedef struct tuner_job {
+    const gpu_spec *g;
+    atomic_int next;
+    tune_choice best[TUNER_NC * TUNER_NB], second[TUNER_NC * TUNER_NB];
+    int ok[TUNER_NC * TUNER_NB];
+} tuner_job;
+
+static int64_t tuner_ctx(int i) { return (int64_t)512 << (2 * i); }   /* 512 .. 512k, x4 */
+static int tuner_batch(int j) { return 1 << j; }                       /* 1 .. 64 */
+
+static void *tuner_worker(void *arg)
+{
+    tuner_job *jb = arg;
+    workload w;
+    for (;;) {
+        int c = atomic_fetch_add(&jb->next, 1);
+        if (c >= TUNER_NC * TUNER_NB) break;
+        /* largest cells first: they bound the wall time */
+        int cell = TUNER_NC * TUNER_NB - 1 - c;
+        wl_set(&w, tuner_batch(cell / TUNER_NC), 32, 8, tuner_ctx(cell % TUNER_NC));
+        int tried;
+        jb->ok[cell] = !tune_search(jb->g, &w, (1u << SCHED_COUNT) - 1, &jb->best[cell], &jb->second[cell], &tried);
+    }
+    return NULL;
+}
+
+static int fig_tuner(exp_ctx *x)
+{
+    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "h100";
+    gpu_spec g;
+    char why[256];
+    if (gpu_spec_load(&g, gpu, why, sizeof why)) {
+        snprintf(x->err, (size_t)x->errlen, "%s", why);
+        return STORE_EINPUT;
+    }
+    tuner_job *jb = calloc(1, sizeof *jb);
+    if (!jb) return STORE_EDB;
+    jb->g = &g;
+    atomic_init(&jb->next, 0);
+    enum { NT = 4 };
+    pthread_t th[NT];
+    int started = 0;
+    for (int i = 0; i < NT; i++)
+        if (!pthread_create(&th[i], NULL, tuner_worker, jb)) started++;
+    if (!started) tuner_worker(jb);
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    FILE *f = out_open(x, "tuner.dat");
+    if (!f) { free(jb); return STORE_EDB; }
+    fprintf(f, "# tuner (simulator) on %s, 32 heads, 8 KV heads, d 128, fp16\n"
+               "# ctx_i batch_i schedule_i block_n ctx batch schedule time_us margin_pct\n", gpu);
+    for (int j = 0; j < TUNER_NB; j++)
+        for (int i = 0; i < TUNER_NC; i++) {
+            int cell = j * TUNER_NC + i;
+            const tune_choice *b = &jb->best[cell], *s = &jb->second[cell];
+            if (!jb->ok[cell]) {
+                fprintf(f, "%d %d ? ? %lld %d ? ? ?\n", i, j, (long long)tuner_ctx(i), tuner_batch(j));
+                continue;
+            }
+            fprintf(f, "%d %d %d %d %lld %d %s %.6g", i, j, b->schedule, b->block_n, (long long)tuner_ctx(i),
+                    tuner_batch(j), sched_name(b->schedule), b->time_us);
+            put_num(f, s->time_us > 0 ? 100.0 * (s->time_us / b->time_us - 1.0) : NAN);
+            fputc('\n', f);
+        }
+    free(jb);
+    int rc = out_close(x, f, "tuner.dat");
+    if (rc) return rc;
+    if (!(f = out_open(x, "tuner-tics.dat"))) return STORE_EDB;
+    fprintf(f, "# axis tick labels: index ctx_label batch_label\n");
+    for (int i = 0; i < TUNER_NC || i < TUNER_NB; i++) {
+        char cl[16] = "?", bl[16] = "?";
+        if (i < TUNER_NC) {
+            int64_t c = tuner_ctx(i);
+            if (c >= 1024) snprintf(cl, sizeof cl, "%lldk", (long long)(c / 1024));
+            else snprintf(cl, sizeof cl, "%lld", (long long)c);
+        }
+        if (i < TUNER_NB) snprintf(bl, sizeof bl, "%d", tuner_batch(i));
+        fprintf(f, "%d %s %s\n", i, cl, bl);
+    }
+    return out_close(x, f, "tuner-tics.dat");
+}
+
+/* -------------------------------------------------------------- whatif */
+
+static int fig_whatif(exp_ctx *x)
+{
+    FILE *lf = out_open(x, "whatif.gpus");
+    if (!lf) return STORE_EDB;
+    int rc = 0;
+    for (int gi = 0; gi < gpu_builtin_count() && !rc; gi++) {
+        const char *gpu = gpu_builtin_name(gi);
+        fprintf(lf, "%s%s", gi ? " " : "", gpu);
+        char name[64];
+        snprintf(name, sizeof name, "whatif-%s.dat", gpu);
+        FILE *f = out_open(x, name);
+        if (!f) { rc = STORE_EDB; break; }
+        fprintf(f, "# %s, batch 1, 32 heads, 8 KV heads, d 128, fp16, simulator, default plans\n"
+                   "# ctx streamk_over_fa2 streamk_over_split\n", gpu);
+        workload w;
+        for (int64_t c = 1024; c <= 512 * 1024; c *= 2) {
+            wl_set(&w, 1, 32, 8, c);
+            double sk = pred_default(x, gpu, 0, &w, SCHED_STREAMK, VAL_SIM);
+            fprintf(f, "%lld", (long long)c);
+            put_num(f, pred_default(x, gpu, 0, &w, SCHED_FA2, VAL_SIM) / sk);
+            put_num(f, pred_default(x, gpu, 0, &w, SCHED_SPLIT, VAL_SIM) / sk);
+            fputc('\n', f);
+        }
+        rc = out_close(x, f, name);
+    }
+    fputc('\n', lf);
+    int rc2 = out_close(x, lf, "whatif.gpus");
+    return rc ? rc : rc2;
+}
+
+int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(exp_ctx *);
+    } figs[] = {{"speedup", fig_speedup},   {"scatter", fig_scatter}, {"cdf", fig_cdf},      {"scaling", fig_scaling},
+                {"timeline", fig_timeline}, {"tuner", fig_tuner},     {"whatif", fig_whatif}};
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
+        if (strcmp(fig, figs[i].name)) continue;
+        if (mkdir(dir, 0777) && errno != EEXIST) {
+            snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));
+            return STORE_EINPUT;
+        }
+        if (o->v.gpu && !validate_gpu_map(o->v.gpu)) {
+            snprintf(err, (size_t)errlen, "--gpu %s: unknown GPU (leansim gpus lists them)", o->v.gpu);
+            return STORE_EINPUT;
+        }
+        exp_ctx x = {db, dir, o, err, errlen, sim_ctx_alloc(), NULL};
+        if (!x.sim) {
+            snprintf(err, (size_t)errlen, "out of memory");
+            return STORE_EDB;
+        }
+        int rc = figs[i].fn(&x);
+        sqlite3_finalize(x.q);
+        sim_ctx_free(x.sim);
+        return rc;
+    }
+    snprintf(err, (size_t)errlen, "unknown figure '%s'", fig);
+    return STORE_EINPUT;
+}

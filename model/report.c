@@ -1,0 +1,543 @@
+/*
+ * report.c: how well the simulator and the closed-form model predict the
+ * measured rows (see model.h).  Reads the measured rows and the predictions
+ * `leansim validate` stored for them; computes nothing it could read.
+ *
+ * Errors are absolute percentage errors of time, |predicted / measured - 1|.
+ * A configuration is a workload on one GPU and SM count; where one was
+ * measured under two or more schedules the report asks whether the engine
+ * picks the measured fastest, and what its pick costs (regret).
+ *
+ * Held-out calibration (--holdout): each configuration's FNV-1a hash
+ * decides its half, even -> fit, odd -> test, so repeated measurements of
+ * one configuration never straddle the halves.  calib_fit fits the spec on
+ * the even half of each GPU's full-SM rows; the report gives the error on
+ * the odd half before and after.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *engine_names[VAL_ENGINES] = {"sim", "model"};
+
+static double ape_pct(const validate_row *r, int e)
+{
+    return 100.0 * fabs(r->pred_us[e] / r->time_us - 1.0);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void report_errors(const validate_row *const *rows, int n, int e, report_err *out)
+{
+    memset(out, 0, sizeof *out);
+    double *v = malloc(sizeof(double) * (size_t)(n + 1));
+    if (!v) return;
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(rows[i]->pred_us[e])) s += v[out->n++] = ape_pct(rows[i], e);
+    if (out->n) {
+        qsort(v, (size_t)out->n, sizeof *v, cmp_double);
+        out->mape_pct = s / out->n;
+        int k = (int)ceil(0.95 * out->n) - 1;   /* nearest rank */
+        out->p95_pct = v[k < 0 ? 0 : k];
+        out->max_pct = v[out->n - 1];
+    } else {
+        out->mape_pct = out->p95_pct = out->max_pct = NAN;
+    }
+    free(v);
+}
+
+static int same_workload(const workload *a, const workload *b)
+{
+    if (a->batch != b->batch || a->heads != b->heads || a->kv_heads != b->kv_heads || a->head_dim != b->head_dim ||
+        a->dtype != b->dtype)
+        return 0;
+    return !memcmp(a->ctx, b->ctx, sizeof a->ctx[0] * (size_t)a->batch);
+}
+
+static int same_config(const validate_row *a, const validate_row *b)
+{
+    return a->sms == b->sms && !strcmp(a->gpu, b->gpu) && same_workload(&a->w, &b->w);
+}
+
+/*
+ * Calls fn on each configuration (rows of one workload, GPU and SM count
+ * that engine e predicted), with its members in rows' order.
+ */
+typedef void (*group_fn)(const validate_row *const *m, int k, int e, void *arg);
+
+static void for_each_config(const validate_row *const *rows, int n, int e, group_fn fn, void *arg)
+{
+    char *seen = calloc((size_t)n + 1, 1);
+    const validate_row **m = malloc(sizeof *m * (size_t)(n + 1));
+    if (!seen || !m) goto done;
+    for (int i = 0; i < n; i++) {
+        if (seen[i] || !isfinite(rows[i]->pred_us[e])) continue;
+        int k = 0;
+        for (int j = i; j < n; j++)
+            if (!seen[j] && isfinite(rows[j]->pred_us[e]) && same_config(rows[i], rows[j])) {
+                seen[j] = 1;
+                m[k++] = rows[j];
+            }
+        fn(m, k, e, arg);
+    }
+done:
+    free(seen);
+    free(m);
+}
+
+typedef struct choice_acc {
+    int configs, agree, near;
+    double regret_sum, regret_max;
+} choice_acc;
+
+static void choice_group(const validate_row *const *m, int k, int e, void *arg)
+{
+    choice_acc *a = arg;
+    int two = 0;
+    for (int i = 1; i < k; i++)
+        if (m[i]->po.kind != m[0]->po.kind) two = 1;
+    if (!two) return;
+    int best = 0, pick = 0;
+    for (int i = 1; i < k; i++) {
+        if (m[i]->time_us < m[best]->time_us) best = i;
+        if (m[i]->pred_us[e] < m[pick]->pred_us[e]) pick = i;
+    }
+    double regret = 100.0 * (m[pick]->time_us / m[best]->time_us - 1.0);
+    a->configs++;
+    a->agree += m[pick]->po.kind == m[best]->po.kind;
+    a->near += regret <= 1.0;
+    a->regret_sum += regret;
+    if (regret > a->regret_max) a->regret_max = regret;
+}
+
+void report_choices(const validate_row *const *rows, int n, int e, report_choice *out)
+{
+    choice_acc a = {0, 0, 0, 0, 0};
+    for_each_config(rows, n, e, choice_group, &a);
+    memset(out, 0, sizeof *out);
+    out->configs = a.configs;
+    if (a.configs) {
+        out->agree_frac = (double)a.agree / a.configs;
+        out->near_frac = (double)a.near / a.configs;
+        out->regret_mean_pct = a.regret_sum / a.configs;
+        out->regret_max_pct = a.regret_max;
+    } else {
+        out->agree_frac = out->near_frac = out->regret_mean_pct = out->regret_max_pct = NAN;
+    }
+}
+
+typedef struct speedup_acc {
+    int schedule, n;
+    double sum, max;
+} speedup_acc;
+
+/* The fastest measured row of schedule k in a configuration, or NULL. */
+static const validate_row *fastest_of(const validate_row *const *m, int n, int k)
+{
+    const validate_row *b = NULL;
+    for (int i = 0; i < n; i++)
+        if (m[i]->po.kind == k && (!b || m[i]->time_us < b->time_us)) b = m[i];
+    return b;
+}
+
+static void speedup_group(const validate_row *const *m, int k, int e, void *arg)
+{
+    speedup_acc *a = arg;
+    const validate_row *f = fastest_of(m, k, SCHED_FA2), *s = fastest_of(m, k, a->schedule);
+    if (!f || !s) return;
+    double meas = f->time_us / s->time_us, pred = f->pred_us[e] / s->pred_us[e];
+    double err = 100.0 * fabs(pred / meas - 1.0);
+    a->n++;
+    a->sum += err;
+    if (err > a->max) a->max = err;
+}
+
+void report_speedups(const validate_row *const *rows, int n, int e, int schedule, report_speedup *out)
+{
+    speedup_acc a = {schedule, 0, 0, 0};
+    for_each_config(rows, n, e, speedup_group, &a);
+    out->n = a.n;
+    out->err_mean_pct = a.n ? a.sum / a.n : NAN;
+    out->err_max_pct = a.n ? a.max : NAN;
+}
+
+int report_row_heldout(const validate_row *r)
+{
+    char buf[16384];
+    int m = snprintf(buf, sizeof buf, "%s,%d,%s,%d,%d,%d,%d,%s,", r->gpu, r->sms, sched_name(r->po.kind), r->w.batch,
+                     r->w.heads, r->w.kv_heads, r->w.head_dim, dtype_name(r->w.dtype));
+    store_ctx_text(&r->w, buf + m, (int)sizeof buf - m);
+    m = (int)strlen(buf);
+    snprintf(buf + m, sizeof buf - (size_t)m, ",%d,%d,%d,%d", r->po.block_n, r->ctas, r->splits, r->po.ctas_per_sm);
+    return (int)(gpu_hash_text(buf) & 1);
+}
+
+/* ------------------------------------------------------------ printing */
+
+/* Prints x with prec decimals, or "-" (table) / null (JSON) when not finite. */
+static void num(FILE *f, int json, int width, int prec, double x)
+{
+    if (!isfinite(x)) fprintf(f, json ? "null" : "%*s", width, "-");
+    else fprintf(f, "%*.*f", json ? 0 : width, prec, x);
+}
+
+typedef struct jw {
+    FILE *f;
+    int json;
+    int n_in_list;     /* objects written in the current list */
+} jw;
+
+static void list_begin(jw *j, const char *key, const char *table_head)
+{
+    if (j->json) fprintf(j->f, "%s\"%s\": [", strcmp(key, "errors") ? ",\n  " : "  ", key);
+    else fprintf(j->f, "%s\n", table_head);
+    j->n_in_list = 0;
+}
+
+static void list_end(jw *j)
+{
+    if (j->json) fprintf(j->f, "%s]", j->n_in_list ? "\n  " : "");
+    else fputc('\n', j->f);
+}
+
+static void obj_begin(jw *j)
+{
+    if (j->json) fprintf(j->f, "%s\n    {", j->n_in_list ? "," : "");
+    j->n_in_list++;
+}
+
+static void obj_end(jw *j)
+{
+    fputs(j->json ? "}" : "\n", j->f);
+}
+
+/* One field: "key": value in JSON, a column in the table. */
+static void fld_s(jw *j, int first, const char *key, int width, const char *v)
+{
+    if (j->json) fprintf(j->f, "%s\"%s\": \"%s\"", first ? "" : ", ", key, v);
+    else fprintf(j->f, "%-*s", width, v);
+}
+
+static void fld_i(jw *j, const char *key, int width, int v)
+{
+    if (j->json) fprintf(j->f, ", \"%s\": %d", key, v);
+    else fprintf(j->f, "%*d", width, v);
+}
+
+static void fld_d(jw *j, const char *key, int width, int prec, double v)
+{
+    if (j->json) fprintf(j->f, ", \"%s\": ", key);
+    num(j->f, j->json, width, prec, v);
+}
+
+/* Distinct GPUs of rows, in order of first appearance. */
+static int gpus_of(const validate_row *rows, int n, const char **out, int max)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        int have = 0;
+        for (int j = 0; j < k; j++)
+            if (!strcmp(out[j], rows[i].gpu)) have = 1;
+        if (!have && k < max) out[k++] = rows[i].gpu;
+    }
+    return k;
+}
+
+/* Pointers to the rows that pass a filter. */
+static int pick(const validate_row *rows, int n, const char *gpu, int sched, int sms_mode, int sms,
+                const validate_row **out)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const validate_row *r = &rows[i];
+        if (gpu && strcmp(r->gpu, gpu)) continue;
+        if (sched >= 0 && r->po.kind != sched) continue;
+        if (sms_mode == 1 && r->sms != r->full_sms) continue;   /* full GPU only */
+        if (sms_mode == 2 && r->sms != sms) continue;           /* this SM count */
+        out[k++] = r;
+    }
+    return k;
+}
+
+/* Held-out calibration of one GPU; fills the per-engine test errors. */
+typedef struct holdout_res {
+    int n_fit, n_test, fitted;
+    double before[VAL_ENGINES], after[VAL_ENGINES], fit_after[VAL_ENGINES];
+    char note[160];
+} holdout_res;
+
+static double mape_with(sim_ctx *c, const gpu_spec *fitted, const validate_row *const *m, int k, int e)
+{
+    double s = 0;
+    int n = 0;
+    for (int i = 0; i < k; i++) {
+        gpu_spec g = *fitted;
+        char a[32], why[256];
+        snprintf(a, sizeof a, "sms=%d", m[i]->sms);
+        if (m[i]->sms != g.sms && gpu_spec_set(&g, a, why, sizeof why)) continue;
+        sim_result r;
+        int rc = e == VAL_SIM ? sim_run(c, &g, &m[i]->w, &m[i]->po, &r, NULL, why, sizeof why)
+                              : model_predict(&g, &m[i]->w, &m[i]->po, &r, why, sizeof why);
+        if (rc != SIM_OK) continue;
+        s += fabs(r.time_us / m[i]->time_us - 1.0);
+        n++;
+    }
+    return n ? 100.0 * s / n : NAN;
+}
+
+static void holdout_gpu(const report_opts *o, const validate_row *rows, int n, const char *gpu, holdout_res *h)
+{
+    memset(h, 0, sizeof *h);
+    for (int e = 0; e < VAL_ENGINES; e++) h->before[e] = h->after[e] = h->fit_after[e] = NAN;
+    const validate_row **fit = malloc(sizeof *fit * (size_t)(n + 1)), **test = malloc(sizeof *test * (size_t)(n + 1));
+    calib_row *cr = malloc(sizeof *cr * (size_t)(n + 1));
+    sim_ctx *c = sim_ctx_alloc();
+    if (!fit || !test || !cr || !c) {
+        snprintf(h->note, sizeof h->note, "out of memory");
+        goto done;
+    }
+    int full = 0;
+    for (int i = 0; i < n; i++) {
+        const validate_row *r = &rows[i];
+        if (strcmp(r->gpu, gpu)) continue;
+        if (report_row_heldout(r)) test[h->n_test++] = r;
+        else if (r->sms == r->full_sms) {   /* calib_row has no SM count: fit on full-GPU rows */
+            cr[h->n_fit].w = r->w;
+            cr[h->n_fit].po = r->po;
+            cr[h->n_fit].time_us = r->time_us;
+            fit[h->n_fit++] = r;
+            full = r->full_sms;
+        }
+    }
+    for (int e = 0; e < VAL_ENGINES; e++) {
+        report_err re;
+        report_errors(test, h->n_test, e, &re);
+        h->before[e] = re.mape_pct;
+    }
+    gpu_spec g;
+    char err[512];
+    if (!full || validate_spec(&g, &o->v, gpu, full, err, sizeof err)) {
+        snprintf(h->note, sizeof h->note, "no full-GPU rows to fit");
+        goto done;
+    }
+    calib_opts co;
+    calib_opts_init(&co);
+    /* few rows: fit only the fields that move most predictions */
+    if (h->n_fit < 3 * CALIB_COUNT)
+        co.mask = (1u << CALIB_BW) | (1u << CALIB_INFLIGHT) | (1u << CALIB_LAUNCH) | (1u << CALIB_GAP);
+    calib_result res;
+    if (calib_fit(&g, cr, h->n_fit, &co, &res, err, sizeof err)) {
+        snprintf(h->note, sizeof h->note, "fit failed: %.140s", err);
+        goto done;
+    }
+    h->fitted = 1;
+    for (int e = 0; e < VAL_ENGINES; e++) {
+        h->after[e] = mape_with(c, &g, test, h->n_test, e);
+        h->fit_after[e] = mape_with(c, &g, fit, h->n_fit, e);
+    }
+done:
+    sim_ctx_free(c);
+    free(fit);
+    free(test);
+    free(cr);
+}
+
+int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errlen)
+{
+    validate_row *rows;
+    validate_stats vs;
+    memset(&vs, 0, sizeof vs);
+    int n = validate_rows_load(db, &o->v, &rows, &vs, err, errlen);
+    if (n < 0) return n;
+    int rc = STORE_EINPUT;
+    const validate_row **m = malloc(sizeof *m * (size_t)(n + 1));
+    if (!m) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        rc = STORE_EDB;
+        goto done;
+    }
+    if (n == 0) {
+        snprintf(err, (size_t)errlen, "no measured rows of leansim's schedules%s%s (leansim ingest FILE.csv)",
+                 o->v.gpu ? " on " : "", o->v.gpu ? o->v.gpu : "");
+        goto done;
+    }
+    int found = validate_lookup(db, &o->v, rows, n, err, errlen);
+    if (found < 0) {
+        rc = found;
+        goto done;
+    }
+    if (found == 0) {
+        snprintf(err, (size_t)errlen, "none of the %d measured rows has a stored prediction under this spec "
+                 "(run leansim validate first, with the same --spec and --set)", n);
+        goto done;
+    }
+    jw j = {f, o->format == OUT_JSON, 0};
+    const char *gpus[64];
+    int ng = gpus_of(rows, n, gpus, 64);
+    int missing[VAL_ENGINES] = {0, 0};
+    for (int i = 0; i < n; i++)
+        for (int e = 0; e < VAL_ENGINES; e++) missing[e] += !isfinite(rows[i].pred_us[e]);
+
+    if (j.json) {
+        fprintf(f, "{\n  \"spec\": \"%s\", \"rows\": %d, \"plan_mismatch\": %d,\n", o->v.spec ? o->v.spec : "builtin",
+                n, vs.plan_mismatch);
+    } else {
+        fprintf(f, "# validation of %d measured rows against sim and model (spec: %s", n,
+                o->v.spec ? o->v.spec : "builtin");
+        for (int i = 0; i < o->v.n_set; i++) fprintf(f, " --set %s", o->v.set[i]);
+        fprintf(f, "); %d rows whose plan could not be rebuilt\n", vs.plan_mismatch);
+        fprintf(f, "# APE = |predicted / measured - 1| in percent; full-GPU rows\n");
+    }
+
+    list_begin(&j, "errors", "gpu        schedule  engine     n    MAPE%     p95%     max%");
+    for (int gi = 0; gi < ng; gi++)
+        for (int k = 0; k < SCHED_COUNT; k++)
+            for (int e = 0; e < VAL_ENGINES; e++) {
+                int c = pick(rows, n, gpus[gi], k, 1, 0, m);
+                if (!c) continue;
+                report_err re;
+                report_errors(m, c, e, &re);
+                obj_begin(&j);
+                fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                fld_s(&j, 0, "schedule", 10, sched_name(k));
+                fld_s(&j, 0, "engine", 6, engine_names[e]);
+                fld_i(&j, "n", 6, re.n);
+                fld_d(&j, "mape_pct", 9, 2, re.mape_pct);
+                fld_d(&j, "p95_ape_pct", 9, 2, re.p95_pct);
+                fld_d(&j, "max_ape_pct", 9, 2, re.max_pct);
+                obj_end(&j);
+            }
+    list_end(&j);
+
+    list_begin(&j, "choice",
+               "# fastest schedule, over configurations measured under >= 2 schedules\n"
+               "gpu        engine configs  agree  within1%  regret_mean%  regret_max%");
+    for (int gi = 0; gi < ng; gi++)
+        for (int e = 0; e < VAL_ENGINES; e++) {
+            int c = pick(rows, n, gpus[gi], -1, 0, 0, m);
+            report_choice ch;
+            report_choices(m, c, e, &ch);
+            obj_begin(&j);
+            fld_s(&j, 1, "gpu", 11, gpus[gi]);
+            fld_s(&j, 0, "engine", 6, engine_names[e]);
+            fld_i(&j, "configs", 8, ch.configs);
+            fld_d(&j, "agree_frac", 7, 2, ch.agree_frac);
+            fld_d(&j, "within_1pct_frac", 10, 2, ch.near_frac);
+            fld_d(&j, "regret_mean_pct", 14, 2, ch.regret_mean_pct);
+            fld_d(&j, "regret_max_pct", 13, 2, ch.regret_max_pct);
+            obj_end(&j);
+        }
+    list_end(&j);
+
+    list_begin(&j, "speedup",
+               "# predicted speedup over fa2: |predicted / measured speedup - 1| in percent\n"
+               "gpu        engine schedule     n  err_mean%  err_max%");
+    static const int sp_sched[] = {SCHED_STREAMK, SCHED_SPLIT};
+    for (int gi = 0; gi < ng; gi++)
+        for (int e = 0; e < VAL_ENGINES; e++)
+            for (int s = 0; s < 2; s++) {
+                int c = pick(rows, n, gpus[gi], -1, 0, 0, m);
+                report_speedup sp;
+                report_speedups(m, c, e, sp_sched[s], &sp);
+                if (!sp.n) continue;
+                obj_begin(&j);
+                fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                fld_s(&j, 0, "engine", 7, engine_names[e]);
+                fld_s(&j, 0, "schedule", 9, sched_name(sp_sched[s]));
+                fld_i(&j, "n", 5, sp.n);
+                fld_d(&j, "err_mean_pct", 11, 2, sp.err_mean_pct);
+                fld_d(&j, "err_max_pct", 10, 2, sp.err_max_pct);
+                obj_end(&j);
+            }
+    list_end(&j);
+
+    list_begin(&j, "sm_scaling",
+               "# SM scaling: rows run on fewer SMs than the GPU has\n"
+               "gpu        engine   sms     n    MAPE%     max%");
+    for (int gi = 0; gi < ng; gi++) {
+        int sms_list[256], ns = 0;
+        for (int i = 0; i < n; i++) {
+            if (strcmp(rows[i].gpu, gpus[gi]) || rows[i].sms >= rows[i].full_sms) continue;
+            int have = 0;
+            for (int q = 0; q < ns; q++) have |= sms_list[q] == rows[i].sms;
+            if (!have && ns < 256) sms_list[ns++] = rows[i].sms;
+        }
+        for (int a = 1; a < ns; a++)   /* few values: insertion sort */
+            for (int b = a; b > 0 && sms_list[b - 1] > sms_list[b]; b--) {
+                int t = sms_list[b];
+                sms_list[b] = sms_list[b - 1];
+                sms_list[b - 1] = t;
+            }
+        for (int q = 0; q < ns; q++)
+            for (int e = 0; e < VAL_ENGINES; e++) {
+                int c = pick(rows, n, gpus[gi], -1, 2, sms_list[q], m);
+                report_err re;
+                report_errors(m, c, e, &re);
+                obj_begin(&j);
+                fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                fld_s(&j, 0, "engine", 6, engine_names[e]);
+                fld_i(&j, "sms", 6, sms_list[q]);
+                fld_i(&j, "n", 6, re.n);
+                fld_d(&j, "mape_pct", 9, 2, re.mape_pct);
+                fld_d(&j, "max_ape_pct", 9, 2, re.max_pct);
+                obj_end(&j);
+            }
+    }
+    list_end(&j);
+
+    list_begin(&j, "totals",
+               "# totals over every row (all GPUs, all SM counts)\n"
+               "engine      n    MAPE%     p95%     max%  missing");
+    for (int e = 0; e < VAL_ENGINES; e++) {
+        int c = pick(rows, n, NULL, -1, 0, 0, m);
+        report_err re;
+        report_errors(m, c, e, &re);
+        obj_begin(&j);
+        fld_s(&j, 1, "engine", 6, engine_names[e]);
+        fld_i(&j, "n", 7, re.n);
+        fld_d(&j, "mape_pct", 9, 2, re.mape_pct);
+        fld_d(&j, "p95_ape_pct", 9, 2, re.p95_pct);
+        fld_d(&j, "max_ape_pct", 9, 2, re.max_pct);
+        fld_i(&j, "missing", 9, missing[e]);
+        obj_end(&j);
+    }
+    list_end(&j);
+
+    if (o->holdout) {
+        list_begin(&j, "holdout",
+                   "# calibration held out: fit on configurations of even hash, error on the odd ones (MAPE%)\n"
+                   "gpu        engine  n_fit n_test  test_before  test_after  fit_after  note");
+        for (int gi = 0; gi < ng; gi++) {
+            holdout_res h;
+            holdout_gpu(o, rows, n, gpus[gi], &h);
+            for (int e = 0; e < VAL_ENGINES; e++) {
+                obj_begin(&j);
+                fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                fld_s(&j, 0, "engine", 6, engine_names[e]);
+                fld_i(&j, "n_fit", 7, h.n_fit);
+                fld_i(&j, "n_test", 7, h.n_test);
+                fld_d(&j, "mape_test_before_pct", 13, 2, h.before[e]);
+                fld_d(&j, "mape_test_after_pct", 12, 2, h.after[e]);
+                fld_d(&j, "mape_fit_after_pct", 11, 2, h.fit_after[e]);
+                if (j.json) fprintf(f, ", \"note\": \"%s\"", h.note);
+                else fprintf(f, "  %s", h.note);
+                obj_end(&j);
+            }
+        }
+        list_end(&j);
+    }
+    if (j.json) fprintf(f, "\n}\n");
+    rc = 0;
+done:
+    free(m);
+    free(rows);
+    return rc;
+}

@@ -1,0 +1,348 @@
+/*
+ * validate.c: measured rows against both engines (see model.h).
+ *
+ * A measured row says which schedule ran, on how many SMs, with which tile
+ * length, CTA count, splits and resident CTAs per SM.  To predict that very
+ * run, the plan options are chosen so that the shared planner rebuilds the
+ * plan that ran: block_n and splits as measured, the measured CTA count as
+ * the stream-K grid, and the measured CTAs per SM (the kernel's occupancy on
+ * the GPU) as the residency.  Each candidate is checked with plan_build; a
+ * row whose plan cannot be rebuilt is still predicted, and counted.
+ *
+ * The GPU name the driver reports maps to a spec name in one table here
+ * (validate_gpu_map); report and export use the same function.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Driver names to spec names: the first pattern contained in the name wins,
+ * so the more specific ones come first. */
+static const struct {
+    const char *pattern;
+    const char *spec;
+} gpu_map[] = {
+    {"H100 PCIe", "h100-pcie"}, {"H100", "h100"}, {"H200", "h200"}, {"A100", "a100"},
+    {"B200", "b200"},           {"L40S", "l40s"}, {"RTX 4090", "rtx4090"},
+};
+
+const char *validate_gpu_map(const char *name)
+{
+    if (!name) return NULL;
+    for (int i = 0; i < gpu_builtin_count(); i++)
+        if (!strcmp(name, gpu_builtin_name(i))) return gpu_builtin_name(i);
+    for (size_t i = 0; i < sizeof gpu_map / sizeof gpu_map[0]; i++)
+        if (strstr(name, gpu_map[i].pattern)) return gpu_map[i].spec;
+    return NULL;
+}
+
+static int is_builtin(const char *name)
+{
+    for (int i = 0; i < gpu_builtin_count(); i++)
+        if (!strcmp(name, gpu_builtin_name(i))) return 1;
+    return 0;
+}
+
+int validate_spec(gpu_spec *g, const validate_opts *o, const char *gpu, int sms, char *err, int errlen)
+{
+    char why[512];
+    const char *src = o && o->spec ? o->spec : gpu;
+    if (gpu_spec_load(g, src, why, sizeof why) != GPU_OK) {
+        snprintf(err, (size_t)errlen, "%s", why);
+        return STORE_EINPUT;
+    }
+    for (int i = 0; o && i < o->n_set; i++) {
+        if (gpu_spec_set(g, o->set[i], why, sizeof why) != GPU_OK) {
+            snprintf(err, (size_t)errlen, "--set %s: %s", o->set[i], why);
+            return STORE_EINPUT;
+        }
+        g->hash ^= gpu_hash_text(o->set[i]) * 0x100000001b3ULL;
+    }
+    if (sms > 0 && sms != g->sms) {
+        char a[32];
+        snprintf(a, sizeof a, "sms=%d", sms);
+        if (gpu_spec_set(g, a, why, sizeof why) != GPU_OK) {
+            snprintf(err, (size_t)errlen, "%s: %s", gpu, why);
+            return STORE_EINPUT;
+        }
+        /* the rule of sweep_run: an sms override is part of the spec's hash */
+        g->hash ^= 0x9e3779b97f4a7c15ULL * (uint64_t)g->sms;
+    }
+    return 0;
+}
+
+store_key validate_key(const validate_row *r, const gpu_spec *g, int e)
+{
+    store_key k = {r->gpu,        g->hash,      g->sms,         &r->w,          r->po.kind, r->po.block_n,
+                   r->po.splits, r->po.grid,    r->po.ctas_per_sm, e == VAL_SIM ? "sim" : "model"};
+    return k;
+}
+
+/* Parses "a" or "a;b;c" into w->ctx; returns 0 or -1. */
+static int parse_ctx(workload *w, const char *s)
+{
+    int m = 0;
+    const char *p = s;
+    while (*p && m < WL_MAX_BATCH) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p) return -1;
+        w->ctx[m++] = v;
+        if (*end != ';') break;
+        p = end + 1;
+    }
+    if (m == 1) {
+        for (int q = 1; q < w->batch && q < WL_MAX_BATCH; q++) w->ctx[q] = w->ctx[0];
+        w->ragged = 0;
+    } else {
+        if (m != w->batch) return -1;
+        w->ragged = 1;
+    }
+    return 0;
+}
+
+/* Chooses r->po so that the planner rebuilds the measured plan. */
+static void match_plan(plan *p, validate_row *r)
+{
+    const int k = r->po.kind;
+    int cand[4], nc = 0;
+    if (k == SCHED_STREAMK) {
+        cand[nc++] = r->ctas;
+    } else if (k == SCHED_HYBRID) {
+        /* the runner's default grid (two per SM), then the CTA count, then one per SM */
+        cand[nc++] = 2 * r->sms;
+        cand[nc++] = r->ctas;
+        cand[nc++] = r->sms;
+    } else {
+        cand[nc++] = 0;
+    }
+    r->plan_ok = 0;
+    for (int i = 0; i < nc; i++) {
+        plan_opts po = r->po;
+        po.grid = cand[i];
+        if (cand[i] > r->sms * r->po.ctas_per_sm) continue;
+        if (plan_build(p, &r->w, &po, r->sms, r->po.ctas_per_sm > 0 ? r->po.ctas_per_sm : 1) != PLAN_OK) continue;
+        if (p->grid == r->ctas && p->splits == r->splits && p->block_n == r->po.block_n) {
+            r->po = po;
+            r->plan_ok = 1;
+            return;
+        }
+    }
+    r->po.grid = cand[0];
+}
+
+int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, validate_stats *st, char *err,
+                       int errlen)
+{
+    *out = NULL;
+    if (o && o->gpu && !is_builtin(o->gpu)) {
+        snprintf(err, (size_t)errlen, "--gpu %s: unknown GPU (leansim gpus lists them)", o->gpu);
+        return STORE_EINPUT;
+    }
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, gpu, sms, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, "
+                           "ctas, splits, ctas_per_sm, time_us FROM measurements ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (reading measurements)", sqlite3_errmsg(db));
+        return STORE_EDB;
+    }
+    plan *p = plan_alloc();
+    validate_row *rows = NULL;
+    int n = 0, cap = 0, rc;
+    if (!p) goto oom;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        int k = sched_parse((const char *)sqlite3_column_text(q, 3));
+        if (k < 0) continue;   /* a peer library */
+        const char *spec = validate_gpu_map((const char *)sqlite3_column_text(q, 1));
+        if (!spec) {
+            if (st) st->unknown_gpu++;
+            continue;
+        }
+        if (o && o->gpu && strcmp(spec, o->gpu)) continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            validate_row *nr = realloc(rows, sizeof *rows * (size_t)cap);
+            if (!nr) goto oom;
+            rows = nr;
+        }
+        validate_row *r = &rows[n];
+        memset(r, 0, sizeof *r);
+        r->id = sqlite3_column_int64(q, 0);
+        snprintf(r->gpu, sizeof r->gpu, "%s", spec);
+        r->sms = sqlite3_column_int(q, 2);
+        r->w.batch = sqlite3_column_int(q, 4);
+        r->w.heads = sqlite3_column_int(q, 5);
+        r->w.kv_heads = sqlite3_column_int(q, 6);
+        r->w.head_dim = sqlite3_column_int(q, 7);
+        r->w.dtype = dtype_parse((const char *)sqlite3_column_text(q, 8));
+        if (r->w.batch < 1 || r->w.batch > WL_MAX_BATCH || r->w.dtype < 0 ||
+            parse_ctx(&r->w, (const char *)sqlite3_column_text(q, 9)) || workload_check(&r->w, NULL, 0))
+            continue;
+        r->po.kind = k;
+        r->po.block_n = sqlite3_column_int(q, 10);
+        r->ctas = sqlite3_column_int(q, 11);
+        r->splits = sqlite3_column_int(q, 12);
+        r->po.splits = k == SCHED_SPLIT ? r->splits : 0;
+        r->po.ctas_per_sm = sqlite3_column_int(q, 13);
+        r->time_us = sqlite3_column_double(q, 14);
+        r->pred_us[VAL_SIM] = r->pred_us[VAL_MODEL] = NAN;
+        gpu_spec full;
+        char why[256];
+        r->full_sms = gpu_spec_load(&full, spec, why, sizeof why) == GPU_OK ? full.sms : r->sms;
+        if (r->sms < 1 || r->time_us <= 0) continue;
+        match_plan(p, r);
+        if (st && !r->plan_ok) st->plan_mismatch++;
+        n++;
+    }
+    if (rc != SQLITE_DONE) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (reading measurements)", sqlite3_errmsg(db));
+        sqlite3_finalize(q);
+        plan_free(p);
+        free(rows);
+        return STORE_EDB;
+    }
+    sqlite3_finalize(q);
+    plan_free(p);
+    if (st) st->rows = n;
+    *out = rows;
+    return n;
+oom:
+    snprintf(err, (size_t)errlen, "out of memory");
+    sqlite3_finalize(q);
+    plan_free(p);
+    free(rows);
+    return STORE_EDB;
+}
+
+int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *err, int errlen)
+{
+    memset(st, 0, sizeof *st);
+    validate_row *rows;
+    int n = validate_rows_load(db, o, &rows, st, err, errlen);
+    if (n < 0) return n;
+    sim_ctx *c = sim_ctx_alloc();
+    int rc = STORE_OK, in_tx = 0;
+    int64_t run_id = 0;
+    if (!c) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        rc = STORE_EDB;
+        goto done;
+    }
+    /* check every spec before the first write: bad input leaves the database untouched */
+    for (int i = 0; i < n; i++) {
+        gpu_spec g;
+        if ((rc = validate_spec(&g, o, rows[i].gpu, rows[i].sms, err, errlen))) goto done;
+    }
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (begin)", sqlite3_errmsg(db));
+        rc = STORE_EDB;
+        goto done;
+    }
+    in_tx = 1;
+    for (int i = 0; i < n; i++) {
+        validate_row *r = &rows[i];
+        gpu_spec g;
+        validate_spec(&g, o, r->gpu, r->sms, err, errlen);
+        if (!run_id) {
+            char args[512];
+            snprintf(args, sizeof args, "validate%s%s%s%s", o && o->gpu ? " --gpu " : "", o && o->gpu ? o->gpu : "",
+                     o && o->spec ? " --spec " : "", o && o->spec ? o->spec : "");
+            if (store_run_begin(db, "validate", args, &g, &run_id, err, errlen)) {
+                rc = STORE_EDB;
+                goto done;
+            }
+        }
+        for (int e = 0; e < VAL_ENGINES; e++) {
+            sim_result res;
+            char why[512];
+            int src = e == VAL_SIM ? sim_run(c, &g, &r->w, &r->po, &res, NULL, why, sizeof why)
+                                   : model_predict(&g, &r->w, &r->po, &res, why, sizeof why);
+            if (src == SIM_ENOMEM) {
+                snprintf(err, (size_t)errlen, "out of memory");
+                rc = STORE_EDB;
+                goto done;
+            }
+            if (src != SIM_OK) {
+                st->failed++;
+                continue;
+            }
+            r->pred_us[e] = res.time_us;
+            store_key key = validate_key(r, &g, e);
+            int put = store_prediction_put(db, run_id, &key, &res, err, errlen);
+            if (put < 0) {
+                rc = STORE_EDB;
+                goto done;
+            }
+            st->added += put;
+            st->present += !put;
+        }
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (commit)", sqlite3_errmsg(db));
+        rc = STORE_EDB;
+        goto done;
+    }
+    in_tx = 0;
+done:
+    if (in_tx) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sim_ctx_free(c);
+    free(rows);
+    return rc;
+}
+
+int validate_lookup(sqlite3 *db, const validate_opts *o, validate_row *rows, int n, char *err, int errlen)
+{
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT time_us FROM predictions WHERE gpu=? AND spec_hash=? AND engine=? AND schedule=? "
+                           "AND batch=? AND heads=? AND kv_heads=? AND head_dim=? AND dtype=? AND ctx=? AND "
+                           "req_block_n=? AND req_splits=? AND req_grid=? AND req_cps=?",
+                           -1, &q, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (reading predictions)", sqlite3_errmsg(db));
+        return STORE_EDB;
+    }
+    int found = 0;
+    char ctx[16384], hash[24];
+    for (int i = 0; i < n; i++) {
+        validate_row *r = &rows[i];
+        gpu_spec g;
+        char why[512];
+        r->pred_us[VAL_SIM] = r->pred_us[VAL_MODEL] = NAN;
+        if (validate_spec(&g, o, r->gpu, r->sms, why, sizeof why)) continue;
+        snprintf(hash, sizeof hash, "%016llx", (unsigned long long)g.hash);
+        store_ctx_text(&r->w, ctx, sizeof ctx);
+        for (int e = 0; e < VAL_ENGINES; e++) {
+            sqlite3_reset(q);
+            int b = 1;
+            sqlite3_bind_text(q, b++, r->gpu, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, b++, hash, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(q, b++, e == VAL_SIM ? "sim" : "model", -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, b++, sched_name(r->po.kind), -1, SQLITE_STATIC);
+            sqlite3_bind_int(q, b++, r->w.batch);
+            sqlite3_bind_int(q, b++, r->w.heads);
+            sqlite3_bind_int(q, b++, r->w.kv_heads);
+            sqlite3_bind_int(q, b++, r->w.head_dim);
+            sqlite3_bind_text(q, b++, dtype_name(r->w.dtype), -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, b++, ctx, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(q, b++, r->po.block_n);
+            sqlite3_bind_int(q, b++, r->po.splits);
+            sqlite3_bind_int(q, b++, r->po.grid);
+            sqlite3_bind_int(q, b++, r->po.ctas_per_sm);
+            int s = sqlite3_step(q);
+            if (s == SQLITE_ROW) {
+                r->pred_us[e] = sqlite3_column_double(q, 0);
+                found++;
+            } else if (s != SQLITE_DONE) {
+                snprintf(err, (size_t)errlen, "sqlite: %s (reading predictions)", sqlite3_errmsg(db));
+                sqlite3_finalize(q);
+                return STORE_EDB;
+            }
+        }
+    }
+    sqlite3_finalize(q);
+    return found;
+}
