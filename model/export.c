@@ -524,7 +524,7 @@ static int sim_timeline(exp_ctx *x, const gpu_spec *g, const workload *w, const 
                           "\"dur\":%lf",
                           &pid, &tid, name, &ts, &dur) == 5) {
             if (pid < 0 || pid > 1 || tid < 0 || tid >= MAXT) continue;
-            int kind = pid == 1 ? 2 : !strcmp(name, "wait") ? 1 : 0;
+            int kind = pid == 1 ? 3 : !strcmp(name, "wait") ? 2 : 1;
             fprintf(out, "%.3f %.4f %.4f %d\n", sm_of[pid * MAXT + tid] + 0.2 * slot_of[pid * MAXT + tid], ts, dur,
                     kind);
         }
@@ -573,18 +573,18 @@ static int fig_timeline(exp_ctx *x)
     rc = out_close(x, lf, "timeline.label");
     FILE *f = rc ? NULL : out_open(x, "timeline-sim.dat");
     if (!f) { free(c); return STORE_EDB; }
-    fprintf(f, "# simulated CTA phases: lane = SM + 0.2 x resident slot; kind 0 run, 1 wait, 2 combine kernel\n"
+    fprintf(f, "# simulated CTA phases: lane = SM + 0.2 x resident slot; kind 1 run, 2 wait, 3 combine kernel\n"
                "# lane t0_us dur_us kind\n");
     rc = sim_timeline(x, &g, &w, &po, f);
     int rc2 = out_close(x, f, "timeline-sim.dat");
     if (rc || rc2) { free(c); return rc ? rc : rc2; }
     if (!(f = out_open(x, "timeline-meas.dat"))) { free(c); return STORE_EDB; }
-    fprintf(f, "# measured CTA phases: lane = SM + 0.2 x overlap lane; kind 0 run, 1 wait\n"
+    fprintf(f, "# measured CTA phases: lane = SM + 0.2 x overlap lane; kind 1 run, 2 wait\n"
                "# lane t0_us dur_us kind\n");
     for (int i = 0; i < n; i++) {
         double lane = c[i].sm + 0.2 * c[i].lane;
-        fprintf(f, "%.3f %.4f %.4f 0\n", lane, c[i].t0 / 1e3, (c[i].t1 - c[i].t0) / 1e3);
-        for (int k = 0; k < c[i].nw; k++) fprintf(f, "%.3f %.4f %.4f 1\n", lane, c[i].w0[k] / 1e3, (c[i].w1[k] - c[i].w0[k]) / 1e3);
+        fprintf(f, "%.3f %.4f %.4f 1\n", lane, c[i].t0 / 1e3, (c[i].t1 - c[i].t0) / 1e3);
+        for (int k = 0; k < c[i].nw; k++) fprintf(f, "%.3f %.4f %.4f 2\n", lane, c[i].w0[k] / 1e3, (c[i].w1[k] - c[i].w0[k]) / 1e3);
     }
     free(c);
     return out_close(x, f, "timeline-meas.dat");
@@ -661,19 +661,18 @@ static int fig_tuner(exp_ctx *x)
     free(jb);
     int rc = out_close(x, f, "tuner.dat");
     if (rc) return rc;
-    if (!(f = out_open(x, "tuner-tics.dat"))) return STORE_EDB;
-    fprintf(f, "# axis tick labels: index ctx_label batch_label\n");
-    for (int i = 0; i < TUNER_NC || i < TUNER_NB; i++) {
-        char cl[16] = "?", bl[16] = "?";
-        if (i < TUNER_NC) {
-            int64_t c = tuner_ctx(i);
-            if (c >= 1024) snprintf(cl, sizeof cl, "%lldk", (long long)(c / 1024));
-            else snprintf(cl, sizeof cl, "%lld", (long long)c);
-        }
-        if (i < TUNER_NB) snprintf(bl, sizeof bl, "%d", tuner_batch(i));
-        fprintf(f, "%d %s %s\n", i, cl, bl);
+    /* tick labels as gnuplot commands: the script loads them */
+    if (!(f = out_open(x, "tuner-tics.gp"))) return STORE_EDB;
+    fprintf(f, "# axis tick labels of tuner.dat's index columns\nset xtics (");
+    for (int i = 0; i < TUNER_NC; i++) {
+        int64_t c = tuner_ctx(i);
+        if (c >= 1024) fprintf(f, "%s\"%lldk\" %d", i ? ", " : "", (long long)(c / 1024), i);
+        else fprintf(f, "%s\"%lld\" %d", i ? ", " : "", (long long)c, i);
     }
-    return out_close(x, f, "tuner-tics.dat");
+    fprintf(f, ")\nset ytics (");
+    for (int j = 0; j < TUNER_NB; j++) fprintf(f, "%s\"%d\" %d", j ? ", " : "", tuner_batch(j), j);
+    fprintf(f, ")\n");
+    return out_close(x, f, "tuner-tics.gp");
 }
 
 /* -------------------------------------------------------------- whatif */
