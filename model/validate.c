@@ -51,7 +51,8 @@ int validate_spec(gpu_spec *g, const validate_opts *o, const char *gpu, int sms,
     char why[512];
     const char *src = o && o->spec ? o->spec : gpu;
     if (gpu_spec_load(g, src, why, sizeof why) != GPU_OK) {
-        snprintf(err, (size_t)errlen, "%s", why);
+        if (o && o->spec) snprintf(err, (size_t)errlen, "--spec %s: %s", o->spec, why);
+        else snprintf(err, (size_t)errlen, "%s", why);
         return STORE_EINPUT;
     }
     for (int i = 0; o && i < o->n_set; i++) {
@@ -247,6 +248,17 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
         validate_row *r = &rows[i];
         gpu_spec g;
         validate_spec(&g, o, r->gpu, r->sms, err, errlen);
+        store_key k0 = validate_key(r, &g, VAL_SIM), k1 = validate_key(r, &g, VAL_MODEL);
+        int h0 = store_prediction_has(db, &k0), h1 = store_prediction_has(db, &k1);
+        if (h0 < 0 || h1 < 0) {
+            snprintf(err, (size_t)errlen, "sqlite: %s (lookup)", sqlite3_errmsg(db));
+            rc = STORE_EDB;
+            goto done;
+        }
+        if (h0 && h1) {   /* a re-run: nothing to add, no runs row */
+            st->present += 2;
+            continue;
+        }
         if (!run_id) {
             char args[512];
             snprintf(args, sizeof args, "validate%s%s%s%s", o && o->gpu ? " --gpu " : "", o && o->gpu ? o->gpu : "",

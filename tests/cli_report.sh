@@ -1,0 +1,90 @@
+#!/bin/sh
+# cli_report.sh: leansim validate, report and export end to end on a small
+# synthetic database, and their error paths (one line, exit 2, no database
+# created).  Prints "cli_report: N passed, N failed".
+L=${LEANSIM:-build/leansim}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2"; fi; }
+
+# expect_err WHAT ARGS...: exit 2, one line on stderr containing WHAT, nothing on stdout
+expect_err() {
+  want=$1; shift
+  "$L" "$@" > "$T/out" 2> "$T/err"; rc=$?
+  ok "leansim $* exit 2" "[ $rc -eq 2 ]"
+  ok "leansim $* names '$want'" "grep -qF -- '$want' $T/err && [ \$(wc -l < $T/err) -eq 1 ] && [ ! -s $T/out ]"
+}
+
+H=gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,bw_gbps,max_err
+{
+  echo "$H"
+  for c in 16384 65536 262144; do
+    f=$((c / 64)); s=$((c / 350)); k=$((c / 352))
+    echo "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-11-21,fa2,1,32,32,128,fp16,$c,128,32,0,3,20,$f,$f,$f,0,1,1,0"
+    echo "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-11-21,split,1,32,32,128,fp16,$c,128,256,8,3,20,$s,$s,$s,0,1,1,0"
+    echo "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-11-21,streamk,1,32,32,128,fp16,$c,128,264,0,3,20,$k,$k,$k,0,1,1,0"
+  done
+  echo "NVIDIA H100 80GB HBM3,132,580,1980,2619,torch,abc,2026-11-21,torch-flash,1,32,32,128,fp16,65536,0,0,0,0,20,400,390,410,0,1,1,0"
+} > "$T/m.csv"
+$L ingest "$T/m.csv" --db "$T/r.db" > /dev/null
+$L validate --db "$T/r.db" > "$T/o"; rc=$?
+ok "validate runs" "[ $rc -eq 0 ] && grep -q '9 measured rows, 18 predictions added' $T/o"
+$L validate --db "$T/r.db" > "$T/o"; rc=$?
+ok "validate re-run adds nothing" "[ $rc -eq 0 ] && grep -q '0 predictions added, 18 already present' $T/o"
+ok "validate stores one run row" "[ \$(sqlite3 $T/r.db \"select count(*) from runs where command='validate'\") -eq 1 ]"
+
+$L report --db "$T/r.db" > "$T/t"; rc=$?
+ok "report table" "[ $rc -eq 0 ] && grep -q '^h100 .*streamk .*sim ' $T/t && grep -q '^sim ' $T/t"
+$L report --db "$T/r.db" --format json > "$T/j"; rc=$?
+ok "report json" "[ $rc -eq 0 ]"
+for key in spec rows plan_mismatch errors choice speedup sm_scaling totals mape_pct p95_ape_pct max_ape_pct \
+           agree_frac within_1pct_frac regret_mean_pct regret_max_pct err_mean_pct err_max_pct missing; do
+  ok "json key $key" "grep -q '\"$key\": ' $T/j"
+done
+if command -v python3 > /dev/null; then
+  ok "json parses" "python3 -c 'import json,sys; d=json.load(open(\"$T/j\")); assert d[\"rows\"] == 9' 2>/dev/null"
+fi
+ok "three configurations" "grep -q '\"configs\": 3' $T/j"
+$L report --db "$T/r.db" --holdout > "$T/h"; rc=$?
+ok "report --holdout" "[ $rc -eq 0 ] && grep -q 'calibration held out' $T/h"
+$L report --db "$T/r.db" --gpu h100 > /dev/null; rc=$?
+ok "report --gpu h100" "[ $rc -eq 0 ]"
+
+# export: files and columns
+$L export scatter --db "$T/r.db" --out "$T/fig"; rc=$?
+ok "export scatter" "[ $rc -eq 0 ] && [ -f $T/fig/scatter-streamk.dat ]"
+ok "scatter columns" "grep -q '^# measured_us sim_us model_us gpu sms' $T/fig/scatter-streamk.dat && [ \$(grep -v '^#' $T/fig/scatter-streamk.dat | awk '{print NF}' | sort -u) = 5 ]"
+ok "scatter rows" "[ \$(grep -vc '^#' $T/fig/scatter-split.dat) -eq 3 ]"
+$L export cdf --db "$T/r.db" --out "$T/fig" && $L export speedup --db "$T/r.db" --out "$T/fig" && \
+  $L export whatif --db "$T/r.db" --out "$T/fig" && $L export scaling --db "$T/r.db" --out "$T/fig"; rc=$?
+ok "export cdf speedup whatif scaling" "[ $rc -eq 0 ]"
+ok "cdf columns" "grep -q '^# ape_pct fraction' $T/fig/cdf-sim.dat && [ \$(grep -vc '^#' $T/fig/cdf-sim.dat) -eq 9 ] && tail -1 $T/fig/cdf-sim.dat | grep -q ' 1$'"
+ok "speedup columns" "grep -q '^# ctx streamk_over_fa2 split_over_fa2' $T/fig/speedup-h100-meas.dat && grep -q '^65536 ' $T/fig/speedup-h100-meas.dat"
+ok "speedup measured value" "awk '\$1 == 65536 { exit !(\$2 > 5.4 && \$2 < 5.6) }' $T/fig/speedup-h100-meas.dat"
+ok "whatif has every spec" "[ \$(ls $T/fig/whatif-*.dat | wc -l) -eq \$($L gpus | grep -vc '^#' ) ] || [ \$(wc -w < $T/fig/whatif.gpus) -ge 7 ]"
+ok "scaling columns" "grep -q '^# sms sim_us model_us' $T/fig/scaling-pred-streamk.dat"
+printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,0,1000\n0,3,end,-1,1200\n1,4,start,-1,10\n1,4,wait_begin,1,500\n1,4,wait_end,1,900\n1,4,end,-1,1500\n' > "$T/h100-streamk-b1h32-4k-x.csv"
+$L export timeline --db "$T/r.db" --out "$T/fig" --timeline "$T/h100-streamk-b1h32-4k-x.csv"; rc=$?
+ok "export timeline" "[ $rc -eq 0 ] && grep -q '^# lane t0_us dur_us kind' $T/fig/timeline-meas.dat && [ \$(grep -vc '^#' $T/fig/timeline-meas.dat) -eq 3 ] && [ \$(grep -vc '^#' $T/fig/timeline-sim.dat) -gt 2 ]"
+
+# error paths
+expect_err "no such database" report --db "$T/none.db"
+ok "missing db not created" "[ ! -e $T/none.db ]"
+expect_err "no such database" validate --db "$T/none.db"
+expect_err "no such database" export cdf --db "$T/none.db" --out "$T/x"
+expect_err "--gpu nosuch: unknown GPU" report --db "$T/r.db" --gpu nosuch
+expect_err "--gpu nosuch: unknown GPU" validate --db "$T/r.db" --gpu nosuch
+expect_err "unknown figure" export nosuch --db "$T/r.db" --out "$T/x"
+expect_err "--format yaml" report --db "$T/r.db" --format yaml
+expect_err "unknown option" validate --db "$T/r.db" --bogus
+expect_err "--spec" validate --db "$T/r.db" --spec "$T/nosuch.gpu"
+expect_err "--set sms=x" validate --db "$T/r.db" --set sms=x
+expect_err "name must be" export timeline --db "$T/r.db" --out "$T/x" --timeline "$T/m.csv"
+$L ingest "$T/m.csv" --db "$T/empty.db" > /dev/null && sqlite3 "$T/empty.db" "delete from measurements"
+expect_err "no measured rows" report --db "$T/empty.db"
+cp "$T/m.csv" "$T/m2.csv"; $L ingest "$T/m2.csv" --db "$T/nopred.db" > /dev/null
+expect_err "run leansim validate first" report --db "$T/nopred.db"
+
+echo "cli_report: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,217 @@
+/*
+ * test_report.c: the validation report's metrics on rows with known errors,
+ * the GPU name map, the held-out split, and validate + report end to end on
+ * a synthetic database whose measured times are the simulator's plus 10%.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "testhelp.h"
+
+static void row_set(validate_row *r, const char *gpu, int kind, int64_t ctx, double meas, double pred)
+{
+    memset(r, 0, sizeof *r);
+    snprintf(r->gpu, sizeof r->gpu, "%s", gpu);
+    r->sms = r->full_sms = 132;
+    r->w.batch = 1;
+    r->w.heads = 32;
+    r->w.kv_heads = 32;
+    r->w.head_dim = 128;
+    r->w.ctx[0] = ctx;
+    r->po.kind = kind;
+    r->po.block_n = 128;
+    r->time_us = meas;
+    r->pred_us[VAL_SIM] = pred;
+    r->pred_us[VAL_MODEL] = NAN;
+}
+
+static void test_errors(void)
+{
+    validate_row rows[20];
+    const validate_row *p[20];
+    for (int i = 0; i < 20; i++) {
+        row_set(&rows[i], "h100", SCHED_SPLIT, 1024 << i % 8, 100.0 + i, 1.1 * (100.0 + i));
+        p[i] = &rows[i];
+    }
+    report_err e;
+    report_errors(p, 20, VAL_SIM, &e);
+    CHECK(e.n == 20, "n %d", e.n);
+    CHECK_REL(e.mape_pct, 10.0, 1e-9, "MAPE of predictions 10% high");
+    CHECK_REL(e.p95_pct, 10.0, 1e-9, "p95");
+    CHECK_REL(e.max_pct, 10.0, 1e-9, "max");
+    report_errors(p, 20, VAL_MODEL, &e);
+    CHECK(e.n == 0 && isnan(e.mape_pct), "no model predictions: n %d mape %g", e.n, e.mape_pct);
+
+    /* errors 1..20 %: MAPE 10.5, p95 (nearest rank 19) 19, max 20; low and high predictions alike */
+    for (int i = 0; i < 20; i++) rows[i].pred_us[VAL_SIM] = rows[i].time_us * (1 + (i % 2 ? 1 : -1) * (i + 1) / 100.0);
+    report_errors(p, 20, VAL_SIM, &e);
+    CHECK_REL(e.mape_pct, 10.5, 1e-9, "MAPE of 1..20%");
+    CHECK_REL(e.p95_pct, 19.0, 1e-9, "p95 of 1..20%");
+    CHECK_REL(e.max_pct, 20.0, 1e-9, "max of 1..20%");
+}
+
+static void test_choices(void)
+{
+    /* configuration A (64k): measured fa2 100, split 50, streamk 40; predicted split fastest (45 < 48):
+     * wrong pick, regret 50/40 - 1 = 25%.  B (128k): streamk fastest in both.  C (256k): one schedule
+     * only, not a configuration.  D: same workload as A on 66 SMs, predicted right. */
+    validate_row r[10];
+    row_set(&r[0], "h100", SCHED_FA2, 65536, 100, 100);
+    row_set(&r[1], "h100", SCHED_SPLIT, 65536, 50, 45);
+    row_set(&r[2], "h100", SCHED_STREAMK, 65536, 40, 48);
+    row_set(&r[3], "h100", SCHED_FA2, 131072, 200, 210);
+    row_set(&r[4], "h100", SCHED_STREAMK, 131072, 80, 82);
+    row_set(&r[5], "h100", SCHED_STREAMK, 262144, 160, 150);
+    row_set(&r[6], "h100", SCHED_FA2, 65536, 120, 130);
+    row_set(&r[7], "h100", SCHED_STREAMK, 65536, 60, 70);
+    r[6].sms = r[7].sms = 66;
+    const validate_row *p[8];
+    for (int i = 0; i < 8; i++) p[i] = &r[i];
+    report_choice c;
+    report_choices(p, 8, VAL_SIM, &c);
+    CHECK(c.configs == 3, "configs %d, want 3", c.configs);
+    CHECK_REL(c.agree_frac, 2.0 / 3, 1e-9, "agreement");
+    CHECK_REL(c.near_frac, 2.0 / 3, 1e-9, "within 1%");
+    CHECK_REL(c.regret_mean_pct, 25.0 / 3, 1e-9, "mean regret");
+    CHECK_REL(c.regret_max_pct, 25.0, 1e-9, "max regret");
+
+    report_speedup s;
+    report_speedups(p, 8, VAL_SIM, SCHED_STREAMK, &s);
+    /* A: measured 2.5, predicted 100/48 -> 16.67%; B: 2.5 vs 210/82 -> 2.439%; D: 2 vs 130/70 -> 7.143% */
+    CHECK(s.n == 3, "speedup configurations %d", s.n);
+    double a = 100 * fabs((100.0 / 48) / 2.5 - 1), b = 100 * fabs((210.0 / 82) / 2.5 - 1),
+           d = 100 * fabs((130.0 / 70) / 2.0 - 1);
+    CHECK_REL(s.err_mean_pct, (a + b + d) / 3, 1e-9, "speedup error mean");
+    CHECK_REL(s.err_max_pct, a, 1e-9, "speedup error max");
+    report_speedups(p, 8, VAL_SIM, SCHED_SPLIT, &s);
+    CHECK(s.n == 1, "split speedup configurations %d", s.n);
+    CHECK_REL(s.err_mean_pct, 100 * fabs((100.0 / 45) / 2.0 - 1), 1e-9, "split speedup error");
+}
+
+static void test_map_and_split(void)
+{
+    CHECK(!strcmp(validate_gpu_map("NVIDIA H100 80GB HBM3"), "h100"), "H100 SXM");
+    CHECK(!strcmp(validate_gpu_map("NVIDIA H100 PCIe"), "h100-pcie"), "H100 PCIe");
+    CHECK(!strcmp(validate_gpu_map("NVIDIA H200"), "h200"), "H200");
+    CHECK(!strcmp(validate_gpu_map("NVIDIA A100-SXM4-80GB"), "a100"), "A100");
+    CHECK(!strcmp(validate_gpu_map("h200"), "h200"), "spec name maps to itself");
+    CHECK(validate_gpu_map("Radeon VII") == NULL, "unknown GPU");
+
+    validate_row r;
+    int odd = 0, again = 0;
+    for (int i = 0; i < 64; i++) {
+        row_set(&r, "h100", i % SCHED_COUNT, 1024 * (i + 1), 100, 100);
+        int h = report_row_heldout(&r);
+        odd += h;
+        again += h == report_row_heldout(&r);
+    }
+    CHECK(odd > 16 && odd < 48, "held-out half has %d of 64 configurations", odd);
+    CHECK(again == 64, "the split is deterministic");
+}
+
+/* validate + report on a synthetic database: measured = simulated x 1.1.  The
+ * measurements' UNIQUE key has no SM count, so each SM count gets its own date. */
+static void test_end_to_end(void)
+{
+    char dir[] = "/tmp/leansim-report-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char csv[256], dbp[256];
+    snprintf(csv, sizeof csv, "%s/m.csv", dir);
+    snprintf(dbp, sizeof dbp, "%s/r.db", dir);
+    FILE *f = fopen(csv, "w");
+    CHECK(f != NULL, "open %s", csv);
+    if (!f) return;
+    fprintf(f, "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,"
+               "dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,"
+               "bw_gbps,max_err\n");
+    gpu_spec g;
+    char err[512];
+    CHECK(gpu_spec_load(&g, "h100", err, sizeof err) == GPU_OK, "%s", err);
+    sim_ctx *c = sim_ctx_alloc();
+    int rows = 0;
+    for (int k = 0; k < SCHED_COUNT; k++)
+        for (int64_t ctx = 4096; ctx <= 262144; ctx *= 4)
+            for (int sms = 66; sms <= 132; sms += 66) {
+                gpu_spec gs = g;
+                gs.sms = sms;
+                workload w = {0};
+                w.batch = 2;
+                w.heads = 32;
+                w.kv_heads = 8;
+                w.head_dim = 128;
+                w.ctx[0] = w.ctx[1] = ctx;
+                plan_opts po = {k, 128, 0, 0, 3};
+                sim_result r;
+                if (sim_run(c, &gs, &w, &po, &r, NULL, err, sizeof err) != SIM_OK) continue;
+                double t = 1.1 * r.time_us;
+                fprintf(f, "NVIDIA H100 80GB HBM3,%d,580,1980,2619,13.0,abc,2026-11-21-sms%d,%s,2,32,8,128,fp16,%lld,%d,%d,%d,"
+                           "%d,20,%.6f,%.6f,%.6f,0,1,1,0\n",
+                        sms, sms, sched_name(k), (long long)ctx, r.block_n, r.ctas, r.splits, r.ctas_per_sm, t, t, t);
+                rows++;
+            }
+    fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,torch,abc,2026-11-21,torch-flash,2,32,8,128,fp16,4096,0,0,0,0,"
+               "20,12.5,12,13,0,1,1,0\n");
+    fclose(f);
+    sim_ctx_free(c);
+    CHECK(rows >= 20, "%d synthetic rows", rows);
+
+    sqlite3 *db;
+    CHECK(store_open(&db, dbp, err, sizeof err) == STORE_OK, "%s", err);
+    int added = 0;
+    CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == STORE_OK, "ingest: %s", err);
+    validate_stats st;
+    CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK, "validate: %s", err);
+    CHECK(st.rows == rows, "validate saw %d rows, want %d (peers skipped)", st.rows, rows);
+    CHECK(st.added == 2 * rows, "%d predictions added, want %d", st.added, 2 * rows);
+    CHECK(st.plan_mismatch == 0, "%d plans not rebuilt", st.plan_mismatch);
+    CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK && st.added == 0 && st.present == 2 * rows,
+          "re-run: %d added, %d present", st.added, st.present);
+
+    validate_row *vr;
+    int n = validate_rows_load(db, NULL, &vr, NULL, err, sizeof err);
+    CHECK(n == rows, "rows %d", n);
+    CHECK(validate_lookup(db, NULL, vr, n, err, sizeof err) == 2 * rows, "lookup finds every prediction");
+    const validate_row **p = malloc(sizeof *p * (size_t)(n + 1));
+    for (int i = 0; i < n; i++) p[i] = &vr[i];
+    report_err e;
+    report_errors(p, n, VAL_SIM, &e);
+    CHECK_REL(e.mape_pct, 100.0 / 11, 1e-5, "sim MAPE when measured = sim x 1.1");
+    CHECK_REL(e.max_pct, 100.0 / 11, 1e-5, "sim max APE");
+    free(p);
+    free(vr);
+
+    validate_opts bad = {"nosuchgpu", NULL, 0, {NULL}};
+    CHECK(validate_run(db, &bad, &st, err, sizeof err) == STORE_EINPUT && strstr(err, "nosuchgpu"),
+          "unknown --gpu: %s", err);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&buf, &len);
+    report_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.format = OUT_JSON;
+    CHECK(report_print(mf, db, &ro, err, sizeof err) == 0, "report: %s", err);
+    fclose(mf);
+    CHECK(buf && strstr(buf, "\"totals\": [") && strstr(buf, "\"mape_pct\": 9.09"), "JSON totals: %.300s",
+          buf ? buf : "");
+    CHECK(buf && strstr(buf, "\"sm_scaling\": [") && strstr(buf, "\"sms\": 66"), "JSON SM scaling block");
+    free(buf);
+    store_close(db);
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "clean up");
+}
+
+int main(void)
+{
+    test_errors();
+    test_choices();
+    test_map_and_split();
+    test_end_to_end();
+    TEST_DONE("test_report");
+}
