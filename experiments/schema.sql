@@ -85,7 +85,7 @@ CREATE TABLE IF NOT EXISTS measurements (
     dtype        TEXT NOT NULL,
     ctx          TEXT NOT NULL,           -- tokens, or ';'-separated per request
     ctx_tokens   INTEGER NOT NULL,        -- longest request
-    block_n      INTEGER NOT NULL,
+    block_n      INTEGER NOT NULL,        -- 0 for peer libraries (no plan)
     ctas         INTEGER NOT NULL,
     splits       INTEGER NOT NULL,
     ctas_per_sm  INTEGER NOT NULL,
@@ -96,8 +96,8 @@ CREATE TABLE IF NOT EXISTS measurements (
     graph_us     REAL NOT NULL,           -- CUDA graph replay, 0 if not run
     kv_bytes     REAL NOT NULL,
     bw_gbps      REAL NOT NULL,
-    max_err      REAL NOT NULL,
-    UNIQUE (gpu, driver, git_commit, date, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n,
+    max_err      REAL NOT NULL,           -- vs the CPU reference; -1: not checked
+    UNIQUE (gpu, sms, driver, git_commit, date, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n,
             ctas, splits, ctas_per_sm)
 );
 CREATE INDEX IF NOT EXISTS measurements_fig ON measurements (gpu, schedule, ctx_tokens, batch);

@@ -218,68 +218,31 @@ done:
 
 int calib_rows_load(sqlite3 *db, const char *gpu, calib_row **out, char *err, int errlen)
 {
-    sqlite3_stmt *st = NULL;
+    /* the measured rows as validation reads them: GPU names mapped to specs
+     * and plan options that reproduce the plan that ran */
+    validate_opts vo = {.gpu = gpu};
+    validate_row *vr;
     *out = NULL;
-    int n = 0, cap = 0;
-    calib_row *rows = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, ctas, splits, "
-                           "ctas_per_sm, time_us FROM measurements WHERE gpu = ? ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, (size_t)errlen, "sqlite: %s", sqlite3_errmsg(db));
+    int n = validate_rows_load(db, &vo, &vr, NULL, err, errlen);
+    if (n < 0) return n;
+    calib_row *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
+    if (!rows) {
+        free(vr);
+        snprintf(err, (size_t)errlen, "out of memory");
         return STORE_EDB;
     }
-    sqlite3_bind_text(st, 1, gpu, -1, SQLITE_TRANSIENT);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int k = sched_parse((const char *)sqlite3_column_text(st, 0));
-        if (k < 0) continue;   /* a peer library: not one of our schedules */
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            calib_row *nr = realloc(rows, sizeof *rows * (size_t)cap);
-            if (!nr) {
-                snprintf(err, (size_t)errlen, "out of memory");
-                free(rows);
-                sqlite3_finalize(st);
-                return STORE_EDB;
-            }
-            rows = nr;
-        }
-        calib_row *r = &rows[n];
-        memset(r, 0, sizeof *r);
-        r->w.batch = sqlite3_column_int(st, 1);
-        r->w.heads = sqlite3_column_int(st, 2);
-        r->w.kv_heads = sqlite3_column_int(st, 3);
-        r->w.head_dim = sqlite3_column_int(st, 4);
-        r->w.dtype = dtype_parse((const char *)sqlite3_column_text(st, 5));
-        const char *ctx = (const char *)sqlite3_column_text(st, 6);
-        int m = 0;
-        for (const char *p = ctx; *p && m < WL_MAX_BATCH;) {
-            r->w.ctx[m++] = strtoll(p, NULL, 10);
-            const char *sc = strchr(p, ';');
-            if (!sc) break;
-            p = sc + 1;
-        }
-        if (m == 1)
-            for (int q = 1; q < r->w.batch; q++) r->w.ctx[q] = r->w.ctx[0];
-        else r->w.ragged = 1;
-        r->po.kind = k;
-        r->po.block_n = sqlite3_column_int(st, 7);
-        r->po.grid = k == SCHED_STREAMK ? sqlite3_column_int(st, 8) : 0;
-        r->po.splits = k == SCHED_SPLIT ? sqlite3_column_int(st, 9) : 0;
-        r->po.ctas_per_sm = sqlite3_column_int(st, 10);
-        r->time_us = sqlite3_column_double(st, 11);
-        if (workload_check(&r->w, NULL, 0) || r->w.dtype < 0) continue;
-        n++;
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        /* the full GPU only: SM-scaling rows stay out of sample */
+        if (!vr[i].plan_ok || vr[i].sms != vr[i].full_sms) continue;
+        rows[m].w = vr[i].w;
+        rows[m].po = vr[i].po;
+        rows[m].time_us = vr[i].time_us;
+        m++;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        snprintf(err, (size_t)errlen, "sqlite: %s", sqlite3_errmsg(db));
-        free(rows);
-        return STORE_EDB;
-    }
+    free(vr);
     *out = rows;
-    return n;
+    return m;
 }
 
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,

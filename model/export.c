@@ -121,7 +121,7 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
         sqlite3_bind_text(x->q, b++, ctx, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(x->q) == SQLITE_ROW) return sqlite3_column_double(x->q, 0);
     }
-    plan_opts po = {k, 0, 0, 0, 0};
+    plan_opts po = {.kind = k};
     sim_result r;
     int rc = e == VAL_SIM ? sim_run(x->sim, &g, w, &po, &r, NULL, why, sizeof why)
                           : model_predict(&g, w, &po, &r, why, sizeof why);
@@ -562,7 +562,7 @@ static int fig_timeline(exp_ctx *x)
         free(c);
         return STORE_EINPUT;
     }
-    plan_opts po = {kind, 0, 0, 0, 0};
+    plan_opts po = {.kind = kind};
     if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && n > 0) po.grid = n;
     FILE *lf = out_open(x, "timeline.label");
     if (!lf) { free(c); return STORE_EDB; }

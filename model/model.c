@@ -243,22 +243,8 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         snprintf(err, (size_t)errlen, "%s: cannot plan this workload (bad options)", sched_name(o->kind));
         return SIM_EPLAN;
     }
-    int res;
-    if (o->ctas_per_sm) {
-        if (o->ctas_per_sm > g->max_ctas_per_sm) {
-            snprintf(err, (size_t)errlen, "--ctas-per-sm %d: %s allows at most %d resident CTAs per SM", o->ctas_per_sm,
-                     g->name, g->max_ctas_per_sm);
-            return SIM_EOCCUPANCY;
-        }
-        res = o->ctas_per_sm;
-    } else {
-        res = sim_resident_per_sm(g, w, bn);
-        if (res < 1) {
-            snprintf(err, (size_t)errlen, "--block-n %d, --head-dim %d: the kernel does not fit on an SM of %s", bn,
-                     w->head_dim, g->name);
-            return SIM_EOCCUPANCY;
-        }
-    }
+    int res = sim_resident_of(g, w, o, err, errlen);
+    if (res < 1) return SIM_EOCCUPANCY;
     int sms = g->sms;
     int cps = o->ctas_per_sm ? o->ctas_per_sm : (res < 2 ? res : 2);
     int64_t slots = (int64_t)sms * res;

@@ -255,6 +255,7 @@ typedef struct validate_row {
     plan_opts po;            /* options that reproduce the plan that ran */
     int ctas, splits;        /* as measured */
     int plan_ok;             /* 1 when po plans the measured CTA count and splits */
+    int resident;            /* resident CTAs per SM the kernel had (runner's occupancy) */
     double time_us;          /* measured median */
     double pred_us[VAL_ENGINES]; /* predicted time (NAN: none) */
 } validate_row;

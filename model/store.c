@@ -398,6 +398,18 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
                 BAD("ctx '%s': empty length", col[C_CTX]);
             if (nctx != 1 && nctx != iv[C_BATCH]) BAD("ctx: %d lengths for batch %lld", nctx, iv[C_BATCH]);
         }
+        /* peer rows (schedule not ours) have no plan: empty plan columns read 0;
+         * an empty max_err means "not checked" and is stored as -1 */
+        int ours = sched_parse(col[C_SCHED]) >= 0;
+        static const int plan_cols[] = {C_BN, C_CTAS, C_SPLITS, C_CPS};
+        for (size_t k = 0; k < sizeof plan_cols / sizeof plan_cols[0]; k++)
+            if (!*col[plan_cols[k]]) {
+                if (ours) BAD("%s: empty for schedule %s", col_names[plan_cols[k]], col[C_SCHED]);
+                col[plan_cols[k]] = "0";
+            }
+        if (!*col[C_GRAPH]) col[C_GRAPH] = "0";
+        int unchecked = !*col[C_ERR];
+        if (unchecked) col[C_ERR] = "0";
         if (parse_int(col[C_BN], 0, 256, &iv[C_BN]) ||
             (iv[C_BN] != 0 && iv[C_BN] != 32 && iv[C_BN] != 64 && iv[C_BN] != 128 && iv[C_BN] != 256))
             BAD("block_n '%s': not 0, 32, 64, 128 or 256", col[C_BN]);
@@ -414,6 +426,9 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         if (parse_num(col[C_KVB], 0, &dv[C_KVB])) BAD("kv_bytes '%s': not a number >= 0", col[C_KVB]);
         if (parse_num(col[C_BW], 0, &dv[C_BW])) BAD("bw_gbps '%s': not a number >= 0", col[C_BW]);
         if (parse_num(col[C_ERR], 0, &dv[C_ERR])) BAD("max_err '%s': not a number >= 0", col[C_ERR]);
+        if (unchecked) dv[C_ERR] = -1;
+        if (ours && (iv[C_BN] == 0 || iv[C_CTAS] == 0))
+            BAD("block_n and ctas must be > 0 for schedule %s", col[C_SCHED]);
         if (!db) continue;
         sqlite3_reset(st);
         int i = 1;

@@ -324,7 +324,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     w->dtype = s->dtype[ti];
                     w->ragged = 0;
                     for (int r = 0; r < w->batch; r++) w->ctx[r] = s->ctx[ci];
-                    plan_opts po = {k, s->block_n[ni], k == SCHED_SPLIT ? s->splits[xi] : 0, 0, s->cps[pi]};
+                    plan_opts po = {.kind = k, .block_n = s->block_n[ni], .splits = k == SCHED_SPLIT ? s->splits[xi] : 0, .ctas_per_sm = s->cps[pi]};
                     store_key key = {g.name, g.hash, g.sms, w, k, po.block_n, po.splits, 0, po.ctas_per_sm,
                                      e == 0 ? "sim" : "model"};
                     if (w->kv_heads > w->heads || w->heads % w->kv_heads) {

@@ -47,8 +47,9 @@ int tune_search(const gpu_spec *g, const workload *w, unsigned sched_mask, tune_
                     vals[nv++] = 0;
                 }
                 for (int v = 0; v < nv; v++) {
-                    plan_opts po = {k, bn, k == SCHED_SPLIT ? vals[v] : 0,
-                                    (k == SCHED_STREAMK || k == SCHED_HYBRID) ? vals[v] : 0, cps};
+                    plan_opts po = {.kind = k, .block_n = bn, .splits = k == SCHED_SPLIT ? vals[v] : 0,
+                                    .grid = (k == SCHED_STREAMK || k == SCHED_HYBRID) ? vals[v] : 0,
+                                    .ctas_per_sm = cps};
                     sim_result r;
                     if (sim_run(c, g, w, &po, &r, NULL, err, sizeof err) != SIM_OK) continue;
                     (*tried)++;

@@ -105,15 +105,27 @@ static int parse_ctx(workload *w, const char *s)
     return 0;
 }
 
-/* Chooses r->po so that the planner rebuilds the measured plan. */
-static void match_plan(plan *p, validate_row *r)
+/*
+ * Chooses r->po so that the planner rebuilds the measured plan.  The runner's
+ * ctas_per_sm column is the kernel's occupancy (resident CTAs per SM; 0 when
+ * not reported: the simulator's own occupancy on spec g).  First the
+ * planner's defaults are tried with that residency, then the residency as
+ * the planned CTAs per SM; for stream-K and hybrid, the measured CTA count
+ * and the runner's default grids.
+ */
+static void match_plan(plan *p, validate_row *r, const gpu_spec *g)
 {
     const int k = r->po.kind;
+    int resident = r->po.ctas_per_sm;
+    if (resident < 1) {
+        gpu_spec s = *g;
+        s.sms = r->sms;
+        resident = sim_resident_per_sm(&s, &r->w, r->po.block_n);
+    }
     int cand[4], nc = 0;
     if (k == SCHED_STREAMK) {
         cand[nc++] = r->ctas;
     } else if (k == SCHED_HYBRID) {
-        /* the runner's default grid (two per SM), then the CTA count, then one per SM */
         cand[nc++] = 2 * r->sms;
         cand[nc++] = r->ctas;
         cand[nc++] = r->sms;
@@ -121,18 +133,25 @@ static void match_plan(plan *p, validate_row *r)
         cand[nc++] = 0;
     }
     r->plan_ok = 0;
-    for (int i = 0; i < nc; i++) {
-        plan_opts po = r->po;
-        po.grid = cand[i];
-        if (cand[i] > r->sms * r->po.ctas_per_sm) continue;
-        if (plan_build(p, &r->w, &po, r->sms, r->po.ctas_per_sm > 0 ? r->po.ctas_per_sm : 1) != PLAN_OK) continue;
-        if (p->grid == r->ctas && p->splits == r->splits && p->block_n == r->po.block_n) {
-            r->po = po;
-            r->plan_ok = 1;
-            return;
+    plan_opts base = r->po;
+    for (int v = 0; v < 2 && resident > 0; v++)
+        for (int i = 0; i < nc; i++) {
+            plan_opts po = base;
+            po.grid = cand[i];
+            po.ctas_per_sm = v == 0 ? 0 : resident;
+            if (cand[i] > r->sms * resident) continue;
+            if (plan_build(p, &r->w, &po, r->sms, resident) != PLAN_OK) continue;
+            if (p->grid == r->ctas && p->splits == r->splits && p->block_n == r->po.block_n) {
+                po.resident = resident;
+                r->po = po;
+                r->resident = resident;
+                r->plan_ok = 1;
+                return;
+            }
         }
-    }
     r->po.grid = cand[0];
+    r->po.resident = resident;
+    r->resident = resident;
 }
 
 int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, validate_stats *st, char *err,
@@ -193,9 +212,10 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
         r->pred_us[VAL_SIM] = r->pred_us[VAL_MODEL] = NAN;
         gpu_spec full;
         char why[256];
-        r->full_sms = gpu_spec_load(&full, spec, why, sizeof why) == GPU_OK ? full.sms : r->sms;
+        if (gpu_spec_load(&full, spec, why, sizeof why) != GPU_OK) continue;
+        r->full_sms = full.sms;
         if (r->sms < 1 || r->time_us <= 0) continue;
-        match_plan(p, r);
+        match_plan(p, r, &full);
         if (st && !r->plan_ok) st->plan_mismatch++;
         n++;
     }

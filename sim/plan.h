@@ -57,6 +57,8 @@ typedef struct plan_opts {
     int splits;        /* SCHED_SPLIT: chunks per unit; 0: FA2 heuristic */
     int grid;          /* SCHED_STREAMK/HYBRID: CTAs; 0: LeanAttention's rule */
     int ctas_per_sm;   /* CTAs per SM the schedule plans for; 0: 2, capped by occupancy */
+    int resident;      /* simulator only: resident CTAs per SM the kernel gets (a measured
+                          occupancy); 0: from the kernels' resources (kres_decode) */
 } plan_opts;
 
 /* One contiguous run of KV tiles of one unit, processed by one CTA. */

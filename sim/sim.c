@@ -146,6 +146,25 @@ int sim_resident_per_sm(const gpu_spec *g, const workload *w, int block_n)
     return gpu_occupancy(g, &r);
 }
 
+int sim_resident_of(const gpu_spec *g, const workload *w, const plan_opts *o, char *err, int errlen)
+{
+    int bn = o->block_n ? o->block_n : plan_default_block_n(w->head_dim);
+    if (o->resident) return o->resident;
+    if (o->ctas_per_sm) {
+        if (o->ctas_per_sm > g->max_ctas_per_sm) {
+            snprintf(err, (size_t)errlen, "--ctas-per-sm %d: %s allows at most %d resident CTAs per SM", o->ctas_per_sm,
+                     g->name, g->max_ctas_per_sm);
+            return 0;
+        }
+        return o->ctas_per_sm;
+    }
+    int res = sim_resident_per_sm(g, w, bn);
+    if (res < 1)
+        snprintf(err, (size_t)errlen, "--block-n %d, --head-dim %d: the kernel does not fit on an SM of %s", bn,
+                 w->head_dim, g->name);
+    return res;
+}
+
 /* Per-kernel constants of the GPU model. */
 typedef struct kparams {
     int sms, resident;
@@ -438,23 +457,8 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o
         snprintf(err, (size_t)errlen, "%s", why);
         return SIM_EPLAN;
     }
-    int bn = o->block_n ? o->block_n : plan_default_block_n(w->head_dim);
-    int res;
-    if (o->ctas_per_sm) {
-        if (o->ctas_per_sm > g->max_ctas_per_sm) {
-            snprintf(err, (size_t)errlen, "--ctas-per-sm %d: %s allows at most %d resident CTAs per SM", o->ctas_per_sm,
-                     g->name, g->max_ctas_per_sm);
-            return SIM_EOCCUPANCY;
-        }
-        res = o->ctas_per_sm;
-    } else {
-        res = sim_resident_per_sm(g, w, bn);
-        if (res < 1) {
-            snprintf(err, (size_t)errlen, "--block-n %d, --head-dim %d: the kernel does not fit on an SM of %s", bn,
-                     w->head_dim, g->name);
-            return SIM_EOCCUPANCY;
-        }
-    }
+    int res = sim_resident_of(g, w, o, err, errlen);
+    if (res < 1) return SIM_EOCCUPANCY;
     plan *p = c->p;
     int rc = plan_build(p, w, o, g->sms, res);
     if (rc == PLAN_EBADOPTS && o->grid && o->grid > g->sms * res) {

@@ -65,6 +65,11 @@ const plan *sim_ctx_plan(const sim_ctx *c);
  * length block_n (0: default), from the kernels' resources; 0 if none fit. */
 int sim_resident_per_sm(const gpu_spec *g, const workload *w, int block_n);
 
+/* Resident CTAs per SM a run of options o assumes: o->resident, else
+ * o->ctas_per_sm (an override, at most the GPU's limit), else the kernels'
+ * occupancy.  Returns it, or 0 with a reason in err. */
+int sim_resident_of(const gpu_spec *g, const workload *w, const plan_opts *o, char *err, int errlen);
+
 /* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
 double sim_kv_bytes(const workload *w);
 
