@@ -28,6 +28,14 @@ int attn_kernel(int dtype, int head_dim, int rows, dec_kernel_fn *fn, int *smem_
     return 0;
 }
 
+dec_kernel_fn attn_combine_kernel(int dtype, int head_dim)
+{
+    const dec_table *t = head_dim == 64 ? &dec_table_d64 : head_dim == 128 ? &dec_table_d128
+                       : head_dim == 256 ? &dec_table_d256 : NULL;
+    if (!t || (dtype != DTYPE_FP16 && dtype != DTYPE_BF16)) return NULL;
+    return t->combine[dtype];
+}
+
 int attn_occupancy(int dtype, int head_dim, int rows)
 {
     dec_kernel_fn fn;
@@ -124,11 +132,8 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
     void *args[] = {&a};
     cudaError_t e = cudaLaunchKernel((const void *)fn, dim3(d->grid), dim3(ATTN_THREADS), args, (size_t)smem, s);
     if (e != cudaSuccess || !d->combine) return e;
-    if (io->dtype == DTYPE_FP16)
-        dec::combine_kernel<__half><<<d->n_units, ATTN_THREADS, 0, s>>>(a, io->head_dim);
-    else
-        dec::combine_kernel<__nv_bfloat16><<<d->n_units, ATTN_THREADS, 0, s>>>(a, io->head_dim);
-    return cudaGetLastError();
+    return cudaLaunchKernel((const void *)attn_combine_kernel(io->dtype, io->head_dim), dim3(d->n_units),
+                            dim3(ATTN_THREADS), args, 0, s);
 }
 
 __global__ void fill_kernel(uint16_t *dst, int64_t n, int dtype, uint64_t seed, float amp)

@@ -90,6 +90,7 @@ typedef void (*dec_kernel_fn)(dec_args);
 typedef struct dec_table {
     dec_kernel_fn fn[2][4];
     int smem_bytes;    /* dynamic shared memory per CTA */
+    dec_kernel_fn combine[2];   /* [dtype] */
 } dec_table;
 
 extern const dec_table dec_table_d64, dec_table_d128, dec_table_d256;
@@ -97,6 +98,9 @@ extern const dec_table dec_table_d64, dec_table_d128, dec_table_d256;
 /* The decode kernel for (dtype, head_dim, rows) and its dynamic shared
  * memory; returns 0, or -1 when no such instantiation exists. */
 int attn_kernel(int dtype, int head_dim, int rows, dec_kernel_fn *fn, int *smem_bytes);
+
+/* The combine kernel for (dtype, head_dim), or NULL. */
+dec_kernel_fn attn_combine_kernel(int dtype, int head_dim);
 
 /* CTAs of that kernel resident per SM (occupancy API); -1 if unsupported. */
 int attn_occupancy(int dtype, int head_dim, int rows);

@@ -152,15 +152,86 @@ __device__ __forceinline__ void tl_put(tl_rec *tl, int idx, int ev, int unit)
     tl[idx] = r;
 }
 
-/* Online merge of one (lse, value) state into a running one (log2 units). */
-__device__ __forceinline__ void merge_state(float &m, float &s, float &o, float lse, float val)
+/* Merges the np partial states of unit u in slots s0 .. s0+np-1 (and the
+ * caller's own state when own_lse != NULL) into out[rows][D].
+ * Step 1: per row, max and sum of the states' weights (a warp per row,
+ * lanes over the states).  Step 2: weighted sum of the partial O vectors,
+ * float4 per thread, 8 loads in flight, states split across thread groups
+ * when rows*D/4 < 128 and summed in fixed order through shared memory.
+ * Deterministic: every sum runs in an order fixed by the plan. */
+template <typename T, int D>
+__device__ void merge_unit(const dec_args &a, int s0, int np, const float *own_lse, const float *own_o,
+                           T *out, float4 *red, float *ms)
 {
-    if (lse == -CUDART_INF_F) return;
-    float nm = fmaxf(m, lse);
-    float a = exp2f(m - nm), b = exp2f(lse - nm);
-    s = s * a + b;
-    o = o * a + b * val;
-    m = nm;
+    const int rows = a.rows, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    for (int r = warp; r < rows; r += ATTN_THREADS / 32) {
+        float mx = -CUDART_INF_F;
+        for (int k = lane; k < np; k += 32) mx = fmaxf(mx, __ldcg(&a.part_lse[(int64_t)(s0 + k) * rows + r]));
+        if (own_lse && lane == 0) mx = fmaxf(mx, own_lse[r]);
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+        const float mu = mx == -CUDART_INF_F ? 0.f : mx;
+        float sum = 0.f;
+        for (int k = lane; k < np; k += 32) sum += exp2f(__ldcg(&a.part_lse[(int64_t)(s0 + k) * rows + r]) - mu);
+        if (own_lse && lane == 0) sum += exp2f(own_lse[r] - mu);
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+        if (lane == 0) { ms[r] = mu; ms[ATTN_MAX_ROWS + r] = sum; }
+    }
+    __syncthreads();
+    const int O4 = rows * D / 4;
+    const int KQ = O4 >= ATTN_THREADS ? 1 : ATTN_THREADS / O4;
+    auto part_sum = [&](int o, int kq) {
+        const int r = o * 4 / D;
+        const float mu = ms[r];
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int k0 = kq; k0 < np; k0 += 8 * KQ) {
+            float w[8];
+            float4 v[8];
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                const int k = k0 + i * KQ;
+                const int64_t sl = (int64_t)(s0 + (k < np ? k : 0)) * rows + r;
+                w[i] = k < np ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
+                v[i] = __ldcg(reinterpret_cast<const float4 *>(a.part_o + (int64_t)(s0 + (k < np ? k : 0)) * rows * D) + o);
+            }
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+                const float e = exp2f(w[i] - mu);   /* 0 for an empty state */
+                acc.x = fmaf(e, v[i].x, acc.x); acc.y = fmaf(e, v[i].y, acc.y);
+                acc.z = fmaf(e, v[i].z, acc.z); acc.w = fmaf(e, v[i].w, acc.w);
+            }
+        }
+        return acc;
+    };
+    auto finish = [&](int o, float4 acc) {
+        const int r = o * 4 / D;
+        if (own_lse) {
+            const float e = exp2f(own_lse[r] - ms[r]);
+            acc.x = fmaf(e, own_o[o * 4 + 0], acc.x); acc.y = fmaf(e, own_o[o * 4 + 1], acc.y);
+            acc.z = fmaf(e, own_o[o * 4 + 2], acc.z); acc.w = fmaf(e, own_o[o * 4 + 3], acc.w);
+        }
+        const float s = ms[ATTN_MAX_ROWS + r];
+        const float inv = s > 0.f ? 1.f / s : 0.f;
+        out[o * 4 + 0] = from_f<T>(acc.x * inv);
+        out[o * 4 + 1] = from_f<T>(acc.y * inv);
+        out[o * 4 + 2] = from_f<T>(acc.z * inv);
+        out[o * 4 + 3] = from_f<T>(acc.w * inv);
+    };
+    if (KQ == 1) {
+        for (int o = tid; o < O4; o += ATTN_THREADS) finish(o, part_sum(o, 0));
+    } else {
+        if (tid < KQ * O4) red[tid] = part_sum(tid % O4, tid / O4);
+        __syncthreads();
+        if (tid < O4) {
+            float4 acc = red[tid];
+            for (int kq = 1; kq < KQ; kq++) {
+                const float4 b = red[kq * O4 + tid];
+                acc.x += b.x; acc.y += b.y; acc.z += b.z; acc.w += b.w;
+            }
+            finish(tid, acc);
+        }
+    }
 }
 
 template <typename T, int D, int RT>
@@ -169,6 +240,8 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
     using G = geo<D>;
     extern __shared__ __align__(16) unsigned char smem[];
     __shared__ float m_s[G::TG][RT], l_s[G::TG][RT];
+    __shared__ float own_lse_s[RT], ms_s[2 * ATTN_MAX_ROWS];
+    static_assert(4096 * RT <= 32768 && 32768 + RT * D * 4 + ATTN_THREADS * 16 <= SMEM_BYTES, "shared memory layout");
 
     const int tid = threadIdx.x;
     const int g = tid / G::LPT, j = tid % G::LPT;
@@ -349,16 +422,8 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 
         const int parts = a.unit_parts[u];
         const bool host = sg.slot < 0 && parts > 1;
-        if (host) {
-            if (tid == 0) {
-                if (tl) tl_put(tl, tln, TL_WAIT_BEGIN, u);
-                while (ld_acquire(&a.cnt[u]) < parts - 1) __nanosleep(64);
-                a.cnt[u] = 0;   /* every peer has arrived: ready for the next launch */
-                if (tl) tl_put(tl, tln + 1, TL_WAIT_END, u);
-            }
-            tln += 2;
-            __syncthreads();
-        }
+        float *own_o = reinterpret_cast<float *>(smem + 32768);            /* [RT][D], after acc_s */
+        float4 *red = reinterpret_cast<float4 *>(smem + 32768 + RT * D * 4); /* merge scratch */
         for (int idx = tid; idx < a.rows * D; idx += ATTN_THREADS) {
             const int r = idx / D, d = idx % D;
             float M = -CUDART_INF_F;
@@ -377,28 +442,24 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
             if (sg.slot >= 0) {
                 a.part_o[((int64_t)sg.slot * a.rows + r) * D + d] = val;
                 if (d == 0) a.part_lse[(int64_t)sg.slot * a.rows + r] = lse;
+            } else if (host) {
+                own_o[idx] = val;
+                if (d == 0) own_lse_s[r] = lse;
             } else {
-                float out = val;
-                if (host) {
-                    float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
-                    merge_state(rm, rs, ro, lse, val);
-                    const int s0 = a.unit_slot[u];
-                    for (int k0 = 0; k0 < parts - 1; k0 += 8) {   /* 8 peers' loads in flight */
-                        float pl[8], po[8];
-#pragma unroll
-                        for (int k = 0; k < 8; k++) {
-                            const int64_t sl = (int64_t)(s0 + k0 + k) * a.rows + r;
-                            const bool ok = k0 + k < parts - 1;
-                            pl[k] = ok ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
-                            po[k] = ok ? __ldcg(&a.part_o[sl * D + d]) : 0.f;
-                        }
-#pragma unroll
-                        for (int k = 0; k < 8; k++) merge_state(rm, rs, ro, pl[k], po[k]);
-                    }
-                    out = rs > 0.f ? ro / rs : 0.f;
-                }
-                static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(out);
+                static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(val);
             }
+        }
+        if (host) {
+            if (tid == 0) {
+                if (tl) tl_put(tl, tln, TL_WAIT_BEGIN, u);
+                while (ld_acquire(&a.cnt[u]) < parts - 1) __nanosleep(64);
+                a.cnt[u] = 0;   /* every peer has arrived: ready for the next launch */
+                if (tl) tl_put(tl, tln + 1, TL_WAIT_END, u);
+            }
+            tln += 2;
+            __syncthreads();
+            merge_unit<T, D>(a, a.unit_slot[u], parts - 1, own_lse_s, own_o,
+                             static_cast<T *>(a.o) + (int64_t)u * a.rows * D, red, ms_s);
         }
 #if DEC_TMA
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   /* acc_s writes before later bulk copies */
@@ -417,30 +478,16 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 }
 
 /* Merges the partial slots of every multi-part unit (split, balanced). */
-template <typename T>
-__global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a, int D)
+template <typename T, int D>
+__global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a)
 {
+    __shared__ float4 red[ATTN_THREADS];
+    __shared__ float ms[2 * ATTN_MAX_ROWS];
     const int u = blockIdx.x;
     const int parts = a.unit_parts[u];
     if (parts <= 1) return;
-    const int s0 = a.unit_slot[u];
-    for (int idx = threadIdx.x; idx < a.rows * D; idx += ATTN_THREADS) {
-        const int r = idx / D, d = idx % D;
-        float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
-        for (int k0 = 0; k0 < parts; k0 += 8) {   /* 8 parts' loads in flight */
-            float pl[8], po[8];
-#pragma unroll
-            for (int k = 0; k < 8; k++) {
-                const int64_t sl = (int64_t)(s0 + k0 + k) * a.rows + r;
-                const bool ok = k0 + k < parts;
-                pl[k] = ok ? a.part_lse[sl] : -CUDART_INF_F;
-                po[k] = ok ? a.part_o[sl * D + d] : 0.f;
-            }
-#pragma unroll
-            for (int k = 0; k < 8; k++) merge_state(rm, rs, ro, pl[k], po[k]);
-        }
-        static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(rs > 0.f ? ro / rs : 0.f);
-    }
+    merge_unit<T, D>(a, a.unit_slot[u], parts, nullptr, nullptr, static_cast<T *>(a.o) + (int64_t)u * a.rows * D,
+                     red, ms);
 }
 
 } /* namespace dec */
@@ -451,4 +498,5 @@ __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a,
           dec::decode_kernel<__half, D, 4>, dec::decode_kernel<__half, D, 8>},                  \
          {dec::decode_kernel<__nv_bfloat16, D, 1>, dec::decode_kernel<__nv_bfloat16, D, 2>,     \
           dec::decode_kernel<__nv_bfloat16, D, 4>, dec::decode_kernel<__nv_bfloat16, D, 8>}},   \
-        dec::SMEM_BYTES}
+        dec::SMEM_BYTES,                                                                        \
+        {dec::combine_kernel<__half, D>, dec::combine_kernel<__nv_bfloat16, D>}}

@@ -79,8 +79,9 @@ full|sweep)
     ;;
 variants)
     # same sweep under build-time kernel variants (see decode.cuh)
-    for v in "v0:" "tma:-DDEC_TMA=1" "tma6:-DDEC_TMA=1 -DDEC_STAGES=6" "l2pf:-DDEC_L2PF=256"; do
-        name=${v%%:*}; flags=${v#*:}
+    VARIANTS=${VARIANTS:-"v0: s3:-DDEC_STAGES=3 c16s2:-DDEC_CHUNK_BYTES=16384@-DDEC_STAGES=2 pf128:-DDEC_L2PF=128"}
+    for v in $VARIANTS; do
+        name=${v%%:*}; flags=$(echo "${v#*:}" | tr @ ' ')
         make -j8 BUILD=build-$name kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 $flags" >>"$LOG" 2>&1 || { say "build $name failed"; continue; }
         timeout 120 build-$name/gputest >"$OUT/gputest-$name.txt" 2>&1; echo "$name gputest rc $? $(tail -1 $OUT/gputest-$name.txt)"
         LEANBENCH_COMMIT="$LEANBENCH_COMMIT-$name" timeout 200 build-$name/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/variants.csv" >>"$LOG" 2>&1
