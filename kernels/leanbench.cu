@@ -385,6 +385,32 @@ int main(int argc, char **argv)
     CUDA_CHECK(cudaMalloc(&g.scratch, g.scratch_bytes));
     CUDA_CHECK(cudaMemset(g.scratch, 1, g.scratch_bytes));
 
+    {   /* the machine's copy ceiling, for comparing runs across machines */
+        const size_t n = (size_t)1 << 31;
+        void *a = NULL, *b = NULL;
+        if (cudaMalloc(&a, n) == cudaSuccess && cudaMalloc(&b, n) == cudaSuccess) {
+            cudaEvent_t e0, e1;
+            CUDA_CHECK(cudaEventCreate(&e0));
+            CUDA_CHECK(cudaEventCreate(&e1));
+            CUDA_CHECK(cudaMemsetAsync(a, 1, n, g.stream));
+            std::vector<float> t;
+            for (int i = 0; i < 6; i++) {
+                CUDA_CHECK(cudaEventRecord(e0, g.stream));
+                CUDA_CHECK(cudaMemcpyAsync(b, a, n, cudaMemcpyDeviceToDevice, g.stream));
+                CUDA_CHECK(cudaEventRecord(e1, g.stream));
+                CUDA_CHECK(cudaEventSynchronize(e1));
+                float ms = 0;
+                CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+                if (i) t.push_back(ms);
+            }
+            fprintf(stderr, "leanbench: %s, %d SMs: device-to-device copy of 2 GiB: %.0f GB/s (read + write)\n",
+                    g.prop.name, g.sms, 2.0 * n / (pct(t, 0.5) * 1e-3) / 1e9);
+            cudaEventDestroy(e0); cudaEventDestroy(e1);
+        }
+        cudaFree(a); cudaFree(b);
+        cudaGetLastError();
+    }
+
     if (!g.sweep) return run_all(&o, timeline, g.reps);
 
     FILE *f = fopen(g.sweep, "r");

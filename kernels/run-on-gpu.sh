@@ -26,6 +26,7 @@ export PYTHONUNBUFFERED=1
 say "facts"
 {
     nvidia-smi
+    nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv
     nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.draw,power.limit,temperature.gpu,persistence_mode --format=csv
     /usr/local/cuda/bin/nvcc --version | tail -2
     echo "commit $LEANBENCH_COMMIT date $LEANBENCH_DATE"
