@@ -234,12 +234,175 @@ __device__ void merge_unit(const dec_args &a, int s0, int np, const float *own_l
     }
 }
 
+/* ---- tensor-core path for GQA groups of 3..8 rows (d = 64, 128) ----
+ * Per chunk of 64 tokens, warp w owns tokens 16w..16w+15: it copies them
+ * (cp.async into an XOR-swizzled [token][d] layout, so ldmatrix is free of
+ * bank conflicts) and computes S = Q K^T (m16n8k16, the unit's rows in
+ * M, padded to 16 with zeros; tokens in N) and O += P V (P from the S
+ * accumulators, V through ldmatrix.trans), fp32 accumulation.  Each warp
+ * keeps its own online-softmax state; the four are merged like the token
+ * groups of the CUDA-core path.  CUDA cores would spend ~2*rows FMAs plus
+ * log2(d/8) shuffles per element and row; here a 16-token step is
+ * 4*(d/16) mma + d/8 ldmatrix per warp. */
+template <typename T> __device__ __forceinline__ void mma16816(float c[4], uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1);
+template <> __device__ __forceinline__ void mma16816<__half>(float c[4], uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+}
+template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float c[4], uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1)
+{
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+                 : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+}
+__device__ __forceinline__ void ldsm_x4(uint32_t r[4], const void *p)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(saddr(p)));
+}
+__device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const void *p)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(saddr(p)));
+}
+template <typename T> __device__ __forceinline__ uint32_t pack2(float x, float y);
+template <> __device__ __forceinline__ uint32_t pack2<__half>(float x, float y)
+{
+    __half2 h = __floats2half2_rn(x, y);
+    return *reinterpret_cast<uint32_t *>(&h);
+}
+template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float x, float y)
+{
+    __nv_bfloat162 h = __floats2bfloat162_rn(x, y);
+    return *reinterpret_cast<uint32_t *>(&h);
+}
+
+template <int D> struct mgeo {
+    static constexpr int CH = 64;                          /* tokens per chunk, 16 per warp */
+    static constexpr int CPR = D / 8;                      /* 16-byte pieces per token row */
+    static constexpr int KB = CH * D * 2;                  /* K bytes per stage */
+    static constexpr int NS = SMEM_BYTES / (2 * KB);       /* stages: 4 (d=64), 2 (d=128) */
+    static_assert(NS >= 2 && CPR >= 8, "mma path geometry");
+};
+
+/* Streams one segment through the tensor-core path and leaves the four
+ * warps' states in m_s, l_s and acc_s ([4][RT][D] at the start of smem). */
+template <typename T, int D, int RT>
+__device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, const T *kb, const T *vb,
+                                            unsigned char *smem, float (*m_s)[RT], float (*l_s)[RT])
+{
+    using M = mgeo<D>;
+    constexpr int NT = D / 8, KK = D / 16;
+    const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
+    const int gq = lane >> 2, tq = lane & 3;
+    const int nch = (ntok + M::CH - 1) / M::CH;
+    auto sw = [](int tok, int ch) { return (tok * D + ((ch ^ (tok & 7)) * 8)) * 2; };   /* byte offset */
+    auto issue = [&](int c) {
+        unsigned char *st = smem + (c % M::NS) * 2 * M::KB;
+#pragma unroll
+        for (int i = 0; i < 16 * M::CPR / 32; i++) {
+            const int piece = lane + 32 * i;
+            const int tok = 16 * w + piece / M::CPR, ch = piece % M::CPR;
+            const int t = c * M::CH + tok;
+            const bool ok = t < ntok;
+            const int64_t off = ok ? (int64_t)t * D + ch * 8 : 0;
+            cp16(st + sw(tok, ch), kb + off, ok ? 16 : 0);
+            cp16(st + M::KB + sw(tok, ch), vb + off, ok ? 16 : 0);
+        }
+    };
+#pragma unroll
+    for (int c = 0; c < M::NS - 1; c++) {
+        if (c < nch) issue(c);
+        cp_commit();
+    }
+    uint32_t qa[KK][2];
+#pragma unroll
+    for (int kk = 0; kk < KK; kk++) {
+        if (gq < a.rows) {
+            const T *qp = static_cast<const T *>(a.q) + ((int64_t)u * a.rows + gq) * D + kk * 16 + 2 * tq;
+            qa[kk][0] = *reinterpret_cast<const uint32_t *>(qp);
+            qa[kk][1] = *reinterpret_cast<const uint32_t *>(qp + 8);
+        } else {
+            qa[kk][0] = qa[kk][1] = 0u;
+        }
+    }
+    float acc[NT][4];
+#pragma unroll
+    for (int n = 0; n < NT; n++) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
+    float m = -CUDART_INF_F, l = 0.f;
+    const int mi = lane >> 3, r8 = lane & 7;
+    for (int c = 0; c < nch; c++) {
+        if (c + M::NS - 1 < nch) issue(c + M::NS - 1);
+        cp_commit();
+        cp_wait<M::NS - 1>();
+        __syncwarp();                          /* the warp's copies are visible to all its lanes */
+        const unsigned char *st = smem + (c % M::NS) * 2 * M::KB;
+        float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+#pragma unroll
+        for (int kk = 0; kk < KK; kk++) {
+            uint32_t b[4];
+            ldsm_x4(b, st + sw(16 * w + (mi >> 1) * 8 + r8, 2 * kk + (mi & 1)));
+            mma16816<T>(s[0], qa[kk][0], qa[kk][1], b[0], b[1]);
+            mma16816<T>(s[1], qa[kk][0], qa[kk][1], b[2], b[3]);
+        }
+        float sv[4] = {s[0][0], s[0][1], s[1][0], s[1][1]};
+        const int tb = c * M::CH + 16 * w + 2 * tq;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int t = tb + (i >> 1) * 8 + (i & 1);
+            sv[i] = t < ntok ? sv[i] * a.scale_log2 : -CUDART_INF_F;
+        }
+        float mx = fmaxf(fmaxf(sv[0], sv[1]), fmaxf(sv[2], sv[3]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        mx = fmaxf(m, mx);
+        const float mu = mx == -CUDART_INF_F ? 0.f : mx;
+        const float alpha = exp2f(m - mu);
+        float p[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++) p[i] = exp2f(sv[i] - mu);
+        l = l * alpha + (p[0] + p[1]) + (p[2] + p[3]);
+        m = mx;
+#pragma unroll
+        for (int n = 0; n < NT; n++) { acc[n][0] *= alpha; acc[n][1] *= alpha; }
+        const uint32_t pa0 = pack2<T>(p[0], p[1]), pa2 = pack2<T>(p[2], p[3]);
+#pragma unroll
+        for (int np = 0; np < NT / 2; np++) {
+            uint32_t b[4];
+            ldsm_x4_t(b, st + M::KB + sw(16 * w + (mi & 1) * 8 + r8, 2 * np + (mi >> 1)));
+            mma16816<T>(acc[2 * np], pa0, pa2, b[0], b[1]);
+            mma16816<T>(acc[2 * np + 1], pa0, pa2, b[2], b[3]);
+        }
+        __syncwarp();                          /* done with the stage before it is refilled */
+    }
+    cp_wait<0>();
+    l += __shfl_xor_sync(0xffffffffu, l, 1);
+    l += __shfl_xor_sync(0xffffffffu, l, 2);
+    __syncthreads();                           /* every warp is done with its stages */
+    float *acc_s = reinterpret_cast<float *>(smem);
+    if (gq < RT) {
+#pragma unroll
+        for (int n = 0; n < NT; n++)
+            *reinterpret_cast<float2 *>(&acc_s[(w * RT + gq) * D + n * 8 + 2 * tq]) = make_float2(acc[n][0], acc[n][1]);
+        if (tq == 0) { m_s[w][gq] = m; l_s[w][gq] = l; }
+    }
+    __syncthreads();
+}
+
 template <typename T, int D, int RT>
 __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 {
     using G = geo<D>;
     extern __shared__ __align__(16) unsigned char smem[];
-    __shared__ float m_s[G::TG][RT], l_s[G::TG][RT];
+#ifndef DEC_MMA
+#define DEC_MMA 1
+#endif
+    /* tensor cores for groups of 3..8 rows; CUDA cores otherwise */
+    constexpr bool MMA = DEC_MMA && !DEC_TMA && RT >= 4 && D <= 128;
+    constexpr int NG = MMA ? ATTN_THREADS / 32 : G::TG;   /* states merged at segment end */
+    __shared__ float m_s[NG][RT], l_s[NG][RT];
     __shared__ float own_lse_s[RT], ms_s[2 * ATTN_MAX_ROWS];
     static_assert(4096 * RT <= 32768 && 32768 + RT * D * 4 + ATTN_THREADS * 16 <= SMEM_BYTES, "shared memory layout");
 
@@ -270,6 +433,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
         const T *kb = static_cast<const T *>(a.k) + skv.off;
         const T *vb = static_cast<const T *>(a.v) + skv.off;
 
+        if constexpr (MMA) {
+            mma_segment<T, D, RT>(a, u, ntok, kb, vb, smem, m_s, l_s);
+        } else {
 #if DEC_TMA
         /* chunk c of this segment uses pipeline slot seq + c (stage and
          * mbarrier phase continue across segments) */
@@ -420,6 +586,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
         }
         __syncthreads();
 
+        }
+        float *acc_s = reinterpret_cast<float *>(smem);   /* [NG][RT][D] */
+
         const int parts = a.unit_parts[u];
         const bool host = sg.slot < 0 && parts > 1;
         float *own_o = reinterpret_cast<float *>(smem + 32768);            /* [RT][D], after acc_s */
@@ -428,11 +597,11 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
             const int r = idx / D, d = idx % D;
             float M = -CUDART_INF_F;
 #pragma unroll
-            for (int gg = 0; gg < G::TG; gg++) M = fmaxf(M, m_s[gg][r]);
+            for (int gg = 0; gg < NG; gg++) M = fmaxf(M, m_s[gg][r]);
             const float mu = M == -CUDART_INF_F ? 0.f : M;
             float L = 0.f, A = 0.f;
 #pragma unroll
-            for (int gg = 0; gg < G::TG; gg++) {
+            for (int gg = 0; gg < NG; gg++) {
                 const float w = exp2f(m_s[gg][r] - mu);
                 L += l_s[gg][r] * w;
                 A += acc_s[(gg * RT + r) * D + d] * w;
