@@ -89,6 +89,17 @@ variants)
     done
     awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/variants.csv"
     ;;
+ab)
+    # the current kernels against an older tree carried in .oldk (same machine, same call)
+    (cd .oldk && make -j8 kernels >>"../$LOG" 2>&1) || say "old build failed"
+    for i in 1 2; do
+        LEANBENCH_COMMIT=old timeout 200 .oldk/build/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+        LEANBENCH_COMMIT=new timeout 200 build/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+    done
+    python3 experiments/peers/sdpa_peer.py --quick --csv "$OUT/peers-quick.csv" >>"$LOG" 2>&1
+    awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15; if ($7=="old") o[k]=o[k]" "$21; else n[k]=n[k]" "$21} END {for (k in o) printf "%-40s old%-22s new%s\n", k, o[k], n[k]}' "$OUT/ab.csv" | sort
+    awk -F, 'NR>1 {printf "%-16s b=%s h=%s kvh=%s ctx=%s %9.2f us %7.1f GB/s\n",$9,$10,$11,$12,$15,$21,$26}' "$OUT/peers-quick.csv"
+    ;;
 sms)
     for n in 16 32 48 64 96 132; do
         $B --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
