@@ -12,6 +12,7 @@ set -u
 MODE=${1:-full}
 OUT=${OUT:-out}
 mkdir -p "$OUT" "$OUT/tl"
+OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
 say() { echo "== $*" | tee -a "$LOG"; }
 timed() { n=$1; shift; t0=$(date +%s); "$@"; r=$?; echo "$n: $(( $(date +%s) - t0 )) s (rc $r)" | tee -a "$LOG"; return $r; }
@@ -91,7 +92,7 @@ variants)
     ;;
 ab)
     # the current kernels against an older tree carried in .oldk (same machine, same call)
-    (cd .oldk && make -j8 kernels >>"../$LOG" 2>&1) || say "old build failed"
+    (cd .oldk && make -j8 kernels >>"$LOG" 2>&1) || say "old build failed"
     for i in 1 2; do
         LEANBENCH_COMMIT=old timeout 200 .oldk/build/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
         LEANBENCH_COMMIT=new timeout 200 build/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
