@@ -51,6 +51,9 @@ namespace dec {
 #ifndef DEC_L2PF
 #define DEC_L2PF 256
 #endif
+#ifndef DEC_UNROLL1
+#define DEC_UNROLL1 0
+#endif
 #ifndef DEC_STAGES
 #define DEC_STAGES 4
 #endif
@@ -159,8 +162,16 @@ __device__ __forceinline__ void tl_put(tl_rec *tl, int idx, int ev, int unit)
  * float4 per thread, 8 loads in flight, states split across thread groups
  * when rows*D/4 < 128 and summed in fixed order through shared memory.
  * Deterministic: every sum runs in an order fixed by the plan. */
+#ifndef DEC_MERGE_NOINLINE
+#define DEC_MERGE_NOINLINE 0
+#endif
+#if DEC_MERGE_NOINLINE
+#define DEC_MERGE_ATTR __noinline__
+#else
+#define DEC_MERGE_ATTR
+#endif
 template <typename T, int D>
-__device__ void merge_unit(const dec_args &a, int s0, int np, const float *own_lse, const float *own_o,
+__device__ DEC_MERGE_ATTR void merge_unit(const dec_args &a, int s0, int np, const float *own_lse, const float *own_o,
                            T *out, float4 *red, float *ms)
 {
     const int rows = a.rows, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -495,6 +506,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
             for (int e = 0; e < 8; e++) acc[r][e] = 0.f;
         }
 
+#if DEC_UNROLL1
+#pragma unroll 1
+#endif
         for (int c = 0; c < nch; c++) {
 #if DEC_TMA
             const unsigned q_ = seq + (unsigned)c;

@@ -93,12 +93,20 @@ variants)
 ab)
     # the current kernels against an older tree carried in .oldk (same machine, same call)
     (cd .oldk && make -j8 kernels >>"$LOG" 2>&1) || say "old build failed"
+    VARIANTS=${VARIANTS:-"u1:-DDEC_UNROLL1=1 ni:-DDEC_MERGE_NOINLINE=1"}
+    for v in $VARIANTS; do
+        name=${v%%:*}; flags=$(echo "${v#*:}" | tr @ ' ')
+        make -j8 BUILD=build-$name kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 $flags" >>"$LOG" 2>&1 || say "build $name failed"
+    done
     for i in 1 2; do
-        LEANBENCH_COMMIT=old timeout 200 .oldk/build/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
-        LEANBENCH_COMMIT=new timeout 200 build/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+        LEANBENCH_COMMIT=old timeout 200 .oldk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+        LEANBENCH_COMMIT=new timeout 200 build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+        for v in $VARIANTS; do
+            LEANBENCH_COMMIT=${v%%:*} timeout 200 build-${v%%:*}/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+        done
     done
     python3 experiments/peers/sdpa_peer.py --quick --csv "$OUT/peers-quick.csv" >>"$LOG" 2>&1
-    awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15; if ($7=="old") o[k]=o[k]" "$21; else n[k]=n[k]" "$21} END {for (k in o) printf "%-40s old%-22s new%s\n", k, o[k], n[k]}' "$OUT/ab.csv" | sort
+    awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15; t[k]=t[k]" "$7"="$21} END {for (k in t) printf "%-42s %s\n", k, t[k]}' "$OUT/ab.csv" | sort
     awk -F, 'NR>1 {printf "%-16s b=%s h=%s kvh=%s ctx=%s %9.2f us %7.1f GB/s\n",$9,$10,$11,$12,$15,$21,$26}' "$OUT/peers-quick.csv"
     ;;
 sms)
