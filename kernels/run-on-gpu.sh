@@ -93,6 +93,10 @@ variants)
 ab)
     # the current kernels against an older tree carried in .oldk (same machine, same call)
     (cd .oldk && make -j8 kernels >>"$LOG" 2>&1) || say "old build failed"
+    [ -d .midk ] && { (cd .midk && make -j8 kernels >>"$LOG" 2>&1) || say "mid build failed"; }
+    K=_ZN3dec13decode_kernelI6__halfLi128ELi1EEEv8dec_args
+    cuobjdump -sass -fun $K .oldk/build/kernels/decode_d128.o >"$OUT/old.sass" 2>&1
+    cuobjdump -sass -fun $K build/kernels/decode_d128.o >"$OUT/new.sass" 2>&1
     VARIANTS=${VARIANTS:-"u1:-DDEC_UNROLL1=1 ni:-DDEC_MERGE_NOINLINE=1"}
     for v in $VARIANTS; do
         name=${v%%:*}; flags=$(echo "${v#*:}" | tr @ ' ')
@@ -101,11 +105,15 @@ ab)
     for i in 1 2; do
         LEANBENCH_COMMIT=old timeout 200 .oldk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
         LEANBENCH_COMMIT=new timeout 200 build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+        [ -d .midk ] && LEANBENCH_COMMIT=mid timeout 200 .midk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
         for v in $VARIANTS; do
             LEANBENCH_COMMIT=${v%%:*} timeout 200 build-${v%%:*}/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
         done
     done
-    python3 experiments/peers/sdpa_peer.py --quick --csv "$OUT/peers-quick.csv" >>"$LOG" 2>&1
+    for b in old new; do
+        d=build; [ $b = old ] && d=.oldk/build
+        $d/leanbench --ctx 64k --schedule streamk --timeline "$OUT/tl-$b.csv" >>"$LOG" 2>&1
+    done
     awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15; t[k]=t[k]" "$7"="$21} END {for (k in t) printf "%-42s %s\n", k, t[k]}' "$OUT/ab.csv" | sort
     awk -F, 'NR>1 {printf "%-16s b=%s h=%s kvh=%s ctx=%s %9.2f us %7.1f GB/s\n",$9,$10,$11,$12,$15,$21,$26}' "$OUT/peers-quick.csv"
     ;;
