@@ -51,6 +51,9 @@ namespace dec {
 #ifndef DEC_L2PF
 #define DEC_L2PF 256
 #endif
+#ifndef DEC_HOSTMERGE_SERIAL
+#define DEC_HOSTMERGE_SERIAL 0
+#endif
 #ifndef DEC_UNROLL1
 #define DEC_UNROLL1 0
 #endif
@@ -153,6 +156,17 @@ __device__ __forceinline__ void tl_put(tl_rec *tl, int idx, int ev, int unit)
     tl_rec r;
     r.sm = smid(); r.event = ev; r.unit = unit; r.pad = 0; r.t_ns = gtimer();
     tl[idx] = r;
+}
+
+/* Online merge of one (lse, value) state into a running one (log2 units). */
+__device__ __forceinline__ void merge_state(float &m, float &s, float &o, float lse, float val)
+{
+    if (lse == -CUDART_INF_F) return;
+    float nm = fmaxf(m, lse);
+    float a = exp2f(m - nm), b = exp2f(lse - nm);
+    s = s * a + b;
+    o = o * a + b * val;
+    m = nm;
 }
 
 /* Merges the np partial states of unit u in slots s0 .. s0+np-1 (and the
@@ -603,6 +617,61 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
         }
         float *acc_s = reinterpret_cast<float *>(smem);   /* [NG][RT][D] */
 
+#if DEC_HOSTMERGE_SERIAL
+        const int parts = a.unit_parts[u];
+        const bool host = sg.slot < 0 && parts > 1;
+        if (host) {
+            if (tid == 0) {
+                if (tl) tl_put(tl, tln, TL_WAIT_BEGIN, u);
+                while (ld_acquire(&a.cnt[u]) < parts - 1) __nanosleep(64);
+                a.cnt[u] = 0;   /* every peer has arrived: ready for the next launch */
+                if (tl) tl_put(tl, tln + 1, TL_WAIT_END, u);
+            }
+            tln += 2;
+            __syncthreads();
+        }
+        for (int idx = tid; idx < a.rows * D; idx += ATTN_THREADS) {
+            const int r = idx / D, d = idx % D;
+            float M = -CUDART_INF_F;
+#pragma unroll
+            for (int gg = 0; gg < NG; gg++) M = fmaxf(M, m_s[gg][r]);
+            const float mu = M == -CUDART_INF_F ? 0.f : M;
+            float L = 0.f, A = 0.f;
+#pragma unroll
+            for (int gg = 0; gg < NG; gg++) {
+                const float w = exp2f(m_s[gg][r] - mu);
+                L += l_s[gg][r] * w;
+                A += acc_s[(gg * RT + r) * D + d] * w;
+            }
+            const float lse = L > 0.f ? mu + log2f(L) : -CUDART_INF_F;
+            const float val = L > 0.f ? A / L : 0.f;
+            if (sg.slot >= 0) {
+                a.part_o[((int64_t)sg.slot * a.rows + r) * D + d] = val;
+                if (d == 0) a.part_lse[(int64_t)sg.slot * a.rows + r] = lse;
+            } else {
+                float out = val;
+                if (host) {   /* own state first, then the peers in slot order */
+                    float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
+                    merge_state(rm, rs, ro, lse, val);
+                    const int s0 = a.unit_slot[u];
+                    for (int k0 = 0; k0 < parts - 1; k0 += 8) {   /* 8 peers' loads in flight */
+                        float pl[8], po[8];
+#pragma unroll
+                        for (int k = 0; k < 8; k++) {
+                            const int64_t sl = (int64_t)(s0 + k0 + k) * a.rows + r;
+                            const bool ok = k0 + k < parts - 1;
+                            pl[k] = ok ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
+                            po[k] = ok ? __ldcg(&a.part_o[sl * D + d]) : 0.f;
+                        }
+#pragma unroll
+                        for (int k = 0; k < 8; k++) merge_state(rm, rs, ro, pl[k], po[k]);
+                    }
+                    out = rs > 0.f ? ro / rs : 0.f;
+                }
+                static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(out);
+            }
+        }
+#else
         const int parts = a.unit_parts[u];
         const bool host = sg.slot < 0 && parts > 1;
         float *own_o = reinterpret_cast<float *>(smem + 32768);            /* [RT][D], after acc_s */
@@ -644,6 +713,7 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
             merge_unit<T, D>(a, a.unit_slot[u], parts - 1, own_lse_s, own_o,
                              static_cast<T *>(a.o) + (int64_t)u * a.rows * D, red, ms_s);
         }
+#endif
 #if DEC_TMA
         asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   /* acc_s writes before later bulk copies */
 #endif
