@@ -52,7 +52,7 @@ namespace dec {
 #define DEC_L2PF 256
 #endif
 #ifndef DEC_HOSTMERGE_SERIAL
-#define DEC_HOSTMERGE_SERIAL 0
+#define DEC_HOSTMERGE_SERIAL 1
 #endif
 #ifndef DEC_UNROLL1
 #define DEC_UNROLL1 0

@@ -73,6 +73,11 @@ full|sweep)
     say "peers"
     timed peers python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" >>"$LOG" 2>&1
     grep -c . "$OUT/sweep.csv" "$OUT/peers.csv"
+    say "sms subset"
+    for n in 16 32 48 64 96 132; do
+        timeout 120 build/leanbench --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
+    done
+    grep "green context" "$LOG" | sort | uniq -c
     (cd "$OUT" && tar czf tl.tgz tl && rm -rf tl)
     say "long-context bandwidth (b=1 h=32 d=128 fp16)"
     awk -F, 'NR>1 && $10==1 && $11==32 && $12==32 && $13==128 && $15>=65536 && $15<=524288 && ($9=="streamk"||$9=="split"||$9=="fa2") {printf "%-8s ctx=%-7s %9.1f us %7.1f GB/s\n",$9,$15,$21,$26}' "$OUT/sweep.csv"
