@@ -58,18 +58,6 @@ static int64_t count_congruent(int64_t a, int64_t b, int64_t t, int64_t lo, int6
     return first > hi ? 0 : (hi - first) / tp + 1;
 }
 
-/* Bytes one CTA can stream per ns: the simulator's cta_cap. */
-static double model_cap(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm)
-{
-    double elt = dtype_bytes(w->dtype);
-    double tile_bytes = 2.0 * block_n * w->head_dim * elt;
-    double inflight = g->cta_inflight_bytes < 2 * tile_bytes ? g->cta_inflight_bytes : 2 * tile_bytes;
-    double cap = inflight / g->mem_latency_ns;
-    double ops = 4.0 * rows * block_n * w->head_dim + 4.0 * block_n * w->head_dim;
-    double flops_per_ns = g->fp32_tflops * 1e3 / g->sms / (ctas_on_sm > 0 ? ctas_on_sm : 1);
-    double cap_c = tile_bytes / (ops / flops_per_ns);
-    return cap < cap_c ? cap : cap_c;
-}
 
 /*
  * Processor sharing of n1 flows of b1 bytes and n2 of b2 bytes starting
@@ -135,20 +123,15 @@ static double kwave_ns(const kwave *k, int sms, double *busy)
     return t;
 }
 
-/* Bytes of one partial state: rows x (d + 1) fp32 values. */
-static double partial_bytes(const workload *w, int rows)
-{
-    return (double)rows * (w->head_dim + 1) * 4.0;
-}
 
 /* The combine kernel: n CTAs each reading `parts` partials. */
 static double combine_ns(const gpu_spec *g, const workload *w, int rows, int64_t n, double parts, double *busy)
 {
-    static const kernel_res combine_res = {128, 32, 0};
-    int res2 = gpu_occupancy(g, &combine_res);
+    int res2 = gpu_occupancy(g, &sim_combine_res);
     if (res2 < 1) res2 = 1;
-    kwave k = {n, (int64_t)g->sms * res2, g->cta_prologue_ns + g->mem_latency_ns + g->cta_epilogue_ns, 1, 1,
-               parts * partial_bytes(w, rows), 0, g->cta_inflight_bytes / g->mem_latency_ns,
+    kwave k = {n, (int64_t)g->sms * res2,
+               g->cta_prologue_ns + g->mem_latency_ns + g->merge_peer_ns * parts + g->cta_epilogue_ns, 1, 1,
+               parts * sim_partial_bytes(w, rows), 0, g->cta_inflight_bytes / g->mem_latency_ns,
                g->mem_bw_achievable_gbps};
     return kwave_ns(&k, g->sms, busy);
 }
@@ -289,7 +272,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         segs = grid;
         splits = o->kind == SCHED_SPLIT ? (int)S : 0;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
-        double cap = model_cap(g, w, rows, bn, ctas_on_sm);
+        double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
         kwave k = {grid, slots, 0, 1, 1, 0, 0, cap, bw};
         if (S == 1) {
             k.fixed_ns = pro + lat + epi;
@@ -341,7 +324,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         if (gr > tiles) gr = tiles;
         grid = gr;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
-        double cap = model_cap(g, w, rows, bn, ctas_on_sm);
+        double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
         sk_out so;
         streamk_ns(g, U, tiles, uniform, max_tiles, tile_b, grid, cap, bw, 0, 0, &so);
         main_ns = so.ns;
@@ -372,7 +355,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         int64_t gsk = sk_tiles < gr ? sk_tiles : gr;
         grid = gsk + dp;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
-        double cap = model_cap(g, w, rows, bn, ctas_on_sm);
+        double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
         double unit_b = kv / (double)U;
         if (gsk == 0) {
             kwave k = {dp, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
@@ -429,7 +412,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         grid = (int64_t)(nfull + nlast) * w->kv_heads;
         segs = grid;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
-        double cap = model_cap(g, w, rows, bn, ctas_on_sm);
+        double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
         kwave k = {grid, slots, pro + lat + (multi > 0 ? pw : epi), nfull / (nfull + nlast), 1,
                    (double)chunk * bn * rb, last_tok / nlast * rb, cap, bw};
         main_ns = kwave_ns(&k, sms, &busy);
@@ -446,7 +429,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
     if (comb_n > 0) comb_ns = g->kernel_gap_us * 1e3 + combine_ns(g, w, rows, comb_n, comb_parts, &b2);
     double q_bytes = (double)segs * rows * w->head_dim * elt;
     double o_bytes = (double)U * rows * w->head_dim * elt;
-    double part = (double)nslots * partial_bytes(w, rows) * 2;
+    double part = (double)nslots * sim_partial_bytes(w, rows) * 2;
     r->schedule = o->kind;
     r->block_n = bn;
     r->ctas = (int)grid;

@@ -354,8 +354,7 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
     return 0;
 }
 
-/* Bytes of one partial state: rows x (d + 1) fp32 values. */
-static double partial_bytes(const workload *w, int rows)
+double sim_partial_bytes(const workload *w, int rows)
 {
     return (double)rows * (w->head_dim + 1) * 4.0;
 }
@@ -410,9 +409,11 @@ static int lower_combine(sim_ctx *c, const gpu_spec *g, const workload *w, const
         if (p->unit_parts[u] < 2) continue;
         if (grow((void **)&c->first, &c->cap_first, n + 2, sizeof(int32_t))) return -1;
         c->first[n++] = c->cta_begin = c->n_ops;
+        /* the same merge as a stream-K host's: the partials' lse, then their O */
         if (emit(c, OP_DELAY, L_PROLOGUE, u, g->cta_prologue_ns)) return -1;
         if (emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)) return -1;
-        if (emit(c, OP_STREAM, L_STREAM, u, p->unit_parts[u] * partial_bytes(w, p->rows))) return -1;
+        if (emit(c, OP_DELAY, L_MERGE, u, g->merge_peer_ns * p->unit_parts[u])) return -1;
+        if (emit(c, OP_STREAM, L_STREAM, u, p->unit_parts[u] * sim_partial_bytes(w, p->rows))) return -1;
         if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
         if (emit(c, OP_END, L_EPILOGUE, -1, 0)) return -1;
     }
@@ -420,21 +421,20 @@ static int lower_combine(sim_ctx *c, const gpu_spec *g, const workload *w, const
     return n;
 }
 
-/* The combine kernel's resources: a small CTA of 128 threads. */
-static const kernel_res combine_res = {128, 32, 0};
+const kernel_res sim_combine_res = {128, 32, 0};
 
-/* Bytes one CTA can stream per ns: in flight over latency, and the compute
- * floor of a tile (FP32 dot products and conversions) on its share of the SM. */
-static double cta_cap(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm)
+/* Bytes one CTA can stream per ns.  A CTA of four warps does not hide its
+ * arithmetic behind its loads: per byte it spends the memory time (latency
+ * over bytes in flight) plus the compute time of the tile's FP32 dot
+ * products and conversions on its share of the SM. */
+double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm)
 {
     double elt = dtype_bytes(w->dtype);
     double tile_bytes = 2.0 * block_n * w->head_dim * elt;
     double inflight = g->cta_inflight_bytes < 2 * tile_bytes ? g->cta_inflight_bytes : 2 * tile_bytes;
-    double cap = inflight / g->mem_latency_ns;
     double ops = 4.0 * rows * block_n * w->head_dim + 4.0 * block_n * w->head_dim;
     double flops_per_ns = g->fp32_tflops * 1e3 / g->sms / (ctas_on_sm > 0 ? ctas_on_sm : 1);
-    double cap_c = tile_bytes / (ops / flops_per_ns);
-    return cap < cap_c ? cap : cap_c;
+    return 1.0 / (g->mem_latency_ns / inflight + ops / tile_bytes / flops_per_ns);
 }
 
 static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, int resident)
@@ -483,7 +483,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o
     double elt = dtype_bytes(w->dtype);
     int ctas_on_sm = (p->grid + g->sms - 1) / g->sms;
     if (ctas_on_sm > res) ctas_on_sm = res;
-    kparams k = {g->sms, res, cta_cap(g, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps};
+    kparams k = {g->sms, res, sim_cta_rate(g, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps};
     kstats st, st2;
     double t0 = g->launch_us * 1e3;
     if (lower_main(c, g, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, 0, &st)) {
@@ -498,7 +498,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o
     r->backwards = st.backwards;
     if (p->combine) {
         int n = lower_combine(c, g, w, p);
-        kparams k2 = {g->sms, gpu_occupancy(g, &combine_res), 0, g->mem_bw_achievable_gbps};
+        kparams k2 = {g->sms, gpu_occupancy(g, &sim_combine_res), 0, g->mem_bw_achievable_gbps};
         if (k2.resident < 1) k2.resident = 1;
         k2.cap = g->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
@@ -521,7 +521,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o
 
     double q_bytes = (double)p->n_segs * p->rows * w->head_dim * elt;
     double o_bytes = (double)p->n_units * p->rows * w->head_dim * elt;
-    double part = (double)p->n_slots * partial_bytes(w, p->rows) * 2;   /* written, then read */
+    double part = (double)p->n_slots * sim_partial_bytes(w, p->rows) * 2;   /* written, then read */
     r->schedule = p->kind;
     r->block_n = p->block_n;
     r->ctas = p->grid;

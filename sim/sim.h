@@ -70,6 +70,19 @@ int sim_resident_per_sm(const gpu_spec *g, const workload *w, int block_n);
  * occupancy.  Returns it, or 0 with a reason in err. */
 int sim_resident_of(const gpu_spec *g, const workload *w, const plan_opts *o, char *err, int errlen);
 
+/*
+ * The GPU model's costs, shared with the closed-form model:
+ * sim_cta_rate: bytes per ns one decode CTA streams (memory time per byte,
+ *   latency over bytes in flight, plus its FP32 compute time per byte), with
+ *   rows query heads per unit, tile length block_n, ctas_on_sm CTAs sharing
+ *   its SM;
+ * sim_partial_bytes: one partial state, rows x (head_dim + 1) fp32 values;
+ * sim_combine_res: the combine kernel's resources.
+ */
+double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm);
+double sim_partial_bytes(const workload *w, int rows);
+extern const kernel_res sim_combine_res;
+
 /* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
 double sim_kv_bytes(const workload *w);
 
