@@ -428,7 +428,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
     constexpr bool MMA = DEC_MMA && !DEC_TMA && RT >= 4 && D <= 128;
     constexpr int NG = MMA ? ATTN_THREADS / 32 : G::TG;   /* states merged at segment end */
     __shared__ float m_s[NG][RT], l_s[NG][RT];
+#if !DEC_HOSTMERGE_SERIAL
     __shared__ float own_lse_s[RT], ms_s[2 * ATTN_MAX_ROWS];
+#endif
     static_assert(4096 * RT <= 32768 && 32768 + RT * D * 4 + ATTN_THREADS * 16 <= SMEM_BYTES, "shared memory layout");
 
     const int tid = threadIdx.x;
