@@ -98,6 +98,7 @@ variants)
 ab)
     # the current kernels against an older tree carried in .oldk (same machine, same call)
     (cd .oldk && make -j8 kernels >>"$LOG" 2>&1) || say "old build failed"
+    timeout 200 build/gputest >"$OUT/gputest.txt" 2>&1; echo "gputest rc $? $(tail -1 $OUT/gputest.txt)"
     [ -d .midk ] && { (cd .midk && make -j8 kernels >>"$LOG" 2>&1) || say "mid build failed"; }
     K=_ZN3dec13decode_kernelI6__halfLi128ELi1EEEv8dec_args
     cuobjdump -sass -fun $K .oldk/build/kernels/decode_d128.o >"$OUT/old.sass" 2>&1
