@@ -260,15 +260,15 @@ __device__ DEC_MERGE_ATTR void merge_unit(const dec_args &a, int s0, int np, con
 }
 
 /* ---- tensor-core path for GQA groups of 3..8 rows (d = 64, 128) ----
- * Per chunk of 32 tokens, warp w owns tokens 8w..8w+7: it copies them
+ * Per chunk of 64 tokens, warp w owns tokens 16w..16w+15: it copies them
  * (cp.async into an XOR-swizzled [token][d] layout, so ldmatrix is free of
  * bank conflicts) and computes S = Q K^T (m16n8k16, the unit's rows in
  * M, padded to 16 with zeros; tokens in N) and O += P V (P from the S
  * accumulators, V through ldmatrix.trans), fp32 accumulation.  Each warp
  * keeps its own online-softmax state; the four are merged like the token
  * groups of the CUDA-core path.  CUDA cores would spend ~2*rows FMAs plus
- * log2(d/8) shuffles per element and row; here an 8-token step is
- * d/16 + d/8 mma and 3d/64 ldmatrix per warp. */
+ * log2(d/8) shuffles per element and row; here a 16-token step is
+ * 4*(d/16) mma + d/8 ldmatrix per warp. */
 template <typename T> __device__ __forceinline__ void mma16816(float c[4], uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1);
 template <> __device__ __forceinline__ void mma16816<__half>(float c[4], uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1)
 {
@@ -281,19 +281,6 @@ template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float c[4], 
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
-}
-template <typename T> __device__ __forceinline__ void mma1688(float c[4], uint32_t a0, uint32_t b0);
-template <> __device__ __forceinline__ void mma1688<__half>(float c[4], uint32_t a0, uint32_t b0)
-{
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a0), "r"(0u), "r"(b0));
-}
-template <> __device__ __forceinline__ void mma1688<__nv_bfloat16>(float c[4], uint32_t a0, uint32_t b0)
-{
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%0,%1,%2,%3};"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a0), "r"(0u), "r"(b0));
 }
 __device__ __forceinline__ void ldsm_x4(uint32_t r[4], const void *p)
 {
@@ -318,18 +305,15 @@ template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float x, fl
 }
 
 template <int D> struct mgeo {
-    static constexpr int CH = 32;                          /* tokens per chunk, 8 per warp */
+    static constexpr int CH = 64;                          /* tokens per chunk, 16 per warp */
     static constexpr int CPR = D / 8;                      /* 16-byte pieces per token row */
     static constexpr int KB = CH * D * 2;                  /* K bytes per stage */
-    static constexpr int NS = SMEM_BYTES / (2 * KB);       /* stages: 8 (d=64), 4 (d=128) */
+    static constexpr int NS = SMEM_BYTES / (2 * KB);       /* stages: 4 (d=64), 2 (d=128) */
     static_assert(NS >= 2 && CPR >= 8, "mma path geometry");
 };
 
 /* Streams one segment through the tensor-core path and leaves the four
- * warps' states in m_s, l_s and acc_s ([4][RT][D] at the start of smem).
- * Per chunk a warp takes 8 tokens: S (16 x 8) from d/16 m16n8k16 steps,
- * then O += P V with m16n8k8 (k = the 8 tokens), so that a stage is only
- * 32 tokens and four of them keep 48 KB per CTA in flight (d = 128). */
+ * warps' states in m_s, l_s and acc_s ([4][RT][D] at the start of smem). */
 template <typename T, int D, int RT>
 __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, const T *kb, const T *vb,
                                             unsigned char *smem, float (*m_s)[RT], float (*l_s)[RT])
@@ -343,9 +327,9 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
     auto issue = [&](int c) {
         unsigned char *st = smem + (c % M::NS) * 2 * M::KB;
 #pragma unroll
-        for (int i = 0; i < 8 * M::CPR / 32; i++) {
+        for (int i = 0; i < 16 * M::CPR / 32; i++) {
             const int piece = lane + 32 * i;
-            const int tok = 8 * w + piece / M::CPR, ch = piece % M::CPR;
+            const int tok = 16 * w + piece / M::CPR, ch = piece % M::CPR;
             const int t = c * M::CH + tok;
             const bool ok = t < ntok;
             const int64_t off = ok ? (int64_t)t * D + ch * 8 : 0;
@@ -380,35 +364,41 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
         cp_wait<M::NS - 1>();
         __syncwarp();                          /* the warp's copies are visible to all its lanes */
         const unsigned char *st = smem + (c % M::NS) * 2 * M::KB;
-        float s[4] = {0.f, 0.f, 0.f, 0.f};
+        float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
 #pragma unroll
-        for (int k2 = 0; k2 < KK / 2; k2++) {
+        for (int kk = 0; kk < KK; kk++) {
             uint32_t b[4];
-            ldsm_x4(b, st + sw(8 * w + r8, 4 * k2 + mi));
-            mma16816<T>(s, qa[2 * k2][0], qa[2 * k2][1], b[0], b[1]);
-            mma16816<T>(s, qa[2 * k2 + 1][0], qa[2 * k2 + 1][1], b[2], b[3]);
+            ldsm_x4(b, st + sw(16 * w + (mi >> 1) * 8 + r8, 2 * kk + (mi & 1)));
+            mma16816<T>(s[0], qa[kk][0], qa[kk][1], b[0], b[1]);
+            mma16816<T>(s[1], qa[kk][0], qa[kk][1], b[2], b[3]);
         }
-        const int tb = c * M::CH + 8 * w + 2 * tq;
-        const float s0 = tb < ntok ? s[0] * a.scale_log2 : -CUDART_INF_F;
-        const float s1 = tb + 1 < ntok ? s[1] * a.scale_log2 : -CUDART_INF_F;
-        float mx = fmaxf(s0, s1);
+        float sv[4] = {s[0][0], s[0][1], s[1][0], s[1][1]};
+        const int tb = c * M::CH + 16 * w + 2 * tq;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            const int t = tb + (i >> 1) * 8 + (i & 1);
+            sv[i] = t < ntok ? sv[i] * a.scale_log2 : -CUDART_INF_F;
+        }
+        float mx = fmaxf(fmaxf(sv[0], sv[1]), fmaxf(sv[2], sv[3]));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
         mx = fmaxf(m, mx);
         const float mu = mx == -CUDART_INF_F ? 0.f : mx;
         const float alpha = exp2f(m - mu);
-        const float p0 = exp2f(s0 - mu), p1 = exp2f(s1 - mu);
-        l = l * alpha + (p0 + p1);
+        float p[4];
+#pragma unroll
+        for (int i = 0; i < 4; i++) p[i] = exp2f(sv[i] - mu);
+        l = l * alpha + (p[0] + p[1]) + (p[2] + p[3]);
         m = mx;
 #pragma unroll
         for (int n = 0; n < NT; n++) { acc[n][0] *= alpha; acc[n][1] *= alpha; }
-        const uint32_t pa = pack2<T>(p0, p1);
+        const uint32_t pa0 = pack2<T>(p[0], p[1]), pa2 = pack2<T>(p[2], p[3]);
 #pragma unroll
-        for (int q4 = 0; q4 < NT / 4; q4++) {
+        for (int np = 0; np < NT / 2; np++) {
             uint32_t b[4];
-            ldsm_x4_t(b, st + M::KB + sw(8 * w + r8, 4 * q4 + mi));
-#pragma unroll
-            for (int k = 0; k < 4; k++) mma1688<T>(acc[4 * q4 + k], pa, b[k]);
+            ldsm_x4_t(b, st + M::KB + sw(16 * w + (mi & 1) * 8 + r8, 2 * np + (mi >> 1)));
+            mma16816<T>(acc[2 * np], pa0, pa2, b[0], b[1]);
+            mma16816<T>(acc[2 * np + 1], pa0, pa2, b[2], b[3]);
         }
         __syncwarp();                          /* done with the stage before it is refilled */
     }
