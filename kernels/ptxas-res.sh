@@ -33,6 +33,7 @@ rows=$(awk -v dyn="$dyn" '
     }' "$tmp/ptxas.txt" | sort -t'|' -k1,1n -k2,2r -k3,3n |
     awk -F'|' '{ printf "    {%d, %s, %d, %d, %d, %d},\n", $1, $2, $3, $4, $5, $6 }')
 if [ "${1:-}" = --print ]; then echo "$rows"; exit 0; fi
+grep -q "BEGIN ptxas table" sim/kres.c || { echo "sim/kres.c: no 'BEGIN ptxas table' marker" >&2; exit 1; }
 nvv=$($NVCC --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')
 awk -v rows="$rows" -v nvv="$nvv" '
     /BEGIN ptxas table/ { print; print "    /* nvcc " nvv ", sm_90; {head_dim, dtype, row capacity, regs, static smem, dynamic smem} */"; print rows; skip = 1; next }
