@@ -29,7 +29,9 @@ def best(path, full_sms=None):
 def main():
     ours, sms = best(sys.argv[1])
     theirs, _ = best(sys.argv[2])
-    keys = sorted(k for k in ours if k in theirs)
+    def num(c):
+        return [int(x) for x in c.split(";")]
+    keys = sorted((k for k in ours if k in theirs), key=lambda k: k[:5] + (num(k[5]),))
     print("%5s %5s %4s %8s  %-9s %10s %8s  %-15s %10s %8s  %6s" % (
         "batch", "heads", "kvh", "ctx", "ours", "us", "GB/s", "theirs", "us", "GB/s", "ratio"))
     worse = 0
