@@ -25,7 +25,7 @@
 
 static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_inflight_bytes", "launch_us",
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
-                                               "merge_peer_ns", "kernel_gap_us"};
+                                               "merge_peer_ns", "kernel_gap_us", "fp32_eff"};
 
 const char *calib_param_name(int p)
 {
@@ -43,6 +43,7 @@ static double *param_ptr(gpu_spec *g, int p)
     case CALIB_PARTIAL: return &g->partial_write_ns;
     case CALIB_MERGE: return &g->merge_peer_ns;
     case CALIB_GAP: return &g->kernel_gap_us;
+    case CALIB_FP32_EFF: return &g->fp32_eff;
     }
     return NULL;
 }
@@ -275,6 +276,7 @@ int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *re
         {"mem_latency_ns", g->mem_latency_ns, -1},
         {"cta_inflight_bytes", g->cta_inflight_bytes, CALIB_INFLIGHT},
         {"fp32_tflops", g->fp32_tflops, -1},
+        {"fp32_eff", g->fp32_eff, CALIB_FP32_EFF},
         {"tensor_tflops", g->tensor_tflops, -1},
         {"launch_us", g->launch_us, CALIB_LAUNCH},
         {"kernel_gap_us", g->kernel_gap_us, CALIB_GAP},

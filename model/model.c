@@ -368,11 +368,13 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
             double t_sk = so.ns;
             double t_dp = 0;
             if (dp > 0) {
-                /* data-parallel CTAs fill the other slots, then follow in waves */
-                kwave k = {dp, slots - gsk, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+                /* data-parallel CTAs fill the other slots, then follow in waves
+                 * (all slots once the stream-K grid fills the GPU) */
+                int64_t free_slots = slots - gsk > 0 ? slots - gsk : slots;
+                kwave k = {dp, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
                 double b2 = 0;
                 t_dp = kwave_ns(&k, sms, &b2);
-                t_dp = fmax(t_dp, (pro + lat + epi) * (double)cdiv(dp, slots - gsk) + (kv + 0.0) / bw);
+                t_dp = fmax(t_dp, (pro + lat + epi) * (double)cdiv(dp, free_slots) + (kv + 0.0) / bw);
             }
             main_ns = fmax(t_sk, t_dp);
             segs = (int64_t)so.segs + dp;

@@ -167,6 +167,7 @@ enum calib_param {
     CALIB_PARTIAL,       /* partial_write_ns */
     CALIB_MERGE,         /* merge_peer_ns */
     CALIB_GAP,           /* kernel_gap_us */
+    CALIB_FP32_EFF,      /* fp32_eff */
     CALIB_COUNT
 };
 

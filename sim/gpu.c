@@ -41,6 +41,7 @@ static const struct field {
     D(mem_latency_ns, 1, 1e6),
     D(cta_inflight_bytes, 1, 1e9),
     D(fp32_tflops, 1e-3, 1e6),
+    D(fp32_eff, 1e-3, 1),
     D(tensor_tflops, 1e-3, 1e7),
     D(launch_us, 0, 1e6),
     D(kernel_gap_us, 0, 1e6),

@@ -28,6 +28,7 @@ typedef struct gpu_spec {
     double mem_latency_ns;      /* loaded DRAM latency seen by one CTA */
     double cta_inflight_bytes;  /* bytes one decode CTA keeps in flight */
     double fp32_tflops;         /* dense FP32 (CUDA cores) */
+    double fp32_eff;            /* fraction of its SM's FP32 peak a decode CTA's CUDA-core arithmetic reaches */
     double tensor_tflops;       /* dense FP16/BF16 tensor cores */
     double launch_us;           /* from launch to the first CTA running */
     double kernel_gap_us;       /* between back-to-back kernels in a stream */

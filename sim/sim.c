@@ -425,16 +425,22 @@ const kernel_res sim_combine_res = {128, 32, 0};
 
 /* Bytes one CTA can stream per ns.  A CTA of four warps does not hide its
  * arithmetic behind its loads: per byte it spends the memory time (latency
- * over bytes in flight) plus the compute time of the tile's FP32 dot
- * products and conversions on its share of the SM. */
+ * over bytes in flight) plus the compute time of the tile.  As in the
+ * kernels, groups of 1 or 2 query rows compute on the CUDA cores (FP32 dot
+ * products and conversions, at fp32_eff of the SM's share); groups of 3 or
+ * more use tensor cores (rows padded to 16), whose time is small. */
 double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm)
 {
     double elt = dtype_bytes(w->dtype);
     double tile_bytes = 2.0 * block_n * w->head_dim * elt;
     double inflight = g->cta_inflight_bytes < 2 * tile_bytes ? g->cta_inflight_bytes : 2 * tile_bytes;
-    double ops = 4.0 * rows * block_n * w->head_dim + 4.0 * block_n * w->head_dim;
-    double flops_per_ns = g->fp32_tflops * 1e3 / g->sms / (ctas_on_sm > 0 ? ctas_on_sm : 1);
-    return 1.0 / (g->mem_latency_ns / inflight + ops / tile_bytes / flops_per_ns);
+    double share = g->sms * (double)(ctas_on_sm > 0 ? ctas_on_sm : 1);
+    double compute_ns;
+    if (rows <= 2)
+        compute_ns = (4.0 * rows + 4.0) * block_n * w->head_dim / (g->fp32_tflops * 1e3 * g->fp32_eff / share);
+    else
+        compute_ns = 4.0 * 16 * block_n * w->head_dim / (g->tensor_tflops * 1e3 / share);
+    return 1.0 / (g->mem_latency_ns / inflight + compute_ns / tile_bytes);
 }
 
 static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, int resident)

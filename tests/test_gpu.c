@@ -11,7 +11,7 @@ static const char *good =
     "# comment\nname = t\nfull_name = Test GPU\nsms = 10\nmax_ctas_per_sm = 32\nmax_threads_per_sm = 2048\n"
     "regs_per_sm = 65536\nsmem_per_sm_bytes = 233472\nsmem_per_cta_bytes = 232448\nl2_bytes = 1e6\n"
     "sm_clock_mhz = 1000\nmem_bw_gbps = 1000\nmem_bw_achievable_gbps = 900\nmem_latency_ns = 500\n"
-    "cta_inflight_bytes = 8192\nfp32_tflops = 10\ntensor_tflops = 100\nlaunch_us = 2\nkernel_gap_us = 1\n"
+    "cta_inflight_bytes = 8192\nfp32_tflops = 10\nfp32_eff = 0.5\ntensor_tflops = 100\nlaunch_us = 2\nkernel_gap_us = 1\n"
     "cta_prologue_ns = 100\ncta_epilogue_ns = 100\npartial_write_ns = 100\nflag_latency_ns = 100\n"
     "merge_peer_ns = 100   # trailing comment\n";
 
