@@ -17,13 +17,24 @@ static int rows_index(int rows)
     return -1;
 }
 
-int attn_kernel(int dtype, int head_dim, int rows, dec_kernel_fn *fn, int *smem_bytes)
+int attn_l2pf_choice(int grid, int sms)
+{
+    static int forced = -2;
+    if (forced == -2) {
+        const char *e = getenv("LEANBENCH_L2PF");
+        forced = e && (*e == '0' || *e == '1') ? *e - '0' : -1;
+    }
+    if (forced >= 0) return forced;
+    return grid >= sms;
+}
+
+int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, int *smem_bytes)
 {
     const dec_table *t = head_dim == 64 ? &dec_table_d64 : head_dim == 128 ? &dec_table_d128
                        : head_dim == 256 ? &dec_table_d256 : NULL;
     int ri = rows_index(rows);
     if (!t || ri < 0 || rows < 1 || (dtype != DTYPE_FP16 && dtype != DTYPE_BF16)) return -1;
-    *fn = t->fn[dtype][ri];
+    *fn = t->fn[dtype][l2pf ? 1 : 0][ri];
     *smem_bytes = t->smem_bytes;
     return 0;
 }
@@ -38,12 +49,15 @@ dec_kernel_fn attn_combine_kernel(int dtype, int head_dim)
 
 int attn_occupancy(int dtype, int head_dim, int rows)
 {
-    dec_kernel_fn fn;
-    int smem;
-    if (attn_kernel(dtype, head_dim, rows, &fn, &smem)) return -1;
-    CUDA_CHECK(cudaFuncSetAttribute((const void *)fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
-    int n = 0;
-    CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, (const void *)fn, ATTN_THREADS, smem));
+    int n = -1;
+    for (int pf = 0; pf < 2; pf++) {   /* both variants get the shared-memory limit; same resources */
+        dec_kernel_fn fn;
+        int smem, k = 0;
+        if (attn_kernel(dtype, head_dim, rows, pf, &fn, &smem)) return -1;
+        CUDA_CHECK(cudaFuncSetAttribute((const void *)fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+        CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&k, (const void *)fn, ATTN_THREADS, smem));
+        n = n < 0 || k < n ? k : n;
+    }
     return n;
 }
 
@@ -72,6 +86,7 @@ int attn_plan_upload(attn_plan_dev *d, const plan *p, const workload *w)
     d->n_slots = p->n_slots;
     d->combine = p->combine;
     d->block_n = p->block_n;
+    d->sms = p->sms;
     std::vector<int64_t> base(p->n_units);
     std::vector<int32_t> len(p->n_units);
     int64_t off = 0;
@@ -117,7 +132,8 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
 {
     dec_kernel_fn fn;
     int smem;
-    if (attn_kernel(io->dtype, io->head_dim, d->rows, &fn, &smem)) return cudaErrorInvalidValue;
+    if (attn_kernel(io->dtype, io->head_dim, d->rows, attn_l2pf_choice(d->grid, d->sms), &fn, &smem))
+        return cudaErrorInvalidValue;
     dec_args a;
     a.q = io->q; a.k = io->k; a.v = io->v; a.o = io->o;
     a.cta_first = d->cta_first; a.segs = d->segs;

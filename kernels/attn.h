@@ -47,6 +47,7 @@ typedef struct seg_kv {
 /* A plan on the device plus the per-segment KV geometry. */
 typedef struct attn_plan_dev {
     int grid, n_units, rows, n_segs, n_slots, combine, block_n;
+    int sms;               /* SMs the plan was built for */
     int32_t *cta_first;    /* [grid + 1] */
     plan_seg *segs;        /* [n_segs] */
     int32_t *unit_parts;   /* [n_units] */
@@ -86,18 +87,24 @@ typedef struct dec_args {
 
 typedef void (*dec_kernel_fn)(dec_args);
 
-/* Kernels of one head dim: [dtype][row-capacity index: 1, 2, 4, 8]. */
+/* Kernels of one head dim: [dtype][L2 prefetch hint off/on][row-capacity
+ * index: 1, 2, 4, 8]. */
 typedef struct dec_table {
-    dec_kernel_fn fn[2][4];
+    dec_kernel_fn fn[2][2][4];
     int smem_bytes;    /* dynamic shared memory per CTA */
     dec_kernel_fn combine[2];   /* [dtype] */
 } dec_table;
 
 extern const dec_table dec_table_d64, dec_table_d128, dec_table_d256;
 
-/* The decode kernel for (dtype, head_dim, rows) and its dynamic shared
- * memory; returns 0, or -1 when no such instantiation exists. */
-int attn_kernel(int dtype, int head_dim, int rows, dec_kernel_fn *fn, int *smem_bytes);
+/* The decode kernel for (dtype, head_dim, rows, L2 prefetch hint) and its
+ * dynamic shared memory; returns 0, or -1 when no such instantiation exists. */
+int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, int *smem_bytes);
+
+/* Whether a launch of `grid` CTAs on `sms` SMs uses the L2 prefetch hint:
+ * grids of at least one CTA per SM do (environment LEANBENCH_L2PF=0 or 1
+ * forces it off or on). */
+int attn_l2pf_choice(int grid, int sms);
 
 /* The combine kernel for (dtype, head_dim), or NULL. */
 dec_kernel_fn attn_combine_kernel(int dtype, int head_dim);

@@ -76,16 +76,26 @@ template <int D> struct geo {
 
 constexpr int SMEM_BYTES = STAGES * 2 * CHUNK_BYTES;  /* 64 KB by default */
 
+/* 16-byte copy global -> shared; bytes == 0 writes zeros.  PF: with the
+ * build's L2 prefetch hint (DEC_L2PF), which helps wide grids (+3% at 264
+ * CTAs) and hurts narrow ones (fa2 with 32 CTAs: 1.43 -> 1.18 TB/s), so the
+ * launcher picks it by grid size. */
+template <bool PF>
 __device__ __forceinline__ void cp16(void *smem, const void *g, int bytes)
 {
     unsigned s = (unsigned)__cvta_generic_to_shared(smem);
 #if DEC_L2PF == 128
-    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
+    if (PF) {
+        asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
+        return;
+    }
 #elif DEC_L2PF == 256
-    asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
-#else
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
+    if (PF) {
+        asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
+        return;
+    }
 #endif
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
 }
 
 /* mbarrier and 1-D bulk copy (sm_90) */
@@ -314,7 +324,7 @@ template <int D> struct mgeo {
 
 /* Streams one segment through the tensor-core path and leaves the four
  * warps' states in m_s, l_s and acc_s ([4][RT][D] at the start of smem). */
-template <typename T, int D, int RT>
+template <typename T, int D, int RT, bool PF>
 __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, const T *kb, const T *vb,
                                             unsigned char *smem, float (*m_s)[RT], float (*l_s)[RT])
 {
@@ -333,8 +343,8 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
             const int t = c * M::CH + tok;
             const bool ok = t < ntok;
             const int64_t off = ok ? (int64_t)t * D + ch * 8 : 0;
-            cp16(st + sw(tok, ch), kb + off, ok ? 16 : 0);
-            cp16(st + M::KB + sw(tok, ch), vb + off, ok ? 16 : 0);
+            cp16<PF>(st + sw(tok, ch), kb + off, ok ? 16 : 0);
+            cp16<PF>(st + M::KB + sw(tok, ch), vb + off, ok ? 16 : 0);
         }
     };
 #pragma unroll
@@ -416,7 +426,7 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
     __syncthreads();
 }
 
-template <typename T, int D, int RT>
+template <typename T, int D, int RT, bool PF>
 __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 {
     using G = geo<D>;
@@ -461,7 +471,7 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
         const T *vb = static_cast<const T *>(a.v) + skv.off;
 
         if constexpr (MMA) {
-            mma_segment<T, D, RT>(a, u, ntok, kb, vb, smem, m_s, l_s);
+            mma_segment<T, D, RT, PF>(a, u, ntok, kb, vb, smem, m_s, l_s);
         } else {
 #if DEC_TMA
         /* chunk c of this segment uses pipeline slot seq + c (stage and
@@ -487,8 +497,8 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
                 const int t = c * G::CH + tok;
                 const bool ok = t < ntok;
                 const int64_t off = ok ? (int64_t)t * D + j * 8 : 0;
-                cp16(st + (tok * D + j * 8) * 2, kb + off, ok ? 16 : 0);
-                cp16(st + CHUNK_BYTES + (tok * D + j * 8) * 2, vb + off, ok ? 16 : 0);
+                cp16<PF>(st + (tok * D + j * 8) * 2, kb + off, ok ? 16 : 0);
+                cp16<PF>(st + CHUNK_BYTES + (tok * D + j * 8) * 2, vb + off, ok ? 16 : 0);
             }
         };
 #pragma unroll
@@ -747,11 +757,12 @@ __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a)
 
 } /* namespace dec */
 
+#define DEC_ROWS(T, D, PF)                                                                      \
+    {dec::decode_kernel<T, D, 1, PF>, dec::decode_kernel<T, D, 2, PF>,                            \
+     dec::decode_kernel<T, D, 4, PF>, dec::decode_kernel<T, D, 8, PF>}
 #define DEC_TABLE(D)                                                                            \
     const dec_table dec_table_d##D = {                                                          \
-        {{dec::decode_kernel<__half, D, 1>, dec::decode_kernel<__half, D, 2>,                   \
-          dec::decode_kernel<__half, D, 4>, dec::decode_kernel<__half, D, 8>},                  \
-         {dec::decode_kernel<__nv_bfloat16, D, 1>, dec::decode_kernel<__nv_bfloat16, D, 2>,     \
-          dec::decode_kernel<__nv_bfloat16, D, 4>, dec::decode_kernel<__nv_bfloat16, D, 8>}},   \
+        {{DEC_ROWS(__half, D, false), DEC_ROWS(__half, D, true)},                               \
+         {DEC_ROWS(__nv_bfloat16, D, false), DEC_ROWS(__nv_bfloat16, D, true)}},                \
         dec::SMEM_BYTES,                                                                        \
         {dec::combine_kernel<__half, D>, dec::combine_kernel<__nv_bfloat16, D>}}

@@ -4,7 +4,8 @@
 #   sh kernels/ptxas-res.sh            rewrite the table in sim/kres.c
 #   sh kernels/ptxas-res.sh --print    print the rows only
 # Each row: head dim, dtype, row capacity (GQA group rounded up to 1, 2, 4,
-# 8), registers per thread, static shared memory; the dynamic shared memory
+# 8), registers per thread, static shared memory (the largest over the
+# kernel's L2-prefetch-hint variants, which compile alike); the dynamic shared memory
 # (pipeline stages) is the same for every instantiation and comes from the
 # defaults in kernels/decode.cuh.
 set -eu
@@ -30,7 +31,10 @@ rows=$(awk -v dyn="$dyn" '
         sm = 0; if ($0 ~ /bytes smem/) { sm = $0; sub(/ bytes smem.*/, "", sm); sub(/.*, /, "", sm) }
         printf "%d|%s|%d|%d|%d|%d\n", p[1], dt, p[2], regs, sm, dyn
         name = ""
-    }' "$tmp/ptxas.txt" | sort -t'|' -k1,1n -k2,2r -k3,3n |
+    }' "$tmp/ptxas.txt" |
+    awk -F'|' '{ k = $1 "|" $2 "|" $3; if (!(k in r) || $4 > r[k]) r[k] = $4; if (!(k in m) || $5 > m[k]) m[k] = $5; d[k] = $6 }
+        END { for (k in r) print k "|" r[k] "|" m[k] "|" d[k] }' |
+    sort -t'|' -k1,1n -k2,2r -k3,3n |
     awk -F'|' '{ printf "    {%d, %s, %d, %d, %d, %d},\n", $1, $2, $3, $4, $5, $6 }')
 if [ "${1:-}" = --print ]; then echo "$rows"; exit 0; fi
 grep -q "BEGIN ptxas table" sim/kres.c || { echo "sim/kres.c: no 'BEGIN ptxas table' marker" >&2; exit 1; }

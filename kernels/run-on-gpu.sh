@@ -61,6 +61,11 @@ quick)
     python3 experiments/peers/compare.py "$OUT/quick.csv" "$OUT/peers-quick.csv"
     ;;
 full|sweep)
+    say "L2 prefetch hint: off, on, by grid size"
+    for pf in 0 1 auto; do
+        LEANBENCH_L2PF=$pf LEANBENCH_COMMIT="$LEANBENCH_COMMIT-pf$pf" timeout 200 build/leanbench --sweep kernels/sweep-pf.txt --csv "$OUT/tl/pf.csv" >>"$LOG" 2>&1
+    done
+    awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15" ctas="$17; t[k]=t[k]" "$7"="$21} END {for (k in t) printf "%-50s %s\n", k, t[k]}' "$OUT/tl/pf.csv" | sed 's/[0-9a-f]*-pf/pf/g' | sort
     say "sweep: peer shapes"
     timed "peer sweep" $B --sweep kernels/sweep-peer.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
     say "sweep: simulator validation shapes"
