@@ -63,8 +63,19 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
         goto fail;
     }
     SQL_CHECK(db, sqlite3_busy_timeout(db, 60000));
-    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+    /* Switching a new file to WAL and creating the schema can meet another
+     * process doing the same; SQLite does not always wait through its busy
+     * handler there, so retry on a lock for up to a minute. */
+    for (int tries = 0;; tries++) {
+        int rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, &msg);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
+        if (rc == SQLITE_OK) break;
+        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 600) {
+            sqlite3_free(msg);
+            msg = NULL;
+            sqlite3_sleep(100);
+            continue;
+        }
         snprintf(err, (size_t)errlen, "--db %s: %s", path, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         goto fail;
