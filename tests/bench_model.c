@@ -37,7 +37,7 @@ int main(void)
                 for (int k = 0; k < SCHED_COUNT; k++) {
                     w.batch = batches[bi];
                     for (int r = 0; r < w.batch; r++) w.ctx[r] = ctx;
-                    plan_opts po = {k, 0, 0, 0, 0};
+                    plan_opts po = {.kind = k};
                     sim_result r;
                     if (model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_OK) sink += r.time_us;
                     n++;

@@ -55,7 +55,7 @@ int main(void)
                     w.kv_heads = kvhs[hi];
                     w.head_dim = 128;
                     for (int r = 0; r < w.batch; r++) w.ctx[r] = ctx;
-                    plan_opts po = {k, 0, 0, 0, 0};
+                    plan_opts po = {.kind = k};
                     sim_result r;
                     if (sim_run(c, &truth, &w, &po, &r, NULL, err, sizeof err)) continue;
                     double t = r.time_us * (1 + gsl_ran_gaussian(rng, 0.01));

@@ -44,7 +44,7 @@ int main(void)
                 for (size_t hi = 0; hi < 2; hi++)
                     for (int k = 0; k < SCHED_COUNT; k++) {
                         workload w = wl(batches[bi], 32, kvh[hi], 128, ctxs[ci]);
-                        plan_opts po = {k, 0, 0, 0, 0};
+                        plan_opts po = {.kind = k};
                         sim_result rs, rm;
                         int a = sim_run(c, &g, &w, &po, &rs, NULL, err, sizeof err);
                         int b = model_predict(&g, &w, &po, &rm, err, sizeof err);
@@ -76,11 +76,11 @@ int main(void)
     gpu_spec g;
     gpu_spec_load(&g, "h100", err, sizeof err);
     workload w = wl(1, 32, 32, 128, 4096);
-    plan_opts po = {SCHED_STREAMK, 0, 0, 100000, 0};
+    plan_opts po = {.kind = SCHED_STREAMK, .grid = 100000};
     sim_result r;
     CHECK(model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_EPLAN, "grid beyond residency");
     CHECK(strstr(err, "--grid 100000") != NULL, "message: %s", err);
-    po = (plan_opts){SCHED_FA2, 0, 0, 0, 64};
+    po = (plan_opts){.kind = SCHED_FA2, .ctas_per_sm = 64};
     CHECK(model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_EOCCUPANCY, "ctas per sm");
     sim_ctx_free(c);
     TEST_DONE("test_model");

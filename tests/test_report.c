@@ -144,7 +144,7 @@ static void test_end_to_end(void)
                 w.kv_heads = 8;
                 w.head_dim = 128;
                 w.ctx[0] = w.ctx[1] = ctx;
-                plan_opts po = {k, 128, 0, 0, 3};
+                plan_opts po = {.kind = k, .block_n = 128, .ctas_per_sm = 3};
                 sim_result r;
                 if (sim_run(c, &gs, &w, &po, &r, NULL, err, sizeof err) != SIM_OK) continue;
                 double t = 1.1 * r.time_us;
