@@ -2,13 +2,15 @@
  * decode.cuh: the decode-attention kernel, one body for every schedule.
  *
  * Build: included by kernels/decode_d{64,128,256}.cu, each of which
- * instantiates one head dim for fp16 and bf16 and GQA row capacities
- * 1, 2, 4, 8 (`make kernels`).
+ * instantiates one head dim for fp16 and bf16, GQA row capacities 1, 2, 4, 8
+ * and the L2 prefetch hint off/on (`make kernels`).
  *
  * Each CTA (128 threads) walks its segment list from the plan.  A segment is
  * a run of KV tiles of one unit (request, kv head); the unit's `rows` query
  * heads are processed together so that each K/V element loaded serves all
- * of them.  The KV stream goes through a 4-stage cp.async pipeline of
+ * of them (groups of 3..8 rows at d <= 128 take the tensor-core path,
+ * mma_segment below).  On the CUDA-core path the KV stream goes through a
+ * 4-stage cp.async pipeline of
  * 8 KB K + 8 KB V chunks (CH = 4096/d tokens).  Thread t owns the 16-byte
  * slice j = t % (d/8) of the tokens g + TG*i (g = t / (d/8), TG = 128/(d/8),
  * i < 4) of every chunk: it copies exactly the bytes it later reads, so the
@@ -42,8 +44,13 @@ namespace dec {
  *                 engine) completing on an mbarrier; one thread issues, a
  *                 block barrier per chunk releases the stage
  *   DEC_TMA=0     per-thread 16-byte cp.async (each thread copies its slices)
- *   DEC_L2PF=N    cp.async with an L2 prefetch hint of N bytes (128, 256;
- *                 default 256: +3% bandwidth on the H100; 0: none)
+ *   DEC_L2PF=N    the hint of the PF=true kernels: L2 prefetch of N bytes
+ *                 (128, 256; default 256: +3% bandwidth on the H100; 0: none)
+ *   DEC_HOSTMERGE_SERIAL=0  the host merges peers with the parallel
+ *                 merge_unit (as the combine kernel does); 1 (default): a
+ *                 per-element loop, which keeps the main loop 5-10% faster
+ *   DEC_MMA=0     no tensor-core path
+ *   DEC_UNROLL1=1 no unrolling of the chunk loop
  *   DEC_STAGES, DEC_CHUNK_BYTES: pipeline depth and K (=V) bytes per stage */
 #ifndef DEC_TMA
 #define DEC_TMA 0
