@@ -136,6 +136,17 @@ int workload_check(const workload *w, char *msg, int len)
     return 0;
 }
 
+void workload_uniform(workload *w, int batch, int heads, int kv_heads, int head_dim, int dtype, int64_t ctx)
+{
+    memset(w, 0, sizeof *w);
+    w->batch = batch;
+    w->heads = heads;
+    w->kv_heads = kv_heads;
+    w->head_dim = head_dim;
+    w->dtype = dtype;
+    for (int r = 0; r < batch && r < WL_MAX_BATCH; r++) w->ctx[r] = ctx;
+}
+
 static int64_t cdiv64(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 int plan_splits_heuristic(int64_t units, int slots, int n_blocks, int max_splits)

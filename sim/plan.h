@@ -127,6 +127,10 @@ int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resi
  * not NULL, writes a one-line reason naming the field into msg[len]. */
 int workload_check(const workload *w, char *msg, int len);
 
+/* Sets w to a uniform batch: every request `ctx` tokens of KV in `dtype`;
+ * the other fields zero (not ragged).  No checks: see workload_check. */
+void workload_uniform(workload *w, int batch, int heads, int kv_heads, int head_dim, int dtype, int64_t ctx);
+
 /* Default KV tile length for a head dim (FlashAttention-2's choice). */
 int plan_default_block_n(int head_dim);
 

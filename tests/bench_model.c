@@ -4,16 +4,9 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "model.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "testhelp.h"
 
 int main(void)
 {
@@ -30,7 +23,7 @@ int main(void)
     static const int batches[] = {1, 4, 16, 64};
     double sink = 0;
     long n = 0;
-    double t0 = now_s();
+    double t0 = th_now_s();
     for (int rep = 0; rep < 500; rep++)
         for (int bi = 0; bi < 4; bi++)
             for (int64_t ctx = 1024; ctx <= 524288; ctx *= 2)
@@ -42,7 +35,7 @@ int main(void)
                     if (model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_OK) sink += r.time_us;
                     n++;
                 }
-    double dt = now_s() - t0;
+    double dt = th_now_s() - t0;
     printf("bench_model: %ld predictions in %.3f s: %.0f predictions/s (checksum %.6g)\n", n, dt, n / dt, sink);
     return 0;
 }

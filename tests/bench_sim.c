@@ -7,16 +7,9 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "sim.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "testhelp.h"
 
 int main(void)
 {
@@ -34,25 +27,20 @@ int main(void)
     long n = 0, failed = 0;
     double worst = 0, total = 0;
     char worst_desc[160] = "";
-    double t_start = now_s();
+    double t_start = th_now_s();
     for (int rep = 0; rep < 2; rep++)
         for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
             for (size_t hi = 0; hi < sizeof heads / sizeof *heads; hi++)
                 for (size_t di = 0; di < sizeof dims / sizeof *dims; di++)
                     for (long ctx = 1024; ctx <= 524288; ctx *= 2)
                         for (int k = 0; k < SCHED_COUNT; k++) {
-                            memset(&w, 0, sizeof w);
-                            w.batch = batches[bi];
-                            w.heads = heads[hi][0];
-                            w.kv_heads = heads[hi][1];
-                            w.head_dim = dims[di];
-                            w.dtype = DTYPE_FP16;
-                            for (int r = 0; r < w.batch; r++) w.ctx[r] = ctx;
+                            workload_uniform(&w, batches[bi], heads[hi][0], heads[hi][1], dims[di],
+                                             DTYPE_FP16, ctx);
                             plan_opts po = {.kind = k};
                             sim_result res;
-                            double t0 = now_s();
+                            double t0 = th_now_s();
                             int rc = sim_run(c, &g, &w, &po, &res, NULL, err, sizeof err);
-                            double dt = now_s() - t0;
+                            double dt = th_now_s() - t0;
                             total += dt;
                             n++;
                             if (rc) failed++;
@@ -62,7 +50,7 @@ int main(void)
                                          sched_name(k), w.batch, w.heads, w.kv_heads, w.head_dim, ctx);
                             }
                         }
-    double wall = now_s() - t_start;
+    double wall = th_now_s() - t_start;
     printf("bench_sim: %ld configurations (%ld failed) in %.3f s on one core: %.0f configurations/s\n", n, failed,
            wall, n / wall);
     printf("bench_sim: mean %.1f us, slowest %.3f ms (%s)\n", total / n * 1e6, worst * 1e3, worst_desc);

@@ -15,13 +15,7 @@
 static workload wl(int batch, int heads, int kv_heads, int d, int64_t ctx)
 {
     workload w;
-    memset(&w, 0, sizeof w);
-    w.batch = batch;
-    w.heads = heads;
-    w.kv_heads = kv_heads;
-    w.head_dim = d;
-    w.dtype = DTYPE_FP16;
-    for (int r = 0; r < batch; r++) w.ctx[r] = ctx;
+    workload_uniform(&w, batch, heads, kv_heads, d, DTYPE_FP16, ctx);
     return w;
 }
 

@@ -18,13 +18,7 @@ static sim_ctx *ctx;
 
 static void set_uniform(int batch, int heads, int kv_heads, int d, int64_t len)
 {
-    memset(&w, 0, sizeof w);
-    w.batch = batch;
-    w.heads = heads;
-    w.kv_heads = kv_heads;
-    w.head_dim = d;
-    w.dtype = DTYPE_FP16;
-    for (int r = 0; r < batch; r++) w.ctx[r] = len;
+    workload_uniform(&w, batch, heads, kv_heads, d, DTYPE_FP16, len);
 }
 
 /* The per-CTA streaming rate (bytes per ns) of the simulator's GPU model, in

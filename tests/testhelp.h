@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int th_pass, th_fail;
+static int th_pass __attribute__((unused)), th_fail __attribute__((unused));
 
 #define CHECK(cond, ...)                                                       \
     do {                                                                       \
@@ -28,6 +28,15 @@ static int th_pass, th_fail;
     CHECK(fabs((double)(a) - (double)(b)) <= (rel) * fabs((double)(b)),                    \
           "%s: %.6g vs %.6g (rel err %.3g > %.3g)", what, (double)(a), (double)(b),         \
           fabs((double)(a) - (double)(b)) / fabs((double)(b)), (double)(rel))
+
+/* Monotonic seconds, for the benchmarks. */
+#include <time.h>
+static inline double th_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 #define TEST_DONE(name)                                                        \
     do {                                                                       \
