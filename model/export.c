@@ -67,13 +67,7 @@ static void put_num(FILE *f, double v)
 
 static void wl_set(workload *w, int batch, int heads, int kv_heads, int64_t ctx)
 {
-    memset(w, 0, sizeof *w);
-    w->batch = batch;
-    w->heads = heads;
-    w->kv_heads = kv_heads;
-    w->head_dim = 128;
-    w->dtype = DTYPE_FP16;
-    for (int r = 0; r < batch; r++) w->ctx[r] = ctx;
+    workload_uniform(w, batch, heads, kv_heads, 128, DTYPE_FP16, ctx);
 }
 
 /*
