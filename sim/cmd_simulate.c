@@ -43,7 +43,10 @@ int cmd_simulate(int argc, char **argv)
             rc = 1;
             break;
         }
-        if (sim_run(c, &o.gpu, &o.wl.wl, &po, &rows[n], tf, err, sizeof err) != SIM_OK) {
+        if (k == SCHED_FA2 && have_fa2 && !tf) {
+            rows[n] = fa2;   /* the baseline above is this row: fa2 ignores splits and grid */
+            rows[n++].speedup_vs_fa2 = 1;
+        } else if (sim_run(c, &o.gpu, &o.wl.wl, &po, &rows[n], tf, err, sizeof err) != SIM_OK) {
             fprintf(stderr, "leansim simulate: %s\n", err);
             rc = 2;
         } else {
