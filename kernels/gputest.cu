@@ -1,7 +1,7 @@
 /*
  * gputest.cu: correctness suite of the decode kernels (`make gpu-test`).
  *
- * For every schedule x dtype {fp16, bf16} x head dim {64, 128} x GQA group
+ * For every schedule x dtype {fp16, bf16} x head dim {64, 128, 256} x GQA group
  * {1, 4, 8} x block_n {32, 64, 128, 256} and KV lengths 1 .. 524288 (the
  * long ones subsampled over the cross product), plus ragged batches, it
  * draws fresh random inputs, poisons the output with NaN, runs the plan on
@@ -107,11 +107,11 @@ int main(void)
     static workload w;
     const int64_t lens[] = {1, 7, 127, 128, 129, 1000, 4097, 131071, 524288};
     const int groups[] = {1, 4, 8};
-    const int dims[] = {64, 128};
+    const int dims[] = {64, 128, 256};
     int combo = 0;
     uint64_t seed = 1;
     for (int dt = 0; dt < 2; dt++)
-        for (int di = 0; di < 2; di++)
+        for (int di = 0; di < 3; di++)
             for (int gi = 0; gi < 3; gi++)
                 for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++, combo++) {
                     memset(&w, 0, sizeof w);
@@ -143,7 +143,7 @@ int main(void)
     for (int c = 0; c < 8; c++) {
         memset(&w, 0, sizeof w);
         w.dtype = c % 2;
-        w.head_dim = c % 3 == 2 ? 64 : 128;
+        w.head_dim = c % 3 == 2 ? 64 : c % 4 == 3 ? 256 : 128;
         w.batch = 2 + c % 5;
         w.kv_heads = 1 + c % 3;
         w.heads = w.kv_heads * groups[c % 3];

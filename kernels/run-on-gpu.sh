@@ -8,6 +8,8 @@
 #   sh kernels/run-on-gpu.sh full    build + gpu-test + peer/sim sweeps + peers
 #   sh kernels/run-on-gpu.sh sweep   like full without gpu-test
 #   sh kernels/run-on-gpu.sh sms     the --sms subset on 16..132 SMs
+#   sh kernels/run-on-gpu.sh campaign  like full without the L2-hint A/B and
+#                                    the --sms subset (a second GPU's campaign)
 set -u
 MODE=${1:-full}
 OUT=${OUT:-out}
@@ -37,7 +39,7 @@ tail -5 "$OUT/facts.txt"
 say "build"
 make -j8 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
 
-if [ "$MODE" = quick ] || [ "$MODE" = full ]; then
+if [ "$MODE" = quick ] || [ "$MODE" = full ] || [ "$MODE" = campaign ]; then
     say "gpu-test"
     timed gpu-test timeout 400 make gpu-test >"$OUT/gputest.txt" 2>&1
     rc=$?
@@ -60,29 +62,33 @@ quick)
     python3 experiments/peers/sdpa_peer.py --quick --csv "$OUT/peers-quick.csv" 2>&1 | tee -a "$LOG"
     python3 experiments/peers/compare.py "$OUT/quick.csv" "$OUT/peers-quick.csv"
     ;;
-full|sweep)
+full|sweep|campaign)
+    if [ "$MODE" != campaign ]; then
     say "L2 prefetch hint: off, on, by grid size"
     for pf in 0 1 auto; do
         LEANBENCH_L2PF=$pf LEANBENCH_COMMIT="$LEANBENCH_COMMIT-pf$pf" timeout 200 build/leanbench --sweep kernels/sweep-pf.txt --csv "$OUT/tl/pf.csv" >>"$LOG" 2>&1
     done
     awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15" ctas="$17; t[k]=t[k]" "$7"="$21} END {for (k in t) printf "%-50s %s\n", k, t[k]}' "$OUT/tl/pf.csv" | sed 's/[0-9a-f]*-pf/pf/g' | sort
-    say "sweep: peer shapes"
-    timed "peer sweep" $B --sweep kernels/sweep-peer.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
+    fi
     say "sweep: simulator validation shapes"
-    timed "sim sweep" $B --sweep kernels/sweep-sim.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
+    timed "sim sweep" timeout 260 build/leanbench --sweep kernels/sweep-sim.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
+    say "sweep: peer shapes"
+    timed "peer sweep" timeout 120 build/leanbench --sweep kernels/sweep-peer.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
     say "timelines"
     for s in streamk hybrid split fa2; do
         $B --ctx 65536 --schedule $s --timeline "$OUT/tl/$s-b1h32-64k.csv" >>"$LOG" 2>&1
     done
     $B --batch 4 --heads 32 --kv-heads 8 --ctx 3000,70000,12345,150000 --schedule streamk --timeline "$OUT/tl/streamk-ragged.csv" >>"$LOG" 2>&1
     say "peers"
-    timed peers python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" >>"$LOG" 2>&1
+    timed peers timeout 120 python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" >>"$LOG" 2>&1
     grep -c . "$OUT/sweep.csv" "$OUT/peers.csv"
+    if [ "$MODE" != campaign ]; then
     say "sms subset"
     for n in 16 32 48 64 96 132; do
         timeout 120 build/leanbench --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
     done
     grep "green context" "$LOG" | sort | uniq -c
+    fi
     (cd "$OUT" && tar czf tl.tgz tl && rm -rf tl)
     say "long-context bandwidth (b=1 h=32 d=128 fp16)"
     awk -F, 'NR>1 && $10==1 && $11==32 && $12==32 && $13==128 && $15>=65536 && $15<=524288 && ($9=="streamk"||$9=="split"||$9=="fa2") {printf "%-8s ctx=%-7s %9.1f us %7.1f GB/s\n",$9,$15,$21,$26}' "$OUT/sweep.csv"
