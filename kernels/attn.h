@@ -20,7 +20,7 @@
 #define CUDA_CHECK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \
     fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); exit(2); } } while (0)
 
-#define ATTN_THREADS 128
+#define ATTN_THREADS PLAN_CTA_THREADS
 #define ATTN_MAX_ROWS 8          /* GQA group sizes 1..8 */
 
 /* Timeline events recorded by thread 0 of each CTA (leanbench --timeline). */

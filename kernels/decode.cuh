@@ -227,18 +227,18 @@ __device__ DEC_MERGE_ATTR void merge_unit(const dec_args &a, int s0, int np, con
         const int r = o * 4 / D;
         const float mu = ms[r];
         float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-        for (int k0 = kq; k0 < np; k0 += 8 * KQ) {
-            float w[8];
-            float4 v[8];
+        for (int k0 = kq; k0 < np; k0 += PLAN_MERGE_BATCH * KQ) {
+            float w[PLAN_MERGE_BATCH];
+            float4 v[PLAN_MERGE_BATCH];
 #pragma unroll
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < PLAN_MERGE_BATCH; i++) {
                 const int k = k0 + i * KQ;
                 const int64_t sl = (int64_t)(s0 + (k < np ? k : 0)) * rows + r;
                 w[i] = k < np ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
                 v[i] = __ldcg(reinterpret_cast<const float4 *>(a.part_o + (int64_t)(s0 + (k < np ? k : 0)) * rows * D) + o);
             }
 #pragma unroll
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < PLAN_MERGE_BATCH; i++) {
                 const float e = exp2f(w[i] - mu);   /* 0 for an empty state */
                 acc.x = fmaf(e, v[i].x, acc.x); acc.y = fmaf(e, v[i].y, acc.y);
                 acc.z = fmaf(e, v[i].z, acc.z); acc.w = fmaf(e, v[i].w, acc.w);
@@ -673,17 +673,17 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
                     float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
                     merge_state(rm, rs, ro, lse, val);
                     const int s0 = a.unit_slot[u];
-                    for (int k0 = 0; k0 < parts - 1; k0 += 8) {   /* 8 peers' loads in flight */
-                        float pl[8], po[8];
+                    for (int k0 = 0; k0 < parts - 1; k0 += PLAN_MERGE_BATCH) {   /* peers' loads in flight */
+                        float pl[PLAN_MERGE_BATCH], po[PLAN_MERGE_BATCH];
 #pragma unroll
-                        for (int k = 0; k < 8; k++) {
+                        for (int k = 0; k < PLAN_MERGE_BATCH; k++) {
                             const int64_t sl = (int64_t)(s0 + k0 + k) * a.rows + r;
                             const bool ok = k0 + k < parts - 1;
                             pl[k] = ok ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
                             po[k] = ok ? __ldcg(&a.part_o[sl * D + d]) : 0.f;
                         }
 #pragma unroll
-                        for (int k = 0; k < 8; k++) merge_state(rm, rs, ro, pl[k], po[k]);
+                        for (int k = 0; k < PLAN_MERGE_BATCH; k++) merge_state(rm, rs, ro, pl[k], po[k]);
                     }
                     out = rs > 0.f ? ro / rs : 0.f;
                 }

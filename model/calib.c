@@ -25,7 +25,7 @@
 
 static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_inflight_bytes", "launch_us",
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
-                                               "merge_peer_ns", "kernel_gap_us", "fp32_eff"};
+                                               "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff"};
 
 const char *calib_param_name(int p)
 {
@@ -41,9 +41,10 @@ static double *param_ptr(gpu_spec *g, int p)
     case CALIB_PROLOGUE: return &g->cta_prologue_ns;
     case CALIB_EPILOGUE: return &g->cta_epilogue_ns;
     case CALIB_PARTIAL: return &g->partial_write_ns;
-    case CALIB_MERGE: return &g->merge_peer_ns;
+    case CALIB_MERGE: return &g->merge_round_ns;
     case CALIB_GAP: return &g->kernel_gap_us;
     case CALIB_FP32_EFF: return &g->fp32_eff;
+    case CALIB_TENSOR_EFF: return &g->tensor_eff;
     }
     return NULL;
 }
@@ -55,13 +56,14 @@ double calib_param_get(const gpu_spec *g, int p)
 
 void calib_param_set(gpu_spec *g, int p, double v)
 {
+    if ((p == CALIB_FP32_EFF || p == CALIB_TENSOR_EFF) && v > 1) v = 1;   /* a fraction of a peak */
     *param_ptr(g, p) = v;
 }
 
 void calib_opts_init(calib_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->mask = (1u << CALIB_COUNT) - 1;
+    o->mask = CALIB_DEFAULT_MASK;
     o->xtol = 1e-8;
     o->gtol = 1e-8;
     o->ftol = 1e-10;
@@ -278,13 +280,14 @@ int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *re
         {"fp32_tflops", g->fp32_tflops, -1},
         {"fp32_eff", g->fp32_eff, CALIB_FP32_EFF},
         {"tensor_tflops", g->tensor_tflops, -1},
+        {"tensor_eff", g->tensor_eff, CALIB_TENSOR_EFF},
         {"launch_us", g->launch_us, CALIB_LAUNCH},
         {"kernel_gap_us", g->kernel_gap_us, CALIB_GAP},
         {"cta_prologue_ns", g->cta_prologue_ns, CALIB_PROLOGUE},
         {"cta_epilogue_ns", g->cta_epilogue_ns, CALIB_EPILOGUE},
         {"partial_write_ns", g->partial_write_ns, CALIB_PARTIAL},
         {"flag_latency_ns", g->flag_latency_ns, -1},
-        {"merge_peer_ns", g->merge_peer_ns, CALIB_MERGE},
+        {"merge_round_ns", g->merge_round_ns, CALIB_MERGE},
     };
     for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++) {
         fprintf(f, "%s = %.6g", rest[i].k, rest[i].v);

@@ -38,7 +38,8 @@ int cmd_calibrate(int argc, char **argv)
                    "                         [--holdout K] [--model] [--xtol X --gtol X --ftol X --maxiter N]\n"
                    "  fits spec fields to G's measured rows (gsl_multifit_nlinear, trust region, parameters in\n"
                    "  log space, residual = simulated / measured time - 1); --model uses the closed form\n"
-                   "  instead of the simulator; --holdout K keeps every K-th row out of the fit.\n  params:");
+                   "  instead of the simulator; --holdout K keeps every K-th row out of the fit.\n"
+                   "  params (default: all but tensor_eff):");
             for (int p = 0; p < CALIB_COUNT; p++) printf(" %s", calib_param_name(p));
             printf("\n");
             return 0;

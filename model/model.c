@@ -130,7 +130,9 @@ static double combine_ns(const gpu_spec *g, const workload *w, int rows, int64_t
     int res2 = gpu_occupancy(g, &sim_combine_res);
     if (res2 < 1) res2 = 1;
     kwave k = {n, (int64_t)g->sms * res2,
-               g->cta_prologue_ns + g->mem_latency_ns + g->merge_peer_ns * parts + g->cta_epilogue_ns, 1, 1,
+               g->cta_prologue_ns + g->merge_round_ns * sim_combine_rounds(rows, w->head_dim, (int)ceil(parts)) +
+                   g->cta_epilogue_ns,
+               1, 1,
                parts * sim_partial_bytes(w, rows), 0, g->cta_inflight_bytes / g->mem_latency_ns,
                g->mem_bw_achievable_gbps};
     return kwave_ns(&k, g->sms, busy);
@@ -143,7 +145,7 @@ typedef struct sk_out {
     double ns, segs, wait_ns;
 } sk_out;
 
-static void streamk_ns(const gpu_spec *g, int64_t units, int64_t tiles, int uniform, int64_t t_unit, double tile_b,
+static void streamk_ns(const gpu_spec *g, int rows, int head_dim, int64_t units, int64_t tiles, int uniform, int64_t t_unit, double tile_b,
                        int64_t grid, double cap, double bw, double extra_n, double extra_b, sk_out *o)
 {
     int64_t M = cdiv(tiles, grid);
@@ -188,7 +190,7 @@ static void streamk_ns(const gpu_spec *g, int64_t units, int64_t tiles, int unif
         if (parts > 1) {
             /* middle peers stream a whole run, then write and flag */
             if (parts > 2) wait = g->partial_write_ns + g->flag_latency_ns;
-            tail += wait + g->merge_peer_ns * (double)(parts - 1);
+            tail += wait + g->merge_round_ns * sim_host_merge_rounds(rows, head_dim, (int)(parts - 1));
         }
         double path = own + mid + tail;
         if (path > worst) worst = path;
@@ -201,7 +203,8 @@ static void streamk_ns(const gpu_spec *g, int64_t units, int64_t tiles, int unif
         int64_t s0 = B / ti * ti, c_first = s0 / M, c_last = high + (s0 + ti - 1 - B) / (M - 1);
         int64_t parts = c_last - c_first + 1;
         double wait = (high - c_first > 1) ? g->partial_write_ns + g->flag_latency_ns : 0;
-        double path = t_all + wait + g->merge_peer_ns * (double)(parts - 1) + g->cta_epilogue_ns;
+        double path = t_all + wait + g->merge_round_ns * sim_host_merge_rounds(rows, head_dim, (int)(parts - 1)) +
+                      g->cta_epilogue_ns;
         if (path > worst) worst = path;
     }
     o->wait_ns = wait_max * (double)(parts_any > 1 ? units : 0);
@@ -326,7 +329,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
         double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
         sk_out so;
-        streamk_ns(g, U, tiles, uniform, max_tiles, tile_b, grid, cap, bw, 0, 0, &so);
+        streamk_ns(g, rows, w->head_dim, U, tiles, uniform, max_tiles, tile_b, grid, cap, bw, 0, 0, &so);
         main_ns = so.ns;
         segs = (int64_t)so.segs;
         nslots = segs - U;
@@ -364,17 +367,29 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         } else {
             sk_out so;
             int64_t dp1 = dp < slots - gsk ? dp : slots - gsk;
-            streamk_ns(g, sk_units, sk_tiles, uniform, max_tiles, tile_b, gsk, cap, bw, (double)dp1, unit_b, &so);
+            streamk_ns(g, rows, w->head_dim, sk_units, sk_tiles, uniform, max_tiles, tile_b, gsk, cap, bw, (double)dp1, unit_b, &so);
             double t_sk = so.ns;
             double t_dp = 0;
             if (dp > 0) {
                 /* data-parallel CTAs fill the other slots, then follow in waves
                  * (all slots once the stream-K grid fills the GPU) */
-                int64_t free_slots = slots - gsk > 0 ? slots - gsk : slots;
-                kwave k = {dp, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+                int64_t free_slots = slots - gsk;
                 double b2 = 0;
-                t_dp = kwave_ns(&k, sms, &b2);
-                t_dp = fmax(t_dp, (pro + lat + epi) * (double)cdiv(dp, free_slots) + (kv + 0.0) / bw);
+                int64_t done_a = 0;   /* data-parallel CTAs finished while stream-K runs */
+                if (free_slots > 0) {
+                    kwave k1 = {dp < free_slots ? dp : free_slots, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+                    double w1 = kwave_ns(&k1, sms, &b2);
+                    done_a = w1 > 0 ? (int64_t)floor(t_sk / w1) * free_slots : dp;
+                    if (done_a > dp) done_a = dp;
+                }
+                if (done_a == dp) {
+                    kwave k = {dp, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+                    t_dp = kwave_ns(&k, sms, &b2);
+                } else {   /* the rest in waves over every slot once stream-K is done */
+                    kwave k = {dp - done_a, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+                    t_dp = t_sk + kwave_ns(&k, sms, &b2);
+                }
+                t_dp = fmax(t_dp, (pro + lat + epi) * (double)cdiv(dp, slots) + (kv + 0.0) / bw);
             }
             main_ns = fmax(t_sk, t_dp);
             segs = (int64_t)so.segs + dp;

@@ -165,11 +165,16 @@ enum calib_param {
     CALIB_PROLOGUE,      /* cta_prologue_ns */
     CALIB_EPILOGUE,      /* cta_epilogue_ns */
     CALIB_PARTIAL,       /* partial_write_ns */
-    CALIB_MERGE,         /* merge_peer_ns */
+    CALIB_MERGE,         /* merge_round_ns */
     CALIB_GAP,           /* kernel_gap_us */
     CALIB_FP32_EFF,      /* fp32_eff */
+    CALIB_TENSOR_EFF,    /* tensor_eff */
     CALIB_COUNT
 };
+/* Fitted unless --params says otherwise: all but tensor_eff, which rows on
+ * the whole GPU do not pin down (its tensor-core CTAs are bound by latency
+ * or by HBM there, seldom by their SM). */
+#define CALIB_DEFAULT_MASK (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF))
 
 /* A measured configuration. */
 typedef struct calib_row {

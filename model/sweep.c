@@ -295,7 +295,12 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
         for (int si = 0; si < nsms; si++) {
             gpu_spec g = specs[gi];
             if (s->n_sms) {
-                g.sms = s->sms[si];
+                char a[32];
+                snprintf(a, sizeof a, "sms=%d", s->sms[si]);
+                if (gpu_spec_set(&g, a, err, errlen)) {
+                    rc = STORE_EINPUT;
+                    goto done;
+                }
                 /* the override is part of the spec: a different hash */
                 g.hash ^= 0x9e3779b97f4a7c15ULL * (uint64_t)g.sms;
             }

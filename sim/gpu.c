@@ -43,13 +43,14 @@ static const struct field {
     D(fp32_tflops, 1e-3, 1e6),
     D(fp32_eff, 1e-3, 1),
     D(tensor_tflops, 1e-3, 1e7),
+    D(tensor_eff, 1e-3, 1),
     D(launch_us, 0, 1e6),
     D(kernel_gap_us, 0, 1e6),
     D(cta_prologue_ns, 0, 1e9),
     D(cta_epilogue_ns, 0, 1e9),
     D(partial_write_ns, 0, 1e9),
     D(flag_latency_ns, 0, 1e9),
-    D(merge_peer_ns, 0, 1e9),
+    D(merge_round_ns, 0, 1e9),
 #undef S
 #undef I
 #undef D
@@ -119,6 +120,10 @@ int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen)
             if (field_set(&t, k, eq + 1, why, sizeof why) || spec_check(&t, why, sizeof why)) {
                 snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
                 return GPU_EPARSE;
+            }
+            if (!strcmp(key, "sms") && g->sms > 0) {   /* the same SMs, fewer or more of them */
+                t.fp32_tflops *= (double)t.sms / g->sms;
+                t.tensor_tflops *= (double)t.sms / g->sms;
             }
             *g = t;
             return GPU_OK;

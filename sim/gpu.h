@@ -30,13 +30,14 @@ typedef struct gpu_spec {
     double fp32_tflops;         /* dense FP32 (CUDA cores) */
     double fp32_eff;            /* fraction of its SM's FP32 peak a decode CTA's CUDA-core arithmetic reaches */
     double tensor_tflops;       /* dense FP16/BF16 tensor cores */
+    double tensor_eff;          /* fraction of its SM's tensor peak a decode CTA's tensor-core path reaches */
     double launch_us;           /* from launch to the first CTA running */
     double kernel_gap_us;       /* between back-to-back kernels in a stream */
     double cta_prologue_ns;     /* CTA start: indices, q load, first-load latency excluded */
     double cta_epilogue_ns;     /* CTA end: output normalisation and store */
     double partial_write_ns;    /* writing one partial (O, lse) state and fencing */
     double flag_latency_ns;     /* a peer's flag becoming visible to its host */
-    double merge_peer_ns;       /* host: reading and merging one peer's partial */
+    double merge_round_ns;      /* one round of partial-state loads from L2 and their merge */
     char source[256];           /* file it came from, or "builtin:NAME" */
     uint64_t hash;              /* FNV-1a of the spec text, for provenance */
 } gpu_spec;
@@ -59,7 +60,9 @@ int gpu_spec_load(gpu_spec *g, const char *name_or_path, char *err, int errlen);
 
 /*
  * Overrides one field from "key=value" (a what-if: `--set sms=64`), with
- * the checks of the parser.  Returns GPU_OK, or GPU_EPARSE with err set and
+ * the checks of the parser.  Setting `sms` keeps each SM as it was: the
+ * whole-GPU FP32 and tensor TFLOPS scale with the SM count (memory
+ * bandwidth and L2 do not).  Returns GPU_OK, or GPU_EPARSE with err set and
  * g unchanged.
  */
 int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen);

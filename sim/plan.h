@@ -38,6 +38,8 @@ enum dtype_kind { DTYPE_FP16 = 0, DTYPE_BF16, DTYPE_FP8, DTYPE_COUNT };
 #define WL_MAX_UNITS (1 << 20)     /* batch * kv_heads */
 #define WL_MAX_TILES 2147483647LL  /* total KV tiles: plan indices are int32 */
 #define PLAN_MAX_SPLITS 128        /* FlashAttention-2's bound on splits */
+#define PLAN_CTA_THREADS 128       /* threads of a decode or combine CTA */
+#define PLAN_MERGE_BATCH 8         /* partial states a merging thread loads at once */
 
 /* A decode step: one new query token per request and query head. */
 typedef struct workload {

@@ -359,6 +359,26 @@ double sim_partial_bytes(const workload *w, int rows)
     return (double)rows * (w->head_dim + 1) * 4.0;
 }
 
+static int cdiv_int(int a, int b)
+{
+    return (a + b - 1) / b;
+}
+
+double sim_host_merge_rounds(int rows, int head_dim, int peers)
+{
+    if (peers < 1) return 0;
+    return (double)cdiv_int(rows * head_dim, PLAN_CTA_THREADS) * cdiv_int(peers, PLAN_MERGE_BATCH);
+}
+
+double sim_combine_rounds(int rows, int head_dim, int parts)
+{
+    if (parts < 1) return 0;
+    int lse = cdiv_int(rows, PLAN_CTA_THREADS / 32) * 2 * cdiv_int(parts, 32);
+    int o4 = rows * head_dim / 4;
+    int kq = o4 >= PLAN_CTA_THREADS ? 1 : PLAN_CTA_THREADS / o4;
+    return (double)lse + (double)cdiv_int(o4, PLAN_CTA_THREADS) * cdiv_int(parts, PLAN_MERGE_BATCH * kq);
+}
+
 /* Lowers the plan's main kernel into CTA programs. */
 static int lower_main(sim_ctx *c, const gpu_spec *g, const workload *w, const plan *p)
 {
@@ -387,7 +407,8 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const workload *w, const pl
             } else if (p->unit_parts[u] > 1 && !p->combine) {
                 int peers = p->unit_parts[u] - 1;
                 if (emit(c, OP_WAIT, L_WAIT, u, peers)) return -1;
-                if (emit(c, OP_DELAY, L_MERGE, u, g->merge_peer_ns * peers)) return -1;
+                if (emit(c, OP_DELAY, L_MERGE, u, g->merge_round_ns * sim_host_merge_rounds(p->rows, w->head_dim, peers)))
+                    return -1;
                 if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
             } else {
                 if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
@@ -411,8 +432,8 @@ static int lower_combine(sim_ctx *c, const gpu_spec *g, const workload *w, const
         c->first[n++] = c->cta_begin = c->n_ops;
         /* the same merge as a stream-K host's: the partials' lse, then their O */
         if (emit(c, OP_DELAY, L_PROLOGUE, u, g->cta_prologue_ns)) return -1;
-        if (emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)) return -1;
-        if (emit(c, OP_DELAY, L_MERGE, u, g->merge_peer_ns * p->unit_parts[u])) return -1;
+        double rounds = sim_combine_rounds(p->rows, w->head_dim, p->unit_parts[u]);
+        if (emit(c, OP_DELAY, L_MERGE, u, g->merge_round_ns * rounds)) return -1;
         if (emit(c, OP_STREAM, L_STREAM, u, p->unit_parts[u] * sim_partial_bytes(w, p->rows))) return -1;
         if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
         if (emit(c, OP_END, L_EPILOGUE, -1, 0)) return -1;
@@ -428,18 +449,19 @@ const kernel_res sim_combine_res = {128, 32, 0};
  * over bytes in flight) plus the compute time of the tile.  As in the
  * kernels, groups of 1 or 2 query rows compute on the CUDA cores (FP32 dot
  * products and conversions, at fp32_eff of the SM's share); groups of 3 or
- * more use tensor cores (rows padded to 16), whose time is small. */
+ * more use tensor cores (rows padded to 16) at tensor_eff of the SM's share
+ * (the copies, ldmatrix and softmax around the mma count in it). */
 double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm)
 {
     double elt = dtype_bytes(w->dtype);
     double tile_bytes = 2.0 * block_n * w->head_dim * elt;
-    double inflight = g->cta_inflight_bytes < 2 * tile_bytes ? g->cta_inflight_bytes : 2 * tile_bytes;
+    double inflight = g->cta_inflight_bytes;   /* the kernels' copy pipeline does not depend on block_n */
     double share = g->sms * (double)(ctas_on_sm > 0 ? ctas_on_sm : 1);
     double compute_ns;
     if (rows <= 2)
         compute_ns = (4.0 * rows + 4.0) * block_n * w->head_dim / (g->fp32_tflops * 1e3 * g->fp32_eff / share);
     else
-        compute_ns = 4.0 * 16 * block_n * w->head_dim / (g->tensor_tflops * 1e3 / share);
+        compute_ns = 4.0 * 16 * block_n * w->head_dim / (g->tensor_tflops * 1e3 * g->tensor_eff / share);
     return 1.0 / (g->mem_latency_ns / inflight + compute_ns / tile_bytes);
 }
 

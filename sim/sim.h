@@ -77,10 +77,19 @@ int sim_resident_of(const gpu_spec *g, const workload *w, const plan_opts *o, ch
  *   rows query heads per unit, tile length block_n, ctas_on_sm CTAs sharing
  *   its SM;
  * sim_partial_bytes: one partial state, rows x (head_dim + 1) fp32 values;
+ * sim_host_merge_rounds: dependent rounds of partial loads of a stream-K
+ *   host merging `peers` partials (kernels/decode.cuh: the CTA's threads
+ *   sweep rows x head_dim outputs, PLAN_MERGE_BATCH peers per load round);
+ * sim_combine_rounds: the same for a combine CTA merging `parts` partials
+ *   (merge_unit: a log-sum-exp pass per row over a warp, then float4
+ *   outputs, threads left over splitting the parts);
  * sim_combine_res: the combine kernel's resources.
+ * Each round costs the spec's merge_round_ns.
  */
 double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm);
 double sim_partial_bytes(const workload *w, int rows);
+double sim_host_merge_rounds(int rows, int head_dim, int peers);
+double sim_combine_rounds(int rows, int head_dim, int parts);
 extern const kernel_res sim_combine_res;
 
 /* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */

@@ -26,7 +26,7 @@ int main(void)
     truth.mem_bw_achievable_gbps = 2750;
     truth.cta_inflight_bytes = 9000;
     truth.launch_us = 4.2;
-    truth.merge_peer_ns = 450;
+    truth.merge_round_ns = 450;
     truth.kernel_gap_us = 2.5;
 
     char dir[] = "/tmp/calibXXXXXX";

@@ -2,6 +2,7 @@
  * test_gpu.c: spec files (shipped ones parse; every error names file, line
  * and text) and occupancy.
  */
+#include <math.h>
 #include <string.h>
 
 #include "gpu.h"
@@ -11,9 +12,9 @@ static const char *good =
     "# comment\nname = t\nfull_name = Test GPU\nsms = 10\nmax_ctas_per_sm = 32\nmax_threads_per_sm = 2048\n"
     "regs_per_sm = 65536\nsmem_per_sm_bytes = 233472\nsmem_per_cta_bytes = 232448\nl2_bytes = 1e6\n"
     "sm_clock_mhz = 1000\nmem_bw_gbps = 1000\nmem_bw_achievable_gbps = 900\nmem_latency_ns = 500\n"
-    "cta_inflight_bytes = 8192\nfp32_tflops = 10\nfp32_eff = 0.5\ntensor_tflops = 100\nlaunch_us = 2\nkernel_gap_us = 1\n"
+    "cta_inflight_bytes = 8192\nfp32_tflops = 10\nfp32_eff = 0.5\ntensor_tflops = 100\ntensor_eff = 0.5\nlaunch_us = 2\nkernel_gap_us = 1\n"
     "cta_prologue_ns = 100\ncta_epilogue_ns = 100\npartial_write_ns = 100\nflag_latency_ns = 100\n"
-    "merge_peer_ns = 100   # trailing comment\n";
+    "merge_round_ns = 100   # trailing comment\n";
 
 /* Parses `good` with line `key` replaced by `repl` (NULL: removed); returns
  * the status, the message in err. */
@@ -42,7 +43,7 @@ int main(void)
     char err[512];
     gpu_spec g;
     CHECK(gpu_spec_parse(&g, good, "t.gpu", err, sizeof err) == GPU_OK, "good spec: %s", err);
-    CHECK(g.sms == 10 && g.l2_bytes == 1e6 && g.merge_peer_ns == 100, "values read");
+    CHECK(g.sms == 10 && g.l2_bytes == 1e6 && g.merge_round_ns == 100, "values read");
 
     static const char *want[] = {"a100", "h100", "h100-pcie", "h200", "b200", "l40s", "rtx4090"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
@@ -75,6 +76,17 @@ int main(void)
           "unknown name: '%s'", err);
     CHECK(gpu_spec_load(&g, "/nonexistent/x.gpu", err, sizeof err) == GPU_EIO && strstr(err, "/nonexistent/x.gpu"),
           "missing file: '%s'", err);
+
+    /* --set sms keeps the SM: whole-GPU TFLOPS follow the SM count, memory does not */
+    gpu_spec_load(&g, "h100", err, sizeof err);
+    gpu_spec half = g;
+    CHECK(gpu_spec_set(&half, "sms=66", err, sizeof err) == GPU_OK, "%s", err);
+    CHECK(half.sms == 66 && fabs(half.fp32_tflops - g.fp32_tflops / 2) < 1e-9 &&
+              fabs(half.tensor_tflops - g.tensor_tflops / 2) < 1e-9 && half.mem_bw_gbps == g.mem_bw_gbps &&
+              half.l2_bytes == g.l2_bytes,
+          "sms=66: %d SMs, %g / %g TFLOPS, %g GB/s", half.sms, half.fp32_tflops, half.tensor_tflops, half.mem_bw_gbps);
+    CHECK(gpu_spec_set(&half, "sms=0", err, sizeof err) == GPU_EPARSE && half.sms == 66 && strstr(err, "sms=0"),
+          "sms=0 refused, spec unchanged: '%s'", err);
 
     /* occupancy: 128 threads x 64 regs = 8192 regs -> 8 CTAs by registers */
     gpu_spec_load(&g, "h100", err, sizeof err);

@@ -137,7 +137,9 @@ static void test_end_to_end(void)
         for (int64_t ctx = 4096; ctx <= 262144; ctx *= 4)
             for (int sms = 66; sms <= 132; sms += 66) {
                 gpu_spec gs = g;
-                gs.sms = sms;
+                char a[32];
+                snprintf(a, sizeof a, "sms=%d", sms);
+                CHECK(gpu_spec_set(&gs, a, err, sizeof err) == GPU_OK, "%s", err);
                 workload w = {0};
                 w.batch = 2;
                 w.heads = 32;
