@@ -21,6 +21,7 @@
 #include "opts.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -369,18 +370,15 @@ static int timeline_config(const char *path, char *gpu, int *kind, workload *w)
     return 0;
 }
 
-/* The first measured timeline under traces/measured, or NULL. */
+/* The first measured timeline under traces/measured (in name order), or NULL. */
 static const char *default_timeline(char *buf, int len)
 {
-    static const char *dir = "traces/measured";
-    FILE *p = NULL;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "ls %s/*.csv 2>/dev/null | head -1", dir);
-    p = popen(cmd, "r");
-    if (!p) return NULL;
-    if (!fgets(buf, len, p)) buf[0] = 0;
-    pclose(p);
-    buf[strcspn(buf, "\n")] = 0;
+    glob_t gl;
+    buf[0] = 0;
+    if (glob("traces/measured/*.csv", 0, NULL, &gl) == 0) {
+        if (gl.gl_pathc > 0) snprintf(buf, (size_t)len, "%s", gl.gl_pathv[0]);
+        globfree(&gl);
+    }
     return buf[0] ? buf : NULL;
 }
 

@@ -1,7 +1,8 @@
 # plots.mk: `make figures` (included by the Makefile).
 #
 # Builds leansim, refreshes a results database from the committed data
-# (ingest experiments/data/*.csv, run the figure sweeps experiments/fig-*.exp,
+# (ingest the campaign files listed in experiments/data/campaign.txt, run
+# the figure sweeps experiments/fig-*.exp,
 # validate the measured rows; every step is idempotent, so a re-run only adds
 # what is new; a data file that fails to ingest is named in a warning and
 # left out), exports each figure's data files and draws them with gnuplot
@@ -10,7 +11,8 @@
 FIG_DB    ?= plots/out/figures.db
 FIG_DATA   = plots/out/data
 FIGURES    = speedup scatter cdf scaling timeline tuner whatif
-FIG_CSV    = $(sort $(wildcard experiments/data/*.csv))
+FIG_CSV    = $(addprefix experiments/data/,$(shell grep -v '^\#' experiments/data/campaign.txt))
+FIG_TIMELINE ?= traces/measured/h100-streamk-b1h32-64k.csv
 FIG_EXP    = $(sort $(wildcard experiments/fig-*.exp))
 
 figures: $(BUILD)/leansim
@@ -19,7 +21,7 @@ figures: $(BUILD)/leansim
 	  echo "figures: WARNING: $$f not ingested (above); its rows are missing from the figures" >&2; done
 	$(Q)for f in $(FIG_EXP); do $(BUILD)/leansim sweep $$f --db $(FIG_DB) > /dev/null || exit 1; done
 	$(Q)if [ -n "$(FIG_CSV)" ]; then $(BUILD)/leansim validate --db $(FIG_DB); fi
-	$(Q)$(BUILD)/leansim export all --db $(FIG_DB) --out $(FIG_DATA)
+	$(Q)$(BUILD)/leansim export all --db $(FIG_DB) --out $(FIG_DATA) --timeline $(FIG_TIMELINE)
 	$(Q)for f in $(FIGURES); do for t in png pdf; do \
 	  $(GNUPLOT) -e "data='$(FIG_DATA)'; out='plots/out/$$f'; fmt='$$t'" plots/$$f.gp 2>&1 | \
 	    grep -v 'Skipping data file with no valid points' >&2; \
