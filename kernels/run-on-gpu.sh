@@ -22,6 +22,7 @@ timed() { n=$1; shift; t0=$(date +%s); "$@"; r=$?; echo "$n: $(( $(date +%s) - t
 export LEANBENCH_DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1)
 export LEANBENCH_SM_MHZ=$(nvidia-smi --query-gpu=clocks.max.sm --format=csv,noheader,nounits | head -1)
 export LEANBENCH_MEM_MHZ=$(nvidia-smi --query-gpu=clocks.max.mem --format=csv,noheader,nounits | head -1)
+# the copy of the tree on a lent machine may carry a stale .git: pass LEANBENCH_COMMIT
 export LEANBENCH_COMMIT=${LEANBENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 export LEANBENCH_DATE=${LEANBENCH_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 export PYTHONUNBUFFERED=1
