@@ -12,7 +12,7 @@
  *           with two sizes of CTA (full and last chunk, or stream-K runs of
  *           M and M-1 tiles) solved as two phases of processor sharing.
  * Stream-K adds the latency of each extra segment a CTA starts, the peers'
- * partial write + flag the host waits for, and the host's merge per peer.
+ * partial write + flag the host waits for, and the host's merge rounds.
  * Split and balanced add the combine kernel after kernel_gap_us.
  * Exact where CTAs of a wave are alike (uniform batches, full waves);
  * approximate for ragged batches and for hybrid's mixed waves.
