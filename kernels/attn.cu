@@ -28,6 +28,20 @@ int attn_l2pf_choice(int grid, int sms)
     return grid >= sms;
 }
 
+/* Programmatic dependent launch of the combine kernel (on unless
+ * LEANBENCH_PDL=0): its CTAs are scheduled while the decode kernel drains
+ * and wait in griddepcontrol.wait for it to finish and flush, so the
+ * second launch's latency is hidden behind the first kernel's tail. */
+int attn_pdl_choice(void)
+{
+    static int on = -1;
+    if (on < 0) {
+        const char *e = getenv("LEANBENCH_PDL");
+        on = !(e && *e == '0');
+    }
+    return on;
+}
+
 int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, int *smem_bytes)
 {
     const dec_table *t = head_dim == 64 ? &dec_table_d64 : head_dim == 128 ? &dec_table_d128
@@ -148,8 +162,17 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
     void *args[] = {&a};
     cudaError_t e = cudaLaunchKernel((const void *)fn, dim3(d->grid), dim3(ATTN_THREADS), args, (size_t)smem, s);
     if (e != cudaSuccess || !d->combine) return e;
-    return cudaLaunchKernel((const void *)attn_combine_kernel(io->dtype, io->head_dim), dim3(d->n_units),
-                            dim3(ATTN_THREADS), args, 0, s);
+    cudaLaunchConfig_t cfg = {};
+    cudaLaunchAttribute at[1] = {};
+    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.gridDim = dim3(d->n_units);
+    cfg.blockDim = dim3(ATTN_THREADS);
+    cfg.dynamicSmemBytes = 0;
+    cfg.stream = s;
+    cfg.attrs = at;
+    cfg.numAttrs = attn_pdl_choice() ? 1 : 0;
+    return cudaLaunchKernelExC(&cfg, (const void *)attn_combine_kernel(io->dtype, io->head_dim), args);
 }
 
 __global__ void fill_kernel(uint16_t *dst, int64_t n, int dtype, uint64_t seed, float amp)

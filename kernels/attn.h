@@ -106,6 +106,10 @@ int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, 
  * forces it off or on). */
 int attn_l2pf_choice(int grid, int sms);
 
+/* 1 when the combine kernel is launched as a programmatic dependent of the
+ * decode kernel (default; LEANBENCH_PDL=0 turns it off). */
+int attn_pdl_choice(void);
+
 /* The combine kernel for (dtype, head_dim), or NULL. */
 dec_kernel_fn attn_combine_kernel(int dtype, int head_dim);
 

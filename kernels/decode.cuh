@@ -50,6 +50,8 @@ namespace dec {
  *                 merge_unit (as the combine kernel does); 1 (default): a
  *                 per-element loop, which keeps the main loop 5-10% faster
  *   DEC_MMA=0     no tensor-core path
+ *   DEC_MMA_MIN_ROWS=N  row capacities >= N take the tensor-core path
+ *                 (default 4: groups of 3..8; 1: MHA too)
  *   DEC_UNROLL1=1 no unrolling of the chunk loop
  *   DEC_STAGES, DEC_CHUNK_BYTES: pipeline depth and K (=V) bytes per stage */
 #ifndef DEC_TMA
@@ -63,6 +65,9 @@ namespace dec {
 #endif
 #ifndef DEC_UNROLL1
 #define DEC_UNROLL1 0
+#endif
+#ifndef DEC_MMA_MIN_ROWS
+#define DEC_MMA_MIN_ROWS 4   /* row capacities >= this take the tensor-core path */
 #endif
 #ifndef DEC_STAGES
 #define DEC_STAGES 4
@@ -442,7 +447,7 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 #define DEC_MMA 1
 #endif
     /* tensor cores for groups of 3..8 rows; CUDA cores otherwise */
-    constexpr bool MMA = DEC_MMA && !DEC_TMA && RT >= 4 && D <= 128;
+    constexpr bool MMA = DEC_MMA && !DEC_TMA && RT >= DEC_MMA_MIN_ROWS && D <= 128;
     constexpr int NG = MMA ? ATTN_THREADS / 32 : G::TG;   /* states merged at segment end */
     __shared__ float m_s[NG][RT], l_s[NG][RT];
 #if !DEC_HOSTMERGE_SERIAL
@@ -461,6 +466,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
     }
     __syncthreads();
 #endif
+    /* a dependent combine kernel may be scheduled now; it waits for this
+     * grid to complete before reading anything */
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
     const int cta = blockIdx.x;
     const int seg0 = a.cta_first[cta], seg1 = a.cta_first[cta + 1];
     tl_rec *tl = a.tl ? a.tl + seg0 + 4 * cta : nullptr;
@@ -757,6 +765,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a)
     __shared__ float ms[2 * ATTN_MAX_ROWS];
     const int u = blockIdx.x;
     const int parts = a.unit_parts[u];
+    /* launched as a programmatic dependent of decode_kernel: wait until it
+     * has finished and its partials are visible (a no-op otherwise) */
+    asm volatile("griddepcontrol.wait;" ::: "memory");
     if (parts <= 1) return;
     merge_unit<T, D>(a, a.unit_slot[u], parts, nullptr, nullptr, static_cast<T *>(a.o) + (int64_t)u * a.rows * D,
                      red, ms);

@@ -10,6 +10,9 @@
 #   sh kernels/run-on-gpu.sh sms     the --sms subset on 16..132 SMs
 #   sh kernels/run-on-gpu.sh campaign  like full without the L2-hint A/B and
 #                                    the --sms subset (a second GPU's campaign)
+#   sh kernels/run-on-gpu.sh explore   split counts, grids, PDL off/on, the
+#                                    tensor-core path for MHA, timelines, and
+#                                    ncu launch figures of ours and cuDNN's
 set -u
 MODE=${1:-full}
 OUT=${OUT:-out}
@@ -134,6 +137,28 @@ ab)
     done
     awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15; t[k]=t[k]" "$7"="$21} END {for (k in t) printf "%-42s %s\n", k, t[k]}' "$OUT/ab.csv" | sort
     awk -F, 'NR>1 {printf "%-16s b=%s h=%s kvh=%s ctx=%s %9.2f us %7.1f GB/s\n",$9,$10,$11,$12,$15,$21,$26}' "$OUT/peers-quick.csv"
+    ;;
+explore)
+    make -j8 BUILD=build-mma1 kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 -DDEC_MMA_MIN_ROWS=1" >>"$LOG" 2>&1 || say "build mma1 failed"
+    timeout 120 build/gputest >"$OUT/gputest.txt" 2>&1; echo "gputest rc $? $(tail -1 $OUT/gputest.txt)"
+    timeout 120 build-mma1/gputest >"$OUT/gputest-mma1.txt" 2>&1; echo "gputest mma1 rc $? $(tail -1 $OUT/gputest-mma1.txt)"
+    timed explore timeout 200 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
+    LEANBENCH_PDL=0 LEANBENCH_COMMIT="$LEANBENCH_COMMIT-nopdl" timeout 100 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
+    LEANBENCH_COMMIT="$LEANBENCH_COMMIT-mma1" timeout 100 build-mma1/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
+    for sp in 7 33; do
+        $B --ctx 65536 --schedule split --splits $sp --timeline "$OUT/tl/split$sp-b1h32-64k.csv" >>"$LOG" 2>&1
+    done
+    $B --ctx 65536 --schedule streamk --timeline "$OUT/tl/streamk-b1h32-64k.csv" >>"$LOG" 2>&1
+    $B --ctx 65536 --schedule fa2 --timeline "$OUT/tl/fa2-b1h32-64k.csv" >>"$LOG" 2>&1
+    NCU="timeout 120 ncu --clock-control none --metrics launch__grid_size,launch__block_size,launch__registers_per_thread,launch__shared_mem_per_block_dynamic,launch__shared_mem_per_block_static,launch__occupancy_limit_shared_mem,launch__occupancy_limit_registers,gpu__time_duration.sum,dram__bytes_read.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed"
+    for shp in "1 32 32 65536" "1 32 8 65536" "8 32 8 4096" "1 32 32 4096"; do
+        $NCU python3 experiments/peers/sdpa_once.py $shp >"$OUT/ncu-sdpa-$(echo $shp | tr ' ' _).txt" 2>&1
+    done
+    $NCU -k regex:"decode_kernel|combine_kernel" -c 4 build/leanbench --ctx 65536 --schedule streamk,split --reps 1 --warmup 0 >"$OUT/ncu-ours.txt" 2>&1
+    timeout 120 ncu --clock-control none --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis -k regex:"decode_kernel" -c 1 build/leanbench --ctx 65536 --schedule streamk --reps 1 --warmup 0 >"$OUT/ncu-ours-stalls.txt" 2>&1
+    (cd "$OUT" && tar czf tl.tgz tl && rm -rf tl)
+    grep -h -E "^  [a-z_]+[A-Za-z_<>]*\(|launch__grid|launch__block|registers|gpu__time|dram__bytes|dram__throughput|ran b=" "$OUT"/ncu-sdpa-*.txt | cut -c1-150 | head -120
+    awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/explore.csv"
     ;;
 sms)
     for n in 16 32 48 64 96 132; do
