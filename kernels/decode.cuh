@@ -51,7 +51,8 @@ namespace dec {
  *                 per-element loop, which keeps the main loop 5-10% faster
  *   DEC_MMA=0     no tensor-core path
  *   DEC_MMA_MIN_ROWS=N  row capacities >= N take the tensor-core path
- *                 (default 4: groups of 3..8; 1: MHA too)
+ *                 (default PLAN_MMA_MIN_ROWS = 1: every group at d <= 128;
+ *                 4: groups of 3..8 only, MHA on CUDA cores, 1-3% slower)
  *   DEC_UNROLL1=1 no unrolling of the chunk loop
  *   DEC_STAGES, DEC_CHUNK_BYTES: pipeline depth and K (=V) bytes per stage */
 #ifndef DEC_TMA
@@ -67,7 +68,7 @@ namespace dec {
 #define DEC_UNROLL1 0
 #endif
 #ifndef DEC_MMA_MIN_ROWS
-#define DEC_MMA_MIN_ROWS 4   /* row capacities >= this take the tensor-core path */
+#define DEC_MMA_MIN_ROWS PLAN_MMA_MIN_ROWS   /* row capacities >= this take the tensor-core path */
 #endif
 #ifndef DEC_STAGES
 #define DEC_STAGES 4
@@ -178,17 +179,6 @@ __device__ __forceinline__ void tl_put(tl_rec *tl, int idx, int ev, int unit)
     tl_rec r;
     r.sm = smid(); r.event = ev; r.unit = unit; r.pad = 0; r.t_ns = gtimer();
     tl[idx] = r;
-}
-
-/* Online merge of one (lse, value) state into a running one (log2 units). */
-__device__ __forceinline__ void merge_state(float &m, float &s, float &o, float lse, float val)
-{
-    if (lse == -CUDART_INF_F) return;
-    float nm = fmaxf(m, lse);
-    float a = exp2f(m - nm), b = exp2f(lse - nm);
-    s = s * a + b;
-    o = o * a + b * val;
-    m = nm;
 }
 
 /* Merges the np partial states of unit u in slots s0 .. s0+np-1 (and the
@@ -446,8 +436,8 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 #ifndef DEC_MMA
 #define DEC_MMA 1
 #endif
-    /* tensor cores for groups of 3..8 rows; CUDA cores otherwise */
-    constexpr bool MMA = DEC_MMA && !DEC_TMA && RT >= DEC_MMA_MIN_ROWS && D <= 128;
+    /* tensor cores at d <= 128 (rows padded to 16); CUDA cores at d = 256 */
+    constexpr bool MMA = DEC_MMA && !DEC_TMA && RT >= DEC_MMA_MIN_ROWS && D <= PLAN_MMA_MAX_DIM;
     constexpr int NG = MMA ? ATTN_THREADS / 32 : G::TG;   /* states merged at segment end */
     __shared__ float m_s[NG][RT], l_s[NG][RT];
 #if !DEC_HOSTMERGE_SERIAL
@@ -657,45 +647,63 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
             tln += 2;
             __syncthreads();
         }
-        for (int idx = tid; idx < a.rows * D; idx += ATTN_THREADS) {
-            const int r = idx / D, d = idx % D;
+        /* thread owns PLAN_MERGE_VEC consecutive elements of one row */
+        constexpr int V = PLAN_MERGE_VEC;
+        static_assert(V == 4 && D % V == 0, "host merge works in float4");
+        for (int idx = tid; idx < a.rows * D / V; idx += ATTN_THREADS) {
+            const int r = idx * V / D, d = idx * V % D;
             float M = -CUDART_INF_F;
 #pragma unroll
             for (int gg = 0; gg < NG; gg++) M = fmaxf(M, m_s[gg][r]);
             const float mu = M == -CUDART_INF_F ? 0.f : M;
-            float L = 0.f, A = 0.f;
+            float L = 0.f;
+            float4 A = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
             for (int gg = 0; gg < NG; gg++) {
                 const float w = exp2f(m_s[gg][r] - mu);
+                const float4 x = *reinterpret_cast<const float4 *>(&acc_s[(gg * RT + r) * D + d]);
                 L += l_s[gg][r] * w;
-                A += acc_s[(gg * RT + r) * D + d] * w;
+                A.x = fmaf(x.x, w, A.x); A.y = fmaf(x.y, w, A.y); A.z = fmaf(x.z, w, A.z); A.w = fmaf(x.w, w, A.w);
             }
             const float lse = L > 0.f ? mu + log2f(L) : -CUDART_INF_F;
-            const float val = L > 0.f ? A / L : 0.f;
+            const float inv = L > 0.f ? 1.f / L : 0.f;
+            float4 val = make_float4(A.x * inv, A.y * inv, A.z * inv, A.w * inv);
             if (sg.slot >= 0) {
-                a.part_o[((int64_t)sg.slot * a.rows + r) * D + d] = val;
+                *reinterpret_cast<float4 *>(&a.part_o[((int64_t)sg.slot * a.rows + r) * D + d]) = val;
                 if (d == 0) a.part_lse[(int64_t)sg.slot * a.rows + r] = lse;
             } else {
-                float out = val;
                 if (host) {   /* own state first, then the peers in slot order */
-                    float rm = -CUDART_INF_F, rs = 0.f, ro = 0.f;
-                    merge_state(rm, rs, ro, lse, val);
+                    float rm = lse, rs = L > 0.f ? 1.f : 0.f;
+                    float4 ro = L > 0.f ? val : make_float4(0.f, 0.f, 0.f, 0.f);
+                    if (!(L > 0.f)) rm = -CUDART_INF_F;
                     const int s0 = a.unit_slot[u];
                     for (int k0 = 0; k0 < parts - 1; k0 += PLAN_MERGE_BATCH) {   /* peers' loads in flight */
-                        float pl[PLAN_MERGE_BATCH], po[PLAN_MERGE_BATCH];
+                        float pl[PLAN_MERGE_BATCH];
+                        float4 po[PLAN_MERGE_BATCH];
 #pragma unroll
                         for (int k = 0; k < PLAN_MERGE_BATCH; k++) {
-                            const int64_t sl = (int64_t)(s0 + k0 + k) * a.rows + r;
                             const bool ok = k0 + k < parts - 1;
+                            const int64_t sl = (int64_t)(s0 + (ok ? k0 + k : 0)) * a.rows + r;
                             pl[k] = ok ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
-                            po[k] = ok ? __ldcg(&a.part_o[sl * D + d]) : 0.f;
+                            po[k] = __ldcg(reinterpret_cast<const float4 *>(&a.part_o[sl * D + d]));
                         }
 #pragma unroll
-                        for (int k = 0; k < PLAN_MERGE_BATCH; k++) merge_state(rm, rs, ro, pl[k], po[k]);
+                        for (int k = 0; k < PLAN_MERGE_BATCH; k++) {
+                            if (pl[k] == -CUDART_INF_F) continue;
+                            const float nm = fmaxf(rm, pl[k]);
+                            const float ea = exp2f(rm - nm), eb = exp2f(pl[k] - nm);
+                            rs = rs * ea + eb;
+                            ro.x = ro.x * ea + eb * po[k].x; ro.y = ro.y * ea + eb * po[k].y;
+                            ro.z = ro.z * ea + eb * po[k].z; ro.w = ro.w * ea + eb * po[k].w;
+                            rm = nm;
+                        }
                     }
-                    out = rs > 0.f ? ro / rs : 0.f;
+                    const float ri = rs > 0.f ? 1.f / rs : 0.f;
+                    val = make_float4(ro.x * ri, ro.y * ri, ro.z * ri, ro.w * ri);
                 }
-                static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(out);
+                T *op = static_cast<T *>(a.o) + ((int64_t)u * a.rows + r) * D + d;
+                op[0] = from_f<T>(val.x); op[1] = from_f<T>(val.y);
+                op[2] = from_f<T>(val.z); op[3] = from_f<T>(val.w);
             }
         }
 #else

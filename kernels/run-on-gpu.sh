@@ -106,7 +106,12 @@ variants)
         name=${v%%:*}; flags=$(echo "${v#*:}" | tr @ ' ')
         make -j8 BUILD=build-$name kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 $flags" >>"$LOG" 2>&1 || { say "build $name failed"; continue; }
         timeout 120 build-$name/gputest >"$OUT/gputest-$name.txt" 2>&1; echo "$name gputest rc $? $(tail -1 $OUT/gputest-$name.txt)"
-        LEANBENCH_COMMIT="$LEANBENCH_COMMIT-$name" timeout 200 build-$name/leanbench --sweep kernels/sweep-variants.txt --csv "$OUT/variants.csv" >>"$LOG" 2>&1
+    done
+    for i in 1 2; do   # interleaved twice: drift shows as a difference between the rounds
+        for v in $VARIANTS; do
+            name=${v%%:*}
+            LEANBENCH_COMMIT="$LEANBENCH_COMMIT-$name" timeout 200 build-$name/leanbench --sweep ${SWEEP:-kernels/sweep-variants.txt} --csv "$OUT/variants.csv" >>"$LOG" 2>&1
+        done
     done
     awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/variants.csv"
     ;;

@@ -24,30 +24,30 @@ typedef struct kres_row {
 static const kres_row kres_table[] = {
     /* BEGIN ptxas table (kernels/ptxas-res.sh) */
     /* nvcc 13.0, sm_90; {head_dim, dtype, row capacity, regs, static smem, dynamic smem} */
-    {64, DTYPE_FP16, 1, 56, 128, 65536},
-    {64, DTYPE_FP16, 2, 80, 256, 65536},
-    {64, DTYPE_FP16, 4, 168, 128, 65536},
-    {64, DTYPE_FP16, 8, 168, 256, 65536},
-    {64, DTYPE_BF16, 1, 56, 128, 65536},
-    {64, DTYPE_BF16, 2, 80, 256, 65536},
-    {64, DTYPE_BF16, 4, 168, 128, 65536},
-    {64, DTYPE_BF16, 8, 168, 256, 65536},
-    {128, DTYPE_FP16, 1, 56, 64, 65536},
-    {128, DTYPE_FP16, 2, 80, 128, 65536},
-    {128, DTYPE_FP16, 4, 168, 128, 65536},
-    {128, DTYPE_FP16, 8, 166, 256, 65536},
-    {128, DTYPE_BF16, 1, 56, 64, 65536},
-    {128, DTYPE_BF16, 2, 80, 128, 65536},
-    {128, DTYPE_BF16, 4, 168, 128, 65536},
-    {128, DTYPE_BF16, 8, 166, 256, 65536},
-    {256, DTYPE_FP16, 1, 56, 32, 65536},
-    {256, DTYPE_FP16, 2, 96, 64, 65536},
+    {64, DTYPE_FP16, 1, 114, 32, 65536},
+    {64, DTYPE_FP16, 2, 118, 64, 65536},
+    {64, DTYPE_FP16, 4, 118, 128, 65536},
+    {64, DTYPE_FP16, 8, 124, 256, 65536},
+    {64, DTYPE_BF16, 1, 114, 32, 65536},
+    {64, DTYPE_BF16, 2, 118, 64, 65536},
+    {64, DTYPE_BF16, 4, 118, 128, 65536},
+    {64, DTYPE_BF16, 8, 124, 256, 65536},
+    {128, DTYPE_FP16, 1, 158, 32, 65536},
+    {128, DTYPE_FP16, 2, 158, 64, 65536},
+    {128, DTYPE_FP16, 4, 158, 128, 65536},
+    {128, DTYPE_FP16, 8, 158, 256, 65536},
+    {128, DTYPE_BF16, 1, 158, 32, 65536},
+    {128, DTYPE_BF16, 2, 158, 64, 65536},
+    {128, DTYPE_BF16, 4, 158, 128, 65536},
+    {128, DTYPE_BF16, 8, 158, 256, 65536},
+    {256, DTYPE_FP16, 1, 72, 32, 65536},
+    {256, DTYPE_FP16, 2, 80, 64, 65536},
     {256, DTYPE_FP16, 4, 128, 128, 65536},
-    {256, DTYPE_FP16, 8, 237, 256, 65536},
-    {256, DTYPE_BF16, 1, 56, 32, 65536},
-    {256, DTYPE_BF16, 2, 96, 64, 65536},
+    {256, DTYPE_FP16, 8, 231, 256, 65536},
+    {256, DTYPE_BF16, 1, 72, 32, 65536},
+    {256, DTYPE_BF16, 2, 80, 64, 65536},
     {256, DTYPE_BF16, 4, 128, 128, 65536},
-    {256, DTYPE_BF16, 8, 225, 256, 65536},
+    {256, DTYPE_BF16, 8, 224, 256, 65536},
     /* END ptxas table */
 };
 
@@ -56,7 +56,7 @@ int kres_decode(int head_dim, int block_n, int dtype, int rows, kernel_res *out)
     if (head_dim != 64 && head_dim != 128 && head_dim != 256) return -1;
     if (block_n != 32 && block_n != 64 && block_n != 128 && block_n != 256) return -1;
     if (dtype < 0 || dtype >= DTYPE_COUNT || rows < 1 || rows > 8) return -1;
-    int cap = rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8;
+    int cap = plan_rows_cap(rows);
     int dt = dtype == DTYPE_BF16 ? DTYPE_BF16 : DTYPE_FP16;
     for (size_t i = 0; i < sizeof kres_table / sizeof kres_table[0]; i++) {
         const kres_row *r = &kres_table[i];

@@ -57,6 +57,16 @@ int dtype_bytes(int dtype)
     return dtype == DTYPE_FP8 ? 1 : 2;
 }
 
+int plan_rows_cap(int rows)
+{
+    return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8;
+}
+
+int plan_uses_tensor_cores(int rows, int head_dim)
+{
+    return plan_rows_cap(rows) >= PLAN_MMA_MIN_ROWS && head_dim <= PLAN_MMA_MAX_DIM;
+}
+
 int plan_default_block_n(int head_dim)
 {
     if (head_dim <= 64) return 256;

@@ -40,6 +40,9 @@ enum dtype_kind { DTYPE_FP16 = 0, DTYPE_BF16, DTYPE_FP8, DTYPE_COUNT };
 #define PLAN_MAX_SPLITS 128        /* FlashAttention-2's bound on splits */
 #define PLAN_CTA_THREADS 128       /* threads of a decode or combine CTA */
 #define PLAN_MERGE_BATCH 8         /* partial states a merging thread loads at once */
+#define PLAN_MERGE_VEC 4           /* output elements a host-merging thread owns (a float4) */
+#define PLAN_MMA_MIN_ROWS 1        /* row capacities >= this run on tensor cores ... */
+#define PLAN_MMA_MAX_DIM 128       /* ... at head dims up to this; CUDA cores otherwise */
 
 /* A decode step: one new query token per request and query head. */
 typedef struct workload {
@@ -132,6 +135,15 @@ int workload_check(const workload *w, char *msg, int len);
 /* Sets w to a uniform batch: every request `ctx` tokens of KV in `dtype`;
  * the other fields zero (not ragged).  No checks: see workload_check. */
 void workload_uniform(workload *w, int batch, int heads, int kv_heads, int head_dim, int dtype, int64_t ctx);
+
+/* Row capacity of the kernel that serves a GQA group of `rows` query heads
+ * (1, 2, 4 or 8: a group of 3 runs in the capacity-4 kernel). */
+int plan_rows_cap(int rows);
+
+/* 1 when the kernel for (rows, head_dim) computes on tensor cores (rows
+ * padded to 16), 0 when on CUDA cores; the kernels and the simulator both
+ * decide by PLAN_MMA_MIN_ROWS and PLAN_MMA_MAX_DIM. */
+int plan_uses_tensor_cores(int rows, int head_dim);
 
 /* Default KV tile length for a head dim (FlashAttention-2's choice). */
 int plan_default_block_n(int head_dim);

@@ -367,7 +367,7 @@ static int cdiv_int(int a, int b)
 double sim_host_merge_rounds(int rows, int head_dim, int peers)
 {
     if (peers < 1) return 0;
-    return (double)cdiv_int(rows * head_dim, PLAN_CTA_THREADS) * cdiv_int(peers, PLAN_MERGE_BATCH);
+    return (double)cdiv_int(rows * head_dim, PLAN_MERGE_VEC * PLAN_CTA_THREADS) * cdiv_int(peers, PLAN_MERGE_BATCH);
 }
 
 double sim_combine_rounds(int rows, int head_dim, int parts)
@@ -447,10 +447,10 @@ const kernel_res sim_combine_res = {128, 32, 0};
 /* Bytes one CTA can stream per ns.  A CTA of four warps does not hide its
  * arithmetic behind its loads: per byte it spends the memory time (latency
  * over bytes in flight) plus the compute time of the tile.  As in the
- * kernels, groups of 1 or 2 query rows compute on the CUDA cores (FP32 dot
- * products and conversions, at fp32_eff of the SM's share); groups of 3 or
- * more use tensor cores (rows padded to 16) at tensor_eff of the SM's share
- * (the copies, ldmatrix and softmax around the mma count in it). */
+ * kernels (plan_uses_tensor_cores), head dims up to 128 compute on tensor
+ * cores (rows padded to 16) at tensor_eff of the SM's share (the copies,
+ * ldmatrix and softmax around the mma count in it); d = 256 computes on
+ * the CUDA cores (FP32 dot products and conversions, at fp32_eff). */
 double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm)
 {
     double elt = dtype_bytes(w->dtype);
@@ -458,7 +458,7 @@ double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n,
     double inflight = g->cta_inflight_bytes;   /* the kernels' copy pipeline does not depend on block_n */
     double share = g->sms * (double)(ctas_on_sm > 0 ? ctas_on_sm : 1);
     double compute_ns;
-    if (rows <= 2)
+    if (!plan_uses_tensor_cores(rows, w->head_dim))
         compute_ns = (4.0 * rows + 4.0) * block_n * w->head_dim / (g->fp32_tflops * 1e3 * g->fp32_eff / share);
     else
         compute_ns = 4.0 * 16 * block_n * w->head_dim / (g->tensor_tflops * 1e3 * g->tensor_eff / share);

@@ -22,12 +22,15 @@ static void set_uniform(int batch, int heads, int kv_heads, int d, int64_t len)
 }
 
 /* The per-CTA streaming rate (bytes per ns) of the simulator's GPU model, in
- * closed form for one or two rows (CUDA cores), one CTA per SM: memory time
- * plus FP32 compute time per byte. */
+ * closed form, one CTA per SM: memory time plus compute time per byte, on
+ * tensor cores (rows padded to 16) up to d = 128, on FP32 CUDA cores above. */
 static double cap_of(const gpu_spec *g, int rows, int block_n, int d)
 {
-    double tile = 2.0 * block_n * d * 2, ops = 4.0 * rows * block_n * d + 4.0 * block_n * d;
-    return 1.0 / (g->mem_latency_ns / g->cta_inflight_bytes + ops / tile / (g->fp32_tflops * 1e3 * g->fp32_eff / g->sms));
+    double tile = 2.0 * block_n * d * 2;
+    double per_ns = plan_uses_tensor_cores(rows, d) ? g->tensor_tflops * 1e3 * g->tensor_eff / g->sms
+                                                    : g->fp32_tflops * 1e3 * g->fp32_eff / g->sms;
+    double ops = plan_uses_tensor_cores(rows, d) ? 4.0 * 16 * block_n * d : 4.0 * rows * block_n * d + 4.0 * block_n * d;
+    return 1.0 / (g->mem_latency_ns / g->cta_inflight_bytes + ops / tile / per_ns);
 }
 
 static sim_result run(const gpu_spec *g, int kind)
@@ -211,8 +214,10 @@ static void test_merge_rounds(void)
     CHECK(sim_host_merge_rounds(1, 128, 0) == 0, "no peers, no rounds");
     CHECK(sim_host_merge_rounds(1, 128, 8) == 1 && sim_host_merge_rounds(1, 128, 9) == 2, "8 peers per round");
     CHECK(sim_host_merge_rounds(1, 64, 31) == 4, "d=64: %g", sim_host_merge_rounds(1, 64, 31));
-    CHECK(sim_host_merge_rounds(8, 128, 31) == 32, "8 rows x 128 = 8 sweeps x 4: %g",
+    CHECK(sim_host_merge_rounds(8, 128, 31) == 8, "8 rows x 128 in float4 = 2 sweeps x 4: %g",
           sim_host_merge_rounds(8, 128, 31));
+    CHECK(sim_host_merge_rounds(4, 128, 31) == 4, "4 rows x 128 in float4 = 1 sweep x 4: %g",
+          sim_host_merge_rounds(4, 128, 31));
     CHECK(sim_combine_rounds(1, 128, 32) == 3, "1 row, 32 parts: 2 lse + 1 (4 thread groups): %g",
           sim_combine_rounds(1, 128, 32));
     CHECK(sim_combine_rounds(8, 128, 8) == 6, "8 rows, 8 parts: 2 x 2 lse + 2 sweeps: %g",
