@@ -113,8 +113,10 @@ static void test_bandwidth_bound(void)
     sim_result fa2 = run(&h100, SCHED_FA2), sk = run(&h100, SCHED_STREAMK), sp = run(&h100, SCHED_SPLIT);
     CHECK_REL(sk.time_us, kv_time_us, 0.01, "streamk 512k: bytes over bandwidth within 1%");
     CHECK_REL(sp.time_us, kv_time_us, 0.01, "split 512k: bytes over bandwidth within 1%");
-    CHECK(fa2.time_us >= 2 * sk.time_us && fa2.time_us >= 2 * sp.time_us,
-          "fa2 %.1f us not 2x slower than streamk %.1f / split %.1f", fa2.time_us, sk.time_us, sp.time_us);
+    /* measured on the H100 (h100-20261121-sweep-v3.csv): fa2 4959 us,
+     * streamk 2804 us, 1.77x; 32 CTAs cannot fill 132 SMs */
+    CHECK(fa2.time_us >= 1.5 * sk.time_us && fa2.time_us >= 1.5 * sp.time_us,
+          "fa2 %.1f us not 1.5x slower than streamk %.1f / split %.1f", fa2.time_us, sk.time_us, sp.time_us);
     /* fa2: 32 CTAs each capped by what they keep in flight */
     double fa2_bw = 32 * cap_of(&h100, 1, 128, 128);
     CHECK_REL(fa2.kv_bytes / (fa2.main_us * 1e3), fa2_bw, 0.02, "fa2 512k pulls 32 x the per-CTA cap");
