@@ -8,13 +8,11 @@
 #include <string.h>
 #include <vector>
 
+/* Index of the row-capacity kernel (capacities 1, 2, 4, 8) in dec_table. */
 static int rows_index(int rows)
 {
-    if (rows <= 1) return 0;
-    if (rows <= 2) return 1;
-    if (rows <= 4) return 2;
-    if (rows <= 8) return 3;
-    return -1;
+    if (rows < 1 || rows > ATTN_MAX_ROWS) return -1;
+    return __builtin_ctz((unsigned)plan_rows_cap(rows));
 }
 
 int attn_l2pf_choice(int grid, int sms)

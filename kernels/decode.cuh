@@ -181,6 +181,20 @@ __device__ __forceinline__ void tl_put(tl_rec *tl, int idx, int ev, int unit)
     tl[idx] = r;
 }
 
+/* Thread 0 of the host CTA of unit u waits until its parts-1 peers have
+ * published their partials, sets the count back to 0 for the next launch
+ * and records the wait in the timeline (entries idx, idx+1); the caller's
+ * block barrier then releases the other threads. */
+__device__ __forceinline__ void host_wait(const dec_args &a, int u, int parts, tl_rec *tl, int idx)
+{
+    if (threadIdx.x == 0) {
+        if (tl) tl_put(tl, idx, TL_WAIT_BEGIN, u);
+        while (ld_acquire(&a.cnt[u]) < parts - 1) __nanosleep(64);
+        a.cnt[u] = 0;   /* every peer has arrived: ready for the next launch */
+        if (tl) tl_put(tl, idx + 1, TL_WAIT_END, u);
+    }
+}
+
 /* Merges the np partial states of unit u in slots s0 .. s0+np-1 (and the
  * caller's own state when own_lse != NULL) into out[rows][D].
  * Step 1: per row, max and sum of the states' weights (a warp per row,
@@ -638,14 +652,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
         const int parts = a.unit_parts[u];
         const bool host = sg.slot < 0 && parts > 1;
         if (host) {
-            if (tid == 0) {
-                if (tl) tl_put(tl, tln, TL_WAIT_BEGIN, u);
-                while (ld_acquire(&a.cnt[u]) < parts - 1) __nanosleep(64);
-                a.cnt[u] = 0;   /* every peer has arrived: ready for the next launch */
-                if (tl) tl_put(tl, tln + 1, TL_WAIT_END, u);
-            }
+            host_wait(a, u, parts, tl, tln);
             tln += 2;
-            __syncthreads();
+            __syncthreads();                  /* the others wait for thread 0 */
         }
         /* thread owns PLAN_MERGE_VEC consecutive elements of one row */
         constexpr int V = PLAN_MERGE_VEC;
@@ -737,14 +746,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
             }
         }
         if (host) {
-            if (tid == 0) {
-                if (tl) tl_put(tl, tln, TL_WAIT_BEGIN, u);
-                while (ld_acquire(&a.cnt[u]) < parts - 1) __nanosleep(64);
-                a.cnt[u] = 0;   /* every peer has arrived: ready for the next launch */
-                if (tl) tl_put(tl, tln + 1, TL_WAIT_END, u);
-            }
+            host_wait(a, u, parts, tl, tln);
             tln += 2;
-            __syncthreads();
+            __syncthreads();                  /* the others wait for thread 0 */
             merge_unit<T, D>(a, a.unit_slot[u], parts - 1, own_lse_s, own_o,
                              static_cast<T *>(a.o) + (int64_t)u * a.rows * D, red, ms_s);
         }
