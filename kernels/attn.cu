@@ -8,11 +8,20 @@
 #include <string.h>
 #include <vector>
 
-/* Index of the row-capacity kernel (capacities 1, 2, 4, 8) in dec_table. */
+/* Index of the row-capacity kernel (capacities 1, 2, 4, 8) in dec_table.
+ * LEANBENCH_ROWS_CAP=2/4/8 serves smaller groups with that capacity's kernel
+ * instead (same results; for comparing code generation). */
 static int rows_index(int rows)
 {
+    static int min_cap = -1;
+    if (min_cap < 0) {
+        const char *e = getenv("LEANBENCH_ROWS_CAP");
+        const int v = e ? atoi(e) : 1;
+        min_cap = v == 2 || v == 4 || v == 8 ? v : 1;
+    }
     if (rows < 1 || rows > ATTN_MAX_ROWS) return -1;
-    return __builtin_ctz((unsigned)plan_rows_cap(rows));
+    const int cap = plan_rows_cap(rows);
+    return __builtin_ctz((unsigned)(cap > min_cap ? cap : min_cap));
 }
 
 int attn_l2pf_choice(int grid, int sms)

@@ -35,7 +35,7 @@ static const char *CSV_HEADER =
 
 /* Run-wide settings and device facts. */
 static struct {
-    int reps, warmup, graph_n, check;
+    int reps, warmup, graph_n, check, read_ceiling;
     const char *csv, *timeline, *sweep;
     int sms_req, sms;
     cudaStream_t stream;
@@ -59,7 +59,9 @@ static void usage(FILE *f)
                "  --csv FILE                 append one row per configuration (header once)\n"
                "  --check                    verify against the CPU reference before timing\n"
                "  --sweep FILE               one option set per line (# comments); --timeline may be per line\n"
-               "  --graph-n N                launches per CUDA graph for graph_us (default 20)\n");
+               "  --graph-n N                launches per CUDA graph for graph_us (default 20)\n"
+               "  --read-ceiling             time plain streaming reads of 2 GiB under several grids\n"
+               "                             (CTAs x streams per CTA, 64 KB in flight per CTA), then exit\n");
 }
 
 static void env_or(char *dst, size_t n, const char *var, const char *fallback)
@@ -339,12 +341,75 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         else if (!line_mode && !strcmp(a, "--sweep") && v) { g.sweep = v; i += 2; }
         else if (!line_mode && !strcmp(a, "--graph-n") && v) { g.graph_n = atoi(v); i += 2; }
         else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }
+        else if (!line_mode && !strcmp(a, "--read-ceiling")) { g.read_ceiling = 1; i++; }
         else if (!line_mode && (!strcmp(a, "--help") || !strcmp(a, "-h"))) { usage(stdout); exit(0); }
         else { fprintf(stderr, "leanbench: unknown option or missing value: %s\n", a); return -1; }
     }
     if (*reps < 1) { fprintf(stderr, "leanbench: --reps must be >= 1\n"); return -1; }
     if (wl_opts_finish(o, err, sizeof err)) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
     return 0;
+}
+
+/* CTA c streams S regions of n uint4 (regions c*S .. c*S+S-1), 256 threads
+ * with 16/S loads each in flight per region: 64 KB in flight per CTA. */
+template <int S>
+__global__ void __launch_bounds__(256) read_kernel(const uint4 *buf, size_t n, unsigned *sink)
+{
+    constexpr int U = 16 / S;
+    const uint4 *base = buf + (size_t)blockIdx.x * S * n;
+    unsigned x = 0;
+    for (size_t i = threadIdx.x; i < n; i += 256 * U) {
+        uint4 v[S][U];
+#pragma unroll
+        for (int s = 0; s < S; s++)
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                const size_t k = i + (size_t)u * 256;
+                v[s][u] = k < n ? __ldcg(base + (size_t)s * n + k) : make_uint4(0, 0, 0, 0);
+            }
+#pragma unroll
+        for (int s = 0; s < S; s++)
+#pragma unroll
+            for (int u = 0; u < U; u++) x ^= v[s][u].x ^ v[s][u].y ^ v[s][u].z ^ v[s][u].w;
+    }
+    if (x == 0x9e3779b9u && threadIdx.x == 1023) *sink = x;   /* keeps the loads */
+}
+
+/* Read bandwidth of `bytes` at buf under a grid of ctas x streams: the
+ * median of 7 timed launches after one warm-up, in GB/s. */
+static double read_ceiling_one(void *buf, size_t bytes, int ctas, int streams)
+{
+    const size_t n = bytes / 16 / ((size_t)ctas * streams);
+    cudaEvent_t e0, e1;
+    CUDA_CHECK(cudaEventCreate(&e0));
+    CUDA_CHECK(cudaEventCreate(&e1));
+    std::vector<float> t;
+    for (int i = 0; i < 8; i++) {
+        attn_l2_flush(g.scratch, g.scratch_bytes, g.stream);
+        CUDA_CHECK(cudaEventRecord(e0, g.stream));
+        if (streams == 1) read_kernel<1><<<ctas, 256, 0, g.stream>>>((const uint4 *)buf, n, (unsigned *)buf);
+        else read_kernel<2><<<ctas, 256, 0, g.stream>>>((const uint4 *)buf, n, (unsigned *)buf);
+        CUDA_CHECK(cudaEventRecord(e1, g.stream));
+        CUDA_CHECK(cudaEventSynchronize(e1));
+        float ms = 0;
+        CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
+        if (i) t.push_back(ms);
+    }
+    cudaEventDestroy(e0); cudaEventDestroy(e1);
+    return (double)(n * 16 * (size_t)ctas * streams) / (pct(t, 0.5) * 1e-3) / 1e9;
+}
+
+/* Prints the read ceilings of a 2 GiB buffer for grids of 1-3 CTAs per SM
+ * and many small CTAs, one and two streams per CTA. */
+static void read_ceiling(void *buf, size_t bytes)
+{
+    const int sms = g.sms;
+    const int grids[] = {sms, 2 * sms, 3 * sms, 32 * sms};
+    for (int streams = 1; streams <= 2; streams++)
+        for (int gi = 0; gi < 4; gi++)
+            fprintf(stderr, "leanbench: read ceiling, %d CTAs x %d streams, %.0f MB per stream: %.0f GB/s\n",
+                    grids[gi], streams, (double)bytes / grids[gi] / streams / 1e6,
+                    read_ceiling_one(buf, bytes, grids[gi], streams));
 }
 
 static int run_all(const wl_opts *o, const char *timeline, int reps)
@@ -405,12 +470,14 @@ int main(int argc, char **argv)
             }
             fprintf(stderr, "leanbench: %s, %d SMs: device-to-device copy of 2 GiB: %.0f GB/s (read + write)\n",
                     g.prop.name, g.sms, 2.0 * n / (pct(t, 0.5) * 1e-3) / 1e9);
+            if (g.read_ceiling) read_ceiling(a, n);
             cudaEventDestroy(e0); cudaEventDestroy(e1);
         }
         cudaFree(a); cudaFree(b);
         cudaGetLastError();
     }
 
+    if (g.read_ceiling) return 0;
     if (!g.sweep) return run_all(&o, timeline, g.reps);
 
     FILE *f = fopen(g.sweep, "r");
