@@ -8,19 +8,20 @@
 #include <string.h>
 #include <vector>
 
-/* Index of the row-capacity kernel (capacities 1, 2, 4, 8) in dec_table.
- * LEANBENCH_ROWS_CAP=2/4/8 serves smaller groups with that capacity's kernel
- * instead (same results; for comparing code generation). */
-static int rows_index(int rows)
+/* Index in dec_table of the row-capacity kernel (capacities 1, 2, 4, 8)
+ * that serves `rows` at head_dim (plan_kernel_cap).  LEANBENCH_ROWS_CAP=
+ * 1/2/4/8 sets the smallest capacity used instead (same results; for
+ * comparing code generation). */
+static int rows_index(int rows, int head_dim)
 {
     static int min_cap = -1;
     if (min_cap < 0) {
         const char *e = getenv("LEANBENCH_ROWS_CAP");
-        const int v = e ? atoi(e) : 1;
-        min_cap = v == 2 || v == 4 || v == 8 ? v : 1;
+        const int v = e ? atoi(e) : 0;
+        min_cap = v == 1 || v == 2 || v == 4 || v == 8 ? v : 0;
     }
     if (rows < 1 || rows > ATTN_MAX_ROWS) return -1;
-    const int cap = plan_rows_cap(rows);
+    const int cap = min_cap ? plan_rows_cap(rows) : plan_kernel_cap(rows, head_dim);
     return __builtin_ctz((unsigned)(cap > min_cap ? cap : min_cap));
 }
 
@@ -53,7 +54,7 @@ int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, 
 {
     const dec_table *t = head_dim == 64 ? &dec_table_d64 : head_dim == 128 ? &dec_table_d128
                        : head_dim == 256 ? &dec_table_d256 : NULL;
-    int ri = rows_index(rows);
+    int ri = rows_index(rows, head_dim);
     if (!t || ri < 0 || rows < 1 || (dtype != DTYPE_FP16 && dtype != DTYPE_BF16)) return -1;
     *fn = t->fn[dtype][l2pf ? 1 : 0][ri];
     *smem_bytes = t->smem_bytes;

@@ -51,7 +51,8 @@ namespace dec {
  *                 per-element loop, which keeps the main loop 5-10% faster
  *   DEC_MMA=0     no tensor-core path
  *   DEC_MMA_MIN_ROWS=N  row capacities >= N take the tensor-core path
- *                 (default PLAN_MMA_MIN_ROWS = 1: every group at d <= 128;
+ *                 (default PLAN_MMA_MIN_ROWS = 1: every group at d <= 128,
+ *                 served by a kernel of row capacity >= PLAN_MMA_MIN_CAP;
  *                 4: groups of 3..8 only, MHA on CUDA cores, 1-3% slower)
  *   DEC_UNROLL1=1 no unrolling of the chunk loop
  *   DEC_STAGES, DEC_CHUNK_BYTES: pipeline depth and K (=V) bytes per stage */

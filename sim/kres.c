@@ -56,7 +56,7 @@ int kres_decode(int head_dim, int block_n, int dtype, int rows, kernel_res *out)
     if (head_dim != 64 && head_dim != 128 && head_dim != 256) return -1;
     if (block_n != 32 && block_n != 64 && block_n != 128 && block_n != 256) return -1;
     if (dtype < 0 || dtype >= DTYPE_COUNT || rows < 1 || rows > 8) return -1;
-    int cap = plan_rows_cap(rows);
+    int cap = plan_kernel_cap(rows, head_dim);
     int dt = dtype == DTYPE_BF16 ? DTYPE_BF16 : DTYPE_FP16;
     for (size_t i = 0; i < sizeof kres_table / sizeof kres_table[0]; i++) {
         const kres_row *r = &kres_table[i];

@@ -67,6 +67,12 @@ int plan_uses_tensor_cores(int rows, int head_dim)
     return plan_rows_cap(rows) >= PLAN_MMA_MIN_ROWS && head_dim <= PLAN_MMA_MAX_DIM;
 }
 
+int plan_kernel_cap(int rows, int head_dim)
+{
+    const int cap = plan_rows_cap(rows);
+    return plan_uses_tensor_cores(rows, head_dim) && cap < PLAN_MMA_MIN_CAP ? PLAN_MMA_MIN_CAP : cap;
+}
+
 int plan_default_block_n(int head_dim)
 {
     if (head_dim <= 64) return 256;

@@ -43,6 +43,9 @@ enum dtype_kind { DTYPE_FP16 = 0, DTYPE_BF16, DTYPE_FP8, DTYPE_COUNT };
 #define PLAN_MERGE_VEC 4           /* output elements a host-merging thread owns (a float4) */
 #define PLAN_MMA_MIN_ROWS 1        /* row capacities >= this run on tensor cores ... */
 #define PLAN_MMA_MAX_DIM 128       /* ... at head dims up to this; CUDA cores otherwise */
+#define PLAN_MMA_MIN_CAP 4         /* tensor-core groups run in a kernel of at least this row
+                                      capacity: the rows are padded to 16 either way, and the
+                                      capacity-4 code streams ~1% faster than capacities 1-2 */
 
 /* A decode step: one new query token per request and query head. */
 typedef struct workload {
@@ -139,6 +142,12 @@ void workload_uniform(workload *w, int batch, int heads, int kv_heads, int head_
 /* Row capacity of the kernel that serves a GQA group of `rows` query heads
  * (1, 2, 4 or 8: a group of 3 runs in the capacity-4 kernel). */
 int plan_rows_cap(int rows);
+
+/* Row capacity of the kernel instance that serves a group of `rows` at
+ * head_dim: plan_rows_cap(rows), raised to PLAN_MMA_MIN_CAP on the
+ * tensor-core path.  The kernels pick their instance by it and the
+ * simulator looks up that instance's resources by it. */
+int plan_kernel_cap(int rows, int head_dim);
 
 /* 1 when the kernel for (rows, head_dim) computes on tensor cores (rows
  * padded to 16), 0 when on CUDA cores; the kernels and the simulator both

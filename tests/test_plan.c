@@ -143,6 +143,24 @@ static void test_heuristics(void)
     CHECK(plan_leanattn_grid(10, 108, 2, 1, 10) == 5, "LeanAttention grid, short work: (T+1)/2");
 }
 
+/* Which kernel instance serves a group: the group's capacity, raised to
+ * PLAN_MMA_MIN_CAP on the tensor-core path only. */
+static void test_kernel_cap(void)
+{
+    static const int rows[] = {1, 2, 3, 4, 5, 8};
+    static const int want_mma[] = {4, 4, 4, 4, 8, 8};
+    static const int want_cuda[] = {1, 2, 4, 4, 8, 8};
+    for (int i = 0; i < 6; i++) {
+        CHECK(plan_kernel_cap(rows[i], 128) == want_mma[i], "rows %d at d=128: capacity %d, want %d", rows[i],
+              plan_kernel_cap(rows[i], 128), want_mma[i]);
+        CHECK(plan_kernel_cap(rows[i], 64) == want_mma[i], "rows %d at d=64: capacity %d", rows[i],
+              plan_kernel_cap(rows[i], 64));
+        CHECK(plan_kernel_cap(rows[i], 256) == want_cuda[i], "rows %d at d=256 (CUDA cores): capacity %d, want %d",
+              rows[i], plan_kernel_cap(rows[i], 256), want_cuda[i]);
+        CHECK(plan_kernel_cap(rows[i], 128) >= plan_rows_cap(rows[i]), "a kernel holds its group");
+    }
+}
+
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void)
 {
@@ -209,6 +227,7 @@ int main(void)
 {
     test_worked_examples();
     test_heuristics();
+    test_kernel_cap();
     test_random_invariants();
     test_bad_input();
     TEST_DONE("test_plan");
