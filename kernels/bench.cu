@@ -8,6 +8,35 @@
 #include <string.h>
 #include <vector>
 
+static struct {
+    unsigned char *base;
+    size_t bytes;
+} arena;
+
+int attn_arena_init(size_t bytes)
+{
+    attn_arena_free();
+    if (cudaMalloc((void **)&arena.base, bytes) != cudaSuccess) {
+        cudaGetLastError();
+        arena.base = NULL;
+        return -1;
+    }
+    arena.bytes = bytes;
+    return 0;
+}
+
+size_t attn_arena_bytes(void)
+{
+    return arena.bytes;
+}
+
+void attn_arena_free(void)
+{
+    cudaFree(arena.base);
+    arena.base = NULL;
+    arena.bytes = 0;
+}
+
 int attn_bufs_alloc(attn_bufs *b, const workload *w, int n_kv, uint64_t seed, cudaStream_t s)
 {
     memset(b, 0, sizeof *b);
@@ -16,8 +45,17 @@ int attn_bufs_alloc(attn_bufs *b, const workload *w, int n_kv, uint64_t seed, cu
     if (n_kv < 1 || n_kv > 16) return -1;
     size_t qb = (size_t)b->qo_elems * 2, kb = (size_t)b->kv_elems * 2;
     if (cudaMalloc(&b->q, qb) != cudaSuccess || cudaMalloc(&b->o, qb) != cudaSuccess) goto fail;
+    {
+        const size_t kb_al = (kb + 65535) / 65536 * 65536;   /* each set 64 KB aligned */
+        b->in_arena = arena.base && 2 * (size_t)n_kv * kb_al <= arena.bytes;
+        for (int i = 0; i < n_kv && b->in_arena; i++) {
+            b->k[i] = arena.base + 2 * (size_t)i * kb_al;
+            b->v[i] = arena.base + (2 * (size_t)i + 1) * kb_al;
+        }
+    }
     for (int i = 0; i < n_kv; i++) {
-        if (cudaMalloc(&b->k[i], kb) != cudaSuccess || cudaMalloc(&b->v[i], kb) != cudaSuccess) goto fail;
+        if (!b->in_arena && (cudaMalloc(&b->k[i], kb) != cudaSuccess || cudaMalloc(&b->v[i], kb) != cudaSuccess))
+            goto fail;
         b->n_kv = i + 1;
         attn_fill_random(b->k[i], b->kv_elems, w->dtype, seed * 1000003u + 2 * i + 1, 1.0f, s);
         attn_fill_random(b->v[i], b->kv_elems, w->dtype, seed * 1000003u + 2 * i + 2, 1.0f, s);
@@ -36,7 +74,8 @@ void attn_bufs_free(attn_bufs *b)
 {
     cudaFree(b->q);
     cudaFree(b->o);
-    for (int i = 0; i < 16; i++) { cudaFree(b->k[i]); cudaFree(b->v[i]); }
+    if (!b->in_arena)
+        for (int i = 0; i < 16; i++) { cudaFree(b->k[i]); cudaFree(b->v[i]); }
     memset(b, 0, sizeof *b);
 }
 

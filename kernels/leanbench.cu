@@ -10,8 +10,10 @@
  * median, p10 and p90 of --reps.  KV stays out of L2 between reps: the KV
  * sets rotate (their total exceeds 2x L2), or, when only one set fits in
  * memory, a scratch buffer larger than L2 is read between reps outside
- * the timed region (a read leaves no dirty lines to write back later).  Stream-K counters are reset by the host CTAs in the
- * kernel itself, so no memset sits in the timed region.  graph_us: time per
+ * the timed region (a read leaves no dirty lines to write back later).
+ * KV sets are carved from one arena allocated at startup (attn_arena_init),
+ * so that allocation history does not move timings (--no-arena: not).
+ * Stream-K counters are reset by the host CTAs in the kernel itself, so no memset sits in the timed region.  graph_us: time per
  * launch of graph_n back-to-back launches replayed from a CUDA graph.
  * KV bytes = 2 * sum(ctx) * kv_heads * d * 2; bw_gbps = bytes / time.
  */
@@ -35,7 +37,7 @@ static const char *CSV_HEADER =
 
 /* Run-wide settings and device facts. */
 static struct {
-    int reps, warmup, graph_n, check, read_ceiling;
+    int reps, warmup, graph_n, check, read_ceiling, no_arena;
     const char *csv, *timeline, *sweep;
     int sms_req, sms;
     cudaStream_t stream;
@@ -60,6 +62,8 @@ static void usage(FILE *f)
                "  --check                    verify against the CPU reference before timing\n"
                "  --sweep FILE               one option set per line (# comments); --timeline may be per line\n"
                "  --graph-n N                launches per CUDA graph for graph_us (default 20)\n"
+               "  --no-arena                 allocate each configuration's KV sets anew instead of\n"
+               "                             carving them from one arena allocated at startup\n"
                "  --read-ceiling             time plain streaming reads of 2 GiB under several grids\n"
                "                             (CTAs x streams per CTA, 64 KB in flight per CTA), then exit\n");
 }
@@ -205,7 +209,8 @@ static int run_config(const wl_opts *o, int kind, const char *timeline, int reps
     size_t free_b = 0, total_b = 0;
     CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
     int nkv = (int)std::min(16.0, std::max(2.0, ceil(2.0 * l2 / kv_set) + 1));
-    while (nkv > 1 && nkv * kv_set > 0.85 * (double)free_b - 256e6) nkv--;
+    const double room = std::max((double)attn_arena_bytes() - 2 * 65536.0 * nkv, 0.85 * (double)free_b - 256e6);
+    while (nkv > 1 && nkv * kv_set > room) nkv--;
     const bool flush = nkv * kv_set < 2.0 * l2 + kv_set;   /* rotation alone does not evict */
     attn_bufs b;
     if (attn_bufs_alloc(&b, w, nkv, 7, g.stream)) {
@@ -342,6 +347,7 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         else if (!line_mode && !strcmp(a, "--graph-n") && v) { g.graph_n = atoi(v); i += 2; }
         else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }
         else if (!line_mode && !strcmp(a, "--read-ceiling")) { g.read_ceiling = 1; i++; }
+        else if (!line_mode && !strcmp(a, "--no-arena")) { g.no_arena = 1; i++; }
         else if (!line_mode && (!strcmp(a, "--help") || !strcmp(a, "-h"))) { usage(stdout); exit(0); }
         else { fprintf(stderr, "leanbench: unknown option or missing value: %s\n", a); return -1; }
     }
@@ -478,6 +484,14 @@ int main(int argc, char **argv)
     }
 
     if (g.read_ceiling) return 0;
+    if (!g.no_arena) {   /* every configuration's KV sets from one place (attn_arena_init) */
+        size_t free_b = 0, total_b = 0;
+        CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+        const size_t keep = (size_t)2 << 30;   /* plans, partials, q/o, timelines */
+        if (free_b <= keep || attn_arena_init(free_b - keep))
+            fprintf(stderr, "leanbench: no KV arena (%.1f GB free); KV sets are allocated per configuration\n",
+                    free_b / 1e9);
+    }
     if (!g.sweep) return run_all(&o, timeline, g.reps);
 
     FILE *f = fopen(g.sweep, "r");

@@ -4,7 +4,9 @@
 Peer of build/leanbench: same shapes, same timing method (CUDA events around
 each call after warm-up, median/p10/p90 of --reps; KV sets rotated so that
 their total exceeds 2x L2, or a >L2 scratch read between calls when only
-one set fits; a read, so no dirty lines), same KV byte count (2 * sum(ctx) * kv_heads * d * 2), and the
+one set fits; a read, so no dirty lines; KV sets carved from one arena
+allocated at startup, as leanbench does, so that allocation history does
+not move timings; --no-arena: fresh tensors per shape), same KV byte count (2 * sum(ctx) * kv_heads * d * 2), and the
 same CSV columns as leanbench (schedule = torch-flash, torch-cudnn,
 torch-efficient; ctas/splits/ctas_per_sm left empty).
 
@@ -91,6 +93,7 @@ def main():
     ap.add_argument("--csv", required=True)
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--quick", action="store_true", help="a handful of shapes only")
+    ap.add_argument("--no-arena", action="store_true", help="allocate each shape's KV tensors anew")
     args = ap.parse_args()
 
     dev = torch.cuda.current_device()
@@ -109,6 +112,12 @@ def main():
         f.write(HEADER + "\n")
     scratch = torch.ones(3 * l2 // 2, dtype=torch.float16, device="cuda")
     free_total = torch.cuda.mem_get_info()[1]
+    arena = None
+    if not args.no_arena:  # every shape's KV sets from the start of one allocation
+        free_now = torch.cuda.mem_get_info()[0]
+        keep = 4 << 30  # q, outputs, backends' workspaces
+        if free_now > keep:
+            arena = torch.empty((free_now - keep) // 2, dtype=torch.float16, device="cuda")
 
     shapes = []
     ctxs = [1024 << i for i in range(10)]
@@ -122,18 +131,24 @@ def main():
 
     for (b, h, kvh, d, L) in shapes:
         kv_set = 2 * b * kvh * L * d * 2
-        if kv_set > 0.75 * free_total:
+        if kv_set > (2 * arena.numel() if arena is not None else 0.75 * free_total):
             print("skip b=%d h=%d kvh=%d ctx=%d: %.1f GB of KV does not fit" % (b, h, kvh, L, kv_set / 1e9))
             continue
         nsets = max(2, -(-2 * l2 // kv_set) + 1)
         nsets = min(nsets, 16)
-        while nsets > 1 and nsets * kv_set > 0.7 * free_total:
+        room = 2 * arena.numel() if arena is not None else 0.7 * free_total
+        while nsets > 1 and nsets * kv_set > room:
             nsets -= 1
         flush = nsets * kv_set < 2 * l2 + kv_set
         torch.manual_seed(b * 1000 + L)
         q = torch.rand(b, h, 1, d, device="cuda", dtype=torch.float16) * 6 - 3
-        ks = [torch.rand(b, kvh, L, d, device="cuda", dtype=torch.float16) * 2 - 1 for _ in range(nsets)]
-        vs = [torch.rand(b, kvh, L, d, device="cuda", dtype=torch.float16) * 2 - 1 for _ in range(nsets)]
+        n = b * kvh * L * d
+        if arena is not None and 2 * nsets * n <= arena.numel():  # K0, V0, K1, V1, ... from the arena's start
+            ks = [arena[2 * i * n:(2 * i + 1) * n].view(b, kvh, L, d).uniform_(-1, 1) for i in range(nsets)]
+            vs = [arena[(2 * i + 1) * n:(2 * i + 2) * n].view(b, kvh, L, d).uniform_(-1, 1) for i in range(nsets)]
+        else:
+            ks = [torch.rand(b, kvh, L, d, device="cuda", dtype=torch.float16) * 2 - 1 for _ in range(nsets)]
+            vs = [torch.rand(b, kvh, L, d, device="cuda", dtype=torch.float16) * 2 - 1 for _ in range(nsets)]
         ref = None
         for name, be in BACKENDS:
             try:
