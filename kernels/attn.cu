@@ -25,15 +25,26 @@ static int rows_index(int rows, int head_dim)
     return __builtin_ctz((unsigned)(cap > min_cap ? cap : min_cap));
 }
 
+/* The L2 256 B prefetch hint on the KV copies (the PF kernels): on for
+ * grids of at least one CTA per SM on GPUs where it was measured to help,
+ * off elsewhere.  Same call, same kernels (experiments/data): H100 SXM
+ * +0.5% on MHA at long contexts; H200 -8% (streamk 512k 1851 us without,
+ * 2011 with).  LEANBENCH_L2PF=0/1 forces it. */
 int attn_l2pf_choice(int grid, int sms)
 {
-    static int forced = -2;
+    static int forced = -2, helps = -1;
     if (forced == -2) {
         const char *e = getenv("LEANBENCH_L2PF");
         forced = e && (*e == '0' || *e == '1') ? *e - '0' : -1;
     }
     if (forced >= 0) return forced;
-    return grid >= sms;
+    if (helps < 0) {
+        int dev = 0;
+        cudaDeviceProp prop;
+        helps = cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess &&
+                strstr(prop.name, "H100") != NULL;
+    }
+    return helps && grid >= sms;
 }
 
 /* Programmatic dependent launch of the combine kernel (on unless
