@@ -21,8 +21,9 @@ static int rows_index(int rows, int head_dim)
         min_cap = v == 1 || v == 2 || v == 4 || v == 8 ? v : 0;
     }
     if (rows < 1 || rows > ATTN_MAX_ROWS) return -1;
-    const int cap = min_cap ? plan_rows_cap(rows) : plan_kernel_cap(rows, head_dim);
-    return __builtin_ctz((unsigned)(cap > min_cap ? cap : min_cap));
+    int cap = plan_kernel_cap(rows, head_dim);
+    if (min_cap) cap = plan_rows_cap(rows) > min_cap ? plan_rows_cap(rows) : min_cap;
+    return __builtin_ctz((unsigned)cap);
 }
 
 /* The L2 256 B prefetch hint on the KV copies (the PF kernels): on for

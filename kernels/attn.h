@@ -165,8 +165,8 @@ typedef struct attn_bufs {
  * sets without it), and KV sits as in a serving system, which allocates
  * its cache once at startup.  Returns 0, or -1 if `bytes` cannot be had. */
 int attn_arena_init(size_t bytes);
-/* Bytes of the arena (0 when there is none). */
-size_t attn_arena_bytes(void);
+/* 1 when n_kv KV sets of w fit in the arena (0 when there is none). */
+int attn_arena_holds(const workload *w, int n_kv);
 void attn_arena_free(void);
 
 /* Allocates n_kv KV sets for w (from the arena when they fit in it) and

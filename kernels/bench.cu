@@ -25,9 +25,15 @@ int attn_arena_init(size_t bytes)
     return 0;
 }
 
-size_t attn_arena_bytes(void)
+/* Bytes of one K (or V) set of w in the arena: 64 KB aligned. */
+static size_t arena_set_bytes(const workload *w)
 {
-    return arena.bytes;
+    return ((size_t)attn_kv_elems(w) * 2 + 65535) / 65536 * 65536;
+}
+
+int attn_arena_holds(const workload *w, int n_kv)
+{
+    return arena.base && 2 * (size_t)n_kv * arena_set_bytes(w) <= arena.bytes;
 }
 
 void attn_arena_free(void)
@@ -45,10 +51,10 @@ int attn_bufs_alloc(attn_bufs *b, const workload *w, int n_kv, uint64_t seed, cu
     if (n_kv < 1 || n_kv > 16) return -1;
     size_t qb = (size_t)b->qo_elems * 2, kb = (size_t)b->kv_elems * 2;
     if (cudaMalloc(&b->q, qb) != cudaSuccess || cudaMalloc(&b->o, qb) != cudaSuccess) goto fail;
-    {
-        const size_t kb_al = (kb + 65535) / 65536 * 65536;   /* each set 64 KB aligned */
-        b->in_arena = arena.base && 2 * (size_t)n_kv * kb_al <= arena.bytes;
-        for (int i = 0; i < n_kv && b->in_arena; i++) {
+    b->in_arena = attn_arena_holds(w, n_kv);
+    if (b->in_arena) {
+        const size_t kb_al = arena_set_bytes(w);
+        for (int i = 0; i < n_kv; i++) {
             b->k[i] = arena.base + 2 * (size_t)i * kb_al;
             b->v[i] = arena.base + (2 * (size_t)i + 1) * kb_al;
         }

@@ -209,8 +209,7 @@ static int run_config(const wl_opts *o, int kind, const char *timeline, int reps
     size_t free_b = 0, total_b = 0;
     CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
     int nkv = (int)std::min(16.0, std::max(2.0, ceil(2.0 * l2 / kv_set) + 1));
-    const double room = std::max((double)attn_arena_bytes() - 2 * 65536.0 * nkv, 0.85 * (double)free_b - 256e6);
-    while (nkv > 1 && nkv * kv_set > room) nkv--;
+    while (nkv > 1 && !attn_arena_holds(w, nkv) && nkv * kv_set > 0.85 * (double)free_b - 256e6) nkv--;
     const bool flush = nkv * kv_set < 2.0 * l2 + kv_set;   /* rotation alone does not evict */
     attn_bufs b;
     if (attn_bufs_alloc(&b, w, nkv, 7, g.stream)) {
@@ -383,18 +382,19 @@ __global__ void __launch_bounds__(256) read_kernel(const uint4 *buf, size_t n, u
 
 /* Read bandwidth of `bytes` at buf under a grid of ctas x streams: the
  * median of 7 timed launches after one warm-up, in GB/s. */
-static double read_ceiling_one(void *buf, size_t bytes, int ctas, int streams)
+/* Median in ms of `reps` runs of work() between two events on g.stream,
+ * after one untimed run; before() is enqueued ahead of each, untimed. */
+template <typename B, typename W>
+static double event_median_ms(int reps, B before, W work)
 {
-    const size_t n = bytes / 16 / ((size_t)ctas * streams);
     cudaEvent_t e0, e1;
     CUDA_CHECK(cudaEventCreate(&e0));
     CUDA_CHECK(cudaEventCreate(&e1));
     std::vector<float> t;
-    for (int i = 0; i < 8; i++) {
-        attn_l2_flush(g.scratch, g.scratch_bytes, g.stream);
+    for (int i = 0; i <= reps; i++) {
+        before();
         CUDA_CHECK(cudaEventRecord(e0, g.stream));
-        if (streams == 1) read_kernel<1><<<ctas, 256, 0, g.stream>>>((const uint4 *)buf, n, (unsigned *)buf);
-        else read_kernel<2><<<ctas, 256, 0, g.stream>>>((const uint4 *)buf, n, (unsigned *)buf);
+        work();
         CUDA_CHECK(cudaEventRecord(e1, g.stream));
         CUDA_CHECK(cudaEventSynchronize(e1));
         float ms = 0;
@@ -402,7 +402,19 @@ static double read_ceiling_one(void *buf, size_t bytes, int ctas, int streams)
         if (i) t.push_back(ms);
     }
     cudaEventDestroy(e0); cudaEventDestroy(e1);
-    return (double)(n * 16 * (size_t)ctas * streams) / (pct(t, 0.5) * 1e-3) / 1e9;
+    return pct(t, 0.5);
+}
+
+static double read_ceiling_one(void *buf, size_t bytes, int ctas, int streams)
+{
+    const size_t n = bytes / 16 / ((size_t)ctas * streams);
+    const double ms = event_median_ms(
+        7, [] { attn_l2_flush(g.scratch, g.scratch_bytes, g.stream); },
+        [&] {
+            if (streams == 1) read_kernel<1><<<ctas, 256, 0, g.stream>>>((const uint4 *)buf, n, (unsigned *)buf);
+            else read_kernel<2><<<ctas, 256, 0, g.stream>>>((const uint4 *)buf, n, (unsigned *)buf);
+        });
+    return (double)(n * 16 * (size_t)ctas * streams) / (ms * 1e-3) / 1e9;
 }
 
 /* Prints the read ceilings of a 2 GiB buffer for grids of 1-3 CTAs per SM
@@ -460,24 +472,12 @@ int main(int argc, char **argv)
         const size_t n = (size_t)1 << 31;
         void *a = NULL, *b = NULL;
         if (cudaMalloc(&a, n) == cudaSuccess && cudaMalloc(&b, n) == cudaSuccess) {
-            cudaEvent_t e0, e1;
-            CUDA_CHECK(cudaEventCreate(&e0));
-            CUDA_CHECK(cudaEventCreate(&e1));
             CUDA_CHECK(cudaMemsetAsync(a, 1, n, g.stream));
-            std::vector<float> t;
-            for (int i = 0; i < 6; i++) {
-                CUDA_CHECK(cudaEventRecord(e0, g.stream));
-                CUDA_CHECK(cudaMemcpyAsync(b, a, n, cudaMemcpyDeviceToDevice, g.stream));
-                CUDA_CHECK(cudaEventRecord(e1, g.stream));
-                CUDA_CHECK(cudaEventSynchronize(e1));
-                float ms = 0;
-                CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
-                if (i) t.push_back(ms);
-            }
+            const double ms = event_median_ms(
+                5, [] {}, [&] { CUDA_CHECK(cudaMemcpyAsync(b, a, n, cudaMemcpyDeviceToDevice, g.stream)); });
             fprintf(stderr, "leanbench: %s, %d SMs: device-to-device copy of 2 GiB: %.0f GB/s (read + write)\n",
-                    g.prop.name, g.sms, 2.0 * n / (pct(t, 0.5) * 1e-3) / 1e9);
+                    g.prop.name, g.sms, 2.0 * n / (ms * 1e-3) / 1e9);
             if (g.read_ceiling) read_ceiling(a, n);
-            cudaEventDestroy(e0); cudaEventDestroy(e1);
         }
         cudaFree(a); cudaFree(b);
         cudaGetLastError();
