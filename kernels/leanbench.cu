@@ -5,6 +5,7 @@
  *   build/leanbench --batch 1 --heads 32 --ctx 64k --schedule streamk,split \
  *       --reps 100 --csv out.csv [--sms 32] [--timeline tl.csv] [--check]
  *   build/leanbench --sweep FILE --csv out.csv   (one option set per line)
+ *   build/leanbench --sm-bandwidth [--sms N] --csv smbw.csv
  *
  * Timing: CUDA events around each launch (decode + combine) after warm-up;
  * median, p10 and p90 of --reps.  KV stays out of L2 between reps: the KV
@@ -37,7 +38,7 @@ static const char *CSV_HEADER =
 
 /* Run-wide settings and device facts. */
 static struct {
-    int reps, warmup, graph_n, check, read_ceiling, no_arena;
+    int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena;
     const char *csv, *timeline, *sweep;
     int sms_req, sms;
     cudaStream_t stream;
@@ -65,7 +66,11 @@ static void usage(FILE *f)
                "  --no-arena                 allocate each configuration's KV sets anew instead of\n"
                "                             carving them from one arena allocated at startup\n"
                "  --read-ceiling             time plain streaming reads of 2 GiB under several grids\n"
-               "                             (CTAs x streams per CTA, 64 KB in flight per CTA), then exit\n");
+               "                             (CTAs x streams per CTA, 64 KB in flight per CTA), then exit\n"
+               "  --sm-bandwidth             per-SM read bandwidth: stream-read up to 2 GiB with k = 1, 2, 4,\n"
+               "                             8, 16 CTAs per SM of the current SMs (--sms) and 128/256/512\n"
+               "                             threads x 1..16 independent 16-byte loads in flight each\n"
+               "                             (2..128 KB per CTA); one --csv row per grid, then exit\n");
 }
 
 static void env_or(char *dst, size_t n, const char *var, const char *fallback)
@@ -346,6 +351,7 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         else if (!line_mode && !strcmp(a, "--graph-n") && v) { g.graph_n = atoi(v); i += 2; }
         else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }
         else if (!line_mode && !strcmp(a, "--read-ceiling")) { g.read_ceiling = 1; i++; }
+        else if (!line_mode && !strcmp(a, "--sm-bandwidth")) { g.sm_bandwidth = 1; i++; }
         else if (!line_mode && !strcmp(a, "--no-arena")) { g.no_arena = 1; i++; }
         else if (!line_mode && (!strcmp(a, "--help") || !strcmp(a, "-h"))) { usage(stdout); exit(0); }
         else { fprintf(stderr, "leanbench: unknown option or missing value: %s\n", a); return -1; }
@@ -430,6 +436,111 @@ static void read_ceiling(void *buf, size_t bytes)
                     read_ceiling_one(buf, bytes, grids[gi], streams));
 }
 
+/* --sm-bandwidth: CTA c reads its own contiguous region of n uint4 with
+ * U independent 16-byte loads in flight per thread (blockDim.x * U * 16
+ * bytes per CTA); n is a multiple of blockDim.x * U, so no load is guarded
+ * and the outer loop is not unrolled (exactly U loads per thread in flight). */
+template <int U>
+__global__ void __launch_bounds__(512, 1) smbw_kernel(const uint4 *buf, size_t n, unsigned *sink)
+{
+    const uint4 *base = buf + (size_t)blockIdx.x * n;
+    const size_t step = (size_t)blockDim.x * U;
+    unsigned x = 0;
+#pragma unroll 1
+    for (size_t i = threadIdx.x; i < n; i += step) {
+        uint4 v[U];
+#pragma unroll
+        for (int u = 0; u < U; u++) v[u] = __ldcg(base + i + (size_t)u * blockDim.x);
+#pragma unroll
+        for (int u = 0; u < U; u++) x ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
+    }
+    if (x == 0x9e3779b9u) sink[blockIdx.x & 15] = x;   /* keeps the loads; never taken on the fill */
+}
+
+static const void *smbw_func(int u)
+{
+    switch (u) {
+    case 1: return (const void *)smbw_kernel<1>;
+    case 2: return (const void *)smbw_kernel<2>;
+    case 4: return (const void *)smbw_kernel<4>;
+    case 8: return (const void *)smbw_kernel<8>;
+    default: return (const void *)smbw_kernel<16>;
+    }
+}
+
+static void smbw_launch(int u, int grid, int threads, const uint4 *buf, size_t n, unsigned *sink)
+{
+    switch (u) {
+    case 1: smbw_kernel<1><<<grid, threads, 0, g.stream>>>(buf, n, sink); break;
+    case 2: smbw_kernel<2><<<grid, threads, 0, g.stream>>>(buf, n, sink); break;
+    case 4: smbw_kernel<4><<<grid, threads, 0, g.stream>>>(buf, n, sink); break;
+    case 8: smbw_kernel<8><<<grid, threads, 0, g.stream>>>(buf, n, sink); break;
+    default: smbw_kernel<16><<<grid, threads, 0, g.stream>>>(buf, n, sink); break;
+    }
+    CUDA_CHECK(cudaGetLastError());
+}
+
+static const char *SMBW_HEADER =
+    "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,commit,date,mode,sms_used,ctas_per_sm,threads,"
+    "inflight_bytes_per_cta,bytes,time_us,gbps,gbps_per_sm";
+
+/* Read bandwidth of the current SMs (g.sms) under k CTAs per SM, for each
+ * CTA size and loads in flight: one CSV row each.  Bytes read are sized so
+ * that a launch takes ~5 ms (at least 256 MiB, 5x L2; at most `cap`); the
+ * median of 5 launches after one, L2 flushed (a read) before each. */
+static void sm_bandwidth(void *buf, size_t cap)
+{
+    unsigned *sink = NULL;
+    CUDA_CHECK(cudaMalloc((void **)&sink, 16 * sizeof(unsigned)));
+    FILE *f = NULL;
+    if (g.csv) {
+        f = fopen(g.csv, "a");
+        if (!f) { fprintf(stderr, "--csv %s: cannot open for appending\n", g.csv); exit(2); }
+        fseek(f, 0, SEEK_END);
+        if (ftell(f) == 0) fprintf(f, "%s\n", SMBW_HEADER);
+    }
+    const int ks[] = {1, 2, 4, 8, 16}, ts[] = {128, 256, 512}, us[] = {1, 2, 4, 8, 16};
+    const size_t floor_b = (size_t)256 << 20;
+    for (int t : ts)
+        for (int u : us) {
+            const size_t inflight = (size_t)t * u * 16;
+            if (inflight > ((size_t)128 << 10)) continue;
+            int occ = 0;
+            CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&occ, smbw_func(u), t, 0));
+            for (int k : ks) {
+                if (k > occ) {
+                    fprintf(stderr, "leanbench: sm-bandwidth: %d CTAs of %d threads x %d loads do not fit on an SM "
+                            "(%d do); skipped\n", k, t, u, occ);
+                    continue;
+                }
+                const int grid = k * g.sms;
+                const size_t unit = (size_t)t * u;           /* uint4 per CTA per step */
+                auto regions = [&](size_t bytes) { return bytes / 16 / grid / unit * unit; };
+                const double ms0 = event_median_ms(
+                    1, [] { attn_l2_flush(g.scratch, g.scratch_bytes, g.stream); },
+                    [&] { smbw_launch(u, grid, t, (const uint4 *)buf, regions(floor_b), sink); });
+                double want = (double)floor_b * 5.0 / std::max(ms0, 1e-3);
+                size_t bytes = (size_t)std::min((double)cap, std::max((double)floor_b, want));
+                const size_t n = regions(bytes);
+                if (n == 0) continue;
+                const double ms = event_median_ms(
+                    5, [] { attn_l2_flush(g.scratch, g.scratch_bytes, g.stream); },
+                    [&] { smbw_launch(u, grid, t, (const uint4 *)buf, n, sink); });
+                const double read = (double)n * 16 * grid;
+                const double gbps = read / (ms * 1e-3) / 1e9;
+                printf("sm-bandwidth sms=%-3d k=%-2d threads=%-3d inflight=%-6zu bytes=%-10.0f %9.1f us %8.1f GB/s "
+                       "%6.2f GB/s per SM\n", g.sms, k, t, inflight, read, ms * 1e3, gbps, gbps / g.sms);
+                fflush(stdout);
+                if (f)
+                    fprintf(f, "%s,%d,%s,%d,%d,%s,%s,read,%d,%d,%d,%zu,%.0f,%.3f,%.1f,%.3f\n", g.prop.name,
+                            g.prop.multiProcessorCount, g.driver, g.sm_clock_mhz, g.mem_clock_mhz, g.commit, g.date,
+                            g.sms, k, t, inflight, read, ms * 1e3, gbps, gbps / g.sms);
+            }
+        }
+    if (f && fclose(f)) { fprintf(stderr, "--csv %s: write failed\n", g.csv); exit(2); }
+    cudaFree(sink);
+}
+
 static int run_all(const wl_opts *o, const char *timeline, int reps)
 {
     int rc = 0;
@@ -478,12 +589,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "leanbench: %s, %d SMs: device-to-device copy of 2 GiB: %.0f GB/s (read + write)\n",
                     g.prop.name, g.sms, 2.0 * n / (ms * 1e-3) / 1e9);
             if (g.read_ceiling) read_ceiling(a, n);
+            if (g.sm_bandwidth) sm_bandwidth(a, n);
         }
         cudaFree(a); cudaFree(b);
         cudaGetLastError();
     }
 
-    if (g.read_ceiling) return 0;
+    if (g.read_ceiling || g.sm_bandwidth) return 0;
     if (!g.no_arena) {   /* every configuration's KV sets from one place (attn_arena_init) */
         size_t free_b = 0, total_b = 0;
         CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));

@@ -13,10 +13,31 @@
 #   sh kernels/run-on-gpu.sh explore   split counts, grids, PDL off/on, the
 #                                    tensor-core path for MHA, timelines, and
 #                                    ncu launch figures of ours and cuDNN's
+#   sh kernels/run-on-gpu.sh profiles a  kernel profiles, first half: build +
+#                                    gpu-test (stops if it fails), then
+#                                    launch.csv: every kernel PyTorch's SDPA
+#                                    backends (flash, cuDNN, efficient) and
+#                                    FlexAttention launch per decode shape,
+#                                    read with ncu (experiments/peers/
+#                                    launch_probe.py), and smbw.csv: per-SM
+#                                    read bandwidth on 8..132 SMs
+#                                    (leanbench --sm-bandwidth)
+#   sh kernels/run-on-gpu.sh profiles b  second half: build (a no-op on the
+#                                    machine of part a) + gpu-test again (a
+#                                    few seconds; stops if it fails), then
+#                                    sms.csv: kernels/sweep-sms2.txt on
+#                                    16..132 SMs, and peers.csv: the PyTorch
+#                                    peer on the standard shapes (FlexAttention
+#                                    on a subset) and on --shapes extra
+#   Each profiles half stays under ~9 minutes (steps are cut by a deadline,
+#   PROFILES_DEADLINE seconds, default 540) and leaves at most 6 files in $OUT.
 set -u
 MODE=${1:-full}
+PART=${2:-}
 OUT=${OUT:-out}
-mkdir -p "$OUT" "$OUT/tl"
+T0=$(date +%s)
+mkdir -p "$OUT"
+[ "$MODE" = profiles ] || mkdir -p "$OUT/tl"
 OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
 say() { echo "== $*" | tee -a "$LOG"; }
@@ -41,7 +62,7 @@ say "facts"
 tail -5 "$OUT/facts.txt"
 
 say "build"
-make -j8 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
+make -j16 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
 
 if [ "$MODE" = quick ] || [ "$MODE" = full ] || [ "$MODE" = campaign ]; then
     say "gpu-test"
@@ -164,6 +185,76 @@ explore)
     (cd "$OUT" && tar czf tl.tgz tl && rm -rf tl)
     grep -h -E "^  [a-z_]+[A-Za-z_<>]*\(|launch__grid|launch__block|registers|gpu__time|dram__bytes|dram__throughput|ran b=" "$OUT"/ncu-sdpa-*.txt | cut -c1-150 | head -120
     awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/explore.csv"
+    ;;
+profiles)
+    # seconds left before the deadline, at most $1 (0 when spent)
+    cap() { l=$(( ${PROFILES_DEADLINE:-540} - ($(date +%s) - T0) )); [ $l -lt 0 ] && l=0; [ $l -lt $1 ] && echo $l || echo $1; }
+    W=/tmp/leanbench-profiles; rm -rf "$W"; mkdir -p "$W"
+    export TORCHINDUCTOR_COMPILE_THREADS=1
+    say "gpu-test"
+    timed gpu-test timeout 150 make gpu-test >"$OUT/gputest.txt" 2>&1
+    rc=$?
+    tail -3 "$OUT/gputest.txt"
+    if [ $rc -ne 0 ]; then say "gpu-test FAILED (rc $rc): nothing timed"; exit 1; fi
+    case "$PART" in
+    a)
+        K=_Z11smbw_kernelILi16EEvPK5uint4mPj
+        cuobjdump -sass -fun $K build/kernels/leanbench.o >"$W/smbw16.sass" 2>&1
+        echo "smbw_kernel<16> SASS, runs of opcodes:" | tee -a "$LOG"
+        grep -oE "(LDG|LOP3|IADD3|ISETP|BRA|STG)[.A-Z0-9]*" "$W/smbw16.sass" | uniq -c | head -12 | tee -a "$LOG"
+        M=launch__grid_size,launch__block_size,launch__registers_per_thread,launch__shared_mem_per_block_static,launch__shared_mem_per_block_dynamic,launch__occupancy_limit_registers,launch__occupancy_limit_shared_mem,launch__occupancy_limit_blocks,launch__occupancy_limit_warps,gpu__time_duration.sum,dram__bytes_read.sum
+        probe() {   # $1 = sdpa|flex, $2 = seconds for python's budget, $3 = timeout
+            say "launch probe $1 (budget $2 s)"
+            timed "probe $1" timeout $3 ncu --profile-from-start off --target-processes application-only --clock-control none \
+                --metrics $M -f -o "$W/probe-$1" python3 experiments/peers/launch_probe.py probe --backends $1 \
+                --manifest "$W/manifest-$1.txt" --budget $2 >>"$LOG" 2>&1
+            grep -E "^# (refused|budget|torch-flex|[0-9]+ profiled)" "$W/manifest-$1.txt" | cut -c1-160 | tail -40
+            ncu --import "$W/probe-$1.ncu-rep" --csv --page raw --print-units base --print-kernel-base function >"$W/raw-$1.csv" 2>>"$LOG" ||
+                ncu --import "$W/probe-$1.ncu-rep" --csv --page raw --print-units base >"$W/raw-$1.csv" 2>>"$LOG"
+            python3 experiments/peers/launch_probe.py parse --raw "$W/raw-$1.csv" --manifest "$W/manifest-$1.txt" --csv "$OUT/launch.csv" 2>&1 | tee -a "$LOG"
+        }
+        t=$(cap 200); [ $t -gt 30 ] && probe sdpa $((t - 40)) $t
+        say "per-SM read bandwidth"
+        for n in 8 16 24 32 48 64 96 132; do
+            t=$(cap 60); [ $t -gt 5 ] || break
+            timeout $t build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
+        done
+        t=$(cap 170); [ $t -gt 40 ] && probe flex $((t - 50)) $t
+        ls -la "$W" >>"$LOG"
+        (cd "$W" && tar czf "$OUT/probe.tgz" manifest-*.txt raw-*.csv smbw16.sass $(find . -name '*.ncu-rep' -size -12M | sed 's|^\./||') 2>/dev/null)
+        say "launch summary"
+        python3 experiments/peers/launch_probe.py summary --csv "$OUT/launch.csv"
+        say "per-SM read bandwidth: best per SM count (GB/s per SM; k CTAs/SM, threads, bytes in flight per CTA)"
+        awk -F, 'NR>1 { k=$9; if ($16+0 > best[k]+0) { best[k]=$16; at[k]=$10" "$11" "$12" "$15 } }
+            END { for (k in best) printf "sms=%-4s %7.2f GB/s/SM  (k thr inflight GB/s: %s)\n", k, best[k], at[k] }' "$OUT/smbw.csv" | sort -t= -k2 -n
+        echo "at 64 KB in flight per CTA, GB/s per SM by SM count and k:"
+        awk -F, 'NR>1 && $12==65536 { printf "sms=%s k=%s thr=%s %.1f\n", $9, $10, $11, $16 }' "$OUT/smbw.csv" | paste -sd' ' | fold -w 150
+        ;;
+    b)
+        say "sms subset, out of sample (kernels/sweep-sms2.txt)"
+        for n in 16 24 32 48 64 96 132; do
+            t=$(cap 40); [ $t -gt 5 ] || break
+            timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
+        done
+        grep "green context\|CHECK\|skipped\|failures" "$LOG" | sort | uniq -c
+        say "peers: standard shapes (FlexAttention on a subset)"
+        t=$(cap 190); [ $t -gt 30 ] && timed "peers standard" timeout $t python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" \
+            --shapes standard --flex subset --budget $((t - 35)) >>"$LOG" 2>&1
+        say "peers: extra shapes"
+        t=$(cap 200); [ $t -gt 30 ] && timed "peers extra" timeout $t python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" \
+            --shapes extra --flex all --budget $((t - 35)) >>"$LOG" 2>&1
+        grep -E "refused|budget|compiled in|skip|Error|error" "$LOG" | cut -c1-150 | sort | uniq -c | sort -rn | head -25
+        say "sms.csv: time (us) by SM count"
+        awk -F, 'NR>1 { k=sprintf("%-8s b=%-2s h=%-3s kvh=%-3s d=%-3s ctx=%-6s", $9,$10,$11,$12,$13,$15); t[k]=t[k] sprintf(" %s:%.0f", $2, $21) }
+            END { for (k in t) print k t[k] }' "$OUT/sms.csv" | sort
+        say "peers.csv: rows per schedule; torch-flex rows"
+        awk -F, 'NR>1 { n[$9]++ } END { for (k in n) print k, n[k] }' "$OUT/peers.csv"
+        awk -F, 'NR>1 && $9=="torch-flex" { printf "flex b=%-2s h=%-3s kvh=%-3s d=%-3s ctx=%-6s %9.1f us graph %s err %s\n", $10,$11,$12,$13,$15,$21,$24,$27 }' "$OUT/peers.csv" | tail -45
+        ;;
+    *)
+        echo "profiles: say which half, a or b"; exit 2 ;;
+    esac
+    say "profiles $PART: $(( $(date +%s) - T0 )) s"
     ;;
 sms)
     for n in 16 32 48 64 96 132; do
