@@ -32,7 +32,8 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GPU_SPECS = $(sort $(wildcard experiments/gpus/*.gpu))
-EMBED_IN  = $(GPU_SPECS) $(wildcard experiments/*.sql)
+KERNEL_PROFILES = $(sort $(wildcard experiments/kernels/*.kernel))
+EMBED_IN  = $(GPU_SPECS) $(KERNEL_PROFILES) $(wildcard experiments/*.sql)
 
 .PHONY: all test bench kernels gpu-test figures clean main
 all: $(BUILD)/leansim

@@ -17,6 +17,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_multifit_nlinear.h>
 #include <gsl/gsl_vector.h>
+#include <errno.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -25,39 +26,54 @@
 
 static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_inflight_bytes", "launch_us",
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
-                                               "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff"};
+                                               "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff",
+                                               "graph_launch_us"};
 
 const char *calib_param_name(int p)
 {
     return p >= 0 && p < CALIB_COUNT ? param_names[p] : "?";
 }
 
-static double *param_ptr(gpu_spec *g, int p)
+int calib_param_is_chip(int p)
+{
+    return p == CALIB_BW || p == CALIB_LAUNCH || p == CALIB_GAP || p == CALIB_GRAPH_LAUNCH;
+}
+
+static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
 {
     switch (p) {
     case CALIB_BW: return &g->mem_bw_achievable_gbps;
-    case CALIB_INFLIGHT: return &g->cta_inflight_bytes;
+    case CALIB_INFLIGHT: return &k->cta_inflight_bytes;
     case CALIB_LAUNCH: return &g->launch_us;
-    case CALIB_PROLOGUE: return &g->cta_prologue_ns;
-    case CALIB_EPILOGUE: return &g->cta_epilogue_ns;
-    case CALIB_PARTIAL: return &g->partial_write_ns;
-    case CALIB_MERGE: return &g->merge_round_ns;
+    case CALIB_PROLOGUE: return &k->cta_prologue_ns;
+    case CALIB_EPILOGUE: return &k->cta_epilogue_ns;
+    case CALIB_PARTIAL: return &k->partial_write_ns;
+    case CALIB_MERGE: return &k->merge_round_ns;
     case CALIB_GAP: return &g->kernel_gap_us;
-    case CALIB_FP32_EFF: return &g->fp32_eff;
-    case CALIB_TENSOR_EFF: return &g->tensor_eff;
+    case CALIB_FP32_EFF: return &k->fp32_eff;
+    case CALIB_TENSOR_EFF: return &k->tensor_eff;
+    case CALIB_GRAPH_LAUNCH: return &g->graph_launch_us;
     }
     return NULL;
 }
 
-double calib_param_get(const gpu_spec *g, int p)
+double calib_param_get(const gpu_spec *g, const kernel_profile *k, int p)
 {
-    return *param_ptr((gpu_spec *)g, p);
+    return *param_ptr((gpu_spec *)g, (kernel_profile *)k, p);
 }
 
-void calib_param_set(gpu_spec *g, int p, double v)
+void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v)
 {
     if ((p == CALIB_FP32_EFF || p == CALIB_TENSOR_EFF) && v > 1) v = 1;   /* a fraction of a peak */
-    *param_ptr(g, p) = v;
+    *param_ptr(g, k, p) = v;
+}
+
+unsigned calib_kernel_mask(const kernel_profile *k)
+{
+    unsigned m = (1u << CALIB_INFLIGHT) | (1u << CALIB_PROLOGUE) | (1u << CALIB_PARTIAL) | (1u << CALIB_MERGE) |
+                 (1u << (k->compute == KPROF_FP32 ? CALIB_FP32_EFF : CALIB_TENSOR_EFF));
+    if (kprof_schedule_kind(k) == SCHED_FA2) m &= ~((1u << CALIB_PARTIAL) | (1u << CALIB_MERGE));
+    return m;
 }
 
 void calib_opts_init(calib_opts *o)
@@ -72,7 +88,8 @@ void calib_opts_init(calib_opts *o)
 
 /* What the residual function needs. */
 typedef struct fit_data {
-    gpu_spec g;                /* working copy */
+    gpu_spec g;                /* working copies */
+    kernel_profile k;
     const calib_row *rows;
     const int *idx;            /* rows used */
     int n;
@@ -82,50 +99,57 @@ typedef struct fit_data {
     sim_ctx *c;
 } fit_data;
 
-/* Relative error of row r under spec g; NAN when it cannot run. */
-static double row_err(fit_data *d, const gpu_spec *g, const calib_row *r)
+/* Relative error of row r under chip g and kernel k; NAN when it cannot run. */
+static double row_err(fit_data *d, const gpu_spec *g, const kernel_profile *k, const calib_row *r)
 {
     sim_result res;
     char err[256];
-    int rc = d->use_model ? model_predict(g, &r->w, &r->po, &res, err, sizeof err)
-                          : sim_run(d->c, g, &r->w, &r->po, &res, NULL, err, sizeof err);
+    gpu_spec gg;
+    if (r->graph) {   /* timed by CUDA-graph replay: the launch cost of a replayed kernel */
+        gg = *g;
+        gg.launch_us = g->graph_launch_us;
+        g = &gg;
+    }
+    int rc = d->use_model ? model_predict(g, k, &r->w, &r->po, &res, err, sizeof err)
+                          : sim_run(d->c, g, k, &r->w, &r->po, &res, NULL, err, sizeof err);
     return rc == SIM_OK ? res.time_us / r->time_us - 1 : NAN;
 }
 
 static int fit_f(const gsl_vector *x, void *p, gsl_vector *f)
 {
     fit_data *d = p;
-    for (int k = 0; k < d->np; k++) calib_param_set(&d->g, d->params[k], exp(gsl_vector_get(x, (size_t)k)));
-    if (d->g.mem_bw_achievable_gbps > d->g.mem_bw_gbps) d->g.mem_bw_gbps = d->g.mem_bw_achievable_gbps;
+    for (int k = 0; k < d->np; k++)
+        calib_param_set(&d->g, &d->k, d->params[k], exp(gsl_vector_get(x, (size_t)k)));
     for (int i = 0; i < d->n; i++) {
-        double e = row_err(d, &d->g, &d->rows[d->idx[i]]);
+        double e = row_err(d, &d->g, &d->k, &d->rows[d->idx[i]]);
         gsl_vector_set(f, (size_t)i, isfinite(e) ? e : 1.0);
     }
     return GSL_SUCCESS;
 }
 
-static double mape(fit_data *d, const gpu_spec *g, const int *idx, int n)
+static double mape(fit_data *d, const gpu_spec *g, const kernel_profile *k, const int *idx, int n)
 {
     double s = 0;
     int m = 0;
     for (int i = 0; i < n; i++) {
-        double e = row_err(d, g, &d->rows[idx[i]]);
+        double e = row_err(d, g, k, &d->rows[idx[i]]);
         if (isfinite(e)) { s += fabs(e); m++; }
     }
     return m ? 100 * s / m : NAN;
 }
 
-int calib_fit(gpu_spec *g, const calib_row *rows, int n, const calib_opts *o, calib_result *res, char *err,
-              int errlen)
+int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
+              char *err, int errlen)
 {
     memset(res, 0, sizeof *res);
     fit_data d;
     memset(&d, 0, sizeof d);
     d.g = *g;
+    d.k = *kp;
     d.rows = rows;
     d.use_model = o->use_model;
     for (int p = 0; p < CALIB_COUNT; p++) {
-        res->value[p] = calib_param_get(g, p);
+        res->value[p] = calib_param_get(g, kp, p);
         if (o->mask & (1u << p)) {
             if (res->value[p] <= 0) {
                 snprintf(err, (size_t)errlen, "%s = %g: must start above 0 to be fitted in log space", param_names[p],
@@ -138,7 +162,7 @@ int calib_fit(gpu_spec *g, const calib_row *rows, int n, const calib_opts *o, ca
     int *fit_idx = malloc(sizeof(int) * (size_t)(n + 1)), *hold_idx = malloc(sizeof(int) * (size_t)(n + 1));
     int nf = 0, nh = 0;
     for (int i = 0; i < n; i++) {
-        if (o->holdout > 1 && i % o->holdout == o->holdout - 1) hold_idx[nh++] = i;
+        if ((o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1)) hold_idx[nh++] = i;
         else fit_idx[nf++] = i;
     }
     res->n_fit = nf;
@@ -158,8 +182,8 @@ int calib_fit(gpu_spec *g, const calib_row *rows, int n, const calib_opts *o, ca
     }
     d.idx = fit_idx;
     d.n = nf;
-    res->mape_before = mape(&d, g, fit_idx, nf);
-    res->mape_holdout_before = nh ? mape(&d, g, hold_idx, nh) : 0;
+    res->mape_before = mape(&d, g, kp, fit_idx, nf);
+    res->mape_holdout_before = nh ? mape(&d, g, kp, hold_idx, nh) : 0;
 
     gsl_multifit_nlinear_fdf fdf;
     fdf.f = fit_f;
@@ -203,11 +227,10 @@ int calib_fit(gpu_spec *g, const calib_row *rows, int n, const calib_opts *o, ca
         double s = scale * sqrt(gsl_matrix_get(covar, (size_t)k, (size_t)k));
         res->value[p] = exp(lx);
         res->ci95[p] = 0.5 * (exp(lx + t * s) - exp(lx - t * s));
-        calib_param_set(g, p, res->value[p]);
+        calib_param_set(g, kp, p, res->value[p]);
     }
-    if (g->mem_bw_achievable_gbps > g->mem_bw_gbps) g->mem_bw_gbps = g->mem_bw_achievable_gbps;
-    res->mape_after = mape(&d, g, fit_idx, nf);
-    res->mape_holdout_after = nh ? mape(&d, g, hold_idx, nh) : 0;
+    res->mape_after = mape(&d, g, kp, fit_idx, nf);
+    res->mape_holdout_after = nh ? mape(&d, g, kp, hold_idx, nh) : 0;
     rc = 0;
 done:
     if (wk) gsl_multifit_nlinear_free(wk);
@@ -219,7 +242,7 @@ done:
     return rc;
 }
 
-int calib_rows_load(sqlite3 *db, const char *gpu, calib_row **out, char *err, int errlen)
+int calib_rows_load(sqlite3 *db, const char *gpu, const char *kernel, calib_row **out, char *err, int errlen)
 {
     /* the measured rows as validation reads them: GPU names mapped to specs
      * and plan options that reproduce the plan that ran */
@@ -238,14 +261,46 @@ int calib_rows_load(sqlite3 *db, const char *gpu, calib_row **out, char *err, in
     for (int i = 0; i < n; i++) {
         /* the full GPU only: SM-scaling rows stay out of sample */
         if (!vr[i].plan_ok || vr[i].sms != vr[i].full_sms) continue;
+        if (strcmp(vr[i].kernel, kernel ? kernel : KPROF_DEFAULT)) continue;
         rows[m].w = vr[i].w;
         rows[m].po = vr[i].po;
         rows[m].time_us = vr[i].time_us;
+        rows[m].graph = vr[i].graph;
+        rows[m].odd = report_row_heldout(&vr[i]);
         m++;
     }
     free(vr);
     *out = rows;
     return m;
+}
+
+/* Writes the head comment of a calibrated file. */
+static void write_head(FILE *f, const char *what, const char *source, const calib_result *res, const char *from)
+{
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tmv;
+    gmtime_r(&t, &tmv);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    fprintf(f, "# %s: calibrated by leansim calibrate %s (commit %s) on %s\n", what, store_version(),
+            store_git_commit(), when);
+    fprintf(f, "# from %s; starting file %s\n", from, source);
+    fprintf(f, "# %d rows fitted, %d held out; MAPE %.2f%% -> %.2f%%", res->n_fit, res->n_holdout, res->mape_before,
+            res->mape_after);
+    if (res->n_holdout) fprintf(f, " (held out: %.2f%% -> %.2f%%)", res->mape_holdout_before, res->mape_holdout_after);
+    fprintf(f, "\n# fitted fields carry their 95%% interval; the others are the starting file's\n");
+}
+
+/* Writes "key = value", with the fit's interval when key was fitted. */
+static void write_field(FILE *f, const char *key, const char *val, const calib_result *res)
+{
+    fprintf(f, "%s = %s", key, val);
+    for (int p = 0; p < CALIB_COUNT; p++)
+        if (!strcmp(key, param_names[p]) && res->ci95[p] > 0) {
+            if (isfinite(res->ci95[p])) fprintf(f, "    # fit, 95%% CI +- %.3g", res->ci95[p]);
+            else fprintf(f, "    # fit, not identified by these rows (interval unbounded)");
+        }
+    fputc('\n', f);
 }
 
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
@@ -256,47 +311,90 @@ int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *re
         snprintf(err, (size_t)errlen, "--out %s: cannot open for writing", path);
         return -1;
     }
-    char when[32];
-    time_t t = time(NULL);
-    struct tm tmv;
-    gmtime_r(&t, &tmv);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    fprintf(f, "# %s: calibrated by leansim calibrate %s (commit %s) on %s\n", g->full_name, store_version(),
-            store_git_commit(), when);
-    fprintf(f, "# from %s; starting spec %s\n", from, g->source);
-    fprintf(f, "# %d rows fitted, %d held out; MAPE %.2f%% -> %.2f%%", res->n_fit, res->n_holdout, res->mape_before,
-            res->mape_after);
-    if (res->n_holdout) fprintf(f, " (held out: %.2f%% -> %.2f%%)", res->mape_holdout_before, res->mape_holdout_after);
-    fprintf(f, "\n# fitted fields carry their 95%% interval; the others are the starting spec's\n");
-    fprintf(f, "name = %s\nfull_name = %s\nsms = %d\nmax_ctas_per_sm = %d\nmax_threads_per_sm = %d\n", g->name,
-            g->full_name, g->sms, g->max_ctas_per_sm, g->max_threads_per_sm);
-    fprintf(f, "regs_per_sm = %d\nsmem_per_sm_bytes = %d\nsmem_per_cta_bytes = %d\nl2_bytes = %.17g\n", g->regs_per_sm,
-            g->smem_per_sm_bytes, g->smem_per_cta_bytes, g->l2_bytes);
-    fprintf(f, "sm_clock_mhz = %.17g\nmem_bw_gbps = %.17g\n", g->sm_clock_mhz, g->mem_bw_gbps);
-    struct { const char *k; double v; int p; } rest[] = {
-        {"mem_bw_achievable_gbps", g->mem_bw_achievable_gbps, CALIB_BW},
-        {"mem_latency_ns", g->mem_latency_ns, -1},
-        {"cta_inflight_bytes", g->cta_inflight_bytes, CALIB_INFLIGHT},
-        {"fp32_tflops", g->fp32_tflops, -1},
-        {"fp32_eff", g->fp32_eff, CALIB_FP32_EFF},
-        {"tensor_tflops", g->tensor_tflops, -1},
-        {"tensor_eff", g->tensor_eff, CALIB_TENSOR_EFF},
-        {"launch_us", g->launch_us, CALIB_LAUNCH},
-        {"kernel_gap_us", g->kernel_gap_us, CALIB_GAP},
-        {"cta_prologue_ns", g->cta_prologue_ns, CALIB_PROLOGUE},
-        {"cta_epilogue_ns", g->cta_epilogue_ns, CALIB_EPILOGUE},
-        {"partial_write_ns", g->partial_write_ns, CALIB_PARTIAL},
-        {"flag_latency_ns", g->flag_latency_ns, -1},
-        {"merge_round_ns", g->merge_round_ns, CALIB_MERGE},
-    };
-    for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++) {
-        fprintf(f, "%s = %.6g", rest[i].k, rest[i].v);
-        if (rest[i].p >= 0 && res->ci95[rest[i].p] > 0) fprintf(f, "    # fit, 95%% CI +- %.3g", res->ci95[rest[i].p]);
-        fputc('\n', f);
+    write_head(f, g->full_name, g->source, res, from);
+    char val[128];
+    for (int i = 0; i < gpu_spec_key_count(); i++) {
+        gpu_spec_format(g, i, val, sizeof val);
+        write_field(f, gpu_spec_key(i), val, res);
     }
     if (fclose(f)) {
         snprintf(err, (size_t)errlen, "--out %s: write failed", path);
         return -1;
+    }
+    return 0;
+}
+
+int calib_kernel_write(const kernel_profile *k, const char *path, const calib_result *res, const char *from,
+                       char *err, int errlen)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, (size_t)errlen, "--out-kernel %s: cannot open for writing", path);
+        return -1;
+    }
+    write_head(f, k->full_name, k->source, res, from);
+    char val[128];
+    for (int i = 0; i < kprof_key_count(); i++) {
+        kprof_format(k, i, val, sizeof val);
+        write_field(f, kprof_key(i), val, res);
+    }
+    if (fclose(f)) {
+        snprintf(err, (size_t)errlen, "--out-kernel %s: write failed", path);
+        return -1;
+    }
+    return 0;
+}
+
+int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, int errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, (size_t)errlen, "--microbench %s: cannot open: %s", path, strerror(errno));
+        return STORE_EINPUT;
+    }
+    char line[4096];
+    int c_sms = -1, c_rate = -1, lineno = 0;
+    *plateau = 0;
+    *used = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = 0;
+        char *col[64];
+        int n = 0;
+        for (char *p = line, *c; n < 64; p = c + 1) {
+            col[n++] = p;
+            if (!(c = strchr(p, ','))) break;
+            *c = 0;
+        }
+        if (lineno == 1) {
+            for (int i = 0; i < n; i++) {
+                if (!strcmp(col[i], "sms_used")) c_sms = i;
+                if (!strcmp(col[i], "gbps_per_sm")) c_rate = i;
+            }
+            if (c_sms < 0 || c_rate < 0) {
+                fclose(f);
+                snprintf(err, (size_t)errlen, "--microbench %s:1: no sms_used and gbps_per_sm columns "
+                         "(a leanbench --sm-bandwidth CSV)", path);
+                return STORE_EINPUT;
+            }
+            continue;
+        }
+        if (!line[0]) continue;
+        char *e1, *e2;
+        double sms = c_sms < n ? strtod(col[c_sms], &e1) : NAN, rate = c_rate < n ? strtod(col[c_rate], &e2) : NAN;
+        if (c_sms >= n || c_rate >= n || *e1 || *e2 || !(sms >= 1) || !(rate >= 0) || !isfinite(rate)) {
+            fclose(f);
+            snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used or gbps_per_sm", path, lineno);
+            return STORE_EINPUT;
+        }
+        if (sms > 32) continue;   /* on few SMs no shared limit of the chip binds */
+        if (rate > *plateau) *plateau = rate;
+        (*used)++;
+    }
+    fclose(f);
+    if (!*used) {
+        snprintf(err, (size_t)errlen, "--microbench %s: no rows on 32 SMs or fewer", path);
+        return STORE_EINPUT;
     }
     return 0;
 }

@@ -26,7 +26,9 @@ static int num_arg(const char *opt, const char *v, double lo, double *out)
 
 int cmd_calibrate(int argc, char **argv)
 {
-    const char *dbpath = NULL, *gpu = NULL, *out = NULL;
+    const char *dbpath = NULL, *gpu = NULL, *out = NULL, *kernel = KPROF_DEFAULT, *out_kernel = NULL;
+    const char *microbench = NULL;
+    int params_given = 0;
     calib_opts o;
     calib_opts_init(&o);
     char err[1024];
@@ -34,17 +36,25 @@ int cmd_calibrate(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         double x;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: leansim calibrate --db results.db --gpu G [--out FILE.gpu] [--params P,...]\n"
-                   "                         [--holdout K] [--model] [--xtol X --gtol X --ftol X --maxiter N]\n"
-                   "  fits spec fields to G's measured rows (gsl_multifit_nlinear, trust region, parameters in\n"
-                   "  log space, residual = simulated / measured time - 1); --model uses the closed form\n"
-                   "  instead of the simulator; --holdout K keeps every K-th row out of the fit.\n"
-                   "  params (default: all but tensor_eff):");
-            for (int p = 0; p < CALIB_COUNT; p++) printf(" %s", calib_param_name(p));
+            printf("usage: leansim calibrate --db results.db --gpu G [--kernel NAME|FILE] [--out FILE.gpu]\n"
+                   "                         [--out-kernel FILE.kernel] [--params P,...] [--half] [--holdout K]\n"
+                   "                         [--microbench FILE.csv] [--model] [--xtol X --gtol X --ftol X --maxiter N]\n"
+                   "  fits chip and kernel fields to the rows G measured with one kernel (gsl_multifit_nlinear,\n"
+                   "  trust region, parameters in log space, residual = simulated / measured time - 1).\n"
+                   "  --kernel: whose rows (default leansim; an outside kernel's rows are its CUDA-graph times);\n"
+                   "  --out writes the chip spec, --out-kernel the kernel profile; --model uses the closed form;\n"
+                   "  --half fits the configurations of even hash and scores the odd ones (as report --holdout);\n"
+                   "  --holdout K keeps every K-th row out; --microbench FILE (leanbench --sm-bandwidth CSV) sets\n"
+                   "  the chip's sm_max_gbps from the per-SM plateau before the fit.\n"
+                   "  params (default: leansim's rows: all but tensor_eff and graph_launch_us; an outside kernel's:\n"
+                   "  its kernel fields cta_inflight_bytes, cta_prologue_ns, partial_write_ns, merge_round_ns and\n"
+                   "  the efficiency of its compute path):");
+            for (int p = 0; p < CALIB_COUNT; p++) printf(" %s%s", calib_param_name(p), calib_param_is_chip(p) ? "(chip)" : "");
             printf("\n");
             return 0;
         }
         if (!strcmp(a, "--model")) { o.use_model = 1; continue; }
+        if (!strcmp(a, "--half")) { o.half = 1; continue; }
         if (!v) {
             fprintf(stderr, "leansim calibrate: %s: missing value (or unknown option)\n", a);
             return 2;
@@ -53,6 +63,9 @@ int cmd_calibrate(int argc, char **argv)
         if (!strcmp(a, "--db")) dbpath = v;
         else if (!strcmp(a, "--gpu")) gpu = v;
         else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--kernel")) kernel = v;
+        else if (!strcmp(a, "--out-kernel")) out_kernel = v;
+        else if (!strcmp(a, "--microbench")) microbench = v;
         else if (!strcmp(a, "--xtol")) { if (num_arg(a, v, 0, &o.xtol)) return 2; }
         else if (!strcmp(a, "--gtol")) { if (num_arg(a, v, 0, &o.gtol)) return 2; }
         else if (!strcmp(a, "--ftol")) { if (num_arg(a, v, 0, &o.ftol)) return 2; }
@@ -67,6 +80,7 @@ int cmd_calibrate(int argc, char **argv)
             char buf[512];
             snprintf(buf, sizeof buf, "%s", v);
             o.mask = 0;
+            params_given = 1;
             for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
                 int p;
                 for (p = 0; p < CALIB_COUNT; p++)
@@ -91,10 +105,37 @@ int cmd_calibrate(int argc, char **argv)
         return 2;
     }
     gpu_spec g;
-    if (gpu_spec_load(&g, gpu, err, sizeof err)) {
+    kernel_profile kp;
+    if (kprof_pair_load(&g, &kp, gpu, kernel, NULL, 0, err, sizeof err)) {
         fprintf(stderr, "leansim calibrate: %s\n", err);
         return 2;
     }
+    /* outputs are checked before the fit, which can take minutes */
+    const char *outs[2] = {out, out_kernel}, *names[2] = {"--out", "--out-kernel"};
+    for (int i = 0; i < 2; i++) {
+        if (!outs[i]) continue;
+        FILE *t = fopen(outs[i], "r");
+        int existed = t != NULL;
+        if (t) fclose(t);
+        if (!(t = fopen(outs[i], "a"))) {
+            fprintf(stderr, "leansim calibrate: %s %s: cannot open for writing: %s\n", names[i], outs[i], strerror(errno));
+            return 2;
+        }
+        fclose(t);
+        if (!existed) remove(outs[i]);
+    }
+    if (microbench) {
+        double plateau;
+        int used;
+        if (calib_sm_bandwidth(microbench, &plateau, &used, err, sizeof err)) {
+            fprintf(stderr, "leansim calibrate: %s\n", err);
+            return 2;
+        }
+        printf("# sm_max_gbps from %s: %.1f (%.1f before; the most one SM read, over %d rows on <= 32 SMs)\n",
+               microbench, plateau, g.sm_max_gbps, used);
+        g.sm_max_gbps = plateau;
+    }
+    if (!params_given && !kprof_is_default(&kp)) o.mask = calib_kernel_mask(&kp);
     FILE *probe = fopen(dbpath, "rb");
     if (!probe) {
         fprintf(stderr, "leansim calibrate: --db %s: cannot open\n", dbpath);
@@ -107,7 +148,7 @@ int cmd_calibrate(int argc, char **argv)
         return 1;
     }
     calib_row *rows;
-    int n = calib_rows_load(db, g.name, &rows, err, sizeof err);
+    int n = calib_rows_load(db, g.name, kp.name, &rows, err, sizeof err);
     store_close(db);
     if (n < 0) {
         fprintf(stderr, "leansim calibrate: %s\n", err);
@@ -115,31 +156,40 @@ int cmd_calibrate(int argc, char **argv)
     }
     calib_result res;
     gpu_spec start = g;
-    if (calib_fit(&g, rows, n, &o, &res, err, sizeof err)) {
-        fprintf(stderr, "leansim calibrate: %s: %s\n", g.name, err);
+    kernel_profile kstart = kp;
+    if (calib_fit(&g, &kp, rows, n, &o, &res, err, sizeof err)) {
+        fprintf(stderr, "leansim calibrate: %s, kernel %s: %s\n", g.name, kp.name, err);
         free(rows);
         return n == 0 ? 2 : 1;
     }
     free(rows);
-    printf("# calibrate %s from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n", g.name, dbpath,
-           res.n_fit, res.n_holdout, res.iters, res.status == 0 ? "converged" : "iteration limit",
+    printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n", g.name,
+           kp.name, dbpath, res.n_fit, res.n_holdout, res.iters, res.status == 0 ? "converged" : "iteration limit",
            o.use_model ? "model" : "sim");
     printf("%-24s %14s %14s %14s\n", "parameter", "start", "fit", "95% CI +-");
     for (int p = 0; p < CALIB_COUNT; p++) {
         if (!(o.mask & (1u << p))) continue;
-        printf("%-24s %14.6g %14.6g %14.3g\n", calib_param_name(p), calib_param_get(&start, p), res.value[p],
-               res.ci95[p]);
+        printf("%-24s %14.6g %14.6g %14.3g  %s\n", calib_param_name(p), calib_param_get(&start, &kstart, p),
+               res.value[p], res.ci95[p], calib_param_is_chip(p) ? "chip" : "kernel");
     }
     printf("MAPE fit rows:  %.2f%% -> %.2f%%\n", res.mape_before, res.mape_after);
     if (res.n_holdout) printf("MAPE held out:  %.2f%% -> %.2f%%\n", res.mape_holdout_before, res.mape_holdout_after);
+    char from[600];
+    snprintf(from, sizeof from, "measurements of gpu '%s', kernel '%s' in %s%s", g.name, kp.name, dbpath,
+             o.half ? " (even half)" : "");
     if (out) {
-        char from[600];
-        snprintf(from, sizeof from, "measurements of gpu '%s' in %s", g.name, dbpath);
         if (calib_spec_write(&g, out, &res, from, err, sizeof err)) {
             fprintf(stderr, "leansim calibrate: %s\n", err);
             return 1;
         }
         printf("wrote %s\n", out);
+    }
+    if (out_kernel) {
+        if (calib_kernel_write(&kp, out_kernel, &res, from, err, sizeof err)) {
+            fprintf(stderr, "leansim calibrate: %s\n", err);
+            return 1;
+        }
+        printf("wrote %s\n", out_kernel);
     }
     return 0;
 }

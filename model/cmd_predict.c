@@ -18,18 +18,18 @@ int cmd_predict(int argc, char **argv)
     plan_opts po = o.wl.po;
     po.kind = SCHED_FA2;
     po.splits = po.grid = 0;
-    int have_fa2 = model_predict(&o.gpu, &o.wl.wl, &po, &fa2, err, sizeof err) == SIM_OK;
+    int have_fa2 = model_predict(&o.gpu, &o.kern, &o.wl.wl, &po, &fa2, err, sizeof err) == SIM_OK;
     for (int k = 0; k < SCHED_COUNT; k++) {
         if (!(o.wl.sched_mask & (1u << k))) continue;
         po = o.wl.po;
         po.kind = k;
-        if (model_predict(&o.gpu, &o.wl.wl, &po, &rows[n], err, sizeof err) != SIM_OK) {
+        if (model_predict(&o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], err, sizeof err) != SIM_OK) {
             fprintf(stderr, "leansim predict: %s\n", err);
             return 2;
         }
         rows[n].speedup_vs_fa2 = have_fa2 ? fa2.time_us / rows[n].time_us : 0;
         n++;
     }
-    out_rows_print(stdout, o.fmt, "model", &o.gpu, &o.wl.wl, rows, n);
+    out_rows_print(stdout, o.fmt, "model", &o.gpu, &o.kern, &o.wl.wl, rows, n);
     return 0;
 }

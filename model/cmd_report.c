@@ -55,6 +55,13 @@ static int parse(const char *cmd, const char *usage, unsigned takes, int argc, c
             if ((rc = value(cmd, argc, argv, &i, &a->v.gpu)) >= 0) return rc;
         } else if (!strcmp(s, "--spec")) {
             if ((rc = value(cmd, argc, argv, &i, &a->v.spec)) >= 0) return rc;
+        } else if (!strcmp(s, "--kernel")) {
+            if ((rc = value(cmd, argc, argv, &i, &v)) >= 0) return rc;
+            if (a->v.n_kernel == VALIDATE_MAX_KERNEL) {
+                fprintf(stderr, "leansim %s: --kernel %s: at most %d profiles\n", cmd, v, VALIDATE_MAX_KERNEL);
+                return 2;
+            }
+            a->v.kernel[a->v.n_kernel++] = v;
         } else if (!strcmp(s, "--set")) {
             if ((rc = value(cmd, argc, argv, &i, &v)) >= 0) return rc;
             if (a->v.n_set == VALIDATE_MAX_SET) {
@@ -114,15 +121,20 @@ int cmd_validate(int argc, char **argv)
 {
     rep_args a;
     int rc = parse("validate",
-                   "usage: leansim validate --db results.db [--gpu G] [--spec FILE.gpu] [--set KEY=VALUE]...\n"
-                   "  predicts every measured row of leansim's schedules with the simulator and the model on\n"
-                   "  its GPU's spec (SM count as measured; block_n, splits, grid and CTAs per SM as run) and\n"
-                   "  stores the predictions in one transaction; re-runs add nothing.\n"
-                   "  --gpu G       only the rows of GPU G (a spec name)\n"
-                   "  --spec FILE   predict every GPU's rows with this spec file (e.g. a calibrated one)\n"
-                   "  --set K=V     override a spec field after loading (repeatable), e.g. to carry an H100\n"
-                   "                calibration to the H200 with the H200's bandwidth:\n"
-                   "                --gpu h200 --spec h100-cal.gpu --set mem_bw_achievable_gbps=4400\n",
+                   "usage: leansim validate --db results.db [--gpu G] [--spec FILE.gpu] [--kernel FILE.kernel]...\n"
+                   "                        [--set KEY=VALUE]...\n"
+                   "  predicts every measured row with the simulator and the model on its GPU's chip spec\n"
+                   "  (SM count as measured) and the profile of the kernel that ran it: leansim's schedules\n"
+                   "  under the leansim profile (block_n, splits, grid and CTAs per SM as run); an outside\n"
+                   "  kernel's rows (torch-flash, ...) under the shipped profile of that name, against their\n"
+                   "  CUDA-graph replay times; rows of kernels with no profile are skipped.  Stores the\n"
+                   "  predictions in one transaction; re-runs add nothing.\n"
+                   "  --gpu G         only the rows of GPU G (a spec name)\n"
+                   "  --spec FILE     predict every GPU's rows with this chip spec (e.g. a calibrated one)\n"
+                   "  --kernel FILE   use this profile for the rows of the kernel it names (repeatable)\n"
+                   "  --set K=V       override a chip or kernel field after loading (repeatable), e.g. the\n"
+                   "                  H200's rows with an H100 calibration and the H200's bandwidth:\n"
+                   "                  --gpu h200 --spec h100-cal.gpu --set mem_bw_achievable_gbps=4400\n",
                    0, argc, argv, &a);
     if (rc >= 0) return rc;
     sqlite3 *db;
@@ -145,7 +157,8 @@ int cmd_report(int argc, char **argv)
 {
     rep_args a;
     int rc = parse("report",
-                   "usage: leansim report [--db results.db] [--gpu G] [--spec FILE.gpu] [--set KEY=VALUE]...\n"
+                   "usage: leansim report [--db results.db] [--gpu G] [--spec FILE.gpu] [--kernel FILE.kernel]...\n"
+                   "                      [--set KEY=VALUE]...\n"
                    "                      [--format table|json] [--holdout]\n"
                    "  accuracy of the stored predictions of the measured rows (leansim validate first, with\n"
                    "  the same --spec and --set): per GPU x schedule x engine MAPE, p95 and max error; the\n"
@@ -156,7 +169,7 @@ int cmd_report(int argc, char **argv)
     if (rc >= 0) return rc;
     sqlite3 *db;
     if ((rc = open_existing("report", a.db, &db))) return rc;
-    report_opts o = {a.v, a.holdout, a.format};
+    report_opts o = {a.v, a.holdout, a.format, a.holdout ? stderr : NULL};
     char err[1024];
     int s = report_print(stdout, db, &o, err, sizeof err);
     store_close(db);

@@ -14,7 +14,7 @@ int cmd_tune(int argc, char **argv)
 {
     static wl_opts o;
     char err[512];
-    const char *gpu = "h100", *header = NULL;
+    const char *gpu = "h100", *header = NULL, *kernel = KPROF_DEFAULT;
     int fmt = OUT_TABLE;
     int64_t ctxs[256], batches[256];
     int n_ctx = 0, n_b = 0;
@@ -27,11 +27,13 @@ int cmd_tune(int argc, char **argv)
                    "  per context length (and batch), the winner, its time, the runner-up and the margin\n\n");
             wl_opts_help(stdout);
             printf("  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n", "--batches B[,B...]", "batch sizes to tune for (instead of --batch)",
-                   "--gpu NAME|FILE", "GPU spec (default h100)", "--format table|csv|json", "output format",
+                   "--gpu NAME|FILE", "chip spec (default h100)", "--format table|csv|json", "output format",
                    "--emit-header FILE", "write the chosen table as a C header");
+            printf("  %-26s %s\n", "--kernel NAME|FILE", "kernel profile whose costs and resources are searched (default leansim)");
             return 0;
         }
         if (!strcmp(a, "--ctx") || !strcmp(a, "--batches") || !strcmp(a, "--gpu") || !strcmp(a, "--format") ||
+            !strcmp(a, "--kernel") ||
             !strcmp(a, "--emit-header")) {
             if (!v) {
                 fprintf(stderr, "leansim tune: %s: missing value\n", a);
@@ -54,6 +56,7 @@ int cmd_tune(int argc, char **argv)
                     return 2;
                 }
             } else if (!strcmp(a, "--gpu")) gpu = v;
+            else if (!strcmp(a, "--kernel")) kernel = v;
             else if (!strcmp(a, "--emit-header")) header = v;
             else if ((fmt = out_format_parse(v)) < 0) {
                 fprintf(stderr, "leansim tune: --format %s: unknown format (table, csv, json)\n", v);
@@ -85,7 +88,8 @@ int cmd_tune(int argc, char **argv)
         batches[0] = o.wl.batch;
     }
     gpu_spec g;
-    if (gpu_spec_load(&g, gpu, err, sizeof err)) {
+    kernel_profile kp;
+    if (kprof_pair_load(&g, &kp, gpu, kernel, NULL, 0, err, sizeof err)) {
         fprintf(stderr, "leansim tune: %s\n", err);
         return 2;
     }
@@ -125,7 +129,7 @@ int cmd_tune(int argc, char **argv)
             }
             tune_choice b, s;
             int tried;
-            if (tune_search(&g, &w.wl, w.sched_mask, &b, &s, &tried)) {
+            if (tune_search(&g, &kp, &w.wl, w.sched_mask, &b, &s, &tried)) {
                 fprintf(stderr, "leansim tune: batch %d, ctx %lld: no schedule runs on %s\n", w.wl.batch,
                         (long long)ctxs[ci], g.name);
                 rc = 1;

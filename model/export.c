@@ -79,15 +79,15 @@ static void wl_set(workload *w, int batch, int heads, int kv_heads, int64_t ctx)
 static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload *w, int k, int e)
 {
     gpu_spec g;
+    kernel_profile kp;
     char why[512];
-    if (gpu_spec_load(&g, gpu, why, sizeof why)) return NAN;
-    uint64_t h_plain = g.hash;
+    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) return NAN;
     if (sms && sms != g.sms) {
         char a[32];
         snprintf(a, sizeof a, "sms=%d", sms);
         if (gpu_spec_set(&g, a, why, sizeof why)) return NAN;
     }
-    uint64_t h_over = h_plain ^ (0x9e3779b97f4a7c15ULL * (uint64_t)g.sms);
+    uint64_t h_plain = kprof_pair_hash(&g, &kp), h_over = h_plain;   /* sweep_run's key */
     if (!x->q && sqlite3_prepare_v2(x->db,
                                     "SELECT time_us FROM predictions WHERE gpu=? AND engine=? AND schedule=? AND "
                                     "sms=? AND spec_hash IN (?, ?) AND batch=? AND heads=? AND kv_heads=? AND "
@@ -118,8 +118,8 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
     }
     plan_opts po = {.kind = k};
     sim_result r;
-    int rc = e == VAL_SIM ? sim_run(x->sim, &g, w, &po, &r, NULL, why, sizeof why)
-                          : model_predict(&g, w, &po, &r, why, sizeof why);
+    int rc = e == VAL_SIM ? sim_run(x->sim, &g, &kp, w, &po, &r, NULL, why, sizeof why)
+                          : model_predict(&g, &kp, w, &po, &r, why, sizeof why);
     return rc == SIM_OK ? r.time_us : NAN;
 }
 
@@ -477,7 +477,8 @@ static void assign_lanes(tl_cta *c, int n)
 }
 
 /* The simulator's trace of the same configuration, as CTA slices. */
-static int sim_timeline(exp_ctx *x, const gpu_spec *g, const workload *w, const plan_opts *po, FILE *out)
+static int sim_timeline(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *po,
+                        FILE *out)
 {
     FILE *t = tmpfile();
     if (!t) {
@@ -486,7 +487,7 @@ static int sim_timeline(exp_ctx *x, const gpu_spec *g, const workload *w, const 
     }
     sim_result r;
     char why[512];
-    if (sim_run(x->sim, g, w, po, &r, t, why, sizeof why) != SIM_OK) {
+    if (sim_run(x->sim, g, kp, w, po, &r, t, why, sizeof why) != SIM_OK) {
         snprintf(x->err, (size_t)x->errlen, "timeline: %s", why);
         fclose(t);
         return STORE_EINPUT;
@@ -548,8 +549,9 @@ static int fig_timeline(exp_ctx *x)
         assign_lanes(c, n);
     }
     gpu_spec g;
+    kernel_profile kp;
     char why[256];
-    if (gpu_spec_load(&g, gpu, why, sizeof why)) {
+    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) {
         snprintf(x->err, (size_t)x->errlen, "%s", why);
         free(c);
         return STORE_EINPUT;
@@ -567,7 +569,7 @@ static int fig_timeline(exp_ctx *x)
     if (!f) { free(c); return STORE_EDB; }
     fprintf(f, "# simulated CTA phases: lane = SM + 0.2 x resident slot; kind 1 run, 2 wait, 3 combine kernel\n"
                "# lane t0_us dur_us kind\n");
-    rc = sim_timeline(x, &g, &w, &po, f);
+    rc = sim_timeline(x, &g, &kp, &w, &po, f);
     int rc2 = out_close(x, f, "timeline-sim.dat");
     if (rc || rc2) { free(c); return rc ? rc : rc2; }
     if (!(f = out_open(x, "timeline-meas.dat"))) { free(c); return STORE_EDB; }
@@ -589,6 +591,7 @@ static int fig_timeline(exp_ctx *x)
 
 typedef struct tuner_job {
     const gpu_spec *g;
+    const kernel_profile *k;
     atomic_int next;
     tune_choice best[TUNER_NC * TUNER_NB], second[TUNER_NC * TUNER_NB];
     int ok[TUNER_NC * TUNER_NB];
@@ -608,7 +611,7 @@ static void *tuner_worker(void *arg)
         int cell = TUNER_NC * TUNER_NB - 1 - c;
         wl_set(&w, tuner_batch(cell / TUNER_NC), 32, 8, tuner_ctx(cell % TUNER_NC));
         int tried;
-        jb->ok[cell] = !tune_search(jb->g, &w, (1u << SCHED_COUNT) - 1, &jb->best[cell], &jb->second[cell], &tried);
+        jb->ok[cell] = !tune_search(jb->g, jb->k, &w, (1u << SCHED_COUNT) - 1, &jb->best[cell], &jb->second[cell], &tried);
     }
     return NULL;
 }
@@ -617,14 +620,16 @@ static int fig_tuner(exp_ctx *x)
 {
     const char *gpu = x->o->v.gpu ? x->o->v.gpu : "h100";
     gpu_spec g;
+    kernel_profile kp;
     char why[256];
-    if (gpu_spec_load(&g, gpu, why, sizeof why)) {
+    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) {
         snprintf(x->err, (size_t)x->errlen, "%s", why);
         return STORE_EINPUT;
     }
     tuner_job *jb = calloc(1, sizeof *jb);
     if (!jb) return STORE_EDB;
     jb->g = &g;
+    jb->k = &kp;
     atomic_init(&jb->next, 0);
     enum { NT = 4 };
     pthread_t th[NT];

@@ -125,15 +125,16 @@ static double kwave_ns(const kwave *k, int sms, double *busy)
 
 
 /* The combine kernel: n CTAs each reading `parts` partials. */
-static double combine_ns(const gpu_spec *g, const workload *w, int rows, int64_t n, double parts, double *busy)
+static double combine_ns(const gpu_spec *g, const kernel_profile *kp, const workload *w, int rows, int64_t n,
+                         double parts, double *busy)
 {
     int res2 = gpu_occupancy(g, &sim_combine_res);
     if (res2 < 1) res2 = 1;
     kwave k = {n, (int64_t)g->sms * res2,
-               g->cta_prologue_ns + g->merge_round_ns * sim_combine_rounds(rows, w->head_dim, (int)ceil(parts)) +
-                   g->cta_epilogue_ns,
+               kp->cta_prologue_ns + kp->merge_round_ns * sim_combine_rounds(rows, w->head_dim, (int)ceil(parts)) +
+                   kp->cta_epilogue_ns,
                1, 1,
-               parts * sim_partial_bytes(w, rows), 0, g->cta_inflight_bytes / g->mem_latency_ns,
+               parts * sim_partial_bytes(w, rows), 0, kp->cta_inflight_bytes / g->mem_latency_ns,
                g->mem_bw_achievable_gbps};
     return kwave_ns(&k, g->sms, busy);
 }
@@ -145,7 +146,7 @@ typedef struct sk_out {
     double ns, segs, wait_ns;
 } sk_out;
 
-static void streamk_ns(const gpu_spec *g, int rows, int head_dim, int64_t units, int64_t tiles, int uniform, int64_t t_unit, double tile_b,
+static void streamk_ns(const gpu_spec *g, const kernel_profile *kp, int rows, int head_dim, int64_t units, int64_t tiles, int uniform, int64_t t_unit, double tile_b,
                        int64_t grid, double cap, double bw, double extra_n, double extra_b, sk_out *o)
 {
     int64_t M = cdiv(tiles, grid);
@@ -183,14 +184,14 @@ static void streamk_ns(const gpu_spec *g, int rows, int head_dim, int64_t units,
         if (units == 1 || grid == 1) parts = grid < ti ? grid : ti;
         if (parts > parts_any) parts_any = parts;
         /* a pause of d ns (another segment's first load) costs d * share / cap at the end */
-        double mid = (double)(nseg - 1) * g->mem_latency_ns + (nseg > 1 ? g->partial_write_ns : 0) +
-                     (double)(nseg > 2 ? nseg - 2 : 0) * g->cta_epilogue_ns;
+        double mid = (double)(nseg - 1) * g->mem_latency_ns + (nseg > 1 ? kp->partial_write_ns : 0) +
+                     (double)(nseg > 2 ? nseg - 2 : 0) * kp->cta_epilogue_ns;
         mid *= share / cap;
-        double tail = g->cta_epilogue_ns, wait = 0, own = cls == 0 ? t_all : t_low;
+        double tail = kp->cta_epilogue_ns, wait = 0, own = cls == 0 ? t_all : t_low;
         if (parts > 1) {
             /* middle peers stream a whole run, then write and flag */
-            if (parts > 2) wait = g->partial_write_ns + g->flag_latency_ns;
-            tail += wait + g->merge_round_ns * sim_host_merge_rounds(rows, head_dim, (int)(parts - 1));
+            if (parts > 2) wait = kp->partial_write_ns + kp->flag_latency_ns;
+            tail += wait + kp->merge_round_ns * sim_host_merge_rounds(rows, head_dim, (int)(parts - 1));
         }
         double path = own + mid + tail;
         if (path > worst) worst = path;
@@ -202,19 +203,22 @@ static void streamk_ns(const gpu_spec *g, int rows, int head_dim, int64_t units,
     if (uniform && high < grid && B < tiles && B % ti) {
         int64_t s0 = B / ti * ti, c_first = s0 / M, c_last = high + (s0 + ti - 1 - B) / (M - 1);
         int64_t parts = c_last - c_first + 1;
-        double wait = (high - c_first > 1) ? g->partial_write_ns + g->flag_latency_ns : 0;
-        double path = t_all + wait + g->merge_round_ns * sim_host_merge_rounds(rows, head_dim, (int)(parts - 1)) +
-                      g->cta_epilogue_ns;
+        double wait = (high - c_first > 1) ? kp->partial_write_ns + kp->flag_latency_ns : 0;
+        double path = t_all + wait + kp->merge_round_ns * sim_host_merge_rounds(rows, head_dim, (int)(parts - 1)) +
+                      kp->cta_epilogue_ns;
         if (path > worst) worst = path;
     }
     o->wait_ns = wait_max * (double)(parts_any > 1 ? units : 0);
-    o->ns = g->cta_prologue_ns + g->mem_latency_ns + worst;
+    o->ns = kp->cta_prologue_ns + g->mem_latency_ns + worst;
 }
 
-int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_result *r, char *err, int errlen)
+int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in, sim_result *r,
+                  char *err, int errlen)
 {
     char why[160];
     memset(r, 0, sizeof *r);
+    plan_opts po = *o_in, *o = &po;
+    kprof_plan_opts(kp, o);
     if (workload_check(w, why, sizeof why)) {
         snprintf(err, (size_t)errlen, "%s", why);
         return SIM_EPLAN;
@@ -229,7 +233,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         snprintf(err, (size_t)errlen, "%s: cannot plan this workload (bad options)", sched_name(o->kind));
         return SIM_EPLAN;
     }
-    int res = sim_resident_of(g, w, o, err, errlen);
+    int res = sim_resident_of(g, kp, w, o, err, errlen);
     if (res < 1) return SIM_EOCCUPANCY;
     int sms = g->sms;
     int cps = o->ctas_per_sm ? o->ctas_per_sm : (res < 2 ? res : 2);
@@ -240,7 +244,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
     double elt = dtype_bytes(w->dtype);
     double rb = 2.0 * w->head_dim * elt;   /* K and V bytes of one token */
     double bw = g->mem_bw_achievable_gbps;
-    double lat = g->mem_latency_ns, pro = g->cta_prologue_ns, epi = g->cta_epilogue_ns, pw = g->partial_write_ns;
+    double lat = g->mem_latency_ns, pro = kp->cta_prologue_ns, epi = kp->cta_epilogue_ns, pw = kp->partial_write_ns;
 
     int64_t tiles = 0, max_tiles = 0, min_tiles = INT64_MAX;
     for (int q = 0; q < w->batch; q++) {
@@ -261,7 +265,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
     int64_t grid = 0, segs = 0, nslots = 0, comb_n = 0;
     double comb_parts = 0, main_ns = 0, busy = 0, wait_ns = 0;
     int splits = 0;
-    double launch = g->launch_us * 1e3;
+    double launch = (g->launch_us + kp->call_extra_us) * 1e3;
 
     switch (o->kind) {
     case SCHED_FA2:
@@ -275,7 +279,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         segs = grid;
         splits = o->kind == SCHED_SPLIT ? (int)S : 0;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
-        double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
+        double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
         kwave k = {grid, slots, 0, 1, 1, 0, 0, cap, bw};
         if (S == 1) {
             k.fixed_ns = pro + lat + epi;
@@ -327,9 +331,9 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         if (gr > tiles) gr = tiles;
         grid = gr;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
-        double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
+        double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
         sk_out so;
-        streamk_ns(g, rows, w->head_dim, U, tiles, uniform, max_tiles, tile_b, grid, cap, bw, 0, 0, &so);
+        streamk_ns(g, kp, rows, w->head_dim, U, tiles, uniform, max_tiles, tile_b, grid, cap, bw, 0, 0, &so);
         main_ns = so.ns;
         segs = (int64_t)so.segs;
         nslots = segs - U;
@@ -358,7 +362,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         int64_t gsk = sk_tiles < gr ? sk_tiles : gr;
         grid = gsk + dp;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
-        double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
+        double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
         double unit_b = kv / (double)U;
         if (gsk == 0) {
             kwave k = {dp, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
@@ -367,7 +371,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         } else {
             sk_out so;
             int64_t dp1 = dp < slots - gsk ? dp : slots - gsk;
-            streamk_ns(g, rows, w->head_dim, sk_units, sk_tiles, uniform, max_tiles, tile_b, gsk, cap, bw, (double)dp1, unit_b, &so);
+            streamk_ns(g, kp, rows, w->head_dim, sk_units, sk_tiles, uniform, max_tiles, tile_b, gsk, cap, bw, (double)dp1, unit_b, &so);
             double t_sk = so.ns;
             double t_dp = 0;
             if (dp > 0) {
@@ -429,7 +433,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
         grid = (int64_t)(nfull + nlast) * w->kv_heads;
         segs = grid;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
-        double cap = sim_cta_rate(g, w, rows, bn, ctas_on_sm);
+        double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
         kwave k = {grid, slots, pro + lat + (multi > 0 ? pw : epi), nfull / (nfull + nlast), 1,
                    (double)chunk * bn * rb, last_tok / nlast * rb, cap, bw};
         main_ns = kwave_ns(&k, sms, &busy);
@@ -443,7 +447,7 @@ int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_
     }
 
     double comb_ns = 0, b2 = 0;
-    if (comb_n > 0) comb_ns = g->kernel_gap_us * 1e3 + combine_ns(g, w, rows, comb_n, comb_parts, &b2);
+    if (comb_n > 0) comb_ns = g->kernel_gap_us * 1e3 + combine_ns(g, kp, w, rows, comb_n, comb_parts, &b2);
     double q_bytes = (double)segs * rows * w->head_dim * elt;
     double o_bytes = (double)U * rows * w->head_dim * elt;
     double part = (double)nslots * sim_partial_bytes(w, rows) * 2;

@@ -28,12 +28,14 @@
 /* ---------------------------------------------------------------- model */
 
 /*
- * Predicts workload w under plan options o on GPU g in closed form and
+ * Predicts workload w under plan options o, run by the kernel of profile k
+ * on chip g (options left 0 take the profile's), in closed form and
  * fills r like sim_run does (events, streamed_bytes, peak_gbps: 0).
  * Returns SIM_OK, SIM_EPLAN or SIM_EOCCUPANCY (the same cases as sim_run)
  * with a reason in err.  Thread-safe, allocates nothing.
  */
-int model_predict(const gpu_spec *g, const workload *w, const plan_opts *o, sim_result *r, char *err, int errlen);
+int model_predict(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, sim_result *r,
+                  char *err, int errlen);
 
 /* ---------------------------------------------------------------- store */
 
@@ -70,6 +72,7 @@ typedef struct store_key {
     const workload *w;
     int schedule, block_n, splits, grid, ctas_per_sm;   /* as asked (0: chosen) */
     const char *engine;    /* "sim" or "model" */
+    const char *label;     /* schedule column; NULL: sched_name(schedule) */
 } store_key;
 
 /* Formats a workload's ctx for the key: "4096" or "1024;2048;...". */
@@ -149,11 +152,11 @@ typedef struct tune_choice {
 
 /*
  * Searches schedule x block_n x splits/grid x ctas_per_sm for workload w on
- * g with the simulator; fills the best and the runner-up (a different
+ * chip g, run by the kernel of profile k, with the simulator; fills the best and the runner-up (a different
  * schedule) and the candidates tried.  Returns 0, or -1 when nothing ran.
  */
-int tune_search(const gpu_spec *g, const workload *w, unsigned sched_mask, tune_choice *best, tune_choice *second,
-                int *tried);
+int tune_search(const gpu_spec *g, const kernel_profile *k, const workload *w, unsigned sched_mask, tune_choice *best,
+                tune_choice *second, int *tried);
 
 /* ---------------------------------------------------------------- calib */
 
@@ -169,18 +172,21 @@ enum calib_param {
     CALIB_GAP,           /* kernel_gap_us */
     CALIB_FP32_EFF,      /* fp32_eff */
     CALIB_TENSOR_EFF,    /* tensor_eff */
+    CALIB_GRAPH_LAUNCH,  /* graph_launch_us */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
  * the whole GPU do not pin down (its tensor-core CTAs are bound by latency
  * or by HBM there, seldom by their SM). */
-#define CALIB_DEFAULT_MASK (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF))
+#define CALIB_DEFAULT_MASK (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH))
 
 /* A measured configuration. */
 typedef struct calib_row {
     workload w;
     plan_opts po;
     double time_us;
+    int graph;           /* 1: time_us is a CUDA-graph replay time (launch: the chip's graph_launch_us) */
+    int odd;             /* the configuration's half (report_row_heldout): 1 odd (test), 0 even (fit) */
 } calib_row;
 
 typedef struct calib_opts {
@@ -188,6 +194,7 @@ typedef struct calib_opts {
     double xtol, gtol, ftol;
     int maxiter;
     int holdout;         /* every holdout-th row is held out (0: none) */
+    int half;            /* 0: every row; 1: fit the even half, hold out the odd (report_row_heldout) */
     int use_model;       /* 1: residuals from model_predict instead of sim_run */
 } calib_opts;
 
@@ -199,30 +206,38 @@ typedef struct calib_result {
     int n_fit, n_holdout, iters, status;  /* status: GSL status of the solver */
 } calib_result;
 
-/* Name of a parameter (its gpu_spec key). */
+/* Name of a parameter (its key in the chip spec or the kernel profile). */
 const char *calib_param_name(int p);
-/* Reads / writes parameter p of a spec. */
-double calib_param_get(const gpu_spec *g, int p);
-void calib_param_set(gpu_spec *g, int p, double v);
+/* 1 when parameter p is a chip field, 0 when a kernel profile field. */
+int calib_param_is_chip(int p);
+/* Reads / writes parameter p of a chip spec and kernel profile pair. */
+double calib_param_get(const gpu_spec *g, const kernel_profile *k, int p);
+void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v);
+
+/* The parameters fitted for an outside kernel's rows: its in-flight bytes,
+ * prologue, partial write and merge (when it splits) and the efficiency of
+ * its compute path; the chip stays as it is. */
+unsigned calib_kernel_mask(const kernel_profile *k);
 
 /* Defaults: the eight parameters that have an effect, GSL tolerances. */
 void calib_opts_init(calib_opts *o);
 
 /*
- * Fits the parameters in o->mask of g (in place) to rows[n] with
+ * Fits the parameters in o->mask of chip g and kernel k (in place) to rows[n] with
  * gsl_multifit_nlinear (trust region, finite-difference Jacobian), parameters
  * in log space; residuals are relative time errors.  Returns 0, or -1 with
  * err set (too few rows, solver failure).
  */
-int calib_fit(gpu_spec *g, const calib_row *rows, int n, const calib_opts *o, calib_result *res, char *err,
-              int errlen);
+int calib_fit(gpu_spec *g, kernel_profile *k, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
+              char *err, int errlen);
 
 /*
- * Loads the measured rows of GPU `gpu` (spec name) from the store: rows of
- * the five schedules, ctx uniform or per request.  *rows is malloc'ed
+ * Loads the measured rows of GPU `gpu` (spec name) run by the kernel of
+ * profile `kernel` (NULL: leansim's) from the store, on the whole GPU,
+ * ctx uniform or per request; outside kernels' rows carry graph times.  *rows is malloc'ed
  * (caller frees).  Returns the count, or STORE_EDB/STORE_EINPUT.
  */
-int calib_rows_load(sqlite3 *db, const char *gpu, calib_row **rows, char *err, int errlen);
+int calib_rows_load(sqlite3 *db, const char *gpu, const char *kernel, calib_row **rows, char *err, int errlen);
 
 /*
  * Writes spec g as a spec file with every key, headed by comments saying it
@@ -230,6 +245,18 @@ int calib_rows_load(sqlite3 *db, const char *gpu, calib_row **rows, char *err, i
  */
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
                      int errlen);
+/*
+ * Reads a per-SM bandwidth microbenchmark (leanbench --sm-bandwidth CSV,
+ * columns sms_used and gbps_per_sm) and returns in *plateau the most one SM
+ * read on 32 SMs or fewer (where the chip's shared limits do not bind),
+ * and in *used the rows it looked at.  Returns 0 or STORE_EINPUT with err
+ * naming the file and line.
+ */
+int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, int errlen);
+
+/* The same for a kernel profile (every key, fitted ones with their interval). */
+int calib_kernel_write(const kernel_profile *k, const char *path, const calib_result *res, const char *from,
+                       char *err, int errlen);
 
 /* ------------------------------------------------------------- validate */
 
@@ -244,9 +271,13 @@ enum validate_engine { VAL_SIM = 0, VAL_MODEL, VAL_ENGINES };
 #define VALIDATE_MAX_SET 16
 
 /* What validate, report and export read predictions under. */
+#define VALIDATE_MAX_KERNEL 8
+
 typedef struct validate_opts {
     const char *gpu;                       /* only this spec name; NULL: every GPU */
     const char *spec;                      /* spec file for every GPU; NULL: each GPU's builtin spec */
+    int n_kernel;                          /* kernel profile files used instead of the builtin of that name */
+    const char *kernel[VALIDATE_MAX_KERNEL];
     int n_set;                             /* KEY=VALUE overrides applied after loading */
     const char *set[VALIDATE_MAX_SET];
 } validate_opts;
@@ -255,6 +286,9 @@ typedef struct validate_opts {
 typedef struct validate_row {
     int64_t id;              /* measurements.id */
     char gpu[32];            /* spec name the GPU maps to */
+    char kernel[32];         /* kernel profile that ran it: leansim, or an outside kernel's (torch-flash, ...) */
+    char label[32];          /* schedule column: leansim's schedule name, or the outside kernel's name */
+    int graph;               /* 1: time_us is the CUDA-graph replay time (outside kernels) */
     int sms;                 /* SMs it ran on */
     int full_sms;            /* SMs of the GPU's builtin spec */
     workload w;
@@ -272,6 +306,7 @@ typedef struct validate_stats {
     int added, present;      /* predictions written / already stored */
     int failed;              /* engine refused the configuration (per engine) */
     int plan_mismatch;       /* rows whose plan could not be reproduced */
+    int no_profile;          /* rows of an outside kernel no shipped profile describes */
     int unknown_gpu;         /* rows of GPUs no spec maps to (skipped) */
 } validate_stats;
 
@@ -280,15 +315,19 @@ typedef struct validate_stats {
 const char *validate_gpu_map(const char *driver_name);
 
 /*
- * The spec rows of GPU `gpu` (spec name) measured on `sms` SMs are predicted
- * with: o->spec (or the builtin spec), then o->set overrides, then sms.
- * Overrides and a changed sms are folded into g->hash.  Returns 0, or
- * STORE_EINPUT with err naming the spec or the override.
+ * The chip spec and kernel profile rows of GPU `gpu` (spec name) run by
+ * kernel `kernel` on `sms` SMs are predicted with: o->spec (or the builtin
+ * spec) and the profile (a file of o->kernel of that name, or the builtin),
+ * then o->set overrides, then sms; graph: the row was timed by CUDA-graph
+ * replay, so the launch costs the chip's graph_launch_us.  g->hash is the
+ * pair's hash (kprof_pair_hash).  Returns 0, or STORE_EINPUT with err
+ * naming the spec, the profile or the override.
  */
-int validate_spec(gpu_spec *g, const validate_opts *o, const char *gpu, int sms, char *err, int errlen);
+int validate_spec(gpu_spec *g, kernel_profile *k, const validate_opts *o, const char *gpu, const char *kernel, int sms,
+                  int graph, char *err, int errlen);
 
-/* The store key of row r's prediction by engine e under spec g. */
-store_key validate_key(const validate_row *r, const gpu_spec *g, int e);
+/* The store key of row r's prediction by engine e under chip g and kernel k. */
+store_key validate_key(const validate_row *r, const gpu_spec *g, const kernel_profile *k, int e);
 
 /*
  * Loads the measured rows of our schedules (peers skipped), GPUs mapped to
@@ -342,6 +381,7 @@ typedef struct report_opts {
     validate_opts v;
     int holdout;             /* 1: fit calibration on even-hash rows, report the odd ones */
     int format;              /* OUT_TABLE or OUT_JSON */
+    FILE *progress;          /* NULL, or where long steps say they are done */
 } report_opts;
 
 /* 1 when row r goes to the held-out (test) half: odd FNV-1a of its configuration. */

@@ -172,7 +172,7 @@ void report_speedups(const validate_row *const *rows, int n, int e, int schedule
 int report_row_heldout(const validate_row *r)
 {
     char buf[16384];
-    int m = snprintf(buf, sizeof buf, "%s,%d,%s,%d,%d,%d,%d,%s,", r->gpu, r->sms, sched_name(r->po.kind), r->w.batch,
+    int m = snprintf(buf, sizeof buf, "%s,%d,%s,%d,%d,%d,%d,%s,", r->gpu, r->sms, r->label, r->w.batch,
                      r->w.heads, r->w.kv_heads, r->w.head_dim, dtype_name(r->w.dtype));
     store_ctx_text(&r->w, buf + m, (int)sizeof buf - m);
     m = (int)strlen(buf);
@@ -252,14 +252,18 @@ static int gpus_of(const validate_row *rows, int n, const char **out, int max)
 }
 
 /* Pointers to the rows that pass a filter. */
-static int pick(const validate_row *rows, int n, const char *gpu, int sched, int sms_mode, int sms,
+/* Rows of GPU gpu (NULL: any) with schedule column label (NULL: leansim's
+ * rows of every schedule; "*": every row); sms_mode 1: full GPU only, 2:
+ * run on `sms` SMs. */
+static int pick(const validate_row *rows, int n, const char *gpu, const char *label, int sms_mode, int sms,
                 const validate_row **out)
 {
     int k = 0;
     for (int i = 0; i < n; i++) {
         const validate_row *r = &rows[i];
         if (gpu && strcmp(r->gpu, gpu)) continue;
-        if (sched >= 0 && r->po.kind != sched) continue;
+        if (!label && strcmp(r->kernel, KPROF_DEFAULT)) continue;
+        if (label && strcmp(label, "*") && strcmp(r->label, label)) continue;
         if (sms_mode == 1 && r->sms != r->full_sms) continue;   /* full GPU only */
         if (sms_mode == 2 && r->sms != sms) continue;           /* this SM count */
         out[k++] = r;
@@ -274,7 +278,8 @@ typedef struct holdout_res {
     char note[160];
 } holdout_res;
 
-static double mape_with(sim_ctx *c, const gpu_spec *fitted, const validate_row *const *m, int k, int e)
+static double mape_with(sim_ctx *c, const gpu_spec *fitted, const kernel_profile *kp, const validate_row *const *m,
+                        int k, int e)
 {
     double s = 0;
     int n = 0;
@@ -283,9 +288,10 @@ static double mape_with(sim_ctx *c, const gpu_spec *fitted, const validate_row *
         char a[32], why[256];
         snprintf(a, sizeof a, "sms=%d", m[i]->sms);
         if (m[i]->sms != g.sms && gpu_spec_set(&g, a, why, sizeof why)) continue;
+        if (m[i]->graph) g.launch_us = g.graph_launch_us;
         sim_result r;
-        int rc = e == VAL_SIM ? sim_run(c, &g, &m[i]->w, &m[i]->po, &r, NULL, why, sizeof why)
-                              : model_predict(&g, &m[i]->w, &m[i]->po, &r, why, sizeof why);
+        int rc = e == VAL_SIM ? sim_run(c, &g, kp, &m[i]->w, &m[i]->po, &r, NULL, why, sizeof why)
+                              : model_predict(&g, kp, &m[i]->w, &m[i]->po, &r, why, sizeof why);
         if (rc != SIM_OK) continue;
         s += fabs(r.time_us / m[i]->time_us - 1.0);
         n++;
@@ -293,7 +299,8 @@ static double mape_with(sim_ctx *c, const gpu_spec *fitted, const validate_row *
     return n ? 100.0 * s / n : NAN;
 }
 
-static void holdout_gpu(const report_opts *o, const validate_row *rows, int n, const char *gpu, holdout_res *h)
+static void holdout_gpu(const report_opts *o, const validate_row *rows, int n, const char *gpu, const char *kernel,
+                        holdout_res *h)
 {
     memset(h, 0, sizeof *h);
     for (int e = 0; e < VAL_ENGINES; e++) h->before[e] = h->after[e] = h->fit_after[e] = NAN;
@@ -307,12 +314,14 @@ static void holdout_gpu(const report_opts *o, const validate_row *rows, int n, c
     int full = 0;
     for (int i = 0; i < n; i++) {
         const validate_row *r = &rows[i];
-        if (strcmp(r->gpu, gpu)) continue;
+        if (strcmp(r->gpu, gpu) || strcmp(r->kernel, kernel)) continue;
         if (report_row_heldout(r)) test[h->n_test++] = r;
         else if (r->sms == r->full_sms) {   /* calib_row has no SM count: fit on full-GPU rows */
+            memset(&cr[h->n_fit], 0, sizeof cr[h->n_fit]);
             cr[h->n_fit].w = r->w;
             cr[h->n_fit].po = r->po;
             cr[h->n_fit].time_us = r->time_us;
+            cr[h->n_fit].graph = r->graph;
             fit[h->n_fit++] = r;
             full = r->full_sms;
         }
@@ -323,25 +332,30 @@ static void holdout_gpu(const report_opts *o, const validate_row *rows, int n, c
         h->before[e] = re.mape_pct;
     }
     gpu_spec g;
+    kernel_profile kp;
     char err[512];
-    if (!full || validate_spec(&g, &o->v, gpu, full, err, sizeof err)) {
+    if (!full || validate_spec(&g, &kp, &o->v, gpu, kernel, full, 0, err, sizeof err)) {
         snprintf(h->note, sizeof h->note, "no full-GPU rows to fit");
         goto done;
     }
     calib_opts co;
     calib_opts_init(&co);
-    /* few rows: fit only the fields that move most predictions */
-    if (h->n_fit < 3 * CALIB_COUNT)
+    if (!kprof_is_default(&kp)) {
+        /* an outside kernel: its own fields, on the chip as it is */
+        co.mask = calib_kernel_mask(&kp);
+    } else if (h->n_fit < 3 * CALIB_COUNT) {
+        /* few rows: fit only the fields that move most predictions */
         co.mask = (1u << CALIB_BW) | (1u << CALIB_INFLIGHT) | (1u << CALIB_LAUNCH) | (1u << CALIB_GAP);
+    }
     calib_result res;
-    if (calib_fit(&g, cr, h->n_fit, &co, &res, err, sizeof err)) {
+    if (calib_fit(&g, &kp, cr, h->n_fit, &co, &res, err, sizeof err)) {
         snprintf(h->note, sizeof h->note, "fit failed: %.140s", err);
         goto done;
     }
     h->fitted = 1;
     for (int e = 0; e < VAL_ENGINES; e++) {
-        h->after[e] = mape_with(c, &g, test, h->n_test, e);
-        h->fit_after[e] = mape_with(c, &g, fit, h->n_fit, e);
+        h->after[e] = mape_with(c, &g, &kp, test, h->n_test, e);
+        h->fit_after[e] = mape_with(c, &g, &kp, fit, h->n_fit, e);
     }
 done:
     sim_ctx_free(c);
@@ -397,17 +411,28 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         fprintf(f, "# APE = |predicted / measured - 1| in percent; full-GPU rows\n");
     }
 
-    list_begin(&j, "errors", "gpu        schedule  engine     n    MAPE%     p95%     max%");
+    /* labels: leansim's schedules, then the outside kernels in order of appearance */
+    const char *labels[SCHED_COUNT + 64];
+    int nl = 0;
+    for (int k = 0; k < SCHED_COUNT; k++) labels[nl++] = sched_name(k);
+    for (int i = 0; i < n; i++) {
+        int have = 0;
+        for (int q = 0; q < nl; q++) have |= !strcmp(labels[q], rows[i].label);
+        if (!have && nl < SCHED_COUNT + 64) labels[nl++] = rows[i].label;
+    }
+    list_begin(&j, "errors",
+               "# outside kernels (torch-*) against their CUDA-graph replay times, under their kernel profiles\n"
+               "gpu        schedule          engine     n    MAPE%     p95%     max%");
     for (int gi = 0; gi < ng; gi++)
-        for (int k = 0; k < SCHED_COUNT; k++)
+        for (int k = 0; k < nl; k++)
             for (int e = 0; e < VAL_ENGINES; e++) {
-                int c = pick(rows, n, gpus[gi], k, 1, 0, m);
+                int c = pick(rows, n, gpus[gi], labels[k], 1, 0, m);
                 if (!c) continue;
                 report_err re;
                 report_errors(m, c, e, &re);
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
-                fld_s(&j, 0, "schedule", 10, sched_name(k));
+                fld_s(&j, 0, "schedule", 18, labels[k]);
                 fld_s(&j, 0, "engine", 6, engine_names[e]);
                 fld_i(&j, "n", 6, re.n);
                 fld_d(&j, "mape_pct", 9, 2, re.mape_pct);
@@ -422,7 +447,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                "gpu        engine configs  agree  within1%  regret_mean%  regret_max%");
     for (int gi = 0; gi < ng; gi++)
         for (int e = 0; e < VAL_ENGINES; e++) {
-            int c = pick(rows, n, gpus[gi], -1, 0, 0, m);
+            int c = pick(rows, n, gpus[gi], NULL, 0, 0, m);
             report_choice ch;
             report_choices(m, c, e, &ch);
             obj_begin(&j);
@@ -444,7 +469,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     for (int gi = 0; gi < ng; gi++)
         for (int e = 0; e < VAL_ENGINES; e++)
             for (int s = 0; s < 2; s++) {
-                int c = pick(rows, n, gpus[gi], -1, 0, 0, m);
+                int c = pick(rows, n, gpus[gi], NULL, 0, 0, m);
                 report_speedup sp;
                 report_speedups(m, c, e, sp_sched[s], &sp);
                 if (!sp.n) continue;
@@ -478,7 +503,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
             }
         for (int q = 0; q < ns; q++)
             for (int e = 0; e < VAL_ENGINES; e++) {
-                int c = pick(rows, n, gpus[gi], -1, 2, sms_list[q], m);
+                int c = pick(rows, n, gpus[gi], NULL, 2, sms_list[q], m);
                 report_err re;
                 report_errors(m, c, e, &re);
                 obj_begin(&j);
@@ -494,10 +519,10 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     list_end(&j);
 
     list_begin(&j, "totals",
-               "# totals over every row (all GPUs, all SM counts)\n"
+               "# totals over leansim's rows (all GPUs, all SM counts)\n"
                "engine      n    MAPE%     p95%     max%  missing");
     for (int e = 0; e < VAL_ENGINES; e++) {
-        int c = pick(rows, n, NULL, -1, 0, 0, m);
+        int c = pick(rows, n, NULL, NULL, 0, 0, m);
         report_err re;
         report_errors(m, c, e, &re);
         obj_begin(&j);
@@ -514,13 +539,25 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     if (o->holdout) {
         list_begin(&j, "holdout",
                    "# calibration held out: fit on configurations of even hash, error on the odd ones (MAPE%)\n"
-                   "gpu        engine  n_fit n_test  test_before  test_after  fit_after  note");
-        for (int gi = 0; gi < ng; gi++) {
+                   "# (leansim: chip and kernel fields; an outside kernel: its kernel fields on the chip as shipped)\n"
+                   "gpu        kernel            engine  n_fit n_test  test_before  test_after  fit_after  note");
+        const char *kernels[64];
+        int nk = 0;
+        for (int i = 0; i < n; i++) {
+            int have = 0;
+            for (int q = 0; q < nk; q++) have |= !strcmp(kernels[q], rows[i].kernel);
+            if (!have && nk < 64) kernels[nk++] = rows[i].kernel;
+        }
+        for (int gi = 0; gi < ng; gi++)
+            for (int ki = 0; ki < nk; ki++) {
             holdout_res h;
-            holdout_gpu(o, rows, n, gpus[gi], &h);
+            holdout_gpu(o, rows, n, gpus[gi], kernels[ki], &h);
+            if (!h.n_fit && !h.n_test) continue;
+            if (o->progress) fprintf(o->progress, "report: held-out fit of %s, kernel %s done\n", gpus[gi], kernels[ki]);
             for (int e = 0; e < VAL_ENGINES; e++) {
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                fld_s(&j, 0, "kernel", 18, kernels[ki]);
                 fld_s(&j, 0, "engine", 6, engine_names[e]);
                 fld_i(&j, "n_fit", 7, h.n_fit);
                 fld_i(&j, "n_test", 7, h.n_test);

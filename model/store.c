@@ -157,7 +157,7 @@ static int bind_key(sqlite3_stmt *st, const store_key *k, char *ctxbuf, int ctxl
     sqlite3_bind_text(st, i++, k->gpu, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, i++, hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, i++, k->engine, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, i++, sched_name(k->schedule), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, k->label ? k->label : sched_name(k->schedule), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, i++, k->w->batch);
     sqlite3_bind_int(st, i++, k->w->heads);
     sqlite3_bind_int(st, i++, k->w->kv_heads);

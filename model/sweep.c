@@ -283,6 +283,11 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
         goto done;
     }
     /* every spec loads before anything is written */
+    kernel_profile kp;
+    if (kprof_load(&kp, KPROF_DEFAULT, err, errlen)) {
+        rc = STORE_EINPUT;
+        goto done;
+    }
     for (int i = 0; i < s->n_gpus; i++)
         if (gpu_spec_load(&specs[i], s->gpus[i], err, errlen)) {
             rc = STORE_EINPUT;
@@ -301,9 +306,8 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     rc = STORE_EINPUT;
                     goto done;
                 }
-                /* the override is part of the spec: a different hash */
-                g.hash ^= 0x9e3779b97f4a7c15ULL * (uint64_t)g.sms;
             }
+            uint64_t pair_hash = kprof_pair_hash(&g, &kp);   /* the sms override is in g's values */
             int64_t run_id = 0;   /* the runs row is added with the first prediction */
             char args[512];
             snprintf(args, sizeof args, "%s (sms %d)", file, g.sms);
@@ -330,8 +334,8 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     w->ragged = 0;
                     for (int r = 0; r < w->batch; r++) w->ctx[r] = s->ctx[ci];
                     plan_opts po = {.kind = k, .block_n = s->block_n[ni], .splits = k == SCHED_SPLIT ? s->splits[xi] : 0, .ctas_per_sm = s->cps[pi]};
-                    store_key key = {g.name, g.hash, g.sms, w, k, po.block_n, po.splits, 0, po.ctas_per_sm,
-                                     e == 0 ? "sim" : "model"};
+                    store_key key = {g.name, pair_hash, g.sms, w, k, po.block_n, po.splits, 0, po.ctas_per_sm,
+                                     e == 0 ? "sim" : "model", NULL};
                     if (w->kv_heads > w->heads || w->heads % w->kv_heads) {
                         st->skipped++;
                         continue;
@@ -348,8 +352,8 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     }
                     sim_result r;
                     char why[512];
-                    int src = e == 0 ? sim_run(c, &g, w, &po, &r, NULL, why, sizeof why)
-                                     : model_predict(&g, w, &po, &r, why, sizeof why);
+                    int src = e == 0 ? sim_run(c, &g, &kp, w, &po, &r, NULL, why, sizeof why)
+                                     : model_predict(&g, &kp, w, &po, &r, why, sizeof why);
                     if (src == SIM_ENOMEM) {
                         snprintf(err, (size_t)errlen, "out of memory");
                         rc = STORE_EDB;

@@ -14,8 +14,8 @@
 
 #define TUNE_MAX_CPS 8
 
-int tune_search(const gpu_spec *g, const workload *w, unsigned sched_mask, tune_choice *best, tune_choice *second,
-                int *tried)
+int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, unsigned sched_mask, tune_choice *best,
+                tune_choice *second, int *tried)
 {
     static const int bns[] = {32, 64, 128, 256};
     sim_ctx *c = sim_ctx_alloc();
@@ -30,7 +30,7 @@ int tune_search(const gpu_spec *g, const workload *w, unsigned sched_mask, tune_
     for (size_t bi = 0; bi < sizeof bns / sizeof bns[0]; bi++) {
         int bn = bns[bi];
         kernel_res kr;
-        if (kres_decode(w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &kr)) continue;
+        if (kprof_resources(kp, w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &kr)) continue;
         int res = gpu_occupancy(g, &kr);
         int n_blocks = plan_tiles_of(longest, bn);
         for (int cps = 1; cps <= res && cps <= TUNE_MAX_CPS; cps++)
@@ -51,7 +51,7 @@ int tune_search(const gpu_spec *g, const workload *w, unsigned sched_mask, tune_
                                     .grid = (k == SCHED_STREAMK || k == SCHED_HYBRID) ? vals[v] : 0,
                                     .ctas_per_sm = cps};
                     sim_result r;
-                    if (sim_run(c, g, w, &po, &r, NULL, err, sizeof err) != SIM_OK) continue;
+                    if (sim_run(c, g, kp, w, &po, &r, NULL, err, sizeof err) != SIM_OK) continue;
                     (*tried)++;
                     if (per[k].time_us == 0 || r.time_us < per[k].time_us) {
                         per[k] = (tune_choice){k, bn, r.splits, k == SCHED_STREAMK || k == SCHED_HYBRID ? r.ctas : 0,

@@ -46,21 +46,24 @@ static int is_builtin(const char *name)
     return 0;
 }
 
-int validate_spec(gpu_spec *g, const validate_opts *o, const char *gpu, int sms, char *err, int errlen)
+int validate_spec(gpu_spec *g, kernel_profile *k, const validate_opts *o, const char *gpu, const char *kernel, int sms,
+                  int graph, char *err, int errlen)
 {
     char why[512];
     const char *src = o && o->spec ? o->spec : gpu;
-    if (gpu_spec_load(g, src, why, sizeof why) != GPU_OK) {
-        if (o && o->spec) snprintf(err, (size_t)errlen, "--spec %s: %s", o->spec, why);
-        else snprintf(err, (size_t)errlen, "%s", why);
-        return STORE_EINPUT;
-    }
-    for (int i = 0; o && i < o->n_set; i++) {
-        if (gpu_spec_set(g, o->set[i], why, sizeof why) != GPU_OK) {
-            snprintf(err, (size_t)errlen, "--set %s: %s", o->set[i], why);
+    const char *ksrc = kernel;
+    for (int i = 0; o && i < o->n_kernel; i++) {
+        kernel_profile t;
+        if (kprof_load(&t, o->kernel[i], why, sizeof why) != KPROF_OK) {
+            snprintf(err, (size_t)errlen, "%s", why);
             return STORE_EINPUT;
         }
-        g->hash ^= gpu_hash_text(o->set[i]) * 0x100000001b3ULL;
+        if (!strcmp(t.name, kernel)) ksrc = o->kernel[i];
+    }
+    if (kprof_pair_load(g, k, src, ksrc, o ? o->set : NULL, o ? o->n_set : 0, why, sizeof why) != KPROF_OK) {
+        if (o && o->spec && strstr(why, "--gpu") == why) snprintf(err, (size_t)errlen, "--spec %s: %s", o->spec, why);
+        else snprintf(err, (size_t)errlen, "%s", why);
+        return STORE_EINPUT;
     }
     if (sms > 0 && sms != g->sms) {
         char a[32];
@@ -69,16 +72,20 @@ int validate_spec(gpu_spec *g, const validate_opts *o, const char *gpu, int sms,
             snprintf(err, (size_t)errlen, "%s: %s", gpu, why);
             return STORE_EINPUT;
         }
-        /* the rule of sweep_run: an sms override is part of the spec's hash */
-        g->hash ^= 0x9e3779b97f4a7c15ULL * (uint64_t)g->sms;
     }
+    if (graph) {
+        g->launch_us = g->graph_launch_us;
+        g->hash ^= 0x6a09e667f3bcc909ULL;
+    }
+    g->hash = kprof_pair_hash(g, k);
     return 0;
 }
 
-store_key validate_key(const validate_row *r, const gpu_spec *g, int e)
+store_key validate_key(const validate_row *r, const gpu_spec *g, const kernel_profile *kp, int e)
 {
+    (void)kp;   /* g->hash is the pair's (validate_spec) */
     store_key k = {r->gpu,        g->hash,      g->sms,         &r->w,          r->po.kind, r->po.block_n,
-                   r->po.splits, r->po.grid,    r->po.ctas_per_sm, e == VAL_SIM ? "sim" : "model"};
+                   r->po.splits, r->po.grid,    r->po.ctas_per_sm, e == VAL_SIM ? "sim" : "model", r->label};
     return k;
 }
 
@@ -113,14 +120,14 @@ static int parse_ctx(workload *w, const char *s)
  * the planned CTAs per SM; for stream-K and hybrid, the measured CTA count
  * and the runner's default grids.
  */
-static void match_plan(plan *p, validate_row *r, const gpu_spec *g)
+static void match_plan(plan *p, validate_row *r, const gpu_spec *g, const kernel_profile *kp)
 {
     const int k = r->po.kind;
     int resident = r->po.ctas_per_sm;
     if (resident < 1) {
         gpu_spec s = *g;
         s.sms = r->sms;
-        resident = sim_resident_per_sm(&s, &r->w, r->po.block_n);
+        resident = sim_resident_per_sm(&s, kp, &r->w, r->po.block_n);
     }
     int cand[4], nc = 0;
     if (k == SCHED_STREAMK) {
@@ -165,7 +172,7 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
     sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, gpu, sms, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, "
-                           "ctas, splits, ctas_per_sm, time_us FROM measurements ORDER BY id",
+                           "ctas, splits, ctas_per_sm, time_us, graph_us FROM measurements ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK) {
         snprintf(err, (size_t)errlen, "sqlite: %s (reading measurements)", sqlite3_errmsg(db));
         return STORE_EDB;
@@ -175,8 +182,18 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
     int n = 0, cap = 0, rc;
     if (!p) goto oom;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        int k = sched_parse((const char *)sqlite3_column_text(q, 3));
-        if (k < 0) continue;   /* a peer library */
+        const char *sname = (const char *)sqlite3_column_text(q, 3);
+        int k = sched_parse(sname);
+        kernel_profile kp;
+        char why[256];
+        if (k >= 0) {
+            if (kprof_load(&kp, KPROF_DEFAULT, why, sizeof why) != KPROF_OK) continue;
+        } else {   /* an outside kernel: predicted under the profile of its name, if one is shipped */
+            if (kprof_load(&kp, sname, why, sizeof why) != KPROF_OK || (k = kprof_schedule_kind(&kp)) < 0) {
+                if (st) st->no_profile++;
+                continue;
+            }
+        }
         const char *spec = validate_gpu_map((const char *)sqlite3_column_text(q, 1));
         if (!spec) {
             if (st) st->unknown_gpu++;
@@ -202,6 +219,8 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
         if (r->w.batch < 1 || r->w.batch > WL_MAX_BATCH || r->w.dtype < 0 ||
             parse_ctx(&r->w, (const char *)sqlite3_column_text(q, 9)) || workload_check(&r->w, NULL, 0))
             continue;
+        snprintf(r->kernel, sizeof r->kernel, "%s", kp.name);
+        snprintf(r->label, sizeof r->label, "%s", kprof_is_default(&kp) ? sched_name(k) : kp.name);
         r->po.kind = k;
         r->po.block_n = sqlite3_column_int(q, 10);
         r->ctas = sqlite3_column_int(q, 11);
@@ -209,13 +228,24 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
         r->po.splits = k == SCHED_SPLIT ? r->splits : 0;
         r->po.ctas_per_sm = sqlite3_column_int(q, 13);
         r->time_us = sqlite3_column_double(q, 14);
+        if (!kprof_is_default(&kp)) {
+            /* like for like: an outside kernel's per-call time at short contexts is mostly the
+             * framework's launch cost, so its rows are its CUDA-graph replay times */
+            r->time_us = sqlite3_column_double(q, 15);
+            r->graph = 1;
+            r->po.ctas_per_sm = 0;
+        }
         r->pred_us[VAL_SIM] = r->pred_us[VAL_MODEL] = NAN;
         gpu_spec full;
-        char why[256];
         if (gpu_spec_load(&full, spec, why, sizeof why) != GPU_OK) continue;
         r->full_sms = full.sms;
         if (r->sms < 1 || r->time_us <= 0) continue;
-        match_plan(p, r, &full);
+        if (r->graph) {
+            r->plan_ok = 1;   /* no plan columns to match: the profile's rules make the plan */
+            r->resident = sim_resident_per_sm(&full, &kp, &r->w, 0);
+        } else {
+            match_plan(p, r, &full, &kp);
+        }
         if (st && !r->plan_ok) st->plan_mismatch++;
         n++;
     }
@@ -256,7 +286,9 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
     /* check every spec before the first write: bad input leaves the database untouched */
     for (int i = 0; i < n; i++) {
         gpu_spec g;
-        if ((rc = validate_spec(&g, o, rows[i].gpu, rows[i].sms, err, errlen))) goto done;
+        kernel_profile kp;
+        if ((rc = validate_spec(&g, &kp, o, rows[i].gpu, rows[i].kernel, rows[i].sms, rows[i].graph, err, errlen)))
+            goto done;
     }
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, (size_t)errlen, "sqlite: %s (begin)", sqlite3_errmsg(db));
@@ -267,8 +299,9 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
     for (int i = 0; i < n; i++) {
         validate_row *r = &rows[i];
         gpu_spec g;
-        validate_spec(&g, o, r->gpu, r->sms, err, errlen);
-        store_key k0 = validate_key(r, &g, VAL_SIM), k1 = validate_key(r, &g, VAL_MODEL);
+        kernel_profile kp;
+        validate_spec(&g, &kp, o, r->gpu, r->kernel, r->sms, r->graph, err, errlen);
+        store_key k0 = validate_key(r, &g, &kp, VAL_SIM), k1 = validate_key(r, &g, &kp, VAL_MODEL);
         int h0 = store_prediction_has(db, &k0), h1 = store_prediction_has(db, &k1);
         if (h0 < 0 || h1 < 0) {
             snprintf(err, (size_t)errlen, "sqlite: %s (lookup)", sqlite3_errmsg(db));
@@ -291,8 +324,8 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
         for (int e = 0; e < VAL_ENGINES; e++) {
             sim_result res;
             char why[512];
-            int src = e == VAL_SIM ? sim_run(c, &g, &r->w, &r->po, &res, NULL, why, sizeof why)
-                                   : model_predict(&g, &r->w, &r->po, &res, why, sizeof why);
+            int src = e == VAL_SIM ? sim_run(c, &g, &kp, &r->w, &r->po, &res, NULL, why, sizeof why)
+                                   : model_predict(&g, &kp, &r->w, &r->po, &res, why, sizeof why);
             if (src == SIM_ENOMEM) {
                 snprintf(err, (size_t)errlen, "out of memory");
                 rc = STORE_EDB;
@@ -303,7 +336,7 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
                 continue;
             }
             r->pred_us[e] = res.time_us;
-            store_key key = validate_key(r, &g, e);
+            store_key key = validate_key(r, &g, &kp, e);
             int put = store_prediction_put(db, run_id, &key, &res, err, errlen);
             if (put < 0) {
                 rc = STORE_EDB;
@@ -342,9 +375,10 @@ int validate_lookup(sqlite3 *db, const validate_opts *o, validate_row *rows, int
     for (int i = 0; i < n; i++) {
         validate_row *r = &rows[i];
         gpu_spec g;
+        kernel_profile kp;
         char why[512];
         r->pred_us[VAL_SIM] = r->pred_us[VAL_MODEL] = NAN;
-        if (validate_spec(&g, o, r->gpu, r->sms, why, sizeof why)) continue;
+        if (validate_spec(&g, &kp, o, r->gpu, r->kernel, r->sms, r->graph, why, sizeof why)) continue;
         snprintf(hash, sizeof hash, "%016llx", (unsigned long long)g.hash);
         store_ctx_text(&r->w, ctx, sizeof ctx);
         for (int e = 0; e < VAL_ENGINES; e++) {
@@ -353,7 +387,7 @@ int validate_lookup(sqlite3 *db, const validate_opts *o, validate_row *rows, int
             sqlite3_bind_text(q, b++, r->gpu, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(q, b++, hash, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(q, b++, e == VAL_SIM ? "sim" : "model", -1, SQLITE_STATIC);
-            sqlite3_bind_text(q, b++, sched_name(r->po.kind), -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, b++, r->label, -1, SQLITE_TRANSIENT);
             sqlite3_bind_int(q, b++, r->w.batch);
             sqlite3_bind_int(q, b++, r->w.heads);
             sqlite3_bind_int(q, b++, r->w.kv_heads);

@@ -10,7 +10,7 @@
 int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_run_opts *o, int allow_trace)
 {
     char err[512];
-    const char *gpu = "h100";
+    const char *gpu = "h100", *kernel = KPROF_DEFAULT;
     const char *sets[32];
     int n_sets = 0;
     wl_opts_init(&o->wl);
@@ -21,10 +21,13 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: leansim %s [options]\n  %s\n\nworkload and schedule:\n", cmd, what);
             wl_opts_help(stdout);
-            printf("\nGPU and output:\n  %-26s %s\n  %-26s %s\n  %-26s %s\n", "--gpu NAME|FILE",
-                   "GPU spec: a name from `leansim gpus` or a .gpu file (default h100)", "--set KEY=VALUE",
-                   "override one spec field, e.g. --set sms=64 (repeatable)", "--format table|csv|json",
-                   "output format (default table)");
+            printf("\nGPU, kernel and output:\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n",
+                   "--gpu NAME|FILE", "chip spec: a name from `leansim gpus` or a .gpu file (default h100)",
+                   "--kernel NAME|FILE",
+                   "kernel profile: a name from `leansim kernels` or a .kernel file (default leansim);\n"
+                   "                             without --schedule, the profile's own schedule",
+                   "--set KEY=VALUE", "override one chip or kernel field, e.g. --set sms=64 (repeatable)",
+                   "--format table|csv|json", "output format (default table)");
             if (allow_trace)
                 printf("  %-26s %s\n", "--trace FILE", "Chrome trace-event JSON of the CTA timeline (one schedule)");
             return 0;
@@ -36,13 +39,14 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         }
         if (rc > 0) continue;
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--gpu") || !strcmp(a, "--format") || !strcmp(a, "--set") ||
+        if (!strcmp(a, "--gpu") || !strcmp(a, "--kernel") || !strcmp(a, "--format") || !strcmp(a, "--set") ||
             (allow_trace && !strcmp(a, "--trace"))) {
             if (!v) {
                 fprintf(stderr, "leansim %s: %s: missing value\n", cmd, a);
                 return 2;
             }
             if (!strcmp(a, "--gpu")) gpu = v;
+            else if (!strcmp(a, "--kernel")) kernel = v;
             else if (!strcmp(a, "--set")) {
                 if (n_sets == 32) {
                     fprintf(stderr, "leansim %s: --set %s: at most 32 overrides\n", cmd, v);
@@ -65,19 +69,14 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         fprintf(stderr, "leansim %s: %s\n", cmd, err);
         return 2;
     }
-    if (gpu_spec_load(&o->gpu, gpu, err, sizeof err)) {
+    if (kprof_pair_load(&o->gpu, &o->kern, gpu, kernel, sets, n_sets, err, sizeof err)) {
         fprintf(stderr, "leansim %s: %s\n", cmd, err);
         return 2;
     }
-    for (int k = 0; k < n_sets; k++) {
-        if (gpu_spec_set(&o->gpu, sets[k], err, sizeof err)) {
-            fprintf(stderr, "leansim %s: %s\n", cmd, err);
-            return 2;
-        }
-        /* provenance: the source names the overrides, the hash covers them */
+    for (int k = 0; k < n_sets; k++) {   /* provenance: the source names the overrides */
         size_t len = strlen(o->gpu.source);
         snprintf(o->gpu.source + len, sizeof o->gpu.source - len, " --set %s", sets[k]);
-        o->gpu.hash ^= gpu_hash_text(sets[k]) * (uint64_t)(k + 1);
     }
+    if (!o->wl.sched_given) o->wl.sched_mask = kprof_sched_mask(&o->kern);
     return -1;
 }

@@ -7,6 +7,7 @@
 #define LEANSIM_CMD_H
 
 int cmd_gpus(int argc, char **argv);
+int cmd_kernels(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
@@ -21,12 +22,14 @@ int cmd_calibrate(int argc, char **argv);
 
 
 #include "gpu.h"
+#include "kprof.h"
 #include "opts.h"
 
 /* Options shared by the commands that run a workload (simulate, predict). */
 typedef struct cli_run_opts {
     wl_opts wl;           /* workload and schedules */
     gpu_spec gpu;         /* --gpu (default h100) */
+    kernel_profile kern;  /* --kernel (default leansim) */
     int fmt;              /* --format: enum out_format */
     const char *trace;    /* --trace FILE, or NULL */
 } cli_run_opts;

@@ -1,11 +1,13 @@
 /*
- * cmd_gpus.c: `leansim gpus`: one line per GPU spec compiled in.
+ * cmd_gpus.c: `leansim gpus` and `leansim kernels`: one line per chip spec
+ * and per kernel profile compiled in.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "gpu.h"
+#include "kprof.h"
 
 int cmd_gpus(int argc, char **argv)
 {
@@ -42,6 +44,51 @@ int cmd_gpus(int argc, char **argv)
         else
             printf("%-10s %-28s %5d %10.0f %10.0f %7.0f %7.1f %8.0f\n", g.name, g.full_name, g.sms, g.mem_bw_gbps,
                    g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0, g.fp32_tflops, g.tensor_tflops);
+    }
+    return 0;
+}
+
+static const char *const sched_family[] = {"any", "fa2", "split", "streamk", "hybrid", "balanced"};
+static const char *const compute_path[] = {"auto", "tensor", "fp32"};
+
+int cmd_kernels(int argc, char **argv)
+{
+    int csv = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: leansim kernels [--format table|csv]\n"
+                   "  lists the kernel profiles compiled in (--kernel NAME takes them): schedule family,\n"
+                   "  tile length (0: the planner's default), CTA threads and bytes in flight, compute path\n");
+            return 0;
+        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "csv")) csv = 1;
+            else if (strcmp(v, "table")) {
+                fprintf(stderr, "leansim kernels: --format %s: unknown format (table, csv)\n", v);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "leansim kernels: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (csv) printf("name,full_name,schedule,block_n,threads,regs_per_thread,smem_bytes,cta_inflight_bytes,compute\n");
+    else printf("%-16s %-9s %7s %7s %5s %9s %10s %-7s %s\n", "name", "schedule", "block_n", "threads", "regs",
+                "smem_KB", "inflight_KB", "compute", "full name");
+    for (int i = 0; i < kprof_builtin_count(); i++) {
+        kernel_profile k;
+        char err[512];
+        if (kprof_parse(&k, kprof_builtin_text(i), kprof_builtin_name(i), err, sizeof err)) {
+            fprintf(stderr, "leansim kernels: %s\n", err);
+            return 1;
+        }
+        if (csv)
+            printf("%s,\"%s\",%s,%d,%d,%d,%d,%g,%s\n", k.name, k.full_name, sched_family[k.schedule], k.block_n,
+                   k.threads, k.regs_per_thread, k.smem_bytes, k.cta_inflight_bytes, compute_path[k.compute]);
+        else
+            printf("%-16s %-9s %7d %7d %5d %9.1f %10.1f %-7s %s\n", k.name, sched_family[k.schedule], k.block_n,
+                   k.threads, k.regs_per_thread, k.smem_bytes / 1024.0, k.cta_inflight_bytes / 1024.0,
+                   compute_path[k.compute], k.full_name);
     }
     return 0;
 }

@@ -31,7 +31,7 @@ int cmd_simulate(int argc, char **argv)
     plan_opts po = o.wl.po;
     po.kind = SCHED_FA2;
     po.splits = po.grid = 0;
-    int have_fa2 = sim_run(c, &o.gpu, &o.wl.wl, &po, &fa2, NULL, err, sizeof err) == SIM_OK;
+    int have_fa2 = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &fa2, NULL, err, sizeof err) == SIM_OK;
     FILE *tf = NULL;
     rc = 0;
     for (int k = 0; k < SCHED_COUNT && rc == 0; k++) {
@@ -46,7 +46,7 @@ int cmd_simulate(int argc, char **argv)
         if (k == SCHED_FA2 && have_fa2 && !tf) {
             rows[n] = fa2;   /* the baseline above is this row: fa2 ignores splits and grid */
             rows[n++].speedup_vs_fa2 = 1;
-        } else if (sim_run(c, &o.gpu, &o.wl.wl, &po, &rows[n], tf, err, sizeof err) != SIM_OK) {
+        } else if (sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err) != SIM_OK) {
             fprintf(stderr, "leansim simulate: %s\n", err);
             rc = 2;
         } else {
@@ -60,7 +60,7 @@ int cmd_simulate(int argc, char **argv)
         if (tf && rc) remove(o.trace);
         tf = NULL;
     }
-    if (rc == 0) out_rows_print(stdout, o.fmt, "sim", &o.gpu, &o.wl.wl, rows, n);
+    if (rc == 0) out_rows_print(stdout, o.fmt, "sim", &o.gpu, &o.kern, &o.wl.wl, rows, n);
     sim_ctx_free(c);
     return rc;
 }

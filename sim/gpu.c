@@ -1,31 +1,23 @@
 /*
  * gpu.c: GPU spec files, the embedded spec registry and occupancy (gpu.h).
  *
- * The parser reads `key = value` lines through one table of fields; every
- * field is required, so that a spec says explicitly what it assumes.
+ * The parser (specfile.h) reads `key = value` lines through one table of
+ * fields; every field is required, so that a spec says explicitly what it
+ * assumes.
  */
 #include "gpu.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum field_type { F_STR, F_INT, F_DBL };
+#include "specfile.h"
 
-static const struct field {
-    const char *key;
-    int type;
-    size_t off;
-    size_t len;          /* F_STR: buffer size */
-    double lo, hi;       /* accepted range */
-} fields[] = {
-#define S(k, n) {#k, F_STR, offsetof(gpu_spec, k), n, 0, 0}
-#define I(k, lo, hi) {#k, F_INT, offsetof(gpu_spec, k), 0, lo, hi}
-#define D(k, lo, hi) {#k, F_DBL, offsetof(gpu_spec, k), 0, lo, hi}
+static const specfile_field fields[] = {
+#define S(k, n) {#k, SPECF_STR, offsetof(gpu_spec, k), n, 0, 0, NULL}
+#define I(k, lo, hi) {#k, SPECF_INT, offsetof(gpu_spec, k), 0, lo, hi, NULL}
+#define D(k, lo, hi) {#k, SPECF_DBL, offsetof(gpu_spec, k), 0, lo, hi, NULL}
     S(name, 32),
     S(full_name, 96),
     I(sms, 1, 4096),
@@ -39,62 +31,41 @@ static const struct field {
     D(mem_bw_gbps, 1, 1e6),
     D(mem_bw_achievable_gbps, 1, 1e6),
     D(mem_latency_ns, 1, 1e6),
-    D(cta_inflight_bytes, 1, 1e9),
+    D(sm_max_gbps, 1, 1e6),
     D(fp32_tflops, 1e-3, 1e6),
-    D(fp32_eff, 1e-3, 1),
     D(tensor_tflops, 1e-3, 1e7),
-    D(tensor_eff, 1e-3, 1),
     D(launch_us, 0, 1e6),
+    D(graph_launch_us, 0, 1e6),
     D(kernel_gap_us, 0, 1e6),
-    D(cta_prologue_ns, 0, 1e9),
-    D(cta_epilogue_ns, 0, 1e9),
-    D(partial_write_ns, 0, 1e9),
-    D(flag_latency_ns, 0, 1e9),
-    D(merge_round_ns, 0, 1e9),
 #undef S
 #undef I
 #undef D
 };
 #define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
 
-/* Sets field k from text; returns 0, or -1 with the reason in why. */
-static int field_set(gpu_spec *g, int k, const char *val, char *why, int len)
+int gpu_spec_has_key(const char *key)
 {
-    const struct field *f = &fields[k];
-    char *base = (char *)g + f->off;
-    if (f->type == F_STR) {
-        if (!*val || strlen(val) >= f->len) {
-            snprintf(why, (size_t)len, "%s must be 1 to %zu characters", f->key, f->len - 1);
-            return -1;
-        }
-        strcpy(base, val);
-        return 0;
-    }
-    errno = 0;
-    char *end;
-    double v = strtod(val, &end);
-    if (end == val || *end || errno || !isfinite(v)) {
-        snprintf(why, (size_t)len, "%s: '%s' is not a number", f->key, val);
-        return -1;
-    }
-    if (v < f->lo || v > f->hi || (f->type == F_INT && v != floor(v))) {
-        snprintf(why, (size_t)len, "%s = %s: must be %s in [%g, %g]", f->key, val,
-                 f->type == F_INT ? "an integer" : "a number", f->lo, f->hi);
-        return -1;
-    }
-    if (f->type == F_INT) *(int *)base = (int)v;
-    else *(double *)base = v;
-    return 0;
+    return specfile_find(fields, N_FIELDS, key) >= 0;
+}
+
+int gpu_spec_key_count(void)
+{
+    return N_FIELDS;
+}
+
+const char *gpu_spec_key(int i)
+{
+    return i >= 0 && i < N_FIELDS ? fields[i].key : NULL;
+}
+
+void gpu_spec_format(const gpu_spec *g, int i, char *buf, int len)
+{
+    specfile_format(g, fields, i, buf, len);
 }
 
 /* Checks relations between fields; returns 0, or -1 with the reason. */
 static int spec_check(const gpu_spec *g, char *why, int len)
 {
-    if (g->mem_bw_achievable_gbps > g->mem_bw_gbps) {
-        snprintf(why, (size_t)len, "mem_bw_achievable_gbps (%g) exceeds mem_bw_gbps (%g)", g->mem_bw_achievable_gbps,
-                 g->mem_bw_gbps);
-        return -1;
-    }
     if (g->smem_per_cta_bytes > g->smem_per_sm_bytes) {
         snprintf(why, (size_t)len, "smem_per_cta_bytes exceeds smem_per_sm_bytes");
         return -1;
@@ -113,101 +84,42 @@ int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen)
     }
     memcpy(key, assign, n);
     key[n] = 0;
-    for (int k = 0; k < N_FIELDS; k++)
-        if (!strcmp(fields[k].key, key)) {
-            char why[160];
-            gpu_spec t = *g;
-            if (field_set(&t, k, eq + 1, why, sizeof why) || spec_check(&t, why, sizeof why)) {
-                snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
-                return GPU_EPARSE;
-            }
-            if (!strcmp(key, "sms") && g->sms > 0) {   /* the same SMs, fewer or more of them */
-                t.fp32_tflops *= (double)t.sms / g->sms;
-                t.tensor_tflops *= (double)t.sms / g->sms;
-            }
-            *g = t;
-            return GPU_OK;
-        }
-    snprintf(err, (size_t)errlen, "--set %s: unknown spec key '%s'", assign, key);
-    return GPU_EPARSE;
+    int k = specfile_find(fields, N_FIELDS, key);
+    if (k < 0) {
+        snprintf(err, (size_t)errlen, "--set %s: unknown spec key '%s'", assign, key);
+        return GPU_EPARSE;
+    }
+    char why[256];
+    gpu_spec t = *g;
+    if (specfile_set(&t, fields, k, eq + 1, why, sizeof why) || spec_check(&t, why, sizeof why)) {
+        snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
+        return GPU_EPARSE;
+    }
+    if (!strcmp(key, "sms") && g->sms > 0) {   /* the same SMs, fewer or more of them */
+        t.fp32_tflops *= (double)t.sms / g->sms;
+        t.tensor_tflops *= (double)t.sms / g->sms;
+    }
+    t.hash = specfile_values_hash(&t, fields, N_FIELDS);
+    *g = t;
+    return GPU_OK;
 }
 
 uint64_t gpu_hash_text(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) { h ^= (unsigned char)*s; h *= 1099511628211ULL; }
-    return h;
-}
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s)) s++;
-    char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
-    return s;
+    return specfile_hash(s);
 }
 
 int gpu_spec_parse(gpu_spec *g, const char *text, const char *file, char *err, int errlen)
 {
     memset(g, 0, sizeof *g);
-    int seen[N_FIELDS] = {0};
-    int lineno = 0;
-    const char *p = text;
-    char line[1024];
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        lineno++;
-        if (len >= sizeof line) {
-            snprintf(err, (size_t)errlen, "%s:%d: line too long", file, lineno);
-            return GPU_EPARSE;
-        }
-        memcpy(line, p, len);
-        line[len] = 0;
-        p += len + (nl ? 1 : 0);
-        char orig[1024];
-        memcpy(orig, line, len + 1);
-        char *hash = strchr(line, '#');
-        if (hash) *hash = 0;
-        char *s = trim(line);
-        if (!*s) continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            snprintf(err, (size_t)errlen, "%s:%d: expected 'key = value' >>> '%s'", file, lineno, trim(orig));
-            return GPU_EPARSE;
-        }
-        *eq = 0;
-        char *key = trim(s), *val = trim(eq + 1);
-        int k;
-        for (k = 0; k < N_FIELDS; k++)
-            if (strcmp(fields[k].key, key) == 0) break;
-        if (k == N_FIELDS) {
-            snprintf(err, (size_t)errlen, "%s:%d: unknown key '%s' >>> '%s'", file, lineno, key, trim(orig));
-            return GPU_EPARSE;
-        }
-        if (seen[k]) {
-            snprintf(err, (size_t)errlen, "%s:%d: key '%s' given twice >>> '%s'", file, lineno, key, trim(orig));
-            return GPU_EPARSE;
-        }
-        seen[k] = 1;
-        char why[160];
-        if (field_set(g, k, val, why, sizeof why)) {
-            snprintf(err, (size_t)errlen, "%s:%d: %s >>> '%s'", file, lineno, why, trim(orig));
-            return GPU_EPARSE;
-        }
-    }
-    for (int k = 0; k < N_FIELDS; k++)
-        if (!seen[k]) {
-            snprintf(err, (size_t)errlen, "%s: missing required key '%s'", file, fields[k].key);
-            return GPU_EPARSE;
-        }
+    if (specfile_parse(g, fields, N_FIELDS, text, file, err, errlen)) return GPU_EPARSE;
     char why[160];
     if (spec_check(g, why, sizeof why)) {
         snprintf(err, (size_t)errlen, "%s: %s", file, why);
         return GPU_EPARSE;
     }
     snprintf(g->source, sizeof g->source, "%s", file);
-    g->hash = gpu_hash_text(text);
+    g->hash = specfile_values_hash(g, fields, N_FIELDS);
     return GPU_OK;
 }
 
@@ -228,21 +140,12 @@ int gpu_spec_load(gpu_spec *g, const char *name, char *err, int errlen)
         if (len < errlen) snprintf(err + len, (size_t)(errlen - len), "; or a path to a .gpu file)");
         return GPU_ENOTFOUND;
     }
-    FILE *f = fopen(name, "rb");
-    if (!f) {
-        snprintf(err, (size_t)errlen, "--gpu %s: cannot open: %s", name, strerror(errno));
+    char why[160];
+    char *buf = specfile_read(name, why, sizeof why);
+    if (!buf) {
+        snprintf(err, (size_t)errlen, "--gpu %s: %s", name, why);
         return GPU_EIO;
     }
-    char *buf = malloc(1 << 16);
-    size_t got = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
-    int rd_err = ferror(f) || !buf || !feof(f);
-    fclose(f);
-    if (rd_err) {
-        free(buf);
-        snprintf(err, (size_t)errlen, "--gpu %s: cannot read (or larger than 64 KB)", name);
-        return GPU_EIO;
-    }
-    buf[got] = 0;
     int rc = gpu_spec_parse(g, buf, name, err, errlen);
     free(buf);
     return rc;

@@ -4,8 +4,10 @@
  * A spec is a text file of `key = value` lines with `#` comments
  * (experiments/gpus/NAME.gpu).  The shipped files are embedded into the
  * binary at build time so that `--gpu h100` works from any directory;
- * `--gpu path/to/x.gpu` loads a user's file.  Every field the simulator
- * and the model use lives here, with its unit in its name.
+ * `--gpu path/to/x.gpu` loads a user's file.  A spec holds the chip alone:
+ * what a datasheet or a microbenchmark of the chip gives.  What depends on
+ * the kernel that runs (bytes it keeps in flight, its compute efficiency,
+ * its fixed CTA costs, its resources) is a kernel profile (kprof.h).
  */
 #ifndef LEANSIM_GPU_H
 #define LEANSIM_GPU_H
@@ -26,18 +28,12 @@ typedef struct gpu_spec {
     double mem_bw_gbps;         /* datasheet memory bandwidth */
     double mem_bw_achievable_gbps; /* bandwidth a read-mostly kernel reaches */
     double mem_latency_ns;      /* loaded DRAM latency seen by one CTA */
-    double cta_inflight_bytes;  /* bytes one decode CTA keeps in flight */
+    double sm_max_gbps;         /* most one SM pulls from memory, whatever its CTAs keep in flight */
     double fp32_tflops;         /* dense FP32 (CUDA cores) */
-    double fp32_eff;            /* fraction of its SM's FP32 peak a decode CTA's CUDA-core arithmetic reaches */
     double tensor_tflops;       /* dense FP16/BF16 tensor cores */
-    double tensor_eff;          /* fraction of its SM's tensor peak a decode CTA's tensor-core path reaches */
-    double launch_us;           /* from launch to the first CTA running */
-    double kernel_gap_us;       /* between back-to-back kernels in a stream */
-    double cta_prologue_ns;     /* CTA start: indices, q load, first-load latency excluded */
-    double cta_epilogue_ns;     /* CTA end: output normalisation and store */
-    double partial_write_ns;    /* writing one partial (O, lse) state and fencing */
-    double flag_latency_ns;     /* a peer's flag becoming visible to its host */
-    double merge_round_ns;      /* one round of partial-state loads from L2 and their merge */
+    double launch_us;           /* from a launch (timed with events around it) to the first CTA running */
+    double graph_launch_us;     /* the same for a kernel replayed back to back from a CUDA graph */
+    double kernel_gap_us;       /* between back-to-back dependent kernels in a stream */
     char source[256];           /* file it came from, or "builtin:NAME" */
     uint64_t hash;              /* FNV-1a of the spec text, for provenance */
 } gpu_spec;
@@ -91,5 +87,14 @@ int kres_decode(int head_dim, int block_n, int dtype, int rows, kernel_res *out)
 
 /* FNV-1a 64-bit hash of a string. */
 uint64_t gpu_hash_text(const char *s);
+
+/* 1 when key names a spec field. */
+int gpu_spec_has_key(const char *key);
+
+/* Number of spec keys, and the i-th key's name (for listings and --set). */
+int gpu_spec_key_count(void);
+const char *gpu_spec_key(int i);
+/* Writes key i of g as its file text into buf[len]. */
+void gpu_spec_format(const gpu_spec *g, int i, char *buf, int len);
 
 #endif

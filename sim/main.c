@@ -19,11 +19,12 @@ static const struct {
     {"sweep", cmd_sweep, "run a sweep file (experiments/*.exp) through sim and model into SQLite"},
     {"ingest", cmd_ingest, "store a kernel runner CSV in the measurements table"},
     {"tune", cmd_tune, "search schedule options per context length with the simulator"},
-    {"calibrate", cmd_calibrate, "fit spec parameters to measured rows (GSL nonlinear least squares)"},
+    {"calibrate", cmd_calibrate, "fit chip and kernel fields to measured rows (GSL nonlinear least squares)"},
     {"validate", cmd_validate, "predict every measured row with both engines into the database"},
     {"report", cmd_report, "accuracy of the predictions of the measured rows (table or JSON)"},
     {"export", cmd_export, "write the data files of a figure for plots/*.gp"},
-    {"gpus", cmd_gpus, "list the GPU specs compiled in"},
+    {"gpus", cmd_gpus, "list the chip specs compiled in"},
+    {"kernels", cmd_kernels, "list the kernel profiles compiled in"},
     {"timeline", cmd_timeline, "convert a measured CTA timeline to a Chrome trace"},
 };
 

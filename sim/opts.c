@@ -173,6 +173,7 @@ int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errl
             return -1;
         }
         o->sched_mask = mask;
+        o->sched_given = 1;
         return 1;
     }
     case O_SPLITS: return int_arg(name, val, 1, PLAN_MAX_SPLITS, &o->po.splits, err, errlen) ? -1 : 1;

@@ -21,6 +21,7 @@ typedef struct wl_opts {
     plan_opts po;            /* planner options; po.kind unused, see sched_mask */
     unsigned sched_mask;     /* bit k set: schedule k asked for */
     int ctx_given;           /* --ctx seen */
+    int sched_given;         /* --schedule seen */
     int n_ctx_list;          /* entries in the --ctx list */
     int64_t ctx_list[WL_MAX_BATCH];
 } wl_opts;

@@ -26,12 +26,12 @@ static void print_ctx(FILE *f, const workload *w, const char *sep, const char *o
     fputs(close, f);
 }
 
-void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const workload *w,
-                    const sim_result *rows, int n)
+void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const kernel_profile *k,
+                    const workload *w, const sim_result *rows, int n)
 {
     if (fmt == OUT_TABLE) {
-        fprintf(f, "# %s on %s: batch %d, heads %d, kv_heads %d, d %d, %s, ctx ", engine, g->name, w->batch, w->heads,
-                w->kv_heads, w->head_dim, dtype_name(w->dtype));
+        fprintf(f, "# %s on %s (%d SMs), kernel %s: batch %d, heads %d, kv_heads %d, d %d, %s, ctx ", engine, g->name,
+                g->sms, k->name, w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype));
         print_ctx(f, w, ",", "", "");
         fprintf(f, "\n%-9s %11s %10s %9s %6s %6s %7s %6s %7s %8s\n", "schedule", "time_us", "hbm_MB", "GB/s", "ctas",
                 "splits", "waves", "busy", "sol_us", "vs_fa2");
@@ -45,12 +45,12 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
         return;
     }
     if (fmt == OUT_CSV) {
-        fprintf(f, "engine,schedule,gpu,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,"
+        fprintf(f, "engine,kernel,schedule,gpu,sms,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,"
                    "waves,sm_busy,time_us,main_us,combine_us,hbm_bytes,kv_bytes,bw_gbps,sol_us,speedup_vs_fa2\n");
         for (int i = 0; i < n; i++) {
             const sim_result *r = &rows[i];
-            fprintf(f, "%s,%s,%s,%d,%d,%d,%d,%s,", engine, sched_name(r->schedule), g->name, w->batch, w->heads,
-                    w->kv_heads, w->head_dim, dtype_name(w->dtype));
+            fprintf(f, "%s,%s,%s,%s,%d,%d,%d,%d,%d,%s,", engine, k->name, sched_name(r->schedule), g->name, g->sms,
+                    w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype));
             print_ctx(f, w, ";", "", "");
             fprintf(f, ",%d,%d,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.2f,%.4f,%.4f\n", r->block_n, r->ctas,
                     r->splits, r->ctas_per_sm, r->waves, r->sm_busy, r->time_us, r->main_us, r->combine_us,
@@ -61,10 +61,10 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
     fputs("[\n", f);
     for (int i = 0; i < n; i++) {
         const sim_result *r = &rows[i];
-        fprintf(f, "  {\"engine\":\"%s\",\"schedule\":\"%s\",\"gpu\":\"%s\",\"batch\":%d,\"heads\":%d,\"kv_heads\":%d,"
-                   "\"head_dim\":%d,\"dtype\":\"%s\",\"ctx\":",
-                engine, sched_name(r->schedule), g->name, w->batch, w->heads, w->kv_heads, w->head_dim,
-                dtype_name(w->dtype));
+        fprintf(f, "  {\"engine\":\"%s\",\"kernel\":\"%s\",\"schedule\":\"%s\",\"gpu\":\"%s\",\"sms\":%d,"
+                   "\"batch\":%d,\"heads\":%d,\"kv_heads\":%d,\"head_dim\":%d,\"dtype\":\"%s\",\"ctx\":",
+                engine, k->name, sched_name(r->schedule), g->name, g->sms, w->batch, w->heads, w->kv_heads,
+                w->head_dim, dtype_name(w->dtype));
         print_ctx(f, w, ",", "[", "]");
         fprintf(f, ",\"block_n\":%d,\"ctas\":%d,\"splits\":%d,\"ctas_per_sm\":%d,\"waves\":%.4f,\"sm_busy\":%.4f,"
                    "\"time_us\":%.4f,\"main_us\":%.4f,\"combine_us\":%.4f,\"hbm_bytes\":%.0f,\"kv_bytes\":%.0f,"

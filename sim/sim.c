@@ -138,17 +138,18 @@ double sim_kv_bytes(const workload *w)
     return 2.0 * tokens * w->kv_heads * w->head_dim * dtype_bytes(w->dtype);
 }
 
-int sim_resident_per_sm(const gpu_spec *g, const workload *w, int block_n)
+int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n)
 {
     kernel_res r;
-    int bn = block_n ? block_n : plan_default_block_n(w->head_dim);
-    if (kres_decode(w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &r)) return 0;
+    int bn = block_n ? block_n : k->block_n ? k->block_n : plan_default_block_n(w->head_dim);
+    if (kprof_resources(k, w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &r)) return 0;
     return gpu_occupancy(g, &r);
 }
 
-int sim_resident_of(const gpu_spec *g, const workload *w, const plan_opts *o, char *err, int errlen)
+int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, char *err,
+                    int errlen)
 {
-    int bn = o->block_n ? o->block_n : plan_default_block_n(w->head_dim);
+    int bn = o->block_n ? o->block_n : k->block_n ? k->block_n : plan_default_block_n(w->head_dim);
     if (o->resident) return o->resident;
     if (o->ctas_per_sm) {
         if (o->ctas_per_sm > g->max_ctas_per_sm) {
@@ -158,10 +159,18 @@ int sim_resident_of(const gpu_spec *g, const workload *w, const plan_opts *o, ch
         }
         return o->ctas_per_sm;
     }
-    int res = sim_resident_per_sm(g, w, bn);
-    if (res < 1)
-        snprintf(err, (size_t)errlen, "--block-n %d, --head-dim %d: the kernel does not fit on an SM of %s", bn,
-                 w->head_dim, g->name);
+    int res = sim_resident_per_sm(g, k, w, bn);
+    if (res < 1) {
+        kernel_res r;
+        if (kprof_resources(k, w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &r))
+            snprintf(err, (size_t)errlen,
+                     "--heads %d --kv-heads %d --head-dim %d: kernel profile %s has no kernel for a GQA group of %d "
+                     "at head dim %d (groups of 1 to 8 are built)",
+                     w->heads, w->kv_heads, w->head_dim, k->name, w->heads / w->kv_heads, w->head_dim);
+        else
+            snprintf(err, (size_t)errlen, "--block-n %d, --head-dim %d: kernel profile %s's CTA does not fit on an SM of %s",
+                     bn, w->head_dim, k->name, g->name);
+    }
     return res;
 }
 
@@ -380,7 +389,7 @@ double sim_combine_rounds(int rows, int head_dim, int parts)
 }
 
 /* Lowers the plan's main kernel into CTA programs. */
-static int lower_main(sim_ctx *c, const gpu_spec *g, const workload *w, const plan *p)
+static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan *p)
 {
     double elt = dtype_bytes(w->dtype);
     double row_bytes = 2.0 * w->head_dim * elt;   /* K and V of one token */
@@ -388,7 +397,7 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const workload *w, const pl
     if (grow((void **)&c->first, &c->cap_first, p->grid + 1, sizeof(int32_t))) return -1;
     for (int i = 0; i < p->grid; i++) {
         c->first[i] = c->cta_begin = c->n_ops;
-        if (emit(c, OP_DELAY, L_PROLOGUE, -1, g->cta_prologue_ns)) return -1;
+        if (emit(c, OP_DELAY, L_PROLOGUE, -1, kp->cta_prologue_ns)) return -1;
         for (int k = p->cta_first[i]; k < p->cta_first[i + 1]; k++) {
             const plan_seg *s = &p->segs[k];
             int u = s->unit;
@@ -402,16 +411,16 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const workload *w, const pl
                 if (emit(c, OP_STREAM, L_STREAM, u, bytes)) return -1;
             }
             if (s->slot >= 0) {
-                if (emit(c, OP_DELAY, L_PARTIAL, u, g->partial_write_ns)) return -1;
-                if (!p->combine && emit(c, OP_SIGNAL, L_PARTIAL, u, g->flag_latency_ns)) return -1;
+                if (emit(c, OP_DELAY, L_PARTIAL, u, kp->partial_write_ns)) return -1;
+                if (!p->combine && emit(c, OP_SIGNAL, L_PARTIAL, u, kp->flag_latency_ns)) return -1;
             } else if (p->unit_parts[u] > 1 && !p->combine) {
                 int peers = p->unit_parts[u] - 1;
                 if (emit(c, OP_WAIT, L_WAIT, u, peers)) return -1;
-                if (emit(c, OP_DELAY, L_MERGE, u, g->merge_round_ns * sim_host_merge_rounds(p->rows, w->head_dim, peers)))
+                if (emit(c, OP_DELAY, L_MERGE, u, kp->merge_round_ns * sim_host_merge_rounds(p->rows, w->head_dim, peers)))
                     return -1;
-                if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
+                if (emit(c, OP_DELAY, L_EPILOGUE, u, kp->cta_epilogue_ns)) return -1;
             } else {
-                if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
+                if (emit(c, OP_DELAY, L_EPILOGUE, u, kp->cta_epilogue_ns)) return -1;
             }
         }
         if (emit(c, OP_END, L_EPILOGUE, -1, 0)) return -1;
@@ -422,7 +431,7 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const workload *w, const pl
 
 /* Lowers the combine kernel: one CTA per unit with several partials.
  * Returns the CTA count, or -1 on OOM. */
-static int lower_combine(sim_ctx *c, const gpu_spec *g, const workload *w, const plan *p)
+static int lower_combine(sim_ctx *c, const kernel_profile *kp, const workload *w, const plan *p)
 {
     int n = 0;
     c->n_ops = 0;
@@ -431,11 +440,11 @@ static int lower_combine(sim_ctx *c, const gpu_spec *g, const workload *w, const
         if (grow((void **)&c->first, &c->cap_first, n + 2, sizeof(int32_t))) return -1;
         c->first[n++] = c->cta_begin = c->n_ops;
         /* the same merge as a stream-K host's: the partials' lse, then their O */
-        if (emit(c, OP_DELAY, L_PROLOGUE, u, g->cta_prologue_ns)) return -1;
+        if (emit(c, OP_DELAY, L_PROLOGUE, u, kp->cta_prologue_ns)) return -1;
         double rounds = sim_combine_rounds(p->rows, w->head_dim, p->unit_parts[u]);
-        if (emit(c, OP_DELAY, L_MERGE, u, g->merge_round_ns * rounds)) return -1;
+        if (emit(c, OP_DELAY, L_MERGE, u, kp->merge_round_ns * rounds)) return -1;
         if (emit(c, OP_STREAM, L_STREAM, u, p->unit_parts[u] * sim_partial_bytes(w, p->rows))) return -1;
-        if (emit(c, OP_DELAY, L_EPILOGUE, u, g->cta_epilogue_ns)) return -1;
+        if (emit(c, OP_DELAY, L_EPILOGUE, u, kp->cta_epilogue_ns)) return -1;
         if (emit(c, OP_END, L_EPILOGUE, -1, 0)) return -1;
     }
     c->first[n] = c->n_ops;
@@ -446,23 +455,28 @@ const kernel_res sim_combine_res = {128, 32, 0};
 
 /* Bytes one CTA can stream per ns.  A CTA of four warps does not hide its
  * arithmetic behind its loads: per byte it spends the memory time (latency
- * over bytes in flight) plus the compute time of the tile.  As in the
- * kernels (plan_uses_tensor_cores), head dims up to 128 compute on tensor
- * cores (rows padded to 16) at tensor_eff of the SM's share (the copies,
- * ldmatrix and softmax around the mma count in it); d = 256 computes on
- * the CUDA cores (FP32 dot products and conversions, at fp32_eff). */
-double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm)
+ * over bytes in flight) plus the compute time of the tile.  The profile's
+ * compute path decides: tensor cores (rows padded to 16) at tensor_eff of
+ * the SM's share (the copies, ldmatrix and softmax around the mma count in
+ * it), or the CUDA cores (FP32 dot products and conversions, at fp32_eff).
+ * And the CTAs sharing an SM share what one SM can pull from memory
+ * (the chip's sm_max_gbps), whatever each keeps in flight. */
+double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
+                    int ctas_on_sm)
 {
     double elt = dtype_bytes(w->dtype);
     double tile_bytes = 2.0 * block_n * w->head_dim * elt;
-    double inflight = g->cta_inflight_bytes;   /* the kernels' copy pipeline does not depend on block_n */
-    double share = g->sms * (double)(ctas_on_sm > 0 ? ctas_on_sm : 1);
+    double inflight = k->cta_inflight_bytes;   /* the kernels' copy pipeline does not depend on block_n */
+    double n = ctas_on_sm > 0 ? ctas_on_sm : 1;
+    double share = g->sms * n;
     double compute_ns;
-    if (!plan_uses_tensor_cores(rows, w->head_dim))
-        compute_ns = (4.0 * rows + 4.0) * block_n * w->head_dim / (g->fp32_tflops * 1e3 * g->fp32_eff / share);
+    if (!kprof_tensor_cores(k, rows, w->head_dim))
+        compute_ns = (4.0 * rows + 4.0) * block_n * w->head_dim / (g->fp32_tflops * 1e3 * k->fp32_eff / share);
     else
-        compute_ns = 4.0 * 16 * block_n * w->head_dim / (g->tensor_tflops * 1e3 * g->tensor_eff / share);
-    return 1.0 / (g->mem_latency_ns / inflight + compute_ns / tile_bytes);
+        compute_ns = 4.0 * 16 * block_n * w->head_dim / (g->tensor_tflops * 1e3 * k->tensor_eff / share);
+    double rate = 1.0 / (g->mem_latency_ns / inflight + compute_ns / tile_bytes);
+    double sm_share = g->sm_max_gbps / n;
+    return rate < sm_share ? rate : sm_share;
 }
 
 static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, int resident)
@@ -476,8 +490,8 @@ static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, i
         }
 }
 
-int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o, sim_result *r, FILE *trace,
-            char *err, int errlen)
+int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
+            sim_result *r, FILE *trace, char *err, int errlen)
 {
     char why[160];
     memset(r, 0, sizeof *r);
@@ -485,7 +499,9 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o
         snprintf(err, (size_t)errlen, "%s", why);
         return SIM_EPLAN;
     }
-    int res = sim_resident_of(g, w, o, err, errlen);
+    plan_opts po = *o_in, *o = &po;
+    kprof_plan_opts(kp, o);
+    int res = sim_resident_of(g, kp, w, o, err, errlen);
     if (res < 1) return SIM_EOCCUPANCY;
     plan *p = c->p;
     int rc = plan_build(p, w, o, g->sms, res);
@@ -511,10 +527,10 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o
     double elt = dtype_bytes(w->dtype);
     int ctas_on_sm = (p->grid + g->sms - 1) / g->sms;
     if (ctas_on_sm > res) ctas_on_sm = res;
-    kparams k = {g->sms, res, sim_cta_rate(g, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps};
+    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps};
     kstats st, st2;
-    double t0 = g->launch_us * 1e3;
-    if (lower_main(c, g, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, 0, &st)) {
+    double t0 = (g->launch_us + kp->call_extra_us) * 1e3;
+    if (lower_main(c, g, kp, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, 0, &st)) {
         snprintf(err, (size_t)errlen, "out of memory");
         return SIM_ENOMEM;
     }
@@ -525,10 +541,10 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o
     r->peak_gbps = st.max_rate;
     r->backwards = st.backwards;
     if (p->combine) {
-        int n = lower_combine(c, g, w, p);
+        int n = lower_combine(c, kp, w, p);
         kparams k2 = {g->sms, gpu_occupancy(g, &sim_combine_res), 0, g->mem_bw_achievable_gbps};
         if (k2.resident < 1) k2.resident = 1;
-        k2.cap = g->cta_inflight_bytes / g->mem_latency_ns;
+        k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
         if (twp) trace_tracks(twp, 1, "combine kernel", g->sms, k2.resident);
         if (n < 0 || run_kernel(c, &k2, n, t1, p->n_units, twp, 1, &st2)) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "gpu.h"
+#include "kprof.h"
 #include "plan.h"
 
 /* One prediction (the simulator's or the model's): the columns of a row. */
@@ -51,24 +52,26 @@ void sim_ctx_free(sim_ctx *c);
 enum sim_status { SIM_OK = 0, SIM_EPLAN, SIM_EOCCUPANCY, SIM_ENOMEM };
 
 /*
- * Simulates workload w under plan options o on GPU g.  Fills r.  When
- * trace is not NULL, writes a Chrome trace-event JSON document to it.
- * Returns SIM_OK, or a status with a reason in err[errlen].
+ * Simulates workload w under plan options o, run by the kernel of profile
+ * k on chip g (options left 0 take the profile's: kprof_plan_opts).  Fills
+ * r.  When trace is not NULL, writes a Chrome trace-event JSON document to
+ * it.  Returns SIM_OK, or a status with a reason in err[errlen].
  */
-int sim_run(sim_ctx *c, const gpu_spec *g, const workload *w, const plan_opts *o, sim_result *r, FILE *trace,
-            char *err, int errlen);
+int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+            sim_result *r, FILE *trace, char *err, int errlen);
 
 /* The plan of the last successful sim_run on c (owned by c). */
 const plan *sim_ctx_plan(const sim_ctx *c);
 
-/* CTAs of the decode kernel resident per SM on g for workload w and tile
- * length block_n (0: default), from the kernels' resources; 0 if none fit. */
-int sim_resident_per_sm(const gpu_spec *g, const workload *w, int block_n);
+/* CTAs of profile k's main kernel resident per SM on g for workload w and
+ * tile length block_n (0: the profile's), from its resources; 0 if none fit. */
+int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n);
 
 /* Resident CTAs per SM a run of options o assumes: o->resident, else
- * o->ctas_per_sm (an override, at most the GPU's limit), else the kernels'
- * occupancy.  Returns it, or 0 with a reason in err. */
-int sim_resident_of(const gpu_spec *g, const workload *w, const plan_opts *o, char *err, int errlen);
+ * o->ctas_per_sm (an override, at most the GPU's limit), else the kernel's
+ * occupancy.  Returns it, or 0 with a reason naming the cause in err. */
+int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, char *err,
+                    int errlen);
 
 /*
  * The GPU model's costs, shared with the closed-form model:
@@ -84,9 +87,10 @@ int sim_resident_of(const gpu_spec *g, const workload *w, const plan_opts *o, ch
  *   (merge_unit: a log-sum-exp pass per row over a warp, then float4
  *   outputs, threads left over splitting the parts);
  * sim_combine_res: the combine kernel's resources.
- * Each round costs the spec's merge_round_ns.
+ * Each round costs the kernel profile's merge_round_ns.
  */
-double sim_cta_rate(const gpu_spec *g, const workload *w, int rows, int block_n, int ctas_on_sm);
+double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
+                    int ctas_on_sm);
 double sim_partial_bytes(const workload *w, int rows);
 double sim_host_merge_rounds(int rows, int head_dim, int peers);
 double sim_combine_rounds(int rows, int head_dim, int parts);
@@ -100,10 +104,11 @@ enum out_format { OUT_TABLE = 0, OUT_CSV, OUT_JSON };
 int out_format_parse(const char *s);   /* -1 if unknown */
 
 /*
- * Prints rows (one per schedule) for workload w on g in format fmt.
+ * Prints rows (one per schedule) for workload w on chip g with kernel k in
+ * format fmt.
  * `engine` names the engine ("sim" or "model").
  */
-void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const workload *w,
-                    const sim_result *rows, int n);
+void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const kernel_profile *k,
+                    const workload *w, const sim_result *rows, int n);
 
 #endif

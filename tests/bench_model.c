@@ -32,7 +32,7 @@ int main(void)
                     for (int r = 0; r < w.batch; r++) w.ctx[r] = ctx;
                     plan_opts po = {.kind = k};
                     sim_result r;
-                    if (model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_OK) sink += r.time_us;
+                    if (model_predict(&g, th_kernel(), &w, &po, &r, err, sizeof err) == SIM_OK) sink += r.time_us;
                     n++;
                 }
     double dt = th_now_s() - t0;

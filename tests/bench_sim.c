@@ -39,7 +39,7 @@ int main(void)
                             plan_opts po = {.kind = k};
                             sim_result res;
                             double t0 = th_now_s();
-                            int rc = sim_run(c, &g, &w, &po, &res, NULL, err, sizeof err);
+                            int rc = sim_run(c, &g, th_kernel(), &w, &po, &res, NULL, err, sizeof err);
                             double dt = th_now_s() - t0;
                             total += dt;
                             n++;

@@ -47,17 +47,23 @@ expect_err "$tmp/x.gpu: missing required key" simulate --gpu "$tmp/x.gpu"
 [ ! -e "$tmp/t.json" ] && ok || bad "a failed run left a trace file"
 
 expect_err "--set sms=0: sms = 0: must be an integer in [1, 4096]" simulate --set sms=0
-expect_err "--set warp=32: unknown spec key 'warp'" simulate --set warp=32
-expect_err "--set mem_bw_achievable_gbps=9000: mem_bw_achievable_gbps (9000) exceeds" simulate --set mem_bw_achievable_gbps=9000
+expect_err "--set warp=32: unknown key 'warp' (neither a GPU spec nor a kernel profile key" simulate --set warp=32
+expect_err "--set cta_inflight_bytes=0: cta_inflight_bytes = 0: must be a number in" simulate --set cta_inflight_bytes=0
+expect_err "--kernel cutlass: unknown kernel profile" simulate --kernel cutlass
+# a what-if bandwidth above the datasheet's is taken, in any order of --set
+"$L" simulate --set mem_bw_achievable_gbps=4400 --set mem_bw_gbps=4800 --ctx 64k >/dev/null && ok || bad "--set bandwidths in either order"
+# the kernel profile and the SM count are in every output
+"$L" simulate --set sms=64 --ctx 4k | head -1 | grep -q "(64 SMs), kernel leansim" && ok || bad "table header names SMs and kernel"
+"$L" simulate --set sms=64 --ctx 4k --format csv | awk -F, 'NR==1 {exit !($2=="kernel" && $5=="sms")} ' && ok || bad "csv kernel and sms columns"
 # a what-if: 16 SMs (32 CTAs, too few to pull the bandwidth) make stream-K slower
-t132=$("$L" simulate --ctx 256k --schedule streamk --format csv | tail -1 | cut -d, -f16)
-t16=$("$L" simulate --ctx 256k --schedule streamk --format csv --set sms=16 | tail -1 | cut -d, -f16)
-g16=$("$L" simulate --ctx 256k --schedule streamk --format csv --set sms=16 | tail -1 | cut -d, -f11)
+t132=$("$L" simulate --ctx 256k --schedule streamk --format csv | tail -1 | cut -d, -f18)
+t16=$("$L" simulate --ctx 256k --schedule streamk --format csv --set sms=16 | tail -1 | cut -d, -f18)
+g16=$("$L" simulate --ctx 256k --schedule streamk --format csv --set sms=16 | tail -1 | cut -d, -f13)
 [ "$g16" = 32 ] && awk -v a="$t16" -v b="$t132" 'BEGIN { exit !(a > b) }' && ok || bad "--set sms=16: grid $g16, time $t16 vs $t132"
 
 # outputs
 "$L" simulate --ctx 64k --format json >"$tmp/j" 2>&1 && ok || bad "json run failed"
-for k in schedule gpu batch heads kv_heads head_dim block_n ctas splits time_us hbm_bytes bw_gbps speedup_vs_fa2; do
+for k in kernel sms schedule gpu batch heads kv_heads head_dim block_n ctas splits time_us hbm_bytes bw_gbps speedup_vs_fa2; do
   [ "$(grep -c "\"$k\":" "$tmp/j")" -eq 5 ] && ok || bad "json key $k not in all 5 rows"
 done
 "$L" simulate --ctx 64k --format csv --schedule fa2,streamk >"$tmp/c" && [ "$(wc -l <"$tmp/c")" -eq 3 ] && ok ||
@@ -68,9 +74,9 @@ grep -q '"traceEvents"' "$tmp/t.json" && grep -q '"name":"wait"' "$tmp/t.json" &
 "$L" simulate --help | grep -q -- "--ctas-per-sm" && ok || bad "--help lists the options"
 "$L" gpus | grep -q "^h100 " && [ "$("$L" gpus | wc -l)" -ge 8 ] && ok || bad "gpus lists the specs"
 # the A100 worked examples through the CLI
-"$L" simulate --gpu a100 --ctx 32k --schedule split --format csv | tail -1 | cut -d, -f11,12 | grep -qx "192,6" && ok ||
+"$L" simulate --gpu a100 --ctx 32k --schedule split --format csv | tail -1 | cut -d, -f13,14 | grep -qx "192,6" && ok ||
   bad "A100 32k split: want 192 CTAs, 6 splits"
-"$L" simulate --gpu a100 --ctx 32k --schedule streamk --format csv | tail -1 | cut -d, -f11 | grep -qx "216" && ok ||
+"$L" simulate --gpu a100 --ctx 32k --schedule streamk --format csv | tail -1 | cut -d, -f13 | grep -qx "216" && ok ||
   bad "A100 32k streamk: want grid 216"
 # measured timelines convert to the same trace format
 printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,5,1200\n0,3,wait_begin,6,1300\n0,3,wait_end,6,1900\n0,3,end,-1,2100\n' >"$tmp/tl.csv"

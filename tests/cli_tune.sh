@@ -24,7 +24,7 @@ H=gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,head
 echo "$H" > "$T/m.csv"
 for b in 1 4 16; do for c in 1k 8k 64k 512k; do
   $L simulate --gpu "$T/slow.gpu" --batch $b --ctx $c --format csv | tail -n +2 |
-    awk -F, '{printf "h100,132,580,1980,2619,12.8,t,2026,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0,10,%s,%s,%s,0,%s,%s,0\n", $2,$4,$5,$6,$7,$8,$9,$10,$11,$12,$16,$16,$16,$20,$21}' >> "$T/m.csv"
+    awk -F, '{printf "h100,132,580,1980,2619,12.8,t,2026,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0,10,%s,%s,%s,0,%s,%s,0\n", $3,$6,$7,$8,$9,$10,$11,$12,$13,$14,$18,$18,$18,$22,$23}' >> "$T/m.csv"
 done; done
 $L ingest "$T/m.csv" --db "$T/r.db" > /dev/null
 $L calibrate --db "$T/r.db" --gpu h100 --params launch_us,mem_bw_achievable_gbps --out "$T/fit.gpu" > "$T/o"; rc=$?

@@ -21,12 +21,14 @@ int main(void)
 {
     char err[512];
     gpu_spec truth, start;
-    CHECK(gpu_spec_load(&start, "h100", err, sizeof err) == 0, "%s", err);
+    kernel_profile ktruth, kstart;
+    CHECK(kprof_pair_load(&start, &kstart, "h100", NULL, NULL, 0, err, sizeof err) == 0, "%s", err);
     truth = start;
+    ktruth = kstart;
     truth.mem_bw_achievable_gbps = 2750;
-    truth.cta_inflight_bytes = 9000;
+    ktruth.cta_inflight_bytes = 9000;
     truth.launch_us = 4.2;
-    truth.merge_round_ns = 450;
+    ktruth.merge_round_ns = 450;
     truth.kernel_gap_us = 2.5;
 
     char dir[] = "/tmp/calibXXXXXX";
@@ -57,7 +59,7 @@ int main(void)
                     for (int r = 0; r < w.batch; r++) w.ctx[r] = ctx;
                     plan_opts po = {.kind = k};
                     sim_result r;
-                    if (sim_run(c, &truth, &w, &po, &r, NULL, err, sizeof err)) continue;
+                    if (sim_run(c, &truth, &ktruth, &w, &po, &r, NULL, err, sizeof err)) continue;
                     double t = r.time_us * (1 + gsl_ran_gaussian(rng, 0.01));
                     fprintf(f, "h100,132,580,1980,2619,12.8,test,2026-01-01,%s,%d,32,%d,128,fp16,%lld,%d,%d,%d,0,20,"
                                "%.4f,%.4f,%.4f,0,%.0f,%.2f,0\n",
@@ -75,7 +77,7 @@ int main(void)
     CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == 0, "%s", err);
     CHECK(added == n, "ingested %d of %d", added, n);
     calib_row *rows;
-    int m = calib_rows_load(db, "h100", &rows, err, sizeof err);
+    int m = calib_rows_load(db, "h100", NULL, &rows, err, sizeof err);
     store_close(db);
     CHECK(m == n, "loaded %d of %d rows", m, n);
 
@@ -86,10 +88,11 @@ int main(void)
     o.holdout = 5;
     calib_result res;
     gpu_spec g = start;
-    CHECK(calib_fit(&g, rows, m, &o, &res, err, sizeof err) == 0, "%s", err);
+    kernel_profile kg = kstart;
+    CHECK(calib_fit(&g, &kg, rows, m, &o, &res, err, sizeof err) == 0, "%s", err);
     for (int p = 0; p < CALIB_COUNT; p++) {
         if (!(o.mask & (1u << p))) continue;
-        double tv = calib_param_get(&truth, p), tol = fmax(res.ci95[p], 0.05 * tv);
+        double tv = calib_param_get(&truth, &ktruth, p), tol = fmax(res.ci95[p], 0.05 * tv);
         printf("# %-24s truth %10.4g fit %10.4g +- %.3g\n", calib_param_name(p), tv, res.value[p], res.ci95[p]);
         CHECK(fabs(res.value[p] - tv) <= tol, "%s: fit %g, truth %g, tolerance %g", calib_param_name(p), res.value[p],
               tv, tol);
@@ -109,9 +112,15 @@ int main(void)
     CHECK(gpu_spec_load(&back, out, err, sizeof err) == 0, "%s", err);
     CHECK_REL(back.mem_bw_achievable_gbps, g.mem_bw_achievable_gbps, 1e-5, "written bandwidth");
     CHECK_REL(back.launch_us, g.launch_us, 1e-5, "written launch");
+    snprintf(out, sizeof out, "%s/fit.kernel", dir);
+    CHECK(calib_kernel_write(&kg, out, &res, "test", err, sizeof err) == 0, "%s", err);
+    kernel_profile kback;
+    CHECK(kprof_load(&kback, out, err, sizeof err) == 0, "%s", err);
+    CHECK_REL(kback.cta_inflight_bytes, kg.cta_inflight_bytes, 1e-5, "written in-flight bytes");
+    CHECK_REL(kback.merge_round_ns, kg.merge_round_ns, 1e-5, "written merge round");
 
     /* too few rows: a clear error */
-    CHECK(calib_fit(&g, rows, 3, &o, &res, err, sizeof err) == -1 && strstr(err, "rows"), "few rows: %s", err);
+    CHECK(calib_fit(&g, &kg, rows, 3, &o, &res, err, sizeof err) == -1 && strstr(err, "rows"), "few rows: %s", err);
     free(rows);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

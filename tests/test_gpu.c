@@ -6,15 +6,21 @@
 #include <string.h>
 
 #include "gpu.h"
+#include "kprof.h"
 #include "testhelp.h"
 
 static const char *good =
     "# comment\nname = t\nfull_name = Test GPU\nsms = 10\nmax_ctas_per_sm = 32\nmax_threads_per_sm = 2048\n"
     "regs_per_sm = 65536\nsmem_per_sm_bytes = 233472\nsmem_per_cta_bytes = 232448\nl2_bytes = 1e6\n"
     "sm_clock_mhz = 1000\nmem_bw_gbps = 1000\nmem_bw_achievable_gbps = 900\nmem_latency_ns = 500\n"
-    "cta_inflight_bytes = 8192\nfp32_tflops = 10\nfp32_eff = 0.5\ntensor_tflops = 100\ntensor_eff = 0.5\nlaunch_us = 2\nkernel_gap_us = 1\n"
-    "cta_prologue_ns = 100\ncta_epilogue_ns = 100\npartial_write_ns = 100\nflag_latency_ns = 100\n"
-    "merge_round_ns = 100   # trailing comment\n";
+    "sm_max_gbps = 80\nfp32_tflops = 10\ntensor_tflops = 100\nlaunch_us = 2\ngraph_launch_us = 1\n"
+    "kernel_gap_us = 1   # trailing comment\n";
+
+static const char *good_kernel =
+    "# a kernel\nname = k\nfull_name = Test kernel\nschedule = split\nblock_n = 128\nsplits = 0\n"
+    "ctas_per_sm = 0\nthreads = 128\nregs_per_thread = 64\nsmem_bytes = 16384\ncompute = tensor\n"
+    "cta_inflight_bytes = 8192\nfp32_eff = 0.5\ntensor_eff = 0.5\ncta_prologue_ns = 100\ncta_epilogue_ns = 100\n"
+    "partial_write_ns = 100\nflag_latency_ns = 100\nmerge_round_ns = 100\ncall_extra_us = 0 # trailing\n";
 
 /* Parses `good` with line `key` replaced by `repl` (NULL: removed); returns
  * the status, the message in err. */
@@ -43,7 +49,7 @@ int main(void)
     char err[512];
     gpu_spec g;
     CHECK(gpu_spec_parse(&g, good, "t.gpu", err, sizeof err) == GPU_OK, "good spec: %s", err);
-    CHECK(g.sms == 10 && g.l2_bytes == 1e6 && g.merge_round_ns == 100, "values read");
+    CHECK(g.sms == 10 && g.l2_bytes == 1e6 && g.sm_max_gbps == 80 && g.kernel_gap_us == 1, "values read");
 
     static const char *want[] = {"a100", "h100", "h100-pcie", "h200", "b200", "l40s", "rtx4090"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
@@ -69,9 +75,56 @@ int main(void)
           "duplicate key: '%s'", err);
     CHECK(parse_edit("sms", "sms 10", err, sizeof err) == GPU_EPARSE && strstr(err, "expected 'key = value'"),
           "no '=': '%s'", err);
-    CHECK(parse_edit("mem_bw_achievable_gbps", "mem_bw_achievable_gbps = 2000", err, sizeof err) == GPU_EPARSE &&
+    CHECK(parse_edit("smem_per_cta_bytes", "smem_per_cta_bytes = 300000", err, sizeof err) == GPU_EPARSE &&
               strstr(err, "exceeds"),
-          "achievable above peak: '%s'", err);
+          "CTA shared memory above the SM's: '%s'", err);
+    CHECK(parse_edit("sms", "sms = 10\ncta_inflight_bytes = 8192", err, sizeof err) == GPU_EPARSE &&
+              strstr(err, "unknown key 'cta_inflight_bytes'"),
+          "a kernel field is no chip field: '%s'", err);
+
+    /* kernel profiles: the same format, their own keys and checks */
+    kernel_profile k;
+    CHECK(kprof_parse(&k, good_kernel, "t.kernel", err, sizeof err) == KPROF_OK, "good profile: %s", err);
+    CHECK(k.schedule == KPROF_SPLIT && k.block_n == 128 && k.threads == 128 && k.compute == KPROF_TENSOR &&
+              k.cta_inflight_bytes == 8192,
+          "profile values read");
+    CHECK(kprof_schedule_kind(&k) == SCHED_SPLIT && kprof_sched_mask(&k) == 1u << SCHED_SPLIT, "split family");
+    kernel_res kr;
+    CHECK(kprof_resources(&k, 128, 128, DTYPE_FP16, 1, &kr) == 0 && kr.threads == 128 && kr.regs == 64 &&
+              kr.smem_bytes == 16384,
+          "profile resources");
+    char kbuf[2048];
+    snprintf(kbuf, sizeof kbuf, "%s", good_kernel);
+    char *sp = strstr(kbuf, "schedule = split");
+    memcpy(sp, "schedule = spl1t", 16);
+    CHECK(kprof_parse(&k, kbuf, "t.kernel", err, sizeof err) == KPROF_EPARSE && strstr(err, "t.kernel:4:") &&
+              strstr(err, "must be one of"),
+          "bad schedule family: '%s'", err);
+    CHECK(kprof_load(&k, "leansim", err, sizeof err) == KPROF_OK && kprof_is_default(&k) &&
+              kprof_sched_mask(&k) == (1u << SCHED_COUNT) - 1,
+          "leansim profile: every schedule: %s", err);
+    CHECK(kprof_load(&k, "cutlass", err, sizeof err) == KPROF_ENOTFOUND && strstr(err, "--kernel cutlass"),
+          "unknown profile: '%s'", err);
+    for (int i = 0; i < kprof_builtin_count(); i++)
+        CHECK(kprof_parse(&k, kprof_builtin_text(i), kprof_builtin_name(i), err, sizeof err) == KPROF_OK &&
+                  !strcmp(k.name, kprof_builtin_name(i)),
+              "shipped profile %s: %s", kprof_builtin_name(i), err);
+
+    /* --set applies to whichever file has the key; the hash follows the values */
+    gpu_spec g1, g2;
+    kernel_profile k1, k2;
+    const char *sets[] = {"cta_inflight_bytes=50000", "sms=66"};
+    CHECK(kprof_pair_load(&g1, &k1, "h100", NULL, sets, 2, err, sizeof err) == KPROF_OK &&
+              k1.cta_inflight_bytes == 50000 && g1.sms == 66,
+          "--set on both files: %s", err);
+    const char *sets2[] = {"sms=66", "cta_inflight_bytes=50000"};
+    CHECK(kprof_pair_load(&g2, &k2, "h100", NULL, sets2, 2, err, sizeof err) == KPROF_OK &&
+              kprof_pair_hash(&g1, &k1) == kprof_pair_hash(&g2, &k2),
+          "the same values reached in another order: the same hash");
+    const char *bad[] = {"warp_size=32"};
+    CHECK(kprof_pair_load(&g1, &k1, "h100", NULL, bad, 1, err, sizeof err) == KPROF_EPARSE &&
+              strstr(err, "neither a GPU spec nor a kernel profile key"),
+          "unknown --set key: '%s'", err);
     CHECK(gpu_spec_load(&g, "h300", err, sizeof err) == GPU_ENOTFOUND && strstr(err, "--gpu h300: unknown GPU"),
           "unknown name: '%s'", err);
     CHECK(gpu_spec_load(&g, "/nonexistent/x.gpu", err, sizeof err) == GPU_EIO && strstr(err, "/nonexistent/x.gpu"),

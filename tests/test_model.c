@@ -40,8 +40,8 @@ int main(void)
                         workload w = wl(batches[bi], 32, kvh[hi], 128, ctxs[ci]);
                         plan_opts po = {.kind = k};
                         sim_result rs, rm;
-                        int a = sim_run(c, &g, &w, &po, &rs, NULL, err, sizeof err);
-                        int b = model_predict(&g, &w, &po, &rm, err, sizeof err);
+                        int a = sim_run(c, &g, th_kernel(), &w, &po, &rs, NULL, err, sizeof err);
+                        int b = model_predict(&g, th_kernel(), &w, &po, &rm, err, sizeof err);
                         CHECK(a == b, "status sim %d model %d", a, b);
                         if (a || b) continue;
                         const plan *p = sim_ctx_plan(c);
@@ -72,10 +72,10 @@ int main(void)
     workload w = wl(1, 32, 32, 128, 4096);
     plan_opts po = {.kind = SCHED_STREAMK, .grid = 100000};
     sim_result r;
-    CHECK(model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_EPLAN, "grid beyond residency");
+    CHECK(model_predict(&g, th_kernel(), &w, &po, &r, err, sizeof err) == SIM_EPLAN, "grid beyond residency");
     CHECK(strstr(err, "--grid 100000") != NULL, "message: %s", err);
     po = (plan_opts){.kind = SCHED_FA2, .ctas_per_sm = 64};
-    CHECK(model_predict(&g, &w, &po, &r, err, sizeof err) == SIM_EOCCUPANCY, "ctas per sm");
+    CHECK(model_predict(&g, th_kernel(), &w, &po, &r, err, sizeof err) == SIM_EOCCUPANCY, "ctas per sm");
     sim_ctx_free(c);
     TEST_DONE("test_model");
 }

@@ -148,7 +148,7 @@ static void test_end_to_end(void)
                 w.ctx[0] = w.ctx[1] = ctx;
                 plan_opts po = {.kind = k, .block_n = 128, .ctas_per_sm = 3};
                 sim_result r;
-                if (sim_run(c, &gs, &w, &po, &r, NULL, err, sizeof err) != SIM_OK) continue;
+                if (sim_run(c, &gs, th_kernel(), &w, &po, &r, NULL, err, sizeof err) != SIM_OK) continue;
                 double t = 1.1 * r.time_us;
                 fprintf(f, "NVIDIA H100 80GB HBM3,%d,580,1980,2619,13.0,abc,2026-11-21-sms%d,%s,2,32,8,128,fp16,%lld,%d,%d,%d,"
                            "%d,20,%.6f,%.6f,%.6f,0,1,1,0\n",
@@ -186,7 +186,7 @@ static void test_end_to_end(void)
     free(p);
     free(vr);
 
-    validate_opts bad = {"nosuchgpu", NULL, 0, {NULL}};
+    validate_opts bad = {.gpu = "nosuchgpu"};
     CHECK(validate_run(db, &bad, &st, err, sizeof err) == STORE_EINPUT && strstr(err, "nosuchgpu"),
           "unknown --gpu: %s", err);
 

@@ -26,11 +26,13 @@ static void set_uniform(int batch, int heads, int kv_heads, int d, int64_t len)
  * tensor cores (rows padded to 16) up to d = 128, on FP32 CUDA cores above. */
 static double cap_of(const gpu_spec *g, int rows, int block_n, int d)
 {
+    const kernel_profile *k = th_kernel();
     double tile = 2.0 * block_n * d * 2;
-    double per_ns = plan_uses_tensor_cores(rows, d) ? g->tensor_tflops * 1e3 * g->tensor_eff / g->sms
-                                                    : g->fp32_tflops * 1e3 * g->fp32_eff / g->sms;
+    double per_ns = plan_uses_tensor_cores(rows, d) ? g->tensor_tflops * 1e3 * k->tensor_eff / g->sms
+                                                    : g->fp32_tflops * 1e3 * k->fp32_eff / g->sms;
     double ops = plan_uses_tensor_cores(rows, d) ? 4.0 * 16 * block_n * d : 4.0 * rows * block_n * d + 4.0 * block_n * d;
-    return 1.0 / (g->mem_latency_ns / g->cta_inflight_bytes + ops / tile / per_ns);
+    double cap = 1.0 / (g->mem_latency_ns / k->cta_inflight_bytes + ops / tile / per_ns);
+    return cap < g->sm_max_gbps ? cap : g->sm_max_gbps;   /* one CTA per SM: the SM's limit is its own */
 }
 
 static sim_result run(const gpu_spec *g, int kind)
@@ -38,7 +40,7 @@ static sim_result run(const gpu_spec *g, int kind)
     sim_result r;
     char err[256];
     plan_opts o = {.kind = kind};
-    int rc = sim_run(ctx, g, &w, &o, &r, NULL, err, sizeof err);
+    int rc = sim_run(ctx, g, th_kernel(), &w, &o, &r, NULL, err, sizeof err);
     CHECK(rc == SIM_OK, "sim_run %s: %s", sched_name(kind), err);
     return r;
 }
@@ -99,7 +101,8 @@ static void test_one_cta(void)
     sim_result r = run(&h100, SCHED_FA2);
     double bytes = 4096.0 * 128 * 2 * 2;
     double cap = cap_of(&h100, 1, 128, 128);
-    double want = h100.launch_us * 1e3 + h100.cta_prologue_ns + h100.mem_latency_ns + bytes / cap + h100.cta_epilogue_ns;
+    const kernel_profile *k = th_kernel();
+    double want = h100.launch_us * 1e3 + k->cta_prologue_ns + h100.mem_latency_ns + bytes / cap + k->cta_epilogue_ns;
     CHECK_REL(r.time_us * 1e3, want, 1e-9, "one CTA alone: launch + prologue + latency + bytes/cap + epilogue");
     CHECK(r.ctas == 1 && r.splits == 0, "one CTA: ctas %d", r.ctas);
 }
@@ -167,7 +170,7 @@ static void test_determinism_and_trace(void)
     char err[256];
     plan_opts o = {.kind = SCHED_STREAMK};
     sim_result t;
-    CHECK(sim_run(ctx, &h100, &w, &o, &t, f, err, sizeof err) == SIM_OK, "traced run: %s", err);
+    CHECK(sim_run(ctx, &h100, th_kernel(), &w, &o, &t, f, err, sizeof err) == SIM_OK, "traced run: %s", err);
     CHECK(t.time_us == a.time_us, "tracing changed the time: %.9g vs %.9g", t.time_us, a.time_us);
     long len = ftell(f);
     char *buf = malloc((size_t)len + 1);
@@ -184,7 +187,7 @@ static void test_determinism_and_trace(void)
     o.kind = SCHED_SPLIT;
     f = tmpfile();
     set_uniform(1, 32, 32, 128, 65536);
-    CHECK(sim_run(ctx, &h100, &w, &o, &t, f, err, sizeof err) == SIM_OK && t.combine_us > 0, "split has a combine kernel");
+    CHECK(sim_run(ctx, &h100, th_kernel(), &w, &o, &t, f, err, sizeof err) == SIM_OK && t.combine_us > 0, "split has a combine kernel");
     fclose(f);
 }
 

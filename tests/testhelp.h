@@ -29,6 +29,24 @@ static int th_pass __attribute__((unused)), th_fail __attribute__((unused));
           "%s: %.6g vs %.6g (rel err %.3g > %.3g)", what, (double)(a), (double)(b),         \
           fabs((double)(a) - (double)(b)) / fabs((double)(b)), (double)(rel))
 
+/* leansim's own kernel profile (the default), loaded once. */
+#ifdef LEANSIM_KPROF_H
+static inline const kernel_profile *th_kernel(void)
+{
+    static kernel_profile k;
+    static int loaded;
+    char err[256];
+    if (!loaded) {
+        if (kprof_load(&k, KPROF_DEFAULT, err, sizeof err)) {
+            fprintf(stderr, "th_kernel: %s\n", err);
+            exit(2);
+        }
+        loaded = 1;
+    }
+    return &k;
+}
+#endif
+
 /* Monotonic seconds, for the benchmarks. */
 #include <time.h>
 static inline double th_now_s(void)

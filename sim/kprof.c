@@ -1,0 +1,270 @@
+/*
+ * kprof.c: kernel profile files, the embedded profiles and what the
+ * engines ask of a profile (kprof.h).
+ */
+#include "kprof.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+#include "specfile.h"
+
+static const char *const schedule_names[] = {"any", "fa2", "split", "streamk", "hybrid", "balanced", NULL};
+static const char *const compute_names[] = {"auto", "tensor", "fp32", NULL};
+
+static const specfile_field fields[] = {
+#define S(k, n) {#k, SPECF_STR, offsetof(kernel_profile, k), n, 0, 0, NULL}
+#define I(k, lo, hi) {#k, SPECF_INT, offsetof(kernel_profile, k), 0, lo, hi, NULL}
+#define D(k, lo, hi) {#k, SPECF_DBL, offsetof(kernel_profile, k), 0, lo, hi, NULL}
+#define E(k, names) {#k, SPECF_ENUM, offsetof(kernel_profile, k), 0, 0, 0, names}
+    S(name, 32),
+    S(full_name, 96),
+    E(schedule, schedule_names),
+    I(block_n, 0, 1024),
+    I(splits, 0, PLAN_MAX_SPLITS),
+    I(ctas_per_sm, 0, 1024),
+    I(threads, 0, 1024),
+    I(regs_per_thread, 0, 255),
+    I(smem_bytes, 0, 1 << 26),
+    E(compute, compute_names),
+    D(cta_inflight_bytes, 1, 1e9),
+    D(fp32_eff, 1e-3, 1),
+    D(tensor_eff, 1e-3, 1),
+    D(cta_prologue_ns, 0, 1e9),
+    D(cta_epilogue_ns, 0, 1e9),
+    D(partial_write_ns, 0, 1e9),
+    D(flag_latency_ns, 0, 1e9),
+    D(merge_round_ns, 0, 1e9),
+    D(call_extra_us, 0, 1e6),
+#undef S
+#undef I
+#undef D
+#undef E
+};
+#define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
+
+int kprof_key_count(void)
+{
+    return N_FIELDS;
+}
+
+const char *kprof_key(int i)
+{
+    return i >= 0 && i < N_FIELDS ? fields[i].key : NULL;
+}
+
+void kprof_format(const kernel_profile *k, int i, char *buf, int len)
+{
+    specfile_format(k, fields, i, buf, len);
+}
+
+int kprof_has_key(const char *key)
+{
+    return specfile_find(fields, N_FIELDS, key) >= 0;
+}
+
+/* Relations between fields; returns 0, or -1 with the reason. */
+static int check(const kernel_profile *k, char *why, int len)
+{
+    if (k->block_n && k->block_n != 32 && k->block_n != 64 && k->block_n != 128 && k->block_n != 256) {
+        snprintf(why, (size_t)len, "block_n = %d: must be 0 (the planner's default), 32, 64, 128 or 256", k->block_n);
+        return -1;
+    }
+    if (k->threads && (k->threads % 32 || k->regs_per_thread < 1)) {
+        snprintf(why, (size_t)len, "threads = %d, regs_per_thread = %d: threads must be a multiple of 32 and "
+                 "registers at least 1 (or threads = 0: leansim's kernels)", k->threads, k->regs_per_thread);
+        return -1;
+    }
+    if (k->splits && k->schedule != KPROF_SPLIT) {
+        snprintf(why, (size_t)len, "splits = %d: only a split profile fixes its splits", k->splits);
+        return -1;
+    }
+    return 0;
+}
+
+int kprof_parse(kernel_profile *k, const char *text, const char *file, char *err, int errlen)
+{
+    memset(k, 0, sizeof *k);
+    if (specfile_parse(k, fields, N_FIELDS, text, file, err, errlen)) return KPROF_EPARSE;
+    char why[200];
+    if (check(k, why, sizeof why)) {
+        snprintf(err, (size_t)errlen, "%s: %s", file, why);
+        return KPROF_EPARSE;
+    }
+    snprintf(k->source, sizeof k->source, "%s", file);
+    k->hash = specfile_values_hash(k, fields, N_FIELDS);
+    (void)text;
+    return KPROF_OK;
+}
+
+/* Embedded profiles: the files of embed.h whose name ends in ".kernel". */
+static int builtin_index(int i)
+{
+    for (int e = 0; e < embed_count; e++) {
+        size_t n = strlen(embed_files[e].name);
+        if (n > 7 && strcmp(embed_files[e].name + n - 7, ".kernel") == 0 && i-- == 0) return e;
+    }
+    return -1;
+}
+
+int kprof_builtin_count(void)
+{
+    int n = 0;
+    while (builtin_index(n) >= 0) n++;
+    return n;
+}
+
+const char *kprof_builtin_name(int i)
+{
+    static char names[64][32];
+    int e = builtin_index(i);
+    if (e < 0 || i >= 64) return NULL;
+    snprintf(names[i], sizeof names[i], "%.*s", (int)(strlen(embed_files[e].name) - 7), embed_files[e].name);
+    return names[i];
+}
+
+const char *kprof_builtin_text(int i)
+{
+    int e = builtin_index(i);
+    return e < 0 ? NULL : embed_files[e].text;
+}
+
+int kprof_load(kernel_profile *k, const char *name, char *err, int errlen)
+{
+    size_t n = strlen(name);
+    int is_path = strchr(name, '/') != NULL || (n > 7 && strcmp(name + n - 7, ".kernel") == 0);
+    char why[512];
+    if (!is_path) {
+        for (int i = 0; i < kprof_builtin_count(); i++)
+            if (strcmp(kprof_builtin_name(i), name) == 0) {
+                char src[64];
+                snprintf(src, sizeof src, "builtin:%s", name);
+                if (kprof_parse(k, kprof_builtin_text(i), src, why, sizeof why)) {
+                    snprintf(err, (size_t)errlen, "--kernel %s: %s", name, why);
+                    return KPROF_EPARSE;
+                }
+                return KPROF_OK;
+            }
+        int len = snprintf(err, (size_t)errlen, "--kernel %s: unknown kernel profile (known:", name);
+        for (int i = 0; i < kprof_builtin_count() && len < errlen; i++)
+            len += snprintf(err + len, (size_t)(errlen - len), " %s", kprof_builtin_name(i));
+        if (len < errlen) snprintf(err + len, (size_t)(errlen - len), "; or a path to a .kernel file)");
+        return KPROF_ENOTFOUND;
+    }
+    char *buf = specfile_read(name, why, sizeof why);
+    if (!buf) {
+        snprintf(err, (size_t)errlen, "--kernel %s: %s", name, why);
+        return KPROF_EIO;
+    }
+    int rc = kprof_parse(k, buf, name, why, sizeof why);
+    free(buf);
+    if (rc) snprintf(err, (size_t)errlen, "--kernel %s: %s", name, why);
+    return rc;
+}
+
+int kprof_set(kernel_profile *k, const char *assign, char *err, int errlen)
+{
+    char key[64];
+    const char *eq = strchr(assign, '=');
+    size_t n = eq ? (size_t)(eq - assign) : 0;
+    if (!eq || n == 0 || n >= sizeof key) {
+        snprintf(err, (size_t)errlen, "--set %s: expected KEY=VALUE", assign);
+        return KPROF_EPARSE;
+    }
+    memcpy(key, assign, n);
+    key[n] = 0;
+    int f = specfile_find(fields, N_FIELDS, key);
+    if (f < 0) {
+        snprintf(err, (size_t)errlen, "--set %s: unknown kernel profile key '%s'", assign, key);
+        return KPROF_EPARSE;
+    }
+    char why[256];
+    kernel_profile t = *k;
+    if (specfile_set(&t, fields, f, eq + 1, why, sizeof why) || check(&t, why, sizeof why)) {
+        snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
+        return KPROF_EPARSE;
+    }
+    t.hash = specfile_values_hash(&t, fields, N_FIELDS);
+    *k = t;
+    return KPROF_OK;
+}
+
+int kprof_is_default(const kernel_profile *k)
+{
+    return !strcmp(k->name, KPROF_DEFAULT);
+}
+
+int kprof_schedule_kind(const kernel_profile *k)
+{
+    switch (k->schedule) {
+    case KPROF_FA2: return SCHED_FA2;
+    case KPROF_SPLIT: return SCHED_SPLIT;
+    case KPROF_STREAMK: return SCHED_STREAMK;
+    case KPROF_HYBRID: return SCHED_HYBRID;
+    case KPROF_BALANCED: return SCHED_BALANCED;
+    default: return -1;
+    }
+}
+
+unsigned kprof_sched_mask(const kernel_profile *k)
+{
+    int s = kprof_schedule_kind(k);
+    return s < 0 ? (1u << SCHED_COUNT) - 1 : 1u << s;
+}
+
+void kprof_plan_opts(const kernel_profile *k, plan_opts *o)
+{
+    if (!o->block_n) o->block_n = k->block_n;
+    if (!o->splits && o->kind == SCHED_SPLIT) o->splits = k->splits;
+    if (!o->ctas_per_sm) o->ctas_per_sm = k->ctas_per_sm;
+}
+
+int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim)
+{
+    if (k->compute == KPROF_TENSOR) return 1;
+    if (k->compute == KPROF_FP32) return 0;
+    return plan_uses_tensor_cores(rows, head_dim);
+}
+
+int kprof_resources(const kernel_profile *k, int head_dim, int block_n, int dtype, int rows, kernel_res *out)
+{
+    if (k->threads > 0) {
+        out->threads = k->threads;
+        out->regs = k->regs_per_thread;
+        out->smem_bytes = k->smem_bytes;
+        return 0;
+    }
+    return kres_decode(head_dim, block_n, dtype, rows, out);
+}
+
+uint64_t kprof_pair_hash(const gpu_spec *g, const kernel_profile *k)
+{
+    return g->hash ^ (k->hash * 0x100000001b3ULL + 0x51ed270b27ULL);
+}
+
+int kprof_pair_load(gpu_spec *g, kernel_profile *k, const char *gpu, const char *kernel, const char *const *sets,
+                    int n_sets, char *err, int errlen)
+{
+    if (gpu_spec_load(g, gpu, err, errlen) != GPU_OK) return KPROF_EPARSE;
+    if (kprof_load(k, kernel ? kernel : KPROF_DEFAULT, err, errlen) != KPROF_OK) return KPROF_EPARSE;
+    for (int i = 0; i < n_sets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        char key[64] = "";
+        if (eq && (size_t)(eq - sets[i]) < sizeof key) {
+            memcpy(key, sets[i], (size_t)(eq - sets[i]));
+            key[eq - sets[i]] = 0;
+        }
+        if (!kprof_has_key(key) && !gpu_spec_has_key(key)) {
+            snprintf(err, (size_t)errlen, "--set %s: unknown key '%s' (neither a GPU spec nor a kernel profile key; "
+                     "leansim gpus and leansim kernels list them)", sets[i], key);
+            return KPROF_EPARSE;
+        }
+        int rc = kprof_has_key(key) && !gpu_spec_has_key(key) ? kprof_set(k, sets[i], err, errlen)
+                                                              : gpu_spec_set(g, sets[i], err, errlen);
+        if (rc) return KPROF_EPARSE;
+    }
+    return KPROF_OK;
+}

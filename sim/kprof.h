@@ -1,0 +1,130 @@
+/*
+ * kprof.h: kernel profiles, one decode-attention implementation apart from
+ * the chip it runs on.
+ *
+ * A profile is a text file of `key = value` lines with `#` comments
+ * (experiments/kernels/NAME.kernel), in the format of the chip specs
+ * (specfile.h).  It says how the implementation cuts work (its schedule
+ * family, tile length, split rule, CTAs per SM it plans for), what one of
+ * its CTAs costs the chip's resources (threads, registers and shared
+ * memory: occupancy follows from the chip's limits), how it streams (bytes
+ * kept in flight per CTA, its compute path and the fraction of the SM's
+ * peak that path reaches) and its fixed costs (CTA prologue and epilogue,
+ * partial-state write, stream-K flag, merge rounds, and anything a call
+ * launches besides its main and combine kernels).  The shipped files are
+ * embedded in the binary; `--kernel path/to/x.kernel` loads a user's.
+ * The default profile, `leansim`, is the kernels of kernels/.
+ */
+#ifndef LEANSIM_KPROF_H
+#define LEANSIM_KPROF_H
+
+#include <stdint.h>
+
+#include "gpu.h"
+#include "plan.h"
+
+/* Schedule families: KPROF_ANY (every schedule of the planner) or one. */
+enum kprof_schedule { KPROF_ANY = 0, KPROF_FA2, KPROF_SPLIT, KPROF_STREAMK, KPROF_HYBRID, KPROF_BALANCED };
+/* Compute paths: as leansim's kernels decide (plan_uses_tensor_cores), or fixed. */
+enum kprof_compute { KPROF_AUTO = 0, KPROF_TENSOR, KPROF_FP32 };
+
+typedef struct kernel_profile {
+    char name[32];              /* short name: leansim, torch-flash, ... */
+    char full_name[96];         /* what it is */
+    int schedule;               /* enum kprof_schedule */
+    int block_n;                /* KV tile length; 0: the planner's default for the head dim */
+    int splits;                 /* split family: chunks per unit; 0: FA2's num_splits_heuristic */
+    int ctas_per_sm;            /* CTAs per SM its split/grid rule plans for; 0: the planner's default */
+    int threads;                /* per CTA; 0: leansim's compiled kernels (kres_decode) */
+    int regs_per_thread;        /* with threads > 0 */
+    int smem_bytes;             /* static + dynamic shared memory per CTA, with threads > 0 */
+    int compute;                /* enum kprof_compute */
+    double cta_inflight_bytes;  /* bytes one CTA keeps in flight */
+    double fp32_eff;            /* fraction of its SM's FP32 peak its CUDA-core path reaches */
+    double tensor_eff;          /* fraction of its SM's tensor peak its tensor-core path reaches */
+    double cta_prologue_ns;     /* CTA start: indices, q load (first-load latency excluded) */
+    double cta_epilogue_ns;     /* CTA end: output normalisation and store */
+    double partial_write_ns;    /* writing one partial (O, lse) state and fencing */
+    double flag_latency_ns;     /* a stream-K peer's flag becoming visible to its host */
+    double merge_round_ns;      /* one round of partial-state loads from L2 and their merge */
+    double call_extra_us;       /* per call, besides the main and combine kernels (setup kernels) */
+    char source[256];           /* file it came from, or "builtin:NAME" */
+    uint64_t hash;              /* FNV-1a of the profile text */
+} kernel_profile;
+
+/* Status codes (as gpu.h's). */
+enum kprof_status { KPROF_OK = 0, KPROF_EPARSE, KPROF_ENOTFOUND, KPROF_EIO };
+
+/* The profile used when none is named. */
+#define KPROF_DEFAULT "leansim"
+
+/*
+ * Parses profile text; `file` names the source in messages.  Returns
+ * KPROF_OK, or KPROF_EPARSE with "file:line: reason >>> 'text'" in err.
+ */
+int kprof_parse(kernel_profile *k, const char *text, const char *file, char *err, int errlen);
+
+/*
+ * Loads a profile by short name (an embedded one) or by path (anything
+ * with a '/' or ending in ".kernel").  Returns KPROF_OK, KPROF_ENOTFOUND,
+ * KPROF_EIO or KPROF_EPARSE with err set ("--kernel X: ...").
+ */
+int kprof_load(kernel_profile *k, const char *name_or_path, char *err, int errlen);
+
+/* 1 when key names a profile field (for --set, which applies to either file). */
+int kprof_has_key(const char *key);
+
+/*
+ * Overrides one field from "key=value" with the parser's checks.  Returns
+ * KPROF_OK, or KPROF_EPARSE with err set and k unchanged.
+ */
+int kprof_set(kernel_profile *k, const char *assign, char *err, int errlen);
+
+/* Number of profile keys, the i-th key, and its value as file text. */
+int kprof_key_count(void);
+const char *kprof_key(int i);
+void kprof_format(const kernel_profile *k, int i, char *buf, int len);
+
+/* Embedded profiles: count, and the i-th one's short name and text. */
+int kprof_builtin_count(void);
+const char *kprof_builtin_name(int i);
+const char *kprof_builtin_text(int i);
+
+/* 1 when the profile is leansim's own kernels. */
+int kprof_is_default(const kernel_profile *k);
+
+/* Bit mask of the schedules (enum sched_kind) the profile's family runs. */
+unsigned kprof_sched_mask(const kernel_profile *k);
+
+/* The schedule of a single-schedule profile, or -1 for KPROF_ANY. */
+int kprof_schedule_kind(const kernel_profile *k);
+
+/*
+ * Fills the options a caller left 0 (block_n, splits, ctas_per_sm) with the
+ * profile's.  o->kind is the caller's.
+ */
+void kprof_plan_opts(const kernel_profile *k, plan_opts *o);
+
+/* 1 when the profile computes (rows, head_dim) on tensor cores. */
+int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim);
+
+/*
+ * Resources of one main-kernel CTA of k for workload geometry (head_dim,
+ * block_n, dtype, rows): the profile's, or leansim's compiled table.
+ * Returns 0, or -1 when the profile has no kernel for it.
+ */
+int kprof_resources(const kernel_profile *k, int head_dim, int block_n, int dtype, int rows, kernel_res *out);
+
+/*
+ * Loads chip spec `gpu` and kernel profile `kernel` (NULL: the default),
+ * then applies each "KEY=VALUE" of sets[n_sets] to whichever of the two has
+ * that key.  Returns KPROF_OK, or KPROF_EPARSE with a message naming the
+ * option in err (the objects are then unspecified).
+ */
+int kprof_pair_load(gpu_spec *g, kernel_profile *k, const char *gpu, const char *kernel, const char *const *sets,
+                    int n_sets, char *err, int errlen);
+
+/* Combined hash of a chip spec and a kernel profile (prediction keys). */
+uint64_t kprof_pair_hash(const gpu_spec *g, const kernel_profile *k);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * specfile.c: the `key = value` file format of chip specs and kernel
+ * profiles (specfile.h).
+ */
+#include "specfile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int specfile_find(const specfile_field *fields, int n, const char *key)
+{
+    for (int k = 0; k < n; k++)
+        if (!strcmp(fields[k].key, key)) return k;
+    return -1;
+}
+
+int specfile_set(void *obj, const specfile_field *fields, int k, const char *val, char *why, int len)
+{
+    const specfile_field *f = &fields[k];
+    char *base = (char *)obj + f->off;
+    if (f->type == SPECF_STR) {
+        if (!*val || strlen(val) >= f->len) {
+            snprintf(why, (size_t)len, "%s must be 1 to %zu characters", f->key, f->len - 1);
+            return -1;
+        }
+        strcpy(base, val);
+        return 0;
+    }
+    if (f->type == SPECF_ENUM) {
+        for (int i = 0; f->names[i]; i++)
+            if (!strcmp(f->names[i], val)) {
+                *(int *)base = i;
+                return 0;
+            }
+        int m = snprintf(why, (size_t)len, "%s = %s: must be one of", f->key, val);
+        for (int i = 0; f->names[i] && m < len; i++) m += snprintf(why + m, (size_t)(len - m), " %s", f->names[i]);
+        return -1;
+    }
+    errno = 0;
+    char *end;
+    double v = strtod(val, &end);
+    if (end == val || *end || errno || !isfinite(v)) {
+        snprintf(why, (size_t)len, "%s: '%s' is not a number", f->key, val);
+        return -1;
+    }
+    if (v < f->lo || v > f->hi || (f->type == SPECF_INT && v != floor(v))) {
+        snprintf(why, (size_t)len, "%s = %s: must be %s in [%g, %g]", f->key, val,
+                 f->type == SPECF_INT ? "an integer" : "a number", f->lo, f->hi);
+        return -1;
+    }
+    if (f->type == SPECF_INT) *(int *)base = (int)v;
+    else *(double *)base = v;
+    return 0;
+}
+
+void specfile_format(const void *obj, const specfile_field *fields, int k, char *buf, int len)
+{
+    const specfile_field *f = &fields[k];
+    const char *base = (const char *)obj + f->off;
+    switch (f->type) {
+    case SPECF_STR: snprintf(buf, (size_t)len, "%s", base); break;
+    case SPECF_INT: snprintf(buf, (size_t)len, "%d", *(const int *)base); break;
+    case SPECF_ENUM: snprintf(buf, (size_t)len, "%s", f->names[*(const int *)base]); break;
+    default: snprintf(buf, (size_t)len, "%.6g", *(const double *)base); break;
+    }
+}
+
+uint64_t specfile_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+uint64_t specfile_values_hash(const void *obj, const specfile_field *fields, int n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    char buf[160];
+    for (int k = 0; k < n; k++) {
+        const char *base = (const char *)obj + fields[k].off;
+        if (fields[k].type == SPECF_DBL) snprintf(buf, sizeof buf, "%s=%.17g\n", fields[k].key, *(const double *)base);
+        else {
+            char v[128];
+            specfile_format(obj, fields, k, v, sizeof v);
+            snprintf(buf, sizeof buf, "%s=%s\n", fields[k].key, v);
+        }
+        for (const char *c = buf; *c; c++) {
+            h ^= (unsigned char)*c;
+            h *= 1099511628211ULL;
+        }
+    }
+    return h;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+int specfile_parse(void *obj, const specfile_field *fields, int n, const char *text, const char *file, char *err,
+                   int errlen)
+{
+    char seen[256] = {0};
+    if (n > (int)sizeof seen) n = (int)sizeof seen;
+    int lineno = 0;
+    const char *p = text;
+    char line[1024], orig[1024];
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        lineno++;
+        if (len >= sizeof line) {
+            snprintf(err, (size_t)errlen, "%s:%d: line too long", file, lineno);
+            return -1;
+        }
+        memcpy(line, p, len);
+        line[len] = 0;
+        p += len + (nl ? 1 : 0);
+        memcpy(orig, line, len + 1);
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char *s = trim(line);
+        if (!*s) continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, (size_t)errlen, "%s:%d: expected 'key = value' >>> '%s'", file, lineno, trim(orig));
+            return -1;
+        }
+        *eq = 0;
+        char *key = trim(s), *val = trim(eq + 1);
+        int k = specfile_find(fields, n, key);
+        if (k < 0) {
+            snprintf(err, (size_t)errlen, "%s:%d: unknown key '%s' >>> '%s'", file, lineno, key, trim(orig));
+            return -1;
+        }
+        if (seen[k]) {
+            snprintf(err, (size_t)errlen, "%s:%d: key '%s' given twice >>> '%s'", file, lineno, key, trim(orig));
+            return -1;
+        }
+        seen[k] = 1;
+        char why[256];
+        if (specfile_set(obj, fields, k, val, why, sizeof why)) {
+            snprintf(err, (size_t)errlen, "%s:%d: %s >>> '%s'", file, lineno, why, trim(orig));
+            return -1;
+        }
+    }
+    for (int k = 0; k < n; k++)
+        if (!seen[k]) {
+            snprintf(err, (size_t)errlen, "%s: missing required key '%s'", file, fields[k].key);
+            return -1;
+        }
+    return 0;
+}
+
+char *specfile_read(const char *path, char *why, int len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, (size_t)len, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(1 << 16);
+    size_t got = buf ? fread(buf, 1, (1 << 16) - 1, f) : 0;
+    int rd_err = ferror(f) || !buf || !feof(f);
+    fclose(f);
+    if (rd_err) {
+        free(buf);
+        snprintf(why, (size_t)len, "cannot read (or larger than 64 KB)");
+        return NULL;
+    }
+    buf[got] = 0;
+    return buf;
+}
