@@ -91,7 +91,19 @@ typedef struct kwave {
     double frac_stream;  /* fraction of CTAs that stream at all */
     double b_big, b_small;
     double cap, bw;      /* bytes per ns */
+    double cap_tail;     /* per-CTA cap in the last, partial wave (fewer CTAs per SM); 0: cap */
 } kwave;
+
+/* The cap of the last wave of a kernel of n CTAs on `slots` slots of `sms`
+ * SMs: its CTAs per SM (as the simulator's dispatch spreads them). */
+static double tail_cap(const gpu_spec *g, const kernel_profile *kp, const workload *w, int rows, int bn, int64_t n,
+                       int64_t slots, int res)
+{
+    int64_t tail = n % slots;
+    if (n <= slots || !tail) return 0;
+    int64_t per = cdiv(tail, g->sms);
+    return sim_cta_rate(g, kp, w, rows, bn, (int)(per < res ? per : res));
+}
 
 /* Time of the kernel from its first CTA start; adds SM-busy ns to *busy. */
 static double kwave_ns(const kwave *k, int sms, double *busy)
@@ -116,7 +128,8 @@ static double kwave_ns(const kwave *k, int sms, double *busy)
         if (!reps || !n) continue;
         double ns = (double)n * k->frac_stream;
         double nb = ns * k->frac_big;
-        double tw = k->fixed_ns + ps2(nb, k->b_big, ns - nb, k->b_small, k->cap, k->bw);
+        double cap = pass == 1 && k->cap_tail > 0 ? k->cap_tail : k->cap;
+        double tw = k->fixed_ns + ps2(nb, k->b_big, ns - nb, k->b_small, cap, k->bw);
         t += tw * reps;
         *busy += tw * reps * (double)(n < sms ? n : sms);
     }
@@ -135,7 +148,7 @@ static double combine_ns(const gpu_spec *g, const kernel_profile *kp, const work
                    kp->cta_epilogue_ns,
                1, 1,
                parts * sim_partial_bytes(w, rows), 0, kp->cta_inflight_bytes / g->mem_latency_ns,
-               g->mem_bw_achievable_gbps};
+               g->mem_bw_achievable_gbps, 0};
     return kwave_ns(&k, g->sms, busy);
 }
 
@@ -280,7 +293,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
         splits = o->kind == SCHED_SPLIT ? (int)S : 0;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
         double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
-        kwave k = {grid, slots, 0, 1, 1, 0, 0, cap, bw};
+        kwave k = {grid, slots, 0, 1, 1, 0, 0, cap, bw, tail_cap(g, kp, w, rows, bn, grid, slots, res)};
         if (S == 1) {
             k.fixed_ns = pro + lat + epi;
             /* ragged: the longest requests finish last */
@@ -365,7 +378,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
         double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
         double unit_b = kv / (double)U;
         if (gsk == 0) {
-            kwave k = {dp, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+            kwave k = {dp, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, tail_cap(g, kp, w, rows, bn, dp, slots, res)};
             main_ns = kwave_ns(&k, sms, &busy);
             segs = dp;
         } else {
@@ -381,16 +394,16 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
                 double b2 = 0;
                 int64_t done_a = 0;   /* data-parallel CTAs finished while stream-K runs */
                 if (free_slots > 0) {
-                    kwave k1 = {dp < free_slots ? dp : free_slots, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+                    kwave k1 = {dp < free_slots ? dp : free_slots, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0};
                     double w1 = kwave_ns(&k1, sms, &b2);
                     done_a = w1 > 0 ? (int64_t)floor(t_sk / w1) * free_slots : dp;
                     if (done_a > dp) done_a = dp;
                 }
                 if (done_a == dp) {
-                    kwave k = {dp, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+                    kwave k = {dp, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0};
                     t_dp = kwave_ns(&k, sms, &b2);
                 } else {   /* the rest in waves over every slot once stream-K is done */
-                    kwave k = {dp - done_a, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw};
+                    kwave k = {dp - done_a, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0};
                     t_dp = t_sk + kwave_ns(&k, sms, &b2);
                 }
                 t_dp = fmax(t_dp, (pro + lat + epi) * (double)cdiv(dp, slots) + (kv + 0.0) / bw);
@@ -435,7 +448,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
         double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
         kwave k = {grid, slots, pro + lat + (multi > 0 ? pw : epi), nfull / (nfull + nlast), 1,
-                   (double)chunk * bn * rb, last_tok / nlast * rb, cap, bw};
+                   (double)chunk * bn * rb, last_tok / nlast * rb, cap, bw, tail_cap(g, kp, w, rows, bn, grid, slots, res)};
         main_ns = kwave_ns(&k, sms, &busy);
         if (multi > 0) {
             comb_n = (int64_t)multi * w->kv_heads;

@@ -174,11 +174,14 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
     return res;
 }
 
+#define MAX_RESIDENT 64
+
 /* Per-kernel constants of the GPU model. */
 typedef struct kparams {
     int sms, resident;
-    double cap;       /* bytes per ns one CTA can stream */
+    double cap;       /* bytes per ns one CTA can stream (when cap_by_n[1] is 0) */
     double bw;        /* bytes per ns of the whole HBM */
+    double cap_by_n[MAX_RESIDENT + 1];   /* per-CTA cap with n CTAs on each SM (0: use cap) */
 } kparams;
 
 /* Statistics of one kernel run. */
@@ -206,7 +209,22 @@ typedef struct krun {
     trace_writer *tw;
     int pid;
     kstats *st;
+    int placed;       /* CTAs resident now */
 } krun;
+
+/* The per-CTA cap follows the CTAs resident per SM (they share the SM's
+ * compute and what it can pull from memory); SMs are taken as evenly
+ * loaded, as breadth-first dispatch keeps them.  The link serves every flow
+ * at one rate, so a new cap applies to all flows from now on. */
+static void cap_update(krun *kr)
+{
+    const kparams *k = kr->k;
+    if (k->cap_by_n[1] <= 0) return;
+    int n = (kr->placed + k->sms - 1) / k->sms;
+    if (n < 1) n = 1;
+    if (n > k->resident) n = k->resident;
+    kr->c->link.cap = k->cap_by_n[n];
+}
 
 /* Places CTA `who` on a free slot of SM `sm` at time `now`. */
 static void cta_place(krun *kr, int who, int sm, double now)
@@ -218,6 +236,7 @@ static void cta_place(krun *kr, int who, int sm, double now)
     s->tid = c->free_tid[sm * kr->k->resident + --c->sm[sm].n_free];
     s->t0 = now;
     if (c->sm[sm].res++ == 0) c->sm[sm].since = now;
+    kr->placed++;
 }
 
 /*
@@ -284,11 +303,13 @@ static int cta_run(krun *kr, int who, double now)
         if (now > st->t_end) st->t_end = now;
         c->free_tid[sm * kr->k->resident + c->sm[sm].n_free++] = s->tid;
         if (--c->sm[sm].res == 0) st->busy_ns += now - c->sm[sm].since;
+        kr->placed--;
         who = -1;
         if (kr->next < kr->n) {
             who = kr->next++;
             cta_place(kr, who, sm, now);
         }
+        cap_update(kr);
     }
     return 0;
 }
@@ -320,10 +341,11 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
     pslink_reset(&c->link, k->bw, k->cap, t0);
     memset(st, 0, sizeof *st);
     st->t_end = t0;
-    krun kr = {c, k, n, 0, tw, pid, st};
+    krun kr = {c, k, n, 0, tw, pid, st, 0};
 
     /* first wave: breadth-first over SMs, in launch order */
     for (; kr.next < n && kr.next < slots; kr.next++) cta_place(&kr, kr.next, kr.next % k->sms, t0);
+    cap_update(&kr);
     for (int i = 0; i < kr.next; i++)
         if (cta_run(&kr, i, t0)) return -1;
 
@@ -527,7 +549,9 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     double elt = dtype_bytes(w->dtype);
     int ctas_on_sm = (p->grid + g->sms - 1) / g->sms;
     if (ctas_on_sm > res) ctas_on_sm = res;
-    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps};
+    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps, {0}};
+    if (res <= MAX_RESIDENT)
+        for (int m = 1; m <= res; m++) k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
     kstats st, st2;
     double t0 = (g->launch_us + kp->call_extra_us) * 1e3;
     if (lower_main(c, g, kp, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, 0, &st)) {
@@ -542,7 +566,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     r->backwards = st.backwards;
     if (p->combine) {
         int n = lower_combine(c, kp, w, p);
-        kparams k2 = {g->sms, gpu_occupancy(g, &sim_combine_res), 0, g->mem_bw_achievable_gbps};
+        kparams k2 = {g->sms, gpu_occupancy(g, &sim_combine_res), 0, g->mem_bw_achievable_gbps, {0}};
         if (k2.resident < 1) k2.resident = 1;
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
