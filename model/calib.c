@@ -228,6 +228,7 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
         res->value[p] = exp(lx);
         res->ci95[p] = 0.5 * (exp(lx + t * s) - exp(lx - t * s));
         calib_param_set(g, kp, p, res->value[p]);
+        res->value[p] = calib_param_get(g, kp, p);   /* as set: a fraction of a peak stops at 1 */
     }
     res->mape_after = mape(&d, g, kp, fit_idx, nf);
     res->mape_holdout_after = nh ? mape(&d, g, kp, hold_idx, nh) : 0;

@@ -243,6 +243,18 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
         if (r->graph) {
             r->plan_ok = 1;   /* no plan columns to match: the profile's rules make the plan */
             r->resident = sim_resident_per_sm(&full, &kp, &r->w, 0);
+            if (kprof_schedule_kind(&kp) == SCHED_SPLIT && strcmp(kp.single, "none")) {
+                /* one split: the library ran its other kernel, whose profile predicts (and fits) the row */
+                plan_opts po = r->po;
+                kprof_plan_opts(&kp, &po);
+                if (r->resident > 0 && plan_build(p, &r->w, &po, r->sms, r->resident) == PLAN_OK && p->splits == 1) {
+                    snprintf(r->kernel, sizeof r->kernel, "%s", kp.single);
+                    r->po.kind = SCHED_FA2;
+                    kernel_profile k1;
+                    if (kprof_load(&k1, kp.single, why, sizeof why) == KPROF_OK)
+                        r->resident = sim_resident_per_sm(&full, &k1, &r->w, 0);
+                }
+            }
         } else {
             match_plan(p, r, &full, &kp);
         }

@@ -30,6 +30,7 @@ static const specfile_field fields[] = {
     I(regs_per_thread, 0, 255),
     I(smem_bytes, 0, 1 << 26),
     E(compute, compute_names),
+    I(mma_rows, 1, 256),
     D(cta_inflight_bytes, 1, 1e9),
     D(fp32_eff, 1e-3, 1),
     D(tensor_eff, 1e-3, 1),
@@ -39,6 +40,7 @@ static const specfile_field fields[] = {
     D(flag_latency_ns, 0, 1e9),
     D(merge_round_ns, 0, 1e9),
     D(call_extra_us, 0, 1e6),
+    S(single, 32),
 #undef S
 #undef I
 #undef D
@@ -76,6 +78,10 @@ static int check(const kernel_profile *k, char *why, int len)
     if (k->threads && (k->threads % 32 || k->regs_per_thread < 1)) {
         snprintf(why, (size_t)len, "threads = %d, regs_per_thread = %d: threads must be a multiple of 32 and "
                  "registers at least 1 (or threads = 0: leansim's kernels)", k->threads, k->regs_per_thread);
+        return -1;
+    }
+    if (strcmp(k->single, "none") && (k->schedule != KPROF_SPLIT || !strcmp(k->single, k->name))) {
+        snprintf(why, (size_t)len, "single = %s: only a split profile names another kernel for one split", k->single);
         return -1;
     }
     if (k->splits && k->schedule != KPROF_SPLIT) {
@@ -238,6 +244,14 @@ int kprof_resources(const kernel_profile *k, int head_dim, int block_n, int dtyp
         return 0;
     }
     return kres_decode(head_dim, block_n, dtype, rows, out);
+}
+
+const kernel_profile *kprof_for_splits(const kernel_profile *k, int splits, kernel_profile *tmp, char *err,
+                                       int errlen)
+{
+    if (splits != 1 || !strcmp(k->single, "none")) return k;
+    if (kprof_load(tmp, k->single, err, errlen) != KPROF_OK) return k;
+    return tmp;
 }
 
 uint64_t kprof_pair_hash(const gpu_spec *g, const kernel_profile *k)

@@ -39,6 +39,7 @@ typedef struct kernel_profile {
     int regs_per_thread;        /* with threads > 0 */
     int smem_bytes;             /* static + dynamic shared memory per CTA, with threads > 0 */
     int compute;                /* enum kprof_compute */
+    int mma_rows;               /* query rows a tensor-core tile computes (a decode query is padded to them) */
     double cta_inflight_bytes;  /* bytes one CTA keeps in flight */
     double fp32_eff;            /* fraction of its SM's FP32 peak its CUDA-core path reaches */
     double tensor_eff;          /* fraction of its SM's tensor peak its tensor-core path reaches */
@@ -48,6 +49,8 @@ typedef struct kernel_profile {
     double flag_latency_ns;     /* a stream-K peer's flag becoming visible to its host */
     double merge_round_ns;      /* one round of partial-state loads from L2 and their merge */
     double call_extra_us;       /* per call, besides the main and combine kernels (setup kernels) */
+    char single[32];            /* profile of the kernel the library runs when its split rule gives one
+                                   split ("none": this one), e.g. FA2's forward kernel */
     char source[256];           /* file it came from, or "builtin:NAME" */
     uint64_t hash;              /* FNV-1a of the profile text */
 } kernel_profile;
@@ -123,6 +126,14 @@ int kprof_resources(const kernel_profile *k, int head_dim, int block_n, int dtyp
  */
 int kprof_pair_load(gpu_spec *g, kernel_profile *k, const char *gpu, const char *kernel, const char *const *sets,
                     int n_sets, char *err, int errlen);
+
+/*
+ * The profile that runs a split-family plan of `splits` splits: k itself, or
+ * (one split, k->single names another) that profile, loaded into *tmp.
+ * Returns the profile to use (k on a load failure, with err set).
+ */
+const kernel_profile *kprof_for_splits(const kernel_profile *k, int splits, kernel_profile *tmp, char *err,
+                                       int errlen);
 
 /* Combined hash of a chip spec and a kernel profile (prediction keys). */
 uint64_t kprof_pair_hash(const gpu_spec *g, const kernel_profile *k);

@@ -478,7 +478,8 @@ const kernel_res sim_combine_res = {128, 32, 0};
 /* Bytes one CTA can stream per ns.  A CTA of four warps does not hide its
  * arithmetic behind its loads: per byte it spends the memory time (latency
  * over bytes in flight) plus the compute time of the tile.  The profile's
- * compute path decides: tensor cores (rows padded to 16) at tensor_eff of
+ * compute path decides: tensor cores (the query rows padded to the tile's
+ * mma_rows: 16 in leansim's kernels, 64 or 128 in FlashAttention-2's) at tensor_eff of
  * the SM's share (the copies, ldmatrix and softmax around the mma count in
  * it), or the CUDA cores (FP32 dot products and conversions, at fp32_eff).
  * And the CTAs sharing an SM share what one SM can pull from memory
@@ -495,7 +496,7 @@ double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *
     if (!kprof_tensor_cores(k, rows, w->head_dim))
         compute_ns = (4.0 * rows + 4.0) * block_n * w->head_dim / (g->fp32_tflops * 1e3 * k->fp32_eff / share);
     else
-        compute_ns = 4.0 * 16 * block_n * w->head_dim / (g->tensor_tflops * 1e3 * k->tensor_eff / share);
+        compute_ns = 4.0 * k->mma_rows * block_n * w->head_dim / (g->tensor_tflops * 1e3 * k->tensor_eff / share);
     double rate = 1.0 / (g->mem_latency_ns / inflight + compute_ns / tile_bytes);
     double sm_share = g->sm_max_gbps / n;
     return rate < sm_share ? rate : sm_share;
@@ -536,6 +537,20 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
         snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
                  rc == PLAN_ETOOLARGE ? "too many tiles or units" : rc == PLAN_ENOMEM ? "out of memory" : "bad options");
         return rc == PLAN_ENOMEM ? SIM_ENOMEM : SIM_EPLAN;
+    }
+    if (p->kind == SCHED_SPLIT && p->splits == 1 && strcmp(kp->single, "none")) {
+        /* the library runs another kernel when its rule gives one split */
+        kernel_profile k1;
+        const kernel_profile *kr = kprof_for_splits(kp, 1, &k1, err, errlen);
+        if (kr == kp) return SIM_EPLAN;
+        plan_opts o1 = *o_in;
+        o1.kind = SCHED_FA2;
+        o1.splits = 0;
+        o1.block_n = o_in->block_n;
+        o1.ctas_per_sm = o_in->ctas_per_sm;
+        int rc1 = sim_run(c, g, kr, w, &o1, r, trace, err, errlen);
+        if (rc1 == SIM_OK) { r->schedule = SCHED_SPLIT; r->splits = 1; }
+        return rc1;
     }
 
     trace_writer tw, *twp = NULL;

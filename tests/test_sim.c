@@ -30,7 +30,7 @@ static double cap_of(const gpu_spec *g, int rows, int block_n, int d)
     double tile = 2.0 * block_n * d * 2;
     double per_ns = plan_uses_tensor_cores(rows, d) ? g->tensor_tflops * 1e3 * k->tensor_eff / g->sms
                                                     : g->fp32_tflops * 1e3 * k->fp32_eff / g->sms;
-    double ops = plan_uses_tensor_cores(rows, d) ? 4.0 * 16 * block_n * d : 4.0 * rows * block_n * d + 4.0 * block_n * d;
+    double ops = plan_uses_tensor_cores(rows, d) ? 4.0 * k->mma_rows * block_n * d : 4.0 * rows * block_n * d + 4.0 * block_n * d;
     double cap = 1.0 / (g->mem_latency_ns / k->cta_inflight_bytes + ops / tile / per_ns);
     return cap < g->sm_max_gbps ? cap : g->sm_max_gbps;   /* one CTA per SM: the SM's limit is its own */
 }
