@@ -30,7 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const export_figures[] = {"speedup", "scatter", "cdf", "scaling", "timeline", "tuner", "whatif", NULL};
+const char *const export_figures[] = {"speedup", "scatter", "cdf", "scaling", "timeline", "tuner", "whatif", "paper", NULL};
 
 typedef struct exp_ctx {
     sqlite3 *db;
@@ -704,13 +704,71 @@ static int fig_whatif(exp_ctx *x)
     return rc ? rc : rc2;
 }
 
+/* Simulated time of workload w under schedule k run by kernel profile `kernel` on chip `gpu`; NAN on refusal. */
+static double pred_kernel(exp_ctx *x, const char *gpu, const char *kernel, const workload *w, int k)
+{
+    gpu_spec g;
+    kernel_profile kp;
+    char why[512];
+    if (kprof_pair_load(&g, &kp, gpu, kernel, NULL, 0, why, sizeof why)) return NAN;
+    plan_opts po = {.kind = k};
+    sim_result r;
+    return sim_run(x->sim, &g, &kp, w, &po, &r, NULL, why, sizeof why) == SIM_OK ? r.time_us : NAN;
+}
+
+/*
+ * The LeanAttention paper's comparison on the A100 spec, batch 1, 32 heads
+ * (MHA), d = 64 and 128: LeanAttention (stream-K on FA2's split-KV costs)
+ * over FlashAttention-2 without split (its forward kernel, fa2-fwd) and
+ * over FlashDecoding (FA2 split-KV with its heuristic, torch-flash), and
+ * the first split in two: the implementation (the forward kernel against
+ * the split-KV kernel at one CTA per head) times the schedule (the same
+ * split-KV kernel at one CTA per head against stream-K).
+ */
+static int fig_paper(exp_ctx *x)
+{
+    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "a100";
+    static const int dims[] = {64, 128};
+    int rc = 0;
+    for (int di = 0; di < 2 && !rc; di++) {
+        char name[64];
+        snprintf(name, sizeof name, "paper-d%d.dat", dims[di]);
+        FILE *f = out_open(x, name);
+        if (!f) return STORE_EDB;
+        fprintf(f, "# %s, batch 1, 32 heads (MHA), d %d, fp16, simulator; speedups of LeanAttention (leanattention "
+                   "profile, stream-K)\n# ctx over_fa2 over_flashdecoding implementation_share schedule_share "
+                   "fa2_us fd_us lean_us\n",
+                gpu, dims[di]);
+        workload w;
+        for (int64_t c = 1024; c <= 512 * 1024; c *= 2) {
+            workload_uniform(&w, 1, 32, 32, dims[di], DTYPE_FP16, c);
+            double fa2 = pred_kernel(x, gpu, "fa2-fwd", &w, SCHED_FA2);
+            double fd = pred_kernel(x, gpu, "torch-flash", &w, SCHED_SPLIT);
+            double lean = pred_kernel(x, gpu, "leanattention", &w, SCHED_STREAMK);
+            double lean_nosplit = pred_kernel(x, gpu, "leanattention", &w, SCHED_FA2);
+            fprintf(f, "%lld", (long long)c);
+            put_num(f, fa2 / lean);
+            put_num(f, fd / lean);
+            put_num(f, fa2 / lean_nosplit);
+            put_num(f, lean_nosplit / lean);
+            put_num(f, fa2);
+            put_num(f, fd);
+            put_num(f, lean);
+            fputc('\n', f);
+        }
+        rc = out_close(x, f, name);
+    }
+    return rc;
+}
+
 int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen)
 {
     static const struct {
         const char *name;
         int (*fn)(exp_ctx *);
     } figs[] = {{"speedup", fig_speedup},   {"scatter", fig_scatter}, {"cdf", fig_cdf},      {"scaling", fig_scaling},
-                {"timeline", fig_timeline}, {"tuner", fig_tuner},     {"whatif", fig_whatif}};
+                {"timeline", fig_timeline}, {"tuner", fig_tuner},     {"whatif", fig_whatif},
+                {"paper", fig_paper}};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         if (strcmp(fig, figs[i].name)) continue;
         if (mkdir(dir, 0777) && errno != EEXIST) {
