@@ -27,7 +27,7 @@
 static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_inflight_bytes", "launch_us",
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
                                                "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff",
-                                               "graph_launch_us"};
+                                               "graph_launch_us", "sm_gbps"};
 
 const char *calib_param_name(int p)
 {
@@ -53,6 +53,7 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_FP32_EFF: return &k->fp32_eff;
     case CALIB_TENSOR_EFF: return &k->tensor_eff;
     case CALIB_GRAPH_LAUNCH: return &g->graph_launch_us;
+    case CALIB_SM_GBPS: return &k->sm_gbps;
     }
     return NULL;
 }
@@ -105,9 +106,14 @@ static double row_err(fit_data *d, const gpu_spec *g, const kernel_profile *k, c
     sim_result res;
     char err[256];
     gpu_spec gg;
-    if (r->graph) {   /* timed by CUDA-graph replay: the launch cost of a replayed kernel */
+    if (r->graph || (r->sms > 0 && r->sms != g->sms)) {
         gg = *g;
-        gg.launch_us = g->graph_launch_us;
+        if (r->graph) gg.launch_us = g->graph_launch_us;   /* timed by CUDA-graph replay */
+        if (r->sms > 0 && r->sms != g->sms) {              /* run on fewer SMs: the same SMs, fewer */
+            gg.fp32_tflops *= (double)r->sms / g->sms;
+            gg.tensor_tflops *= (double)r->sms / g->sms;
+            gg.sms = r->sms;
+        }
         g = &gg;
     }
     int rc = d->use_model ? model_predict(g, k, &r->w, &r->po, &res, err, sizeof err)
@@ -243,7 +249,8 @@ done:
     return rc;
 }
 
-int calib_rows_load(sqlite3 *db, const char *gpu, const char *kernel, calib_row **out, char *err, int errlen)
+int calib_rows_load(sqlite3 *db, const char *gpu, const char *kernel, int sm_rows, calib_row **out, char *err,
+                    int errlen)
 {
     /* the measured rows as validation reads them: GPU names mapped to specs
      * and plan options that reproduce the plan that ran */
@@ -260,13 +267,14 @@ int calib_rows_load(sqlite3 *db, const char *gpu, const char *kernel, calib_row 
     }
     int m = 0;
     for (int i = 0; i < n; i++) {
-        /* the full GPU only: SM-scaling rows stay out of sample */
-        if (!vr[i].plan_ok || vr[i].sms != vr[i].full_sms) continue;
+        /* the full GPU, or (sm_rows) the rows on fewer SMs alone */
+        if (!vr[i].plan_ok || (vr[i].sms != vr[i].full_sms) != (sm_rows != 0)) continue;
         if (strcmp(vr[i].kernel, kernel ? kernel : KPROF_DEFAULT)) continue;
         rows[m].w = vr[i].w;
         rows[m].po = vr[i].po;
         rows[m].time_us = vr[i].time_us;
         rows[m].graph = vr[i].graph;
+        rows[m].sms = vr[i].sms;
         rows[m].odd = report_row_heldout(&vr[i]);
         m++;
     }

@@ -28,7 +28,7 @@ int cmd_calibrate(int argc, char **argv)
 {
     const char *dbpath = NULL, *gpu = NULL, *out = NULL, *kernel = KPROF_DEFAULT, *out_kernel = NULL;
     const char *microbench = NULL;
-    int params_given = 0;
+    int params_given = 0, sm_rows = 0;
     calib_opts o;
     calib_opts_init(&o);
     char err[1024];
@@ -37,7 +37,7 @@ int cmd_calibrate(int argc, char **argv)
         double x;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: leansim calibrate --db results.db --gpu G [--kernel NAME|FILE] [--out FILE.gpu]\n"
-                   "                         [--out-kernel FILE.kernel] [--params P,...] [--half] [--holdout K]\n"
+                   "                         [--out-kernel FILE.kernel] [--params P,...] [--half] [--holdout K] [--sm-rows]\n"
                    "                         [--microbench FILE.csv] [--model] [--xtol X --gtol X --ftol X --maxiter N]\n"
                    "  fits chip and kernel fields to the rows G measured with one kernel (gsl_multifit_nlinear,\n"
                    "  trust region, parameters in log space, residual = simulated / measured time - 1).\n"
@@ -45,7 +45,8 @@ int cmd_calibrate(int argc, char **argv)
                    "  --out writes the chip spec, --out-kernel the kernel profile; --model uses the closed form;\n"
                    "  --half fits the configurations of even hash and scores the odd ones (as report --holdout);\n"
                    "  --holdout K keeps every K-th row out; --microbench FILE (leanbench --sm-bandwidth CSV) sets\n"
-                   "  the chip's sm_max_gbps from the per-SM plateau before the fit.\n"
+                   "  the chip's sm_max_gbps from the per-SM plateau before the fit; --sm-rows fits the rows run on\n"
+                   "  fewer SMs instead of the whole GPU's (e.g. --params sm_gbps).\n"
                    "  params (default: leansim's rows: all but tensor_eff and graph_launch_us; an outside kernel's:\n"
                    "  its kernel fields cta_inflight_bytes, cta_prologue_ns, partial_write_ns, merge_round_ns and\n"
                    "  the efficiency of its compute path):");
@@ -55,6 +56,7 @@ int cmd_calibrate(int argc, char **argv)
         }
         if (!strcmp(a, "--model")) { o.use_model = 1; continue; }
         if (!strcmp(a, "--half")) { o.half = 1; continue; }
+        if (!strcmp(a, "--sm-rows")) { sm_rows = 1; continue; }
         if (!v) {
             fprintf(stderr, "leansim calibrate: %s: missing value (or unknown option)\n", a);
             return 2;
@@ -148,7 +150,7 @@ int cmd_calibrate(int argc, char **argv)
         return 1;
     }
     calib_row *rows;
-    int n = calib_rows_load(db, g.name, kp.name, &rows, err, sizeof err);
+    int n = calib_rows_load(db, g.name, kp.name, sm_rows, &rows, err, sizeof err);
     store_close(db);
     if (n < 0) {
         fprintf(stderr, "leansim calibrate: %s\n", err);

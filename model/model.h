@@ -173,12 +173,14 @@ enum calib_param {
     CALIB_FP32_EFF,      /* fp32_eff */
     CALIB_TENSOR_EFF,    /* tensor_eff */
     CALIB_GRAPH_LAUNCH,  /* graph_launch_us */
+    CALIB_SM_GBPS,       /* sm_gbps (kernel): needs rows on fewer SMs (calib_opts.sm_rows) */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
  * the whole GPU do not pin down (its tensor-core CTAs are bound by latency
  * or by HBM there, seldom by their SM). */
-#define CALIB_DEFAULT_MASK (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH))
+#define CALIB_DEFAULT_MASK \
+    (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH) & ~(1u << CALIB_SM_GBPS))
 
 /* A measured configuration. */
 typedef struct calib_row {
@@ -186,6 +188,7 @@ typedef struct calib_row {
     plan_opts po;
     double time_us;
     int graph;           /* 1: time_us is a CUDA-graph replay time (launch: the chip's graph_launch_us) */
+    int sms;             /* SMs it ran on (0: the chip's) */
     int odd;             /* the configuration's half (report_row_heldout): 1 odd (test), 0 even (fit) */
 } calib_row;
 
@@ -234,10 +237,12 @@ int calib_fit(gpu_spec *g, kernel_profile *k, const calib_row *rows, int n, cons
 /*
  * Loads the measured rows of GPU `gpu` (spec name) run by the kernel of
  * profile `kernel` (NULL: leansim's) from the store, on the whole GPU,
- * ctx uniform or per request; outside kernels' rows carry graph times.  *rows is malloc'ed
+ * ctx uniform or per request; outside kernels' rows carry graph times.
+ * sm_rows 0: the whole GPU's rows only; 1: only rows run on fewer SMs.  *rows is malloc'ed
  * (caller frees).  Returns the count, or STORE_EDB/STORE_EINPUT.
  */
-int calib_rows_load(sqlite3 *db, const char *gpu, const char *kernel, calib_row **rows, char *err, int errlen);
+int calib_rows_load(sqlite3 *db, const char *gpu, const char *kernel, int sm_rows, calib_row **rows, char *err,
+                    int errlen);
 
 /*
  * Writes spec g as a spec file with every key, headed by comments saying it

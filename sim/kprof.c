@@ -32,6 +32,7 @@ static const specfile_field fields[] = {
     E(compute, compute_names),
     I(mma_rows, 1, 256),
     D(cta_inflight_bytes, 1, 1e9),
+    D(sm_gbps, 1, 1e6),
     D(fp32_eff, 1e-3, 1),
     D(tensor_eff, 1e-3, 1),
     D(cta_prologue_ns, 0, 1e9),

@@ -41,6 +41,9 @@ typedef struct kernel_profile {
     int compute;                /* enum kprof_compute */
     int mma_rows;               /* query rows a tensor-core tile computes (a decode query is padded to them) */
     double cta_inflight_bytes;  /* bytes one CTA keeps in flight */
+    double sm_gbps;             /* most one SM streams through this kernel, its CTAs together (the SM's
+                                   issue and shared-memory limits for its main loop); the chip's
+                                   sm_max_gbps caps it too */
     double fp32_eff;            /* fraction of its SM's FP32 peak its CUDA-core path reaches */
     double tensor_eff;          /* fraction of its SM's tensor peak its tensor-core path reaches */
     double cta_prologue_ns;     /* CTA start: indices, q load (first-load latency excluded) */

@@ -482,8 +482,9 @@ const kernel_res sim_combine_res = {128, 32, 0};
  * mma_rows: 16 in leansim's kernels, 64 or 128 in FlashAttention-2's) at tensor_eff of
  * the SM's share (the copies, ldmatrix and softmax around the mma count in
  * it), or the CUDA cores (FP32 dot products and conversions, at fp32_eff).
- * And the CTAs sharing an SM share what one SM can pull from memory
- * (the chip's sm_max_gbps), whatever each keeps in flight. */
+ * And the CTAs sharing an SM share what one SM can pull from memory (the
+ * chip's sm_max_gbps) and what one SM can stream through this kernel's
+ * main loop (the profile's sm_gbps), whatever each keeps in flight. */
 double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
                     int ctas_on_sm)
 {
@@ -498,7 +499,8 @@ double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *
     else
         compute_ns = 4.0 * k->mma_rows * block_n * w->head_dim / (g->tensor_tflops * 1e3 * k->tensor_eff / share);
     double rate = 1.0 / (g->mem_latency_ns / inflight + compute_ns / tile_bytes);
-    double sm_share = g->sm_max_gbps / n;
+    double sm = g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps;
+    double sm_share = sm / n;
     return rate < sm_share ? rate : sm_share;
 }
 

@@ -77,7 +77,7 @@ int main(void)
     CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == 0, "%s", err);
     CHECK(added == n, "ingested %d of %d", added, n);
     calib_row *rows;
-    int m = calib_rows_load(db, "h100", NULL, &rows, err, sizeof err);
+    int m = calib_rows_load(db, "h100", NULL, 0, &rows, err, sizeof err);
     store_close(db);
     CHECK(m == n, "loaded %d of %d rows", m, n);
 

@@ -32,7 +32,8 @@ static double cap_of(const gpu_spec *g, int rows, int block_n, int d)
                                                     : g->fp32_tflops * 1e3 * k->fp32_eff / g->sms;
     double ops = plan_uses_tensor_cores(rows, d) ? 4.0 * k->mma_rows * block_n * d : 4.0 * rows * block_n * d + 4.0 * block_n * d;
     double cap = 1.0 / (g->mem_latency_ns / k->cta_inflight_bytes + ops / tile / per_ns);
-    return cap < g->sm_max_gbps ? cap : g->sm_max_gbps;   /* one CTA per SM: the SM's limit is its own */
+    double sm = g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps;
+    return cap < sm ? cap : sm;   /* one CTA per SM: the SM's limits are its own */
 }
 
 static sim_result run(const gpu_spec *g, int kind)
