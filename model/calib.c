@@ -27,7 +27,7 @@
 static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_inflight_bytes", "launch_us",
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
                                                "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff",
-                                               "graph_launch_us", "sm_gbps"};
+                                               "graph_launch_us", "sm_gbps", "call_extra_us", "inflight_tiles"};
 
 const char *calib_param_name(int p)
 {
@@ -54,6 +54,8 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_TENSOR_EFF: return &k->tensor_eff;
     case CALIB_GRAPH_LAUNCH: return &g->graph_launch_us;
     case CALIB_SM_GBPS: return &k->sm_gbps;
+    case CALIB_CALL_EXTRA: return &k->call_extra_us;
+    case CALIB_INFLIGHT_TILES: return &k->inflight_tiles;
     }
     return NULL;
 }
@@ -71,7 +73,8 @@ void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v)
 
 unsigned calib_kernel_mask(const kernel_profile *k)
 {
-    unsigned m = (1u << CALIB_INFLIGHT) | (1u << CALIB_PROLOGUE) | (1u << CALIB_PARTIAL) | (1u << CALIB_MERGE) |
+    unsigned m = (1u << (k->inflight_tiles > 0 ? CALIB_INFLIGHT_TILES : CALIB_INFLIGHT)) | (1u << CALIB_PROLOGUE) |
+                 (1u << CALIB_PARTIAL) | (1u << CALIB_MERGE) | (1u << CALIB_CALL_EXTRA) |
                  (1u << (k->compute == KPROF_FP32 ? CALIB_FP32_EFF : CALIB_TENSOR_EFF));
     if (kprof_schedule_kind(k) == SCHED_FA2) m &= ~((1u << CALIB_PARTIAL) | (1u << CALIB_MERGE));
     return m;

@@ -231,7 +231,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     char why[160];
     memset(r, 0, sizeof *r);
     plan_opts po = *o_in, *o = &po;
-    kprof_plan_opts(kp, o);
+    kprof_plan_opts(kp, w, o);
     if (workload_check(w, why, sizeof why)) {
         snprintf(err, (size_t)errlen, "%s", why);
         return SIM_EPLAN;

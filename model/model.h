@@ -174,13 +174,16 @@ enum calib_param {
     CALIB_TENSOR_EFF,    /* tensor_eff */
     CALIB_GRAPH_LAUNCH,  /* graph_launch_us */
     CALIB_SM_GBPS,       /* sm_gbps (kernel): needs rows on fewer SMs (calib_opts.sm_rows) */
+    CALIB_CALL_EXTRA,    /* call_extra_us (kernel) */
+    CALIB_INFLIGHT_TILES, /* inflight_tiles (kernel) */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
  * the whole GPU do not pin down (its tensor-core CTAs are bound by latency
  * or by HBM there, seldom by their SM). */
 #define CALIB_DEFAULT_MASK \
-    (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH) & ~(1u << CALIB_SM_GBPS))
+    (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH) & ~(1u << CALIB_SM_GBPS) & \
+     ~(1u << CALIB_CALL_EXTRA) & ~(1u << CALIB_INFLIGHT_TILES))
 
 /* A measured configuration. */
 typedef struct calib_row {
@@ -218,8 +221,8 @@ double calib_param_get(const gpu_spec *g, const kernel_profile *k, int p);
 void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v);
 
 /* The parameters fitted for an outside kernel's rows: its in-flight bytes,
- * prologue, partial write and merge (when it splits) and the efficiency of
- * its compute path; the chip stays as it is. */
+ * prologue, per-call extra, partial write and merge (when it splits) and
+ * the efficiency of its compute path; the chip stays as it is. */
 unsigned calib_kernel_mask(const kernel_profile *k);
 
 /* Defaults: the eight parameters that have an effect, GSL tolerances. */

@@ -246,7 +246,7 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
             if (kprof_schedule_kind(&kp) == SCHED_SPLIT && strcmp(kp.single, "none")) {
                 /* one split: the library ran its other kernel, whose profile predicts (and fits) the row */
                 plan_opts po = r->po;
-                kprof_plan_opts(&kp, &po);
+                kprof_plan_opts(&kp, &r->w, &po);
                 if (r->resident > 0 && plan_build(p, &r->w, &po, r->sms, r->resident) == PLAN_OK && p->splits == 1) {
                     snprintf(r->kernel, sizeof r->kernel, "%s", kp.single);
                     r->po.kind = SCHED_FA2;

@@ -14,6 +14,7 @@
 
 static const char *const schedule_names[] = {"any", "fa2", "split", "streamk", "hybrid", "balanced", NULL};
 static const char *const compute_names[] = {"auto", "tensor", "fp32", NULL};
+static const char *const split_rule_names[] = {"fa2", "fill", NULL};
 
 static const specfile_field fields[] = {
 #define S(k, n) {#k, SPECF_STR, offsetof(kernel_profile, k), n, 0, 0, NULL}
@@ -26,12 +27,16 @@ static const specfile_field fields[] = {
     I(block_n, 0, 1024),
     I(splits, 0, PLAN_MAX_SPLITS),
     I(ctas_per_sm, 0, 1024),
+    E(split_rule, split_rule_names),
+    I(split_ctas, 0, 1 << 20),
+    I(split_min, 0, PLAN_MAX_SPLITS),
     I(threads, 0, 1024),
     I(regs_per_thread, 0, 255),
     I(smem_bytes, 0, 1 << 26),
     E(compute, compute_names),
     I(mma_rows, 1, 256),
     D(cta_inflight_bytes, 1, 1e9),
+    D(inflight_tiles, 0, 1024),
     D(sm_gbps, 1, 1e6),
     D(fp32_eff, 1e-3, 1),
     D(tensor_eff, 1e-3, 1),
@@ -83,6 +88,10 @@ static int check(const kernel_profile *k, char *why, int len)
     }
     if (strcmp(k->single, "none") && (k->schedule != KPROF_SPLIT || !strcmp(k->single, k->name))) {
         snprintf(why, (size_t)len, "single = %s: only a split profile names another kernel for one split", k->single);
+        return -1;
+    }
+    if (k->split_rule == KPROF_SPLIT_FILL && k->split_ctas < 1) {
+        snprintf(why, (size_t)len, "split_rule = fill needs split_ctas >= 1");
         return -1;
     }
     if (k->splits && k->schedule != KPROF_SPLIT) {
@@ -222,10 +231,18 @@ unsigned kprof_sched_mask(const kernel_profile *k)
     return s < 0 ? (1u << SCHED_COUNT) - 1 : 1u << s;
 }
 
-void kprof_plan_opts(const kernel_profile *k, plan_opts *o)
+void kprof_plan_opts(const kernel_profile *k, const workload *w, plan_opts *o)
 {
     if (!o->block_n) o->block_n = k->block_n;
-    if (!o->splits && o->kind == SCHED_SPLIT) o->splits = k->splits;
+    if (!o->splits && o->kind == SCHED_SPLIT) {
+        o->splits = k->splits;
+        if (!o->splits && k->split_rule == KPROF_SPLIT_FILL) {
+            int64_t units = (int64_t)w->batch * w->kv_heads;
+            int64_t s = units > 0 ? k->split_ctas / units : 1;
+            if (s < k->split_min || s < 1) s = 1;
+            o->splits = (int)(s > PLAN_MAX_SPLITS ? PLAN_MAX_SPLITS : s);
+        }
+    }
     if (!o->ctas_per_sm) o->ctas_per_sm = k->ctas_per_sm;
 }
 

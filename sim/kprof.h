@@ -27,6 +27,10 @@
 enum kprof_schedule { KPROF_ANY = 0, KPROF_FA2, KPROF_SPLIT, KPROF_STREAMK, KPROF_HYBRID, KPROF_BALANCED };
 /* Compute paths: as leansim's kernels decide (plan_uses_tensor_cores), or fixed. */
 enum kprof_compute { KPROF_AUTO = 0, KPROF_TENSOR, KPROF_FP32 };
+/* Split rules of the split family: FA2's num_splits_heuristic, or `fill`:
+ * split_ctas / (batch x KV heads) splits when that is at least split_min,
+ * else one (the grid cuDNN's decode kernel launches, observed with ncu). */
+enum kprof_split_rule { KPROF_SPLIT_FA2 = 0, KPROF_SPLIT_FILL };
 
 typedef struct kernel_profile {
     char name[32];              /* short name: leansim, torch-flash, ... */
@@ -35,12 +39,16 @@ typedef struct kernel_profile {
     int block_n;                /* KV tile length; 0: the planner's default for the head dim */
     int splits;                 /* split family: chunks per unit; 0: FA2's num_splits_heuristic */
     int ctas_per_sm;            /* CTAs per SM its split/grid rule plans for; 0: the planner's default */
+    int split_rule;             /* enum kprof_split_rule (split family, splits = 0) */
+    int split_ctas, split_min;  /* the fill rule's grid and least split count */
     int threads;                /* per CTA; 0: leansim's compiled kernels (kres_decode) */
     int regs_per_thread;        /* with threads > 0 */
     int smem_bytes;             /* static + dynamic shared memory per CTA, with threads > 0 */
     int compute;                /* enum kprof_compute */
     int mma_rows;               /* query rows a tensor-core tile computes (a decode query is padded to them) */
-    double cta_inflight_bytes;  /* bytes one CTA keeps in flight */
+    double cta_inflight_bytes;  /* bytes one CTA keeps in flight (when inflight_tiles is 0) */
+    double inflight_tiles;      /* > 0: a CTA keeps this many K+V tiles in flight instead (bytes follow
+                                   the head dim and tile length: a copy pipeline of whole tiles) */
     double sm_gbps;             /* most one SM streams through this kernel, its CTAs together (the SM's
                                    issue and shared-memory limits for its main loop); the chip's
                                    sm_max_gbps caps it too */
@@ -107,9 +115,10 @@ int kprof_schedule_kind(const kernel_profile *k);
 
 /*
  * Fills the options a caller left 0 (block_n, splits, ctas_per_sm) with the
- * profile's.  o->kind is the caller's.
+ * profile's, the splits of a split plan by the profile's split rule for
+ * workload w.  o->kind is the caller's.
  */
-void kprof_plan_opts(const kernel_profile *k, plan_opts *o);
+void kprof_plan_opts(const kernel_profile *k, const workload *w, plan_opts *o);
 
 /* 1 when the profile computes (rows, head_dim) on tensor cores. */
 int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim);

@@ -490,7 +490,7 @@ double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *
 {
     double elt = dtype_bytes(w->dtype);
     double tile_bytes = 2.0 * block_n * w->head_dim * elt;
-    double inflight = k->cta_inflight_bytes;   /* the kernels' copy pipeline does not depend on block_n */
+    double inflight = k->inflight_tiles > 0 ? k->inflight_tiles * tile_bytes : k->cta_inflight_bytes;
     double n = ctas_on_sm > 0 ? ctas_on_sm : 1;
     double share = g->sms * n;
     double compute_ns;
@@ -525,7 +525,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
         return SIM_EPLAN;
     }
     plan_opts po = *o_in, *o = &po;
-    kprof_plan_opts(kp, o);
+    kprof_plan_opts(kp, w, o);
     int res = sim_resident_of(g, kp, w, o, err, errlen);
     if (res < 1) return SIM_EOCCUPANCY;
     plan *p = c->p;

@@ -18,8 +18,8 @@ static const char *good =
 
 static const char *good_kernel =
     "# a kernel\nname = k\nfull_name = Test kernel\nschedule = split\nblock_n = 128\nsplits = 0\n"
-    "ctas_per_sm = 0\nthreads = 128\nregs_per_thread = 64\nsmem_bytes = 16384\ncompute = tensor\nmma_rows = 64\n"
-    "cta_inflight_bytes = 8192\nsm_gbps = 1000\nfp32_eff = 0.5\ntensor_eff = 0.5\ncta_prologue_ns = 100\ncta_epilogue_ns = 100\n"
+    "ctas_per_sm = 0\nsplit_rule = fill\nsplit_ctas = 256\nsplit_min = 4\nthreads = 128\nregs_per_thread = 64\nsmem_bytes = 16384\ncompute = tensor\nmma_rows = 64\n"
+    "cta_inflight_bytes = 8192\ninflight_tiles = 0\nsm_gbps = 1000\nfp32_eff = 0.5\ntensor_eff = 0.5\ncta_prologue_ns = 100\ncta_epilogue_ns = 100\n"
     "partial_write_ns = 100\nflag_latency_ns = 100\nmerge_round_ns = 100\ncall_extra_us = 0 # trailing\nsingle = none\n";
 
 /* Parses `good` with line `key` replaced by `repl` (NULL: removed); returns
@@ -89,6 +89,15 @@ int main(void)
               k.cta_inflight_bytes == 8192,
           "profile values read");
     CHECK(kprof_schedule_kind(&k) == SCHED_SPLIT && kprof_sched_mask(&k) == 1u << SCHED_SPLIT, "split family");
+    /* the fill rule: 256 / units splits when at least 4, else one */
+    static const int units_of[] = {1, 8, 64, 128, 300}, want_s[] = {128, 32, 4, 1, 1};
+    for (int i = 0; i < 5; i++) {
+        workload fw;
+        workload_uniform(&fw, 1, units_of[i], units_of[i], 128, DTYPE_FP16, 4096);
+        plan_opts fo = {.kind = SCHED_SPLIT};
+        kprof_plan_opts(&k, &fw, &fo);
+        CHECK(fo.splits == want_s[i], "fill rule, %d units: %d splits, want %d", units_of[i], fo.splits, want_s[i]);
+    }
     kernel_res kr;
     CHECK(kprof_resources(&k, 128, 128, DTYPE_FP16, 1, &kr) == 0 && kr.threads == 128 && kr.regs == 64 &&
               kr.smem_bytes == 16384,
