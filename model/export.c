@@ -124,10 +124,16 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
 }
 
 /* Measured rows with their predictions (validate), per --gpu/--spec. */
+/* The measured rows of leansim's kernels (outside kernels have figures of
+ * their own), with their predictions. */
 static int load_rows(exp_ctx *x, validate_row **rows)
 {
     int n = validate_rows_load(x->db, &x->o->v, rows, NULL, x->err, x->errlen);
     if (n < 0) return n;
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (!strcmp((*rows)[i].kernel, KPROF_DEFAULT)) (*rows)[m++] = (*rows)[i];
+    n = m;
     int f = validate_lookup(x->db, &x->o->v, *rows, n, x->err, x->errlen);
     if (f < 0) {
         free(*rows);
