@@ -78,6 +78,20 @@ grep -q '"traceEvents"' "$tmp/t.json" && grep -q '"name":"wait"' "$tmp/t.json" &
   bad "A100 32k split: want 192 CTAs, 6 splits"
 "$L" simulate --gpu a100 --ctx 32k --schedule streamk --format csv | tail -1 | cut -d, -f13 | grep -qx "216" && ok ||
   bad "A100 32k streamk: want grid 216"
+# kernel profiles: listed, taken by name or by file, their own schedule by default
+"$L" kernels | grep -q "^torch-flash " && "$L" kernels | grep -q "^leansim " && ok || bad "kernels lists the profiles"
+[ "$("$L" simulate --kernel torch-flash --ctx 64k --format csv | tail -n +2 | cut -d, -f3)" = split ] && ok ||
+  bad "--kernel torch-flash: its split schedule alone"
+"$L" simulate --kernel torch-flash --ctx 64k --schedule streamk --format csv | tail -1 | cut -d, -f2,3 | grep -qx "torch-flash,streamk" &&
+  ok || bad "--kernel torch-flash --schedule streamk: a what-if of another schedule with its costs"
+# one split: PyTorch's flash backend runs FA2's forward kernel, slower per byte than the split kernel
+t_fwd=$("$L" simulate --kernel torch-flash --batch 16 --heads 64 --ctx 64k --format csv | tail -1 | cut -d, -f18)
+t_own=$("$L" simulate --kernel torch-flash --batch 16 --heads 64 --ctx 64k --splits 2 --format csv | tail -1 | cut -d, -f18)
+awk -v a="$t_fwd" -v b="$t_own" 'BEGIN { exit !(a > 1.1 * b) }' && ok || bad "one split runs fa2-fwd: $t_fwd vs $t_own us"
+sed 's/^name = .*/name = mine/; s/^mma_rows = .*/mma_rows = 128/' experiments/kernels/torch-flash.kernel >"$tmp/mine.kernel"
+"$L" simulate --kernel "$tmp/mine.kernel" --ctx 4k | head -1 | grep -q "kernel mine" && ok || bad "--kernel FILE"
+sed 's/^mma_rows = .*/mma_rows = many/' experiments/kernels/torch-flash.kernel >"$tmp/bad.kernel"
+expect_err "bad.kernel:22: mma_rows: 'many' is not a number" simulate --kernel "$tmp/bad.kernel"
 # measured timelines convert to the same trace format
 printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,5,1200\n0,3,wait_begin,6,1300\n0,3,wait_end,6,1900\n0,3,end,-1,2100\n' >"$tmp/tl.csv"
 "$L" timeline "$tmp/tl.csv" --trace "$tmp/tl.json" && grep -q '"name":"wait"' "$tmp/tl.json" && ok || bad "timeline conversion"

@@ -31,6 +31,18 @@ $L calibrate --db "$T/r.db" --gpu h100 --params launch_us,mem_bw_achievable_gbps
 ok "calibrate runs" "[ $rc -eq 0 ]"
 ok "calibrate finds launch 6.0" "awk '\$1==\"launch_us\" {exit !(\$3 > 5.95 && \$3 < 6.05)}' $T/o"
 ok "calibrated spec loads" "$L simulate --gpu $T/fit.gpu --ctx 4k > /dev/null && grep -q calibrated $T/fit.gpu"
+# the per-SM limit from a microbenchmark: the most one SM read on <= 32 SMs
+printf 'gpu,sms_used,ctas_per_sm,gbps_per_sm\nX,8,1,40\nX,16,4,150.5\nX,132,4,35\n' > "$T/smbw.csv"
+$L calibrate --db "$T/r.db" --gpu h100 --params launch_us --microbench "$T/smbw.csv" --out "$T/fit2.gpu" > "$T/o2"; rc=$?
+ok "calibrate --microbench runs" "[ $rc -eq 0 ] && grep -q '^sm_max_gbps = 150.5' $T/fit2.gpu"
+printf 'gpu,sms\nX,8\n' > "$T/bad.csv"
+$L calibrate --db "$T/r.db" --gpu h100 --microbench "$T/bad.csv" 2> "$T/e" > /dev/null; rc=$?
+ok "calibrate --microbench without its columns: exit 2, named" "[ $rc -eq 2 ] && grep -q 'bad.csv:1: no sms_used' $T/e"
+# an outside kernel's profile written by calibrate loads back as a profile
+$L calibrate --db "$T/r.db" --gpu h100 --kernel leansim --params cta_inflight_bytes --out-kernel "$T/k.kernel" > /dev/null; rc=$?
+ok "calibrate --out-kernel writes a profile" "[ $rc -eq 0 ] && $L simulate --kernel $T/k.kernel --ctx 4k > /dev/null"
+$L calibrate --db "$T/r.db" --gpu h100 --out /nonexistent/dir/x.gpu 2> "$T/e" > /dev/null; rc=$?
+ok "calibrate to an unwritable --out fails before the fit" "[ $rc -eq 2 ] && grep -q 'cannot open for writing' $T/e"
 for bad in "--db $T/r.db" "--gpu h100" "--db $T/none.db --gpu h100" "--db $T/r.db --gpu h100 --params foo" "--db $T/r.db --gpu h100 --maxiter x" "--db $T/r.db --gpu a100"; do
   $L calibrate $bad 2> "$T/e" > /dev/null; rc=$?
   ok "calibrate $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"

@@ -157,6 +157,24 @@ static void test_end_to_end(void)
             }
     fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,torch,abc,2026-11-21,torch-flash,2,32,8,128,fp16,4096,0,0,0,0,"
                "20,12.5,12,13,0,1,1,0\n");
+    /* an outside kernel with a graph time and a shipped profile; one with no profile */
+    double flash_us = 0;
+    {
+        gpu_spec gf;
+        kernel_profile kf;
+        CHECK(kprof_pair_load(&gf, &kf, "h100", "torch-flash", NULL, 0, err, sizeof err) == 0, "%s", err);
+        gf.launch_us = gf.graph_launch_us;
+        workload w = {0};
+        workload_uniform(&w, 1, 32, 8, 128, DTYPE_FP16, 65536);
+        plan_opts po = {.kind = SCHED_SPLIT};
+        sim_result r;
+        CHECK(sim_run(c, &gf, &kf, &w, &po, &r, NULL, err, sizeof err) == SIM_OK, "torch-flash: %s", err);
+        flash_us = r.time_us;
+    }
+    fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,torch,abc,2026-11-21,torch-flash,1,32,8,128,fp16,65536,,,,,"
+               "20,130,129,131,%.6f,1,1,\n", 1.25 * flash_us);
+    fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,x,abc,2026-11-21,some-library,1,32,8,128,fp16,65536,,,,,"
+               "20,130,129,131,120,1,1,\n");
     fclose(f);
     sim_ctx_free(c);
     CHECK(rows >= 20, "%d synthetic rows", rows);
@@ -167,20 +185,31 @@ static void test_end_to_end(void)
     CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == STORE_OK, "ingest: %s", err);
     validate_stats st;
     CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK, "validate: %s", err);
-    CHECK(st.rows == rows, "validate saw %d rows, want %d (peers skipped)", st.rows, rows);
-    CHECK(st.added == 2 * rows, "%d predictions added, want %d", st.added, 2 * rows);
+    CHECK(st.rows == rows + 1, "validate saw %d rows, want %d (one outside kernel with a profile)", st.rows, rows + 1);
+    CHECK(st.no_profile == 1, "%d rows of kernels without a profile, want 1", st.no_profile);
+    CHECK(st.added == 2 * rows + 2, "%d predictions added, want %d", st.added, 2 * rows + 2);
     CHECK(st.plan_mismatch == 0, "%d plans not rebuilt", st.plan_mismatch);
-    CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK && st.added == 0 && st.present == 2 * rows,
+    CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK && st.added == 0 && st.present == 2 * rows + 2,
           "re-run: %d added, %d present", st.added, st.present);
 
     validate_row *vr;
     int n = validate_rows_load(db, NULL, &vr, NULL, err, sizeof err);
-    CHECK(n == rows, "rows %d", n);
-    CHECK(validate_lookup(db, NULL, vr, n, err, sizeof err) == 2 * rows, "lookup finds every prediction");
+    CHECK(n == rows + 1, "rows %d", n);
+    CHECK(validate_lookup(db, NULL, vr, n, err, sizeof err) == 2 * rows + 2, "lookup finds every prediction");
     const validate_row **p = malloc(sizeof *p * (size_t)(n + 1));
-    for (int i = 0; i < n; i++) p[i] = &vr[i];
+    int np = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(vr[i].kernel, KPROF_DEFAULT)) {
+            /* the outside kernel: predicted under its profile, against its graph time */
+            CHECK(vr[i].graph && !strcmp(vr[i].label, "torch-flash") && fabs(vr[i].time_us / (1.25 * flash_us) - 1) < 1e-5,
+                  "outside row: graph %d, label %s, time %g", vr[i].graph, vr[i].label, vr[i].time_us);
+            CHECK_REL(vr[i].pred_us[VAL_SIM], flash_us, 1e-6, "torch-flash predicted under its profile");
+            continue;
+        }
+        p[np++] = &vr[i];
+    }
     report_err e;
-    report_errors(p, n, VAL_SIM, &e);
+    report_errors(p, np, VAL_SIM, &e);
     CHECK_REL(e.mape_pct, 100.0 / 11, 1e-5, "sim MAPE when measured = sim x 1.1");
     CHECK_REL(e.max_pct, 100.0 / 11, 1e-5, "sim max APE");
     free(p);
@@ -201,6 +230,8 @@ static void test_end_to_end(void)
     CHECK(buf && strstr(buf, "\"totals\": [") && strstr(buf, "\"mape_pct\": 9.09"), "JSON totals: %.300s",
           buf ? buf : "");
     CHECK(buf && strstr(buf, "\"sm_scaling\": [") && strstr(buf, "\"sms\": 66"), "JSON SM scaling block");
+    CHECK(buf && strstr(buf, "\"schedule\": \"torch-flash\"") && strstr(buf, "\"mape_pct\": 20.00"),
+          "JSON errors list the outside kernel under its name (predicted = measured / 1.25: 20%%)");
     free(buf);
     store_close(db);
 
