@@ -107,7 +107,8 @@ int cmd_tune(int argc, char **argv)
                 g.name, o.wl.heads, o.wl.kv_heads ? o.wl.kv_heads : o.wl.heads, o.wl.head_dim,
                 dtype_name(o.wl.dtype), g.name);
     if (fmt == OUT_TABLE)
-        printf("# tune on %s: heads %d, kv_heads %d, d %d, %s (simulator)\n%6s %8s  %-9s %7s %6s %5s %4s %10s  %-9s %10s %7s %6s\n",
+        printf("# tune on %s: heads %d, kv_heads %d, d %d, %s (simulator); runner-up: the best other plan, "
+               "schedule/block_n/splits or grid/cps\n%6s %8s  %-9s %7s %6s %5s %4s %10s  %-22s %10s %7s %6s\n",
                g.name, o.wl.heads, o.wl.kv_heads ? o.wl.kv_heads : o.wl.heads, o.wl.head_dim, dtype_name(o.wl.dtype),
                "batch", "ctx", "winner", "block_n", "splits", "grid", "cps", "time_us", "runner-up", "time_us",
                "margin", "tried");
@@ -137,9 +138,15 @@ int cmd_tune(int argc, char **argv)
             }
             double margin = s.time_us > 0 ? s.time_us / b.time_us - 1 : 0;
             if (fmt == OUT_TABLE)
-                printf("%6d %8lld  %-9s %7d %6d %5d %4d %10.2f  %-9s %10.2f %6.1f%% %6d\n", w.wl.batch,
+            {
+                char ru[48] = "-";
+                if (s.time_us > 0)
+                    snprintf(ru, sizeof ru, "%s/%d/%d/%d", sched_name(s.schedule), s.block_n,
+                             s.schedule == SCHED_SPLIT ? s.splits : s.grid, s.ctas_per_sm);
+                printf("%6d %8lld  %-9s %7d %6d %5d %4d %10.2f  %-22s %10.2f %6.1f%% %6d\n", w.wl.batch,
                        (long long)ctxs[ci], sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm,
-                       b.time_us, s.time_us > 0 ? sched_name(s.schedule) : "-", s.time_us, 100 * margin, tried);
+                       b.time_us, ru, s.time_us, 100 * margin, tried);
+            }
             else if (fmt == OUT_CSV)
                 printf("%s,%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d\n", g.name, w.wl.batch, (long long)ctxs[ci],
                        sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us,

@@ -151,9 +151,11 @@ typedef struct tune_choice {
 } tune_choice;
 
 /*
- * Searches schedule x block_n x splits/grid x ctas_per_sm for workload w on
- * chip g, run by the kernel of profile k, with the simulator; fills the best and the runner-up (a different
- * schedule) and the candidates tried.  Returns 0, or -1 when nothing ran.
+ * Searches the planner's space (plan_candidates) for workload w on chip g,
+ * run by the kernel of profile k: every candidate by the closed-form model,
+ * the most promising by the simulator, which decides.  Fills the best, the
+ * runner-up (the best whose plan differs; time 0 when none) and the
+ * candidates simulated.  Returns 0, or -1 when nothing ran.
  */
 int tune_search(const gpu_spec *g, const kernel_profile *k, const workload *w, unsigned sched_mask, tune_choice *best,
                 tune_choice *second, int *tried);

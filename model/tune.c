@@ -1,75 +1,128 @@
 /*
- * tune.c: search of the schedule options for one workload (see model.h).
+ * tune.c: search of the plan options for one workload (see model.h).
  *
- * Candidates are what the CUDA kernels can run: tile lengths the kernels are
- * built for (kres_decode) and that fit on an SM, CTAs per SM up to what is
- * resident, split counts 1..128 where the chunk length changes (other counts
- * give the same chunks), and stream-K/hybrid grids of a whole number of
- * CTAs per SM up to residency plus LeanAttention's own rule.  Each candidate
- * is costed with the simulator.
+ * Candidates are the planner's search space (plan_candidates: what the
+ * CUDA kernels can run, the same list the kernel runner's oracle times).
+ * Every candidate is costed with the closed-form model, which is cheap;
+ * the TUNE_SIM_TOP best by the model, and the model's best of each
+ * schedule, are then costed with the simulator, which decides.  The
+ * runner-up is the best simulated candidate whose plan differs from the
+ * winner's (another CTA count, split count or tile length): stream-K and
+ * hybrid, or fa2 and one split, often build the same plan, and a margin
+ * of 0% between them says nothing.
  */
 #include "model.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define TUNE_MAX_CPS 8
+#define TUNE_SIM_TOP 12
+#define TUNE_MAX_CANDS 4096
+
+typedef struct scored {
+    plan_cand c;
+    double model_us;
+} scored;
+
+static int by_model(const void *a, const void *b)
+{
+    double x = ((const scored *)a)->model_us, y = ((const scored *)b)->model_us;
+    return (x > y) - (x < y);
+}
+
+static void choice_of(tune_choice *t, const plan_cand *c, const sim_result *r)
+{
+    t->schedule = c->kind;
+    t->block_n = r->block_n;
+    t->splits = r->splits;
+    t->grid = c->kind == SCHED_STREAMK || c->kind == SCHED_HYBRID ? r->ctas : 0;
+    t->ctas_per_sm = c->ctas_per_sm;
+    t->time_us = r->time_us;
+}
 
 int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, unsigned sched_mask, tune_choice *best,
                 tune_choice *second, int *tried)
 {
-    static const int bns[] = {32, 64, 128, 256};
-    sim_ctx *c = sim_ctx_alloc();
-    if (!c) return -1;
-    tune_choice per[SCHED_COUNT];
-    for (int k = 0; k < SCHED_COUNT; k++) per[k].time_us = 0;
-    char err[256];
-    *tried = 0;
-    int64_t longest = 0;
-    for (int r = 0; r < w->batch; r++)
-        if (w->ctx[r] > longest) longest = w->ctx[r];
-    for (size_t bi = 0; bi < sizeof bns / sizeof bns[0]; bi++) {
-        int bn = bns[bi];
+    int res_by_bn[4];
+    for (int i = 0; i < 4; i++) {
         kernel_res kr;
-        if (kprof_resources(kp, w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &kr)) continue;
-        int res = gpu_occupancy(g, &kr);
-        int n_blocks = plan_tiles_of(longest, bn);
-        for (int cps = 1; cps <= res && cps <= TUNE_MAX_CPS; cps++)
-            for (int k = 0; k < SCHED_COUNT; k++) {
-                if (!(sched_mask & (1u << k))) continue;
-                int vals[PLAN_MAX_SPLITS + 2], nv = 0;
-                if (k == SCHED_SPLIT) {
-                    for (int s = 1; s <= PLAN_MAX_SPLITS && s <= n_blocks; s++)
-                        if (s == 1 || (n_blocks + s - 1) / s != (n_blocks + s - 2) / (s - 1)) vals[nv++] = s;
-                } else if (k == SCHED_STREAMK || k == SCHED_HYBRID) {
-                    vals[nv++] = 0;
-                    for (int m = 1; m <= cps; m++) vals[nv++] = g->sms * m;
-                } else {
-                    vals[nv++] = 0;
-                }
-                for (int v = 0; v < nv; v++) {
-                    plan_opts po = {.kind = k, .block_n = bn, .splits = k == SCHED_SPLIT ? vals[v] : 0,
-                                    .grid = (k == SCHED_STREAMK || k == SCHED_HYBRID) ? vals[v] : 0,
-                                    .ctas_per_sm = cps};
-                    sim_result r;
-                    if (sim_run(c, g, kp, w, &po, &r, NULL, err, sizeof err) != SIM_OK) continue;
-                    (*tried)++;
-                    if (per[k].time_us == 0 || r.time_us < per[k].time_us) {
-                        per[k] = (tune_choice){k, bn, r.splits, k == SCHED_STREAMK || k == SCHED_HYBRID ? r.ctas : 0,
-                                               cps, r.time_us};
-                    }
-                }
-            }
+        res_by_bn[i] = kprof_resources(kp, w->head_dim, 32 << i, w->dtype, w->heads / w->kv_heads, &kr)
+                           ? 0 : gpu_occupancy(g, &kr);
     }
+    plan_cand *cands = malloc(sizeof *cands * TUNE_MAX_CANDS);
+    scored *sc = malloc(sizeof *sc * TUNE_MAX_CANDS);
+    sim_ctx *c = sim_ctx_alloc();
+    int rc = -1;
+    *tried = 0;
+    memset(best, 0, sizeof *best);
+    memset(second, 0, sizeof *second);
+    if (!cands || !sc || !c) goto done;
+    int n = plan_candidates(w, g->sms, res_by_bn, sched_mask, cands, TUNE_MAX_CANDS);
+    if (n > TUNE_MAX_CANDS) n = TUNE_MAX_CANDS;
+    int m = 0;
+    char err[256];
+    for (int i = 0; i < n; i++) {
+        plan_opts po = {cands[i].kind, cands[i].block_n, cands[i].splits, cands[i].grid, cands[i].ctas_per_sm, 0};
+        sim_result r;
+        if (model_predict(g, kp, w, &po, &r, err, sizeof err) != SIM_OK) continue;
+        sc[m].c = cands[i];
+        sc[m++].model_us = r.time_us;
+    }
+    qsort(sc, (size_t)m, sizeof *sc, by_model);
+    /* the simulator decides among the model's best, and each schedule's best */
+    int seen_kind[SCHED_COUNT] = {0};
+    sim_result br = {0}, sr = {0};
+    plan_cand bc = {0}, scn = {0};
+    int have_b = 0, have_s = 0;
+    sim_result *all = malloc(sizeof *all * (size_t)(m + 1));
+    int *pick = malloc(sizeof *pick * (size_t)(m + 1));
+    if (!all || !pick) { free(all); free(pick); goto done; }
+    int np = 0;
+    for (int i = 0; i < m; i++) {
+        int k = sc[i].c.kind;
+        if (i < TUNE_SIM_TOP || !seen_kind[k]) {
+            seen_kind[k] = 1;
+            plan_opts po = {k, sc[i].c.block_n, sc[i].c.splits, sc[i].c.grid, sc[i].c.ctas_per_sm, 0};
+            if (sim_run(c, g, kp, w, &po, &all[np], NULL, err, sizeof err) != SIM_OK) continue;
+            (*tried)++;
+            pick[np++] = i;
+        }
+    }
+    /* ties (within 1e-6) go to the kernel's default tile length, the one measured most */
+    const int bn_default = kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
+    for (int j = 0; j < np; j++) {
+        const sim_result *r = &all[j];
+        int tie = have_b && fabs(r->time_us - br.time_us) <= 1e-6 * br.time_us;
+        if (!have_b || (r->time_us < br.time_us && !tie) ||
+            (tie && r->block_n == bn_default && br.block_n != bn_default)) {
+            br = *r;
+            bc = sc[pick[j]].c;
+            have_b = 1;
+        }
+    }
+    for (int j = 0; j < np; j++) {
+        const sim_result *r = &all[j];
+        int s1 = r->splits > 1 ? r->splits : 0, s2 = br.splits > 1 ? br.splits : 0;   /* one split: no split */
+        int tiles_matter = s2 > 1 || br.ctas > w->batch * w->kv_heads;   /* a unit cut into parts */
+        int same = r->ctas == br.ctas && s1 == s2 && (!tiles_matter || r->block_n == br.block_n) &&
+                   fabs(r->time_us - br.time_us) <= 1e-9 * br.time_us;
+        if (same) continue;
+        if (!have_s || r->time_us < sr.time_us) {
+            sr = *r;
+            scn = sc[pick[j]].c;
+            have_s = 1;
+        }
+    }
+    free(all);
+    free(pick);
+    if (!have_b) goto done;
+    choice_of(best, &bc, &br);
+    if (have_s) choice_of(second, &scn, &sr);
+    rc = 0;
+done:
     sim_ctx_free(c);
-    int b = -1, s = -1;
-    for (int k = 0; k < SCHED_COUNT; k++) {
-        if (per[k].time_us == 0) continue;
-        if (b < 0 || per[k].time_us < per[b].time_us) { s = b; b = k; }
-        else if (s < 0 || per[k].time_us < per[s].time_us) s = k;
-    }
-    if (b < 0) return -1;
-    *best = per[b];
-    if (s >= 0) *second = per[s];
-    else memset(second, 0, sizeof *second);
-    return 0;
+    free(cands);
+    free(sc);
+    return rc;
 }

@@ -20,6 +20,8 @@
  */
 #include "plan.h"
 
+#include <math.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
@@ -398,4 +400,125 @@ int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resi
     }
     p->cta_first[p->grid] = p->n_segs;
     return PLAN_OK;
+}
+
+/* ------------------------------------------------------------ policies */
+
+static const char *policy_names[PLAN_POLICY_COUNT] = {"fa2", "fa3", "flashinfer", "leanattention", "flashmla"};
+
+const char *plan_policy_name(int policy)
+{
+    return policy >= 0 && policy < PLAN_POLICY_COUNT ? policy_names[policy] : "?";
+}
+
+int plan_policy_parse(const char *s)
+{
+    for (int i = 0; i < PLAN_POLICY_COUNT; i++)
+        if (!strcmp(s, policy_names[i])) return i;
+    return -1;
+}
+
+static int64_t longest_ctx(const workload *w)
+{
+    int64_t m = 0;
+    for (int r = 0; r < w->batch; r++)
+        if (w->ctx[r] > m) m = w->ctx[r];
+    return m;
+}
+
+int plan_policy_apply(int policy, const workload *w, int sms, int resident, double l2_bytes, plan_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    const int bn = plan_default_block_n(w->head_dim);
+    const int64_t units = (int64_t)w->batch * w->kv_heads;
+    const int rows = w->heads / w->kv_heads;
+    const int m_blocks = (rows + 63) / 64;
+    const int n_blocks = plan_tiles_of(longest_ctx(w), bn);
+    switch (policy) {
+    case PLAN_POLICY_FA2:
+        /* flash_api.cpp: num_splits_heuristic(units, 2 x SMs, blocks, 128) */
+        o->kind = SCHED_SPLIT;
+        o->splits = plan_splits_heuristic(units * m_blocks, 2 * sms, n_blocks, PLAN_MAX_SPLITS);
+        return 0;
+    case PLAN_POLICY_FA3: {
+        /* hopper/heuristics.h: the same 85% rule over the real SM count; no
+         * split at <= 4 blocks; a head's KV above the L2 is split into at
+         * least ceil(size / L2) chunks; pack-GQA (the planner's units) */
+        o->kind = SCHED_SPLIT;
+        if (n_blocks <= 4) {
+            o->splits = 1;
+            return 0;
+        }
+        int s = plan_splits_heuristic(units * m_blocks, sms, n_blocks, PLAN_MAX_SPLITS);
+        double head_bytes = 2.0 * (double)longest_ctx(w) * w->head_dim * dtype_bytes(w->dtype);
+        if (l2_bytes > 0 && head_bytes > l2_bytes) {
+            int least = (int)ceil(head_bytes / l2_bytes);
+            if (least > s) s = least;
+        }
+        o->splits = s > PLAN_MAX_SPLITS ? PLAN_MAX_SPLITS : s;
+        return 0;
+    }
+    case PLAN_POLICY_FLASHINFER:
+        /* scheduler.cuh: the smallest chunk whose chunks fit the grid: the planner's balanced */
+        o->kind = SCHED_BALANCED;
+        o->ctas_per_sm = resident;
+        return 0;
+    case PLAN_POLICY_LEAN:
+        /* lean_api.cc: 2 CTAs per SM, the planner's stream-K default */
+        o->kind = SCHED_STREAMK;
+        return 0;
+    case PLAN_POLICY_FLASHMLA:
+        /* get_decoding_sched_meta: one partition per SM, 64-token blocks, a
+         * fixed overhead of 5 blocks per split: stream-K over the SMs (the
+         * overhead shapes its split points, which stream-K's equal runs
+         * approximate) */
+        o->kind = SCHED_STREAMK;
+        o->block_n = 64;
+        o->grid = sms;
+        return 0;
+    }
+    return -1;
+}
+
+/* Split counts on a grid that keeps the search small: every count up to 8,
+ * then steps of about 15%. */
+static const int split_grid[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 14, 16, 18, 20,
+                                 23, 26, 30, 34, 39, 45, 52, 60, 69, 79, 91, 104, 116, 128};
+
+int plan_candidates(const workload *w, int sms, const int resident_by_bn[4], unsigned sched_mask, plan_cand *out,
+                    int cap)
+{
+    int n = 0;
+    const int64_t longest = longest_ctx(w);
+#define PUT(k, b, s, g, c)                                                  \
+    do {                                                                    \
+        if (n < cap) out[n] = (plan_cand){(k), (b), (s), (g), (c)};         \
+        n++;                                                                \
+    } while (0)
+    for (int bi = 0; bi < 4; bi++) {
+        const int bn = 32 << bi, res = resident_by_bn[bi];
+        if (res < 1) continue;
+        const int n_blocks = plan_tiles_of(longest, bn);
+        if (sched_mask & (1u << SCHED_FA2)) PUT(SCHED_FA2, bn, 0, 0, 0);
+        if (sched_mask & (1u << SCHED_SPLIT)) {
+            int64_t last_chunk = -1;
+            for (size_t i = 0; i < sizeof split_grid / sizeof split_grid[0]; i++) {
+                const int s = split_grid[i];
+                if (s > n_blocks) break;
+                const int64_t chunk = (n_blocks + s - 1) / s;
+                if (chunk == last_chunk) continue;
+                last_chunk = chunk;
+                PUT(SCHED_SPLIT, bn, s, 0, 0);
+            }
+        }
+        for (int k = SCHED_STREAMK; k <= SCHED_HYBRID; k++) {
+            if (!(sched_mask & (1u << k))) continue;
+            PUT(k, bn, 0, 0, 0);                                  /* LeanAttention's rule */
+            for (int m = 1; m <= res; m++) PUT(k, bn, 0, sms * m, 0);
+        }
+        if (sched_mask & (1u << SCHED_BALANCED))
+            for (int c = 1; c <= res; c++) PUT(SCHED_BALANCED, bn, 0, 0, c);
+    }
+#undef PUT
+    return n;
 }

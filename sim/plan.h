@@ -163,6 +163,51 @@ int plan_splits_heuristic(int64_t units, int slots, int n_blocks, int max_splits
 /* LeanAttention's grid rule for `tiles` tiles, units and KV blocks per unit. */
 int plan_leanattn_grid(int64_t tiles, int sms, int ctas_per_sm, int64_t units, int n_blocks);
 
+/* ----------------------------------------------------------- policies */
+
+/*
+ * Named policies: the rules production libraries use to choose a plan,
+ * each a few lines in plan.c with its source.  A policy fills plan options
+ * (schedule, block_n, splits, grid, CTAs per SM) for a workload on `sms`
+ * SMs with `resident` CTAs per SM and an L2 of l2_bytes.
+ *   PLAN_POLICY_FA2        FlashAttention-2's num_splits_heuristic (split)
+ *   PLAN_POLICY_FA3        FlashAttention-3's get_num_splits (split)
+ *   PLAN_POLICY_FLASHINFER FlashInfer's decode planner (balanced)
+ *   PLAN_POLICY_LEAN       LeanAttention's grid rule (streamk)
+ *   PLAN_POLICY_FLASHMLA   FlashMLA's partition with a fixed overhead per split (streamk)
+ * The tuner (model/) is one more policy, "tune".
+ */
+enum plan_policy {
+    PLAN_POLICY_FA2 = 0,
+    PLAN_POLICY_FA3,
+    PLAN_POLICY_FLASHINFER,
+    PLAN_POLICY_LEAN,
+    PLAN_POLICY_FLASHMLA,
+    PLAN_POLICY_COUNT
+};
+const char *plan_policy_name(int policy);
+int plan_policy_parse(const char *s);   /* -1 if unknown ("tune" is not a planner policy) */
+/* Fills *o for workload w; returns 0, or -1 for an unknown policy. */
+int plan_policy_apply(int policy, const workload *w, int sms, int resident, double l2_bytes, plan_opts *o);
+
+/* One candidate of the tuner's search space. */
+typedef struct plan_cand {
+    int kind, block_n, splits, grid, ctas_per_sm;
+} plan_cand;
+
+/*
+ * The tuner's search space for workload w on `sms` SMs: every schedule in
+ * sched_mask; tile lengths 32..256 where resident_by_bn[i] (block_n 32 <<
+ * i) is > 0; split counts on a grid of 1..128 where the chunk length
+ * changes; stream-K and hybrid grids of 1..resident CTAs per SM and
+ * LeanAttention's rule; CTAs per SM only where they change the plan
+ * (balanced's budget, the default grids).  The same space serves the
+ * tuner and the kernel runner's oracle.  Writes at most cap candidates
+ * and returns how many there are.
+ */
+int plan_candidates(const workload *w, int sms, const int resident_by_bn[4], unsigned sched_mask, plan_cand *out,
+                    int cap);
+
 /* Bytes of one element of dtype. */
 int dtype_bytes(int dtype);
 
