@@ -38,7 +38,7 @@ static const char *CSV_HEADER =
 
 /* Run-wide settings and device facts. */
 static struct {
-    int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena;
+    int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena, oracle;
     const char *csv, *timeline, *sweep;
     int sms_req, sms;
     cudaStream_t stream;
@@ -60,7 +60,12 @@ static void usage(FILE *f)
                "  --sms N                    confine to N SMs via a green context (rounded up to 8)\n"
                "  --timeline FILE            per-CTA start/segment/wait/end times of one launch (CSV)\n"
                "  --csv FILE                 append one row per configuration (header once)\n"
-               "  --check                    verify against the CPU reference before timing\n"
+               "  --check                    verify against the CPU reference before timing; a mismatch is\n"
+               "                             not timed and the run exits 1\n"
+               "  --oracle                   time every candidate of the tuner's search space for each\n"
+               "                             workload (schedules asked, tile lengths, splits, grids, CTAs per\n"
+               "                             SM, the named policies' picks), each checked first against the\n"
+               "                             workload's CPU reference\n"
                "  --sweep FILE               one option set per line (# comments); --timeline may be per line\n"
                "  --graph-n N                launches per CUDA graph for graph_us (default 20)\n"
                "  --no-arena                 allocate each configuration's KV sets anew instead of\n"
@@ -168,10 +173,55 @@ static void write_timeline(const char *path, const tl_rec *tl, const plan *p)
     if (fclose(f)) fprintf(stderr, "--timeline %s: write failed\n", path);
 }
 
-/* Plans, checks (optionally) and times one schedule of a workload. */
-static int run_config(const wl_opts *o, int kind, const char *timeline, int reps)
+/* A workload's KV sets on the device, and (when checking) the CPU reference of its output. */
+typedef struct bench_kv {
+    attn_bufs b;
+    int nkv;            /* KV sets rotated between reps */
+    bool flush;         /* rotation alone does not evict L2: read a scratch buffer between reps */
+    double kv_set;      /* KV bytes of one set */
+    double *ref;        /* CPU reference (double accumulation), or NULL */
+} bench_kv;
+
+/* Allocates the KV sets of w (enough of them to exceed 2x L2 if memory
+ * allows) and, with_ref, computes the CPU reference.  Returns 0, or 1
+ * when the KV does not fit (said so on stderr: a skip, not a failure). */
+static int kv_setup(const workload *w, bench_kv *kv, int with_ref, const char *what)
 {
-    const workload *w = &o->wl;
+    memset(kv, 0, sizeof *kv);
+    kv->kv_set = (double)attn_kv_elems(w) * 2 * 2;
+    const double l2 = (double)g.prop.l2CacheSize;
+    size_t free_b = 0, total_b = 0;
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    int nkv = (int)std::min(16.0, std::max(2.0, ceil(2.0 * l2 / kv->kv_set) + 1));
+    while (nkv > 1 && !attn_arena_holds(w, nkv) && nkv * kv->kv_set > 0.85 * (double)free_b - 256e6) nkv--;
+    kv->nkv = nkv;
+    kv->flush = nkv * kv->kv_set < 2.0 * l2 + kv->kv_set;
+    if (attn_bufs_alloc(&kv->b, w, nkv, 7, g.stream)) {
+        fprintf(stderr, "leanbench: %s: %.1f GB of KV does not fit in device memory; skipped\n", what, kv->kv_set / 1e9);
+        return 1;
+    }
+    if (with_ref) {
+        int th = (int)std::thread::hardware_concurrency();
+        kv->ref = attn_ref_from_device(w, &kv->b, 0, th > 0 ? th : 4);
+    }
+    return 0;
+}
+
+static void kv_free(bench_kv *kv)
+{
+    free(kv->ref);
+    attn_bufs_free(&kv->b);
+}
+
+/*
+ * Plans options po of workload w, checks the output against kv->ref (when
+ * there is one: outputs poisoned first; a mismatch is reported, not timed,
+ * and returns -1), times it and writes its CSV row.  `label` names it in
+ * messages.  Returns 0, or -1 on a refusal or a failed check.
+ */
+static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *timeline, int reps)
+{
+    const int kind = po.kind;
     const int rows = w->heads / w->kv_heads;
     const int occ = attn_occupancy(w->dtype, w->head_dim, rows);
     if (occ <= 0) {
@@ -179,8 +229,6 @@ static int run_config(const wl_opts *o, int kind, const char *timeline, int reps
                 w->head_dim, rows);
         return -1;
     }
-    plan_opts po = o->po;
-    po.kind = kind;
     const int64_t resident = (int64_t)occ * g.sms;
     if (po.ctas_per_sm > occ) {
         fprintf(stderr, "leanbench: --ctas-per-sm %d: only %d CTAs of this kernel fit on an SM\n", po.ctas_per_sm, occ);
@@ -207,38 +255,26 @@ static int run_config(const wl_opts *o, int kind, const char *timeline, int reps
     }
     attn_plan_dev d;
     attn_plan_upload(&d, p, w);
-
-    /* KV sets: rotate enough of them to exceed 2x L2 if memory allows */
-    const double kv_set = (double)attn_kv_elems(w) * 2 * 2;
-    const double l2 = (double)g.prop.l2CacheSize;
-    size_t free_b = 0, total_b = 0;
-    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-    int nkv = (int)std::min(16.0, std::max(2.0, ceil(2.0 * l2 / kv_set) + 1));
-    while (nkv > 1 && !attn_arena_holds(w, nkv) && nkv * kv_set > 0.85 * (double)free_b - 256e6) nkv--;
-    const bool flush = nkv * kv_set < 2.0 * l2 + kv_set;   /* rotation alone does not evict */
-    attn_bufs b;
-    if (attn_bufs_alloc(&b, w, nkv, 7, g.stream)) {
-        fprintf(stderr, "leanbench: %s: %.1f GB of KV does not fit in device memory; skipped\n", sched_name(kind),
-                kv_set / 1e9);
-        attn_plan_free(&d);
-        plan_free(p);
-        return -1;
-    }
+    attn_bufs &b = kv->b;
+    const int nkv = kv->nkv;
+    const bool flush = kv->flush;
     attn_io io = {b.q, b.k[0], b.v[0], b.o, w->dtype, w->head_dim};
     char maxerr[32] = "";
-    if (g.check) {
-        int th = (int)std::thread::hardware_concurrency();
-        double *ref = attn_ref_from_device(w, &b, 0, th > 0 ? th : 4);
+    if (kv->ref) {
         CUDA_CHECK(cudaMemsetAsync(b.o, 0xff, (size_t)b.qo_elems * 2, g.stream));
         CUDA_CHECK(attn_launch(&d, &io, g.stream, NULL));
         CUDA_CHECK(cudaStreamSynchronize(g.stream));
         double err;
-        int64_t bad = attn_compare(w, b.o, ref, attn_tolerance(w->dtype), &err, 5, sched_name(kind));
-        free(ref);
+        int64_t bad = attn_compare(w, b.o, kv->ref, attn_tolerance(w->dtype), &err, 5, sched_name(kind));
         snprintf(maxerr, sizeof maxerr, "%.3g", err);
-        if (bad) fprintf(stderr, "leanbench: %s: CHECK FAILED, %lld mismatches\n", sched_name(kind), (long long)bad);
+        if (bad) {
+            fprintf(stderr, "leanbench: %s (block_n %d, %d CTAs, %d splits): CHECK FAILED, %lld mismatches; not timed\n",
+                    sched_name(kind), p->block_n, p->grid, p->splits, (long long)bad);
+            attn_plan_free(&d);
+            plan_free(p);
+            return -1;
+        }
     }
-
     for (int i = 0; i < g.warmup; i++) {
         io.k = b.k[i % nkv]; io.v = b.v[i % nkv];
         CUDA_CHECK(attn_launch(&d, &io, g.stream, NULL));
@@ -308,6 +344,7 @@ static int run_config(const wl_opts *o, int kind, const char *timeline, int reps
     }
 
     const double t_us = pct(ms, 0.5) * 1e3, p10 = pct(ms, 0.1) * 1e3, p90 = pct(ms, 0.9) * 1e3;
+    const double kv_set = kv->kv_set;
     const double bw = kv_set / (t_us * 1e-6) / 1e9;
     char ctxs[WL_MAX_BATCH * 9 + 16];
     ctx_string(w, ctxs, sizeof ctxs);
@@ -326,11 +363,55 @@ static int run_config(const wl_opts *o, int kind, const char *timeline, int reps
                 p->block_n, p->grid, p->splits, occ, reps, t_us, p10, p90, graph_us, kv_set, bw, maxerr);
         if (fclose(f)) { fprintf(stderr, "--csv %s: write failed\n", g.csv); exit(2); }
     }
-    attn_bufs_free(&b);
     attn_plan_free(&d);
     plan_free(p);
     return 0;
 }
+
+/* Plans, checks (with --check) and times one schedule of a workload. */
+static int run_config(const wl_opts *o, int kind, const char *timeline, int reps)
+{
+    bench_kv kv;
+    if (kv_setup(&o->wl, &kv, g.check, sched_name(kind))) return 0;   /* does not fit: skipped */
+    plan_opts po = o->po;
+    po.kind = kind;
+    int rc = time_plan(&o->wl, po, &kv, timeline, reps);
+    kv_free(&kv);
+    return rc;
+}
+
+/*
+ * --oracle: every candidate of the tuner's search space (plan_candidates:
+ * every schedule asked, tile length, split count, grid and CTAs per SM the
+ * kernels run, and every named policy's pick) for one workload, each
+ * checked against the one CPU reference of the workload before it is
+ * timed.  Returns the number of candidates that failed.
+ */
+static int run_oracle(const wl_opts *o, int reps)
+{
+    const workload *w = &o->wl;
+    const int occ = attn_occupancy(w->dtype, w->head_dim, w->heads / w->kv_heads);
+    if (occ <= 0) {
+        fprintf(stderr, "leanbench: --oracle: no kernel for group %d at head dim %d\n", w->heads / w->kv_heads,
+                w->head_dim);
+        return 1;
+    }
+    const int res_by_bn[4] = {occ, occ, occ, occ};   /* block_n does not change the kernels' resources */
+    std::vector<plan_cand> c(4096);
+    int n = plan_candidates(w, g.sms, res_by_bn, o->sched_mask, (double)g.prop.l2CacheSize, c.data(), (int)c.size());
+    if (n > (int)c.size()) n = (int)c.size();
+    bench_kv kv;
+    if (kv_setup(w, &kv, 1, "oracle")) return 0;   /* does not fit: skipped */
+    int failed = 0;
+    fprintf(stderr, "leanbench: --oracle: %d candidates\n", n);
+    for (int i = 0; i < n; i++) {
+        plan_opts po = {c[i].kind, c[i].block_n, c[i].splits, c[i].grid, c[i].ctas_per_sm, 0};
+        if (time_plan(w, po, &kv, NULL, reps)) failed++;
+    }
+    kv_free(&kv);
+    return failed;
+}
+
 
 /* Parses runner options common to the command line and sweep lines. */
 static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, int *reps, int line_mode)
@@ -350,6 +431,7 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         else if (!line_mode && !strcmp(a, "--sweep") && v) { g.sweep = v; i += 2; }
         else if (!line_mode && !strcmp(a, "--graph-n") && v) { g.graph_n = atoi(v); i += 2; }
         else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }
+        else if (!line_mode && !strcmp(a, "--oracle")) { g.oracle = 1; i++; }
         else if (!line_mode && !strcmp(a, "--read-ceiling")) { g.read_ceiling = 1; i++; }
         else if (!line_mode && !strcmp(a, "--sm-bandwidth")) { g.sm_bandwidth = 1; i++; }
         else if (!line_mode && !strcmp(a, "--no-arena")) { g.no_arena = 1; i++; }
@@ -543,6 +625,7 @@ static void sm_bandwidth(void *buf, size_t cap)
 
 static int run_all(const wl_opts *o, const char *timeline, int reps)
 {
+    if (g.oracle) return run_oracle(o, reps) ? 1 : 0;
     int rc = 0;
     for (int k = 0; k < SCHED_COUNT; k++)
         if (o->sched_mask & (1u << k)) {
@@ -633,5 +716,5 @@ int main(int argc, char **argv)
     }
     fclose(f);
     fprintf(stderr, "leanbench: sweep done, %d lines with failures\n", fails);
-    return 0;
+    return fails ? 1 : 0;
 }

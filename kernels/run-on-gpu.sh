@@ -31,13 +31,21 @@
 #                                    on a subset) and on --shapes extra
 #   Each profiles half stays under ~9 minutes (steps are cut by a deadline,
 #   PROFILES_DEADLINE seconds, default 540) and leaves at most 6 files in $OUT.
+#   sh kernels/run-on-gpu.sh oracle   build + gpu-test (stops if it fails),
+#                                    per-SM read bandwidth on 8..24 SMs
+#                                    (smbw.csv), then every candidate of the
+#                                    tuner's space for each workload of
+#                                    kernels/sweep-oracle.txt (oracle.csv),
+#                                    each checked against the workload's CPU
+#                                    reference before it is timed; stops at
+#                                    ORACLE_DEADLINE seconds (default 540)
 set -u
 MODE=${1:-full}
 PART=${2:-}
 OUT=${OUT:-out}
 T0=$(date +%s)
 mkdir -p "$OUT"
-[ "$MODE" = profiles ] || mkdir -p "$OUT/tl"
+[ "$MODE" = profiles ] || [ "$MODE" = oracle ] || mkdir -p "$OUT/tl"
 OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
 say() { echo "== $*" | tee -a "$LOG"; }
@@ -185,6 +193,29 @@ explore)
     (cd "$OUT" && tar czf tl.tgz tl && rm -rf tl)
     grep -h -E "^  [a-z_]+[A-Za-z_<>]*\(|launch__grid|launch__block|registers|gpu__time|dram__bytes|dram__throughput|ran b=" "$OUT"/ncu-sdpa-*.txt | cut -c1-150 | head -120
     awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/explore.csv"
+    ;;
+oracle)
+    T0=$(date +%s)
+    left() { echo $(( ${ORACLE_DEADLINE:-540} - ($(date +%s) - T0) )); }
+    say "gpu-test"
+    timed gpu-test timeout 150 make gpu-test >"$OUT/gputest.txt" 2>&1
+    rc=$?
+    tail -3 "$OUT/gputest.txt"
+    if [ $rc -ne 0 ]; then say "gpu-test FAILED (rc $rc): nothing timed"; exit 1; fi
+    say "per-SM read bandwidth, 8..24 SMs"
+    for n in 8 16 24; do
+        timeout 40 build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
+    done
+    awk -F, 'NR>1 && $16+0 > b[$9]+0 { b[$9]=$16 } END { for (k in b) printf "sms=%s: %.1f GB/s per SM\n", k, b[k] }' "$OUT/smbw.csv" | sort
+    say "oracle: every candidate of the tuner's space (kernels/sweep-oracle.txt)"
+    t=$(left); [ $t -gt 30 ] && timed oracle timeout $t build/leanbench --oracle --sweep kernels/sweep-oracle.txt \
+        --reps 10 --warmup 2 --graph-n 4 --csv "$OUT/oracle.csv" >"$OUT/oracle-log.txt" 2>&1
+    echo "oracle: rc $?; $(grep -c . "$OUT/oracle.csv") rows; $(grep -c 'CHECK FAILED' "$OUT/oracle-log.txt") failed checks"
+    grep -E "CHECK FAILED|skipped|failures" "$OUT/oracle-log.txt" | sort | uniq -c | head -20
+    say "oracle: the fastest candidate per workload"
+    awk -F, 'NR>1 { k=$10" "$11" "$12" "$13" "$15; if (!(k in b) || $21+0 < b[k]+0) { b[k]=$21; w[k]=$9" bn="$16" ctas="$17" sp="$18 } }
+        END { for (k in b) printf "%-40.40s %10.2f us  %s\n", k, b[k], w[k] }' "$OUT/oracle.csv" | sort | head -100
+    gzip -f "$OUT/oracle-log.txt"
     ;;
 profiles)
     # seconds left before the deadline, at most $1 (0 when spent)

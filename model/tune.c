@@ -58,7 +58,7 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     memset(best, 0, sizeof *best);
     memset(second, 0, sizeof *second);
     if (!cands || !sc || !c) goto done;
-    int n = plan_candidates(w, g->sms, res_by_bn, sched_mask, cands, TUNE_MAX_CANDS);
+    int n = plan_candidates(w, g->sms, res_by_bn, sched_mask, g->l2_bytes, cands, TUNE_MAX_CANDS);
     if (n > TUNE_MAX_CANDS) n = TUNE_MAX_CANDS;
     int m = 0;
     char err[256];

@@ -485,8 +485,8 @@ int plan_policy_apply(int policy, const workload *w, int sms, int resident, doub
 static const int split_grid[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 14, 16, 18, 20,
                                  23, 26, 30, 34, 39, 45, 52, 60, 69, 79, 91, 104, 116, 128};
 
-int plan_candidates(const workload *w, int sms, const int resident_by_bn[4], unsigned sched_mask, plan_cand *out,
-                    int cap)
+int plan_candidates(const workload *w, int sms, const int resident_by_bn[4], unsigned sched_mask, double l2_bytes,
+                    plan_cand *out, int cap)
 {
     int n = 0;
     const int64_t longest = longest_ctx(w);
@@ -518,6 +518,20 @@ int plan_candidates(const workload *w, int sms, const int resident_by_bn[4], uns
         }
         if (sched_mask & (1u << SCHED_BALANCED))
             for (int c = 1; c <= res; c++) PUT(SCHED_BALANCED, bn, 0, 0, c);
+    }
+    /* the policies' picks, where the grid above does not hold them */
+    for (int pol = 0; pol < PLAN_POLICY_COUNT; pol++) {
+        plan_opts po;
+        plan_policy_apply(pol, w, sms, resident_by_bn[2] > 0 ? resident_by_bn[2] : 1, l2_bytes, &po);
+        const int bn = po.block_n ? po.block_n : plan_default_block_n(w->head_dim);
+        int bi = bn == 32 ? 0 : bn == 64 ? 1 : bn == 128 ? 2 : 3;
+        if (!(sched_mask & (1u << po.kind)) || resident_by_bn[bi] < 1) continue;
+        if (po.kind == SCHED_BALANCED && po.ctas_per_sm > resident_by_bn[bi]) po.ctas_per_sm = resident_by_bn[bi];
+        int have = 0;
+        for (int i = 0; i < n && i < cap; i++)
+            have |= out[i].kind == po.kind && out[i].block_n == bn && out[i].splits == po.splits &&
+                    out[i].grid == po.grid && out[i].ctas_per_sm == po.ctas_per_sm;
+        if (!have) PUT(po.kind, bn, po.splits, po.grid, po.ctas_per_sm);
     }
 #undef PUT
     return n;

@@ -201,12 +201,13 @@ typedef struct plan_cand {
  * i) is > 0; split counts on a grid of 1..128 where the chunk length
  * changes; stream-K and hybrid grids of 1..resident CTAs per SM and
  * LeanAttention's rule; CTAs per SM only where they change the plan
- * (balanced's budget, the default grids).  The same space serves the
- * tuner and the kernel runner's oracle.  Writes at most cap candidates
- * and returns how many there are.
+ * (balanced's budget, the default grids); and every named policy's pick
+ * (l2_bytes: FA3's rule), so that no policy chooses outside the space.
+ * The same space serves the tuner and the kernel runner's oracle.  Writes
+ * at most cap candidates and returns how many there are.
  */
-int plan_candidates(const workload *w, int sms, const int resident_by_bn[4], unsigned sched_mask, plan_cand *out,
-                    int cap);
+int plan_candidates(const workload *w, int sms, const int resident_by_bn[4], unsigned sched_mask, double l2_bytes,
+                    plan_cand *out, int cap);
 
 /* Bytes of one element of dtype. */
 int dtype_bytes(int dtype);
