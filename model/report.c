@@ -364,6 +364,81 @@ done:
     free(cr);
 }
 
+/* ------------------------------------------------------------ decisions */
+
+#define ORACLE_MIN_PLANS 20   /* a workload timed under this many plans or more is an oracle workload */
+#define N_POLICIES (PLAN_POLICY_COUNT + 1)   /* the planner's named policies, then the tuner */
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The measured row of m[0..k) that ran plan p (schedule, tile, CTAs, splits); the fastest if several. */
+static const validate_row *measured_plan(const validate_row *const *m, int k, const plan *p)
+{
+    const validate_row *b = NULL;
+    for (int i = 0; i < k; i++) {
+        const validate_row *r = m[i];
+        if (r->po.kind != p->kind || r->po.block_n != p->block_n || r->ctas != p->grid ||
+            (r->splits > 1 ? r->splits : 0) != (p->splits > 1 ? p->splits : 0))
+            continue;
+        if (!b || r->time_us < b->time_us) b = r;
+    }
+    return b;
+}
+
+typedef struct tuner_acc {
+    const gpu_spec *g;
+    const kernel_profile *kp;
+    plan *p;
+    int workloads, missing[N_POLICIES];
+    double *regret[N_POLICIES];      /* per workload, percent */
+    double log_speedup[N_POLICIES];  /* sum of log(fa2 pick / this pick) */
+    int n[N_POLICIES];
+} tuner_acc;
+
+static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
+{
+    (void)e;
+    tuner_acc *a = arg;
+    if (k < ORACLE_MIN_PLANS || m[0]->sms != m[0]->full_sms || strcmp(m[0]->kernel, KPROF_DEFAULT)) return;
+    const validate_row *best = m[0];
+    for (int i = 1; i < k; i++)
+        if (m[i]->time_us < best->time_us) best = m[i];
+    const workload *w = &m[0]->w;
+    const int res = m[0]->resident > 0 ? m[0]->resident : 1;
+    double t_pick[N_POLICIES];
+    for (int pol = 0; pol < N_POLICIES; pol++) {
+        plan_opts po;
+        t_pick[pol] = NAN;
+        if (pol < PLAN_POLICY_COUNT) {
+            plan_policy_apply(pol, w, a->g->sms, res, a->g->l2_bytes, &po);
+            if (po.kind == SCHED_BALANCED && po.ctas_per_sm > res) po.ctas_per_sm = res;
+        } else {
+            tune_choice b, sc;
+            int tried;
+            if (tune_search(a->g, a->kp, w, (1u << SCHED_COUNT) - 1, &b, &sc, &tried)) continue;
+            po = (plan_opts){b.schedule, b.block_n, b.schedule == SCHED_SPLIT ? b.splits : 0, b.grid, b.ctas_per_sm, 0};
+        }
+        if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
+        if (plan_build(a->p, w, &po, a->g->sms, res) != PLAN_OK) continue;
+        const validate_row *r = measured_plan(m, k, a->p);
+        if (r) t_pick[pol] = r->time_us;
+    }
+    a->workloads++;
+    for (int pol = 0; pol < N_POLICIES; pol++) {
+        if (!isfinite(t_pick[pol])) {
+            a->missing[pol]++;
+            continue;
+        }
+        a->regret[pol][a->n[pol]] = 100.0 * (t_pick[pol] / best->time_us - 1.0);
+        if (isfinite(t_pick[PLAN_POLICY_FA2])) a->log_speedup[pol] += log(t_pick[PLAN_POLICY_FA2] / t_pick[pol]);
+        a->n[pol]++;
+    }
+}
+
 int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errlen)
 {
     validate_row *rows;
@@ -535,6 +610,55 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         obj_end(&j);
     }
     list_end(&j);
+
+    {   /* decisions: each policy's measured pick against the measured best (oracle workloads) */
+        list_begin(&j, "tuner",
+                   "# decisions, over workloads timed under every plan of the tuner's space (oracle): regret of\n"
+                   "# each policy's measured pick against the fastest measured plan; speedup of its pick over\n"
+                   "# FA2's heuristic's (geomean); missing: workloads whose pick was not measured\n"
+                   "gpu        policy          workloads  regret_mean%  regret_p95%  regret_max%  geomean_vs_fa2  missing");
+        for (int gi = 0; gi < ng; gi++) {
+            gpu_spec g;
+            kernel_profile kp;
+            char why[512];
+            if (kprof_pair_load(&g, &kp, gpus[gi], KPROF_DEFAULT, o->v.set, o->v.n_set, why, sizeof why)) continue;
+            int c = pick(rows, n, gpus[gi], NULL, 1, 0, m);
+            tuner_acc a;
+            memset(&a, 0, sizeof a);
+            a.g = &g;
+            a.kp = &kp;
+            a.p = plan_alloc();
+            int okm = a.p != NULL;
+            for (int q = 0; q < N_POLICIES; q++) okm &= (a.regret[q] = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
+            if (okm) for_each_config(m, c, VAL_SIM, tuner_group, &a);
+            for (int q = 0; q < N_POLICIES && okm && a.workloads; q++) {
+                double mean = 0, p95 = NAN, mx = NAN;
+                if (a.n[q]) {
+                    for (int i = 0; i < a.n[q]; i++) mean += a.regret[q][i];
+                    mean /= a.n[q];
+                    qsort(a.regret[q], (size_t)a.n[q], sizeof(double), cmp_dbl);
+                    int r95 = (int)ceil(0.95 * a.n[q]) - 1;
+                    p95 = a.regret[q][r95 < 0 ? 0 : r95];
+                    mx = a.regret[q][a.n[q] - 1];
+                } else {
+                    mean = NAN;
+                }
+                obj_begin(&j);
+                fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                fld_s(&j, 0, "policy", 15, q < PLAN_POLICY_COUNT ? plan_policy_name(q) : "tune");
+                fld_i(&j, "workloads", 10, a.n[q]);
+                fld_d(&j, "regret_mean_pct", 13, 2, mean);
+                fld_d(&j, "regret_p95_pct", 12, 2, p95);
+                fld_d(&j, "regret_max_pct", 12, 2, mx);
+                fld_d(&j, "geomean_speedup_vs_fa2_heuristic", 15, 3, a.n[q] ? exp(a.log_speedup[q] / a.n[q]) : NAN);
+                fld_i(&j, "missing", 8, a.missing[q]);
+                obj_end(&j);
+            }
+            for (int q = 0; q < N_POLICIES; q++) free(a.regret[q]);
+            plan_free(a.p);
+        }
+        list_end(&j);
+    }
 
     if (o->holdout) {
         list_begin(&j, "holdout",
