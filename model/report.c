@@ -621,7 +621,10 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
             gpu_spec g;
             kernel_profile kp;
             char why[512];
-            if (kprof_pair_load(&g, &kp, gpus[gi], KPROF_DEFAULT, o->v.set, o->v.n_set, why, sizeof why)) continue;
+            int full = 0;
+            for (int i = 0; i < n && !full; i++)
+                if (!strcmp(rows[i].gpu, gpus[gi])) full = rows[i].full_sms;
+            if (validate_spec(&g, &kp, &o->v, gpus[gi], KPROF_DEFAULT, full, 0, why, sizeof why)) continue;
             int c = pick(rows, n, gpus[gi], NULL, 1, 0, m);
             tuner_acc a;
             memset(&a, 0, sizeof a);

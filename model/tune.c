@@ -36,7 +36,7 @@ static void choice_of(tune_choice *t, const plan_cand *c, const sim_result *r)
     t->schedule = c->kind;
     t->block_n = r->block_n;
     t->splits = r->splits;
-    t->grid = c->kind == SCHED_STREAMK || c->kind == SCHED_HYBRID ? r->ctas : 0;
+    t->grid = c->grid;   /* as asked (0: LeanAttention's rule): hybrid's CTAs include its data-parallel ones */
     t->ctas_per_sm = c->ctas_per_sm;
     t->time_us = r->time_us;
 }
