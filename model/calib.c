@@ -410,3 +410,46 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
     }
     return 0;
 }
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows, int n, const calib_opts *o,
+               double *lo, double *hi, double *coverage)
+{
+    fit_data d;
+    memset(&d, 0, sizeof d);
+    d.rows = rows;
+    d.use_model = o->use_model;
+    d.c = sim_ctx_alloc();
+    double *in = malloc(sizeof(double) * (size_t)(n + 1)), *out = malloc(sizeof(double) * (size_t)(n + 1));
+    int ni = 0, no = 0, rc = -1;
+    if (!d.c || !in || !out) goto done;
+    for (int i = 0; i < n; i++) {
+        double e = row_err(&d, g, k, &rows[i]);   /* predicted / measured - 1 */
+        if (!isfinite(e) || e <= -1) continue;
+        double r = 1.0 / (1.0 + e) - 1.0;            /* measured / predicted - 1 */
+        int held = (o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1);
+        if (held) out[no++] = r;
+        else in[ni++] = r;
+    }
+    if (!ni) goto done;
+    qsort(in, (size_t)ni, sizeof *in, cmp_d);
+    int a = (int)floor(0.05 * (ni - 1) + 0.5), b = (int)floor(0.95 * (ni - 1) + 0.5);
+    *lo = 100 * in[a];
+    *hi = 100 * in[b];
+    if (*lo > 0) *lo = 0;
+    if (*hi < 0) *hi = 0;
+    int cov = 0;
+    for (int i = 0; i < no; i++) cov += 100 * out[i] >= *lo && 100 * out[i] <= *hi;
+    *coverage = no ? (double)cov / no : NAN;
+    rc = 0;
+done:
+    sim_ctx_free(d.c);
+    free(in);
+    free(out);
+    return rc;
+}

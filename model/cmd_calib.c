@@ -4,6 +4,7 @@
  * its 95% interval and the error before and after; --out writes a spec file.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ int cmd_calibrate(int argc, char **argv)
 {
     const char *dbpath = NULL, *gpu = NULL, *out = NULL, *kernel = KPROF_DEFAULT, *out_kernel = NULL;
     const char *microbench = NULL;
-    int params_given = 0, sm_rows = 0;
+    int params_given = 0, sm_rows = 0, band_only = 0;
     calib_opts o;
     calib_opts_init(&o);
     char err[1024];
@@ -38,6 +39,7 @@ int cmd_calibrate(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             printf("usage: leansim calibrate --db results.db --gpu G [--kernel NAME|FILE] [--out FILE.gpu]\n"
                    "                         [--out-kernel FILE.kernel] [--params P,...] [--half] [--holdout K] [--sm-rows]\n"
+                   "                         [--band-only]\n"
                    "                         [--microbench FILE.csv] [--model] [--xtol X --gtol X --ftol X --maxiter N]\n"
                    "  fits chip and kernel fields to the rows G measured with one kernel (gsl_multifit_nlinear,\n"
                    "  trust region, parameters in log space, residual = simulated / measured time - 1).\n"
@@ -46,7 +48,9 @@ int cmd_calibrate(int argc, char **argv)
                    "  --half fits the configurations of even hash and scores the odd ones (as report --holdout);\n"
                    "  --holdout K keeps every K-th row out; --microbench FILE (leanbench --sm-bandwidth CSV) sets\n"
                    "  the chip's sm_max_gbps from the per-SM plateau before the fit; --sm-rows fits the rows run on\n"
-                   "  fewer SMs instead of the whole GPU's (e.g. --params sm_gbps).\n"
+                   "  fewer SMs instead of the whole GPU's (e.g. --params sm_gbps); --band-only fits nothing and\n"
+                   "  gives the files' 90%% error band (err_lo_pct, err_hi_pct) on the rows (with --half: on the\n"
+                   "  even half, and the share of the odd half inside it).\n"
                    "  params (default: leansim's rows: all but tensor_eff and graph_launch_us; an outside kernel's:\n"
                    "  its kernel fields cta_inflight_bytes, cta_prologue_ns, partial_write_ns, merge_round_ns and\n"
                    "  the efficiency of its compute path):");
@@ -57,6 +61,7 @@ int cmd_calibrate(int argc, char **argv)
         if (!strcmp(a, "--model")) { o.use_model = 1; continue; }
         if (!strcmp(a, "--half")) { o.half = 1; continue; }
         if (!strcmp(a, "--sm-rows")) { sm_rows = 1; continue; }
+        if (!strcmp(a, "--band-only")) { band_only = 1; continue; }
         if (!v) {
             fprintf(stderr, "leansim calibrate: %s: missing value (or unknown option)\n", a);
             return 2;
@@ -159,12 +164,15 @@ int cmd_calibrate(int argc, char **argv)
     calib_result res;
     gpu_spec start = g;
     kernel_profile kstart = kp;
-    if (calib_fit(&g, &kp, rows, n, &o, &res, err, sizeof err)) {
+    if (band_only) {
+        memset(&res, 0, sizeof res);
+        o.mask = 0;
+        res.n_fit = n;
+    } else if (calib_fit(&g, &kp, rows, n, &o, &res, err, sizeof err)) {
         fprintf(stderr, "leansim calibrate: %s, kernel %s: %s\n", g.name, kp.name, err);
         free(rows);
         return n == 0 ? 2 : 1;
     }
-    free(rows);
     printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n", g.name,
            kp.name, dbpath, res.n_fit, res.n_holdout, res.iters, res.status == 0 ? "converged" : "iteration limit",
            o.use_model ? "model" : "sim");
@@ -175,7 +183,18 @@ int cmd_calibrate(int argc, char **argv)
                res.value[p], res.ci95[p], calib_param_is_chip(p) ? "chip" : "kernel");
     }
     printf("MAPE fit rows:  %.2f%% -> %.2f%%\n", res.mape_before, res.mape_after);
+    {
+        double lo, hi, cov;
+        if (!calib_band(&g, &kp, rows, n, &o, &lo, &hi, &cov)) {
+            kp.err_lo_pct = lo;
+            kp.err_hi_pct = hi;
+            printf("90%% band of measured / predicted - 1 on the fit rows: %+.2f%% .. %+.2f%%", lo, hi);
+            if (isfinite(cov)) printf(" (held-out rows inside it: %.0f%%)", 100 * cov);
+            printf("\n");
+        }
+    }
     if (res.n_holdout) printf("MAPE held out:  %.2f%% -> %.2f%%\n", res.mape_holdout_before, res.mape_holdout_after);
+    free(rows);
     char from[600];
     snprintf(from, sizeof from, "measurements of gpu '%s', kernel '%s' in %s%s", g.name, kp.name, dbpath,
              o.half ? " (even half)" : "");

@@ -113,7 +113,7 @@ int cmd_tune(int argc, char **argv)
                "batch", "ctx", "winner", "block_n", "splits", "grid", "cps", "time_us", "runner-up", "time_us",
                "margin", "tried");
     else if (fmt == OUT_CSV)
-        printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried\n");
+        printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie\n");
     else
         printf("[\n");
     int rc = 0, first = 1;
@@ -137,27 +137,30 @@ int cmd_tune(int argc, char **argv)
                 continue;
             }
             double margin = s.time_us > 0 ? s.time_us / b.time_us - 1 : 0;
+            /* the runner-up inside the winner's 90% interval: the model cannot tell them apart */
+            int tie = s.time_us > 0 && s.time_us <= b.time_us * (1 + kp.err_hi_pct / 100) &&
+                      b.time_us <= s.time_us * (1 - kp.err_lo_pct / 100);
             if (fmt == OUT_TABLE)
             {
                 char ru[48] = "-";
                 if (s.time_us > 0)
                     snprintf(ru, sizeof ru, "%s/%d/%d/%d", sched_name(s.schedule), s.block_n,
                              s.schedule == SCHED_SPLIT ? s.splits : s.grid, s.ctas_per_sm);
-                printf("%6d %8lld  %-9s %7d %6d %5d %4d %10.2f  %-22s %10.2f %6.1f%% %6d\n", w.wl.batch,
+                printf("%6d %8lld  %-9s %7d %6d %5d %4d %10.2f  %-22s %10.2f %6.1f%% %6d%s\n", w.wl.batch,
                        (long long)ctxs[ci], sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm,
-                       b.time_us, ru, s.time_us, 100 * margin, tried);
+                       b.time_us, ru, s.time_us, 100 * margin, tried, tie ? "  tie within model error" : "");
             }
             else if (fmt == OUT_CSV)
-                printf("%s,%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d\n", g.name, w.wl.batch, (long long)ctxs[ci],
+                printf("%s,%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d\n", g.name, w.wl.batch, (long long)ctxs[ci],
                        sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us,
-                       s.time_us > 0 ? sched_name(s.schedule) : "", s.time_us, margin, tried);
+                       s.time_us > 0 ? sched_name(s.schedule) : "", s.time_us, margin, tried, tie);
             else {
                 printf("%s  {\"gpu\":\"%s\",\"batch\":%d,\"ctx\":%lld,\"schedule\":\"%s\",\"block_n\":%d,\"splits\":%d,"
                        "\"grid\":%d,\"ctas_per_sm\":%d,\"time_us\":%.4f,\"runner_up\":\"%s\",\"runner_up_us\":%.4f,"
-                       "\"margin\":%.4f,\"tried\":%d}",
+                       "\"margin\":%.4f,\"tried\":%d,\"tie_within_model_error\":%s}",
                        first ? "" : ",\n", g.name, w.wl.batch, (long long)ctxs[ci], sched_name(b.schedule), b.block_n,
                        b.splits, b.grid, b.ctas_per_sm, b.time_us, s.time_us > 0 ? sched_name(s.schedule) : "",
-                       s.time_us, margin, tried);
+                       s.time_us, margin, tried, tie ? "true" : "false");
             }
             first = 0;
             if (hf)

@@ -491,5 +491,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     r->sm_busy = main_ns > 0 ? fmin(1.0, busy / (main_ns * sms)) : 0;
     r->wait_us = wait_ns / 1e3;
     r->sol_us = (kv + (double)w->batch * w->heads * w->head_dim * elt * 2) / bw / 1e3;
+    r->time_lo_us = r->time_us * (1 + kp->err_lo_pct / 100);
+    r->time_hi_us = r->time_us * (1 + kp->err_hi_pct / 100);
     return SIM_OK;
 }

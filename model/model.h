@@ -222,6 +222,16 @@ int calib_param_is_chip(int p);
 double calib_param_get(const gpu_spec *g, const kernel_profile *k, int p);
 void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v);
 
+/*
+ * The 90% error band of chip g and kernel k on rows[n] (those with
+ * odd == 0 when o->half, else all but every o->holdout-th): the 5th and
+ * 95th percentiles of measured / predicted - 1, in percent, into *lo and
+ * *hi, and into *coverage the fraction of the other rows (held out) that
+ * fall inside it (NAN when none).  Returns 0, or -1 when no row runs.
+ */
+int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows, int n, const calib_opts *o,
+               double *lo, double *hi, double *coverage);
+
 /* The parameters fitted for an outside kernel's rows: its in-flight bytes,
  * prologue, per-call extra, partial write and merge (when it splits) and
  * the efficiency of its compute path; the chip stays as it is. */

@@ -611,6 +611,38 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     }
     list_end(&j);
 
+    {   /* intervals: measured times inside each prediction's 90% interval, on held-out rows */
+        list_begin(&j, "interval",
+                   "# 90% intervals (each profile's error band) on the held-out rows: configurations of odd\n"
+                   "# hash, full GPU, every kernel; coverage should be near 0.90\n"
+                   "gpu        engine      n  coverage");
+        for (int gi = 0; gi < ng; gi++)
+            for (int e = 0; e < VAL_ENGINES; e++) {
+                int nn = 0, in = 0;
+                for (int i = 0; i < n; i++) {
+                    const validate_row *r = &rows[i];
+                    if (strcmp(r->gpu, gpus[gi]) || r->sms != r->full_sms || !report_row_heldout(r) ||
+                        !isfinite(r->pred_us[e]))
+                        continue;
+                    gpu_spec g;
+                    kernel_profile kp;
+                    char why[512];
+                    if (validate_spec(&g, &kp, &o->v, r->gpu, r->kernel, r->sms, r->graph, why, sizeof why)) continue;
+                    double lo = r->pred_us[e] * (1 + kp.err_lo_pct / 100), hi = r->pred_us[e] * (1 + kp.err_hi_pct / 100);
+                    nn++;
+                    in += r->time_us >= lo && r->time_us <= hi;
+                }
+                if (!nn) continue;
+                obj_begin(&j);
+                fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                fld_s(&j, 0, "engine", 6, engine_names[e]);
+                fld_i(&j, "n", 6, nn);
+                fld_d(&j, "coverage_frac", 9, 3, (double)in / nn);
+                obj_end(&j);
+            }
+        list_end(&j);
+    }
+
     {   /* decisions: each policy's measured pick against the measured best (oracle workloads) */
         list_begin(&j, "tuner",
                    "# decisions, over workloads timed under every plan of the tuner's space (oracle): regret of\n"

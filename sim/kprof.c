@@ -46,6 +46,8 @@ static const specfile_field fields[] = {
     D(flag_latency_ns, 0, 1e9),
     D(merge_round_ns, 0, 1e9),
     D(call_extra_us, 0, 1e6),
+    D(err_lo_pct, -100, 0),
+    D(err_hi_pct, 0, 1000),
     S(single, 32),
 #undef S
 #undef I

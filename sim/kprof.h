@@ -60,6 +60,8 @@ typedef struct kernel_profile {
     double flag_latency_ns;     /* a stream-K peer's flag becoming visible to its host */
     double merge_round_ns;      /* one round of partial-state loads from L2 and their merge */
     double call_extra_us;       /* per call, besides the main and combine kernels (setup kernels) */
+    double err_lo_pct, err_hi_pct; /* 90% band of measured / predicted - 1 (5th and 95th percentiles, in
+                                   percent) on the rows the profile was fitted on: each prediction's interval */
     char single[32];            /* profile of the kernel the library runs when its split rule gives one
                                    split ("none": this one), e.g. FA2's forward kernel */
     char source[256];           /* file it came from, or "builtin:NAME" */

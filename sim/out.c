@@ -33,28 +33,30 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
         fprintf(f, "# %s on %s (%d SMs), kernel %s: batch %d, heads %d, kv_heads %d, d %d, %s, ctx ", engine, g->name,
                 g->sms, k->name, w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype));
         print_ctx(f, w, ",", "", "");
-        fprintf(f, "\n%-9s %11s %10s %9s %6s %6s %7s %6s %7s %8s\n", "schedule", "time_us", "hbm_MB", "GB/s", "ctas",
-                "splits", "waves", "busy", "sol_us", "vs_fa2");
+        fprintf(f, "\n%-9s %11s %10s %9s %6s %6s %7s %6s %7s %8s  %s\n", "schedule", "time_us", "hbm_MB", "GB/s", "ctas",
+                "splits", "waves", "busy", "sol_us", "vs_fa2", "90% interval (us)");
         for (int i = 0; i < n; i++) {
             const sim_result *r = &rows[i];
             fprintf(f, "%-9s %11.2f %10.2f %9.1f %6d %6d %7.2f %6.3f %7.1f ", sched_name(r->schedule), r->time_us,
                     r->hbm_bytes / 1e6, r->bw_gbps, r->ctas, r->splits, r->waves, r->sm_busy, r->sol_us);
-            if (r->speedup_vs_fa2 > 0) fprintf(f, "%7.2fx\n", r->speedup_vs_fa2);
-            else fprintf(f, "%8s\n", "-");
+            if (r->speedup_vs_fa2 > 0) fprintf(f, "%7.2fx", r->speedup_vs_fa2);
+            else fprintf(f, "%8s", "-");
+            fprintf(f, "  %.2f-%.2f\n", r->time_lo_us, r->time_hi_us);
         }
         return;
     }
     if (fmt == OUT_CSV) {
         fprintf(f, "engine,kernel,schedule,gpu,sms,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,"
-                   "waves,sm_busy,time_us,main_us,combine_us,hbm_bytes,kv_bytes,bw_gbps,sol_us,speedup_vs_fa2\n");
+                   "waves,sm_busy,time_us,main_us,combine_us,hbm_bytes,kv_bytes,bw_gbps,sol_us,speedup_vs_fa2,time_lo_us,"
+                   "time_hi_us\n");
         for (int i = 0; i < n; i++) {
             const sim_result *r = &rows[i];
             fprintf(f, "%s,%s,%s,%s,%d,%d,%d,%d,%d,%s,", engine, k->name, sched_name(r->schedule), g->name, g->sms,
                     w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype));
             print_ctx(f, w, ";", "", "");
-            fprintf(f, ",%d,%d,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.2f,%.4f,%.4f\n", r->block_n, r->ctas,
+            fprintf(f, ",%d,%d,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.2f,%.4f,%.4f,%.4f,%.4f\n", r->block_n, r->ctas,
                     r->splits, r->ctas_per_sm, r->waves, r->sm_busy, r->time_us, r->main_us, r->combine_us,
-                    r->hbm_bytes, r->kv_bytes, r->bw_gbps, r->sol_us, r->speedup_vs_fa2);
+                    r->hbm_bytes, r->kv_bytes, r->bw_gbps, r->sol_us, r->speedup_vs_fa2, r->time_lo_us, r->time_hi_us);
         }
         return;
     }
@@ -68,10 +70,11 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
         print_ctx(f, w, ",", "[", "]");
         fprintf(f, ",\"block_n\":%d,\"ctas\":%d,\"splits\":%d,\"ctas_per_sm\":%d,\"waves\":%.4f,\"sm_busy\":%.4f,"
                    "\"time_us\":%.4f,\"main_us\":%.4f,\"combine_us\":%.4f,\"hbm_bytes\":%.0f,\"kv_bytes\":%.0f,"
-                   "\"bw_gbps\":%.2f,\"sol_us\":%.4f,\"speedup_vs_fa2\":%.4f}%s\n",
+                   "\"bw_gbps\":%.2f,\"sol_us\":%.4f,\"speedup_vs_fa2\":%.4f,\"time_lo_us\":%.4f,"
+                   "\"time_hi_us\":%.4f}%s\n",
                 r->block_n, r->ctas, r->splits, r->ctas_per_sm, r->waves, r->sm_busy, r->time_us, r->main_us,
-                r->combine_us, r->hbm_bytes, r->kv_bytes, r->bw_gbps, r->sol_us, r->speedup_vs_fa2,
-                i + 1 < n ? "," : "");
+                r->combine_us, r->hbm_bytes, r->kv_bytes, r->bw_gbps, r->sol_us, r->speedup_vs_fa2, r->time_lo_us,
+                r->time_hi_us, i + 1 < n ? "," : "");
     }
     fputs("]\n", f);
 }

@@ -36,6 +36,7 @@ typedef struct sim_result {
     double wait_us;        /* host-CTA waiting, summed over CTAs */
     double sol_us;         /* speed of light: (KV + Q + O bytes) / achievable bandwidth */
     double speedup_vs_fa2; /* fa2's time over this one (0 when unknown) */
+    double time_lo_us, time_hi_us; /* 90% interval of time_us: the profile's error band */
     int64_t events;        /* engine events processed */
     double streamed_bytes; /* bytes the HBM link served (engine check: equals the bytes streamed) */
     double peak_gbps;      /* highest total HBM rate during the run (engine check: <= bandwidth) */

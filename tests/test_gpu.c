@@ -20,7 +20,7 @@ static const char *good_kernel =
     "# a kernel\nname = k\nfull_name = Test kernel\nschedule = split\nblock_n = 128\nsplits = 0\n"
     "ctas_per_sm = 0\nsplit_rule = fill\nsplit_ctas = 256\nsplit_min = 4\nthreads = 128\nregs_per_thread = 64\nsmem_bytes = 16384\ncompute = tensor\nmma_rows = 64\n"
     "cta_inflight_bytes = 8192\ninflight_tiles = 0\nsm_gbps = 1000\nfp32_eff = 0.5\ntensor_eff = 0.5\ncta_prologue_ns = 100\ncta_epilogue_ns = 100\n"
-    "partial_write_ns = 100\nflag_latency_ns = 100\nmerge_round_ns = 100\ncall_extra_us = 0 # trailing\nsingle = none\n";
+    "partial_write_ns = 100\nflag_latency_ns = 100\nmerge_round_ns = 100\ncall_extra_us = 0 # trailing\nerr_lo_pct = -5\nerr_hi_pct = 6\nsingle = none\n";
 
 /* Parses `good` with line `key` replaced by `repl` (NULL: removed); returns
  * the status, the message in err. */
