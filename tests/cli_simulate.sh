@@ -63,7 +63,7 @@ g16=$("$L" simulate --ctx 256k --schedule streamk --format csv --set sms=16 | ta
 
 # outputs
 "$L" simulate --ctx 64k --format json >"$tmp/j" 2>&1 && ok || bad "json run failed"
-for k in kernel sms schedule gpu batch heads kv_heads head_dim block_n ctas splits time_us hbm_bytes bw_gbps speedup_vs_fa2; do
+for k in time_lo_us time_hi_us kernel sms schedule gpu batch heads kv_heads head_dim block_n ctas splits time_us hbm_bytes bw_gbps speedup_vs_fa2; do
   [ "$(grep -c "\"$k\":" "$tmp/j")" -eq 5 ] && ok || bad "json key $k not in all 5 rows"
 done
 "$L" simulate --ctx 64k --format csv --schedule fa2,streamk >"$tmp/c" && [ "$(wc -l <"$tmp/c")" -eq 3 ] && ok ||
@@ -78,6 +78,9 @@ grep -q '"traceEvents"' "$tmp/t.json" && grep -q '"name":"wait"' "$tmp/t.json" &
   bad "A100 32k split: want 192 CTAs, 6 splits"
 "$L" simulate --gpu a100 --ctx 32k --schedule streamk --format csv | tail -1 | cut -d, -f13 | grep -qx "216" && ok ||
   bad "A100 32k streamk: want grid 216"
+# every row carries its 90% interval around its time
+"$L" simulate --ctx 64k --format csv | tail -n +2 | awk -F, '{ if (!($26 <= $18 && $18 <= $27 && $26 < $27)) bad++ } END { exit bad > 0 }' &&
+  ok || bad "time_lo_us <= time_us <= time_hi_us"
 # kernel profiles: listed, taken by name or by file, their own schedule by default
 "$L" kernels | grep -q "^torch-flash " && "$L" kernels | grep -q "^leansim " && ok || bad "kernels lists the profiles"
 [ "$("$L" simulate --kernel torch-flash --ctx 64k --format csv | tail -n +2 | cut -d, -f3)" = split ] && ok ||
