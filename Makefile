@@ -94,6 +94,9 @@ bench: $(BUILD)/bench_sim $(BUILD)/bench_model $(BUILD)/leansim
 	$(Q)$(BUILD)/bench_sim
 	$(Q)$(BUILD)/bench_model
 	$(Q)LEANSIM=$(BUILD)/leansim sh tests/bench_sweep.sh
+	@echo "tune: batch 64, 8 context lengths (1k-2m), one core:"
+	$(Q)t0=$$(date +%s.%N); $(BUILD)/leansim tune --batches 64 --ctx 1k,4k,16k,64k,256k,512k,1m,2m > /dev/null && \
+	  awk -v a=$$t0 -v b=$$(date +%s.%N) 'BEGIN { printf "  %.3f s\n", b - a }'
 
 # The main job: the default sweep (every schedule, contexts 1k to 512k, on
 # the H100 spec, both engines) into the SQLite file results.db, then the

@@ -39,6 +39,13 @@
 #                                    each checked against the workload's CPU
 #                                    reference before it is timed; stops at
 #                                    ORACLE_DEADLINE seconds (default 540)
+#   sh kernels/run-on-gpu.sh tuned    build + gpu-test (stops if it fails), the
+#                                    tuner's choices for the standard peer
+#                                    shapes (kernels/sweep-tuned.txt, from
+#                                    leansim tune --emit-sweep) with --check,
+#                                    the PyTorch peer on the same shapes in
+#                                    the same call, and compare.py on
+#                                    CUDA-graph replay times (like for like)
 set -u
 MODE=${1:-full}
 PART=${2:-}
@@ -193,6 +200,20 @@ explore)
     (cd "$OUT" && tar czf tl.tgz tl && rm -rf tl)
     grep -h -E "^  [a-z_]+[A-Za-z_<>]*\(|launch__grid|launch__block|registers|gpu__time|dram__bytes|dram__throughput|ran b=" "$OUT"/ncu-sdpa-*.txt | cut -c1-150 | head -120
     awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/explore.csv"
+    ;;
+tuned)
+    say "gpu-test"
+    timed gpu-test timeout 150 make gpu-test >"$OUT/gputest.txt" 2>&1
+    rc=$?
+    tail -3 "$OUT/gputest.txt"
+    if [ $rc -ne 0 ]; then say "gpu-test FAILED (rc $rc): nothing timed"; exit 1; fi
+    say "the tuner's choices (kernels/sweep-tuned.txt), each checked first"
+    timed tuned timeout 240 build/leanbench --sweep kernels/sweep-tuned.txt --check --csv "$OUT/tuned.csv" >"$OUT/tuned-log.txt" 2>&1
+    grep -E "CHECK FAILED|skipped|failures" "$OUT/tuned-log.txt" | sort | uniq -c | head
+    say "peers (standard shapes, SDPA backends)"
+    timed peers timeout 220 python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" --shapes standard --flex none --budget 190 >>"$LOG" 2>&1
+    say "tuned leansim vs PyTorch, CUDA-graph replay times on both sides"
+    python3 experiments/peers/compare.py "$OUT/tuned.csv" "$OUT/peers.csv" | tee "$OUT/compare.txt" | tail -60
     ;;
 oracle)
     T0=$(date +%s)

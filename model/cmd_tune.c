@@ -14,7 +14,7 @@ int cmd_tune(int argc, char **argv)
 {
     static wl_opts o;
     char err[512];
-    const char *gpu = "h100", *header = NULL, *kernel = KPROF_DEFAULT;
+    const char *gpu = "h100", *header = NULL, *kernel = KPROF_DEFAULT, *sweep_out = NULL;
     int fmt = OUT_TABLE;
     int64_t ctxs[256], batches[256];
     int n_ctx = 0, n_b = 0;
@@ -29,12 +29,14 @@ int cmd_tune(int argc, char **argv)
             printf("  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n", "--batches B[,B...]", "batch sizes to tune for (instead of --batch)",
                    "--gpu NAME|FILE", "chip spec (default h100)", "--format table|csv|json", "output format",
                    "--emit-header FILE", "write the chosen table as a C header");
+            printf("  %-26s %s\n", "--emit-sweep FILE", "write the choices as a leanbench sweep file (one option set per line),\n"
+                   "                             so that the kernels run what the tuner chose");
             printf("  %-26s %s\n", "--kernel NAME|FILE", "kernel profile whose costs and resources are searched (default leansim)");
             return 0;
         }
         if (!strcmp(a, "--ctx") || !strcmp(a, "--batches") || !strcmp(a, "--gpu") || !strcmp(a, "--format") ||
             !strcmp(a, "--kernel") ||
-            !strcmp(a, "--emit-header")) {
+            !strcmp(a, "--emit-header") || !strcmp(a, "--emit-sweep")) {
             if (!v) {
                 fprintf(stderr, "leansim tune: %s: missing value\n", a);
                 return 2;
@@ -58,6 +60,7 @@ int cmd_tune(int argc, char **argv)
             } else if (!strcmp(a, "--gpu")) gpu = v;
             else if (!strcmp(a, "--kernel")) kernel = v;
             else if (!strcmp(a, "--emit-header")) header = v;
+            else if (!strcmp(a, "--emit-sweep")) sweep_out = v;
             else if ((fmt = out_format_parse(v)) < 0) {
                 fprintf(stderr, "leansim tune: --format %s: unknown format (table, csv, json)\n", v);
                 return 2;
@@ -93,7 +96,12 @@ int cmd_tune(int argc, char **argv)
         fprintf(stderr, "leansim tune: %s\n", err);
         return 2;
     }
-    FILE *hf = NULL;
+    FILE *hf = NULL, *sf = NULL;
+    if (sweep_out && !(sf = fopen(sweep_out, "w"))) {
+        fprintf(stderr, "leansim tune: --emit-sweep %s: cannot open for writing\n", sweep_out);
+        return 2;
+    }
+    if (sf) fprintf(sf, "# leansim tune's choices for %s (kernel %s): one leanbench option set per line\n", g.name, kp.name);
     if (header && !(hf = fopen(header, "w"))) {
         fprintf(stderr, "leansim tune: --emit-header %s: cannot open for writing\n", header);
         return 2;
@@ -163,12 +171,25 @@ int cmd_tune(int argc, char **argv)
                        s.time_us, margin, tried, tie ? "true" : "false");
             }
             first = 0;
+            if (sf) {
+                fprintf(sf, "--batch %d --heads %d --kv-heads %d --head-dim %d --dtype %s --ctx %lld --schedule %s "
+                            "--block-n %d", w.wl.batch, w.wl.heads, w.wl.kv_heads, w.wl.head_dim, dtype_name(w.wl.dtype),
+                        (long long)ctxs[ci], sched_name(b.schedule), b.block_n);
+                if (b.schedule == SCHED_SPLIT) fprintf(sf, " --splits %d", b.splits);
+                if ((b.schedule == SCHED_STREAMK || b.schedule == SCHED_HYBRID) && b.grid) fprintf(sf, " --grid %d", b.grid);
+                if (b.ctas_per_sm) fprintf(sf, " --ctas-per-sm %d", b.ctas_per_sm);
+                fputc('\n', sf);
+            }
             if (hf)
                 fprintf(hf, "    {%d, %lld, \"%s\", %d, %d, %d, %d, %.2f},\n", w.wl.batch, (long long)ctxs[ci],
                         sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us);
         }
 out:
     if (fmt == OUT_JSON) printf("\n]\n");
+    if (sf && fclose(sf)) {
+        fprintf(stderr, "leansim tune: --emit-sweep %s: write failed\n", sweep_out);
+        return 1;
+    }
     if (hf) {
         fprintf(hf, "};\n\n#endif\n");
         if (fclose(hf)) {
