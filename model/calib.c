@@ -27,7 +27,7 @@
 static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_inflight_bytes", "launch_us",
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
                                                "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff",
-                                               "graph_launch_us", "sm_gbps", "call_extra_us", "inflight_tiles"};
+                                               "graph_launch_us", "sm_gbps", "call_extra_us", "inflight_tiles", "mem_share_exp"};
 
 const char *calib_param_name(int p)
 {
@@ -36,7 +36,7 @@ const char *calib_param_name(int p)
 
 int calib_param_is_chip(int p)
 {
-    return p == CALIB_BW || p == CALIB_LAUNCH || p == CALIB_GAP || p == CALIB_GRAPH_LAUNCH;
+    return p == CALIB_BW || p == CALIB_LAUNCH || p == CALIB_GAP || p == CALIB_GRAPH_LAUNCH || p == CALIB_SHARE_EXP;
 }
 
 static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
@@ -56,6 +56,7 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_SM_GBPS: return &k->sm_gbps;
     case CALIB_CALL_EXTRA: return &k->call_extra_us;
     case CALIB_INFLIGHT_TILES: return &k->inflight_tiles;
+    case CALIB_SHARE_EXP: return &g->mem_share_exp;
     }
     return NULL;
 }

@@ -19,6 +19,8 @@
  */
 #include "model.h"
 
+#include "engine.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -63,7 +65,7 @@ static int64_t count_congruent(int64_t a, int64_t b, int64_t t, int64_t lo, int6
  * Processor sharing of n1 flows of b1 bytes and n2 of b2 bytes starting
  * together, per-flow cap, link bw: time until the last one finishes.
  */
-static double ps2(double n1, double b1, double n2, double b2, double cap, double bw)
+static double ps2(double n1, double b1, double n2, double b2, double cap, double bw, double soft)
 {
     if (b2 > b1) {
         double t = b1; b1 = b2; b2 = t;
@@ -75,11 +77,11 @@ static double ps2(double n1, double b1, double n2, double b2, double cap, double
     }
     double t = 0;
     if (n2 > 0 && b2 > 0) {
-        double r = fmin(cap, bw / (n1 + n2));
+        double r = pslink_share(n1 + n2, cap, bw, soft);
         t = b2 / r;
         b1 -= b2;
     }
-    return t + b1 / fmin(cap, bw / n1);
+    return t + b1 / pslink_share(n1, cap, bw, soft);
 }
 
 /* A kernel of N CTAs alike except in size, run in synchronous waves. */
@@ -92,6 +94,7 @@ typedef struct kwave {
     double b_big, b_small;
     double cap, bw;      /* bytes per ns */
     double cap_tail;     /* per-CTA cap in the last, partial wave (fewer CTAs per SM); 0: cap */
+    double soft;         /* the chip's mem_share_exp */
 } kwave;
 
 /* The cap of the last wave of a kernel of n CTAs on `slots` slots of `sms`
@@ -117,7 +120,7 @@ static double kwave_ns(const kwave *k, int sms, double *busy)
          * within 2x of each other stay in step: synchronous waves) */
         double ns = (double)k->slots * k->frac_stream;
         double nb = ns * k->frac_big;
-        double tw = k->fixed_ns + (nb * k->b_big + (ns - nb) * k->b_small) / ns / fmin(k->cap, k->bw / ns);
+        double tw = k->fixed_ns + (nb * k->b_big + (ns - nb) * k->b_small) / ns / pslink_share(ns, k->cap, k->bw, k->soft);
         t = tw * (double)k->n / (double)k->slots;
         *busy += t * sms;
         return t;
@@ -129,7 +132,7 @@ static double kwave_ns(const kwave *k, int sms, double *busy)
         double ns = (double)n * k->frac_stream;
         double nb = ns * k->frac_big;
         double cap = pass == 1 && k->cap_tail > 0 ? k->cap_tail : k->cap;
-        double tw = k->fixed_ns + ps2(nb, k->b_big, ns - nb, k->b_small, cap, k->bw);
+        double tw = k->fixed_ns + ps2(nb, k->b_big, ns - nb, k->b_small, cap, k->bw, k->soft);
         t += tw * reps;
         *busy += tw * reps * (double)(n < sms ? n : sms);
     }
@@ -148,7 +151,7 @@ static double combine_ns(const gpu_spec *g, const kernel_profile *kp, const work
                    kp->cta_epilogue_ns,
                1, 1,
                parts * sim_partial_bytes(w, rows), 0, kp->cta_inflight_bytes / g->mem_latency_ns,
-               g->mem_bw_achievable_gbps, 0};
+               g->mem_bw_achievable_gbps, 0, g->mem_share_exp};
     return kwave_ns(&k, g->sms, busy);
 }
 
@@ -175,8 +178,8 @@ static void streamk_ns(const gpu_spec *g, const kernel_profile *kp, int rows, in
     o->segs = (double)(units + grid - 1 - coincide);
 
     double n = (double)grid + extra_n;
-    double share = fmin(cap, bw / n);
-    double t_all = ps2((double)high, M * tile_b, (double)(grid - high), (M - 1) * tile_b, cap, bw);
+    double share = pslink_share(n, cap, bw, g->mem_share_exp);
+    double t_all = ps2((double)high, M * tile_b, (double)(grid - high), (M - 1) * tile_b, cap, bw, g->mem_share_exp);
     if (extra_n > 0) t_all = fmax(t_all, ((double)tiles * tile_b + extra_n * extra_b) / bw);
     /* CTAs of M - 1 tiles finish streaming when the first phase ends */
     double t_low = grid > high ? (M - 1) * tile_b / share : t_all;
@@ -305,7 +308,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
         splits = o->kind == SCHED_SPLIT ? (int)S : 0;
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
         double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
-        kwave k = {grid, slots, 0, 1, 1, 0, 0, cap, bw, tail_cap(g, kp, w, rows, bn, grid, slots, res)};
+        kwave k = {grid, slots, 0, 1, 1, 0, 0, cap, bw, tail_cap(g, kp, w, rows, bn, grid, slots, res), g->mem_share_exp};
         if (S == 1) {
             k.fixed_ns = pro + lat + epi;
             /* ragged: the longest requests finish last */
@@ -390,7 +393,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
         double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
         double unit_b = kv / (double)U;
         if (gsk == 0) {
-            kwave k = {dp, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, tail_cap(g, kp, w, rows, bn, dp, slots, res)};
+            kwave k = {dp, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, tail_cap(g, kp, w, rows, bn, dp, slots, res), g->mem_share_exp};
             main_ns = kwave_ns(&k, sms, &busy);
             segs = dp;
         } else {
@@ -406,16 +409,16 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
                 double b2 = 0;
                 int64_t done_a = 0;   /* data-parallel CTAs finished while stream-K runs */
                 if (free_slots > 0) {
-                    kwave k1 = {dp < free_slots ? dp : free_slots, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0};
+                    kwave k1 = {dp < free_slots ? dp : free_slots, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0, g->mem_share_exp};
                     double w1 = kwave_ns(&k1, sms, &b2);
                     done_a = w1 > 0 ? (int64_t)floor(t_sk / w1) * free_slots : dp;
                     if (done_a > dp) done_a = dp;
                 }
                 if (done_a == dp) {
-                    kwave k = {dp, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0};
+                    kwave k = {dp, free_slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0, g->mem_share_exp};
                     t_dp = kwave_ns(&k, sms, &b2);
                 } else {   /* the rest in waves over every slot once stream-K is done */
-                    kwave k = {dp - done_a, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0};
+                    kwave k = {dp - done_a, slots, pro + lat + epi, 1, 1, unit_b, 0, cap, bw, 0, g->mem_share_exp};
                     t_dp = t_sk + kwave_ns(&k, sms, &b2);
                 }
                 t_dp = fmax(t_dp, (pro + lat + epi) * (double)cdiv(dp, slots) + (kv + 0.0) / bw);
@@ -460,7 +463,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
         int ctas_on_sm = (int)(cdiv(grid, sms) < res ? cdiv(grid, sms) : res);
         double cap = sim_cta_rate(g, kp, w, rows, bn, ctas_on_sm);
         kwave k = {grid, slots, pro + lat + (multi > 0 ? pw : epi), nfull / (nfull + nlast), 1,
-                   (double)chunk * bn * rb, last_tok / nlast * rb, cap, bw, tail_cap(g, kp, w, rows, bn, grid, slots, res)};
+                   (double)chunk * bn * rb, last_tok / nlast * rb, cap, bw, tail_cap(g, kp, w, rows, bn, grid, slots, res), g->mem_share_exp};
         main_ns = kwave_ns(&k, sms, &busy);
         if (multi > 0) {
             comb_n = (int64_t)multi * w->kv_heads;

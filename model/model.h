@@ -178,6 +178,7 @@ enum calib_param {
     CALIB_SM_GBPS,       /* sm_gbps (kernel): needs rows on fewer SMs (calib_opts.sm_rows) */
     CALIB_CALL_EXTRA,    /* call_extra_us (kernel) */
     CALIB_INFLIGHT_TILES, /* inflight_tiles (kernel) */
+    CALIB_SHARE_EXP,     /* mem_share_exp (chip) */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
@@ -185,7 +186,7 @@ enum calib_param {
  * or by HBM there, seldom by their SM). */
 #define CALIB_DEFAULT_MASK \
     (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH) & ~(1u << CALIB_SM_GBPS) & \
-     ~(1u << CALIB_CALL_EXTRA) & ~(1u << CALIB_INFLIGHT_TILES))
+     ~(1u << CALIB_CALL_EXTRA) & ~(1u << CALIB_INFLIGHT_TILES) & ~(1u << CALIB_SHARE_EXP))
 
 /* A measured configuration. */
 typedef struct calib_row {

@@ -137,6 +137,7 @@ void pslink_reset(pslink *l, double bw, double cap, double now)
 {
     l->bw = bw;
     l->cap = cap;
+    l->soft = 0;
     l->v = 0;
     l->now = now;
     l->served = 0;
@@ -152,11 +153,26 @@ void pslink_free(pslink *l)
     l->n = 0;
 }
 
+double pslink_share(double n, double cap, double bw, double soft)
+{
+    if (n <= 0) return 0;
+    if (soft <= 0) {
+        double share = bw / n;
+        return share < cap ? share : cap;
+    }
+    double a = n * cap;
+    if (!(a < 1e30 * bw)) return bw / n;   /* no per-flow limit to speak of (or none at all) */
+    if (!(a > 1e-30 * bw)) return cap;
+    /* scaled by the larger term, so that neither power overflows */
+    double m = a > bw ? a : bw;
+    double t = pow(a / m, -soft) + pow(bw / m, -soft);
+    return m * pow(t, -1.0 / soft) / n;
+}
+
 double pslink_rate(const pslink *l)
 {
     if (l->n == 0) return 0;
-    double share = l->bw / l->n;
-    return share < l->cap ? share : l->cap;
+    return pslink_share(l->n, l->cap, l->bw, l->soft);
 }
 
 void pslink_advance(pslink *l, double t)

@@ -54,6 +54,7 @@ double evq_next_time(const evq *q);
 typedef struct pslink {
     double bw;        /* bytes per ns (GB/s) shared by all flows */
     double cap;       /* bytes per ns a single flow can take */
+    double soft;      /* saturation exponent k (pslink_share); 0: a hard min */
     double v;         /* virtual clock: bytes served to each active flow */
     double now;       /* time of the last advance (ns) */
     double served;    /* bytes served in all, integrated over time */
@@ -63,7 +64,15 @@ typedef struct pslink {
     uint64_t seq;
 } pslink;
 
-/* Resets the link to an idle state at time `now` with bandwidth and per-flow cap. */
+/*
+ * Per-flow rate of n flows of cap each on a link of bandwidth bw: with
+ * soft = 0, min(cap, bw / n); with soft = k > 0, the aggregate approaches
+ * the bandwidth as memory latency grows with load,
+ * ((n cap)^-k + bw^-k)^(-1/k) / n, which is min(n cap, bw) for large k.
+ */
+double pslink_share(double n, double cap, double bw, double soft);
+
+/* Resets the link to an idle state at time `now` with bandwidth and per-flow cap (soft: 0). */
 void pslink_reset(pslink *l, double bw, double cap, double now);
 void pslink_free(pslink *l);
 /* Per-flow rate with the current number of flows (bytes per ns). */

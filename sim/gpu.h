@@ -29,6 +29,7 @@ typedef struct gpu_spec {
     double mem_bw_achievable_gbps; /* bandwidth a read-mostly kernel reaches */
     double mem_latency_ns;      /* loaded DRAM latency seen by one CTA */
     double sm_max_gbps;         /* most one SM pulls from memory, whatever its CTAs keep in flight */
+    double mem_share_exp;       /* saturation exponent k of the memory link (pslink_share); 0: a hard min */
     double fp32_tflops;         /* dense FP32 (CUDA cores) */
     double tensor_tflops;       /* dense FP16/BF16 tensor cores */
     double launch_us;           /* from a launch (timed with events around it) to the first CTA running */

@@ -181,6 +181,7 @@ typedef struct kparams {
     int sms, resident;
     double cap;       /* bytes per ns one CTA can stream (when cap_by_n[1] is 0) */
     double bw;        /* bytes per ns of the whole HBM */
+    double soft;      /* the chip's mem_share_exp */
     double cap_by_n[MAX_RESIDENT + 1];   /* per-CTA cap with n CTAs on each SM (0: use cap) */
 } kparams;
 
@@ -339,6 +340,7 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
     }
     evq_clear(&c->q);
     pslink_reset(&c->link, k->bw, k->cap, t0);
+    c->link.soft = k->soft;
     memset(st, 0, sizeof *st);
     st->t_end = t0;
     krun kr = {c, k, n, 0, tw, pid, st, 0};
@@ -566,7 +568,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     double elt = dtype_bytes(w->dtype);
     int ctas_on_sm = (p->grid + g->sms - 1) / g->sms;
     if (ctas_on_sm > res) ctas_on_sm = res;
-    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps, {0}};
+    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
     if (res <= MAX_RESIDENT)
         for (int m = 1; m <= res; m++) k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
     kstats st, st2;
@@ -583,7 +585,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     r->backwards = st.backwards;
     if (p->combine) {
         int n = lower_combine(c, kp, w, p);
-        kparams k2 = {g->sms, gpu_occupancy(g, &sim_combine_res), 0, g->mem_bw_achievable_gbps, {0}};
+        kparams k2 = {g->sms, gpu_occupancy(g, &sim_combine_res), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
         if (k2.resident < 1) k2.resident = 1;
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
