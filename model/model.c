@@ -8,7 +8,8 @@
  * CTAs that run at once:
  *   wave = prologue + first-load latency + stream + tail ops,
  *   stream: n CTAs share the achievable bandwidth; each runs at
- *           min(cap, bw / n), cap = min(in-flight / latency, compute floor),
+ *           pslink_share(n, cap, bw, mem_share_exp), as on the simulator's
+ *           link, cap the per-CTA rate of sim_cta_rate,
  *           with two sizes of CTA (full and last chunk, or stream-K runs of
  *           M and M-1 tiles) solved as two phases of processor sharing.
  * Stream-K adds the latency of each extra segment a CTA starts, the peers'

@@ -5,9 +5,10 @@
  *  - evq: a priority queue of timed events ordered by (time, sequence number);
  *    the sequence number is assigned at push, so events at equal times fire in
  *    the order they were scheduled.
- *  - pslink: a shared link (HBM) carrying flows of bytes, shared max-min
- *    fairly.  All flows of a link have the same per-flow cap, so max-min
- *    fairness gives each active flow rate min(cap, bw / n).  The link keeps a
+ *  - pslink: a shared link (HBM) carrying flows of bytes, shared fairly.
+ *    All flows of a link have the same per-flow cap, so each active flow
+ *    gets the same rate, pslink_share(n, cap, bw, soft): min(cap, bw / n),
+ *    or its soft form where memory latency grows with load.  The link keeps a
  *    virtual clock V (bytes served to each flow so far); a flow that joins with
  *    B bytes at virtual time V0 finishes when V reaches V0 + B, so a change in
  *    the set of flows costs O(log n), however many bytes they carry.
