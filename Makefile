@@ -38,12 +38,17 @@ EMBED_IN  = $(GPU_SPECS) $(KERNEL_PROFILES) $(wildcard experiments/*.sql)
 .PHONY: all test bench kernels gpu-test figures clean main
 all: $(BUILD)/leansim
 
-# version.h: the version and the git commit, rewritten only when they change
+# version.h: the version, the git commit and the engines' source hash (a
+# checksum of every file that computes a prediction: stored predictions are
+# keyed by it, so a changed simulator or model never reads an old row as
+# its own), rewritten only when they change
 VERSION = 0.1.0
+ENGINE_SRC = sim/engine.c sim/sim.c sim/plan.c sim/kres.c sim/kprof.c sim/gpu.c sim/specfile.c model/model.c
 $(BUILD)/version.h: FORCE
 	@mkdir -p $(BUILD)
-	@printf '#define LEANSIM_VERSION "%s"\n#define LEANSIM_GIT_COMMIT "%s"\n' "$(VERSION)" \
-	  "$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty)" > $@.tmp
+	@printf '#define LEANSIM_VERSION "%s"\n#define LEANSIM_GIT_COMMIT "%s"\n#define LEANSIM_ENGINE_HASH %sULL\n' "$(VERSION)" \
+	  "$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty)" \
+	  "$$(cat $(ENGINE_SRC) | cksum | cut -d' ' -f1)" > $@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 

@@ -88,6 +88,12 @@ int cmd_sweep(int argc, char **argv)
     printf("%s: %lld rows: %lld added, %lld already present, %lld skipped (invalid for the schedule) in %.2f s -> %s\n",
            file, (long long)st.total, (long long)st.added, (long long)st.present, (long long)st.skipped, st.seconds,
            dbpath);
+    if (st.total > 0 && st.skipped == st.total) {
+        fprintf(stderr, "leansim sweep: %s: every one of its %lld rows is invalid (a KV-head count that does not "
+                "divide the heads, a kernel that does not fit, a grid above residency): nothing stored\n", file,
+                (long long)st.total);
+        return 2;
+    }
     return 0;
 }
 

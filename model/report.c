@@ -222,7 +222,10 @@ static void obj_end(jw *j)
 /* One field: "key": value in JSON, a column in the table. */
 static void fld_s(jw *j, int first, const char *key, int width, const char *v)
 {
-    if (j->json) fprintf(j->f, "%s\"%s\": \"%s\"", first ? "" : ", ", key, v);
+    if (j->json) {
+        fprintf(j->f, "%s\"%s\": ", first ? "" : ", ", key);
+        out_json_str(j->f, v);
+    }
     else fprintf(j->f, "%-*s", width, v);
 }
 
@@ -476,7 +479,9 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         for (int e = 0; e < VAL_ENGINES; e++) missing[e] += !isfinite(rows[i].pred_us[e]);
 
     if (j.json) {
-        fprintf(f, "{\n  \"spec\": \"%s\", \"rows\": %d, \"plan_mismatch\": %d,\n", o->v.spec ? o->v.spec : "builtin",
+        fputs("{\n  \"spec\": ", f);
+        out_json_str(f, o->v.spec ? o->v.spec : "builtin");
+        fprintf(f, ", \"rows\": %d, \"plan_mismatch\": %d,\n",
                 n, vs.plan_mismatch);
     } else {
         fprintf(f, "# validation of %d measured rows against sim and model (spec: %s", n,

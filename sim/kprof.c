@@ -11,6 +11,7 @@
 
 #include "embed.h"
 #include "specfile.h"
+#include "version.h"
 
 static const char *const schedule_names[] = {"any", "fa2", "split", "streamk", "hybrid", "balanced", NULL};
 static const char *const compute_names[] = {"auto", "tensor", "fp32", NULL};
@@ -276,7 +277,8 @@ const kernel_profile *kprof_for_splits(const kernel_profile *k, int splits, kern
 
 uint64_t kprof_pair_hash(const gpu_spec *g, const kernel_profile *k)
 {
-    return g->hash ^ (k->hash * 0x100000001b3ULL + 0x51ed270b27ULL);
+    /* the engines' sources are part of the key: a changed engine predicts anew */
+    return (g->hash ^ (k->hash * 0x100000001b3ULL + 0x51ed270b27ULL)) ^ ((uint64_t)LEANSIM_ENGINE_HASH * 0x9e3779b97f4a7c15ULL);
 }
 
 int kprof_pair_load(gpu_spec *g, kernel_profile *k, const char *gpu, const char *kernel, const char *const *sets,

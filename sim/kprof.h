@@ -149,7 +149,9 @@ int kprof_pair_load(gpu_spec *g, kernel_profile *k, const char *gpu, const char 
 const kernel_profile *kprof_for_splits(const kernel_profile *k, int splits, kernel_profile *tmp, char *err,
                                        int errlen);
 
-/* Combined hash of a chip spec and a kernel profile (prediction keys). */
+/* Combined hash of a chip spec's and a kernel profile's values and of the
+ * engines' sources (prediction keys: a changed engine never reads an old
+ * prediction as its own). */
 uint64_t kprof_pair_hash(const gpu_spec *g, const kernel_profile *k);
 
 #endif

@@ -20,12 +20,12 @@ static const struct { const char *name; const char *arg; const char *help; } opt
     [O_KV_HEADS] = {"--kv-heads", "N", "KV heads; a divisor of --heads (default: --heads, MHA)"},
     [O_HEAD_DIM] = {"--head-dim", "D", "head dimension: 64, 128 or 256 (default 128)"},
     [O_DTYPE] = {"--dtype", "T", "KV cache type: fp16, bf16, fp8 (what-if) (default fp16)"},
-    [O_CTX] = {"--ctx", "L[,L...]", "KV tokens: one length for all, or one per request (k, m suffixes)"},
+    [O_CTX] = {"--ctx", "L[,L...]", "KV tokens: one length for all, or one per request (k, m suffixes; default 4096)"},
     [O_SCHEDULE] = {"--schedule", "S[,S...]", "fa2, split, streamk, hybrid, balanced or all (default all)"},
     [O_SPLITS] = {"--splits", "S", "split: chunks per head (default: FlashAttention-2 heuristic)"},
     [O_GRID] = {"--grid", "G", "streamk/hybrid: CTAs in the grid (default: LeanAttention's rule)"},
     [O_BLOCK_N] = {"--block-n", "N", "KV tile length: 32, 64, 128, 256 (default by head dim)"},
-    [O_CTAS_PER_SM] = {"--ctas-per-sm", "K", "CTAs per SM the schedule plans for (default 2)"},
+    [O_CTAS_PER_SM] = {"--ctas-per-sm", "K", "CTAs per SM the schedule plans for (default: 2, at most the kernel's occupancy)"},
 };
 
 void wl_opts_init(wl_opts *o)

@@ -6,6 +6,31 @@
 
 #include "sim.h"
 
+void out_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+        else fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void out_csv_str(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
 int out_format_parse(const char *s)
 {
     if (!strcmp(s, "table")) return OUT_TABLE;
@@ -51,8 +76,12 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
                    "time_hi_us\n");
         for (int i = 0; i < n; i++) {
             const sim_result *r = &rows[i];
-            fprintf(f, "%s,%s,%s,%s,%d,%d,%d,%d,%d,%s,", engine, k->name, sched_name(r->schedule), g->name, g->sms,
-                    w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype));
+            fprintf(f, "%s,", engine);
+            out_csv_str(f, k->name);
+            fprintf(f, ",%s,", sched_name(r->schedule));
+            out_csv_str(f, g->name);
+            fprintf(f, ",%d,%d,%d,%d,%d,%s,", g->sms, w->batch, w->heads, w->kv_heads, w->head_dim,
+                    dtype_name(w->dtype));
             print_ctx(f, w, ";", "", "");
             fprintf(f, ",%d,%d,%d,%d,%.4f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.2f,%.4f,%.4f,%.4f,%.4f\n", r->block_n, r->ctas,
                     r->splits, r->ctas_per_sm, r->waves, r->sm_busy, r->time_us, r->main_us, r->combine_us,
@@ -63,10 +92,12 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
     fputs("[\n", f);
     for (int i = 0; i < n; i++) {
         const sim_result *r = &rows[i];
-        fprintf(f, "  {\"engine\":\"%s\",\"kernel\":\"%s\",\"schedule\":\"%s\",\"gpu\":\"%s\",\"sms\":%d,"
-                   "\"batch\":%d,\"heads\":%d,\"kv_heads\":%d,\"head_dim\":%d,\"dtype\":\"%s\",\"ctx\":",
-                engine, k->name, sched_name(r->schedule), g->name, g->sms, w->batch, w->heads, w->kv_heads,
-                w->head_dim, dtype_name(w->dtype));
+        fprintf(f, "  {\"engine\":\"%s\",\"kernel\":", engine);
+        out_json_str(f, k->name);
+        fprintf(f, ",\"schedule\":\"%s\",\"gpu\":", sched_name(r->schedule));
+        out_json_str(f, g->name);
+        fprintf(f, ",\"sms\":%d,\"batch\":%d,\"heads\":%d,\"kv_heads\":%d,\"head_dim\":%d,\"dtype\":\"%s\",\"ctx\":",
+                g->sms, w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype));
         print_ctx(f, w, ",", "[", "]");
         fprintf(f, ",\"block_n\":%d,\"ctas\":%d,\"splits\":%d,\"ctas_per_sm\":%d,\"waves\":%.4f,\"sm_busy\":%.4f,"
                    "\"time_us\":%.4f,\"main_us\":%.4f,\"combine_us\":%.4f,\"hbm_bytes\":%.0f,\"kv_bytes\":%.0f,"

@@ -104,6 +104,11 @@ double sim_kv_bytes(const workload *w);
 enum out_format { OUT_TABLE = 0, OUT_CSV, OUT_JSON };
 int out_format_parse(const char *s);   /* -1 if unknown */
 
+/* A string as a JSON string (quoted, '"', '\\' and control bytes escaped),
+ * and as a CSV field (quoted when it holds a comma, quote or line break). */
+void out_json_str(FILE *f, const char *s);
+void out_csv_str(FILE *f, const char *s);
+
 /*
  * Prints rows (one per schedule) for workload w on chip g with kernel k in
  * format fmt.

@@ -78,6 +78,14 @@ grep -q '"traceEvents"' "$tmp/t.json" && grep -q '"name":"wait"' "$tmp/t.json" &
   bad "A100 32k split: want 192 CTAs, 6 splits"
 "$L" simulate --gpu a100 --ctx 32k --schedule streamk --format csv | tail -1 | cut -d, -f13 | grep -qx "216" && ok ||
   bad "A100 32k streamk: want grid 216"
+# --opt=value is --opt value; names with quotes and commas stay valid JSON and CSV
+"$L" simulate --gpu=a100 --ctx=64k --format=csv --schedule=streamk | tail -1 | cut -d, -f4 | grep -qx a100 && ok ||
+  bad "--opt=value"
+sed 's/^name = .*/name = my"odd,gpu/' experiments/gpus/h100.gpu >"$tmp/odd.gpu"
+"$L" simulate --gpu "$tmp/odd.gpu" --ctx 4k --format json | python3 -c 'import json,sys; assert json.load(sys.stdin)[0]["gpu"] == "my\"odd,gpu"' 2>/dev/null &&
+  ok || bad "a quote in a spec name breaks the JSON"
+"$L" simulate --gpu "$tmp/odd.gpu" --ctx 4k --format csv | python3 -c 'import csv,sys; r=list(csv.reader(sys.stdin)); assert r[1][3] == "my\"odd,gpu" and len(r[0]) == len(r[1])' 2>/dev/null &&
+  ok || bad "a comma in a spec name shifts the CSV columns"
 # every row carries its 90% interval around its time
 "$L" simulate --ctx 64k --format csv | tail -n +2 | awk -F, '{ if (!($26 <= $18 && $18 <= $27 && $26 < $27)) bad++ } END { exit bad > 0 }' &&
   ok || bad "time_lo_us <= time_us <= time_hi_us"

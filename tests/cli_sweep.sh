@@ -102,5 +102,18 @@ done
 $L ingest "$T/h.csv" --db "$T/h.db" 2> "$T/e"; rc=$?
 ok "bad header exit 2, no db" "[ $rc -eq 2 ] && grep -q 'h.csv:1: header' $T/e && [ ! -e $T/h.db ]"
 
+# a sweep whose every row is invalid says so and fails
+printf 'gpus = h100\nctx = 4k\nheads = 32\nkv_heads = 5\nschedules = all\n' > "$T/bad.exp"
+$L sweep "$T/bad.exp" --db "$T/bad.db" > /dev/null 2> "$T/e"; rc=$?
+ok "all-invalid sweep exit 2, named" "[ $rc -eq 2 ] && grep -q 'every one of its 10 rows is invalid' $T/e"
+
+# the README's H100-to-H200 example runs as written (an H100 calibration, the H200's bandwidth on top)
+$L ingest experiments/data/h200-20261121-sweep-v4.csv --db "$T/x.db" > /dev/null
+cp experiments/gpus/h100.gpu "$T/h100-cal.gpu"
+$L validate --db "$T/x.db" --gpu h200 --spec "$T/h100-cal.gpu" --set mem_bw_achievable_gbps=4400 > /dev/null 2> "$T/e"; rc=$?
+ok "README's H100-to-H200 validate example" "[ $rc -eq 0 ]"
+$L report --db "$T/x.db" --gpu h200 --spec "$T/h100-cal.gpu" --set mem_bw_achievable_gbps=4400 > "$T/r" 2> "$T/e"; rc=$?
+ok "README's H100-to-H200 report example" "[ $rc -eq 0 ] && grep -q '^h200 .*streamk' $T/r"
+
 echo "cli_sweep: $pass passed, $fail failed"
 [ $fail -eq 0 ]
