@@ -113,6 +113,8 @@ typedef struct sweep_spec {
     int splits[PLAN_MAX_SPLITS + 1];/* 0: heuristic */
     int cps[64];                    /* ctas_per_sm; 0: default */
     unsigned sched_mask;            /* enum sched_kind bits */
+    int n_kernels;                  /* kernel profiles (names or paths); default: leansim */
+    char kernels[16][256];
     int engines;                    /* bit 0: sim, bit 1: model */
 } sweep_spec;
 

@@ -111,9 +111,11 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
     s->n_cps = 1; s->cps[0] = 0;
     s->sched_mask = (1u << SCHED_COUNT) - 1;
     s->engines = 3;
+    s->n_kernels = 1;
+    snprintf(s->kernels[0], sizeof s->kernels[0], "%s", KPROF_DEFAULT);
     int seen[16] = {0};
     static const char *keys[] = {"gpus", "sms", "ctx", "batch", "heads", "kv_heads", "head_dim", "dtype",
-                                 "schedules", "block_n", "splits", "ctas_per_sm", "engines"};
+                                 "schedules", "block_n", "splits", "ctas_per_sm", "engines", "kernels"};
     int lineno = 0;
     const char *p = text;
     char line[8192], orig[8192], why[256];
@@ -151,18 +153,23 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
             if (!strcmp(keys[k], key)) break;
         if (k == (int)(sizeof keys / sizeof keys[0]))
             BAD("unknown key '%s' (gpus, sms, ctx, batch, heads, kv_heads, head_dim, dtype, schedules, block_n, "
-                "splits, ctas_per_sm, engines)", key);
+                "splits, ctas_per_sm, engines, kernels)", key);
         if (seen[k]) BAD("key '%s' given twice", key);
         seen[k] = 1;
         if (!*val) BAD("%s: empty value", key);
         int n;
-        if (!strcmp(key, "gpus") || !strcmp(key, "dtype") || !strcmp(key, "schedules") || !strcmp(key, "engines")) {
+        if (!strcmp(key, "gpus") || !strcmp(key, "dtype") || !strcmp(key, "schedules") || !strcmp(key, "engines") ||
+            !strcmp(key, "kernels")) {
             int cnt = 0;
             unsigned mask = 0;
             for (char *save = NULL, *t = strtok_r(val, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
                 t = trim(t);
                 if (!*t) BAD("%s: empty item", key);
-                if (!strcmp(key, "gpus")) {
+                if (!strcmp(key, "kernels")) {
+                    if (cnt == 16) BAD("kernels: more than 16");
+                    if (strlen(t) >= sizeof s->kernels[0]) BAD("kernels: name too long '%s'", t);
+                    snprintf(s->kernels[cnt++], sizeof s->kernels[0], "%s", t);
+                } else if (!strcmp(key, "gpus")) {
                     if (cnt == 64) BAD("gpus: more than 64");
                     if (strlen(t) >= sizeof s->gpus[0]) BAD("gpus: name too long '%s'", t);
                     snprintf(s->gpus[cnt++], sizeof s->gpus[0], "%s", t);
@@ -184,7 +191,8 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
                     else BAD("engines: unknown engine '%s' (sim, model)", t);
                 }
             }
-            if (!strcmp(key, "gpus")) s->n_gpus = cnt;
+            if (!strcmp(key, "kernels")) s->n_kernels = cnt;
+            else if (!strcmp(key, "gpus")) s->n_gpus = cnt;
             else if (!strcmp(key, "dtype")) s->n_dtype = cnt;
             else if (!strcmp(key, "schedules")) s->sched_mask = mask;
             else s->engines = (int)mask;
@@ -264,7 +272,8 @@ static int64_t sweep_total(const sweep_spec *s)
     int nsk = __builtin_popcount(s->sched_mask);
     int64_t per = (int64_t)(nsk - ((s->sched_mask >> SCHED_SPLIT) & 1)) + (((s->sched_mask >> SCHED_SPLIT) & 1) ? s->n_splits : 0);
     int64_t n = (int64_t)s->n_gpus * (s->n_sms ? s->n_sms : 1) * s->n_ctx * s->n_batch * s->n_heads * s->n_kv_heads *
-                s->n_head_dim * s->n_dtype * s->n_block_n * s->n_cps * per * __builtin_popcount((unsigned)s->engines);
+                s->n_head_dim * s->n_dtype * s->n_block_n * s->n_cps * per * __builtin_popcount((unsigned)s->engines) *
+                (s->n_kernels > 0 ? s->n_kernels : 1);
     return n;
 }
 
@@ -282,12 +291,14 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
         rc = STORE_EDB;
         goto done;
     }
-    /* every spec loads before anything is written */
-    kernel_profile kp;
-    if (kprof_load(&kp, KPROF_DEFAULT, err, errlen)) {
-        rc = STORE_EINPUT;
-        goto done;
-    }
+    /* every spec and profile loads before anything is written */
+    kernel_profile kps[16];
+    int nk = s->n_kernels > 0 ? s->n_kernels : 1;
+    for (int i = 0; i < nk; i++)
+        if (kprof_load(&kps[i], s->n_kernels > 0 ? s->kernels[i] : KPROF_DEFAULT, err, errlen)) {
+            rc = STORE_EINPUT;
+            goto done;
+        }
     for (int i = 0; i < s->n_gpus; i++)
         if (gpu_spec_load(&specs[i], s->gpus[i], err, errlen)) {
             rc = STORE_EINPUT;
@@ -297,7 +308,9 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
     int64_t done_rows = 0;
     int nsms = s->n_sms ? s->n_sms : 1;
     for (int gi = 0; gi < s->n_gpus; gi++)
-        for (int si = 0; si < nsms; si++) {
+        for (int si = 0; si < nsms; si++)
+        for (int kk = 0; kk < nk; kk++) {
+            const kernel_profile kp = kps[kk];
             gpu_spec g = specs[gi];
             if (s->n_sms) {
                 char a[32];
@@ -334,8 +347,12 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     w->ragged = 0;
                     for (int r = 0; r < w->batch; r++) w->ctx[r] = s->ctx[ci];
                     plan_opts po = {.kind = k, .block_n = s->block_n[ni], .splits = k == SCHED_SPLIT ? s->splits[xi] : 0, .ctas_per_sm = s->cps[pi]};
+                    /* an outside kernel's rows: its name, and the schedule when not its own */
+                    char label[64];
+                    if (kprof_schedule_kind(&kp) == k) snprintf(label, sizeof label, "%s", kp.name);
+                    else snprintf(label, sizeof label, "%s:%s", kp.name, sched_name(k));
                     store_key key = {g.name, pair_hash, g.sms, w, k, po.block_n, po.splits, 0, po.ctas_per_sm,
-                                     e == 0 ? "sim" : "model", NULL};
+                                     e == 0 ? "sim" : "model", kprof_is_default(&kp) ? NULL : label};
                     if (w->kv_heads > w->heads || w->heads % w->kv_heads) {
                         st->skipped++;
                         continue;

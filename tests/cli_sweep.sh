@@ -102,6 +102,11 @@ done
 $L ingest "$T/h.csv" --db "$T/h.db" 2> "$T/e"; rc=$?
 ok "bad header exit 2, no db" "[ $rc -eq 2 ] && grep -q 'h.csv:1: header' $T/e && [ ! -e $T/h.db ]"
 
+# kernel profiles in a sweep: their rows under their names
+printf 'gpus = h100\nkernels = leansim, torch-flash\nctx = 4k\nschedules = split, streamk\nengines = sim\n' > "$T/k.exp"
+$L sweep "$T/k.exp" --db "$T/k.db" > /dev/null; rc=$?
+ok "sweep with kernels" "[ $rc -eq 0 ] && [ \$(sqlite3 $T/k.db \"select count(*) from predictions where schedule in ('torch-flash', 'torch-flash:streamk', 'split', 'streamk')\") -eq 4 ]"
+
 # a sweep whose every row is invalid says so and fails
 printf 'gpus = h100\nctx = 4k\nheads = 32\nkv_heads = 5\nschedules = all\n' > "$T/bad.exp"
 $L sweep "$T/bad.exp" --db "$T/bad.db" > /dev/null 2> "$T/e"; rc=$?
