@@ -57,6 +57,14 @@ OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
 say() { echo "== $*" | tee -a "$LOG"; }
 timed() { n=$1; shift; t0=$(date +%s); "$@"; r=$?; echo "$n: $(( $(date +%s) - t0 )) s (rc $r)" | tee -a "$LOG"; return $r; }
+# the correctness suite; nothing is timed after it fails
+gputest_or_stop() {
+    say "gpu-test"
+    timed gpu-test timeout 150 make gpu-test >"$OUT/gputest.txt" 2>&1
+    rc=$?
+    tail -3 "$OUT/gputest.txt"
+    if [ $rc -ne 0 ]; then say "gpu-test FAILED (rc $rc): nothing timed"; exit 1; fi
+}
 
 export LEANBENCH_DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1)
 export LEANBENCH_SM_MHZ=$(nvidia-smi --query-gpu=clocks.max.sm --format=csv,noheader,nounits | head -1)
@@ -80,11 +88,7 @@ say "build"
 make -j16 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
 
 if [ "$MODE" = quick ] || [ "$MODE" = full ] || [ "$MODE" = campaign ]; then
-    say "gpu-test"
-    timed gpu-test timeout 400 make gpu-test >"$OUT/gputest.txt" 2>&1
-    rc=$?
-    tail -15 "$OUT/gputest.txt"
-    [ $rc -eq 0 ] || say "gpu-test FAILED (rc $rc)"
+    gputest_or_stop
 fi
 
 B="timeout 300 build/leanbench"
@@ -202,11 +206,7 @@ explore)
     awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/explore.csv"
     ;;
 tuned)
-    say "gpu-test"
-    timed gpu-test timeout 150 make gpu-test >"$OUT/gputest.txt" 2>&1
-    rc=$?
-    tail -3 "$OUT/gputest.txt"
-    if [ $rc -ne 0 ]; then say "gpu-test FAILED (rc $rc): nothing timed"; exit 1; fi
+    gputest_or_stop
     say "the tuner's choices (kernels/sweep-tuned.txt), each checked first"
     timed tuned timeout 240 build/leanbench --sweep kernels/sweep-tuned.txt --check --csv "$OUT/tuned.csv" >"$OUT/tuned-log.txt" 2>&1
     grep -E "CHECK FAILED|skipped|failures" "$OUT/tuned-log.txt" | sort | uniq -c | head
@@ -218,11 +218,7 @@ tuned)
 oracle)
     T0=$(date +%s)
     left() { echo $(( ${ORACLE_DEADLINE:-540} - ($(date +%s) - T0) )); }
-    say "gpu-test"
-    timed gpu-test timeout 150 make gpu-test >"$OUT/gputest.txt" 2>&1
-    rc=$?
-    tail -3 "$OUT/gputest.txt"
-    if [ $rc -ne 0 ]; then say "gpu-test FAILED (rc $rc): nothing timed"; exit 1; fi
+    gputest_or_stop
     say "per-SM read bandwidth, 8..24 SMs"
     for n in 8 16 24; do
         timeout 40 build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
@@ -243,11 +239,7 @@ profiles)
     cap() { l=$(( ${PROFILES_DEADLINE:-540} - ($(date +%s) - T0) )); [ $l -lt 0 ] && l=0; [ $l -lt $1 ] && echo $l || echo $1; }
     W=/tmp/leanbench-profiles; rm -rf "$W"; mkdir -p "$W"
     export TORCHINDUCTOR_COMPILE_THREADS=1
-    say "gpu-test"
-    timed gpu-test timeout 150 make gpu-test >"$OUT/gputest.txt" 2>&1
-    rc=$?
-    tail -3 "$OUT/gputest.txt"
-    if [ $rc -ne 0 ]; then say "gpu-test FAILED (rc $rc): nothing timed"; exit 1; fi
+    gputest_or_stop
     case "$PART" in
     a)
         K=_Z11smbw_kernelILi16EEvPK5uint4mPj

@@ -316,46 +316,57 @@ static void write_field(FILE *f, const char *key, const char *val, const calib_r
     fputc('\n', f);
 }
 
-int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
-                     int errlen)
+/* Writes a calibrated file: the head, then every key of a file type
+ * through its accessors (key and value text of key i of obj). */
+typedef struct file_type {
+    int (*count)(void);
+    const char *(*key)(int i);
+    void (*format)(const void *obj, int i, char *buf, int len);
+} file_type;
+
+static int write_file(const char *opt, const char *path, const file_type *ft, const void *obj, const char *what,
+                      const char *source, const calib_result *res, const char *from, char *err, int errlen)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        snprintf(err, (size_t)errlen, "--out %s: cannot open for writing", path);
+        snprintf(err, (size_t)errlen, "%s %s: cannot open for writing", opt, path);
         return -1;
     }
-    write_head(f, g->full_name, g->source, res, from);
+    write_head(f, what, source, res, from);
     char val[128];
-    for (int i = 0; i < gpu_spec_key_count(); i++) {
-        gpu_spec_format(g, i, val, sizeof val);
-        write_field(f, gpu_spec_key(i), val, res);
+    for (int i = 0; i < ft->count(); i++) {
+        ft->format(obj, i, val, sizeof val);
+        write_field(f, ft->key(i), val, res);
     }
     if (fclose(f)) {
-        snprintf(err, (size_t)errlen, "--out %s: write failed", path);
+        snprintf(err, (size_t)errlen, "%s %s: write failed", opt, path);
         return -1;
     }
     return 0;
 }
 
+static void spec_format(const void *obj, int i, char *buf, int len)
+{
+    gpu_spec_format(obj, i, buf, len);
+}
+
+static void prof_format(const void *obj, int i, char *buf, int len)
+{
+    kprof_format(obj, i, buf, len);
+}
+
+int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
+                     int errlen)
+{
+    static const file_type ft = {gpu_spec_key_count, gpu_spec_key, spec_format};
+    return write_file("--out", path, &ft, g, g->full_name, g->source, res, from, err, errlen);
+}
+
 int calib_kernel_write(const kernel_profile *k, const char *path, const calib_result *res, const char *from,
                        char *err, int errlen)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, (size_t)errlen, "--out-kernel %s: cannot open for writing", path);
-        return -1;
-    }
-    write_head(f, k->full_name, k->source, res, from);
-    char val[128];
-    for (int i = 0; i < kprof_key_count(); i++) {
-        kprof_format(k, i, val, sizeof val);
-        write_field(f, kprof_key(i), val, res);
-    }
-    if (fclose(f)) {
-        snprintf(err, (size_t)errlen, "--out-kernel %s: write failed", path);
-        return -1;
-    }
-    return 0;
+    static const file_type ft = {kprof_key_count, kprof_key, prof_format};
+    return write_file("--out-kernel", path, &ft, k, k->full_name, k->source, res, from, err, errlen);
 }
 
 int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, int errlen)

@@ -292,16 +292,13 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
             S = o->splits ? o->splits
                           : plan_splits_heuristic(U * m_blocks, sms * cps, (int)max_tiles, PLAN_MAX_SPLITS);
         if (S > max_tiles && o->kind == SCHED_SPLIT && !o->splits) S = max_tiles;
-        if (o->kind == SCHED_SPLIT && S == 1 && strcmp(kp->single, "none")) {
-            /* the library runs another kernel when its rule gives one split */
-            kernel_profile k1;
-            const kernel_profile *kr = kprof_for_splits(kp, 1, &k1, err, errlen);
-            if (kr == kp) return SIM_EPLAN;
-            plan_opts o1 = *o_in;
-            o1.kind = SCHED_FA2;
-            o1.splits = 0;
-            int rc1 = model_predict(g, kr, w, &o1, r, err, errlen);
-            if (rc1 == SIM_OK) { r->schedule = SCHED_SPLIT; r->splits = 1; }
+        kernel_profile k1;   /* one split: the library may run another kernel */
+        plan_opts o1;
+        int single = kprof_single_split(kp, o_in, (int)S, &k1, &o1, err, errlen);
+        if (single < 0) return SIM_EPLAN;
+        if (single) {
+            int rc1 = model_predict(g, &k1, w, &o1, r, err, errlen);
+            if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
             return rc1;
         }
         grid = U * S;

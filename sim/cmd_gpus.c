@@ -9,25 +9,36 @@
 #include "gpu.h"
 #include "kprof.h"
 
-int cmd_gpus(int argc, char **argv)
+/* Parses `--format table|csv` and --help of a listing command into *csv.
+ * Returns -1 to go on, or an exit code. */
+static int list_opts(const char *cmd, const char *help, int argc, char **argv, int *csv)
 {
-    int csv = 0;
+    *csv = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: leansim gpus [--format table|csv]\n  lists the GPU specs compiled in (--gpu NAME takes them)\n");
+            printf("%s", help);
             return 0;
         } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
             const char *v = argv[++i];
-            if (!strcmp(v, "csv")) csv = 1;
+            if (!strcmp(v, "csv")) *csv = 1;
             else if (strcmp(v, "table")) {
-                fprintf(stderr, "leansim gpus: --format %s: unknown format (table, csv)\n", v);
+                fprintf(stderr, "leansim %s: --format %s: unknown format (table, csv)\n", cmd, v);
                 return 2;
             }
         } else {
-            fprintf(stderr, "leansim gpus: unknown option '%s'\n", argv[i]);
+            fprintf(stderr, "leansim %s: unknown option '%s'\n", cmd, argv[i]);
             return 2;
         }
     }
+    return -1;
+}
+
+int cmd_gpus(int argc, char **argv)
+{
+    int csv;
+    int rc = list_opts("gpus", "usage: leansim gpus [--format table|csv]\n  lists the chip specs compiled in (--gpu NAME takes them)\n",
+                       argc, argv, &csv);
+    if (rc >= 0) return rc;
     if (csv) printf("name,full_name,sms,mem_bw_gbps,mem_bw_achievable_gbps,l2_mb,fp32_tflops,tensor_tflops\n");
     else printf("%-10s %-28s %5s %10s %10s %7s %7s %8s\n", "name", "full name", "SMs", "BW GB/s", "achv GB/s", "L2 MB",
                 "FP32 TF", "tensor TF");
@@ -53,25 +64,13 @@ static const char *const compute_path[] = {"auto", "tensor", "fp32"};
 
 int cmd_kernels(int argc, char **argv)
 {
-    int csv = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: leansim kernels [--format table|csv]\n"
-                   "  lists the kernel profiles compiled in (--kernel NAME takes them): schedule family,\n"
-                   "  tile length (0: the planner's default), CTA threads and bytes in flight, compute path\n");
-            return 0;
-        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-            const char *v = argv[++i];
-            if (!strcmp(v, "csv")) csv = 1;
-            else if (strcmp(v, "table")) {
-                fprintf(stderr, "leansim kernels: --format %s: unknown format (table, csv)\n", v);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "leansim kernels: unknown option '%s'\n", argv[i]);
-            return 2;
-        }
-    }
+    int csv;
+    int rc = list_opts("kernels",
+                       "usage: leansim kernels [--format table|csv]\n"
+                       "  lists the kernel profiles compiled in (--kernel NAME takes them): schedule family,\n"
+                       "  tile length (0: the planner's default), CTA threads and bytes in flight, compute path\n",
+                       argc, argv, &csv);
+    if (rc >= 0) return rc;
     if (csv) printf("name,full_name,schedule,block_n,threads,regs_per_thread,smem_bytes,cta_inflight_bytes,compute\n");
     else printf("%-16s %-9s %7s %7s %5s %9s %10s %-7s %s\n", "name", "schedule", "block_n", "threads", "regs",
                 "smem_KB", "inflight_KB", "compute", "full name");

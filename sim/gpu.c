@@ -77,14 +77,11 @@ static int spec_check(const gpu_spec *g, char *why, int len)
 int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen)
 {
     char key[64];
-    const char *eq = strchr(assign, '=');
-    size_t n = eq ? (size_t)(eq - assign) : 0;
-    if (!eq || n == 0 || n >= sizeof key) {
+    const char *val;
+    if (specfile_split_assign(assign, key, sizeof key, &val)) {
         snprintf(err, (size_t)errlen, "--set %s: expected KEY=VALUE", assign);
         return GPU_EPARSE;
     }
-    memcpy(key, assign, n);
-    key[n] = 0;
     int k = specfile_find(fields, N_FIELDS, key);
     if (k < 0) {
         snprintf(err, (size_t)errlen, "--set %s: unknown spec key '%s'", assign, key);
@@ -92,7 +89,7 @@ int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen)
     }
     char why[256];
     gpu_spec t = *g;
-    if (specfile_set(&t, fields, k, eq + 1, why, sizeof why) || spec_check(&t, why, sizeof why)) {
+    if (specfile_set(&t, fields, k, val, why, sizeof why) || spec_check(&t, why, sizeof why)) {
         snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
         return GPU_EPARSE;
     }
@@ -176,35 +173,17 @@ int gpu_occupancy(const gpu_spec *g, const kernel_res *r)
 }
 
 /* Embedded spec files: those of embed.h whose name ends in ".gpu". */
-#include "embed.h"
-
-static int builtin_index(int i)
-{
-    for (int k = 0; k < embed_count; k++) {
-        size_t n = strlen(embed_files[k].name);
-        if (n > 4 && strcmp(embed_files[k].name + n - 4, ".gpu") == 0 && i-- == 0) return k;
-    }
-    return -1;
-}
-
 int gpu_builtin_count(void)
 {
-    int n = 0;
-    while (builtin_index(n) >= 0) n++;
-    return n;
+    return specfile_embedded_count(".gpu");
 }
 
 const char *gpu_builtin_name(int i)
 {
-    static char names[64][32];
-    int k = builtin_index(i);
-    if (k < 0 || i >= 64) return NULL;
-    snprintf(names[i], sizeof names[i], "%.*s", (int)(strlen(embed_files[k].name) - 4), embed_files[k].name);
-    return names[i];
+    return specfile_embedded_name(".gpu", i);
 }
 
 const char *gpu_builtin_text(int i)
 {
-    int k = builtin_index(i);
-    return k < 0 ? NULL : embed_files[k].text;
+    return specfile_embedded_text(".gpu", i);
 }

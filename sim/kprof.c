@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "embed.h"
 #include "specfile.h"
 #include "version.h"
 
@@ -120,35 +119,19 @@ int kprof_parse(kernel_profile *k, const char *text, const char *file, char *err
 }
 
 /* Embedded profiles: the files of embed.h whose name ends in ".kernel". */
-static int builtin_index(int i)
-{
-    for (int e = 0; e < embed_count; e++) {
-        size_t n = strlen(embed_files[e].name);
-        if (n > 7 && strcmp(embed_files[e].name + n - 7, ".kernel") == 0 && i-- == 0) return e;
-    }
-    return -1;
-}
-
 int kprof_builtin_count(void)
 {
-    int n = 0;
-    while (builtin_index(n) >= 0) n++;
-    return n;
+    return specfile_embedded_count(".kernel");
 }
 
 const char *kprof_builtin_name(int i)
 {
-    static char names[64][32];
-    int e = builtin_index(i);
-    if (e < 0 || i >= 64) return NULL;
-    snprintf(names[i], sizeof names[i], "%.*s", (int)(strlen(embed_files[e].name) - 7), embed_files[e].name);
-    return names[i];
+    return specfile_embedded_name(".kernel", i);
 }
 
 const char *kprof_builtin_text(int i)
 {
-    int e = builtin_index(i);
-    return e < 0 ? NULL : embed_files[e].text;
+    return specfile_embedded_text(".kernel", i);
 }
 
 int kprof_load(kernel_profile *k, const char *name, char *err, int errlen)
@@ -187,14 +170,11 @@ int kprof_load(kernel_profile *k, const char *name, char *err, int errlen)
 int kprof_set(kernel_profile *k, const char *assign, char *err, int errlen)
 {
     char key[64];
-    const char *eq = strchr(assign, '=');
-    size_t n = eq ? (size_t)(eq - assign) : 0;
-    if (!eq || n == 0 || n >= sizeof key) {
+    const char *val;
+    if (specfile_split_assign(assign, key, sizeof key, &val)) {
         snprintf(err, (size_t)errlen, "--set %s: expected KEY=VALUE", assign);
         return KPROF_EPARSE;
     }
-    memcpy(key, assign, n);
-    key[n] = 0;
     int f = specfile_find(fields, N_FIELDS, key);
     if (f < 0) {
         snprintf(err, (size_t)errlen, "--set %s: unknown kernel profile key '%s'", assign, key);
@@ -202,7 +182,7 @@ int kprof_set(kernel_profile *k, const char *assign, char *err, int errlen)
     }
     char why[256];
     kernel_profile t = *k;
-    if (specfile_set(&t, fields, f, eq + 1, why, sizeof why) || check(&t, why, sizeof why)) {
+    if (specfile_set(&t, fields, f, val, why, sizeof why) || check(&t, why, sizeof why)) {
         snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
         return KPROF_EPARSE;
     }
@@ -267,12 +247,15 @@ int kprof_resources(const kernel_profile *k, int head_dim, int block_n, int dtyp
     return kres_decode(head_dim, block_n, dtype, rows, out);
 }
 
-const kernel_profile *kprof_for_splits(const kernel_profile *k, int splits, kernel_profile *tmp, char *err,
-                                       int errlen)
+int kprof_single_split(const kernel_profile *k, const plan_opts *o, int splits, kernel_profile *k1, plan_opts *o1,
+                       char *err, int errlen)
 {
-    if (splits != 1 || !strcmp(k->single, "none")) return k;
-    if (kprof_load(tmp, k->single, err, errlen) != KPROF_OK) return k;
-    return tmp;
+    if (o->kind != SCHED_SPLIT || splits != 1 || !strcmp(k->single, "none")) return 0;
+    if (kprof_load(k1, k->single, err, errlen) != KPROF_OK) return -1;
+    *o1 = *o;
+    o1->kind = SCHED_FA2;
+    o1->splits = 0;
+    return 1;
 }
 
 uint64_t kprof_pair_hash(const gpu_spec *g, const kernel_profile *k)
@@ -287,11 +270,11 @@ int kprof_pair_load(gpu_spec *g, kernel_profile *k, const char *gpu, const char 
     if (gpu_spec_load(g, gpu, err, errlen) != GPU_OK) return KPROF_EPARSE;
     if (kprof_load(k, kernel ? kernel : KPROF_DEFAULT, err, errlen) != KPROF_OK) return KPROF_EPARSE;
     for (int i = 0; i < n_sets; i++) {
-        const char *eq = strchr(sets[i], '=');
         char key[64] = "";
-        if (eq && (size_t)(eq - sets[i]) < sizeof key) {
-            memcpy(key, sets[i], (size_t)(eq - sets[i]));
-            key[eq - sets[i]] = 0;
+        const char *val;
+        if (specfile_split_assign(sets[i], key, sizeof key, &val)) {
+            snprintf(err, (size_t)errlen, "--set %s: expected KEY=VALUE", sets[i]);
+            return KPROF_EPARSE;
         }
         if (!kprof_has_key(key) && !gpu_spec_has_key(key)) {
             snprintf(err, (size_t)errlen, "--set %s: unknown key '%s' (neither a GPU spec nor a kernel profile key; "

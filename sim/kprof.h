@@ -142,12 +142,14 @@ int kprof_pair_load(gpu_spec *g, kernel_profile *k, const char *gpu, const char 
                     int n_sets, char *err, int errlen);
 
 /*
- * The profile that runs a split-family plan of `splits` splits: k itself, or
- * (one split, k->single names another) that profile, loaded into *tmp.
- * Returns the profile to use (k on a load failure, with err set).
+ * A split plan (o->kind) of `splits` splits run by k: when it has one split
+ * and k->single names another kernel (the library runs that one instead),
+ * loads it into *k1, sets *o1 to its options (o's, schedule fa2) and
+ * returns 1; returns 0 when k runs it itself, -1 (err set) when the named
+ * profile does not load.
  */
-const kernel_profile *kprof_for_splits(const kernel_profile *k, int splits, kernel_profile *tmp, char *err,
-                                       int errlen);
+int kprof_single_split(const kernel_profile *k, const plan_opts *o, int splits, kernel_profile *k1, plan_opts *o1,
+                       char *err, int errlen);
 
 /* Combined hash of a chip spec's and a kernel profile's values and of the
  * engines' sources (prediction keys: a changed engine never reads an old

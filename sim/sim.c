@@ -542,18 +542,13 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
                  rc == PLAN_ETOOLARGE ? "too many tiles or units" : rc == PLAN_ENOMEM ? "out of memory" : "bad options");
         return rc == PLAN_ENOMEM ? SIM_ENOMEM : SIM_EPLAN;
     }
-    if (p->kind == SCHED_SPLIT && p->splits == 1 && strcmp(kp->single, "none")) {
-        /* the library runs another kernel when its rule gives one split */
-        kernel_profile k1;
-        const kernel_profile *kr = kprof_for_splits(kp, 1, &k1, err, errlen);
-        if (kr == kp) return SIM_EPLAN;
-        plan_opts o1 = *o_in;
-        o1.kind = SCHED_FA2;
-        o1.splits = 0;
-        o1.block_n = o_in->block_n;
-        o1.ctas_per_sm = o_in->ctas_per_sm;
-        int rc1 = sim_run(c, g, kr, w, &o1, r, trace, err, errlen);
-        if (rc1 == SIM_OK) { r->schedule = SCHED_SPLIT; r->splits = 1; }
+    kernel_profile k1;   /* one split: the library may run another kernel */
+    plan_opts o1;
+    int single = kprof_single_split(kp, o_in, p->splits, &k1, &o1, err, errlen);
+    if (single < 0) return SIM_EPLAN;
+    if (single) {
+        int rc1 = sim_run(c, g, &k1, w, &o1, r, trace, err, errlen);
+        if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
         return rc1;
     }
 

@@ -4,6 +4,8 @@
  */
 #include "specfile.h"
 
+#include "embed.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -180,4 +182,48 @@ char *specfile_read(const char *path, char *why, int len)
     }
     buf[got] = 0;
     return buf;
+}
+
+int specfile_split_assign(const char *assign, char *key, int keylen, const char **val)
+{
+    const char *eq = strchr(assign, '=');
+    size_t n = eq ? (size_t)(eq - assign) : 0;
+    if (!eq || n == 0 || n >= (size_t)keylen) return -1;
+    memcpy(key, assign, n);
+    key[n] = 0;
+    *val = eq + 1;
+    return 0;
+}
+
+/* Index in embed_files of the i-th file ending in ext, or -1. */
+static int embedded_index(const char *ext, int i)
+{
+    size_t el = strlen(ext);
+    for (int k = 0; k < embed_count; k++) {
+        size_t n = strlen(embed_files[k].name);
+        if (n > el && strcmp(embed_files[k].name + n - el, ext) == 0 && i-- == 0) return k;
+    }
+    return -1;
+}
+
+int specfile_embedded_count(const char *ext)
+{
+    int n = 0;
+    while (embedded_index(ext, n) >= 0) n++;
+    return n;
+}
+
+const char *specfile_embedded_name(const char *ext, int i)
+{
+    static char names[256][64];   /* one per embedded file, by its index there */
+    int k = embedded_index(ext, i);
+    if (k < 0 || k >= 256) return NULL;
+    snprintf(names[k], sizeof names[k], "%.*s", (int)(strlen(embed_files[k].name) - strlen(ext)), embed_files[k].name);
+    return names[k];
+}
+
+const char *specfile_embedded_text(const char *ext, int i)
+{
+    int k = embedded_index(ext, i);
+    return k < 0 ? NULL : embed_files[k].text;
 }

@@ -59,6 +59,19 @@ void specfile_format(const void *obj, const specfile_field *fields, int k, char 
  */
 uint64_t specfile_values_hash(const void *obj, const specfile_field *fields, int n);
 
+/*
+ * Splits "KEY=VALUE" (a --set override): the key into key[keylen], *val
+ * to the value.  Returns 0, or -1 when there is no '=' or no key.
+ */
+int specfile_split_assign(const char *assign, char *key, int keylen, const char **val);
+
+/* Files compiled into the binary (embed.h) whose name ends in ext (".gpu",
+ * ".kernel"): how many, the i-th one's name without ext, and its text
+ * (NULL past the end). */
+int specfile_embedded_count(const char *ext);
+const char *specfile_embedded_name(const char *ext, int i);
+const char *specfile_embedded_text(const char *ext, int i);
+
 /* FNV-1a 64-bit hash of a string. */
 uint64_t specfile_hash(const char *s);
 
