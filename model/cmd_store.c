@@ -124,6 +124,13 @@ int cmd_ingest(int argc, char **argv)
         fprintf(stderr, "leansim ingest: %s\n", err);
         return rc == STORE_EINPUT ? 2 : 1;
     }
+    const store_ingest_note *note = store_ingest_notes();
+    if (note->repeats)
+        fprintf(stderr, "leansim ingest: %s: %d rows repeat a configuration stored before them (first at line %d): "
+                "the first row of each is kept\n", file, note->repeats, note->first_repeat_line);
+    if (note->unknown_gpu[0])
+        fprintf(stderr, "leansim ingest: %s: GPU '%s' maps to no spec (leansim gpus): its rows are stored but not "
+                "validated\n", file, note->unknown_gpu);
     printf("%s: %d rows added -> %s\n", file, added, dbpath);
     return 0;
 }

@@ -96,6 +96,16 @@ int store_prediction_has(sqlite3 *db, const store_key *k);
  */
 int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen);
 
+/* What an ingest met beside the rows it added (store_ingest_notes). */
+typedef struct store_ingest_note {
+    int repeats;             /* rows whose configuration was stored already (the first row kept) */
+    int first_repeat_line;   /* the first of them, 0 if none */
+    char unknown_gpu[96];    /* a GPU name no spec maps to ("" if none): its rows are stored, not validated */
+} store_ingest_note;
+
+/* The notes of the last store_ingest_csv in this process. */
+const store_ingest_note *store_ingest_notes(void);
+
 /* ---------------------------------------------------------------- sweep */
 
 #define SWEEP_MAX_LIST 4096

@@ -305,13 +305,22 @@ static int text_ok(const char *s)
     return 1;
 }
 
+static store_ingest_note last_note;
+
+const store_ingest_note *store_ingest_notes(void)
+{
+    return &last_note;
+}
+
 int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen)
 {
+    memset(&last_note, 0, sizeof last_note);
     int64_t run_id = 0;
     FILE *f = fopen(path, "r");
     sqlite3_stmt *st = NULL;
     char line[16384], orig[16384];
-    int lineno = 0, rc = STORE_EINPUT, in_tx = 0;
+    int lineno = 0, rc = STORE_EINPUT, in_tx = 0, dups = 0, dup_line = 0;
+    char *gl = NULL;
     *added = 0;
     if (!f) {
         snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -354,12 +363,23 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         rc = STORE_EDB;
         goto fail;
     }
-    while (fgets(line, sizeof line, f)) {
+    size_t gcap = 0;
+    ssize_t glen;
+    while ((glen = getline(&gl, &gcap, f)) > 0) {
         lineno++;
-        size_t len = strlen(line);
-        if (len == sizeof line - 1 && line[len - 1] != '\n') {
-            snprintf(orig, sizeof orig, "%.60s...", line);
+        size_t len = (size_t)glen;
+        if (len >= sizeof line) {
+            snprintf(orig, sizeof orig, "%.60s...", gl);
             BAD("line too long");
+        }
+        memcpy(line, gl, len + 1);
+        if (strlen(line) != len) {
+            snprintf(orig, sizeof orig, "%.200s", line);
+            BAD("a NUL byte inside the line");
+        }
+        if (line[len - 1] != '\n') {
+            snprintf(orig, sizeof orig, "%.200s", line);
+            BAD("the last line has no end of line (a cut file?): its last field cannot be trusted");
         }
         line[strcspn(line, "\r\n")] = 0;
         snprintf(orig, sizeof orig, "%s", line);
@@ -440,6 +460,8 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         if (unchecked) dv[C_ERR] = -1;
         if (ours && (iv[C_BN] == 0 || iv[C_CTAS] == 0))
             BAD("block_n and ctas must be > 0 for schedule %s", col[C_SCHED]);
+        if (!last_note.unknown_gpu[0] && !validate_gpu_map(col[C_GPU]))
+            snprintf(last_note.unknown_gpu, sizeof last_note.unknown_gpu, "%s", col[C_GPU]);
         if (!db) continue;
         sqlite3_reset(st);
         int i = 1;
@@ -460,8 +482,13 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
             rc = STORE_EDB;
             goto fail;
         }
-        *added += sqlite3_changes(db);
+        int ch = sqlite3_changes(db);
+        *added += ch;
+        if (!ch && !dup_line) dup_line = lineno;   /* the configuration is there already: the first row kept */
+        dups += !ch;
     }
+    free(gl);
+    gl = NULL;
     if (ferror(f)) {
         snprintf(err, (size_t)errlen, "%s: read error", path);
         goto fail;
@@ -472,6 +499,8 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         fclose(f);
         return STORE_OK;
     }
+    last_note.repeats = *added ? dups : 0;   /* all present: a re-run of the file, not repeats */
+    last_note.first_repeat_line = *added ? dup_line : 0;
     /* nothing new: leave no run row either */
     if (*added == 0) sqlite3_exec(db, "DELETE FROM runs WHERE id = last_insert_rowid()", NULL, NULL, NULL);
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -483,6 +512,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     return STORE_OK;
 #undef BAD
 fail:
+    free(gl);
     sqlite3_finalize(st);
     if (in_tx) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     *added = 0;

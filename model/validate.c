@@ -19,23 +19,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Driver names to spec names: the first pattern contained in the name wins,
- * so the more specific ones come first. */
+/* Driver names to spec names, matched on whole words of the name: every
+ * word of `words` must be there and no word of `not`, so that a GH200 is
+ * no H200 and an H100 NVL no H100 SXM.  The more specific ones come first. */
 static const struct {
-    const char *pattern;
+    const char *words[3];
+    const char *not[3];
     const char *spec;
 } gpu_map[] = {
-    {"H100 PCIe", "h100-pcie"}, {"H100", "h100"}, {"H200", "h200"}, {"A100", "a100"},
-    {"B200", "b200"},           {"L40S", "l40s"}, {"RTX 4090", "rtx4090"},
+    {{"H100", "PCIe"}, {NULL}, "h100-pcie"},
+    {{"H100"}, {"NVL", "PCIe"}, "h100"},
+    {{"H200"}, {"NVL"}, "h200"},
+    {{"A100"}, {"PCIe"}, "a100"},
+    {{"B200"}, {NULL}, "b200"},
+    {{"L40S"}, {NULL}, "l40s"},
+    {{"RTX", "4090"}, {NULL}, "rtx4090"},
 };
+
+/* 1 when word w (case as given) is a whole word of name. */
+static int has_word(const char *name, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = name; (p = strstr(p, w)) != NULL; p++) {
+        int start = p == name || p[-1] == ' ' || p[-1] == '-';
+        int end = p[n] == 0 || p[n] == ' ' || p[n] == '-';
+        if (start && end) return 1;
+    }
+    return 0;
+}
 
 const char *validate_gpu_map(const char *name)
 {
     if (!name) return NULL;
     for (int i = 0; i < gpu_builtin_count(); i++)
         if (!strcmp(name, gpu_builtin_name(i))) return gpu_builtin_name(i);
-    for (size_t i = 0; i < sizeof gpu_map / sizeof gpu_map[0]; i++)
-        if (strstr(name, gpu_map[i].pattern)) return gpu_map[i].spec;
+    for (size_t i = 0; i < sizeof gpu_map / sizeof gpu_map[0]; i++) {
+        int ok = 1;
+        for (int k = 0; k < 3 && gpu_map[i].words[k]; k++) ok &= has_word(name, gpu_map[i].words[k]);
+        for (int k = 0; k < 3 && gpu_map[i].not[k]; k++) ok &= !has_word(name, gpu_map[i].not[k]);
+        if (ok) return gpu_map[i].spec;
+    }
     return NULL;
 }
 

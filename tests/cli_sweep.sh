@@ -102,6 +102,22 @@ done
 $L ingest "$T/h.csv" --db "$T/h.db" 2> "$T/e"; rc=$?
 ok "bad header exit 2, no db" "[ $rc -eq 2 ] && grep -q 'h.csv:1: header' $T/e && [ ! -e $T/h.db ]"
 
+# ingest: a cut last line, a NUL byte: refused, named; repeats and unknown GPUs: said
+H=$(head -1 experiments/data/h100-20261121-sweep-v4.csv)
+R='NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026,fa2,1,32,32,128,fp16,4096,128,32,0,3,10,50,49,51,0,1,1,0.00'
+printf '%s\n%s' "$H" "$R" > "$T/cut.csv"
+$L ingest "$T/cut.csv" --db "$T/i.db" > /dev/null 2> "$T/e"; rc=$?
+ok "cut last line refused" "[ $rc -eq 2 ] && grep -q 'cut.csv:2: the last line has no end of line' $T/e"
+printf '%s\nx\0y\n' "$H" > "$T/nul.csv"
+$L ingest "$T/nul.csv" --db "$T/i.db" > /dev/null 2> "$T/e"; rc=$?
+ok "NUL byte refused" "[ $rc -eq 2 ] && grep -q 'nul.csv:2: a NUL byte' $T/e"
+printf '%s\n%s\n%s\n' "$H" "$R" "$(echo "$R" | sed 's/,50,49,51,/,60,59,61,/')" > "$T/rep.csv"
+$L ingest "$T/rep.csv" --db "$T/i.db" > /dev/null 2> "$T/e"; rc=$?
+ok "repeated configuration said" "[ $rc -eq 0 ] && grep -q '1 rows repeat a configuration stored before them (first at line 3)' $T/e"
+printf '%s\n%s\n' "$H" "$(echo "$R" | sed 's/NVIDIA H100 80GB HBM3/NVIDIA GH200 480GB/')" > "$T/gh.csv"
+$L ingest "$T/gh.csv" --db "$T/i.db" > /dev/null 2> "$T/e"; rc=$?
+ok "unknown GPU named" "[ $rc -eq 0 ] && grep -q \"GPU 'NVIDIA GH200 480GB' maps to no spec\" $T/e"
+
 # kernel profiles in a sweep: their rows under their names
 printf 'gpus = h100\nkernels = leansim, torch-flash\nctx = 4k\nschedules = split, streamk\nengines = sim\n' > "$T/k.exp"
 $L sweep "$T/k.exp" --db "$T/k.db" > /dev/null; rc=$?

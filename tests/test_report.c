@@ -99,6 +99,8 @@ static void test_map_and_split(void)
     CHECK(!strcmp(validate_gpu_map("NVIDIA H200"), "h200"), "H200");
     CHECK(!strcmp(validate_gpu_map("NVIDIA A100-SXM4-80GB"), "a100"), "A100");
     CHECK(!strcmp(validate_gpu_map("h200"), "h200"), "spec name maps to itself");
+    CHECK(validate_gpu_map("NVIDIA GH200 480GB") == NULL, "a GH200 is no H200");
+    CHECK(validate_gpu_map("NVIDIA H100 NVL") == NULL, "an H100 NVL is no H100 SXM");
     CHECK(validate_gpu_map("Radeon VII") == NULL, "unknown GPU");
 
     validate_row r;
