@@ -97,7 +97,9 @@ static int parse(const char *cmd, const char *usage, unsigned takes, int argc, c
 }
 
 /* Opens an existing database; 0, or prints the reason and returns an exit code. */
-static int open_existing(const char *cmd, const char *path, sqlite3 **db)
+/* Opens an existing database: for writing (validate), or for reading only
+ * (report, export), so that a read-only one serves them. */
+static int open_existing(const char *cmd, const char *path, sqlite3 **db, int readonly)
 {
     char err[512];
     struct stat sb;
@@ -105,9 +107,10 @@ static int open_existing(const char *cmd, const char *path, sqlite3 **db)
         fprintf(stderr, "leansim %s: --db %s: no such database (leansim ingest creates it)\n", cmd, path);
         return 2;
     }
-    if (store_open(db, path, err, sizeof err)) {
-        fprintf(stderr, "leansim %s: --db %s: %s\n", cmd, path, err);
-        return 1;
+    int rc = readonly ? store_open_readonly(db, path, err, sizeof err) : store_open(db, path, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "leansim %s: %s\n", cmd, err);
+        return rc == STORE_EINPUT ? 2 : 1;
     }
     return 0;
 }
@@ -138,7 +141,7 @@ int cmd_validate(int argc, char **argv)
                    0, argc, argv, &a);
     if (rc >= 0) return rc;
     sqlite3 *db;
-    if ((rc = open_existing("validate", a.db, &db))) return rc;
+    if ((rc = open_existing("validate", a.db, &db, 0))) return rc;
     char err[1024];
     validate_stats st;
     int s = validate_run(db, &a.v, &st, err, sizeof err);
@@ -168,7 +171,7 @@ int cmd_report(int argc, char **argv)
                    TAKES_FORMAT | TAKES_HOLDOUT, argc, argv, &a);
     if (rc >= 0) return rc;
     sqlite3 *db;
-    if ((rc = open_existing("report", a.db, &db))) return rc;
+    if ((rc = open_existing("report", a.db, &db, 1))) return rc;
     report_opts o = {a.v, a.holdout, a.format, a.holdout ? stderr : NULL};
     char err[1024];
     int s = report_print(stdout, db, &o, err, sizeof err);
@@ -207,7 +210,7 @@ int cmd_export(int argc, char **argv)
         return 2;
     }
     sqlite3 *db;
-    if ((rc = open_existing("export", a.db, &db))) return rc;
+    if ((rc = open_existing("export", a.db, &db, 1))) return rc;
     export_opts o = {a.v, a.timeline};
     char err[1024];
     int s = 0;

@@ -74,9 +74,9 @@ int cmd_sweep(int argc, char **argv)
         }
     }
     sqlite3 *db;
-    if (store_open(&db, dbpath, err, sizeof err)) {
+    if ((rc = store_open(&db, dbpath, err, sizeof err))) {
         fprintf(stderr, "leansim sweep: %s\n", err);
-        return 1;
+        return rc == STORE_EINPUT ? 2 : 1;
     }
     sweep_stats st;
     rc = sweep_run(db, &s, file, isatty(2) ? stderr : NULL, &st, err, sizeof err);
@@ -114,9 +114,9 @@ int cmd_ingest(int argc, char **argv)
         return 2;
     }
     sqlite3 *db;
-    if (store_open(&db, dbpath, err, sizeof err)) {
+    if ((rc = store_open(&db, dbpath, err, sizeof err))) {
         fprintf(stderr, "leansim ingest: %s\n", err);
-        return 1;
+        return rc == STORE_EINPUT ? 2 : 1;
     }
     rc = store_ingest_csv(db, file, &added, err, sizeof err);
     store_close(db);

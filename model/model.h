@@ -52,6 +52,14 @@ enum store_status { STORE_OK = 0, STORE_EINPUT = -2, STORE_EDB = -1 };
 int store_open(sqlite3 **db, const char *path, char *err, int errlen);
 void store_close(sqlite3 *db);
 
+/*
+ * Opens an existing results database for reading only: nothing is created
+ * or switched, so a database on a read-only mount serves `report` and
+ * `export`.  Returns STORE_OK, STORE_EINPUT (not a leansim database) or
+ * STORE_EDB with err set.
+ */
+int store_open_readonly(sqlite3 **db, const char *path, char *err, int errlen);
+
 /* The build's git commit ("unknown" when not built in a checkout). */
 const char *store_git_commit(void);
 /* leansim's version string. */

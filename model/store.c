@@ -8,6 +8,7 @@
  * a file in one transaction.
  */
 #include "model.h"
+#include "specfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -63,6 +64,23 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
         goto fail;
     }
     SQL_CHECK(db, sqlite3_busy_timeout(db, 60000));
+    {   /* a SQLite file of another application is left as it is */
+        int tables = 0, ours = 0;
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT count(*), sum(name IN ('runs', 'predictions', 'measurements')) FROM "
+                               "sqlite_master WHERE type = 'table'", -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW) {
+            tables = sqlite3_column_int(q, 0);
+            ours = sqlite3_column_int(q, 1);
+        }
+        sqlite3_finalize(q);
+        if (tables > 0 && ours == 0) {
+            snprintf(err, (size_t)errlen, "--db %s: a SQLite file with %d tables of its own and none of leansim's: "
+                     "not changed (name a new file)", path, tables);
+            sqlite3_close(db);
+            return STORE_EINPUT;
+        }
+    }
     /* Switching a new file to WAL and creating the schema can meet another
      * process doing the same; SQLite does not always wait through its busy
      * handler there, so retry on a lock for up to a minute. */
@@ -85,6 +103,32 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
 fail:
     sqlite3_close(db);
     return STORE_EDB;
+}
+
+int store_open_readonly(sqlite3 **dbp, const char *path, char *err, int errlen)
+{
+    sqlite3 *db = NULL;
+    *dbp = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "--db %s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+        sqlite3_close(db);
+        return STORE_EDB;
+    }
+    sqlite3_busy_timeout(db, 60000);
+    int ours = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', "
+                           "'predictions', 'measurements')", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        ours = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (ours != 3) {
+        snprintf(err, (size_t)errlen, "--db %s: not a leansim results database (leansim ingest creates one)", path);
+        sqlite3_close(db);
+        return STORE_EINPUT;
+    }
+    *dbp = db;
+    return STORE_OK;
 }
 
 static void store_uncache(sqlite3 *db);
@@ -330,7 +374,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     do {                                                                                          \
         int n_ = snprintf(err, (size_t)errlen, "%s:%d: ", path, lineno);                          \
         if (n_ < errlen) n_ += snprintf(err + n_, (size_t)(errlen - n_), __VA_ARGS__);            \
-        if (n_ < errlen) snprintf(err + n_, (size_t)(errlen - n_), " >>> '%.200s'", orig);        \
+        if (n_ < errlen) snprintf(err + n_, (size_t)(errlen - n_), " >>> '%.200s'", specfile_printable(orig)); \
         rc = STORE_EINPUT;                                                                        \
         goto fail;                                                                                \
     } while (0)

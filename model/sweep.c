@@ -10,6 +10,7 @@
  * one batch and a re-run computes only the rows missing.
  */
 #include "model.h"
+#include "specfile.h"
 #include "opts.h"
 
 #include <ctype.h>
@@ -132,7 +133,7 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
         line[len] = 0;
         p += len + (nl ? 1 : 0);
         memcpy(orig, line, len + 1);
-        char *o = trim(orig);
+        char *o = specfile_printable(trim(orig));
         char *h = strchr(line, '#');
         if (h) *h = 0;
         char *ln = trim(line);

@@ -129,6 +129,7 @@ int specfile_parse(void *obj, const specfile_field *fields, int n, const char *t
         line[len] = 0;
         p += len + (nl ? 1 : 0);
         memcpy(orig, line, len + 1);
+        specfile_printable(orig);
         char *hash = strchr(line, '#');
         if (hash) *hash = 0;
         char *s = trim(line);
@@ -226,4 +227,11 @@ const char *specfile_embedded_text(const char *ext, int i)
 {
     int k = embedded_index(ext, i);
     return k < 0 ? NULL : embed_files[k].text;
+}
+
+char *specfile_printable(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) *p = '?';
+    return s;
 }

@@ -72,6 +72,10 @@ int specfile_embedded_count(const char *ext);
 const char *specfile_embedded_name(const char *ext, int i);
 const char *specfile_embedded_text(const char *ext, int i);
 
+/* Replaces control bytes of s with '?' in place, so that an error message
+ * that quotes input echoes no terminal escapes. Returns s. */
+char *specfile_printable(char *s);
+
 /* FNV-1a 64-bit hash of a string. */
 uint64_t specfile_hash(const char *s);
 

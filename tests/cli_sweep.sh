@@ -118,6 +118,13 @@ printf '%s\n%s\n' "$H" "$(echo "$R" | sed 's/NVIDIA H100 80GB HBM3/NVIDIA GH200 
 $L ingest "$T/gh.csv" --db "$T/i.db" > /dev/null 2> "$T/e"; rc=$?
 ok "unknown GPU named" "[ $rc -eq 0 ] && grep -q \"GPU 'NVIDIA GH200 480GB' maps to no spec\" $T/e"
 
+# a SQLite file of another application is not changed; report reads a database without writing to it
+sqlite3 "$T/foreign.db" "create table t(x); insert into t values (1);"
+$L ingest experiments/data/h100-20261121-sms-v4.csv --db "$T/foreign.db" > /dev/null 2> "$T/e"; rc=$?
+ok "foreign SQLite file refused, unchanged" "[ $rc -eq 2 ] && grep -q 'none of leansim' $T/e && [ \"\$(sqlite3 $T/foreign.db 'pragma journal_mode')\" = delete ] && [ \$(sqlite3 $T/foreign.db \"select count(*) from sqlite_master\") -eq 1 ]"
+$L report --db "$T/foreign.db" > /dev/null 2> "$T/e"; rc=$?
+ok "report on a foreign file: exit 2, one --db" "[ $rc -eq 2 ] && grep -q 'not a leansim results database' $T/e && [ \$(grep -o -- '--db' $T/e | wc -l) -eq 1 ]"
+
 # kernel profiles in a sweep: their rows under their names
 printf 'gpus = h100\nkernels = leansim, torch-flash\nctx = 4k\nschedules = split, streamk\nengines = sim\n' > "$T/k.exp"
 $L sweep "$T/k.exp" --db "$T/k.db" > /dev/null; rc=$?
