@@ -374,7 +374,8 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     do {                                                                                          \
         int n_ = snprintf(err, (size_t)errlen, "%s:%d: ", path, lineno);                          \
         if (n_ < errlen) n_ += snprintf(err + n_, (size_t)(errlen - n_), __VA_ARGS__);            \
-        if (n_ < errlen) snprintf(err + n_, (size_t)(errlen - n_), " >>> '%.200s'", specfile_printable(orig)); \
+        if (n_ < errlen) snprintf(err + n_, (size_t)(errlen - n_), " >>> '%.200s'", orig);         \
+        specfile_printable(err);                                                                  \
         rc = STORE_EINPUT;                                                                        \
         goto fail;                                                                                \
     } while (0)

@@ -143,6 +143,7 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
         int n_ = snprintf(err, (size_t)errlen, "%s:%d: ", file, lineno);                      \
         if (n_ < errlen) n_ += snprintf(err + n_, (size_t)(errlen - n_), __VA_ARGS__);        \
         if (n_ < errlen) snprintf(err + n_, (size_t)(errlen - n_), " >>> '%s'", o);           \
+        specfile_printable(err);                                                              \
         return STORE_EINPUT;                                                                  \
     } while (0)
         char *eq = strchr(ln, '=');

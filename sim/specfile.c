@@ -123,7 +123,7 @@ int specfile_parse(void *obj, const specfile_field *fields, int n, const char *t
         lineno++;
         if (len >= sizeof line) {
             snprintf(err, (size_t)errlen, "%s:%d: line too long", file, lineno);
-            return -1;
+            return specfile_printable(err), -1;
         }
         memcpy(line, p, len);
         line[len] = 0;
@@ -137,30 +137,30 @@ int specfile_parse(void *obj, const specfile_field *fields, int n, const char *t
         char *eq = strchr(s, '=');
         if (!eq) {
             snprintf(err, (size_t)errlen, "%s:%d: expected 'key = value' >>> '%s'", file, lineno, trim(orig));
-            return -1;
+            return specfile_printable(err), -1;
         }
         *eq = 0;
         char *key = trim(s), *val = trim(eq + 1);
         int k = specfile_find(fields, n, key);
         if (k < 0) {
             snprintf(err, (size_t)errlen, "%s:%d: unknown key '%s' >>> '%s'", file, lineno, key, trim(orig));
-            return -1;
+            return specfile_printable(err), -1;
         }
         if (seen[k]) {
             snprintf(err, (size_t)errlen, "%s:%d: key '%s' given twice >>> '%s'", file, lineno, key, trim(orig));
-            return -1;
+            return specfile_printable(err), -1;
         }
         seen[k] = 1;
         char why[256];
         if (specfile_set(obj, fields, k, val, why, sizeof why)) {
             snprintf(err, (size_t)errlen, "%s:%d: %s >>> '%s'", file, lineno, why, trim(orig));
-            return -1;
+            return specfile_printable(err), -1;
         }
     }
     for (int k = 0; k < n; k++)
         if (!seen[k]) {
             snprintf(err, (size_t)errlen, "%s: missing required key '%s'", file, fields[k].key);
-            return -1;
+            return specfile_printable(err), -1;
         }
     return 0;
 }

@@ -86,6 +86,10 @@ sed 's/^name = .*/name = my"odd,gpu/' experiments/gpus/h100.gpu >"$tmp/odd.gpu"
   ok || bad "a quote in a spec name breaks the JSON"
 "$L" simulate --gpu "$tmp/odd.gpu" --ctx 4k --format csv | python3 -c 'import csv,sys; r=list(csv.reader(sys.stdin)); assert r[1][3] == "my\"odd,gpu" and len(r[0]) == len(r[1])' 2>/dev/null &&
   ok || bad "a comma in a spec name shifts the CSV columns"
+# errors that quote input echo no control bytes
+printf 'name = x\nsms = 1\033[31m\n' > "$tmp/esc.gpu"
+"$L" simulate --gpu "$tmp/esc.gpu" 2>"$tmp/e" >/dev/null
+! grep -q "$(printf '\033')" "$tmp/e" && grep -q "esc.gpu:2: sms: '1?\[31m' is not a number" "$tmp/e" && ok || bad "control bytes echoed: $(cat -v "$tmp/e")"
 # every row carries its 90% interval around its time
 "$L" simulate --ctx 64k --format csv | tail -n +2 | awk -F, '{ if (!($26 <= $18 && $18 <= $27 && $26 < $27)) bad++ } END { exit bad > 0 }' &&
   ok || bad "time_lo_us <= time_us <= time_hi_us"
