@@ -117,6 +117,7 @@ const store_ingest_note *store_ingest_notes(void);
 /* ---------------------------------------------------------------- sweep */
 
 #define SWEEP_MAX_LIST 4096
+#define SWEEP_MAX_ROWS 1e9   /* rows (configuration x schedule x engine) a sweep file may ask for */
 
 typedef struct sweep_spec {
     int n_gpus;

@@ -80,6 +80,7 @@ static int parse_size_list(char *val, int64_t lo, int64_t hi, int64_t *out, int 
             }
             out[n++] = v;
             if (geo && v > b / step) break;
+            if (!geo && v > b - step) break;   /* the next value would pass the end (or overflow) */
         }
     }
     if (n == 0) {
@@ -231,6 +232,16 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
             s->n_sms = to_ints(tmp, n, s->sms);
         }
 #undef BAD
+    }
+    {   /* a sweep's size, before anything runs */
+        double rows = (double)s->n_gpus * (s->n_sms ? s->n_sms : 1) * s->n_ctx * s->n_batch * s->n_heads *
+                      s->n_kv_heads * s->n_head_dim * s->n_dtype * s->n_block_n * s->n_cps * s->n_splits *
+                      SCHED_COUNT * 2 * (s->n_kernels > 0 ? s->n_kernels : 1);
+        if (rows > SWEEP_MAX_ROWS) {
+            snprintf(err, (size_t)errlen, "%s: up to %.3g rows: more than %g (split the sweep)", file, rows,
+                     (double)SWEEP_MAX_ROWS);
+            return STORE_EINPUT;
+        }
     }
     if (!s->sched_mask || !s->engines) {
         snprintf(err, (size_t)errlen, "%s: no schedule or no engine", file);

@@ -3,6 +3,8 @@
  */
 #include "trace.h"
 
+#include <math.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,8 +80,10 @@ int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int er
         char evn[32];
         double tn;
         if (line[0] == '\n') continue;
-        if (sscanf(line, "%d,%d,%31[a-z_],%d,%lf", &cta, &sm, evn, &unit, &tn) != 5 || cta < 0 || cta > 1 << 24 ||
-            sm < 0 || sm >= 1024) {
+        /* CTA ids come in order (the runner writes CTA by CTA, two events or more each): an id far
+         * beyond the rows read is a bad row, and memory stays bounded by the file's size */
+        if (sscanf(line, "%d,%d,%31[a-z_],%d,%lf", &cta, &sm, evn, &unit, &tn) != 5 || cta < 0 ||
+            cta > lineno + 1024 || sm < 0 || sm >= 1024 || !isfinite(tn)) {
             snprintf(err, (size_t)errlen, "%s:%d: bad row >>> '%.*s'", name, lineno, (int)strcspn(line, "\n"), line);
             free(ctas);
             free(tid_of);

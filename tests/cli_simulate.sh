@@ -107,6 +107,11 @@ sed 's/^name = .*/name = mine/; s/^mma_rows = .*/mma_rows = 128/' experiments/ke
 "$L" simulate --kernel "$tmp/mine.kernel" --ctx 4k | head -1 | grep -q "kernel mine" && ok || bad "--kernel FILE"
 sed 's/^mma_rows = .*/mma_rows = many/' experiments/kernels/torch-flash.kernel >"$tmp/bad.kernel"
 expect_err "bad.kernel:22: mma_rows: 'many' is not a number" simulate --kernel "$tmp/bad.kernel"
+# a timeline row naming a far CTA id or a time that is no number is a bad row (no huge allocation, no "nan")
+printf 'cta,sm,event,unit,t_ns\n99999999,3,start,-1,0\n' >"$tmp/tl3.csv"
+expect_err "tl3.csv:2: bad row" timeline "$tmp/tl3.csv" --trace "$tmp/tl3.json"
+printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,nan\n' >"$tmp/tl4.csv"
+expect_err "tl4.csv:2: bad row" timeline "$tmp/tl4.csv" --trace "$tmp/tl4.json"
 # measured timelines convert to the same trace format
 printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,5,1200\n0,3,wait_begin,6,1300\n0,3,wait_end,6,1900\n0,3,end,-1,2100\n' >"$tmp/tl.csv"
 "$L" timeline "$tmp/tl.csv" --trace "$tmp/tl.json" && grep -q '"name":"wait"' "$tmp/tl.json" && ok || bad "timeline conversion"

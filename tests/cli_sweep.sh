@@ -125,6 +125,14 @@ ok "foreign SQLite file refused, unchanged" "[ $rc -eq 2 ] && grep -q 'none of l
 $L report --db "$T/foreign.db" > /dev/null 2> "$T/e"; rc=$?
 ok "report on a foreign file: exit 2, one --db" "[ $rc -eq 2 ] && grep -q 'not a leansim results database' $T/e && [ \$(grep -o -- '--db' $T/e | wc -l) -eq 1 ]"
 
+# sweep ranges cannot overflow, and a sweep's size is capped before it runs
+printf 'gpus = h100\nctx = 1..8m +9223372036854775807\nschedules = fa2\nengines = sim\n' > "$T/ov.exp"
+$L sweep "$T/ov.exp" --db "$T/ov.db" > /dev/null 2>&1; rc=$?
+ok "range step at INT64_MAX: one value, no overflow" "[ $rc -eq 0 ] && [ \$(sqlite3 $T/ov.db 'select count(*) from predictions') -eq 1 ]"
+printf 'gpus = h100\nctx = 1..4096 +1\nbatch = 1..1024 +1\nheads = 1..64 +1\nhead_dim = 64, 128, 256\n' > "$T/huge.exp"
+$L sweep "$T/huge.exp" --db "$T/huge.db" > /dev/null 2> "$T/e"; rc=$?
+ok "a sweep of 8e9 rows refused before it runs" "[ $rc -eq 2 ] && grep -q 'more than 1e+09' $T/e && [ ! -e $T/huge.db ]"
+
 # kernel profiles in a sweep: their rows under their names
 printf 'gpus = h100\nkernels = leansim, torch-flash\nctx = 4k\nschedules = split, streamk\nengines = sim\n' > "$T/k.exp"
 $L sweep "$T/k.exp" --db "$T/k.db" > /dev/null; rc=$?
