@@ -148,6 +148,17 @@ static double mape(fit_data *d, const gpu_spec *g, const kernel_profile *k, cons
     return m ? 100 * s / m : NAN;
 }
 
+/* The solver's callback: one line per iteration on the progress stream. */
+static void fit_progress(const size_t iter, void *arg, const gsl_multifit_nlinear_workspace *w)
+{
+    FILE *f = arg;
+    gsl_vector *r = gsl_multifit_nlinear_residual(w);
+    double ss = 0;
+    for (size_t i = 0; i < r->size; i++) ss += gsl_vector_get(r, i) * gsl_vector_get(r, i);
+    fprintf(f, "calibrate: iteration %zu, rms relative error %.2f%%\n", iter, 100 * sqrt(ss / (double)r->size));
+    fflush(f);
+}
+
 int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
               char *err, int errlen)
 {
@@ -215,7 +226,8 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     for (int k = 0; k < d.np; k++) gsl_vector_set(x, (size_t)k, log(res->value[d.params[k]]));
     gsl_multifit_nlinear_init(x, &fdf, wk);
     int info = 0;
-    int st = gsl_multifit_nlinear_driver((size_t)o->maxiter, o->xtol, o->gtol, o->ftol, NULL, NULL, &info, wk);
+    int st = gsl_multifit_nlinear_driver((size_t)o->maxiter, o->xtol, o->gtol, o->ftol,
+                                         o->progress ? fit_progress : NULL, (void *)o->progress, &info, wk);
     res->status = st;
     res->iters = (int)gsl_multifit_nlinear_niter(wk);
     if (st != GSL_SUCCESS && st != GSL_EMAXITER) {

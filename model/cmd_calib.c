@@ -162,6 +162,9 @@ int cmd_calibrate(int argc, char **argv)
         return 1;
     }
     calib_result res;
+    o.progress = stderr;
+    fprintf(stderr, "calibrate: %d rows, %d parameters; one simulation of every row per parameter and iteration\n", n,
+            __builtin_popcount(o.mask));
     gpu_spec start = g;
     kernel_profile kstart = kp;
     if (band_only) {
