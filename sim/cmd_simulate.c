@@ -40,7 +40,7 @@ int cmd_simulate(int argc, char **argv)
         po.kind = k;
         if (o.trace && !(tf = fopen(o.trace, "w"))) {
             fprintf(stderr, "leansim simulate: --trace %s: cannot open for writing\n", o.trace);
-            rc = 1;
+            rc = 2;
             break;
         }
         if (k == SCHED_FA2 && have_fa2 && !tf) {
