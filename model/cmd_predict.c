@@ -3,6 +3,7 @@
  * schedule, same options and columns as `leansim simulate` (engine "model").
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cmd.h"
 #include "model.h"
@@ -12,6 +13,16 @@ int cmd_predict(int argc, char **argv)
     cli_run_opts o;
     int rc = cli_parse_run("predict", "predicts each schedule's time with the closed-form model", argc, argv, &o, 0);
     if (rc >= 0) return rc;
+    if (o.policy && !strcmp(o.policy, "tune")) {   /* the tuner's pick, as its plan options */
+        tune_choice b, s;
+        int tried;
+        if (tune_search(&o.gpu, &o.kern, &o.wl.wl, o.wl.sched_mask, &b, &s, &tried)) {
+            fprintf(stderr, "leansim predict: --policy tune: no plan runs this workload\n");
+            return 2;
+        }
+        o.wl.po = (plan_opts){b.schedule, b.block_n, b.schedule == SCHED_SPLIT ? b.splits : 0, b.grid, b.ctas_per_sm, 0};
+        o.wl.sched_mask = 1u << b.schedule;
+    }
     sim_result rows[SCHED_COUNT], fa2;
     int n = 0;
     char err[512];

@@ -16,6 +16,7 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
     wl_opts_init(&o->wl);
     o->fmt = OUT_TABLE;
     o->trace = NULL;
+    o->policy = NULL;
     for (int i = 1; i < argc;) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -28,6 +29,9 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
                    "                             without --schedule, the profile's own schedule",
                    "--set KEY=VALUE", "override one chip or kernel field, e.g. --set sms=64 (repeatable)",
                    "--format table|csv|json", "output format (default table)");
+            printf("  %-26s %s\n", "--policy NAME",
+                   "the plan a library's rule picks: fa2, fa3, flashinfer, leanattention, flashmla\n"
+                   "                             (predict also takes tune: the tuner's pick)");
             if (allow_trace)
                 printf("  %-26s %s\n", "--trace FILE", "Chrome trace-event JSON of the CTA timeline (one schedule)");
             return 0;
@@ -40,6 +44,7 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         if (rc > 0) continue;
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--gpu") || !strcmp(a, "--kernel") || !strcmp(a, "--format") || !strcmp(a, "--set") ||
+            !strcmp(a, "--policy") ||
             (allow_trace && !strcmp(a, "--trace"))) {
             if (!v) {
                 fprintf(stderr, "leansim %s: %s: missing value\n", cmd, a);
@@ -47,6 +52,7 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
             }
             if (!strcmp(a, "--gpu")) gpu = v;
             else if (!strcmp(a, "--kernel")) kernel = v;
+            else if (!strcmp(a, "--policy")) o->policy = v;
             else if (!strcmp(a, "--set")) {
                 if (n_sets == 32) {
                     fprintf(stderr, "leansim %s: --set %s: at most 32 overrides\n", cmd, v);
@@ -78,5 +84,26 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         snprintf(o->gpu.source + len, sizeof o->gpu.source - len, " --set %s", sets[k]);
     }
     if (!o->wl.sched_given) o->wl.sched_mask = kprof_sched_mask(&o->kern);
+    if (o->policy) {
+        int pol = plan_policy_parse(o->policy);
+        if (pol < 0 && strcmp(o->policy, "tune")) {
+            fprintf(stderr, "leansim %s: --policy %s: unknown policy (fa2, fa3, flashinfer, leanattention, flashmla, "
+                    "tune)\n", cmd, o->policy);
+            return 2;
+        }
+        if (o->wl.sched_given || o->wl.po.splits || o->wl.po.grid || o->wl.po.block_n || o->wl.po.ctas_per_sm) {
+            fprintf(stderr, "leansim %s: --policy %s: the policy chooses the plan (leave out --schedule, --splits, "
+                    "--grid, --block-n, --ctas-per-sm)\n", cmd, o->policy);
+            return 2;
+        }
+        if (pol >= 0) {
+            int res = sim_resident_per_sm(&o->gpu, &o->kern, &o->wl.wl, 0);
+            plan_opts po;
+            plan_policy_apply(pol, &o->wl.wl, o->gpu.sms, res > 0 ? res : 1, o->gpu.l2_bytes, &po);
+            if (po.kind == SCHED_BALANCED && po.ctas_per_sm > res) po.ctas_per_sm = res;
+            o->wl.po = po;
+            o->wl.sched_mask = 1u << po.kind;
+        }
+    }
     return -1;
 }

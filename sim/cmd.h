@@ -32,6 +32,7 @@ typedef struct cli_run_opts {
     kernel_profile kern;  /* --kernel (default leansim) */
     int fmt;              /* --format: enum out_format */
     const char *trace;    /* --trace FILE, or NULL */
+    const char *policy;   /* --policy NAME, or NULL; a planner policy is applied to wl already, "tune" is not */
 } cli_run_opts;
 
 /*

@@ -15,6 +15,11 @@ int cmd_simulate(int argc, char **argv)
     int rc = cli_parse_run("simulate", "predicts each schedule's time with the discrete-event simulator", argc, argv,
                            &o, 1);
     if (rc >= 0) return rc;
+    if (o.policy && !strcmp(o.policy, "tune")) {
+        fprintf(stderr, "leansim simulate: --policy tune: the tuner's pick comes from leansim predict --policy tune "
+                "or leansim tune\n");
+        return 2;
+    }
     int nsched = __builtin_popcount(o.wl.sched_mask);
     if (o.trace && nsched != 1) {
         fprintf(stderr, "leansim simulate: --trace %s: needs exactly one --schedule (got %d)\n", o.trace, nsched);

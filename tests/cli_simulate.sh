@@ -90,6 +90,14 @@ sed 's/^name = .*/name = my"odd,gpu/' experiments/gpus/h100.gpu >"$tmp/odd.gpu"
 printf 'name = x\nsms = 1\033[31m\n' > "$tmp/esc.gpu"
 "$L" simulate --gpu "$tmp/esc.gpu" 2>"$tmp/e" >/dev/null
 ! grep -q "$(printf '\033')" "$tmp/e" && grep -q "esc.gpu:2: sms: '1?\[31m' is not a number" "$tmp/e" && ok || bad "control bytes echoed: $(cat -v "$tmp/e")"
+# --policy: the plan a library's rule picks, as one row
+"$L" simulate --gpu a100 --ctx 32k --policy fa2 --format csv | tail -n +2 | cut -d, -f3,13,14 | grep -qx "split,192,6" && ok ||
+  bad "--policy fa2 on the A100 at 32k: FA2's 6 splits"
+"$L" simulate --gpu a100 --ctx 32k --policy leanattention --format csv | tail -n +2 | cut -d, -f3,13 | grep -qx "streamk,216" && ok ||
+  bad "--policy leanattention: LeanAttention's grid"
+expect_err "--policy cutlass: unknown policy" simulate --policy cutlass
+expect_err "--policy fa2: the policy chooses the plan" simulate --policy fa2 --splits 4
+"$L" predict --policy tune --ctx 64k --format csv | tail -n +2 | wc -l | grep -qx 1 && ok || bad "predict --policy tune: one row"
 # every row carries its 90% interval around its time
 "$L" simulate --ctx 64k --format csv | tail -n +2 | awk -F, '{ if (!($26 <= $18 && $18 <= $27 && $26 < $27)) bad++ } END { exit bad > 0 }' &&
   ok || bad "time_lo_us <= time_us <= time_hi_us"
