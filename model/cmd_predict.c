@@ -41,6 +41,9 @@ int cmd_predict(int argc, char **argv)
         rows[n].speedup_vs_fa2 = have_fa2 ? fa2.time_us / rows[n].time_us : 0;
         n++;
     }
+    if (o.wl.model[0] && o.fmt == OUT_TABLE && n > 0)
+        printf("# model %s: %d heads, %d KV heads, head dim %d (one layer)\n", o.wl.model, o.wl.wl.heads,
+               o.wl.wl.kv_heads, o.wl.wl.head_dim);
     out_rows_print(stdout, o.fmt, "model", &o.gpu, &o.kern, &o.wl.wl, rows, n);
     return 0;
 }

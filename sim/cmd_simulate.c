@@ -65,6 +65,9 @@ int cmd_simulate(int argc, char **argv)
         if (tf && rc) remove(o.trace);
         tf = NULL;
     }
+    if (o.wl.model[0] && o.fmt == OUT_TABLE && n > 0)
+        printf("# model %s: %d heads, %d KV heads, head dim %d (one layer)\n", o.wl.model, o.wl.wl.heads,
+               o.wl.wl.kv_heads, o.wl.wl.head_dim);
     if (rc == 0) out_rows_print(stdout, o.fmt, "sim", &o.gpu, &o.kern, &o.wl.wl, rows, n);
     sim_ctx_free(c);
     return rc;

@@ -11,10 +11,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_id { O_BATCH, O_HEADS, O_KV_HEADS, O_HEAD_DIM, O_DTYPE, O_CTX, O_SCHEDULE,
+enum opt_id { O_MODEL, O_BATCH, O_HEADS, O_KV_HEADS, O_HEAD_DIM, O_DTYPE, O_CTX, O_SCHEDULE,
               O_SPLITS, O_GRID, O_BLOCK_N, O_CTAS_PER_SM, O_COUNT };
 
+/* Attention geometry of common models (one layer, no tensor parallelism),
+ * from their published configurations (num_attention_heads,
+ * num_key_value_heads, head_dim). */
+static const struct model_preset {
+    const char *name;
+    int heads, kv_heads, head_dim;
+} presets[] = {
+    {"llama-3.1-8b", 32, 8, 128},   {"llama-3.1-70b", 64, 8, 128},  {"llama-3.1-405b", 128, 8, 128},
+    {"mistral-7b", 32, 8, 128},     {"qwen2.5-7b", 28, 4, 128},     {"qwen2.5-72b", 64, 8, 128},
+    {"gemma-2-9b", 16, 8, 256},     {"deepseek-llm-7b", 32, 32, 128},
+};
+
 static const struct { const char *name; const char *arg; const char *help; } opt_table[O_COUNT] = {
+    [O_MODEL] = {"--model", "NAME", "heads, KV heads and head dim of a model: llama-3.1-8b, llama-3.1-70b,\n"
+                                    "                             llama-3.1-405b, mistral-7b, qwen2.5-7b, qwen2.5-72b, gemma-2-9b,\n"
+                                    "                             deepseek-llm-7b (MHA); later --heads etc. override it"},
     [O_BATCH] = {"--batch", "N", "requests in the batch (default 1)"},
     [O_HEADS] = {"--heads", "N", "query heads (default 32)"},
     [O_KV_HEADS] = {"--kv-heads", "N", "KV heads; a divisor of --heads (default: --heads, MHA)"},
@@ -116,6 +131,22 @@ int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errl
     (*i)++;
     const char *name = opt_table[id].name;
     switch (id) {
+    case O_MODEL:
+        for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++)
+            if (!strcmp(val, presets[k].name)) {
+                o->wl.heads = presets[k].heads;
+                o->wl.kv_heads = presets[k].kv_heads;
+                o->wl.head_dim = presets[k].head_dim;
+                snprintf(o->model, sizeof o->model, "%s", presets[k].name);
+                return 1;
+            }
+        {
+            int m = snprintf(err, (size_t)errlen, "%s %s: unknown model (", name, val);
+            for (size_t k = 0; k < sizeof presets / sizeof presets[0] && m < errlen; k++)
+                m += snprintf(err + m, (size_t)(errlen - m), "%s%s", k ? ", " : "", presets[k].name);
+            if (m < errlen) snprintf(err + m, (size_t)(errlen - m), ")");
+        }
+        return -1;
     case O_BATCH: return int_arg(name, val, 1, WL_MAX_BATCH, &o->wl.batch, err, errlen) ? -1 : 1;
     case O_HEADS: return int_arg(name, val, 1, WL_MAX_HEADS, &o->wl.heads, err, errlen) ? -1 : 1;
     case O_KV_HEADS: return int_arg(name, val, 1, WL_MAX_HEADS, &o->wl.kv_heads, err, errlen) ? -1 : 1;

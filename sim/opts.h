@@ -22,6 +22,7 @@ typedef struct wl_opts {
     unsigned sched_mask;     /* bit k set: schedule k asked for */
     int ctx_given;           /* --ctx seen */
     int sched_given;         /* --schedule seen */
+    char model[32];          /* --model preset, or "" */
     int n_ctx_list;          /* entries in the --ctx list */
     int64_t ctx_list[WL_MAX_BATCH];
 } wl_opts;

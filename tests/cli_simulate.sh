@@ -90,6 +90,13 @@ sed 's/^name = .*/name = my"odd,gpu/' experiments/gpus/h100.gpu >"$tmp/odd.gpu"
 printf 'name = x\nsms = 1\033[31m\n' > "$tmp/esc.gpu"
 "$L" simulate --gpu "$tmp/esc.gpu" 2>"$tmp/e" >/dev/null
 ! grep -q "$(printf '\033')" "$tmp/e" && grep -q "esc.gpu:2: sms: '1?\[31m' is not a number" "$tmp/e" && ok || bad "control bytes echoed: $(cat -v "$tmp/e")"
+# model presets set the attention geometry and say so
+"$L" simulate --model llama-3.1-70b --ctx 4k | head -2 | grep -q "heads 64, kv_heads 8, d 128" && ok || bad "--model llama-3.1-70b"
+"$L" simulate --model llama-3.1-70b --kv-heads 64 --ctx 4k --format csv | tail -1 | cut -d, -f7,8 | grep -qx "64,64" && ok ||
+  bad "--model, then --kv-heads overrides"
+expect_err "--model foo: unknown model (llama-3.1-8b" simulate --model foo
+# groups of 16 (Llama-3.1-405B): the real cause, not --block-n
+expect_err "no kernel for a GQA group of 16" simulate --model llama-3.1-405b
 # --policy: the plan a library's rule picks, as one row
 "$L" simulate --gpu a100 --ctx 32k --policy fa2 --format csv | tail -n +2 | cut -d, -f3,13,14 | grep -qx "split,192,6" && ok ||
   bad "--policy fa2 on the A100 at 32k: FA2's 6 splits"
