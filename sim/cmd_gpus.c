@@ -3,17 +3,19 @@
  * and per kernel profile compiled in.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "gpu.h"
 #include "kprof.h"
+#include "sim.h"
 
 /* Parses `--format table|csv` and --help of a listing command into *csv.
  * Returns -1 to go on, or an exit code. */
 static int list_opts(const char *cmd, const char *help, int argc, char **argv, int *csv)
 {
-    *csv = 0;
+    *csv = 0;   /* 0 table, 1 csv, 2 json */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("%s", help);
@@ -21,8 +23,9 @@ static int list_opts(const char *cmd, const char *help, int argc, char **argv, i
         } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
             const char *v = argv[++i];
             if (!strcmp(v, "csv")) *csv = 1;
+            else if (!strcmp(v, "json")) *csv = 2;
             else if (strcmp(v, "table")) {
-                fprintf(stderr, "leansim %s: --format %s: unknown format (table, csv)\n", cmd, v);
+                fprintf(stderr, "leansim %s: --format %s: unknown format (table, csv, json)\n", cmd, v);
                 return 2;
             }
         } else {
@@ -36,9 +39,30 @@ static int list_opts(const char *cmd, const char *help, int argc, char **argv, i
 int cmd_gpus(int argc, char **argv)
 {
     int csv;
-    int rc = list_opts("gpus", "usage: leansim gpus [--format table|csv]\n  lists the chip specs compiled in (--gpu NAME takes them)\n",
+    int rc = list_opts("gpus", "usage: leansim gpus [--format table|csv|json]\n  lists the chip specs compiled in (--gpu NAME takes them)\n",
                        argc, argv, &csv);
     if (rc >= 0) return rc;
+    if (csv == 2) {   /* every key of every spec, as in its file */
+        printf("[\n");
+        for (int i = 0; i < gpu_builtin_count(); i++) {
+            gpu_spec g;
+            char err[512], val[128];
+            if (gpu_spec_parse(&g, gpu_builtin_text(i), gpu_builtin_name(i), err, sizeof err)) {
+                fprintf(stderr, "leansim gpus: %s\n", err);
+                return 1;
+            }
+            printf("  {");
+            for (int k = 0; k < gpu_spec_key_count(); k++) {
+                gpu_spec_format(&g, k, val, sizeof val);
+                printf("%s\"%s\": ", k ? ", " : "", gpu_spec_key(k));
+                if (k < 2) out_json_str(stdout, val);
+                else printf("%s", val);
+            }
+            printf("}%s\n", i + 1 < gpu_builtin_count() ? "," : "");
+        }
+        printf("]\n");
+        return 0;
+    }
     if (csv) printf("name,full_name,sms,mem_bw_gbps,mem_bw_achievable_gbps,l2_mb,fp32_tflops,tensor_tflops\n");
     else printf("%-10s %-28s %5s %10s %10s %7s %7s %8s\n", "name", "full name", "SMs", "BW GB/s", "achv GB/s", "L2 MB",
                 "FP32 TF", "tensor TF");
@@ -66,11 +90,35 @@ int cmd_kernels(int argc, char **argv)
 {
     int csv;
     int rc = list_opts("kernels",
-                       "usage: leansim kernels [--format table|csv]\n"
+                       "usage: leansim kernels [--format table|csv|json]\n"
                        "  lists the kernel profiles compiled in (--kernel NAME takes them): schedule family,\n"
                        "  tile length (0: the planner's default), CTA threads and bytes in flight, compute path\n",
                        argc, argv, &csv);
     if (rc >= 0) return rc;
+    if (csv == 2) {   /* every key of every profile, as in its file */
+        printf("[\n");
+        for (int i = 0; i < kprof_builtin_count(); i++) {
+            kernel_profile k;
+            char err[512], val[128];
+            if (kprof_parse(&k, kprof_builtin_text(i), kprof_builtin_name(i), err, sizeof err)) {
+                fprintf(stderr, "leansim kernels: %s\n", err);
+                return 1;
+            }
+            printf("  {");
+            for (int f = 0; f < kprof_key_count(); f++) {
+                kprof_format(&k, f, val, sizeof val);
+                const char *key = kprof_key(f);
+                printf("%s\"%s\": ", f ? ", " : "", key);
+                char *end;
+                strtod(val, &end);
+                if (*end || !*val) out_json_str(stdout, val);   /* names and enums as strings */
+                else printf("%s", val);
+            }
+            printf("}%s\n", i + 1 < kprof_builtin_count() ? "," : "");
+        }
+        printf("]\n");
+        return 0;
+    }
     if (csv) printf("name,full_name,schedule,block_n,threads,regs_per_thread,smem_bytes,cta_inflight_bytes,compute\n");
     else printf("%-16s %-9s %7s %7s %5s %9s %10s %-7s %s\n", "name", "schedule", "block_n", "threads", "regs",
                 "smem_KB", "inflight_KB", "compute", "full name");

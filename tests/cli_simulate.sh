@@ -90,6 +90,11 @@ sed 's/^name = .*/name = my"odd,gpu/' experiments/gpus/h100.gpu >"$tmp/odd.gpu"
 printf 'name = x\nsms = 1\033[31m\n' > "$tmp/esc.gpu"
 "$L" simulate --gpu "$tmp/esc.gpu" 2>"$tmp/e" >/dev/null
 ! grep -q "$(printf '\033')" "$tmp/e" && grep -q "esc.gpu:2: sms: '1?\[31m' is not a number" "$tmp/e" && ok || bad "control bytes echoed: $(cat -v "$tmp/e")"
+# the listings as JSON, every key
+"$L" gpus --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert any(g["name"] == "h100" and g["sms"] == 132 for g in d)' 2>/dev/null &&
+  ok || bad "gpus --format json"
+"$L" kernels --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert any(k["name"] == "torch-flash" and k["schedule"] == "split" for k in d)' 2>/dev/null &&
+  ok || bad "kernels --format json"
 # model presets set the attention geometry and say so
 "$L" simulate --model llama-3.1-70b --ctx 4k | head -2 | grep -q "heads 64, kv_heads 8, d 128" && ok || bad "--model llama-3.1-70b"
 "$L" simulate --model llama-3.1-70b --kv-heads 64 --ctx 4k --format csv | tail -1 | cut -d, -f7,8 | grep -qx "64,64" && ok ||
