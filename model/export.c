@@ -262,20 +262,24 @@ static int fig_cdf(exp_ctx *x)
     double *v = malloc(sizeof(double) * (size_t)(n + 1));
     int rc = v ? 0 : STORE_EDB;
     if (!v) snprintf(x->err, (size_t)x->errlen, "out of memory");
-    for (int e = 0; e < VAL_ENGINES && !rc; e++) {
-        int m = 0;
-        for (int i = 0; i < n; i++)
-            if (isfinite(rows[i].pred_us[e])) v[m++] = 100.0 * fabs(rows[i].pred_us[e] / rows[i].time_us - 1.0);
-        qsort(v, (size_t)m, sizeof *v, cmp_d);
-        char name[64];
-        snprintf(name, sizeof name, "cdf-%s.dat", e == VAL_SIM ? "sim" : "model");
-        FILE *f = out_open(x, name);
-        if (!f) { rc = STORE_EDB; break; }
-        fprintf(f, "# %s: absolute percentage error of time, sorted, and the fraction of rows at or below it\n"
-                   "# ape_pct fraction\n", e == VAL_SIM ? "sim" : "model");
-        for (int i = 0; i < m; i++) fprintf(f, "%.6g %.6g\n", v[i] < 1e-3 ? 1e-3 : v[i], (double)(i + 1) / m);
-        rc = out_close(x, f, name);
-    }
+    /* one curve per GPU and engine: the H100's rows were fitted, the H200's are out of sample */
+    static const char *gpus[] = {"h100", "h200"};
+    for (int gi = 0; gi < 2 && !rc; gi++)
+        for (int e = 0; e < VAL_ENGINES && !rc; e++) {
+            int m = 0;
+            for (int i = 0; i < n; i++)
+                if (!strcmp(rows[i].gpu, gpus[gi]) && isfinite(rows[i].pred_us[e]))
+                    v[m++] = 100.0 * fabs(rows[i].pred_us[e] / rows[i].time_us - 1.0);
+            qsort(v, (size_t)m, sizeof *v, cmp_d);
+            char name[64];
+            snprintf(name, sizeof name, "cdf-%s-%s.dat", gpus[gi], e == VAL_SIM ? "sim" : "model");
+            FILE *f = out_open(x, name);
+            if (!f) { rc = STORE_EDB; break; }
+            fprintf(f, "# %s, %s: absolute percentage error of time, sorted, and the fraction of rows at or below it\n"
+                       "# ape_pct fraction\n", gpus[gi], e == VAL_SIM ? "sim" : "model");
+            for (int i = 0; i < m; i++) fprintf(f, "%.6g %.6g\n", v[i] < 1e-3 ? 1e-3 : v[i], (double)(i + 1) / m);
+            rc = out_close(x, f, name);
+        }
     free(v);
     free(rows);
     return rc;
@@ -524,8 +528,9 @@ static int sim_timeline(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp,
                           &pid, &tid, name, &ts, &dur) == 5) {
             if (pid < 0 || pid > 1 || tid < 0 || tid >= MAXT) continue;
             int kind = pid == 1 ? 3 : !strcmp(name, "wait") ? 2 : 1;
-            fprintf(out, "%.3f %.4f %.4f %d\n", sm_of[pid * MAXT + tid] + 0.2 * slot_of[pid * MAXT + tid], ts, dur,
-                    kind);
+            /* time since the first CTA started, as the measured timeline counts it: less the launch */
+            fprintf(out, "%.3f %.4f %.4f %d\n", sm_of[pid * MAXT + tid] + 0.2 * slot_of[pid * MAXT + tid],
+                    ts - (g->launch_us + kp->call_extra_us), dur, kind);
         }
     }
     free(sm_of);

@@ -8,7 +8,15 @@ set logscale x 2
 @ctx_tics
 set xlabel 'context length (tokens)'
 set ylabel 'speedup over fa2 (x)'
-set yrange [0:*]
+# one y range for every panel, so that the GPUs compare by eye
+ymax = 1
+do for [i = 1:n] {
+    stats data.'/speedup-'.word(gpus, i).'-sim.dat' using 2 nooutput
+    if (STATS_max > ymax) { ymax = STATS_max }
+    stats data.'/speedup-'.word(gpus, i).'-sim.dat' using 3 nooutput
+    if (STATS_max > ymax) { ymax = STATS_max }
+}
+set yrange [0:ceil(ymax * 1.15)]
 set key bottom right
 do for [i = 1:n] {
     g = word(gpus, i)
