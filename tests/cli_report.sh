@@ -59,7 +59,7 @@ ok "scatter rows" "[ \$(grep -vc '^#' $T/fig/scatter-split.dat) -eq 3 ]"
 $L export cdf --db "$T/r.db" --out "$T/fig" && $L export speedup --db "$T/r.db" --out "$T/fig" && \
   $L export whatif --db "$T/r.db" --out "$T/fig" && $L export scaling --db "$T/r.db" --out "$T/fig"; rc=$?
 ok "export cdf speedup whatif scaling" "[ $rc -eq 0 ]"
-ok "cdf columns" "grep -q '^# ape_pct fraction' $T/fig/cdf-sim.dat && [ \$(grep -vc '^#' $T/fig/cdf-sim.dat) -eq 9 ] && tail -1 $T/fig/cdf-sim.dat | grep -q ' 1$'"
+ok "cdf columns" "grep -q '^# ape_pct fraction' $T/fig/cdf-h100-sim.dat && [ \$(grep -vc '^#' $T/fig/cdf-h100-sim.dat) -eq 9 ] && tail -1 $T/fig/cdf-h100-sim.dat | grep -q ' 1$'"
 ok "speedup columns" "grep -q '^# ctx streamk_over_fa2 split_over_fa2' $T/fig/speedup-h100-meas.dat && grep -q '^65536 ' $T/fig/speedup-h100-meas.dat"
 ok "speedup measured value" "awk '\$1 == 65536 { exit !(\$2 > 5.4 && \$2 < 5.6) }' $T/fig/speedup-h100-meas.dat"
 ok "whatif has every spec" "[ \$(ls $T/fig/whatif-*.dat | wc -l) -eq \$($L gpus | grep -vc '^#' ) ] || [ \$(wc -w < $T/fig/whatif.gpus) -ge 7 ]"
