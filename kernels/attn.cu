@@ -8,7 +8,7 @@
 #include <string.h>
 #include <vector>
 
-/* Index in dec_table of the row-capacity kernel (capacities 1, 2, 4, 8)
+/* Index in dec_table of the row-capacity kernel (capacities 1, 2, 4, 8, 16)
  * that serves `rows` at head_dim (plan_kernel_cap).  LEANBENCH_ROWS_CAP=
  * 1/2/4/8 sets the smallest capacity used instead (same results; for
  * comparing code generation). */
@@ -70,7 +70,7 @@ int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, 
     if (!t || ri < 0 || rows < 1 || (dtype != DTYPE_FP16 && dtype != DTYPE_BF16)) return -1;
     *fn = t->fn[dtype][l2pf ? 1 : 0][ri];
     *smem_bytes = t->smem_bytes;
-    return 0;
+    return *fn ? 0 : -1;
 }
 
 dec_kernel_fn attn_combine_kernel(int dtype, int head_dim)

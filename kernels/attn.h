@@ -21,7 +21,7 @@
     fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); exit(2); } } while (0)
 
 #define ATTN_THREADS PLAN_CTA_THREADS
-#define ATTN_MAX_ROWS 8          /* GQA group sizes 1..8 */
+#define ATTN_MAX_ROWS 16         /* GQA group sizes 1..16 (9..16 on the tensor-core path only, d <= 128) */
 
 /* Timeline events recorded by thread 0 of each CTA (leanbench --timeline). */
 enum tl_event { TL_START = 0, TL_SEG_END, TL_WAIT_BEGIN, TL_WAIT_END, TL_END };
@@ -88,9 +88,9 @@ typedef struct dec_args {
 typedef void (*dec_kernel_fn)(dec_args);
 
 /* Kernels of one head dim: [dtype][L2 prefetch hint off/on][row-capacity
- * index: 1, 2, 4, 8]. */
+ * index: 1, 2, 4, 8, 16]; NULL where none is built (16 at d = 256). */
 typedef struct dec_table {
-    dec_kernel_fn fn[2][2][4];
+    dec_kernel_fn fn[2][2][5];
     int smem_bytes;    /* dynamic shared memory per CTA */
     dec_kernel_fn combine[2];   /* [dtype] */
 } dec_table;

@@ -296,18 +296,23 @@ __device__ DEC_MERGE_ATTR void merge_unit(const dec_args &a, int s0, int np, con
  * groups of the CUDA-core path.  CUDA cores would spend ~2*rows FMAs plus
  * log2(d/8) shuffles per element and row; here a 16-token step is
  * 4*(d/16) mma + d/8 ldmatrix per warp. */
-template <typename T> __device__ __forceinline__ void mma16816(float c[4], uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1);
-template <> __device__ __forceinline__ void mma16816<__half>(float c[4], uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1)
+/* rows 0..7 of the tile in a0, a2; rows 8..15 in a1, a3 (zero below a
+ * capacity of 16) */
+template <typename T> __device__ __forceinline__ void mma16816(float c[4], uint32_t a0, uint32_t a1, uint32_t a2,
+                                                               uint32_t a3, uint32_t b0, uint32_t b1);
+template <> __device__ __forceinline__ void mma16816<__half>(float c[4], uint32_t a0, uint32_t a1, uint32_t a2,
+                                                            uint32_t a3, uint32_t b0, uint32_t b1)
 {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
-template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float c[4], uint32_t a0, uint32_t a2, uint32_t b0, uint32_t b1)
+template <> __device__ __forceinline__ void mma16816<__nv_bfloat16>(float c[4], uint32_t a0, uint32_t a1, uint32_t a2,
+                                                                   uint32_t a3, uint32_t b0, uint32_t b1)
 {
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1));
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 __device__ __forceinline__ void ldsm_x4(uint32_t r[4], const void *p)
 {
@@ -369,21 +374,28 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
         if (c < nch) issue(c);
         cp_commit();
     }
-    uint32_t qa[KK][2];
+    /* rows gq (qa) and, at a capacity of 16, gq + 8 (qb) of the tile */
+    constexpr bool HI = RT > 8;
+    uint32_t qa[KK][2], qb[KK][2];
 #pragma unroll
     for (int kk = 0; kk < KK; kk++) {
-        if (gq < a.rows) {
-            const T *qp = static_cast<const T *>(a.q) + ((int64_t)u * a.rows + gq) * D + kk * 16 + 2 * tq;
-            qa[kk][0] = *reinterpret_cast<const uint32_t *>(qp);
-            qa[kk][1] = *reinterpret_cast<const uint32_t *>(qp + 8);
-        } else {
-            qa[kk][0] = qa[kk][1] = 0u;
+#pragma unroll
+        for (int h = 0; h < 2; h++) {
+            const int row = gq + 8 * h;
+            uint32_t *dst = h ? qb[kk] : qa[kk];
+            if ((h == 0 || HI) && row < a.rows) {
+                const T *qp = static_cast<const T *>(a.q) + ((int64_t)u * a.rows + row) * D + kk * 16 + 2 * tq;
+                dst[0] = *reinterpret_cast<const uint32_t *>(qp);
+                dst[1] = *reinterpret_cast<const uint32_t *>(qp + 8);
+            } else {
+                dst[0] = dst[1] = 0u;
+            }
         }
     }
     float acc[NT][4];
 #pragma unroll
     for (int n = 0; n < NT; n++) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
-    float m = -CUDART_INF_F, l = 0.f;
+    float m = -CUDART_INF_F, l = 0.f, m2 = -CUDART_INF_F, l2 = 0.f;   /* rows gq and gq + 8 */
     const int mi = lane >> 3, r8 = lane & 7;
     for (int c = 0; c < nch; c++) {
         if (c + M::NS - 1 < nch) issue(c + M::NS - 1);
@@ -396,42 +408,61 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
         for (int kk = 0; kk < KK; kk++) {
             uint32_t b[4];
             ldsm_x4(b, st + sw(16 * w + (mi >> 1) * 8 + r8, 2 * kk + (mi & 1)));
-            mma16816<T>(s[0], qa[kk][0], qa[kk][1], b[0], b[1]);
-            mma16816<T>(s[1], qa[kk][0], qa[kk][1], b[2], b[3]);
+            mma16816<T>(s[0], qa[kk][0], qb[kk][0], qa[kk][1], qb[kk][1], b[0], b[1]);
+            mma16816<T>(s[1], qa[kk][0], qb[kk][0], qa[kk][1], qb[kk][1], b[2], b[3]);
         }
-        float sv[4] = {s[0][0], s[0][1], s[1][0], s[1][1]};
         const int tb = c * M::CH + 16 * w + 2 * tq;
+        /* the online softmax of one row of the tile: its scores sv (tokens
+         * tb, tb+1, tb+8, tb+9), its state (mr, lr); returns the rescale
+         * of its accumulators and leaves the probabilities in p */
+        auto softmax_row = [&](float sv[4], float &mr, float &lr, float p[4]) {
 #pragma unroll
-        for (int i = 0; i < 4; i++) {
-            const int t = tb + (i >> 1) * 8 + (i & 1);
-            sv[i] = t < ntok ? sv[i] * a.scale_log2 : -CUDART_INF_F;
-        }
-        float mx = fmaxf(fmaxf(sv[0], sv[1]), fmaxf(sv[2], sv[3]));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-        mx = fmaxf(m, mx);
-        const float mu = mx == -CUDART_INF_F ? 0.f : mx;
-        const float alpha = exp2f(m - mu);
-        float p[4];
+            for (int i = 0; i < 4; i++) {
+                const int t = tb + (i >> 1) * 8 + (i & 1);
+                sv[i] = t < ntok ? sv[i] * a.scale_log2 : -CUDART_INF_F;
+            }
+            float mx = fmaxf(fmaxf(sv[0], sv[1]), fmaxf(sv[2], sv[3]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            mx = fmaxf(mr, mx);
+            const float mu = mx == -CUDART_INF_F ? 0.f : mx;
+            const float alpha = exp2f(mr - mu);
 #pragma unroll
-        for (int i = 0; i < 4; i++) p[i] = exp2f(sv[i] - mu);
-        l = l * alpha + (p[0] + p[1]) + (p[2] + p[3]);
-        m = mx;
+            for (int i = 0; i < 4; i++) p[i] = exp2f(sv[i] - mu);
+            lr = lr * alpha + (p[0] + p[1]) + (p[2] + p[3]);
+            mr = mx;
+            return alpha;
+        };
+        float sv[4] = {s[0][0], s[0][1], s[1][0], s[1][1]}, p[4];
+        const float alpha = softmax_row(sv, m, l, p);
 #pragma unroll
         for (int n = 0; n < NT; n++) { acc[n][0] *= alpha; acc[n][1] *= alpha; }
         const uint32_t pa0 = pack2<T>(p[0], p[1]), pa2 = pack2<T>(p[2], p[3]);
+        uint32_t pb1 = 0u, pb3 = 0u;
+        if constexpr (HI) {
+            float sv2[4] = {s[0][2], s[0][3], s[1][2], s[1][3]}, p2[4];
+            const float alpha2 = softmax_row(sv2, m2, l2, p2);
+#pragma unroll
+            for (int n = 0; n < NT; n++) { acc[n][2] *= alpha2; acc[n][3] *= alpha2; }
+            pb1 = pack2<T>(p2[0], p2[1]);
+            pb3 = pack2<T>(p2[2], p2[3]);
+        }
 #pragma unroll
         for (int np = 0; np < NT / 2; np++) {
             uint32_t b[4];
             ldsm_x4_t(b, st + M::KB + sw(16 * w + (mi & 1) * 8 + r8, 2 * np + (mi >> 1)));
-            mma16816<T>(acc[2 * np], pa0, pa2, b[0], b[1]);
-            mma16816<T>(acc[2 * np + 1], pa0, pa2, b[2], b[3]);
+            mma16816<T>(acc[2 * np], pa0, pb1, pa2, pb3, b[0], b[1]);
+            mma16816<T>(acc[2 * np + 1], pa0, pb1, pa2, pb3, b[2], b[3]);
         }
         __syncwarp();                          /* done with the stage before it is refilled */
     }
     cp_wait<0>();
     l += __shfl_xor_sync(0xffffffffu, l, 1);
     l += __shfl_xor_sync(0xffffffffu, l, 2);
+    if constexpr (HI) {
+        l2 += __shfl_xor_sync(0xffffffffu, l2, 1);
+        l2 += __shfl_xor_sync(0xffffffffu, l2, 2);
+    }
     __syncthreads();                           /* every warp is done with its stages */
     float *acc_s = reinterpret_cast<float *>(smem);
     if (gq < RT) {
@@ -439,6 +470,13 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
         for (int n = 0; n < NT; n++)
             *reinterpret_cast<float2 *>(&acc_s[(w * RT + gq) * D + n * 8 + 2 * tq]) = make_float2(acc[n][0], acc[n][1]);
         if (tq == 0) { m_s[w][gq] = m; l_s[w][gq] = l; }
+    }
+    if constexpr (HI) {   /* rows 8..15 of the tile */
+#pragma unroll
+        for (int n = 0; n < NT; n++)
+            *reinterpret_cast<float2 *>(&acc_s[(w * RT + gq + 8) * D + n * 8 + 2 * tq]) =
+                make_float2(acc[n][2], acc[n][3]);
+        if (tq == 0) { m_s[w][gq + 8] = m2; l_s[w][gq + 8] = l2; }
     }
     __syncthreads();
 }
@@ -458,7 +496,8 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 #if !DEC_HOSTMERGE_SERIAL
     __shared__ float own_lse_s[RT], ms_s[2 * ATTN_MAX_ROWS];
 #endif
-    static_assert(4096 * RT <= 32768 && 32768 + RT * D * 4 + ATTN_THREADS * 16 <= SMEM_BYTES, "shared memory layout");
+    static_assert((MMA ? 16 * RT * D : 4096 * RT) <= 32768 && 32768 + RT * D * 4 + ATTN_THREADS * 16 <= SMEM_BYTES,
+                  "shared memory layout");
 
     const int tid = threadIdx.x;
     const int g = tid / G::LPT, j = tid % G::LPT;
@@ -788,9 +827,19 @@ __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a)
 
 } /* namespace dec */
 
+namespace dec {
+/* The capacity-16 kernel: groups of 9..16 rows fill the 16-row tensor-core
+ * tile; the CUDA-core path (d = 256) has none. */
+template <typename T, int D, bool PF> constexpr dec_kernel_fn rows16()
+{
+    if constexpr (D <= PLAN_MMA_MAX_DIM) return decode_kernel<T, D, 16, PF>;
+    else return nullptr;
+}
+} /* namespace dec */
+
 #define DEC_ROWS(T, D, PF)                                                                      \
     {dec::decode_kernel<T, D, 1, PF>, dec::decode_kernel<T, D, 2, PF>,                            \
-     dec::decode_kernel<T, D, 4, PF>, dec::decode_kernel<T, D, 8, PF>}
+     dec::decode_kernel<T, D, 4, PF>, dec::decode_kernel<T, D, 8, PF>, dec::rows16<T, D, PF>()}
 #define DEC_TABLE(D)                                                                            \
     const dec_table dec_table_d##D = {                                                          \
         {{DEC_ROWS(__half, D, false), DEC_ROWS(__half, D, true)},                               \

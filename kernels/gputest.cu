@@ -138,6 +138,23 @@ int main(void)
                     snprintf(what, sizeof what, "ctx=%lld", (long long)n);
                     run_case(&w, bn_mask, extra, seed++, s, what);
                 }
+    /* GQA group 16 (one CTA holds 16 query rows; head_dim 256 has no such kernel) */
+    const int64_t lens16[] = {1, 127, 129, 4097, 131071};
+    for (int dt = 0; dt < 2; dt++)
+        for (int di = 0; di < 2; di++)
+            for (size_t li = 0; li < sizeof lens16 / sizeof lens16[0]; li++) {
+                memset(&w, 0, sizeof w);
+                w.dtype = dt;
+                w.head_dim = dims[di];
+                int64_t n = lens16[li];
+                w.batch = n >= 131071 ? 1 : 2;
+                w.kv_heads = 2;
+                w.heads = w.kv_heads * 16;
+                for (int r = 0; r < w.batch; r++) w.ctx[r] = n;
+                char what[64];
+                snprintf(what, sizeof what, "group=16 ctx=%lld", (long long)n);
+                run_case(&w, n >= 131071 ? 0x6 : 15, n >= 127, seed++, s, what);
+            }
     /* ragged batches, lengths 1..100k */
     uint64_t x = 12345;
     for (int c = 0; c < 8; c++) {
@@ -146,7 +163,7 @@ int main(void)
         w.head_dim = c % 3 == 2 ? 64 : c % 4 == 3 ? 256 : 128;
         w.batch = 2 + c % 5;
         w.kv_heads = 1 + c % 3;
-        w.heads = w.kv_heads * groups[c % 3];
+        w.heads = w.kv_heads * (c == 5 ? 16 : groups[c % 3]);
         w.ragged = 1;
         char what[256];
         int o = snprintf(what, sizeof what, "ragged ctx=");

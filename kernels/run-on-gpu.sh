@@ -38,7 +38,10 @@
 #                                    kernels/sweep-oracle.txt (oracle.csv),
 #                                    each checked against the workload's CPU
 #                                    reference before it is timed; stops at
-#                                    ORACLE_DEADLINE seconds (default 540)
+#                                    ORACLE_DEADLINE seconds (default 540);
+#                                    ORACLE_SWEEP=FILE times another sweep
+#                                    (kernels/sweep-gqa16.txt: groups of 16),
+#                                    ORACLE_SMBW=0 skips the per-SM step
 #   sh kernels/run-on-gpu.sh tuned    build + gpu-test (stops if it fails), the
 #                                    tuner's choices for the standard peer
 #                                    shapes (kernels/sweep-tuned.txt, from
@@ -221,13 +224,16 @@ oracle)
     T0=$(date +%s)
     left() { echo $(( ${ORACLE_DEADLINE:-540} - ($(date +%s) - T0) )); }
     gputest_or_stop
-    say "per-SM read bandwidth, 8..24 SMs"
-    for n in 8 16 24; do
-        timeout 40 build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
-    done
-    awk -F, 'NR>1 && $16+0 > b[$9]+0 { b[$9]=$16 } END { for (k in b) printf "sms=%s: %.1f GB/s per SM\n", k, b[k] }' "$OUT/smbw.csv" | sort
-    say "oracle: every candidate of the tuner's space (kernels/sweep-oracle.txt)"
-    t=$(left); [ $t -gt 30 ] && timed oracle timeout $t build/leanbench --oracle --sweep kernels/sweep-oracle.txt \
+    if [ "${ORACLE_SMBW:-1}" = 1 ]; then
+        say "per-SM read bandwidth, 8..24 SMs"
+        for n in 8 16 24; do
+            timeout 40 build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
+        done
+        awk -F, 'NR>1 && $16+0 > b[$9]+0 { b[$9]=$16 } END { for (k in b) printf "sms=%s: %.1f GB/s per SM\n", k, b[k] }' "$OUT/smbw.csv" | sort
+    fi
+    OSWEEP=${ORACLE_SWEEP:-kernels/sweep-oracle.txt}
+    say "oracle: every candidate of the tuner's space ($OSWEEP)"
+    t=$(left); [ $t -gt 30 ] && timed oracle timeout $t build/leanbench --oracle --sweep "$OSWEEP" \
         --reps 10 --warmup 2 --graph-n 4 --csv "$OUT/oracle.csv" >"$OUT/oracle-log.txt" 2>&1
     echo "oracle: rc $?; $(grep -c . "$OUT/oracle.csv") rows; $(grep -c 'CHECK FAILED' "$OUT/oracle-log.txt") failed checks"
     grep -E "CHECK FAILED|skipped|failures" "$OUT/oracle-log.txt" | sort | uniq -c | head -20

@@ -61,7 +61,7 @@ int dtype_bytes(int dtype)
 
 int plan_rows_cap(int rows)
 {
-    return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8;
+    return rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : rows <= 8 ? 8 : 16;
 }
 
 int plan_uses_tensor_cores(int rows, int head_dim)

@@ -140,7 +140,8 @@ int workload_check(const workload *w, char *msg, int len);
 void workload_uniform(workload *w, int batch, int heads, int kv_heads, int head_dim, int dtype, int64_t ctx);
 
 /* Row capacity of the kernel that serves a GQA group of `rows` query heads
- * (1, 2, 4 or 8: a group of 3 runs in the capacity-4 kernel). */
+ * (1, 2, 4, 8 or 16: a group of 3 runs in the capacity-4 kernel; 9..16 at
+ * head dims up to 128 only, on tensor cores). */
 int plan_rows_cap(int rows);
 
 /* Row capacity of the kernel instance that serves a group of `rows` at

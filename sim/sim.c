@@ -165,7 +165,7 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
         if (kprof_resources(k, w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &r))
             snprintf(err, (size_t)errlen,
                      "--heads %d --kv-heads %d --head-dim %d: kernel profile %s has no kernel for a GQA group of %d "
-                     "at head dim %d (groups of 1 to 8 are built)",
+                     "at head dim %d (groups of 1 to 16 are built, 1 to 8 at head dim 256)",
                      w->heads, w->kv_heads, w->head_dim, k->name, w->heads / w->kv_heads, w->head_dim);
         else
             snprintf(err, (size_t)errlen, "--block-n %d, --head-dim %d: kernel profile %s's CTA does not fit on an SM of %s",

@@ -100,8 +100,10 @@ printf 'name = x\nsms = 1\033[31m\n' > "$tmp/esc.gpu"
 "$L" simulate --model llama-3.1-70b --kv-heads 64 --ctx 4k --format csv | tail -1 | cut -d, -f7,8 | grep -qx "64,64" && ok ||
   bad "--model, then --kv-heads overrides"
 expect_err "--model foo: unknown model (llama-3.1-8b" simulate --model foo
-# groups of 16 (Llama-3.1-405B): the real cause, not --block-n
-expect_err "no kernel for a GQA group of 16" simulate --model llama-3.1-405b
+# groups of 16 (Llama-3.1-405B) run at head dim 128; larger groups name the real cause, not --block-n
+"$L" simulate --model llama-3.1-405b --format csv >/dev/null && ok || bad "simulate --model llama-3.1-405b (group 16)"
+expect_err "no kernel for a GQA group of 32" simulate --heads 64 --kv-heads 2
+expect_err "no kernel for a GQA group of 16 at head dim 256" simulate --model llama-3.1-405b --head-dim 256
 # --policy: the plan a library's rule picks, as one row
 "$L" simulate --gpu a100 --ctx 32k --policy fa2 --format csv | tail -n +2 | cut -d, -f3,13,14 | grep -qx "split,192,6" && ok ||
   bad "--policy fa2 on the A100 at 32k: FA2's 6 splits"
