@@ -4,7 +4,7 @@ campaign (`leanbench --oracle --sweep kernels/sweep-oracle.txt`): every
 candidate of the tuner's search space is timed for each of them.
 
 The workloads span what decode serving runs: batch 1-64; 8-128 query heads
-with GQA groups 1, 4 and 8 (the kernels take groups up to 8); head dims 64,
+with GQA groups 1, 4 and 8 (groups of 16: kernels/sweep-gqa16.txt); head dims 64,
 128 and 256; contexts 512 to 1M tokens, powers of two and not; 16 ragged
 batches.  One KV set stays under MAX_SET bytes so that a candidate times in
 well under a millisecond or two.  Deterministic (fixed seed).
