@@ -453,16 +453,20 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
     return 0;
 }
 
-/* Lowers the combine kernel: one CTA per unit with several partials.
- * Returns the CTA count, or -1 on OOM. */
+/* Lowers the combine kernel as the kernels launch it: one CTA per unit, in
+ * unit order; a unit of one part has nothing to merge and its CTA ends at
+ * once.  Returns the CTA count, or -1 on OOM. */
 static int lower_combine(sim_ctx *c, const kernel_profile *kp, const workload *w, const plan *p)
 {
     int n = 0;
     c->n_ops = 0;
     for (int u = 0; u < p->n_units; u++) {
-        if (p->unit_parts[u] < 2) continue;
         if (grow((void **)&c->first, &c->cap_first, n + 2, sizeof(int32_t))) return -1;
         c->first[n++] = c->cta_begin = c->n_ops;
+        if (p->unit_parts[u] < 2) {
+            if (emit(c, OP_END, L_EPILOGUE, -1, 0)) return -1;
+            continue;
+        }
         /* the same merge as a stream-K host's: the partials' lse, then their O */
         if (emit(c, OP_DELAY, L_PROLOGUE, u, kp->cta_prologue_ns)) return -1;
         double rounds = sim_combine_rounds(p->rows, w->head_dim, p->unit_parts[u]);
