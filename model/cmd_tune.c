@@ -116,12 +116,13 @@ int cmd_tune(int argc, char **argv)
                 dtype_name(o.wl.dtype), g.name);
     if (fmt == OUT_TABLE)
         printf("# tune on %s: heads %d, kv_heads %d, d %d, %s (simulator); runner-up: the best other plan, "
-               "schedule/block_n/splits or grid/cps\n%6s %8s  %-9s %7s %6s %5s %4s %10s  %-22s %10s %7s %6s\n",
+               "schedule/block_n/splits or CTAs/cps;\n# grid and cps as asked of the planner (0: its rule), ctas as planned\n"
+               "%6s %8s  %-9s %7s %6s %5s %4s %5s %10s  %-22s %10s %7s %6s\n",
                g.name, o.wl.heads, o.wl.kv_heads ? o.wl.kv_heads : o.wl.heads, o.wl.head_dim, dtype_name(o.wl.dtype),
-               "batch", "ctx", "winner", "block_n", "splits", "grid", "cps", "time_us", "runner-up", "time_us",
+               "batch", "ctx", "winner", "block_n", "splits", "grid", "cps", "ctas", "time_us", "runner-up", "time_us",
                "margin", "tried");
     else if (fmt == OUT_CSV)
-        printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie\n");
+        printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie,ctas\n");
     else
         printf("[\n");
     int rc = 0, first = 1;
@@ -153,22 +154,22 @@ int cmd_tune(int argc, char **argv)
                 char ru[48] = "-";
                 if (s.time_us > 0)
                     snprintf(ru, sizeof ru, "%s/%d/%d/%d", sched_name(s.schedule), s.block_n,
-                             s.schedule == SCHED_SPLIT ? s.splits : s.grid, s.ctas_per_sm);
-                printf("%6d %8lld  %-9s %7d %6d %5d %4d %10.2f  %-22s %10.2f %6.1f%% %6d%s\n", w.wl.batch,
+                             s.schedule == SCHED_SPLIT ? s.splits : s.ctas, s.ctas_per_sm);
+                printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10.2f %6.1f%% %6d%s\n", w.wl.batch,
                        (long long)ctxs[ci], sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm,
-                       b.time_us, ru, s.time_us, 100 * margin, tried, tie ? "  tie within model error" : "");
+                       b.ctas, b.time_us, ru, s.time_us, 100 * margin, tried, tie ? "  tie within model error" : "");
             }
             else if (fmt == OUT_CSV)
-                printf("%s,%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d\n", g.name, w.wl.batch, (long long)ctxs[ci],
+                printf("%s,%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d\n", g.name, w.wl.batch, (long long)ctxs[ci],
                        sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us,
-                       s.time_us > 0 ? sched_name(s.schedule) : "", s.time_us, margin, tried, tie);
+                       s.time_us > 0 ? sched_name(s.schedule) : "", s.time_us, margin, tried, tie, b.ctas);
             else {
                 printf("%s  {\"gpu\":\"%s\",\"batch\":%d,\"ctx\":%lld,\"schedule\":\"%s\",\"block_n\":%d,\"splits\":%d,"
                        "\"grid\":%d,\"ctas_per_sm\":%d,\"time_us\":%.4f,\"runner_up\":\"%s\",\"runner_up_us\":%.4f,"
-                       "\"margin\":%.4f,\"tried\":%d,\"tie_within_model_error\":%s}",
+                       "\"margin\":%.4f,\"tried\":%d,\"tie_within_model_error\":%s,\"ctas\":%d}",
                        first ? "" : ",\n", g.name, w.wl.batch, (long long)ctxs[ci], sched_name(b.schedule), b.block_n,
                        b.splits, b.grid, b.ctas_per_sm, b.time_us, s.time_us > 0 ? sched_name(s.schedule) : "",
-                       s.time_us, margin, tried, tie ? "true" : "false");
+                       s.time_us, margin, tried, tie ? "true" : "false", b.ctas);
             }
             first = 0;
             if (sf) {

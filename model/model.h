@@ -167,7 +167,8 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
 
 /* One candidate of a tuning search and its predicted time. */
 typedef struct tune_choice {
-    int schedule, block_n, splits, grid, ctas_per_sm;
+    int schedule, block_n, splits, grid, ctas_per_sm;   /* as asked of the planner (0: its default) */
+    int ctas;                                          /* CTAs of the main kernel, as planned */
     double time_us;
 } tune_choice;
 

@@ -38,6 +38,7 @@ static void choice_of(tune_choice *t, const plan_cand *c, const sim_result *r)
     t->splits = r->splits;
     t->grid = c->grid;   /* as asked (0: LeanAttention's rule): hybrid's CTAs include its data-parallel ones */
     t->ctas_per_sm = c->ctas_per_sm;
+    t->ctas = r->ctas;
     t->time_us = r->time_us;
 }
 

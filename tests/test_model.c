@@ -66,6 +66,44 @@ int main(void)
     for (int k = 0; k < SCHED_COUNT; k++) printf("# %-8s worst |model/sim - 1| = %.2f%%\n", sched_name(k), 100 * worst[k]);
     CHECK(n > 300, "compared %d rows", n);
 
+    /* ragged batches: the plan's numbers (grid, splits, HBM bytes) are the
+     * planner's, whatever the closed form makes of the time */
+    {
+        gpu_spec gh;
+        CHECK(gpu_spec_load(&gh, "h100", err, sizeof err) == 0, "%s", err);
+        uint64_t x = 99;
+        int nr = 0, bad_bytes = 0, bad_grid = 0;
+        for (int t = 0; t < 600; t++) {
+            workload w;
+            memset(&w, 0, sizeof w);
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            w.batch = 1 + (int)((x >> 33) % 12);
+            w.kv_heads = 1 << ((x >> 40) % 4);
+            w.heads = w.kv_heads * (1 << ((x >> 44) % 4));
+            w.head_dim = 128;
+            w.dtype = DTYPE_FP16;
+            w.ragged = 1;
+            for (int r = 0; r < w.batch; r++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                w.ctx[r] = 1 + (int64_t)((x >> 33) % ((x >> 60) & 1 ? 300000 : 3000));
+            }
+            for (int k = 0; k < SCHED_COUNT; k++) {
+                plan_opts po = {.kind = k, .block_n = (int)(32 << ((x >> 50) % 4))};
+                sim_result rs, rm;
+                int a = sim_run(c, &gh, th_kernel(), &w, &po, &rs, NULL, err, sizeof err);
+                int b = model_predict(&gh, th_kernel(), &w, &po, &rm, err, sizeof err);
+                CHECK(a == b, "ragged: status sim %d model %d", a, b);
+                if (a || b) continue;
+                nr++;
+                bad_grid += rm.ctas != sim_ctx_plan(c)->grid || rm.splits != rs.splits;
+                bad_bytes += fabs(rm.hbm_bytes / rs.hbm_bytes - 1) > 1e-9;
+            }
+        }
+        CHECK(nr > 2000, "ragged: compared %d plans", nr);
+        CHECK(bad_grid == 0, "ragged: %d of %d plans with another grid or split count in the model", bad_grid, nr);
+        CHECK(bad_bytes == 0, "ragged: %d of %d plans with other HBM bytes in the model", bad_bytes, nr);
+    }
+
     /* bad options come back with the simulator's status */
     gpu_spec g;
     gpu_spec_load(&g, "h100", err, sizeof err);
