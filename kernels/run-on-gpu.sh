@@ -50,6 +50,14 @@
 #                                    the same call, and compare.py on
 #                                    CUDA-graph replay times (like for like)
 set -u
+# The commit column: HEAD, "-dirty" when tracked files differ from it, and
+# "+k" with a checksum of the sources the kernels are built from, which
+# names them even where the copy of the tree carries a stale .git (on a lent
+# machine); at any commit, sh kernels/run-on-gpu.sh hash prints the checksum.
+kernel_sources_hash() {
+    cat kernels/*.cu kernels/*.cuh kernels/*.h sim/plan.c sim/plan.h 2>/dev/null | cksum | cut -d' ' -f1
+}
+if [ "${1:-}" = hash ]; then kernel_sources_hash; exit 0; fi
 MODE=${1:-full}
 PART=${2:-}
 OUT=${OUT:-out}
@@ -72,8 +80,12 @@ gputest_or_stop() {
 export LEANBENCH_DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1)
 export LEANBENCH_SM_MHZ=$(nvidia-smi --query-gpu=clocks.max.sm --format=csv,noheader,nounits | head -1)
 export LEANBENCH_MEM_MHZ=$(nvidia-smi --query-gpu=clocks.max.mem --format=csv,noheader,nounits | head -1)
-# the copy of the tree on a lent machine may carry a stale .git: pass LEANBENCH_COMMIT
-export LEANBENCH_COMMIT=${LEANBENCH_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+if [ -z "${LEANBENCH_COMMIT:-}" ]; then
+    LEANBENCH_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+    git diff --quiet HEAD -- 2>/dev/null || LEANBENCH_COMMIT="$LEANBENCH_COMMIT-dirty"
+    LEANBENCH_COMMIT="$LEANBENCH_COMMIT+k$(kernel_sources_hash)"
+fi
+export LEANBENCH_COMMIT
 export LEANBENCH_DATE=${LEANBENCH_DATE:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}
 export PYTHONUNBUFFERED=1
 
