@@ -101,3 +101,27 @@ CREATE TABLE IF NOT EXISTS measurements (
             ctas, splits, ctas_per_sm)
 );
 CREATE INDEX IF NOT EXISTS measurements_fig ON measurements (gpu, schedule, ctx_tokens, batch);
+
+-- Which predictions validate made for which measured row: the time it
+-- compared (CUDA-graph replay for outside kernels, the per-call median for
+-- leansim's) and the prediction of each engine.
+CREATE TABLE IF NOT EXISTS pairings (
+    measurement_id INTEGER NOT NULL REFERENCES measurements(id),
+    prediction_id  INTEGER NOT NULL REFERENCES predictions(id),
+    measured_us    REAL NOT NULL,
+    UNIQUE (measurement_id, prediction_id)
+);
+
+-- Each measured row beside its predictions: "error per GPU" is one SELECT,
+--   SELECT gpu, engine, AVG(ABS(rel_err)) FROM measured_vs_predicted
+--   WHERE sms = full_sms GROUP BY gpu, engine;
+-- rows stay in measurement order; order by ctx_tokens for plots.
+CREATE VIEW IF NOT EXISTS measured_vs_predicted AS
+SELECT m.id AS measurement_id, p.id AS prediction_id, p.gpu AS gpu, m.gpu AS device, m.sms AS sms,
+       (SELECT MAX(q.sms) FROM measurements q WHERE q.gpu = m.gpu) AS full_sms,
+       m.git_commit AS kernel_commit, m.schedule AS schedule, p.engine AS engine, p.spec_hash AS spec_hash,
+       m.batch AS batch, m.heads AS heads, m.kv_heads AS kv_heads, m.head_dim AS head_dim, m.dtype AS dtype,
+       m.ctx AS ctx, m.ctx_tokens AS ctx_tokens, m.block_n AS block_n, m.ctas AS ctas, m.splits AS splits,
+       m.ctas_per_sm AS ctas_per_sm, x.measured_us AS measured_us, p.time_us AS predicted_us,
+       p.time_us / x.measured_us - 1 AS rel_err
+FROM pairings x JOIN measurements m ON m.id = x.measurement_id JOIN predictions p ON p.id = x.prediction_id;

@@ -95,6 +95,17 @@ int store_prediction_put(sqlite3 *db, int64_t run_id, const store_key *k, const 
 /* 1 when the prediction with key k is present, 0 if not, STORE_EDB. */
 int store_prediction_has(sqlite3 *db, const store_key *k);
 
+/* The id of the prediction with key k, 0 if none, STORE_EDB. */
+int64_t store_prediction_id(sqlite3 *db, const store_key *k);
+
+/*
+ * Records that validate paired measured row measurement_id, compared at
+ * measured_us, with prediction prediction_id (INSERT OR IGNORE; the view
+ * measured_vs_predicted reads these).  Returns STORE_OK or STORE_EDB.
+ */
+int store_pairing_put(sqlite3 *db, int64_t measurement_id, int64_t prediction_id, double measured_us, char *err,
+                      int errlen);
+
 /*
  * Reads a kernel runner CSV (header fixed, see experiments/schema.sql) into
  * `measurements`, with its `runs` row, in one transaction: on the first bad

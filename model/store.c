@@ -236,7 +236,7 @@ static int prepare_cached(sqlite3 *db)
                            -1, &st_put, NULL) != SQLITE_OK)
         return -1;
     if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM predictions WHERE gpu=? AND spec_hash=? AND engine=? AND schedule=? AND "
+                           "SELECT id FROM predictions WHERE gpu=? AND spec_hash=? AND engine=? AND schedule=? AND "
                            "batch=? AND heads=? AND kv_heads=? AND head_dim=? AND dtype=? AND ctx=? AND "
                            "req_block_n=? AND req_splits=? AND req_grid=? AND req_cps=?",
                            -1, &st_has, NULL) != SQLITE_OK)
@@ -282,15 +282,41 @@ int store_prediction_put(sqlite3 *db, int64_t run_id, const store_key *k, const 
     return sqlite3_changes(db) > 0;
 }
 
-int store_prediction_has(sqlite3 *db, const store_key *k)
+int64_t store_prediction_id(sqlite3 *db, const store_key *k)
 {
     char ctx[WL_MAX_BATCH * 9 + 16];
     if (prepare_cached(db)) return STORE_EDB;
     sqlite3_reset(st_has);
     bind_key(st_has, k, ctx, sizeof ctx);
     int rc = sqlite3_step(st_has);
+    int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st_has, 0) : 0;
     sqlite3_reset(st_has);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : STORE_EDB;
+    return rc == SQLITE_ROW ? id : rc == SQLITE_DONE ? 0 : STORE_EDB;
+}
+
+int store_prediction_has(sqlite3 *db, const store_key *k)
+{
+    int64_t id = store_prediction_id(db, k);
+    return id < 0 ? STORE_EDB : id > 0;
+}
+
+int store_pairing_put(sqlite3 *db, int64_t measurement_id, int64_t prediction_id, double measured_us, char *err,
+                      int errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(db,
+                                "INSERT OR IGNORE INTO pairings (measurement_id, prediction_id, measured_us) "
+                                "VALUES (?,?,?)",
+                                -1, &st, NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_int64(st, 1, measurement_id);
+        sqlite3_bind_int64(st, 2, prediction_id);
+        sqlite3_bind_double(st, 3, measured_us);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    if (!ok) snprintf(err, (size_t)errlen, "sqlite: %s (insert pairing)", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return ok ? STORE_OK : STORE_EDB;
 }
 
 /* Drops the cached statements of db (before closing it). */

@@ -304,6 +304,21 @@ oom:
     return STORE_EDB;
 }
 
+/* Pairs measured row r with its stored predictions (one per engine that ran). */
+static int pair_row(sqlite3 *db, const validate_row *r, const store_key *k0, const store_key *k1, char *err, int errlen)
+{
+    const store_key *k[2] = {k0, k1};
+    for (int e = 0; e < 2; e++) {
+        int64_t id = store_prediction_id(db, k[e]);
+        if (id < 0) {
+            snprintf(err, (size_t)errlen, "sqlite: %s (lookup)", sqlite3_errmsg(db));
+            return STORE_EDB;
+        }
+        if (id > 0 && store_pairing_put(db, r->id, id, r->time_us, err, errlen)) return STORE_EDB;
+    }
+    return STORE_OK;
+}
+
 int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *err, int errlen)
 {
     memset(st, 0, sizeof *st);
@@ -343,8 +358,12 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
             rc = STORE_EDB;
             goto done;
         }
-        if (h0 && h1) {   /* a re-run: nothing to add, no runs row */
+        if (h0 && h1) {   /* a re-run: nothing to add but the pairings, no runs row */
             st->present += 2;
+            if (pair_row(db, r, &k0, &k1, err, errlen)) {
+                rc = STORE_EDB;
+                goto done;
+            }
             continue;
         }
         if (!run_id) {
@@ -379,6 +398,10 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
             }
             st->added += put;
             st->present += !put;
+        }
+        if (pair_row(db, r, &k0, &k1, err, errlen)) {
+            rc = STORE_EDB;
+            goto done;
         }
     }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {

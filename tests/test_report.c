@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "model.h"
 #include "testhelp.h"
 
@@ -216,6 +218,24 @@ static void test_end_to_end(void)
     CHECK_REL(e.max_pct, 100.0 / 11, 1e-5, "sim max APE");
     free(p);
     free(vr);
+
+    /* the view pairs every measured row with its predictions: leansim's rows at
+     * measured = sim x 1.1, the outside kernel against its graph time */
+    {
+        sqlite3_stmt *q;
+        CHECK(sqlite3_prepare_v2(db,
+                                 "SELECT COUNT(*), SUM(v.schedule = 'torch-flash'), "
+                                 "MAX(ABS(v.rel_err + 1.0 / 11)) FILTER (WHERE v.engine = 'sim' AND v.schedule <> 'torch-flash'), "
+                                 "SUM(v.measured_us = m.graph_us) FROM measured_vs_predicted v JOIN measurements m "
+                                 "ON m.id = v.measurement_id",
+                                 -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW,
+              "measured_vs_predicted: %s", sqlite3_errmsg(db));
+        CHECK(sqlite3_column_int(q, 0) == 2 * rows + 2, "view: %d pairs, want %d", sqlite3_column_int(q, 0), 2 * rows + 2);
+        CHECK(sqlite3_column_int(q, 1) == 2, "view: %d outside-kernel pairs, want 2", sqlite3_column_int(q, 1));
+        CHECK(sqlite3_column_double(q, 2) < 1e-6, "view: sim rel_err off -1/11 by %g", sqlite3_column_double(q, 2));
+        CHECK(sqlite3_column_int(q, 3) == 2, "view: %d pairs compared at the graph time, want 2", sqlite3_column_int(q, 3));
+        sqlite3_finalize(q);
+    }
 
     validate_opts bad = {.gpu = "nosuchgpu"};
     CHECK(validate_run(db, &bad, &st, err, sizeof err) == STORE_EINPUT && strstr(err, "nosuchgpu"),
