@@ -35,7 +35,7 @@ GPU_SPECS = $(sort $(wildcard experiments/gpus/*.gpu))
 KERNEL_PROFILES = $(sort $(wildcard experiments/kernels/*.kernel))
 EMBED_IN  = $(GPU_SPECS) $(KERNEL_PROFILES) $(wildcard experiments/*.sql)
 
-.PHONY: all test bench kernels gpu-test figures clean main
+.PHONY: all test bench kernels gpu-test figures clean main doc install uninstall
 all: $(BUILD)/leansim
 
 # version.h: the version, the git commit and the engines' source hash (a
@@ -110,6 +110,26 @@ DB ?= results.db
 main: $(BUILD)/leansim
 	$(Q)$(BUILD)/leansim sweep experiments/default.exp --db $(DB)
 	$(Q)for c in 1k 4k 16k 64k 256k 512k; do $(BUILD)/leansim simulate --gpu h100 --ctx $$c || exit 1; done
+
+# Man pages (one per command) and bash completion, generated from the
+# binary's --help; `make install PREFIX=... DESTDIR=...` puts them with the
+# binary (specs and profiles are compiled in: nothing else to install).
+PREFIX ?= /usr/local
+BINDIR  = $(DESTDIR)$(PREFIX)/bin
+MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
+COMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+$(BUILD)/man/leansim.1: $(BUILD)/leansim sim/mkdoc.sh
+	$(Q)sh sim/mkdoc.sh man $(BUILD)/leansim $(BUILD)/man
+$(BUILD)/leansim.bash: $(BUILD)/leansim sim/mkdoc.sh
+	$(Q)sh sim/mkdoc.sh completion $(BUILD)/leansim $@
+doc: $(BUILD)/man/leansim.1 $(BUILD)/leansim.bash
+install: doc
+	install -d $(BINDIR) $(MANDIR) $(COMPDIR)
+	install -m 755 $(BUILD)/leansim $(BINDIR)/leansim
+	install -m 644 $(BUILD)/man/*.1 $(MANDIR)/
+	install -m 644 $(BUILD)/leansim.bash $(COMPDIR)/leansim
+uninstall:
+	rm -f $(BINDIR)/leansim $(MANDIR)/leansim.1 $(MANDIR)/leansim-*.1 $(COMPDIR)/leansim
 
 clean:
 	rm -rf build build-san plots/out
