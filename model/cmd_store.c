@@ -1,14 +1,18 @@
 /*
  * cmd_store.c: the commands that write the results database:
- *   leansim sweep FILE.exp [--db results.db]
+ *   leansim sweep FILE.exp [--db results.db] [--jobs N] [--shard I/N]
  *   leansim ingest FILE.csv [--db results.db]
+ *   leansim merge A.db [B.db ...] --into C.db
  * Input is checked in full before the database is opened where possible
  * (sweep files, GPU specs); an ingest runs in one transaction.  Bad input:
  * exit 2 with the file, line and text; database untouched.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -48,20 +52,85 @@ static int parse_file_db(const char *cmd, const char *usage, int argc, char **ar
     return -1;
 }
 
+static const char sweep_usage[] =
+    "usage: leansim sweep FILE.exp [--db results.db] [--jobs N] [--shard I/N]\n"
+    "  runs every combination of a sweep file through its engines (sim, model) into the\n"
+    "  database; rows already there are skipped, so a re-run adds nothing and a killed\n"
+    "  sweep resumes.  Keys: gpus, sms, ctx, batch, heads, kv_heads, head_dim, dtype,\n"
+    "  schedules, block_n, splits, ctas_per_sm, engines; lists 'a, b', ranges\n"
+    "  '1k..512k *2' and '1..9 +2'.\n"
+    "  --jobs N      N processes on this machine, writing one database (default 1)\n"
+    "  --shard I/N   only shard I of N (0 <= I < N): the configurations whose index in\n"
+    "                sweep order is I modulo N; N machines or array jobs run one each,\n"
+    "                `leansim merge` joins their databases\n";
+
+/* Parses "I/N" with 0 <= I < N <= 4096. */
+static int parse_shard(const char *v, int *i, int *n)
+{
+    char *end;
+    long a = strtol(v, &end, 10);
+    if (end == v || *end != '/') return -1;
+    const char *b = end + 1;
+    long c = strtol(b, &end, 10);
+    if (end == b || *end || c < 1 || c > 4096 || a < 0 || a >= c) return -1;
+    *i = (int)a;
+    *n = (int)c;
+    return 0;
+}
+
+static double wall_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
-    const char *file, *dbpath;
-    int rc = parse_file_db("sweep",
-                           "usage: leansim sweep FILE.exp [--db results.db]\n"
-                           "  runs every combination of a sweep file through its engines (sim, model) into the\n"
-                           "  database; rows already there are skipped, so a re-run adds nothing and a killed\n"
-                           "  sweep resumes.  Keys: gpus, sms, ctx, batch, heads, kv_heads, head_dim, dtype,\n"
-                           "  schedules, block_n, splits, ctas_per_sm, engines; lists 'a, b', ranges\n"
-                           "  '1k..512k *2' and '1..9 +2'.\n",
-                           argc, argv, &file, &dbpath);
-    if (rc >= 0) return rc;
+    const char *file = NULL, *dbpath = "results.db";
+    int jobs = 1, shard = 0, n_shards = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("%s", sweep_usage);
+            return 0;
+        }
+        if (!strcmp(a, "--db") || !strcmp(a, "--jobs") || !strcmp(a, "--shard")) {
+            if (!v) {
+                fprintf(stderr, "leansim sweep: %s: missing value\n", a);
+                return 2;
+            }
+            i++;
+            if (!strcmp(a, "--db")) dbpath = v;
+            else if (!strcmp(a, "--jobs")) {
+                char *end;
+                long j = strtol(v, &end, 10);
+                if (end == v || *end || j < 1 || j > 256) {
+                    fprintf(stderr, "leansim sweep: --jobs %s: not a process count in [1, 256]\n", v);
+                    return 2;
+                }
+                jobs = (int)j;
+            } else if (parse_shard(v, &shard, &n_shards)) {
+                fprintf(stderr, "leansim sweep: --shard %s: not I/N with 0 <= I < N <= 4096\n", v);
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "leansim sweep: unknown option '%s' (leansim sweep --help)\n", a);
+            return 2;
+        } else if (file) {
+            fprintf(stderr, "leansim sweep: one file only ('%s' and '%s')\n", file, a);
+            return 2;
+        } else {
+            file = a;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "leansim sweep: missing FILE (leansim sweep --help)\n");
+        return 2;
+    }
     static sweep_spec s;
     char err[1024];
+    int rc;
     if (sweep_load(&s, file, err, sizeof err)) {
         fprintf(stderr, "leansim sweep: %s\n", err);
         return 2;
@@ -73,21 +142,77 @@ int cmd_sweep(int argc, char **argv)
             return 2;
         }
     }
+    /* the database (and its schema) exists before any process writes it */
     sqlite3 *db;
     if ((rc = store_open(&db, dbpath, err, sizeof err))) {
         fprintf(stderr, "leansim sweep: %s\n", err);
         return rc == STORE_EINPUT ? 2 : 1;
     }
     sweep_stats st;
-    rc = sweep_run(db, &s, file, isatty(2) ? stderr : NULL, &st, err, sizeof err);
-    store_close(db);
-    if (rc) {
-        fprintf(stderr, "leansim sweep: %s\n", err);
-        return rc == STORE_EINPUT ? 2 : 1;
+    double t0 = wall_s();
+    if (jobs == 1) {
+        s.shard = shard;
+        s.n_shards = n_shards;
+        rc = sweep_run(db, &s, file, isatty(2) ? stderr : NULL, &st, err, sizeof err);
+        store_close(db);
+        if (rc) {
+            fprintf(stderr, "leansim sweep: %s\n", err);
+            return rc == STORE_EINPUT ? 2 : 1;
+        }
+    } else {
+        /* job j runs shard (shard + j * n_shards) of (n_shards * jobs): each its own
+         * process and connection; SQLite's locking orders their transactions */
+        store_close(db);
+        memset(&st, 0, sizeof st);
+        int fds[256];
+        pid_t pids[256];
+        fflush(NULL);
+        for (int j = 0; j < jobs; j++) {
+            int pfd[2];
+            if (pipe(pfd) || (pids[j] = fork()) < 0) {
+                fprintf(stderr, "leansim sweep: --jobs %d: cannot start process %d\n", jobs, j + 1);
+                for (int k = 0; k < j; k++) kill(pids[k], SIGTERM);
+                return 1;
+            }
+            if (pids[j] == 0) {
+                close(pfd[0]);
+                sweep_stats cs;
+                s.shard = shard + j * n_shards;
+                s.n_shards = n_shards * jobs;
+                int crc = store_open(&db, dbpath, err, sizeof err);
+                if (!crc) crc = sweep_run(db, &s, file, j == 0 && isatty(2) ? stderr : NULL, &cs, err, sizeof err);
+                if (!crc) store_close(db);
+                if (crc) fprintf(stderr, "leansim sweep: job %d: %s\n", j + 1, err);
+                else if (write(pfd[1], &cs, sizeof cs) != (ssize_t)sizeof cs) crc = STORE_EDB;
+                _exit(crc == 0 ? 0 : crc == STORE_EINPUT ? 2 : 1);
+            }
+            close(pfd[1]);
+            fds[j] = pfd[0];
+        }
+        int worst = 0;
+        for (int j = 0; j < jobs; j++) {
+            sweep_stats cs;
+            int got = read(fds[j], &cs, sizeof cs) == (ssize_t)sizeof cs;
+            close(fds[j]);
+            int status = 0;
+            waitpid(pids[j], &status, 0);
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+            if (code > worst) worst = code;
+            if (got && code == 0) {
+                st.total += cs.total;
+                st.added += cs.added;
+                st.present += cs.present;
+                st.skipped += cs.skipped;
+            }
+        }
+        if (worst) return worst;
     }
-    printf("%s: %lld rows: %lld added, %lld already present, %lld skipped (invalid for the schedule) in %.2f s -> %s\n",
-           file, (long long)st.total, (long long)st.added, (long long)st.present, (long long)st.skipped, st.seconds,
-           dbpath);
+    st.seconds = wall_s() - t0;
+    printf("%s: %lld rows", file, (long long)st.total);
+    if (n_shards > 1) printf(" (shard %d of %d)", shard, n_shards);
+    if (jobs > 1) printf(" in %d processes", jobs);
+    printf(": %lld added, %lld already present, %lld skipped (invalid for the schedule) in %.2f s -> %s\n",
+           (long long)st.added, (long long)st.present, (long long)st.skipped, st.seconds, dbpath);
     if (st.total > 0 && st.skipped == st.total) {
         fprintf(stderr, "leansim sweep: %s: every one of its %lld rows is invalid (a KV-head count that does not "
                 "divide the heads, a kernel that does not fit, a grid above residency): nothing stored\n", file,
@@ -134,3 +259,76 @@ int cmd_ingest(int argc, char **argv)
     printf("%s: %d rows added -> %s\n", file, added, dbpath);
     return 0;
 }
+
+int cmd_merge(int argc, char **argv)
+{
+    const char *into = NULL, *src[256];
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            printf("usage: leansim merge A.db [B.db ...] --into C.db\n"
+                   "  copies the runs, predictions and measurements of each database into C.db\n"
+                   "  (created if missing), as the shards of `leansim sweep --shard I/N` are joined:\n"
+                   "  each run keeps its provenance under a new id, rows already in C.db are kept,\n"
+                   "  merging twice adds nothing.  validate's pairings are not copied: run\n"
+                   "  `leansim validate --db C.db` after merging measured rows.\n");
+            return 0;
+        }
+        if (!strcmp(a, "--into")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "leansim merge: --into: missing value (FILE)\n");
+                return 2;
+            }
+            into = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "leansim merge: unknown option '%s' (leansim merge --help)\n", a);
+            return 2;
+        } else if (n == 256) {
+            fprintf(stderr, "leansim merge: more than 256 databases\n");
+            return 2;
+        } else {
+            src[n++] = a;
+        }
+    }
+    if (!into || !n) {
+        fprintf(stderr, "leansim merge: %s (leansim merge --help)\n", !n ? "no database to merge" : "--into: missing");
+        return 2;
+    }
+    char err[1024];
+    /* every source opens as a leansim database before anything is written */
+    for (int i = 0; i < n; i++) {
+        sqlite3 *db;
+        if (store_open_readonly(&db, src[i], err, sizeof err)) {
+            fprintf(stderr, "leansim merge: %s\n", err);
+            return 2;
+        }
+        store_close(db);
+        char a[4096], b[4096];
+        if (realpath(src[i], a) && realpath(into, b) && !strcmp(a, b)) {
+            fprintf(stderr, "leansim merge: %s: is the --into database itself\n", src[i]);
+            return 2;
+        }
+    }
+    sqlite3 *db;
+    int rc = store_open(&db, into, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "leansim merge: %s\n", err);
+        return rc == STORE_EINPUT ? 2 : 1;
+    }
+    for (int i = 0; i < n; i++) {
+        store_merge_stats st;
+        if ((rc = store_merge(db, src[i], &st, err, sizeof err))) {
+            fprintf(stderr, "leansim merge: %s\n", err);
+            store_close(db);
+            return rc == STORE_EINPUT ? 2 : 1;
+        }
+        printf("%s: %lld runs, %lld predictions, %lld measurements added -> %s", src[i], (long long)st.runs,
+               (long long)st.predictions, (long long)st.measurements, into);
+        if (st.pairings_dropped) printf(" (%lld pairings not copied: run validate)", (long long)st.pairings_dropped);
+        printf("\n");
+    }
+    store_close(db);
+    return 0;
+}
+

@@ -95,6 +95,24 @@ int store_prediction_put(sqlite3 *db, int64_t run_id, const store_key *k, const 
 /* 1 when the prediction with key k is present, 0 if not, STORE_EDB. */
 int store_prediction_has(sqlite3 *db, const store_key *k);
 
+/* What store_merge copied. */
+typedef struct store_merge_stats {
+    int64_t runs;             /* runs rows added (a run already present is reused) */
+    int64_t predictions;      /* prediction rows added */
+    int64_t measurements;     /* measured rows added */
+    int64_t pairings_dropped; /* validate's pairings in the source, not copied */
+} store_merge_stats;
+
+/*
+ * Copies every runs, predictions and measurements row of the leansim
+ * database at path src into db, in one transaction: runs rows get new ids
+ * (a run identical in every column is reused, so merging twice adds
+ * nothing), the other rows keep their run under its new id, and rows whose
+ * UNIQUE key is already in db are kept as they are.  Returns STORE_OK,
+ * STORE_EINPUT (src missing or not leansim's; err names it) or STORE_EDB.
+ */
+int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, int errlen);
+
 /* The id of the prediction with key k, 0 if none, STORE_EDB. */
 int64_t store_prediction_id(sqlite3 *db, const store_key *k);
 
@@ -144,6 +162,7 @@ typedef struct sweep_spec {
     int cps[64];                    /* ctas_per_sm; 0: default */
     unsigned sched_mask;            /* enum sched_kind bits */
     int n_kernels;                  /* kernel profiles (names or paths); default: leansim */
+    int shard, n_shards;            /* run rows i with i % n_shards == shard only (n_shards 0: all) */
     char kernels[16][256];
     int engines;                    /* bit 0: sim, bit 1: model */
 } sweep_spec;
@@ -167,8 +186,10 @@ typedef struct sweep_stats {
 
 /*
  * Runs every combination of s through the engines into db, 500 rows a
- * transaction, skipping rows present.  Progress on `progress` when not
- * NULL.  Returns STORE_OK, STORE_EINPUT (a GPU spec fails to load) or
+ * transaction, skipping rows present; with s->n_shards > 1, only the rows
+ * of shard s->shard (the configurations in sweep order whose index modulo
+ * n_shards is shard, with all their engines: the shards of one sweep are
+ * disjoint and together make the whole).  Progress on `progress` when not NULL.  Returns STORE_OK, STORE_EINPUT (a GPU spec fails to load) or
  * STORE_EDB.
  */
 int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress, sweep_stats *st, char *err,

@@ -591,3 +591,141 @@ fail:
     return rc;
 }
 
+/* ---------------------------------------------------------------- merge */
+
+/* The columns of table t in schema `sch` but id and run_id, comma-separated;
+ * 0 when the table exists there, -1 if not. */
+static int merge_columns(sqlite3 *db, const char *sch, const char *t, char *out, int len)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA %s.table_info(%s)", sch, t);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return -1;
+    int n = 0, o = 0;
+    out[0] = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(q, 1);
+        n++;
+        if (!strcmp(c, "id") || !strcmp(c, "run_id")) continue;
+        o += snprintf(out + o, (size_t)(len > o ? len - o : 0), "%s%s", o ? ", " : "", c);
+    }
+    sqlite3_finalize(q);
+    return n > 0 && o < len ? 0 : -1;
+}
+
+int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, int errlen)
+{
+    memset(st, 0, sizeof *st);
+    sqlite3 *probe;
+    if (store_open_readonly(&probe, src, err, errlen)) return STORE_EINPUT;   /* names the file */
+    sqlite3_close(probe);
+    sqlite3_stmt *q = NULL;
+    char cols[2048], sql[8192];
+    int rc = STORE_EDB;
+    if (sqlite3_prepare_v2(db, "ATTACH DATABASE ? AS src", -1, &q, NULL) != SQLITE_OK) goto db;
+    sqlite3_bind_text(q, 1, src, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(q) != SQLITE_DONE) goto db;
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto db_detach;
+    /* runs: each source run once (a run already here, column for column, is reused), old id -> new id */
+    if (sqlite3_exec(db,
+                     "CREATE TEMP TABLE IF NOT EXISTS runmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);"
+                     "DELETE FROM temp.runmap;",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        goto db_rollback;
+    if (merge_columns(db, "main", "runs", cols, sizeof cols)) goto db_rollback;
+    {
+        sqlite3_stmt *r = NULL, *find = NULL, *ins = NULL, *map = NULL;
+        char where[4096];
+        int o = 0;
+        char tmp[2048];
+        snprintf(tmp, sizeof tmp, "%s", cols);
+        for (char *save = NULL, *c = strtok_r(tmp, ", ", &save); c; c = strtok_r(NULL, ", ", &save))
+            o += snprintf(where + o, sizeof where - (size_t)o, "%s%s IS ?", o ? " AND " : "", c);
+        int nc = 1;
+        for (const char *p = cols; *p; p++) nc += *p == ',';
+        char s1[8192], s2[8192], s3[4096];
+        snprintf(s1, sizeof s1, "SELECT id, %s FROM src.runs ORDER BY id", cols);
+        snprintf(s2, sizeof s2, "SELECT id FROM main.runs WHERE %s ORDER BY id LIMIT 1", where);
+        o = 0;
+        for (int i = 0; i < nc; i++) o += snprintf(s3 + o, sizeof s3 - (size_t)o, "%s?", i ? "," : "");
+        snprintf(sql, sizeof sql, "INSERT INTO main.runs (%s) VALUES (%s)", cols, s3);
+        int ok = sqlite3_prepare_v2(db, s1, -1, &r, NULL) == SQLITE_OK &&
+                 sqlite3_prepare_v2(db, s2, -1, &find, NULL) == SQLITE_OK &&
+                 sqlite3_prepare_v2(db, sql, -1, &ins, NULL) == SQLITE_OK &&
+                 sqlite3_prepare_v2(db, "INSERT INTO temp.runmap (old, new) VALUES (?, ?)", -1, &map, NULL) == SQLITE_OK;
+        while (ok && sqlite3_step(r) == SQLITE_ROW) {
+            sqlite3_reset(find);
+            sqlite3_reset(ins);
+            for (int i = 0; i < nc; i++) {
+                sqlite3_bind_value(find, i + 1, sqlite3_column_value(r, i + 1));
+                sqlite3_bind_value(ins, i + 1, sqlite3_column_value(r, i + 1));
+            }
+            int64_t id;
+            int fr = sqlite3_step(find);
+            if (fr == SQLITE_ROW) id = sqlite3_column_int64(find, 0);
+            else if (fr == SQLITE_DONE && sqlite3_step(ins) == SQLITE_DONE) {
+                id = sqlite3_last_insert_rowid(db);
+                st->runs++;
+            } else {
+                ok = 0;
+                break;
+            }
+            sqlite3_reset(map);
+            sqlite3_bind_int64(map, 1, sqlite3_column_int64(r, 0));
+            sqlite3_bind_int64(map, 2, id);
+            ok = sqlite3_step(map) == SQLITE_DONE;
+        }
+        sqlite3_finalize(r);
+        sqlite3_finalize(find);
+        sqlite3_finalize(ins);
+        sqlite3_finalize(map);
+        if (!ok) goto db_rollback;
+    }
+    /* predictions and measurements under their new run ids; rows already here are kept */
+    static const char *tables[] = {"predictions", "measurements"};
+    for (int t = 0; t < 2; t++) {
+        if (merge_columns(db, "main", tables[t], cols, sizeof cols)) goto db_rollback;
+        char pre[2400];
+        int o = 0;
+        char tmp[2048];
+        snprintf(tmp, sizeof tmp, "%s", cols);
+        for (char *save = NULL, *c = strtok_r(tmp, ", ", &save); c; c = strtok_r(NULL, ", ", &save))
+            o += snprintf(pre + o, sizeof pre - (size_t)o, "%sx.%s", o ? ", " : "", c);
+        snprintf(sql, sizeof sql,
+                 "INSERT OR IGNORE INTO main.%s (run_id, %s) SELECT m.new, %s FROM src.%s x "
+                 "JOIN temp.runmap m ON m.old = x.run_id ORDER BY x.id",
+                 tables[t], cols, pre, tables[t]);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) goto db_rollback;
+        if (t == 0) st->predictions = sqlite3_changes(db);
+        else st->measurements = sqlite3_changes(db);
+    }
+    /* pairings name rows by id: validate rebuilds them on the merged database */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM src.sqlite_master WHERE name = 'pairings'");
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW &&
+        sqlite3_column_int(q, 0) > 0) {
+        sqlite3_finalize(q);
+        q = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM src.pairings", -1, &q, NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            st->pairings_dropped = sqlite3_column_int64(q, 0);
+    }
+    sqlite3_finalize(q);
+    q = NULL;
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto db_rollback;
+    rc = STORE_OK;
+    goto detach;
+db_rollback:
+    snprintf(err, (size_t)errlen, "%s: sqlite: %s (merging)", src, sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    goto detach;
+db_detach:
+db:
+    snprintf(err, (size_t)errlen, "%s: sqlite: %s (attaching)", src, sqlite3_errmsg(db));
+    sqlite3_finalize(q);
+detach:
+    sqlite3_exec(db, "DETACH DATABASE src", NULL, NULL, NULL);
+    return rc;
+}
+

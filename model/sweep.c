@@ -290,16 +290,54 @@ static int64_t sweep_total(const sweep_spec *s)
     return n;
 }
 
+/* Rows computed but not yet written: the write transaction is held only
+ * while they are stored, so that sweeps in other processes (--jobs) compute
+ * while this one writes. */
+typedef struct pending_row {
+    store_key key;
+    workload w;
+    sim_result r;
+    char label[64];
+} pending_row;
+
+/* Writes rows[0..n) in one transaction, adding the runs row first when
+ * *run_id is 0.  Returns STORE_OK or STORE_EDB. */
+static int flush_rows(sqlite3 *db, pending_row *rows, int n, const gpu_spec *g, const char *args, int64_t *run_id,
+                      sweep_stats *st, char *err, int errlen)
+{
+    if (n == 0) return STORE_OK;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "sqlite: %s (begin)", sqlite3_errmsg(db));
+        return STORE_EDB;
+    }
+    if (!*run_id && store_run_begin(db, "sweep", args, g, run_id, err, errlen)) goto fail;
+    for (int i = 0; i < n; i++) {
+        int put = store_prediction_put(db, *run_id, &rows[i].key, &rows[i].r, err, errlen);
+        if (put < 0) goto fail;
+        st->added += put;
+        st->present += !put;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return STORE_OK;
+    snprintf(err, (size_t)errlen, "sqlite: %s (commit)", sqlite3_errmsg(db));
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return STORE_EDB;
+}
+
 int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress, sweep_stats *st, char *err,
               int errlen)
 {
     memset(st, 0, sizeof *st);
-    st->total = sweep_total(s);
+    int64_t all = sweep_total(s), per = __builtin_popcount((unsigned)s->engines);
+    int nsh = s->n_shards > 1 ? s->n_shards : 1;
+    int64_t configs = per > 0 ? all / per : 0;
+    st->total = (configs / nsh + (s->shard < configs % nsh)) * per;
     gpu_spec *specs = malloc(sizeof(gpu_spec) * (size_t)s->n_gpus);
     sim_ctx *c = sim_ctx_alloc();
     workload *w = calloc(1, sizeof *w);
-    int rc = STORE_OK, in_tx = 0, pending = 0;
-    if (!specs || !c || !w) {
+    pending_row *buf = malloc(sizeof *buf * SWEEP_BATCH_ROWS);
+    int rc = STORE_OK, pending = 0;
+    if (!specs || !c || !w || !buf) {
         snprintf(err, (size_t)errlen, "out of memory");
         rc = STORE_EDB;
         goto done;
@@ -318,7 +356,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
             goto done;
         }
     double t0 = now_s(), last_print = 0;
-    int64_t done_rows = 0;
+    int64_t done_rows = 0, index = 0;
     int nsms = s->n_sms ? s->n_sms : 1;
     for (int gi = 0; gi < s->n_gpus; gi++)
         for (int si = 0; si < nsms; si++)
@@ -336,7 +374,8 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
             uint64_t pair_hash = kprof_pair_hash(&g, &kp);   /* the sms override is in g's values */
             int64_t run_id = 0;   /* the runs row is added with the first prediction */
             char args[512];
-            snprintf(args, sizeof args, "%s (sms %d)", file, g.sms);
+            if (nsh > 1) snprintf(args, sizeof args, "%s (sms %d, shard %d/%d)", file, g.sms, s->shard, nsh);
+            else snprintf(args, sizeof args, "%s (sms %d)", file, g.sms);
             for (int hi = 0; hi < s->n_heads; hi++)
             for (int ki = 0; ki < s->n_kv_heads; ki++)
             for (int di = 0; di < s->n_head_dim; di++)
@@ -348,7 +387,9 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
             for (int k = 0; k < SCHED_COUNT; k++) {
                 if (!(s->sched_mask & (1u << k))) continue;
                 int nsp = k == SCHED_SPLIT ? s->n_splits : 1;
-                for (int xi = 0; xi < nsp; xi++)
+                for (int xi = 0; xi < nsp; xi++) {
+                /* shards are cut by configuration: its engines' rows stay together */
+                if (index++ % nsh != (nsh > 1 ? s->shard : 0)) continue;
                 for (int e = 0; e < 2; e++) {
                     if (!(s->engines & (1 << e))) continue;
                     done_rows++;
@@ -393,32 +434,15 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                         st->skipped++;
                         continue;
                     }
-                    if (!in_tx) {
-                        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-                            snprintf(err, (size_t)errlen, "sqlite: %s (begin)", sqlite3_errmsg(db));
-                            rc = STORE_EDB;
-                            goto done;
-                        }
-                        in_tx = 1;
-                    }
-                    if (!run_id && store_run_begin(db, "sweep", args, &g, &run_id, err, errlen)) {
-                        rc = STORE_EDB;
-                        goto done;
-                    }
-                    int put = store_prediction_put(db, run_id, &key, &r, err, errlen);
-                    if (put < 0) {
-                        rc = STORE_EDB;
-                        goto done;
-                    }
-                    st->added += put;
-                    st->present += !put;
-                    if (++pending >= SWEEP_BATCH_ROWS) {
-                        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-                            snprintf(err, (size_t)errlen, "sqlite: %s (commit)", sqlite3_errmsg(db));
-                            rc = STORE_EDB;
-                            goto done;
-                        }
-                        in_tx = 0;
+                    pending_row *pr = &buf[pending++];
+                    pr->w = *w;
+                    pr->r = r;
+                    snprintf(pr->label, sizeof pr->label, "%s", label);
+                    pr->key = key;
+                    pr->key.w = &pr->w;
+                    if (key.label) pr->key.label = pr->label;
+                    if (pending == SWEEP_BATCH_ROWS) {
+                        if ((rc = flush_rows(db, buf, pending, &g, args, &run_id, st, err, errlen))) goto done;
                         pending = 0;
                     }
                     double t = now_s();
@@ -430,20 +454,16 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                         fflush(progress);
                     }
                 }
+                }
             }
+            /* the rows of this spec and profile (the key points at g) */
+            if ((rc = flush_rows(db, buf, pending, &g, args, &run_id, st, err, errlen))) goto done;
+            pending = 0;
         }
-    if (in_tx) {
-        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-            snprintf(err, (size_t)errlen, "sqlite: %s (commit)", sqlite3_errmsg(db));
-            rc = STORE_EDB;
-            goto done;
-        }
-        in_tx = 0;
-    }
     if (progress) fprintf(progress, "\r%*s\r", 60, "");
     st->seconds = now_s() - t0;
 done:
-    if (in_tx) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    free(buf);
     free(specs);
     free(w);
     sim_ctx_free(c);

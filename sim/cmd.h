@@ -13,6 +13,7 @@ int cmd_timeline(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_report(int argc, char **argv);

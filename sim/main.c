@@ -19,6 +19,7 @@ static const struct {
     {"predict", cmd_predict, "closed-form model of each schedule (same options and columns as simulate)"},
     {"sweep", cmd_sweep, "run a sweep file (experiments/*.exp) through sim and model into SQLite"},
     {"ingest", cmd_ingest, "store a kernel runner CSV in the measurements table"},
+    {"merge", cmd_merge, "join results databases (the shards of a sweep) into one"},
     {"tune", cmd_tune, "search schedule options per context length with the simulator"},
     {"calibrate", cmd_calibrate, "fit chip and kernel fields to measured rows (GSL nonlinear least squares)"},
     {"validate", cmd_validate, "predict every measured row with both engines into the database"},

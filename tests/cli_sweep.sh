@@ -151,5 +151,33 @@ ok "README's H100-to-H200 validate example" "[ $rc -eq 0 ]"
 $L report --db "$T/x.db" --gpu h200 --spec "$T/h100-cal.gpu" --set mem_bw_achievable_gbps=4400 > "$T/r" 2> "$T/e"; rc=$?
 ok "README's H100-to-H200 report example" "[ $rc -eq 0 ] && grep -q '^h200 .*streamk' $T/r"
 
+# sharded four ways and merged = unsharded, row for row; --jobs 2 = unsharded; merging twice adds nothing
+printf 'gpus = h100, a100\nctx = 1k, 64k, 512k\nbatch = 1, 7\nkv_heads = 32, 8\nschedules = all\nsplits = 1, 3\nengines = sim, model\n' > "$T/sh.exp"
+$L sweep "$T/sh.exp" --db "$T/whole.db" > /dev/null
+for i in 0 1 2 3; do $L sweep "$T/sh.exp" --db "$T/sh$i.db" --shard $i/4 > "$T/sh$i.out" || echo "shard $i failed"; done
+ok "shards are disjoint, one quarter each" "[ \$(cat $T/sh0.out $T/sh1.out $T/sh2.out $T/sh3.out | grep -c 'of 4): ') -eq 4 ]"
+$L merge "$T/sh0.db" "$T/sh1.db" "$T/sh2.db" "$T/sh3.db" --into "$T/merged.db" > "$T/mg" 2>&1; rc=$?
+ok "merge runs" "[ $rc -eq 0 ] && [ \$(wc -l < $T/mg) -eq 4 ]"
+Q="select gpu, spec_hash, engine, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, req_block_n, req_splits, req_grid, req_cps, block_n, ctas, splits, ctas_per_sm, time_us, main_us, combine_us, hbm_bytes from predictions order by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14"
+rows "$T/whole.db" "$Q" > "$T/q.whole"
+rows "$T/merged.db" "$Q" > "$T/q.merged"
+ok "four shards merged = the whole sweep, row for row" "[ -s $T/q.whole ] && cmp -s $T/q.whole $T/q.merged"
+ok "each shard's run kept" "[ \$(rows $T/merged.db \"select count(*) from runs where args like '%shard %/4)'\") -eq 8 ]"
+$L merge "$T/sh0.db" "$T/sh3.db" --into "$T/merged.db" > "$T/mg2" 2>&1
+ok "merging again adds nothing" "[ \$(grep -c ': 0 runs, 0 predictions, 0 measurements' $T/mg2) -eq 2 ] && [ \$(rows $T/merged.db 'select count(*) from runs') -eq 8 ]"
+$L sweep "$T/sh.exp" --db "$T/jobs.db" --jobs 2 > "$T/jb" 2>&1; rc=$?
+rows "$T/jobs.db" "$Q" > "$T/q.jobs"
+ok "--jobs 2 = the whole sweep" "[ $rc -eq 0 ] && grep -q 'in 2 processes' $T/jb && cmp -s $T/q.whole $T/q.jobs"
+$L sweep "$T/sh.exp" --db "$T/jobs.db" --jobs 2 > "$T/jb" 2>&1
+ok "--jobs 2 re-run adds nothing" "grep -q ': 0 added' $T/jb"
+$L sweep "$T/sh.exp" --shard 4/4 > /dev/null 2> "$T/e"; rc=$?
+ok "--shard 4/4 refused" "[ $rc -eq 2 ] && grep -q -- '--shard 4/4' $T/e"
+$L sweep "$T/sh.exp" --jobs 0 > /dev/null 2> "$T/e"; rc=$?
+ok "--jobs 0 refused" "[ $rc -eq 2 ] && grep -q -- '--jobs 0' $T/e"
+$L merge "$T/nosuch.db" --into "$T/m2.db" > /dev/null 2> "$T/e"; rc=$?
+ok "merge of a missing file: exit 2, named, nothing created" "[ $rc -eq 2 ] && grep -q nosuch.db $T/e && [ ! -e $T/m2.db ]"
+$L merge "$T/merged.db" --into "$T/merged.db" > /dev/null 2> "$T/e"; rc=$?
+ok "merge into itself refused" "[ $rc -eq 2 ] && grep -q 'itself' $T/e"
+
 echo "cli_sweep: $pass passed, $fail failed"
 [ $fail -eq 0 ]
