@@ -53,88 +53,169 @@ int trace_end(trace_writer *t)
     return ferror(t->f) ? -1 : 0;
 }
 
-/* One CTA's events while converting. */
-typedef struct tl_cta {
-    int sm;
-    double last;      /* time of the previous event */
-    int started;
-} tl_cta;
+/* One event of a measured timeline. */
+typedef struct tl_ev {
+    int cta, sm, unit, kind;   /* kind: index in tl_kinds */
+    int line;                  /* in the file, for errors */
+    double t;
+} tl_ev;
+
+static const char *tl_kinds[] = {"start", "seg_end", "wait_begin", "wait_end", "end"};
+enum { EV_START, EV_SEG_END, EV_WAIT_BEGIN, EV_WAIT_END, EV_END };
+
+/* A CTA's span and its track (SM, slot). */
+typedef struct tl_span {
+    int cta, sm, slot;
+    double t0, t1;
+} tl_span;
+
+static int span_cmp(const void *a, const void *b)
+{
+    const tl_span *x = a, *y = b;
+    if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
+    return (x->cta > y->cta) - (x->cta < y->cta);
+}
+
+#define TL_SLOTS 64   /* concurrent CTAs per SM a track is kept for */
 
 int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int errlen)
 {
     char line[512];
-    int lineno = 0, cap = 0, nslot_sm[1024] = {0};
-    tl_cta *ctas = NULL;
-    int *tid_of = NULL;
+    int lineno = 0, n = 0, cap = 0, max_cta = -1;
+    tl_ev *ev = NULL;
+    tl_span *sp = NULL;
+    int *span_of = NULL, *last = NULL;
     trace_writer t;
+    int rc = -1;
     if (!fgets(line, sizeof line, in) || strncmp(line, "cta,sm,event,unit,t_ns", 22) != 0) {
         snprintf(err, (size_t)errlen, "%s:1: expected header 'cta,sm,event,unit,t_ns'", name);
         return -1;
     }
     lineno = 1;
-    trace_begin(&t, out);
-    trace_name_process(&t, 0, "measured");
+    /* pass 1: every event (memory bounded by the file's size) */
     while (fgets(line, sizeof line, in)) {
         lineno++;
-        int cta, sm, unit;
+        int cta, sm, unit, k;
         char evn[32];
         double tn;
         if (line[0] == '\n') continue;
         /* CTA ids come in order (the runner writes CTA by CTA, two events or more each): an id far
-         * beyond the rows read is a bad row, and memory stays bounded by the file's size */
+         * beyond the rows read is a bad row */
         if (sscanf(line, "%d,%d,%31[a-z_],%d,%lf", &cta, &sm, evn, &unit, &tn) != 5 || cta < 0 ||
             cta > lineno + 1024 || sm < 0 || sm >= 1024 || !isfinite(tn)) {
             snprintf(err, (size_t)errlen, "%s:%d: bad row >>> '%.*s'", name, lineno, (int)strcspn(line, "\n"), line);
-            free(ctas);
-            free(tid_of);
-            return -1;
+            goto out;
         }
-        if (cta >= cap) {
-            int nc = cap ? cap : 256;
-            while (nc <= cta) nc *= 2;
-            tl_cta *nctas = realloc(ctas, (size_t)nc * sizeof *ctas);
-            int *ntid = realloc(tid_of, (size_t)nc * sizeof *ntid);
-            if (!nctas || !ntid) {
-                free(nctas ? nctas : ctas);
-                free(ntid ? ntid : tid_of);
+        for (k = 0; k < 5 && strcmp(evn, tl_kinds[k]); k++) {}
+        if (k == 5) {
+            snprintf(err, (size_t)errlen, "%s:%d: unknown event '%s'", name, lineno, evn);
+            goto out;
+        }
+        if (n == cap) {
+            int nc = cap ? 2 * cap : 1024;
+            tl_ev *ne = realloc(ev, (size_t)nc * sizeof *ev);
+            if (!ne) {
                 snprintf(err, (size_t)errlen, "%s: out of memory", name);
-                return -1;
+                goto out;
             }
-            memset(nctas + cap, 0, (size_t)(nc - cap) * sizeof *ctas);
-            ctas = nctas;
-            tid_of = ntid;
+            ev = ne;
             cap = nc;
         }
-        tl_cta *c = &ctas[cta];
-        if (!strcmp(evn, "start")) {
-            c->sm = sm;
-            c->last = tn;
-            c->started = 1;
-            /* a track per SM and concurrent CTA: slot = CTAs seen on this SM so far, mod 32 */
-            tid_of[cta] = sm * 32 + (nslot_sm[sm]++ % 32);
+        ev[n++] = (tl_ev){cta, sm, unit, k, lineno, tn};
+        if (cta > max_cta) max_cta = cta;
+    }
+    /* each CTA's span: its start to its last event */
+    span_of = malloc(sizeof *span_of * (size_t)(max_cta + 2));
+    sp = malloc(sizeof *sp * (size_t)(max_cta + 2));
+    if (!span_of || !sp) {
+        snprintf(err, (size_t)errlen, "%s: out of memory", name);
+        goto out;
+    }
+    for (int i = 0; i <= max_cta; i++) span_of[i] = -1;
+    int ns = 0;
+    for (int i = 0; i < n; i++) {
+        int c = ev[i].cta;
+        if (ev[i].kind == EV_START) {
+            if (span_of[c] >= 0) {
+                snprintf(err, (size_t)errlen, "%s:%d: CTA %d starts twice", name, ev[i].line, c);
+                goto out;
+            }
+            span_of[c] = ns;
+            sp[ns++] = (tl_span){c, ev[i].sm, 0, ev[i].t, ev[i].t};
+        } else if (span_of[c] < 0) {
+            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d before its start", name, ev[i].line,
+                     tl_kinds[ev[i].kind], c);
+            goto out;
+        } else if (ev[i].t > sp[span_of[c]].t1) {
+            sp[span_of[c]].t1 = ev[i].t;
+        }
+    }
+    /* tracks: on each SM, a CTA takes the lowest slot free at its start, as the
+     * simulator's "SM s slot j" tracks */
+    tl_span *by_start = malloc(sizeof *by_start * (size_t)(ns ? ns : 1));
+    double (*slot_end)[TL_SLOTS] = calloc(1024, sizeof *slot_end);
+    unsigned char (*named)[TL_SLOTS] = calloc(1024, sizeof *named);
+    if (!by_start || !slot_end || !named) {
+        free(by_start);
+        free(slot_end);
+        free(named);
+        snprintf(err, (size_t)errlen, "%s: out of memory", name);
+        goto out;
+    }
+    memcpy(by_start, sp, sizeof *sp * (size_t)ns);
+    qsort(by_start, (size_t)ns, sizeof *by_start, span_cmp);
+    for (int i = 0; i < 1024; i++)
+        for (int j = 0; j < TL_SLOTS; j++) slot_end[i][j] = -INFINITY;
+    for (int i = 0; i < ns; i++) {
+        tl_span *b = &by_start[i];
+        int j = 0;
+        while (j < TL_SLOTS - 1 && slot_end[b->sm][j] > b->t0) j++;
+        slot_end[b->sm][j] = b->t1;
+        sp[span_of[b->cta]].slot = j;
+    }
+    free(by_start);
+    free(slot_end);
+    /* pass 2: slices named as the simulator names its phases */
+    trace_begin(&t, out);
+    trace_name_process(&t, 0, "measured");
+    for (int i = 0; i < ns; i++) {
+        int sm = sp[i].sm, j = sp[i].slot;
+        if (!named[sm][j]) {
+            char buf[48];
+            snprintf(buf, sizeof buf, "SM %d slot %d", sm, j);
+            trace_name_thread(&t, 0, sm * TL_SLOTS + j, buf);
+            named[sm][j] = 1;
+        }
+    }
+    free(named);
+    /* each CTA's previous event */
+    last = malloc(sizeof *last * (size_t)(max_cta + 2));
+    if (!last) {
+        snprintf(err, (size_t)errlen, "%s: out of memory", name);
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        int c = ev[i].cta;
+        const tl_span *s = &sp[span_of[c]];
+        if (ev[i].kind == EV_START) {
+            last[c] = i;
             continue;
         }
-        if (!c->started) {
-            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d before its start", name, lineno, evn, cta);
-            free(ctas);
-            free(tid_of);
-            return -1;
-        }
-        const char *label;
-        if (!strcmp(evn, "seg_end")) label = "segment";
-        else if (!strcmp(evn, "wait_begin")) label = "epilogue";
-        else if (!strcmp(evn, "wait_end")) label = "wait";
-        else if (!strcmp(evn, "end")) label = "epilogue";
-        else {
-            snprintf(err, (size_t)errlen, "%s:%d: unknown event '%s'", name, lineno, evn);
-            free(ctas);
-            free(tid_of);
-            return -1;
-        }
-        trace_slice(&t, 0, tid_of[cta], label, label, c->last, tn, cta, unit);
-        c->last = tn;
+        int prev = last[c];
+        last[c] = i;
+        /* the phase that ends at this event: streaming (its tiles, then its partial or output),
+         * the host's wait for its peers, the merge after it, the CTA's end */
+        const char *label = ev[i].kind == EV_WAIT_END                                   ? "wait"
+                            : ev[i].kind == EV_END                                      ? "epilogue"
+                            : ev[i].kind == EV_SEG_END && ev[prev].kind == EV_WAIT_END  ? "merge"
+                                                                                        : "stream";
+        trace_slice(&t, 0, s->sm * TL_SLOTS + s->slot, label, label, ev[prev].t, ev[i].t, c, ev[i].unit);
     }
-    free(ctas);
-    free(tid_of);
-    return trace_end(&t);
+    rc = trace_end(&t);
+out:
+    free(ev);
+    free(sp);
+    free(span_of);
+    free(last);
+    return rc;
 }

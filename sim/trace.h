@@ -29,7 +29,10 @@ int trace_end(trace_writer *t);
 
 /*
  * Converts a measured CTA timeline (CSV with header cta,sm,event,unit,t_ns;
- * events start, seg_end, wait_begin, wait_end, end) to a trace on out.
+ * events start, seg_end, wait_begin, wait_end, end) to a trace on out:
+ * one track per SM and concurrent CTA, named "SM s slot j" as the
+ * simulator's, and each phase named as the simulator names it (stream,
+ * wait, merge, epilogue).
  * Returns 0, or -1 with "file:line: reason" in err.
  */
 int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int errlen);

@@ -137,6 +137,20 @@ expect_err "tl4.csv:2: bad row" timeline "$tmp/tl4.csv" --trace "$tmp/tl4.json"
 # measured timelines convert to the same trace format
 printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,5,1200\n0,3,wait_begin,6,1300\n0,3,wait_end,6,1900\n0,3,end,-1,2100\n' >"$tmp/tl.csv"
 "$L" timeline "$tmp/tl.csv" --trace "$tmp/tl.json" && grep -q '"name":"wait"' "$tmp/tl.json" && ok || bad "timeline conversion"
+# phases named as the simulator names them, tracks named "SM s slot j" by concurrency:
+# a host CTA streams, waits, merges, ends; a second CTA on SM 3 while the first runs takes slot 1
+printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,wait_begin,6,1300\n0,3,wait_end,6,1900\n0,3,seg_end,6,2000\n0,3,end,-1,2100\n1,3,start,-1,100\n1,3,seg_end,6,900\n1,3,end,-1,950\n2,3,start,-1,3000\n2,3,seg_end,7,3500\n2,3,end,-1,3600\n' >"$tmp/tl5.csv"
+"$L" timeline "$tmp/tl5.csv" --trace "$tmp/tl5.json" >/dev/null && grep -q '"name":"SM 3 slot 1"' "$tmp/tl5.json" &&
+  grep -q '"name":"merge"' "$tmp/tl5.json" && ! grep -q '"name":"segment"' "$tmp/tl5.json" && ok || bad "measured phases and tracks"
+command -v python3 >/dev/null && { python3 - "$tmp/tl5.json" <<'PY' && ok || bad "measured phases and tracks, slice by slice"; }
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+tracks = {e["tid"]: e["args"]["name"] for e in ev if e.get("name") == "thread_name"}
+x = [(e["args"]["cta"], e["name"], tracks[e["tid"]]) for e in ev if e["ph"] == "X"]
+want = [(0, "stream", "SM 3 slot 0"), (0, "wait", "SM 3 slot 0"), (0, "merge", "SM 3 slot 0"), (0, "epilogue", "SM 3 slot 0"),
+        (1, "stream", "SM 3 slot 1"), (1, "epilogue", "SM 3 slot 1"), (2, "stream", "SM 3 slot 0"), (2, "epilogue", "SM 3 slot 0")]
+sys.exit(0 if x == want else print(x) or 1)
+PY
 printf 'cta,sm,event,unit,t_ns\n0,3,seg_end,5,1200\n' >"$tmp/tl2.csv"
 expect_err "tl2.csv:2: event 'seg_end' of CTA 0 before its start" timeline "$tmp/tl2.csv" --trace "$tmp/tl2.json"
 [ ! -e "$tmp/tl2.json" ] && ok || bad "a failed conversion left its output"
