@@ -685,14 +685,38 @@ static int fig_tuner(exp_ctx *x)
 
 /* -------------------------------------------------------------- whatif */
 
+/* Measured rows in the database of GPUs that map to spec `gpu`. */
+static int64_t measured_rows_of(exp_ctx *x, const char *gpu)
+{
+    sqlite3_stmt *q;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(x->db, "SELECT gpu, count(*) FROM measurements GROUP BY gpu", -1, &q, NULL) != SQLITE_OK)
+        return 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *spec = validate_gpu_map((const char *)sqlite3_column_text(q, 0));
+        if (spec && !strcmp(spec, gpu)) n += sqlite3_column_int64(q, 1);
+    }
+    sqlite3_finalize(q);
+    return n;
+}
+
+/* whatif.gpus: the spec names; whatif.kinds: for each, "measured" when the
+ * database holds measured rows of that GPU, else "estimate" (a spec from
+ * datasheets and the H100's per-cycle figures, never checked on the chip). */
 static int fig_whatif(exp_ctx *x)
 {
     FILE *lf = out_open(x, "whatif.gpus");
     if (!lf) return STORE_EDB;
+    FILE *kf = out_open(x, "whatif.kinds");
+    if (!kf) {
+        fclose(lf);
+        return STORE_EDB;
+    }
     int rc = 0;
     for (int gi = 0; gi < gpu_builtin_count() && !rc; gi++) {
         const char *gpu = gpu_builtin_name(gi);
         fprintf(lf, "%s%s", gi ? " " : "", gpu);
+        fprintf(kf, "%s%s", gi ? " " : "", measured_rows_of(x, gpu) > 0 ? "measured" : "estimate");
         char name[64];
         snprintf(name, sizeof name, "whatif-%s.dat", gpu);
         FILE *f = out_open(x, name);
@@ -711,8 +735,10 @@ static int fig_whatif(exp_ctx *x)
         rc = out_close(x, f, name);
     }
     fputc('\n', lf);
+    fputc('\n', kf);
     int rc2 = out_close(x, lf, "whatif.gpus");
-    return rc ? rc : rc2;
+    int rc3 = out_close(x, kf, "whatif.kinds");
+    return rc ? rc : rc2 ? rc2 : rc3;
 }
 
 /* Simulated time of workload w under schedule k run by kernel profile `kernel` on chip `gpu`; NAN on refusal. */
