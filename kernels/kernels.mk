@@ -25,6 +25,13 @@ $(KBUILD)/%.o: kernels/%.cu $(KHDR)
 	@mkdir -p $(KBUILD)
 	@$(if $(Q),echo "  NVCC    $<")
 	$(Q)$(NVCC) $(KNVFLAGS) -c $< -o $@
+# the decode kernels keep the compiler's resource report beside the object
+# (decode_dN.o.ptxas), which tests/cli_kres.sh holds sim/kres.c to
+$(KBUILD)/decode_%.o: kernels/decode_%.cu $(KHDR)
+	@mkdir -p $(KBUILD)
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(KNVFLAGS) -Xptxas -v -c $< -o $@ 2>$@.ptxas; rc=$$?; \
+	  grep -v -e '^ptxas info' -e 'bytes stack frame' $@.ptxas >&2; exit $$rc
 $(KBUILD)/ref.o: kernels/ref.cpp kernels/attn.h sim/plan.h
 	@mkdir -p $(KBUILD)
 	$(Q)$(NVCC) $(KNVFLAGS) -O3 -x cu -c $< -o $@
