@@ -13,7 +13,7 @@ KHDR      = kernels/attn.h kernels/decode.cuh sim/plan.h sim/opts.h
 KDEC_OBJ  = $(KBUILD)/decode_d64.o $(KBUILD)/decode_d128.o $(KBUILD)/decode_d256.o
 KCOMMON   = $(KDEC_OBJ) $(KBUILD)/attn.o $(KBUILD)/ref.o $(KBUILD)/bench.o $(KBUILD)/plan.o $(KBUILD)/opts.o
 
-kernels: $(BUILD)/leanbench $(BUILD)/gputest
+kernels: $(BUILD)/leanbench $(BUILD)/gputest $(BUILD)/linkbench
 
 $(KBUILD)/plan.o: sim/plan.c sim/plan.h
 	@mkdir -p $(KBUILD)
@@ -42,6 +42,11 @@ $(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KCOMMON)
 $(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON)
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
+
+$(BUILD)/linkbench: kernels/linkbench.cu
+	@mkdir -p $(KBUILD)
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(NVFLAGS) -Xcompiler -Wall $< -o $@
 
 gpu-test: $(BUILD)/gputest
 	$(Q)$(BUILD)/gputest

@@ -42,6 +42,10 @@
 #                                    ORACLE_SWEEP=FILE times another sweep
 #                                    (kernels/sweep-gqa16.txt: groups of 16),
 #                                    ORACLE_SMBW=0 skips the per-SM step
+#   sh kernels/run-on-gpu.sh link     the interconnect of a multi-GPU host
+#                                    (build/linkbench: peer copies 256 B to
+#                                    256 MB, each pair and all peers into
+#                                    GPU 0; link.csv), nvidia-smi topo -m
 #   sh kernels/run-on-gpu.sh tuned    build + gpu-test (stops if it fails), the
 #                                    tuner's choices for the standard peer
 #                                    shapes (kernels/sweep-tuned.txt, from
@@ -231,6 +235,13 @@ tuned)
     timed peers timeout 220 python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" --shapes standard --flex none --budget 190 >>"$LOG" 2>&1
     say "tuned leansim vs PyTorch, CUDA-graph replay times on both sides"
     python3 experiments/peers/compare.py "$OUT/tuned.csv" "$OUT/peers.csv" | tee "$OUT/compare.txt" | tail -60
+    ;;
+link)
+    say "topology"
+    nvidia-smi topo -m | tee "$OUT/topo.txt"
+    make -j8 build/linkbench >>"$LOG" 2>&1 || { say "linkbench build failed"; exit 1; }
+    say "peer copies"
+    timed linkbench timeout 400 build/linkbench --csv "$OUT/link.csv" --reps 30
     ;;
 oracle)
     T0=$(date +%s)
