@@ -35,6 +35,8 @@ typedef struct gpu_spec {
     double launch_us;           /* from a launch (timed with events around it) to the first CTA running */
     double graph_launch_us;     /* the same for a kernel replayed back to back from a CUDA graph */
     double kernel_gap_us;       /* between back-to-back dependent kernels in a stream */
+    double link_gbps;           /* GPU-to-GPU bandwidth into one GPU (NVLink or PCIe, one direction) */
+    double link_latency_us;     /* a small peer-to-peer copy, issued to its arrival being seen */
     char source[256];           /* file it came from, or "builtin:NAME" */
     uint64_t hash;              /* FNV-1a of the spec text, for provenance */
 } gpu_spec;

@@ -14,7 +14,9 @@ static const char *good =
     "regs_per_sm = 65536\nsmem_per_sm_bytes = 233472\nsmem_per_cta_bytes = 232448\nl2_bytes = 1e6\n"
     "sm_clock_mhz = 1000\nmem_bw_gbps = 1000\nmem_bw_achievable_gbps = 900\nmem_latency_ns = 500\n"
     "sm_max_gbps = 80\nmem_share_exp = 0\nfp32_tflops = 10\ntensor_tflops = 100\nlaunch_us = 2\ngraph_launch_us = 1\n"
-    "kernel_gap_us = 1   # trailing comment\n";
+    "kernel_gap_us = 1   # trailing comment\n"
+    "link_gbps = 400\n"
+    "link_latency_us = 15\n";
 
 static const char *good_kernel =
     "# a kernel\nname = k\nfull_name = Test kernel\nschedule = split\nblock_n = 128\nsplits = 0\n"
