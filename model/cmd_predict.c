@@ -7,6 +7,14 @@
 
 #include "cmd.h"
 #include "model.h"
+#include "multi.h"
+
+static int model_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
+                        const plan_opts *o, sim_result *r, char *err, int errlen)
+{
+    (void)ctx;
+    return model_predict(g, k, w, o, r, err, errlen);
+}
 
 int cmd_predict(int argc, char **argv)
 {
@@ -24,17 +32,20 @@ int cmd_predict(int argc, char **argv)
         o.wl.sched_mask = 1u << b.schedule;
     }
     sim_result rows[SCHED_COUNT], fa2;
+    multi_result mr[SCHED_COUNT], mfa2;
     int n = 0;
     char err[512];
     plan_opts po = o.wl.po;
     po.kind = SCHED_FA2;
     po.splits = po.grid = 0;
-    int have_fa2 = model_predict(&o.gpu, &o.kern, &o.wl.wl, &po, &fa2, err, sizeof err) == SIM_OK;
+    int have_fa2 = multi_run(model_engine, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
+                             sizeof err) == SIM_OK;
     for (int k = 0; k < SCHED_COUNT; k++) {
         if (!(o.wl.sched_mask & (1u << k))) continue;
         po = o.wl.po;
         po.kind = k;
-        if (model_predict(&o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], err, sizeof err) != SIM_OK) {
+        if (multi_run(model_engine, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
+                      sizeof err) != SIM_OK) {
             fprintf(stderr, "leansim predict: %s\n", err);
             return 2;
         }
@@ -44,6 +55,6 @@ int cmd_predict(int argc, char **argv)
     if (o.wl.model[0] && o.fmt == OUT_TABLE && n > 0)
         printf("# model %s: %d heads, %d KV heads, head dim %d (one layer)\n", o.wl.model, o.wl.wl.heads,
                o.wl.wl.kv_heads, o.wl.wl.head_dim);
-    out_rows_print(stdout, o.fmt, "model", &o.gpu, &o.kern, &o.wl.wl, rows, n);
+    out_rows_print(stdout, o.fmt, "model", &o.gpu, &o.kern, &o.wl.wl, rows, mr, n);
     return 0;
 }

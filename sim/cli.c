@@ -2,9 +2,11 @@
  * cli.c: option parsing shared by the commands that run a workload.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "multi.h"
 #include "sim.h"
 
 int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_run_opts *o, int allow_trace)
@@ -17,6 +19,9 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
     o->fmt = OUT_TABLE;
     o->trace = NULL;
     o->policy = NULL;
+    o->gpus = 1;
+    o->parallel = MULTI_HEADS;
+    int par_given = 0;
     for (int i = 1; i < argc;) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -34,6 +39,11 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
                    "                             (predict also takes tune: the tuner's pick)");
             if (allow_trace)
                 printf("  %-26s %s\n", "--trace FILE", "Chrome trace-event JSON of the CTA timeline (one schedule)");
+            printf("\nmore than one GPU (the chip's link_gbps and link_latency_us):\n  %-26s %s\n  %-26s %s\n",
+                   "--gpus N", "GPUs of one host the workload is spread over (default 1)",
+                   "--parallel heads|kv", "heads: each GPU takes whole KV heads, no communication (default);\n"
+                   "                             kv: each GPU a shard of every request's KV, partials gathered\n"
+                   "                             into GPU 0 and merged there");
             return 0;
         }
         int rc = wl_opts_parse(&o->wl, &i, argc, argv, err, sizeof err);
@@ -44,7 +54,7 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         if (rc > 0) continue;
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--gpu") || !strcmp(a, "--kernel") || !strcmp(a, "--format") || !strcmp(a, "--set") ||
-            !strcmp(a, "--policy") ||
+            !strcmp(a, "--policy") || !strcmp(a, "--gpus") || !strcmp(a, "--parallel") ||
             (allow_trace && !strcmp(a, "--trace"))) {
             if (!v) {
                 fprintf(stderr, "leansim %s: %s: missing value\n", cmd, a);
@@ -53,6 +63,21 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
             if (!strcmp(a, "--gpu")) gpu = v;
             else if (!strcmp(a, "--kernel")) kernel = v;
             else if (!strcmp(a, "--policy")) o->policy = v;
+            else if (!strcmp(a, "--gpus")) {
+                char *end;
+                long g = strtol(v, &end, 10);
+                if (end == v || *end || g < 1 || g > 64) {
+                    fprintf(stderr, "leansim %s: --gpus %s: not a GPU count in [1, 64]\n", cmd, v);
+                    return 2;
+                }
+                o->gpus = (int)g;
+            } else if (!strcmp(a, "--parallel")) {
+                if ((o->parallel = multi_parallel_parse(v)) < 0) {
+                    fprintf(stderr, "leansim %s: --parallel %s: unknown parallelism (heads, kv)\n", cmd, v);
+                    return 2;
+                }
+                par_given = 1;
+            }
             else if (!strcmp(a, "--set")) {
                 if (n_sets == 32) {
                     fprintf(stderr, "leansim %s: --set %s: at most 32 overrides\n", cmd, v);
@@ -69,6 +94,18 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
             continue;
         }
         fprintf(stderr, "leansim %s: unknown option '%s' (leansim %s --help)\n", cmd, a, cmd);
+        return 2;
+    }
+    if (par_given && o->gpus == 1) {
+        fprintf(stderr, "leansim %s: --parallel %s: needs --gpus 2 or more\n", cmd, multi_parallel_name(o->parallel));
+        return 2;
+    }
+    if (o->policy && o->gpus > 1) {
+        fprintf(stderr, "leansim %s: --policy %s: a policy plans one GPU's work (leave out --gpus)\n", cmd, o->policy);
+        return 2;
+    }
+    if (o->trace && o->gpus > 1) {
+        fprintf(stderr, "leansim %s: --trace %s: one GPU only (leave out --gpus)\n", cmd, o->trace);
         return 2;
     }
     if (wl_opts_finish(&o->wl, err, sizeof err)) {

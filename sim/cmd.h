@@ -34,6 +34,8 @@ typedef struct cli_run_opts {
     int fmt;              /* --format: enum out_format */
     const char *trace;    /* --trace FILE, or NULL */
     const char *policy;   /* --policy NAME, or NULL; a planner policy is applied to wl already, "tune" is not */
+    int gpus;             /* --gpus N (default 1) */
+    int parallel;         /* --parallel: enum multi_parallel (default heads) */
 } cli_run_opts;
 
 /*

@@ -7,7 +7,14 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "multi.h"
 #include "sim.h"
+
+static int sim_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                      sim_result *r, char *err, int errlen)
+{
+    return sim_run(ctx, g, k, w, o, r, NULL, err, errlen);
+}
 
 int cmd_simulate(int argc, char **argv)
 {
@@ -31,12 +38,14 @@ int cmd_simulate(int argc, char **argv)
         return 1;
     }
     sim_result rows[SCHED_COUNT], fa2;
+    multi_result mr[SCHED_COUNT], mfa2;
     int n = 0;
     char err[512];
     plan_opts po = o.wl.po;
     po.kind = SCHED_FA2;
     po.splits = po.grid = 0;
-    int have_fa2 = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &fa2, NULL, err, sizeof err) == SIM_OK;
+    int have_fa2 = multi_run(sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
+                             sizeof err) == SIM_OK;
     FILE *tf = NULL;
     rc = 0;
     for (int k = 0; k < SCHED_COUNT && rc == 0; k++) {
@@ -48,10 +57,21 @@ int cmd_simulate(int argc, char **argv)
             rc = 2;
             break;
         }
+        int src = SIM_OK;
         if (k == SCHED_FA2 && have_fa2 && !tf) {
             rows[n] = fa2;   /* the baseline above is this row: fa2 ignores splits and grid */
+            mr[n] = mfa2;
             rows[n++].speedup_vs_fa2 = 1;
-        } else if (sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err) != SIM_OK) {
+            continue;
+        }
+        if (tf) {
+            src = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err);   /* one GPU */
+            mr[n] = (multi_result){1, o.parallel, rows[n].time_us, 0, 0, 0};
+        } else {
+            src = multi_run(sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
+                            sizeof err);
+        }
+        if (src != SIM_OK) {
             fprintf(stderr, "leansim simulate: %s\n", err);
             rc = 2;
         } else {
@@ -68,7 +88,7 @@ int cmd_simulate(int argc, char **argv)
     if (o.wl.model[0] && o.fmt == OUT_TABLE && n > 0)
         printf("# model %s: %d heads, %d KV heads, head dim %d (one layer)\n", o.wl.model, o.wl.wl.heads,
                o.wl.wl.kv_heads, o.wl.wl.head_dim);
-    if (rc == 0) out_rows_print(stdout, o.fmt, "sim", &o.gpu, &o.kern, &o.wl.wl, rows, n);
+    if (rc == 0) out_rows_print(stdout, o.fmt, "sim", &o.gpu, &o.kern, &o.wl.wl, rows, mr, n);
     sim_ctx_free(c);
     return rc;
 }

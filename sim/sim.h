@@ -109,12 +109,16 @@ int out_format_parse(const char *s);   /* -1 if unknown */
 void out_json_str(FILE *f, const char *s);
 void out_csv_str(FILE *f, const char *s);
 
+struct multi_result;
+
 /*
  * Prints rows (one per schedule) for workload w on chip g with kernel k in
  * format fmt.
- * `engine` names the engine ("sim" or "model").
+ * `engine` names the engine ("sim" or "model"); mr (NULL: one GPU) holds
+ * each row's multi-GPU parts (multi.h): CSV and JSON always end with gpus,
+ * parallel, per_gpu_us, gather_us and merge_us.
  */
 void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const kernel_profile *k,
-                    const workload *w, const sim_result *rows, int n);
+                    const workload *w, const sim_result *rows, const struct multi_result *mr, int n);
 
 #endif

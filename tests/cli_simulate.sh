@@ -104,6 +104,24 @@ expect_err "--model foo: unknown model (llama-3.1-8b" simulate --model foo
 "$L" simulate --model llama-3.1-405b --format csv >/dev/null && ok || bad "simulate --model llama-3.1-405b (group 16)"
 expect_err "no kernel for a GQA group of 32" simulate --heads 64 --kv-heads 2
 expect_err "no kernel for a GQA group of 16 at head dim 256" simulate --model llama-3.1-405b --head-dim 256
+# more than one GPU: kv parallel = the single-GPU schedule on a quarter of the KV, then the gather
+# (link latency + 3 peers' partials at link_gbps) and the merge; heads parallel = a quarter of the KV heads
+one=$("$L" simulate --gpu h200 --heads 32 --kv-heads 8 --ctx 256k --schedule streamk --format csv | tail -1 | cut -d, -f18)
+kv=$("$L" simulate --gpu h200 --heads 32 --kv-heads 8 --ctx 1m --gpus 4 --parallel kv --schedule streamk --format csv | tail -1)
+echo "$kv" | awk -F, -v one="$one" '{ g = 16.7 + 3 * 32 * (128 * 4 + 4) / 390e3
+  exit !($28 == 4 && $29 == "kv" && $30 == one && ($31 - g) ^ 2 < 1e-6 && $32 > 0 && ($18 - ($30 + $31 + $32)) ^ 2 < 1e-4) }' &&
+  ok || bad "--gpus 4 --parallel kv: per GPU = one GPU at 256k ($one), gather from the link figures: $kv"
+hd=$("$L" simulate --gpu h200 --heads 8 --kv-heads 2 --ctx 1m --schedule split --format csv | tail -1 | cut -d, -f18)
+"$L" simulate --gpu h200 --heads 32 --kv-heads 8 --ctx 1m --gpus 4 --schedule split --format csv | tail -1 |
+  awk -F, -v one="$hd" '{ exit !($18 == one && $29 == "heads" && $31 == 0) }' && ok || bad "--gpus 4 (heads): one GPU's quarter of the heads"
+"$L" simulate --ctx 64k --format csv | head -1 | grep -q ',gpus,parallel,per_gpu_us,gather_us,merge_us$' && ok || bad "multi-GPU columns"
+"$L" predict --gpu h200 --ctx 1m --gpus 2 --parallel kv --schedule streamk --format json | grep -q '"gpus":2,"parallel":"kv"' && ok ||
+  bad "predict --gpus 2 --parallel kv"
+expect_err "--kv-heads 8: not a multiple of --gpus 3" simulate --heads 32 --kv-heads 8 --gpus 3
+expect_err "--parallel kv: needs --gpus 2 or more" simulate --parallel kv
+expect_err "--gpus 0: not a GPU count" simulate --gpus 0
+expect_err "--parallel rows: unknown parallelism" simulate --gpus 2 --parallel rows
+expect_err "--ctx 3: fewer tokens than --gpus 4" simulate --ctx 3 --gpus 4 --parallel kv
 # --policy: the plan a library's rule picks, as one row
 "$L" simulate --gpu a100 --ctx 32k --policy fa2 --format csv | tail -n +2 | cut -d, -f3,13,14 | grep -qx "split,192,6" && ok ||
   bad "--policy fa2 on the A100 at 32k: FA2's 6 splits"

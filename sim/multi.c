@@ -1,0 +1,71 @@
+/*
+ * multi.c: decode attention over several GPUs of one host (multi.h).
+ */
+#include "multi.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int multi_parallel_parse(const char *s)
+{
+    if (!strcmp(s, "heads")) return MULTI_HEADS;
+    if (!strcmp(s, "kv")) return MULTI_KV;
+    return -1;
+}
+
+const char *multi_parallel_name(int p)
+{
+    return p == MULTI_KV ? "kv" : "heads";
+}
+
+int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
+              const plan_opts *o, int gpus, int par, sim_result *r, multi_result *m, char *err, int errlen)
+{
+    memset(m, 0, sizeof *m);
+    m->gpus = gpus;
+    m->parallel = par;
+    if (gpus <= 1) {
+        int rc = run(ctx, g, k, w, o, r, err, errlen);
+        m->per_gpu_us = rc == SIM_OK ? r->time_us : 0;
+        return rc;
+    }
+    static workload share;   /* large (ctx per request): not on the stack */
+    share = *w;
+    if (par == MULTI_HEADS) {
+        if (w->kv_heads % gpus) {
+            snprintf(err, (size_t)errlen, "--kv-heads %d: not a multiple of --gpus %d (heads parallelism gives each "
+                     "GPU whole KV heads)", w->kv_heads, gpus);
+            return SIM_EPLAN;
+        }
+        share.heads = w->heads / gpus;
+        share.kv_heads = w->kv_heads / gpus;
+    } else {
+        for (int q = 0; q < w->batch; q++) {
+            if (w->ctx[q] < gpus) {
+                snprintf(err, (size_t)errlen, "--ctx %lld: fewer tokens than --gpus %d (kv parallelism gives each GPU "
+                         "a shard of every request)", (long long)w->ctx[q], gpus);
+                return SIM_EPLAN;
+            }
+            share.ctx[q] = (w->ctx[q] + gpus - 1) / gpus;
+        }
+    }
+    int rc = run(ctx, g, k, &share, o, r, err, errlen);
+    if (rc != SIM_OK) return rc;
+    m->per_gpu_us = r->time_us;
+    if (par == MULTI_KV) {
+        /* each head's partial: O in fp32 and its log-sum-exp */
+        double part = (double)w->batch * w->heads * (w->head_dim * 4.0 + 4.0);
+        m->link_bytes = part * (gpus - 1);
+        m->gather_us = g->link_latency_us + m->link_bytes / (g->link_gbps * 1e3);
+        double o_bytes = (double)w->batch * w->heads * w->head_dim * dtype_bytes(w->dtype);
+        m->merge_us = g->kernel_gap_us + g->mem_latency_ns / 1e3 +
+                      (part * gpus + o_bytes) / (g->mem_bw_achievable_gbps * 1e3);
+        r->hbm_bytes += part * gpus + o_bytes;
+    }
+    double extra = m->gather_us + m->merge_us;
+    r->time_lo_us += extra;
+    r->time_hi_us += extra;
+    r->time_us += extra;
+    r->bw_gbps = r->hbm_bytes / (r->time_us * 1e3);
+    return SIM_OK;
+}

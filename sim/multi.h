@@ -1,0 +1,52 @@
+/*
+ * multi.h: decode attention over several GPUs of one host.
+ *
+ * `heads` parallelism gives each GPU batch x (kv_heads / N) units and needs
+ * no communication inside attention.  `kv` parallelism cuts every request's
+ * KV cache into N contiguous shards along the sequence (the first ones
+ * ceil(ctx / N) tokens), runs the single-GPU schedule on each shard, gathers
+ * every head's partial state (O in fp32 and its log-sum-exp) into GPU 0
+ * over the interconnect and merges them there.  The GPUs run the same
+ * schedule at once on shards of at most one token's difference: the time
+ * is GPU 0's (the largest shard), then the gather (the chip's
+ * link_latency_us plus the N - 1 partials at link_gbps into one GPU), then
+ * the merge kernel (read the N partials, write O, at the achievable
+ * bandwidth, after a dependent launch).
+ */
+#ifndef LEANSIM_MULTI_H
+#define LEANSIM_MULTI_H
+
+#include "sim.h"
+
+enum multi_parallel { MULTI_HEADS = 0, MULTI_KV };
+
+/* What one multi-GPU prediction adds to the single-GPU row. */
+typedef struct multi_result {
+    int gpus, parallel;     /* as asked */
+    double per_gpu_us;      /* the single-GPU schedule on GPU 0's share */
+    double gather_us;       /* partials into GPU 0 (kv only) */
+    double merge_us;        /* the merge kernel on GPU 0 (kv only) */
+    double link_bytes;      /* bytes received by GPU 0 over the interconnect */
+} multi_result;
+
+/* A single-GPU engine: sim_run (ctx = a sim_ctx) or the model (ctx unused). */
+typedef int (*multi_engine)(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
+                            const plan_opts *o, sim_result *r, char *err, int errlen);
+
+/* "heads" or "kv" -> enum multi_parallel; -1 if neither. */
+int multi_parallel_parse(const char *s);
+const char *multi_parallel_name(int p);
+
+/*
+ * Predicts workload w on `gpus` GPUs of chip g (each running kernel k with
+ * options o) under parallelism `par`, with engine `run`.  Fills r (time_us:
+ * the total; main_us: the per-GPU kernel time; combine_us: its combine
+ * kernel; bytes: GPU 0's; time_lo/hi_us: the band on the per-GPU part) and
+ * m.  gpus == 1 is the single-GPU prediction.  Returns SIM_OK or the
+ * engine's status, SIM_EPLAN with err naming the option when the workload
+ * cannot be cut so (heads: --kv-heads not a multiple of --gpus).
+ */
+int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
+              const plan_opts *o, int gpus, int par, sim_result *r, multi_result *m, char *err, int errlen);
+
+#endif
