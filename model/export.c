@@ -16,8 +16,11 @@
  *   timeline  one configuration's CTAs per SM, simulated and measured
  *   tuner     the tuner's schedule and tile length over context x batch
  *   whatif    predicted streamk speedup over split and fa2, every shipped spec
+ *   paper     the LeanAttention paper's comparison on the A100 spec
+ *   multigpu  kv over heads parallelism vs context, 2-8 GPUs (h100, b200)
  */
 #include "model.h"
+#include "multi.h"
 #include "opts.h"
 
 #include <errno.h>
@@ -30,7 +33,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const export_figures[] = {"speedup", "scatter", "cdf", "scaling", "timeline", "tuner", "whatif", "paper", NULL};
+const char *const export_figures[] = {"speedup", "scatter", "cdf",   "scaling",  "timeline",
+                                      "tuner",   "whatif",  "paper", "multigpu", NULL};
 
 typedef struct exp_ctx {
     sqlite3 *db;
@@ -798,6 +802,66 @@ static int fig_paper(exp_ctx *x)
     return rc;
 }
 
+/* ------------------------------------------------------------ multigpu */
+
+static int sim_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                      sim_result *r, char *err, int errlen)
+{
+    return sim_run(ctx, g, k, w, o, r, NULL, err, errlen);
+}
+
+/* Best of split and streamk for w on `gpus` GPUs under parallelism par (simulator); NAN if neither runs. */
+static double multi_best(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp, const workload *w, int gpus,
+                         int par)
+{
+    static const int ks[] = {SCHED_SPLIT, SCHED_STREAMK};
+    double best = NAN;
+    for (int i = 0; i < 2; i++) {
+        plan_opts po = {.kind = ks[i]};
+        sim_result r;
+        multi_result m;
+        char why[512];
+        if (multi_run(sim_engine, x->sim, g, kp, w, &po, gpus, par, &r, &m, why, sizeof why) == SIM_OK &&
+            !(r.time_us >= best))
+            best = r.time_us;
+    }
+    return best;
+}
+
+/*
+ * multigpu-GPU.dat: kv parallelism's time over heads parallelism's against
+ * context length (4k-4M), Llama-3.1-70B (64 heads, 8 KV heads), batch 1, on
+ * 2, 4 and 8 GPUs of the h100 and b200 specs (simulator, the better of
+ * split and streamk on each side); no measured points yet.
+ */
+static int fig_multigpu(exp_ctx *x)
+{
+    static const char *gpus[] = {"h100", "b200"};
+    int rc = 0;
+    for (int gi = 0; gi < 2 && !rc; gi++) {
+        gpu_spec g;
+        kernel_profile kp;
+        char name[64];
+        if (kprof_pair_load(&g, &kp, gpus[gi], KPROF_DEFAULT, NULL, 0, x->err, x->errlen)) return STORE_EINPUT;
+        snprintf(name, sizeof name, "multigpu-%s.dat", gpus[gi]);
+        FILE *f = out_open(x, name);
+        if (!f) return STORE_EDB;
+        fprintf(f, "# %s, Llama-3.1-70B attention (64 heads, 8 KV heads, d 128, fp16), batch 1, simulator,\n"
+                   "# link %.0f GB/s, %.1f us; kv time / heads time (below 1: kv parallelism wins)\n"
+                   "# ctx gpus2 gpus4 gpus8\n", gpus[gi], g.link_gbps, g.link_latency_us);
+        workload w;
+        for (int64_t c = 4096; c <= 4 * 1024 * 1024; c *= 2) {
+            workload_uniform(&w, 1, 64, 8, 128, DTYPE_FP16, c);
+            fprintf(f, "%lld", (long long)c);
+            for (int n = 2; n <= 8; n *= 2)
+                put_num(f, multi_best(x, &g, &kp, &w, n, MULTI_KV) / multi_best(x, &g, &kp, &w, n, MULTI_HEADS));
+            fputc('\n', f);
+        }
+        rc = out_close(x, f, name);
+    }
+    return rc;
+}
+
 int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen)
 {
     static const struct {
@@ -805,7 +869,7 @@ int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_op
         int (*fn)(exp_ctx *);
     } figs[] = {{"speedup", fig_speedup},   {"scatter", fig_scatter}, {"cdf", fig_cdf},      {"scaling", fig_scaling},
                 {"timeline", fig_timeline}, {"tuner", fig_tuner},     {"whatif", fig_whatif},
-                {"paper", fig_paper}};
+                {"paper", fig_paper},       {"multigpu", fig_multigpu}};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         if (strcmp(fig, figs[i].name)) continue;
         if (mkdir(dir, 0777) && errno != EEXIST) {

@@ -10,7 +10,7 @@
 
 FIG_DB    ?= plots/out/figures.db
 FIG_DATA   = plots/out/data
-FIGURES    = speedup scatter cdf scaling timeline tuner whatif paper
+FIGURES    = speedup scatter cdf scaling timeline tuner whatif paper multigpu
 FIG_CSV    = $(addprefix experiments/data/,$(shell grep -v '^\#' experiments/data/campaign.txt))
 FIG_TIMELINE ?= traces/measured/h100-streamk-b1h32-64k-v4.csv
 FIG_EXP    = $(sort $(wildcard experiments/fig-*.exp))
