@@ -9,13 +9,6 @@
 #include "model.h"
 #include "multi.h"
 
-static int model_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
-                        const plan_opts *o, sim_result *r, char *err, int errlen)
-{
-    (void)ctx;
-    return model_predict(g, k, w, o, r, err, errlen);
-}
-
 int cmd_predict(int argc, char **argv)
 {
     cli_run_opts o;
@@ -38,13 +31,13 @@ int cmd_predict(int argc, char **argv)
     plan_opts po = o.wl.po;
     po.kind = SCHED_FA2;
     po.splits = po.grid = 0;
-    int have_fa2 = multi_run(model_engine, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
+    int have_fa2 = multi_run(model_multi_engine, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
                              sizeof err) == SIM_OK;
     for (int k = 0; k < SCHED_COUNT; k++) {
         if (!(o.wl.sched_mask & (1u << k))) continue;
         po = o.wl.po;
         po.kind = k;
-        if (multi_run(model_engine, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
+        if (multi_run(model_multi_engine, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
                       sizeof err) != SIM_OK) {
             fprintf(stderr, "leansim predict: %s\n", err);
             return 2;

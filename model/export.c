@@ -122,8 +122,7 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
     }
     plan_opts po = {.kind = k};
     sim_result r;
-    int rc = e == VAL_SIM ? sim_run(x->sim, &g, &kp, w, &po, &r, NULL, why, sizeof why)
-                          : model_predict(&g, &kp, w, &po, &r, why, sizeof why);
+    int rc = model_engine_run(e, x->sim, &g, &kp, w, &po, &r, why, sizeof why);
     return rc == SIM_OK ? r.time_us : NAN;
 }
 
@@ -804,12 +803,6 @@ static int fig_paper(exp_ctx *x)
 
 /* ------------------------------------------------------------ multigpu */
 
-static int sim_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
-                      sim_result *r, char *err, int errlen)
-{
-    return sim_run(ctx, g, k, w, o, r, NULL, err, errlen);
-}
-
 /* Best of split and streamk for w on `gpus` GPUs under parallelism par (simulator); NAN if neither runs. */
 static double multi_best(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp, const workload *w, int gpus,
                          int par)
@@ -821,7 +814,7 @@ static double multi_best(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp
         sim_result r;
         multi_result m;
         char why[512];
-        if (multi_run(sim_engine, x->sim, g, kp, w, &po, gpus, par, &r, &m, why, sizeof why) == SIM_OK &&
+        if (multi_run(multi_sim_engine, x->sim, g, kp, w, &po, gpus, par, &r, &m, why, sizeof why) == SIM_OK &&
             !(r.time_us >= best))
             best = r.time_us;
     }

@@ -32,10 +32,23 @@
  * on chip g (options left 0 take the profile's), in closed form and
  * fills r like sim_run does (events, streamed_bytes, peak_gbps: 0).
  * Returns SIM_OK, SIM_EPLAN or SIM_EOCCUPANCY (the same cases as sim_run)
- * with a reason in err.  Thread-safe, allocates nothing.
+ * with a reason in err.  Thread-safe; the plan it reads its CTA and byte
+ * counts from (plan_build) is allocated and freed inside.
  */
 int model_predict(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, sim_result *r,
                   char *err, int errlen);
+
+/*
+ * The prediction of engine e (VAL_SIM: sim_run on context c, no trace;
+ * VAL_MODEL: model_predict) for w under o: the one place the engines are
+ * chosen between.
+ */
+int model_engine_run(int e, sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w,
+                     const plan_opts *o, sim_result *r, char *err, int errlen);
+
+/* model_engine_run's VAL_MODEL as a multi_engine (multi.h; ctx unused). */
+int model_multi_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                       sim_result *r, char *err, int errlen);
 
 /* ---------------------------------------------------------------- store */
 

@@ -293,8 +293,7 @@ static double mape_with(sim_ctx *c, const gpu_spec *fitted, const kernel_profile
         if (m[i]->sms != g.sms && gpu_spec_set(&g, a, why, sizeof why)) continue;
         if (m[i]->graph) g.launch_us = g.graph_launch_us;
         sim_result r;
-        int rc = e == VAL_SIM ? sim_run(c, &g, kp, &m[i]->w, &m[i]->po, &r, NULL, why, sizeof why)
-                              : model_predict(&g, kp, &m[i]->w, &m[i]->po, &r, why, sizeof why);
+        int rc = model_engine_run(e, c, &g, kp, &m[i]->w, &m[i]->po, &r, why, sizeof why);
         if (rc != SIM_OK) continue;
         s += fabs(r.time_us / m[i]->time_us - 1.0);
         n++;

@@ -423,8 +423,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     }
                     sim_result r;
                     char why[512];
-                    int src = e == 0 ? sim_run(c, &g, &kp, w, &po, &r, NULL, why, sizeof why)
-                                     : model_predict(&g, &kp, w, &po, &r, why, sizeof why);
+                    int src = model_engine_run(e == 0 ? VAL_SIM : VAL_MODEL, c, &g, &kp, w, &po, &r, why, sizeof why);
                     if (src == SIM_ENOMEM) {
                         snprintf(err, (size_t)errlen, "out of memory");
                         rc = STORE_EDB;

@@ -378,8 +378,7 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
         for (int e = 0; e < VAL_ENGINES; e++) {
             sim_result res;
             char why[512];
-            int src = e == VAL_SIM ? sim_run(c, &g, &kp, &r->w, &r->po, &res, NULL, why, sizeof why)
-                                   : model_predict(&g, &kp, &r->w, &r->po, &res, why, sizeof why);
+            int src = model_engine_run(e, c, &g, &kp, &r->w, &r->po, &res, why, sizeof why);
             if (src == SIM_ENOMEM) {
                 snprintf(err, (size_t)errlen, "out of memory");
                 rc = STORE_EDB;

@@ -10,12 +10,6 @@
 #include "multi.h"
 #include "sim.h"
 
-static int sim_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
-                      sim_result *r, char *err, int errlen)
-{
-    return sim_run(ctx, g, k, w, o, r, NULL, err, errlen);
-}
-
 int cmd_simulate(int argc, char **argv)
 {
     cli_run_opts o;
@@ -44,7 +38,7 @@ int cmd_simulate(int argc, char **argv)
     plan_opts po = o.wl.po;
     po.kind = SCHED_FA2;
     po.splits = po.grid = 0;
-    int have_fa2 = multi_run(sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
+    int have_fa2 = multi_run(multi_sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
                              sizeof err) == SIM_OK;
     FILE *tf = NULL;
     rc = 0;
@@ -68,7 +62,7 @@ int cmd_simulate(int argc, char **argv)
             src = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err);   /* one GPU */
             mr[n] = (multi_result){1, o.parallel, rows[n].time_us, 0, 0, 0};
         } else {
-            src = multi_run(sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
+            src = multi_run(multi_sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
                             sizeof err);
         }
         if (src != SIM_OK) {

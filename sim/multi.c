@@ -4,7 +4,14 @@
 #include "multi.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+int multi_sim_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                     sim_result *r, char *err, int errlen)
+{
+    return sim_run(ctx, g, k, w, o, r, NULL, err, errlen);
+}
 
 int multi_parallel_parse(const char *s)
 {
@@ -29,27 +36,33 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
         m->per_gpu_us = rc == SIM_OK ? r->time_us : 0;
         return rc;
     }
-    static workload share;   /* large (ctx per request): not on the stack */
-    share = *w;
+    workload *share = malloc(sizeof *share);   /* large (ctx per request): not on the stack */
+    if (!share) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    *share = *w;
+    int rc = SIM_OK;
     if (par == MULTI_HEADS) {
         if (w->kv_heads % gpus) {
             snprintf(err, (size_t)errlen, "--kv-heads %d: not a multiple of --gpus %d (heads parallelism gives each "
                      "GPU whole KV heads)", w->kv_heads, gpus);
-            return SIM_EPLAN;
+            rc = SIM_EPLAN;
         }
-        share.heads = w->heads / gpus;
-        share.kv_heads = w->kv_heads / gpus;
+        share->heads = w->heads / gpus;
+        share->kv_heads = w->kv_heads / gpus;
     } else {
-        for (int q = 0; q < w->batch; q++) {
+        for (int q = 0; q < w->batch && rc == SIM_OK; q++) {
             if (w->ctx[q] < gpus) {
                 snprintf(err, (size_t)errlen, "--ctx %lld: fewer tokens than --gpus %d (kv parallelism gives each GPU "
                          "a shard of every request)", (long long)w->ctx[q], gpus);
-                return SIM_EPLAN;
+                rc = SIM_EPLAN;
             }
-            share.ctx[q] = (w->ctx[q] + gpus - 1) / gpus;
+            share->ctx[q] = (w->ctx[q] + gpus - 1) / gpus;
         }
     }
-    int rc = run(ctx, g, k, &share, o, r, err, errlen);
+    if (rc == SIM_OK) rc = run(ctx, g, k, share, o, r, err, errlen);
+    free(share);
     if (rc != SIM_OK) return rc;
     m->per_gpu_us = r->time_us;
     if (par == MULTI_KV) {

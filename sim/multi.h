@@ -33,6 +33,10 @@ typedef struct multi_result {
 typedef int (*multi_engine)(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
                             const plan_opts *o, sim_result *r, char *err, int errlen);
 
+/* sim_run (no trace) as a multi_engine: ctx is the sim_ctx. */
+int multi_sim_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                     sim_result *r, char *err, int errlen);
+
 /* "heads" or "kv" -> enum multi_parallel; -1 if neither. */
 int multi_parallel_parse(const char *s);
 const char *multi_parallel_name(int p);
@@ -44,7 +48,8 @@ const char *multi_parallel_name(int p);
  * kernel; bytes: GPU 0's; time_lo/hi_us: the band on the per-GPU part) and
  * m.  gpus == 1 is the single-GPU prediction.  Returns SIM_OK or the
  * engine's status, SIM_EPLAN with err naming the option when the workload
- * cannot be cut so (heads: --kv-heads not a multiple of --gpus).
+ * cannot be cut so (heads: --kv-heads not a multiple of --gpus), SIM_ENOMEM.
+ * Thread-safe when the engine is (one ctx per thread).
  */
 int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
               const plan_opts *o, int gpus, int par, sim_result *r, multi_result *m, char *err, int errlen);
