@@ -613,6 +613,17 @@ static int merge_columns(sqlite3 *db, const char *sch, const char *t, char *out,
     return n > 0 && o < len ? 0 : -1;
 }
 
+/* Writes each column of the list `cols` as pre + column + post, joined by sep. */
+static void cols_join(const char *cols, const char *pre, const char *post, const char *sep, char *out, int len)
+{
+    char tmp[2048];
+    int o = 0;
+    out[0] = 0;
+    snprintf(tmp, sizeof tmp, "%s", cols);
+    for (char *save = NULL, *c = strtok_r(tmp, ", ", &save); c && o < len; c = strtok_r(NULL, ", ", &save))
+        o += snprintf(out + o, (size_t)(len - o), "%s%s%s%s", o ? sep : "", pre, c, post);
+}
+
 int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, int errlen)
 {
     memset(st, 0, sizeof *st);
@@ -638,18 +649,13 @@ int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, 
     {
         sqlite3_stmt *r = NULL, *find = NULL, *ins = NULL, *map = NULL;
         char where[4096];
-        int o = 0;
-        char tmp[2048];
-        snprintf(tmp, sizeof tmp, "%s", cols);
-        for (char *save = NULL, *c = strtok_r(tmp, ", ", &save); c; c = strtok_r(NULL, ", ", &save))
-            o += snprintf(where + o, sizeof where - (size_t)o, "%s%s IS ?", o ? " AND " : "", c);
+        cols_join(cols, "", " IS ?", " AND ", where, sizeof where);
         int nc = 1;
         for (const char *p = cols; *p; p++) nc += *p == ',';
         char s1[8192], s2[8192], s3[4096];
         snprintf(s1, sizeof s1, "SELECT id, %s FROM src.runs ORDER BY id", cols);
         snprintf(s2, sizeof s2, "SELECT id FROM main.runs WHERE %s ORDER BY id LIMIT 1", where);
-        o = 0;
-        for (int i = 0; i < nc; i++) o += snprintf(s3 + o, sizeof s3 - (size_t)o, "%s?", i ? "," : "");
+        for (int i = 0, o = 0; i < nc; i++) o += snprintf(s3 + o, sizeof s3 - (size_t)o, "%s?", i ? "," : "");
         snprintf(sql, sizeof sql, "INSERT INTO main.runs (%s) VALUES (%s)", cols, s3);
         int ok = sqlite3_prepare_v2(db, s1, -1, &r, NULL) == SQLITE_OK &&
                  sqlite3_prepare_v2(db, s2, -1, &find, NULL) == SQLITE_OK &&
@@ -688,11 +694,7 @@ int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, 
     for (int t = 0; t < 2; t++) {
         if (merge_columns(db, "main", tables[t], cols, sizeof cols)) goto db_rollback;
         char pre[2400];
-        int o = 0;
-        char tmp[2048];
-        snprintf(tmp, sizeof tmp, "%s", cols);
-        for (char *save = NULL, *c = strtok_r(tmp, ", ", &save); c; c = strtok_r(NULL, ", ", &save))
-            o += snprintf(pre + o, sizeof pre - (size_t)o, "%sx.%s", o ? ", " : "", c);
+        cols_join(cols, "x.", "", ", ", pre, sizeof pre);
         snprintf(sql, sizeof sql,
                  "INSERT OR IGNORE INTO main.%s (run_id, %s) SELECT m.new, %s FROM src.%s x "
                  "JOIN temp.runmap m ON m.old = x.run_id ORDER BY x.id",
