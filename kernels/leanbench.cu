@@ -38,7 +38,7 @@ static const char *CSV_HEADER =
 
 /* Run-wide settings and device facts. */
 static struct {
-    int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena, oracle;
+    int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena, oracle, occupancy;
     const char *csv, *timeline, *sweep;
     int sms_req, sms;
     cudaStream_t stream;
@@ -75,7 +75,9 @@ static void usage(FILE *f)
                "  --sm-bandwidth             per-SM read bandwidth: stream-read up to 2 GiB with k = 1, 2, 4,\n"
                "                             8, 16 CTAs per SM of the current SMs (--sms) and 128/256/512\n"
                "                             threads x 1..16 independent 16-byte loads in flight each\n"
-               "                             (2..128 KB per CTA); one --csv row per grid, then exit\n");
+               "                             (2..128 KB per CTA); one --csv row per grid, then exit\n"
+               "  --occupancy                resident CTAs per SM the driver reports for every decode kernel\n"
+               "                             (dtype x head dim x GQA row capacity); one --csv row each, then exit\n");
 }
 
 static void env_or(char *dst, size_t n, const char *var, const char *fallback)
@@ -434,6 +436,7 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         else if (!line_mode && !strcmp(a, "--oracle")) { g.oracle = 1; i++; }
         else if (!line_mode && !strcmp(a, "--read-ceiling")) { g.read_ceiling = 1; i++; }
         else if (!line_mode && !strcmp(a, "--sm-bandwidth")) { g.sm_bandwidth = 1; i++; }
+        else if (!line_mode && !strcmp(a, "--occupancy")) { g.occupancy = 1; i++; }
         else if (!line_mode && !strcmp(a, "--no-arena")) { g.no_arena = 1; i++; }
         else if (!line_mode && (!strcmp(a, "--help") || !strcmp(a, "-h"))) { usage(stdout); exit(0); }
         else { fprintf(stderr, "leanbench: unknown option or missing value: %s\n", a); return -1; }
@@ -562,6 +565,29 @@ static void smbw_launch(int u, int grid, int threads, const uint4 *buf, size_t n
     CUDA_CHECK(cudaGetLastError());
 }
 
+/* Resident CTAs per SM of every decode kernel instance (cudaOccupancy...),
+ * which the simulator derives from sim/kres.c: one CSV row each. */
+static void occupancy_table(void)
+{
+    FILE *f = stdout;
+    if (g.csv) {
+        f = fopen(g.csv, "a");
+        if (!f) { fprintf(stderr, "--csv %s: cannot open for appending\n", g.csv); exit(2); }
+        fseek(f, 0, SEEK_END);
+    }
+    if (ftell(f) <= 0) fprintf(f, "gpu,sms,driver,commit,date,dtype,head_dim,rows_cap,threads,occupancy\n");
+    const int dims[] = {64, 128, 256}, caps[] = {1, 2, 4, 8, 16};
+    for (int dt = 0; dt < 2; dt++)
+        for (int d : dims)
+            for (int c : caps) {
+                int n = attn_occupancy(dt, d, c);
+                if (n < 0) continue;   /* no such kernel (group 16 at d = 256) */
+                fprintf(f, "%s,%d,%s,%s,%s,%s,%d,%d,%d,%d\n", g.prop.name, g.prop.multiProcessorCount, g.driver,
+                        g.commit, g.date, dtype_name(dt), d, c, ATTN_THREADS, n);
+            }
+    if (f != stdout && fclose(f)) { fprintf(stderr, "--csv %s: write failed\n", g.csv); exit(2); }
+}
+
 static const char *SMBW_HEADER =
     "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,commit,date,mode,sms_used,ctas_per_sm,threads,"
     "inflight_bytes_per_cta,bytes,time_us,gbps,gbps_per_sm";
@@ -657,6 +683,10 @@ int main(int argc, char **argv)
     } else {
         g.sms = g.prop.multiProcessorCount;
         CUDA_CHECK(cudaStreamCreateWithFlags(&g.stream, cudaStreamNonBlocking));
+    }
+    if (g.occupancy) {
+        occupancy_table();
+        return 0;
     }
     g.scratch_bytes = (size_t)g.prop.l2CacheSize * 3;
     CUDA_CHECK(cudaMalloc(&g.scratch, g.scratch_bytes));

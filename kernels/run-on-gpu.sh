@@ -79,6 +79,8 @@ gputest_or_stop() {
     rc=$?
     tail -3 "$OUT/gputest.txt"
     if [ $rc -ne 0 ]; then say "gpu-test FAILED (rc $rc): nothing timed"; exit 1; fi
+    # every decode kernel's occupancy as the driver reports it (tests/test_kres.c holds sim/kres.c to it)
+    build/leanbench --occupancy --csv "$OUT/occupancy.csv" >>"$LOG" 2>&1 || say "occupancy table failed"
 }
 
 export LEANBENCH_DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -1)
