@@ -472,25 +472,30 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     }
     }
 
-    /* the planner's own numbers for what the plan is (CTAs, segments, partial
-     * slots): the closed form above estimates times, not the plan */
-    plan *pl = plan_alloc();
-    if (!pl) {
-        snprintf(err, (size_t)errlen, "out of memory");
-        return SIM_ENOMEM;
-    }
-    int prc = plan_build(pl, w, o, sms, res);
-    if (prc != PLAN_OK) {
+    /* Ragged batches: the planner's own numbers for what the plan is (CTAs,
+     * segments, partial slots), which the closed form above only estimates.
+     * Uniform batches keep the closed form's counts, equal to the plan's
+     * (tests/test_model.c checks both), without materialising the plan: the
+     * tuner prunes thousands of candidates with this function. */
+    if (!uniform) {
+        plan *pl = plan_alloc();
+        if (!pl) {
+            snprintf(err, (size_t)errlen, "out of memory");
+            return SIM_ENOMEM;
+        }
+        int prc = plan_build(pl, w, o, sms, res);
+        if (prc != PLAN_OK) {
+            plan_free(pl);
+            snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
+                     prc == PLAN_ETOOLARGE ? "too many tiles or units" : prc == PLAN_ENOMEM ? "out of memory" : "bad options");
+            return prc == PLAN_ENOMEM ? SIM_ENOMEM : SIM_EPLAN;
+        }
+        grid = pl->grid;
+        segs = pl->n_segs;
+        nslots = pl->n_slots;
+        splits = pl->splits;
         plan_free(pl);
-        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
-                 prc == PLAN_ETOOLARGE ? "too many tiles or units" : prc == PLAN_ENOMEM ? "out of memory" : "bad options");
-        return prc == PLAN_ENOMEM ? SIM_ENOMEM : SIM_EPLAN;
     }
-    grid = pl->grid;
-    segs = pl->n_segs;
-    nslots = pl->n_slots;
-    splits = pl->splits;
-    plan_free(pl);
 
     double comb_ns = 0, b2 = 0;
     if (comb_n > 0) comb_ns = g->kernel_gap_us * 1e3 + combine_ns(g, kp, w, rows, comb_n, comb_parts, &b2);

@@ -32,8 +32,8 @@
  * on chip g (options left 0 take the profile's), in closed form and
  * fills r like sim_run does (events, streamed_bytes, peak_gbps: 0).
  * Returns SIM_OK, SIM_EPLAN or SIM_EOCCUPANCY (the same cases as sim_run)
- * with a reason in err.  Thread-safe; the plan it reads its CTA and byte
- * counts from (plan_build) is allocated and freed inside.
+ * with a reason in err.  Thread-safe; for a ragged batch it builds the
+ * plan (plan_build) to count CTAs and bytes, allocated and freed inside.
  */
 int model_predict(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, sim_result *r,
                   char *err, int errlen);
