@@ -18,9 +18,15 @@
 #include "cmd.h"
 #include "model.h"
 
-/* Parses `CMD FILE [--db PATH]`; returns -1 to go on or an exit code. */
+/* A command's own options beside FILE and --db: called with the option and
+ * its value (NULL when none follows); returns -1 when the option is not the
+ * command's, 0 when it took it and its value, 2 after printing an error. */
+typedef int (*extra_opt)(const char *opt, const char *val, void *ctx);
+
+/* Parses `CMD FILE [--db PATH]` and the options `extra` takes (may be
+ * NULL); returns -1 to go on or an exit code. */
 static int parse_file_db(const char *cmd, const char *usage, int argc, char **argv, const char **file,
-                         const char **db)
+                         const char **db, extra_opt extra, void *ctx)
 {
     *file = NULL;
     *db = "results.db";
@@ -29,12 +35,17 @@ static int parse_file_db(const char *cmd, const char *usage, int argc, char **ar
             printf("%s", usage);
             return 0;
         }
+        int rc;
         if (!strcmp(argv[i], "--db")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "leansim %s: --db: missing value (FILE)\n", cmd);
                 return 2;
             }
             *db = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] && extra &&
+                   (rc = extra(argv[i], i + 1 < argc ? argv[i + 1] : NULL, ctx)) >= 0) {
+            if (rc) return rc;
+            i++;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "leansim %s: unknown option '%s' (leansim %s --help)\n", cmd, argv[i], cmd);
             return 2;
@@ -85,52 +96,43 @@ static double wall_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-int cmd_sweep(int argc, char **argv)
+/* sweep's --jobs and --shard */
+typedef struct sweep_args {
+    int jobs, shard, n_shards;
+} sweep_args;
+
+static int sweep_opt(const char *opt, const char *v, void *ctx)
 {
-    const char *file = NULL, *dbpath = "results.db";
-    int jobs = 1, shard = 0, n_shards = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("%s", sweep_usage);
-            return 0;
-        }
-        if (!strcmp(a, "--db") || !strcmp(a, "--jobs") || !strcmp(a, "--shard")) {
-            if (!v) {
-                fprintf(stderr, "leansim sweep: %s: missing value\n", a);
-                return 2;
-            }
-            i++;
-            if (!strcmp(a, "--db")) dbpath = v;
-            else if (!strcmp(a, "--jobs")) {
-                char *end;
-                long j = strtol(v, &end, 10);
-                if (end == v || *end || j < 1 || j > 256) {
-                    fprintf(stderr, "leansim sweep: --jobs %s: not a process count in [1, 256]\n", v);
-                    return 2;
-                }
-                jobs = (int)j;
-            } else if (parse_shard(v, &shard, &n_shards)) {
-                fprintf(stderr, "leansim sweep: --shard %s: not I/N with 0 <= I < N <= 4096\n", v);
-                return 2;
-            }
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "leansim sweep: unknown option '%s' (leansim sweep --help)\n", a);
-            return 2;
-        } else if (file) {
-            fprintf(stderr, "leansim sweep: one file only ('%s' and '%s')\n", file, a);
-            return 2;
-        } else {
-            file = a;
-        }
-    }
-    if (!file) {
-        fprintf(stderr, "leansim sweep: missing FILE (leansim sweep --help)\n");
+    sweep_args *a = ctx;
+    if (strcmp(opt, "--jobs") && strcmp(opt, "--shard")) return -1;
+    if (!v) {
+        fprintf(stderr, "leansim sweep: %s: missing value\n", opt);
         return 2;
     }
+    if (!strcmp(opt, "--jobs")) {
+        char *end;
+        long j = strtol(v, &end, 10);
+        if (end == v || *end || j < 1 || j > 256) {
+            fprintf(stderr, "leansim sweep: --jobs %s: not a process count in [1, 256]\n", v);
+            return 2;
+        }
+        a->jobs = (int)j;
+    } else if (parse_shard(v, &a->shard, &a->n_shards)) {
+        fprintf(stderr, "leansim sweep: --shard %s: not I/N with 0 <= I < N <= 4096\n", v);
+        return 2;
+    }
+    return 0;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    const char *file, *dbpath;
+    sweep_args sa = {1, 0, 1};
+    int rc = parse_file_db("sweep", sweep_usage, argc, argv, &file, &dbpath, sweep_opt, &sa);
+    if (rc >= 0) return rc;
+    int jobs = sa.jobs, shard = sa.shard, n_shards = sa.n_shards;
     static sweep_spec s;
     char err[1024];
-    int rc;
     if (sweep_load(&s, file, err, sizeof err)) {
         fprintf(stderr, "leansim sweep: %s\n", err);
         return 2;
@@ -229,7 +231,7 @@ int cmd_ingest(int argc, char **argv)
                            "usage: leansim ingest FILE.csv [--db results.db]\n"
                            "  stores the kernel runner's CSV in the measurements table: every line checked,\n"
                            "  nothing stored if one is bad; re-ingesting a file adds nothing.\n",
-                           argc, argv, &file, &dbpath);
+                           argc, argv, &file, &dbpath, NULL, NULL);
     if (rc >= 0) return rc;
     char err[1024];
     int added = 0;
