@@ -43,10 +43,10 @@ $(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON)
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
 
-$(BUILD)/linkbench: kernels/linkbench.cu
+$(BUILD)/linkbench: kernels/linkbench.cu kernels/attn.h
 	@mkdir -p $(KBUILD)
 	@$(if $(Q),echo "  NVCC    $<")
-	$(Q)$(NVCC) $(NVFLAGS) -Xcompiler -Wall $< -o $@
+	$(Q)$(NVCC) $(KNVFLAGS) $< -o $@
 
 gpu-test: $(BUILD)/gputest
 	$(Q)$(BUILD)/gputest

@@ -11,7 +11,7 @@
  *
  *   linkbench [--csv FILE] [--reps N]
  */
-#include <cuda_runtime.h>
+#include "attn.h"   /* CUDA_CHECK */
 
 #include <algorithm>
 #include <stdint.h>
@@ -19,15 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <vector>
-
-#define CK(x)                                                                                 \
-    do {                                                                                      \
-        cudaError_t e_ = (x);                                                                 \
-        if (e_ != cudaSuccess) {                                                              \
-            fprintf(stderr, "linkbench: %s: %s (%s:%d)\n", #x, cudaGetErrorString(e_), __FILE__, __LINE__); \
-            exit(1);                                                                          \
-        }                                                                                     \
-    } while (0)
 
 static const size_t MAX_BYTES = (size_t)256 << 20;
 
@@ -41,8 +32,8 @@ __global__ void fill(uint32_t *p, size_t n, uint32_t seed)
 static int same(const uint32_t *dst_dev, size_t n, uint32_t seed, int dev)
 {
     std::vector<uint32_t> h(n);
-    CK(cudaSetDevice(dev));
-    CK(cudaMemcpy(h.data(), dst_dev, n * 4, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaSetDevice(dev));
+    CUDA_CHECK(cudaMemcpy(h.data(), dst_dev, n * 4, cudaMemcpyDeviceToHost));
     for (size_t i = 0; i < n; i++)
         if (h[i] != ((uint32_t)(i * 2654435761u) ^ seed)) return 0;
     return 1;
@@ -71,13 +62,13 @@ int main(int argc, char **argv)
         return 2;
     }
     int n = 0;
-    CK(cudaGetDeviceCount(&n));
+    CUDA_CHECK(cudaGetDeviceCount(&n));
     if (n < 2) {
         fprintf(stderr, "linkbench: %d GPU(s): needs two or more\n", n);
         return 2;
     }
     cudaDeviceProp prop;
-    CK(cudaGetDeviceProperties(&prop, 0));
+    CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     int drv = 0;
     cudaDriverGetVersion(&drv);
     const char *commit = getenv("LEANBENCH_COMMIT") ? getenv("LEANBENCH_COMMIT") : "unknown";
@@ -86,21 +77,21 @@ int main(int argc, char **argv)
     std::vector<uint32_t *> src(n), dst(n);
     std::vector<cudaStream_t> st(n);
     for (int d = 0; d < n; d++) {
-        CK(cudaSetDevice(d));
+        CUDA_CHECK(cudaSetDevice(d));
         for (int p = 0; p < n; p++) {
             int ok = 0;
             if (p != d && cudaDeviceCanAccessPeer(&ok, d, p) == cudaSuccess && ok) {
                 cudaError_t e = cudaDeviceEnablePeerAccess(p, 0);
-                if (e != cudaSuccess && e != cudaErrorPeerAccessAlreadyEnabled) CK(e);
+                if (e != cudaSuccess && e != cudaErrorPeerAccessAlreadyEnabled) CUDA_CHECK(e);
                 cudaGetLastError();
             }
         }
-        CK(cudaMalloc((void **)&src[d], MAX_BYTES));
+        CUDA_CHECK(cudaMalloc((void **)&src[d], MAX_BYTES));
         /* GPU 0 receives every peer's copy at once: one region per peer */
-        CK(cudaMalloc((void **)&dst[d], d == 0 ? MAX_BYTES * (size_t)n : MAX_BYTES));
-        CK(cudaStreamCreateWithFlags(&st[d], cudaStreamNonBlocking));
+        CUDA_CHECK(cudaMalloc((void **)&dst[d], d == 0 ? MAX_BYTES * (size_t)n : MAX_BYTES));
+        CUDA_CHECK(cudaStreamCreateWithFlags(&st[d], cudaStreamNonBlocking));
         fill<<<1024, 256>>>(src[d], MAX_BYTES / 4, 1000u + (uint32_t)d);
-        CK(cudaDeviceSynchronize());
+        CUDA_CHECK(cudaDeviceSynchronize());
     }
     FILE *f = csv ? fopen(csv, "a") : NULL;
     if (csv && !f) {
@@ -121,12 +112,12 @@ int main(int argc, char **argv)
             for (int p = 0; p < n; p++) {
                 if (gather ? p == 0 : p != s) continue;
                 uint32_t *to = d == 0 ? dst[0] + (size_t)p * (MAX_BYTES / 4) : dst[d];
-                CK(cudaSetDevice(d));
-                CK(cudaMemset(to, 0xff, bytes));
-                CK(cudaDeviceSynchronize());
-                CK(cudaSetDevice(p));
-                CK(cudaMemcpyPeerAsync(to, d, src[p], p, bytes, st[p]));
-                CK(cudaStreamSynchronize(st[p]));
+                CUDA_CHECK(cudaSetDevice(d));
+                CUDA_CHECK(cudaMemset(to, 0xff, bytes));
+                CUDA_CHECK(cudaDeviceSynchronize());
+                CUDA_CHECK(cudaSetDevice(p));
+                CUDA_CHECK(cudaMemcpyPeerAsync(to, d, src[p], p, bytes, st[p]));
+                CUDA_CHECK(cudaStreamSynchronize(st[p]));
                 if (!same(to, bytes / 4, 1000u + (uint32_t)p, d)) {
                     fprintf(stderr, "linkbench: CHECK FAILED: %d -> %d, %zu bytes\n", p, d, bytes);
                     fails++;
@@ -134,32 +125,32 @@ int main(int argc, char **argv)
             }
             std::vector<double> t;
             cudaEvent_t e0, e1;
-            CK(cudaSetDevice(d));
-            CK(cudaEventCreate(&e0));
-            CK(cudaEventCreate(&e1));
+            CUDA_CHECK(cudaSetDevice(d));
+            CUDA_CHECK(cudaEventCreate(&e0));
+            CUDA_CHECK(cudaEventCreate(&e1));
             for (int r = 0; r < reps + 3; r++) {
                 /* the copies start when GPU d's event does: peers wait on it, GPU d waits on them */
-                CK(cudaSetDevice(d));
-                CK(cudaEventRecord(e0, st[d]));
+                CUDA_CHECK(cudaSetDevice(d));
+                CUDA_CHECK(cudaEventRecord(e0, st[d]));
                 std::vector<cudaEvent_t> done;
                 for (int p = 0; p < n; p++) {
                     if (gather ? p == 0 : p != s) continue;
                     uint32_t *to = d == 0 ? dst[0] + (size_t)p * (MAX_BYTES / 4) : dst[d];
-                    CK(cudaSetDevice(p));
-                    CK(cudaStreamWaitEvent(st[p], e0, 0));
-                    CK(cudaMemcpyPeerAsync(to, d, src[p], p, bytes, st[p]));
+                    CUDA_CHECK(cudaSetDevice(p));
+                    CUDA_CHECK(cudaStreamWaitEvent(st[p], e0, 0));
+                    CUDA_CHECK(cudaMemcpyPeerAsync(to, d, src[p], p, bytes, st[p]));
                     cudaEvent_t ev;
-                    CK(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
-                    CK(cudaEventRecord(ev, st[p]));
+                    CUDA_CHECK(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
+                    CUDA_CHECK(cudaEventRecord(ev, st[p]));
                     done.push_back(ev);
                 }
-                CK(cudaSetDevice(d));
-                for (cudaEvent_t ev : done) CK(cudaStreamWaitEvent(st[d], ev, 0));
-                CK(cudaEventRecord(e1, st[d]));
-                CK(cudaEventSynchronize(e1));
+                CUDA_CHECK(cudaSetDevice(d));
+                for (cudaEvent_t ev : done) CUDA_CHECK(cudaStreamWaitEvent(st[d], ev, 0));
+                CUDA_CHECK(cudaEventRecord(e1, st[d]));
+                CUDA_CHECK(cudaEventSynchronize(e1));
                 for (cudaEvent_t ev : done) cudaEventDestroy(ev);
                 float ms = 0;
-                CK(cudaEventElapsedTime(&ms, e0, e1));
+                CUDA_CHECK(cudaEventElapsedTime(&ms, e0, e1));
                 if (r >= 3) t.push_back(1e3 * ms);
             }
             cudaEventDestroy(e0);

@@ -593,12 +593,12 @@ fail:
 
 /* ---------------------------------------------------------------- merge */
 
-/* The columns of table t in schema `sch` but id and run_id, comma-separated;
- * 0 when the table exists there, -1 if not. */
-static int merge_columns(sqlite3 *db, const char *sch, const char *t, char *out, int len)
+/* The columns of table t of the main database but id and run_id,
+ * comma-separated; 0 when the table exists, -1 if not. */
+static int merge_columns(sqlite3 *db, const char *t, char *out, int len)
 {
     char sql[128];
-    snprintf(sql, sizeof sql, "PRAGMA %s.table_info(%s)", sch, t);
+    snprintf(sql, sizeof sql, "PRAGMA main.table_info(%s)", t);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return -1;
     int n = 0, o = 0;
@@ -638,14 +638,17 @@ int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, 
     if (sqlite3_step(q) != SQLITE_DONE) goto db;
     sqlite3_finalize(q);
     q = NULL;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto db_detach;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, (size_t)errlen, "%s: sqlite: %s (begin)", src, sqlite3_errmsg(db));
+        goto detach;
+    }
     /* runs: each source run once (a run already here, column for column, is reused), old id -> new id */
     if (sqlite3_exec(db,
                      "CREATE TEMP TABLE IF NOT EXISTS runmap (old INTEGER PRIMARY KEY, new INTEGER NOT NULL);"
                      "DELETE FROM temp.runmap;",
                      NULL, NULL, NULL) != SQLITE_OK)
         goto db_rollback;
-    if (merge_columns(db, "main", "runs", cols, sizeof cols)) goto db_rollback;
+    if (merge_columns(db, "runs", cols, sizeof cols)) goto db_rollback;
     {
         sqlite3_stmt *r = NULL, *find = NULL, *ins = NULL, *map = NULL;
         char where[4096];
@@ -692,7 +695,7 @@ int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, 
     /* predictions and measurements under their new run ids; rows already here are kept */
     static const char *tables[] = {"predictions", "measurements"};
     for (int t = 0; t < 2; t++) {
-        if (merge_columns(db, "main", tables[t], cols, sizeof cols)) goto db_rollback;
+        if (merge_columns(db, tables[t], cols, sizeof cols)) goto db_rollback;
         char pre[2400];
         cols_join(cols, "x.", "", ", ", pre, sizeof pre);
         snprintf(sql, sizeof sql,
@@ -722,7 +725,6 @@ db_rollback:
     snprintf(err, (size_t)errlen, "%s: sqlite: %s (merging)", src, sqlite3_errmsg(db));
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     goto detach;
-db_detach:
 db:
     snprintf(err, (size_t)errlen, "%s: sqlite: %s (attaching)", src, sqlite3_errmsg(db));
     sqlite3_finalize(q);
