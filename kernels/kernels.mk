@@ -9,7 +9,7 @@ KBUILD    = $(BUILD)/kernels
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 KNVFLAGS  = $(NVFLAGS) -Isim -Ikernels -Xcompiler -Wall
 KLIBS     = -L$(CUDA_HOME)/lib64/stubs -lcuda -lpthread
-KHDR      = kernels/attn.h kernels/decode.cuh sim/plan.h sim/opts.h
+KHDR      = kernels/attn.h kernels/mgpu.h kernels/decode.cuh sim/plan.h sim/opts.h
 KDEC_OBJ  = $(KBUILD)/decode_d64.o $(KBUILD)/decode_d128.o $(KBUILD)/decode_d256.o
 KCOMMON   = $(KDEC_OBJ) $(KBUILD)/attn.o $(KBUILD)/ref.o $(KBUILD)/bench.o $(KBUILD)/plan.o $(KBUILD)/opts.o
 
@@ -36,7 +36,7 @@ $(KBUILD)/ref.o: kernels/ref.cpp kernels/attn.h sim/plan.h
 	@mkdir -p $(KBUILD)
 	$(Q)$(NVCC) $(KNVFLAGS) -O3 -x cu -c $< -o $@
 
-$(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KCOMMON)
+$(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KBUILD)/mgpu.o $(KCOMMON)
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
 $(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON)

@@ -66,8 +66,8 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
     if (rc != SIM_OK) return rc;
     m->per_gpu_us = r->time_us;
     if (par == MULTI_KV) {
-        /* each head's partial: O in fp32 and its log-sum-exp */
-        double part = (double)w->batch * w->heads * (w->head_dim * 4.0 + 4.0);
+        /* each head's partial: its normalised O in 16 bits (the kernels' output type) and its log-sum-exp */
+        double part = (double)w->batch * w->heads * (w->head_dim * 2.0 + 4.0);
         m->link_bytes = part * (gpus - 1);
         m->gather_us = g->link_latency_us + m->link_bytes / (g->link_gbps * 1e3);
         double o_bytes = (double)w->batch * w->heads * w->head_dim * dtype_bytes(w->dtype);

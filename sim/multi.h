@@ -5,7 +5,8 @@
  * no communication inside attention.  `kv` parallelism cuts every request's
  * KV cache into N contiguous shards along the sequence (the first ones
  * ceil(ctx / N) tokens), runs the single-GPU schedule on each shard, gathers
- * every head's partial state (O in fp32 and its log-sum-exp) into GPU 0
+ * every head's partial state (its normalised O in 16 bits, the kernels'
+ * output type, and its log-sum-exp) into GPU 0
  * over the interconnect and merges them there.  The GPUs run the same
  * schedule at once on shards of at most one token's difference: the time
  * is GPU 0's (the largest shard), then the gather (the chip's
