@@ -66,6 +66,7 @@ typedef struct attn_io {
     void *o;         /* [batch][heads][d] */
     int dtype;       /* DTYPE_FP16 or DTYPE_BF16 */
     int head_dim;    /* 64, 128, 256 */
+    float *lse;
 } attn_io;
 
 /* Arguments of the decode kernel (passed by value). */
@@ -79,6 +80,7 @@ typedef struct dec_args {
     float *part_o, *part_lse;
     int32_t *cnt;
     tl_rec *tl;
+    float *lse;
     int rows;          /* query heads per unit (<= the kernel's row capacity) */
     int block_n;       /* tokens per plan tile */
     int signal;        /* 1: partial writers signal a host CTA (stream-K) */

@@ -229,6 +229,7 @@ __device__ DEC_MERGE_ATTR void merge_unit(const dec_args &a, int s0, int np, con
 #pragma unroll
         for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
         if (lane == 0) { ms[r] = mu; ms[ATTN_MAX_ROWS + r] = sum; }
+        if (lane == 0 && a.lse) a.lse[(int64_t)(out - static_cast<T *>(a.o)) / D + r] = sum > 0.f ? mu + log2f(sum) : -CUDART_INF_F;
     }
     __syncthreads();
     const int O4 = rows * D / 4;
@@ -749,6 +750,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
                     }
                     const float ri = rs > 0.f ? 1.f / rs : 0.f;
                     val = make_float4(ro.x * ri, ro.y * ri, ro.z * ri, ro.w * ri);
+                    if (d == 0 && a.lse) a.lse[(int64_t)u * a.rows + r] = rs > 0.f ? rm + log2f(rs) : -CUDART_INF_F;
+                } else if (d == 0 && a.lse) {
+                    a.lse[(int64_t)u * a.rows + r] = lse;
                 }
                 T *op = static_cast<T *>(a.o) + ((int64_t)u * a.rows + r) * D + d;
                 op[0] = from_f<T>(val.x); op[1] = from_f<T>(val.y);
@@ -783,6 +787,7 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
                 if (d == 0) own_lse_s[r] = lse;
             } else {
                 static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(val);
+                if (d == 0 && a.lse) a.lse[(int64_t)u * a.rows + r] = lse;
             }
         }
         if (host) {

@@ -8,7 +8,14 @@
 KBUILD    = $(BUILD)/kernels
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 KNVFLAGS  = $(NVFLAGS) -Isim -Ikernels -Xcompiler -Wall
-KLIBS     = -L$(CUDA_HOME)/lib64/stubs -lcuda -lpthread
+# NCCL where the toolkit or the system has it (the gather of leanbench --gpus)
+KNCCL_DIR := $(firstword $(foreach d,$(CUDA_HOME)/lib $(CUDA_HOME)/lib64 /usr/lib/x86_64-linux-gnu /usr/lib64,\
+               $(if $(wildcard $(d)/libnccl.so),$(d))))
+ifneq ($(KNCCL_DIR),)
+  KNVFLAGS += -DMGPU_WITH_NCCL=1
+  KNCCL_LIBS = -L$(KNCCL_DIR) -Xlinker -rpath=$(KNCCL_DIR) -lnccl
+endif
+KLIBS     = -L$(CUDA_HOME)/lib64/stubs -lcuda -lpthread $(KNCCL_LIBS)
 KHDR      = kernels/attn.h kernels/mgpu.h kernels/decode.cuh sim/plan.h sim/opts.h
 KDEC_OBJ  = $(KBUILD)/decode_d64.o $(KBUILD)/decode_d128.o $(KBUILD)/decode_d256.o
 KCOMMON   = $(KDEC_OBJ) $(KBUILD)/attn.o $(KBUILD)/ref.o $(KBUILD)/bench.o $(KBUILD)/plan.o $(KBUILD)/opts.o

@@ -12,9 +12,12 @@
  *          cuts them); GPU g runs the single-GPU plan of its shard and
  *          writes its normalised O (the KV dtype) and the rows'
  *          log-sum-exp (attn_io.lse) into one buffer, which GPU g copies
- *          into GPU 0 (cudaMemcpyPeerAsync: peer-to-peer over NVLink where
- *          the GPUs have it); GPU 0 waits for the copies (events) and merges
- *          the N states.  Time: GPU 0's start to the merge's end.
+ *          into GPU 0, and GPU 0 merges the N states.  Time: GPU 0's start
+ *          to the merge's end.  The gather (--gather): `nccl`, NCCL's
+ *          point-to-point send/receive in one group (the default where the
+ *          runner was built with NCCL; NVLink SHARP, which uses multicast,
+ *          is switched off), or `p2p`, cudaMemcpyPeerAsync over NVLink and
+ *          a cross-GPU event that GPU 0's stream waits on.
  *
  * Method, as for one GPU: every configuration is checked against the CPU
  * reference of the whole workload (outputs poisoned first) before it is
@@ -32,6 +35,12 @@
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#if MGPU_WITH_NCCL   /* kernels.mk: where the toolkit or the system has libnccl */
+#include <nccl.h>
+#define MGPU_NCCL 1
+#else
+#define MGPU_NCCL 0     /* built without NCCL: peer-to-peer copies only */
+#endif
 #include <math.h>
 #include <string.h>
 #include <algorithm>
@@ -41,20 +50,59 @@
 #define MGPU_MAX 8
 
 static const char *MGPU_CSV_HEADER =
-    "gpu,gpus,parallel,driver,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,"
+    "gpu,gpus,parallel,gather,driver,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,"
     "reps,time_us,time_p10_us,time_p90_us,per_gpu_us,per_gpu_max_us,gather_us,merge_us,link_bytes,max_err";
 
 enum { PAR_HEADS = 0, PAR_KV };
+enum { GATHER_P2P = 0, GATHER_NCCL };
+static const char *gather_name(int x) { return x == GATHER_NCCL ? "nccl" : "p2p"; }
 
 /* Run-wide settings. */
 static struct {
-    int gpus, parallel, reps, warmup;
+    int gpus, parallel, reps, warmup, gather;
     const char *csv, *sweep;
     const char *commit, *date, *driver;
     cudaDeviceProp prop;
     volatile int *flag;     /* pinned host memory, mapped: the start gate */
     int epoch;
+#if MGPU_NCCL
+    ncclComm_t comm[MGPU_MAX];
+    int comm_n;             /* GPUs of the communicators in comm, 0: none */
+#endif
 } m;
+
+#if MGPU_NCCL
+#define NCCL_CHECK(x) do { ncclResult_t r_ = (x); if (r_ != ncclSuccess) { \
+    fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, ncclGetErrorString(r_)); exit(2); } } while (0)
+
+/* Communicators over GPUs 0..n-1 (one process, one thread), made once per n. */
+static void nccl_setup(int n)
+{
+    if (m.comm_n == n) return;
+    for (int i = 0; i < m.comm_n; i++) ncclCommDestroy(m.comm[i]);
+    int devs[MGPU_MAX];
+    for (int i = 0; i < n; i++) devs[i] = i;
+    NCCL_CHECK(ncclCommInitAll(m.comm, n, devs));
+    m.comm_n = n;
+    /* connect every peer to GPU 0 now, outside any timed rep */
+    std::vector<void *> buf((size_t)n);
+    for (int g = 0; g < n; g++) {
+        CUDA_CHECK(cudaSetDevice(g));
+        CUDA_CHECK(cudaMalloc(&buf[(size_t)g], (size_t)n << 12));
+    }
+    NCCL_CHECK(ncclGroupStart());
+    for (int g = 1; g < n; g++) {
+        NCCL_CHECK(ncclSend(buf[(size_t)g], 4096, ncclUint8, 0, m.comm[g], 0));
+        NCCL_CHECK(ncclRecv((char *)buf[0] + ((size_t)g << 12), 4096, ncclUint8, g, m.comm[0], 0));
+    }
+    NCCL_CHECK(ncclGroupEnd());
+    for (int g = 0; g < n; g++) {
+        CUDA_CHECK(cudaSetDevice(g));
+        CUDA_CHECK(cudaDeviceSynchronize());
+        cudaFree(buf[(size_t)g]);
+    }
+}
+#endif
 
 /* ---- device code ---- */
 
@@ -191,15 +239,26 @@ static void one_rep(std::vector<dev_state> &st, int n, int par, const workload *
         io.dtype = w->dtype; io.head_dim = w->head_dim;
         CUDA_CHECK(attn_launch(&x.d, &io, x.s, NULL));
         CUDA_CHECK(cudaEventRecord(x.e1, x.s));
-        if (par == PAR_KV && g > 0) {
+        if (par == PAR_KV && g > 0 && m.gather == GATHER_P2P) {
             CUDA_CHECK(cudaMemcpyPeerAsync(st[0].recv + (size_t)(g - 1) * part_bytes, 0, x.part, g, part_bytes, x.s));
             CUDA_CHECK(cudaEventRecord(x.done, x.s));
         }
     }
+#if MGPU_NCCL
+    if (par == PAR_KV && m.gather == GATHER_NCCL) {   /* every peer's part into GPU 0, one group */
+        NCCL_CHECK(ncclGroupStart());
+        for (int g = 1; g < n; g++) {
+            NCCL_CHECK(ncclSend(st[(size_t)g].part, part_bytes, ncclUint8, 0, m.comm[g], st[(size_t)g].s));
+            NCCL_CHECK(ncclRecv(st[0].recv + (size_t)(g - 1) * part_bytes, part_bytes, ncclUint8, g, m.comm[0], st[0].s));
+        }
+        NCCL_CHECK(ncclGroupEnd());
+    }
+#endif
     if (par == PAR_KV) {
         dev_state &x = st[0];
         CUDA_CHECK(cudaSetDevice(0));
-        for (int g = 1; g < n; g++) CUDA_CHECK(cudaStreamWaitEvent(x.s, st[(size_t)g].done, 0));
+        if (m.gather == GATHER_P2P)
+            for (int g = 1; g < n; g++) CUDA_CHECK(cudaStreamWaitEvent(x.s, st[(size_t)g].done, 0));
         CUDA_CHECK(cudaEventRecord(x.eg, x.s));
         const int rows = w->batch * w->heads, per_block = 4;
         if (w->dtype == DTYPE_BF16)
@@ -350,6 +409,9 @@ static int run_one(const workload *w, plan_opts po, int kind)
         }
         CUDA_CHECK(cudaMemset(x.scratch, 0, scratch));
     }
+#if MGPU_NCCL
+    if (!rc && par == PAR_KV && m.gather == GATHER_NCCL) nccl_setup(n);
+#endif
     if (!rc && par == PAR_KV)   /* one query for every shard */
         for (int g = 1; g < n; g++)
             CUDA_CHECK(cudaMemcpyPeer(st[(size_t)g].b.q, g, st[0].b.q, 0, (size_t)w->batch * w->heads * w->head_dim * 2));
@@ -362,7 +424,7 @@ static int run_one(const workload *w, plan_opts po, int kind)
     double err = 0;
     if (!rc) {
         char label[64];
-        snprintf(label, sizeof label, "%s x%d %s", sched_name(kind), n, par == PAR_KV ? "kv" : "heads");
+        snprintf(label, sizeof label, "%s x%d %s", sched_name(kind), n, par == PAR_KV ? gather_name(m.gather) : "heads");
         int64_t bad = check(st, n, par, w, label, &err);
         if (bad) {
             fprintf(stderr, "leanbench: %s, ctx %s: CHECK FAILED, %lld mismatches; not timed\n", label, ctxs,
@@ -405,9 +467,9 @@ static int run_one(const workload *w, plan_opts po, int kind)
     const plan *p0 = st[0].p;
     const double link = par == PAR_KV ? (double)(n - 1) * w->batch * w->heads * (w->head_dim * 2 + 4) : 0;
     const double t = pct(tot, 0.5);
-    printf("%-8s x%d %-5s b=%-2d h=%-3d kvh=%-3d d=%-3d ctx=%-10.10s bn=%-3d ctas=%-4d  %9.2f us  (gpu0 %.2f, max %.2f, "
+    printf("%-8s x%d %-5s %-4s b=%-2d h=%-3d kvh=%-3d d=%-3d ctx=%-10.10s bn=%-3d ctas=%-4d  %9.2f us  (gpu0 %.2f, max %.2f, "
            "gather %.2f, merge %.2f)  err %.3g\n",
-           sched_name(kind), n, par == PAR_KV ? "kv" : "heads", w->batch, w->heads, w->kv_heads, w->head_dim, ctxs,
+           sched_name(kind), n, par == PAR_KV ? "kv" : "heads", par == PAR_KV ? gather_name(m.gather) : "-", w->batch, w->heads, w->kv_heads, w->head_dim, ctxs,
            p0->block_n, p0->grid, t, pct(g0, 0.5), pct(gmax, 0.5), pct(gath, 0.5), pct(mrg, 0.5), err);
     fflush(stdout);
     if (m.csv) {
@@ -415,8 +477,8 @@ static int run_one(const workload *w, plan_opts po, int kind)
         if (!f) { fprintf(stderr, "leanbench: --csv %s: cannot open for appending\n", m.csv); exit(2); }
         fseek(f, 0, SEEK_END);
         if (ftell(f) == 0) fprintf(f, "%s\n", MGPU_CSV_HEADER);
-        fprintf(f, "%s,%d,%s,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.3g\n",
-                m.prop.name, n, par == PAR_KV ? "kv" : "heads", m.driver, m.commit, m.date, sched_name(kind),
+        fprintf(f, "%s,%d,%s,%s,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.0f,%.3g\n",
+                m.prop.name, n, par == PAR_KV ? "kv" : "heads", par == PAR_KV ? gather_name(m.gather) : "none", m.driver, m.commit, m.date, sched_name(kind),
                 w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype), ctxs, p0->block_n, p0->grid,
                 p0->splits, m.reps, t, pct(tot, 0.1), pct(tot, 0.9), pct(g0, 0.5), pct(gmax, 0.5), pct(gath, 0.5),
                 pct(mrg, 0.5), link, err);
@@ -433,6 +495,8 @@ static void usage(FILE *f)
                "  --gpus N                   GPUs of this host, 2..%d (GPUs 0..N-1)\n"
                "  --parallel P               kv: KV shards along the sequence, gathered into GPU 0 and merged;\n"
                "                             heads: query/KV heads split over the GPUs (default kv)\n"
+               "  --gather G                 kv: nccl (NCCL send/receive; the default when built with NCCL) or\n"
+               "                             p2p (peer copies and a cross-GPU event)\n"
                "  --reps N                   timed reps per configuration (default 30)\n"
                "  --warmup N                 untimed reps first (default 3)\n"
                "  --csv FILE                 append one row per configuration\n"
@@ -474,6 +538,10 @@ static int parse(int argc, char **argv, wl_opts *o, int *gpus, int *par, int *re
             if (!strcmp(v, "kv")) *par = PAR_KV;
             else if (!strcmp(v, "heads")) *par = PAR_HEADS;
             else { fprintf(stderr, "leanbench: --parallel %s: kv or heads\n", v); return -1; }
+        } else if (!strcmp(name, "--gather")) {
+            if (!strcmp(v, "p2p")) m.gather = GATHER_P2P;
+            else if (!strcmp(v, "nccl") && MGPU_NCCL) m.gather = GATHER_NCCL;
+            else { fprintf(stderr, "leanbench: --gather %s: %s\n", v, MGPU_NCCL ? "nccl or p2p" : "p2p (built without NCCL)"); return -1; }
         } else if (!strcmp(name, "--reps")) {
             if (!num || x < 3) { fprintf(stderr, "leanbench: --reps %s: at least 3\n", v); return -1; }
             *reps = (int)x;
@@ -511,6 +579,8 @@ int mgpu_main(int argc, char **argv)
     m.parallel = PAR_KV;
     m.reps = 30;
     m.warmup = 3;
+    m.gather = MGPU_NCCL ? GATHER_NCCL : GATHER_P2P;
+    setenv("NCCL_NVLS_ENABLE", "0", 1);   /* NVLink SHARP uses multicast: never */
     if (parse(argc, argv, &o, &m.gpus, &m.parallel, &m.reps, 0)) return 2;
     int ndev = 0;
     CUDA_CHECK(cudaGetDeviceCount(&ndev));
@@ -544,7 +614,7 @@ int mgpu_main(int argc, char **argv)
         if (!f) { fprintf(stderr, "leanbench: --sweep %s: cannot open\n", m.sweep); return 2; }
         char line[16384];
         int ln = 0;
-        const int gpus0 = m.gpus, par0 = m.parallel, reps0 = m.reps;
+        const int gpus0 = m.gpus, par0 = m.parallel, reps0 = m.reps, gather0 = m.gather;
         while (fgets(line, sizeof line, f)) {
             ln++;
             char *hash = strchr(line, '#');
@@ -557,7 +627,7 @@ int mgpu_main(int argc, char **argv)
             if (ac == 1) continue;
             static wl_opts lo;
             wl_opts_init(&lo);
-            m.gpus = gpus0; m.parallel = par0; m.reps = reps0;
+            m.gpus = gpus0; m.parallel = par0; m.reps = reps0; m.gather = gather0;
             if (parse(ac, av, &lo, &m.gpus, &m.parallel, &m.reps, 1)) {
                 fprintf(stderr, "leanbench: --sweep %s:%d: bad line, skipped\n", m.sweep, ln);
                 fails++;

@@ -63,7 +63,7 @@ def main():
             sys.exit("score.py: %s: %s" % (path, e.strerror))
     if not rows:
         sys.exit("score.py: no rows in %s" % ", ".join(a.csv))
-    print("%-5s %2s %-5s %2s %4s %3s %8s %10s %10s %7s %9s %9s" % (
+    print("%-5s %2s %-8s %2s %4s %3s %8s %10s %10s %7s %9s %9s" % (
         "gpu", "N", "par", "b", "h", "kvh", "ctx", "meas_us", "pred_us", "err%", "comm_meas", "comm_pred"))
     res = []
     for r in rows:
@@ -74,26 +74,28 @@ def main():
         meas, pred = float(r["time_us"]), float(p["time_us"])
         cm = float(r["gather_us"]) + float(r["merge_us"])
         cp = float(p["gather_us"]) + float(p["merge_us"])
-        ctx = int(r["ctx"].split(";")[0])
-        res.append((spec, int(r["gpus"]), r["parallel"], int(r["batch"]), int(r["heads"]), int(r["kv_heads"]), ctx,
+        ctx = max(int(c) for c in r["ctx"].split(";"))
+        par = r["parallel"] + ("/" + r["gather"] if r["parallel"] == "kv" and r.get("gather") else "")
+        res.append((spec, int(r["gpus"]), par, int(r["batch"]), int(r["heads"]), int(r["kv_heads"]), ctx,
                     meas, pred, cm, cp))
-        print("%-5s %2s %-5s %2s %4s %3s %8d %10.2f %10.2f %+7.1f %9.2f %9.2f" % (
-            spec, r["gpus"], r["parallel"], r["batch"], r["heads"], r["kv_heads"], ctx, meas, pred,
+        print("%-5s %2s %-8s %2s %4s %3s %8d %10.2f %10.2f %+7.1f %9.2f %9.2f" % (
+            spec, r["gpus"], par, r["batch"], r["heads"], r["kv_heads"], ctx, meas, pred,
             100 * (pred / meas - 1), cm, cp))
     print("\nMAPE of the total time, contexts >= 64k (engine %s):" % a.engine)
     for spec in sorted({x[0] for x in res}):
         for n in sorted({x[1] for x in res}):
-            for par in ("kv", "heads"):
+            for par in sorted({x[2] for x in res}):
                 e = [x[8] / x[7] - 1 for x in res if x[0] == spec and x[1] == n and x[2] == par and x[6] >= 65536]
                 if e:
-                    print("  %-5s %d GPUs %-5s %3d rows  %5.1f%%  (worst %+.1f%%)" % (
+                    print("  %-5s %d GPUs %-8s %3d rows  %5.1f%%  (worst %+.1f%%)" % (
                         spec, n, par, len(e), mape(e), 100 * max(e, key=abs)))
         e = [x[8] / x[7] - 1 for x in res if x[0] == spec and x[6] >= 65536]
         print("  %-5s all              %3d rows  %5.1f%%" % (spec, len(e), mape(e)))
-        c = [x[10] / x[9] - 1 for x in res if x[0] == spec and x[2] == "kv" and x[6] <= 16384 and x[9] > 0]
-        if c:
-            print("  %-5s communication (gather + merge), kv, 4k-16k: %d rows, MAPE %.1f%% (worst %+.1f%%)" % (
-                spec, len(c), mape(c), 100 * max(c, key=abs)))
+        for par in sorted({x[2] for x in res if x[2].startswith("kv")}):
+            c = [x[10] / x[9] - 1 for x in res if x[0] == spec and x[2] == par and x[6] <= 16384 and x[9] > 0]
+            if c:
+                print("  %-5s communication (gather + merge), %s, 4k-16k: %d rows, MAPE %.1f%% (worst %+.1f%%)" % (
+                    spec, par, len(c), mape(c), 100 * max(c, key=abs)))
     if a.dat:
         os.makedirs(a.dat, exist_ok=True)
         with open(os.path.join(a.dat, "multigpu-measured.dat"), "w") as f:
@@ -101,7 +103,7 @@ def main():
             key = {}
             for x in res:
                 if x[3] == 1 and x[4] == 64 and x[5] == 8:
-                    key[(x[1], x[6], x[2])] = x
+                    key[(x[1], x[6], x[2].split("/")[0])] = x
             for n in sorted({k[0] for k in key}):
                 for ctx in sorted({k[1] for k in key if k[0] == n}):
                     kv, hd = key.get((n, ctx, "kv")), key.get((n, ctx, "heads"))
