@@ -253,6 +253,7 @@ link)
     timed linkbench timeout 400 build/linkbench --csv "$OUT/link.csv" --reps 30
     ;;
 mgpu)
+    export NCCL_NVLS_ENABLE=0   # NVLink SHARP uses multicast: never on shared GPUs
     say "topology"
     nvidia-smi topo -m | tee "$OUT/topo.txt"
     say "kv and heads parallelism (${MGPU_SWEEP:-kernels/sweep-mgpu.txt})"
