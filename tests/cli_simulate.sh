@@ -105,10 +105,10 @@ expect_err "--model foo: unknown model (llama-3.1-8b" simulate --model foo
 expect_err "no kernel for a GQA group of 32" simulate --heads 64 --kv-heads 2
 expect_err "no kernel for a GQA group of 16 at head dim 256" simulate --model llama-3.1-405b --head-dim 256
 # more than one GPU: kv parallel = the single-GPU schedule on a quarter of the KV, then the gather
-# (link latency + 3 peers' partials at link_gbps) and the merge; heads parallel = a quarter of the KV heads
+# (link latency + 3 peers' partials, 16-bit O and lse, at link_gbps) and the merge; heads parallel = a quarter of the KV heads
 one=$("$L" simulate --gpu h200 --heads 32 --kv-heads 8 --ctx 256k --schedule streamk --format csv | tail -1 | cut -d, -f18)
 kv=$("$L" simulate --gpu h200 --heads 32 --kv-heads 8 --ctx 1m --gpus 4 --parallel kv --schedule streamk --format csv | tail -1)
-echo "$kv" | awk -F, -v one="$one" '{ g = 16.7 + 3 * 32 * (128 * 4 + 4) / 390e3
+echo "$kv" | awk -F, -v one="$one" '{ g = 16.7 + 3 * 32 * (128 * 2 + 4) / 390e3
   exit !($28 == 4 && $29 == "kv" && $30 == one && ($31 - g) ^ 2 < 1e-6 && $32 > 0 && ($18 - ($30 + $31 + $32)) ^ 2 < 1e-4) }' &&
   ok || bad "--gpus 4 --parallel kv: per GPU = one GPU at 256k ($one), gather from the link figures: $kv"
 hd=$("$L" simulate --gpu h200 --heads 8 --kv-heads 2 --ctx 1m --schedule split --format csv | tail -1 | cut -d, -f18)
