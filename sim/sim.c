@@ -622,7 +622,9 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     r->sm_busy = span > 0 ? st.busy_ns / (span * g->sms) : 0;
     r->wait_us = st.wait_ns / 1e3;
     r->sol_us = (r->kv_bytes + (double)w->batch * w->heads * w->head_dim * elt * 2) / g->mem_bw_achievable_gbps / 1e3;
-    r->time_lo_us = r->time_us * (1 + kp->err_lo_pct / 100);
-    r->time_hi_us = r->time_us * (1 + kp->err_hi_pct / 100);
+    double blo, bhi;
+    kprof_band(kp, kprof_band_of(kp, o->kind, w->heads / w->kv_heads, w->head_dim), &blo, &bhi);
+    r->time_lo_us = r->time_us * (1 + blo / 100);
+    r->time_hi_us = r->time_us * (1 + bhi / 100);
     return SIM_OK;
 }
