@@ -41,9 +41,11 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
                 printf("  %-26s %s\n", "--trace FILE", "Chrome trace-event JSON of the CTA timeline (one schedule)");
             printf("\nmore than one GPU (the chip's link_gbps and link_latency_us):\n  %-26s %s\n  %-26s %s\n",
                    "--gpus N", "GPUs of one host the workload is spread over (default 1)",
-                   "--parallel heads|kv", "heads: each GPU takes whole KV heads, no communication (default);\n"
+                   "--parallel heads|kv|both", "heads: each GPU takes whole KV heads, no communication (default);\n"
                    "                             kv: each GPU a shard of every request's KV, partials gathered\n"
-                   "                             into GPU 0 and merged there");
+                   "                             into GPU 0 and merged there; both: the heads over as many GPUs as\n"
+                   "                             the KV heads allow, each group's KV over the rest (16 GPUs, 8 KV\n"
+                   "                             heads: 8 x 2)");
             return 0;
         }
         int rc = wl_opts_parse(&o->wl, &i, argc, argv, err, sizeof err);
@@ -73,7 +75,7 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
                 o->gpus = (int)g;
             } else if (!strcmp(a, "--parallel")) {
                 if ((o->parallel = multi_parallel_parse(v)) < 0) {
-                    fprintf(stderr, "leansim %s: --parallel %s: unknown parallelism (heads, kv)\n", cmd, v);
+                    fprintf(stderr, "leansim %s: --parallel %s: unknown parallelism (heads, kv, both)\n", cmd, v);
                     return 2;
                 }
                 par_given = 1;

@@ -60,7 +60,7 @@ int cmd_simulate(int argc, char **argv)
         }
         if (tf) {
             src = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err);   /* one GPU */
-            mr[n] = (multi_result){1, o.parallel, rows[n].time_us, 0, 0, 0};
+            mr[n] = (multi_result){1, o.parallel, rows[n].time_us, 0, 0, 0, 1, 1};
         } else {
             src = multi_run(multi_sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
                             sizeof err);

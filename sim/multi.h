@@ -12,14 +12,18 @@
  * is GPU 0's (the largest shard), then the gather (the chip's
  * link_latency_us plus the N - 1 partials at link_gbps into one GPU), then
  * the merge kernel (read the N partials, write O, at the achievable
- * bandwidth, after a dependent launch).
+ * bandwidth, after a dependent launch).  `both` splits the heads as far
+ * as the KV heads allow (the largest divisor of N that divides the KV
+ * heads: tensor parallelism up to the KV heads, as serving systems do),
+ * and each group of the remaining N / that many GPUs shards the KV of its
+ * heads as `kv` does, gathering into its own first GPU.
  */
 #ifndef LEANSIM_MULTI_H
 #define LEANSIM_MULTI_H
 
 #include "sim.h"
 
-enum multi_parallel { MULTI_HEADS = 0, MULTI_KV };
+enum multi_parallel { MULTI_HEADS = 0, MULTI_KV, MULTI_BOTH };
 
 /* What one multi-GPU prediction adds to the single-GPU row. */
 typedef struct multi_result {
@@ -28,6 +32,7 @@ typedef struct multi_result {
     double gather_us;       /* partials into GPU 0 (kv only) */
     double merge_us;        /* the merge kernel on GPU 0 (kv only) */
     double link_bytes;      /* bytes received by GPU 0 over the interconnect */
+    int head_ways, kv_ways; /* GPUs over the heads x GPUs over each KV (gpus = their product) */
 } multi_result;
 
 /* A single-GPU engine: sim_run (ctx = a sim_ctx) or the model (ctx unused). */
@@ -38,7 +43,7 @@ typedef int (*multi_engine)(void *ctx, const gpu_spec *g, const kernel_profile *
 int multi_sim_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
                      sim_result *r, char *err, int errlen);
 
-/* "heads" or "kv" -> enum multi_parallel; -1 if neither. */
+/* "heads", "kv" or "both" -> enum multi_parallel; -1 if none. */
 int multi_parallel_parse(const char *s);
 const char *multi_parallel_name(int p);
 

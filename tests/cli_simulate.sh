@@ -118,6 +118,15 @@ hd=$("$L" simulate --gpu h200 --heads 8 --kv-heads 2 --ctx 1m --schedule split -
 "$L" predict --gpu h200 --ctx 1m --gpus 2 --parallel kv --schedule streamk --format json | grep -q '"gpus":2,"parallel":"kv"' && ok ||
   bad "predict --gpus 2 --parallel kv"
 expect_err "--kv-heads 8: not a multiple of --gpus 3" simulate --heads 32 --kv-heads 8 --gpus 3
+# both: the heads over 8 GPUs (the KV heads), each head group's KV over 2: one GPU is 8 query heads over one
+# KV head at half the context, the gather one peer's partials of those 8 heads
+one=$("$L" simulate --gpu h100 --heads 8 --kv-heads 1 --ctx 512k --schedule split --format csv | tail -1 | cut -d, -f18)
+"$L" simulate --gpu h100 --model llama-3.1-70b --ctx 1m --gpus 16 --parallel both --schedule split --format csv | tail -1 |
+  awk -F, -v one="$one" '{ g = 16.7 + 8 * (128 * 2 + 4) / 390e3
+    exit !($28 == 16 && $29 == "both" && $30 == one && ($31 - g) ^ 2 < 1e-6 && $32 > 0) }' &&
+  ok || bad "--gpus 16 --parallel both (8 KV heads): 8 over the heads x 2 over the KV"
+"$L" simulate --model llama-3.1-70b --ctx 64k --gpus 16 --parallel both --schedule split | grep -q "8 over the heads x 2 over the KV" &&
+  ok || bad "--parallel both names its split of the GPUs"
 expect_err "--parallel kv: needs --gpus 2 or more" simulate --parallel kv
 expect_err "--gpus 0: not a GPU count" simulate --gpus 0
 expect_err "--parallel rows: unknown parallelism" simulate --gpus 2 --parallel rows
