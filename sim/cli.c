@@ -106,10 +106,6 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         fprintf(stderr, "leansim %s: --policy %s: a policy plans one GPU's work (leave out --gpus)\n", cmd, o->policy);
         return 2;
     }
-    if (o->trace && o->gpus > 1) {
-        fprintf(stderr, "leansim %s: --trace %s: one GPU only (leave out --gpus)\n", cmd, o->trace);
-        return 2;
-    }
     if (wl_opts_finish(&o->wl, err, sizeof err)) {
         fprintf(stderr, "leansim %s: %s\n", cmd, err);
         return 2;

@@ -4,6 +4,7 @@
 #include "multi.h"
 
 #include <stdio.h>
+#include "trace.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +88,50 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
     r->time_us += extra;
     r->bw_gbps = r->hbm_bytes / (r->time_us * 1e3);
     return SIM_OK;
+}
+
+int multi_trace(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                const multi_result *m, FILE *f, char *err, int errlen)
+{
+    const int hw = m->head_ways > 0 ? m->head_ways : 1, kw = m->kv_ways > 0 ? m->kv_ways : 1;
+    workload *share = malloc(sizeof *share);
+    if (!share) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    trace_writer tw;
+    trace_begin(&tw, f);
+    int rc = SIM_OK;
+    for (int gi = 0; gi < hw * kw && rc == SIM_OK; gi++) {
+        const int shard = gi % kw;   /* GPUs gi / kw * kw .. + kw - 1 share one head group */
+        *share = *w;
+        share->heads = w->heads / hw;
+        share->kv_heads = w->kv_heads / hw;
+        int empty = 0;
+        for (int q = 0; q < w->batch; q++) {
+            int64_t base = (w->ctx[q] + kw - 1) / kw, lo = base * shard;
+            share->ctx[q] = lo >= w->ctx[q] ? 0 : (w->ctx[q] - lo < base ? w->ctx[q] - lo : base);
+            empty |= share->ctx[q] == 0;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "GPU %d: ", gi);
+        sim_result r;
+        if (empty) continue;   /* a request shorter than the shards: nothing for this GPU to show */
+        rc = sim_run_into(c, g, k, share, o, &r, &tw, 2 * gi, name, err, errlen);
+        if (rc == SIM_OK && shard == 0 && kw > 1) {   /* the group's first GPU gathers and merges */
+            const int pid = 2 * hw * kw + gi / kw;
+            snprintf(name, sizeof name, "GPU %d: gather, merge", gi);
+            trace_name_process(&tw, pid, name);
+            trace_name_thread(&tw, pid, 0, "link, then merge kernel");
+            double t0 = r.time_us * 1e3, t1 = t0 + m->gather_us * 1e3, t2 = t1 + m->merge_us * 1e3;
+            trace_slice(&tw, pid, 0, "gather", "gather", t0, t1, 0, -1);
+            trace_slice(&tw, pid, 0, "merge", "merge", t1, t2, 0, -1);
+        }
+    }
+    free(share);
+    if (trace_end(&tw) && rc == SIM_OK) {
+        snprintf(err, (size_t)errlen, "--trace: write failed");
+        rc = SIM_EPLAN;
+    }
+    return rc;
 }

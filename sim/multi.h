@@ -60,4 +60,14 @@ const char *multi_parallel_name(int p);
 int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
               const plan_opts *o, int gpus, int par, sim_result *r, multi_result *m, char *err, int errlen);
 
+/*
+ * Writes a Chrome trace-event document of multi_run's prediction m of w to
+ * f: each GPU's kernels simulated on its own share as it is cut (the last
+ * KV shard may be shorter), as processes "GPU g: main kernel" and "GPU g:
+ * combine kernel", then a process per gathering GPU with its gather and
+ * merge after its kernels.  Returns SIM_OK, or a status with err set.
+ */
+int multi_trace(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                const multi_result *m, FILE *f, char *err, int errlen);
+
 #endif

@@ -521,8 +521,22 @@ static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, i
         }
 }
 
-int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
+int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
             sim_result *r, FILE *trace, char *err, int errlen)
+{
+    if (!trace) return sim_run_into(c, g, kp, w, o, r, NULL, 0, "", err, errlen);
+    trace_writer tw;
+    trace_begin(&tw, trace);
+    int rc = sim_run_into(c, g, kp, w, o, r, &tw, 0, "", err, errlen);
+    if (trace_end(&tw) && rc == SIM_OK) {
+        snprintf(err, (size_t)errlen, "--trace: write failed");
+        return SIM_EPLAN;
+    }
+    return rc;
+}
+
+int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
+                 sim_result *r, trace_writer *twp, int pid, const char *name, char *err, int errlen)
 {
     char why[160];
     memset(r, 0, sizeof *r);
@@ -551,17 +565,16 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     int single = kprof_single_split(kp, o_in, p->splits, &k1, &o1, err, errlen);
     if (single < 0) return SIM_EPLAN;
     if (single) {
-        int rc1 = sim_run(c, g, &k1, w, &o1, r, trace, err, errlen);
+        int rc1 = sim_run_into(c, g, &k1, w, &o1, r, twp, pid, name, err, errlen);
         if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
         return rc1;
     }
 
-    trace_writer tw, *twp = NULL;
-    c->tracing = trace != NULL;
-    if (trace) {
-        twp = &tw;
-        trace_begin(twp, trace);
-        trace_tracks(twp, 0, "main kernel", g->sms, res);
+    c->tracing = twp != NULL;
+    char pname[96];
+    if (twp) {
+        snprintf(pname, sizeof pname, "%smain kernel", name);
+        trace_tracks(twp, pid, pname, g->sms, res);
     }
 
     double elt = dtype_bytes(w->dtype);
@@ -572,7 +585,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
         for (int m = 1; m <= res; m++) k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
     kstats st, st2;
     double t0 = (g->launch_us + kp->call_extra_us) * 1e3;
-    if (lower_main(c, g, kp, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, 0, &st)) {
+    if (lower_main(c, g, kp, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, pid, &st)) {
         snprintf(err, (size_t)errlen, "out of memory");
         return SIM_ENOMEM;
     }
@@ -588,8 +601,11 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
         if (k2.resident < 1) k2.resident = 1;
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
-        if (twp) trace_tracks(twp, 1, "combine kernel", g->sms, k2.resident);
-        if (n < 0 || run_kernel(c, &k2, n, t1, p->n_units, twp, 1, &st2)) {
+        if (twp) {
+            snprintf(pname, sizeof pname, "%scombine kernel", name);
+            trace_tracks(twp, pid + 1, pname, g->sms, k2.resident);
+        }
+        if (n < 0 || run_kernel(c, &k2, n, t1, p->n_units, twp, pid + 1, &st2)) {
             snprintf(err, (size_t)errlen, "out of memory");
             return SIM_ENOMEM;
         }
@@ -599,10 +615,6 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
         r->streamed_bytes += st2.served;
         if (st2.max_rate > r->peak_gbps) r->peak_gbps = st2.max_rate;
         r->backwards += st2.backwards;
-    }
-    if (twp && trace_end(twp)) {
-        snprintf(err, (size_t)errlen, "--trace: write failed");
-        return SIM_EPLAN;
     }
 
     double q_bytes = (double)p->n_segs * p->rows * w->head_dim * elt;

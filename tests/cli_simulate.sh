@@ -127,6 +127,17 @@ one=$("$L" simulate --gpu h100 --heads 8 --kv-heads 1 --ctx 512k --schedule spli
   ok || bad "--gpus 16 --parallel both (8 KV heads): 8 over the heads x 2 over the KV"
 "$L" simulate --model llama-3.1-70b --ctx 64k --gpus 16 --parallel both --schedule split | grep -q "8 over the heads x 2 over the KV" &&
   ok || bad "--parallel both names its split of the GPUs"
+# the trace of a multi-GPU run: one process per GPU, the gather and merge after GPU 0's kernels, ending at the total
+"$L" simulate --gpus 4 --parallel kv --model llama-3.1-70b --ctx 100000 --schedule split --format csv --trace "$tmp/mg.json" |
+  tail -1 | cut -d, -f18 > "$tmp/mg.total"
+python3 - "$tmp/mg.json" "$(cat "$tmp/mg.total")" <<'PY' && ok || bad "--gpus 4 --trace: a process per GPU, gather and merge"
+import json, sys
+d = json.load(open(sys.argv[1]))["traceEvents"]
+names = {e["args"]["name"] for e in d if e.get("ph") == "M" and e["name"] == "process_name"}
+assert {"GPU %d: main kernel" % g for g in range(4)} <= names and "GPU 0: gather, merge" in names, names
+end = max(e["ts"] + e["dur"] for e in d if e.get("ph") == "X")
+assert abs(end - float(sys.argv[2])) < 0.01, (end, sys.argv[2])
+PY
 expect_err "--parallel kv: needs --gpus 2 or more" simulate --parallel kv
 expect_err "--gpus 0: not a GPU count" simulate --gpus 0
 expect_err "--parallel rows: unknown parallelism" simulate --gpus 2 --parallel rows
