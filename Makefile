@@ -25,6 +25,8 @@ else
   Q = @
 endif
 
+# Include paths run down the floors (cli, results, model, sim); a floor's
+# sources may include only headers of the floors below it (tests/layers.sh).
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -Isim -Imodel -Iresults -Icli -I$(BUILD)
 
 LIB_SRC  = $(filter-out cli/main.c,$(wildcard sim/*.c model/*.c results/*.c cli/*.c))
