@@ -611,7 +611,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
             if (nctx != 1 && nctx != iv[C(batch)]) BAD("ctx: %d lengths for batch %lld", nctx, iv[C(batch)]);
         }
         /* peer rows (schedule not ours) have no plan: empty plan columns read 0;
-         * an empty max_err means "not checked" and is stored as -1 */
+         * an empty max_err, or "unchecked", means not checked and is stored as -1 */
         int ours = sched_parse(col[C(schedule)]) >= 0;
         static const int plan_cols[] = {C(block_n), C(ctas), C(splits), C(ctas_per_sm)};
         for (size_t k = 0; k < sizeof plan_cols / sizeof plan_cols[0]; k++)
@@ -620,7 +620,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
                 col[plan_cols[k]] = "0";
             }
         if (!*col[C(graph_us)]) col[C(graph_us)] = "0";
-        int unchecked = !*col[C(max_err)];
+        int unchecked = !*col[C(max_err)] || !strcmp(col[C(max_err)], "unchecked");
         if (unchecked) col[C(max_err)] = "0";
         if (parse_int(col[C(block_n)], 0, 256, &iv[C(block_n)]) ||
             (iv[C(block_n)] != 0 && iv[C(block_n)] != 32 && iv[C(block_n)] != 64 && iv[C(block_n)] != 128 &&
