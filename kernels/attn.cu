@@ -179,6 +179,7 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
     a.block_n = d->block_n;
     a.signal = !d->combine;
     a.scale_log2 = (float)(1.4426950408889634 / sqrt((double)io->head_dim));
+    a.lse = io->lse;
     void *args[] = {&a};
     cudaError_t e = cudaLaunchKernel((const void *)fn, dim3(d->grid), dim3(ATTN_THREADS), args, (size_t)smem, s);
     if (e != cudaSuccess || !d->combine) return e;
