@@ -5,8 +5,8 @@
  * -std=c++17); included by kernels/decode_d{64,128,256}.cu, each of which
  * instantiates one head dim for fp16 and bf16, GQA row capacities 1, 2, 4,
  * 8 (and 16 at d <= 128) and the L2 prefetch hint off/on.  kernels/attn.cu
- * picks the instance and launches it; gputest checks every one of them
- * against the CPU reference (kernels/ref.cpp).
+ * picks the instance and launches it; gputest checks every instance the
+ * planner uses against the CPU reference (kernels/ref.cpp).
  *
  * Each CTA (128 threads) walks its segment list from the plan (sim/plan.c).
  * A segment is a run of KV tiles of one unit (request, kv head); the unit's
