@@ -12,7 +12,7 @@
  * that serves `rows` at head_dim (plan_kernel_cap).  LEANBENCH_ROWS_CAP=
  * 1/2/4/8 sets the smallest capacity used instead (same results; for
  * comparing code generation). */
-static int rows_index(int rows, int head_dim)
+int attn_rows_cap_choice(void)
 {
     static int min_cap = -1;
     if (min_cap < 0) {
@@ -20,6 +20,12 @@ static int rows_index(int rows, int head_dim)
         const int v = e ? atoi(e) : 0;
         min_cap = v == 1 || v == 2 || v == 4 || v == 8 ? v : 0;
     }
+    return min_cap;
+}
+
+static int rows_index(int rows, int head_dim)
+{
+    const int min_cap = attn_rows_cap_choice();
     if (rows < 1 || rows > ATTN_MAX_ROWS) return -1;
     int cap = plan_kernel_cap(rows, head_dim);
     if (min_cap) cap = plan_rows_cap(rows) > min_cap ? plan_rows_cap(rows) : min_cap;
@@ -60,6 +66,14 @@ int attn_pdl_choice(void)
         on = !(e && *e == '0');
     }
     return on;
+}
+
+/* decode.cuh has no build-time switches (those that lost are gone:
+ * kernels/NOTES.md, "Removed variants"), so every build is "none"; a -D of
+ * an old DEC_* macro changes nothing and is not reported as a switch. */
+const char *attn_build_switches(void)
+{
+    return "none";
 }
 
 int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, int *smem_bytes)

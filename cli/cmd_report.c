@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "model.h"
+#include "results.h"
 
 /* Options of the three commands; the ones a command does not take are refused. */
 typedef struct rep_args {
@@ -153,6 +153,8 @@ int cmd_validate(int argc, char **argv)
     printf("validate: %d measured rows, %d predictions added, %d already present, %d refused by an engine, "
            "%d plans not rebuilt, %d rows of unknown GPUs\n",
            st.rows, st.added, st.present, st.failed, st.plan_mismatch, st.unknown_gpu);
+    printf("validate: %d rows without the plan options asked (runner CSV format 1): their plan was found by the "
+           "legacy search\n", st.legacy);
     return 0;
 }
 
@@ -172,7 +174,7 @@ int cmd_report(int argc, char **argv)
     if (rc >= 0) return rc;
     sqlite3 *db;
     if ((rc = open_existing("report", a.db, &db, 1))) return rc;
-    report_opts o = {a.v, a.holdout, a.format, a.holdout ? stderr : NULL};
+    report_opts o = {a.v, a.holdout, a.format == OUT_JSON, a.holdout ? stderr : NULL};
     char err[1024];
     int s = report_print(stdout, db, &o, err, sizeof err);
     store_close(db);
