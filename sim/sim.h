@@ -25,6 +25,7 @@ typedef struct sim_result {
     int ctas;              /* CTAs of the main kernel (the grid for streamk) */
     int splits;            /* split: chunks per unit; else 0 */
     int ctas_per_sm;       /* CTAs of this kernel resident per SM */
+    int combine_ctas;      /* CTAs of the combine kernel (0 when none) */
     double time_us;        /* launch to last output written */
     double main_us;        /* main kernel, launch included */
     double combine_us;     /* combine kernel (0 when none) */
@@ -64,6 +65,15 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const worklo
 /* The plan of the last successful sim_run on c (owned by c). */
 const plan *sim_ctx_plan(const sim_ctx *c);
 
+/*
+ * The plan shape of workload w under options o (kprof_plan_opts applied)
+ * on chip g with `res` resident CTAs per SM (sim_resident_of): plan_shape_of,
+ * with the reason of a refusal in err, the same words for both engines.
+ * Returns SIM_OK or SIM_EPLAN.
+ */
+int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int res, plan_shape *s, char *err,
+                   int errlen);
+
 /* CTAs of profile k's main kernel resident per SM on g for workload w and
  * tile length block_n (0: the profile's), from its resources; 0 if none fit. */
 int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n);
@@ -87,7 +97,8 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
  * sim_combine_rounds: the same for a combine CTA merging `parts` partials
  *   (merge_unit: a log-sum-exp pass per row over a warp, then float4
  *   outputs, threads left over splitting the parts);
- * sim_combine_res: the combine kernel's resources.
+ * sim_combine_res: the combine kernel's resources, sim_combine_resident its
+ *   CTAs resident per SM on g (at least 1).
  * Each round costs the kernel profile's merge_round_ns.
  */
 double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
@@ -96,6 +107,7 @@ double sim_partial_bytes(const workload *w, int rows);
 double sim_host_merge_rounds(int rows, int head_dim, int peers);
 double sim_combine_rounds(int rows, int head_dim, int parts);
 extern const kernel_res sim_combine_res;
+int sim_combine_resident(const gpu_spec *g);
 
 /* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
 double sim_kv_bytes(const workload *w);
