@@ -276,20 +276,66 @@ int plan_ctas_on_sm(int64_t ctas, int sms, int resident)
     return n < 1 ? 1 : (int)n;
 }
 
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) { int64_t t = a % b; a = b; b = t; }
+    return a < 0 ? -a : a;
+}
+
+/* Modular inverse of a mod m (gcd(a, m) = 1, m >= 1). */
+static int64_t inv_mod(int64_t a, int64_t m)
+{
+    int64_t r0 = m, r1 = a % m, s0 = 0, s1 = 1;
+    while (r1) {
+        int64_t q = r0 / r1, t;
+        t = r0 - q * r1; r0 = r1; r1 = t;
+        t = s0 - q * s1; s0 = s1; s1 = t;
+    }
+    s0 %= m;
+    return s0 < 0 ? s0 + m : s0;
+}
+
+/* Counts c in [lo, hi] with (a*c + b) % t == 0 (t >= 1). */
+static int64_t count_congruent(int64_t a, int64_t b, int64_t t, int64_t lo, int64_t hi)
+{
+    if (hi < lo) return 0;
+    a %= t;
+    int64_t nb = ((-b) % t + t) % t;
+    int64_t g = gcd64(a ? a : t, t);
+    if (nb % g) return 0;
+    int64_t tp = t / g;
+    int64_t c0 = tp == 1 ? 0 : (nb / g) % tp * inv_mod(a / g, tp) % tp;
+    /* c = c0 + k*tp in [lo, hi] */
+    int64_t first = lo + ((c0 - lo) % tp + tp) % tp;
+    return first > hi ? 0 : (hi - first) / tp + 1;
+}
+
 /* Segments of `grid` stream-K runs of run_long or run_long - 1 tiles (the
- * long ones first) over the `tiles` tiles of units u0 .. n_units - 1,
- * numbered linearly: one per unit, plus one per run that starts inside a
- * unit rather than at a unit's tile 0 (as plan_streamk_runs cuts them). */
-static int64_t streamk_segs(const workload *w, int bn, int u0, int grid, int64_t run_long, int64_t long_ctas)
+ * long ones first) over the tiles of units u0 .. n_units - 1, numbered
+ * linearly: one per unit, plus one per run that starts inside a unit
+ * rather than at a unit's tile 0 (as plan_streamk_runs cuts them).  Run c
+ * starts at run_long x c (c < long_ctas) or (run_long - 1) x c + long_ctas;
+ * short runs exist only where run_long >= 2.  A uniform batch (every unit
+ * `uniform_tiles` tiles, else 0) counts the runs starting on a unit
+ * boundary in closed form, a ragged one walks the unit boundaries. */
+static int64_t streamk_segs(const workload *w, int bn, int u0, int grid, int64_t run_long, int64_t long_ctas,
+                            int64_t uniform_tiles)
 {
     const int units = w->batch * w->kv_heads;
     int64_t segs = (int64_t)(units - u0) + grid - 1;
-    int64_t b = 0;                                     /* linear index of unit u + 1's tile 0 */
+    if (uniform_tiles) {
+        const int64_t ti = uniform_tiles, hi1 = long_ctas < grid - 1 ? long_ctas : grid - 1;
+        return segs - count_congruent(run_long, 0, ti, 1, hi1) -
+               count_congruent(run_long - 1, long_ctas, ti, hi1 + 1, grid - 1);
+    }
     const int64_t long_end = run_long * long_ctas;    /* where the short runs begin */
-    for (int u = u0; u < units - 1; u++) {
-        b += plan_tiles_of(w->ctx[u / w->kv_heads], bn);
-        /* short runs exist only where run_long >= 2, so run_long - 1 >= 1 there */
-        segs -= b < long_end ? b % run_long == 0 : (b - long_ctas) % (run_long - 1) == 0;
+    int64_t b = 0;                                     /* linear index of the next unit's tile 0 */
+    for (int r = u0 / w->kv_heads, u = u0; r < w->batch; r++) {
+        const int32_t t = plan_tiles_of(w->ctx[r], bn);
+        for (int h = r == u0 / w->kv_heads ? u0 % w->kv_heads : 0; h < w->kv_heads && u < units - 1; h++, u++) {
+            b += t;
+            segs -= b < long_end ? b % run_long == 0 : (b - long_ctas) % (run_long - 1) == 0;
+        }
     }
     return segs;
 }
@@ -303,7 +349,7 @@ static void shape_streamk(plan_shape *s, const workload *w, int u0, int64_t tile
     if (grid < 1) return;
     s->run_long = (int32_t)cdiv64(tiles, grid);
     s->run_long_ctas = (int)(tiles - (int64_t)(s->run_long - 1) * grid);
-    int64_t segs = streamk_segs(w, s->block_n, u0, grid, s->run_long, s->run_long_ctas);
+    int64_t segs = streamk_segs(w, s->block_n, u0, grid, s->run_long, s->run_long_ctas, s->uniform ? s->max_tiles : 0);
     s->n_segs += (int)segs;
     s->n_slots += (int)(segs - s->sk_units);   /* every part of a unit but the host's */
 }
@@ -381,7 +427,9 @@ int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms,
         int full = (int)(U / g);
         int dp = (U % g == 0) ? U : (full > 1 ? (full - 1) * (int)g : 0);
         int64_t sk_tiles = 0;
-        for (int u = dp; u < U; u++) sk_tiles += plan_tiles_of(w->ctx[u / w->kv_heads], bn);
+        if (s->uniform) sk_tiles = (int64_t)(U - dp) * max_tiles;
+        else
+            for (int u = dp; u < U; u++) sk_tiles += plan_tiles_of(w->ctx[u / w->kv_heads], bn);
         int gsk = (int)(sk_tiles < g ? sk_tiles : g);
         s->dp_ctas = dp;
         s->grid = gsk + dp;
@@ -392,8 +440,13 @@ int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms,
     case SCHED_BALANCED: {
         int32_t minc = (int32_t)cdiv64(128, bn);
         int32_t chunk = max_tiles;
-        if (U < resident && max_tiles > minc) {
-            /* the smallest chunk whose chunks fit one wave of the grid */
+        if (U < resident && max_tiles > minc && s->uniform) {
+            /* the smallest chunk whose chunks fit one wave of the grid: with
+             * every unit alike, max_tiles over the chunks a unit may have */
+            chunk = (int32_t)cdiv64(max_tiles, resident / U);
+            if (chunk < minc) chunk = minc;
+        } else if (U < resident && max_tiles > minc) {
+            /* the same by bisection: the chunk count falls as the chunk grows */
             int32_t lo = minc, hi = max_tiles;
             while (lo < hi) {
                 int32_t mid = lo + (hi - lo) / 2;
