@@ -169,7 +169,6 @@ static void match_plan(plan *p, validate_row *r, const gpu_spec *g, const kernel
             plan_opts po = base;
             po.grid = cand[i];
             po.ctas_per_sm = v == 0 ? 0 : resident;
-            if (cand[i] > r->sms * resident) continue;
             if (plan_build(p, &r->w, &po, r->sms, resident) != PLAN_OK) continue;
             if (p->grid == r->ctas && p->splits == r->splits && p->block_n == r->po.block_n) {
                 po.resident = resident;

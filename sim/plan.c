@@ -2,7 +2,10 @@
  * plan.c: the schedule planner (see plan.h).
  *
  * Each schedule turns a workload into an ordered list of CTAs, each an
- * ordered list of segments (unit, tile range, partial slot).  The rules are
+ * ordered list of segments (unit, tile range, partial slot), in two steps:
+ * plan_shape_of applies the schedule's rules and counts what they give
+ * (grid, chunks, runs, segments, slots) without placing anything, and
+ * plan_build_shape places the segments of that shape.  The rules are
  * those of the systems the schedules come from:
  *   fa2       one CTA per unit (FlashAttention-2, no split);
  *   split     FlashAttention-2's split-KV: every unit cut into S chunks of
@@ -166,6 +169,9 @@ void workload_uniform(workload *w, int batch, int heads, int kv_heads, int head_
 }
 
 static int64_t cdiv64(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* FlashAttention-2 counts work in 64-row query blocks per unit. */
+static int m_blocks_of(int rows) { return (rows + 63) / 64; }
 
 int plan_splits_heuristic(int64_t units, int slots, int n_blocks, int max_splits)
 {
@@ -379,7 +385,7 @@ int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms,
     s->ctas_per_sm = cps;
     s->n_units = U;
     s->rows = w->heads / w->kv_heads;
-    s->m_blocks = (s->rows + 63) / 64;
+    s->m_blocks = m_blocks_of(s->rows);
 
     int64_t tiles = 0;
     int32_t max_tiles = 0, min_tiles = INT32_MAX;
@@ -613,7 +619,7 @@ int plan_policy_apply(int policy, const workload *w, int sms, int resident, doub
     const int bn = plan_default_block_n(w->head_dim);
     const int64_t units = (int64_t)w->batch * w->kv_heads;
     const int rows = w->heads / w->kv_heads;
-    const int m_blocks = (rows + 63) / 64;
+    const int m_blocks = m_blocks_of(rows);
     const int n_blocks = plan_tiles_of(longest_ctx(w), bn);
     switch (policy) {
     case PLAN_POLICY_FA2:

@@ -8,9 +8,12 @@
  * segments write a partial softmax state, and who merges them.
  *
  * This is the single source of truth for how work is cut into CTAs: the
- * discrete-event simulator, the analytical model and the CUDA kernels all
- * read the same plan.  It depends on the C library alone so that the CUDA
- * runner can link it on a machine that has nothing but the CUDA toolkit.
+ * planner's rules compute a plan's shape once (plan_shape_of), which the
+ * analytical model costs as it is and plan_build materialises into the
+ * segments that the discrete-event simulator and the CUDA kernels run (the
+ * kernels' launch configuration is plan_launch_of).  It depends on the C
+ * library alone so that the CUDA runner can link it on a machine that has
+ * nothing but the CUDA toolkit.
  */
 #ifndef LEANSIM_PLAN_H
 #define LEANSIM_PLAN_H
