@@ -25,9 +25,11 @@ else
   Q = @
 endif
 
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -Isim -Imodel -I$(BUILD)
+# Include paths run down the floors (cli, results, model, sim); a floor's
+# sources may include only headers of the floors below it (tests/layers.sh).
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -Isim -Imodel -Iresults -Icli -I$(BUILD)
 
-LIB_SRC  = $(filter-out sim/main.c,$(wildcard sim/*.c model/*.c))
+LIB_SRC  = $(filter-out cli/main.c,$(wildcard sim/*.c model/*.c results/*.c cli/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -52,7 +54,7 @@ $(BUILD)/version.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
-$(BUILD)/%.o: %.c $(wildcard sim/*.h model/*.h) $(BUILD)/version.h | $(BUILD)/embed.h
+$(BUILD)/%.o: %.c $(wildcard sim/*.h model/*.h results/*.h cli/*.h) $(BUILD)/version.h | $(BUILD)/embed.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -68,7 +70,7 @@ $(BUILD)/embed.o: $(BUILD)/embed.c
 $(BUILD)/libleansim.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/leansim: $(BUILD)/sim/main.o $(BUILD)/libleansim.a
+$(BUILD)/leansim: $(BUILD)/cli/main.o $(BUILD)/libleansim.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LIBS)
 
@@ -127,10 +129,10 @@ PREFIX ?= /usr/local
 BINDIR  = $(DESTDIR)$(PREFIX)/bin
 MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
 COMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-$(BUILD)/man/leansim.1: $(BUILD)/leansim sim/mkdoc.sh
-	$(Q)sh sim/mkdoc.sh man $(BUILD)/leansim $(BUILD)/man
-$(BUILD)/leansim.bash: $(BUILD)/leansim sim/mkdoc.sh
-	$(Q)sh sim/mkdoc.sh completion $(BUILD)/leansim $@
+$(BUILD)/man/leansim.1: $(BUILD)/leansim cli/mkdoc.sh
+	$(Q)sh cli/mkdoc.sh man $(BUILD)/leansim $(BUILD)/man
+$(BUILD)/leansim.bash: $(BUILD)/leansim cli/mkdoc.sh
+	$(Q)sh cli/mkdoc.sh completion $(BUILD)/leansim $@
 doc: $(BUILD)/man/leansim.1 $(BUILD)/leansim.bash
 install: doc
 	install -d $(BINDIR) $(MANDIR) $(COMPDIR)

@@ -21,6 +21,7 @@
  * approximate for ragged batches and for hybrid's mixed waves.
  */
 #include "model.h"
+#include "cost.h"
 
 #include "engine.h"
 
@@ -414,17 +415,4 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     r->time_lo_us = r->time_us * (1 + kp->err_lo_pct / 100);
     r->time_hi_us = r->time_us * (1 + kp->err_hi_pct / 100);
     return SIM_OK;
-}
-
-int model_engine_run(int e, sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w,
-                     const plan_opts *o, sim_result *r, char *err, int errlen)
-{
-    return e == VAL_SIM ? sim_run(c, g, k, w, o, r, NULL, err, errlen) : model_predict(g, k, w, o, r, err, errlen);
-}
-
-int model_multi_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
-                       sim_result *r, char *err, int errlen)
-{
-    (void)ctx;
-    return model_predict(g, k, w, o, r, err, errlen);
 }

@@ -13,6 +13,7 @@
  * grows with the number of CTA segments, not with the context length.
  */
 #include "sim.h"
+#include "cost.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -534,8 +535,23 @@ static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, i
         }
 }
 
-int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
-            sim_result *r, FILE *trace, char *err, int errlen)
+/* sim_run_slices' sink: the trace's tracks back to SM and slot. */
+typedef struct slice_sink {
+    sim_slice_fn fn;
+    void *arg;
+    int resident[2];   /* slots per SM of the main and the combine kernel (tid = sm x resident + slot) */
+} slice_sink;
+
+static void sink_slice(void *arg, int pid, int tid, const char *name, double t0_ns, double t1_ns)
+{
+    slice_sink *k = arg;
+    int res = k->resident[pid ? 1 : 0];
+    k->fn(k->arg, pid, tid / res, tid % res, name, t0_ns, t1_ns);
+}
+
+/* sim_run to a document (trace), to a sink (sink), or untraced (both NULL). */
+static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
+               sim_result *r, FILE *trace, slice_sink *sink, char *err, int errlen)
 {
     char why[160];
     memset(r, 0, sizeof *r);
@@ -555,7 +571,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     int single = kprof_single_split(kp, o_in, sh.splits, &k1, &o1, err, errlen);
     if (single < 0) return SIM_EPLAN;
     if (single) {
-        int rc1 = sim_run(c, g, &k1, w, &o1, r, trace, err, errlen);
+        int rc1 = run(c, g, &k1, w, &o1, r, trace, sink, err, errlen);
         if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
         return rc1;
     }
@@ -566,10 +582,15 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     }
 
     trace_writer tw, *twp = NULL;
-    c->tracing = trace != NULL;
-    if (trace) {
+    c->tracing = trace != NULL || sink != NULL;
+    if (c->tracing) {
         twp = &tw;
-        trace_begin(twp, trace);
+        if (trace) {
+            trace_begin(twp, trace);
+        } else {
+            trace_begin_sink(twp, sink_slice, sink);
+            sink->resident[0] = sink->resident[1] = res;
+        }
         trace_tracks(twp, 0, "main kernel", g->sms, res);
     }
 
@@ -594,6 +615,7 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
         kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
+        if (sink) sink->resident[1] = k2.resident;
         if (twp) trace_tracks(twp, 1, "combine kernel", g->sms, k2.resident);
         if (n < 0 || run_kernel(c, &k2, n, t1, p->n_units, twp, 1, &st2)) {
             snprintf(err, (size_t)errlen, "out of memory");
@@ -632,4 +654,17 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workl
     r->time_lo_us = r->time_us * (1 + kp->err_lo_pct / 100);
     r->time_hi_us = r->time_us * (1 + kp->err_hi_pct / 100);
     return SIM_OK;
+}
+
+int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
+            sim_result *r, FILE *trace, char *err, int errlen)
+{
+    return run(c, g, kp, w, o, r, trace, NULL, err, errlen);
+}
+
+int sim_run_slices(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
+                   sim_result *r, sim_slice_fn fn, void *arg, char *err, int errlen)
+{
+    slice_sink sink = {fn, arg, {1, 1}};
+    return run(c, g, kp, w, o, r, NULL, &sink, err, errlen);
 }

@@ -6,7 +6,8 @@
  * HBM bytes, partial writes, flag signals and waits) and runs the programs
  * on a model of the GPU in the event engine (engine.h): SMs with
  * resident-CTA slots, HBM shared max-min fairly among streaming CTAs, each
- * capped by what it keeps in flight and by its compute floor.
+ * capped by what it keeps in flight and by its compute floor.  Its costs,
+ * which the closed form shares, are declared in cost.h.
  */
 #ifndef LEANSIM_SIM_H
 #define LEANSIM_SIM_H
@@ -85,52 +86,13 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
                     int errlen);
 
 /*
- * The GPU model's costs, shared with the closed-form model:
- * sim_cta_rate: bytes per ns one decode CTA streams (memory time per byte,
- *   latency over bytes in flight, plus its FP32 compute time per byte), with
- *   rows query heads per unit, tile length block_n, ctas_on_sm CTAs sharing
- *   its SM;
- * sim_partial_bytes: one partial state, rows x (head_dim + 1) fp32 values;
- * sim_host_merge_rounds: dependent rounds of partial loads of a stream-K
- *   host merging `peers` partials (kernels/decode.cuh: the CTA's threads
- *   sweep rows x head_dim outputs, PLAN_MERGE_BATCH peers per load round);
- * sim_combine_rounds: the same for a combine CTA merging `parts` partials
- *   (merge_unit: a log-sum-exp pass per row over a warp, then float4
- *   outputs, threads left over splitting the parts);
- * sim_combine_res: the combine kernel's resources, sim_combine_resident its
- *   CTAs resident per SM on g (at least 1).
- * Each round costs the kernel profile's merge_round_ns.
+ * sim_run with the timeline handed to fn slice by slice instead of written
+ * as a document: kernel 0 (main) or 1 (combine), the SM and its resident
+ * slot, the phase (stream, wait, merge, epilogue, ...) and its span from
+ * the launch, in ns.  Same results and return codes as sim_run.
  */
-double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
-                    int ctas_on_sm);
-double sim_partial_bytes(const workload *w, int rows);
-double sim_host_merge_rounds(int rows, int head_dim, int peers);
-double sim_combine_rounds(int rows, int head_dim, int parts);
-extern const kernel_res sim_combine_res;
-int sim_combine_resident(const gpu_spec *g);
-
-/* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
-double sim_kv_bytes(const workload *w);
-
-/* Output formats of result rows. */
-enum out_format { OUT_TABLE = 0, OUT_CSV, OUT_JSON };
-int out_format_parse(const char *s);   /* -1 if unknown */
-
-/* A string as a JSON string (quoted, '"', '\\' and control bytes escaped),
- * and as a CSV field (quoted when it holds a comma, quote or line break). */
-void out_json_str(FILE *f, const char *s);
-void out_csv_str(FILE *f, const char *s);
-
-struct multi_result;
-
-/*
- * Prints rows (one per schedule) for workload w on chip g with kernel k in
- * format fmt.
- * `engine` names the engine ("sim" or "model"); mr (NULL: one GPU) holds
- * each row's multi-GPU parts (multi.h): CSV and JSON always end with gpus,
- * parallel, per_gpu_us, gather_us and merge_us.
- */
-void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const kernel_profile *k,
-                    const workload *w, const sim_result *rows, const struct multi_result *mr, int n);
+typedef void (*sim_slice_fn)(void *arg, int kernel, int sm, int slot, const char *phase, double t0_ns, double t1_ns);
+int sim_run_slices(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                   sim_result *r, sim_slice_fn fn, void *arg, char *err, int errlen);
 
 #endif

@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "model.h"
+#include "results.h"
 #include "testhelp.h"
 
 static void row_set(validate_row *r, const char *gpu, int kind, int64_t ctx, double meas, double pred)
@@ -246,7 +246,7 @@ static void test_end_to_end(void)
     FILE *mf = open_memstream(&buf, &len);
     report_opts ro;
     memset(&ro, 0, sizeof ro);
-    ro.format = OUT_JSON;
+    ro.json = 1;
     CHECK(report_print(mf, db, &ro, err, sizeof err) == 0, "report: %s", err);
     fclose(mf);
     CHECK(buf && strstr(buf, "\"totals\": [") && strstr(buf, "\"mape_pct\": 9.09"), "JSON totals: %.300s",

@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "sim.h"
+#include "cost.h"
 #include "testhelp.h"
 
 static gpu_spec h100;

@@ -12,7 +12,7 @@
  * The GPU name the driver reports maps to a spec name in one table here
  * (validate_gpu_map); report and export use the same function.
  */
-#include "model.h"
+#include "results.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -108,7 +108,7 @@ store_key validate_key(const validate_row *r, const gpu_spec *g, const kernel_pr
 {
     (void)kp;   /* g->hash is the pair's (validate_spec) */
     store_key k = {r->gpu,        g->hash,      g->sms,         &r->w,          r->po.kind, r->po.block_n,
-                   r->po.splits, r->po.grid,    r->po.ctas_per_sm, e == VAL_SIM ? "sim" : "model", r->label};
+                   r->po.splits, r->po.grid,    r->po.ctas_per_sm, model_engines[e].name, r->label};
     return k;
 }
 
@@ -377,7 +377,7 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
         for (int e = 0; e < VAL_ENGINES; e++) {
             sim_result res;
             char why[512];
-            int src = model_engine_run(e, c, &g, &kp, &r->w, &r->po, &res, why, sizeof why);
+            int src = model_engines[e].run(c, &g, &kp, &r->w, &r->po, &res, why, sizeof why);
             if (src == SIM_ENOMEM) {
                 snprintf(err, (size_t)errlen, "out of memory");
                 rc = STORE_EDB;
@@ -442,7 +442,7 @@ int validate_lookup(sqlite3 *db, const validate_opts *o, validate_row *rows, int
             int b = 1;
             sqlite3_bind_text(q, b++, r->gpu, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(q, b++, hash, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(q, b++, e == VAL_SIM ? "sim" : "model", -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, b++, model_engines[e].name, -1, SQLITE_STATIC);
             sqlite3_bind_text(q, b++, r->label, -1, SQLITE_TRANSIENT);
             sqlite3_bind_int(q, b++, r->w.batch);
             sqlite3_bind_int(q, b++, r->w.heads);

@@ -7,7 +7,7 @@
  * the binary.  Also reads the kernel runner's CSV into `measurements`, all of
  * a file in one transaction.
  */
-#include "model.h"
+#include "results.h"
 #include "specfile.h"
 
 #include <ctype.h>

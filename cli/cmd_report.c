@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "model.h"
+#include "results.h"
 
 /* Options of the three commands; the ones a command does not take are refused. */
 typedef struct rep_args {
@@ -172,7 +172,7 @@ int cmd_report(int argc, char **argv)
     if (rc >= 0) return rc;
     sqlite3 *db;
     if ((rc = open_existing("report", a.db, &db, 1))) return rc;
-    report_opts o = {a.v, a.holdout, a.format, a.holdout ? stderr : NULL};
+    report_opts o = {a.v, a.holdout, a.format == OUT_JSON, a.holdout ? stderr : NULL};
     char err[1024];
     int s = report_print(stdout, db, &o, err, sizeof err);
     store_close(db);

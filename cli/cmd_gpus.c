@@ -43,7 +43,9 @@ int cmd_gpus(int argc, char **argv)
                        argc, argv, &csv);
     if (rc >= 0) return rc;
     if (csv == 2) {   /* every key of every spec, as in its file */
-        printf("[\n");
+        fmt_json j;
+        fmt_json_init(&j, stdout, 1u << 1, 2, 1);   /* one spec a line */
+        fmt_json_arr(&j, NULL);
         for (int i = 0; i < gpu_builtin_count(); i++) {
             gpu_spec g;
             char err[512], val[128];
@@ -51,17 +53,15 @@ int cmd_gpus(int argc, char **argv)
                 fprintf(stderr, "leansim gpus: %s\n", err);
                 return 1;
             }
-            printf("  {");
+            fmt_json_obj(&j, NULL);
             for (int k = 0; k < gpu_spec_key_count(); k++) {
                 gpu_spec_format(&g, k, val, sizeof val);
-                printf("%s\"%s\": ", k ? ", " : "", gpu_spec_key(k));
-                if (k < 2) out_json_str(stdout, val);
-                else printf("%s", val);
+                if (k < 2) fmt_json_str(&j, gpu_spec_key(k), val);   /* name, full_name */
+                else fmt_json_numtext(&j, gpu_spec_key(k), val);
             }
-            printf("}%s\n", i + 1 < gpu_builtin_count() ? "," : "");
+            fmt_json_close(&j);
         }
-        printf("]\n");
-        return 0;
+        return fmt_json_end(&j) ? 1 : 0;
     }
     if (csv) printf("name,full_name,sms,mem_bw_gbps,mem_bw_achievable_gbps,l2_mb,fp32_tflops,tensor_tflops\n");
     else printf("%-10s %-28s %5s %10s %10s %7s %7s %8s\n", "name", "full name", "SMs", "BW GB/s", "achv GB/s", "L2 MB",
@@ -73,10 +73,13 @@ int cmd_gpus(int argc, char **argv)
             fprintf(stderr, "leansim gpus: %s\n", err);
             return 1;
         }
-        if (csv)
-            printf("%s,\"%s\",%d,%g,%g,%g,%g,%g\n", g.name, g.full_name, g.sms, g.mem_bw_gbps,
-                   g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0, g.fp32_tflops, g.tensor_tflops);
-        else
+        if (csv) {
+            fmt_csv_field(stdout, g.name);
+            putchar(',');
+            fmt_csv_field(stdout, g.full_name);
+            printf(",%d,%g,%g,%g,%g,%g\n", g.sms, g.mem_bw_gbps, g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0,
+                   g.fp32_tflops, g.tensor_tflops);
+        } else
             printf("%-10s %-28s %5d %10.0f %10.0f %7.0f %7.1f %8.0f\n", g.name, g.full_name, g.sms, g.mem_bw_gbps,
                    g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0, g.fp32_tflops, g.tensor_tflops);
     }
@@ -96,7 +99,9 @@ int cmd_kernels(int argc, char **argv)
                        argc, argv, &csv);
     if (rc >= 0) return rc;
     if (csv == 2) {   /* every key of every profile, as in its file */
-        printf("[\n");
+        fmt_json j;
+        fmt_json_init(&j, stdout, 1u << 1, 2, 1);   /* one profile a line */
+        fmt_json_arr(&j, NULL);
         for (int i = 0; i < kprof_builtin_count(); i++) {
             kernel_profile k;
             char err[512], val[128];
@@ -104,20 +109,14 @@ int cmd_kernels(int argc, char **argv)
                 fprintf(stderr, "leansim kernels: %s\n", err);
                 return 1;
             }
-            printf("  {");
+            fmt_json_obj(&j, NULL);
             for (int f = 0; f < kprof_key_count(); f++) {
                 kprof_format(&k, f, val, sizeof val);
-                const char *key = kprof_key(f);
-                printf("%s\"%s\": ", f ? ", " : "", key);
-                char *end;
-                strtod(val, &end);
-                if (*end || !*val) out_json_str(stdout, val);   /* names and enums as strings */
-                else printf("%s", val);
+                fmt_json_numtext(&j, kprof_key(f), val);   /* names and enums as strings */
             }
-            printf("}%s\n", i + 1 < kprof_builtin_count() ? "," : "");
+            fmt_json_close(&j);
         }
-        printf("]\n");
-        return 0;
+        return fmt_json_end(&j) ? 1 : 0;
     }
     if (csv) printf("name,full_name,schedule,block_n,threads,regs_per_thread,smem_bytes,cta_inflight_bytes,compute\n");
     else printf("%-16s %-9s %7s %7s %5s %9s %10s %-7s %s\n", "name", "schedule", "block_n", "threads", "regs",
@@ -129,10 +128,13 @@ int cmd_kernels(int argc, char **argv)
             fprintf(stderr, "leansim kernels: %s\n", err);
             return 1;
         }
-        if (csv)
-            printf("%s,\"%s\",%s,%d,%d,%d,%d,%g,%s\n", k.name, k.full_name, sched_family[k.schedule], k.block_n,
-                   k.threads, k.regs_per_thread, k.smem_bytes, k.cta_inflight_bytes, compute_path[k.compute]);
-        else
+        if (csv) {
+            fmt_csv_field(stdout, k.name);
+            putchar(',');
+            fmt_csv_field(stdout, k.full_name);
+            printf(",%s,%d,%d,%d,%d,%g,%s\n", sched_family[k.schedule], k.block_n, k.threads, k.regs_per_thread,
+                   k.smem_bytes, k.cta_inflight_bytes, compute_path[k.compute]);
+        } else
             printf("%-16s %-9s %7d %7d %5d %9.1f %10.1f %-7s %s\n", k.name, sched_family[k.schedule], k.block_n,
                    k.threads, k.regs_per_thread, k.smem_bytes / 1024.0, k.cta_inflight_bytes / 1024.0,
                    compute_path[k.compute], k.full_name);

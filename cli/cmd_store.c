@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "model.h"
+#include "results.h"
 
 /* A command's own options beside FILE and --db: called with the option and
  * its value (NULL when none follows); returns -1 when the option is not the

@@ -19,7 +19,7 @@
  *   paper     the LeanAttention paper's comparison on the A100 spec
  *   multigpu  kv over heads parallelism vs context, 2-8 GPUs (h100, b200)
  */
-#include "model.h"
+#include "results.h"
 #include "multi.h"
 #include "opts.h"
 
@@ -107,7 +107,7 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
         sqlite3_reset(x->q);
         int b = 1;
         sqlite3_bind_text(x->q, b++, gpu, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(x->q, b++, e == VAL_SIM ? "sim" : "model", -1, SQLITE_STATIC);
+        sqlite3_bind_text(x->q, b++, model_engines[e].name, -1, SQLITE_STATIC);
         sqlite3_bind_text(x->q, b++, sched_name(k), -1, SQLITE_STATIC);
         sqlite3_bind_int(x->q, b++, g.sms);
         sqlite3_bind_text(x->q, b++, h1, -1, SQLITE_TRANSIENT);
@@ -122,7 +122,7 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
     }
     plan_opts po = {.kind = k};
     sim_result r;
-    int rc = model_engine_run(e, x->sim, &g, &kp, w, &po, &r, why, sizeof why);
+    int rc = model_engines[e].run(x->sim, &g, &kp, w, &po, &r, why, sizeof why);
     return rc == SIM_OK ? r.time_us : NAN;
 }
 
@@ -275,11 +275,11 @@ static int fig_cdf(exp_ctx *x)
                     v[m++] = 100.0 * fabs(rows[i].pred_us[e] / rows[i].time_us - 1.0);
             qsort(v, (size_t)m, sizeof *v, cmp_d);
             char name[64];
-            snprintf(name, sizeof name, "cdf-%s-%s.dat", gpus[gi], e == VAL_SIM ? "sim" : "model");
+            snprintf(name, sizeof name, "cdf-%s-%s.dat", gpus[gi], model_engines[e].name);
             FILE *f = out_open(x, name);
             if (!f) { rc = STORE_EDB; break; }
             fprintf(f, "# %s, %s: absolute percentage error of time, sorted, and the fraction of rows at or below it\n"
-                       "# ape_pct fraction\n", gpus[gi], e == VAL_SIM ? "sim" : "model");
+                       "# ape_pct fraction\n", gpus[gi], model_engines[e].name);
             for (int i = 0; i < m; i++) fprintf(f, "%.6g %.6g\n", v[i] < 1e-3 ? 1e-3 : v[i], (double)(i + 1) / m);
             rc = out_close(x, f, name);
         }
@@ -489,56 +489,30 @@ static void assign_lanes(tl_cta *c, int n)
     free(lane_end);
 }
 
-/* The simulator's trace of the same configuration, as CTA slices. */
+/* Where the simulator's slices go: one line each, as the measured ones. */
+typedef struct slice_out {
+    FILE *f;
+    double t0_ns;    /* the launch: the measured timeline counts from the first CTA's start */
+} slice_out;
+
+static void put_slice(void *arg, int kernel, int sm, int slot, const char *phase, double t0_ns, double t1_ns)
+{
+    slice_out *o = arg;
+    int kind = kernel == 1 ? 3 : !strcmp(phase, "wait") ? 2 : 1;
+    fprintf(o->f, "%.3f %.4f %.4f %d\n", sm + 0.2 * slot, (t0_ns - o->t0_ns) / 1e3, (t1_ns - t0_ns) / 1e3, kind);
+}
+
+/* The simulator's timeline of the same configuration, as CTA slices. */
 static int sim_timeline(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *po,
                         FILE *out)
 {
-    FILE *t = tmpfile();
-    if (!t) {
-        snprintf(x->err, (size_t)x->errlen, "tmpfile: %s", strerror(errno));
-        return STORE_EDB;
-    }
     sim_result r;
     char why[512];
-    if (sim_run(x->sim, g, kp, w, po, &r, t, why, sizeof why) != SIM_OK) {
+    slice_out so = {out, (g->launch_us + kp->call_extra_us) * 1e3};
+    if (sim_run_slices(x->sim, g, kp, w, po, &r, put_slice, &so, why, sizeof why) != SIM_OK) {
         snprintf(x->err, (size_t)x->errlen, "timeline: %s", why);
-        fclose(t);
         return STORE_EINPUT;
     }
-    rewind(t);
-    /* tracks: "SM s slot j" names per (pid, tid) */
-    enum { MAXT = 1 << 16 };
-    short *sm_of = malloc(sizeof(short) * 2 * MAXT), *slot_of = malloc(sizeof(short) * 2 * MAXT);
-    if (!sm_of || !slot_of) {
-        free(sm_of);
-        free(slot_of);
-        fclose(t);
-        return STORE_EDB;
-    }
-    char line[1024];
-    while (fgets(line, sizeof line, t)) {
-        int pid, tid, s, j;
-        char name[64];
-        double ts, dur;
-        if (sscanf(line, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":\"SM %d slot %d",
-                   &pid, &tid, &s, &j) == 4) {
-            if (pid >= 0 && pid < 2 && tid >= 0 && tid < MAXT) {
-                sm_of[pid * MAXT + tid] = (short)s;
-                slot_of[pid * MAXT + tid] = (short)j;
-            }
-        } else if (sscanf(line, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"name\":\"%63[^\"]\",\"cat\":\"%*[^\"]\",\"ts\":%lf,"
-                          "\"dur\":%lf",
-                          &pid, &tid, name, &ts, &dur) == 5) {
-            if (pid < 0 || pid > 1 || tid < 0 || tid >= MAXT) continue;
-            int kind = pid == 1 ? 3 : !strcmp(name, "wait") ? 2 : 1;
-            /* time since the first CTA started, as the measured timeline counts it: less the launch */
-            fprintf(out, "%.3f %.4f %.4f %d\n", sm_of[pid * MAXT + tid] + 0.2 * slot_of[pid * MAXT + tid],
-                    ts - (g->launch_us + kp->call_extra_us), dur, kind);
-        }
-    }
-    free(sm_of);
-    free(slot_of);
-    fclose(t);
     return 0;
 }
 

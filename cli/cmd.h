@@ -25,6 +25,7 @@ int cmd_calibrate(int argc, char **argv);
 #include "gpu.h"
 #include "kprof.h"
 #include "opts.h"
+#include "out.h"
 
 /* Options shared by the commands that run a workload (simulate, predict). */
 typedef struct cli_run_opts {

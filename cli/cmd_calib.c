@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "model.h"
+#include "results.h"
 
 static int num_arg(const char *opt, const char *v, double lo, double *out)
 {
@@ -155,7 +155,7 @@ int cmd_calibrate(int argc, char **argv)
         return 1;
     }
     calib_row *rows;
-    int n = calib_rows_load(db, g.name, kp.name, sm_rows, &rows, err, sizeof err);
+    int n = calrows_load(db, g.name, kp.name, sm_rows, &rows, err, sizeof err);
     store_close(db);
     if (n < 0) {
         fprintf(stderr, "leansim calibrate: %s\n", err);
