@@ -244,7 +244,8 @@ static void model_fa2(const mctx *m, mcost *c)
 }
 
 /* split: the shape's chunks per unit, full ones and each request's last
- * (shorter) one; every chunk writes a partial for the combine kernel. */
+ * (shorter) one, and empty ones past a short request's end; every chunk
+ * writes a partial for the combine kernel. */
 static void model_split(const mctx *m, mcost *c)
 {
     const plan_shape *s = m->s;
@@ -253,18 +254,10 @@ static void model_split(const mctx *m, mcost *c)
         model_fa2(m, c);
         return;
     }
-    const int64_t chunk = s->chunk;
-    const int bn = s->block_n;
-    double nfull = 0, nlast = 0, last_tok = 0;
-    for (int q = 0; q < w->batch; q++) {
-        int64_t kq = cdiv(plan_tiles_of(w->ctx[q], bn), chunk);   /* non-empty chunks */
-        nfull += (double)(kq - 1);
-        nlast += 1;
-        last_tok += (double)(w->ctx[q] - (kq - 1) * chunk * bn);
-    }
+    const double nfull = (double)s->full_chunks, nlast = w->batch, last_tok = (double)s->last_tokens;
     kwave k = {s->grid, m->slots, m->pro + m->lat + m->pw, nfull / (nfull + nlast),
-               (nfull + nlast) / ((double)s->parts * w->batch), (double)chunk * bn * m->rb, last_tok / nlast * m->rb,
-               m->cap, m->bw, tail_cap(m, s->grid), m->g->mem_share_exp};
+               (nfull + nlast) / ((double)s->parts * w->batch), (double)s->chunk * s->block_n * m->rb,
+               last_tok / nlast * m->rb, m->cap, m->bw, tail_cap(m, s->grid), m->g->mem_share_exp};
     c->main_ns = kwave_ns(&k, m->g->sms, &c->busy);
 }
 
@@ -329,17 +322,9 @@ static void model_balanced(const mctx *m, mcost *c)
 {
     const plan_shape *s = m->s;
     const workload *w = m->w;
-    const int64_t chunk = s->chunk;
-    const int bn = s->block_n;
-    double nfull = 0, nlast = 0, last_tok = 0;
-    for (int q = 0; q < w->batch; q++) {
-        int64_t kq = cdiv(plan_tiles_of(w->ctx[q], bn), chunk);
-        nfull += (double)(kq - 1);
-        nlast += 1;
-        last_tok += (double)(w->ctx[q] - (kq - 1) * chunk * bn);
-    }
+    const double nfull = (double)s->full_chunks, nlast = w->batch, last_tok = (double)s->last_tokens;
     kwave k = {s->grid, m->slots, m->pro + m->lat + (s->combine ? m->pw : m->epi), nfull / (nfull + nlast), 1,
-               (double)chunk * bn * m->rb, last_tok / nlast * m->rb, m->cap, m->bw, tail_cap(m, s->grid),
+               (double)s->chunk * s->block_n * m->rb, last_tok / nlast * m->rb, m->cap, m->bw, tail_cap(m, s->grid),
                m->g->mem_share_exp};
     c->main_ns = kwave_ns(&k, m->g->sms, &c->busy);
 }

@@ -346,6 +346,17 @@ static int64_t streamk_segs(const workload *w, int bn, int u0, int grid, int64_t
     return segs;
 }
 
+/* Fills the chunk statistics of s (its chunk set): per request, the
+ * chunks before its last non-empty one, and the tokens of that last one. */
+static void shape_chunks(plan_shape *s, const workload *w)
+{
+    for (int r = 0; r < w->batch; r++) {
+        int64_t k = cdiv64(plan_tiles_of(w->ctx[r], s->block_n), s->chunk);
+        s->full_chunks += k - 1;
+        s->last_tokens += w->ctx[r] - (k - 1) * s->chunk * s->block_n;
+    }
+}
+
 /* Fills the stream-K fields of s for `grid` CTAs over `tiles` tiles of units u0.. */
 static void shape_streamk(plan_shape *s, const workload *w, int u0, int64_t tiles, int grid)
 {
@@ -418,6 +429,7 @@ int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms,
             s->n_slots = s->grid;     /* every chunk writes a partial */
             s->combine = 1;
             s->comb_units = U;
+            shape_chunks(s, w);
         }
         break;
     }
@@ -478,6 +490,7 @@ int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms,
         s->n_slots = (int)slots;
         s->comb_units = (int)multi;
         s->combine = slots > 0;
+        shape_chunks(s, w);
         break;
     }
     }

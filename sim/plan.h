@@ -107,6 +107,10 @@ typedef struct plan_shape {
     int parts;             /* fa2, split: chunks per unit (fa2: 1); else 0 */
     int splits;            /* split: chunks per unit (as plan.splits); else 0 */
     int32_t chunk;         /* fa2, split, balanced: tiles per chunk (fa2: max_tiles) */
+    int64_t full_chunks;   /* split, balanced: chunks of `chunk` tiles that are not their request's
+                              last, over the requests (one KV head each) */
+    int64_t last_tokens;   /* split, balanced: tokens of each request's last non-empty chunk, summed
+                              over the requests (one KV head each) */
     int sk_grid;           /* streamk, hybrid: CTAs of the stream-K part */
     int sk_units;          /* streamk, hybrid: units of the stream-K part (the last ones) */
     int64_t sk_tiles;      /* streamk, hybrid: tiles of the stream-K part */

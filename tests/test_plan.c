@@ -104,6 +104,24 @@ static int check_plan(const plan *p, int resident, const char *what)
     CHECK(sh->comb_units == comb_units, "%s: shape merges %d units in the combine kernel, plan %d", what,
           sh->comb_units, comb_units);
     CHECK(sh->combine_grid == (p->combine ? p->n_units : 0), "%s: combine grid %d", what, sh->combine_grid);
+    if (p->combine) {
+        /* chunk statistics: non-empty chunks before each unit's last, and its last one's tokens */
+        int64_t full = 0, last_tok = 0;
+        for (int u = 0; u < p->n_units; u++) {
+            int nonempty = 0;
+            int32_t last = 0;
+            for (int k = 0; k < p->n_segs; k++)
+                if (p->segs[k].unit == u && p->segs[k].tile_end > p->segs[k].tile_begin) {
+                    nonempty++;
+                    last = plan_seg_tokens(p, &w, &p->segs[k], NULL);
+                }
+            full += nonempty - 1;
+            last_tok += last;
+        }
+        CHECK(full == sh->full_chunks * w.kv_heads && last_tok == sh->last_tokens * w.kv_heads,
+              "%s: %lld full chunks and %lld last tokens, shape %lld and %lld (x %d KV heads)", what, (long long)full,
+              (long long)last_tok, (long long)sh->full_chunks, (long long)sh->last_tokens, w.kv_heads);
+    }
     if (p->kind == SCHED_STREAMK || p->kind == SCHED_HYBRID) {
         int n_long = 0, n_short = 0, other = 0;
         for (int c = 0; c < sh->sk_grid; c++) {
