@@ -103,7 +103,6 @@ static double kwave_ns(const kwave *k, int sms, double *busy)
     return t;
 }
 
-
 /* What every schedule's cost reads: the chip, the kernel, the workload,
  * the plan's shape and numbers derived from them once. */
 typedef struct mctx {
