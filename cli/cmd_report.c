@@ -153,6 +153,8 @@ int cmd_validate(int argc, char **argv)
     printf("validate: %d measured rows, %d predictions added, %d already present, %d refused by an engine, "
            "%d plans not rebuilt, %d rows of unknown GPUs\n",
            st.rows, st.added, st.present, st.failed, st.plan_mismatch, st.unknown_gpu);
+    printf("validate: %d rows without the plan options asked (runner CSV format 1): their plan was found by the "
+           "legacy search\n", st.legacy);
     return 0;
 }
 

@@ -258,7 +258,8 @@ int cmd_ingest(int argc, char **argv)
     if (note->unknown_gpu[0])
         fprintf(stderr, "leansim ingest: %s: GPU '%s' maps to no spec (leansim gpus): its rows are stored but not "
                 "validated\n", file, note->unknown_gpu);
-    printf("%s: %d rows added -> %s\n", file, added, dbpath);
+    printf("%s: %d rows added -> %s%s\n", file, added, dbpath,
+           note->format == 1 ? " (runner CSV format 1: plan asked, knobs and build switches not recorded)" : "");
     return 0;
 }
 

@@ -12,7 +12,7 @@
  * that serves `rows` at head_dim (plan_kernel_cap).  LEANBENCH_ROWS_CAP=
  * 1/2/4/8 sets the smallest capacity used instead (same results; for
  * comparing code generation). */
-static int rows_index(int rows, int head_dim)
+int attn_rows_cap_choice(void)
 {
     static int min_cap = -1;
     if (min_cap < 0) {
@@ -20,6 +20,12 @@ static int rows_index(int rows, int head_dim)
         const int v = e ? atoi(e) : 0;
         min_cap = v == 1 || v == 2 || v == 4 || v == 8 ? v : 0;
     }
+    return min_cap;
+}
+
+static int rows_index(int rows, int head_dim)
+{
+    const int min_cap = attn_rows_cap_choice();
     if (rows < 1 || rows > ATTN_MAX_ROWS) return -1;
     int cap = plan_kernel_cap(rows, head_dim);
     if (min_cap) cap = plan_rows_cap(rows) > min_cap ? plan_rows_cap(rows) : min_cap;
@@ -60,6 +66,16 @@ int attn_pdl_choice(void)
         on = !(e && *e == '0');
     }
     return on;
+}
+
+const char *attn_build_switches(void)
+{
+    static char s[256];
+    if (!s[0])
+        snprintf(s, sizeof s, "stages=%d;chunk_bytes=%d;tma=%d;l2pf_bytes=%d;hostmerge_serial=%d;mma=%d;"
+                 "mma_min_rows=%d;unroll1=%d;merge_noinline=%d", DEC_STAGES, DEC_CHUNK_BYTES, DEC_TMA, DEC_L2PF,
+                 DEC_HOSTMERGE_SERIAL, DEC_MMA, DEC_MMA_MIN_ROWS, DEC_UNROLL1, DEC_MERGE_NOINLINE);
+    return s;
 }
 
 int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, int *smem_bytes)

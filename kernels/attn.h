@@ -114,6 +114,14 @@ int attn_l2pf_choice(int grid, int sms);
  * decode kernel (default; LEANBENCH_PDL=0 turns it off). */
 int attn_pdl_choice(void);
 
+/* The smallest row capacity forced by LEANBENCH_ROWS_CAP=1/2/4/8, or 0:
+ * the planner's (plan_kernel_cap). */
+int attn_rows_cap_choice(void);
+
+/* The build switches the kernels were compiled with (decode.cuh's DEC_*),
+ * as key=value pairs joined by ';' (a static string). */
+const char *attn_build_switches(void);
+
 /* The combine kernel for (dtype, head_dim), or NULL. */
 dec_kernel_fn attn_combine_kernel(int dtype, int head_dim);
 

@@ -9,7 +9,7 @@ KBUILD    = $(BUILD)/kernels
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 KNVFLAGS  = $(NVFLAGS) -Isim -Ikernels -Xcompiler -Wall
 KLIBS     = -L$(CUDA_HOME)/lib64/stubs -lcuda -lpthread
-KHDR      = kernels/attn.h kernels/decode.cuh sim/plan.h sim/opts.h
+KHDR      = kernels/attn.h kernels/decode.cuh sim/plan.h sim/opts.h sim/runcsv.h
 KDEC_OBJ  = $(KBUILD)/decode_d64.o $(KBUILD)/decode_d128.o $(KBUILD)/decode_d256.o
 KCOMMON   = $(KDEC_OBJ) $(KBUILD)/attn.o $(KBUILD)/ref.o $(KBUILD)/bench.o $(KBUILD)/plan.o $(KBUILD)/opts.o
 

@@ -20,6 +20,7 @@
  */
 #include "attn.h"
 #include "opts.h"
+#include "runcsv.h"
 
 #include <cuda.h>
 #include <algorithm>
@@ -30,11 +31,6 @@
 
 #define CU_CHECK(x) do { CUresult r_ = (x); if (r_ != CUDA_SUCCESS) { const char *m_ = "?"; \
     cuGetErrorString(r_, &m_); fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, m_); exit(2); } } while (0)
-
-static const char *CSV_HEADER =
-    "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,"
-    "dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,"
-    "bw_gbps,max_err";
 
 /* Run-wide settings and device facts. */
 static struct {
@@ -96,9 +92,12 @@ static void facts_init(int dev)
     env_or(g.driver, sizeof g.driver, "LEANBENCH_DRIVER", dv);
     snprintf(g.nvcc, sizeof g.nvcc, "%d.%d", __CUDACC_VER_MAJOR__, __CUDACC_VER_MINOR__);
     char c[64] = "unknown";
-    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
+    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null && { git diff --quiet HEAD -- 2>/dev/null || echo -dirty; }",
+                    "r");
     if (p) {
         if (fgets(c, sizeof c, p)) c[strcspn(c, "\n")] = 0;
+        char dirty[16];
+        if (c[0] && fgets(dirty, sizeof dirty, p) && !strncmp(dirty, "-dirty", 6)) strncat(c, "-dirty", sizeof c - strlen(c) - 1);
         pclose(p);
         if (!c[0]) strcpy(c, "unknown");
     }
@@ -155,7 +154,12 @@ static void ctx_string(const workload *w, char *dst, size_t n)
         o += (size_t)snprintf(dst + o, n - o, "%s%lld", r ? ";" : "", (long long)w->ctx[r]);
 }
 
-static void write_timeline(const char *path, const tl_rec *tl, const plan *p)
+/* Writes the timeline of plan p (asked as po) of workload w: a provenance
+ * header of "# key=value" lines (the run's facts, the workload, the plan
+ * asked and built, the knobs and build switches, as the CSV's columns name
+ * them), then the events. */
+static void write_timeline(const char *path, const tl_rec *tl, const plan *p, const workload *w, const plan_opts *po,
+                           int occ, int in_arena)
 {
     FILE *f = fopen(path, "w");
     if (!f) { fprintf(stderr, "--timeline %s: cannot open for writing\n", path); return; }
@@ -164,6 +168,17 @@ static void write_timeline(const char *path, const tl_rec *tl, const plan *p)
     const int n = p->n_segs + 4 * p->grid;
     for (int i = 0; i < n; i++)
         if (tl[i].event == TL_START && tl[i].t_ns < t0) t0 = tl[i].t_ns;
+    char ctxs[WL_MAX_BATCH * 9 + 16];
+    ctx_string(w, ctxs, sizeof ctxs);
+    fprintf(f, "# leanbench timeline\n# gpu=%s\n# sms=%d\n# driver=%s\n# nvcc=%s\n# commit=%s\n# date=%s\n"
+               "# schedule=%s\n# batch=%d\n# heads=%d\n# kv_heads=%d\n# head_dim=%d\n# dtype=%s\n# ctx=%s\n"
+               "# req_block_n=%d\n# req_splits=%d\n# req_grid=%d\n# req_cps=%d\n"
+               "# block_n=%d\n# ctas=%d\n# splits=%d\n# ctas_per_sm=%d\n# plan_cps=%d\n"
+               "# l2pf=%d\n# pdl=%d\n# rows_cap=%d\n# arena=%d\n# build=%s\n",
+            g.prop.name, g.sms, g.driver, g.nvcc, g.commit, g.date, sched_name(p->kind), w->batch, w->heads,
+            w->kv_heads, w->head_dim, dtype_name(w->dtype), ctxs, po->block_n, po->splits, po->grid, po->ctas_per_sm,
+            p->block_n, p->grid, p->splits, occ, p->ctas_per_sm, attn_l2pf_choice(p->grid, g.sms), attn_pdl_choice(),
+            attn_rows_cap_choice(), in_arena, attn_build_switches());
     fprintf(f, "cta,sm,event,unit,t_ns\n");
     for (int c = 0; c < p->grid; c++) {
         const int b = p->cta_first[c] + 4 * c, e = p->cta_first[c + 1] + 4 * (c + 1);
@@ -335,7 +350,7 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
         std::vector<tl_rec> tl(n);
         CUDA_CHECK(cudaMemcpy(tl.data(), tl_d, n * sizeof(tl_rec), cudaMemcpyDeviceToHost));
         cudaFree(tl_d);
-        write_timeline(timeline, tl.data(), p);
+        write_timeline(timeline, tl.data(), p, w, &po, occ, b.in_arena);
     }
 
     const double t_us = pct(ms, 0.5) * 1e3, p10 = pct(ms, 0.1) * 1e3, p90 = pct(ms, 0.9) * 1e3;
@@ -351,11 +366,15 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
         FILE *f = fopen(g.csv, "a");
         if (!f) { fprintf(stderr, "--csv %s: cannot open for appending\n", g.csv); exit(2); }
         fseek(f, 0, SEEK_END);
-        if (ftell(f) == 0) fprintf(f, "%s\n", CSV_HEADER);
-        fprintf(f, "%s,%d,%s,%d,%d,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,%s\n",
+        if (ftell(f) == 0) fprintf(f, "%s\n", RUNCSV_HEADER);
+        /* columns in the order of sim/runcsv.h; po is the plan asked, p the plan built */
+        fprintf(f, "%s,%d,%s,%d,%d,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,%s,"
+                   "%d,%d,%d,%d,%d,%d,%d,%d,%d,%s\n",
                 g.prop.name, g.sms, g.driver, g.sm_clock_mhz, g.mem_clock_mhz, g.nvcc, g.commit, g.date,
                 sched_name(kind), w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype), ctxs,
-                p->block_n, p->grid, p->splits, occ, reps, t_us, p10, p90, graph_us, kv_set, bw, maxerr);
+                p->block_n, p->grid, p->splits, occ, reps, t_us, p10, p90, graph_us, kv_set, bw, maxerr,
+                po.block_n, po.splits, po.grid, po.ctas_per_sm, p->ctas_per_sm, attn_l2pf_choice(p->grid, g.sms),
+                attn_pdl_choice(), attn_rows_cap_choice(), b.in_arena, attn_build_switches());
         if (fclose(f)) { fprintf(stderr, "--csv %s: write failed\n", g.csv); exit(2); }
     }
     attn_plan_free(&d);
@@ -667,6 +686,15 @@ int main(int argc, char **argv)
     g.graph_n = 20;
     const char *timeline = NULL;
     if (parse_args(argc, argv, &o, &timeline, &g.reps, 0)) { usage(stderr); return 2; }
+    if (g.csv && !g.occupancy && !g.sm_bandwidth && !g.read_ceiling) {   /* rows of another column set would be misread */
+        FILE *f = fopen(g.csv, "r");
+        char h[4096] = "";
+        if (f && fgets(h, sizeof h, f) && (h[strcspn(h, "\r\n")] = 0, strcmp(h, RUNCSV_HEADER) != 0)) {
+            fprintf(stderr, "--csv %s: its header is not the runner's (sim/runcsv.h): not appended to\n", g.csv);
+            return 2;
+        }
+        if (f) fclose(f);
+    }
     const int dev = 0;
     CUDA_CHECK(cudaSetDevice(dev));
     CUDA_CHECK(cudaFree(0));

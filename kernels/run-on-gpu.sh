@@ -58,6 +58,10 @@ set -u
 # "+k" with a checksum of the sources the kernels are built from, which
 # names them even where the copy of the tree carries a stale .git (on a lent
 # machine); at any commit, sh kernels/run-on-gpu.sh hash prints the checksum.
+# It names the code only: run-time knobs (LEANBENCH_L2PF, LEANBENCH_PDL,
+# LEANBENCH_ROWS_CAP) and build switches (NVFLAGS -DDEC_...) are columns of
+# their own in leanbench's CSV (sim/runcsv.h: l2pf, pdl, rows_cap, arena,
+# build), so no step here tags the commit with them.
 kernel_sources_hash() {
     cat kernels/*.cu kernels/*.cuh kernels/*.h sim/plan.c sim/plan.h 2>/dev/null | cksum | cut -d' ' -f1
 }
@@ -131,9 +135,10 @@ full|sweep|campaign)
     if [ "$MODE" != campaign ]; then
     say "L2 prefetch hint: off, on, by grid size"
     for pf in 0 1 auto; do
-        LEANBENCH_L2PF=$pf LEANBENCH_COMMIT="$LEANBENCH_COMMIT-pf$pf" timeout 200 build/leanbench --sweep kernels/sweep-pf.txt --csv "$OUT/tl/pf.csv" >>"$LOG" 2>&1
+        LEANBENCH_L2PF=$pf timeout 200 build/leanbench --sweep kernels/sweep-pf.txt --csv "$OUT/tl/pf.csv" >>"$LOG" 2>&1
     done
-    awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15" ctas="$17; t[k]=t[k]" "$7"="$21} END {for (k in t) printf "%-50s %s\n", k, t[k]}' "$OUT/tl/pf.csv" | sed 's/[0-9a-f]*-pf/pf/g' | sort
+    # the hint used is the l2pf column (33); auto's rows repeat the forced run of the same choice
+    awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15" ctas="$17; t[k]=t[k]" pf"$33"="$21} END {for (k in t) printf "%-50s %s\n", k, t[k]}' "$OUT/tl/pf.csv" | sort
     fi
     say "sweep: simulator validation shapes"
     timed "sim sweep" timeout 260 build/leanbench --sweep kernels/sweep-sim.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
@@ -171,10 +176,11 @@ variants)
     for i in 1 2; do   # interleaved twice: drift shows as a difference between the rounds
         for v in $VARIANTS; do
             name=${v%%:*}
-            LEANBENCH_COMMIT="$LEANBENCH_COMMIT-$name" timeout 200 build-$name/leanbench --sweep ${SWEEP:-kernels/sweep-variants.txt} --csv "$OUT/variants.csv" >>"$LOG" 2>&1
+            timeout 200 build-$name/leanbench --sweep ${SWEEP:-kernels/sweep-variants.txt} --csv "$OUT/variants.csv" >>"$LOG" 2>&1
         done
     done
-    awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/variants.csv"
+    # the variant is the build column (37): its switches
+    awk -F, 'NR>1 {printf "%-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s  %s\n",$9,$10,$11,$12,$15,$17,$18,$21,$26,$37}' "$OUT/variants.csv"
     ;;
 ab)
     # the current kernels against an older tree carried in .oldk (same machine, same call)
@@ -189,19 +195,26 @@ ab)
         name=${v%%:*}; flags=$(echo "${v#*:}" | tr @ ' ')
         make -j8 BUILD=build-$name kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 $flags" >>"$LOG" 2>&1 || say "build $name failed"
     done
+    # each tree writes its own file (an older runner may write an older CSV format); the
+    # commit column names each tree's kernel sources (+kSUM), the build column the variants
+    OLDC="unknown+k$(cd .oldk && kernel_sources_hash)"
+    MIDC="unknown+k$( [ -d .midk ] && cd .midk && kernel_sources_hash)"
     for i in 1 2; do
-        LEANBENCH_COMMIT=old timeout 200 .oldk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
-        LEANBENCH_COMMIT=new timeout 200 build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
-        [ -d .midk ] && LEANBENCH_COMMIT=mid timeout 200 .midk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+        LEANBENCH_COMMIT=$OLDC timeout 200 .oldk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab-old.csv" >>"$LOG" 2>&1
+        timeout 200 build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+        [ -d .midk ] && LEANBENCH_COMMIT=$MIDC timeout 200 .midk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab-mid.csv" >>"$LOG" 2>&1
         for v in $VARIANTS; do
-            LEANBENCH_COMMIT=${v%%:*} timeout 200 build-${v%%:*}/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
+            timeout 200 build-${v%%:*}/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
         done
     done
     for b in old new; do
         d=build; [ $b = old ] && d=.oldk/build
         $d/leanbench --ctx 64k --schedule streamk --timeline "$OUT/tl-$b.csv" >>"$LOG" 2>&1
     done
-    awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15; t[k]=t[k]" "$7"="$21} END {for (k in t) printf "%-42s %s\n", k, t[k]}' "$OUT/ab.csv" | sort
+    for f in "$OUT"/ab*.csv; do
+        echo "$(basename "$f"):"
+        awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15; t[k]=t[k]" "$21} END {for (k in t) printf "%-42s %s\n", k, t[k]}' "$f" | sort
+    done
     awk -F, 'NR>1 {printf "%-16s b=%s h=%s kvh=%s ctx=%s %9.2f us %7.1f GB/s\n",$9,$10,$11,$12,$15,$21,$26}' "$OUT/peers-quick.csv"
     ;;
 explore)
@@ -209,8 +222,8 @@ explore)
     timeout 120 build/gputest >"$OUT/gputest.txt" 2>&1; echo "gputest rc $? $(tail -1 $OUT/gputest.txt)"
     timeout 120 build-mma1/gputest >"$OUT/gputest-mma1.txt" 2>&1; echo "gputest mma1 rc $? $(tail -1 $OUT/gputest-mma1.txt)"
     timed explore timeout 200 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
-    LEANBENCH_PDL=0 LEANBENCH_COMMIT="$LEANBENCH_COMMIT-nopdl" timeout 100 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
-    LEANBENCH_COMMIT="$LEANBENCH_COMMIT-mma1" timeout 100 build-mma1/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
+    LEANBENCH_PDL=0 timeout 100 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
+    timeout 100 build-mma1/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
     for sp in 7 33; do
         $B --ctx 65536 --schedule split --splits $sp --timeline "$OUT/tl/split$sp-b1h32-64k.csv" >>"$LOG" 2>&1
     done
@@ -224,7 +237,8 @@ explore)
     timeout 120 ncu --clock-control none --section WarpStateStats --section SchedulerStats --section MemoryWorkloadAnalysis -k regex:"decode_kernel" -c 1 build/leanbench --ctx 65536 --schedule streamk --reps 1 --warmup 0 >"$OUT/ncu-ours-stalls.txt" 2>&1
     (cd "$OUT" && tar czf tl.tgz tl && rm -rf tl)
     grep -h -E "^  [a-z_]+[A-Za-z_<>]*\(|launch__grid|launch__block|registers|gpu__time|dram__bytes|dram__throughput|ran b=" "$OUT"/ncu-sdpa-*.txt | cut -c1-150 | head -120
-    awk -F, 'NR>1 {printf "%-14s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s\n",$7,$9,$10,$11,$12,$15,$17,$18,$21,$26}' "$OUT/explore.csv"
+    # pdl is column 34, the build switches 37
+    awk -F, 'NR>1 {printf "pdl=%s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s  %s\n",$34,$9,$10,$11,$12,$15,$17,$18,$21,$26,$37}' "$OUT/explore.csv"
     ;;
 tuned)
     gputest_or_stop

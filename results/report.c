@@ -176,7 +176,7 @@ int report_row_heldout(const validate_row *r)
                      r->w.heads, r->w.kv_heads, r->w.head_dim, dtype_name(r->w.dtype));
     store_ctx_text(&r->w, buf + m, (int)sizeof buf - m);
     m = (int)strlen(buf);
-    snprintf(buf + m, sizeof buf - (size_t)m, ",%d,%d,%d,%d", r->po.block_n, r->ctas, r->splits, r->po.ctas_per_sm);
+    snprintf(buf + m, sizeof buf - (size_t)m, ",%d,%d,%d,%d", r->block_n, r->ctas, r->splits, r->po.ctas_per_sm);
     return (int)(gpu_hash_text(buf) & 1);
 }
 
@@ -376,7 +376,7 @@ static const validate_row *measured_plan(const validate_row *const *m, int k, co
     const validate_row *b = NULL;
     for (int i = 0; i < k; i++) {
         const validate_row *r = m[i];
-        if (r->po.kind != p->kind || r->po.block_n != p->block_n || r->ctas != p->grid ||
+        if (r->po.kind != p->kind || r->block_n != p->block_n || r->ctas != p->grid ||
             (r->splits > 1 ? r->splits : 0) != (p->splits > 1 ? p->splits : 0))
             continue;
         if (!b || r->time_us < b->time_us) b = r;

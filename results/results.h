@@ -122,6 +122,7 @@ typedef struct store_ingest_note {
     int repeats;             /* rows whose configuration was stored already (the first row kept) */
     int first_repeat_line;   /* the first of them, 0 if none */
     char unknown_gpu[96];    /* a GPU name no spec maps to ("" if none): its rows are stored, not validated */
+    int format;              /* the file's runner CSV format (runcsv.h): 1 has no plan asked, knobs or build */
 } store_ingest_note;
 
 /* The notes of the last store_ingest_csv in this process. */
@@ -214,8 +215,8 @@ typedef struct validate_row {
     int sms;                 /* SMs it ran on */
     int full_sms;            /* SMs of the GPU's builtin spec */
     workload w;
-    plan_opts po;            /* options that reproduce the plan that ran */
-    int ctas, splits;        /* as measured */
+    plan_opts po;            /* options that reproduce the plan that ran (as asked, when recorded) */
+    int block_n, ctas, splits; /* the plan that ran */
     int plan_ok;             /* 1 when po plans the measured CTA count and splits */
     int resident;            /* resident CTAs per SM the kernel had (runner's occupancy) */
     double time_us;          /* measured median */
@@ -228,6 +229,7 @@ typedef struct validate_stats {
     int added, present;      /* predictions written / already stored */
     int failed;              /* engine refused the configuration (per engine) */
     int plan_mismatch;       /* rows whose plan could not be reproduced */
+    int legacy;              /* rows without the options asked (runner CSV format 1): plan found by search */
     int no_profile;          /* rows of an outside kernel no shipped profile describes */
     int unknown_gpu;         /* rows of GPUs no spec maps to (skipped) */
 } validate_stats;

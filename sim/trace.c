@@ -123,11 +123,14 @@ int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int er
     int *span_of = NULL, *last = NULL;
     trace_writer t;
     int rc = -1;
-    if (!fgets(line, sizeof line, in) || strncmp(line, "cta,sm,event,unit,t_ns", 22) != 0) {
-        snprintf(err, (size_t)errlen, "%s:1: expected header 'cta,sm,event,unit,t_ns'", name);
+    /* a provenance header of "# key=value" lines (leanbench) comes first */
+    int got;
+    while ((got = fgets(line, sizeof line, in) != NULL) && line[0] == '#') lineno++;
+    lineno++;
+    if (!got || strncmp(line, "cta,sm,event,unit,t_ns", 22) != 0) {
+        snprintf(err, (size_t)errlen, "%s:%d: expected header 'cta,sm,event,unit,t_ns'", name, lineno);
         return -1;
     }
-    lineno = 1;
     /* pass 1: every event (memory bounded by the file's size) */
     while (fgets(line, sizeof line, in)) {
         lineno++;

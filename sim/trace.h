@@ -37,7 +37,8 @@ void trace_slice(trace_writer *t, int pid, int tid, const char *name, const char
 int trace_end(trace_writer *t);
 
 /*
- * Converts a measured CTA timeline (CSV with header cta,sm,event,unit,t_ns;
+ * Converts a measured CTA timeline (CSV with header cta,sm,event,unit,t_ns,
+ * after a provenance header of "# key=value" lines if any;
  * events start, seg_end, wait_begin, wait_end, end) to a trace on out:
  * one track per SM and concurrent CTA, named "SM s slot j" as the
  * simulator's, and each phase named as the simulator names it (stream,

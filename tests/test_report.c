@@ -25,7 +25,7 @@ static void row_set(validate_row *r, const char *gpu, int kind, int64_t ctx, dou
     r->w.head_dim = 128;
     r->w.ctx[0] = ctx;
     r->po.kind = kind;
-    r->po.block_n = 128;
+    r->po.block_n = r->block_n = 128;
     r->time_us = meas;
     r->pred_us[VAL_SIM] = pred;
     r->pred_us[VAL_MODEL] = NAN;
