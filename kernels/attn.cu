@@ -68,13 +68,43 @@ int attn_pdl_choice(void)
     return on;
 }
 
+/* Each switch decode.cuh has (a macro that -D overrides), when it has it. */
 const char *attn_build_switches(void)
 {
     static char s[256];
-    if (!s[0])
-        snprintf(s, sizeof s, "stages=%d;chunk_bytes=%d;tma=%d;l2pf_bytes=%d;hostmerge_serial=%d;mma=%d;"
-                 "mma_min_rows=%d;unroll1=%d;merge_noinline=%d", DEC_STAGES, DEC_CHUNK_BYTES, DEC_TMA, DEC_L2PF,
-                 DEC_HOSTMERGE_SERIAL, DEC_MMA, DEC_MMA_MIN_ROWS, DEC_UNROLL1, DEC_MERGE_NOINLINE);
+    if (s[0]) return s;
+    size_t o = 0;
+#define SWITCH(key, macro) \
+    o += (size_t)snprintf(s + o, o < sizeof s ? sizeof s - o : 0, "%s%s=%d", o ? ";" : "", key, (int)(macro))
+#ifdef DEC_STAGES
+    SWITCH("stages", DEC_STAGES);
+#endif
+#ifdef DEC_CHUNK_BYTES
+    SWITCH("chunk_bytes", DEC_CHUNK_BYTES);
+#endif
+#ifdef DEC_TMA
+    SWITCH("tma", DEC_TMA);
+#endif
+#ifdef DEC_L2PF
+    SWITCH("l2pf_bytes", DEC_L2PF);
+#endif
+#ifdef DEC_HOSTMERGE_SERIAL
+    SWITCH("hostmerge_serial", DEC_HOSTMERGE_SERIAL);
+#endif
+#ifdef DEC_MMA
+    SWITCH("mma", DEC_MMA);
+#endif
+#ifdef DEC_MMA_MIN_ROWS
+    SWITCH("mma_min_rows", DEC_MMA_MIN_ROWS);
+#endif
+#ifdef DEC_UNROLL1
+    SWITCH("unroll1", DEC_UNROLL1);
+#endif
+#ifdef DEC_MERGE_NOINLINE
+    SWITCH("merge_noinline", DEC_MERGE_NOINLINE);
+#endif
+#undef SWITCH
+    if (!o) snprintf(s, sizeof s, "none");   /* a build without switches */
     return s;
 }
 

@@ -118,8 +118,9 @@ int attn_pdl_choice(void);
  * the planner's (plan_kernel_cap). */
 int attn_rows_cap_choice(void);
 
-/* The build switches the kernels were compiled with (decode.cuh's DEC_*),
- * as key=value pairs joined by ';' (a static string). */
+/* The build switches the kernels were compiled with (decode.cuh's DEC_*
+ * macros, which NVFLAGS -D... override), as key=value pairs joined by ';',
+ * or "none" for a build that has none (a static string). */
 const char *attn_build_switches(void);
 
 /* The combine kernel for (dtype, head_dim), or NULL. */

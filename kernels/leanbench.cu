@@ -97,7 +97,8 @@ static void facts_init(int dev)
     if (p) {
         if (fgets(c, sizeof c, p)) c[strcspn(c, "\n")] = 0;
         char dirty[16];
-        if (c[0] && fgets(dirty, sizeof dirty, p) && !strncmp(dirty, "-dirty", 6)) strncat(c, "-dirty", sizeof c - strlen(c) - 1);
+        if (c[0] && fgets(dirty, sizeof dirty, p) && !strncmp(dirty, "-dirty", 6))
+            strncat(c, "-dirty", sizeof c - strlen(c) - 1);
         pclose(p);
         if (!c[0]) strcpy(c, "unknown");
     }

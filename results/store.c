@@ -88,7 +88,8 @@ static int migrate_measurements(sqlite3 *db, const char *schema, const char *pat
         rc = STORE_OK;
         goto done;
     }
-    ddl = sqlite3_mprintf("CREATE TABLE measurements_new (%.*s", (int)(e + 2 - (b + sizeof head - 1)), b + sizeof head - 1);
+    const char *cols0 = b + sizeof head - 1;   /* the column list, up to its closing ')' at e + 1 */
+    ddl = sqlite3_mprintf("CREATE TABLE measurements_new (%.*s", (int)(e + 2 - cols0), cols0);
     if (!ddl) goto db;
     {   /* the old table's columns, all of which the new one has */
         sqlite3_stmt *q;
@@ -482,6 +483,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
         return STORE_EINPUT;
     }
+#define C(name) RUNCSV_##name   /* a column of runcsv.h */
 #define BAD(...)                                                                                  \
     do {                                                                                          \
         int n_ = snprintf(err, (size_t)errlen, "%s:%d: ", path, lineno);                          \
@@ -524,7 +526,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     {
         int o = snprintf(ins, sizeof ins, "INSERT OR IGNORE INTO measurements (run_id");
         for (int c = 0; c < RUNCSV_COUNT; c++)
-            o += snprintf(ins + o, sizeof ins - (size_t)o, ", %s", c == RUNCSV_commit ? "git_commit" : col_names[c]);
+            o += snprintf(ins + o, sizeof ins - (size_t)o, ", %s", c == C(commit) ? "git_commit" : col_names[c]);
         o += snprintf(ins + o, sizeof ins - (size_t)o, ", ctx_tokens) VALUES (?");
         for (int c = 0; c <= RUNCSV_COUNT; c++) o += snprintf(ins + o, sizeof ins - (size_t)o, ",?");
         snprintf(ins + o, sizeof ins - (size_t)o, ")");
@@ -569,102 +571,116 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         if (n != ncols) BAD("%d columns, expected %d", n, ncols);
         long long iv[RUNCSV_COUNT] = {0};
         double dv[RUNCSV_COUNT] = {0};
-        static const int texts[] = {RUNCSV_gpu, RUNCSV_driver, RUNCSV_nvcc, RUNCSV_commit, RUNCSV_date, RUNCSV_schedule};
+        static const int texts[] = {C(gpu), C(driver), C(nvcc), C(commit), C(date), C(schedule)};
         for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
-            if (!text_ok(col[texts[k]])) BAD("%s: empty or not printable text '%s'", col_names[texts[k]], col[texts[k]]);
-        for (const char *s = col[RUNCSV_schedule]; *s; s++)
+            if (!text_ok(col[texts[k]]))
+                BAD("%s: empty or not printable text '%s'", col_names[texts[k]], col[texts[k]]);
+        for (const char *s = col[C(schedule)]; *s; s++)
             if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
-                BAD("schedule '%s': not a schedule or peer name", col[RUNCSV_schedule]);
-        if (parse_int(col[RUNCSV_sms], 1, 4096, &iv[RUNCSV_sms])) BAD("sms '%s': not an integer in [1, 4096]", col[RUNCSV_sms]);
-        if (parse_num(col[RUNCSV_sm_clock_mhz], 0, &dv[RUNCSV_sm_clock_mhz])) BAD("sm_clock_mhz '%s': not a number >= 0", col[RUNCSV_sm_clock_mhz]);
-        if (parse_num(col[RUNCSV_mem_clock_mhz], 0, &dv[RUNCSV_mem_clock_mhz])) BAD("mem_clock_mhz '%s': not a number >= 0", col[RUNCSV_mem_clock_mhz]);
-        if (parse_int(col[RUNCSV_batch], 1, WL_MAX_BATCH, &iv[RUNCSV_batch])) BAD("batch '%s': not an integer in [1, %d]", col[RUNCSV_batch], WL_MAX_BATCH);
-        if (parse_int(col[RUNCSV_heads], 1, WL_MAX_HEADS, &iv[RUNCSV_heads])) BAD("heads '%s': not an integer in [1, %d]", col[RUNCSV_heads], WL_MAX_HEADS);
-        if (parse_int(col[RUNCSV_kv_heads], 1, iv[RUNCSV_heads], &iv[RUNCSV_kv_heads]) || iv[RUNCSV_heads] % iv[RUNCSV_kv_heads])
-            BAD("kv_heads '%s': not a divisor of heads %lld", col[RUNCSV_kv_heads], iv[RUNCSV_heads]);
-        if (parse_int(col[RUNCSV_head_dim], 64, 256, &iv[RUNCSV_head_dim]) || (iv[RUNCSV_head_dim] != 64 && iv[RUNCSV_head_dim] != 128 && iv[RUNCSV_head_dim] != 256))
-            BAD("head_dim '%s': not 64, 128 or 256", col[RUNCSV_head_dim]);
-        if (dtype_parse(col[RUNCSV_dtype]) < 0) BAD("dtype '%s': unknown (fp16, bf16, fp8)", col[RUNCSV_dtype]);
+                BAD("schedule '%s': not a schedule or peer name", col[C(schedule)]);
+        if (parse_int(col[C(sms)], 1, 4096, &iv[C(sms)])) BAD("sms '%s': not an integer in [1, 4096]", col[C(sms)]);
+        if (parse_num(col[C(sm_clock_mhz)], 0, &dv[C(sm_clock_mhz)]))
+            BAD("sm_clock_mhz '%s': not a number >= 0", col[C(sm_clock_mhz)]);
+        if (parse_num(col[C(mem_clock_mhz)], 0, &dv[C(mem_clock_mhz)]))
+            BAD("mem_clock_mhz '%s': not a number >= 0", col[C(mem_clock_mhz)]);
+        if (parse_int(col[C(batch)], 1, WL_MAX_BATCH, &iv[C(batch)]))
+            BAD("batch '%s': not an integer in [1, %d]", col[C(batch)], WL_MAX_BATCH);
+        if (parse_int(col[C(heads)], 1, WL_MAX_HEADS, &iv[C(heads)]))
+            BAD("heads '%s': not an integer in [1, %d]", col[C(heads)], WL_MAX_HEADS);
+        if (parse_int(col[C(kv_heads)], 1, iv[C(heads)], &iv[C(kv_heads)]) || iv[C(heads)] % iv[C(kv_heads)])
+            BAD("kv_heads '%s': not a divisor of heads %lld", col[C(kv_heads)], iv[C(heads)]);
+        if (parse_int(col[C(head_dim)], 64, 256, &iv[C(head_dim)]) ||
+            (iv[C(head_dim)] != 64 && iv[C(head_dim)] != 128 && iv[C(head_dim)] != 256))
+            BAD("head_dim '%s': not 64, 128 or 256", col[C(head_dim)]);
+        if (dtype_parse(col[C(dtype)]) < 0) BAD("dtype '%s': unknown (fp16, bf16, fp8)", col[C(dtype)]);
         /* ctx: one length, or one per request separated by ';' */
         int64_t longest = 0;
         int nctx = 0;
         {
             char buf[16384];
-            snprintf(buf, sizeof buf, "%s", col[RUNCSV_ctx]);
+            snprintf(buf, sizeof buf, "%s", col[C(ctx)]);
             for (char *save = NULL, *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
                 long long v;
-                if (parse_int(t, 1, WL_MAX_CTX, &v)) BAD("ctx '%s': length '%s' is not an integer in [1, %d]", col[RUNCSV_ctx], t, WL_MAX_CTX);
+                if (parse_int(t, 1, WL_MAX_CTX, &v))
+                    BAD("ctx '%s': length '%s' is not an integer in [1, %d]", col[C(ctx)], t, WL_MAX_CTX);
                 if (v > longest) longest = v;
                 nctx++;
             }
-            if (nctx == 0 || strstr(col[RUNCSV_ctx], ";;") || col[RUNCSV_ctx][strlen(col[RUNCSV_ctx]) - 1] == ';')
-                BAD("ctx '%s': empty length", col[RUNCSV_ctx]);
-            if (nctx != 1 && nctx != iv[RUNCSV_batch]) BAD("ctx: %d lengths for batch %lld", nctx, iv[RUNCSV_batch]);
+            if (nctx == 0 || strstr(col[C(ctx)], ";;") || col[C(ctx)][strlen(col[C(ctx)]) - 1] == ';')
+                BAD("ctx '%s': empty length", col[C(ctx)]);
+            if (nctx != 1 && nctx != iv[C(batch)]) BAD("ctx: %d lengths for batch %lld", nctx, iv[C(batch)]);
         }
         /* peer rows (schedule not ours) have no plan: empty plan columns read 0;
-         * an empty max_err means "not checked" and is stored as -1 */
-        int ours = sched_parse(col[RUNCSV_schedule]) >= 0;
-        static const int plan_cols[] = {RUNCSV_block_n, RUNCSV_ctas, RUNCSV_splits, RUNCSV_ctas_per_sm};
+         * an empty max_err, or "unchecked", means not checked and is stored as -1 */
+        int ours = sched_parse(col[C(schedule)]) >= 0;
+        static const int plan_cols[] = {C(block_n), C(ctas), C(splits), C(ctas_per_sm)};
         for (size_t k = 0; k < sizeof plan_cols / sizeof plan_cols[0]; k++)
             if (!*col[plan_cols[k]]) {
-                if (ours) BAD("%s: empty for schedule %s", col_names[plan_cols[k]], col[RUNCSV_schedule]);
+                if (ours) BAD("%s: empty for schedule %s", col_names[plan_cols[k]], col[C(schedule)]);
                 col[plan_cols[k]] = "0";
             }
-        if (!*col[RUNCSV_graph_us]) col[RUNCSV_graph_us] = "0";
-        int unchecked = !*col[RUNCSV_max_err];
-        if (unchecked) col[RUNCSV_max_err] = "0";
-        if (parse_int(col[RUNCSV_block_n], 0, 256, &iv[RUNCSV_block_n]) ||
-            (iv[RUNCSV_block_n] != 0 && iv[RUNCSV_block_n] != 32 && iv[RUNCSV_block_n] != 64 && iv[RUNCSV_block_n] != 128 && iv[RUNCSV_block_n] != 256))
-            BAD("block_n '%s': not 0, 32, 64, 128 or 256", col[RUNCSV_block_n]);
-        if (parse_int(col[RUNCSV_ctas], 0, 1 << 30, &iv[RUNCSV_ctas])) BAD("ctas '%s': not an integer >= 0", col[RUNCSV_ctas]);
-        if (parse_int(col[RUNCSV_splits], 0, 1 << 20, &iv[RUNCSV_splits])) BAD("splits '%s': not an integer >= 0", col[RUNCSV_splits]);
-        if (parse_int(col[RUNCSV_ctas_per_sm], 0, 1024, &iv[RUNCSV_ctas_per_sm])) BAD("ctas_per_sm '%s': not an integer in [0, 1024]", col[RUNCSV_ctas_per_sm]);
-        if (parse_int(col[RUNCSV_reps], 1, 1LL << 40, &iv[RUNCSV_reps])) BAD("reps '%s': not an integer >= 1", col[RUNCSV_reps]);
-        if (parse_num(col[RUNCSV_time_us], 0, &dv[RUNCSV_time_us]) || dv[RUNCSV_time_us] <= 0) BAD("time_us '%s': not a number > 0", col[RUNCSV_time_us]);
-        if (parse_num(col[RUNCSV_time_p10_us], 0, &dv[RUNCSV_time_p10_us])) BAD("time_p10_us '%s': not a number >= 0", col[RUNCSV_time_p10_us]);
-        if (parse_num(col[RUNCSV_time_p90_us], 0, &dv[RUNCSV_time_p90_us])) BAD("time_p90_us '%s': not a number >= 0", col[RUNCSV_time_p90_us]);
-        if (dv[RUNCSV_time_p10_us] > dv[RUNCSV_time_us] * (1 + 1e-6) || dv[RUNCSV_time_p90_us] < dv[RUNCSV_time_us] * (1 - 1e-6))
-            BAD("time_p10_us <= time_us <= time_p90_us does not hold (%s, %s, %s)", col[RUNCSV_time_p10_us], col[RUNCSV_time_us], col[RUNCSV_time_p90_us]);
-        if (parse_num(col[RUNCSV_graph_us], 0, &dv[RUNCSV_graph_us])) BAD("graph_us '%s': not a number >= 0", col[RUNCSV_graph_us]);
-        if (parse_num(col[RUNCSV_kv_bytes], 0, &dv[RUNCSV_kv_bytes])) BAD("kv_bytes '%s': not a number >= 0", col[RUNCSV_kv_bytes]);
-        if (parse_num(col[RUNCSV_bw_gbps], 0, &dv[RUNCSV_bw_gbps])) BAD("bw_gbps '%s': not a number >= 0", col[RUNCSV_bw_gbps]);
-        if (parse_num(col[RUNCSV_max_err], 0, &dv[RUNCSV_max_err])) BAD("max_err '%s': not a number >= 0", col[RUNCSV_max_err]);
-        if (unchecked) dv[RUNCSV_max_err] = -1;
-        if (ours && (iv[RUNCSV_block_n] == 0 || iv[RUNCSV_ctas] == 0))
-            BAD("block_n and ctas must be > 0 for schedule %s", col[RUNCSV_schedule]);
+        if (!*col[C(graph_us)]) col[C(graph_us)] = "0";
+        int unchecked = !*col[C(max_err)] || !strcmp(col[C(max_err)], "unchecked");
+        if (unchecked) col[C(max_err)] = "0";
+        if (parse_int(col[C(block_n)], 0, 256, &iv[C(block_n)]) ||
+            (iv[C(block_n)] != 0 && iv[C(block_n)] != 32 && iv[C(block_n)] != 64 && iv[C(block_n)] != 128 &&
+             iv[C(block_n)] != 256))
+            BAD("block_n '%s': not 0, 32, 64, 128 or 256", col[C(block_n)]);
+        if (parse_int(col[C(ctas)], 0, 1 << 30, &iv[C(ctas)])) BAD("ctas '%s': not an integer >= 0", col[C(ctas)]);
+        if (parse_int(col[C(splits)], 0, 1 << 20, &iv[C(splits)]))
+            BAD("splits '%s': not an integer >= 0", col[C(splits)]);
+        if (parse_int(col[C(ctas_per_sm)], 0, 1024, &iv[C(ctas_per_sm)]))
+            BAD("ctas_per_sm '%s': not an integer in [0, 1024]", col[C(ctas_per_sm)]);
+        if (parse_int(col[C(reps)], 1, 1LL << 40, &iv[C(reps)])) BAD("reps '%s': not an integer >= 1", col[C(reps)]);
+        if (parse_num(col[C(time_us)], 0, &dv[C(time_us)]) || dv[C(time_us)] <= 0)
+            BAD("time_us '%s': not a number > 0", col[C(time_us)]);
+        if (parse_num(col[C(time_p10_us)], 0, &dv[C(time_p10_us)]))
+            BAD("time_p10_us '%s': not a number >= 0", col[C(time_p10_us)]);
+        if (parse_num(col[C(time_p90_us)], 0, &dv[C(time_p90_us)]))
+            BAD("time_p90_us '%s': not a number >= 0", col[C(time_p90_us)]);
+        if (dv[C(time_p10_us)] > dv[C(time_us)] * (1 + 1e-6) || dv[C(time_p90_us)] < dv[C(time_us)] * (1 - 1e-6))
+            BAD("time_p10_us <= time_us <= time_p90_us does not hold (%s, %s, %s)", col[C(time_p10_us)],
+                col[C(time_us)], col[C(time_p90_us)]);
+        if (parse_num(col[C(graph_us)], 0, &dv[C(graph_us)])) BAD("graph_us '%s': not a number >= 0", col[C(graph_us)]);
+        if (parse_num(col[C(kv_bytes)], 0, &dv[C(kv_bytes)])) BAD("kv_bytes '%s': not a number >= 0", col[C(kv_bytes)]);
+        if (parse_num(col[C(bw_gbps)], 0, &dv[C(bw_gbps)])) BAD("bw_gbps '%s': not a number >= 0", col[C(bw_gbps)]);
+        if (parse_num(col[C(max_err)], 0, &dv[C(max_err)])) BAD("max_err '%s': not a number >= 0", col[C(max_err)]);
+        if (unchecked) dv[C(max_err)] = -1;
+        if (ours && (iv[C(block_n)] == 0 || iv[C(ctas)] == 0))
+            BAD("block_n and ctas must be > 0 for schedule %s", col[C(schedule)]);
         /* format 2: the plan asked, the knobs and the build switches.  A row of ours
          * fills them, a peer row leaves them empty; NULL (unknown) in the database
          * when empty or, in a format 1 file, absent */
         static const struct { int c; long long lo, hi; } opt_cols[] = {
-            {RUNCSV_req_block_n, 0, 256}, {RUNCSV_req_splits, 0, 1 << 20}, {RUNCSV_req_grid, 0, 1 << 30},
-            {RUNCSV_req_cps, 0, 1024},    {RUNCSV_plan_cps, 0, 1024},      {RUNCSV_l2pf, 0, 1},
-            {RUNCSV_pdl, 0, 1},           {RUNCSV_rows_cap, 0, 8},         {RUNCSV_arena, 0, 1}};
+            {C(req_block_n), 0, 256}, {C(req_splits), 0, 1 << 20}, {C(req_grid), 0, 1 << 30},
+            {C(req_cps), 0, 1024},    {C(plan_cps), 0, 1024},      {C(l2pf), 0, 1},
+            {C(pdl), 0, 1},           {C(rows_cap), 0, 8},         {C(arena), 0, 1}};
         int known[RUNCSV_COUNT] = {0};
         for (size_t k = 0; k < sizeof opt_cols / sizeof opt_cols[0]; k++) {
             const int c = opt_cols[k].c;
             if (!col[c]) continue;
             if (!*col[c]) {
-                if (ours) BAD("%s: empty for schedule %s", col_names[c], col[RUNCSV_schedule]);
+                if (ours) BAD("%s: empty for schedule %s", col_names[c], col[C(schedule)]);
                 continue;
             }
             if (parse_int(col[c], opt_cols[k].lo, opt_cols[k].hi, &iv[c]))
                 BAD("%s '%s': not an integer in [%lld, %lld]", col_names[c], col[c], opt_cols[k].lo, opt_cols[k].hi);
             known[c] = 1;
         }
-        if (known[RUNCSV_req_block_n] && iv[RUNCSV_req_block_n] != 0 && iv[RUNCSV_req_block_n] != 32 &&
-            iv[RUNCSV_req_block_n] != 64 && iv[RUNCSV_req_block_n] != 128 && iv[RUNCSV_req_block_n] != 256)
-            BAD("req_block_n '%s': not 0, 32, 64, 128 or 256", col[RUNCSV_req_block_n]);
-        if (known[RUNCSV_rows_cap] && iv[RUNCSV_rows_cap] != 0 && iv[RUNCSV_rows_cap] != 1 &&
-            iv[RUNCSV_rows_cap] != 2 && iv[RUNCSV_rows_cap] != 4 && iv[RUNCSV_rows_cap] != 8)
-            BAD("rows_cap '%s': not 0, 1, 2, 4 or 8", col[RUNCSV_rows_cap]);
-        if (col[RUNCSV_build] && *col[RUNCSV_build]) {
-            if (!text_ok(col[RUNCSV_build])) BAD("build: not printable text '%s'", col[RUNCSV_build]);
-            known[RUNCSV_build] = 1;
-        } else if (col[RUNCSV_build] && ours) {
-            BAD("build: empty for schedule %s", col[RUNCSV_schedule]);
+        if (known[C(req_block_n)] && iv[C(req_block_n)] != 0 && iv[C(req_block_n)] != 32 &&
+            iv[C(req_block_n)] != 64 && iv[C(req_block_n)] != 128 && iv[C(req_block_n)] != 256)
+            BAD("req_block_n '%s': not 0, 32, 64, 128 or 256", col[C(req_block_n)]);
+        if (known[C(rows_cap)] && iv[C(rows_cap)] != 0 && iv[C(rows_cap)] != 1 &&
+            iv[C(rows_cap)] != 2 && iv[C(rows_cap)] != 4 && iv[C(rows_cap)] != 8)
+            BAD("rows_cap '%s': not 0, 1, 2, 4 or 8", col[C(rows_cap)]);
+        if (col[C(build)] && *col[C(build)]) {
+            if (!text_ok(col[C(build)])) BAD("build: not printable text '%s'", col[C(build)]);
+            known[C(build)] = 1;
+        } else if (col[C(build)] && ours) {
+            BAD("build: empty for schedule %s", col[C(schedule)]);
         }
-        if (!last_note.unknown_gpu[0] && !validate_gpu_map(col[RUNCSV_gpu]))
-            snprintf(last_note.unknown_gpu, sizeof last_note.unknown_gpu, "%s", col[RUNCSV_gpu]);
+        if (!last_note.unknown_gpu[0] && !validate_gpu_map(col[C(gpu)]))
+            snprintf(last_note.unknown_gpu, sizeof last_note.unknown_gpu, "%s", col[C(gpu)]);
         if (!db) continue;
         sqlite3_reset(st);
         int i = 1;
@@ -714,6 +730,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     fclose(f);
     return STORE_OK;
 #undef BAD
+#undef C
 fail:
     free(gl);
     sqlite3_finalize(st);

@@ -221,17 +221,17 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
     int fmt2 = sqlite3_prepare_v2(db, "SELECT req_block_n, req_splits, req_grid, req_cps, plan_cps FROM measurements",
                                   -1, &probe, NULL) == SQLITE_OK;
     sqlite3_finalize(probe);
+#define ROW_COLS "SELECT id, gpu, sms, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, ctas, splits, " \
+                 "ctas_per_sm, time_us, graph_us, "
     if (sqlite3_prepare_v2(db,
-                           fmt2 ? "SELECT id, gpu, sms, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, "
-                                  "ctas, splits, ctas_per_sm, time_us, graph_us, req_block_n, req_splits, req_grid, "
-                                  "req_cps, plan_cps FROM measurements ORDER BY id"
-                                : "SELECT id, gpu, sms, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, "
-                                  "ctas, splits, ctas_per_sm, time_us, graph_us, NULL, NULL, NULL, NULL, NULL "
-                                  "FROM measurements ORDER BY id",
+                           fmt2 ? ROW_COLS "req_block_n, req_splits, req_grid, req_cps, plan_cps FROM measurements "
+                                           "ORDER BY id"
+                                : ROW_COLS "NULL, NULL, NULL, NULL, NULL FROM measurements ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK) {
         snprintf(err, (size_t)errlen, "sqlite: %s (reading measurements)", sqlite3_errmsg(db));
         return STORE_EDB;
     }
+#undef ROW_COLS
     plan *p = plan_alloc();
     validate_row *rows = NULL;
     int n = 0, cap = 0, rc;

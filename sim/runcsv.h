@@ -24,7 +24,7 @@
  *   ctas_per_sm           resident CTAs per SM of the kernel (its occupancy)
  *   reps .. max_err       timing: median and p10/p90 per call, CUDA-graph
  *                         replay per call, KV bytes, bandwidth, error against
- *                         the CPU reference (empty: not checked)
+ *                         the CPU reference (empty or "unchecked": not checked)
  *   req_block_n .. req_cps  the plan options asked (0: the planner's default
  *                         rule), as plan_opts block_n, splits, grid, ctas_per_sm
  *   plan_cps              CTAs per SM the plan assumed (plan.ctas_per_sm)

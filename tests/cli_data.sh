@@ -39,6 +39,13 @@ grep -v '^#' experiments/data/campaign.txt | while read -r n; do
     echo "$n"
 done > "$T/camp"
 [ -s "$T/camp" ] && bad "campaign.txt names files that are not evidence in MANIFEST.tsv: $(tr '\n' ' ' < "$T/camp")" || ok
+# the current timelines open with a provenance header: GPU, commit, configuration
+for f in traces/measured/*.csv; do
+  for k in gpu sms commit date schedule batch heads kv_heads head_dim dtype ctx req_block_n req_splits req_grid req_cps; do
+    sed -n '/^#/!q; p' "$f" | grep -q "^# $k=." || echo "$f: no '# $k=' line"
+  done
+done > "$T/prov"
+[ -s "$T/prov" ] && bad "timelines without their provenance header: $(head -3 "$T/prov" | tr '\n' ' ')" || ok
 # a timeline as leanbench writes it now: a provenance header the readers skip (timeline) and use (export)
 {
   printf '# leanbench timeline\n# gpu=NVIDIA H100 80GB HBM3\n# sms=132\n# commit=abc1234-dirty+k1\n'
