@@ -25,9 +25,11 @@ else
   Q = @
 endif
 
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -Isim -Imodel -I$(BUILD)
+# Include paths run down the floors (cli, results, model, sim); a floor's
+# sources may include only headers of the floors below it (tests/layers.sh).
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(SANFLAGS) -Isim -Imodel -Iresults -Icli -I$(BUILD)
 
-LIB_SRC  = $(filter-out sim/main.c,$(wildcard sim/*.c model/*.c))
+LIB_SRC  = $(filter-out cli/main.c,$(wildcard sim/*.c model/*.c results/*.c cli/*.c))
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/embed.o
 TEST_SRC = $(wildcard tests/test_*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -35,7 +37,7 @@ GPU_SPECS = $(sort $(wildcard experiments/gpus/*.gpu))
 KERNEL_PROFILES = $(sort $(wildcard experiments/kernels/*.kernel))
 EMBED_IN  = $(GPU_SPECS) $(KERNEL_PROFILES) $(wildcard experiments/*.sql)
 
-.PHONY: all test bench kernels gpu-test figures clean main doc install uninstall
+.PHONY: all test bench kernels gpu-test figures clean main doc install uninstall dump-engines
 all: $(BUILD)/leansim
 
 # version.h: the version, the git commit and the engines' source hash (a
@@ -52,7 +54,7 @@ $(BUILD)/version.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 FORCE:
 
-$(BUILD)/%.o: %.c $(wildcard sim/*.h model/*.h) $(BUILD)/version.h | $(BUILD)/embed.h
+$(BUILD)/%.o: %.c $(wildcard sim/*.h model/*.h results/*.h cli/*.h) $(BUILD)/version.h | $(BUILD)/embed.h
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -68,7 +70,7 @@ $(BUILD)/embed.o: $(BUILD)/embed.c
 $(BUILD)/libleansim.a: $(LIB_OBJ)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/leansim: $(BUILD)/sim/main.o $(BUILD)/libleansim.a
+$(BUILD)/leansim: $(BUILD)/cli/main.o $(BUILD)/libleansim.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(SANFLAGS) $^ -o $@ $(LIBS)
 
@@ -95,6 +97,15 @@ $(BUILD)/bench_sim: tests/bench_sim.c $(BUILD)/libleansim.a
 $(BUILD)/bench_model: tests/bench_model.c $(BUILD)/libleansim.a
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(BUILD)/libleansim.a -o $@ $(LIBS)
 
+# Both engines' predictions over a fixed set of configurations, at full
+# precision: dump before and after a change that must not move a prediction,
+# then `sh tests/cmp_engines.sh OLD NEW`.
+$(BUILD)/dump_engines: tests/dump_engines.c $(BUILD)/libleansim.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libleansim.a -o $@ $(LIBS)
+
+dump-engines: $(BUILD)/dump_engines
+	$(Q)$(BUILD)/dump_engines > $(BUILD)/engines.txt
+
 bench: $(BUILD)/bench_sim $(BUILD)/bench_model $(BUILD)/leansim
 	$(Q)$(BUILD)/bench_sim
 	$(Q)$(BUILD)/bench_model
@@ -118,10 +129,10 @@ PREFIX ?= /usr/local
 BINDIR  = $(DESTDIR)$(PREFIX)/bin
 MANDIR  = $(DESTDIR)$(PREFIX)/share/man/man1
 COMPDIR = $(DESTDIR)$(PREFIX)/share/bash-completion/completions
-$(BUILD)/man/leansim.1: $(BUILD)/leansim sim/mkdoc.sh
-	$(Q)sh sim/mkdoc.sh man $(BUILD)/leansim $(BUILD)/man
-$(BUILD)/leansim.bash: $(BUILD)/leansim sim/mkdoc.sh
-	$(Q)sh sim/mkdoc.sh completion $(BUILD)/leansim $@
+$(BUILD)/man/leansim.1: $(BUILD)/leansim cli/mkdoc.sh
+	$(Q)sh cli/mkdoc.sh man $(BUILD)/leansim $(BUILD)/man
+$(BUILD)/leansim.bash: $(BUILD)/leansim cli/mkdoc.sh
+	$(Q)sh cli/mkdoc.sh completion $(BUILD)/leansim $@
 doc: $(BUILD)/man/leansim.1 $(BUILD)/leansim.bash
 install: doc
 	install -d $(BINDIR) $(MANDIR) $(COMPDIR)

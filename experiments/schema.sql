@@ -65,7 +65,11 @@ CREATE INDEX IF NOT EXISTS predictions_fig ON predictions (gpu, engine, schedule
 CREATE INDEX IF NOT EXISTS predictions_run ON predictions (run_id);
 
 -- One row per line of a kernel runner CSV (kernels/ leanbench), columns as
--- in its header.  schedule may also name a peer library (torch-flash, ...).
+-- in its header (sim/runcsv.h).  schedule may also name a peer library
+-- (torch-flash, ...).  The columns after max_err came with the runner's CSV
+-- format 2: rows of older files, and of databases made before them (store.c
+-- migrates those in place when it opens them), hold NULL there: not
+-- recorded, unknown.  The key is the unique index measurements_key below.
 CREATE TABLE IF NOT EXISTS measurements (
     id           INTEGER PRIMARY KEY,
     run_id       INTEGER NOT NULL REFERENCES runs(id),
@@ -85,10 +89,10 @@ CREATE TABLE IF NOT EXISTS measurements (
     dtype        TEXT NOT NULL,
     ctx          TEXT NOT NULL,           -- tokens, or ';'-separated per request
     ctx_tokens   INTEGER NOT NULL,        -- longest request
-    block_n      INTEGER NOT NULL,        -- 0 for peer libraries (no plan)
-    ctas         INTEGER NOT NULL,
-    splits       INTEGER NOT NULL,
-    ctas_per_sm  INTEGER NOT NULL,
+    block_n      INTEGER NOT NULL,        -- as planned; 0 for peer libraries (no plan)
+    ctas         INTEGER NOT NULL,        -- as planned: CTAs of the main kernel
+    splits       INTEGER NOT NULL,        -- as planned
+    ctas_per_sm  INTEGER NOT NULL,        -- resident CTAs per SM of the kernel (its occupancy)
     reps         INTEGER NOT NULL,
     time_us      REAL NOT NULL,           -- median
     time_p10_us  REAL NOT NULL,
@@ -97,9 +101,23 @@ CREATE TABLE IF NOT EXISTS measurements (
     kv_bytes     REAL NOT NULL,
     bw_gbps      REAL NOT NULL,
     max_err      REAL NOT NULL,           -- vs the CPU reference; -1: not checked
-    UNIQUE (gpu, sms, driver, git_commit, date, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n,
-            ctas, splits, ctas_per_sm)
+    req_block_n  INTEGER,                 -- plan options asked (0: the planner's default rule)
+    req_splits   INTEGER,
+    req_grid     INTEGER,
+    req_cps      INTEGER,
+    plan_cps     INTEGER,                 -- CTAs per SM the plan assumed
+    l2pf         INTEGER,                 -- knobs: L2 prefetch hint used (0/1)
+    pdl          INTEGER,                 -- combine kernel as a programmatic dependent launch (0/1)
+    rows_cap     INTEGER,                 -- smallest kernel row capacity forced (0: the planner's)
+    arena        INTEGER,                 -- KV carved from one arena (0/1)
+    build        TEXT                     -- the kernels' build switches, key=value;...
 );
+-- NULL (unknown) is one value here, so a re-ingest of an old file adds nothing
+CREATE UNIQUE INDEX IF NOT EXISTS measurements_key ON measurements (
+    gpu, sms, driver, git_commit, date, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, ctas, splits,
+    ctas_per_sm, ifnull(req_block_n, -1), ifnull(req_splits, -1), ifnull(req_grid, -1), ifnull(req_cps, -1),
+    ifnull(plan_cps, -1), ifnull(l2pf, -1), ifnull(pdl, -1), ifnull(rows_cap, -1), ifnull(arena, -1),
+    ifnull(build, ''));
 CREATE INDEX IF NOT EXISTS measurements_fig ON measurements (gpu, schedule, ctx_tokens, batch);
 
 -- Which predictions validate made for which measured row: the time it

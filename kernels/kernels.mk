@@ -16,7 +16,7 @@ ifneq ($(KNCCL_DIR),)
   KNCCL_LIBS = -L$(KNCCL_DIR) -Xlinker -rpath=$(KNCCL_DIR) -lnccl
 endif
 KLIBS     = -L$(CUDA_HOME)/lib64/stubs -lcuda -lpthread $(KNCCL_LIBS)
-KHDR      = kernels/attn.h kernels/mgpu.h kernels/decode.cuh sim/plan.h sim/opts.h
+KHDR      = kernels/attn.h kernels/mgpu.h kernels/decode.cuh sim/plan.h sim/opts.h sim/runcsv.h
 KDEC_OBJ  = $(KBUILD)/decode_d64.o $(KBUILD)/decode_d128.o $(KBUILD)/decode_d256.o
 KCOMMON   = $(KDEC_OBJ) $(KBUILD)/attn.o $(KBUILD)/ref.o $(KBUILD)/bench.o $(KBUILD)/plan.o $(KBUILD)/opts.o
 
@@ -46,9 +46,12 @@ $(KBUILD)/ref.o: kernels/ref.cpp kernels/attn.h sim/plan.h
 $(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KBUILD)/mgpu.o $(KCOMMON)
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
-$(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON)
+$(KBUILD)/gputest.o: sim/gpu.h
+# gputest also links the simulator's chip specs and kernel resources
+# (sim/gpu.c, sim/kres.c from libleansim.a) to hold them to the driver
+$(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON) $(BUILD)/libleansim.a
 	@$(if $(Q),echo "  NVLD    $@")
-	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
+	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS) -lm
 
 $(BUILD)/linkbench: kernels/linkbench.cu kernels/attn.h
 	@mkdir -p $(KBUILD)

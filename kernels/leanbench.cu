@@ -3,9 +3,15 @@
  * the planner, and writes one CSV row per configuration.
  *
  *   build/leanbench --batch 1 --heads 32 --ctx 64k --schedule streamk,split \
- *       --reps 100 --csv out.csv [--sms 32] [--timeline tl.csv] [--check]
+ *       --reps 100 --csv out.csv [--sms 32] [--timeline tl.csv] [--no-check]
  *   build/leanbench --sweep FILE --csv out.csv   (one option set per line)
  *   build/leanbench --sm-bandwidth [--sms N] --csv smbw.csv
+ *
+ * Every configuration is first checked against the CPU reference of its
+ * workload (kernels/ref.cpp; outputs poisoned first): one that fails is
+ * reported and not timed, and leanbench exits 1 at the end.  --no-check
+ * (profiling runs only) skips that and says so in the log and in every
+ * row's max_err ("unchecked").
  *
  * Timing: CUDA events around each launch (decode + combine) after warm-up;
  * median, p10 and p90 of --reps.  KV stays out of L2 between reps: the KV
@@ -21,6 +27,7 @@
 #include "attn.h"
 #include "mgpu.h"
 #include "opts.h"
+#include "runcsv.h"
 
 #include <cuda.h>
 #include <algorithm>
@@ -32,14 +39,10 @@
 #define CU_CHECK(x) do { CUresult r_ = (x); if (r_ != CUDA_SUCCESS) { const char *m_ = "?"; \
     cuGetErrorString(r_, &m_); fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, m_); exit(2); } } while (0)
 
-static const char *CSV_HEADER =
-    "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,"
-    "dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,"
-    "bw_gbps,max_err";
-
 /* Run-wide settings and device facts. */
 static struct {
     int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena, oracle, occupancy;
+    int n_checked, n_check_failed;   /* configurations checked against the reference, and failed */
     const char *csv, *timeline, *sweep;
     int sms_req, sms;
     cudaStream_t stream;
@@ -53,7 +56,7 @@ static struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: leanbench [workload options] [--reps N] [--warmup N] [--sms N] [--timeline FILE]\n"
-               "                 [--csv FILE] [--check] [--sweep FILE] [--graph-n N]\n"
+               "                 [--csv FILE] [--no-check] [--sweep FILE] [--graph-n N]\n"
                "workload options:\n");
     wl_opts_help(f);
     fprintf(f, "  --reps N                   timed launches per configuration (default 50)\n"
@@ -61,8 +64,10 @@ static void usage(FILE *f)
                "  --sms N                    confine to N SMs via a green context (rounded up to 8)\n"
                "  --timeline FILE            per-CTA start/segment/wait/end times of one launch (CSV)\n"
                "  --csv FILE                 append one row per configuration (header once)\n"
-               "  --check                    verify against the CPU reference before timing; a mismatch is\n"
-               "                             not timed and the run exits 1\n"
+               "  --no-check                 time without first checking each configuration against the CPU\n"
+               "                             reference (the default checks, and a mismatch is not timed and\n"
+               "                             makes the run exit 1); for profiling runs only: rows say\n"
+               "                             max_err=unchecked\n"
                "  --oracle                   time every candidate of the tuner's search space for each\n"
                "                             workload (schedules asked, tile lengths, splits, grids, CTAs per\n"
                "                             SM, the named policies' picks), each checked first against the\n"
@@ -97,9 +102,13 @@ static void facts_init(int dev)
     env_or(g.driver, sizeof g.driver, "LEANBENCH_DRIVER", dv);
     snprintf(g.nvcc, sizeof g.nvcc, "%d.%d", __CUDACC_VER_MAJOR__, __CUDACC_VER_MINOR__);
     char c[64] = "unknown";
-    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
+    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null && { git diff --quiet HEAD -- 2>/dev/null || echo -dirty; }",
+                    "r");
     if (p) {
         if (fgets(c, sizeof c, p)) c[strcspn(c, "\n")] = 0;
+        char dirty[16];
+        if (c[0] && fgets(dirty, sizeof dirty, p) && !strncmp(dirty, "-dirty", 6))
+            strncat(c, "-dirty", sizeof c - strlen(c) - 1);
         pclose(p);
         if (!c[0]) strcpy(c, "unknown");
     }
@@ -156,7 +165,12 @@ static void ctx_string(const workload *w, char *dst, size_t n)
         o += (size_t)snprintf(dst + o, n - o, "%s%lld", r ? ";" : "", (long long)w->ctx[r]);
 }
 
-static void write_timeline(const char *path, const tl_rec *tl, const plan *p)
+/* Writes the timeline of plan p (asked as po) of workload w: a provenance
+ * header of "# key=value" lines (the run's facts, the workload, the plan
+ * asked and built, the knobs and build switches, as the CSV's columns name
+ * them), then the events. */
+static void write_timeline(const char *path, const tl_rec *tl, const plan *p, const workload *w, const plan_opts *po,
+                           int occ, int in_arena)
 {
     FILE *f = fopen(path, "w");
     if (!f) { fprintf(stderr, "--timeline %s: cannot open for writing\n", path); return; }
@@ -165,6 +179,17 @@ static void write_timeline(const char *path, const tl_rec *tl, const plan *p)
     const int n = p->n_segs + 4 * p->grid;
     for (int i = 0; i < n; i++)
         if (tl[i].event == TL_START && tl[i].t_ns < t0) t0 = tl[i].t_ns;
+    char ctxs[WL_MAX_BATCH * 9 + 16];
+    ctx_string(w, ctxs, sizeof ctxs);
+    fprintf(f, "# leanbench timeline\n# gpu=%s\n# sms=%d\n# driver=%s\n# nvcc=%s\n# commit=%s\n# date=%s\n"
+               "# schedule=%s\n# batch=%d\n# heads=%d\n# kv_heads=%d\n# head_dim=%d\n# dtype=%s\n# ctx=%s\n"
+               "# req_block_n=%d\n# req_splits=%d\n# req_grid=%d\n# req_cps=%d\n"
+               "# block_n=%d\n# ctas=%d\n# splits=%d\n# ctas_per_sm=%d\n# plan_cps=%d\n"
+               "# l2pf=%d\n# pdl=%d\n# rows_cap=%d\n# arena=%d\n# build=%s\n",
+            g.prop.name, g.sms, g.driver, g.nvcc, g.commit, g.date, sched_name(p->kind), w->batch, w->heads,
+            w->kv_heads, w->head_dim, dtype_name(w->dtype), ctxs, po->block_n, po->splits, po->grid, po->ctas_per_sm,
+            p->block_n, p->grid, p->splits, occ, p->ctas_per_sm, attn_l2pf_choice(p->grid, g.sms), attn_pdl_choice(),
+            attn_rows_cap_choice(), in_arena, attn_build_switches());
     fprintf(f, "cta,sm,event,unit,t_ns\n");
     for (int c = 0; c < p->grid; c++) {
         const int b = p->cta_first[c] + 4 * c, e = p->cta_first[c + 1] + 4 * (c + 1);
@@ -237,22 +262,15 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
         fprintf(stderr, "leanbench: --ctas-per-sm %d: only %d CTAs of this kernel fit on an SM\n", po.ctas_per_sm, occ);
         return -1;
     }
-    if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && po.grid > resident) {
+    plan *p = plan_alloc();
+    int rc = plan_build(p, w, &po, g.sms, occ);
+    if (rc == PLAN_ERESIDENT)
         fprintf(stderr, "leanbench: %s --grid %d: more than the %lld CTAs that can be resident at once "
                 "(%d per SM x %d SMs); host CTAs would spin forever\n", sched_name(kind), po.grid,
                 (long long)resident, occ, g.sms);
-        return -1;
-    }
-    plan *p = plan_alloc();
-    int rc = plan_build(p, w, &po, g.sms, occ);
-    if (rc != PLAN_OK) {
+    else if (rc != PLAN_OK)
         fprintf(stderr, "leanbench: %s: plan_build failed (status %d)\n", sched_name(kind), rc);
-        plan_free(p);
-        return -1;
-    }
-    if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && p->grid - p->dp_ctas > resident) {
-        fprintf(stderr, "leanbench: %s: %d stream-K CTAs exceed the %lld resident\n", sched_name(kind),
-                p->grid - p->dp_ctas, (long long)resident);
+    if (rc != PLAN_OK) {
         plan_free(p);
         return -1;
     }
@@ -262,8 +280,9 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
     const int nkv = kv->nkv;
     const bool flush = kv->flush;
     attn_io io = {b.q, b.k[0], b.v[0], b.o, w->dtype, w->head_dim};
-    char maxerr[32] = "";
+    char maxerr[32] = "unchecked";
     if (kv->ref) {
+        g.n_checked++;
         CUDA_CHECK(cudaMemsetAsync(b.o, 0xff, (size_t)b.qo_elems * 2, g.stream));
         CUDA_CHECK(attn_launch(&d, &io, g.stream, NULL));
         CUDA_CHECK(cudaStreamSynchronize(g.stream));
@@ -271,6 +290,7 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
         int64_t bad = attn_compare(w, b.o, kv->ref, attn_tolerance(w->dtype), &err, 5, sched_name(kind));
         snprintf(maxerr, sizeof maxerr, "%.3g", err);
         if (bad) {
+            g.n_check_failed++;
             fprintf(stderr, "leanbench: %s (block_n %d, %d CTAs, %d splits): CHECK FAILED, %lld mismatches; not timed\n",
                     sched_name(kind), p->block_n, p->grid, p->splits, (long long)bad);
             attn_plan_free(&d);
@@ -343,7 +363,7 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
         std::vector<tl_rec> tl(n);
         CUDA_CHECK(cudaMemcpy(tl.data(), tl_d, n * sizeof(tl_rec), cudaMemcpyDeviceToHost));
         cudaFree(tl_d);
-        write_timeline(timeline, tl.data(), p);
+        write_timeline(timeline, tl.data(), p, w, &po, occ, b.in_arena);
     }
 
     const double t_us = pct(ms, 0.5) * 1e3, p10 = pct(ms, 0.1) * 1e3, p90 = pct(ms, 0.9) * 1e3;
@@ -359,11 +379,15 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
         FILE *f = fopen(g.csv, "a");
         if (!f) { fprintf(stderr, "--csv %s: cannot open for appending\n", g.csv); exit(2); }
         fseek(f, 0, SEEK_END);
-        if (ftell(f) == 0) fprintf(f, "%s\n", CSV_HEADER);
-        fprintf(f, "%s,%d,%s,%d,%d,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,%s\n",
+        if (ftell(f) == 0) fprintf(f, "%s\n", RUNCSV_HEADER);
+        /* columns in the order of sim/runcsv.h; po is the plan asked, p the plan built */
+        fprintf(f, "%s,%d,%s,%d,%d,%s,%s,%s,%s,%d,%d,%d,%d,%s,%s,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.0f,%.1f,%s,"
+                   "%d,%d,%d,%d,%d,%d,%d,%d,%d,%s\n",
                 g.prop.name, g.sms, g.driver, g.sm_clock_mhz, g.mem_clock_mhz, g.nvcc, g.commit, g.date,
                 sched_name(kind), w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype), ctxs,
-                p->block_n, p->grid, p->splits, occ, reps, t_us, p10, p90, graph_us, kv_set, bw, maxerr);
+                p->block_n, p->grid, p->splits, occ, reps, t_us, p10, p90, graph_us, kv_set, bw, maxerr,
+                po.block_n, po.splits, po.grid, po.ctas_per_sm, p->ctas_per_sm, attn_l2pf_choice(p->grid, g.sms),
+                attn_pdl_choice(), attn_rows_cap_choice(), b.in_arena, attn_build_switches());
         if (fclose(f)) { fprintf(stderr, "--csv %s: write failed\n", g.csv); exit(2); }
     }
     attn_plan_free(&d);
@@ -371,16 +395,12 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
     return 0;
 }
 
-/* Plans, checks (with --check) and times one schedule of a workload. */
-static int run_config(const wl_opts *o, int kind, const char *timeline, int reps)
+/* Plans, checks and times one schedule of a workload on its KV sets kv. */
+static int run_config(const wl_opts *o, int kind, bench_kv *kv, const char *timeline, int reps)
 {
-    bench_kv kv;
-    if (kv_setup(&o->wl, &kv, g.check, sched_name(kind))) return 0;   /* does not fit: skipped */
     plan_opts po = o->po;
     po.kind = kind;
-    int rc = time_plan(&o->wl, po, &kv, timeline, reps);
-    kv_free(&kv);
-    return rc;
+    return time_plan(&o->wl, po, kv, timeline, reps);
 }
 
 /*
@@ -433,7 +453,8 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         else if (!line_mode && !strcmp(a, "--csv") && v) { g.csv = v; i += 2; }
         else if (!line_mode && !strcmp(a, "--sweep") && v) { g.sweep = v; i += 2; }
         else if (!line_mode && !strcmp(a, "--graph-n") && v) { g.graph_n = atoi(v); i += 2; }
-        else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }
+        else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }   /* the default; kept for old scripts */
+        else if (!line_mode && !strcmp(a, "--no-check")) { g.check = 0; i++; }
         else if (!line_mode && !strcmp(a, "--oracle")) { g.oracle = 1; i++; }
         else if (!line_mode && !strcmp(a, "--read-ceiling")) { g.read_ceiling = 1; i++; }
         else if (!line_mode && !strcmp(a, "--sm-bandwidth")) { g.sm_bandwidth = 1; i++; }
@@ -653,6 +674,9 @@ static void sm_bandwidth(void *buf, size_t cap)
 static int run_all(const wl_opts *o, const char *timeline, int reps)
 {
     if (g.oracle) return run_oracle(o, reps) ? 1 : 0;
+    /* one set of KV buffers and one CPU reference for every schedule of the workload */
+    bench_kv kv;
+    if (kv_setup(&o->wl, &kv, g.check, "workload")) return 0;   /* does not fit: skipped */
     int rc = 0;
     for (int k = 0; k < SCHED_COUNT; k++)
         if (o->sched_mask & (1u << k)) {
@@ -661,9 +685,23 @@ static int run_all(const wl_opts *o, const char *timeline, int reps)
                 snprintf(path, sizeof path, "%s.%s.csv", timeline, sched_name(k));
             else if (timeline)
                 snprintf(path, sizeof path, "%s", timeline);
-            if (run_config(o, k, timeline ? path : NULL, reps)) rc = 1;
+            if (run_config(o, k, &kv, timeline ? path : NULL, reps)) rc = 1;
         }
+    kv_free(&kv);
     return rc;
+}
+
+/* The run's last word on checking; returns its exit status (1 when a
+ * configuration failed its check or anything else failed). */
+static int check_summary(int rc)
+{
+    if (g.check)
+        fprintf(stderr, "leanbench: %d configurations checked against the CPU reference before timing, %d failed "
+                "(not timed)\n", g.n_checked, g.n_check_failed);
+    else
+        fprintf(stderr, "leanbench: --no-check: timed without checking against the CPU reference (profiling run; "
+                "%d checked, %d failed)\n", g.n_checked, g.n_check_failed);
+    return rc || g.n_check_failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -674,9 +712,22 @@ int main(int argc, char **argv)
     wl_opts_init(&o);
     g.reps = 50;
     g.warmup = 5;
+    g.check = 1;
     g.graph_n = 20;
     const char *timeline = NULL;
     if (parse_args(argc, argv, &o, &timeline, &g.reps, 0)) { usage(stderr); return 2; }
+    if (!g.check)
+        fprintf(stderr, "leanbench: --no-check: configurations are timed WITHOUT checking them against the CPU "
+                "reference (rows say max_err=unchecked); for profiling only\n");
+    if (g.csv && !g.occupancy && !g.sm_bandwidth && !g.read_ceiling) {   /* rows of another column set would be misread */
+        FILE *f = fopen(g.csv, "r");
+        char h[4096] = "";
+        if (f && fgets(h, sizeof h, f) && (h[strcspn(h, "\r\n")] = 0, strcmp(h, RUNCSV_HEADER) != 0)) {
+            fprintf(stderr, "--csv %s: its header is not the runner's (sim/runcsv.h): not appended to\n", g.csv);
+            return 2;
+        }
+        if (f) fclose(f);
+    }
     const int dev = 0;
     CUDA_CHECK(cudaSetDevice(dev));
     CUDA_CHECK(cudaFree(0));
@@ -720,7 +771,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "leanbench: no KV arena (%.1f GB free); KV sets are allocated per configuration\n",
                     free_b / 1e9);
     }
-    if (!g.sweep) return run_all(&o, timeline, g.reps);
+    if (!g.sweep) return check_summary(run_all(&o, timeline, g.reps));
 
     FILE *f = fopen(g.sweep, "r");
     if (!f) { fprintf(stderr, "--sweep %s: cannot open\n", g.sweep); return 2; }
@@ -749,5 +800,5 @@ int main(int argc, char **argv)
     }
     fclose(f);
     fprintf(stderr, "leanbench: sweep done, %d lines with failures\n", fails);
-    return fails ? 1 : 0;
+    return check_summary(fails);
 }

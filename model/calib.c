@@ -6,12 +6,13 @@
  * are the logarithms of the parameters, so they stay positive and a step
  * means the same relative change for a bandwidth (GB/s) and a delay (ns).
  * Residual of a row: predicted / measured - 1, predictions from the
- * simulator (the goal) or, with use_model, from the closed-form model.
+ * simulator (the goal) or the closed-form model (calib_opts.engine).
  * Intervals: covariance (J^T J)^-1 scaled by chi^2 / dof, Student t at 95%,
  * mapped back from log space (asymmetric there; the half-width of the
  * linear interval is reported).
  */
 #include "model.h"
+#include "version.h"
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_cdf.h>
@@ -19,7 +20,6 @@
 #include <gsl/gsl_vector.h>
 #include <errno.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -89,6 +89,7 @@ void calib_opts_init(calib_opts *o)
     o->gtol = 1e-8;
     o->ftol = 1e-10;
     o->maxiter = 100;
+    o->engine = MODEL_ENGINE_SIM;
 }
 
 /* What the residual function needs. */
@@ -100,7 +101,7 @@ typedef struct fit_data {
     int n;
     int params[CALIB_COUNT];   /* fitted parameter of each unknown */
     int np;
-    int use_model;
+    int engine;                /* enum model_engine_id */
     sim_ctx *c;
 } fit_data;
 
@@ -120,8 +121,7 @@ static double row_err(fit_data *d, const gpu_spec *g, const kernel_profile *k, c
         }
         g = &gg;
     }
-    int rc = d->use_model ? model_predict(g, k, &r->w, &r->po, &res, err, sizeof err)
-                          : sim_run(d->c, g, k, &r->w, &r->po, &res, NULL, err, sizeof err);
+    int rc = model_engines[d->engine].run(d->c, g, k, &r->w, &r->po, &res, err, sizeof err);
     return rc == SIM_OK ? res.time_us / r->time_us - 1 : NAN;
 }
 
@@ -168,7 +168,7 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     d.g = *g;
     d.k = *kp;
     d.rows = rows;
-    d.use_model = o->use_model;
+    d.engine = o->engine;
     for (int p = 0; p < CALIB_COUNT; p++) {
         res->value[p] = calib_param_get(g, kp, p);
         if (o->mask & (1u << p)) {
@@ -243,6 +243,9 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     int dof = nf - d.np;
     double t = gsl_cdf_tdist_Pinv(0.975, dof);
     double scale = sqrt(chi2 / dof);
+    for (int k = 0; k < d.np; k++)
+        for (int l = 0; l < d.np; l++)
+            res->covar[d.params[k]][d.params[l]] = scale * scale * gsl_matrix_get(covar, (size_t)k, (size_t)l);
     for (int k = 0; k < d.np; k++) {
         int p = d.params[k];
         double lx = gsl_vector_get(xs, (size_t)k);
@@ -265,40 +268,6 @@ done:
     return rc;
 }
 
-int calib_rows_load(sqlite3 *db, const char *gpu, const char *kernel, int sm_rows, calib_row **out, char *err,
-                    int errlen)
-{
-    /* the measured rows as validation reads them: GPU names mapped to specs
-     * and plan options that reproduce the plan that ran */
-    validate_opts vo = {.gpu = gpu};
-    validate_row *vr;
-    *out = NULL;
-    int n = validate_rows_load(db, &vo, &vr, NULL, err, errlen);
-    if (n < 0) return n;
-    calib_row *rows = calloc((size_t)(n ? n : 1), sizeof *rows);
-    if (!rows) {
-        free(vr);
-        snprintf(err, (size_t)errlen, "out of memory");
-        return STORE_EDB;
-    }
-    int m = 0;
-    for (int i = 0; i < n; i++) {
-        /* the full GPU, or (sm_rows) the rows on fewer SMs alone */
-        if (!vr[i].plan_ok || (vr[i].sms != vr[i].full_sms) != (sm_rows != 0)) continue;
-        if (strcmp(vr[i].kernel, kernel ? kernel : KPROF_DEFAULT)) continue;
-        rows[m].w = vr[i].w;
-        rows[m].po = vr[i].po;
-        rows[m].time_us = vr[i].time_us;
-        rows[m].graph = vr[i].graph;
-        rows[m].sms = vr[i].sms;
-        rows[m].odd = report_row_heldout(&vr[i]);
-        m++;
-    }
-    free(vr);
-    *out = rows;
-    return m;
-}
-
 /* Writes the head comment of a calibrated file. */
 static void write_head(FILE *f, const char *what, const char *source, const calib_result *res, const char *from)
 {
@@ -307,8 +276,8 @@ static void write_head(FILE *f, const char *what, const char *source, const cali
     struct tm tmv;
     gmtime_r(&t, &tmv);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    fprintf(f, "# %s: calibrated by leansim calibrate %s (commit %s) on %s\n", what, store_version(),
-            store_git_commit(), when);
+    fprintf(f, "# %s: calibrated by leansim calibrate %s (commit %s) on %s\n", what, LEANSIM_VERSION,
+            LEANSIM_GIT_COMMIT, when);
     fprintf(f, "# from %s; starting file %s\n", from, source);
     fprintf(f, "# %d rows fitted, %d held out; MAPE %.2f%% -> %.2f%%", res->n_fit, res->n_holdout, res->mape_before,
             res->mape_after);
@@ -386,7 +355,7 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, (size_t)errlen, "--microbench %s: cannot open: %s", path, strerror(errno));
-        return STORE_EINPUT;
+        return -1;
     }
     char line[4096];
     int c_sms = -1, c_rate = -1, lineno = 0;
@@ -411,7 +380,7 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
                 fclose(f);
                 snprintf(err, (size_t)errlen, "--microbench %s:1: no sms_used and gbps_per_sm columns "
                          "(a leanbench --sm-bandwidth CSV)", path);
-                return STORE_EINPUT;
+                return -1;
             }
             continue;
         }
@@ -421,7 +390,7 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
         if (c_sms >= n || c_rate >= n || *e1 || *e2 || !(sms >= 1) || !(rate >= 0) || !isfinite(rate)) {
             fclose(f);
             snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used or gbps_per_sm", path, lineno);
-            return STORE_EINPUT;
+            return -1;
         }
         if (sms > 32) continue;   /* on few SMs no shared limit of the chip binds */
         if (rate > *plateau) *plateau = rate;
@@ -430,7 +399,7 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
     fclose(f);
     if (!*used) {
         snprintf(err, (size_t)errlen, "--microbench %s: no rows on 32 SMs or fewer", path);
-        return STORE_EINPUT;
+        return -1;
     }
     return 0;
 }
@@ -447,7 +416,7 @@ int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows
     fit_data d;
     memset(&d, 0, sizeof d);
     d.rows = rows;
-    d.use_model = o->use_model;
+    d.engine = o->engine;
     d.c = sim_ctx_alloc();
     double *in = malloc(sizeof(double) * (size_t)(n + 1)), *out = malloc(sizeof(double) * (size_t)(n + 1));
     double *rin = malloc(sizeof(double) * (size_t)(n + 1));

@@ -13,6 +13,7 @@
  * grows with the number of CTA segments, not with the context length.
  */
 #include "sim.h"
+#include "cost.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -221,10 +222,7 @@ static void cap_update(krun *kr)
 {
     const kparams *k = kr->k;
     if (k->cap_by_n[1] <= 0) return;
-    int n = (kr->placed + k->sms - 1) / k->sms;
-    if (n < 1) n = 1;
-    if (n > k->resident) n = k->resident;
-    kr->c->link.cap = k->cap_by_n[n];
+    kr->c->link.cap = k->cap_by_n[plan_ctas_on_sm(kr->placed, k->sms, k->resident)];
 }
 
 /* Places CTA `who` on a free slot of SM `sm` at time `now`. */
@@ -425,11 +423,7 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
         for (int k = p->cta_first[i]; k < p->cta_first[i + 1]; k++) {
             const plan_seg *s = &p->segs[k];
             int u = s->unit;
-            int64_t ctx = w->ctx[u / w->kv_heads];
-            int64_t t_begin = (int64_t)s->tile_begin * p->block_n;
-            int64_t t_end = (int64_t)s->tile_end * p->block_n;
-            if (t_end > ctx) t_end = ctx;
-            double bytes = t_end > t_begin ? (double)(t_end - t_begin) * row_bytes : 0;
+            double bytes = (double)plan_seg_tokens(p, w, s, NULL) * row_bytes;
             if (bytes > 0) {
                 if (emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)) return -1;
                 if (emit(c, OP_STREAM, L_STREAM, u, bytes)) return -1;
@@ -481,6 +475,26 @@ static int lower_combine(sim_ctx *c, const kernel_profile *kp, const workload *w
 
 const kernel_res sim_combine_res = {128, 32, 0};
 
+int sim_combine_resident(const gpu_spec *g)
+{
+    int n = gpu_occupancy(g, &sim_combine_res);
+    return n < 1 ? 1 : n;
+}
+
+int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int res, plan_shape *s, char *err,
+                   int errlen)
+{
+    int rc = plan_shape_of(s, w, o, g->sms, res);
+    if (rc == PLAN_OK) return SIM_OK;
+    if (rc == PLAN_ERESIDENT)
+        snprintf(err, (size_t)errlen, "--grid %d: more than the %d CTAs that can be resident on %s (%d SMs x %d)",
+                 o->grid, g->sms * res, g->name, g->sms, res);
+    else
+        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
+                 rc == PLAN_ETOOLARGE ? "too many tiles or units" : "bad options");
+    return SIM_EPLAN;
+}
+
 /* Bytes one CTA can stream per ns.  A CTA of four warps does not hide its
  * arithmetic behind its loads: per byte it spends the memory time (latency
  * over bytes in flight) plus the compute time of the tile.  The profile's
@@ -521,22 +535,25 @@ static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, i
         }
 }
 
-int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
-            sim_result *r, FILE *trace, char *err, int errlen)
+/* sim_run_slices' sink: the trace's tracks back to SM and slot. */
+typedef struct slice_sink {
+    sim_slice_fn fn;
+    void *arg;
+    int resident[2];   /* slots per SM of the main and the combine kernel (tid = sm x resident + slot) */
+} slice_sink;
+
+static void sink_slice(void *arg, int pid, int tid, const char *name, double t0_ns, double t1_ns)
 {
-    if (!trace) return sim_run_into(c, g, kp, w, o, r, NULL, 0, "", err, errlen);
-    trace_writer tw;
-    trace_begin(&tw, trace);
-    int rc = sim_run_into(c, g, kp, w, o, r, &tw, 0, "", err, errlen);
-    if (trace_end(&tw) && rc == SIM_OK) {
-        snprintf(err, (size_t)errlen, "--trace: write failed");
-        return SIM_EPLAN;
-    }
-    return rc;
+    slice_sink *k = arg;
+    int res = k->resident[pid ? 1 : 0];
+    k->fn(k->arg, pid, tid / res, tid % res, name, t0_ns, t1_ns);
 }
 
-int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
-                 sim_result *r, trace_writer *twp, int pid, const char *name, char *err, int errlen)
+/* The simulation, its CTA slices into the open document twp (NULL: untraced)
+ * as processes pid (main kernel) and pid + 1 (combine kernel) named with the
+ * prefix `name`; sink: twp writes into it, which learns the slots per SM. */
+static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
+               sim_result *r, trace_writer *twp, int pid, const char *name, slice_sink *sink, char *err, int errlen)
 {
     char why[160];
     memset(r, 0, sizeof *r);
@@ -548,39 +565,34 @@ int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const 
     kprof_plan_opts(kp, w, o);
     int res = sim_resident_of(g, kp, w, o, err, errlen);
     if (res < 1) return SIM_EOCCUPANCY;
-    plan *p = c->p;
-    int rc = plan_build(p, w, o, g->sms, res);
-    if (rc == PLAN_EBADOPTS && o->grid && o->grid > g->sms * res) {
-        snprintf(err, (size_t)errlen, "--grid %d: more than the %d CTAs that can be resident on %s (%d SMs x %d)",
-                 o->grid, g->sms * res, g->name, g->sms, res);
-        return SIM_EPLAN;
-    }
-    if (rc != PLAN_OK) {
-        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
-                 rc == PLAN_ETOOLARGE ? "too many tiles or units" : rc == PLAN_ENOMEM ? "out of memory" : "bad options");
-        return rc == PLAN_ENOMEM ? SIM_ENOMEM : SIM_EPLAN;
-    }
+    plan_shape sh;
+    int rc = sim_plan_shape(g, w, o, res, &sh, err, errlen);
+    if (rc != SIM_OK) return rc;
     kernel_profile k1;   /* one split: the library may run another kernel */
     plan_opts o1;
-    int single = kprof_single_split(kp, o_in, p->splits, &k1, &o1, err, errlen);
+    int single = kprof_single_split(kp, o_in, sh.splits, &k1, &o1, err, errlen);
     if (single < 0) return SIM_EPLAN;
     if (single) {
-        int rc1 = sim_run_into(c, g, &k1, w, &o1, r, twp, pid, name, err, errlen);
+        int rc1 = run(c, g, &k1, w, &o1, r, twp, pid, name, sink, err, errlen);
         if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
         return rc1;
+    }
+    plan *p = c->p;
+    if (plan_build_shape(p, w, &sh) != PLAN_OK) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        return SIM_ENOMEM;
     }
 
     c->tracing = twp != NULL;
     char pname[96];
     if (twp) {
+        if (sink) sink->resident[0] = sink->resident[1] = res;
         snprintf(pname, sizeof pname, "%smain kernel", name);
         trace_tracks(twp, pid, pname, g->sms, res);
     }
 
     double elt = dtype_bytes(w->dtype);
-    int ctas_on_sm = (p->grid + g->sms - 1) / g->sms;
-    if (ctas_on_sm > res) ctas_on_sm = res;
-    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
+    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, sh.ctas_on_sm), g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
     if (res <= MAX_RESIDENT)
         for (int m = 1; m <= res; m++) k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
     kstats st, st2;
@@ -597,10 +609,10 @@ int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const 
     r->backwards = st.backwards;
     if (p->combine) {
         int n = lower_combine(c, kp, w, p);
-        kparams k2 = {g->sms, gpu_occupancy(g, &sim_combine_res), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
-        if (k2.resident < 1) k2.resident = 1;
+        kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
+        if (sink) sink->resident[1] = k2.resident;
         if (twp) {
             snprintf(pname, sizeof pname, "%scombine kernel", name);
             trace_tracks(twp, pid + 1, pname, g->sms, k2.resident);
@@ -610,6 +622,7 @@ int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const 
             return SIM_ENOMEM;
         }
         r->combine_us = (st2.t_end - t_end) / 1e3;
+        r->combine_ctas = n;
         t_end = st2.t_end;
         r->events += st2.events;
         r->streamed_bytes += st2.served;
@@ -639,4 +652,35 @@ int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const 
     r->time_lo_us = r->time_us * (1 + blo / 100);
     r->time_hi_us = r->time_us * (1 + bhi / 100);
     return SIM_OK;
+}
+
+int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
+            sim_result *r, FILE *trace, char *err, int errlen)
+{
+    if (!trace) return run(c, g, kp, w, o, r, NULL, 0, "", NULL, err, errlen);
+    trace_writer tw;
+    trace_begin(&tw, trace);
+    int rc = run(c, g, kp, w, o, r, &tw, 0, "", NULL, err, errlen);
+    if (trace_end(&tw) && rc == SIM_OK) {
+        snprintf(err, (size_t)errlen, "--trace: write failed");
+        return SIM_EPLAN;
+    }
+    return rc;
+}
+
+int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
+                 sim_result *r, trace_writer *tw, int pid, const char *name, char *err, int errlen)
+{
+    return run(c, g, kp, w, o, r, tw, pid, name, NULL, err, errlen);
+}
+
+int sim_run_slices(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
+                   sim_result *r, sim_slice_fn fn, void *arg, char *err, int errlen)
+{
+    slice_sink sink = {fn, arg, {1, 1}};
+    trace_writer tw;
+    trace_begin_sink(&tw, sink_slice, &sink);
+    int rc = run(c, g, kp, w, o, r, &tw, 0, "", &sink, err, errlen);
+    trace_end(&tw);
+    return rc;
 }

@@ -6,7 +6,8 @@
  * HBM bytes, partial writes, flag signals and waits) and runs the programs
  * on a model of the GPU in the event engine (engine.h): SMs with
  * resident-CTA slots, HBM shared max-min fairly among streaming CTAs, each
- * capped by what it keeps in flight and by its compute floor.
+ * capped by what it keeps in flight and by its compute floor.  Its costs,
+ * which the closed form shares, are declared in cost.h.
  */
 #ifndef LEANSIM_SIM_H
 #define LEANSIM_SIM_H
@@ -26,6 +27,7 @@ typedef struct sim_result {
     int ctas;              /* CTAs of the main kernel (the grid for streamk) */
     int splits;            /* split: chunks per unit; else 0 */
     int ctas_per_sm;       /* CTAs of this kernel resident per SM */
+    int combine_ctas;      /* CTAs of the combine kernel (0 when none) */
     double time_us;        /* launch to last output written */
     double main_us;        /* main kernel, launch included */
     double combine_us;     /* combine kernel (0 when none) */
@@ -71,6 +73,15 @@ int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const w
 /* The plan of the last successful sim_run on c (owned by c). */
 const plan *sim_ctx_plan(const sim_ctx *c);
 
+/*
+ * The plan shape of workload w under options o (kprof_plan_opts applied)
+ * on chip g with `res` resident CTAs per SM (sim_resident_of): plan_shape_of,
+ * with the reason of a refusal in err, the same words for both engines.
+ * Returns SIM_OK or SIM_EPLAN.
+ */
+int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int res, plan_shape *s, char *err,
+                   int errlen);
+
 /* CTAs of profile k's main kernel resident per SM on g for workload w and
  * tile length block_n (0: the profile's), from its resources; 0 if none fit. */
 int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n);
@@ -82,50 +93,13 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
                     int errlen);
 
 /*
- * The GPU model's costs, shared with the closed-form model:
- * sim_cta_rate: bytes per ns one decode CTA streams (memory time per byte,
- *   latency over bytes in flight, plus its FP32 compute time per byte), with
- *   rows query heads per unit, tile length block_n, ctas_on_sm CTAs sharing
- *   its SM;
- * sim_partial_bytes: one partial state, rows x (head_dim + 1) fp32 values;
- * sim_host_merge_rounds: dependent rounds of partial loads of a stream-K
- *   host merging `peers` partials (kernels/decode.cuh: the CTA's threads
- *   sweep rows x head_dim outputs, PLAN_MERGE_BATCH peers per load round);
- * sim_combine_rounds: the same for a combine CTA merging `parts` partials
- *   (merge_unit: a log-sum-exp pass per row over a warp, then float4
- *   outputs, threads left over splitting the parts);
- * sim_combine_res: the combine kernel's resources.
- * Each round costs the kernel profile's merge_round_ns.
+ * sim_run with the timeline handed to fn slice by slice instead of written
+ * as a document: kernel 0 (main) or 1 (combine), the SM and its resident
+ * slot, the phase (stream, wait, merge, epilogue, ...) and its span from
+ * the launch, in ns.  Same results and return codes as sim_run.
  */
-double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
-                    int ctas_on_sm);
-double sim_partial_bytes(const workload *w, int rows);
-double sim_host_merge_rounds(int rows, int head_dim, int peers);
-double sim_combine_rounds(int rows, int head_dim, int parts);
-extern const kernel_res sim_combine_res;
-
-/* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
-double sim_kv_bytes(const workload *w);
-
-/* Output formats of result rows. */
-enum out_format { OUT_TABLE = 0, OUT_CSV, OUT_JSON };
-int out_format_parse(const char *s);   /* -1 if unknown */
-
-/* A string as a JSON string (quoted, '"', '\\' and control bytes escaped),
- * and as a CSV field (quoted when it holds a comma, quote or line break). */
-void out_json_str(FILE *f, const char *s);
-void out_csv_str(FILE *f, const char *s);
-
-struct multi_result;
-
-/*
- * Prints rows (one per schedule) for workload w on chip g with kernel k in
- * format fmt.
- * `engine` names the engine ("sim" or "model"); mr (NULL: one GPU) holds
- * each row's multi-GPU parts (multi.h): CSV and JSON always end with gpus,
- * parallel, per_gpu_us, gather_us and merge_us.
- */
-void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const kernel_profile *k,
-                    const workload *w, const sim_result *rows, const struct multi_result *mr, int n);
+typedef void (*sim_slice_fn)(void *arg, int kernel, int sm, int slot, const char *phase, double t0_ns, double t1_ns);
+int sim_run_slices(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                   sim_result *r, sim_slice_fn fn, void *arg, char *err, int errlen);
 
 #endif

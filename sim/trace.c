@@ -11,46 +11,82 @@
 void trace_begin(trace_writer *t, FILE *f)
 {
     t->f = f;
-    t->n = 0;
-    fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", f);
+    t->fn = NULL;
+    t->arg = NULL;
+    /* one event a line: the events array breaks lines, nothing is indented */
+    fmt_json_init(&t->j, f, 1u << 2, 0, 0);
+    fmt_json_obj(&t->j, NULL);
+    fmt_json_str(&t->j, "displayTimeUnit", "ns");
+    fmt_json_arr(&t->j, "traceEvents");
 }
 
-static void sep(trace_writer *t)
+void trace_begin_sink(trace_writer *t, trace_slice_fn fn, void *arg)
 {
-    if (t->n++) fputs(",\n", t->f);
+    t->f = NULL;
+    t->fn = fn;
+    t->arg = arg;
+}
+
+/* A metadata event: {"ph":"M","name":what,"pid":pid[,"tid":tid],"args":{key:...}}. */
+static void meta(trace_writer *t, const char *what, int pid, int tid)
+{
+    fmt_json_obj(&t->j, NULL);
+    fmt_json_str(&t->j, "ph", "M");
+    fmt_json_str(&t->j, "name", what);
+    fmt_json_int(&t->j, "pid", pid);
+    if (tid >= 0) fmt_json_int(&t->j, "tid", tid);
+    fmt_json_obj(&t->j, "args");
 }
 
 void trace_name_process(trace_writer *t, int pid, const char *name)
 {
-    sep(t);
-    fprintf(t->f, "{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"args\":{\"name\":\"%s\"}}", pid, name);
+    if (!t->f) return;
+    meta(t, "process_name", pid, -1);
+    fmt_json_str(&t->j, "name", name);
+    fmt_json_close(&t->j);
+    fmt_json_close(&t->j);
 }
 
 void trace_name_thread(trace_writer *t, int pid, int tid, const char *name)
 {
-    sep(t);
-    fprintf(t->f, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":\"%s\"}}", pid,
-            tid, name);
-    sep(t);
-    fprintf(t->f, "{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%d,\"tid\":%d,\"args\":{\"sort_index\":%d}}",
-            pid, tid, tid);
+    if (!t->f) return;
+    meta(t, "thread_name", pid, tid);
+    fmt_json_str(&t->j, "name", name);
+    fmt_json_close(&t->j);
+    fmt_json_close(&t->j);
+    meta(t, "thread_sort_index", pid, tid);
+    fmt_json_int(&t->j, "sort_index", tid);
+    fmt_json_close(&t->j);
+    fmt_json_close(&t->j);
 }
 
 void trace_slice(trace_writer *t, int pid, int tid, const char *name, const char *cat, double t0_ns, double t1_ns,
                  int cta, int unit)
 {
-    sep(t);
-    fprintf(t->f, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"name\":\"%s\",\"cat\":\"%s\",\"ts\":%.3f,\"dur\":%.3f,"
-                  "\"args\":{\"cta\":%d",
-            pid, tid, name, cat, t0_ns / 1000.0, (t1_ns - t0_ns) / 1000.0, cta);
-    if (unit >= 0) fprintf(t->f, ",\"unit\":%d", unit);
-    fputs("}}", t->f);
+    if (!t->f) {
+        t->fn(t->arg, pid, tid, name, t0_ns, t1_ns);
+        return;
+    }
+    fmt_json *j = &t->j;
+    fmt_json_obj(j, NULL);
+    fmt_json_str(j, "ph", "X");
+    fmt_json_int(j, "pid", pid);
+    fmt_json_int(j, "tid", tid);
+    fmt_json_str(j, "name", name);
+    fmt_json_str(j, "cat", cat);
+    fmt_json_num(j, "ts", t0_ns / 1000.0, 3);
+    fmt_json_num(j, "dur", (t1_ns - t0_ns) / 1000.0, 3);
+    fmt_json_obj(j, "args");
+    fmt_json_int(j, "cta", cta);
+    if (unit >= 0) fmt_json_int(j, "unit", unit);
+    fmt_json_close(j);
+    fmt_json_close(j);
 }
 
 int trace_end(trace_writer *t)
 {
-    fputs("\n]}\n", t->f);
-    return ferror(t->f) ? -1 : 0;
+    if (!t->f) return 0;
+    return fmt_json_end(&t->j);
 }
 
 /* One event of a measured timeline. */
@@ -87,11 +123,14 @@ int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int er
     int *span_of = NULL, *last = NULL;
     trace_writer t;
     int rc = -1;
-    if (!fgets(line, sizeof line, in) || strncmp(line, "cta,sm,event,unit,t_ns", 22) != 0) {
-        snprintf(err, (size_t)errlen, "%s:1: expected header 'cta,sm,event,unit,t_ns'", name);
+    /* a provenance header of "# key=value" lines (leanbench) comes first */
+    int got;
+    while ((got = fgets(line, sizeof line, in) != NULL) && line[0] == '#') lineno++;
+    lineno++;
+    if (!got || strncmp(line, "cta,sm,event,unit,t_ns", 22) != 0) {
+        snprintf(err, (size_t)errlen, "%s:%d: expected header 'cta,sm,event,unit,t_ns'", name, lineno);
         return -1;
     }
-    lineno = 1;
     /* pass 1: every event (memory bounded by the file's size) */
     while (fgets(line, sizeof line, in)) {
         lineno++;
@@ -177,7 +216,11 @@ int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int er
     free(slot_end);
     /* pass 2: slices named as the simulator names its phases */
     trace_begin(&t, out);
-    trace_name_process(&t, 0, "measured");
+    {
+        char pname[512];   /* the track group names the file it came from */
+        snprintf(pname, sizeof pname, "measured: %s", name);
+        trace_name_process(&t, 0, pname);
+    }
     for (int i = 0; i < ns; i++) {
         int sm = sp[i].sm, j = sp[i].slot;
         if (!named[sm][j]) {

@@ -1,24 +1,66 @@
 #!/bin/sh
-# cli_data.sh: every measured data file under experiments/data is listed in
-# MANIFEST.tsv with its role and sha256, and matches it (no file edited
-# after it was committed, none unlisted, none listed and missing).
+# cli_data.sh: every measured data file under experiments/data (and its
+# archive/) is listed in MANIFEST.tsv with its role and sha256, and matches
+# it (no file edited after it was committed, none unlisted, none listed and
+# missing); superseded files, and only they, are under archive/; the
+# campaign's files are evidence.  The same for the measured timelines under
+# traces/measured (traces/measured/MANIFEST.tsv), and a timeline with a
+# provenance header is one the readers take.
+L=${LEANSIM:-build/leansim}
 pass=0; fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL cli_data: $*"; }
-D=experiments/data
-M=$D/MANIFEST.tsv
-[ -f "$M" ] && ok || bad "no $M"
-for f in "$D"/*; do
-  n=$(basename "$f")
-  case "$n" in MANIFEST.tsv|README.md|campaign.txt|mkmanifest.py) continue;; esac
-  want=$(awk -F'\t' -v n="$n" '$1 == n { print $4 }' "$M")
-  if [ -z "$want" ]; then bad "$n: not in MANIFEST.tsv (python3 $D/mkmanifest.py)"; continue; fi
-  got=$(sha256sum "$f" | cut -d' ' -f1)
-  [ "$got" = "$want" ] && ok || bad "$n: sha256 differs from MANIFEST.tsv"
-done
-awk -F'\t' 'NR > 1 { print $1 }' "$M" | while read -r n; do [ -e "$D/$n" ] || echo "missing $n"; done >"${TMPDIR:-/tmp}/cli_data.$$"
-[ -s "${TMPDIR:-/tmp}/cli_data.$$" ] && bad "listed but missing: $(tr '\n' ' ' <"${TMPDIR:-/tmp}/cli_data.$$")" || ok
-rm -f "${TMPDIR:-/tmp}/cli_data.$$"
-awk -F'\t' 'NR > 1 && $2 != "evidence" && $2 != "superseded" && $2 != "ab" { bad = 1 } END { exit bad }' "$M" && ok || bad "a role other than evidence, superseded, ab"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+# check_dir DIR SHA_FIELD: listed, unchanged, nothing missing, archive/ = superseded
+check_dir() {
+  D=$1; M=$D/MANIFEST.tsv; col=$2
+  [ -f "$M" ] && ok || bad "no $M"
+  for f in "$D"/* "$D"/archive/*; do
+    [ -f "$f" ] || continue
+    n=${f#"$D"/}
+    case "$n" in MANIFEST.tsv|README.md|campaign.txt|mkmanifest.py) continue;; esac
+    want=$(awk -F'\t' -v n="$n" -v c="$col" '$1 == n { print $c }' "$M")
+    if [ -z "$want" ]; then bad "$D/$n: not in $M (python3 experiments/data/mkmanifest.py)"; continue; fi
+    got=$(sha256sum "$f" | cut -d' ' -f1)
+    [ "$got" = "$want" ] && ok || bad "$D/$n: sha256 differs from $M"
+  done
+  awk -F'\t' 'NR > 1 { print $1 }' "$M" | while read -r n; do [ -e "$D/$n" ] || echo "missing $n"; done > "$T/missing"
+  [ -s "$T/missing" ] && bad "$M: listed but missing: $(tr '\n' ' ' < "$T/missing")" || ok
+  awk -F'\t' 'NR > 1 && $2 != "evidence" && $2 != "superseded" && $2 != "ab" { bad = 1 } END { exit bad }' "$M" &&
+    ok || bad "$M: a role other than evidence, superseded, ab"
+  awk -F'\t' 'NR > 1 && (($1 ~ /^archive\//) != ($2 == "superseded")) { print $1 }' "$M" > "$T/place"
+  [ -s "$T/place" ] && bad "$M: superseded files belong under archive/, and only they: $(tr '\n' ' ' < "$T/place")" || ok
+}
+check_dir experiments/data 4
+check_dir traces/measured 3
+grep -v '^#' experiments/data/campaign.txt | while read -r n; do
+  [ -n "$n" ] && awk -F'\t' -v n="$n" '$1 == n && $2 == "evidence" { f = 1 } END { exit !f }' experiments/data/MANIFEST.tsv ||
+    echo "$n"
+done > "$T/camp"
+[ -s "$T/camp" ] && bad "campaign.txt names files that are not evidence in MANIFEST.tsv: $(tr '\n' ' ' < "$T/camp")" || ok
+# the current timelines open with a provenance header: GPU, commit, configuration
+for f in traces/measured/*.csv; do
+  for k in gpu sms commit date schedule batch heads kv_heads head_dim dtype ctx req_block_n req_splits req_grid req_cps; do
+    sed -n '/^#/!q; p' "$f" | grep -q "^# $k=." || echo "$f: no '# $k=' line"
+  done
+done > "$T/prov"
+[ -s "$T/prov" ] && bad "timelines without their provenance header: $(head -3 "$T/prov" | tr '\n' ' ')" || ok
+# a timeline as leanbench writes it now: a provenance header the readers skip (timeline) and use (export)
+{
+  printf '# leanbench timeline\n# gpu=NVIDIA H100 80GB HBM3\n# sms=132\n# commit=abc1234-dirty+k1\n'
+  printf '# schedule=split\n# batch=1\n# heads=32\n# kv_heads=8\n# head_dim=128\n# dtype=fp16\n# ctx=4096\n'
+  printf '# req_block_n=0\n# req_splits=0\n# req_grid=0\n# req_cps=0\n# ctas=16\n'
+  printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,0,5000\n0,3,end,-1,6000\n'
+} > "$T/any-name.csv"
+if "$L" timeline "$T/any-name.csv" --trace "$T/t.json" 2> "$T/e" && grep -q '"ph"' "$T/t.json"; then ok; else
+  bad "leansim timeline refuses a timeline with a provenance header: $(head -1 "$T/e")"; fi
+head -1 experiments/data/h100-20261121-sweep-v4.csv > "$T/h.csv"; "$L" ingest "$T/h.csv" --db "$T/x.db" > /dev/null
+if "$L" export timeline --db "$T/x.db" --out "$T/x" --timeline "$T/any-name.csv" > /dev/null 2> "$T/e"; then
+  grep -q 'split on h100: batch 1, 32 heads, ctx 4096' "$T/x/timeline.label" 2>/dev/null && ok ||
+    bad "export timeline does not take the configuration from the header: $(cat "$T/x/timeline.label" "$T/e" 2>/dev/null | head -2)"
+else
+  bad "export timeline refuses a timeline with a provenance header: $(head -1 "$T/e")"
+fi
 echo "cli_data: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -139,7 +139,7 @@ end = max(e["ts"] + e["dur"] for e in d if e.get("ph") == "X")
 assert abs(end - float(sys.argv[2])) < 0.01, (end, sys.argv[2])
 PY
 expect_err "--parallel kv: needs --gpus 2 or more" simulate --parallel kv
-expect_err "--gpus 0: not a GPU count" simulate --gpus 0
+expect_err "--gpus 0: must be between 1 and 64" simulate --gpus 0
 expect_err "--parallel rows: unknown parallelism" simulate --gpus 2 --parallel rows
 expect_err "--ctx 3: fewer tokens than --gpus 4" simulate --ctx 3 --gpus 4 --parallel kv
 # --policy: the plan a library's rule picks, as one row

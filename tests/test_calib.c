@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model.h"
+#include "results.h"
 #include "testhelp.h"
 
 int main(void)
@@ -77,7 +77,7 @@ int main(void)
     CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == 0, "%s", err);
     CHECK(added == n, "ingested %d of %d", added, n);
     calib_row *rows;
-    int m = calib_rows_load(db, "h100", NULL, 0, &rows, err, sizeof err);
+    int m = calrows_load(db, "h100", NULL, 0, &rows, err, sizeof err);
     store_close(db);
     CHECK(m == n, "loaded %d of %d rows", m, n);
 
@@ -98,6 +98,21 @@ int main(void)
               tv, tol);
         CHECK(res.ci95[p] > 0 && res.ci95[p] < 0.5 * tv, "%s: interval %g", calib_param_name(p), res.ci95[p]);
     }
+    /* the covariance comes back with the fit: symmetric, zero off the fitted
+     * parameters, and the interval is Student's t (about 2 at 95%) times its
+     * diagonal's root, mapped back from log space (half-width = x sinh(t s)) */
+    for (int p = 0; p < CALIB_COUNT; p++)
+        for (int q = 0; q < CALIB_COUNT; q++) {
+            int fitted = (o.mask >> p & 1u) && (o.mask >> q & 1u);
+            CHECK(res.covar[p][q] == res.covar[q][p], "covariance symmetric at %d,%d", p, q);
+            if (!fitted) CHECK(res.covar[p][q] == 0, "covariance of %s, %s not fitted: %g", calib_param_name(p),
+                               calib_param_name(q), res.covar[p][q]);
+            if (fitted && p == q) {
+                double t = asinh(res.ci95[p] / res.value[p]) / sqrt(res.covar[p][p]);
+                CHECK(res.covar[p][p] > 0 && t > 1.95 && t < 2.6, "%s: variance %g gives t = %g", calib_param_name(p),
+                      res.covar[p][p], t);
+            }
+        }
     printf("# MAPE %.2f%% -> %.2f%%, held out %.2f%% -> %.2f%%, %d iterations\n", res.mape_before, res.mape_after,
            res.mape_holdout_before, res.mape_holdout_after, res.iters);
     CHECK(res.mape_after < 1.5, "MAPE after %.2f%% (noise 1%%)", res.mape_after);

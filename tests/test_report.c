@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "model.h"
+#include "results.h"
 #include "testhelp.h"
 
 static void row_set(validate_row *r, const char *gpu, int kind, int64_t ctx, double meas, double pred)
@@ -25,7 +25,7 @@ static void row_set(validate_row *r, const char *gpu, int kind, int64_t ctx, dou
     r->w.head_dim = 128;
     r->w.ctx[0] = ctx;
     r->po.kind = kind;
-    r->po.block_n = 128;
+    r->po.block_n = r->block_n = 128;
     r->time_us = meas;
     r->pred_us[VAL_SIM] = pred;
     r->pred_us[VAL_MODEL] = NAN;
@@ -246,7 +246,7 @@ static void test_end_to_end(void)
     FILE *mf = open_memstream(&buf, &len);
     report_opts ro;
     memset(&ro, 0, sizeof ro);
-    ro.format = OUT_JSON;
+    ro.json = 1;
     CHECK(report_print(mf, db, &ro, err, sizeof err) == 0, "report: %s", err);
     fclose(mf);
     CHECK(buf && strstr(buf, "\"totals\": [") && strstr(buf, "\"mape_pct\": 9.09"), "JSON totals: %.300s",

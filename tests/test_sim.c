@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "sim.h"
+#include "cost.h"
 #include "testhelp.h"
 
 static gpu_spec h100;
@@ -117,7 +118,7 @@ static void test_bandwidth_bound(void)
     sim_result fa2 = run(&h100, SCHED_FA2), sk = run(&h100, SCHED_STREAMK), sp = run(&h100, SCHED_SPLIT);
     CHECK_REL(sk.time_us, kv_time_us, 0.01, "streamk 512k: bytes over bandwidth within 1%");
     CHECK_REL(sp.time_us, kv_time_us, 0.01, "split 512k: bytes over bandwidth within 1%");
-    /* measured on the H100 (h100-20261121-sweep-v3.csv): fa2 4959 us,
+    /* measured on the H100 (archive/h100-20261121-sweep-v3.csv): fa2 4959 us,
      * streamk 2804 us, 1.77x; 32 CTAs cannot fill 132 SMs */
     CHECK(fa2.time_us >= 1.5 * sk.time_us && fa2.time_us >= 1.5 * sp.time_us,
           "fa2 %.1f us not 1.5x slower than streamk %.1f / split %.1f", fa2.time_us, sk.time_us, sp.time_us);

@@ -1,26 +1,34 @@
 #!/usr/bin/env python3
-"""mkmanifest.py: writes experiments/data/MANIFEST.tsv, one line per data file:
-file, role, kernel commit, sha256.
+"""mkmanifest.py: writes experiments/data/MANIFEST.tsv, one line per data file
+(here and under archive/): file, role, kernel commit, sha256; and
+traces/measured/MANIFEST.tsv, one line per measured timeline (there and
+under its archive/): file, role, sha256.
 
 Roles: evidence (behind the README's results and `make figures`: the
 campaign files and the newest run of each kind), superseded (an older run
-of a kind a newer file replaces), ab (an A/B, variant or exploration run,
-kept as evidence for kernels/NOTES.md).  The kernel commit is read from a
-CSV's commit column (the first row), else '-'.  `make test` checks that
-every file here is listed and matches its hash (tests/cli_data.sh).
+of a kind a newer file replaces: these live under archive/, and a file
+under archive/ is superseded), ab (an A/B, variant or exploration run,
+kept as evidence for kernels/NOTES.md).  A file that the rules below call
+superseded but that is not under archive/ is an error: move it there (git
+mv) and update what names it.  The kernel commit is read from a CSV's
+commit column (the first row), else '-'.  `make test` checks that every
+file is listed and matches its hash (tests/cli_data.sh).
 """
 import csv
 import glob
-import gzip
 import hashlib
 import os
 import re
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TRACES = os.path.join(HERE, "..", "..", "traces", "measured")
 SKIP = {"MANIFEST.tsv", "README.md", "campaign.txt", "mkmanifest.py"}
 
 
 def role(name, campaign):
+    if name.startswith("archive/"):
+        return "superseded"
     if name in campaign or "20261127" in name:
         return "evidence"
     if re.search(r"-(ab|variants|explore|history|l2hint|rowscap|grids|readceil|quick|peers-quick|compare-v4pf)", name):
@@ -42,6 +50,23 @@ def commit_of(path):
         return "-"
 
 
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def files(top):
+    """Names of the files of top and of top/archive, archive's as archive/NAME."""
+    out = []
+    for sub in ("", "archive"):
+        for path in sorted(glob.glob(os.path.join(top, sub, "*"))):
+            name = os.path.basename(path)
+            if name in SKIP or os.path.isdir(path):
+                continue
+            out.append((os.path.join(sub, name) if sub else name, path))
+    return out
+
+
 def main():
     campaign = set()
     with open(os.path.join(HERE, "campaign.txt")) as f:
@@ -49,19 +74,28 @@ def main():
             ln = ln.strip()
             if ln and not ln.startswith("#"):
                 campaign.add(ln)
-    lines = []
-    for path in sorted(glob.glob(os.path.join(HERE, "*"))):
-        name = os.path.basename(path)
-        if name in SKIP or os.path.isdir(path):
-            continue
-        with open(path, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
-        lines.append("%s\t%s\t%s\t%s" % (name, role(name, campaign), commit_of(path), digest))
+    lines, bad = [], []
+    for name, path in files(HERE):
+        r = role(name, campaign)
+        if r == "superseded" and not name.startswith("archive/"):
+            bad.append(name)
+        lines.append("%s\t%s\t%s\t%s" % (name, r, commit_of(path), sha(path)))
+    tlines = []
+    for name, path in files(TRACES):
+        if not name.startswith("archive/") and not re.search(r"-v4\.csv$", name):
+            bad.append("traces/measured/" + name)
+        tlines.append("%s\t%s\t%s" % (name, "superseded" if name.startswith("archive/") else "evidence", sha(path)))
+    if bad:
+        sys.exit("superseded, not under archive/ (git mv them there): " + " ".join(bad))
     with open(os.path.join(HERE, "MANIFEST.tsv"), "w") as f:
         f.write("# file\trole\tkernel_commit\tsha256   (written by mkmanifest.py; checked by make test)\n")
         for ln in lines:
             f.write(ln + "\n")
-    print("MANIFEST.tsv: %d files" % len(lines))
+    with open(os.path.join(TRACES, "MANIFEST.tsv"), "w") as f:
+        f.write("# file\trole\tsha256   (written by experiments/data/mkmanifest.py; checked by make test)\n")
+        for ln in tlines:
+            f.write(ln + "\n")
+    print("MANIFEST.tsv: %d files; traces/measured/MANIFEST.tsv: %d timelines" % (len(lines), len(tlines)))
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@ their total exceeds 2x L2, or a >L2 scratch read between calls when only
 one set fits; a read, so no dirty lines; KV sets carved from one arena
 allocated at startup, as leanbench does, so that allocation history does
 not move timings; --no-arena: fresh tensors per shape), same KV byte count (2 * sum(ctx) * kv_heads * d * 2), and the
-same CSV columns as leanbench (schedule = torch-flash, torch-cudnn,
-torch-efficient, torch-flex; ctas/splits/ctas_per_sm left empty).
+same CSV columns as leanbench, read from sim/runcsv.h (runcsv.py; schedule =
+torch-flash, torch-cudnn, torch-efficient, torch-flex; the plan columns,
+requested and planned, and the knob and build columns left empty).
 graph_us: time per call of n back-to-back calls replayed from a CUDA graph
 (empty where the backend cannot be captured).
 
@@ -37,9 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-HEADER = ("gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,"
-          "dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,"
-          "bw_gbps,max_err")
+import runcsv
 
 BACKENDS = [("torch-flash", SDPBackend.FLASH_ATTENTION),
             ("torch-cudnn", SDPBackend.CUDNN_ATTENTION),
@@ -179,9 +178,14 @@ def main():
                  date=os.environ.get("LEANBENCH_DATE",
                                      datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
     new = not os.path.exists(args.csv) or os.path.getsize(args.csv) == 0
+    if not new:  # rows of another column set would be misread
+        with open(args.csv) as old:
+            if old.readline().rstrip("\r\n") != runcsv.HEADER:
+                sys.stderr.write("--csv %s: its header is not the runner's (sim/runcsv.h): not appended to\n" % args.csv)
+                return 2
     f = open(args.csv, "a")
     if new:
-        f.write(HEADER + "\n")
+        f.write(runcsv.HEADER + "\n")
     scratch = torch.ones(3 * l2 // 2, dtype=torch.float16, device="cuda")
     free_total = torch.cuda.mem_get_info()[1]
     arena = None
@@ -250,10 +254,13 @@ def main():
                 err = "%.3g" % ((out.float() - ref).abs().max().item() / max(ref.abs().max().item(), 1e-30))
             bw = kv_set / (t * 1e-6) / 1e9
             print("%-15s b=%-3d h=%-3d kvh=%-3d d=%-3d ctx=%-7d %9.2f us  %7.1f GB/s  graph %s" % (name, b, h, kvh, d, L, t, bw, gus))
-            f.write(",".join(str(x) for x in [
-                facts["gpu"], facts["sms"], facts["driver"], facts["sm"], facts["mem"], facts["nvcc"], facts["commit"],
-                facts["date"], name, b, h, kvh, d, "fp16", L, "", "", "", "", args.reps, "%.3f" % t, "%.3f" % p10,
-                "%.3f" % p90, gus, kv_set, "%.1f" % bw, err]) + "\n")
+            row = {c: None for c in runcsv.COLUMNS}   # plan, knob and build columns: none for a library
+            row.update(gpu=facts["gpu"], sms=facts["sms"], driver=facts["driver"], sm_clock_mhz=facts["sm"],
+                       mem_clock_mhz=facts["mem"], nvcc=facts["nvcc"], commit=facts["commit"], date=facts["date"],
+                       schedule=name, batch=b, heads=h, kv_heads=kvh, head_dim=d, dtype="fp16", ctx=L,
+                       reps=args.reps, time_us="%.3f" % t, time_p10_us="%.3f" % p10, time_p90_us="%.3f" % p90,
+                       graph_us=gus, kv_bytes=kv_set, bw_gbps="%.1f" % bw, max_err=err)
+            f.write(runcsv.line(row) + "\n")
             f.flush()
         del q, ks, vs, ref
         torch.cuda.empty_cache()

@@ -1,18 +1,22 @@
 /*
  * validate.c: measured rows against both engines (see model.h).
  *
- * A measured row says which schedule ran, on how many SMs, with which tile
- * length, CTA count, splits and resident CTAs per SM.  To predict that very
- * run, the plan options are chosen so that the shared planner rebuilds the
- * plan that ran: block_n and splits as measured, the measured CTA count as
- * the stream-K grid, and the measured CTAs per SM (the kernel's occupancy on
- * the GPU) as the residency.  Each candidate is checked with plan_build; a
- * row whose plan cannot be rebuilt is still predicted, and counted.
+ * A measured row says which schedule ran, on how many SMs, with which plan
+ * options asked (req_block_n, req_splits, req_grid, req_cps: the runner's
+ * CSV format 2), which plan they built (tile length, CTA count, splits) and
+ * the resident CTAs per SM of the kernel.  To predict that very run, the
+ * shared planner rebuilds the plan from the options asked, with the
+ * measured residency, and the result is checked against the plan recorded:
+ * nothing is searched.  Rows of format 1 files (every measurement committed
+ * before format 2) do not say what was asked: for them alone,
+ * legacy_match_plan searches the options that rebuild the recorded plan,
+ * and validate says how many rows took that path.  A row whose plan cannot
+ * be rebuilt is still predicted, and counted.
  *
  * The GPU name the driver reports maps to a spec name in one table here
  * (validate_gpu_map); report and export use the same function.
  */
-#include "model.h"
+#include "results.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -108,7 +112,7 @@ store_key validate_key(const validate_row *r, const gpu_spec *g, const kernel_pr
 {
     (void)kp;   /* g->hash is the pair's (validate_spec) */
     store_key k = {r->gpu,        g->hash,      g->sms,         &r->w,          r->po.kind, r->po.block_n,
-                   r->po.splits, r->po.grid,    r->po.ctas_per_sm, e == VAL_SIM ? "sim" : "model", r->label};
+                   r->po.splits, r->po.grid,    r->po.ctas_per_sm, model_engines[e].name, r->label};
     return k;
 }
 
@@ -135,23 +139,42 @@ static int parse_ctx(workload *w, const char *s)
     return 0;
 }
 
+/* Resident CTAs per SM of row r: the runner's ctas_per_sm column (the
+ * kernel's occupancy), or when 0 (not reported) the simulator's own
+ * occupancy on spec g with the row's SMs. */
+static int row_resident(const validate_row *r, int cps_column, const gpu_spec *g, const kernel_profile *kp)
+{
+    if (cps_column > 0) return cps_column;
+    gpu_spec s = *g;
+    s.sms = r->sms;
+    return sim_resident_per_sm(&s, kp, &r->w, r->po.block_n);
+}
+
 /*
- * Chooses r->po so that the planner rebuilds the measured plan.  The runner's
- * ctas_per_sm column is the kernel's occupancy (resident CTAs per SM; 0 when
- * not reported: the simulator's own occupancy on spec g).  First the
- * planner's defaults are tried with that residency, then the residency as
- * the planned CTAs per SM; for stream-K and hybrid, the measured CTA count
- * and the runner's default grids.
+ * Rows that recorded the options asked (r->po holds them): the plan is
+ * built from them with the measured residency, once, and checked against
+ * the plan that ran (CTA count, splits, tile length, and the CTAs per SM it
+ * assumed when recorded, plan_cps > 0).
  */
-static void match_plan(plan *p, validate_row *r, const gpu_spec *g, const kernel_profile *kp)
+static void rebuild_plan(plan *p, validate_row *r, int resident, int plan_cps)
+{
+    r->resident = resident;
+    r->po.resident = resident;
+    r->plan_ok = resident > 0 && plan_build(p, &r->w, &r->po, r->sms, resident) == PLAN_OK && p->grid == r->ctas &&
+                 p->splits == r->splits && p->block_n == r->block_n && (plan_cps <= 0 || p->ctas_per_sm == plan_cps);
+}
+
+/*
+ * Legacy path, for rows of runner CSV format 1 only (no options asked
+ * recorded): chooses r->po so that the planner rebuilds the measured plan,
+ * by search.  First the planner's defaults are tried with the measured
+ * residency, then the residency as the planned CTAs per SM; for stream-K
+ * and hybrid, the measured CTA count and the runner's default grids.
+ */
+static void legacy_match_plan(plan *p, validate_row *r, const gpu_spec *g, const kernel_profile *kp)
 {
     const int k = r->po.kind;
-    int resident = r->po.ctas_per_sm;
-    if (resident < 1) {
-        gpu_spec s = *g;
-        s.sms = r->sms;
-        resident = sim_resident_per_sm(&s, kp, &r->w, r->po.block_n);
-    }
+    const int resident = row_resident(r, r->po.ctas_per_sm, g, kp);
     int cand[4], nc = 0;
     if (k == SCHED_STREAMK) {
         cand[nc++] = r->ctas;
@@ -169,9 +192,8 @@ static void match_plan(plan *p, validate_row *r, const gpu_spec *g, const kernel
             plan_opts po = base;
             po.grid = cand[i];
             po.ctas_per_sm = v == 0 ? 0 : resident;
-            if (cand[i] > r->sms * resident) continue;
             if (plan_build(p, &r->w, &po, r->sms, resident) != PLAN_OK) continue;
-            if (p->grid == r->ctas && p->splits == r->splits && p->block_n == r->po.block_n) {
+            if (p->grid == r->ctas && p->splits == r->splits && p->block_n == r->block_n) {
                 po.resident = resident;
                 r->po = po;
                 r->resident = resident;
@@ -193,13 +215,23 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
         return STORE_EINPUT;
     }
     sqlite3_stmt *q = NULL;
+    /* a database of before the runner's CSV format 2, opened read-only (not migrated), has no
+     * columns of the options asked: all its rows take the legacy path */
+    sqlite3_stmt *probe = NULL;
+    int fmt2 = sqlite3_prepare_v2(db, "SELECT req_block_n, req_splits, req_grid, req_cps, plan_cps FROM measurements",
+                                  -1, &probe, NULL) == SQLITE_OK;
+    sqlite3_finalize(probe);
+#define ROW_COLS "SELECT id, gpu, sms, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, ctas, splits, " \
+                 "ctas_per_sm, time_us, graph_us, "
     if (sqlite3_prepare_v2(db,
-                           "SELECT id, gpu, sms, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, block_n, "
-                           "ctas, splits, ctas_per_sm, time_us, graph_us FROM measurements ORDER BY id",
+                           fmt2 ? ROW_COLS "req_block_n, req_splits, req_grid, req_cps, plan_cps FROM measurements "
+                                           "ORDER BY id"
+                                : ROW_COLS "NULL, NULL, NULL, NULL, NULL FROM measurements ORDER BY id",
                            -1, &q, NULL) != SQLITE_OK) {
         snprintf(err, (size_t)errlen, "sqlite: %s (reading measurements)", sqlite3_errmsg(db));
         return STORE_EDB;
     }
+#undef ROW_COLS
     plan *p = plan_alloc();
     validate_row *rows = NULL;
     int n = 0, cap = 0, rc;
@@ -245,11 +277,22 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
         snprintf(r->kernel, sizeof r->kernel, "%s", kp.name);
         snprintf(r->label, sizeof r->label, "%s", kprof_is_default(&kp) ? sched_name(k) : kp.name);
         r->po.kind = k;
-        r->po.block_n = sqlite3_column_int(q, 10);
+        r->block_n = sqlite3_column_int(q, 10);
         r->ctas = sqlite3_column_int(q, 11);
         r->splits = sqlite3_column_int(q, 12);
-        r->po.splits = k == SCHED_SPLIT ? r->splits : 0;
-        r->po.ctas_per_sm = sqlite3_column_int(q, 13);
+        const int cps_column = sqlite3_column_int(q, 13);
+        int asked = 1;   /* the row recorded the options asked (format 2) */
+        for (int c = 16; c <= 19; c++) asked &= sqlite3_column_type(q, c) != SQLITE_NULL;
+        if (asked) {
+            r->po.block_n = sqlite3_column_int(q, 16);
+            r->po.splits = sqlite3_column_int(q, 17);
+            r->po.grid = sqlite3_column_int(q, 18);
+            r->po.ctas_per_sm = sqlite3_column_int(q, 19);
+        } else {   /* legacy_match_plan's starting point */
+            r->po.block_n = r->block_n;
+            r->po.splits = k == SCHED_SPLIT ? r->splits : 0;
+            r->po.ctas_per_sm = cps_column;
+        }
         r->time_us = sqlite3_column_double(q, 14);
         if (!kprof_is_default(&kp)) {
             /* like for like: an outside kernel's per-call time at short contexts is mostly the
@@ -278,8 +321,11 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
                         r->resident = sim_resident_per_sm(&full, &k1, &r->w, 0);
                 }
             }
+        } else if (asked) {
+            rebuild_plan(p, r, row_resident(r, cps_column, &full, &kp), sqlite3_column_int(q, 20));
         } else {
-            match_plan(p, r, &full, &kp);
+            legacy_match_plan(p, r, &full, &kp);
+            if (st) st->legacy++;
         }
         if (st && !r->plan_ok) st->plan_mismatch++;
         n++;
@@ -378,7 +424,7 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
         for (int e = 0; e < VAL_ENGINES; e++) {
             sim_result res;
             char why[512];
-            int src = model_engine_run(e, c, &g, &kp, &r->w, &r->po, &res, why, sizeof why);
+            int src = model_engines[e].run(c, &g, &kp, &r->w, &r->po, &res, why, sizeof why);
             if (src == SIM_ENOMEM) {
                 snprintf(err, (size_t)errlen, "out of memory");
                 rc = STORE_EDB;
@@ -443,7 +489,7 @@ int validate_lookup(sqlite3 *db, const validate_opts *o, validate_row *rows, int
             int b = 1;
             sqlite3_bind_text(q, b++, r->gpu, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(q, b++, hash, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(q, b++, e == VAL_SIM ? "sim" : "model", -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, b++, model_engines[e].name, -1, SQLITE_STATIC);
             sqlite3_bind_text(q, b++, r->label, -1, SQLITE_TRANSIENT);
             sqlite3_bind_int(q, b++, r->w.batch);
             sqlite3_bind_int(q, b++, r->w.heads);

@@ -19,7 +19,7 @@
  *   paper     the LeanAttention paper's comparison on the A100 spec
  *   multigpu  kv over heads parallelism vs context, 2-8 GPUs (h100, b200)
  */
-#include "model.h"
+#include "results.h"
 #include "multi.h"
 #include "opts.h"
 
@@ -107,7 +107,7 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
         sqlite3_reset(x->q);
         int b = 1;
         sqlite3_bind_text(x->q, b++, gpu, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(x->q, b++, e == VAL_SIM ? "sim" : "model", -1, SQLITE_STATIC);
+        sqlite3_bind_text(x->q, b++, model_engines[e].name, -1, SQLITE_STATIC);
         sqlite3_bind_text(x->q, b++, sched_name(k), -1, SQLITE_STATIC);
         sqlite3_bind_int(x->q, b++, g.sms);
         sqlite3_bind_text(x->q, b++, h1, -1, SQLITE_TRANSIENT);
@@ -122,7 +122,7 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
     }
     plan_opts po = {.kind = k};
     sim_result r;
-    int rc = model_engine_run(e, x->sim, &g, &kp, w, &po, &r, why, sizeof why);
+    int rc = model_engines[e].run(x->sim, &g, &kp, w, &po, &r, why, sizeof why);
     return rc == SIM_OK ? r.time_us : NAN;
 }
 
@@ -275,11 +275,11 @@ static int fig_cdf(exp_ctx *x)
                     v[m++] = 100.0 * fabs(rows[i].pred_us[e] / rows[i].time_us - 1.0);
             qsort(v, (size_t)m, sizeof *v, cmp_d);
             char name[64];
-            snprintf(name, sizeof name, "cdf-%s-%s.dat", gpus[gi], e == VAL_SIM ? "sim" : "model");
+            snprintf(name, sizeof name, "cdf-%s-%s.dat", gpus[gi], model_engines[e].name);
             FILE *f = out_open(x, name);
             if (!f) { rc = STORE_EDB; break; }
             fprintf(f, "# %s, %s: absolute percentage error of time, sorted, and the fraction of rows at or below it\n"
-                       "# ape_pct fraction\n", gpus[gi], e == VAL_SIM ? "sim" : "model");
+                       "# ape_pct fraction\n", gpus[gi], model_engines[e].name);
             for (int i = 0; i < m; i++) fprintf(f, "%.6g %.6g\n", v[i] < 1e-3 ? 1e-3 : v[i], (double)(i + 1) / m);
             rc = out_close(x, f, name);
         }
@@ -383,6 +383,64 @@ static int timeline_config(const char *path, char *gpu, int *kind, workload *w)
     return 0;
 }
 
+/*
+ * The configuration from a timeline's provenance header (leanbench writes
+ * "# key=value" lines before the column header): returns 1 and fills gpu,
+ * kind, w and po (the plan options asked) when the header names the GPU,
+ * schedule and workload; 0 when the file has no header (older timelines:
+ * the name says it); -1 when a header is there but lacks a key or holds a
+ * bad value.
+ */
+static int timeline_header(const char *path, char *gpu, int *kind, workload *w, plan_opts *po)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;   /* read_timeline names the error */
+    char line[16384], g[128] = "", sc[32] = "", dt[16] = "fp16", ctx[16384] = "";
+    int b = 0, h = 0, kvh = 0, d = 128, seen = 0, any = 0;
+    plan_opts o = {0};
+    while (fgets(line, sizeof line, f) && line[0] == '#') {
+        any = 1;
+        line[strcspn(line, "\r\n")] = 0;
+        char *eq = strchr(line, '='), *k = line + 1;
+        if (!eq) continue;
+        *eq = 0;
+        while (*k == ' ') k++;
+        const char *v = eq + 1;
+        if (!strcmp(k, "gpu")) snprintf(g, sizeof g, "%s", v), seen |= 1;
+        else if (!strcmp(k, "schedule")) snprintf(sc, sizeof sc, "%s", v), seen |= 2;
+        else if (!strcmp(k, "batch")) b = atoi(v), seen |= 4;
+        else if (!strcmp(k, "heads")) h = atoi(v), seen |= 8;
+        else if (!strcmp(k, "ctx")) snprintf(ctx, sizeof ctx, "%s", v), seen |= 16;
+        else if (!strcmp(k, "kv_heads")) kvh = atoi(v);
+        else if (!strcmp(k, "head_dim")) d = atoi(v);
+        else if (!strcmp(k, "dtype")) snprintf(dt, sizeof dt, "%s", v);
+        else if (!strcmp(k, "req_block_n")) o.block_n = atoi(v);
+        else if (!strcmp(k, "req_splits")) o.splits = atoi(v);
+        else if (!strcmp(k, "req_grid")) o.grid = atoi(v);
+        else if (!strcmp(k, "req_cps")) o.ctas_per_sm = atoi(v);
+    }
+    fclose(f);
+    if (!any) return 0;
+    const char *spec = validate_gpu_map(g);
+    if (seen != 31 || !spec || sched_parse(sc) < 0 || b < 1 || b > WL_MAX_BATCH || h < 1 || dtype_parse(dt) < 0)
+        return -1;
+    int64_t c0 = strtoll(ctx, NULL, 10);
+    workload_uniform(w, b, h, kvh > 0 ? kvh : h, d, dtype_parse(dt), c0);
+    if (strchr(ctx, ';')) {   /* ragged: one length per request */
+        int m = 0;
+        for (char *save = NULL, *t = strtok_r(ctx, ";", &save); t && m < WL_MAX_BATCH; t = strtok_r(NULL, ";", &save))
+            w->ctx[m++] = strtoll(t, NULL, 10);
+        if (m != b) return -1;
+        w->ragged = 1;
+    }
+    if (workload_check(w, NULL, 0)) return -1;
+    snprintf(gpu, 32, "%s", spec);
+    *kind = sched_parse(sc);
+    o.kind = *kind;
+    *po = o;
+    return 1;
+}
+
 /* The first measured timeline under traces/measured (in name order), or NULL. */
 static const char *default_timeline(char *buf, int len)
 {
@@ -419,12 +477,15 @@ static int read_timeline(exp_ctx *x, const char *path, tl_cta **out, int *n_out)
     char line[512];
     int ln = 0, n = 0, cap = 0;
     tl_cta *c = NULL;
+    int head = 1;   /* before the column header: provenance lines (#) */
     while (fgets(line, sizeof line, f)) {
         ln++;
-        if (ln == 1) {
+        if (head && line[0] == '#') continue;
+        if (head) {
+            head = 0;
             if (strncmp(line, "cta,sm,event,unit,t_ns", 22)) {
-                snprintf(x->err, (size_t)x->errlen, "%s:1: header must be cta,sm,event,unit,t_ns >>> '%.60s'", path,
-                         line);
+                snprintf(x->err, (size_t)x->errlen, "%s:%d: header must be cta,sm,event,unit,t_ns >>> '%.60s'", path,
+                         ln, line);
                 goto bad;
             }
             continue;
@@ -489,56 +550,30 @@ static void assign_lanes(tl_cta *c, int n)
     free(lane_end);
 }
 
-/* The simulator's trace of the same configuration, as CTA slices. */
+/* Where the simulator's slices go: one line each, as the measured ones. */
+typedef struct slice_out {
+    FILE *f;
+    double t0_ns;    /* the launch: the measured timeline counts from the first CTA's start */
+} slice_out;
+
+static void put_slice(void *arg, int kernel, int sm, int slot, const char *phase, double t0_ns, double t1_ns)
+{
+    slice_out *o = arg;
+    int kind = kernel == 1 ? 3 : !strcmp(phase, "wait") ? 2 : 1;
+    fprintf(o->f, "%.3f %.4f %.4f %d\n", sm + 0.2 * slot, (t0_ns - o->t0_ns) / 1e3, (t1_ns - t0_ns) / 1e3, kind);
+}
+
+/* The simulator's timeline of the same configuration, as CTA slices. */
 static int sim_timeline(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *po,
                         FILE *out)
 {
-    FILE *t = tmpfile();
-    if (!t) {
-        snprintf(x->err, (size_t)x->errlen, "tmpfile: %s", strerror(errno));
-        return STORE_EDB;
-    }
     sim_result r;
     char why[512];
-    if (sim_run(x->sim, g, kp, w, po, &r, t, why, sizeof why) != SIM_OK) {
+    slice_out so = {out, (g->launch_us + kp->call_extra_us) * 1e3};
+    if (sim_run_slices(x->sim, g, kp, w, po, &r, put_slice, &so, why, sizeof why) != SIM_OK) {
         snprintf(x->err, (size_t)x->errlen, "timeline: %s", why);
-        fclose(t);
         return STORE_EINPUT;
     }
-    rewind(t);
-    /* tracks: "SM s slot j" names per (pid, tid) */
-    enum { MAXT = 1 << 16 };
-    short *sm_of = malloc(sizeof(short) * 2 * MAXT), *slot_of = malloc(sizeof(short) * 2 * MAXT);
-    if (!sm_of || !slot_of) {
-        free(sm_of);
-        free(slot_of);
-        fclose(t);
-        return STORE_EDB;
-    }
-    char line[1024];
-    while (fgets(line, sizeof line, t)) {
-        int pid, tid, s, j;
-        char name[64];
-        double ts, dur;
-        if (sscanf(line, "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,\"args\":{\"name\":\"SM %d slot %d",
-                   &pid, &tid, &s, &j) == 4) {
-            if (pid >= 0 && pid < 2 && tid >= 0 && tid < MAXT) {
-                sm_of[pid * MAXT + tid] = (short)s;
-                slot_of[pid * MAXT + tid] = (short)j;
-            }
-        } else if (sscanf(line, "{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"name\":\"%63[^\"]\",\"cat\":\"%*[^\"]\",\"ts\":%lf,"
-                          "\"dur\":%lf",
-                          &pid, &tid, name, &ts, &dur) == 5) {
-            if (pid < 0 || pid > 1 || tid < 0 || tid >= MAXT) continue;
-            int kind = pid == 1 ? 3 : !strcmp(name, "wait") ? 2 : 1;
-            /* time since the first CTA started, as the measured timeline counts it: less the launch */
-            fprintf(out, "%.3f %.4f %.4f %d\n", sm_of[pid * MAXT + tid] + 0.2 * slot_of[pid * MAXT + tid],
-                    ts - (g->launch_us + kp->call_extra_us), dur, kind);
-        }
-    }
-    free(sm_of);
-    free(slot_of);
-    fclose(t);
     return 0;
 }
 
@@ -551,9 +586,17 @@ static int fig_timeline(exp_ctx *x)
     int kind = SCHED_STREAMK;
     wl_set(&w, 1, 32, 32, 65536);
     tl_cta *c = NULL;
-    int n = 0, rc;
+    int n = 0, rc, from_header = 0;
+    plan_opts po = {.kind = kind};
     if (path) {
-        if (timeline_config(path, gpu, &kind, &w)) {
+        from_header = timeline_header(path, gpu, &kind, &w, &po);
+        if (from_header < 0) {
+            snprintf(x->err, (size_t)x->errlen,
+                     "--timeline %s: its provenance header lacks gpu, schedule, batch, heads or ctx, or holds a bad "
+                     "value", path);
+            return STORE_EINPUT;
+        }
+        if (!from_header && timeline_config(path, gpu, &kind, &w)) {
             snprintf(x->err, (size_t)x->errlen,
                      "--timeline %s: name must be GPU-SCHEDULE-bBATCHhHEADS-CTX-*.csv (e.g. h100-streamk-b1h32-64k-v1.csv)",
                      path);
@@ -570,8 +613,10 @@ static int fig_timeline(exp_ctx *x)
         free(c);
         return STORE_EINPUT;
     }
-    plan_opts po = {.kind = kind};
-    if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && n > 0) po.grid = n;
+    if (!from_header) {   /* no plan asked recorded: the defaults, with the measured CTA count as the grid */
+        po = (plan_opts){.kind = kind};
+        if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && n > 0) po.grid = n;
+    }
     FILE *lf = out_open(x, "timeline.label");
     if (!lf) { free(c); return STORE_EDB; }
     char ctx[32];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "model.h"
 #include "multi.h"
 #include "sim.h"
 
@@ -38,7 +39,7 @@ int cmd_simulate(int argc, char **argv)
     plan_opts po = o.wl.po;
     po.kind = SCHED_FA2;
     po.splits = po.grid = 0;
-    int have_fa2 = multi_run(multi_sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
+    int have_fa2 = multi_run(model_engines[MODEL_ENGINE_SIM].run, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
                              sizeof err) == SIM_OK;
     FILE *tf = NULL;
     rc = 0;
@@ -62,7 +63,7 @@ int cmd_simulate(int argc, char **argv)
             src = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err);
             mr[n] = (multi_result){1, o.parallel, rows[n].time_us, 0, 0, 0, 1, 1};
         } else {
-            src = multi_run(multi_sim_engine, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
+            src = multi_run(model_engines[MODEL_ENGINE_SIM].run, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
                             sizeof err);
             if (src == SIM_OK && tf) {   /* one process per GPU */
                 sim_result keep = rows[n];
@@ -87,7 +88,7 @@ int cmd_simulate(int argc, char **argv)
     if (o.wl.model[0] && o.fmt == OUT_TABLE && n > 0)
         printf("# model %s: %d heads, %d KV heads, head dim %d (one layer)\n", o.wl.model, o.wl.wl.heads,
                o.wl.wl.kv_heads, o.wl.wl.head_dim);
-    if (rc == 0) out_rows_print(stdout, o.fmt, "sim", &o.gpu, &o.kern, &o.wl.wl, rows, mr, n);
+    if (rc == 0) out_rows_print(stdout, o.fmt, model_engines[MODEL_ENGINE_SIM].name, &o.gpu, &o.kern, &o.wl.wl, rows, mr, n);
     sim_ctx_free(c);
     return rc;
 }

@@ -31,13 +31,13 @@ int cmd_predict(int argc, char **argv)
     plan_opts po = o.wl.po;
     po.kind = SCHED_FA2;
     po.splits = po.grid = 0;
-    int have_fa2 = multi_run(model_multi_engine, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
+    int have_fa2 = multi_run(model_engines[MODEL_ENGINE_MODEL].run, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
                              sizeof err) == SIM_OK;
     for (int k = 0; k < SCHED_COUNT; k++) {
         if (!(o.wl.sched_mask & (1u << k))) continue;
         po = o.wl.po;
         po.kind = k;
-        if (multi_run(model_multi_engine, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
+        if (multi_run(model_engines[MODEL_ENGINE_MODEL].run, NULL, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
                       sizeof err) != SIM_OK) {
             fprintf(stderr, "leansim predict: %s\n", err);
             return 2;
@@ -48,6 +48,6 @@ int cmd_predict(int argc, char **argv)
     if (o.wl.model[0] && o.fmt == OUT_TABLE && n > 0)
         printf("# model %s: %d heads, %d KV heads, head dim %d (one layer)\n", o.wl.model, o.wl.wl.heads,
                o.wl.wl.kv_heads, o.wl.wl.head_dim);
-    out_rows_print(stdout, o.fmt, "model", &o.gpu, &o.kern, &o.wl.wl, rows, mr, n);
+    out_rows_print(stdout, o.fmt, model_engines[MODEL_ENGINE_MODEL].name, &o.gpu, &o.kern, &o.wl.wl, rows, mr, n);
     return 0;
 }

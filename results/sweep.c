@@ -9,7 +9,7 @@
  * INSERT OR IGNORE, 500 rows a transaction, so a killed sweep loses at most
  * one batch and a re-run computes only the rows missing.
  */
-#include "model.h"
+#include "results.h"
 #include "specfile.h"
 #include "opts.h"
 
@@ -189,9 +189,9 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
                         mask |= 1u << sk;
                     }
                 } else {
-                    if (!strcmp(t, "sim")) mask |= 1;
-                    else if (!strcmp(t, "model")) mask |= 2;
-                    else BAD("engines: unknown engine '%s' (sim, model)", t);
+                    int e = model_engine_find(t);
+                    if (e < 0) BAD("engines: unknown engine '%s' (sim, model)", t);
+                    mask |= 1u << e;
                 }
             }
             if (!strcmp(key, "kernels")) s->n_kernels = cnt;
@@ -406,7 +406,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     if (kprof_schedule_kind(&kp) == k) snprintf(label, sizeof label, "%s", kp.name);
                     else snprintf(label, sizeof label, "%s:%s", kp.name, sched_name(k));
                     store_key key = {g.name, pair_hash, g.sms, w, k, po.block_n, po.splits, 0, po.ctas_per_sm,
-                                     e == 0 ? "sim" : "model", kprof_is_default(&kp) ? NULL : label};
+                                     model_engines[e].name, kprof_is_default(&kp) ? NULL : label};
                     if (w->kv_heads > w->heads || w->heads % w->kv_heads) {
                         st->skipped++;
                         continue;
@@ -423,7 +423,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     }
                     sim_result r;
                     char why[512];
-                    int src = model_engine_run(e == 0 ? VAL_SIM : VAL_MODEL, c, &g, &kp, w, &po, &r, why, sizeof why);
+                    int src = model_engines[e].run(c, &g, &kp, w, &po, &r, why, sizeof why);
                     if (src == SIM_ENOMEM) {
                         snprintf(err, (size_t)errlen, "out of memory");
                         rc = STORE_EDB;

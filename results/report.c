@@ -14,14 +14,14 @@
  * the even half of each GPU's full-SM rows; the report gives the error on
  * the odd half before and after.
  */
-#include "model.h"
+#include "results.h"
+#include "fmt.h"
 
 #include <math.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *engine_names[VAL_ENGINES] = {"sim", "model"};
 
 static double ape_pct(const validate_row *r, int e)
 {
@@ -176,69 +176,62 @@ int report_row_heldout(const validate_row *r)
                      r->w.heads, r->w.kv_heads, r->w.head_dim, dtype_name(r->w.dtype));
     store_ctx_text(&r->w, buf + m, (int)sizeof buf - m);
     m = (int)strlen(buf);
-    snprintf(buf + m, sizeof buf - (size_t)m, ",%d,%d,%d,%d", r->po.block_n, r->ctas, r->splits, r->po.ctas_per_sm);
+    snprintf(buf + m, sizeof buf - (size_t)m, ",%d,%d,%d,%d", r->block_n, r->ctas, r->splits, r->po.ctas_per_sm);
     return (int)(gpu_hash_text(buf) & 1);
 }
 
 /* ------------------------------------------------------------ printing */
 
-/* Prints x with prec decimals, or "-" (table) / null (JSON) when not finite. */
-static void num(FILE *f, int json, int width, int prec, double x)
-{
-    if (!isfinite(x)) fprintf(f, json ? "null" : "%*s", width, "-");
-    else fprintf(f, "%*.*f", json ? 0 : width, prec, x);
-}
-
+/* The report as a table, or as one JSON object (sim/fmt.h) whose lists
+ * hold one object a line: the same calls write either. */
 typedef struct jw {
     FILE *f;
     int json;
-    int n_in_list;     /* objects written in the current list */
+    fmt_json w;        /* the JSON writer (json) */
 } jw;
 
 static void list_begin(jw *j, const char *key, const char *table_head)
 {
-    if (j->json) fprintf(j->f, "%s\"%s\": [", strcmp(key, "errors") ? ",\n  " : "  ", key);
+    if (j->json) fmt_json_arr(&j->w, key);
     else fprintf(j->f, "%s\n", table_head);
-    j->n_in_list = 0;
 }
 
 static void list_end(jw *j)
 {
-    if (j->json) fprintf(j->f, "%s]", j->n_in_list ? "\n  " : "");
+    if (j->json) fmt_json_close(&j->w);
     else fputc('\n', j->f);
 }
 
 static void obj_begin(jw *j)
 {
-    if (j->json) fprintf(j->f, "%s\n    {", j->n_in_list ? "," : "");
-    j->n_in_list++;
+    if (j->json) fmt_json_obj(&j->w, NULL);
 }
 
 static void obj_end(jw *j)
 {
-    fputs(j->json ? "}" : "\n", j->f);
+    if (j->json) fmt_json_close(&j->w);
+    else fputc('\n', j->f);
 }
 
-/* One field: "key": value in JSON, a column in the table. */
+/* One field: "key": value in JSON, a column in the table ("-" when not finite). */
 static void fld_s(jw *j, int first, const char *key, int width, const char *v)
 {
-    if (j->json) {
-        fprintf(j->f, "%s\"%s\": ", first ? "" : ", ", key);
-        out_json_str(j->f, v);
-    }
+    (void)first;
+    if (j->json) fmt_json_str(&j->w, key, v);
     else fprintf(j->f, "%-*s", width, v);
 }
 
 static void fld_i(jw *j, const char *key, int width, int v)
 {
-    if (j->json) fprintf(j->f, ", \"%s\": %d", key, v);
+    if (j->json) fmt_json_int(&j->w, key, v);
     else fprintf(j->f, "%*d", width, v);
 }
 
 static void fld_d(jw *j, const char *key, int width, int prec, double v)
 {
-    if (j->json) fprintf(j->f, ", \"%s\": ", key);
-    num(j->f, j->json, width, prec, v);
+    if (j->json) fmt_json_num(&j->w, key, v, prec);
+    else if (!isfinite(v)) fprintf(j->f, "%*s", width, "-");
+    else fprintf(j->f, "%*.*f", width, prec, v);
 }
 
 /* Distinct GPUs of rows, in order of first appearance. */
@@ -293,7 +286,7 @@ static double mape_with(sim_ctx *c, const gpu_spec *fitted, const kernel_profile
         if (m[i]->sms != g.sms && gpu_spec_set(&g, a, why, sizeof why)) continue;
         if (m[i]->graph) g.launch_us = g.graph_launch_us;
         sim_result r;
-        int rc = model_engine_run(e, c, &g, kp, &m[i]->w, &m[i]->po, &r, why, sizeof why);
+        int rc = model_engines[e].run(c, &g, kp, &m[i]->w, &m[i]->po, &r, why, sizeof why);
         if (rc != SIM_OK) continue;
         s += fabs(r.time_us / m[i]->time_us - 1.0);
         n++;
@@ -383,7 +376,7 @@ static const validate_row *measured_plan(const validate_row *const *m, int k, co
     const validate_row *b = NULL;
     for (int i = 0; i < k; i++) {
         const validate_row *r = m[i];
-        if (r->po.kind != p->kind || r->po.block_n != p->block_n || r->ctas != p->grid ||
+        if (r->po.kind != p->kind || r->block_n != p->block_n || r->ctas != p->grid ||
             (r->splits > 1 ? r->splits : 0) != (p->splits > 1 ? p->splits : 0))
             continue;
         if (!b || r->time_us < b->time_us) b = r;
@@ -470,7 +463,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                  "(run leansim validate first, with the same --spec and --set)", n);
         goto done;
     }
-    jw j = {f, o->format == OUT_JSON, 0};
+    jw j = {f, o->json, {0}};
     const char *gpus[64];
     int ng = gpus_of(rows, n, gpus, 64);
     int missing[VAL_ENGINES] = {0, 0};
@@ -478,10 +471,11 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         for (int e = 0; e < VAL_ENGINES; e++) missing[e] += !isfinite(rows[i].pred_us[e]);
 
     if (j.json) {
-        fputs("{\n  \"spec\": ", f);
-        out_json_str(f, o->v.spec ? o->v.spec : "builtin");
-        fprintf(f, ", \"rows\": %d, \"plan_mismatch\": %d,\n",
-                n, vs.plan_mismatch);
+        fmt_json_init(&j.w, f, 1u << 1 | 1u << 2, 2, 1);   /* top-level keys and list items a line each */
+        fmt_json_obj(&j.w, NULL);
+        fmt_json_str(&j.w, "spec", o->v.spec ? o->v.spec : "builtin");
+        fmt_json_int(&j.w, "rows", n);
+        fmt_json_int(&j.w, "plan_mismatch", vs.plan_mismatch);
     } else {
         fprintf(f, "# validation of %d measured rows against sim and model (spec: %s", n,
                 o->v.spec ? o->v.spec : "builtin");
@@ -512,7 +506,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
                 fld_s(&j, 0, "schedule", 18, labels[k]);
-                fld_s(&j, 0, "engine", 6, engine_names[e]);
+                fld_s(&j, 0, "engine", 6, model_engines[e].name);
                 fld_i(&j, "n", 6, re.n);
                 fld_d(&j, "mape_pct", 9, 2, re.mape_pct);
                 fld_d(&j, "p95_ape_pct", 9, 2, re.p95_pct);
@@ -531,7 +525,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
             report_choices(m, c, e, &ch);
             obj_begin(&j);
             fld_s(&j, 1, "gpu", 11, gpus[gi]);
-            fld_s(&j, 0, "engine", 6, engine_names[e]);
+            fld_s(&j, 0, "engine", 6, model_engines[e].name);
             fld_i(&j, "configs", 8, ch.configs);
             fld_d(&j, "agree_frac", 7, 2, ch.agree_frac);
             fld_d(&j, "within_1pct_frac", 10, 2, ch.near_frac);
@@ -554,7 +548,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 if (!sp.n) continue;
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
-                fld_s(&j, 0, "engine", 7, engine_names[e]);
+                fld_s(&j, 0, "engine", 7, model_engines[e].name);
                 fld_s(&j, 0, "schedule", 9, sched_name(sp_sched[s]));
                 fld_i(&j, "n", 5, sp.n);
                 fld_d(&j, "err_mean_pct", 11, 2, sp.err_mean_pct);
@@ -587,7 +581,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 report_errors(m, c, e, &re);
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
-                fld_s(&j, 0, "engine", 6, engine_names[e]);
+                fld_s(&j, 0, "engine", 6, model_engines[e].name);
                 fld_i(&j, "sms", 6, sms_list[q]);
                 fld_i(&j, "n", 6, re.n);
                 fld_d(&j, "mape_pct", 9, 2, re.mape_pct);
@@ -605,7 +599,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         report_err re;
         report_errors(m, c, e, &re);
         obj_begin(&j);
-        fld_s(&j, 1, "engine", 6, engine_names[e]);
+        fld_s(&j, 1, "engine", 6, model_engines[e].name);
         fld_i(&j, "n", 7, re.n);
         fld_d(&j, "mape_pct", 9, 2, re.mape_pct);
         fld_d(&j, "p95_ape_pct", 9, 2, re.p95_pct);
@@ -641,7 +635,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 if (!nn) continue;
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
-                fld_s(&j, 0, "engine", 6, engine_names[e]);
+                fld_s(&j, 0, "engine", 6, model_engines[e].name);
                 fld_i(&j, "n", 6, nn);
                 fld_d(&j, "coverage_frac", 9, 3, (double)in / nn);
                 obj_end(&j);
@@ -723,20 +717,20 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
                 fld_s(&j, 0, "kernel", 18, kernels[ki]);
-                fld_s(&j, 0, "engine", 6, engine_names[e]);
+                fld_s(&j, 0, "engine", 6, model_engines[e].name);
                 fld_i(&j, "n_fit", 7, h.n_fit);
                 fld_i(&j, "n_test", 7, h.n_test);
                 fld_d(&j, "mape_test_before_pct", 13, 2, h.before[e]);
                 fld_d(&j, "mape_test_after_pct", 12, 2, h.after[e]);
                 fld_d(&j, "mape_fit_after_pct", 11, 2, h.fit_after[e]);
-                if (j.json) fprintf(f, ", \"note\": \"%s\"", h.note);
+                if (j.json) fmt_json_str(&j.w, "note", h.note);
                 else fprintf(f, "  %s", h.note);
                 obj_end(&j);
             }
         }
         list_end(&j);
     }
-    if (j.json) fprintf(f, "\n}\n");
+    if (j.json) fmt_json_end(&j.w);
     rc = 0;
 done:
     free(m);

@@ -7,7 +7,7 @@
  * the binary.  Also reads the kernel runner's CSV into `measurements`, all of
  * a file in one transaction.
  */
-#include "model.h"
+#include "results.h"
 #include "specfile.h"
 
 #include <ctype.h>
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "embed.h"
+#include "runcsv.h"
 #include "version.h"
 
 
@@ -47,6 +48,76 @@ static const char *schema_text(void)
     for (int i = 0; i < embed_count; i++)
         if (strcmp(embed_files[i].name, "schema.sql") == 0) return embed_files[i].text;
     return NULL;
+}
+
+/* 1 when table t of db has column c. */
+static int has_column(sqlite3 *db, const char *t, const char *c)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "PRAGMA main.table_info(%s)", t);
+    sqlite3_stmt *q;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return 0;
+    while (!found && sqlite3_step(q) == SQLITE_ROW) found = !strcmp((const char *)sqlite3_column_text(q, 1), c);
+    sqlite3_finalize(q);
+    return found;
+}
+
+/* A database made before the runner's CSV format 2 has a measurements
+ * table without the columns of that format (runcsv.h) and with the old
+ * table-level UNIQUE key: it is rebuilt in place, SQLite's documented way
+ * (a new table from the schema's own definition, the rows copied with their
+ * ids, the old table dropped, the new one renamed; the view is dropped and
+ * the schema recreates it), so old rows hold NULL, unknown, in the new
+ * columns.  One transaction: a failure leaves the file as it was. */
+static int migrate_measurements(sqlite3 *db, const char *schema, const char *path, char *err, int errlen)
+{
+    static const char head[] = "CREATE TABLE IF NOT EXISTS measurements (";
+    if (!has_column(db, "measurements", "gpu") || has_column(db, "measurements", "req_block_n")) return STORE_OK;
+    const char *b = strstr(schema, head), *e = b ? strstr(b, "\n);") : NULL;
+    char *ddl = NULL, *sql = NULL, cols[2048];
+    int rc = STORE_EDB, in_tx = 0;
+    if (!e) {
+        snprintf(err, (size_t)errlen, "--db %s: schema.sql has no measurements table to migrate to", path);
+        return STORE_EDB;
+    }
+    if (sqlite3_exec(db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK) goto db;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) goto db;
+    in_tx = 1;
+    if (has_column(db, "measurements", "req_block_n")) {   /* another process migrated it meanwhile */
+        rc = STORE_OK;
+        goto done;
+    }
+    const char *cols0 = b + sizeof head - 1;   /* the column list, up to its closing ')' at e + 1 */
+    ddl = sqlite3_mprintf("CREATE TABLE measurements_new (%.*s", (int)(e + 2 - cols0), cols0);
+    if (!ddl) goto db;
+    {   /* the old table's columns, all of which the new one has */
+        sqlite3_stmt *q;
+        int o = 0;
+        cols[0] = 0;
+        if (sqlite3_prepare_v2(db, "PRAGMA main.table_info(measurements)", -1, &q, NULL) != SQLITE_OK) goto db;
+        while (sqlite3_step(q) == SQLITE_ROW && o < (int)sizeof cols)
+            o += snprintf(cols + o, sizeof cols - (size_t)o, "%s%s", o ? ", " : "", sqlite3_column_text(q, 1));
+        sqlite3_finalize(q);
+        if (o >= (int)sizeof cols) goto db;
+    }
+    sql = sqlite3_mprintf("DROP VIEW IF EXISTS measured_vs_predicted; %s; "
+                          "INSERT INTO measurements_new (%s) SELECT %s FROM measurements ORDER BY id; "
+                          "DROP TABLE measurements; ALTER TABLE measurements_new RENAME TO measurements; COMMIT",
+                          ddl, cols, cols);
+    if (!sql || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) goto db;
+    in_tx = 0;
+    rc = STORE_OK;
+    goto done;
+db:
+    snprintf(err, (size_t)errlen, "--db %s: migrating measurements to the runner's CSV format 2: sqlite: %s", path,
+             sqlite3_errmsg(db));
+done:
+    if (in_tx) sqlite3_exec(db, rc == STORE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    sqlite3_free(ddl);
+    sqlite3_free(sql);
+    return rc;
 }
 
 int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
@@ -80,6 +151,10 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
             sqlite3_close(db);
             return STORE_EINPUT;
         }
+    }
+    if (migrate_measurements(db, schema, path, err, errlen)) {
+        sqlite3_close(db);
+        return STORE_EDB;
     }
     /* Switching a new file to WAL and creating the schema can meet another
      * process doing the same; SQLite does not always wait through its busy
@@ -331,18 +406,30 @@ static void store_uncache(sqlite3 *db)
 
 /* ---------------------------------------------------------------- ingest */
 
-static const char csv_header[] =
-    "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,"
-    "block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,bw_gbps,max_err";
+/* The runner's columns (runcsv.h), and the format version that added each. */
+#define RUNCSV_NAME_(name, since) #name,
+#define RUNCSV_SINCE_(name, since) since,
+static const char *const col_names[RUNCSV_COUNT] = {RUNCSV_COLUMNS(RUNCSV_NAME_)};
+static const int col_since[RUNCSV_COUNT] = {RUNCSV_COLUMNS(RUNCSV_SINCE_)};
 
-enum { C_GPU, C_SMS, C_DRIVER, C_SMCLK, C_MEMCLK, C_NVCC, C_COMMIT, C_DATE, C_SCHED, C_BATCH, C_HEADS, C_KVH,
-       C_HDIM, C_DTYPE, C_CTX, C_BN, C_CTAS, C_SPLITS, C_CPS, C_REPS, C_TIME, C_P10, C_P90, C_GRAPH, C_KVB, C_BW,
-       C_ERR, C_COUNT };
+/* How each column is stored: 'i' integer, 't' text, else a number. */
+static const char col_type[RUNCSV_COUNT] = {
+    [RUNCSV_gpu] = 't',         [RUNCSV_sms] = 'i',      [RUNCSV_driver] = 't',      [RUNCSV_nvcc] = 't',
+    [RUNCSV_commit] = 't',      [RUNCSV_date] = 't',     [RUNCSV_schedule] = 't',    [RUNCSV_batch] = 'i',
+    [RUNCSV_heads] = 'i',       [RUNCSV_kv_heads] = 'i', [RUNCSV_head_dim] = 'i',    [RUNCSV_dtype] = 't',
+    [RUNCSV_ctx] = 't',         [RUNCSV_block_n] = 'i',  [RUNCSV_ctas] = 'i',        [RUNCSV_splits] = 'i',
+    [RUNCSV_ctas_per_sm] = 'i', [RUNCSV_reps] = 'i',     [RUNCSV_req_block_n] = 'i', [RUNCSV_req_splits] = 'i',
+    [RUNCSV_req_grid] = 'i',    [RUNCSV_req_cps] = 'i',  [RUNCSV_plan_cps] = 'i',    [RUNCSV_l2pf] = 'i',
+    [RUNCSV_pdl] = 'i',         [RUNCSV_rows_cap] = 'i', [RUNCSV_arena] = 'i',       [RUNCSV_build] = 't'};
 
-static const char *col_names[C_COUNT] = {"gpu", "sms", "driver", "sm_clock_mhz", "mem_clock_mhz", "nvcc", "commit",
-                                         "date", "schedule", "batch", "heads", "kv_heads", "head_dim", "dtype", "ctx",
-                                         "block_n", "ctas", "splits", "ctas_per_sm", "reps", "time_us",
-                                         "time_p10_us", "time_p90_us", "graph_us", "kv_bytes", "bw_gbps", "max_err"};
+/* The header of format version v (the columns of versions <= v, in order). */
+static void csv_header(int v, char *buf, int len)
+{
+    int o = 0;
+    buf[0] = 0;
+    for (int c = 0; c < RUNCSV_COUNT && o < len; c++)
+        if (col_since[c] <= v) o += snprintf(buf + o, (size_t)(len - o), "%s%s", o ? "," : "", col_names[c]);
+}
 
 static int parse_int(const char *s, long long lo, long long hi, long long *out)
 {
@@ -396,6 +483,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
         return STORE_EINPUT;
     }
+#define C(name) RUNCSV_##name   /* a column of runcsv.h */
 #define BAD(...)                                                                                  \
     do {                                                                                          \
         int n_ = snprintf(err, (size_t)errlen, "%s:%d: ", path, lineno);                          \
@@ -406,13 +494,23 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         goto fail;                                                                                \
     } while (0)
     if (!fgets(line, sizeof line, f)) {
-        snprintf(err, (size_t)errlen, "%s:1: empty file (expected the header '%s')", path, csv_header);
+        snprintf(err, (size_t)errlen, "%s:1: empty file (expected the header '%s')", path, RUNCSV_HEADER);
         goto fail;
     }
     lineno = 1;
     line[strcspn(line, "\r\n")] = 0;
     snprintf(orig, sizeof orig, "%s", line);
-    if (strcmp(line, csv_header) != 0) BAD("header differs from the kernel runner's");
+    /* the header of one format version, column for column: pos[k] is the column of field k */
+    int version = 0, ncols = 0, pos[RUNCSV_COUNT];
+    for (int v = 1; v <= RUNCSV_VERSION && !version; v++) {
+        char h[2048];
+        csv_header(v, h, sizeof h);
+        if (!strcmp(line, h)) version = v;
+    }
+    if (!version) BAD("header is none of the kernel runner's (sim/runcsv.h, format 1 to %d)", RUNCSV_VERSION);
+    for (int c = 0; c < RUNCSV_COUNT; c++)
+        if (col_since[c] <= version) pos[ncols++] = c;
+    last_note.format = version;
     if (db && sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, (size_t)errlen, "sqlite: %s (begin)", sqlite3_errmsg(db));
         rc = STORE_EDB;
@@ -423,13 +521,17 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         rc = STORE_EDB;
         goto fail;
     }
-    if (db && sqlite3_prepare_v2(db,
-                           "INSERT OR IGNORE INTO measurements (run_id, gpu, sms, driver, sm_clock_mhz, mem_clock_mhz, "
-                           "nvcc, git_commit, date, schedule, batch, heads, kv_heads, head_dim, dtype, ctx, "
-                           "block_n, ctas, splits, ctas_per_sm, reps, time_us, time_p10_us, time_p90_us, graph_us, "
-                           "kv_bytes, bw_gbps, max_err, ctx_tokens) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    /* every column of runcsv.h in its order (the database names commit git_commit), then ctx_tokens */
+    char ins[4096];
+    {
+        int o = snprintf(ins, sizeof ins, "INSERT OR IGNORE INTO measurements (run_id");
+        for (int c = 0; c < RUNCSV_COUNT; c++)
+            o += snprintf(ins + o, sizeof ins - (size_t)o, ", %s", c == C(commit) ? "git_commit" : col_names[c]);
+        o += snprintf(ins + o, sizeof ins - (size_t)o, ", ctx_tokens) VALUES (?");
+        for (int c = 0; c <= RUNCSV_COUNT; c++) o += snprintf(ins + o, sizeof ins - (size_t)o, ",?");
+        snprintf(ins + o, sizeof ins - (size_t)o, ")");
+    }
+    if (db && sqlite3_prepare_v2(db, ins, -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, (size_t)errlen, "sqlite: %s (prepare)", sqlite3_errmsg(db));
         rc = STORE_EDB;
         goto fail;
@@ -455,94 +557,140 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         line[strcspn(line, "\r\n")] = 0;
         snprintf(orig, sizeof orig, "%s", line);
         if (!line[0]) continue;
-        char *col[C_COUNT];
+        char *col[RUNCSV_COUNT];
         int n = 0;
+        for (int c = 0; c < RUNCSV_COUNT; c++) col[c] = NULL;   /* NULL: not in this format */
         for (char *p = line;;) {
-            if (n == C_COUNT) BAD("more than %d columns", C_COUNT);
-            col[n++] = p;
+            if (n == ncols) BAD("more than %d columns", ncols);
+            col[pos[n++]] = p;
             char *c = strchr(p, ',');
             if (!c) break;
             *c = 0;
             p = c + 1;
         }
-        if (n != C_COUNT) BAD("%d columns, expected %d", n, C_COUNT);
-        long long iv[C_COUNT] = {0};
-        double dv[C_COUNT] = {0};
-        static const int texts[] = {C_GPU, C_DRIVER, C_NVCC, C_COMMIT, C_DATE, C_SCHED};
+        if (n != ncols) BAD("%d columns, expected %d", n, ncols);
+        long long iv[RUNCSV_COUNT] = {0};
+        double dv[RUNCSV_COUNT] = {0};
+        static const int texts[] = {C(gpu), C(driver), C(nvcc), C(commit), C(date), C(schedule)};
         for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
-            if (!text_ok(col[texts[k]])) BAD("%s: empty or not printable text '%s'", col_names[texts[k]], col[texts[k]]);
-        for (const char *s = col[C_SCHED]; *s; s++)
+            if (!text_ok(col[texts[k]]))
+                BAD("%s: empty or not printable text '%s'", col_names[texts[k]], col[texts[k]]);
+        for (const char *s = col[C(schedule)]; *s; s++)
             if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
-                BAD("schedule '%s': not a schedule or peer name", col[C_SCHED]);
-        if (parse_int(col[C_SMS], 1, 4096, &iv[C_SMS])) BAD("sms '%s': not an integer in [1, 4096]", col[C_SMS]);
-        if (parse_num(col[C_SMCLK], 0, &dv[C_SMCLK])) BAD("sm_clock_mhz '%s': not a number >= 0", col[C_SMCLK]);
-        if (parse_num(col[C_MEMCLK], 0, &dv[C_MEMCLK])) BAD("mem_clock_mhz '%s': not a number >= 0", col[C_MEMCLK]);
-        if (parse_int(col[C_BATCH], 1, WL_MAX_BATCH, &iv[C_BATCH])) BAD("batch '%s': not an integer in [1, %d]", col[C_BATCH], WL_MAX_BATCH);
-        if (parse_int(col[C_HEADS], 1, WL_MAX_HEADS, &iv[C_HEADS])) BAD("heads '%s': not an integer in [1, %d]", col[C_HEADS], WL_MAX_HEADS);
-        if (parse_int(col[C_KVH], 1, iv[C_HEADS], &iv[C_KVH]) || iv[C_HEADS] % iv[C_KVH])
-            BAD("kv_heads '%s': not a divisor of heads %lld", col[C_KVH], iv[C_HEADS]);
-        if (parse_int(col[C_HDIM], 64, 256, &iv[C_HDIM]) || (iv[C_HDIM] != 64 && iv[C_HDIM] != 128 && iv[C_HDIM] != 256))
-            BAD("head_dim '%s': not 64, 128 or 256", col[C_HDIM]);
-        if (dtype_parse(col[C_DTYPE]) < 0) BAD("dtype '%s': unknown (fp16, bf16, fp8)", col[C_DTYPE]);
+                BAD("schedule '%s': not a schedule or peer name", col[C(schedule)]);
+        if (parse_int(col[C(sms)], 1, 4096, &iv[C(sms)])) BAD("sms '%s': not an integer in [1, 4096]", col[C(sms)]);
+        if (parse_num(col[C(sm_clock_mhz)], 0, &dv[C(sm_clock_mhz)]))
+            BAD("sm_clock_mhz '%s': not a number >= 0", col[C(sm_clock_mhz)]);
+        if (parse_num(col[C(mem_clock_mhz)], 0, &dv[C(mem_clock_mhz)]))
+            BAD("mem_clock_mhz '%s': not a number >= 0", col[C(mem_clock_mhz)]);
+        if (parse_int(col[C(batch)], 1, WL_MAX_BATCH, &iv[C(batch)]))
+            BAD("batch '%s': not an integer in [1, %d]", col[C(batch)], WL_MAX_BATCH);
+        if (parse_int(col[C(heads)], 1, WL_MAX_HEADS, &iv[C(heads)]))
+            BAD("heads '%s': not an integer in [1, %d]", col[C(heads)], WL_MAX_HEADS);
+        if (parse_int(col[C(kv_heads)], 1, iv[C(heads)], &iv[C(kv_heads)]) || iv[C(heads)] % iv[C(kv_heads)])
+            BAD("kv_heads '%s': not a divisor of heads %lld", col[C(kv_heads)], iv[C(heads)]);
+        if (parse_int(col[C(head_dim)], 64, 256, &iv[C(head_dim)]) ||
+            (iv[C(head_dim)] != 64 && iv[C(head_dim)] != 128 && iv[C(head_dim)] != 256))
+            BAD("head_dim '%s': not 64, 128 or 256", col[C(head_dim)]);
+        if (dtype_parse(col[C(dtype)]) < 0) BAD("dtype '%s': unknown (fp16, bf16, fp8)", col[C(dtype)]);
         /* ctx: one length, or one per request separated by ';' */
         int64_t longest = 0;
         int nctx = 0;
         {
             char buf[16384];
-            snprintf(buf, sizeof buf, "%s", col[C_CTX]);
+            snprintf(buf, sizeof buf, "%s", col[C(ctx)]);
             for (char *save = NULL, *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
                 long long v;
-                if (parse_int(t, 1, WL_MAX_CTX, &v)) BAD("ctx '%s': length '%s' is not an integer in [1, %d]", col[C_CTX], t, WL_MAX_CTX);
+                if (parse_int(t, 1, WL_MAX_CTX, &v))
+                    BAD("ctx '%s': length '%s' is not an integer in [1, %d]", col[C(ctx)], t, WL_MAX_CTX);
                 if (v > longest) longest = v;
                 nctx++;
             }
-            if (nctx == 0 || strstr(col[C_CTX], ";;") || col[C_CTX][strlen(col[C_CTX]) - 1] == ';')
-                BAD("ctx '%s': empty length", col[C_CTX]);
-            if (nctx != 1 && nctx != iv[C_BATCH]) BAD("ctx: %d lengths for batch %lld", nctx, iv[C_BATCH]);
+            if (nctx == 0 || strstr(col[C(ctx)], ";;") || col[C(ctx)][strlen(col[C(ctx)]) - 1] == ';')
+                BAD("ctx '%s': empty length", col[C(ctx)]);
+            if (nctx != 1 && nctx != iv[C(batch)]) BAD("ctx: %d lengths for batch %lld", nctx, iv[C(batch)]);
         }
         /* peer rows (schedule not ours) have no plan: empty plan columns read 0;
-         * an empty max_err means "not checked" and is stored as -1 */
-        int ours = sched_parse(col[C_SCHED]) >= 0;
-        static const int plan_cols[] = {C_BN, C_CTAS, C_SPLITS, C_CPS};
+         * an empty max_err, or "unchecked", means not checked and is stored as -1 */
+        int ours = sched_parse(col[C(schedule)]) >= 0;
+        static const int plan_cols[] = {C(block_n), C(ctas), C(splits), C(ctas_per_sm)};
         for (size_t k = 0; k < sizeof plan_cols / sizeof plan_cols[0]; k++)
             if (!*col[plan_cols[k]]) {
-                if (ours) BAD("%s: empty for schedule %s", col_names[plan_cols[k]], col[C_SCHED]);
+                if (ours) BAD("%s: empty for schedule %s", col_names[plan_cols[k]], col[C(schedule)]);
                 col[plan_cols[k]] = "0";
             }
-        if (!*col[C_GRAPH]) col[C_GRAPH] = "0";
-        int unchecked = !*col[C_ERR];
-        if (unchecked) col[C_ERR] = "0";
-        if (parse_int(col[C_BN], 0, 256, &iv[C_BN]) ||
-            (iv[C_BN] != 0 && iv[C_BN] != 32 && iv[C_BN] != 64 && iv[C_BN] != 128 && iv[C_BN] != 256))
-            BAD("block_n '%s': not 0, 32, 64, 128 or 256", col[C_BN]);
-        if (parse_int(col[C_CTAS], 0, 1 << 30, &iv[C_CTAS])) BAD("ctas '%s': not an integer >= 0", col[C_CTAS]);
-        if (parse_int(col[C_SPLITS], 0, 1 << 20, &iv[C_SPLITS])) BAD("splits '%s': not an integer >= 0", col[C_SPLITS]);
-        if (parse_int(col[C_CPS], 0, 1024, &iv[C_CPS])) BAD("ctas_per_sm '%s': not an integer in [0, 1024]", col[C_CPS]);
-        if (parse_int(col[C_REPS], 1, 1LL << 40, &iv[C_REPS])) BAD("reps '%s': not an integer >= 1", col[C_REPS]);
-        if (parse_num(col[C_TIME], 0, &dv[C_TIME]) || dv[C_TIME] <= 0) BAD("time_us '%s': not a number > 0", col[C_TIME]);
-        if (parse_num(col[C_P10], 0, &dv[C_P10])) BAD("time_p10_us '%s': not a number >= 0", col[C_P10]);
-        if (parse_num(col[C_P90], 0, &dv[C_P90])) BAD("time_p90_us '%s': not a number >= 0", col[C_P90]);
-        if (dv[C_P10] > dv[C_TIME] * (1 + 1e-6) || dv[C_P90] < dv[C_TIME] * (1 - 1e-6))
-            BAD("time_p10_us <= time_us <= time_p90_us does not hold (%s, %s, %s)", col[C_P10], col[C_TIME], col[C_P90]);
-        if (parse_num(col[C_GRAPH], 0, &dv[C_GRAPH])) BAD("graph_us '%s': not a number >= 0", col[C_GRAPH]);
-        if (parse_num(col[C_KVB], 0, &dv[C_KVB])) BAD("kv_bytes '%s': not a number >= 0", col[C_KVB]);
-        if (parse_num(col[C_BW], 0, &dv[C_BW])) BAD("bw_gbps '%s': not a number >= 0", col[C_BW]);
-        if (parse_num(col[C_ERR], 0, &dv[C_ERR])) BAD("max_err '%s': not a number >= 0", col[C_ERR]);
-        if (unchecked) dv[C_ERR] = -1;
-        if (ours && (iv[C_BN] == 0 || iv[C_CTAS] == 0))
-            BAD("block_n and ctas must be > 0 for schedule %s", col[C_SCHED]);
-        if (!last_note.unknown_gpu[0] && !validate_gpu_map(col[C_GPU]))
-            snprintf(last_note.unknown_gpu, sizeof last_note.unknown_gpu, "%s", col[C_GPU]);
+        if (!*col[C(graph_us)]) col[C(graph_us)] = "0";
+        int unchecked = !*col[C(max_err)] || !strcmp(col[C(max_err)], "unchecked");
+        if (unchecked) col[C(max_err)] = "0";
+        if (parse_int(col[C(block_n)], 0, 256, &iv[C(block_n)]) ||
+            (iv[C(block_n)] != 0 && iv[C(block_n)] != 32 && iv[C(block_n)] != 64 && iv[C(block_n)] != 128 &&
+             iv[C(block_n)] != 256))
+            BAD("block_n '%s': not 0, 32, 64, 128 or 256", col[C(block_n)]);
+        if (parse_int(col[C(ctas)], 0, 1 << 30, &iv[C(ctas)])) BAD("ctas '%s': not an integer >= 0", col[C(ctas)]);
+        if (parse_int(col[C(splits)], 0, 1 << 20, &iv[C(splits)]))
+            BAD("splits '%s': not an integer >= 0", col[C(splits)]);
+        if (parse_int(col[C(ctas_per_sm)], 0, 1024, &iv[C(ctas_per_sm)]))
+            BAD("ctas_per_sm '%s': not an integer in [0, 1024]", col[C(ctas_per_sm)]);
+        if (parse_int(col[C(reps)], 1, 1LL << 40, &iv[C(reps)])) BAD("reps '%s': not an integer >= 1", col[C(reps)]);
+        if (parse_num(col[C(time_us)], 0, &dv[C(time_us)]) || dv[C(time_us)] <= 0)
+            BAD("time_us '%s': not a number > 0", col[C(time_us)]);
+        if (parse_num(col[C(time_p10_us)], 0, &dv[C(time_p10_us)]))
+            BAD("time_p10_us '%s': not a number >= 0", col[C(time_p10_us)]);
+        if (parse_num(col[C(time_p90_us)], 0, &dv[C(time_p90_us)]))
+            BAD("time_p90_us '%s': not a number >= 0", col[C(time_p90_us)]);
+        if (dv[C(time_p10_us)] > dv[C(time_us)] * (1 + 1e-6) || dv[C(time_p90_us)] < dv[C(time_us)] * (1 - 1e-6))
+            BAD("time_p10_us <= time_us <= time_p90_us does not hold (%s, %s, %s)", col[C(time_p10_us)],
+                col[C(time_us)], col[C(time_p90_us)]);
+        if (parse_num(col[C(graph_us)], 0, &dv[C(graph_us)])) BAD("graph_us '%s': not a number >= 0", col[C(graph_us)]);
+        if (parse_num(col[C(kv_bytes)], 0, &dv[C(kv_bytes)])) BAD("kv_bytes '%s': not a number >= 0", col[C(kv_bytes)]);
+        if (parse_num(col[C(bw_gbps)], 0, &dv[C(bw_gbps)])) BAD("bw_gbps '%s': not a number >= 0", col[C(bw_gbps)]);
+        if (parse_num(col[C(max_err)], 0, &dv[C(max_err)])) BAD("max_err '%s': not a number >= 0", col[C(max_err)]);
+        if (unchecked) dv[C(max_err)] = -1;
+        if (ours && (iv[C(block_n)] == 0 || iv[C(ctas)] == 0))
+            BAD("block_n and ctas must be > 0 for schedule %s", col[C(schedule)]);
+        /* format 2: the plan asked, the knobs and the build switches.  A row of ours
+         * fills them, a peer row leaves them empty; NULL (unknown) in the database
+         * when empty or, in a format 1 file, absent */
+        static const struct { int c; long long lo, hi; } opt_cols[] = {
+            {C(req_block_n), 0, 256}, {C(req_splits), 0, 1 << 20}, {C(req_grid), 0, 1 << 30},
+            {C(req_cps), 0, 1024},    {C(plan_cps), 0, 1024},      {C(l2pf), 0, 1},
+            {C(pdl), 0, 1},           {C(rows_cap), 0, 8},         {C(arena), 0, 1}};
+        int known[RUNCSV_COUNT] = {0};
+        for (size_t k = 0; k < sizeof opt_cols / sizeof opt_cols[0]; k++) {
+            const int c = opt_cols[k].c;
+            if (!col[c]) continue;
+            if (!*col[c]) {
+                if (ours) BAD("%s: empty for schedule %s", col_names[c], col[C(schedule)]);
+                continue;
+            }
+            if (parse_int(col[c], opt_cols[k].lo, opt_cols[k].hi, &iv[c]))
+                BAD("%s '%s': not an integer in [%lld, %lld]", col_names[c], col[c], opt_cols[k].lo, opt_cols[k].hi);
+            known[c] = 1;
+        }
+        if (known[C(req_block_n)] && iv[C(req_block_n)] != 0 && iv[C(req_block_n)] != 32 &&
+            iv[C(req_block_n)] != 64 && iv[C(req_block_n)] != 128 && iv[C(req_block_n)] != 256)
+            BAD("req_block_n '%s': not 0, 32, 64, 128 or 256", col[C(req_block_n)]);
+        if (known[C(rows_cap)] && iv[C(rows_cap)] != 0 && iv[C(rows_cap)] != 1 &&
+            iv[C(rows_cap)] != 2 && iv[C(rows_cap)] != 4 && iv[C(rows_cap)] != 8)
+            BAD("rows_cap '%s': not 0, 1, 2, 4 or 8", col[C(rows_cap)]);
+        if (col[C(build)] && *col[C(build)]) {
+            if (!text_ok(col[C(build)])) BAD("build: not printable text '%s'", col[C(build)]);
+            known[C(build)] = 1;
+        } else if (col[C(build)] && ours) {
+            BAD("build: empty for schedule %s", col[C(schedule)]);
+        }
+        if (!last_note.unknown_gpu[0] && !validate_gpu_map(col[C(gpu)]))
+            snprintf(last_note.unknown_gpu, sizeof last_note.unknown_gpu, "%s", col[C(gpu)]);
         if (!db) continue;
         sqlite3_reset(st);
         int i = 1;
         sqlite3_bind_int64(st, i++, run_id);
-        for (int c = 0; c < C_COUNT; c++) {
-            if (c == C_SMS || c == C_BATCH || c == C_HEADS || c == C_KVH || c == C_HDIM || c == C_BN || c == C_CTAS ||
-                c == C_SPLITS || c == C_CPS || c == C_REPS)
+        for (int c = 0; c < RUNCSV_COUNT; c++) {
+            if (col_since[c] > 1 && !known[c])
+                sqlite3_bind_null(st, i++);
+            else if (col_type[c] == 'i')
                 sqlite3_bind_int64(st, i++, iv[c]);
-            else if (c == C_GPU || c == C_DRIVER || c == C_NVCC || c == C_COMMIT || c == C_DATE || c == C_SCHED ||
-                     c == C_DTYPE || c == C_CTX)
+            else if (col_type[c] == 't')
                 sqlite3_bind_text(st, i++, col[c], -1, SQLITE_TRANSIENT);
             else
                 sqlite3_bind_double(st, i++, dv[c]);
@@ -582,6 +730,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     fclose(f);
     return STORE_OK;
 #undef BAD
+#undef C
 fail:
     free(gl);
     sqlite3_finalize(st);
@@ -593,23 +742,34 @@ fail:
 
 /* ---------------------------------------------------------------- merge */
 
-/* The columns of table t of the main database but id and run_id,
- * comma-separated; 0 when the table exists, -1 if not. */
+/* The columns of table t of the main database but id and run_id that the
+ * source database has too (one made before the runner's CSV format 2 lacks
+ * that format's columns: they stay NULL, unknown), comma-separated; 0 when
+ * the table exists, -1 if not. */
 static int merge_columns(sqlite3 *db, const char *t, char *out, int len)
 {
     char sql[128];
     snprintf(sql, sizeof sql, "PRAGMA main.table_info(%s)", t);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q, *in_src;
     if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return -1;
+    snprintf(sql, sizeof sql, "SELECT 1 FROM pragma_table_info('%s', 'src') WHERE name = ?", t);
+    if (sqlite3_prepare_v2(db, sql, -1, &in_src, NULL) != SQLITE_OK) {
+        sqlite3_finalize(q);
+        return -1;
+    }
     int n = 0, o = 0;
     out[0] = 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
         const char *c = (const char *)sqlite3_column_text(q, 1);
         n++;
         if (!strcmp(c, "id") || !strcmp(c, "run_id")) continue;
+        sqlite3_reset(in_src);
+        sqlite3_bind_text(in_src, 1, c, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(in_src) != SQLITE_ROW) continue;
         o += snprintf(out + o, (size_t)(len > o ? len - o : 0), "%s%s", o ? ", " : "", c);
     }
     sqlite3_finalize(q);
+    sqlite3_finalize(in_src);
     return n > 0 && o < len ? 0 : -1;
 }
 

@@ -1,36 +1,10 @@
 /*
  * out.c: result rows as a table, CSV or JSON (one format for simulate and
- * predict, so that scripts read both alike).
+ * predict, so that scripts read both alike; see out.h).
  */
 #include <string.h>
 
-#include "multi.h"
-#include "sim.h"
-
-void out_json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
-void out_csv_str(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
+#include "out.h"
 
 int out_format_parse(const char *s)
 {
@@ -53,7 +27,7 @@ static void print_ctx(FILE *f, const workload *w, const char *sep, const char *o
 }
 
 void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const kernel_profile *k,
-                    const workload *w, const sim_result *rows, const struct multi_result *mr, int n)
+                    const workload *w, const sim_result *rows, const multi_result *mr, int n)
 {
     static const multi_result one = {1, -1, 0, 0, 0, 0, 1, 1};
     int multi = mr && n > 0 && mr[0].gpus > 1;
@@ -89,10 +63,11 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
         for (int i = 0; i < n; i++) {
             const sim_result *r = &rows[i];
             const multi_result *m = mr ? &mr[i] : &one;
-            fprintf(f, "%s,", engine);
-            out_csv_str(f, k->name);
+            fmt_csv_field(f, engine);
+            fputc(',', f);
+            fmt_csv_field(f, k->name);
             fprintf(f, ",%s,", sched_name(r->schedule));
-            out_csv_str(f, g->name);
+            fmt_csv_field(f, g->name);
             fprintf(f, ",%d,%d,%d,%d,%d,%s,", g->sms, w->batch, w->heads, w->kv_heads, w->head_dim,
                     dtype_name(w->dtype));
             print_ctx(f, w, ";", "", "");
@@ -104,26 +79,52 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
         }
         return;
     }
-    fputs("[\n", f);
+    fmt_json j;
+    fmt_json_init(&j, f, 1u << 1, 2, 0);   /* one row a line */
+    fmt_json_arr(&j, NULL);
     for (int i = 0; i < n; i++) {
         const sim_result *r = &rows[i];
         const multi_result *m = mr ? &mr[i] : &one;
-        fprintf(f, "  {\"engine\":\"%s\",\"kernel\":", engine);
-        out_json_str(f, k->name);
-        fprintf(f, ",\"schedule\":\"%s\",\"gpu\":", sched_name(r->schedule));
-        out_json_str(f, g->name);
-        fprintf(f, ",\"sms\":%d,\"batch\":%d,\"heads\":%d,\"kv_heads\":%d,\"head_dim\":%d,\"dtype\":\"%s\",\"ctx\":",
-                g->sms, w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype));
-        print_ctx(f, w, ",", "[", "]");
-        fprintf(f, ",\"block_n\":%d,\"ctas\":%d,\"splits\":%d,\"ctas_per_sm\":%d,\"waves\":%.4f,\"sm_busy\":%.4f,"
-                   "\"time_us\":%.4f,\"main_us\":%.4f,\"combine_us\":%.4f,\"hbm_bytes\":%.0f,\"kv_bytes\":%.0f,"
-                   "\"bw_gbps\":%.2f,\"sol_us\":%.4f,\"speedup_vs_fa2\":%.4f,\"time_lo_us\":%.4f,"
-                   "\"time_hi_us\":%.4f,\"gpus\":%d,\"parallel\":\"%s\",\"per_gpu_us\":%.4f,\"gather_us\":%.4f,"
-                   "\"merge_us\":%.4f}%s\n",
-                r->block_n, r->ctas, r->splits, r->ctas_per_sm, r->waves, r->sm_busy, r->time_us, r->main_us,
-                r->combine_us, r->hbm_bytes, r->kv_bytes, r->bw_gbps, r->sol_us, r->speedup_vs_fa2, r->time_lo_us,
-                r->time_hi_us, m->gpus, m->gpus > 1 ? multi_parallel_name(m->parallel) : "none",
-                m->gpus > 1 ? m->per_gpu_us : r->time_us, m->gather_us, m->merge_us, i + 1 < n ? "," : "");
+        fmt_json_obj(&j, NULL);
+        fmt_json_str(&j, "engine", engine);
+        fmt_json_str(&j, "kernel", k->name);
+        fmt_json_str(&j, "schedule", sched_name(r->schedule));
+        fmt_json_str(&j, "gpu", g->name);
+        fmt_json_int(&j, "sms", g->sms);
+        fmt_json_int(&j, "batch", w->batch);
+        fmt_json_int(&j, "heads", w->heads);
+        fmt_json_int(&j, "kv_heads", w->kv_heads);
+        fmt_json_int(&j, "head_dim", w->head_dim);
+        fmt_json_str(&j, "dtype", dtype_name(w->dtype));
+        if (w->ragged) {
+            fmt_json_arr(&j, "ctx");
+            for (int q = 0; q < w->batch; q++) fmt_json_int(&j, NULL, w->ctx[q]);
+            fmt_json_close(&j);
+        } else {
+            fmt_json_int(&j, "ctx", w->ctx[0]);
+        }
+        fmt_json_int(&j, "block_n", r->block_n);
+        fmt_json_int(&j, "ctas", r->ctas);
+        fmt_json_int(&j, "splits", r->splits);
+        fmt_json_int(&j, "ctas_per_sm", r->ctas_per_sm);
+        fmt_json_num(&j, "waves", r->waves, 4);
+        fmt_json_num(&j, "sm_busy", r->sm_busy, 4);
+        fmt_json_num(&j, "time_us", r->time_us, 4);
+        fmt_json_num(&j, "main_us", r->main_us, 4);
+        fmt_json_num(&j, "combine_us", r->combine_us, 4);
+        fmt_json_num(&j, "hbm_bytes", r->hbm_bytes, 0);
+        fmt_json_num(&j, "kv_bytes", r->kv_bytes, 0);
+        fmt_json_num(&j, "bw_gbps", r->bw_gbps, 2);
+        fmt_json_num(&j, "sol_us", r->sol_us, 4);
+        fmt_json_num(&j, "speedup_vs_fa2", r->speedup_vs_fa2, 4);
+        fmt_json_num(&j, "time_lo_us", r->time_lo_us, 4);
+        fmt_json_num(&j, "time_hi_us", r->time_hi_us, 4);
+        fmt_json_int(&j, "gpus", m->gpus);
+        fmt_json_str(&j, "parallel", m->gpus > 1 ? multi_parallel_name(m->parallel) : "none");
+        fmt_json_num(&j, "per_gpu_us", m->gpus > 1 ? m->per_gpu_us : r->time_us, 4);
+        fmt_json_num(&j, "gather_us", m->gather_us, 4);
+        fmt_json_num(&j, "merge_us", m->merge_us, 4);
+        fmt_json_close(&j);
     }
-    fputs("]\n", f);
+    fmt_json_end(&j);
 }

@@ -6,44 +6,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmd.h"
 #include "gpu.h"
 #include "kprof.h"
 #include "sim.h"
 
-/* Parses `--format table|csv` and --help of a listing command into *csv.
- * Returns -1 to go on, or an exit code. */
-static int list_opts(const char *cmd, const char *help, int argc, char **argv, int *csv)
+static const args_opt list_table[] = {
+    {"format", "table|csv|json", "output format (default table)", 0},
+    {NULL, NULL, NULL, 0},
+};
+
+/* --format into *(int *)ctx: 0 table, 1 csv, 2 json. */
+static int list_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
 {
-    *csv = 0;   /* 0 table, 1 csv, 2 json */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s", help);
-            return 0;
-        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-            const char *v = argv[++i];
-            if (!strcmp(v, "csv")) *csv = 1;
-            else if (!strcmp(v, "json")) *csv = 2;
-            else if (strcmp(v, "table")) {
-                fprintf(stderr, "leansim %s: --format %s: unknown format (table, csv, json)\n", cmd, v);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "leansim %s: unknown option '%s'\n", cmd, argv[i]);
-            return 2;
-        }
+    (void)id;
+    int f = out_format_parse(v);
+    if (f < 0) {
+        snprintf(err, (size_t)errlen, "%s %s: unknown format (table, csv, json)", name, v);
+        return 2;
     }
-    return -1;
+    *(int *)ctx = f == OUT_CSV ? 1 : f == OUT_JSON ? 2 : 0;
+    return 0;
+}
+
+/* Parses a listing command's line into *csv; -1 to go on, or an exit code. */
+static int list_opts(const char *cmd, const char *about, int argc, char **argv, int *csv)
+{
+    args_cmd c = {cmd, "[--format table|csv|json]", about, 0, {list_table, NULL}};
+    *csv = 0;
+    return args_parse(&c, argc, argv, NULL, list_opt, csv, NULL, 0, NULL);
 }
 
 int cmd_gpus(int argc, char **argv)
 {
     int csv;
-    int rc = list_opts("gpus", "usage: leansim gpus [--format table|csv|json]\n  lists the chip specs compiled in (--gpu NAME takes them)\n",
+    int rc = list_opts("gpus", "  lists the chip specs compiled in (--gpu NAME takes them)\n",
                        argc, argv, &csv);
     if (rc >= 0) return rc;
     if (csv == 2) {   /* every key of every spec, as in its file */
-        printf("[\n");
+        fmt_json j;
+        fmt_json_init(&j, stdout, 1u << 1, 2, 1);   /* one spec a line */
+        fmt_json_arr(&j, NULL);
         for (int i = 0; i < gpu_builtin_count(); i++) {
             gpu_spec g;
             char err[512], val[128];
@@ -51,17 +55,15 @@ int cmd_gpus(int argc, char **argv)
                 fprintf(stderr, "leansim gpus: %s\n", err);
                 return 1;
             }
-            printf("  {");
+            fmt_json_obj(&j, NULL);
             for (int k = 0; k < gpu_spec_key_count(); k++) {
                 gpu_spec_format(&g, k, val, sizeof val);
-                printf("%s\"%s\": ", k ? ", " : "", gpu_spec_key(k));
-                if (k < 2) out_json_str(stdout, val);
-                else printf("%s", val);
+                if (k < 2) fmt_json_str(&j, gpu_spec_key(k), val);   /* name, full_name */
+                else fmt_json_numtext(&j, gpu_spec_key(k), val);
             }
-            printf("}%s\n", i + 1 < gpu_builtin_count() ? "," : "");
+            fmt_json_close(&j);
         }
-        printf("]\n");
-        return 0;
+        return fmt_json_end(&j) ? 1 : 0;
     }
     if (csv) printf("name,full_name,sms,mem_bw_gbps,mem_bw_achievable_gbps,l2_mb,fp32_tflops,tensor_tflops\n");
     else printf("%-10s %-28s %5s %10s %10s %7s %7s %8s\n", "name", "full name", "SMs", "BW GB/s", "achv GB/s", "L2 MB",
@@ -73,10 +75,13 @@ int cmd_gpus(int argc, char **argv)
             fprintf(stderr, "leansim gpus: %s\n", err);
             return 1;
         }
-        if (csv)
-            printf("%s,\"%s\",%d,%g,%g,%g,%g,%g\n", g.name, g.full_name, g.sms, g.mem_bw_gbps,
-                   g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0, g.fp32_tflops, g.tensor_tflops);
-        else
+        if (csv) {
+            fmt_csv_field(stdout, g.name);
+            putchar(',');
+            fmt_csv_field(stdout, g.full_name);
+            printf(",%d,%g,%g,%g,%g,%g\n", g.sms, g.mem_bw_gbps, g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0,
+                   g.fp32_tflops, g.tensor_tflops);
+        } else
             printf("%-10s %-28s %5d %10.0f %10.0f %7.0f %7.1f %8.0f\n", g.name, g.full_name, g.sms, g.mem_bw_gbps,
                    g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0, g.fp32_tflops, g.tensor_tflops);
     }
@@ -90,13 +95,14 @@ int cmd_kernels(int argc, char **argv)
 {
     int csv;
     int rc = list_opts("kernels",
-                       "usage: leansim kernels [--format table|csv|json]\n"
                        "  lists the kernel profiles compiled in (--kernel NAME takes them): schedule family,\n"
                        "  tile length (0: the planner's default), CTA threads and bytes in flight, compute path\n",
                        argc, argv, &csv);
     if (rc >= 0) return rc;
     if (csv == 2) {   /* every key of every profile, as in its file */
-        printf("[\n");
+        fmt_json j;
+        fmt_json_init(&j, stdout, 1u << 1, 2, 1);   /* one profile a line */
+        fmt_json_arr(&j, NULL);
         for (int i = 0; i < kprof_builtin_count(); i++) {
             kernel_profile k;
             char err[512], val[128];
@@ -104,20 +110,14 @@ int cmd_kernels(int argc, char **argv)
                 fprintf(stderr, "leansim kernels: %s\n", err);
                 return 1;
             }
-            printf("  {");
+            fmt_json_obj(&j, NULL);
             for (int f = 0; f < kprof_key_count(); f++) {
                 kprof_format(&k, f, val, sizeof val);
-                const char *key = kprof_key(f);
-                printf("%s\"%s\": ", f ? ", " : "", key);
-                char *end;
-                strtod(val, &end);
-                if (*end || !*val) out_json_str(stdout, val);   /* names and enums as strings */
-                else printf("%s", val);
+                fmt_json_numtext(&j, kprof_key(f), val);   /* names and enums as strings */
             }
-            printf("}%s\n", i + 1 < kprof_builtin_count() ? "," : "");
+            fmt_json_close(&j);
         }
-        printf("]\n");
-        return 0;
+        return fmt_json_end(&j) ? 1 : 0;
     }
     if (csv) printf("name,full_name,schedule,block_n,threads,regs_per_thread,smem_bytes,cta_inflight_bytes,compute\n");
     else printf("%-16s %-9s %7s %7s %5s %9s %10s %-7s %s\n", "name", "schedule", "block_n", "threads", "regs",
@@ -129,10 +129,13 @@ int cmd_kernels(int argc, char **argv)
             fprintf(stderr, "leansim kernels: %s\n", err);
             return 1;
         }
-        if (csv)
-            printf("%s,\"%s\",%s,%d,%d,%d,%d,%g,%s\n", k.name, k.full_name, sched_family[k.schedule], k.block_n,
-                   k.threads, k.regs_per_thread, k.smem_bytes, k.cta_inflight_bytes, compute_path[k.compute]);
-        else
+        if (csv) {
+            fmt_csv_field(stdout, k.name);
+            putchar(',');
+            fmt_csv_field(stdout, k.full_name);
+            printf(",%s,%d,%d,%d,%d,%g,%s\n", sched_family[k.schedule], k.block_n, k.threads, k.regs_per_thread,
+                   k.smem_bytes, k.cta_inflight_bytes, compute_path[k.compute]);
+        } else
             printf("%-16s %-9s %7d %7d %5d %9.1f %10.1f %-7s %s\n", k.name, sched_family[k.schedule], k.block_n,
                    k.threads, k.regs_per_thread, k.smem_bytes / 1024.0, k.cta_inflight_bytes / 1024.0,
                    compute_path[k.compute], k.full_name);

@@ -1,0 +1,251 @@
+/*
+ * cmd_calib.c: `leansim calibrate --db results.db --gpu G`: fits the spec
+ * fields no datasheet gives to the GPU's measured rows and prints each with
+ * its 95% interval and the error before and after; --out writes a spec file.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "cmd.h"
+#include "results.h"
+
+enum { C_DB, C_GPU, C_KERNEL, C_OUT, C_OUT_KERNEL, C_PARAMS, C_HALF, C_HOLDOUT, C_SM_ROWS, C_BAND_ONLY, C_MICROBENCH,
+       C_MODEL, C_XTOL, C_GTOL, C_FTOL, C_MAXITER };
+
+static const args_opt calib_table[] = {
+    {"db", "FILE", "the results database with the measured rows (required)", C_DB},
+    {"gpu", "G", "whose rows: a spec name (required)", C_GPU},
+    {"kernel", "NAME|FILE", "whose rows (default leansim; an outside kernel's rows are its CUDA-graph times)", C_KERNEL},
+    {"out", "FILE.gpu", "write the fitted chip spec", C_OUT},
+    {"out-kernel", "FILE.kernel", "write the fitted kernel profile", C_OUT_KERNEL},
+    {"params", "P,...", "the fields to fit (below)", C_PARAMS},
+    {"half", NULL, "fit the configurations of even hash and score the odd ones (as report --holdout)", C_HALF},
+    {"holdout", "K", "keep every K-th row out", C_HOLDOUT},
+    {"sm-rows", NULL, "fit the rows run on fewer SMs instead of the whole GPU's (e.g. --params sm_gbps)", C_SM_ROWS},
+    {"band-only", NULL, "fit nothing: the files' 90% error band (err_lo_pct, err_hi_pct) on the rows\n"
+                        "(with --half: on the even half, and the share of the odd half inside it)", C_BAND_ONLY},
+    {"microbench", "FILE.csv", "leanbench --sm-bandwidth CSV: the chip's sm_max_gbps from the per-SM plateau\n"
+                               "before the fit", C_MICROBENCH},
+    {"model", NULL, "residuals from the closed form instead of the simulator", C_MODEL},
+    {"xtol", "X", "solver step tolerance (GSL)", C_XTOL},
+    {"gtol", "X", "solver gradient tolerance (GSL)", C_GTOL},
+    {"ftol", "X", "solver residual tolerance (GSL)", C_FTOL},
+    {"maxiter", "N", "solver iterations at most", C_MAXITER},
+    {NULL, NULL, NULL, 0},
+};
+
+typedef struct calib_args {
+    const char *dbpath, *gpu, *out, *kernel, *out_kernel, *microbench;
+    int params_given, sm_rows, band_only;
+    calib_opts o;
+} calib_args;
+
+/* A non-negative number for option name. */
+static int num_arg(const char *name, const char *v, double *out, char *err, int errlen)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !(x >= 0)) {
+        snprintf(err, (size_t)errlen, "%s %s: not a number >= 0", name, v);
+        return 2;
+    }
+    *out = x;
+    return 0;
+}
+
+static int calib_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
+{
+    calib_args *a = ctx;
+    calib_opts *o = &a->o;
+    switch (id) {
+    case C_DB: a->dbpath = v; return 0;
+    case C_GPU: a->gpu = v; return 0;
+    case C_KERNEL: a->kernel = v; return 0;
+    case C_OUT: a->out = v; return 0;
+    case C_OUT_KERNEL: a->out_kernel = v; return 0;
+    case C_MICROBENCH: a->microbench = v; return 0;
+    case C_HALF: o->half = 1; return 0;
+    case C_SM_ROWS: a->sm_rows = 1; return 0;
+    case C_BAND_ONLY: a->band_only = 1; return 0;
+    case C_MODEL: o->engine = MODEL_ENGINE_MODEL; return 0;
+    case C_XTOL: return num_arg(name, v, &o->xtol, err, errlen);
+    case C_GTOL: return num_arg(name, v, &o->gtol, err, errlen);
+    case C_FTOL: return num_arg(name, v, &o->ftol, err, errlen);
+    case C_MAXITER: return opts_parse_int(name, v, 1, 1000000, &o->maxiter, err, errlen) ? 2 : 0;
+    case C_HOLDOUT: return opts_parse_int(name, v, 0, 1000000, &o->holdout, err, errlen) ? 2 : 0;
+    case C_PARAMS: {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", v);
+        o->mask = 0;
+        a->params_given = 1;
+        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            int p;
+            for (p = 0; p < CALIB_COUNT; p++)
+                if (!strcmp(t, calib_param_name(p))) break;
+            if (p == CALIB_COUNT) {
+                snprintf(err, (size_t)errlen, "%s %s: unknown parameter '%s' (leansim calibrate --help)", name, v, t);
+                return 2;
+            }
+            o->mask |= 1u << p;
+        }
+        if (!o->mask) {
+            snprintf(err, (size_t)errlen, "%s '%s': none named", name, v);
+            return 2;
+        }
+        return 0;
+    }
+    }
+    return 2;
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+    char about[2048];
+    int m = snprintf(about, sizeof about,
+                     "  fits chip and kernel fields to the rows G measured with one kernel (gsl_multifit_nlinear,\n"
+                     "  trust region, parameters in log space, residual = simulated / measured time - 1).\n"
+                     "  params (default: leansim's rows: all but tensor_eff and graph_launch_us; an outside kernel's:\n"
+                     "  its kernel fields cta_inflight_bytes, cta_prologue_ns, partial_write_ns, merge_round_ns and\n"
+                     "  the efficiency of its compute path):");
+    for (int p = 0; p < CALIB_COUNT && m < (int)sizeof about; p++)
+        m += snprintf(about + m, sizeof about - (size_t)m, " %s%s", calib_param_name(p),
+                      calib_param_is_chip(p) ? "(chip)" : "");
+    if (m < (int)sizeof about) snprintf(about + m, sizeof about - (size_t)m, "\n");
+    args_cmd c = {"calibrate",
+                  "--db results.db --gpu G [--kernel NAME|FILE] [--out FILE.gpu] [--out-kernel FILE.kernel] [options]",
+                  about, 0, {calib_table, NULL}};
+    static calib_args a;
+    memset(&a, 0, sizeof a);
+    a.kernel = KPROF_DEFAULT;
+    calib_opts_init(&a.o);
+    int prc = args_parse(&c, argc, argv, NULL, calib_opt, &a, NULL, 0, NULL);
+    if (prc >= 0) return prc;
+    const char *dbpath = a.dbpath, *gpu = a.gpu, *out = a.out, *kernel = a.kernel, *out_kernel = a.out_kernel;
+    const char *microbench = a.microbench;
+    int params_given = a.params_given, sm_rows = a.sm_rows, band_only = a.band_only;
+    calib_opts o = a.o;
+    char err[1024];
+    if (!dbpath || !gpu) {
+        fprintf(stderr, "leansim calibrate: --db and --gpu are required\n");
+        return 2;
+    }
+    gpu_spec g;
+    kernel_profile kp;
+    if (kprof_pair_load(&g, &kp, gpu, kernel, NULL, 0, err, sizeof err)) {
+        fprintf(stderr, "leansim calibrate: %s\n", err);
+        return 2;
+    }
+    /* outputs are checked before the fit, which can take minutes */
+    const char *outs[2] = {out, out_kernel}, *names[2] = {"--out", "--out-kernel"};
+    for (int i = 0; i < 2; i++) {
+        if (!outs[i]) continue;
+        FILE *t = fopen(outs[i], "r");
+        int existed = t != NULL;
+        if (t) fclose(t);
+        if (!(t = fopen(outs[i], "a"))) {
+            fprintf(stderr, "leansim calibrate: %s %s: cannot open for writing: %s\n", names[i], outs[i], strerror(errno));
+            return 2;
+        }
+        fclose(t);
+        if (!existed) remove(outs[i]);
+    }
+    if (microbench) {
+        double plateau;
+        int used;
+        if (calib_sm_bandwidth(microbench, &plateau, &used, err, sizeof err)) {
+            fprintf(stderr, "leansim calibrate: %s\n", err);
+            return 2;
+        }
+        printf("# sm_max_gbps from %s: %.1f (%.1f before; the most one SM read, over %d rows on <= 32 SMs)\n",
+               microbench, plateau, g.sm_max_gbps, used);
+        g.sm_max_gbps = plateau;
+    }
+    if (!params_given && !kprof_is_default(&kp)) o.mask = calib_kernel_mask(&kp);
+    FILE *probe = fopen(dbpath, "rb");
+    if (!probe) {
+        fprintf(stderr, "leansim calibrate: --db %s: cannot open\n", dbpath);
+        return 2;
+    }
+    fclose(probe);
+    sqlite3 *db;
+    if (store_open(&db, dbpath, err, sizeof err)) {
+        fprintf(stderr, "leansim calibrate: %s\n", err);
+        return 1;
+    }
+    calib_row *rows;
+    int n = calrows_load(db, g.name, kp.name, sm_rows, &rows, err, sizeof err);
+    store_close(db);
+    if (n < 0) {
+        fprintf(stderr, "leansim calibrate: %s\n", err);
+        return 1;
+    }
+    calib_result res;
+    o.progress = stderr;
+    fprintf(stderr, "calibrate: %d rows, %d parameters; one simulation of every row per parameter and iteration\n", n,
+            __builtin_popcount(o.mask));
+    gpu_spec start = g;
+    kernel_profile kstart = kp;
+    if (band_only) {
+        memset(&res, 0, sizeof res);
+        o.mask = 0;
+        res.n_fit = n;
+    } else if (calib_fit(&g, &kp, rows, n, &o, &res, err, sizeof err)) {
+        fprintf(stderr, "leansim calibrate: %s, kernel %s: %s\n", g.name, kp.name, err);
+        free(rows);
+        return n == 0 ? 2 : 1;
+    }
+    printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n", g.name,
+           kp.name, dbpath, res.n_fit, res.n_holdout, res.iters, res.status == 0 ? "converged" : "iteration limit",
+           model_engines[o.engine].name);
+    printf("%-24s %14s %14s %14s\n", "parameter", "start", "fit", "95% CI +-");
+    for (int p = 0; p < CALIB_COUNT; p++) {
+        if (!(o.mask & (1u << p))) continue;
+        printf("%-24s %14.6g %14.6g %14.3g  %s\n", calib_param_name(p), calib_param_get(&start, &kstart, p),
+               res.value[p], res.ci95[p], calib_param_is_chip(p) ? "chip" : "kernel");
+    }
+    printf("MAPE fit rows:  %.2f%% -> %.2f%%\n", res.mape_before, res.mape_after);
+    {
+        double lo, hi, cov, blo[KPROF_BAND_COUNT], bhi[KPROF_BAND_COUNT];
+        static const char *const band_names[KPROF_BAND_COUNT] = {"CUDA-core path", "fa2", "split",
+                                                                 "streamk, hybrid", "balanced"};
+        if (!calib_band(&g, &kp, rows, n, &o, &lo, &hi, blo, bhi, &cov)) {
+            kp.err_lo_pct = lo;
+            kp.err_hi_pct = hi;
+            printf("90%% band of measured / predicted - 1 on the fit rows: %+.2f%% .. %+.2f%%\n", lo, hi);
+            for (int b = 0; b < KPROF_BAND_COUNT; b++) {
+                kp.err_band_lo_pct[b] = blo[b];
+                kp.err_band_hi_pct[b] = bhi[b];
+                if (blo[b] != 0 || bhi[b] != 0)
+                    printf("  by regime, %-16s %+.2f%% .. %+.2f%%\n", band_names[b], blo[b], bhi[b]);
+                else
+                    printf("  by regime, %-16s fewer than %d rows: the band above\n", band_names[b], CALIB_BAND_MIN_ROWS);
+            }
+            if (isfinite(cov)) printf("held-out rows inside their regime's band: %.0f%%\n", 100 * cov);
+        }
+    }
+    if (res.n_holdout) printf("MAPE held out:  %.2f%% -> %.2f%%\n", res.mape_holdout_before, res.mape_holdout_after);
+    free(rows);
+    char from[600];
+    snprintf(from, sizeof from, "measurements of gpu '%s', kernel '%s' in %s%s", g.name, kp.name, dbpath,
+             o.half ? " (even half)" : "");
+    if (out) {
+        if (calib_spec_write(&g, out, &res, from, err, sizeof err)) {
+            fprintf(stderr, "leansim calibrate: %s\n", err);
+            return 1;
+        }
+        printf("wrote %s\n", out);
+    }
+    if (out_kernel) {
+        if (calib_kernel_write(&kp, out_kernel, &res, from, err, sizeof err)) {
+            fprintf(stderr, "leansim calibrate: %s\n", err);
+            return 1;
+        }
+        printf("wrote %s\n", out_kernel);
+    }
+    return 0;
+}

@@ -1,0 +1,61 @@
+/*
+ * cmd_timeline.c: `leansim timeline FILE.csv --trace OUT.json`: converts a
+ * CTA timeline measured by the kernel runner (leanbench --timeline) into the
+ * Chrome trace format of `leansim simulate --trace`, so that both open side
+ * by side in Perfetto.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "cmd.h"
+#include "trace.h"
+
+static const args_opt timeline_opts[] = {
+    {"trace", "OUT.json", "the Chrome trace to write (required)", 0},
+    {NULL, NULL, NULL, 0},
+};
+
+static int timeline_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
+{
+    (void)id, (void)name, (void)err, (void)errlen;
+    *(const char **)ctx = v;
+    return 0;
+}
+
+int cmd_timeline(int argc, char **argv)
+{
+    static const args_cmd c = {
+        "timeline", "FILE.csv --trace OUT.json",
+        "  converts a measured CTA timeline (leanbench --timeline; columns cta,sm,event,unit,t_ns)\n"
+        "  into Chrome trace-event JSON, one track per SM, as `leansim simulate --trace` writes\n",
+        0, {timeline_opts, NULL}};
+    const char *in = NULL, *out = NULL;
+    int n;
+    int rc = args_parse(&c, argc, argv, NULL, timeline_opt, &out, &in, 1, &n);
+    if (rc >= 0) return rc;
+    if (!in || !out) {
+        fprintf(stderr, "leansim timeline: %s (leansim timeline --help)\n", !in ? "missing FILE.csv" : "--trace: missing");
+        return 2;
+    }
+    FILE *f = fopen(in, "r");
+    if (!f) {
+        fprintf(stderr, "leansim timeline: %s: cannot open\n", in);
+        return 2;
+    }
+    FILE *o = fopen(out, "w");
+    if (!o) {
+        fclose(f);
+        fprintf(stderr, "leansim timeline: --trace %s: cannot open for writing\n", out);
+        return 1;
+    }
+    char err[512];
+    rc = trace_from_timeline(f, in, o, err, sizeof err);
+    fclose(f);
+    if (fclose(o) || rc) {
+        remove(out);
+        fprintf(stderr, "leansim timeline: %s\n", rc ? err : "write failed");
+        return rc ? 2 : 1;
+    }
+    return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * cost.h: the GPU model's costs, the one place the simulator (sim.c, which
+ * implements them) and the closed-form model (model/model.c) take the price
+ * of a CTA's bytes, a partial state and a merge from.
+ */
+#ifndef LEANSIM_COST_H
+#define LEANSIM_COST_H
+
+#include "gpu.h"
+#include "kprof.h"
+#include "plan.h"
+
+/*
+ * The GPU model's costs, shared with the closed-form model:
+ * sim_cta_rate: bytes per ns one decode CTA streams (memory time per byte,
+ *   latency over bytes in flight, plus its FP32 compute time per byte), with
+ *   rows query heads per unit, tile length block_n, ctas_on_sm CTAs sharing
+ *   its SM;
+ * sim_partial_bytes: one partial state, rows x (head_dim + 1) fp32 values;
+ * sim_host_merge_rounds: dependent rounds of partial loads of a stream-K
+ *   host merging `peers` partials (kernels/decode.cuh: the CTA's threads
+ *   sweep rows x head_dim outputs, PLAN_MERGE_BATCH peers per load round);
+ * sim_combine_rounds: the same for a combine CTA merging `parts` partials
+ *   (merge_unit: a log-sum-exp pass per row over a warp, then float4
+ *   outputs, threads left over splitting the parts);
+ * sim_combine_res: the combine kernel's resources, sim_combine_resident its
+ *   CTAs resident per SM on g (at least 1).
+ * Each round costs the kernel profile's merge_round_ns.
+ */
+double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
+                    int ctas_on_sm);
+double sim_partial_bytes(const workload *w, int rows);
+double sim_host_merge_rounds(int rows, int head_dim, int peers);
+double sim_combine_rounds(int rows, int head_dim, int parts);
+extern const kernel_res sim_combine_res;
+int sim_combine_resident(const gpu_spec *g);
+
+/* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
+double sim_kv_bytes(const workload *w);
+
+#endif
