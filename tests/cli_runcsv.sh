@@ -60,6 +60,20 @@ awk '/columns in the order of sim\/runcsv.h/ { on = 1; next } on && /fprintf\(f,
   sed 's/.*fprintf(f, *//; s/\\n".*//' | tr -d '" ' | grep -o '%[-0-9.]*[a-z]' | grep -c . > "$T/nf"
 ok "leanbench's row has $ncol fields" "[ \$(cat $T/nf) -eq $ncol ]"
 
+# leanbench itself (where it was built; its options are parsed before the GPU is touched, so the
+# toolkit's stub driver library lets it start here): it appends to no file of another column set
+B=$(dirname "$L")/leanbench
+STUB=${CUDA_HOME:-/usr/local/cuda}/lib64/stubs/libcuda.so
+if [ -x "$B" ] && [ -f "$STUB" ]; then
+  mkdir -p "$T/stub" && ln -sf "$STUB" "$T/stub/libcuda.so.1"
+  printf '%s\n' "$H1" > "$T/old.csv"
+  LD_LIBRARY_PATH="$T/stub" "$B" --ctx 4k --csv "$T/old.csv" > /dev/null 2> "$T/e"; rc=$?
+  ok "leanbench refuses to append to a file of another column set" "[ $rc -eq 2 ] && grep -q 'old.csv: its header is not the runner' $T/e"
+  ok "the file is left as it was" "[ \"\$(cat $T/old.csv)\" = \"$H1\" ]"
+else
+  echo "# cli_runcsv: no $B or no $STUB: leanbench's own check not run"
+fi
+
 # --- format 2 rows: stored with what was asked; validate rebuilds from it
 pre="NVIDIA H100 80GB HBM3,132,580.95.05,1980,2619,12.8,1203a5b+k1,2026-11-28T10:00:00Z"
 post="stages=4;chunk_bytes=8192;tma=0;l2pf_bytes=256;hostmerge_serial=1;mma=1;mma_min_rows=1;unroll1=0;merge_noinline=0"
