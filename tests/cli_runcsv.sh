@@ -49,7 +49,7 @@ else
   echo "# cli_runcsv: no python3: the Python side not checked"
 fi
 # no writer keeps a copy of the list (a stale copy is what this guards against)
-grep -ln 'ctas_per_sm,reps' kernels/*.cu kernels/*.h kernels/*.sh experiments/peers/*.py sim/*.c model/*.c results/*.c cli/*.c \
+grep -ln "ctas_per_sm,rep[s]" kernels/*.cu kernels/*.h kernels/*.sh experiments/peers/*.py sim/*.c model/*.c results/*.c cli/*.c tests/*.c tests/*.sh \
   2>/dev/null > "$T/copies"
 ok "no copy of the header outside runcsv.h" "[ ! -s $T/copies ] || { cat $T/copies; false; }"
 ok "leanbench writes runcsv.h's header" "grep -q 'RUNCSV_HEADER' kernels/leanbench.cu && grep -q '#include \"runcsv.h\"' kernels/leanbench.cu"
