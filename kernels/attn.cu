@@ -68,44 +68,12 @@ int attn_pdl_choice(void)
     return on;
 }
 
-/* Each switch decode.cuh has (a macro that -D overrides), when it has it. */
+/* decode.cuh has no build-time switches (those that lost are gone:
+ * kernels/NOTES.md, "Removed variants"), so every build is "none"; a -D of
+ * an old DEC_* macro changes nothing and is not reported as a switch. */
 const char *attn_build_switches(void)
 {
-    static char s[256];
-    if (s[0]) return s;
-    size_t o = 0;
-#define SWITCH(key, macro) \
-    o += (size_t)snprintf(s + o, o < sizeof s ? sizeof s - o : 0, "%s%s=%d", o ? ";" : "", key, (int)(macro))
-#ifdef DEC_STAGES
-    SWITCH("stages", DEC_STAGES);
-#endif
-#ifdef DEC_CHUNK_BYTES
-    SWITCH("chunk_bytes", DEC_CHUNK_BYTES);
-#endif
-#ifdef DEC_TMA
-    SWITCH("tma", DEC_TMA);
-#endif
-#ifdef DEC_L2PF
-    SWITCH("l2pf_bytes", DEC_L2PF);
-#endif
-#ifdef DEC_HOSTMERGE_SERIAL
-    SWITCH("hostmerge_serial", DEC_HOSTMERGE_SERIAL);
-#endif
-#ifdef DEC_MMA
-    SWITCH("mma", DEC_MMA);
-#endif
-#ifdef DEC_MMA_MIN_ROWS
-    SWITCH("mma_min_rows", DEC_MMA_MIN_ROWS);
-#endif
-#ifdef DEC_UNROLL1
-    SWITCH("unroll1", DEC_UNROLL1);
-#endif
-#ifdef DEC_MERGE_NOINLINE
-    SWITCH("merge_noinline", DEC_MERGE_NOINLINE);
-#endif
-#undef SWITCH
-    if (!o) snprintf(s, sizeof s, "none");   /* a build without switches */
-    return s;
+    return "none";
 }
 
 int attn_kernel(int dtype, int head_dim, int rows, int l2pf, dec_kernel_fn *fn, int *smem_bytes)
@@ -225,6 +193,7 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
     a.block_n = d->block_n;
     a.signal = !d->combine;
     a.scale_log2 = (float)(1.4426950408889634 / sqrt((double)io->head_dim));
+    a.lse = io->lse;
     void *args[] = {&a};
     cudaError_t e = cudaLaunchKernel((const void *)fn, dim3(d->grid), dim3(ATTN_THREADS), args, (size_t)smem, s);
     if (e != cudaSuccess || !d->combine) return e;

@@ -66,6 +66,12 @@ typedef struct attn_io {
     void *o;         /* [batch][heads][d] */
     int dtype;       /* DTYPE_FP16 or DTYPE_BF16 */
     int head_dim;    /* 64, 128, 256 */
+    float *lse;      /* NULL, or [batch][heads]: each row's log-sum-exp of its scaled scores, in
+                        log2 units: log2(sum_t exp2(q.k_t * log2(e) / sqrt(d))), i.e. the natural
+                        lse times log2(e), the domain of part_lse; -INFINITY for an empty row.
+                        Written by whoever writes the row's O: the decode kernel for a
+                        single-part unit, the host CTA of a stream-K unit, the combine kernel
+                        for split units.  NULL costs one untaken branch per writer. */
 } attn_io;
 
 /* Arguments of the decode kernel (passed by value). */
@@ -83,6 +89,8 @@ typedef struct dec_args {
     int block_n;       /* tokens per plan tile */
     int signal;        /* 1: partial writers signal a host CTA (stream-K) */
     float scale_log2;  /* log2(e) / sqrt(d) */
+    float *lse;        /* NULL, or [n_units * rows]: final log-sum-exp per row, log2 units
+                          (attn_io.lse); last, so the fields above keep their offsets */
 } dec_args;
 
 typedef void (*dec_kernel_fn)(dec_args);
@@ -114,9 +122,9 @@ int attn_pdl_choice(void);
  * the planner's (plan_kernel_cap). */
 int attn_rows_cap_choice(void);
 
-/* The build switches the kernels were compiled with (decode.cuh's DEC_*
- * macros, which NVFLAGS -D... override), as key=value pairs joined by ';',
- * or "none" for a build that has none (a static string). */
+/* The build switches the kernels were compiled with, as key=value pairs
+ * joined by ';', or "none" for a build that has none (a static string).
+ * decode.cuh has none now; the column keeps older builds' apart. */
 const char *attn_build_switches(void);
 
 /* The combine kernel for (dtype, head_dim), or NULL. */
@@ -134,7 +142,10 @@ void attn_plan_free(attn_plan_dev *d);
 int64_t attn_kv_elems(const workload *w);
 
 /* Launches the decode kernel and, when the plan has one, the combine kernel
- * on stream s.  tl may be NULL.  Returns the launch status. */
+ * on stream s: O to io->o and, when io->lse is not NULL, each row's final
+ * log-sum-exp (log2 units) to io->lse[unit * rows + row], which is the
+ * [batch][heads] index of the row.  tl may be NULL.  Returns the launch
+ * status. */
 cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t s, tl_rec *tl);
 
 /* Fills n elements of dtype at dst with uniform values in [-amp, amp]
@@ -149,6 +160,13 @@ void attn_l2_flush(const void *buf, size_t bytes, cudaStream_t s);
  * from host copies of q, k, v in dtype; uses up to `threads` threads. */
 void attn_reference(const workload *w, const uint16_t *q, const uint16_t *k, const uint16_t *v,
                     double *o, int threads);
+
+/* The same, and when lse is not NULL each row's log-sum-exp of its scaled
+ * scores, lse[request * heads + head] = ln(sum_t exp(q.k_t / sqrt(d))), or
+ * that divided by ln(2) (the kernels' log2 units, attn_io.lse) when
+ * log2_domain; -INFINITY for an empty row. */
+void attn_reference_lse(const workload *w, const uint16_t *q, const uint16_t *k, const uint16_t *v,
+                        double *o, double *lse, int log2_domain, int threads);
 
 /* float value of a stored 16-bit element of dtype. */
 float attn_elem_to_float(uint16_t x, int dtype);
@@ -187,6 +205,26 @@ void attn_bufs_free(attn_bufs *b);
 /* CPU reference for buffer set `set` of b: copies q, k, v to the host and
  * returns a malloc'ed [batch*heads*d] array of doubles. */
 double *attn_ref_from_device(const workload *w, const attn_bufs *b, int set, int threads);
+/* The same, and a malloc'ed [batch*heads] array of each row's log-sum-exp
+ * in log2 units (attn_reference_lse) in *lse2 when lse2 is not NULL. */
+double *attn_ref_lse_from_device(const workload *w, const attn_bufs *b, int set, int threads, double **lse2);
+
+/* Compares device lse (log2 units, [batch*heads] floats) with ref2 (the
+ * same in double): a row is a mismatch when |lse - ref2| > tol_log2 or
+ * either is not finite.  Prints the first `show` under label; returns the
+ * count and stores the largest difference in *err. */
+int64_t attn_compare_lse(const workload *w, const float *lse_dev, const double *ref2, double tol_log2,
+                         double *err, int show, const char *label);
+
+/* Absolute tolerance of attn_compare_lse in log2 units: 1e-3.  The kernels
+ * keep scores, exponentials and sums in fp32 whatever the dtype (the
+ * reference reads the same 16-bit inputs), so their lse is off by
+ * rounding only: ~1e-6 per score, and a relative ~sqrt(n) * 2^-24 on a sum
+ * of n online-softmax steps, ~1e-5 at 2^15 steps (a 512k-token unit in one
+ * CTA at d = 256); 1e-3 leaves two orders of magnitude for that, and is
+ * ten times less than the error of losing or doubling one of 128 equal
+ * parts of a unit (log2(1 + 1/128) = 0.011). */
+#define ATTN_LSE_TOL_LOG2 1e-3
 
 /* Compares device output o with ref.  Error = max |o - ref| / max |ref|;
  * a NaN or an unwritten (poisoned) element counts as a mismatch.  Prints

@@ -87,13 +87,24 @@ void attn_bufs_free(attn_bufs *b)
 
 double *attn_ref_from_device(const workload *w, const attn_bufs *b, int set, int threads)
 {
+    return attn_ref_lse_from_device(w, b, set, threads, NULL);
+}
+
+double *attn_ref_lse_from_device(const workload *w, const attn_bufs *b, int set, int threads, double **lse2)
+{
     std::vector<uint16_t> q((size_t)b->qo_elems), k((size_t)b->kv_elems), v((size_t)b->kv_elems);
     CUDA_CHECK(cudaMemcpy(q.data(), b->q, q.size() * 2, cudaMemcpyDeviceToHost));
     CUDA_CHECK(cudaMemcpy(k.data(), b->k[set], k.size() * 2, cudaMemcpyDeviceToHost));
     CUDA_CHECK(cudaMemcpy(v.data(), b->v[set], v.size() * 2, cudaMemcpyDeviceToHost));
     double *o = (double *)malloc((size_t)b->qo_elems * sizeof(double));
     if (!o) { fprintf(stderr, "out of host memory for the reference\n"); exit(2); }
-    attn_reference(w, q.data(), k.data(), v.data(), o, threads);
+    double *lse = NULL;
+    if (lse2) {
+        lse = (double *)malloc((size_t)w->batch * w->heads * sizeof(double));
+        if (!lse) { fprintf(stderr, "out of host memory for the reference\n"); exit(2); }
+        *lse2 = lse;
+    }
+    attn_reference_lse(w, q.data(), k.data(), v.data(), o, lse, 1, threads);
     return o;
 }
 
@@ -124,6 +135,30 @@ int64_t attn_compare(const workload *w, const void *o_dev, const double *ref, do
             }
             bad++;
             e = isnan(e) ? INFINITY : e;
+        }
+        if (e > worst) worst = e;
+    }
+    *err = worst;
+    return bad;
+}
+
+int64_t attn_compare_lse(const workload *w, const float *lse_dev, const double *ref2, double tol_log2,
+                         double *err, int show, const char *label)
+{
+    const int64_t n = (int64_t)w->batch * w->heads;
+    std::vector<float> l((size_t)n);
+    CUDA_CHECK(cudaMemcpy(l.data(), lse_dev, (size_t)n * sizeof(float), cudaMemcpyDeviceToHost));
+    double worst = 0;
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const bool empty = l[(size_t)i] == -INFINITY && ref2[i] == -INFINITY;   /* both say: no token */
+        double e = empty ? 0 : fabs((double)l[(size_t)i] - ref2[i]);
+        if (!empty && (!isfinite(l[(size_t)i]) || !isfinite(ref2[i]) || !(e <= tol_log2))) {   /* NaN (unwritten) too */
+            if (bad < show)
+                fprintf(stderr, "  %s: lse mismatch at request %lld head %lld: got %.7g want %.7g (log2 units)\n", label,
+                        (long long)(i / w->heads), (long long)(i % w->heads), (double)l[(size_t)i], ref2[i]);
+            bad++;
+            e = INFINITY;
         }
         if (e > worst) worst = e;
     }

@@ -1,36 +1,52 @@
 /*
  * decode.cuh: the decode-attention kernel, one body for every schedule.
  *
- * Build: included by kernels/decode_d{64,128,256}.cu, each of which
- * instantiates one head dim for fp16 and bf16, GQA row capacities 1, 2, 4, 8
- * and the L2 prefetch hint off/on (`make kernels`).
+ * Build: `make kernels` (nvcc -O3 -gencode arch=compute_90,code=sm_90
+ * -std=c++17); included by kernels/decode_d{64,128,256}.cu, each of which
+ * instantiates one head dim for fp16 and bf16, GQA row capacities 1, 2, 4,
+ * 8 (and 16 at d <= 128) and the L2 prefetch hint off/on.  kernels/attn.cu
+ * picks the instance and launches it; gputest checks every instance the
+ * planner uses against the CPU reference (kernels/ref.cpp).
  *
- * Each CTA (128 threads) walks its segment list from the plan.  A segment is
- * a run of KV tiles of one unit (request, kv head); the unit's `rows` query
- * heads are processed together so that each K/V element loaded serves all
- * of them (groups of 3..8 rows at d <= 128 take the tensor-core path,
- * mma_segment below).  On the CUDA-core path the KV stream goes through a
- * 4-stage cp.async pipeline of
- * 8 KB K + 8 KB V chunks (CH = 4096/d tokens).  Thread t owns the 16-byte
- * slice j = t % (d/8) of the tokens g + TG*i (g = t / (d/8), TG = 128/(d/8),
- * i < 4) of every chunk: it copies exactly the bytes it later reads, so the
- * pipeline needs no block barrier, only cp.async.wait_group.  Each token
- * group keeps its own online-softmax state (max, sum, O slice); the groups
- * are merged through shared memory at the end of the segment.
+ * Each CTA (128 threads) walks its segment list from the plan (sim/plan.c).
+ * A segment is a run of KV tiles of one unit (request, kv head); the unit's
+ * `rows` query heads are processed together so that each K/V element loaded
+ * serves all of them.  The file, in the order a segment runs through it:
+ *
+ *   cuda_segment   CUDA cores (d = 256): streams the segment's KV and leaves
+ *                  one online-softmax state per token group in shared memory
+ *   mma_segment    tensor cores (every group at d <= 128): the same, one
+ *                  state per warp
+ *   segment_end    merges those states and writes the segment's result: a
+ *                  partial (slot >= 0), the unit's O (a single-part unit),
+ *                  or, in the host CTA of a stream-K unit, waits for the
+ *                  peers and merges them in (host_merge)
+ *   decode_kernel  the driver: the segment loop
+ *   combine_merge  the combine kernel's merge of every partial of a unit
+ *                  (split, balanced)
+ *
+ * Variants chosen at run time (kernels/attn.cu): the L2 256 B prefetch hint
+ * on the KV copies (template parameter PF; attn_l2pf_choice,
+ * LEANBENCH_L2PF=0/1) and the combine kernel's programmatic dependent
+ * launch (attn_pdl_choice, LEANBENCH_PDL=0).  Build-time variants that
+ * lost against this code are listed in kernels/NOTES.md ("Removed variants").
  *
  * Napkin math (H100, d=128, fp16): a token is 256 B of K + 256 B of V; at
  * 3 TB/s over 132 SMs and 1.98 GHz an SM receives ~11.5 B/cycle, i.e. one
  * token every ~44 cycles, against 2*rows*d = 256*rows FMAs (2*rows cycles at
- * 128 FMA/cycle) plus log2(16)*rows shuffles: streaming-bound for rows <= 8.
- * In flight: 3 chunks x 16 KB = 48 KB per CTA, 2-3 CTAs per SM, well above
- * the ~20 KB per SM that latency x bandwidth asks for.
+ * 128 FMA/cycle) plus log2(16)*rows shuffles on CUDA cores; hence tensor
+ * cores for every group at d <= 128.  In flight: 3 stages x 16 KB = 48 KB per
+ * CTA, 2-3 CTAs per SM, well above the ~20 KB per SM that latency x
+ * bandwidth asks for.
  *
  * Segment endings (plan.h): slot >= 0 writes a partial (O normalised, fp32;
  * lse in log2 units) and, for stream-K, fences and increments cnt[unit];
  * slot == -1 with one part writes O; slot == -1 with several parts (the host
  * holding tile 0) waits until cnt[unit] == parts-1, merges its own state and
  * the partial slots in slot order (deterministic for a given grid), writes
- * O and sets cnt[unit] back to 0 so the next launch needs no memset.
+ * O and sets cnt[unit] back to 0 so the next launch needs no memset.  Every
+ * writer of a unit's O also writes its rows' log-sum-exp (log2 units) to
+ * a.lse when that is not NULL.
  */
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
@@ -39,46 +55,8 @@
 
 namespace dec {
 
-/* Build-time variants (kernels/NOTES.md has their timings):
- *   DEC_TMA=1     stages filled by 1-D bulk copies (cp.async.bulk, the copy
- *                 engine) completing on an mbarrier; one thread issues, a
- *                 block barrier per chunk releases the stage
- *   DEC_TMA=0     per-thread 16-byte cp.async (each thread copies its slices)
- *   DEC_L2PF=N    the hint of the PF=true kernels: L2 prefetch of N bytes
- *                 (128, 256; default 256: +3% bandwidth on the H100; 0: none)
- *   DEC_HOSTMERGE_SERIAL=0  the host merges peers with the parallel
- *                 merge_unit (as the combine kernel does); 1 (default): a
- *                 per-element loop, which keeps the main loop 5-10% faster
- *   DEC_MMA=0     no tensor-core path
- *   DEC_MMA_MIN_ROWS=N  row capacities >= N take the tensor-core path
- *                 (default PLAN_MMA_MIN_ROWS = 1: every group at d <= 128,
- *                 served by a kernel of row capacity >= PLAN_MMA_MIN_CAP;
- *                 4: groups of 3..8 only, MHA on CUDA cores, 1-3% slower)
- *   DEC_UNROLL1=1 no unrolling of the chunk loop
- *   DEC_STAGES, DEC_CHUNK_BYTES: pipeline depth and K (=V) bytes per stage */
-#ifndef DEC_TMA
-#define DEC_TMA 0
-#endif
-#ifndef DEC_L2PF
-#define DEC_L2PF 256
-#endif
-#ifndef DEC_HOSTMERGE_SERIAL
-#define DEC_HOSTMERGE_SERIAL 1
-#endif
-#ifndef DEC_UNROLL1
-#define DEC_UNROLL1 0
-#endif
-#ifndef DEC_MMA_MIN_ROWS
-#define DEC_MMA_MIN_ROWS PLAN_MMA_MIN_ROWS   /* row capacities >= this take the tensor-core path */
-#endif
-#ifndef DEC_STAGES
-#define DEC_STAGES 4
-#endif
-#ifndef DEC_CHUNK_BYTES
-#define DEC_CHUNK_BYTES 8192
-#endif
-constexpr int STAGES = DEC_STAGES;
-constexpr int CHUNK_BYTES = DEC_CHUNK_BYTES;   /* K bytes (and V bytes) per stage */
+constexpr int STAGES = 4;            /* pipeline depth of the CUDA-core path */
+constexpr int CHUNK_BYTES = 8192;    /* K bytes (and V bytes) per stage */
 
 template <int D> struct geo {
     static constexpr int LPT = D / 8;                 /* lanes per token: 16-byte slices */
@@ -88,51 +66,26 @@ template <int D> struct geo {
     static_assert(TPT * TG == CH, "chunk must split evenly over token groups");
 };
 
-constexpr int SMEM_BYTES = STAGES * 2 * CHUNK_BYTES;  /* 64 KB by default */
+constexpr int SMEM_BYTES = STAGES * 2 * CHUNK_BYTES;  /* 64 KB */
+
+/* ---- primitives ---- */
 
 /* 16-byte copy global -> shared; bytes == 0 writes zeros.  PF: with the
- * build's L2 prefetch hint (DEC_L2PF), which helps wide grids (+3% at 264
- * CTAs) and hurts narrow ones (fa2 with 32 CTAs: 1.43 -> 1.18 TB/s), so the
- * launcher picks it by grid size. */
+ * L2 256 B prefetch hint, which helps wide grids on the H100 (+3% at 264
+ * CTAs) and hurts narrow ones (fa2 with 32 CTAs: 1.43 -> 1.18 TB/s) and
+ * the H200, so the launcher picks it (attn_l2pf_choice). */
 template <bool PF>
 __device__ __forceinline__ void cp16(void *smem, const void *g, int bytes)
 {
     unsigned s = (unsigned)__cvta_generic_to_shared(smem);
-#if DEC_L2PF == 128
-    if (PF) {
-        asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
-        return;
-    }
-#elif DEC_L2PF == 256
     if (PF) {
         asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
         return;
     }
-#endif
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(g), "r"(bytes) : "memory");
 }
 
-/* mbarrier and 1-D bulk copy (sm_90) */
 __device__ __forceinline__ unsigned saddr(const void *p) { return (unsigned)__cvta_generic_to_shared(p); }
-__device__ __forceinline__ void mbar_init(uint64_t *b, int count)
-{
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(saddr(b)), "r"(count) : "memory");
-}
-__device__ __forceinline__ void mbar_expect_tx(uint64_t *b, unsigned bytes)
-{
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(saddr(b)), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void mbar_wait(uint64_t *b, unsigned parity)
-{
-    asm volatile("{\n .reg .pred p;\n WAIT_%=:\n"
-                 " mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
-                 " @!p bra WAIT_%=;\n}" ::"r"(saddr(b)), "r"(parity) : "memory");
-}
-__device__ __forceinline__ void bulk_g2s(void *dst, const void *src, unsigned bytes, uint64_t *b)
-{
-    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];"
-                 ::"r"(saddr(dst)), "l"(src), "r"(bytes), "r"(saddr(b)) : "memory");
-}
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
 template <int N> __device__ __forceinline__ void cp_wait()
 {
@@ -196,97 +149,140 @@ __device__ __forceinline__ void host_wait(const dec_args &a, int u, int parts, t
     }
 }
 
-/* Merges the np partial states of unit u in slots s0 .. s0+np-1 (and the
- * caller's own state when own_lse != NULL) into out[rows][D].
- * Step 1: per row, max and sum of the states' weights (a warp per row,
- * lanes over the states).  Step 2: weighted sum of the partial O vectors,
- * float4 per thread, 8 loads in flight, states split across thread groups
- * when rows*D/4 < 128 and summed in fixed order through shared memory.
- * Deterministic: every sum runs in an order fixed by the plan. */
-#ifndef DEC_MERGE_NOINLINE
-#define DEC_MERGE_NOINLINE 0
-#endif
-#if DEC_MERGE_NOINLINE
-#define DEC_MERGE_ATTR __noinline__
-#else
-#define DEC_MERGE_ATTR
-#endif
-template <typename T, int D>
-__device__ DEC_MERGE_ATTR void merge_unit(const dec_args &a, int s0, int np, const float *own_lse, const float *own_o,
-                           T *out, float4 *red, float *ms)
+/* ---- CUDA-core path (d = 256) ----
+ * A 4-stage cp.async pipeline of 8 KB K + 8 KB V chunks (CH = 4096/d
+ * tokens).  Thread t owns the 16-byte slice j = t % (d/8) of the tokens
+ * g + TG*i (g = t / (d/8), TG = 128/(d/8), i < TPT) of every chunk: it
+ * copies exactly the bytes it later reads, so the pipeline needs no block
+ * barrier, only cp.async.wait_group.  Each token group keeps its own
+ * online-softmax state (max, sum, O slice).
+ *
+ * Streams one segment as token group g, slice j and leaves the TG token
+ * groups' states in m_s, l_s and acc_s ([TG][RT][D] floats at the start of
+ * smem). */
+template <typename T, int D, int RT, bool PF>
+__device__ __forceinline__ void cuda_segment(const dec_args &a, int u, int ntok, const T *kb, const T *vb, int g, int j,
+                                             unsigned char *smem, float (*m_s)[RT], float (*l_s)[RT])
 {
-    const int rows = a.rows, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-    for (int r = warp; r < rows; r += ATTN_THREADS / 32) {
-        float mx = -CUDART_INF_F;
-        for (int k = lane; k < np; k += 32) mx = fmaxf(mx, __ldcg(&a.part_lse[(int64_t)(s0 + k) * rows + r]));
-        if (own_lse && lane == 0) mx = fmaxf(mx, own_lse[r]);
+    using G = geo<D>;
+    const int nch = (ntok + G::CH - 1) / G::CH;
+    /* chunk c goes to stage c % STAGES: K at [0, CHUNK_BYTES), V after it */
+    auto issue = [&](int c) {
+        unsigned char *st = smem + (c % STAGES) * 2 * CHUNK_BYTES;
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-        const float mu = mx == -CUDART_INF_F ? 0.f : mx;
-        float sum = 0.f;
-        for (int k = lane; k < np; k += 32) sum += exp2f(__ldcg(&a.part_lse[(int64_t)(s0 + k) * rows + r]) - mu);
-        if (own_lse && lane == 0) sum += exp2f(own_lse[r] - mu);
+        for (int i = 0; i < G::TPT; i++) {
+            const int tok = g + G::TG * i;
+            const int t = c * G::CH + tok;
+            const bool ok = t < ntok;
+            const int64_t off = ok ? (int64_t)t * D + j * 8 : 0;
+            cp16<PF>(st + (tok * D + j * 8) * 2, kb + off, ok ? 16 : 0);
+            cp16<PF>(st + CHUNK_BYTES + (tok * D + j * 8) * 2, vb + off, ok ? 16 : 0);
+        }
+    };
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-        if (lane == 0) { ms[r] = mu; ms[ATTN_MAX_ROWS + r] = sum; }
+    for (int c = 0; c < STAGES - 1; c++) {
+        if (c < nch) issue(c);
+        cp_commit();
+    }
+
+    /* this thread's slice of the unit's query rows, prescaled to log2
+     * units; loaded while the first chunks are in flight */
+    float q[RT][8];
+#pragma unroll
+    for (int r = 0; r < RT; r++) {
+        if (r < a.rows) {
+            uint4 qq = *reinterpret_cast<const uint4 *>(static_cast<const T *>(a.q) +
+                                                        ((int64_t)u * a.rows + r) * D + j * 8);
+            to_f8<T>(qq, q[r]);
+#pragma unroll
+            for (int e = 0; e < 8; e++) q[r][e] *= a.scale_log2;
+        } else {
+#pragma unroll
+            for (int e = 0; e < 8; e++) q[r][e] = 0.f;
+        }
+    }
+    float m[RT], l[RT], acc[RT][8];
+#pragma unroll
+    for (int r = 0; r < RT; r++) {
+        m[r] = -CUDART_INF_F; l[r] = 0.f;
+#pragma unroll
+        for (int e = 0; e < 8; e++) acc[r][e] = 0.f;
+    }
+
+    for (int c = 0; c < nch; c++) {
+        /* stage (c-1) % STAGES was consumed by this thread's previous
+         * iteration (its values fed the FMAs), so it can be refilled */
+        if (c + STAGES - 1 < nch) issue(c + STAGES - 1);
+        cp_commit();
+        cp_wait<STAGES - 1>();
+        const unsigned char *st = smem + (c % STAGES) * 2 * CHUNK_BYTES;
+        const uint4 *ks = reinterpret_cast<const uint4 *>(st);
+        const uint4 *vs = reinterpret_cast<const uint4 *>(st + CHUNK_BYTES);
+
+        float p[G::TPT][RT];
+#pragma unroll
+        for (int i = 0; i < G::TPT; i++) {
+            const int tok = g + G::TG * i;
+            float kf[8];
+            to_f8<T>(ks[tok * G::LPT + j], kf);
+#pragma unroll
+            for (int r = 0; r < RT; r++) {
+                float s = 0.f;
+#pragma unroll
+                for (int e = 0; e < 8; e++) s = fmaf(q[r][e], kf[e], s);
+                p[i][r] = s;
+            }
+#pragma unroll
+            for (int off = G::LPT / 2; off > 0; off >>= 1)
+#pragma unroll
+                for (int r = 0; r < RT; r++) p[i][r] += __shfl_xor_sync(0xffffffffu, p[i][r], off);
+            if (c * G::CH + tok >= ntok)
+#pragma unroll
+                for (int r = 0; r < RT; r++) p[i][r] = -CUDART_INF_F;
+        }
+#pragma unroll
+        for (int r = 0; r < RT; r++) {
+            float mx = m[r];
+#pragma unroll
+            for (int i = 0; i < G::TPT; i++) mx = fmaxf(mx, p[i][r]);
+            const float mu = mx == -CUDART_INF_F ? 0.f : mx;
+            const float alpha = exp2f(m[r] - mu);
+            float sum = 0.f;
+#pragma unroll
+            for (int i = 0; i < G::TPT; i++) { p[i][r] = exp2f(p[i][r] - mu); sum += p[i][r]; }
+            l[r] = l[r] * alpha + sum;
+            m[r] = mx;
+#pragma unroll
+            for (int e = 0; e < 8; e++) acc[r][e] *= alpha;
+        }
+#pragma unroll
+        for (int i = 0; i < G::TPT; i++) {
+            const int tok = g + G::TG * i;
+            float vf[8];
+            to_f8<T>(vs[tok * G::LPT + j], vf);
+#pragma unroll
+            for (int r = 0; r < RT; r++)
+#pragma unroll
+                for (int e = 0; e < 8; e++) acc[r][e] = fmaf(p[i][r], vf[e], acc[r][e]);
+        }
+    }
+    cp_wait<0>();
+
+    /* the token groups' states to shared memory, over the stages */
+    __syncthreads();                      /* every thread is done with its stages */
+    float *acc_s = reinterpret_cast<float *>(smem);   /* [TG][RT][D] */
+#pragma unroll
+    for (int r = 0; r < RT; r++) {
+#pragma unroll
+        for (int e = 0; e < 8; e += 4)
+            *reinterpret_cast<float4 *>(&acc_s[(g * RT + r) * D + j * 8 + e]) =
+                make_float4(acc[r][e], acc[r][e + 1], acc[r][e + 2], acc[r][e + 3]);
+        if (j == 0) { m_s[g][r] = m[r]; l_s[g][r] = l[r]; }
     }
     __syncthreads();
-    const int O4 = rows * D / 4;
-    const int KQ = O4 >= ATTN_THREADS ? 1 : ATTN_THREADS / O4;
-    auto part_sum = [&](int o, int kq) {
-        const int r = o * 4 / D;
-        const float mu = ms[r];
-        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-        for (int k0 = kq; k0 < np; k0 += PLAN_MERGE_BATCH * KQ) {
-            float w[PLAN_MERGE_BATCH];
-            float4 v[PLAN_MERGE_BATCH];
-#pragma unroll
-            for (int i = 0; i < PLAN_MERGE_BATCH; i++) {
-                const int k = k0 + i * KQ;
-                const int64_t sl = (int64_t)(s0 + (k < np ? k : 0)) * rows + r;
-                w[i] = k < np ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
-                v[i] = __ldcg(reinterpret_cast<const float4 *>(a.part_o + (int64_t)(s0 + (k < np ? k : 0)) * rows * D) + o);
-            }
-#pragma unroll
-            for (int i = 0; i < PLAN_MERGE_BATCH; i++) {
-                const float e = exp2f(w[i] - mu);   /* 0 for an empty state */
-                acc.x = fmaf(e, v[i].x, acc.x); acc.y = fmaf(e, v[i].y, acc.y);
-                acc.z = fmaf(e, v[i].z, acc.z); acc.w = fmaf(e, v[i].w, acc.w);
-            }
-        }
-        return acc;
-    };
-    auto finish = [&](int o, float4 acc) {
-        const int r = o * 4 / D;
-        if (own_lse) {
-            const float e = exp2f(own_lse[r] - ms[r]);
-            acc.x = fmaf(e, own_o[o * 4 + 0], acc.x); acc.y = fmaf(e, own_o[o * 4 + 1], acc.y);
-            acc.z = fmaf(e, own_o[o * 4 + 2], acc.z); acc.w = fmaf(e, own_o[o * 4 + 3], acc.w);
-        }
-        const float s = ms[ATTN_MAX_ROWS + r];
-        const float inv = s > 0.f ? 1.f / s : 0.f;
-        out[o * 4 + 0] = from_f<T>(acc.x * inv);
-        out[o * 4 + 1] = from_f<T>(acc.y * inv);
-        out[o * 4 + 2] = from_f<T>(acc.z * inv);
-        out[o * 4 + 3] = from_f<T>(acc.w * inv);
-    };
-    if (KQ == 1) {
-        for (int o = tid; o < O4; o += ATTN_THREADS) finish(o, part_sum(o, 0));
-    } else {
-        if (tid < KQ * O4) red[tid] = part_sum(tid % O4, tid / O4);
-        __syncthreads();
-        if (tid < O4) {
-            float4 acc = red[tid];
-            for (int kq = 1; kq < KQ; kq++) {
-                const float4 b = red[kq * O4 + tid];
-                acc.x += b.x; acc.y += b.y; acc.z += b.z; acc.w += b.w;
-            }
-            finish(tid, acc);
-        }
-    }
 }
 
-/* ---- tensor-core path for GQA groups of 3..8 rows (d = 64, 128) ----
+/* ---- tensor-core path (every group at d = 64, 128) ----
  * Per chunk of 64 tokens, warp w owns tokens 16w..16w+15: it copies them
  * (cp.async into an XOR-swizzled [token][d] layout, so ldmatrix is free of
  * bank conflicts) and computes S = Q K^T (m16n8k16, the unit's rows in
@@ -481,35 +477,115 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
     __syncthreads();
 }
 
+/* ---- segment end ---- */
+
+/* The stream-K host's merge of one float4 of row r (elements d..d+3): its
+ * own state (lse, L > 0 when not empty, normalised val) first, then the
+ * parts-1 peers' partials in slot order, PLAN_MERGE_BATCH loads in flight.
+ * Leaves the unit's O in val and its log-sum-exp (log2 units, -inf for an
+ * empty row) in lse. */
+template <int D>
+__device__ __forceinline__ void host_merge(const dec_args &a, int u, int parts, int r, int d, float L, float &lse,
+                                           float4 &val)
+{
+    float rm = lse, rs = L > 0.f ? 1.f : 0.f;
+    float4 ro = L > 0.f ? val : make_float4(0.f, 0.f, 0.f, 0.f);
+    if (!(L > 0.f)) rm = -CUDART_INF_F;
+    const int s0 = a.unit_slot[u];
+    for (int k0 = 0; k0 < parts - 1; k0 += PLAN_MERGE_BATCH) {   /* peers' loads in flight */
+        float pl[PLAN_MERGE_BATCH];
+        float4 po[PLAN_MERGE_BATCH];
+#pragma unroll
+        for (int k = 0; k < PLAN_MERGE_BATCH; k++) {
+            const bool ok = k0 + k < parts - 1;
+            const int64_t sl = (int64_t)(s0 + (ok ? k0 + k : 0)) * a.rows + r;
+            pl[k] = ok ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
+            po[k] = __ldcg(reinterpret_cast<const float4 *>(&a.part_o[sl * D + d]));
+        }
+#pragma unroll
+        for (int k = 0; k < PLAN_MERGE_BATCH; k++) {
+            if (pl[k] == -CUDART_INF_F) continue;
+            const float nm = fmaxf(rm, pl[k]);
+            const float ea = exp2f(rm - nm), eb = exp2f(pl[k] - nm);
+            rs = rs * ea + eb;
+            ro.x = ro.x * ea + eb * po[k].x; ro.y = ro.y * ea + eb * po[k].y;
+            ro.z = ro.z * ea + eb * po[k].z; ro.w = ro.w * ea + eb * po[k].w;
+            rm = nm;
+        }
+    }
+    const float ri = rs > 0.f ? 1.f / rs : 0.f;
+    val = make_float4(ro.x * ri, ro.y * ri, ro.z * ri, ro.w * ri);
+    lse = rs > 0.f ? rm + log2f(rs) : -CUDART_INF_F;
+}
+
+/* Ends the segment of unit u (plan segment sg) whose NG states
+ * (m_s, l_s, acc_s = [NG][RT][D] floats at smem) the segment function
+ * left: merges them and writes a partial (slot >= 0), or O (and lse) of a
+ * single-part unit, or, in a stream-K host, waits for the peers
+ * (host_wait, timeline entries tln, tln+1) and writes the merge of all
+ * parts (host_merge).  A thread owns PLAN_MERGE_VEC consecutive elements
+ * of one row.  The caller then signals the host (stream-K partials) or
+ * waits at a block barrier before smem takes the next segment's stages. */
+template <typename T, int D, int RT, int NG>
+__device__ __forceinline__ void segment_end(const dec_args &a, const plan_seg &sg, int u, unsigned char *smem,
+                                            const float (*m_s)[RT], const float (*l_s)[RT], tl_rec *tl, int &tln)
+{
+    const int tid = threadIdx.x;
+    const float *acc_s = reinterpret_cast<const float *>(smem);   /* [NG][RT][D] */
+    const int parts = a.unit_parts[u];
+    const bool host = sg.slot < 0 && parts > 1;
+    if (host) {
+        host_wait(a, u, parts, tl, tln);
+        tln += 2;
+        __syncthreads();                  /* the others wait for thread 0 */
+    }
+    constexpr int V = PLAN_MERGE_VEC;
+    static_assert(V == 4 && D % V == 0, "segment end works in float4");
+    for (int idx = tid; idx < a.rows * D / V; idx += ATTN_THREADS) {
+        const int r = idx * V / D, d = idx * V % D;
+        float M = -CUDART_INF_F;
+#pragma unroll
+        for (int gg = 0; gg < NG; gg++) M = fmaxf(M, m_s[gg][r]);
+        const float mu = M == -CUDART_INF_F ? 0.f : M;
+        float L = 0.f;
+        float4 A = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+        for (int gg = 0; gg < NG; gg++) {
+            const float w = exp2f(m_s[gg][r] - mu);
+            const float4 x = *reinterpret_cast<const float4 *>(&acc_s[(gg * RT + r) * D + d]);
+            L += l_s[gg][r] * w;
+            A.x = fmaf(x.x, w, A.x); A.y = fmaf(x.y, w, A.y); A.z = fmaf(x.z, w, A.z); A.w = fmaf(x.w, w, A.w);
+        }
+        float lse = L > 0.f ? mu + log2f(L) : -CUDART_INF_F;
+        const float inv = L > 0.f ? 1.f / L : 0.f;
+        float4 val = make_float4(A.x * inv, A.y * inv, A.z * inv, A.w * inv);
+        if (sg.slot >= 0) {
+            *reinterpret_cast<float4 *>(&a.part_o[((int64_t)sg.slot * a.rows + r) * D + d]) = val;
+            if (d == 0) a.part_lse[(int64_t)sg.slot * a.rows + r] = lse;
+        } else {
+            if (host) host_merge<D>(a, u, parts, r, d, L, lse, val);   /* own state first, then the peers */
+            T *op = static_cast<T *>(a.o) + ((int64_t)u * a.rows + r) * D + d;
+            op[0] = from_f<T>(val.x); op[1] = from_f<T>(val.y);
+            op[2] = from_f<T>(val.z); op[3] = from_f<T>(val.w);
+            if (a.lse && d == 0) a.lse[(int64_t)u * a.rows + r] = lse;
+        }
+    }
+}
+
+/* ---- the driver ---- */
+
 template <typename T, int D, int RT, bool PF>
 __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
 {
-    using G = geo<D>;
     extern __shared__ __align__(16) unsigned char smem[];
-#ifndef DEC_MMA
-#define DEC_MMA 1
-#endif
     /* tensor cores at d <= 128 (rows padded to 16); CUDA cores at d = 256 */
-    constexpr bool MMA = DEC_MMA && !DEC_TMA && RT >= DEC_MMA_MIN_ROWS && D <= PLAN_MMA_MAX_DIM;
-    constexpr int NG = MMA ? ATTN_THREADS / 32 : G::TG;   /* states merged at segment end */
+    constexpr bool MMA = RT >= PLAN_MMA_MIN_ROWS && D <= PLAN_MMA_MAX_DIM;
+    constexpr int NG = MMA ? ATTN_THREADS / 32 : geo<D>::TG;   /* states merged at segment end */
     __shared__ float m_s[NG][RT], l_s[NG][RT];
-#if !DEC_HOSTMERGE_SERIAL
-    __shared__ float own_lse_s[RT], ms_s[2 * ATTN_MAX_ROWS];
-#endif
-    static_assert((MMA ? 16 * RT * D : 4096 * RT) <= 32768 && 32768 + RT * D * 4 + ATTN_THREADS * 16 <= SMEM_BYTES,
-                  "shared memory layout");
+    static_assert((MMA ? 16 * RT * D : 4096 * RT) <= SMEM_BYTES, "the states fit over the stages");
 
     const int tid = threadIdx.x;
-    const int g = tid / G::LPT, j = tid % G::LPT;
-#if DEC_TMA
-    __shared__ __align__(8) uint64_t full[STAGES];
-    unsigned seq = 0;   /* chunks consumed by this CTA so far */
-    if (tid == 0) {
-        for (int k = 0; k < STAGES; k++) mbar_init(&full[k], 1);
-        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
-    }
-    __syncthreads();
-#endif
+    const int g = tid / geo<D>::LPT, j = tid % geo<D>::LPT;   /* CUDA-core path: token group, slice */
     /* a dependent combine kernel may be scheduled now; it waits for this
      * grid to complete before reading anything */
     asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
@@ -524,278 +600,16 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
         const plan_seg sg = a.segs[si];
         const seg_kv skv = a.seg_kv[si];
         const int u = sg.unit;
-        const int ntok = skv.ntok;
-        const int nch = (ntok + G::CH - 1) / G::CH;
         const T *kb = static_cast<const T *>(a.k) + skv.off;
         const T *vb = static_cast<const T *>(a.v) + skv.off;
-
-        if constexpr (MMA) {
-            mma_segment<T, D, RT, PF>(a, u, ntok, kb, vb, smem, m_s, l_s);
-        } else {
-#if DEC_TMA
-        /* chunk c of this segment uses pipeline slot seq + c (stage and
-         * mbarrier phase continue across segments) */
-        auto issue = [&](int c) {
-            const unsigned q_ = seq + (unsigned)c, st_ = q_ % STAGES;
-            const int n_ = min(G::CH, ntok - c * G::CH);
-            const unsigned bytes = (unsigned)n_ * D * 2;
-            unsigned char *st = smem + st_ * 2 * CHUNK_BYTES;
-            mbar_expect_tx(&full[st_], 2 * bytes);
-            bulk_g2s(st, kb + (int64_t)c * G::CH * D, bytes, &full[st_]);
-            bulk_g2s(st + CHUNK_BYTES, vb + (int64_t)c * G::CH * D, bytes, &full[st_]);
-        };
-        if (tid == 0)
-            for (int c = 0; c < STAGES && c < nch; c++) issue(c);
-#else
-        /* chunk c goes to stage c % STAGES: K at [0, CHUNK_BYTES), V after it */
-        auto issue = [&](int c) {
-            unsigned char *st = smem + (c % STAGES) * 2 * CHUNK_BYTES;
-#pragma unroll
-            for (int i = 0; i < G::TPT; i++) {
-                const int tok = g + G::TG * i;
-                const int t = c * G::CH + tok;
-                const bool ok = t < ntok;
-                const int64_t off = ok ? (int64_t)t * D + j * 8 : 0;
-                cp16<PF>(st + (tok * D + j * 8) * 2, kb + off, ok ? 16 : 0);
-                cp16<PF>(st + CHUNK_BYTES + (tok * D + j * 8) * 2, vb + off, ok ? 16 : 0);
-            }
-        };
-#pragma unroll
-        for (int c = 0; c < STAGES - 1; c++) {
-            if (c < nch) issue(c);
-            cp_commit();
-        }
-#endif
-
-        /* this thread's slice of the unit's query rows, prescaled to log2
-         * units; loaded while the first chunks are in flight */
-        float q[RT][8];
-#pragma unroll
-        for (int r = 0; r < RT; r++) {
-            if (r < a.rows) {
-                uint4 qq = *reinterpret_cast<const uint4 *>(static_cast<const T *>(a.q) +
-                                                            ((int64_t)u * a.rows + r) * D + j * 8);
-                to_f8<T>(qq, q[r]);
-#pragma unroll
-                for (int e = 0; e < 8; e++) q[r][e] *= a.scale_log2;
-            } else {
-#pragma unroll
-                for (int e = 0; e < 8; e++) q[r][e] = 0.f;
-            }
-        }
-        float m[RT], l[RT], acc[RT][8];
-#pragma unroll
-        for (int r = 0; r < RT; r++) {
-            m[r] = -CUDART_INF_F; l[r] = 0.f;
-#pragma unroll
-            for (int e = 0; e < 8; e++) acc[r][e] = 0.f;
-        }
-
-#if DEC_UNROLL1
-#pragma unroll 1
-#endif
-        for (int c = 0; c < nch; c++) {
-#if DEC_TMA
-            const unsigned q_ = seq + (unsigned)c;
-            mbar_wait(&full[q_ % STAGES], (q_ / STAGES) & 1);
-            const unsigned char *st = smem + (q_ % STAGES) * 2 * CHUNK_BYTES;
-#else
-            /* stage (c-1) % STAGES was consumed by this thread's previous
-             * iteration (its values fed the FMAs), so it can be refilled */
-            if (c + STAGES - 1 < nch) issue(c + STAGES - 1);
-            cp_commit();
-            cp_wait<STAGES - 1>();
-            const unsigned char *st = smem + (c % STAGES) * 2 * CHUNK_BYTES;
-#endif
-            const uint4 *ks = reinterpret_cast<const uint4 *>(st);
-            const uint4 *vs = reinterpret_cast<const uint4 *>(st + CHUNK_BYTES);
-
-            float p[G::TPT][RT];
-#pragma unroll
-            for (int i = 0; i < G::TPT; i++) {
-                const int tok = g + G::TG * i;
-                float kf[8];
-                to_f8<T>(ks[tok * G::LPT + j], kf);
-#pragma unroll
-                for (int r = 0; r < RT; r++) {
-                    float s = 0.f;
-#pragma unroll
-                    for (int e = 0; e < 8; e++) s = fmaf(q[r][e], kf[e], s);
-                    p[i][r] = s;
-                }
-#pragma unroll
-                for (int off = G::LPT / 2; off > 0; off >>= 1)
-#pragma unroll
-                    for (int r = 0; r < RT; r++) p[i][r] += __shfl_xor_sync(0xffffffffu, p[i][r], off);
-                if (c * G::CH + tok >= ntok)
-#pragma unroll
-                    for (int r = 0; r < RT; r++) p[i][r] = -CUDART_INF_F;
-            }
-#pragma unroll
-            for (int r = 0; r < RT; r++) {
-                float mx = m[r];
-#pragma unroll
-                for (int i = 0; i < G::TPT; i++) mx = fmaxf(mx, p[i][r]);
-                const float mu = mx == -CUDART_INF_F ? 0.f : mx;
-                const float alpha = exp2f(m[r] - mu);
-                float sum = 0.f;
-#pragma unroll
-                for (int i = 0; i < G::TPT; i++) { p[i][r] = exp2f(p[i][r] - mu); sum += p[i][r]; }
-                l[r] = l[r] * alpha + sum;
-                m[r] = mx;
-#pragma unroll
-                for (int e = 0; e < 8; e++) acc[r][e] *= alpha;
-            }
-#pragma unroll
-            for (int i = 0; i < G::TPT; i++) {
-                const int tok = g + G::TG * i;
-                float vf[8];
-                to_f8<T>(vs[tok * G::LPT + j], vf);
-#if DEC_TMA
-                if (c * G::CH + tok >= ntok)   /* past the copied bytes: stale data */
-#pragma unroll
-                    for (int e = 0; e < 8; e++) vf[e] = 0.f;
-#endif
-#pragma unroll
-                for (int r = 0; r < RT; r++)
-#pragma unroll
-                    for (int e = 0; e < 8; e++) acc[r][e] = fmaf(p[i][r], vf[e], acc[r][e]);
-            }
-#if DEC_TMA
-            __syncthreads();                  /* every thread is done with this stage */
-            if (tid == 0 && c + STAGES < nch) issue(c + STAGES);
-#endif
-        }
-#if DEC_TMA
-        seq += (unsigned)nch;
-#else
-        cp_wait<0>();
-#endif
-
-        /* merge the token groups' states through shared memory */
-        __syncthreads();                      /* every thread is done with its stages */
-        float *acc_s = reinterpret_cast<float *>(smem);   /* [TG][RT][D] */
-#pragma unroll
-        for (int r = 0; r < RT; r++) {
-#pragma unroll
-            for (int e = 0; e < 8; e += 4)
-                *reinterpret_cast<float4 *>(&acc_s[(g * RT + r) * D + j * 8 + e]) =
-                    make_float4(acc[r][e], acc[r][e + 1], acc[r][e + 2], acc[r][e + 3]);
-            if (j == 0) { m_s[g][r] = m[r]; l_s[g][r] = l[r]; }
-        }
-        __syncthreads();
-
-        }
-        float *acc_s = reinterpret_cast<float *>(smem);   /* [NG][RT][D] */
-
-#if DEC_HOSTMERGE_SERIAL
-        const int parts = a.unit_parts[u];
-        const bool host = sg.slot < 0 && parts > 1;
-        if (host) {
-            host_wait(a, u, parts, tl, tln);
-            tln += 2;
-            __syncthreads();                  /* the others wait for thread 0 */
-        }
-        /* thread owns PLAN_MERGE_VEC consecutive elements of one row */
-        constexpr int V = PLAN_MERGE_VEC;
-        static_assert(V == 4 && D % V == 0, "host merge works in float4");
-        for (int idx = tid; idx < a.rows * D / V; idx += ATTN_THREADS) {
-            const int r = idx * V / D, d = idx * V % D;
-            float M = -CUDART_INF_F;
-#pragma unroll
-            for (int gg = 0; gg < NG; gg++) M = fmaxf(M, m_s[gg][r]);
-            const float mu = M == -CUDART_INF_F ? 0.f : M;
-            float L = 0.f;
-            float4 A = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll
-            for (int gg = 0; gg < NG; gg++) {
-                const float w = exp2f(m_s[gg][r] - mu);
-                const float4 x = *reinterpret_cast<const float4 *>(&acc_s[(gg * RT + r) * D + d]);
-                L += l_s[gg][r] * w;
-                A.x = fmaf(x.x, w, A.x); A.y = fmaf(x.y, w, A.y); A.z = fmaf(x.z, w, A.z); A.w = fmaf(x.w, w, A.w);
-            }
-            const float lse = L > 0.f ? mu + log2f(L) : -CUDART_INF_F;
-            const float inv = L > 0.f ? 1.f / L : 0.f;
-            float4 val = make_float4(A.x * inv, A.y * inv, A.z * inv, A.w * inv);
-            if (sg.slot >= 0) {
-                *reinterpret_cast<float4 *>(&a.part_o[((int64_t)sg.slot * a.rows + r) * D + d]) = val;
-                if (d == 0) a.part_lse[(int64_t)sg.slot * a.rows + r] = lse;
-            } else {
-                if (host) {   /* own state first, then the peers in slot order */
-                    float rm = lse, rs = L > 0.f ? 1.f : 0.f;
-                    float4 ro = L > 0.f ? val : make_float4(0.f, 0.f, 0.f, 0.f);
-                    if (!(L > 0.f)) rm = -CUDART_INF_F;
-                    const int s0 = a.unit_slot[u];
-                    for (int k0 = 0; k0 < parts - 1; k0 += PLAN_MERGE_BATCH) {   /* peers' loads in flight */
-                        float pl[PLAN_MERGE_BATCH];
-                        float4 po[PLAN_MERGE_BATCH];
-#pragma unroll
-                        for (int k = 0; k < PLAN_MERGE_BATCH; k++) {
-                            const bool ok = k0 + k < parts - 1;
-                            const int64_t sl = (int64_t)(s0 + (ok ? k0 + k : 0)) * a.rows + r;
-                            pl[k] = ok ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
-                            po[k] = __ldcg(reinterpret_cast<const float4 *>(&a.part_o[sl * D + d]));
-                        }
-#pragma unroll
-                        for (int k = 0; k < PLAN_MERGE_BATCH; k++) {
-                            if (pl[k] == -CUDART_INF_F) continue;
-                            const float nm = fmaxf(rm, pl[k]);
-                            const float ea = exp2f(rm - nm), eb = exp2f(pl[k] - nm);
-                            rs = rs * ea + eb;
-                            ro.x = ro.x * ea + eb * po[k].x; ro.y = ro.y * ea + eb * po[k].y;
-                            ro.z = ro.z * ea + eb * po[k].z; ro.w = ro.w * ea + eb * po[k].w;
-                            rm = nm;
-                        }
-                    }
-                    const float ri = rs > 0.f ? 1.f / rs : 0.f;
-                    val = make_float4(ro.x * ri, ro.y * ri, ro.z * ri, ro.w * ri);
-                }
-                T *op = static_cast<T *>(a.o) + ((int64_t)u * a.rows + r) * D + d;
-                op[0] = from_f<T>(val.x); op[1] = from_f<T>(val.y);
-                op[2] = from_f<T>(val.z); op[3] = from_f<T>(val.w);
-            }
-        }
-#else
-        const int parts = a.unit_parts[u];
-        const bool host = sg.slot < 0 && parts > 1;
-        float *own_o = reinterpret_cast<float *>(smem + 32768);            /* [RT][D], after acc_s */
-        float4 *red = reinterpret_cast<float4 *>(smem + 32768 + RT * D * 4); /* merge scratch */
-        for (int idx = tid; idx < a.rows * D; idx += ATTN_THREADS) {
-            const int r = idx / D, d = idx % D;
-            float M = -CUDART_INF_F;
-#pragma unroll
-            for (int gg = 0; gg < NG; gg++) M = fmaxf(M, m_s[gg][r]);
-            const float mu = M == -CUDART_INF_F ? 0.f : M;
-            float L = 0.f, A = 0.f;
-#pragma unroll
-            for (int gg = 0; gg < NG; gg++) {
-                const float w = exp2f(m_s[gg][r] - mu);
-                L += l_s[gg][r] * w;
-                A += acc_s[(gg * RT + r) * D + d] * w;
-            }
-            const float lse = L > 0.f ? mu + log2f(L) : -CUDART_INF_F;
-            const float val = L > 0.f ? A / L : 0.f;
-            if (sg.slot >= 0) {
-                a.part_o[((int64_t)sg.slot * a.rows + r) * D + d] = val;
-                if (d == 0) a.part_lse[(int64_t)sg.slot * a.rows + r] = lse;
-            } else if (host) {
-                own_o[idx] = val;
-                if (d == 0) own_lse_s[r] = lse;
-            } else {
-                static_cast<T *>(a.o)[((int64_t)u * a.rows + r) * D + d] = from_f<T>(val);
-            }
-        }
-        if (host) {
-            host_wait(a, u, parts, tl, tln);
-            tln += 2;
-            __syncthreads();                  /* the others wait for thread 0 */
-            merge_unit<T, D>(a, a.unit_slot[u], parts - 1, own_lse_s, own_o,
-                             static_cast<T *>(a.o) + (int64_t)u * a.rows * D, red, ms_s);
-        }
-#endif
-#if DEC_TMA
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   /* acc_s writes before later bulk copies */
-#endif
+        if constexpr (MMA) mma_segment<T, D, RT, PF>(a, u, skv.ntok, kb, vb, smem, m_s, l_s);
+        else cuda_segment<T, D, RT, PF>(a, u, skv.ntok, kb, vb, g, j, smem, m_s, l_s);
+        segment_end<T, D, RT, NG>(a, sg, u, smem, m_s, l_s, tl, tln);
+        /* partial writers signal the host (stream-K); everyone waits before
+         * smem takes the next segment's stages.  Kept here: inside
+         * segment_end the compiler lays this branch out the other way round
+         * and allocates the kernel's registers anew (139 instead of 158 at
+         * d = 128), which is a different kernel to time. */
         if (sg.slot >= 0 && a.signal) {
             __threadfence();                  /* this thread's partial is visible device-wide */
             __syncthreads();
@@ -809,7 +623,86 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
     if (tl && tid == 0) tl_put(tl, tln, TL_END, -1);
 }
 
-/* Merges the partial slots of every multi-part unit (split, balanced). */
+/* ---- the combine kernel (split, balanced) ---- */
+
+/* Merges the np partial states of unit u in slots s0 .. s0+np-1 into O
+ * (out = its [rows][D]) and, when a.lse is set, the rows' log-sum-exp.
+ * Step 1: per row, max and sum of the states' weights (a warp per row,
+ * lanes over the states).  Step 2: weighted sum of the partial O vectors,
+ * float4 per thread, 8 loads in flight, states split across thread groups
+ * when rows*D/4 < 128 and summed in fixed order through shared memory.
+ * Deterministic: every sum runs in an order fixed by the plan. */
+template <typename T, int D>
+__device__ __forceinline__ void combine_merge(const dec_args &a, int u, int s0, int np, T *out, float4 *red, float *ms)
+{
+    const int rows = a.rows, tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    for (int r = warp; r < rows; r += ATTN_THREADS / 32) {
+        float mx = -CUDART_INF_F;
+        for (int k = lane; k < np; k += 32) mx = fmaxf(mx, __ldcg(&a.part_lse[(int64_t)(s0 + k) * rows + r]));
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+        const float mu = mx == -CUDART_INF_F ? 0.f : mx;
+        float sum = 0.f;
+        for (int k = lane; k < np; k += 32) sum += exp2f(__ldcg(&a.part_lse[(int64_t)(s0 + k) * rows + r]) - mu);
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+        if (lane == 0) {
+            ms[r] = mu; ms[ATTN_MAX_ROWS + r] = sum;
+            if (a.lse) a.lse[(int64_t)u * rows + r] = sum > 0.f ? mu + log2f(sum) : -CUDART_INF_F;
+        }
+    }
+    __syncthreads();
+    const int O4 = rows * D / 4;
+    const int KQ = O4 >= ATTN_THREADS ? 1 : ATTN_THREADS / O4;
+    auto part_sum = [&](int o, int kq) {
+        const int r = o * 4 / D;
+        const float mu = ms[r];
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int k0 = kq; k0 < np; k0 += PLAN_MERGE_BATCH * KQ) {
+            float w[PLAN_MERGE_BATCH];
+            float4 v[PLAN_MERGE_BATCH];
+#pragma unroll
+            for (int i = 0; i < PLAN_MERGE_BATCH; i++) {
+                const int k = k0 + i * KQ;
+                const int64_t sl = (int64_t)(s0 + (k < np ? k : 0)) * rows + r;
+                w[i] = k < np ? __ldcg(&a.part_lse[sl]) : -CUDART_INF_F;
+                v[i] = __ldcg(reinterpret_cast<const float4 *>(a.part_o + (int64_t)(s0 + (k < np ? k : 0)) * rows * D) + o);
+            }
+#pragma unroll
+            for (int i = 0; i < PLAN_MERGE_BATCH; i++) {
+                const float e = exp2f(w[i] - mu);   /* 0 for an empty state */
+                acc.x = fmaf(e, v[i].x, acc.x); acc.y = fmaf(e, v[i].y, acc.y);
+                acc.z = fmaf(e, v[i].z, acc.z); acc.w = fmaf(e, v[i].w, acc.w);
+            }
+        }
+        return acc;
+    };
+    auto finish = [&](int o, float4 acc) {
+        const int r = o * 4 / D;
+        const float s = ms[ATTN_MAX_ROWS + r];
+        const float inv = s > 0.f ? 1.f / s : 0.f;
+        out[o * 4 + 0] = from_f<T>(acc.x * inv);
+        out[o * 4 + 1] = from_f<T>(acc.y * inv);
+        out[o * 4 + 2] = from_f<T>(acc.z * inv);
+        out[o * 4 + 3] = from_f<T>(acc.w * inv);
+    };
+    if (KQ == 1) {
+        for (int o = tid; o < O4; o += ATTN_THREADS) finish(o, part_sum(o, 0));
+    } else {
+        if (tid < KQ * O4) red[tid] = part_sum(tid % O4, tid / O4);
+        __syncthreads();
+        if (tid < O4) {
+            float4 acc = red[tid];
+            for (int kq = 1; kq < KQ; kq++) {
+                const float4 b = red[kq * O4 + tid];
+                acc.x += b.x; acc.y += b.y; acc.z += b.z; acc.w += b.w;
+            }
+            finish(tid, acc);
+        }
+    }
+}
+
+/* One CTA per unit: merges the partial slots of every multi-part unit. */
 template <typename T, int D>
 __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a)
 {
@@ -821,13 +714,9 @@ __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a)
      * has finished and its partials are visible (a no-op otherwise) */
     asm volatile("griddepcontrol.wait;" ::: "memory");
     if (parts <= 1) return;
-    merge_unit<T, D>(a, a.unit_slot[u], parts, nullptr, nullptr, static_cast<T *>(a.o) + (int64_t)u * a.rows * D,
-                     red, ms);
+    combine_merge<T, D>(a, u, a.unit_slot[u], parts, static_cast<T *>(a.o) + (int64_t)u * a.rows * D, red, ms);
 }
 
-} /* namespace dec */
-
-namespace dec {
 /* The capacity-16 kernel: groups of 9..16 rows fill the 16-row tensor-core
  * tile; the CUDA-core path (d = 256) has none. */
 template <typename T, int D, bool PF> constexpr dec_kernel_fn rows16()
@@ -835,6 +724,7 @@ template <typename T, int D, bool PF> constexpr dec_kernel_fn rows16()
     if constexpr (D <= PLAN_MMA_MAX_DIM) return decode_kernel<T, D, 16, PF>;
     else return nullptr;
 }
+
 } /* namespace dec */
 
 #define DEC_ROWS(T, D, PF)                                                                      \

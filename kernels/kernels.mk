@@ -39,9 +39,12 @@ $(KBUILD)/ref.o: kernels/ref.cpp kernels/attn.h sim/plan.h
 $(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KCOMMON)
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
-$(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON)
+$(KBUILD)/gputest.o: sim/gpu.h
+# gputest also links the simulator's chip specs and kernel resources
+# (sim/gpu.c, sim/kres.c from libleansim.a) to hold them to the driver
+$(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON) $(BUILD)/libleansim.a
 	@$(if $(Q),echo "  NVLD    $@")
-	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
+	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS) -lm
 
 $(BUILD)/linkbench: kernels/linkbench.cu kernels/attn.h
 	@mkdir -p $(KBUILD)

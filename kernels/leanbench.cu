@@ -3,9 +3,15 @@
  * the planner, and writes one CSV row per configuration.
  *
  *   build/leanbench --batch 1 --heads 32 --ctx 64k --schedule streamk,split \
- *       --reps 100 --csv out.csv [--sms 32] [--timeline tl.csv] [--check]
+ *       --reps 100 --csv out.csv [--sms 32] [--timeline tl.csv] [--no-check]
  *   build/leanbench --sweep FILE --csv out.csv   (one option set per line)
  *   build/leanbench --sm-bandwidth [--sms N] --csv smbw.csv
+ *
+ * Every configuration is first checked against the CPU reference of its
+ * workload (kernels/ref.cpp; outputs poisoned first): one that fails is
+ * reported and not timed, and leanbench exits 1 at the end.  --no-check
+ * (profiling runs only) skips that and says so in the log and in every
+ * row's max_err ("unchecked").
  *
  * Timing: CUDA events around each launch (decode + combine) after warm-up;
  * median, p10 and p90 of --reps.  KV stays out of L2 between reps: the KV
@@ -35,6 +41,7 @@
 /* Run-wide settings and device facts. */
 static struct {
     int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena, oracle, occupancy;
+    int n_checked, n_check_failed;   /* configurations checked against the reference, and failed */
     const char *csv, *timeline, *sweep;
     int sms_req, sms;
     cudaStream_t stream;
@@ -48,7 +55,7 @@ static struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: leanbench [workload options] [--reps N] [--warmup N] [--sms N] [--timeline FILE]\n"
-               "                 [--csv FILE] [--check] [--sweep FILE] [--graph-n N]\n"
+               "                 [--csv FILE] [--no-check] [--sweep FILE] [--graph-n N]\n"
                "workload options:\n");
     wl_opts_help(f);
     fprintf(f, "  --reps N                   timed launches per configuration (default 50)\n"
@@ -56,8 +63,10 @@ static void usage(FILE *f)
                "  --sms N                    confine to N SMs via a green context (rounded up to 8)\n"
                "  --timeline FILE            per-CTA start/segment/wait/end times of one launch (CSV)\n"
                "  --csv FILE                 append one row per configuration (header once)\n"
-               "  --check                    verify against the CPU reference before timing; a mismatch is\n"
-               "                             not timed and the run exits 1\n"
+               "  --no-check                 time without first checking each configuration against the CPU\n"
+               "                             reference (the default checks, and a mismatch is not timed and\n"
+               "                             makes the run exit 1); for profiling runs only: rows say\n"
+               "                             max_err=unchecked\n"
                "  --oracle                   time every candidate of the tuner's search space for each\n"
                "                             workload (schedules asked, tile lengths, splits, grids, CTAs per\n"
                "                             SM, the named policies' picks), each checked first against the\n"
@@ -277,8 +286,9 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
     const int nkv = kv->nkv;
     const bool flush = kv->flush;
     attn_io io = {b.q, b.k[0], b.v[0], b.o, w->dtype, w->head_dim};
-    char maxerr[32] = "";
+    char maxerr[32] = "unchecked";
     if (kv->ref) {
+        g.n_checked++;
         CUDA_CHECK(cudaMemsetAsync(b.o, 0xff, (size_t)b.qo_elems * 2, g.stream));
         CUDA_CHECK(attn_launch(&d, &io, g.stream, NULL));
         CUDA_CHECK(cudaStreamSynchronize(g.stream));
@@ -286,6 +296,7 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
         int64_t bad = attn_compare(w, b.o, kv->ref, attn_tolerance(w->dtype), &err, 5, sched_name(kind));
         snprintf(maxerr, sizeof maxerr, "%.3g", err);
         if (bad) {
+            g.n_check_failed++;
             fprintf(stderr, "leanbench: %s (block_n %d, %d CTAs, %d splits): CHECK FAILED, %lld mismatches; not timed\n",
                     sched_name(kind), p->block_n, p->grid, p->splits, (long long)bad);
             attn_plan_free(&d);
@@ -390,16 +401,12 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
     return 0;
 }
 
-/* Plans, checks (with --check) and times one schedule of a workload. */
-static int run_config(const wl_opts *o, int kind, const char *timeline, int reps)
+/* Plans, checks and times one schedule of a workload on its KV sets kv. */
+static int run_config(const wl_opts *o, int kind, bench_kv *kv, const char *timeline, int reps)
 {
-    bench_kv kv;
-    if (kv_setup(&o->wl, &kv, g.check, sched_name(kind))) return 0;   /* does not fit: skipped */
     plan_opts po = o->po;
     po.kind = kind;
-    int rc = time_plan(&o->wl, po, &kv, timeline, reps);
-    kv_free(&kv);
-    return rc;
+    return time_plan(&o->wl, po, kv, timeline, reps);
 }
 
 /*
@@ -452,7 +459,8 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         else if (!line_mode && !strcmp(a, "--csv") && v) { g.csv = v; i += 2; }
         else if (!line_mode && !strcmp(a, "--sweep") && v) { g.sweep = v; i += 2; }
         else if (!line_mode && !strcmp(a, "--graph-n") && v) { g.graph_n = atoi(v); i += 2; }
-        else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }
+        else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }   /* the default; kept for old scripts */
+        else if (!line_mode && !strcmp(a, "--no-check")) { g.check = 0; i++; }
         else if (!line_mode && !strcmp(a, "--oracle")) { g.oracle = 1; i++; }
         else if (!line_mode && !strcmp(a, "--read-ceiling")) { g.read_ceiling = 1; i++; }
         else if (!line_mode && !strcmp(a, "--sm-bandwidth")) { g.sm_bandwidth = 1; i++; }
@@ -672,6 +680,9 @@ static void sm_bandwidth(void *buf, size_t cap)
 static int run_all(const wl_opts *o, const char *timeline, int reps)
 {
     if (g.oracle) return run_oracle(o, reps) ? 1 : 0;
+    /* one set of KV buffers and one CPU reference for every schedule of the workload */
+    bench_kv kv;
+    if (kv_setup(&o->wl, &kv, g.check, "workload")) return 0;   /* does not fit: skipped */
     int rc = 0;
     for (int k = 0; k < SCHED_COUNT; k++)
         if (o->sched_mask & (1u << k)) {
@@ -680,9 +691,23 @@ static int run_all(const wl_opts *o, const char *timeline, int reps)
                 snprintf(path, sizeof path, "%s.%s.csv", timeline, sched_name(k));
             else if (timeline)
                 snprintf(path, sizeof path, "%s", timeline);
-            if (run_config(o, k, timeline ? path : NULL, reps)) rc = 1;
+            if (run_config(o, k, &kv, timeline ? path : NULL, reps)) rc = 1;
         }
+    kv_free(&kv);
     return rc;
+}
+
+/* The run's last word on checking; returns its exit status (1 when a
+ * configuration failed its check or anything else failed). */
+static int check_summary(int rc)
+{
+    if (g.check)
+        fprintf(stderr, "leanbench: %d configurations checked against the CPU reference before timing, %d failed "
+                "(not timed)\n", g.n_checked, g.n_check_failed);
+    else
+        fprintf(stderr, "leanbench: --no-check: timed without checking against the CPU reference (profiling run; "
+                "%d checked, %d failed)\n", g.n_checked, g.n_check_failed);
+    return rc || g.n_check_failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -691,9 +716,13 @@ int main(int argc, char **argv)
     wl_opts_init(&o);
     g.reps = 50;
     g.warmup = 5;
+    g.check = 1;
     g.graph_n = 20;
     const char *timeline = NULL;
     if (parse_args(argc, argv, &o, &timeline, &g.reps, 0)) { usage(stderr); return 2; }
+    if (!g.check)
+        fprintf(stderr, "leanbench: --no-check: configurations are timed WITHOUT checking them against the CPU "
+                "reference (rows say max_err=unchecked); for profiling only\n");
     if (g.csv && !g.occupancy && !g.sm_bandwidth && !g.read_ceiling) {   /* rows of another column set would be misread */
         FILE *f = fopen(g.csv, "r");
         char h[4096] = "";
@@ -746,7 +775,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "leanbench: no KV arena (%.1f GB free); KV sets are allocated per configuration\n",
                     free_b / 1e9);
     }
-    if (!g.sweep) return run_all(&o, timeline, g.reps);
+    if (!g.sweep) return check_summary(run_all(&o, timeline, g.reps));
 
     FILE *f = fopen(g.sweep, "r");
     if (!f) { fprintf(stderr, "--sweep %s: cannot open\n", g.sweep); return 2; }
@@ -775,5 +804,5 @@ int main(int argc, char **argv)
     }
     fclose(f);
     fprintf(stderr, "leanbench: sweep done, %d lines with failures\n", fails);
-    return fails ? 1 : 0;
+    return check_summary(fails);
 }

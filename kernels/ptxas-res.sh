@@ -10,7 +10,7 @@
 # 8), registers per thread, static shared memory (the largest over the
 # kernel's L2-prefetch-hint variants, which compile alike); the dynamic shared memory
 # (pipeline stages) is the same for every instantiation and comes from the
-# defaults in kernels/decode.cuh.
+# constants STAGES and CHUNK_BYTES in kernels/decode.cuh.
 set -eu
 NVCC=${NVCC:-/usr/local/cuda/bin/nvcc}
 FLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 -Isim -Ikernels"
@@ -27,8 +27,9 @@ else
         $NVCC $FLAGS -Xptxas -v -c kernels/decode_d$d.cu -o "$tmp/d$d.o" 2>>"$tmp/ptxas.txt"
     done
 fi
-stages=$(sed -n 's/^#define DEC_STAGES \([0-9]*\)$/\1/p' kernels/decode.cuh)
-chunk=$(sed -n 's/^#define DEC_CHUNK_BYTES \([0-9]*\)$/\1/p' kernels/decode.cuh)
+stages=$(sed -n 's/^constexpr int STAGES = \([0-9]*\);.*/\1/p' kernels/decode.cuh)
+chunk=$(sed -n 's/^constexpr int CHUNK_BYTES = \([0-9]*\);.*/\1/p' kernels/decode.cuh)
+[ -n "$stages" ] && [ -n "$chunk" ] || { echo "kernels/decode.cuh: no STAGES or CHUNK_BYTES constant" >&2; exit 1; }
 dyn=$((stages * 2 * chunk))
 # "Compiling entry function '_ZN3dec13decode_kernelI6__halfLi128ELi8EEEv8dec_args'"
 # ... "Used 254 registers, used 1 barriers, 512 bytes smem"

@@ -4,17 +4,34 @@
 # peer, and print a comparison table last.  Everything lands under $OUT
 # (default ./out).
 #
+# Every mode but link builds the kernels and runs gpu-test (the correctness
+# suite, kernels/gputest.cu) first, and stops with status 1 when it fails:
+# nothing is timed after a failed gpu-test.  leanbench itself checks each
+# configuration against its CPU reference before timing it.
+#
 #   sh kernels/run-on-gpu.sh quick   build + gpu-test + a few shapes + peer check
 #   sh kernels/run-on-gpu.sh full    build + gpu-test + peer/sim sweeps + peers
-#   sh kernels/run-on-gpu.sh sweep   like full without gpu-test
+#   sh kernels/run-on-gpu.sh sweep   the same as full (kept for old commands)
 #   sh kernels/run-on-gpu.sh sms     the --sms subset on 16..132 SMs
 #   sh kernels/run-on-gpu.sh campaign  like full without the L2-hint A/B and
 #                                    the --sms subset (a second GPU's campaign)
-#   sh kernels/run-on-gpu.sh explore   split counts, grids, PDL off/on, the
-#                                    tensor-core path for MHA, timelines, and
-#                                    ncu launch figures of ours and cuDNN's
+#   sh kernels/run-on-gpu.sh explore   split counts, grids, PDL off/on,
+#                                    timelines, and ncu launch figures of
+#                                    ours and cuDNN's
+#   sh kernels/run-on-gpu.sh restructure  the kernels of a snapshot (KBASE,
+#                                    default kbase/, made beforehand on a
+#                                    machine with the history by
+#                                    `sh kernels/snapshot-base.sh REV kbase`)
+#                                    against the current ones: both leanbench
+#                                    builds, gpu-test of the current one, then
+#                                    kernels/sweep-restructure.txt line by
+#                                    line, old and new alternating (ABBA),
+#                                    each configuration checked before it is
+#                                    timed; restructure-{old,new}.csv and a
+#                                    last table of old us, new us, new/old
+#                                    and the geometric mean of the ratios
 #   sh kernels/run-on-gpu.sh profiles a  kernel profiles, first half: build +
-#                                    gpu-test (stops if it fails), then
+#                                    gpu-test, then
 #                                    launch.csv: every kernel PyTorch's SDPA
 #                                    backends (flash, cuDNN, efficient) and
 #                                    FlexAttention launch per decode shape,
@@ -23,22 +40,22 @@
 #                                    read bandwidth on 8..132 SMs
 #                                    (leanbench --sm-bandwidth)
 #   sh kernels/run-on-gpu.sh profiles b  second half: build (a no-op on the
-#                                    machine of part a) + gpu-test again (a
-#                                    few seconds; stops if it fails), then
+#                                    machine of part a) + gpu-test again, then
 #                                    sms.csv: kernels/sweep-sms2.txt on
 #                                    16..132 SMs, and peers.csv: the PyTorch
 #                                    peer on the standard shapes (FlexAttention
 #                                    on a subset) and on --shapes extra
 #   Each profiles half stays under ~9 minutes (steps are cut by a deadline,
 #   PROFILES_DEADLINE seconds, default 540) and leaves at most 6 files in $OUT.
-#   sh kernels/run-on-gpu.sh oracle   build + gpu-test (stops if it fails),
+#   sh kernels/run-on-gpu.sh oracle   build + gpu-test,
 #                                    per-SM read bandwidth on 8..24 SMs
 #                                    (smbw.csv), then every candidate of the
 #                                    tuner's space for each workload of
 #                                    kernels/sweep-oracle.txt (oracle.csv),
 #                                    each checked against the workload's CPU
 #                                    reference before it is timed; stops at
-#                                    ORACLE_DEADLINE seconds (default 540);
+#                                    ORACLE_DEADLINE seconds from the start
+#                                    (default 540);
 #                                    ORACLE_SWEEP=FILE times another sweep
 #                                    (kernels/sweep-gqa16.txt: groups of 16),
 #                                    ORACLE_SMBW=0 skips the per-SM step
@@ -46,7 +63,7 @@
 #                                    (build/linkbench: peer copies 256 B to
 #                                    256 MB, each pair and all peers into
 #                                    GPU 0; link.csv), nvidia-smi topo -m
-#   sh kernels/run-on-gpu.sh tuned    build + gpu-test (stops if it fails), the
+#   sh kernels/run-on-gpu.sh tuned    build + gpu-test, the
 #                                    tuner's choices for the standard peer
 #                                    shapes (kernels/sweep-tuned.txt, from
 #                                    leansim tune --emit-sweep),
@@ -71,7 +88,7 @@ PART=${2:-}
 OUT=${OUT:-out}
 T0=$(date +%s)
 mkdir -p "$OUT"
-[ "$MODE" = profiles ] || [ "$MODE" = oracle ] || mkdir -p "$OUT/tl"
+[ "$MODE" = profiles ] || [ "$MODE" = oracle ] || [ "$MODE" = restructure ] || mkdir -p "$OUT/tl"
 OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
 say() { echo "== $*" | tee -a "$LOG"; }
@@ -109,12 +126,18 @@ say "facts"
 } >"$OUT/facts.txt" 2>&1
 tail -5 "$OUT/facts.txt"
 
+KBASE=${KBASE:-kbase}
+if [ "$MODE" = restructure ]; then
+    [ -f "$KBASE/kernels/decode.cuh" ] && [ -f "$KBASE/Makefile" ] ||
+        { say "restructure: no snapshot in $KBASE (sh kernels/snapshot-base.sh REV $KBASE, where git has REV)"; exit 2; }
+    say "build of the snapshot in $KBASE ($(cat "$KBASE/REV" 2>/dev/null)), in the background"
+    make -C "$KBASE" -j8 build/leanbench >"$OUT/build-old.txt" 2>&1 &
+    BASE_BUILD=$!
+fi
 say "build"
 make -j16 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
 
-if [ "$MODE" = quick ] || [ "$MODE" = full ] || [ "$MODE" = campaign ]; then
-    gputest_or_stop
-fi
+[ "$MODE" = link ] || gputest_or_stop
 
 B="timeout 300 build/leanbench"
 case "$MODE" in
@@ -124,8 +147,8 @@ quick)
         $B --ctx $c --schedule fa2,split,streamk,hybrid,balanced --csv "$OUT/quick.csv" --reps 30 2>&1 | tee -a "$LOG"
     done
     $B --ctx 4096 --schedule split,streamk --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
-    $B --batch 8 --heads 32 --kv-heads 8 --ctx 16384 --schedule all --csv "$OUT/quick.csv" --check 2>&1 | tee -a "$LOG"
-    $B --ctx 65536 --schedule streamk --timeline "$OUT/tl/streamk-b1h32-64k.csv" --check 2>&1 | tee -a "$LOG"
+    $B --batch 8 --heads 32 --kv-heads 8 --ctx 16384 --schedule all --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
+    $B --ctx 65536 --schedule streamk --timeline "$OUT/tl/streamk-b1h32-64k.csv" 2>&1 | tee -a "$LOG"
     $B --sms 16 --ctx 65536 --schedule streamk,split,fa2 --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
     say "peer quick"
     python3 experiments/peers/sdpa_peer.py --quick --csv "$OUT/peers-quick.csv" 2>&1 | tee -a "$LOG"
@@ -165,65 +188,9 @@ full|sweep|campaign)
     say "ours vs PyTorch"
     python3 experiments/peers/compare.py "$OUT/sweep.csv" "$OUT/peers.csv" | tee "$OUT/compare.txt"
     ;;
-variants)
-    # same sweep under build-time kernel variants (see decode.cuh)
-    VARIANTS=${VARIANTS:-"v0: s3:-DDEC_STAGES=3 c16s2:-DDEC_CHUNK_BYTES=16384@-DDEC_STAGES=2 pf128:-DDEC_L2PF=128"}
-    for v in $VARIANTS; do
-        name=${v%%:*}; flags=$(echo "${v#*:}" | tr @ ' ')
-        make -j8 BUILD=build-$name kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 $flags" >>"$LOG" 2>&1 || { say "build $name failed"; continue; }
-        timeout 120 build-$name/gputest >"$OUT/gputest-$name.txt" 2>&1; echo "$name gputest rc $? $(tail -1 $OUT/gputest-$name.txt)"
-    done
-    for i in 1 2; do   # interleaved twice: drift shows as a difference between the rounds
-        for v in $VARIANTS; do
-            name=${v%%:*}
-            timeout 200 build-$name/leanbench --sweep ${SWEEP:-kernels/sweep-variants.txt} --csv "$OUT/variants.csv" >>"$LOG" 2>&1
-        done
-    done
-    # the variant is the build column (37): its switches
-    awk -F, 'NR>1 {printf "%-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s  %s\n",$9,$10,$11,$12,$15,$17,$18,$21,$26,$37}' "$OUT/variants.csv"
-    ;;
-ab)
-    # the current kernels against an older tree carried in .oldk (same machine, same call)
-    (cd .oldk && make -j8 kernels >>"$LOG" 2>&1) || say "old build failed"
-    timeout 200 build/gputest >"$OUT/gputest.txt" 2>&1; echo "gputest rc $? $(tail -1 $OUT/gputest.txt)"
-    [ -d .midk ] && { (cd .midk && make -j8 kernels >>"$LOG" 2>&1) || say "mid build failed"; }
-    K=_ZN3dec13decode_kernelI6__halfLi128ELi1EEEv8dec_args
-    cuobjdump -sass -fun $K .oldk/build/kernels/decode_d128.o >"$OUT/old.sass" 2>&1
-    cuobjdump -sass -fun $K build/kernels/decode_d128.o >"$OUT/new.sass" 2>&1
-    VARIANTS=${VARIANTS:-"u1:-DDEC_UNROLL1=1 ni:-DDEC_MERGE_NOINLINE=1"}
-    for v in $VARIANTS; do
-        name=${v%%:*}; flags=$(echo "${v#*:}" | tr @ ' ')
-        make -j8 BUILD=build-$name kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 $flags" >>"$LOG" 2>&1 || say "build $name failed"
-    done
-    # each tree writes its own file (an older runner may write an older CSV format); the
-    # commit column names each tree's kernel sources (+kSUM), the build column the variants
-    OLDC="unknown+k$(cd .oldk && kernel_sources_hash)"
-    MIDC="unknown+k$( [ -d .midk ] && cd .midk && kernel_sources_hash)"
-    for i in 1 2; do
-        LEANBENCH_COMMIT=$OLDC timeout 200 .oldk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab-old.csv" >>"$LOG" 2>&1
-        timeout 200 build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
-        [ -d .midk ] && LEANBENCH_COMMIT=$MIDC timeout 200 .midk/build/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab-mid.csv" >>"$LOG" 2>&1
-        for v in $VARIANTS; do
-            timeout 200 build-${v%%:*}/leanbench --sweep kernels/sweep-ab.txt --csv "$OUT/ab.csv" >>"$LOG" 2>&1
-        done
-    done
-    for b in old new; do
-        d=build; [ $b = old ] && d=.oldk/build
-        $d/leanbench --ctx 64k --schedule streamk --timeline "$OUT/tl-$b.csv" >>"$LOG" 2>&1
-    done
-    for f in "$OUT"/ab*.csv; do
-        echo "$(basename "$f"):"
-        awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15; t[k]=t[k]" "$21} END {for (k in t) printf "%-42s %s\n", k, t[k]}' "$f" | sort
-    done
-    awk -F, 'NR>1 {printf "%-16s b=%s h=%s kvh=%s ctx=%s %9.2f us %7.1f GB/s\n",$9,$10,$11,$12,$15,$21,$26}' "$OUT/peers-quick.csv"
-    ;;
 explore)
-    make -j8 BUILD=build-mma1 kernels NVFLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 -DDEC_MMA_MIN_ROWS=1" >>"$LOG" 2>&1 || say "build mma1 failed"
-    timeout 120 build/gputest >"$OUT/gputest.txt" 2>&1; echo "gputest rc $? $(tail -1 $OUT/gputest.txt)"
-    timeout 120 build-mma1/gputest >"$OUT/gputest-mma1.txt" 2>&1; echo "gputest mma1 rc $? $(tail -1 $OUT/gputest-mma1.txt)"
     timed explore timeout 200 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
     LEANBENCH_PDL=0 timeout 100 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
-    timeout 100 build-mma1/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
     for sp in 7 33; do
         $B --ctx 65536 --schedule split --splits $sp --timeline "$OUT/tl/split$sp-b1h32-64k.csv" >>"$LOG" 2>&1
     done
@@ -241,9 +208,8 @@ explore)
     awk -F, 'NR>1 {printf "pdl=%s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s ctas=%-5s sp=%-3s %9.2f us %7.1f GB/s  %s\n",$34,$9,$10,$11,$12,$15,$17,$18,$21,$26,$37}' "$OUT/explore.csv"
     ;;
 tuned)
-    gputest_or_stop
-    # gpu-test above checked every kernel instance, schedule, dtype and group against the CPU
-    # reference; a reference per shape here (up to 17 GB of KV) would outlast the call
+    # leanbench checks each shape against its CPU reference before timing it (gpu-test
+    # above checked every kernel instance, schedule, dtype and group)
     say "the tuner's choices (kernels/sweep-tuned.txt)"
     timed tuned timeout 240 build/leanbench --sweep kernels/sweep-tuned.txt --csv "$OUT/tuned.csv" >"$OUT/tuned-log.txt" 2>&1
     grep -E "CHECK FAILED|skipped|failures" "$OUT/tuned-log.txt" | sort | uniq -c | head
@@ -260,9 +226,7 @@ link)
     timed linkbench timeout 400 build/linkbench --csv "$OUT/link.csv" --reps 30
     ;;
 oracle)
-    T0=$(date +%s)
     left() { echo $(( ${ORACLE_DEADLINE:-540} - ($(date +%s) - T0) )); }
-    gputest_or_stop
     if [ "${ORACLE_SMBW:-1}" = 1 ]; then
         say "per-SM read bandwidth, 8..24 SMs"
         for n in 8 16 24; do
@@ -286,7 +250,6 @@ profiles)
     cap() { l=$(( ${PROFILES_DEADLINE:-540} - ($(date +%s) - T0) )); [ $l -lt 0 ] && l=0; [ $l -lt $1 ] && echo $l || echo $1; }
     W=/tmp/leanbench-profiles; rm -rf "$W"; mkdir -p "$W"
     export TORCHINDUCTOR_COMPILE_THREADS=1
-    gputest_or_stop
     case "$PART" in
     a)
         K=_Z11smbw_kernelILi16EEvPK5uint4mPj
@@ -346,6 +309,52 @@ profiles)
         echo "profiles: say which half, a or b"; exit 2 ;;
     esac
     say "profiles $PART: $(( $(date +%s) - T0 )) s"
+    ;;
+restructure)
+    # the snapshot's leanbench (built in the background above) against the current one
+    wait $BASE_BUILD || { tail -20 "$OUT/build-old.txt"; say "build of $KBASE failed"; exit 1; }
+    OLDB="$KBASE/build/leanbench"
+    say "restructure: kernels/sweep-restructure.txt, old and new alternating per workload line"
+    REVB=$(cat "$KBASE/REV" 2>/dev/null || echo base)
+    W=/tmp/leanbench-restructure; rm -rf "$W"; mkdir -p "$W"
+    i=0
+    grep -v '^[[:space:]]*#' kernels/sweep-restructure.txt | grep . | while IFS= read -r line; do
+        i=$((i + 1))
+        echo "$line" >"$W/line.txt"
+        # ABBA: which build goes first alternates, so that drift cancels
+        if [ $((i % 2)) = 1 ]; then order="old new"; else order="new old"; fi
+        for b in $order; do
+            if [ $b = old ]; then
+                # the old leanbench checked only when asked
+                LEANBENCH_COMMIT="old-$REVB" timeout 120 "$OLDB" --check --sweep "$W/line.txt" --reps 30 \
+                    --csv "$OUT/restructure-old.csv" >>"$OUT/restructure-log.txt" 2>&1 || echo "line $i old: rc $?" | tee -a "$LOG"
+            else
+                LEANBENCH_COMMIT="new-$LEANBENCH_COMMIT" timeout 120 build/leanbench --sweep "$W/line.txt" --reps 30 \
+                    --csv "$OUT/restructure-new.csv" >>"$OUT/restructure-log.txt" 2>&1 || echo "line $i new: rc $?" | tee -a "$LOG"
+            fi
+        done
+        echo "line $i: $line: $(( $(date +%s) - T0 )) s" >>"$LOG"
+    done
+    grep -E "CHECK FAILED|skipped|checked against" "$OUT/restructure-log.txt" | sort | uniq -c | head -20
+    gzip -f "$OUT/restructure-log.txt"
+    say "restructure: time per configuration, old ($REVB) and new (us, new/old)"
+    # columns found by name: the CSV layout may differ between the two builds
+    awk -F, '
+        FNR == 1 { delete c; for (i = 1; i <= NF; i++) c[$i] = i; file = FILENAME ~ /-old[.]csv$/ ? 1 : 2; next }
+        { k = sprintf("%-8s b=%s h=%-2s kvh=%-2s d=%-3s %s ctx=%-6s", $c["schedule"], $c["batch"], $c["heads"],
+                      $c["kv_heads"], $c["head_dim"], $c["dtype"], $c["ctx"])
+          if (!(k in seen)) { seen[k] = 1; keys[++n] = k }
+          t[file, k] = $c["time_us"] }
+        END { g = 0; m = 0
+              printf "%-60s %10s %10s %7s\n", "config", "old us", "new us", "ratio"
+              for (j = 1; j <= n; j++) { k = keys[j]
+                  if ((1, k) in t && (2, k) in t && t[1, k] > 0) {
+                      r = t[2, k] / t[1, k]; g += log(r); m++
+                      printf "%-60s %10.2f %10.2f %7.3f\n", k, t[1, k], t[2, k], r
+                  } else printf "%-60s %10s %10s %7s\n", k, ((1, k) in t) ? t[1, k] : "-", ((2, k) in t) ? t[2, k] : "-", "missing"
+              }
+              if (m) printf "geomean new/old over %d configurations: %.4f\n", m, exp(g / m) }' \
+        "$OUT/restructure-old.csv" "$OUT/restructure-new.csv" | tee "$OUT/restructure.txt"
     ;;
 sms)
     for n in 16 32 48 64 96 132; do
