@@ -37,7 +37,7 @@ GPU_SPECS = $(sort $(wildcard experiments/gpus/*.gpu))
 KERNEL_PROFILES = $(sort $(wildcard experiments/kernels/*.kernel))
 EMBED_IN  = $(GPU_SPECS) $(KERNEL_PROFILES) $(wildcard experiments/*.sql)
 
-.PHONY: all test bench kernels gpu-test figures clean main doc install uninstall
+.PHONY: all test bench kernels gpu-test figures clean main doc install uninstall dump-engines
 all: $(BUILD)/leansim
 
 # version.h: the version, the git commit and the engines' source hash (a
@@ -96,6 +96,15 @@ $(BUILD)/bench_sim: tests/bench_sim.c $(BUILD)/libleansim.a
 
 $(BUILD)/bench_model: tests/bench_model.c $(BUILD)/libleansim.a
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(BUILD)/libleansim.a -o $@ $(LIBS)
+
+# Both engines' predictions over a fixed set of configurations, at full
+# precision: dump before and after a change that must not move a prediction,
+# then `sh tests/cmp_engines.sh OLD NEW`.
+$(BUILD)/dump_engines: tests/dump_engines.c $(BUILD)/libleansim.a
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests $< $(BUILD)/libleansim.a -o $@ $(LIBS)
+
+dump-engines: $(BUILD)/dump_engines
+	$(Q)$(BUILD)/dump_engines > $(BUILD)/engines.txt
 
 bench: $(BUILD)/bench_sim $(BUILD)/bench_model $(BUILD)/leansim
 	$(Q)$(BUILD)/bench_sim

@@ -126,31 +126,32 @@ template <typename X> static X *dev_copy(const X *h, size_t n)
 
 int attn_plan_upload(attn_plan_dev *d, const plan *p, const workload *w)
 {
+    plan_launch l;
+    plan_launch_of(p, &l);
     memset(d, 0, sizeof *d);
-    d->grid = p->grid;
+    d->grid = l.decode_grid;
+    d->combine_grid = l.combine_grid;
+    d->signal = l.signal;
     d->n_units = p->n_units;
     d->rows = p->rows;
-    d->n_segs = p->n_segs;
-    d->n_slots = p->n_slots;
+    d->n_segs = l.n_segs;
+    d->n_slots = l.n_slots;
     d->combine = p->combine;
     d->block_n = p->block_n;
     d->sms = p->sms;
     std::vector<int64_t> base(p->n_units);
-    std::vector<int32_t> len(p->n_units);
     int64_t off = 0;
     for (int r = 0; r < w->batch; r++)
         for (int h = 0; h < w->kv_heads; h++) {
             base[r * w->kv_heads + h] = off;
-            len[r * w->kv_heads + h] = (int32_t)w->ctx[r];
             off += w->ctx[r] * w->head_dim;
         }
     std::vector<seg_kv> sk(p->n_segs);
     for (int i = 0; i < p->n_segs; i++) {
         const plan_seg *s = &p->segs[i];
-        int64_t t0 = (int64_t)s->tile_begin * p->block_n, t1 = (int64_t)s->tile_end * p->block_n;
-        if (t1 > len[s->unit]) t1 = len[s->unit];
+        int64_t t0;
+        sk[i].ntok = plan_seg_tokens(p, w, s, &t0);
         sk[i].off = base[s->unit] + t0 * w->head_dim;
-        sk[i].ntok = t1 > t0 ? (int32_t)(t1 - t0) : 0;
         sk[i].pad = 0;
     }
     d->cta_first = dev_copy(p->cta_first, (size_t)p->grid + 1);
@@ -158,7 +159,7 @@ int attn_plan_upload(attn_plan_dev *d, const plan *p, const workload *w)
     d->unit_parts = dev_copy(p->unit_parts, (size_t)p->n_units);
     d->unit_slot = dev_copy(p->unit_slot, (size_t)p->n_units);
     d->seg_kv = dev_copy(sk.data(), sk.size());
-    size_t ns = p->n_slots ? (size_t)p->n_slots : 1;
+    size_t ns = (size_t)l.slots_alloc;
     CUDA_CHECK(cudaMalloc((void **)&d->part_o, ns * p->rows * w->head_dim * sizeof(float)));
     CUDA_CHECK(cudaMalloc((void **)&d->part_lse, ns * p->rows * sizeof(float)));
     CUDA_CHECK(cudaMemset(d->part_o, 0xff, ns * p->rows * w->head_dim * sizeof(float)));
@@ -191,17 +192,17 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
     a.tl = tl;
     a.rows = d->rows;
     a.block_n = d->block_n;
-    a.signal = !d->combine;
+    a.signal = d->signal;
     a.scale_log2 = (float)(1.4426950408889634 / sqrt((double)io->head_dim));
     a.lse = io->lse;
     void *args[] = {&a};
     cudaError_t e = cudaLaunchKernel((const void *)fn, dim3(d->grid), dim3(ATTN_THREADS), args, (size_t)smem, s);
-    if (e != cudaSuccess || !d->combine) return e;
+    if (e != cudaSuccess || !d->combine_grid) return e;
     cudaLaunchConfig_t cfg = {};
     cudaLaunchAttribute at[1] = {};
     at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
     at[0].val.programmaticStreamSerializationAllowed = 1;
-    cfg.gridDim = dim3(d->n_units);
+    cfg.gridDim = dim3(d->combine_grid);
     cfg.blockDim = dim3(ATTN_THREADS);
     cfg.dynamicSmemBytes = 0;
     cfg.stream = s;

@@ -36,17 +36,21 @@ typedef struct tl_rec {
 
 /* KV geometry of one plan segment, derived on the host from the plan and
  * the workload so that a CTA needs one load (not a chain) before its
- * first copy: the tiles [tile_begin, tile_end) of the unit clipped to its
- * length, as an element offset into K (and V) and a token count. */
+ * first copy: the segment's tokens (plan_seg_tokens: its tiles clipped to
+ * the request's length) as an element offset into K (and V) and a count. */
 typedef struct seg_kv {
     int64_t off;     /* elements from the start of K to the segment's first token */
     int32_t ntok;    /* tokens in the segment (0 for an empty one) */
     int32_t pad;
 } seg_kv;
 
-/* A plan on the device plus the per-segment KV geometry. */
+/* A plan on the device plus the per-segment KV geometry; grid,
+ * combine_grid, signal, n_segs and n_slots are the plan's launch
+ * configuration (plan_launch_of). */
 typedef struct attn_plan_dev {
     int grid, n_units, rows, n_segs, n_slots, combine, block_n;
+    int combine_grid;      /* CTAs of the combine kernel, 0: none */
+    int signal;            /* 1: partial writers signal a host CTA */
     int sms;               /* SMs the plan was built for */
     int32_t *cta_first;    /* [grid + 1] */
     plan_seg *segs;        /* [n_segs] */

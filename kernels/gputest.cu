@@ -83,7 +83,7 @@ static void run_one(const workload *w, const attn_bufs *b, const double *ref, co
     snprintf(label, sizeof label, "%s %s %s d=%d g=%d bn=%d grid=%d splits=%d", what, sched_name(kind),
              dtype_name(w->dtype), w->head_dim, rows, block_n, grid, splits);
     if (rc != PLAN_OK) {
-        if (grid) { plan_free(p); return; }   /* a forced grid above residency: refused, as it must be */
+        if (rc == PLAN_ERESIDENT) { plan_free(p); return; }   /* a forced grid above residency: refused, as it must be */
         fprintf(stderr, "FAIL %s: plan_build returned %d\n", label, rc);
         n_fail++;
         plan_free(p);

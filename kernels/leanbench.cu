@@ -261,22 +261,15 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
         fprintf(stderr, "leanbench: --ctas-per-sm %d: only %d CTAs of this kernel fit on an SM\n", po.ctas_per_sm, occ);
         return -1;
     }
-    if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && po.grid > resident) {
+    plan *p = plan_alloc();
+    int rc = plan_build(p, w, &po, g.sms, occ);
+    if (rc == PLAN_ERESIDENT)
         fprintf(stderr, "leanbench: %s --grid %d: more than the %lld CTAs that can be resident at once "
                 "(%d per SM x %d SMs); host CTAs would spin forever\n", sched_name(kind), po.grid,
                 (long long)resident, occ, g.sms);
-        return -1;
-    }
-    plan *p = plan_alloc();
-    int rc = plan_build(p, w, &po, g.sms, occ);
-    if (rc != PLAN_OK) {
+    else if (rc != PLAN_OK)
         fprintf(stderr, "leanbench: %s: plan_build failed (status %d)\n", sched_name(kind), rc);
-        plan_free(p);
-        return -1;
-    }
-    if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && p->grid - p->dp_ctas > resident) {
-        fprintf(stderr, "leanbench: %s: %d stream-K CTAs exceed the %lld resident\n", sched_name(kind),
-                p->grid - p->dp_ctas, (long long)resident);
+    if (rc != PLAN_OK) {
         plan_free(p);
         return -1;
     }

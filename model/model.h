@@ -2,10 +2,11 @@
  * model.h: the model/ folder's public header.
  *
  *  - model_predict: a closed form of every schedule the simulator has.  It
- *    asks the shared planner for the same numbers (splits, grid, CTA counts,
- *    tiles per CTA) but never builds the CTA list, and costs each kernel in
- *    waves of concurrent CTAs with the simulator's GPU model (per-CTA rate
- *    min(in-flight / latency, compute floor), HBM shared fairly).
+ *    costs the shared planner's shape of the plan (plan_shape_of: grid,
+ *    splits, chunks, stream-K runs, segment and slot counts) without
+ *    building the CTA list, each kernel in waves of concurrent CTAs with
+ *    the simulator's GPU model (per-CTA rate min(in-flight / latency,
+ *    compute floor), HBM shared fairly).
  *  - model_engines: the engines (simulator, closed form) behind one table.
  *  - tune_*: searching the schedule options for the fastest one per workload.
  *  - calib_*: fitting the spec fields no datasheet gives to measured rows
@@ -32,9 +33,10 @@
  * Predicts workload w under plan options o, run by the kernel of profile k
  * on chip g (options left 0 take the profile's), in closed form and
  * fills r like sim_run does (events, streamed_bytes, peak_gbps: 0).
- * Returns SIM_OK, SIM_EPLAN or SIM_EOCCUPANCY (the same cases as sim_run)
- * with a reason in err.  Thread-safe; for a ragged batch it builds the
- * plan (plan_build) to count CTAs and bytes, allocated and freed inside.
+ * Returns SIM_OK, SIM_EPLAN or SIM_EOCCUPANCY (the same cases and words
+ * as sim_run: both refuse through sim_plan_shape) with a reason in err.
+ * Thread-safe; allocates nothing.  CTAs, splits, combine CTAs and HBM bytes
+ * are those of the plan sim_run builds, exactly.
  */
 int model_predict(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, sim_result *r,
                   char *err, int errlen);

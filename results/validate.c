@@ -192,7 +192,6 @@ static void legacy_match_plan(plan *p, validate_row *r, const gpu_spec *g, const
             plan_opts po = base;
             po.grid = cand[i];
             po.ctas_per_sm = v == 0 ? 0 : resident;
-            if (cand[i] > r->sms * resident) continue;
             if (plan_build(p, &r->w, &po, r->sms, resident) != PLAN_OK) continue;
             if (p->grid == r->ctas && p->splits == r->splits && p->block_n == r->block_n) {
                 po.resident = resident;

@@ -23,7 +23,8 @@
  * sim_combine_rounds: the same for a combine CTA merging `parts` partials
  *   (merge_unit: a log-sum-exp pass per row over a warp, then float4
  *   outputs, threads left over splitting the parts);
- * sim_combine_res: the combine kernel's resources.
+ * sim_combine_res: the combine kernel's resources, sim_combine_resident its
+ *   CTAs resident per SM on g (at least 1).
  * Each round costs the kernel profile's merge_round_ns.
  */
 double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
@@ -32,6 +33,7 @@ double sim_partial_bytes(const workload *w, int rows);
 double sim_host_merge_rounds(int rows, int head_dim, int peers);
 double sim_combine_rounds(int rows, int head_dim, int parts);
 extern const kernel_res sim_combine_res;
+int sim_combine_resident(const gpu_spec *g);
 
 /* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
 double sim_kv_bytes(const workload *w);

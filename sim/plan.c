@@ -2,7 +2,10 @@
  * plan.c: the schedule planner (see plan.h).
  *
  * Each schedule turns a workload into an ordered list of CTAs, each an
- * ordered list of segments (unit, tile range, partial slot).  The rules are
+ * ordered list of segments (unit, tile range, partial slot), in two steps:
+ * plan_shape_of applies the schedule's rules and counts what they give
+ * (grid, chunks, runs, segments, slots) without placing anything, and
+ * plan_build_shape places the segments of that shape.  The rules are
  * those of the systems the schedules come from:
  *   fa2       one CTA per unit (FlashAttention-2, no split);
  *   split     FlashAttention-2's split-KV: every unit cut into S chunks of
@@ -167,6 +170,9 @@ void workload_uniform(workload *w, int batch, int heads, int kv_heads, int head_
 
 static int64_t cdiv64(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* FlashAttention-2 counts work in 64-row query blocks per unit. */
+static int m_blocks_of(int rows) { return (rows + 63) / 64; }
+
 int plan_splits_heuristic(int64_t units, int slots, int n_blocks, int max_splits)
 {
     if (units >= (int64_t)(0.8 * slots)) return 1;
@@ -269,10 +275,110 @@ static void plan_assign_slots(plan *p, int all_partial)
     }
 }
 
-int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resident_per_sm)
+int plan_ctas_on_sm(int64_t ctas, int sms, int resident)
+{
+    int64_t n = cdiv64(ctas, sms);
+    if (n > resident) n = resident;
+    return n < 1 ? 1 : (int)n;
+}
+
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b) { int64_t t = a % b; a = b; b = t; }
+    return a < 0 ? -a : a;
+}
+
+/* Modular inverse of a mod m (gcd(a, m) = 1, m >= 1). */
+static int64_t inv_mod(int64_t a, int64_t m)
+{
+    int64_t r0 = m, r1 = a % m, s0 = 0, s1 = 1;
+    while (r1) {
+        int64_t q = r0 / r1, t;
+        t = r0 - q * r1; r0 = r1; r1 = t;
+        t = s0 - q * s1; s0 = s1; s1 = t;
+    }
+    s0 %= m;
+    return s0 < 0 ? s0 + m : s0;
+}
+
+/* Counts c in [lo, hi] with (a*c + b) % t == 0 (t >= 1). */
+static int64_t count_congruent(int64_t a, int64_t b, int64_t t, int64_t lo, int64_t hi)
+{
+    if (hi < lo) return 0;
+    a %= t;
+    int64_t nb = ((-b) % t + t) % t;
+    int64_t g = gcd64(a ? a : t, t);
+    if (nb % g) return 0;
+    int64_t tp = t / g;
+    int64_t c0 = tp == 1 ? 0 : (nb / g) % tp * inv_mod(a / g, tp) % tp;
+    /* c = c0 + k*tp in [lo, hi] */
+    int64_t first = lo + ((c0 - lo) % tp + tp) % tp;
+    return first > hi ? 0 : (hi - first) / tp + 1;
+}
+
+/* Segments of `grid` stream-K runs of run_long or run_long - 1 tiles (the
+ * long ones first) over the tiles of units u0 .. n_units - 1, numbered
+ * linearly: one per unit, plus one per run that starts inside a unit
+ * rather than at a unit's tile 0 (as plan_streamk_runs cuts them).  Run c
+ * starts at run_long x c (c < long_ctas) or (run_long - 1) x c + long_ctas;
+ * short runs exist only where run_long >= 2.  A uniform batch (every unit
+ * `uniform_tiles` tiles, else 0) counts the runs starting on a unit
+ * boundary in closed form, a ragged one walks the unit boundaries. */
+static int64_t streamk_segs(const workload *w, int bn, int u0, int grid, int64_t run_long, int64_t long_ctas,
+                            int64_t uniform_tiles)
+{
+    const int units = w->batch * w->kv_heads;
+    int64_t segs = (int64_t)(units - u0) + grid - 1;
+    if (uniform_tiles) {
+        const int64_t ti = uniform_tiles, hi1 = long_ctas < grid - 1 ? long_ctas : grid - 1;
+        return segs - count_congruent(run_long, 0, ti, 1, hi1) -
+               count_congruent(run_long - 1, long_ctas, ti, hi1 + 1, grid - 1);
+    }
+    const int64_t long_end = run_long * long_ctas;    /* where the short runs begin */
+    int64_t b = 0;                                     /* linear index of the next unit's tile 0 */
+    for (int r = u0 / w->kv_heads, u = u0; r < w->batch; r++) {
+        const int32_t t = plan_tiles_of(w->ctx[r], bn);
+        for (int h = r == u0 / w->kv_heads ? u0 % w->kv_heads : 0; h < w->kv_heads && u < units - 1; h++, u++) {
+            b += t;
+            segs -= b < long_end ? b % run_long == 0 : (b - long_ctas) % (run_long - 1) == 0;
+        }
+    }
+    return segs;
+}
+
+/* Fills the chunk statistics of s (its chunk set): per request, the
+ * chunks before its last non-empty one, and the tokens of that last one. */
+static void shape_chunks(plan_shape *s, const workload *w)
+{
+    for (int r = 0; r < w->batch; r++) {
+        int64_t k = cdiv64(plan_tiles_of(w->ctx[r], s->block_n), s->chunk);
+        s->full_chunks += k - 1;
+        s->last_tokens += w->ctx[r] - (k - 1) * s->chunk * s->block_n;
+    }
+}
+
+/* Fills the stream-K fields of s for `grid` CTAs over `tiles` tiles of units u0.. */
+static void shape_streamk(plan_shape *s, const workload *w, int u0, int64_t tiles, int grid)
+{
+    s->sk_grid = grid;
+    s->sk_units = s->n_units - u0;
+    s->sk_tiles = tiles;
+    if (grid < 1) return;
+    s->run_long = (int32_t)cdiv64(tiles, grid);
+    s->run_long_ctas = (int)(tiles - (int64_t)(s->run_long - 1) * grid);
+    int64_t segs = streamk_segs(w, s->block_n, u0, grid, s->run_long, s->run_long_ctas, s->uniform ? s->max_tiles : 0);
+    s->n_segs += (int)segs;
+    s->n_slots += (int)(segs - s->sk_units);   /* every part of a unit but the host's */
+}
+
+int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms, int resident_per_sm)
 {
     if (workload_check(w, NULL, 0)) return PLAN_EBADWORKLOAD;
     if (sms < 1 || resident_per_sm < 1) return PLAN_EBADOPTS;
+    const int64_t resident = (int64_t)sms * resident_per_sm;
+    /* a stream-K host spins on its peers: every CTA of the grid must be
+     * resident at once (the default grids are) */
+    if ((o->kind == SCHED_STREAMK || o->kind == SCHED_HYBRID) && o->grid > resident) return PLAN_ERESIDENT;
     int bn = o->block_n ? o->block_n : plan_default_block_n(w->head_dim);
     if (bn != 32 && bn != 64 && bn != 128 && bn != 256) return PLAN_EBADOPTS;
     if (o->kind < 0 || o->kind >= SCHED_COUNT) return PLAN_EBADOPTS;
@@ -280,31 +386,31 @@ int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resi
         return PLAN_EBADOPTS;
     if (o->ctas_per_sm > resident_per_sm) return PLAN_EBADOPTS;
 
-    int U = w->batch * w->kv_heads;
-    int cps = o->ctas_per_sm ? o->ctas_per_sm : (resident_per_sm < 2 ? resident_per_sm : 2);
-    int64_t resident = (int64_t)sms * resident_per_sm;
-
-    memset(p, 0, offsetof(plan, cta_first));
-    p->kind = o->kind;
-    p->block_n = bn;
-    p->sms = sms;
-    p->ctas_per_sm = cps;
-    p->n_units = U;
-    p->rows = w->heads / w->kv_heads;
-    if (plan_reserve(p, 0, 0, U)) return PLAN_ENOMEM;
+    memset(s, 0, sizeof *s);
+    const int U = w->batch * w->kv_heads;
+    const int cps = o->ctas_per_sm ? o->ctas_per_sm : (resident_per_sm < 2 ? resident_per_sm : 2);
+    s->kind = o->kind;
+    s->block_n = bn;
+    s->sms = sms;
+    s->resident = resident_per_sm;
+    s->ctas_per_sm = cps;
+    s->n_units = U;
+    s->rows = w->heads / w->kv_heads;
+    s->m_blocks = m_blocks_of(s->rows);
 
     int64_t tiles = 0;
-    int32_t max_tiles = 0;
+    int32_t max_tiles = 0, min_tiles = INT32_MAX;
     for (int r = 0; r < w->batch; r++) {
         int32_t t = plan_tiles_of(w->ctx[r], bn);
         if (t > max_tiles) max_tiles = t;
-        for (int h = 0; h < w->kv_heads; h++) p->unit_tiles[r * w->kv_heads + h] = t;
+        if (t < min_tiles) min_tiles = t;
         tiles += (int64_t)t * w->kv_heads;
     }
     if (tiles > WL_MAX_TILES) return PLAN_ETOOLARGE;
-    p->n_tiles = tiles;
-    for (int u = 0; u < U; u++) p->unit_host[u] = -1;
-    int m_blocks = (p->rows + 63) / 64;
+    s->n_tiles = tiles;
+    s->max_tiles = max_tiles;
+    s->min_tiles = min_tiles;
+    s->uniform = min_tiles == max_tiles;
 
     switch (o->kind) {
     case SCHED_FA2:
@@ -312,78 +418,146 @@ int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resi
         int S = 1;
         if (o->kind == SCHED_SPLIT)
             S = o->splits ? o->splits
-                          : plan_splits_heuristic((int64_t)U * m_blocks, sms * cps, max_tiles, PLAN_MAX_SPLITS);
+                          : plan_splits_heuristic((int64_t)U * s->m_blocks, sms * cps, max_tiles, PLAN_MAX_SPLITS);
         if (S > max_tiles && o->kind == SCHED_SPLIT && !o->splits) S = max_tiles;
-        if (plan_reserve(p, U * S, U * S, U)) return PLAN_ENOMEM;
-        int32_t chunk = (int32_t)cdiv64(max_tiles, S);
-        for (int u = 0; u < U; u++) {
-            int32_t t = p->unit_tiles[u];
-            for (int s = 0; s < S; s++) {
-                int32_t b = S == 1 ? 0 : (int32_t)((int64_t)s * chunk < t ? s * chunk : t);
-                int32_t e = S == 1 ? t : (int32_t)((int64_t)(s + 1) * chunk < t ? (s + 1) * chunk : t);
-                p->cta_first[p->grid] = p->n_segs;
-                if (b == 0 && s == 0) p->unit_host[u] = p->grid;
-                seg_put(p, u, b, e);
-                p->grid++;
-            }
-        }
-        p->splits = o->kind == SCHED_SPLIT ? S : 0;
+        s->parts = S;
+        s->splits = o->kind == SCHED_SPLIT ? S : 0;
+        s->chunk = (int32_t)cdiv64(max_tiles, S);
+        s->grid = U * S;              /* every unit gets S chunks, empty ones too */
+        s->n_segs = s->grid;
         if (S > 1) {
-            plan_assign_slots(p, 1);
-            p->combine = 1;
-        } else {
-            plan_assign_slots(p, 0);
+            s->n_slots = s->grid;     /* every chunk writes a partial */
+            s->combine = 1;
+            s->comb_units = U;
+            shape_chunks(s, w);
         }
         break;
     }
     case SCHED_STREAMK: {
-        int64_t g = o->grid ? o->grid : plan_leanattn_grid(tiles, sms, cps, (int64_t)U * m_blocks, max_tiles);
-        if (g > resident) return PLAN_EBADOPTS;   /* hosts spin: all must be resident */
+        int64_t g = o->grid ? o->grid : plan_leanattn_grid(tiles, sms, cps, (int64_t)U * s->m_blocks, max_tiles);
         if (g > tiles) g = tiles;
-        if (plan_reserve(p, (int)g, (int)g + U, U)) return PLAN_ENOMEM;
-        plan_streamk_runs(p, 0, tiles, (int)g);
-        plan_assign_slots(p, 0);
+        s->grid = (int)g;
+        shape_streamk(s, w, 0, tiles, (int)g);
         break;
     }
     case SCHED_HYBRID: {
         int64_t g = o->grid ? o->grid : (int64_t)sms * cps;
-        if (g > resident) return PLAN_EBADOPTS;
         int full = (int)(U / g);
         int dp = (U % g == 0) ? U : (full > 1 ? (full - 1) * (int)g : 0);
         int64_t sk_tiles = 0;
-        for (int u = dp; u < U; u++) sk_tiles += p->unit_tiles[u];
+        if (s->uniform) sk_tiles = (int64_t)(U - dp) * max_tiles;
+        else
+            for (int u = dp; u < U; u++) sk_tiles += plan_tiles_of(w->ctx[u / w->kv_heads], bn);
         int gsk = (int)(sk_tiles < g ? sk_tiles : g);
-        if (plan_reserve(p, gsk + dp, gsk + U + dp, U)) return PLAN_ENOMEM;
-        if (gsk > 0) plan_streamk_runs(p, dp, sk_tiles, gsk);
-        /* data-parallel CTAs launch after the stream-K ones, so that every
-         * stream-K CTA (hosts spin on peers) is resident first */
-        for (int u = 0; u < dp; u++) {
-            p->cta_first[p->grid] = p->n_segs;
-            p->unit_host[u] = p->grid++;
-            seg_put(p, u, 0, p->unit_tiles[u]);
-        }
-        p->dp_ctas = dp;
-        plan_assign_slots(p, 0);
+        s->dp_ctas = dp;
+        s->grid = gsk + dp;
+        s->n_segs = dp;
+        shape_streamk(s, w, dp, sk_tiles, gsk);
         break;
     }
     case SCHED_BALANCED: {
-        int64_t budget = resident;
         int32_t minc = (int32_t)cdiv64(128, bn);
         int32_t chunk = max_tiles;
-        if (U < budget && max_tiles > minc) {
+        if (U < resident && max_tiles > minc && s->uniform) {
+            /* the smallest chunk whose chunks fit one wave of the grid: with
+             * every unit alike, max_tiles over the chunks a unit may have */
+            chunk = (int32_t)cdiv64(max_tiles, resident / U);
+            if (chunk < minc) chunk = minc;
+        } else if (U < resident && max_tiles > minc) {
+            /* the same by bisection: the chunk count falls as the chunk grows */
             int32_t lo = minc, hi = max_tiles;
             while (lo < hi) {
                 int32_t mid = lo + (hi - lo) / 2;
                 int64_t n = 0;
                 for (int r = 0; r < w->batch; r++) n += cdiv64(plan_tiles_of(w->ctx[r], bn), mid) * w->kv_heads;
-                if (n <= budget) hi = mid; else lo = mid + 1;
+                if (n <= resident) hi = mid; else lo = mid + 1;
             }
             chunk = lo;
         }
-        int64_t n = 0;
-        for (int u = 0; u < U; u++) n += cdiv64(p->unit_tiles[u], chunk);
+        int64_t n = 0, slots = 0, multi = 0;
+        for (int r = 0; r < w->batch; r++) {
+            int64_t k = cdiv64(plan_tiles_of(w->ctx[r], bn), chunk);
+            n += k * w->kv_heads;
+            if (k > 1) {
+                slots += k * w->kv_heads;
+                multi += w->kv_heads;
+            }
+        }
         if (n > WL_MAX_TILES) return PLAN_ETOOLARGE;
-        if (plan_reserve(p, (int)n, (int)n, U)) return PLAN_ENOMEM;
+        s->chunk = chunk;
+        s->grid = (int)n;
+        s->n_segs = (int)n;
+        s->n_slots = (int)slots;
+        s->comb_units = (int)multi;
+        s->combine = slots > 0;
+        shape_chunks(s, w);
+        break;
+    }
+    }
+    s->ctas_on_sm = plan_ctas_on_sm(s->grid, sms, resident_per_sm);
+    s->combine_grid = s->combine ? U : 0;
+    return PLAN_OK;
+}
+
+int plan_build_shape(plan *p, const workload *w, const plan_shape *s)
+{
+    const int U = s->n_units;
+    memset(p, 0, offsetof(plan, cta_first));
+    p->shape = *s;
+    p->kind = s->kind;
+    p->block_n = s->block_n;
+    p->sms = s->sms;
+    p->ctas_per_sm = s->ctas_per_sm;
+    p->n_units = U;
+    p->rows = s->rows;
+    p->n_tiles = s->n_tiles;
+    p->splits = s->splits;
+    p->dp_ctas = s->dp_ctas;
+    p->combine = s->combine;
+    /* room for the segments of any shape of this grid (stream-K: at most
+     * one more per unit than CTAs), not only the count the shape predicts */
+    const int seg_room = s->kind == SCHED_STREAMK || s->kind == SCHED_HYBRID ? s->grid + U : s->grid;
+    if (plan_reserve(p, s->grid, seg_room, U)) return PLAN_ENOMEM;
+    for (int r = 0; r < w->batch; r++)
+        for (int h = 0; h < w->kv_heads; h++) p->unit_tiles[r * w->kv_heads + h] = plan_tiles_of(w->ctx[r], s->block_n);
+    for (int u = 0; u < U; u++) p->unit_host[u] = -1;
+
+    switch (s->kind) {
+    case SCHED_FA2:
+    case SCHED_SPLIT: {
+        const int S = s->parts;
+        const int32_t chunk = s->chunk;
+        for (int u = 0; u < U; u++) {
+            int32_t t = p->unit_tiles[u];
+            for (int k = 0; k < S; k++) {
+                int32_t b = S == 1 ? 0 : (int32_t)((int64_t)k * chunk < t ? k * chunk : t);
+                int32_t e = S == 1 ? t : (int32_t)((int64_t)(k + 1) * chunk < t ? (k + 1) * chunk : t);
+                p->cta_first[p->grid] = p->n_segs;
+                if (b == 0 && k == 0) p->unit_host[u] = p->grid;
+                seg_put(p, u, b, e);
+                p->grid++;
+            }
+        }
+        plan_assign_slots(p, S > 1);
+        break;
+    }
+    case SCHED_STREAMK:
+        plan_streamk_runs(p, 0, s->sk_tiles, s->sk_grid);
+        plan_assign_slots(p, 0);
+        break;
+    case SCHED_HYBRID:
+        if (s->sk_grid > 0) plan_streamk_runs(p, s->dp_ctas, s->sk_tiles, s->sk_grid);
+        /* data-parallel CTAs launch after the stream-K ones, so that every
+         * stream-K CTA (hosts spin on peers) is resident first */
+        for (int u = 0; u < s->dp_ctas; u++) {
+            p->cta_first[p->grid] = p->n_segs;
+            p->unit_host[u] = p->grid++;
+            seg_put(p, u, 0, p->unit_tiles[u]);
+        }
+        plan_assign_slots(p, 0);
+        break;
+    case SCHED_BALANCED: {
+        const int32_t chunk = s->chunk;
         for (int u = 0; u < U; u++) {
             int32_t t = p->unit_tiles[u];
             for (int32_t b = 0; b < t; b += chunk) {
@@ -394,12 +568,38 @@ int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resi
             }
         }
         plan_assign_slots(p, 1);
-        p->combine = p->n_slots > 0;
         break;
     }
     }
     p->cta_first[p->grid] = p->n_segs;
     return PLAN_OK;
+}
+
+int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resident_per_sm)
+{
+    plan_shape s;
+    int rc = plan_shape_of(&s, w, o, sms, resident_per_sm);
+    return rc != PLAN_OK ? rc : plan_build_shape(p, w, &s);
+}
+
+int32_t plan_seg_tokens(const plan *p, const workload *w, const plan_seg *s, int64_t *first)
+{
+    const int64_t len = w->ctx[s->unit / w->kv_heads];
+    const int64_t t0 = (int64_t)s->tile_begin * p->block_n;
+    int64_t t1 = (int64_t)s->tile_end * p->block_n;
+    if (t1 > len) t1 = len;
+    if (first) *first = t0;
+    return t1 > t0 ? (int32_t)(t1 - t0) : 0;
+}
+
+void plan_launch_of(const plan *p, plan_launch *l)
+{
+    l->decode_grid = p->grid;
+    l->combine_grid = p->shape.combine_grid;
+    l->signal = !p->combine;
+    l->n_segs = p->n_segs;
+    l->n_slots = p->n_slots;
+    l->slots_alloc = p->n_slots ? p->n_slots : 1;
 }
 
 /* ------------------------------------------------------------ policies */
@@ -432,7 +632,7 @@ int plan_policy_apply(int policy, const workload *w, int sms, int resident, doub
     const int bn = plan_default_block_n(w->head_dim);
     const int64_t units = (int64_t)w->batch * w->kv_heads;
     const int rows = w->heads / w->kv_heads;
-    const int m_blocks = (rows + 63) / 64;
+    const int m_blocks = m_blocks_of(rows);
     const int n_blocks = plan_tiles_of(longest_ctx(w), bn);
     switch (policy) {
     case PLAN_POLICY_FA2:

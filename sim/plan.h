@@ -8,9 +8,12 @@
  * segments write a partial softmax state, and who merges them.
  *
  * This is the single source of truth for how work is cut into CTAs: the
- * discrete-event simulator, the analytical model and the CUDA kernels all
- * read the same plan.  It depends on the C library alone so that the CUDA
- * runner can link it on a machine that has nothing but the CUDA toolkit.
+ * planner's rules compute a plan's shape once (plan_shape_of), which the
+ * analytical model costs as it is and plan_build materialises into the
+ * segments that the discrete-event simulator and the CUDA kernels run (the
+ * kernels' launch configuration is plan_launch_of).  It depends on the C
+ * library alone so that the CUDA runner can link it on a machine that has
+ * nothing but the CUDA toolkit.
  */
 #ifndef LEANSIM_PLAN_H
 #define LEANSIM_PLAN_H
@@ -78,6 +81,51 @@ typedef struct plan_seg {
 } plan_seg;
 
 /*
+ * The shape of a plan: every number that decides how a workload is cut,
+ * computed once by plan_shape_of from the workload and the options without
+ * placing a segment (O(batch x kv_heads) at most, no allocation).
+ * plan_build_shape materialises it into segments for the simulator and the
+ * kernels; the closed-form model costs it as it is.  Its counts (grid,
+ * n_segs, n_slots, combine_grid) are those of the materialised plan,
+ * exactly (tests/test_plan.c, tests/test_agree.c).
+ */
+typedef struct plan_shape {
+    int kind;              /* enum sched_kind */
+    int block_n;           /* tokens per KV tile */
+    int sms;               /* SMs */
+    int resident;          /* resident CTAs per SM of the kernel */
+    int ctas_per_sm;       /* CTAs per SM the schedule plans for (default: 2, at most resident) */
+    int n_units;           /* batch * kv_heads */
+    int rows;              /* query heads per unit (GQA group size) */
+    int m_blocks;          /* 64-row query blocks per unit (FA2 counts units x m_blocks) */
+    int64_t n_tiles;       /* KV tiles over all units */
+    int32_t max_tiles;     /* tiles of the longest request */
+    int32_t min_tiles;     /* tiles of the shortest request */
+    int uniform;           /* 1 when every request has max_tiles tiles */
+    int grid;              /* CTAs of the main kernel */
+    int ctas_on_sm;        /* CTAs per SM of its first wave: plan_ctas_on_sm(grid, sms, resident) */
+    int parts;             /* fa2, split: chunks per unit (fa2: 1); else 0 */
+    int splits;            /* split: chunks per unit (as plan.splits); else 0 */
+    int32_t chunk;         /* fa2, split, balanced: tiles per chunk (fa2: max_tiles) */
+    int64_t full_chunks;   /* split, balanced: chunks of `chunk` tiles that are not their request's
+                              last, over the requests (one KV head each) */
+    int64_t last_tokens;   /* split, balanced: tokens of each request's last non-empty chunk, summed
+                              over the requests (one KV head each) */
+    int sk_grid;           /* streamk, hybrid: CTAs of the stream-K part */
+    int sk_units;          /* streamk, hybrid: units of the stream-K part (the last ones) */
+    int64_t sk_tiles;      /* streamk, hybrid: tiles of the stream-K part */
+    int32_t run_long;      /* stream-K: tiles of a long run; the others have run_long - 1 */
+    int run_long_ctas;     /* stream-K: CTAs with a long run (the first ones) */
+    int dp_ctas;           /* hybrid: data-parallel CTAs (units 0 .. dp_ctas - 1, after the stream-K CTAs) */
+    int n_segs;            /* segments */
+    int n_slots;           /* partial-state slots */
+    int combine;           /* 1 when a combine kernel merges partials */
+    int comb_units;        /* split, balanced: units the combine kernel merges (cut in more than one chunk) */
+    int combine_grid;      /* CTAs of the combine kernel as launched: one per unit (those of one part end
+                              at once), 0 without a combine kernel */
+} plan_shape;
+
+/*
  * A plan.  Segments are stored CTA by CTA in launch order, and within a CTA
  * in the order it processes them.  A segment whose slot is -1 produces the
  * final output of its unit: it either covers the whole unit, or (stream-K)
@@ -99,6 +147,7 @@ typedef struct plan {
     int n_slots;           /* partial-state slots */
     int combine;           /* 1 when a separate combine kernel merges partials */
     int dp_ctas;           /* SCHED_HYBRID: data-parallel CTAs after the stream-K ones */
+    plan_shape shape;      /* the shape it materialises; grid, n_segs, n_slots above are counted */
     int32_t *cta_first;    /* [grid + 1]: first segment of each CTA */
     plan_seg *segs;        /* [n_segs] */
     int32_t *unit_tiles;   /* [n_units]: KV tiles of each unit */
@@ -120,16 +169,67 @@ enum plan_status {
     PLAN_EBADWORKLOAD,   /* workload fails workload_check */
     PLAN_EBADOPTS,       /* block_n, splits, grid or ctas_per_sm out of range */
     PLAN_ETOOLARGE,      /* tiles, units or segments overflow the plan's indices */
-    PLAN_ENOMEM
+    PLAN_ENOMEM,
+    PLAN_ERESIDENT       /* streamk/hybrid: o->grid above sms x resident (hosts spin on peers that
+                            must all be resident) */
 };
 
 /*
- * Builds the plan of workload w under options o for a GPU with `sms` SMs of
- * which `resident_per_sm` CTAs of this kernel can be resident on each SM.
- * The stream-K grid never exceeds sms * resident_per_sm.  Returns a
- * plan_status; on error the plan's contents are unspecified.
+ * The shape of the plan of workload w under options o for a GPU with `sms`
+ * SMs of which `resident_per_sm` CTAs of this kernel can be resident on
+ * each SM: the one place the planner's rules are applied (option checks,
+ * default CTAs per SM, FA2's split heuristic and its clamp, LeanAttention's
+ * grid, hybrid's data-parallel waves, balanced's chunk search, stream-K run
+ * lengths and segment counts).  Returns PLAN_OK, PLAN_EBADWORKLOAD,
+ * PLAN_EBADOPTS, PLAN_ERESIDENT or PLAN_ETOOLARGE; on error *s is
+ * unspecified.
+ */
+int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms, int resident_per_sm);
+
+/*
+ * Materialises shape s (from plan_shape_of on workload w) into plan p:
+ * segments CTA by CTA, partial slots, hosts.  Returns PLAN_OK or
+ * PLAN_ENOMEM.
+ */
+int plan_build_shape(plan *p, const workload *w, const plan_shape *s);
+
+/*
+ * plan_shape_of then plan_build_shape: the plan of w under o on `sms` SMs
+ * of `resident_per_sm` slots.  The stream-K grid never exceeds sms *
+ * resident_per_sm.  Returns a plan_status; on error the plan's contents
+ * are unspecified.
  */
 int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resident_per_sm);
+
+/*
+ * CTAs sharing an SM when `ctas` CTAs are spread breadth-first over `sms`
+ * SMs of `resident` slots each (as the hardware and the simulator dispatch
+ * a wave): ceil(ctas / sms), at most resident, at least 1.
+ */
+int plan_ctas_on_sm(int64_t ctas, int sms, int resident);
+
+/*
+ * The KV tokens segment s of plan p reads in workload w: its tiles
+ * [tile_begin, tile_end) clipped to its request's length.  Writes the
+ * first token (tile_begin x block_n, not clipped) into *first when first
+ * is not NULL; returns the count, 0 for a segment past the end (split's
+ * empty chunks of a short request).  The simulator streams these tokens
+ * and the kernels read them.
+ */
+int32_t plan_seg_tokens(const plan *p, const workload *w, const plan_seg *s, int64_t *first);
+
+/* How the kernels launch a plan (kernels/attn.cu), host side. */
+typedef struct plan_launch {
+    int decode_grid;       /* CTAs of the decode kernel */
+    int combine_grid;      /* CTAs of the combine kernel, 0: none launched */
+    int signal;            /* 1: partial writers signal a host CTA in the decode kernel (stream-K) */
+    int n_segs;            /* segments uploaded */
+    int n_slots;           /* partial-state slots written (and read back) */
+    int slots_alloc;       /* partial-state slots allocated: n_slots, at least 1 */
+} plan_launch;
+
+/* The launch configuration of plan p (from plan_build or plan_build_shape). */
+void plan_launch_of(const plan *p, plan_launch *l);
 
 /* Checks a workload's sizes; returns 0 or PLAN_EBADWORKLOAD and, when msg is
  * not NULL, writes a one-line reason naming the field into msg[len]. */

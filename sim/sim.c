@@ -222,10 +222,7 @@ static void cap_update(krun *kr)
 {
     const kparams *k = kr->k;
     if (k->cap_by_n[1] <= 0) return;
-    int n = (kr->placed + k->sms - 1) / k->sms;
-    if (n < 1) n = 1;
-    if (n > k->resident) n = k->resident;
-    kr->c->link.cap = k->cap_by_n[n];
+    kr->c->link.cap = k->cap_by_n[plan_ctas_on_sm(kr->placed, k->sms, k->resident)];
 }
 
 /* Places CTA `who` on a free slot of SM `sm` at time `now`. */
@@ -426,11 +423,7 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
         for (int k = p->cta_first[i]; k < p->cta_first[i + 1]; k++) {
             const plan_seg *s = &p->segs[k];
             int u = s->unit;
-            int64_t ctx = w->ctx[u / w->kv_heads];
-            int64_t t_begin = (int64_t)s->tile_begin * p->block_n;
-            int64_t t_end = (int64_t)s->tile_end * p->block_n;
-            if (t_end > ctx) t_end = ctx;
-            double bytes = t_end > t_begin ? (double)(t_end - t_begin) * row_bytes : 0;
+            double bytes = (double)plan_seg_tokens(p, w, s, NULL) * row_bytes;
             if (bytes > 0) {
                 if (emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)) return -1;
                 if (emit(c, OP_STREAM, L_STREAM, u, bytes)) return -1;
@@ -481,6 +474,26 @@ static int lower_combine(sim_ctx *c, const kernel_profile *kp, const workload *w
 }
 
 const kernel_res sim_combine_res = {128, 32, 0};
+
+int sim_combine_resident(const gpu_spec *g)
+{
+    int n = gpu_occupancy(g, &sim_combine_res);
+    return n < 1 ? 1 : n;
+}
+
+int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int res, plan_shape *s, char *err,
+                   int errlen)
+{
+    int rc = plan_shape_of(s, w, o, g->sms, res);
+    if (rc == PLAN_OK) return SIM_OK;
+    if (rc == PLAN_ERESIDENT)
+        snprintf(err, (size_t)errlen, "--grid %d: more than the %d CTAs that can be resident on %s (%d SMs x %d)",
+                 o->grid, g->sms * res, g->name, g->sms, res);
+    else
+        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
+                 rc == PLAN_ETOOLARGE ? "too many tiles or units" : "bad options");
+    return SIM_EPLAN;
+}
 
 /* Bytes one CTA can stream per ns.  A CTA of four warps does not hide its
  * arithmetic behind its loads: per byte it spends the memory time (latency
@@ -550,26 +563,22 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     kprof_plan_opts(kp, w, o);
     int res = sim_resident_of(g, kp, w, o, err, errlen);
     if (res < 1) return SIM_EOCCUPANCY;
-    plan *p = c->p;
-    int rc = plan_build(p, w, o, g->sms, res);
-    if (rc == PLAN_EBADOPTS && o->grid && o->grid > g->sms * res) {
-        snprintf(err, (size_t)errlen, "--grid %d: more than the %d CTAs that can be resident on %s (%d SMs x %d)",
-                 o->grid, g->sms * res, g->name, g->sms, res);
-        return SIM_EPLAN;
-    }
-    if (rc != PLAN_OK) {
-        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
-                 rc == PLAN_ETOOLARGE ? "too many tiles or units" : rc == PLAN_ENOMEM ? "out of memory" : "bad options");
-        return rc == PLAN_ENOMEM ? SIM_ENOMEM : SIM_EPLAN;
-    }
+    plan_shape sh;
+    int rc = sim_plan_shape(g, w, o, res, &sh, err, errlen);
+    if (rc != SIM_OK) return rc;
     kernel_profile k1;   /* one split: the library may run another kernel */
     plan_opts o1;
-    int single = kprof_single_split(kp, o_in, p->splits, &k1, &o1, err, errlen);
+    int single = kprof_single_split(kp, o_in, sh.splits, &k1, &o1, err, errlen);
     if (single < 0) return SIM_EPLAN;
     if (single) {
         int rc1 = run(c, g, &k1, w, &o1, r, trace, sink, err, errlen);
         if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
         return rc1;
+    }
+    plan *p = c->p;
+    if (plan_build_shape(p, w, &sh) != PLAN_OK) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        return SIM_ENOMEM;
     }
 
     trace_writer tw, *twp = NULL;
@@ -586,9 +595,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     }
 
     double elt = dtype_bytes(w->dtype);
-    int ctas_on_sm = (p->grid + g->sms - 1) / g->sms;
-    if (ctas_on_sm > res) ctas_on_sm = res;
-    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, ctas_on_sm), g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
+    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, sh.ctas_on_sm), g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
     if (res <= MAX_RESIDENT)
         for (int m = 1; m <= res; m++) k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
     kstats st, st2;
@@ -605,8 +612,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->backwards = st.backwards;
     if (p->combine) {
         int n = lower_combine(c, kp, w, p);
-        kparams k2 = {g->sms, gpu_occupancy(g, &sim_combine_res), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
-        if (k2.resident < 1) k2.resident = 1;
+        kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
         if (sink) sink->resident[1] = k2.resident;
@@ -616,6 +622,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
             return SIM_ENOMEM;
         }
         r->combine_us = (st2.t_end - t_end) / 1e3;
+        r->combine_ctas = n;
         t_end = st2.t_end;
         r->events += st2.events;
         r->streamed_bytes += st2.served;

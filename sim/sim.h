@@ -26,6 +26,7 @@ typedef struct sim_result {
     int ctas;              /* CTAs of the main kernel (the grid for streamk) */
     int splits;            /* split: chunks per unit; else 0 */
     int ctas_per_sm;       /* CTAs of this kernel resident per SM */
+    int combine_ctas;      /* CTAs of the combine kernel (0 when none) */
     double time_us;        /* launch to last output written */
     double main_us;        /* main kernel, launch included */
     double combine_us;     /* combine kernel (0 when none) */
@@ -64,6 +65,15 @@ int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const worklo
 
 /* The plan of the last successful sim_run on c (owned by c). */
 const plan *sim_ctx_plan(const sim_ctx *c);
+
+/*
+ * The plan shape of workload w under options o (kprof_plan_opts applied)
+ * on chip g with `res` resident CTAs per SM (sim_resident_of): plan_shape_of,
+ * with the reason of a refusal in err, the same words for both engines.
+ * Returns SIM_OK or SIM_EPLAN.
+ */
+int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int res, plan_shape *s, char *err,
+                   int errlen);
 
 /* CTAs of profile k's main kernel resident per SM on g for workload w and
  * tile length block_n (0: the profile's), from its resources; 0 if none fit. */

@@ -92,6 +92,48 @@ static int check_plan(const plan *p, int resident, const char *what)
                 if (p->segs[k].tile_begin != 0) late_peer++;
         CHECK(late_peer == 0, "%s: %d peer segments after a CTA's first", what, late_peer);
     }
+    /* the shape it materialised predicted every count */
+    const plan_shape *sh = &p->shape;
+    int comb_units = 0;
+    for (int u = 0; u < p->n_units; u++) comb_units += p->combine && p->unit_parts[u] > 1;
+    CHECK(sh->grid == p->grid && sh->n_segs == p->n_segs && sh->n_slots == p->n_slots && sh->combine == p->combine &&
+              sh->dp_ctas == p->dp_ctas && sh->splits == p->splits && sh->n_tiles == p->n_tiles,
+          "%s: shape grid %d segs %d slots %d combine %d dp %d splits %d, plan %d %d %d %d %d %d", what, sh->grid,
+          sh->n_segs, sh->n_slots, sh->combine, sh->dp_ctas, sh->splits, p->grid, p->n_segs, p->n_slots, p->combine,
+          p->dp_ctas, p->splits);
+    CHECK(sh->comb_units == comb_units, "%s: shape merges %d units in the combine kernel, plan %d", what,
+          sh->comb_units, comb_units);
+    CHECK(sh->combine_grid == (p->combine ? p->n_units : 0), "%s: combine grid %d", what, sh->combine_grid);
+    if (p->combine) {
+        /* chunk statistics: non-empty chunks before each unit's last, and its last one's tokens */
+        int64_t full = 0, last_tok = 0;
+        for (int u = 0; u < p->n_units; u++) {
+            int nonempty = 0;
+            int32_t last = 0;
+            for (int k = 0; k < p->n_segs; k++)
+                if (p->segs[k].unit == u && p->segs[k].tile_end > p->segs[k].tile_begin) {
+                    nonempty++;
+                    last = plan_seg_tokens(p, &w, &p->segs[k], NULL);
+                }
+            full += nonempty - 1;
+            last_tok += last;
+        }
+        CHECK(full == sh->full_chunks * w.kv_heads && last_tok == sh->last_tokens * w.kv_heads,
+              "%s: %lld full chunks and %lld last tokens, shape %lld and %lld (x %d KV heads)", what, (long long)full,
+              (long long)last_tok, (long long)sh->full_chunks, (long long)sh->last_tokens, w.kv_heads);
+    }
+    if (p->kind == SCHED_STREAMK || p->kind == SCHED_HYBRID) {
+        int n_long = 0, n_short = 0, other = 0;
+        for (int c = 0; c < sh->sk_grid; c++) {
+            int64_t n = 0;
+            for (int k = p->cta_first[c]; k < p->cta_first[c + 1]; k++) n += p->segs[k].tile_end - p->segs[k].tile_begin;
+            if (n == sh->run_long && n_short == 0) n_long++;
+            else if (n == sh->run_long - 1) n_short++;
+            else other++;
+        }
+        CHECK(other == 0 && n_long == sh->run_long_ctas, "%s: %d runs of %d tiles first, then %d of one less, %d "
+              "others; shape says %d long", what, n_long, sh->run_long, n_short, other, sh->run_long_ctas);
+    }
     free(base);
     free(slot_used);
     free(hosts);
@@ -176,7 +218,7 @@ static void test_random_invariants(void)
     static const int bns[] = {32, 64, 128, 256};
     static const int dims[] = {64, 128, 256};
     int fails = 0;
-    for (int iter = 0; iter < 400 && fails < 5; iter++) {
+    for (int iter = 0; iter < 600 && fails < 5; iter++) {
         memset(&w, 0, sizeof w);
         w.batch = 1 + (int)(rnd() % 12);
         w.kv_heads = 1 + (int)(rnd() % 8);
@@ -185,6 +227,8 @@ static void test_random_invariants(void)
         w.dtype = (int)(rnd() % DTYPE_COUNT);
         w.ragged = 1;
         for (int r = 0; r < w.batch; r++) w.ctx[r] = 1 + (int64_t)(rnd() % (rnd() % 2 ? 300 : 70000));
+        if (iter % 3 == 0)   /* uniform: the shape counts in closed form there */
+            for (int r = 1; r < w.batch; r++) w.ctx[r] = w.ctx[0];
         int sms = 1 + (int)(rnd() % 140), resident = 1 + (int)(rnd() % 8);
         for (int k = 0; k < SCHED_COUNT; k++) {
             plan_opts o = {.kind = k, .block_n = bns[rnd() % 4]};
@@ -214,7 +258,13 @@ static void test_bad_input(void)
     CHECK(workload_check(&w, msg, sizeof msg) && strstr(msg, "--ctx 0"), "zero ctx: '%s'", msg);
     set_uniform(1, 32, 32, 128, 1024);
     plan_opts o = {.kind = SCHED_STREAMK, .grid = 1000};
-    CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_EBADOPTS, "stream-K grid above residency refused");
+    CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_ERESIDENT, "stream-K grid above residency refused");
+    o.kind = SCHED_HYBRID;
+    CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_ERESIDENT, "hybrid grid above residency refused");
+    o.grid = 200;
+    CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_OK, "hybrid grid of exactly the resident CTAs planned");
+    o = (plan_opts){.kind = SCHED_FA2, .grid = 1000};
+    CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_OK, "fa2 ignores the grid");
     o = (plan_opts){.kind = SCHED_FA2, .block_n = 48};
     CHECK(plan_build(p, &w, &o, 100, 2) == PLAN_EBADOPTS, "block_n 48 refused");
     set_uniform(1024, 1024, 1024, 128, WL_MAX_CTX);
