@@ -1,101 +1,104 @@
 /*
- * cli.c: option parsing shared by the commands that run a workload.
+ * cli.c: the options shared by the commands that run a workload (simulate,
+ * predict): one table (args.h) beside the workload's (sim/opts.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmd.h"
 #include "multi.h"
 #include "sim.h"
 
+enum { R_GPU, R_KERNEL, R_SET, R_FORMAT, R_POLICY, R_TRACE, R_GPUS, R_PARALLEL };
+
+static const args_opt run_opts[] = {
+    {NULL, NULL, "GPU, kernel and output", 0},
+    {"gpu", "NAME|FILE", "chip spec: a name from `leansim gpus` or a .gpu file (default h100)", R_GPU},
+    {"kernel", "NAME|FILE", "kernel profile: a name from `leansim kernels` or a .kernel file (default leansim);\n"
+                            "without --schedule, the profile's own schedule", R_KERNEL},
+    {"set", "KEY=VALUE", "override one chip or kernel field, e.g. --set sms=64 (repeatable)", R_SET},
+    {"format", "table|csv|json", "output format (default table)", R_FORMAT},
+    {"policy", "NAME", "the plan a library's rule picks: fa2, fa3, flashinfer, leanattention, flashmla\n"
+                       "(predict also takes tune: the tuner's pick)", R_POLICY},
+    {NULL, NULL, NULL, 0},
+};
+
+static const args_opt trace_opts[] = {
+    {"trace", "FILE", "Chrome trace-event JSON of the CTA timeline (one schedule)", R_TRACE},
+    {NULL, NULL, NULL, 0},
+};
+
+static const args_opt multi_opts[] = {
+    {NULL, NULL, "more than one GPU (the chip's link_gbps and link_latency_us)", 0},
+    {"gpus", "N", "GPUs of one host the workload is spread over (default 1)", R_GPUS},
+    {"parallel", "heads|kv", "heads: each GPU takes whole KV heads, no communication (default);\n"
+                             "kv: each GPU a shard of every request's KV, partials gathered\n"
+                             "into GPU 0 and merged there", R_PARALLEL},
+    {NULL, NULL, NULL, 0},
+};
+
+/* What the handler fills beside cli_run_opts. */
+typedef struct run_args {
+    cli_run_opts *o;
+    const char *gpu, *kernel;
+    const char *sets[32];
+    int n_sets;
+    int par_given;
+} run_args;
+
+static int run_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
+{
+    run_args *a = ctx;
+    cli_run_opts *o = a->o;
+    switch (id) {
+    case R_GPU: a->gpu = v; return 0;
+    case R_KERNEL: a->kernel = v; return 0;
+    case R_POLICY: o->policy = v; return 0;
+    case R_TRACE: o->trace = v; return 0;
+    case R_GPUS: return opts_parse_int(name, v, 1, 64, &o->gpus, err, errlen) ? 2 : 0;
+    case R_PARALLEL:
+        if ((o->parallel = multi_parallel_parse(v)) < 0) {
+            snprintf(err, (size_t)errlen, "%s %s: unknown parallelism (heads, kv)", name, v);
+            return 2;
+        }
+        a->par_given = 1;
+        return 0;
+    case R_SET:
+        if (a->n_sets == 32) {
+            snprintf(err, (size_t)errlen, "%s %s: at most 32 overrides", name, v);
+            return 2;
+        }
+        a->sets[a->n_sets++] = v;
+        return 0;
+    case R_FORMAT:
+        if ((o->fmt = out_format_parse(v)) < 0) {
+            snprintf(err, (size_t)errlen, "%s %s: unknown format (table, csv, json)", name, v);
+            return 2;
+        }
+        return 0;
+    }
+    return 2;
+}
+
 int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_run_opts *o, int allow_trace)
 {
-    char err[512];
-    const char *gpu = "h100", *kernel = KPROF_DEFAULT;
-    const char *sets[32];
-    int n_sets = 0;
+    char err[512], about[256];
+    snprintf(about, sizeof about, "  %s\n", what);
+    args_cmd c = {cmd, "[options]", about, 1, {run_opts, allow_trace ? trace_opts : multi_opts,
+                                               allow_trace ? multi_opts : NULL, NULL}};
+    run_args a = {o, "h100", KPROF_DEFAULT, {NULL}, 0, 0};
     wl_opts_init(&o->wl);
     o->fmt = OUT_TABLE;
     o->trace = NULL;
     o->policy = NULL;
     o->gpus = 1;
     o->parallel = MULTI_HEADS;
-    int par_given = 0;
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: leansim %s [options]\n  %s\n\nworkload and schedule:\n", cmd, what);
-            wl_opts_help(stdout);
-            printf("\nGPU, kernel and output:\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n",
-                   "--gpu NAME|FILE", "chip spec: a name from `leansim gpus` or a .gpu file (default h100)",
-                   "--kernel NAME|FILE",
-                   "kernel profile: a name from `leansim kernels` or a .kernel file (default leansim);\n"
-                   "                             without --schedule, the profile's own schedule",
-                   "--set KEY=VALUE", "override one chip or kernel field, e.g. --set sms=64 (repeatable)",
-                   "--format table|csv|json", "output format (default table)");
-            printf("  %-26s %s\n", "--policy NAME",
-                   "the plan a library's rule picks: fa2, fa3, flashinfer, leanattention, flashmla\n"
-                   "                             (predict also takes tune: the tuner's pick)");
-            if (allow_trace)
-                printf("  %-26s %s\n", "--trace FILE", "Chrome trace-event JSON of the CTA timeline (one schedule)");
-            printf("\nmore than one GPU (the chip's link_gbps and link_latency_us):\n  %-26s %s\n  %-26s %s\n",
-                   "--gpus N", "GPUs of one host the workload is spread over (default 1)",
-                   "--parallel heads|kv", "heads: each GPU takes whole KV heads, no communication (default);\n"
-                   "                             kv: each GPU a shard of every request's KV, partials gathered\n"
-                   "                             into GPU 0 and merged there");
-            return 0;
-        }
-        int rc = wl_opts_parse(&o->wl, &i, argc, argv, err, sizeof err);
-        if (rc < 0) {
-            fprintf(stderr, "leansim %s: %s\n", cmd, err);
-            return 2;
-        }
-        if (rc > 0) continue;
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--gpu") || !strcmp(a, "--kernel") || !strcmp(a, "--format") || !strcmp(a, "--set") ||
-            !strcmp(a, "--policy") || !strcmp(a, "--gpus") || !strcmp(a, "--parallel") ||
-            (allow_trace && !strcmp(a, "--trace"))) {
-            if (!v) {
-                fprintf(stderr, "leansim %s: %s: missing value\n", cmd, a);
-                return 2;
-            }
-            if (!strcmp(a, "--gpu")) gpu = v;
-            else if (!strcmp(a, "--kernel")) kernel = v;
-            else if (!strcmp(a, "--policy")) o->policy = v;
-            else if (!strcmp(a, "--gpus")) {
-                char *end;
-                long g = strtol(v, &end, 10);
-                if (end == v || *end || g < 1 || g > 64) {
-                    fprintf(stderr, "leansim %s: --gpus %s: not a GPU count in [1, 64]\n", cmd, v);
-                    return 2;
-                }
-                o->gpus = (int)g;
-            } else if (!strcmp(a, "--parallel")) {
-                if ((o->parallel = multi_parallel_parse(v)) < 0) {
-                    fprintf(stderr, "leansim %s: --parallel %s: unknown parallelism (heads, kv)\n", cmd, v);
-                    return 2;
-                }
-                par_given = 1;
-            }
-            else if (!strcmp(a, "--set")) {
-                if (n_sets == 32) {
-                    fprintf(stderr, "leansim %s: --set %s: at most 32 overrides\n", cmd, v);
-                    return 2;
-                }
-                sets[n_sets++] = v;
-            }
-            else if (!strcmp(a, "--trace")) o->trace = v;
-            else if ((o->fmt = out_format_parse(v)) < 0) {
-                fprintf(stderr, "leansim %s: --format %s: unknown format (table, csv, json)\n", cmd, v);
-                return 2;
-            }
-            i += 2;
-            continue;
-        }
-        fprintf(stderr, "leansim %s: unknown option '%s' (leansim %s --help)\n", cmd, a, cmd);
-        return 2;
-    }
+    int rc = args_parse(&c, argc, argv, &o->wl, run_opt, &a, NULL, 0, NULL);
+    if (rc >= 0) return rc;
+    const char *gpu = a.gpu, *kernel = a.kernel, *const *sets = a.sets;
+    int n_sets = a.n_sets, par_given = a.par_given;
     if (par_given && o->gpus == 1) {
         fprintf(stderr, "leansim %s: --parallel %s: needs --gpus 2 or more\n", cmd, multi_parallel_name(o->parallel));
         return 2;

@@ -1,7 +1,9 @@
 /*
- * cmd.h: the subcommands of the leansim CLI.  Each takes the arguments after
- * its name (argv[0] is the subcommand) and returns the process exit code:
- * 0 on success, 1 on a run-time failure, 2 on bad input.
+ * cmd.h: the subcommands of the leansim CLI (floor 4: uses every folder
+ * below, nothing uses it).  Each takes the arguments after its name
+ * (argv[0] is the subcommand), parses them from its option table (args.h)
+ * and returns the process exit code: 0 on success, 1 on a run-time
+ * failure, 2 on bad input.
  */
 #ifndef LEANSIM_CMD_H
 #define LEANSIM_CMD_H
@@ -19,8 +21,6 @@ int cmd_validate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
-
-
 
 #include "gpu.h"
 #include "kprof.h"
@@ -40,9 +40,10 @@ typedef struct cli_run_opts {
 } cli_run_opts;
 
 /*
- * Parses `leansim CMD` options into o.  `extra` is the help of options the
- * command adds (allow_trace: --trace).  Returns -1 to go on, or an exit
- * code: 0 after --help, 2 after printing an error naming the option.
+ * Parses `leansim CMD` options into o from the workload's table and the run
+ * table (cli.c); `what` is the line --help prints under the usage;
+ * allow_trace adds --trace.  Returns -1 to go on, or an exit code: 0 after
+ * --help, 2 after printing an error naming the option.
  */
 int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_run_opts *o, int allow_trace);
 #endif

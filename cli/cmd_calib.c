@@ -9,104 +9,127 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmd.h"
 #include "results.h"
 
-static int num_arg(const char *opt, const char *v, double lo, double *out)
+enum { C_DB, C_GPU, C_KERNEL, C_OUT, C_OUT_KERNEL, C_PARAMS, C_HALF, C_HOLDOUT, C_SM_ROWS, C_BAND_ONLY, C_MICROBENCH,
+       C_MODEL, C_XTOL, C_GTOL, C_FTOL, C_MAXITER };
+
+static const args_opt calib_table[] = {
+    {"db", "FILE", "the results database with the measured rows (required)", C_DB},
+    {"gpu", "G", "whose rows: a spec name (required)", C_GPU},
+    {"kernel", "NAME|FILE", "whose rows (default leansim; an outside kernel's rows are its CUDA-graph times)", C_KERNEL},
+    {"out", "FILE.gpu", "write the fitted chip spec", C_OUT},
+    {"out-kernel", "FILE.kernel", "write the fitted kernel profile", C_OUT_KERNEL},
+    {"params", "P,...", "the fields to fit (below)", C_PARAMS},
+    {"half", NULL, "fit the configurations of even hash and score the odd ones (as report --holdout)", C_HALF},
+    {"holdout", "K", "keep every K-th row out", C_HOLDOUT},
+    {"sm-rows", NULL, "fit the rows run on fewer SMs instead of the whole GPU's (e.g. --params sm_gbps)", C_SM_ROWS},
+    {"band-only", NULL, "fit nothing: the files' 90% error band (err_lo_pct, err_hi_pct) on the rows\n"
+                        "(with --half: on the even half, and the share of the odd half inside it)", C_BAND_ONLY},
+    {"microbench", "FILE.csv", "leanbench --sm-bandwidth CSV: the chip's sm_max_gbps from the per-SM plateau\n"
+                               "before the fit", C_MICROBENCH},
+    {"model", NULL, "residuals from the closed form instead of the simulator", C_MODEL},
+    {"xtol", "X", "solver step tolerance (GSL)", C_XTOL},
+    {"gtol", "X", "solver gradient tolerance (GSL)", C_GTOL},
+    {"ftol", "X", "solver residual tolerance (GSL)", C_FTOL},
+    {"maxiter", "N", "solver iterations at most", C_MAXITER},
+    {NULL, NULL, NULL, 0},
+};
+
+typedef struct calib_args {
+    const char *dbpath, *gpu, *out, *kernel, *out_kernel, *microbench;
+    int params_given, sm_rows, band_only;
+    calib_opts o;
+} calib_args;
+
+/* A non-negative number for option name. */
+static int num_arg(const char *name, const char *v, double *out, char *err, int errlen)
 {
     char *end;
     errno = 0;
-    double x = v ? strtod(v, &end) : 0;
-    if (!v || end == v || *end || errno || !(x >= lo)) {
-        fprintf(stderr, "leansim calibrate: %s %s: not a number >= %g\n", opt, v ? v : "(missing)", lo);
-        return -1;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !(x >= 0)) {
+        snprintf(err, (size_t)errlen, "%s %s: not a number >= 0", name, v);
+        return 2;
     }
     *out = x;
     return 0;
 }
 
+static int calib_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
+{
+    calib_args *a = ctx;
+    calib_opts *o = &a->o;
+    switch (id) {
+    case C_DB: a->dbpath = v; return 0;
+    case C_GPU: a->gpu = v; return 0;
+    case C_KERNEL: a->kernel = v; return 0;
+    case C_OUT: a->out = v; return 0;
+    case C_OUT_KERNEL: a->out_kernel = v; return 0;
+    case C_MICROBENCH: a->microbench = v; return 0;
+    case C_HALF: o->half = 1; return 0;
+    case C_SM_ROWS: a->sm_rows = 1; return 0;
+    case C_BAND_ONLY: a->band_only = 1; return 0;
+    case C_MODEL: o->engine = MODEL_ENGINE_MODEL; return 0;
+    case C_XTOL: return num_arg(name, v, &o->xtol, err, errlen);
+    case C_GTOL: return num_arg(name, v, &o->gtol, err, errlen);
+    case C_FTOL: return num_arg(name, v, &o->ftol, err, errlen);
+    case C_MAXITER: return opts_parse_int(name, v, 1, 1000000, &o->maxiter, err, errlen) ? 2 : 0;
+    case C_HOLDOUT: return opts_parse_int(name, v, 0, 1000000, &o->holdout, err, errlen) ? 2 : 0;
+    case C_PARAMS: {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", v);
+        o->mask = 0;
+        a->params_given = 1;
+        for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            int p;
+            for (p = 0; p < CALIB_COUNT; p++)
+                if (!strcmp(t, calib_param_name(p))) break;
+            if (p == CALIB_COUNT) {
+                snprintf(err, (size_t)errlen, "%s %s: unknown parameter '%s' (leansim calibrate --help)", name, v, t);
+                return 2;
+            }
+            o->mask |= 1u << p;
+        }
+        if (!o->mask) {
+            snprintf(err, (size_t)errlen, "%s '%s': none named", name, v);
+            return 2;
+        }
+        return 0;
+    }
+    }
+    return 2;
+}
+
 int cmd_calibrate(int argc, char **argv)
 {
-    const char *dbpath = NULL, *gpu = NULL, *out = NULL, *kernel = KPROF_DEFAULT, *out_kernel = NULL;
-    const char *microbench = NULL;
-    int params_given = 0, sm_rows = 0, band_only = 0;
-    calib_opts o;
-    calib_opts_init(&o);
+    char about[2048];
+    int m = snprintf(about, sizeof about,
+                     "  fits chip and kernel fields to the rows G measured with one kernel (gsl_multifit_nlinear,\n"
+                     "  trust region, parameters in log space, residual = simulated / measured time - 1).\n"
+                     "  params (default: leansim's rows: all but tensor_eff and graph_launch_us; an outside kernel's:\n"
+                     "  its kernel fields cta_inflight_bytes, cta_prologue_ns, partial_write_ns, merge_round_ns and\n"
+                     "  the efficiency of its compute path):");
+    for (int p = 0; p < CALIB_COUNT && m < (int)sizeof about; p++)
+        m += snprintf(about + m, sizeof about - (size_t)m, " %s%s", calib_param_name(p),
+                      calib_param_is_chip(p) ? "(chip)" : "");
+    if (m < (int)sizeof about) snprintf(about + m, sizeof about - (size_t)m, "\n");
+    args_cmd c = {"calibrate",
+                  "--db results.db --gpu G [--kernel NAME|FILE] [--out FILE.gpu] [--out-kernel FILE.kernel] [options]",
+                  about, 0, {calib_table, NULL}};
+    static calib_args a;
+    memset(&a, 0, sizeof a);
+    a.kernel = KPROF_DEFAULT;
+    calib_opts_init(&a.o);
+    int prc = args_parse(&c, argc, argv, NULL, calib_opt, &a, NULL, 0, NULL);
+    if (prc >= 0) return prc;
+    const char *dbpath = a.dbpath, *gpu = a.gpu, *out = a.out, *kernel = a.kernel, *out_kernel = a.out_kernel;
+    const char *microbench = a.microbench;
+    int params_given = a.params_given, sm_rows = a.sm_rows, band_only = a.band_only;
+    calib_opts o = a.o;
     char err[1024];
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        double x;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: leansim calibrate --db results.db --gpu G [--kernel NAME|FILE] [--out FILE.gpu]\n"
-                   "                         [--out-kernel FILE.kernel] [--params P,...] [--half] [--holdout K] [--sm-rows]\n"
-                   "                         [--band-only]\n"
-                   "                         [--microbench FILE.csv] [--model] [--xtol X --gtol X --ftol X --maxiter N]\n"
-                   "  fits chip and kernel fields to the rows G measured with one kernel (gsl_multifit_nlinear,\n"
-                   "  trust region, parameters in log space, residual = simulated / measured time - 1).\n"
-                   "  --kernel: whose rows (default leansim; an outside kernel's rows are its CUDA-graph times);\n"
-                   "  --out writes the chip spec, --out-kernel the kernel profile; --model uses the closed form;\n"
-                   "  --half fits the configurations of even hash and scores the odd ones (as report --holdout);\n"
-                   "  --holdout K keeps every K-th row out; --microbench FILE (leanbench --sm-bandwidth CSV) sets\n"
-                   "  the chip's sm_max_gbps from the per-SM plateau before the fit; --sm-rows fits the rows run on\n"
-                   "  fewer SMs instead of the whole GPU's (e.g. --params sm_gbps); --band-only fits nothing and\n"
-                   "  gives the files' 90%% error band (err_lo_pct, err_hi_pct) on the rows (with --half: on the\n"
-                   "  even half, and the share of the odd half inside it).\n"
-                   "  params (default: leansim's rows: all but tensor_eff and graph_launch_us; an outside kernel's:\n"
-                   "  its kernel fields cta_inflight_bytes, cta_prologue_ns, partial_write_ns, merge_round_ns and\n"
-                   "  the efficiency of its compute path):");
-            for (int p = 0; p < CALIB_COUNT; p++) printf(" %s%s", calib_param_name(p), calib_param_is_chip(p) ? "(chip)" : "");
-            printf("\n");
-            return 0;
-        }
-        if (!strcmp(a, "--model")) { o.use_model = 1; continue; }
-        if (!strcmp(a, "--half")) { o.half = 1; continue; }
-        if (!strcmp(a, "--sm-rows")) { sm_rows = 1; continue; }
-        if (!strcmp(a, "--band-only")) { band_only = 1; continue; }
-        if (!v) {
-            fprintf(stderr, "leansim calibrate: %s: missing value (or unknown option)\n", a);
-            return 2;
-        }
-        i++;
-        if (!strcmp(a, "--db")) dbpath = v;
-        else if (!strcmp(a, "--gpu")) gpu = v;
-        else if (!strcmp(a, "--out")) out = v;
-        else if (!strcmp(a, "--kernel")) kernel = v;
-        else if (!strcmp(a, "--out-kernel")) out_kernel = v;
-        else if (!strcmp(a, "--microbench")) microbench = v;
-        else if (!strcmp(a, "--xtol")) { if (num_arg(a, v, 0, &o.xtol)) return 2; }
-        else if (!strcmp(a, "--gtol")) { if (num_arg(a, v, 0, &o.gtol)) return 2; }
-        else if (!strcmp(a, "--ftol")) { if (num_arg(a, v, 0, &o.ftol)) return 2; }
-        else if (!strcmp(a, "--maxiter") || !strcmp(a, "--holdout")) {
-            if (num_arg(a, v, a[2] == 'm' ? 1 : 0, &x) || x != (int)x || x > 1e6) {
-                fprintf(stderr, "leansim calibrate: %s %s: not an integer\n", a, v);
-                return 2;
-            }
-            if (a[2] == 'm') o.maxiter = (int)x;
-            else o.holdout = (int)x;
-        } else if (!strcmp(a, "--params")) {
-            char buf[512];
-            snprintf(buf, sizeof buf, "%s", v);
-            o.mask = 0;
-            params_given = 1;
-            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                int p;
-                for (p = 0; p < CALIB_COUNT; p++)
-                    if (!strcmp(t, calib_param_name(p))) break;
-                if (p == CALIB_COUNT) {
-                    fprintf(stderr, "leansim calibrate: --params %s: unknown parameter '%s' (leansim calibrate --help)\n", v, t);
-                    return 2;
-                }
-                o.mask |= 1u << p;
-            }
-            if (!o.mask) {
-                fprintf(stderr, "leansim calibrate: --params '%s': none named\n", v);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "leansim calibrate: unknown option '%s'\n", a);
-            return 2;
-        }
-    }
     if (!dbpath || !gpu) {
         fprintf(stderr, "leansim calibrate: --db and --gpu are required\n");
         return 2;
@@ -178,7 +201,7 @@ int cmd_calibrate(int argc, char **argv)
     }
     printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n", g.name,
            kp.name, dbpath, res.n_fit, res.n_holdout, res.iters, res.status == 0 ? "converged" : "iteration limit",
-           o.use_model ? "model" : "sim");
+           model_engines[o.engine].name);
     printf("%-24s %14s %14s %14s\n", "parameter", "start", "fit", "95% CI +-");
     for (int p = 0; p < CALIB_COUNT; p++) {
         if (!(o.mask & (1u << p))) continue;

@@ -6,40 +6,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmd.h"
 #include "gpu.h"
 #include "kprof.h"
 #include "sim.h"
 
-/* Parses `--format table|csv` and --help of a listing command into *csv.
- * Returns -1 to go on, or an exit code. */
-static int list_opts(const char *cmd, const char *help, int argc, char **argv, int *csv)
+static const args_opt list_table[] = {
+    {"format", "table|csv|json", "output format (default table)", 0},
+    {NULL, NULL, NULL, 0},
+};
+
+/* --format into *(int *)ctx: 0 table, 1 csv, 2 json. */
+static int list_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
 {
-    *csv = 0;   /* 0 table, 1 csv, 2 json */
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s", help);
-            return 0;
-        } else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-            const char *v = argv[++i];
-            if (!strcmp(v, "csv")) *csv = 1;
-            else if (!strcmp(v, "json")) *csv = 2;
-            else if (strcmp(v, "table")) {
-                fprintf(stderr, "leansim %s: --format %s: unknown format (table, csv, json)\n", cmd, v);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "leansim %s: unknown option '%s'\n", cmd, argv[i]);
-            return 2;
-        }
+    (void)id;
+    int f = out_format_parse(v);
+    if (f < 0) {
+        snprintf(err, (size_t)errlen, "%s %s: unknown format (table, csv, json)", name, v);
+        return 2;
     }
-    return -1;
+    *(int *)ctx = f == OUT_CSV ? 1 : f == OUT_JSON ? 2 : 0;
+    return 0;
+}
+
+/* Parses a listing command's line into *csv; -1 to go on, or an exit code. */
+static int list_opts(const char *cmd, const char *about, int argc, char **argv, int *csv)
+{
+    args_cmd c = {cmd, "[--format table|csv|json]", about, 0, {list_table, NULL}};
+    *csv = 0;
+    return args_parse(&c, argc, argv, NULL, list_opt, csv, NULL, 0, NULL);
 }
 
 int cmd_gpus(int argc, char **argv)
 {
     int csv;
-    int rc = list_opts("gpus", "usage: leansim gpus [--format table|csv|json]\n  lists the chip specs compiled in (--gpu NAME takes them)\n",
+    int rc = list_opts("gpus", "  lists the chip specs compiled in (--gpu NAME takes them)\n",
                        argc, argv, &csv);
     if (rc >= 0) return rc;
     if (csv == 2) {   /* every key of every spec, as in its file */
@@ -93,7 +95,6 @@ int cmd_kernels(int argc, char **argv)
 {
     int csv;
     int rc = list_opts("kernels",
-                       "usage: leansim kernels [--format table|csv|json]\n"
                        "  lists the kernel profiles compiled in (--kernel NAME takes them): schedule family,\n"
                        "  tile length (0: the planner's default), CTA threads and bytes in flight, compute path\n",
                        argc, argv, &csv);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cmd.h"
 #include "results.h"
 
@@ -24,76 +25,76 @@ typedef struct rep_args {
     const char *timeline;
 } rep_args;
 
-enum { TAKES_FORMAT = 1, TAKES_HOLDOUT = 2, TAKES_EXPORT = 4 };
+enum { A_DB, A_GPU, A_SPEC, A_KERNEL, A_SET, A_FORMAT, A_HOLDOUT, A_OUT, A_TIMELINE };
 
-static int value(const char *cmd, int argc, char **argv, int *i, const char **out)
+static const args_opt common_opts[] = {
+    {"db", "FILE", "the results database (default results.db; must exist)", A_DB},
+    {"gpu", "G", "only the rows of GPU G (a spec name)", A_GPU},
+    {"spec", "FILE", "predict every GPU's rows with this chip spec (e.g. a calibrated one)", A_SPEC},
+    {"kernel", "FILE", "use this profile for the rows of the kernel it names (repeatable)", A_KERNEL},
+    {"set", "K=V", "override a chip or kernel field after loading (repeatable), e.g. the\n"
+                   "H200's rows with an H100 calibration and the H200's bandwidth:\n"
+                   "--gpu h200 --spec h100-cal.gpu --set mem_bw_achievable_gbps=4400", A_SET},
+    {NULL, NULL, NULL, 0},
+};
+
+static const args_opt report_opts_table[] = {
+    {"format", "table|json", "output format (default table)", A_FORMAT},
+    {"holdout", NULL, "fit the spec on the configurations of even hash, report the odd ones", A_HOLDOUT},
+    {NULL, NULL, NULL, 0},
+};
+
+static const args_opt export_opts_table[] = {
+    {"out", "DIR", "the directory the data files go to (required)", A_OUT},
+    {"timeline", "FILE.csv", "the measured CTA timeline of figure timeline (default: the first in traces/measured)",
+     A_TIMELINE},
+    {NULL, NULL, NULL, 0},
+};
+
+static int rep_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
 {
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "leansim %s: %s: missing value\n", cmd, argv[*i]);
-        return 2;
+    rep_args *a = ctx;
+    switch (id) {
+    case A_DB: a->db = v; return 0;
+    case A_GPU: a->v.gpu = v; return 0;
+    case A_SPEC: a->v.spec = v; return 0;
+    case A_OUT: a->out = v; return 0;
+    case A_TIMELINE: a->timeline = v; return 0;
+    case A_HOLDOUT: a->holdout = 1; return 0;
+    case A_KERNEL:
+        if (a->v.n_kernel == VALIDATE_MAX_KERNEL) {
+            snprintf(err, (size_t)errlen, "%s %s: at most %d profiles", name, v, VALIDATE_MAX_KERNEL);
+            return 2;
+        }
+        a->v.kernel[a->v.n_kernel++] = v;
+        return 0;
+    case A_SET:
+        if (a->v.n_set == VALIDATE_MAX_SET) {
+            snprintf(err, (size_t)errlen, "%s %s: at most %d overrides", name, v, VALIDATE_MAX_SET);
+            return 2;
+        }
+        a->v.set[a->v.n_set++] = v;
+        return 0;
+    case A_FORMAT:
+        if (!strcmp(v, "table")) a->format = OUT_TABLE;
+        else if (!strcmp(v, "json")) a->format = OUT_JSON;
+        else {
+            snprintf(err, (size_t)errlen, "%s %s: must be table or json", name, v);
+            return 2;
+        }
+        return 0;
     }
-    *out = argv[++*i];
-    return -1;
+    return 2;
 }
 
 /* Returns -1 to go on, or an exit code (0 after --help). */
-static int parse(const char *cmd, const char *usage, unsigned takes, int argc, char **argv, rep_args *a)
+static int parse(const args_cmd *c, int argc, char **argv, rep_args *a)
 {
     memset(a, 0, sizeof *a);
     a->db = "results.db";
     a->format = OUT_TABLE;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i], *v = NULL;
-        int rc;
-        if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
-            printf("%s", usage);
-            return 0;
-        }
-        if (!strcmp(s, "--db")) {
-            if ((rc = value(cmd, argc, argv, &i, &a->db)) >= 0) return rc;
-        } else if (!strcmp(s, "--gpu")) {
-            if ((rc = value(cmd, argc, argv, &i, &a->v.gpu)) >= 0) return rc;
-        } else if (!strcmp(s, "--spec")) {
-            if ((rc = value(cmd, argc, argv, &i, &a->v.spec)) >= 0) return rc;
-        } else if (!strcmp(s, "--kernel")) {
-            if ((rc = value(cmd, argc, argv, &i, &v)) >= 0) return rc;
-            if (a->v.n_kernel == VALIDATE_MAX_KERNEL) {
-                fprintf(stderr, "leansim %s: --kernel %s: at most %d profiles\n", cmd, v, VALIDATE_MAX_KERNEL);
-                return 2;
-            }
-            a->v.kernel[a->v.n_kernel++] = v;
-        } else if (!strcmp(s, "--set")) {
-            if ((rc = value(cmd, argc, argv, &i, &v)) >= 0) return rc;
-            if (a->v.n_set == VALIDATE_MAX_SET) {
-                fprintf(stderr, "leansim %s: --set %s: at most %d overrides\n", cmd, v, VALIDATE_MAX_SET);
-                return 2;
-            }
-            a->v.set[a->v.n_set++] = v;
-        } else if ((takes & TAKES_FORMAT) && !strcmp(s, "--format")) {
-            if ((rc = value(cmd, argc, argv, &i, &v)) >= 0) return rc;
-            if (!strcmp(v, "table")) a->format = OUT_TABLE;
-            else if (!strcmp(v, "json")) a->format = OUT_JSON;
-            else {
-                fprintf(stderr, "leansim %s: --format %s: must be table or json\n", cmd, v);
-                return 2;
-            }
-        } else if ((takes & TAKES_HOLDOUT) && !strcmp(s, "--holdout")) {
-            a->holdout = 1;
-        } else if ((takes & TAKES_EXPORT) && !strcmp(s, "--out")) {
-            if ((rc = value(cmd, argc, argv, &i, &a->out)) >= 0) return rc;
-        } else if ((takes & TAKES_EXPORT) && !strcmp(s, "--timeline")) {
-            if ((rc = value(cmd, argc, argv, &i, &a->timeline)) >= 0) return rc;
-        } else if (s[0] == '-' && s[1]) {
-            fprintf(stderr, "leansim %s: unknown option '%s' (leansim %s --help)\n", cmd, s, cmd);
-            return 2;
-        } else if ((takes & TAKES_EXPORT) && !a->fig) {
-            a->fig = s;
-        } else {
-            fprintf(stderr, "leansim %s: unexpected argument '%s' (leansim %s --help)\n", cmd, s, cmd);
-            return 2;
-        }
-    }
-    return -1;
+    int n;
+    return args_parse(c, argc, argv, NULL, rep_opt, a, &a->fig, c->tables[1] == export_opts_table ? 1 : 0, &n);
 }
 
 /* Opens an existing database; 0, or prints the reason and returns an exit code. */
@@ -123,22 +124,16 @@ static int exit_of(int status)
 int cmd_validate(int argc, char **argv)
 {
     rep_args a;
-    int rc = parse("validate",
-                   "usage: leansim validate --db results.db [--gpu G] [--spec FILE.gpu] [--kernel FILE.kernel]...\n"
-                   "                        [--set KEY=VALUE]...\n"
-                   "  predicts every measured row with the simulator and the model on its GPU's chip spec\n"
-                   "  (SM count as measured) and the profile of the kernel that ran it: leansim's schedules\n"
-                   "  under the leansim profile (block_n, splits, grid and CTAs per SM as run); an outside\n"
-                   "  kernel's rows (torch-flash, ...) under the shipped profile of that name, against their\n"
-                   "  CUDA-graph replay times; rows of kernels with no profile are skipped.  Stores the\n"
-                   "  predictions in one transaction; re-runs add nothing.\n"
-                   "  --gpu G         only the rows of GPU G (a spec name)\n"
-                   "  --spec FILE     predict every GPU's rows with this chip spec (e.g. a calibrated one)\n"
-                   "  --kernel FILE   use this profile for the rows of the kernel it names (repeatable)\n"
-                   "  --set K=V       override a chip or kernel field after loading (repeatable), e.g. the\n"
-                   "                  H200's rows with an H100 calibration and the H200's bandwidth:\n"
-                   "                  --gpu h200 --spec h100-cal.gpu --set mem_bw_achievable_gbps=4400\n",
-                   0, argc, argv, &a);
+    static const args_cmd c = {
+        "validate", "--db results.db [--gpu G] [--spec FILE.gpu] [--kernel FILE.kernel]... [--set KEY=VALUE]...",
+        "  predicts every measured row with the simulator and the model on its GPU's chip spec\n"
+        "  (SM count as measured) and the profile of the kernel that ran it: leansim's schedules\n"
+        "  under the leansim profile (block_n, splits, grid and CTAs per SM as run); an outside\n"
+        "  kernel's rows (torch-flash, ...) under the shipped profile of that name, against their\n"
+        "  CUDA-graph replay times; rows of kernels with no profile are skipped.  Stores the\n"
+        "  predictions in one transaction; re-runs add nothing.\n",
+        0, {common_opts, NULL}};
+    int rc = parse(&c, argc, argv, &a);
     if (rc >= 0) return rc;
     sqlite3 *db;
     if ((rc = open_existing("validate", a.db, &db, 0))) return rc;
@@ -161,16 +156,16 @@ int cmd_validate(int argc, char **argv)
 int cmd_report(int argc, char **argv)
 {
     rep_args a;
-    int rc = parse("report",
-                   "usage: leansim report [--db results.db] [--gpu G] [--spec FILE.gpu] [--kernel FILE.kernel]...\n"
-                   "                      [--set KEY=VALUE]...\n"
-                   "                      [--format table|json] [--holdout]\n"
-                   "  accuracy of the stored predictions of the measured rows (leansim validate first, with\n"
-                   "  the same --spec and --set): per GPU x schedule x engine MAPE, p95 and max error; the\n"
-                   "  fastest-schedule agreement and regret; the error of the predicted speedup over fa2;\n"
-                   "  SM scaling; totals.  --holdout fits the spec (calib_fit) on the configurations of even\n"
-                   "  hash and reports the error on the odd ones.\n",
-                   TAKES_FORMAT | TAKES_HOLDOUT, argc, argv, &a);
+    static const args_cmd c = {
+        "report", "[--db results.db] [--gpu G] [--spec FILE.gpu] [--kernel FILE.kernel]... [--set KEY=VALUE]...\n"
+        "                      [--format table|json] [--holdout]",
+        "  accuracy of the stored predictions of the measured rows (leansim validate first, with\n"
+        "  the same --spec and --set): per GPU x schedule x engine MAPE, p95 and max error; the\n"
+        "  fastest-schedule agreement and regret; the error of the predicted speedup over fa2;\n"
+        "  SM scaling; totals.  --holdout fits the spec (calib_fit) on the configurations of even\n"
+        "  hash and reports the error on the odd ones.\n",
+        0, {common_opts, report_opts_table, NULL}};
+    int rc = parse(&c, argc, argv, &a);
     if (rc >= 0) return rc;
     sqlite3 *db;
     if ((rc = open_existing("report", a.db, &db, 1))) return rc;
@@ -187,15 +182,16 @@ int cmd_report(int argc, char **argv)
 
 int cmd_export(int argc, char **argv)
 {
-    char usage[1024];
-    int m = snprintf(usage, sizeof usage,
-                     "usage: leansim export FIGURE --db results.db --out DIR [--timeline FILE.csv] [--spec ...]\n"
+    char about[1024];
+    int m = snprintf(about, sizeof about,
                      "  writes the data files of one figure (whitespace-separated, '#' header) for plots/*.gp.\n"
                      "  FIGURE: all");
-    for (int i = 0; export_figures[i]; i++) m += snprintf(usage + m, sizeof usage - (size_t)m, ", %s", export_figures[i]);
-    snprintf(usage + m, sizeof usage - (size_t)m, "\n");
+    for (int i = 0; export_figures[i]; i++) m += snprintf(about + m, sizeof about - (size_t)m, ", %s", export_figures[i]);
+    snprintf(about + m, sizeof about - (size_t)m, "\n");
+    args_cmd c = {"export", "FIGURE --db results.db --out DIR [--timeline FILE.csv] [--spec ...]", about, 0,
+                  {common_opts, export_opts_table, NULL}};
     rep_args a;
-    int rc = parse("export", usage, TAKES_EXPORT, argc, argv, &a);
+    int rc = parse(&c, argc, argv, &a);
     if (rc >= 0) return rc;
     if (!a.fig) {
         fprintf(stderr, "leansim export: missing FIGURE (leansim export --help lists them)\n");

@@ -15,65 +15,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cmd.h"
 #include "results.h"
 
-/* A command's own options beside FILE and --db: called with the option and
- * its value (NULL when none follows); returns -1 when the option is not the
- * command's, 0 when it took it and its value, 2 after printing an error. */
-typedef int (*extra_opt)(const char *opt, const char *val, void *ctx);
+enum { S_DB, S_JOBS, S_SHARD, S_INTO };
 
-/* Parses `CMD FILE [--db PATH]` and the options `extra` takes (may be
- * NULL); returns -1 to go on or an exit code. */
-static int parse_file_db(const char *cmd, const char *usage, int argc, char **argv, const char **file,
-                         const char **db, extra_opt extra, void *ctx)
-{
-    *file = NULL;
-    *db = "results.db";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("%s", usage);
-            return 0;
-        }
-        int rc;
-        if (!strcmp(argv[i], "--db")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "leansim %s: --db: missing value (FILE)\n", cmd);
-                return 2;
-            }
-            *db = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1] && extra &&
-                   (rc = extra(argv[i], i + 1 < argc ? argv[i + 1] : NULL, ctx)) >= 0) {
-            if (rc) return rc;
-            i++;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "leansim %s: unknown option '%s' (leansim %s --help)\n", cmd, argv[i], cmd);
-            return 2;
-        } else if (*file) {
-            fprintf(stderr, "leansim %s: one file only ('%s' and '%s')\n", cmd, *file, argv[i]);
-            return 2;
-        } else {
-            *file = argv[i];
-        }
-    }
-    if (!*file) {
-        fprintf(stderr, "leansim %s: missing FILE (leansim %s --help)\n", cmd, cmd);
-        return 2;
-    }
-    return -1;
-}
+static const args_opt db_opts[] = {
+    {"db", "FILE", "the results database (default results.db; created if missing)", S_DB},
+    {NULL, NULL, NULL, 0},
+};
 
-static const char sweep_usage[] =
-    "usage: leansim sweep FILE.exp [--db results.db] [--jobs N] [--shard I/N]\n"
-    "  runs every combination of a sweep file through its engines (sim, model) into the\n"
-    "  database; rows already there are skipped, so a re-run adds nothing and a killed\n"
-    "  sweep resumes.  Keys: gpus, sms, ctx, batch, heads, kv_heads, head_dim, dtype,\n"
-    "  schedules, block_n, splits, ctas_per_sm, engines; lists 'a, b', ranges\n"
-    "  '1k..512k *2' and '1..9 +2'.\n"
-    "  --jobs N      N processes on this machine, writing one database (default 1)\n"
-    "  --shard I/N   only shard I of N (0 <= I < N): the configurations whose index in\n"
-    "                sweep order is I modulo N; N machines or array jobs run one each,\n"
-    "                `leansim merge` joins their databases\n";
+static const args_opt sweep_opts[] = {
+    {"jobs", "N", "N processes on this machine, writing one database (default 1)", S_JOBS},
+    {"shard", "I/N", "only shard I of N (0 <= I < N): the configurations whose index in\n"
+                     "sweep order is I modulo N; N machines or array jobs run one each,\n"
+                     "`leansim merge` joins their databases", S_SHARD},
+    {NULL, NULL, NULL, 0},
+};
+
+static const args_opt merge_opts[] = {
+    {"into", "C.db", "the database to merge into (created if missing; required)", S_INTO},
+    {NULL, NULL, NULL, 0},
+};
+
+/* The options of sweep, ingest and merge. */
+typedef struct store_args {
+    const char *db, *into;
+    int jobs, shard, n_shards;
+} store_args;
 
 /* Parses "I/N" with 0 <= I < N <= 4096. */
 static int parse_shard(const char *v, int *i, int *n)
@@ -89,6 +59,37 @@ static int parse_shard(const char *v, int *i, int *n)
     return 0;
 }
 
+static int store_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
+{
+    store_args *a = ctx;
+    switch (id) {
+    case S_DB: a->db = v; return 0;
+    case S_INTO: a->into = v; return 0;
+    case S_JOBS: return opts_parse_int(name, v, 1, 256, &a->jobs, err, errlen) ? 2 : 0;
+    case S_SHARD:
+        if (parse_shard(v, &a->shard, &a->n_shards)) {
+            snprintf(err, (size_t)errlen, "%s %s: not I/N with 0 <= I < N <= 4096", name, v);
+            return 2;
+        }
+        return 0;
+    }
+    return 2;
+}
+
+/* Parses `CMD FILE` and c's options into a; -1 to go on or an exit code. */
+static int parse_file_db(const args_cmd *c, int argc, char **argv, const char **file, store_args *a)
+{
+    *file = NULL;
+    int n;
+    int rc = args_parse(c, argc, argv, NULL, store_opt, a, file, 1, &n);
+    if (rc >= 0) return rc;
+    if (!*file) {
+        fprintf(stderr, "leansim %s: missing FILE (leansim %s --help)\n", c->name, c->name);
+        return 2;
+    }
+    return -1;
+}
+
 static double wall_s(void)
 {
     struct timespec t;
@@ -96,40 +97,21 @@ static double wall_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* sweep's --jobs and --shard */
-typedef struct sweep_args {
-    int jobs, shard, n_shards;
-} sweep_args;
-
-static int sweep_opt(const char *opt, const char *v, void *ctx)
-{
-    sweep_args *a = ctx;
-    if (strcmp(opt, "--jobs") && strcmp(opt, "--shard")) return -1;
-    if (!v) {
-        fprintf(stderr, "leansim sweep: %s: missing value\n", opt);
-        return 2;
-    }
-    if (!strcmp(opt, "--jobs")) {
-        char *end;
-        long j = strtol(v, &end, 10);
-        if (end == v || *end || j < 1 || j > 256) {
-            fprintf(stderr, "leansim sweep: --jobs %s: not a process count in [1, 256]\n", v);
-            return 2;
-        }
-        a->jobs = (int)j;
-    } else if (parse_shard(v, &a->shard, &a->n_shards)) {
-        fprintf(stderr, "leansim sweep: --shard %s: not I/N with 0 <= I < N <= 4096\n", v);
-        return 2;
-    }
-    return 0;
-}
-
 int cmd_sweep(int argc, char **argv)
 {
-    const char *file, *dbpath;
-    sweep_args sa = {1, 0, 1};
-    int rc = parse_file_db("sweep", sweep_usage, argc, argv, &file, &dbpath, sweep_opt, &sa);
+    static const args_cmd c = {
+        "sweep", "FILE.exp [--db results.db] [--jobs N] [--shard I/N]",
+        "  runs every combination of a sweep file through its engines (sim, model) into the\n"
+        "  database; rows already there are skipped, so a re-run adds nothing and a killed\n"
+        "  sweep resumes.  Keys: gpus, sms, ctx, batch, heads, kv_heads, head_dim, dtype,\n"
+        "  schedules, block_n, splits, ctas_per_sm, engines; lists 'a, b', ranges\n"
+        "  '1k..512k *2' and '1..9 +2'.\n",
+        0, {db_opts, sweep_opts, NULL}};
+    const char *file;
+    store_args sa = {"results.db", NULL, 1, 0, 1};
+    int rc = parse_file_db(&c, argc, argv, &file, &sa);
     if (rc >= 0) return rc;
+    const char *dbpath = sa.db;
     int jobs = sa.jobs, shard = sa.shard, n_shards = sa.n_shards;
     static sweep_spec s;
     char err[1024];
@@ -226,13 +208,16 @@ int cmd_sweep(int argc, char **argv)
 
 int cmd_ingest(int argc, char **argv)
 {
-    const char *file, *dbpath;
-    int rc = parse_file_db("ingest",
-                           "usage: leansim ingest FILE.csv [--db results.db]\n"
-                           "  stores the kernel runner's CSV in the measurements table: every line checked,\n"
-                           "  nothing stored if one is bad; re-ingesting a file adds nothing.\n",
-                           argc, argv, &file, &dbpath, NULL, NULL);
+    static const args_cmd c = {
+        "ingest", "FILE.csv [--db results.db]",
+        "  stores the kernel runner's CSV in the measurements table: every line checked,\n"
+        "  nothing stored if one is bad; re-ingesting a file adds nothing.\n",
+        0, {db_opts, NULL}};
+    const char *file;
+    store_args sa = {"results.db", NULL, 1, 0, 1};
+    int rc = parse_file_db(&c, argc, argv, &file, &sa);
     if (rc >= 0) return rc;
+    const char *dbpath = sa.db;
     char err[1024];
     int added = 0;
     /* check the whole file before the database is opened (or created) */
@@ -265,35 +250,20 @@ int cmd_ingest(int argc, char **argv)
 
 int cmd_merge(int argc, char **argv)
 {
-    const char *into = NULL, *src[256];
-    int n = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: leansim merge A.db [B.db ...] --into C.db\n"
-                   "  copies the runs, predictions and measurements of each database into C.db\n"
-                   "  (created if missing), as the shards of `leansim sweep --shard I/N` are joined:\n"
-                   "  each run keeps its provenance under a new id, rows already in C.db are kept,\n"
-                   "  merging twice adds nothing.  validate's pairings are not copied: run\n"
-                   "  `leansim validate --db C.db` after merging measured rows.\n");
-            return 0;
-        }
-        if (!strcmp(a, "--into")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "leansim merge: --into: missing value (FILE)\n");
-                return 2;
-            }
-            into = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "leansim merge: unknown option '%s' (leansim merge --help)\n", a);
-            return 2;
-        } else if (n == 256) {
-            fprintf(stderr, "leansim merge: more than 256 databases\n");
-            return 2;
-        } else {
-            src[n++] = a;
-        }
-    }
+    static const args_cmd c = {
+        "merge", "A.db [B.db ...] --into C.db",
+        "  copies the runs, predictions and measurements of each database into C.db\n"
+        "  (created if missing), as the shards of `leansim sweep --shard I/N` are joined:\n"
+        "  each run keeps its provenance under a new id, rows already in C.db are kept,\n"
+        "  merging twice adds nothing.  validate's pairings are not copied: run\n"
+        "  `leansim validate --db C.db` after merging measured rows.\n",
+        0, {merge_opts, NULL}};
+    const char *src[256];
+    store_args sa = {NULL, NULL, 1, 0, 1};
+    int n;
+    int prc = args_parse(&c, argc, argv, NULL, store_opt, &sa, src, 256, &n);
+    if (prc >= 0) return prc;
+    const char *into = sa.into;
     if (!into || !n) {
         fprintf(stderr, "leansim merge: %s (leansim merge --help)\n", !n ? "no database to merge" : "--into: missing");
         return 2;

@@ -7,37 +7,35 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmd.h"
 #include "trace.h"
 
+static const args_opt timeline_opts[] = {
+    {"trace", "OUT.json", "the Chrome trace to write (required)", 0},
+    {NULL, NULL, NULL, 0},
+};
+
+static int timeline_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
+{
+    (void)id, (void)name, (void)err, (void)errlen;
+    *(const char **)ctx = v;
+    return 0;
+}
+
 int cmd_timeline(int argc, char **argv)
 {
+    static const args_cmd c = {
+        "timeline", "FILE.csv --trace OUT.json",
+        "  converts a measured CTA timeline (leanbench --timeline; columns cta,sm,event,unit,t_ns)\n"
+        "  into Chrome trace-event JSON, one track per SM, as `leansim simulate --trace` writes\n",
+        0, {timeline_opts, NULL}};
     const char *in = NULL, *out = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: leansim timeline FILE.csv --trace OUT.json\n"
-                   "  converts a measured CTA timeline (leanbench --timeline; columns cta,sm,event,unit,t_ns)\n"
-                   "  into Chrome trace-event JSON, one track per SM, as `leansim simulate --trace` writes\n");
-            return 0;
-        }
-        if (!strcmp(argv[i], "--trace")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "leansim timeline: --trace: missing value\n");
-                return 2;
-            }
-            out = argv[++i];
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "leansim timeline: unknown option '%s'\n", argv[i]);
-            return 2;
-        } else if (!in) {
-            in = argv[i];
-        } else {
-            fprintf(stderr, "leansim timeline: one input file only ('%s')\n", argv[i]);
-            return 2;
-        }
-    }
+    int n;
+    int rc = args_parse(&c, argc, argv, NULL, timeline_opt, &out, &in, 1, &n);
+    if (rc >= 0) return rc;
     if (!in || !out) {
-        fprintf(stderr, "leansim timeline: usage: leansim timeline FILE.csv --trace OUT.json\n");
+        fprintf(stderr, "leansim timeline: %s (leansim timeline --help)\n", !in ? "missing FILE.csv" : "--trace: missing");
         return 2;
     }
     FILE *f = fopen(in, "r");
@@ -52,7 +50,7 @@ int cmd_timeline(int argc, char **argv)
         return 1;
     }
     char err[512];
-    int rc = trace_from_timeline(f, in, o, err, sizeof err);
+    rc = trace_from_timeline(f, in, o, err, sizeof err);
     fclose(f);
     if (fclose(o) || rc) {
         remove(out);

@@ -6,82 +6,91 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cmd.h"
 #include "model.h"
 #include "opts.h"
 
+enum { T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL };
+
+static const args_opt tune_opts[] = {
+    {"ctx", "L[,L...]", "context lengths to tune for (k, m suffixes; required)", T_CTX},
+    {"batches", "B[,B...]", "batch sizes to tune for (instead of --batch)", T_BATCHES},
+    {"gpu", "NAME|FILE", "chip spec (default h100)", T_GPU},
+    {"kernel", "NAME|FILE", "kernel profile whose costs and resources are searched (default leansim)", T_KERNEL},
+    {"format", "table|csv|json", "output format (default table)", T_FORMAT},
+    {"emit-header", "FILE", "write the chosen table as a C header", T_HEADER},
+    {"emit-sweep", "FILE", "write the choices as a leanbench sweep file (one option set per line),\n"
+                           "so that the kernels run what the tuner chose", T_SWEEP},
+    {NULL, NULL, NULL, 0},
+};
+
+typedef struct tune_args {
+    const char *gpu, *header, *kernel, *sweep_out;
+    int fmt;
+    int64_t ctxs[256], batches[256];
+    int n_ctx, n_b;
+} tune_args;
+
+/* Parses a list of sizes in [1, max] for option name into out; the count, or -1 with err set. */
+static int size_list(const char *name, const char *v, int64_t *out, int64_t max, const char *what, char *err,
+                     int errlen)
+{
+    int n = opts_parse_size_list(v, out, 256);
+    for (int k = 0; k < n; k++)
+        if (out[k] < 1 || out[k] > max) n = -1;
+    if (n < 1) snprintf(err, (size_t)errlen, "%s %s: not a list of %s in [1, %lld]", name, v, what, (long long)max);
+    return n < 1 ? -1 : n;
+}
+
+static int tune_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
+{
+    tune_args *a = ctx;
+    switch (id) {
+    case T_CTX: return (a->n_ctx = size_list(name, v, a->ctxs, WL_MAX_CTX, "lengths", err, errlen)) < 0 ? 2 : 0;
+    case T_BATCHES:
+        return (a->n_b = size_list(name, v, a->batches, WL_MAX_BATCH, "batch sizes", err, errlen)) < 0 ? 2 : 0;
+    case T_GPU: a->gpu = v; return 0;
+    case T_KERNEL: a->kernel = v; return 0;
+    case T_HEADER: a->header = v; return 0;
+    case T_SWEEP: a->sweep_out = v; return 0;
+    case T_FORMAT:
+        if ((a->fmt = out_format_parse(v)) < 0) {
+            snprintf(err, (size_t)errlen, "%s %s: unknown format (table, csv, json)", name, v);
+            return 2;
+        }
+        return 0;
+    }
+    return 2;
+}
+
 int cmd_tune(int argc, char **argv)
 {
+    static const args_cmd c = {
+        "tune", "--gpu G [workload options] --ctx L1,L2,... [--batches B1,B2,...]",
+        "  searches schedule x block_n x splits/grid x ctas_per_sm with the simulator and prints,\n"
+        "  per context length (and batch), the winner, its time, the runner-up and the margin\n",
+        1, {tune_opts, NULL}};
     static wl_opts o;
+    static tune_args a;
     char err[512];
-    const char *gpu = "h100", *header = NULL, *kernel = KPROF_DEFAULT, *sweep_out = NULL;
-    int fmt = OUT_TABLE;
-    int64_t ctxs[256], batches[256];
-    int n_ctx = 0, n_b = 0;
+    memset(&a, 0, sizeof a);
+    a.gpu = "h100";
+    a.kernel = KPROF_DEFAULT;
+    a.fmt = OUT_TABLE;
     wl_opts_init(&o);
-    for (int i = 1; i < argc;) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: leansim tune --gpu G [workload options] --ctx L1,L2,... [--batches B1,B2,...]\n"
-                   "  searches schedule x block_n x splits/grid x ctas_per_sm with the simulator and prints,\n"
-                   "  per context length (and batch), the winner, its time, the runner-up and the margin\n\n");
-            wl_opts_help(stdout);
-            printf("  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n", "--batches B[,B...]", "batch sizes to tune for (instead of --batch)",
-                   "--gpu NAME|FILE", "chip spec (default h100)", "--format table|csv|json", "output format",
-                   "--emit-header FILE", "write the chosen table as a C header");
-            printf("  %-26s %s\n", "--emit-sweep FILE", "write the choices as a leanbench sweep file (one option set per line),\n"
-                   "                             so that the kernels run what the tuner chose");
-            printf("  %-26s %s\n", "--kernel NAME|FILE", "kernel profile whose costs and resources are searched (default leansim)");
-            return 0;
-        }
-        if (!strcmp(a, "--ctx") || !strcmp(a, "--batches") || !strcmp(a, "--gpu") || !strcmp(a, "--format") ||
-            !strcmp(a, "--kernel") ||
-            !strcmp(a, "--emit-header") || !strcmp(a, "--emit-sweep")) {
-            if (!v) {
-                fprintf(stderr, "leansim tune: %s: missing value\n", a);
-                return 2;
-            }
-            if (!strcmp(a, "--ctx")) {
-                n_ctx = opts_parse_size_list(v, ctxs, 256);
-                for (int k = 0; k < n_ctx; k++)
-                    if (ctxs[k] < 1 || ctxs[k] > WL_MAX_CTX) n_ctx = -1;
-                if (n_ctx < 1) {
-                    fprintf(stderr, "leansim tune: --ctx %s: not a list of lengths in [1, %d]\n", v, WL_MAX_CTX);
-                    return 2;
-                }
-            } else if (!strcmp(a, "--batches")) {
-                n_b = opts_parse_size_list(v, batches, 256);
-                for (int k = 0; k < n_b; k++)
-                    if (batches[k] < 1 || batches[k] > WL_MAX_BATCH) n_b = -1;
-                if (n_b < 1) {
-                    fprintf(stderr, "leansim tune: --batches %s: not a list of batch sizes in [1, %d]\n", v, WL_MAX_BATCH);
-                    return 2;
-                }
-            } else if (!strcmp(a, "--gpu")) gpu = v;
-            else if (!strcmp(a, "--kernel")) kernel = v;
-            else if (!strcmp(a, "--emit-header")) header = v;
-            else if (!strcmp(a, "--emit-sweep")) sweep_out = v;
-            else if ((fmt = out_format_parse(v)) < 0) {
-                fprintf(stderr, "leansim tune: --format %s: unknown format (table, csv, json)\n", v);
-                return 2;
-            }
-            i += 2;
-            continue;
-        }
-        int rc = wl_opts_parse(&o, &i, argc, argv, err, sizeof err);
-        if (rc < 0) {
-            fprintf(stderr, "leansim tune: %s\n", err);
+    int prc = args_parse(&c, argc, argv, &o, tune_opt, &a, NULL, 0, NULL);
+    if (prc >= 0) return prc;
+    const char *searched[] = {"--splits", "--grid", "--block-n", "--ctas-per-sm"};
+    int given[] = {o.po.splits, o.po.grid, o.po.block_n, o.po.ctas_per_sm};
+    for (int k = 0; k < 4; k++)
+        if (given[k]) {
+            fprintf(stderr, "leansim tune: %s: tune searches it (leave it out)\n", searched[k]);
             return 2;
         }
-        if (rc == 0) {
-            fprintf(stderr, "leansim tune: unknown option '%s' (leansim tune --help)\n", a);
-            return 2;
-        }
-        if (o.po.splits || o.po.grid || o.po.block_n || o.po.ctas_per_sm) {
-            fprintf(stderr, "leansim tune: %s: tune searches it (leave it out)\n", a);
-            return 2;
-        }
-    }
+    const char *gpu = a.gpu, *header = a.header, *kernel = a.kernel, *sweep_out = a.sweep_out;
+    int fmt = a.fmt, n_ctx = a.n_ctx, n_b = a.n_b;
+    int64_t *ctxs = a.ctxs, *batches = a.batches;
     if (n_ctx == 0) {
         fprintf(stderr, "leansim tune: --ctx L1,L2,...: missing\n");
         return 2;
@@ -123,9 +132,10 @@ int cmd_tune(int argc, char **argv)
                "margin", "tried");
     else if (fmt == OUT_CSV)
         printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie,ctas\n");
-    else
-        printf("[\n");
-    int rc = 0, first = 1;
+    fmt_json j;
+    fmt_json_init(&j, stdout, 1u << 1, 2, 0);   /* one choice a line */
+    if (fmt == OUT_JSON) fmt_json_arr(&j, NULL);
+    int rc = 0;
     for (int bi = 0; bi < n_b; bi++)
         for (int ci = 0; ci < n_ctx; ci++) {
             wl_opts w = o;
@@ -159,19 +169,30 @@ int cmd_tune(int argc, char **argv)
                        (long long)ctxs[ci], sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm,
                        b.ctas, b.time_us, ru, s.time_us, 100 * margin, tried, tie ? "  tie within model error" : "");
             }
-            else if (fmt == OUT_CSV)
-                printf("%s,%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d\n", g.name, w.wl.batch, (long long)ctxs[ci],
+            else if (fmt == OUT_CSV) {
+                fmt_csv_field(stdout, g.name);
+                printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d\n", w.wl.batch, (long long)ctxs[ci],
                        sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us,
                        s.time_us > 0 ? sched_name(s.schedule) : "", s.time_us, margin, tried, tie, b.ctas);
-            else {
-                printf("%s  {\"gpu\":\"%s\",\"batch\":%d,\"ctx\":%lld,\"schedule\":\"%s\",\"block_n\":%d,\"splits\":%d,"
-                       "\"grid\":%d,\"ctas_per_sm\":%d,\"time_us\":%.4f,\"runner_up\":\"%s\",\"runner_up_us\":%.4f,"
-                       "\"margin\":%.4f,\"tried\":%d,\"tie_within_model_error\":%s,\"ctas\":%d}",
-                       first ? "" : ",\n", g.name, w.wl.batch, (long long)ctxs[ci], sched_name(b.schedule), b.block_n,
-                       b.splits, b.grid, b.ctas_per_sm, b.time_us, s.time_us > 0 ? sched_name(s.schedule) : "",
-                       s.time_us, margin, tried, tie ? "true" : "false", b.ctas);
+            } else {
+                fmt_json_obj(&j, NULL);
+                fmt_json_str(&j, "gpu", g.name);
+                fmt_json_int(&j, "batch", w.wl.batch);
+                fmt_json_int(&j, "ctx", ctxs[ci]);
+                fmt_json_str(&j, "schedule", sched_name(b.schedule));
+                fmt_json_int(&j, "block_n", b.block_n);
+                fmt_json_int(&j, "splits", b.splits);
+                fmt_json_int(&j, "grid", b.grid);
+                fmt_json_int(&j, "ctas_per_sm", b.ctas_per_sm);
+                fmt_json_num(&j, "time_us", b.time_us, 4);
+                fmt_json_str(&j, "runner_up", s.time_us > 0 ? sched_name(s.schedule) : "");
+                fmt_json_num(&j, "runner_up_us", s.time_us, 4);
+                fmt_json_num(&j, "margin", margin, 4);
+                fmt_json_int(&j, "tried", tried);
+                fmt_json_bool(&j, "tie_within_model_error", tie);
+                fmt_json_int(&j, "ctas", b.ctas);
+                fmt_json_close(&j);
             }
-            first = 0;
             if (sf) {
                 fprintf(sf, "--batch %d --heads %d --kv-heads %d --head-dim %d --dtype %s --ctx %lld --schedule %s "
                             "--block-n %d", w.wl.batch, w.wl.heads, w.wl.kv_heads, w.wl.head_dim, dtype_name(w.wl.dtype),
@@ -186,7 +207,7 @@ int cmd_tune(int argc, char **argv)
                         sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us);
         }
 out:
-    if (fmt == OUT_JSON) printf("\n]\n");
+    if (fmt == OUT_JSON) fmt_json_end(&j);
     if (sf && fclose(sf)) {
         fprintf(stderr, "leansim tune: --emit-sweep %s: write failed\n", sweep_out);
         return 1;

@@ -1,9 +1,9 @@
 /*
  * main.c: the leansim command line.  Dispatches to one subcommand per file
- * (cmd_*.c); `leansim help` and `leansim CMD --help` describe them.
+ * (cmd_*.c), each with its option table (args.h); `leansim help` and
+ * `leansim CMD --help` describe them.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -51,31 +51,10 @@ int main(int argc, char **argv)
         printf("leansim %s\n", LEANSIM_VERSION);
         return 0;
     }
-    /* --opt=value is --opt value, for every option of every command */
-    char **av = malloc(sizeof *av * (size_t)(2 * argc + 1));
-    if (!av) {
-        fprintf(stderr, "leansim: out of memory\n");
-        return 1;
-    }
-    int ac = 0;
-    for (int i = 1; i < argc; i++) {
-        char *eq = strncmp(argv[i], "--", 2) == 0 ? strchr(argv[i], '=') : NULL;
-        if (eq && eq > argv[i] + 2) {
-            *eq = 0;
-            av[ac++] = argv[i];
-            av[ac++] = eq + 1;
-        } else {
-            av[ac++] = argv[i];
-        }
-    }
-    av[ac] = NULL;
+    /* each command parses its own line from its option table (args.h):
+     * --opt value and --opt=value alike */
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) {
-            int rc = cmds[i].fn(ac, av);
-            free(av);
-            return rc;
-        }
-    free(av);
+        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "leansim: unknown command '%s' (leansim help lists them)\n", argv[1]);
     return 2;
 }

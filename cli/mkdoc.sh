@@ -1,7 +1,8 @@
 #!/bin/sh
 # mkdoc.sh: man pages and bash completion for leansim, generated from the
-# binary's own --help text (the option tables that print it), so they cannot
-# drift from it.
+# binary's own option tables (cli/args.h): the man pages from --help, the
+# completion from `leansim CMD --list-options` (every option, one a line),
+# so they cannot drift from what the commands parse.
 #
 #   sh cli/mkdoc.sh man BIN DIR           leansim.1 and leansim-COMMAND.1 into DIR
 #   sh cli/mkdoc.sh completion BIN FILE   a bash completion script
@@ -50,7 +51,7 @@ completion)
         printf '    if [ "$COMP_CWORD" -eq 1 ]; then\n        COMPREPLY=($(compgen -W "%s --help --version" -- "$cur"))\n        return\n    fi\n' "$(echo $cmds)"
         printf '    case ${COMP_WORDS[1]} in\n'
         for c in $cmds; do
-            opts=$("$bin" "$c" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u | tr '\n' ' ')
+            opts=$("$bin" "$c" --list-options | sed 's/=$//' | tr '\n' ' ')
             printf '    %s) opts="%s" ;;\n' "$c" "$opts"
         done
         printf '    *) return ;;\n    esac\n'

@@ -6,7 +6,7 @@
  * are the logarithms of the parameters, so they stay positive and a step
  * means the same relative change for a bandwidth (GB/s) and a delay (ns).
  * Residual of a row: predicted / measured - 1, predictions from the
- * simulator (the goal) or, with use_model, from the closed-form model.
+ * simulator (the goal) or the closed-form model (calib_opts.engine).
  * Intervals: covariance (J^T J)^-1 scaled by chi^2 / dof, Student t at 95%,
  * mapped back from log space (asymmetric there; the half-width of the
  * linear interval is reported).
@@ -89,6 +89,7 @@ void calib_opts_init(calib_opts *o)
     o->gtol = 1e-8;
     o->ftol = 1e-10;
     o->maxiter = 100;
+    o->engine = MODEL_ENGINE_SIM;
 }
 
 /* What the residual function needs. */
@@ -100,7 +101,7 @@ typedef struct fit_data {
     int n;
     int params[CALIB_COUNT];   /* fitted parameter of each unknown */
     int np;
-    int use_model;
+    int engine;                /* enum model_engine_id */
     sim_ctx *c;
 } fit_data;
 
@@ -120,8 +121,7 @@ static double row_err(fit_data *d, const gpu_spec *g, const kernel_profile *k, c
         }
         g = &gg;
     }
-    int rc = d->use_model ? model_predict(g, k, &r->w, &r->po, &res, err, sizeof err)
-                          : sim_run(d->c, g, k, &r->w, &r->po, &res, NULL, err, sizeof err);
+    int rc = model_engines[d->engine].run(d->c, g, k, &r->w, &r->po, &res, err, sizeof err);
     return rc == SIM_OK ? res.time_us / r->time_us - 1 : NAN;
 }
 
@@ -168,7 +168,7 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     d.g = *g;
     d.k = *kp;
     d.rows = rows;
-    d.use_model = o->use_model;
+    d.engine = o->engine;
     for (int p = 0; p < CALIB_COUNT; p++) {
         res->value[p] = calib_param_get(g, kp, p);
         if (o->mask & (1u << p)) {
@@ -416,7 +416,7 @@ int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows
     fit_data d;
     memset(&d, 0, sizeof d);
     d.rows = rows;
-    d.use_model = o->use_model;
+    d.engine = o->engine;
     d.c = sim_ctx_alloc();
     double *in = malloc(sizeof(double) * (size_t)(n + 1)), *out = malloc(sizeof(double) * (size_t)(n + 1));
     int ni = 0, no = 0, rc = -1;

@@ -119,7 +119,7 @@ typedef struct calib_opts {
     int maxiter;
     int holdout;         /* every holdout-th row is held out (0: none) */
     int half;            /* 0: every row; 1: fit the even half, hold out the odd (report_row_heldout) */
-    int use_model;       /* 1: residuals from model_predict instead of sim_run */
+    int engine;          /* residuals from model_engines[engine] (enum model_engine_id; default the simulator) */
     FILE *progress;      /* NULL, or where each solver iteration says where the fit stands */
 } calib_opts;
 

@@ -91,8 +91,7 @@ int opts_parse_size_list(const char *s, int64_t *out, int max)
     return n;
 }
 
-/* Parses an int option value in [lo, hi]. */
-static int int_arg(const char *name, const char *v, int lo, int hi, int *out, char *err, int errlen)
+int opts_parse_int(const char *name, const char *v, int lo, int hi, int *out, char *err, int errlen)
 {
     int64_t x;
     if (opts_parse_size(v, &x)) {
@@ -105,6 +104,26 @@ static int int_arg(const char *name, const char *v, int lo, int hi, int *out, ch
     }
     *out = (int)x;
     return 0;
+}
+
+int wl_opts_count(void)
+{
+    return O_COUNT;
+}
+
+const char *wl_opts_name(int k)
+{
+    return k >= 0 && k < O_COUNT ? opt_table[k].name : NULL;
+}
+
+const char *wl_opts_arg(int k)
+{
+    return k >= 0 && k < O_COUNT ? opt_table[k].arg : NULL;
+}
+
+const char *wl_opts_text(int k)
+{
+    return k >= 0 && k < O_COUNT ? opt_table[k].help : NULL;
 }
 
 int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errlen)
@@ -129,6 +148,15 @@ int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errl
         val = argv[++*i];
     }
     (*i)++;
+    return wl_opts_set(o, id, val, err, errlen) ? -1 : 1;
+}
+
+int wl_opts_set(wl_opts *o, int id, const char *val, char *err, int errlen)
+{
+    if (id < 0 || id >= O_COUNT) {
+        snprintf(err, (size_t)errlen, "workload option %d: no such option", id);
+        return -1;
+    }
     const char *name = opt_table[id].name;
     switch (id) {
     case O_MODEL:
@@ -138,7 +166,7 @@ int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errl
                 o->wl.kv_heads = presets[k].kv_heads;
                 o->wl.head_dim = presets[k].head_dim;
                 snprintf(o->model, sizeof o->model, "%s", presets[k].name);
-                return 1;
+                return 0;
             }
         {
             int m = snprintf(err, (size_t)errlen, "%s %s: unknown model (", name, val);
@@ -147,23 +175,23 @@ int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errl
             if (m < errlen) snprintf(err + m, (size_t)(errlen - m), ")");
         }
         return -1;
-    case O_BATCH: return int_arg(name, val, 1, WL_MAX_BATCH, &o->wl.batch, err, errlen) ? -1 : 1;
-    case O_HEADS: return int_arg(name, val, 1, WL_MAX_HEADS, &o->wl.heads, err, errlen) ? -1 : 1;
-    case O_KV_HEADS: return int_arg(name, val, 1, WL_MAX_HEADS, &o->wl.kv_heads, err, errlen) ? -1 : 1;
+    case O_BATCH: return opts_parse_int(name, val, 1, WL_MAX_BATCH, &o->wl.batch, err, errlen) ? -1 : 0;
+    case O_HEADS: return opts_parse_int(name, val, 1, WL_MAX_HEADS, &o->wl.heads, err, errlen) ? -1 : 0;
+    case O_KV_HEADS: return opts_parse_int(name, val, 1, WL_MAX_HEADS, &o->wl.kv_heads, err, errlen) ? -1 : 0;
     case O_HEAD_DIM:
-        if (int_arg(name, val, 1, 1 << 16, &o->wl.head_dim, err, errlen)) return -1;
+        if (opts_parse_int(name, val, 1, 1 << 16, &o->wl.head_dim, err, errlen)) return -1;
         if (o->wl.head_dim != 64 && o->wl.head_dim != 128 && o->wl.head_dim != 256) {
             snprintf(err, (size_t)errlen, "%s %s: unsupported head dim (64, 128 or 256)", name, val);
             return -1;
         }
-        return 1;
+        return 0;
     case O_DTYPE:
         o->wl.dtype = dtype_parse(val);
         if (o->wl.dtype < 0) {
             snprintf(err, (size_t)errlen, "%s %s: unknown type (fp16, bf16, fp8)", name, val);
             return -1;
         }
-        return 1;
+        return 0;
     case O_CTX: {
         int n = opts_parse_size_list(val, o->ctx_list, WL_MAX_BATCH);
         if (n < 0) {
@@ -179,7 +207,7 @@ int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errl
             }
         o->n_ctx_list = n;
         o->ctx_given = 1;
-        return 1;
+        return 0;
     }
     case O_SCHEDULE: {
         unsigned mask = 0;
@@ -205,20 +233,20 @@ int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errl
         }
         o->sched_mask = mask;
         o->sched_given = 1;
-        return 1;
+        return 0;
     }
-    case O_SPLITS: return int_arg(name, val, 1, PLAN_MAX_SPLITS, &o->po.splits, err, errlen) ? -1 : 1;
-    case O_GRID: return int_arg(name, val, 1, 1 << 20, &o->po.grid, err, errlen) ? -1 : 1;
+    case O_SPLITS: return opts_parse_int(name, val, 1, PLAN_MAX_SPLITS, &o->po.splits, err, errlen) ? -1 : 0;
+    case O_GRID: return opts_parse_int(name, val, 1, 1 << 20, &o->po.grid, err, errlen) ? -1 : 0;
     case O_BLOCK_N:
-        if (int_arg(name, val, 1, 1 << 16, &o->po.block_n, err, errlen)) return -1;
+        if (opts_parse_int(name, val, 1, 1 << 16, &o->po.block_n, err, errlen)) return -1;
         if (o->po.block_n != 32 && o->po.block_n != 64 && o->po.block_n != 128 && o->po.block_n != 256) {
             snprintf(err, (size_t)errlen, "%s %s: unsupported tile length (32, 64, 128 or 256)", name, val);
             return -1;
         }
-        return 1;
-    case O_CTAS_PER_SM: return int_arg(name, val, 1, 64, &o->po.ctas_per_sm, err, errlen) ? -1 : 1;
+        return 0;
+    case O_CTAS_PER_SM: return opts_parse_int(name, val, 1, 64, &o->po.ctas_per_sm, err, errlen) ? -1 : 0;
     }
-    return 0;
+    return -1;
 }
 
 int wl_opts_finish(wl_opts *o, char *err, int errlen)

@@ -44,6 +44,26 @@ int wl_opts_parse(wl_opts *o, int *i, int argc, char **argv, char *err, int errl
  */
 int wl_opts_finish(wl_opts *o, char *err, int errlen);
 
+/*
+ * The workload options as a table, in help order, for front ends with a
+ * parser of their own: option k's long name ("--batch"), its value
+ * ("N") and its help text (continuation lines start with a newline and
+ * are indented for a 29-column left side).  NULL when k is out of range.
+ */
+int wl_opts_count(void);
+const char *wl_opts_name(int k);
+const char *wl_opts_arg(int k);
+const char *wl_opts_text(int k);
+
+/* Applies workload option k (table order) with value val.  Returns 0, or
+ * -1 with err "--opt VALUE: reason". */
+int wl_opts_set(wl_opts *o, int k, const char *val, char *err, int errlen);
+
+/* Parses the value v of option `name` as an integer (k, m suffixes) in
+ * [lo, hi]: every integer option of every front end goes through it.
+ * Returns 0, or -1 with err "NAME V: reason". */
+int opts_parse_int(const char *name, const char *v, int lo, int hi, int *out, char *err, int errlen);
+
 /* Prints the workload options' help, one line each, to f. */
 void wl_opts_help(FILE *f);
 

@@ -216,7 +216,11 @@ int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int er
     free(slot_end);
     /* pass 2: slices named as the simulator names its phases */
     trace_begin(&t, out);
-    trace_name_process(&t, 0, "measured");
+    {
+        char pname[512];   /* the track group names the file it came from */
+        snprintf(pname, sizeof pname, "measured: %s", name);
+        trace_name_process(&t, 0, pname);
+    }
     for (int i = 0; i < ns; i++) {
         int sm = sp[i].sm, j = sp[i].slot;
         if (!named[sm][j]) {

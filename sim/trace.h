@@ -38,8 +38,9 @@ int trace_end(trace_writer *t);
 
 /*
  * Converts a measured CTA timeline (CSV with header cta,sm,event,unit,t_ns,
- * after a provenance header of "# key=value" lines if any;
- * events start, seg_end, wait_begin, wait_end, end) to a trace on out:
+ * after a provenance header of "# key=value" lines if any; events start,
+ * seg_end, wait_begin, wait_end, end; `name` is its file name, which errors
+ * and the process track "measured: NAME" carry) to a trace on out:
  * one track per SM and concurrent CTA, named "SM s slot j" as the
  * simulator's, and each phase named as the simulator names it (stream,
  * wait, merge, epilogue).

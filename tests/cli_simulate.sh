@@ -119,7 +119,7 @@ hd=$("$L" simulate --gpu h200 --heads 8 --kv-heads 2 --ctx 1m --schedule split -
   bad "predict --gpus 2 --parallel kv"
 expect_err "--kv-heads 8: not a multiple of --gpus 3" simulate --heads 32 --kv-heads 8 --gpus 3
 expect_err "--parallel kv: needs --gpus 2 or more" simulate --parallel kv
-expect_err "--gpus 0: not a GPU count" simulate --gpus 0
+expect_err "--gpus 0: must be between 1 and 64" simulate --gpus 0
 expect_err "--parallel rows: unknown parallelism" simulate --gpus 2 --parallel rows
 expect_err "--ctx 3: fewer tokens than --gpus 4" simulate --ctx 3 --gpus 4 --parallel kv
 # --policy: the plan a library's rule picks, as one row
