@@ -646,10 +646,7 @@ __device__ __forceinline__ void combine_merge(const dec_args &a, int u, int s0, 
         for (int k = lane; k < np; k += 32) sum += exp2f(__ldcg(&a.part_lse[(int64_t)(s0 + k) * rows + r]) - mu);
 #pragma unroll
         for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-        if (lane == 0) {
-            ms[r] = mu; ms[ATTN_MAX_ROWS + r] = sum;
-            if (a.lse) a.lse[(int64_t)u * rows + r] = sum > 0.f ? mu + log2f(sum) : -CUDART_INF_F;
-        }
+        if (lane == 0) { ms[r] = mu; ms[ATTN_MAX_ROWS + r] = sum; }
     }
     __syncthreads();
     const int O4 = rows * D / 4;
@@ -699,6 +696,10 @@ __device__ __forceinline__ void combine_merge(const dec_args &a, int u, int s0, 
             }
             finish(tid, acc);
         }
+    }
+    if (a.lse && tid < rows) {   /* ms is not written again after the barrier above */
+        const float s = ms[ATTN_MAX_ROWS + tid];
+        a.lse[(int64_t)u * rows + tid] = s > 0.f ? ms[tid] + log2f(s) : -CUDART_INF_F;
     }
 }
 

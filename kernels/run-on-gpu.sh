@@ -340,20 +340,22 @@ restructure)
     grep -E "CHECK FAILED|skipped|checked against" "$OUT/restructure-log.txt" | sort | uniq -c | head -20
     gzip -f "$OUT/restructure-log.txt"
     say "restructure: time per configuration, old ($REVB) and new (us, new/old)"
-    # columns found by name: the CSV layout may differ between the two builds
+    # columns found by name: the CSV layout may differ between the two builds; the plan
+    # (block_n, CTAs, splits) is part of the key, so a plan that differs shows as missing
     awk -F, '
         FNR == 1 { delete c; for (i = 1; i <= NF; i++) c[$i] = i; file = FILENAME ~ /-old[.]csv$/ ? 1 : 2; next }
-        { k = sprintf("%-8s b=%s h=%-2s kvh=%-2s d=%-3s %s ctx=%-6s", $c["schedule"], $c["batch"], $c["heads"],
-                      $c["kv_heads"], $c["head_dim"], $c["dtype"], $c["ctx"])
+        { k = sprintf("%-8s b=%s h=%-2s kvh=%-2s d=%-3s %s ctx=%-6s bn=%-3s ctas=%-4s sp=%s", $c["schedule"], $c["batch"],
+                      $c["heads"], $c["kv_heads"], $c["head_dim"], $c["dtype"], $c["ctx"], $c["block_n"], $c["ctas"],
+                      $c["splits"])
           if (!(k in seen)) { seen[k] = 1; keys[++n] = k }
           t[file, k] = $c["time_us"] }
         END { g = 0; m = 0
-              printf "%-60s %10s %10s %7s\n", "config", "old us", "new us", "ratio"
+              printf "%-80s %10s %10s %7s\n", "config", "old us", "new us", "ratio"
               for (j = 1; j <= n; j++) { k = keys[j]
                   if ((1, k) in t && (2, k) in t && t[1, k] > 0) {
                       r = t[2, k] / t[1, k]; g += log(r); m++
-                      printf "%-60s %10.2f %10.2f %7.3f\n", k, t[1, k], t[2, k], r
-                  } else printf "%-60s %10s %10s %7s\n", k, ((1, k) in t) ? t[1, k] : "-", ((2, k) in t) ? t[2, k] : "-", "missing"
+                      printf "%-80s %10.2f %10.2f %7.3f\n", k, t[1, k], t[2, k], r
+                  } else printf "%-80s %10s %10s %7s\n", k, ((1, k) in t) ? t[1, k] : "-", ((2, k) in t) ? t[2, k] : "-", "missing"
               }
               if (m) printf "geomean new/old over %d configurations: %.4f\n", m, exp(g / m) }' \
         "$OUT/restructure-old.csv" "$OUT/restructure-new.csv" | tee "$OUT/restructure.txt"
