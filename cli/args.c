@@ -153,8 +153,14 @@ int args_parse(const args_cmd *c, int argc, char **argv, wl_opts *wl, args_fn fn
                 fprintf(stderr, "leansim %s: %s: takes no value\n", c->name, opt);
             else if (optopt)
                 fprintf(stderr, "leansim %s: unknown option '-%c' (leansim %s --help)\n", c->name, optopt, c->name);
-            else
-                fprintf(stderr, "leansim %s: unknown option '%s' (leansim %s --help)\n", c->name, opt, c->name);
+            else {
+                /* getopt_long takes a unique prefix; a prefix of several is ambiguous */
+                int m = 0;
+                for (int k = 0; k < n; k++) m += opt[0] == '-' && opt[1] == '-' && opt[2] &&
+                                                 !strncmp(lo[k].name, opt + 2, strlen(opt + 2));
+                fprintf(stderr, "leansim %s: %s option '%s' (leansim %s --help)\n", c->name,
+                        m > 1 ? "ambiguous" : "unknown", opt, c->name);
+            }
             return 2;
         }
         if (v >= ID_OWN) {

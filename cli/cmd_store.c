@@ -45,17 +45,18 @@ typedef struct store_args {
     int jobs, shard, n_shards;
 } store_args;
 
-/* Parses "I/N" with 0 <= I < N <= 4096. */
+/* Parses "I/N" with 0 <= I < N <= 4096, each part by the shared size parser. */
 static int parse_shard(const char *v, int *i, int *n)
 {
-    char *end;
-    long a = strtol(v, &end, 10);
-    if (end == v || *end != '/') return -1;
-    const char *b = end + 1;
-    long c = strtol(b, &end, 10);
-    if (end == b || *end || c < 1 || c > 4096 || a < 0 || a >= c) return -1;
-    *i = (int)a;
-    *n = (int)c;
+    char a[32];
+    const char *slash = strchr(v, '/');
+    int64_t x, y;
+    if (!slash || (size_t)(slash - v) >= sizeof a) return -1;
+    memcpy(a, v, (size_t)(slash - v));
+    a[slash - v] = 0;
+    if (opts_parse_size(a, &x) || opts_parse_size(slash + 1, &y) || y < 1 || y > 4096 || x < 0 || x >= y) return -1;
+    *i = (int)x;
+    *n = (int)y;
     return 0;
 }
 

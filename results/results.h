@@ -154,7 +154,7 @@ typedef struct sweep_spec {
     int n_kernels;                  /* kernel profiles (names or paths); default: leansim */
     int shard, n_shards;            /* run rows i with i % n_shards == shard only (n_shards 0: all) */
     char kernels[16][256];
-    int engines;                    /* bit 0: sim, bit 1: model */
+    int engines;                    /* bit e: model_engines[e] (model.h) */
 } sweep_spec;
 
 /*

@@ -112,7 +112,7 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
     s->n_splits = 1; s->splits[0] = 0;
     s->n_cps = 1; s->cps[0] = 0;
     s->sched_mask = (1u << SCHED_COUNT) - 1;
-    s->engines = 3;
+    s->engines = (1 << MODEL_ENGINE_COUNT) - 1;
     s->n_kernels = 1;
     snprintf(s->kernels[0], sizeof s->kernels[0], "%s", KPROF_DEFAULT);
     int seen[16] = {0};
@@ -390,7 +390,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                 for (int xi = 0; xi < nsp; xi++) {
                 /* shards are cut by configuration: its engines' rows stay together */
                 if (index++ % nsh != (nsh > 1 ? s->shard : 0)) continue;
-                for (int e = 0; e < 2; e++) {
+                for (int e = 0; e < MODEL_ENGINE_COUNT; e++) {
                     if (!(s->engines & (1 << e))) continue;
                     done_rows++;
                     w->batch = s->batch[bi];

@@ -69,6 +69,9 @@ expect_err "--shard 2/2: not I/N" sweep x.exp --shard=2/2
 expect_err "unexpected argument 'extra'" simulate extra
 expect_err "unexpected argument 'b.csv'" timeline a.csv b.csv --trace x.json
 expect_err "--splits: tune searches it" tune --ctx 4k --splits 4
+expect_err "ambiguous option '--k'" simulate --k 4   # --kernel, --kv-heads
+"$L" simulate --sched=streamk --ctx 4k --format csv | tail -1 | cut -d, -f3 | grep -qx streamk && ok ||
+  bad "a unique prefix of an option is the option"
 
 echo "cli_args: $pass passed, $fail failed"
 [ $fail -eq 0 ]
