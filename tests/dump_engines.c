@@ -127,13 +127,17 @@ int main(void)
     /* ragged batches */
     for (int it = 0; it < 700; it++) {
         memset(&w, 0, sizeof w);
-        w.batch = 1 + (int)(rnd() % (rnd() % 4 ? 12 : 96));
+        const uint64_t most = rnd() % 4 ? 12 : 96;   /* one call per statement: the order is the same in every build */
+        w.batch = 1 + (int)(rnd() % most);
         w.kv_heads = 1 << (rnd() % 4);
         w.heads = w.kv_heads * (1 + (int)(rnd() % 8));
         w.head_dim = dims[rnd() % 3];
         w.dtype = (int)(rnd() % DTYPE_COUNT);
         w.ragged = 1;
-        for (int r = 0; r < w.batch; r++) w.ctx[r] = 1 + (int64_t)(rnd() % (rnd() % 2 ? 3000 : 400000));
+        for (int r = 0; r < w.batch; r++) {
+            const uint64_t longest = rnd() % 2 ? 3000 : 400000;
+            w.ctx[r] = 1 + (int64_t)(rnd() % longest);
+        }
         int gi = (int)(rnd() % N_GPUS), ki = rnd() % 3 ? 0 : (int)(rnd() % N_KERNELS);
         for (int k = 0; k < SCHED_COUNT; k++) {
             plan_opts o = {.kind = k};

@@ -49,15 +49,20 @@ int main(void)
     int combines = 0, streamk_merges = 0;
     for (int it = 0; it < 700; it++) {
         memset(&w, 0, sizeof w);
-        w.batch = 2 + (int)(rnd() % (rnd() % 4 ? 12 : 40));
+        const uint64_t most = rnd() % 4 ? 12 : 40;   /* one call per statement: the order is the same in every build */
+        w.batch = 2 + (int)(rnd() % most);
         w.kv_heads = 1 << (rnd() % 4);
         w.heads = w.kv_heads * (1 + (int)(rnd() % 8));
         w.head_dim = dims[rnd() % 3];
         if (w.head_dim == 256 && w.heads / w.kv_heads > 8) w.heads = w.kv_heads * 8;
         w.dtype = (int)(rnd() % DTYPE_COUNT);
         w.ragged = 1;
-        for (int r = 0; r < w.batch; r++) w.ctx[r] = 1 + (int64_t)(rnd() % (rnd() % 2 ? 2000 : 200000));
-        w.ctx[rnd() % (unsigned)w.batch] += 1 + (int64_t)(rnd() % 5000);   /* ragged for sure */
+        for (int r = 0; r < w.batch; r++) {
+            const uint64_t longest = rnd() % 2 ? 2000 : 200000;
+            w.ctx[r] = 1 + (int64_t)(rnd() % longest);
+        }
+        const int longer = (int)(rnd() % (unsigned)w.batch);
+        w.ctx[longer] += 1 + (int64_t)(rnd() % 5000);   /* ragged for sure */
         gpu_spec g = base;
         g.sms = 8 + (int)(rnd() % 140);
         const int res = 1 + (int)(rnd() % 4);
