@@ -83,9 +83,10 @@ set -u
 # names them even where the copy of the tree carries a stale .git (on a lent
 # machine); at any commit, sh kernels/run-on-gpu.sh hash prints the checksum.
 # It names the code only: run-time knobs (LEANBENCH_L2PF, LEANBENCH_PDL,
-# LEANBENCH_ROWS_CAP) and build switches (NVFLAGS -DDEC_...) are columns of
-# their own in leanbench's CSV (sim/runcsv.h: l2pf, pdl, rows_cap, arena,
-# build), so no step here tags the commit with them.
+# LEANBENCH_ROWS_CAP) and the kernels' build switches (attn_build_switches;
+# "none" while decode.cuh has none) are columns of their own in leanbench's
+# CSV (sim/runcsv.h: l2pf, pdl, rows_cap, arena, build), so no step here
+# tags the commit with them.
 kernel_sources_hash() {
     cat kernels/*.cu kernels/*.cuh kernels/*.h sim/plan.c sim/plan.h 2>/dev/null | cksum | cut -d' ' -f1
 }
@@ -332,7 +333,7 @@ restructure)
     wait $BASE_BUILD || { tail -20 "$OUT/build-old.txt"; say "build of $KBASE failed"; exit 1; }
     OLDB="$KBASE/build/leanbench"
     say "restructure: kernels/sweep-restructure.txt, old and new alternating per workload line"
-    REVB=$(cat "$KBASE/REV" 2>/dev/null || echo base)
+    REVB=$(cat "$KBASE/REV" 2>/dev/null || echo unknown)
     W=/tmp/leanbench-restructure; rm -rf "$W"; mkdir -p "$W"
     i=0
     grep -v '^[[:space:]]*#' kernels/sweep-restructure.txt | grep . | while IFS= read -r line; do
@@ -343,10 +344,11 @@ restructure)
         for b in $order; do
             if [ $b = old ]; then
                 # the old leanbench checked only when asked
-                LEANBENCH_COMMIT="old-$REVB" timeout 120 "$OLDB" --check --sweep "$W/line.txt" --reps 30 \
+                # the file says which build; the commit column names the code only
+                LEANBENCH_COMMIT="$REVB" timeout 120 "$OLDB" --check --sweep "$W/line.txt" --reps 30 \
                     --csv "$OUT/restructure-old.csv" >>"$OUT/restructure-log.txt" 2>&1 || echo "line $i old: rc $?" | tee -a "$LOG"
             else
-                LEANBENCH_COMMIT="new-$LEANBENCH_COMMIT" timeout 120 build/leanbench --sweep "$W/line.txt" --reps 30 \
+                timeout 120 build/leanbench --sweep "$W/line.txt" --reps 30 \
                     --csv "$OUT/restructure-new.csv" >>"$OUT/restructure-log.txt" 2>&1 || echo "line $i new: rc $?" | tee -a "$LOG"
             fi
         done

@@ -128,6 +128,11 @@ typedef struct store_ingest_note {
 /* The notes of the last store_ingest_csv in this process. */
 const store_ingest_note *store_ingest_notes(void);
 
+/* The header of the runner's CSV format version v (sim/runcsv.h: the
+ * columns of versions <= v, in order), as store_ingest_csv takes it, into
+ * buf (len bytes, NUL-terminated). */
+void store_csv_header(int v, char *buf, int len);
+
 /* ---------------------------------------------------------------- sweep */
 
 #define SWEEP_MAX_LIST 4096

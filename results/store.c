@@ -422,8 +422,7 @@ static const char col_type[RUNCSV_COUNT] = {
     [RUNCSV_req_grid] = 'i',    [RUNCSV_req_cps] = 'i',  [RUNCSV_plan_cps] = 'i',    [RUNCSV_l2pf] = 'i',
     [RUNCSV_pdl] = 'i',         [RUNCSV_rows_cap] = 'i', [RUNCSV_arena] = 'i',       [RUNCSV_build] = 't'};
 
-/* The header of format version v (the columns of versions <= v, in order). */
-static void csv_header(int v, char *buf, int len)
+void store_csv_header(int v, char *buf, int len)
 {
     int o = 0;
     buf[0] = 0;
@@ -504,7 +503,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     int version = 0, ncols = 0, pos[RUNCSV_COUNT];
     for (int v = 1; v <= RUNCSV_VERSION && !version; v++) {
         char h[2048];
-        csv_header(v, h, sizeof h);
+        store_csv_header(v, h, sizeof h);
         if (!strcmp(line, h)) version = v;
     }
     if (!version) BAD("header is none of the kernel runner's (sim/runcsv.h, format 1 to %d)", RUNCSV_VERSION);

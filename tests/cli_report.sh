@@ -16,7 +16,8 @@ expect_err() {
   ok "leansim $* names '$want'" "grep -qF -- '$want' $T/err && [ \$(wc -l < $T/err) -eq 1 ] && [ ! -s $T/out ]"
 }
 
-H=gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,bw_gbps,max_err
+# the runner's CSV format 1 (sim/runcsv.h: the columns of X(name, 1)); the rows below are of that format
+H=$(sed -n 's/^ *X(\([a-z_0-9]*\), *1) *\\\{0,1\}$/\1/p' sim/runcsv.h | paste -sd, -)
 {
   echo "$H"
   for c in 16384 65536 262144; do

@@ -49,7 +49,7 @@ else
   echo "# cli_runcsv: no python3: the Python side not checked"
 fi
 # no writer keeps a copy of the list (a stale copy is what this guards against)
-grep -ln 'ctas_per_sm,reps' kernels/*.cu kernels/*.h kernels/*.sh experiments/peers/*.py sim/*.c model/*.c results/*.c cli/*.c \
+grep -ln "ctas_per_sm,rep[s]" kernels/*.cu kernels/*.h kernels/*.sh experiments/peers/*.py sim/*.c model/*.c results/*.c cli/*.c tests/*.c tests/*.sh \
   2>/dev/null > "$T/copies"
 ok "no copy of the header outside runcsv.h" "[ ! -s $T/copies ] || { cat $T/copies; false; }"
 ok "leanbench writes runcsv.h's header" "grep -q 'RUNCSV_HEADER' kernels/leanbench.cu && grep -q '#include \"runcsv.h\"' kernels/leanbench.cu"
@@ -59,6 +59,20 @@ awk '/columns in the order of sim\/runcsv.h/ { on = 1; next } on && /fprintf\(f,
      go { s = s $0 } go && /\\n"/ { print s; exit }' kernels/leanbench.cu |
   sed 's/.*fprintf(f, *//; s/\\n".*//' | tr -d '" ' | grep -o '%[-0-9.]*[a-z]' | grep -c . > "$T/nf"
 ok "leanbench's row has $ncol fields" "[ \$(cat $T/nf) -eq $ncol ]"
+
+# leanbench itself (where it was built; its options are parsed before the GPU is touched, so the
+# toolkit's stub driver library lets it start here): it appends to no file of another column set
+B=$(dirname "$L")/leanbench
+STUB=${CUDA_HOME:-/usr/local/cuda}/lib64/stubs/libcuda.so
+if [ -x "$B" ] && [ -f "$STUB" ]; then
+  mkdir -p "$T/stub" && ln -sf "$STUB" "$T/stub/libcuda.so.1"
+  printf '%s\n' "$H1" > "$T/old.csv"
+  LD_LIBRARY_PATH="$T/stub" "$B" --ctx 4k --csv "$T/old.csv" > /dev/null 2> "$T/e"; rc=$?
+  ok "leanbench refuses to append to a file of another column set" "[ $rc -eq 2 ] && grep -q 'old.csv: its header is not the runner' $T/e"
+  ok "the file is left as it was" "[ \"\$(cat $T/old.csv)\" = \"$H1\" ]"
+else
+  echo "# cli_runcsv: no $B or no $STUB: leanbench's own check not run"
+fi
 
 # --- format 2 rows: stored with what was asked; validate rebuilds from it
 pre="NVIDIA H100 80GB HBM3,132,580.95.05,1980,2619,12.8,1203a5b+k1,2026-11-28T10:00:00Z"

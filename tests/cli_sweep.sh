@@ -73,7 +73,8 @@ echo "# sweep of 10000 configurations x 2 engines: $secs s ($(cat $T/o))"
 ok "big sweep 20000 rows" "[ $rc -eq 0 ] && [ \$(rows $T/big.db 'select count(*) from predictions') -eq 20000 ]"
 
 # ingest
-H=gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,bw_gbps,max_err
+# the runner's CSV format 1 (sim/runcsv.h: the columns of X(name, 1)); the rows below are of that format
+H=$(sed -n 's/^ *X(\([a-z_0-9]*\), *1) *\\\{0,1\}$/\1/p' sim/runcsv.h | paste -sd, -)
 {
   echo "$H"
   echo "h100,132,580.159.04,1980,2619,12.8,abc123,2026-11-20,split,1,32,32,128,fp16,32768,128,224,7,2,50,190.5,189.0,192.2,185.1,536870912,2818.3,0.0005"

@@ -20,7 +20,8 @@ done
 
 # calibrate: rows made by the simulator from a spec with a known launch cost
 sed 's/^launch_us = .*/launch_us = 6.0/' experiments/gpus/h100.gpu > "$T/slow.gpu"
-H=gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,nvcc,commit,date,schedule,batch,heads,kv_heads,head_dim,dtype,ctx,block_n,ctas,splits,ctas_per_sm,reps,time_us,time_p10_us,time_p90_us,graph_us,kv_bytes,bw_gbps,max_err
+# the runner's CSV format 1 (sim/runcsv.h: the columns of X(name, 1)); the rows below are of that format
+H=$(sed -n 's/^ *X(\([a-z_0-9]*\), *1) *\\\{0,1\}$/\1/p' sim/runcsv.h | paste -sd, -)
 echo "$H" > "$T/m.csv"
 for b in 1 4 16; do for c in 1k 8k 64k 512k; do
   $L simulate --gpu "$T/slow.gpu" --batch $b --ctx $c --format csv | tail -n +2 |
