@@ -47,9 +47,13 @@ $(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KBUILD)/mgpu.o $(KCOMMON)
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
 $(KBUILD)/gputest.o: sim/gpu.h
-# gputest also links the simulator's chip specs and kernel resources
-# (sim/gpu.c, sim/kres.c from libleansim.a) to hold them to the driver
-$(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON) $(BUILD)/libleansim.a
+# gputest also links the simulator's chip specs and kernel resources (the
+# sim/ floor alone, which needs neither GSL nor SQLite: the GPU machines
+# have neither) to hold them to the driver
+KSIM_OBJ  = $(patsubst %.c,$(BUILD)/%.o,$(wildcard sim/*.c)) $(BUILD)/embed.o
+$(BUILD)/libleansim-sim.a: $(KSIM_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON) $(BUILD)/libleansim-sim.a
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS) -lm
 
