@@ -33,9 +33,11 @@ static const args_opt trace_opts[] = {
 static const args_opt multi_opts[] = {
     {NULL, NULL, "more than one GPU (the chip's link_gbps and link_latency_us)", 0},
     {"gpus", "N", "GPUs of one host the workload is spread over (default 1)", R_GPUS},
-    {"parallel", "heads|kv", "heads: each GPU takes whole KV heads, no communication (default);\n"
-                             "kv: each GPU a shard of every request's KV, partials gathered\n"
-                             "into GPU 0 and merged there", R_PARALLEL},
+    {"parallel", "heads|kv|both", "heads: each GPU takes whole KV heads, no communication (default);\n"
+                                  "kv: each GPU a shard of every request's KV, partials gathered\n"
+                                  "into GPU 0 and merged there; both: the heads over as many GPUs as\n"
+                                  "the KV heads allow, each group's KV over the rest (16 GPUs, 8 KV\n"
+                                  "heads: 8 x 2)", R_PARALLEL},
     {NULL, NULL, NULL, 0},
 };
 
@@ -60,7 +62,7 @@ static int run_opt(void *ctx, int id, const char *name, const char *v, char *err
     case R_GPUS: return opts_parse_int(name, v, 1, 64, &o->gpus, err, errlen) ? 2 : 0;
     case R_PARALLEL:
         if ((o->parallel = multi_parallel_parse(v)) < 0) {
-            snprintf(err, (size_t)errlen, "%s %s: unknown parallelism (heads, kv)", name, v);
+            snprintf(err, (size_t)errlen, "%s %s: unknown parallelism (heads, kv, both)", name, v);
             return 2;
         }
         a->par_given = 1;
@@ -105,10 +107,6 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
     }
     if (o->policy && o->gpus > 1) {
         fprintf(stderr, "leansim %s: --policy %s: a policy plans one GPU's work (leave out --gpus)\n", cmd, o->policy);
-        return 2;
-    }
-    if (o->trace && o->gpus > 1) {
-        fprintf(stderr, "leansim %s: --trace %s: one GPU only (leave out --gpus)\n", cmd, o->trace);
         return 2;
     }
     if (wl_opts_finish(&o->wl, err, sizeof err)) {

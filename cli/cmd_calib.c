@@ -210,13 +210,22 @@ int cmd_calibrate(int argc, char **argv)
     }
     printf("MAPE fit rows:  %.2f%% -> %.2f%%\n", res.mape_before, res.mape_after);
     {
-        double lo, hi, cov;
-        if (!calib_band(&g, &kp, rows, n, &o, &lo, &hi, &cov)) {
+        double lo, hi, cov, blo[KPROF_BAND_COUNT], bhi[KPROF_BAND_COUNT];
+        static const char *const band_names[KPROF_BAND_COUNT] = {"CUDA-core path", "fa2", "split",
+                                                                 "streamk, hybrid", "balanced"};
+        if (!calib_band(&g, &kp, rows, n, &o, &lo, &hi, blo, bhi, &cov)) {
             kp.err_lo_pct = lo;
             kp.err_hi_pct = hi;
-            printf("90%% band of measured / predicted - 1 on the fit rows: %+.2f%% .. %+.2f%%", lo, hi);
-            if (isfinite(cov)) printf(" (held-out rows inside it: %.0f%%)", 100 * cov);
-            printf("\n");
+            printf("90%% band of measured / predicted - 1 on the fit rows: %+.2f%% .. %+.2f%%\n", lo, hi);
+            for (int b = 0; b < KPROF_BAND_COUNT; b++) {
+                kp.err_band_lo_pct[b] = blo[b];
+                kp.err_band_hi_pct[b] = bhi[b];
+                if (blo[b] != 0 || bhi[b] != 0)
+                    printf("  by regime, %-16s %+.2f%% .. %+.2f%%\n", band_names[b], blo[b], bhi[b]);
+                else
+                    printf("  by regime, %-16s fewer than %d rows: the band above\n", band_names[b], CALIB_BAND_MIN_ROWS);
+            }
+            if (isfinite(cov)) printf("held-out rows inside their regime's band: %.0f%%\n", 100 * cov);
         }
     }
     if (res.n_holdout) printf("MAPE held out:  %.2f%% -> %.2f%%\n", res.mape_holdout_before, res.mape_holdout_after);

@@ -59,12 +59,17 @@ int cmd_simulate(int argc, char **argv)
             rows[n++].speedup_vs_fa2 = 1;
             continue;
         }
-        if (tf) {
-            src = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err);   /* one GPU */
-            mr[n] = (multi_result){1, o.parallel, rows[n].time_us, 0, 0, 0};
+        if (tf && o.gpus <= 1) {
+            src = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err);
+            mr[n] = (multi_result){1, o.parallel, rows[n].time_us, 0, 0, 0, 1, 1};
         } else {
             src = multi_run(model_engines[MODEL_ENGINE_SIM].run, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
                             sizeof err);
+            if (src == SIM_OK && tf) {   /* one process per GPU */
+                sim_result keep = rows[n];
+                src = multi_trace(c, &o.gpu, &o.kern, &o.wl.wl, &po, &mr[n], tf, err, sizeof err);
+                rows[n] = keep;
+            }
         }
         if (src != SIM_OK) {
             fprintf(stderr, "leansim simulate: %s\n", err);

@@ -29,16 +29,17 @@ static void print_ctx(FILE *f, const workload *w, const char *sep, const char *o
 void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, const kernel_profile *k,
                     const workload *w, const sim_result *rows, const multi_result *mr, int n)
 {
-    static const multi_result one = {1, -1, 0, 0, 0, 0};
+    static const multi_result one = {1, -1, 0, 0, 0, 0, 1, 1};
     int multi = mr && n > 0 && mr[0].gpus > 1;
     if (fmt == OUT_TABLE) {
         fprintf(f, "# %s on %s (%d SMs), kernel %s: batch %d, heads %d, kv_heads %d, d %d, %s, ctx ", engine, g->name,
                 g->sms, k->name, w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype));
         print_ctx(f, w, ",", "", "");
         if (multi)
-            fprintf(f, "\n# on %d GPUs, %s parallel (link %.0f GB/s, %.1f us): time = per GPU + gather + merge; "
-                       "columns from ctas on are one GPU's", mr[0].gpus, multi_parallel_name(mr[0].parallel),
-                    g->link_gbps, g->link_latency_us);
+            fprintf(f, "\n# on %d GPUs (%d over the heads x %d over the KV), %s parallel (link %.0f GB/s, %.1f us): "
+                       "time = per GPU + gather + merge; columns from ctas on are one GPU's", mr[0].gpus,
+                    mr[0].head_ways, mr[0].kv_ways, multi_parallel_name(mr[0].parallel), g->link_gbps,
+                    g->link_latency_us);
         fprintf(f, "\n%-9s %11s ", "schedule", "time_us");
         if (multi) fprintf(f, "%10s %9s %8s ", "per_gpu_us", "gather_us", "merge_us");
         fprintf(f, "%10s %9s %6s %6s %7s %6s %7s %8s  %s\n", "hbm_MB", "GB/s", "ctas",

@@ -190,6 +190,7 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
     a.seg_kv = d->seg_kv;
     a.part_o = d->part_o; a.part_lse = d->part_lse; a.cnt = d->cnt;
     a.tl = tl;
+    a.lse = io->lse;
     a.rows = d->rows;
     a.block_n = d->block_n;
     a.signal = d->signal;

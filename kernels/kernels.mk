@@ -8,8 +8,15 @@
 KBUILD    = $(BUILD)/kernels
 CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(NVCC))
 KNVFLAGS  = $(NVFLAGS) -Isim -Ikernels -Xcompiler -Wall
-KLIBS     = -L$(CUDA_HOME)/lib64/stubs -lcuda -lpthread
-KHDR      = kernels/attn.h kernels/decode.cuh sim/plan.h sim/opts.h sim/runcsv.h
+# NCCL where the toolkit or the system has it (the gather of leanbench --gpus)
+KNCCL_DIR := $(firstword $(foreach d,$(CUDA_HOME)/lib $(CUDA_HOME)/lib64 /usr/lib/x86_64-linux-gnu /usr/lib64,\
+               $(if $(wildcard $(d)/libnccl.so),$(d))))
+ifneq ($(KNCCL_DIR),)
+  KNVFLAGS += -DMGPU_WITH_NCCL=1
+  KNCCL_LIBS = -L$(KNCCL_DIR) -Xlinker -rpath=$(KNCCL_DIR) -lnccl
+endif
+KLIBS     = -L$(CUDA_HOME)/lib64/stubs -lcuda -lpthread $(KNCCL_LIBS)
+KHDR      = kernels/attn.h kernels/mgpu.h kernels/decode.cuh sim/plan.h sim/opts.h sim/runcsv.h
 KDEC_OBJ  = $(KBUILD)/decode_d64.o $(KBUILD)/decode_d128.o $(KBUILD)/decode_d256.o
 KCOMMON   = $(KDEC_OBJ) $(KBUILD)/attn.o $(KBUILD)/ref.o $(KBUILD)/bench.o $(KBUILD)/plan.o $(KBUILD)/opts.o
 
@@ -36,7 +43,7 @@ $(KBUILD)/ref.o: kernels/ref.cpp kernels/attn.h sim/plan.h
 	@mkdir -p $(KBUILD)
 	$(Q)$(NVCC) $(KNVFLAGS) -O3 -x cu -c $< -o $@
 
-$(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KCOMMON)
+$(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KBUILD)/mgpu.o $(KCOMMON)
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
 $(KBUILD)/gputest.o: sim/gpu.h

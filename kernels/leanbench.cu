@@ -25,6 +25,7 @@
  * KV bytes = 2 * sum(ctx) * kv_heads * d * 2; bw_gbps = bytes / time.
  */
 #include "attn.h"
+#include "mgpu.h"
 #include "opts.h"
 #include "runcsv.h"
 
@@ -792,6 +793,8 @@ static int check_summary(int rc)
 
 int main(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)   /* several GPUs: kernels/mgpu.cu */
+        if (!strcmp(argv[i], "--gpus") || !strncmp(argv[i], "--gpus=", 7)) return mgpu_main(argc, argv);
     static wl_opts o;
     wl_opts_init(&o);
     g.reps = 50;

@@ -63,6 +63,13 @@
 #                                    (build/linkbench: peer copies 256 B to
 #                                    256 MB, each pair and all peers into
 #                                    GPU 0; link.csv), nvidia-smi topo -m
+#   sh kernels/run-on-gpu.sh mgpu     decode over the GPUs of one host
+#                                    (leanbench --gpus: kernels/sweep-mgpu.txt,
+#                                    kv and heads parallelism on 2 and 4 GPUs,
+#                                    each configuration checked against the
+#                                    whole workload's CPU reference before it
+#                                    is timed; mgpu.csv), nvidia-smi topo -m;
+#                                    MGPU_SWEEP=FILE times another sweep
 #   sh kernels/run-on-gpu.sh tuned    build + gpu-test, the
 #                                    tuner's choices for the standard peer
 #                                    shapes (kernels/sweep-tuned.txt, from
@@ -225,6 +232,16 @@ link)
     make -j8 build/linkbench >>"$LOG" 2>&1 || { say "linkbench build failed"; exit 1; }
     say "peer copies"
     timed linkbench timeout 400 build/linkbench --csv "$OUT/link.csv" --reps 30
+    ;;
+mgpu)
+    export NCCL_NVLS_ENABLE=0   # NVLink SHARP uses multicast: never on shared GPUs
+    say "topology"
+    nvidia-smi topo -m | tee "$OUT/topo.txt"
+    say "kv and heads parallelism (${MGPU_SWEEP:-kernels/sweep-mgpu.txt})"
+    timed mgpu timeout ${MGPU_TIMEOUT:-450} build/leanbench --gpus 2 --sweep "${MGPU_SWEEP:-kernels/sweep-mgpu.txt}" \
+        --csv "$OUT/mgpu.csv" --reps 20 >"$OUT/mgpu-log.txt" 2>&1
+    grep -E "CHECK FAILED|skipped|failed|error" "$OUT/mgpu-log.txt" | head
+    tail -50 "$OUT/mgpu-log.txt"
     ;;
 oracle)
     left() { echo $(( ${ORACLE_DEADLINE:-540} - ($(date +%s) - T0) )); }

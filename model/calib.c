@@ -411,7 +411,7 @@ static int cmp_d(const void *a, const void *b)
 }
 
 int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows, int n, const calib_opts *o,
-               double *lo, double *hi, double *coverage)
+               double *lo, double *hi, double *band_lo, double *band_hi, double *coverage)
 {
     fit_data d;
     memset(&d, 0, sizeof d);
@@ -419,30 +419,59 @@ int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows
     d.engine = o->engine;
     d.c = sim_ctx_alloc();
     double *in = malloc(sizeof(double) * (size_t)(n + 1)), *out = malloc(sizeof(double) * (size_t)(n + 1));
+    double *rin = malloc(sizeof(double) * (size_t)(n + 1));
+    int *out_band = malloc(sizeof(int) * (size_t)(n + 1)), *in_band = malloc(sizeof(int) * (size_t)(n + 1));
     int ni = 0, no = 0, rc = -1;
-    if (!d.c || !in || !out) goto done;
+    if (!d.c || !in || !out || !rin || !out_band || !in_band) goto done;
     for (int i = 0; i < n; i++) {
         double e = row_err(&d, g, k, &rows[i]);   /* predicted / measured - 1 */
         if (!isfinite(e) || e <= -1) continue;
         double r = 1.0 / (1.0 + e) - 1.0;            /* measured / predicted - 1 */
         int held = (o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1);
-        if (held) out[no++] = r;
-        else in[ni++] = r;
+        int band = kprof_band_of(k, rows[i].po.kind, rows[i].w.heads / rows[i].w.kv_heads, rows[i].w.head_dim);
+        if (held) {
+            out_band[no] = band;
+            out[no++] = r;
+        } else {
+            in_band[ni] = band;
+            in[ni++] = r;
+        }
     }
     if (!ni) goto done;
-    qsort(in, (size_t)ni, sizeof *in, cmp_d);
-    int a = (int)floor(0.05 * (ni - 1) + 0.5), b = (int)floor(0.95 * (ni - 1) + 0.5);
-    *lo = 100 * in[a];
-    *hi = 100 * in[b];
-    if (*lo > 0) *lo = 0;
-    if (*hi < 0) *hi = 0;
+    /* 5th and 95th percentiles of v[m], in percent, the band holding 0 */
+#define PCT_BAND(v, m, l, h) do { qsort(v, (size_t)(m), sizeof *(v), cmp_d); \
+        l = fmin(0, 100 * (v)[(int)floor(0.05 * ((m) - 1) + 0.5)]); \
+        h = fmax(0, 100 * (v)[(int)floor(0.95 * ((m) - 1) + 0.5)]); } while (0)
+    kernel_profile kb = *k;   /* the bands found, for the coverage */
+    for (int b = 0; band_lo && b < KPROF_BAND_COUNT; b++) {
+        int m = 0;
+        for (int i = 0; i < ni; i++)
+            if (in_band[i] == b) rin[m++] = in[i];
+        band_lo[b] = band_hi[b] = 0;
+        if (m >= CALIB_BAND_MIN_ROWS) PCT_BAND(rin, m, band_lo[b], band_hi[b]);
+        kb.err_band_lo_pct[b] = band_lo[b];
+        kb.err_band_hi_pct[b] = band_hi[b];
+    }
+    PCT_BAND(in, ni, *lo, *hi);
+#undef PCT_BAND
+    kb.err_lo_pct = *lo;
+    kb.err_hi_pct = *hi;
+    if (!band_lo)
+        for (int b = 0; b < KPROF_BAND_COUNT; b++) kb.err_band_lo_pct[b] = kb.err_band_hi_pct[b] = 0;
     int cov = 0;
-    for (int i = 0; i < no; i++) cov += 100 * out[i] >= *lo && 100 * out[i] <= *hi;
+    for (int i = 0; i < no; i++) {
+        double l, h;
+        kprof_band(&kb, out_band[i], &l, &h);
+        cov += 100 * out[i] >= l && 100 * out[i] <= h;
+    }
     *coverage = no ? (double)cov / no : NAN;
     rc = 0;
 done:
     sim_ctx_free(d.c);
     free(in);
     free(out);
+    free(rin);
+    free(in_band);
+    free(out_band);
     return rc;
 }

@@ -396,7 +396,9 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     r->sm_busy = c.main_ns > 0 ? fmin(1.0, c.busy / (c.main_ns * sms)) : 0;
     r->wait_us = c.wait_ns / 1e3;
     r->sol_us = (kv + (double)w->batch * w->heads * w->head_dim * elt * 2) / m.bw / 1e3;
-    r->time_lo_us = r->time_us * (1 + kp->err_lo_pct / 100);
-    r->time_hi_us = r->time_us * (1 + kp->err_hi_pct / 100);
+    double blo, bhi;
+    kprof_band(kp, kprof_band_of(kp, s.kind, w->heads / w->kv_heads, w->head_dim), &blo, &bhi);
+    r->time_lo_us = r->time_us * (1 + blo / 100);
+    r->time_hi_us = r->time_us * (1 + bhi / 100);
     return SIM_OK;
 }

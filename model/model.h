@@ -145,10 +145,15 @@ void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v);
  * odd == 0 when o->half, else all but every o->holdout-th): the 5th and
  * 95th percentiles of measured / predicted - 1, in percent, into *lo and
  * *hi, and into *coverage the fraction of the other rows (held out) that
- * fall inside it (NAN when none).  Returns 0, or -1 when no row runs.
+ * fall inside it (NAN when none).  With band_lo and band_hi not NULL,
+ * also each regime's band (enum kprof_band) from the same rows where the
+ * regime has at least CALIB_BAND_MIN_ROWS of them (0 and 0 otherwise), and
+ * *coverage counts a held-out row inside its regime's band.  Returns 0,
+ * or -1 when no row runs.
  */
+#define CALIB_BAND_MIN_ROWS 30
 int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows, int n, const calib_opts *o,
-               double *lo, double *hi, double *coverage);
+               double *lo, double *hi, double *band_lo, double *band_hi, double *coverage);
 
 /* The parameters fitted for an outside kernel's rows: its in-flight bytes,
  * prologue, per-call extra, partial write and merge (when it splits) and

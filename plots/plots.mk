@@ -14,6 +14,7 @@ FIGURES    = speedup scatter cdf scaling timeline tuner whatif paper multigpu
 FIG_CSV    = $(addprefix experiments/data/,$(shell grep -v '^\#' experiments/data/campaign.txt))
 FIG_TIMELINE ?= traces/measured/h100-streamk-b1h32-64k-v4.csv
 FIG_EXP    = $(sort $(wildcard experiments/fig-*.exp))
+FIG_MGPU  ?= experiments/data/h200x4-20261127-mgpu.csv
 
 figures: $(BUILD)/leansim
 	@mkdir -p plots/out
@@ -22,6 +23,7 @@ figures: $(BUILD)/leansim
 	$(Q)for f in $(FIG_EXP); do $(BUILD)/leansim sweep $$f --db $(FIG_DB) > /dev/null || exit 1; done
 	$(Q)if [ -n "$(FIG_CSV)" ]; then $(BUILD)/leansim validate --db $(FIG_DB); fi
 	$(Q)$(BUILD)/leansim export all --db $(FIG_DB) --out $(FIG_DATA) --timeline $(FIG_TIMELINE)
+	$(Q)python3 experiments/multigpu/score.py --leansim $(BUILD)/leansim --dat $(FIG_DATA) $(FIG_MGPU) > $(FIG_DATA)/multigpu-score.txt
 	$(Q)for f in $(FIGURES); do for t in png pdf; do \
 	  $(GNUPLOT) -e "data='$(FIG_DATA)'; out='plots/out/$$f'; fmt='$$t'" plots/$$f.gp 2>&1 | \
 	    grep -v 'Skipping data file with no valid points' >&2; \

@@ -21,6 +21,7 @@ static const specfile_field fields[] = {
 #define I(k, lo, hi) {#k, SPECF_INT, offsetof(kernel_profile, k), 0, lo, hi, NULL}
 #define D(k, lo, hi) {#k, SPECF_DBL, offsetof(kernel_profile, k), 0, lo, hi, NULL}
 #define E(k, names) {#k, SPECF_ENUM, offsetof(kernel_profile, k), 0, 0, 0, names}
+#define B(key, m, lo, hi) {#key, SPECF_DBL, offsetof(kernel_profile, m), 0, lo, hi, NULL}
     S(name, 32),
     S(full_name, 96),
     E(schedule, schedule_names),
@@ -48,11 +49,22 @@ static const specfile_field fields[] = {
     D(call_extra_us, 0, 1e6),
     D(err_lo_pct, -100, 0),
     D(err_hi_pct, 0, 1000),
+    B(err_fp32_lo_pct, err_band_lo_pct[KPROF_BAND_FP32], -100, 0),
+    B(err_fp32_hi_pct, err_band_hi_pct[KPROF_BAND_FP32], 0, 1000),
+    B(err_fa2_lo_pct, err_band_lo_pct[KPROF_BAND_FA2], -100, 0),
+    B(err_fa2_hi_pct, err_band_hi_pct[KPROF_BAND_FA2], 0, 1000),
+    B(err_split_lo_pct, err_band_lo_pct[KPROF_BAND_SPLIT], -100, 0),
+    B(err_split_hi_pct, err_band_hi_pct[KPROF_BAND_SPLIT], 0, 1000),
+    B(err_streamk_lo_pct, err_band_lo_pct[KPROF_BAND_STREAMK], -100, 0),
+    B(err_streamk_hi_pct, err_band_hi_pct[KPROF_BAND_STREAMK], 0, 1000),
+    B(err_balanced_lo_pct, err_band_lo_pct[KPROF_BAND_BALANCED], -100, 0),
+    B(err_balanced_hi_pct, err_band_hi_pct[KPROF_BAND_BALANCED], 0, 1000),
     S(single, 32),
 #undef S
 #undef I
 #undef D
 #undef E
+#undef B
 };
 #define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -227,6 +239,24 @@ void kprof_plan_opts(const kernel_profile *k, const workload *w, plan_opts *o)
         }
     }
     if (!o->ctas_per_sm) o->ctas_per_sm = k->ctas_per_sm;
+}
+
+int kprof_band_of(const kernel_profile *k, int sched, int rows, int head_dim)
+{
+    if (!kprof_tensor_cores(k, rows, head_dim)) return KPROF_BAND_FP32;
+    switch (sched) {
+    case SCHED_FA2: return KPROF_BAND_FA2;
+    case SCHED_SPLIT: return KPROF_BAND_SPLIT;
+    case SCHED_BALANCED: return KPROF_BAND_BALANCED;
+    default: return KPROF_BAND_STREAMK;   /* stream-K and hybrid */
+    }
+}
+
+void kprof_band(const kernel_profile *k, int band, double *lo_pct, double *hi_pct)
+{
+    const int own = band >= 0 && band < KPROF_BAND_COUNT && (k->err_band_lo_pct[band] != 0 || k->err_band_hi_pct[band] != 0);
+    *lo_pct = own ? k->err_band_lo_pct[band] : k->err_lo_pct;
+    *hi_pct = own ? k->err_band_hi_pct[band] : k->err_hi_pct;
 }
 
 int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim)

@@ -62,11 +62,19 @@ typedef struct kernel_profile {
     double call_extra_us;       /* per call, besides the main and combine kernels (setup kernels) */
     double err_lo_pct, err_hi_pct; /* 90% band of measured / predicted - 1 (5th and 95th percentiles, in
                                    percent) on the rows the profile was fitted on: each prediction's interval */
+    /* The same band by regime, where the rows give one (0 and 0: none, the band above applies):
+     * the CUDA-core compute path of any schedule, then each schedule family on the tensor cores
+     * (hybrid is stream-K's).  Indexed by enum kprof_band. */
+    double err_band_lo_pct[5], err_band_hi_pct[5];
     char single[32];            /* profile of the kernel the library runs when its split rule gives one
                                    split ("none": this one), e.g. FA2's forward kernel */
     char source[256];           /* file it came from, or "builtin:NAME" */
     uint64_t hash;              /* FNV-1a of the profile text */
 } kernel_profile;
+
+/* Regimes of the error band (kernel_profile.err_band_*). */
+enum kprof_band { KPROF_BAND_FP32 = 0, KPROF_BAND_FA2, KPROF_BAND_SPLIT, KPROF_BAND_STREAMK, KPROF_BAND_BALANCED,
+                  KPROF_BAND_COUNT };
 
 /* Status codes (as gpu.h's). */
 enum kprof_status { KPROF_OK = 0, KPROF_EPARSE, KPROF_ENOTFOUND, KPROF_EIO };
@@ -124,6 +132,14 @@ void kprof_plan_opts(const kernel_profile *k, const workload *w, plan_opts *o);
 
 /* 1 when the profile computes (rows, head_dim) on tensor cores. */
 int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim);
+
+/* The regime (enum kprof_band) of schedule `sched` (enum sched_kind) on a
+ * workload of GQA group `rows` and head dim `head_dim` under profile k. */
+int kprof_band_of(const kernel_profile *k, int sched, int rows, int head_dim);
+
+/* The 90% band (percent of the prediction) of regime `band`: the regime's
+ * own where the profile has one, else the profile's err_lo/hi_pct. */
+void kprof_band(const kernel_profile *k, int band, double *lo_pct, double *hi_pct);
 
 /*
  * Resources of one main-kernel CTA of k for workload geometry (head_dim,

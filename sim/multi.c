@@ -4,6 +4,7 @@
 #include "multi.h"
 
 #include <stdio.h>
+#include "trace.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,12 +18,13 @@ int multi_parallel_parse(const char *s)
 {
     if (!strcmp(s, "heads")) return MULTI_HEADS;
     if (!strcmp(s, "kv")) return MULTI_KV;
+    if (!strcmp(s, "both")) return MULTI_BOTH;
     return -1;
 }
 
 const char *multi_parallel_name(int p)
 {
-    return p == MULTI_KV ? "kv" : "heads";
+    return p == MULTI_KV ? "kv" : p == MULTI_BOTH ? "both" : "heads";
 }
 
 int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
@@ -31,11 +33,18 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
     memset(m, 0, sizeof *m);
     m->gpus = gpus;
     m->parallel = par;
+    m->head_ways = m->kv_ways = 1;
     if (gpus <= 1) {
         int rc = run(ctx, g, k, w, o, r, err, errlen);
         m->per_gpu_us = rc == SIM_OK ? r->time_us : 0;
         return rc;
     }
+    int hw = par == MULTI_KV ? 1 : gpus;   /* GPUs over the heads */
+    if (par == MULTI_BOTH)
+        while (w->kv_heads % hw || gpus % hw) hw--;
+    const int kw = gpus / hw;              /* GPUs over each KV */
+    m->head_ways = hw;
+    m->kv_ways = kw;
     workload *share = malloc(sizeof *share);   /* large (ctx per request): not on the stack */
     if (!share) {
         snprintf(err, (size_t)errlen, "out of memory");
@@ -43,37 +52,35 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
     }
     *share = *w;
     int rc = SIM_OK;
-    if (par == MULTI_HEADS) {
-        if (w->kv_heads % gpus) {
-            snprintf(err, (size_t)errlen, "--kv-heads %d: not a multiple of --gpus %d (heads parallelism gives each "
-                     "GPU whole KV heads)", w->kv_heads, gpus);
+    if (w->kv_heads % hw) {
+        snprintf(err, (size_t)errlen, "--kv-heads %d: not a multiple of --gpus %d (heads parallelism gives each "
+                 "GPU whole KV heads)", w->kv_heads, gpus);
+        rc = SIM_EPLAN;
+    }
+    share->heads = w->heads / hw;
+    share->kv_heads = w->kv_heads / hw;
+    for (int q = 0; q < w->batch && rc == SIM_OK && kw > 1; q++) {
+        if (w->ctx[q] < kw) {
+            snprintf(err, (size_t)errlen, "--ctx %lld: fewer tokens than --gpus %d (kv parallelism gives each GPU "
+                     "a shard of every request)", (long long)w->ctx[q], kw);
             rc = SIM_EPLAN;
         }
-        share->heads = w->heads / gpus;
-        share->kv_heads = w->kv_heads / gpus;
-    } else {
-        for (int q = 0; q < w->batch && rc == SIM_OK; q++) {
-            if (w->ctx[q] < gpus) {
-                snprintf(err, (size_t)errlen, "--ctx %lld: fewer tokens than --gpus %d (kv parallelism gives each GPU "
-                         "a shard of every request)", (long long)w->ctx[q], gpus);
-                rc = SIM_EPLAN;
-            }
-            share->ctx[q] = (w->ctx[q] + gpus - 1) / gpus;
-        }
+        share->ctx[q] = (w->ctx[q] + kw - 1) / kw;
     }
     if (rc == SIM_OK) rc = run(ctx, g, k, share, o, r, err, errlen);
     free(share);
     if (rc != SIM_OK) return rc;
     m->per_gpu_us = r->time_us;
-    if (par == MULTI_KV) {
-        /* each head's partial: O in fp32 and its log-sum-exp */
-        double part = (double)w->batch * w->heads * (w->head_dim * 4.0 + 4.0);
-        m->link_bytes = part * (gpus - 1);
+    if (kw > 1) {
+        /* each head's partial: its normalised O in 16 bits (the kernels' output type) and its log-sum-exp;
+         * a group's first GPU receives its kw - 1 peers' partials of the group's heads */
+        double part = (double)w->batch * (w->heads / hw) * (w->head_dim * 2.0 + 4.0);
+        m->link_bytes = part * (kw - 1);
         m->gather_us = g->link_latency_us + m->link_bytes / (g->link_gbps * 1e3);
-        double o_bytes = (double)w->batch * w->heads * w->head_dim * dtype_bytes(w->dtype);
+        double o_bytes = (double)w->batch * (w->heads / hw) * w->head_dim * dtype_bytes(w->dtype);
         m->merge_us = g->kernel_gap_us + g->mem_latency_ns / 1e3 +
-                      (part * gpus + o_bytes) / (g->mem_bw_achievable_gbps * 1e3);
-        r->hbm_bytes += part * gpus + o_bytes;
+                      (part * kw + o_bytes) / (g->mem_bw_achievable_gbps * 1e3);
+        r->hbm_bytes += part * kw + o_bytes;
     }
     double extra = m->gather_us + m->merge_us;
     r->time_lo_us += extra;
@@ -81,4 +88,50 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
     r->time_us += extra;
     r->bw_gbps = r->hbm_bytes / (r->time_us * 1e3);
     return SIM_OK;
+}
+
+int multi_trace(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                const multi_result *m, FILE *f, char *err, int errlen)
+{
+    const int hw = m->head_ways > 0 ? m->head_ways : 1, kw = m->kv_ways > 0 ? m->kv_ways : 1;
+    workload *share = malloc(sizeof *share);
+    if (!share) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    trace_writer tw;
+    trace_begin(&tw, f);
+    int rc = SIM_OK;
+    for (int gi = 0; gi < hw * kw && rc == SIM_OK; gi++) {
+        const int shard = gi % kw;   /* GPUs gi / kw * kw .. + kw - 1 share one head group */
+        *share = *w;
+        share->heads = w->heads / hw;
+        share->kv_heads = w->kv_heads / hw;
+        int empty = 0;
+        for (int q = 0; q < w->batch; q++) {
+            int64_t base = (w->ctx[q] + kw - 1) / kw, lo = base * shard;
+            share->ctx[q] = lo >= w->ctx[q] ? 0 : (w->ctx[q] - lo < base ? w->ctx[q] - lo : base);
+            empty |= share->ctx[q] == 0;
+        }
+        char name[32];
+        snprintf(name, sizeof name, "GPU %d: ", gi);
+        sim_result r;
+        if (empty) continue;   /* a request shorter than the shards: nothing for this GPU to show */
+        rc = sim_run_into(c, g, k, share, o, &r, &tw, 2 * gi, name, err, errlen);
+        if (rc == SIM_OK && shard == 0 && kw > 1) {   /* the group's first GPU gathers and merges */
+            const int pid = 2 * hw * kw + gi / kw;
+            snprintf(name, sizeof name, "GPU %d: gather, merge", gi);
+            trace_name_process(&tw, pid, name);
+            trace_name_thread(&tw, pid, 0, "link, then merge kernel");
+            double t0 = r.time_us * 1e3, t1 = t0 + m->gather_us * 1e3, t2 = t1 + m->merge_us * 1e3;
+            trace_slice(&tw, pid, 0, "gather", "gather", t0, t1, 0, -1);
+            trace_slice(&tw, pid, 0, "merge", "merge", t1, t2, 0, -1);
+        }
+    }
+    free(share);
+    if (trace_end(&tw) && rc == SIM_OK) {
+        snprintf(err, (size_t)errlen, "--trace: write failed");
+        rc = SIM_EPLAN;
+    }
+    return rc;
 }

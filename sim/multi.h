@@ -5,20 +5,25 @@
  * no communication inside attention.  `kv` parallelism cuts every request's
  * KV cache into N contiguous shards along the sequence (the first ones
  * ceil(ctx / N) tokens), runs the single-GPU schedule on each shard, gathers
- * every head's partial state (O in fp32 and its log-sum-exp) into GPU 0
+ * every head's partial state (its normalised O in 16 bits, the kernels'
+ * output type, and its log-sum-exp) into GPU 0
  * over the interconnect and merges them there.  The GPUs run the same
  * schedule at once on shards of at most one token's difference: the time
  * is GPU 0's (the largest shard), then the gather (the chip's
  * link_latency_us plus the N - 1 partials at link_gbps into one GPU), then
  * the merge kernel (read the N partials, write O, at the achievable
- * bandwidth, after a dependent launch).
+ * bandwidth, after a dependent launch).  `both` splits the heads as far
+ * as the KV heads allow (the largest divisor of N that divides the KV
+ * heads: tensor parallelism up to the KV heads, as serving systems do),
+ * and each group of the remaining N / that many GPUs shards the KV of its
+ * heads as `kv` does, gathering into its own first GPU.
  */
 #ifndef LEANSIM_MULTI_H
 #define LEANSIM_MULTI_H
 
 #include "sim.h"
 
-enum multi_parallel { MULTI_HEADS = 0, MULTI_KV };
+enum multi_parallel { MULTI_HEADS = 0, MULTI_KV, MULTI_BOTH };
 
 /* What one multi-GPU prediction adds to the single-GPU row. */
 typedef struct multi_result {
@@ -27,6 +32,7 @@ typedef struct multi_result {
     double gather_us;       /* partials into GPU 0 (kv only) */
     double merge_us;        /* the merge kernel on GPU 0 (kv only) */
     double link_bytes;      /* bytes received by GPU 0 over the interconnect */
+    int head_ways, kv_ways; /* GPUs over the heads x GPUs over each KV (gpus = their product) */
 } multi_result;
 
 /* A single-GPU engine: sim_run (ctx = a sim_ctx) or the model (ctx unused). */
@@ -37,7 +43,7 @@ typedef int (*multi_engine)(void *ctx, const gpu_spec *g, const kernel_profile *
 int multi_sim_engine(void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
                      sim_result *r, char *err, int errlen);
 
-/* "heads" or "kv" -> enum multi_parallel; -1 if neither. */
+/* "heads", "kv" or "both" -> enum multi_parallel; -1 if none. */
 int multi_parallel_parse(const char *s);
 const char *multi_parallel_name(int p);
 
@@ -53,5 +59,15 @@ const char *multi_parallel_name(int p);
  */
 int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
               const plan_opts *o, int gpus, int par, sim_result *r, multi_result *m, char *err, int errlen);
+
+/*
+ * Writes a Chrome trace-event document of multi_run's prediction m of w to
+ * f: each GPU's kernels simulated on its own share as it is cut (the last
+ * KV shard may be shorter), as processes "GPU g: main kernel" and "GPU g:
+ * combine kernel", then a process per gathering GPU with its gather and
+ * merge after its kernels.  Returns SIM_OK, or a status with err set.
+ */
+int multi_trace(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                const multi_result *m, FILE *f, char *err, int errlen);
 
 #endif

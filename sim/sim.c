@@ -549,9 +549,11 @@ static void sink_slice(void *arg, int pid, int tid, const char *name, double t0_
     k->fn(k->arg, pid, tid / res, tid % res, name, t0_ns, t1_ns);
 }
 
-/* sim_run to a document (trace), to a sink (sink), or untraced (both NULL). */
+/* The simulation, its CTA slices into the open document twp (NULL: untraced)
+ * as processes pid (main kernel) and pid + 1 (combine kernel) named with the
+ * prefix `name`; sink: twp writes into it, which learns the slots per SM. */
 static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
-               sim_result *r, FILE *trace, slice_sink *sink, char *err, int errlen)
+               sim_result *r, trace_writer *twp, int pid, const char *name, slice_sink *sink, char *err, int errlen)
 {
     char why[160];
     memset(r, 0, sizeof *r);
@@ -571,7 +573,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     int single = kprof_single_split(kp, o_in, sh.splits, &k1, &o1, err, errlen);
     if (single < 0) return SIM_EPLAN;
     if (single) {
-        int rc1 = run(c, g, &k1, w, &o1, r, trace, sink, err, errlen);
+        int rc1 = run(c, g, &k1, w, &o1, r, twp, pid, name, sink, err, errlen);
         if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
         return rc1;
     }
@@ -581,17 +583,12 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
         return SIM_ENOMEM;
     }
 
-    trace_writer tw, *twp = NULL;
-    c->tracing = trace != NULL || sink != NULL;
-    if (c->tracing) {
-        twp = &tw;
-        if (trace) {
-            trace_begin(twp, trace);
-        } else {
-            trace_begin_sink(twp, sink_slice, sink);
-            sink->resident[0] = sink->resident[1] = res;
-        }
-        trace_tracks(twp, 0, "main kernel", g->sms, res);
+    c->tracing = twp != NULL;
+    char pname[96];
+    if (twp) {
+        if (sink) sink->resident[0] = sink->resident[1] = res;
+        snprintf(pname, sizeof pname, "%smain kernel", name);
+        trace_tracks(twp, pid, pname, g->sms, res);
     }
 
     double elt = dtype_bytes(w->dtype);
@@ -600,7 +597,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
         for (int m = 1; m <= res; m++) k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
     kstats st, st2;
     double t0 = (g->launch_us + kp->call_extra_us) * 1e3;
-    if (lower_main(c, g, kp, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, 0, &st)) {
+    if (lower_main(c, g, kp, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, pid, &st)) {
         snprintf(err, (size_t)errlen, "out of memory");
         return SIM_ENOMEM;
     }
@@ -616,8 +613,11 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
         if (sink) sink->resident[1] = k2.resident;
-        if (twp) trace_tracks(twp, 1, "combine kernel", g->sms, k2.resident);
-        if (n < 0 || run_kernel(c, &k2, n, t1, p->n_units, twp, 1, &st2)) {
+        if (twp) {
+            snprintf(pname, sizeof pname, "%scombine kernel", name);
+            trace_tracks(twp, pid + 1, pname, g->sms, k2.resident);
+        }
+        if (n < 0 || run_kernel(c, &k2, n, t1, p->n_units, twp, pid + 1, &st2)) {
             snprintf(err, (size_t)errlen, "out of memory");
             return SIM_ENOMEM;
         }
@@ -628,10 +628,6 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
         r->streamed_bytes += st2.served;
         if (st2.max_rate > r->peak_gbps) r->peak_gbps = st2.max_rate;
         r->backwards += st2.backwards;
-    }
-    if (twp && trace_end(twp)) {
-        snprintf(err, (size_t)errlen, "--trace: write failed");
-        return SIM_EPLAN;
     }
 
     double q_bytes = (double)p->n_segs * p->rows * w->head_dim * elt;
@@ -651,20 +647,40 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->sm_busy = span > 0 ? st.busy_ns / (span * g->sms) : 0;
     r->wait_us = st.wait_ns / 1e3;
     r->sol_us = (r->kv_bytes + (double)w->batch * w->heads * w->head_dim * elt * 2) / g->mem_bw_achievable_gbps / 1e3;
-    r->time_lo_us = r->time_us * (1 + kp->err_lo_pct / 100);
-    r->time_hi_us = r->time_us * (1 + kp->err_hi_pct / 100);
+    double blo, bhi;
+    kprof_band(kp, kprof_band_of(kp, o->kind, w->heads / w->kv_heads, w->head_dim), &blo, &bhi);
+    r->time_lo_us = r->time_us * (1 + blo / 100);
+    r->time_hi_us = r->time_us * (1 + bhi / 100);
     return SIM_OK;
 }
 
 int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
             sim_result *r, FILE *trace, char *err, int errlen)
 {
-    return run(c, g, kp, w, o, r, trace, NULL, err, errlen);
+    if (!trace) return run(c, g, kp, w, o, r, NULL, 0, "", NULL, err, errlen);
+    trace_writer tw;
+    trace_begin(&tw, trace);
+    int rc = run(c, g, kp, w, o, r, &tw, 0, "", NULL, err, errlen);
+    if (trace_end(&tw) && rc == SIM_OK) {
+        snprintf(err, (size_t)errlen, "--trace: write failed");
+        return SIM_EPLAN;
+    }
+    return rc;
+}
+
+int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
+                 sim_result *r, trace_writer *tw, int pid, const char *name, char *err, int errlen)
+{
+    return run(c, g, kp, w, o, r, tw, pid, name, NULL, err, errlen);
 }
 
 int sim_run_slices(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,
                    sim_result *r, sim_slice_fn fn, void *arg, char *err, int errlen)
 {
     slice_sink sink = {fn, arg, {1, 1}};
-    return run(c, g, kp, w, o, r, NULL, &sink, err, errlen);
+    trace_writer tw;
+    trace_begin_sink(&tw, sink_slice, &sink);
+    int rc = run(c, g, kp, w, o, r, &tw, 0, "", &sink, err, errlen);
+    trace_end(&tw);
+    return rc;
 }

@@ -18,6 +18,7 @@
 #include "gpu.h"
 #include "kprof.h"
 #include "plan.h"
+#include "trace.h"
 
 /* One prediction (the simulator's or the model's): the columns of a row. */
 typedef struct sim_result {
@@ -62,6 +63,12 @@ enum sim_status { SIM_OK = 0, SIM_EPLAN, SIM_EOCCUPANCY, SIM_ENOMEM };
  */
 int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
             sim_result *r, FILE *trace, char *err, int errlen);
+
+/* As sim_run, with the CTA slices written into an open trace document tw
+ * (NULL: none) as processes pid (main kernel) and pid + 1 (combine
+ * kernel), their names prefixed with `name` (e.g. "GPU 1: "). */
+int sim_run_into(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o,
+                 sim_result *r, trace_writer *tw, int pid, const char *name, char *err, int errlen);
 
 /* The plan of the last successful sim_run on c (owned by c). */
 const plan *sim_ctx_plan(const sim_ctx *c);

@@ -105,10 +105,10 @@ expect_err "--model foo: unknown model (llama-3.1-8b" simulate --model foo
 expect_err "no kernel for a GQA group of 32" simulate --heads 64 --kv-heads 2
 expect_err "no kernel for a GQA group of 16 at head dim 256" simulate --model llama-3.1-405b --head-dim 256
 # more than one GPU: kv parallel = the single-GPU schedule on a quarter of the KV, then the gather
-# (link latency + 3 peers' partials at link_gbps) and the merge; heads parallel = a quarter of the KV heads
+# (link latency + 3 peers' partials, 16-bit O and lse, at link_gbps) and the merge; heads parallel = a quarter of the KV heads
 one=$("$L" simulate --gpu h200 --heads 32 --kv-heads 8 --ctx 256k --schedule streamk --format csv | tail -1 | cut -d, -f18)
 kv=$("$L" simulate --gpu h200 --heads 32 --kv-heads 8 --ctx 1m --gpus 4 --parallel kv --schedule streamk --format csv | tail -1)
-echo "$kv" | awk -F, -v one="$one" '{ g = 16.7 + 3 * 32 * (128 * 4 + 4) / 390e3
+echo "$kv" | awk -F, -v one="$one" '{ g = 16.7 + 3 * 32 * (128 * 2 + 4) / 390e3
   exit !($28 == 4 && $29 == "kv" && $30 == one && ($31 - g) ^ 2 < 1e-6 && $32 > 0 && ($18 - ($30 + $31 + $32)) ^ 2 < 1e-4) }' &&
   ok || bad "--gpus 4 --parallel kv: per GPU = one GPU at 256k ($one), gather from the link figures: $kv"
 hd=$("$L" simulate --gpu h200 --heads 8 --kv-heads 2 --ctx 1m --schedule split --format csv | tail -1 | cut -d, -f18)
@@ -118,6 +118,26 @@ hd=$("$L" simulate --gpu h200 --heads 8 --kv-heads 2 --ctx 1m --schedule split -
 "$L" predict --gpu h200 --ctx 1m --gpus 2 --parallel kv --schedule streamk --format json | grep -q '"gpus":2,"parallel":"kv"' && ok ||
   bad "predict --gpus 2 --parallel kv"
 expect_err "--kv-heads 8: not a multiple of --gpus 3" simulate --heads 32 --kv-heads 8 --gpus 3
+# both: the heads over 8 GPUs (the KV heads), each head group's KV over 2: one GPU is 8 query heads over one
+# KV head at half the context, the gather one peer's partials of those 8 heads
+one=$("$L" simulate --gpu h100 --heads 8 --kv-heads 1 --ctx 512k --schedule split --format csv | tail -1 | cut -d, -f18)
+"$L" simulate --gpu h100 --model llama-3.1-70b --ctx 1m --gpus 16 --parallel both --schedule split --format csv | tail -1 |
+  awk -F, -v one="$one" '{ g = 16.7 + 8 * (128 * 2 + 4) / 390e3
+    exit !($28 == 16 && $29 == "both" && $30 == one && ($31 - g) ^ 2 < 1e-6 && $32 > 0) }' &&
+  ok || bad "--gpus 16 --parallel both (8 KV heads): 8 over the heads x 2 over the KV"
+"$L" simulate --model llama-3.1-70b --ctx 64k --gpus 16 --parallel both --schedule split | grep -q "8 over the heads x 2 over the KV" &&
+  ok || bad "--parallel both names its split of the GPUs"
+# the trace of a multi-GPU run: one process per GPU, the gather and merge after GPU 0's kernels, ending at the total
+"$L" simulate --gpus 4 --parallel kv --model llama-3.1-70b --ctx 100000 --schedule split --format csv --trace "$tmp/mg.json" |
+  tail -1 | cut -d, -f18 > "$tmp/mg.total"
+python3 - "$tmp/mg.json" "$(cat "$tmp/mg.total")" <<'PY' && ok || bad "--gpus 4 --trace: a process per GPU, gather and merge"
+import json, sys
+d = json.load(open(sys.argv[1]))["traceEvents"]
+names = {e["args"]["name"] for e in d if e.get("ph") == "M" and e["name"] == "process_name"}
+assert {"GPU %d: main kernel" % g for g in range(4)} <= names and "GPU 0: gather, merge" in names, names
+end = max(e["ts"] + e["dur"] for e in d if e.get("ph") == "X")
+assert abs(end - float(sys.argv[2])) < 0.01, (end, sys.argv[2])
+PY
 expect_err "--parallel kv: needs --gpus 2 or more" simulate --parallel kv
 expect_err "--gpus 0: must be between 1 and 64" simulate --gpus 0
 expect_err "--parallel rows: unknown parallelism" simulate --gpus 2 --parallel rows

@@ -7,6 +7,7 @@
 
 #include "gpu.h"
 #include "kprof.h"
+#include "sim.h"
 #include "testhelp.h"
 
 static const char *good =
@@ -22,7 +23,10 @@ static const char *good_kernel =
     "# a kernel\nname = k\nfull_name = Test kernel\nschedule = split\nblock_n = 128\nsplits = 0\n"
     "ctas_per_sm = 0\nsplit_rule = fill\nsplit_ctas = 256\nsplit_min = 4\nthreads = 128\nregs_per_thread = 64\nsmem_bytes = 16384\ncompute = tensor\nmma_rows = 64\n"
     "cta_inflight_bytes = 8192\ninflight_tiles = 0\nsm_gbps = 1000\nfp32_eff = 0.5\ntensor_eff = 0.5\ncta_prologue_ns = 100\ncta_epilogue_ns = 100\n"
-    "partial_write_ns = 100\nflag_latency_ns = 100\nmerge_round_ns = 100\ncall_extra_us = 0 # trailing\nerr_lo_pct = -5\nerr_hi_pct = 6\nsingle = none\n";
+    "partial_write_ns = 100\nflag_latency_ns = 100\nmerge_round_ns = 100\ncall_extra_us = 0 # trailing\nerr_lo_pct = -5\nerr_hi_pct = 6\n"
+    "err_fp32_lo_pct = 0\nerr_fp32_hi_pct = 0\nerr_fa2_lo_pct = 0\nerr_fa2_hi_pct = 0\nerr_split_lo_pct = -2\n"
+    "err_split_hi_pct = 9\nerr_streamk_lo_pct = 0\nerr_streamk_hi_pct = 0\nerr_balanced_lo_pct = 0\n"
+    "err_balanced_hi_pct = 0\nsingle = none\n";
 
 /* Parses `good` with line `key` replaced by `repl` (NULL: removed); returns
  * the status, the message in err. */
@@ -104,6 +108,34 @@ int main(void)
     CHECK(kprof_resources(&k, 128, 128, DTYPE_FP16, 1, &kr) == 0 && kr.threads == 128 && kr.regs == 64 &&
               kr.smem_bytes == 16384,
           "profile resources");
+    /* the error band by regime: a split on tensor cores has its own, the others the profile's */
+    double blo, bhi;
+    kprof_band(&k, kprof_band_of(&k, SCHED_SPLIT, 1, 128), &blo, &bhi);
+    CHECK(blo == -2 && bhi == 9, "split's own band: %g .. %g", blo, bhi);
+    kprof_band(&k, kprof_band_of(&k, SCHED_STREAMK, 1, 128), &blo, &bhi);
+    CHECK(blo == -5 && bhi == 6, "no stream-K band: the profile's: %g .. %g", blo, bhi);
+    CHECK(kprof_band_of(&k, SCHED_SPLIT, 1, 256) == KPROF_BAND_SPLIT, "compute = tensor: tensor cores at d = 256 too");
+    {
+        kernel_profile ks;
+        CHECK(kprof_load(&ks, "leansim", err, sizeof err) == KPROF_OK, "leansim: %s", err);
+        CHECK(kprof_band_of(&ks, SCHED_SPLIT, 1, 256) == KPROF_BAND_FP32 &&
+                  kprof_band_of(&ks, SCHED_HYBRID, 4, 128) == KPROF_BAND_STREAMK,
+              "leansim: CUDA cores at d = 256, hybrid in stream-K's band");
+        gpu_spec gh;
+        CHECK(gpu_spec_load(&gh, "h100", err, sizeof err) == GPU_OK, "h100: %s", err);
+        workload ww;
+        workload_uniform(&ww, 1, 32, 32, 256, DTYPE_FP16, 65536);
+        plan_opts po = {.kind = SCHED_SPLIT};
+        sim_result rr;
+        sim_ctx *sc = sim_ctx_alloc();
+        CHECK(sim_run(sc, &gh, &ks, &ww, &po, &rr, NULL, err, sizeof err) == SIM_OK, "sim: %s", err);
+        CHECK(fabs(rr.time_lo_us / rr.time_us - 1 - ks.err_band_lo_pct[KPROF_BAND_FP32] / 100) < 1e-9 &&
+                  fabs(rr.time_hi_us / rr.time_us - 1 - ks.err_band_hi_pct[KPROF_BAND_FP32] / 100) < 1e-9 &&
+                  ks.err_band_hi_pct[KPROF_BAND_FP32] != ks.err_hi_pct,
+              "d = 256: the interval is the CUDA-core path's band (%g .. %g us around %g)", rr.time_lo_us,
+              rr.time_hi_us, rr.time_us);
+        sim_ctx_free(sc);
+    }
     char kbuf[2048];
     snprintf(kbuf, sizeof kbuf, "%s", good_kernel);
     char *sp = strstr(kbuf, "schedule = split");
