@@ -59,7 +59,7 @@ static struct {
  * workload options of sim/opts.c's table) and --help prints them.  A
  * --sweep line takes the workload options and those marked per_line.
  */
-enum lb_opt_id { LB_REPS, LB_WARMUP, LB_SMS, LB_TIMELINE, LB_CSV, LB_NO_CHECK, LB_CHECK, LB_ORACLE, LB_SWEEP,
+enum lb_opt_id { LB_GPUS, LB_REPS, LB_WARMUP, LB_SMS, LB_TIMELINE, LB_CSV, LB_NO_CHECK, LB_CHECK, LB_ORACLE, LB_SWEEP,
                  LB_GRAPH_N, LB_NO_ARENA, LB_READ_CEILING, LB_SM_BANDWIDTH, LB_OCCUPANCY };
 static const struct lb_opt {
     int id;             /* enum lb_opt_id */
@@ -68,6 +68,8 @@ static const struct lb_opt {
     int per_line;       /* 1: also on a --sweep line */
     const char *help;   /* lines after the first start with '\n' */
 } lb_opts[] = {
+    {LB_GPUS, "gpus", "N", 0, "decode over N GPUs of this host: the multi-GPU mode (kernels/mgpu.cu),\n"
+                              "with options of its own (leanbench --gpus 2 --help)"},
     {LB_REPS, "reps", "N", 1, "timed launches per configuration (default 50)"},
     {LB_WARMUP, "warmup", "N", 0, "untimed launches first (default 5)"},
     {LB_SMS, "sms", "N", 0, "confine to N SMs via a green context (rounded up to 8)"},
@@ -533,6 +535,9 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         }
         int bad = 0;
         switch (r->id) {
+        case LB_GPUS:   /* main hands a command line with --gpus to mgpu_main before this */
+            fprintf(stderr, "leanbench: --gpus: only first on the command line (the multi-GPU mode)\n");
+            return -1;
         case LB_REPS: bad = opts_parse_int(name, optarg, 1, 1 << 30, reps, err, sizeof err); break;
         case LB_WARMUP: bad = opts_parse_int(name, optarg, 0, 1 << 30, &g.warmup, err, sizeof err); break;
         case LB_SMS: bad = opts_parse_int(name, optarg, 1, 4096, &g.sms_req, err, sizeof err); break;
