@@ -30,6 +30,7 @@
 #include "runcsv.h"
 
 #include <cuda.h>
+#include <getopt.h>
 #include <algorithm>
 #include <string.h>
 #include <time.h>
@@ -53,37 +54,79 @@ static struct {
     size_t scratch_bytes;
 } g;
 
+/*
+ * leanbench's own options, one table: getopt_long parses them (beside the
+ * workload options of sim/opts.c's table) and --help prints them.  A
+ * --sweep line takes the workload options and those marked per_line.
+ */
+enum lb_opt_id { LB_GPUS, LB_REPS, LB_WARMUP, LB_SMS, LB_TIMELINE, LB_CSV, LB_NO_CHECK, LB_CHECK, LB_ORACLE, LB_SWEEP,
+                 LB_GRAPH_N, LB_NO_ARENA, LB_READ_CEILING, LB_SM_BANDWIDTH, LB_OCCUPANCY };
+static const struct lb_opt {
+    int id;             /* enum lb_opt_id */
+    const char *name;   /* without the leading "--" */
+    const char *arg;    /* what its value is ("N"), NULL for a flag */
+    int per_line;       /* 1: also on a --sweep line */
+    const char *help;   /* lines after the first start with '\n' */
+} lb_opts[] = {
+    {LB_GPUS, "gpus", "N", 0, "decode over N GPUs of this host: the multi-GPU mode (kernels/mgpu.cu),\n"
+                              "with options of its own (leanbench --gpus 2 --help)"},
+    {LB_REPS, "reps", "N", 1, "timed launches per configuration (default 50)"},
+    {LB_WARMUP, "warmup", "N", 0, "untimed launches first (default 5)"},
+    {LB_SMS, "sms", "N", 0, "confine to N SMs via a green context (rounded up to 8)"},
+    {LB_TIMELINE, "timeline", "FILE", 1, "per-CTA start/segment/wait/end times of one launch (CSV, after a\n"
+                                         "provenance header of # key=value lines)"},
+    {LB_CSV, "csv", "FILE", 0, "append one row per configuration (header once; a file of another\n"
+                               "column set is refused)"},
+    {LB_NO_CHECK, "no-check", NULL, 0, "time without first checking each configuration against the CPU\n"
+                                       "reference (the default checks, and a mismatch is not timed and\n"
+                                       "makes the run exit 1); for profiling runs only: rows say\n"
+                                       "max_err=unchecked"},
+    {LB_CHECK, "check", NULL, 0, "check before timing: the default (kept for old scripts)"},
+    {LB_ORACLE, "oracle", NULL, 0, "time every candidate of the tuner's search space for each\n"
+                                   "workload (schedules asked, tile lengths, splits, grids, CTAs per\n"
+                                   "SM, the named policies' picks), each checked first against the\n"
+                                   "workload's CPU reference"},
+    {LB_SWEEP, "sweep", "FILE", 0, "one option set per line (# comments): workload options, --reps\n"
+                                   "and --timeline"},
+    {LB_GRAPH_N, "graph-n", "N", 0, "launches per CUDA graph for graph_us (default 20)"},
+    {LB_NO_ARENA, "no-arena", NULL, 0, "allocate each configuration's KV sets anew instead of\n"
+                                       "carving them from one arena allocated at startup"},
+    {LB_READ_CEILING, "read-ceiling", NULL, 0, "time plain streaming reads of 2 GiB under several grids\n"
+                                               "(CTAs x streams per CTA, 64 KB in flight per CTA), then exit"},
+    {LB_SM_BANDWIDTH, "sm-bandwidth", NULL, 0, "per-SM read bandwidth: stream-read up to 2 GiB with k = 1, 2, 4,\n"
+                                               "8, 16 CTAs per SM of the current SMs (--sms) and 128/256/512\n"
+                                               "threads x 1..16 independent 16-byte loads in flight each\n"
+                                               "(2..128 KB per CTA); one --csv row per grid, then exit"},
+    {LB_OCCUPANCY, "occupancy", NULL, 0, "resident CTAs per SM the driver reports for every decode kernel\n"
+                                         "(dtype x head dim x GQA row capacity); one --csv row each, then exit"},
+};
+static const int lb_opt_count = (int)(sizeof lb_opts / sizeof lb_opts[0]);
+
+/* Prints the synopsis and every option, the workload's first, from the tables. */
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: leanbench [workload options] [--reps N] [--warmup N] [--sms N] [--timeline FILE]\n"
-               "                 [--csv FILE] [--no-check] [--sweep FILE] [--graph-n N]\n"
-               "workload options:\n");
+    int col = fprintf(f, "usage: leanbench [workload options]");
+    for (int k = 0; k < lb_opt_count; k++) {
+        char item[64];
+        snprintf(item, sizeof item, " [--%s%s%s]", lb_opts[k].name, lb_opts[k].arg ? " " : "",
+                 lb_opts[k].arg ? lb_opts[k].arg : "");
+        if (col + (int)strlen(item) > 100) col = fprintf(f, "\n                ");
+        col += fprintf(f, "%s", item);
+    }
+    fprintf(f, "\nworkload options:\n");
     wl_opts_help(f);
-    fprintf(f, "  --reps N                   timed launches per configuration (default 50)\n"
-               "  --warmup N                 untimed launches first (default 5)\n"
-               "  --sms N                    confine to N SMs via a green context (rounded up to 8)\n"
-               "  --timeline FILE            per-CTA start/segment/wait/end times of one launch (CSV)\n"
-               "  --csv FILE                 append one row per configuration (header once)\n"
-               "  --no-check                 time without first checking each configuration against the CPU\n"
-               "                             reference (the default checks, and a mismatch is not timed and\n"
-               "                             makes the run exit 1); for profiling runs only: rows say\n"
-               "                             max_err=unchecked\n"
-               "  --oracle                   time every candidate of the tuner's search space for each\n"
-               "                             workload (schedules asked, tile lengths, splits, grids, CTAs per\n"
-               "                             SM, the named policies' picks), each checked first against the\n"
-               "                             workload's CPU reference\n"
-               "  --sweep FILE               one option set per line (# comments); --timeline may be per line\n"
-               "  --graph-n N                launches per CUDA graph for graph_us (default 20)\n"
-               "  --no-arena                 allocate each configuration's KV sets anew instead of\n"
-               "                             carving them from one arena allocated at startup\n"
-               "  --read-ceiling             time plain streaming reads of 2 GiB under several grids\n"
-               "                             (CTAs x streams per CTA, 64 KB in flight per CTA), then exit\n"
-               "  --sm-bandwidth             per-SM read bandwidth: stream-read up to 2 GiB with k = 1, 2, 4,\n"
-               "                             8, 16 CTAs per SM of the current SMs (--sms) and 128/256/512\n"
-               "                             threads x 1..16 independent 16-byte loads in flight each\n"
-               "                             (2..128 KB per CTA); one --csv row per grid, then exit\n"
-               "  --occupancy                resident CTAs per SM the driver reports for every decode kernel\n"
-               "                             (dtype x head dim x GQA row capacity); one --csv row each, then exit\n");
+    fprintf(f, "leanbench options:\n");
+    for (int k = 0; k < lb_opt_count; k++) {
+        char lhs[64];
+        snprintf(lhs, sizeof lhs, "--%s%s%s", lb_opts[k].name, lb_opts[k].arg ? " " : "",
+                 lb_opts[k].arg ? lb_opts[k].arg : "");
+        fprintf(f, "  %-26s ", lhs);
+        for (const char *h = lb_opts[k].help; *h; h++) {
+            fputc(*h, f);
+            if (*h == '\n') fprintf(f, "%29s", "");
+        }
+        fputc('\n', f);
+    }
 }
 
 static void env_or(char *dst, size_t n, const char *var, const char *fallback)
@@ -436,34 +479,83 @@ static int run_oracle(const wl_opts *o, int reps)
 }
 
 
-/* Parses runner options common to the command line and sweep lines. */
+/*
+ * Parses runner options common to the command line and sweep lines
+ * (line_mode: only the workload options and lb_opts' per_line ones) with
+ * getopt_long over both tables; --opt=value works for every option, and a
+ * unique prefix names one.  Returns 0, or -1 after a message naming the
+ * option and the value.
+ */
 static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, int *reps, int line_mode)
 {
-    char err[256];
-    for (int i = 1; i < argc;) {
-        int r = wl_opts_parse(o, &i, argc, argv, err, sizeof err);
-        if (r < 0) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
-        if (r > 0) continue;
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--timeline") && v) { *timeline = v; i += 2; }
-        else if (!strcmp(a, "--reps") && v) { *reps = atoi(v); i += 2; }
-        else if (!line_mode && !strcmp(a, "--warmup") && v) { g.warmup = atoi(v); i += 2; }
-        else if (!line_mode && !strcmp(a, "--sms") && v) { g.sms_req = atoi(v); i += 2; }
-        else if (!line_mode && !strcmp(a, "--csv") && v) { g.csv = v; i += 2; }
-        else if (!line_mode && !strcmp(a, "--sweep") && v) { g.sweep = v; i += 2; }
-        else if (!line_mode && !strcmp(a, "--graph-n") && v) { g.graph_n = atoi(v); i += 2; }
-        else if (!line_mode && !strcmp(a, "--check")) { g.check = 1; i++; }   /* the default; kept for old scripts */
-        else if (!line_mode && !strcmp(a, "--no-check")) { g.check = 0; i++; }
-        else if (!line_mode && !strcmp(a, "--oracle")) { g.oracle = 1; i++; }
-        else if (!line_mode && !strcmp(a, "--read-ceiling")) { g.read_ceiling = 1; i++; }
-        else if (!line_mode && !strcmp(a, "--sm-bandwidth")) { g.sm_bandwidth = 1; i++; }
-        else if (!line_mode && !strcmp(a, "--occupancy")) { g.occupancy = 1; i++; }
-        else if (!line_mode && !strcmp(a, "--no-arena")) { g.no_arena = 1; i++; }
-        else if (!line_mode && (!strcmp(a, "--help") || !strcmp(a, "-h"))) { usage(stdout); exit(0); }
-        else { fprintf(stderr, "leanbench: unknown option or missing value: %s\n", a); return -1; }
+    enum { ID_WL = 1000, ID_LB = 2000 };   /* getopt values: ID_WL + workload option k, ID_LB + lb_opts row */
+    std::vector<struct option> lo;
+    for (int k = 0; k < wl_opts_count(); k++) {
+        struct option x = {wl_opts_name(k) + 2, required_argument, NULL, ID_WL + k};
+        lo.push_back(x);
     }
-    if (*reps < 1) { fprintf(stderr, "leanbench: --reps must be >= 1\n"); return -1; }
+    for (int k = 0; k < lb_opt_count; k++) {
+        struct option x = {lb_opts[k].name, lb_opts[k].arg ? required_argument : no_argument, NULL, ID_LB + k};
+        lo.push_back(x);
+    }
+    struct option help = {"help", no_argument, NULL, 'h'}, end = {NULL, 0, NULL, 0};
+    lo.push_back(help);
+    lo.push_back(end);
+    char err[256];
+    opterr = 0;   /* the messages below name the option as written */
+    optind = 0;   /* glibc: start afresh (a --sweep line after the command line) */
+    for (;;) {
+        /* "+": stop at the first operand (there are none); ":": a missing value is ':' */
+        const int v = getopt_long(argc, argv, "+:h", lo.data(), NULL);
+        if (v == -1) break;
+        const char *a = argv[optind - 1];
+        if (v == 'h' && !line_mode) { usage(stdout); exit(0); }
+        if (v == ':') { fprintf(stderr, "leanbench: %s: missing value\n", a); return -1; }
+        if (v == 'h' || (v == '?' && optopt >= ID_WL)) {   /* --help on a sweep line, or a flag given a value */
+            fprintf(stderr, "leanbench: %s: %s\n", a, v == 'h' ? "not on a --sweep line" : "takes no value");
+            return -1;
+        }
+        if (v == '?') {   /* getopt_long takes a unique prefix: one of several is ambiguous */
+            int m = 0;
+            const size_t n = strcspn(a + 2, "=");
+            for (size_t k = 0; a[0] == '-' && a[1] == '-' && n && lo[k].name; k++) m += !strncmp(lo[k].name, a + 2, n);
+            fprintf(stderr, "leanbench: %s option '%s' (leanbench --help)\n", m > 1 ? "ambiguous" : "unknown", a);
+            return -1;
+        }
+        if (v >= ID_WL && v < ID_LB) {
+            if (wl_opts_set(o, v - ID_WL, optarg, err, sizeof err)) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
+            continue;
+        }
+        const struct lb_opt *r = &lb_opts[v - ID_LB];
+        char name[64];
+        snprintf(name, sizeof name, "--%s", r->name);
+        if (line_mode && !r->per_line) {
+            fprintf(stderr, "leanbench: %s: not on a --sweep line (workload options, --reps, --timeline)\n", name);
+            return -1;
+        }
+        int bad = 0;
+        switch (r->id) {
+        case LB_GPUS:   /* main hands a command line with --gpus to mgpu_main before this */
+            fprintf(stderr, "leanbench: --gpus: only first on the command line (the multi-GPU mode)\n");
+            return -1;
+        case LB_REPS: bad = opts_parse_int(name, optarg, 1, 1 << 30, reps, err, sizeof err); break;
+        case LB_WARMUP: bad = opts_parse_int(name, optarg, 0, 1 << 30, &g.warmup, err, sizeof err); break;
+        case LB_SMS: bad = opts_parse_int(name, optarg, 1, 4096, &g.sms_req, err, sizeof err); break;
+        case LB_GRAPH_N: bad = opts_parse_int(name, optarg, 1, 1 << 20, &g.graph_n, err, sizeof err); break;
+        case LB_TIMELINE: *timeline = optarg; break;
+        case LB_CSV: g.csv = optarg; break;
+        case LB_SWEEP: g.sweep = optarg; break;
+        case LB_CHECK: g.check = 1; break;
+        case LB_NO_CHECK: g.check = 0; break;
+        case LB_ORACLE: g.oracle = 1; break;
+        case LB_NO_ARENA: g.no_arena = 1; break;
+        case LB_READ_CEILING: g.read_ceiling = 1; break;
+        case LB_SM_BANDWIDTH: g.sm_bandwidth = 1; break;
+        case LB_OCCUPANCY: g.occupancy = 1; break;
+        }
+        if (bad) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
+    }
+    if (optind < argc) { fprintf(stderr, "leanbench: unexpected argument '%s'\n", argv[optind]); return -1; }
     if (wl_opts_finish(o, err, sizeof err)) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
     return 0;
 }
