@@ -31,6 +31,7 @@ and 8, contexts 4k, 64k, 512k (every shape for extra and quick).
 import argparse
 import datetime
 import os
+import subprocess
 import sys
 import time
 
@@ -167,12 +168,22 @@ def main():
     ap.add_argument("--no-arena", action="store_true", help="allocate each shape's KV tensors anew")
     args = ap.parse_args()
 
+    def smi_clock(field):
+        """The GPU's maximum clock in MHz from nvidia-smi (as leanbench reads it), or 0 when unknown."""
+        try:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=" + field, "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True, timeout=20).stdout.split()
+            return out[0] if out and out[0].isdigit() else "0"
+        except (OSError, subprocess.SubprocessError):
+            return "0"
+
     dev = torch.cuda.current_device()
     prop = torch.cuda.get_device_properties(dev)
     l2 = getattr(prop, "L2_cache_size", 50 * 2**20)
     facts = dict(gpu=prop.name, sms=prop.multi_processor_count,
                  driver=os.environ.get("LEANBENCH_DRIVER", "torch-cuda" + str(torch.version.cuda)),
-                 sm=os.environ.get("LEANBENCH_SM_MHZ", ""), mem=os.environ.get("LEANBENCH_MEM_MHZ", ""),
+                 sm=os.environ.get("LEANBENCH_SM_MHZ") or smi_clock("clocks.max.sm"),
+                 mem=os.environ.get("LEANBENCH_MEM_MHZ") or smi_clock("clocks.max.mem"),
                  nvcc="torch" + torch.__version__.split("+")[0],
                  commit=os.environ.get("LEANBENCH_COMMIT", "unknown"),
                  date=os.environ.get("LEANBENCH_DATE",
