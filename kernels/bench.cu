@@ -165,3 +165,14 @@ int64_t attn_compare_lse(const workload *w, const float *lse_dev, const double *
     *err = worst;
     return bad;
 }
+
+int attn_sweep_line(char *line, char **av, int max)
+{
+    char *hash = strchr(line, '#');
+    if (hash) *hash = 0;
+    int ac = 1;
+    av[0] = (char *)"leanbench";
+    for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t && ac < max; t = strtok_r(NULL, " \t\r\n", &save))
+        av[ac++] = t;
+    return ac;
+}

@@ -871,13 +871,8 @@ int main(int argc, char **argv)
     int ln = 0, fails = 0;
     while (fgets(line, sizeof line, f)) {
         ln++;
-        char *hash = strchr(line, '#');
-        if (hash) *hash = 0;
         char *av[256];
-        int ac = 1;
-        av[0] = (char *)"leanbench";
-        for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t && ac < 256; t = strtok_r(NULL, " \t\r\n", &save))
-            av[ac++] = t;
+        int ac = attn_sweep_line(line, av, 256);
         if (ac == 1) continue;
         static wl_opts lo;
         wl_opts_init(&lo);

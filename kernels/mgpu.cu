@@ -617,13 +617,8 @@ int mgpu_main(int argc, char **argv)
         const int gpus0 = m.gpus, par0 = m.parallel, reps0 = m.reps, gather0 = m.gather;
         while (fgets(line, sizeof line, f)) {
             ln++;
-            char *hash = strchr(line, '#');
-            if (hash) *hash = 0;
             char *av[256];
-            int ac = 1;
-            av[0] = (char *)"leanbench";
-            for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t && ac < 256; t = strtok_r(NULL, " \t\r\n", &save))
-                av[ac++] = t;
+            int ac = attn_sweep_line(line, av, 256);
             if (ac == 1) continue;
             static wl_opts lo;
             wl_opts_init(&lo);
