@@ -14,7 +14,7 @@ FIGURES    = speedup scatter cdf scaling timeline tuner whatif paper multigpu
 FIG_CSV    = $(addprefix experiments/data/,$(shell grep -v '^\#' experiments/data/campaign.txt))
 FIG_TIMELINE ?= traces/measured/h100-streamk-b1h32-64k-v4.csv
 FIG_EXP    = $(sort $(wildcard experiments/fig-*.exp))
-FIG_MGPU  ?= experiments/data/h200x4-20261127-mgpu.csv
+FIG_MGPU  ?= experiments/data/h200x4-20261127-mgpu.csv experiments/data/h100x2-20261127-mgpu.csv
 
 figures: $(BUILD)/leansim
 	@mkdir -p plots/out

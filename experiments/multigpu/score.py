@@ -11,9 +11,10 @@ line per row, then the MAPE of the total time per GPU count and parallelism
 over 64k tokens and more, and the error of the communication (gather + merge)
 at 4k-16k tokens, where it dominates.  Nothing here is fitted to these rows:
 the chip's link figures come from build/linkbench, the rest from the
-single-GPU calibration.  With --dat DIR, writes DIR/multigpu-measured.dat:
-the measured and predicted kv / heads time ratio per GPU count and context
-(64 query heads over 8 KV heads, batch 1), for plots/multigpu.gp.
+single-GPU calibration.  With --dat DIR, writes DIR/multigpu-measured-SPEC.dat
+per chip spec: the measured and predicted kv / heads time ratio per GPU
+count and context (64 query heads over 8 KV heads, batch 1, NCCL gather),
+for plots/multigpu.gp.
 """
 import argparse
 import csv
@@ -98,19 +99,20 @@ def main():
                     spec, par, len(c), mape(c), 100 * max(c, key=abs)))
     if a.dat:
         os.makedirs(a.dat, exist_ok=True)
-        with open(os.path.join(a.dat, "multigpu-measured.dat"), "w") as f:
-            f.write("# gpus ctx measured_kv_over_heads predicted_kv_over_heads (64 heads over 8 KV heads, batch 1)\n")
-            key = {}
-            for x in res:
-                if x[3] == 1 and x[4] == 64 and x[5] == 8:
-                    key[(x[1], x[6], x[2].split("/")[0])] = x
-            for n in sorted({k[0] for k in key}):
-                for ctx in sorted({k[1] for k in key if k[0] == n}):
-                    kv, hd = key.get((n, ctx, "kv")), key.get((n, ctx, "heads"))
-                    if kv and hd:
-                        f.write("%d %d %.4f %.4f\n" % (n, ctx, kv[7] / hd[7], kv[8] / hd[8]))
-                f.write("\n\n")
-
+        for spec in sorted({x[0] for x in res}):
+            with open(os.path.join(a.dat, "multigpu-measured-%s.dat" % spec), "w") as f:
+                f.write("# gpus ctx measured_kv_over_heads predicted_kv_over_heads (64 heads over 8 KV heads, "
+                        "batch 1, %s); one block per GPU count\n" % spec)
+                key = {}
+                for x in res:
+                    if x[0] == spec and x[3] == 1 and x[4] == 64 and x[5] == 8:
+                        key[(x[1], x[6], x[2].split("/")[0] if x[2] != "kv/p2p" else "p2p")] = x
+                for n in sorted({k[0] for k in key}):
+                    for ctx in sorted({k[1] for k in key if k[0] == n}):
+                        kv, hd = key.get((n, ctx, "kv")), key.get((n, ctx, "heads"))
+                        if kv and hd:
+                            f.write("%d %d %.4f %.4f\n" % (n, ctx, kv[7] / hd[7], kv[8] / hd[8]))
+                    f.write("\n\n")
 
 if __name__ == "__main__":
     main()
