@@ -1,0 +1,40 @@
+#!/bin/sh
+# cli_mgpu.sh: experiments/multigpu/score.py, which scores measured multi-GPU
+# runs (leanbench --gpus) against leansim's prediction, on rows it is given.
+L=${LEANSIM:-build/leansim}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2"; fi; }
+
+# the multi-GPU CSV's header, from the runner's source (its one definition)
+H=$(sed -n '/MGPU_CSV_HEADER =/,/;$/p' kernels/mgpu.cu | sed -n 's/^ *"\([a-z_0-9,]*\)";* *$/\1/p' | paste -sd '' -)
+ok "header read from kernels/mgpu.cu" "echo '$H' | grep -q '^gpu,gpus,parallel,gather,.*,max_err$'"
+row() {   # gpus parallel gather ctx time_us gather_us merge_us
+  echo "NVIDIA H100 80GB HBM3,$1,$2,$3,drv,c,d,streamk,1,64,8,128,fp16,$4,128,256,0,20,$5,$5,$5,$5,$5,$6,$7,0,1e-4"
+}
+{ echo "$H"
+  row 2 kv nccl 4096 40 12 8
+  row 2 kv p2p 4096 60 30 8
+  row 2 heads none 4096 20 0 0
+  row 2 kv nccl 65536 80 12 8
+  row 2 heads none 65536 60 0 0
+} > "$T/m.csv"
+python3 experiments/multigpu/score.py --leansim "$L" --dat "$T/d" "$T/m.csv" > "$T/o" 2> "$T/e"; rc=$?
+ok "score.py runs" "[ $rc -eq 0 ]"
+ok "one line per row" "[ \$(grep -c '^h100 ' $T/o) -eq 5 ]"
+ok "MAPE per GPU count and parallelism at 64k and more" "grep -Eq 'h100 +2 GPUs kv/nccl +1 rows' $T/o && grep -Eq 'h100 +2 GPUs heads +1 rows' $T/o"
+ok "communication at 4k-16k, each gather apart" "grep -q 'kv/nccl, 4k-16k: 1 rows' $T/o && grep -q 'kv/p2p, 4k-16k: 1 rows' $T/o"
+# the figure's ratio takes the NCCL row, not the peer-copy row of the same context
+ok "kv / heads ratio of the NCCL rows" "awk '\$1 == 2 && \$2 == 4096 { exit !(\$3 == 2.0000) }' $T/d/multigpu-measured-h100.dat"
+# the predicted column is leansim's for the same workload on the h100 spec
+p=$("$L" simulate --gpu h100 --gpus 2 --parallel kv --heads 64 --kv-heads 8 --ctx 64k --schedule streamk --block-n 128 --format csv | tail -1 | cut -d, -f18)
+ok "prediction as leansim simulate gives it ($p)" "awk -v p=$p '\$7 == 65536 && \$3 == \"kv/nccl\" { f = 1; exit !((\$9 - p) ^ 2 < 1e-4) } END { exit !f }' $T/o"
+# bad input: a GPU no spec maps to, a missing file
+sed 's/NVIDIA H100 80GB HBM3/NVIDIA Z9/' "$T/m.csv" > "$T/z.csv"
+python3 experiments/multigpu/score.py --leansim "$L" "$T/z.csv" > /dev/null 2> "$T/e"; rc=$?
+ok "unknown GPU named" "[ $rc -ne 0 ] && grep -q \"no chip spec for GPU 'NVIDIA Z9'\" $T/e"
+python3 experiments/multigpu/score.py --leansim "$L" "$T/nosuch.csv" > /dev/null 2> "$T/e"; rc=$?
+ok "missing file named" "[ $rc -ne 0 ] && grep -q 'nosuch.csv' $T/e"
+echo "cli_mgpu: $pass passed, $fail failed"
+[ $fail -eq 0 ]
