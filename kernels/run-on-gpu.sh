@@ -76,7 +76,11 @@
 #                                    leansim tune --emit-sweep),
 #                                    the PyTorch peer on the same shapes in
 #                                    the same call, and compare.py on
-#                                    CUDA-graph replay times (like for like)
+#                                    CUDA-graph replay times (like for like);
+#                                    every shape is checked against its CPU
+#                                    reference first, which does not fit one
+#                                    call for all 120: TUNED_PART=I/N times
+#                                    the I-th of every N lines
 set -u
 # The commit column: HEAD, "-dirty" when tracked files differ from it, and
 # "+k" with a checksum of the sources the kernels are built from, which
@@ -218,8 +222,16 @@ explore)
 tuned)
     # leanbench checks each shape against its CPU reference before timing it (gpu-test
     # above checked every kernel instance, schedule, dtype and group)
-    say "the tuner's choices (kernels/sweep-tuned.txt)"
-    timed tuned timeout 240 build/leanbench --sweep kernels/sweep-tuned.txt --csv "$OUT/tuned.csv" >"$OUT/tuned-log.txt" 2>&1
+    # TUNED_PART=I/N: the I-th of every N lines only, so that N calls share the CPU references
+    TSWEEP=kernels/sweep-tuned.txt
+    if [ -n "${TUNED_PART:-}" ]; then
+        TSWEEP="$OUT/sweep-tuned-part.txt"
+        grep -v '^[[:space:]]*#' kernels/sweep-tuned.txt | grep . |
+            awk -v p="$TUNED_PART" 'BEGIN { split(p, a, "/") } (NR - 1) % a[2] == a[1] - 1' > "$TSWEEP"
+        [ -s "$TSWEEP" ] || { say "TUNED_PART=$TUNED_PART: no lines (I/N with 1 <= I <= N)"; exit 2; }
+    fi
+    say "the tuner's choices ($TSWEEP: $(grep -vc '^[[:space:]]*#' "$TSWEEP") lines)"
+    timed tuned timeout 240 build/leanbench --sweep "$TSWEEP" --csv "$OUT/tuned.csv" >"$OUT/tuned-log.txt" 2>&1
     grep -E "CHECK FAILED|skipped|failures" "$OUT/tuned-log.txt" | sort | uniq -c | head
     say "peers (standard shapes, SDPA backends)"
     timed peers timeout 220 python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" --shapes standard --flex none --budget 190 >>"$LOG" 2>&1
