@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "cmd.h"
+#include "model.h"
 #include "multi.h"
 #include "sim.h"
 
@@ -144,4 +145,41 @@ int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_
         }
     }
     return -1;
+}
+
+int cli_rows_run(const char *cmd, int e, void *ctx, const cli_run_opts *o)
+{
+    sim_result rows[SCHED_COUNT], fa2;
+    multi_result mr[SCHED_COUNT], mfa2;
+    int n = 0;
+    char err[512];
+    const multi_engine run = model_engines[e].run;
+    plan_opts po = o->wl.po;
+    po.kind = SCHED_FA2;
+    po.splits = po.grid = 0;
+    int have_fa2 = multi_run(run, ctx, &o->gpu, &o->kern, &o->wl.wl, &po, o->gpus, o->parallel, &fa2, &mfa2, err,
+                             sizeof err) == SIM_OK;
+    for (int k = 0; k < SCHED_COUNT; k++) {
+        if (!(o->wl.sched_mask & (1u << k))) continue;
+        if (k == SCHED_FA2 && have_fa2) {   /* the baseline above is this row: fa2 ignores splits and grid */
+            rows[n] = fa2;
+            mr[n] = mfa2;
+            rows[n++].speedup_vs_fa2 = 1;
+            continue;
+        }
+        po = o->wl.po;
+        po.kind = k;
+        if (multi_run(run, ctx, &o->gpu, &o->kern, &o->wl.wl, &po, o->gpus, o->parallel, &rows[n], &mr[n], err,
+                      sizeof err) != SIM_OK) {
+            fprintf(stderr, "leansim %s: %s\n", cmd, err);
+            return 2;
+        }
+        rows[n].speedup_vs_fa2 = have_fa2 ? fa2.time_us / rows[n].time_us : 0;
+        n++;
+    }
+    if (o->wl.model[0] && o->fmt == OUT_TABLE && n > 0)
+        printf("# model %s: %d heads, %d KV heads, head dim %d (one layer)\n", o->wl.model, o->wl.wl.heads,
+               o->wl.wl.kv_heads, o->wl.wl.head_dim);
+    out_rows_print(stdout, o->fmt, model_engines[e].name, &o->gpu, &o->kern, &o->wl.wl, rows, mr, n);
+    return 0;
 }

@@ -46,4 +46,12 @@ typedef struct cli_run_opts {
  * --help, 2 after printing an error naming the option.
  */
 int cli_parse_run(const char *cmd, const char *what, int argc, char **argv, cli_run_opts *o, int allow_trace);
+
+/*
+ * Runs engine e of model_engines (ctx: its context, NULL for the model) on
+ * every schedule o asks for, over o->gpus GPUs, and prints the rows (with
+ * the speedup over fa2, which runs for that even when not asked) in o->fmt.
+ * Returns 0, or 2 after printing the engine's refusal as `leansim CMD: ...`.
+ */
+int cli_rows_run(const char *cmd, int e, void *ctx, const cli_run_opts *o);
 #endif

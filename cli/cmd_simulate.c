@@ -32,63 +32,35 @@ int cmd_simulate(int argc, char **argv)
         fprintf(stderr, "leansim simulate: out of memory\n");
         return 1;
     }
-    sim_result rows[SCHED_COUNT], fa2;
-    multi_result mr[SCHED_COUNT], mfa2;
-    int n = 0;
-    char err[512];
-    plan_opts po = o.wl.po;
-    po.kind = SCHED_FA2;
-    po.splits = po.grid = 0;
-    int have_fa2 = multi_run(model_engines[MODEL_ENGINE_SIM].run, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &fa2, &mfa2, err,
-                             sizeof err) == SIM_OK;
-    FILE *tf = NULL;
-    rc = 0;
-    for (int k = 0; k < SCHED_COUNT && rc == 0; k++) {
-        if (!(o.wl.sched_mask & (1u << k))) continue;
-        po = o.wl.po;
-        po.kind = k;
-        if (o.trace && !(tf = fopen(o.trace, "w"))) {
+    if (o.trace) {   /* the one schedule's trace: one GPU's CTAs, or one process per GPU */
+        char err[512];
+        plan_opts po = o.wl.po;
+        po.kind = __builtin_ctz(o.wl.sched_mask);
+        sim_result r;
+        multi_result m;
+        FILE *tf = fopen(o.trace, "w");
+        if (!tf) {
             fprintf(stderr, "leansim simulate: --trace %s: cannot open for writing\n", o.trace);
-            rc = 2;
-            break;
+            sim_ctx_free(c);
+            return 2;
         }
-        int src = SIM_OK;
-        if (k == SCHED_FA2 && have_fa2 && !tf) {
-            rows[n] = fa2;   /* the baseline above is this row: fa2 ignores splits and grid */
-            mr[n] = mfa2;
-            rows[n++].speedup_vs_fa2 = 1;
-            continue;
-        }
-        if (tf && o.gpus <= 1) {
-            src = sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &rows[n], tf, err, sizeof err);
-            mr[n] = (multi_result){1, o.parallel, rows[n].time_us, 0, 0, 0, 1, 1};
-        } else {
-            src = multi_run(model_engines[MODEL_ENGINE_SIM].run, c, &o.gpu, &o.kern, &o.wl.wl, &po, o.gpus, o.parallel, &rows[n], &mr[n], err,
-                            sizeof err);
-            if (src == SIM_OK && tf) {   /* one process per GPU */
-                sim_result keep = rows[n];
-                src = multi_trace(c, &o.gpu, &o.kern, &o.wl.wl, &po, &mr[n], tf, err, sizeof err);
-                rows[n] = keep;
-            }
-        }
-        if (src != SIM_OK) {
-            fprintf(stderr, "leansim simulate: %s\n", err);
-            rc = 2;
-        } else {
-            rows[n].speedup_vs_fa2 = have_fa2 ? fa2.time_us / rows[n].time_us : 0;
-            n++;
-        }
-        if (tf && fclose(tf)) {
+        int src = o.gpus <= 1 ? sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &r, tf, err, sizeof err)
+                              : multi_run(model_engines[MODEL_ENGINE_SIM].run, c, &o.gpu, &o.kern, &o.wl.wl, &po,
+                                          o.gpus, o.parallel, &r, &m, err, sizeof err);
+        if (src == SIM_OK && o.gpus > 1) src = multi_trace(c, &o.gpu, &o.kern, &o.wl.wl, &po, &m, tf, err, sizeof err);
+        rc = src != SIM_OK ? 2 : 0;
+        if (src != SIM_OK) fprintf(stderr, "leansim simulate: %s\n", err);
+        if (fclose(tf) && !rc) {
             fprintf(stderr, "leansim simulate: --trace %s: write failed\n", o.trace);
             rc = 1;
         }
-        if (tf && rc) remove(o.trace);
-        tf = NULL;
+        if (rc) {
+            remove(o.trace);
+            sim_ctx_free(c);
+            return rc;
+        }
     }
-    if (o.wl.model[0] && o.fmt == OUT_TABLE && n > 0)
-        printf("# model %s: %d heads, %d KV heads, head dim %d (one layer)\n", o.wl.model, o.wl.wl.heads,
-               o.wl.wl.kv_heads, o.wl.wl.head_dim);
-    if (rc == 0) out_rows_print(stdout, o.fmt, model_engines[MODEL_ENGINE_SIM].name, &o.gpu, &o.kern, &o.wl.wl, rows, mr, n);
+    rc = cli_rows_run("simulate", MODEL_ENGINE_SIM, c, &o);
     sim_ctx_free(c);
     return rc;
 }
