@@ -237,10 +237,10 @@ int64_t attn_compare_lse(const workload *w, const float *lse_dev, const double *
 int64_t attn_compare(const workload *w, const void *o_dev, const double *ref, double tol,
                      double *err, int show, const char *label);
 
-/* Splits one line of a sweep file (an option set) into av[0] = "leanbench"
- * and its words (at most max - 1), a '#' ending the line; returns the count
- * (1: a blank or comment line).  Modifies line. */
-int attn_sweep_line(char *line, char **av, int max);
+/* Calls fn(arg, ac, av, line) for each option set of sweep file `path`
+ * (a line of words, '#' starting a comment; av[0] = "leanbench"), in order.
+ * Returns the sum of fn's returns, or -1 when the file cannot be opened. */
+int attn_sweep_each(const char *path, int (*fn)(void *arg, int ac, char **av, int line), void *arg);
 
 /* Tolerance of attn_compare for dtype (fp16 2e-3, bf16 1.6e-2 of the output scale). */
 double attn_tolerance(int dtype);

@@ -166,7 +166,7 @@ int64_t attn_compare_lse(const workload *w, const float *lse_dev, const double *
     return bad;
 }
 
-int attn_sweep_line(char *line, char **av, int max)
+static int sweep_line(char *line, char **av, int max)
 {
     char *hash = strchr(line, '#');
     if (hash) *hash = 0;
@@ -175,4 +175,20 @@ int attn_sweep_line(char *line, char **av, int max)
     for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t && ac < max; t = strtok_r(NULL, " \t\r\n", &save))
         av[ac++] = t;
     return ac;
+}
+
+int attn_sweep_each(const char *path, int (*fn)(void *arg, int ac, char **av, int line), void *arg)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[16384];
+    int ln = 0, sum = 0;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        char *av[256];
+        int ac = sweep_line(line, av, 256);
+        if (ac > 1) sum += fn(arg, ac, av, ln);
+    }
+    fclose(f);
+    return sum;
 }

@@ -796,6 +796,21 @@ static int check_summary(int rc)
     return rc || g.n_check_failed ? 1 : 0;
 }
 
+/* One option set of a --sweep file: 1 when it is bad or a configuration failed. */
+static int sweep_set(void *arg, int ac, char **av, int ln)
+{
+    (void)arg;
+    static wl_opts lo;
+    wl_opts_init(&lo);
+    const char *ltl = NULL;
+    int reps = g.reps;
+    if (parse_args(ac, av, &lo, &ltl, &reps, 1)) {
+        fprintf(stderr, "--sweep %s:%d: bad line, skipped\n", g.sweep, ln);
+        return 1;
+    }
+    return run_all(&lo, ltl, reps) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)   /* several GPUs: kernels/mgpu.cu */
@@ -865,27 +880,8 @@ int main(int argc, char **argv)
     }
     if (!g.sweep) return check_summary(run_all(&o, timeline, g.reps));
 
-    FILE *f = fopen(g.sweep, "r");
-    if (!f) { fprintf(stderr, "--sweep %s: cannot open\n", g.sweep); return 2; }
-    char line[16384];
-    int ln = 0, fails = 0;
-    while (fgets(line, sizeof line, f)) {
-        ln++;
-        char *av[256];
-        int ac = attn_sweep_line(line, av, 256);
-        if (ac == 1) continue;
-        static wl_opts lo;
-        wl_opts_init(&lo);
-        const char *ltl = NULL;
-        int reps = g.reps;
-        if (parse_args(ac, av, &lo, &ltl, &reps, 1)) {
-            fprintf(stderr, "--sweep %s:%d: bad line, skipped\n", g.sweep, ln);
-            fails++;
-            continue;
-        }
-        if (run_all(&lo, ltl, reps)) fails++;
-    }
-    fclose(f);
+    const int fails = attn_sweep_each(g.sweep, sweep_set, NULL);
+    if (fails < 0) { fprintf(stderr, "--sweep %s: cannot open\n", g.sweep); return 2; }
     fprintf(stderr, "leanbench: sweep done, %d lines with failures\n", fails);
     return check_summary(fails);
 }

@@ -571,6 +571,30 @@ static int run_set(const wl_opts *o)
     return fails;
 }
 
+/* What a sweep line starts from: the command line's settings, and the GPUs there are. */
+typedef struct sweep_base {
+    int gpus, parallel, reps, gather, ndev;
+} sweep_base;
+
+/* One option set of a --sweep file: the configurations that failed (1 for a bad line). */
+static int sweep_set(void *arg, int ac, char **av, int ln)
+{
+    const sweep_base *b = (const sweep_base *)arg;
+    static wl_opts lo;
+    wl_opts_init(&lo);
+    m.gpus = b->gpus; m.parallel = b->parallel; m.reps = b->reps; m.gather = b->gather;
+    if (parse(ac, av, &lo, &m.gpus, &m.parallel, &m.reps, 1)) {
+        fprintf(stderr, "leanbench: --sweep %s:%d: bad line, skipped\n", m.sweep, ln);
+        return 1;
+    }
+    if (m.gpus > b->ndev) {
+        fprintf(stderr, "leanbench: --sweep %s:%d: --gpus %d: this host has %d GPUs; skipped\n", m.sweep, ln, m.gpus,
+                b->ndev);
+        return 0;
+    }
+    return run_set(&lo);
+}
+
 int mgpu_main(int argc, char **argv)
 {
     static wl_opts o;
@@ -610,32 +634,9 @@ int mgpu_main(int argc, char **argv)
         if (m.gpus > ndev) { fprintf(stderr, "leanbench: --gpus %d: this host has %d GPUs\n", m.gpus, ndev); return 2; }
         fails = run_set(&o);
     } else {
-        FILE *f = fopen(m.sweep, "r");
-        if (!f) { fprintf(stderr, "leanbench: --sweep %s: cannot open\n", m.sweep); return 2; }
-        char line[16384];
-        int ln = 0;
-        const int gpus0 = m.gpus, par0 = m.parallel, reps0 = m.reps, gather0 = m.gather;
-        while (fgets(line, sizeof line, f)) {
-            ln++;
-            char *av[256];
-            int ac = attn_sweep_line(line, av, 256);
-            if (ac == 1) continue;
-            static wl_opts lo;
-            wl_opts_init(&lo);
-            m.gpus = gpus0; m.parallel = par0; m.reps = reps0; m.gather = gather0;
-            if (parse(ac, av, &lo, &m.gpus, &m.parallel, &m.reps, 1)) {
-                fprintf(stderr, "leanbench: --sweep %s:%d: bad line, skipped\n", m.sweep, ln);
-                fails++;
-                continue;
-            }
-            if (m.gpus > ndev) {
-                fprintf(stderr, "leanbench: --sweep %s:%d: --gpus %d: this host has %d GPUs; skipped\n", m.sweep, ln,
-                        m.gpus, ndev);
-                continue;
-            }
-            fails += run_set(&lo);
-        }
-        fclose(f);
+        sweep_base base = {m.gpus, m.parallel, m.reps, m.gather, ndev};
+        fails = attn_sweep_each(m.sweep, sweep_set, &base);
+        if (fails < 0) { fprintf(stderr, "leanbench: --sweep %s: cannot open\n", m.sweep); return 2; }
     }
     cudaFreeHost(flag);
     fprintf(stderr, "leanbench: --gpus: %d configurations failed\n", fails);
