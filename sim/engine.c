@@ -144,6 +144,7 @@ void pslink_reset(pslink *l, double bw, double cap, double now)
     l->max_rate = 0;
     l->n = 0;
     l->seq = 0;
+    l->memo_n = 0;   /* n = 0 never reaches pslink_share: the cache is empty */
     pq_clear(&l->q);
 }
 
@@ -169,10 +170,17 @@ double pslink_share(double n, double cap, double bw, double soft)
     return m * pow(t, -1.0 / soft) / n;
 }
 
-double pslink_rate(const pslink *l)
+double pslink_rate(pslink *l)
 {
     if (l->n == 0) return 0;
-    return pslink_share(l->n, l->cap, l->bw, l->soft);
+    if (l->n != l->memo_n || l->cap != l->memo_cap || l->bw != l->memo_bw || l->soft != l->memo_soft) {
+        l->memo_rate = pslink_share(l->n, l->cap, l->bw, l->soft);
+        l->memo_n = l->n;
+        l->memo_cap = l->cap;
+        l->memo_bw = l->bw;
+        l->memo_soft = l->soft;
+    }
+    return l->memo_rate;
 }
 
 void pslink_advance(pslink *l, double t)
@@ -196,7 +204,7 @@ int pslink_join(pslink *l, double bytes, int32_t who)
     return 0;
 }
 
-double pslink_next_time(const pslink *l)
+double pslink_next_time(pslink *l)
 {
     if (l->n == 0) return INFINITY;
     double dv = pq_top(&l->q)->t - l->v;

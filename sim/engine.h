@@ -63,6 +63,10 @@ typedef struct pslink {
     pq q;             /* flows on (finish tag, seq); t holds the tag */
     int n;            /* active flows */
     uint64_t seq;
+    /* the last pslink_share computed and what it was computed from (the same
+     * inputs give the same bits: a cache, no change to any result) */
+    int memo_n;
+    double memo_cap, memo_bw, memo_soft, memo_rate;
 } pslink;
 
 /*
@@ -77,13 +81,13 @@ double pslink_share(double n, double cap, double bw, double soft);
 void pslink_reset(pslink *l, double bw, double cap, double now);
 void pslink_free(pslink *l);
 /* Per-flow rate with the current number of flows (bytes per ns). */
-double pslink_rate(const pslink *l);
+double pslink_rate(pslink *l);
 /* Moves the link's clock to t >= now, serving bytes to the active flows. */
 void pslink_advance(pslink *l, double t);
 /* Adds a flow of `bytes` (> 0) owned by `who` at the link's current time. */
 int pslink_join(pslink *l, double bytes, int32_t who);
 /* Time at which the next flow finishes (+inf when none). */
-double pslink_next_time(const pslink *l);
+double pslink_next_time(pslink *l);
 /* Virtual finish tag of the earliest flow (+inf when none). */
 double pslink_next_tag(const pslink *l);
 /* Removes one flow that has finished by the current time; returns its owner,
