@@ -133,6 +133,16 @@ double evq_next_time(const evq *q)
     return pq_size(&q->q) ? pq_top(&q->q)->t : INFINITY;
 }
 
+/* Empties the table of rates by flow count (a new generation; stamps
+ * restart at 0 when the counter wraps, generation 0 is never valid). */
+static void pslink_tab_clear(pslink *l)
+{
+    if (++l->tab_gen == 0) {
+        memset(l->tab_stamp, 0, sizeof l->tab_stamp);
+        l->tab_gen = 1;
+    }
+}
+
 void pslink_reset(pslink *l, double bw, double cap, double now)
 {
     l->bw = bw;
@@ -144,7 +154,7 @@ void pslink_reset(pslink *l, double bw, double cap, double now)
     l->max_rate = 0;
     l->n = 0;
     l->seq = 0;
-    l->memo_n = 0;   /* n = 0 never reaches pslink_share: the cache is empty */
+    pslink_tab_clear(l);
     pq_clear(&l->q);
 }
 
@@ -173,14 +183,18 @@ double pslink_share(double n, double cap, double bw, double soft)
 double pslink_rate(pslink *l)
 {
     if (l->n == 0) return 0;
-    if (l->n != l->memo_n || l->cap != l->memo_cap || l->bw != l->memo_bw || l->soft != l->memo_soft) {
-        l->memo_rate = pslink_share(l->n, l->cap, l->bw, l->soft);
-        l->memo_n = l->n;
-        l->memo_cap = l->cap;
-        l->memo_bw = l->bw;
-        l->memo_soft = l->soft;
+    if (l->cap != l->tab_cap || l->bw != l->tab_bw || l->soft != l->tab_soft) {   /* a new table */
+        l->tab_cap = l->cap;
+        l->tab_bw = l->bw;
+        l->tab_soft = l->soft;
+        pslink_tab_clear(l);
     }
-    return l->memo_rate;
+    if (l->n >= PSLINK_TAB) return pslink_share(l->n, l->cap, l->bw, l->soft);
+    if (l->tab_stamp[l->n] != l->tab_gen) {
+        l->tab_rate[l->n] = pslink_share(l->n, l->cap, l->bw, l->soft);
+        l->tab_stamp[l->n] = l->tab_gen;
+    }
+    return l->tab_rate[l->n];
 }
 
 void pslink_advance(pslink *l, double t)

@@ -52,6 +52,8 @@ int evq_pop(evq *q, ev *e);
 /* Time of the earliest event, or +inf when empty. */
 double evq_next_time(const evq *q);
 
+#define PSLINK_TAB 1024   /* flow counts whose per-flow rate is kept (pslink_rate) */
+
 typedef struct pslink {
     double bw;        /* bytes per ns (GB/s) shared by all flows */
     double cap;       /* bytes per ns a single flow can take */
@@ -63,10 +65,13 @@ typedef struct pslink {
     pq q;             /* flows on (finish tag, seq); t holds the tag */
     int n;            /* active flows */
     uint64_t seq;
-    /* the last pslink_share computed and what it was computed from (the same
-     * inputs give the same bits: a cache, no change to any result) */
-    int memo_n;
-    double memo_cap, memo_bw, memo_soft, memo_rate;
+    /* pslink_share by flow count for the current cap, bw and soft (the same
+     * inputs give the same bits: a cache, no change to any result); an entry
+     * is valid when its stamp is tab_gen */
+    double tab_cap, tab_bw, tab_soft;
+    uint32_t tab_gen;
+    uint32_t tab_stamp[PSLINK_TAB];
+    double tab_rate[PSLINK_TAB];
 } pslink;
 
 /*
@@ -77,7 +82,8 @@ typedef struct pslink {
  */
 double pslink_share(double n, double cap, double bw, double soft);
 
-/* Resets the link to an idle state at time `now` with bandwidth and per-flow cap (soft: 0). */
+/* Resets the link to an idle state at time `now` with bandwidth and per-flow cap (soft: 0).
+ * A link is zeroed before its first reset (its cache of rates relies on it). */
 void pslink_reset(pslink *l, double bw, double cap, double now);
 void pslink_free(pslink *l);
 /* Per-flow rate with the current number of flows (bytes per ns). */
