@@ -340,28 +340,17 @@ static const model_fn model_fns[SCHED_COUNT] = {
 int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in, sim_result *r,
                   char *err, int errlen)
 {
-    char why[160];
     memset(r, 0, sizeof *r);
-    plan_opts po = *o_in, *o = &po;
-    kprof_plan_opts(kp, w, o);
-    if (workload_check(w, why, sizeof why)) {
-        snprintf(err, (size_t)errlen, "%s", why);
-        return SIM_EPLAN;
-    }
-    int res = sim_resident_of(g, kp, w, o, err, errlen);
-    if (res < 1) return SIM_EOCCUPANCY;
-    plan_shape s;
-    int rc = sim_plan_shape(g, w, o, res, &s, err, errlen);
+    sim_start start;
+    int rc = sim_start_of(g, kp, w, o_in, &start, err, errlen);
     if (rc != SIM_OK) return rc;
-    kernel_profile k1;   /* one split: the library may run another kernel */
-    plan_opts o1;
-    int single = kprof_single_split(kp, o_in, s.splits, &k1, &o1, err, errlen);
-    if (single < 0) return SIM_EPLAN;
-    if (single) {
-        int rc1 = model_predict(g, &k1, w, &o1, r, err, errlen);
+    if (start.single) {   /* one split: the library runs another kernel */
+        int rc1 = model_predict(g, &start.k1, w, &start.o1, r, err, errlen);
         if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
         return rc1;
     }
+    const int res = start.res;
+    const plan_shape s = start.s;
 
     const int sms = g->sms, rows = s.rows;
     const double elt = dtype_bytes(w->dtype);
@@ -396,9 +385,6 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     r->sm_busy = c.main_ns > 0 ? fmin(1.0, c.busy / (c.main_ns * sms)) : 0;
     r->wait_us = c.wait_ns / 1e3;
     r->sol_us = (kv + (double)w->batch * w->heads * w->head_dim * elt * 2) / m.bw / 1e3;
-    double blo, bhi;
-    kprof_band(kp, kprof_band_of(kp, s.kind, w->heads / w->kv_heads, w->head_dim), &blo, &bhi);
-    r->time_lo_us = r->time_us * (1 + blo / 100);
-    r->time_hi_us = r->time_us * (1 + bhi / 100);
+    sim_result_interval(r, kp, w);
     return SIM_OK;
 }

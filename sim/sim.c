@@ -555,28 +555,17 @@ static void sink_slice(void *arg, int pid, int tid, const char *name, double t0_
 static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o_in,
                sim_result *r, trace_writer *twp, int pid, const char *name, slice_sink *sink, char *err, int errlen)
 {
-    char why[160];
     memset(r, 0, sizeof *r);
-    if (workload_check(w, why, sizeof why)) {
-        snprintf(err, (size_t)errlen, "%s", why);
-        return SIM_EPLAN;
-    }
-    plan_opts po = *o_in, *o = &po;
-    kprof_plan_opts(kp, w, o);
-    int res = sim_resident_of(g, kp, w, o, err, errlen);
-    if (res < 1) return SIM_EOCCUPANCY;
-    plan_shape sh;
-    int rc = sim_plan_shape(g, w, o, res, &sh, err, errlen);
+    sim_start start;
+    int rc = sim_start_of(g, kp, w, o_in, &start, err, errlen);
     if (rc != SIM_OK) return rc;
-    kernel_profile k1;   /* one split: the library may run another kernel */
-    plan_opts o1;
-    int single = kprof_single_split(kp, o_in, sh.splits, &k1, &o1, err, errlen);
-    if (single < 0) return SIM_EPLAN;
-    if (single) {
-        int rc1 = run(c, g, &k1, w, &o1, r, twp, pid, name, sink, err, errlen);
+    if (start.single) {   /* one split: the library runs another kernel */
+        int rc1 = run(c, g, &start.k1, w, &start.o1, r, twp, pid, name, sink, err, errlen);
         if (rc1 == SIM_OK) r->schedule = SCHED_SPLIT, r->splits = 1;
         return rc1;
     }
+    const int res = start.res;
+    const plan_shape sh = start.s;
     plan *p = c->p;
     if (plan_build_shape(p, w, &sh) != PLAN_OK) {
         snprintf(err, (size_t)errlen, "out of memory");
@@ -647,11 +636,34 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->sm_busy = span > 0 ? st.busy_ns / (span * g->sms) : 0;
     r->wait_us = st.wait_ns / 1e3;
     r->sol_us = (r->kv_bytes + (double)w->batch * w->heads * w->head_dim * elt * 2) / g->mem_bw_achievable_gbps / 1e3;
-    double blo, bhi;
-    kprof_band(kp, kprof_band_of(kp, o->kind, w->heads / w->kv_heads, w->head_dim), &blo, &bhi);
-    r->time_lo_us = r->time_us * (1 + blo / 100);
-    r->time_hi_us = r->time_us * (1 + bhi / 100);
+    sim_result_interval(r, kp, w);
     return SIM_OK;
+}
+
+int sim_start_of(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, sim_start *st,
+                 char *err, int errlen)
+{
+    char why[160];
+    if (workload_check(w, why, sizeof why)) {
+        snprintf(err, (size_t)errlen, "%s", why);
+        return SIM_EPLAN;
+    }
+    st->o = *o;
+    kprof_plan_opts(k, w, &st->o);
+    st->res = sim_resident_of(g, k, w, &st->o, err, errlen);
+    if (st->res < 1) return SIM_EOCCUPANCY;
+    int rc = sim_plan_shape(g, w, &st->o, st->res, &st->s, err, errlen);
+    if (rc != SIM_OK) return rc;
+    st->single = kprof_single_split(k, o, st->s.splits, &st->k1, &st->o1, err, errlen);
+    return st->single < 0 ? SIM_EPLAN : SIM_OK;
+}
+
+void sim_result_interval(sim_result *r, const kernel_profile *k, const workload *w)
+{
+    double lo, hi;
+    kprof_band(k, kprof_band_of(k, r->schedule, w->heads / w->kv_heads, w->head_dim), &lo, &hi);
+    r->time_lo_us = r->time_us * (1 + lo / 100);
+    r->time_hi_us = r->time_us * (1 + hi / 100);
 }
 
 int sim_run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const workload *w, const plan_opts *o,

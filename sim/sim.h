@@ -82,6 +82,30 @@ const plan *sim_ctx_plan(const sim_ctx *c);
 int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int res, plan_shape *s, char *err,
                    int errlen);
 
+/* What both engines settle before costing a run. */
+typedef struct sim_start {
+    plan_opts o;          /* the options asked, the profile's applied (kprof_plan_opts) */
+    int res;              /* resident CTAs per SM (sim_resident_of) */
+    plan_shape s;         /* the plan's shape (sim_plan_shape) */
+    int single;           /* 1: the library runs another kernel at one split: cost k1 under o1 instead */
+    kernel_profile k1;
+    plan_opts o1;
+} sim_start;
+
+/*
+ * The start of a run of either engine: checks w, applies profile k's plan
+ * options to o, finds the residency and the plan's shape, and whether the
+ * library runs another kernel at one split (kprof_single_split).  Returns
+ * SIM_OK, or a status with the reason in err (the same for both engines).
+ */
+int sim_start_of(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, sim_start *st,
+                 char *err, int errlen);
+
+/* Sets r's 90% interval (time_lo_us, time_hi_us) around r->time_us from
+ * profile k's error band of r's regime (kprof_band_of: its schedule, w's
+ * GQA group and head dim). */
+void sim_result_interval(sim_result *r, const kernel_profile *k, const workload *w);
+
 /* CTAs of profile k's main kernel resident per SM on g for workload w and
  * tile length block_n (0: the profile's), from its resources; 0 if none fit. */
 int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n);
