@@ -8,8 +8,8 @@
  *          share; no communication inside attention.  Time: the slowest
  *          GPU's decode.
  *   kv     every request's KV is cut along the sequence into N contiguous
- *          shards (the first ones ceil(ctx / N) tokens, as sim/multi.c
- *          cuts them); GPU g runs the single-GPU plan of its shard and
+ *          shards (plan_kv_shard: the first ones ceil(ctx / N) tokens, as
+ *          the simulator cuts them); GPU g runs the single-GPU plan of its shard and
  *          writes its normalised O (the KV dtype) and the rows'
  *          log-sum-exp (attn_io.lse) into one buffer, which GPU g copies
  *          into GPU 0, and GPU 0 merges the N states.  Time: GPU 0's start
@@ -185,12 +185,6 @@ static double pct(std::vector<double> v, double q)
 {
     std::sort(v.begin(), v.end());
     return v[(size_t)(q * (double)(v.size() - 1) + 0.5)];
-}
-
-static int shard_len(int64_t ctx, int n, int g)
-{
-    const int64_t base = (ctx + n - 1) / n, lo = base * g;
-    return (int)(lo >= ctx ? 0 : std::min(base, ctx - lo));
 }
 
 /* Element offset of (request q, KV head h, token 0) in a ragged KV array of w. */
@@ -374,7 +368,7 @@ static int run_one(const workload *w, plan_opts po, int kind)
             x.w->kv_heads = w->kv_heads / n;
         } else {
             for (int r = 0; r < w->batch; r++) {
-                x.w->ctx[r] = shard_len(w->ctx[r], n, g);
+                x.w->ctx[r] = plan_kv_shard(w->ctx[r], n, g);
                 if (x.w->ctx[r] < 1) {
                     fprintf(stderr, "leanbench: --ctx %lld: too short for %d shards\n", (long long)w->ctx[r], n);
                     rc = -1;

@@ -65,7 +65,7 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
                      "a shard of every request)", (long long)w->ctx[q], kw);
             rc = SIM_EPLAN;
         }
-        share->ctx[q] = (w->ctx[q] + kw - 1) / kw;
+        share->ctx[q] = plan_kv_shard(w->ctx[q], kw, 0);   /* GPU 0's, the longest */
     }
     if (rc == SIM_OK) rc = run(ctx, g, k, share, o, r, err, errlen);
     free(share);
@@ -109,8 +109,7 @@ int multi_trace(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const wo
         share->kv_heads = w->kv_heads / hw;
         int empty = 0;
         for (int q = 0; q < w->batch; q++) {
-            int64_t base = (w->ctx[q] + kw - 1) / kw, lo = base * shard;
-            share->ctx[q] = lo >= w->ctx[q] ? 0 : (w->ctx[q] - lo < base ? w->ctx[q] - lo : base);
+            share->ctx[q] = plan_kv_shard(w->ctx[q], kw, shard);
             empty |= share->ctx[q] == 0;
         }
         char name[32];

@@ -275,6 +275,12 @@ static void plan_assign_slots(plan *p, int all_partial)
     }
 }
 
+int64_t plan_kv_shard(int64_t ctx, int n, int shard)
+{
+    const int64_t base = (ctx + n - 1) / n, lo = base * shard;
+    return lo >= ctx ? 0 : (ctx - lo < base ? ctx - lo : base);
+}
+
 int plan_ctas_on_sm(int64_t ctas, int sms, int resident)
 {
     int64_t n = cdiv64(ctas, sms);

@@ -202,6 +202,13 @@ int plan_build_shape(plan *p, const workload *w, const plan_shape *s);
 int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resident_per_sm);
 
 /*
+ * Tokens of shard `shard` (0..n-1) of a request of `ctx` tokens cut along
+ * the sequence over n GPUs (KV parallelism): contiguous shards of
+ * ceil(ctx / n) tokens, the last ones shorter (0 when nothing is left).
+ */
+int64_t plan_kv_shard(int64_t ctx, int n, int shard);
+
+/*
  * CTAs sharing an SM when `ctas` CTAs are spread breadth-first over `sms`
  * SMs of `resident` slots each (as the hardware and the simulator dispatch
  * a wave): ceil(ctas / sms), at most resident, at least 1.

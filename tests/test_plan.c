@@ -187,6 +187,25 @@ static void test_heuristics(void)
 
 /* Which kernel instance serves a group: the group's capacity, raised to
  * PLAN_MMA_MIN_CAP on the tensor-core path only. */
+/* KV shards over n GPUs: contiguous, every token once, the first the longest. */
+static void test_kv_shards(void)
+{
+    static const int64_t ctxs[] = {1, 5, 7, 4096, 100000, 4194303};
+    for (size_t i = 0; i < sizeof ctxs / sizeof *ctxs; i++)
+        for (int n = 1; n <= 8; n++) {
+            int64_t sum = 0, first = plan_kv_shard(ctxs[i], n, 0);
+            int ok = first == (ctxs[i] + n - 1) / n;
+            for (int g = 0; g < n; g++) {
+                int64_t t = plan_kv_shard(ctxs[i], n, g);
+                ok &= t >= 0 && t <= first;
+                sum += t;
+            }
+            CHECK(ok && sum == ctxs[i], "ctx %lld over %d GPUs: shards sum to %lld", (long long)ctxs[i], n,
+                  (long long)sum);
+        }
+    CHECK(plan_kv_shard(5, 4, 3) == 0 && plan_kv_shard(5, 4, 2) == 1, "ctx 5 over 4: 2, 2, 1, 0");
+}
+
 static void test_kernel_cap(void)
 {
     static const int rows[] = {1, 2, 3, 4, 5, 8};
@@ -280,6 +299,7 @@ int main(void)
 {
     test_worked_examples();
     test_heuristics();
+    test_kv_shards();
     test_kernel_cap();
     test_random_invariants();
     test_bad_input();
