@@ -27,7 +27,8 @@
 static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_inflight_bytes", "launch_us",
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
                                                "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff",
-                                               "graph_launch_us", "sm_gbps", "call_extra_us", "inflight_tiles", "mem_share_exp"};
+                                               "graph_launch_us", "sm_gbps", "call_extra_us", "inflight_tiles", "mem_share_exp",
+                                               "load_queue", "sm_stream_loss"};
 
 const char *calib_param_name(int p)
 {
@@ -57,6 +58,8 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_CALL_EXTRA: return &k->call_extra_us;
     case CALIB_INFLIGHT_TILES: return &k->inflight_tiles;
     case CALIB_SHARE_EXP: return &g->mem_share_exp;
+    case CALIB_LOAD_QUEUE: return &k->load_queue;
+    case CALIB_STREAM_LOSS: return &k->sm_stream_loss;
     }
     return NULL;
 }
@@ -68,7 +71,7 @@ double calib_param_get(const gpu_spec *g, const kernel_profile *k, int p)
 
 void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v)
 {
-    if ((p == CALIB_FP32_EFF || p == CALIB_TENSOR_EFF) && v > 1) v = 1;   /* a fraction of a peak */
+    if ((p == CALIB_FP32_EFF || p == CALIB_TENSOR_EFF || p == CALIB_LOAD_QUEUE) && v > 1) v = 1;   /* fractions */
     *param_ptr(g, k, p) = v;
 }
 

@@ -191,8 +191,10 @@ static void streamk_ns(const mctx *m, double extra_n, double extra_b, sk_out *o)
         if (parts > in_cls) parts = in_cls;
         if (units == 1 || grid == 1) parts = grid < ti ? grid : ti;
         if (parts > parts_any) parts_any = parts;
-        /* a pause of d ns (another segment's first load) costs d * share / cap at the end */
-        double mid = (double)(nseg - 1) * g->mem_latency_ns + (nseg > 1 ? kp->partial_write_ns : 0) +
+        /* a pause of d ns (another segment's first load, which waits the
+         * loaded latency while the others stream) costs d * share / cap at the end */
+        double lat_mid = kp->seg_loads * sim_load_latency(g->mem_latency_ns, kp->load_queue, cap, share);
+        double mid = (double)(nseg - 1) * lat_mid + (nseg > 1 ? kp->partial_write_ns : 0) +
                      (double)(nseg > 2 ? nseg - 2 : 0) * kp->cta_epilogue_ns;
         mid *= share / cap;
         double tail = kp->cta_epilogue_ns, wait = 0, own = cls == 0 ? t_all : t_low;
@@ -358,6 +360,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     mctx m = {g, kp, w, &s, (int64_t)sms * res, 2.0 * w->head_dim * elt, g->mem_bw_achievable_gbps,
               g->mem_latency_ns, kp->cta_prologue_ns, kp->cta_epilogue_ns, kp->partial_write_ns, kv,
               kv / (double)s.n_tiles, sim_cta_rate(g, kp, w, rows, s.block_n, s.ctas_on_sm)};
+    if (kp->sm_stream_loss > 0) m.bw *= sim_stream_eff(kp->sm_stream_loss, s.ctas_on_sm);
     mcost c = {0, 0, 0};
     model_fns[s.kind](&m, &c);
 

@@ -94,6 +94,8 @@ enum calib_param {
     CALIB_CALL_EXTRA,    /* call_extra_us (kernel) */
     CALIB_INFLIGHT_TILES, /* inflight_tiles (kernel) */
     CALIB_SHARE_EXP,     /* mem_share_exp (chip) */
+    CALIB_LOAD_QUEUE,    /* load_queue (kernel) */
+    CALIB_STREAM_LOSS,   /* sm_stream_loss (kernel) */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
@@ -101,7 +103,8 @@ enum calib_param {
  * or by HBM there, seldom by their SM). */
 #define CALIB_DEFAULT_MASK \
     (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH) & ~(1u << CALIB_SM_GBPS) & \
-     ~(1u << CALIB_CALL_EXTRA) & ~(1u << CALIB_INFLIGHT_TILES) & ~(1u << CALIB_SHARE_EXP))
+     ~(1u << CALIB_CALL_EXTRA) & ~(1u << CALIB_INFLIGHT_TILES) & ~(1u << CALIB_SHARE_EXP) & \
+     ~(1u << CALIB_LOAD_QUEUE) & ~(1u << CALIB_STREAM_LOSS))
 
 /* A measured configuration. */
 typedef struct calib_row {

@@ -16,6 +16,14 @@
  *   latency over bytes in flight, plus its FP32 compute time per byte), with
  *   rows query heads per unit, tile length block_n, ctas_on_sm CTAs sharing
  *   its SM;
+ * sim_load_latency: the wait of a segment's first load of idle latency
+ *   lat_ns when the memory link serves a new stream at `rate` bytes per ns
+ *   below the CTA's cap: the other streams' requests queue ahead of it
+ *   (Little's law: bytes in flight over rate), of which the profile's
+ *   load_queue share counts;
+ * sim_stream_eff: the share of the chip's achievable bandwidth a kernel's
+ *   streams get with ctas_on_sm of them on each SM (its sm_stream_loss;
+ *   1 at two per SM);
  * sim_partial_bytes: one partial state, rows x (head_dim + 1) fp32 values;
  * sim_host_merge_rounds: dependent rounds of partial loads of a stream-K
  *   host merging `peers` partials (kernels/decode.cuh: the CTA's threads
@@ -29,6 +37,8 @@
  */
 double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
                     int ctas_on_sm);
+double sim_load_latency(double lat_ns, double load_queue, double cap, double rate);
+double sim_stream_eff(double stream_loss, int ctas_on_sm);
 double sim_partial_bytes(const workload *w, int rows);
 double sim_host_merge_rounds(int rows, int head_dim, int peers);
 double sim_combine_rounds(int rows, int head_dim, int parts);

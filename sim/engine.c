@@ -182,19 +182,24 @@ double pslink_share(double n, double cap, double bw, double soft)
 
 double pslink_rate(pslink *l)
 {
-    if (l->n == 0) return 0;
+    return pslink_rate_of(l, l->n);
+}
+
+double pslink_rate_of(pslink *l, int n)
+{
+    if (n <= 0) return 0;
     if (l->cap != l->tab_cap || l->bw != l->tab_bw || l->soft != l->tab_soft) {   /* a new table */
         l->tab_cap = l->cap;
         l->tab_bw = l->bw;
         l->tab_soft = l->soft;
         pslink_tab_clear(l);
     }
-    if (l->n >= PSLINK_TAB) return pslink_share(l->n, l->cap, l->bw, l->soft);
-    if (l->tab_stamp[l->n] != l->tab_gen) {
-        l->tab_rate[l->n] = pslink_share(l->n, l->cap, l->bw, l->soft);
-        l->tab_stamp[l->n] = l->tab_gen;
+    if (n >= PSLINK_TAB) return pslink_share(n, l->cap, l->bw, l->soft);
+    if (l->tab_stamp[n] != l->tab_gen) {
+        l->tab_rate[n] = pslink_share(n, l->cap, l->bw, l->soft);
+        l->tab_stamp[n] = l->tab_gen;
     }
-    return l->tab_rate[l->n];
+    return l->tab_rate[n];
 }
 
 void pslink_advance(pslink *l, double t)

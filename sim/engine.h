@@ -88,6 +88,8 @@ void pslink_reset(pslink *l, double bw, double cap, double now);
 void pslink_free(pslink *l);
 /* Per-flow rate with the current number of flows (bytes per ns). */
 double pslink_rate(pslink *l);
+/* Per-flow rate the link would give n flows at its current cap (bytes per ns; 0 when n <= 0). */
+double pslink_rate_of(pslink *l, int n);
 /* Moves the link's clock to t >= now, serving bytes to the active flows. */
 void pslink_advance(pslink *l, double t);
 /* Adds a flow of `bytes` (> 0) owned by `who` at the link's current time. */

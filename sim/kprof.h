@@ -59,6 +59,18 @@ typedef struct kernel_profile {
     double partial_write_ns;    /* writing one partial (O, lse) state and fencing */
     double flag_latency_ns;     /* a stream-K peer's flag becoming visible to its host */
     double merge_round_ns;      /* one round of partial-state loads from L2 and their merge */
+    int seg_loads;              /* dependent memory round trips from the start of a CTA's second and later
+                                   segments to their first tile (leansim's kernels: the segment's
+                                   descriptor, then the tile) */
+    double load_queue;          /* share of the memory system's queueing those round trips wait: each takes
+                                   mem_latency_ns x (1 + load_queue x (cap / rate - 1)) while the other
+                                   CTAs' streams hold the link at a per-CTA rate below this CTA's cap
+                                   (1: the loaded latency of Little's law; 0: the idle latency) */
+    double sm_stream_loss;      /* bandwidth lost per CTA streaming on an SM beyond two: with m CTAs on each
+                                   SM the link carries mem_bw_achievable_gbps x (1 + x) / (1 + x (m - 1)),
+                                   x this field (the chip's figure was fitted on plans of two CTAs per SM,
+                                   the planner's default; more concurrent KV streams mean more DRAM row
+                                   switches) */
     double call_extra_us;       /* per call, besides the main and combine kernels (setup kernels) */
     double err_lo_pct, err_hi_pct; /* 90% band of measured / predicted - 1 (5th and 95th percentiles, in
                                    percent) on the rows the profile was fitted on: each prediction's interval */

@@ -22,7 +22,7 @@
 #include "engine.h"
 #include "trace.h"
 
-enum op_kind { OP_DELAY, OP_STREAM, OP_SIGNAL, OP_WAIT, OP_END };
+enum op_kind { OP_DELAY, OP_LOAD, OP_STREAM, OP_SIGNAL, OP_WAIT, OP_END };
 enum op_label { L_PROLOGUE, L_LOAD, L_STREAM, L_PARTIAL, L_WAIT, L_MERGE, L_EPILOGUE, L_COUNT };
 static const char *label_names[L_COUNT] = {"prologue", "first load", "stream", "partial", "wait", "merge", "epilogue"};
 
@@ -31,7 +31,8 @@ typedef struct op {
     int32_t label;   /* enum op_label (trace) */
     int32_t unit;    /* unit of the segment, or -1 */
     int32_t pad;
-    double x;        /* DELAY: ns; STREAM: bytes; WAIT: peers to wait for */
+    double x;        /* DELAY, LOAD: ns (LOAD: of the delays before the load); STREAM: bytes; WAIT: peers */
+    double lat;      /* LOAD: the idle memory latency of the first load (ns) */
 } op;
 
 typedef struct cta_state {
@@ -129,6 +130,25 @@ static int emit(sim_ctx *c, int kind, int label, int unit, double x)
     o->unit = unit;
     o->pad = 0;
     o->x = x;
+    o->lat = 0;
+    return 0;
+}
+
+/* A segment's first load, of idle latency lat_ns: its wait is only known
+ * when it starts (the load on the memory link then), so it is an op of its
+ * own; without a trace it takes the CTA's delays just before it along. */
+static int emit_load(sim_ctx *c, int unit, double lat_ns)
+{
+    if (!c->tracing && c->n_ops > c->cta_begin && c->ops[c->n_ops - 1].kind == OP_DELAY) {
+        op *o = &c->ops[c->n_ops - 1];
+        o->kind = OP_LOAD;
+        o->label = L_LOAD;
+        o->unit = unit;
+        o->lat = lat_ns;
+        return 0;
+    }
+    if (emit(c, OP_LOAD, L_LOAD, unit, 0)) return -1;
+    c->ops[c->n_ops - 1].lat = lat_ns;
     return 0;
 }
 
@@ -183,6 +203,8 @@ typedef struct kparams {
     double cap;       /* bytes per ns one CTA can stream (when cap_by_n[1] is 0) */
     double bw;        /* bytes per ns of the whole HBM */
     double soft;      /* the chip's mem_share_exp */
+    double load_queue; /* the profile's load_queue */
+    double stream_loss; /* the profile's sm_stream_loss (0: the link's bandwidth is bw throughout) */
     double cap_by_n[MAX_RESIDENT + 1];   /* per-CTA cap with n CTAs on each SM (0: use cap) */
 } kparams;
 
@@ -215,14 +237,17 @@ typedef struct krun {
 } krun;
 
 /* The per-CTA cap follows the CTAs resident per SM (they share the SM's
- * compute and what it can pull from memory); SMs are taken as evenly
- * loaded, as breadth-first dispatch keeps them.  The link serves every flow
- * at one rate, so a new cap applies to all flows from now on. */
+ * compute and what it can pull from memory), and so does the bandwidth
+ * (the profile's sm_stream_loss); SMs are taken as evenly loaded, as
+ * breadth-first dispatch keeps them.  The link serves every flow at one
+ * rate, so a new cap applies to all flows from now on. */
 static void cap_update(krun *kr)
 {
     const kparams *k = kr->k;
     if (k->cap_by_n[1] <= 0) return;
-    kr->c->link.cap = k->cap_by_n[plan_ctas_on_sm(kr->placed, k->sms, k->resident)];
+    int m = plan_ctas_on_sm(kr->placed, k->sms, k->resident);
+    kr->c->link.cap = k->cap_by_n[m];
+    if (k->stream_loss > 0) kr->c->link.bw = k->bw * sim_stream_eff(k->stream_loss, m);
 }
 
 /* Places CTA `who` on a free slot of SM `sm` at time `now`. */
@@ -257,6 +282,15 @@ static int cta_run(krun *kr, int who, double now)
                 if (evq_push(&c->q, now + o->x, who, 0)) return -1;
                 blocked = 1;
                 break;
+            case OP_LOAD: {
+                /* the wait of the first load follows the link's load now (this stream joining it) */
+                double lat = o->lat;
+                if (kr->k->load_queue > 0)
+                    lat = sim_load_latency(lat, kr->k->load_queue, c->link.cap, pslink_rate_of(&c->link, c->link.n + 1));
+                if (evq_push(&c->q, now + (o->x + lat), who, 0)) return -1;
+                blocked = 1;
+                break;
+            }
             case OP_STREAM:
                 if (o->x > 0) {
                     if (pslink_join(&c->link, o->x, who)) return -1;
@@ -385,6 +419,17 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
     return 0;
 }
 
+double sim_load_latency(double lat_ns, double load_queue, double cap, double rate)
+{
+    if (!(rate > 0) || !(rate < cap) || load_queue <= 0) return lat_ns;
+    return lat_ns * (1 + load_queue * (cap / rate - 1));
+}
+
+double sim_stream_eff(double stream_loss, int ctas_on_sm)
+{
+    return (1 + stream_loss) / (1 + stream_loss * (ctas_on_sm - 1));
+}
+
 double sim_partial_bytes(const workload *w, int rows)
 {
     return (double)rows * (w->head_dim + 1) * 4.0;
@@ -425,7 +470,12 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
             int u = s->unit;
             double bytes = (double)plan_seg_tokens(p, w, s, NULL) * row_bytes;
             if (bytes > 0) {
-                if (emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)) return -1;
+                /* a CTA's first segment loads as the CTA starts; a later one
+                 * first reads its descriptor, then its tile, while the
+                 * other CTAs stream */
+                if (k == p->cta_first[i] ? emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)
+                                         : emit_load(c, u, kp->seg_loads * g->mem_latency_ns))
+                    return -1;
                 if (emit(c, OP_STREAM, L_STREAM, u, bytes)) return -1;
             }
             if (s->slot >= 0) {
@@ -581,7 +631,8 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     }
 
     double elt = dtype_bytes(w->dtype);
-    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, sh.ctas_on_sm), g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
+    kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, sh.ctas_on_sm), g->mem_bw_achievable_gbps,
+                 g->mem_share_exp, kp->load_queue, kp->sm_stream_loss, {0}};
     if (res <= MAX_RESIDENT)
         for (int m = 1; m <= res; m++) k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
     kstats st, st2;
@@ -598,7 +649,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->backwards = st.backwards;
     if (p->combine) {
         int n = lower_combine(c, kp, w, p);
-        kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, {0}};
+        kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, 0, 0, {0}};
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + g->kernel_gap_us * 1e3;
         if (sink) sink->resident[1] = k2.resident;

@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "sim.h"
+#include "model.h"
 #include "cost.h"
 #include "testhelp.h"
 
@@ -152,7 +153,10 @@ static void test_engine_invariants(void)
             double partial = p->combine ? (double)p->n_slots * p->rows * (w.head_dim + 1) * 4.0 : 0;
             n++;
             back += r.backwards != 0;
-            over += r.peak_gbps > h100.mem_bw_achievable_gbps * (1 + 1e-12);
+            /* the link's bandwidth follows the CTAs per SM (the profile's
+             * sm_stream_loss): at most the chip's at one CTA per SM */
+            over += r.peak_gbps > h100.mem_bw_achievable_gbps * sim_stream_eff(th_kernel()->sm_stream_loss, 1) *
+                                      (1 + 1e-12);
             lost += fabs(r.streamed_bytes - (r.kv_bytes + partial)) > 1e-9 * r.kv_bytes + 1;
         }
     }
@@ -232,6 +236,65 @@ static void test_merge_rounds(void)
     CHECK(sim_combine_rounds(4, 256, 33) == 4 + 2 * 5, "4 rows d=256, 33 parts: %g", sim_combine_rounds(4, 256, 33));
 }
 
+/* The loaded first load of a later segment and the bandwidth by CTAs per SM
+ * (the profile's seg_loads, load_queue, sm_stream_loss), in both engines. */
+static void test_segment_load_and_stream_loss(void)
+{
+    /* the helpers: idle latency when the link is not the limit, Little's law at load_queue 1 */
+    CHECK_REL(sim_load_latency(700, 1, 60, 60), 700, 1e-12, "no queueing at the cap");
+    CHECK_REL(sim_load_latency(700, 0, 60, 20), 700, 1e-12, "load_queue 0: the idle latency");
+    CHECK_REL(sim_load_latency(700, 1, 60, 20), 2100, 1e-12, "load_queue 1: latency x cap / rate");
+    CHECK_REL(sim_load_latency(700, 0.5, 60, 20), 1400, 1e-12, "load_queue 0.5: half the queueing");
+    CHECK_REL(sim_stream_eff(0.01, 2), 1, 1e-12, "two CTAs per SM: the chip's bandwidth");
+    CHECK(sim_stream_eff(0.01, 1) > 1 && sim_stream_eff(0.01, 3) < 1, "one CTA per SM streams faster, three slower");
+
+    /* stream-K over a ragged batch: one CTA crosses the 16 heads of a short
+     * request (many segments); waiting the loaded latency for each makes
+     * it the last, so the kernel takes longer, by at most the waits added */
+    char err[256];
+    kernel_profile k0 = *th_kernel(), k1 = k0;
+    k0.seg_loads = 1, k0.load_queue = 0, k0.sm_stream_loss = 0;
+    k1.seg_loads = 2, k1.load_queue = 1, k1.sm_stream_loss = 0;
+    memset(&w, 0, sizeof w);
+    w.batch = 2, w.heads = 16, w.kv_heads = 16, w.head_dim = 128, w.dtype = DTYPE_FP16, w.ragged = 1;
+    w.ctx[0] = 150000, w.ctx[1] = 300;
+    plan_opts o = {.kind = SCHED_STREAMK, .block_n = 32, .grid = 132};
+    sim_result a, b, ma, mb;
+    CHECK(sim_run(ctx, &h100, &k0, &w, &o, &a, NULL, err, sizeof err) == SIM_OK, "%s", err);
+    CHECK(sim_run(ctx, &h100, &k1, &w, &o, &b, NULL, err, sizeof err) == SIM_OK, "%s", err);
+    int maxseg = 0;
+    const plan *p = sim_ctx_plan(ctx);
+    for (int i = 0; i < p->grid; i++)
+        if (p->cta_first[i + 1] - p->cta_first[i] > maxseg) maxseg = p->cta_first[i + 1] - p->cta_first[i];
+    CHECK(maxseg >= 16, "a CTA crosses the short request's 16 heads (%d segments)", maxseg);
+    double cap = sim_cta_rate(&h100, &k1, &w, 1, 32, 1);
+    double most = (maxseg - 1) * 2 * sim_load_latency(h100.mem_latency_ns, 1, cap, h100.mem_bw_achievable_gbps / p->grid);
+    CHECK(b.time_us > a.time_us * 1.005, "loaded segment loads: %.1f us, idle: %.1f us", b.time_us, a.time_us);
+    CHECK(b.time_us - a.time_us < most / 1e3, "slower by %.2f us, more than the %.2f us of waits added",
+          b.time_us - a.time_us, most / 1e3);
+    CHECK(model_predict(&h100, &k0, &w, &o, &ma, err, sizeof err) == SIM_OK, "%s", err);
+    CHECK(model_predict(&h100, &k1, &w, &o, &mb, err, sizeof err) == SIM_OK, "%s", err);
+    CHECK(mb.time_us > ma.time_us, "the closed form too: %.1f us, idle %.1f us", mb.time_us, ma.time_us);
+
+    /* a long context read by 1 and by 3 CTAs per SM: with sm_stream_loss
+     * the first gains and the second loses, by the ratio of the bandwidths */
+    kernel_profile k2 = k0;
+    k2.sm_stream_loss = 0.01;
+    set_uniform(8, 32, 8, 128, 262144);
+    for (int grid = 132; grid <= 396; grid += 264) {
+        plan_opts og = {.kind = SCHED_STREAMK, .grid = grid};
+        CHECK(sim_run(ctx, &h100, &k0, &w, &og, &a, NULL, err, sizeof err) == SIM_OK, "%s", err);
+        CHECK(sim_run(ctx, &h100, &k2, &w, &og, &b, NULL, err, sizeof err) == SIM_OK, "%s", err);
+        CHECK(model_predict(&h100, &k0, &w, &og, &ma, err, sizeof err) == SIM_OK, "%s", err);
+        CHECK(model_predict(&h100, &k2, &w, &og, &mb, err, sizeof err) == SIM_OK, "%s", err);
+        double want = 1 / sim_stream_eff(0.01, grid / 132);
+        CHECK(fabs(b.time_us / a.time_us / want - 1) < 0.003, "sim, grid %d: time ratio %.4f, bandwidth ratio %.4f",
+              grid, b.time_us / a.time_us, want);
+        CHECK(fabs(mb.time_us / ma.time_us / want - 1) < 0.003, "model, grid %d: time ratio %.4f, bandwidth ratio %.4f",
+              grid, mb.time_us / ma.time_us, want);
+    }
+}
+
 int main(void)
 {
     char err[512];
@@ -248,6 +311,7 @@ int main(void)
     test_determinism_and_trace();
     test_monotone_in_resources();
     test_merge_rounds();
+    test_segment_load_and_stream_loss();
     sim_ctx_free(ctx);
     TEST_DONE("test_sim");
 }
