@@ -114,11 +114,7 @@ static double row_err(fit_data *d, const gpu_spec *g, const kernel_profile *k, c
     if (r->graph || (r->sms > 0 && r->sms != g->sms)) {
         gg = *g;
         if (r->graph) gg.launch_us = g->graph_launch_us;   /* timed by CUDA-graph replay */
-        if (r->sms > 0 && r->sms != g->sms) {              /* run on fewer SMs: the same SMs, fewer */
-            gg.fp32_tflops *= (double)r->sms / g->sms;
-            gg.tensor_tflops *= (double)r->sms / g->sms;
-            gg.sms = r->sms;
-        }
+        if (r->sms > 0 && r->sms != g->sms) gpu_spec_use_sms(&gg, r->sms);   /* run on fewer SMs */
         g = &gg;
     }
     int rc = model_engines[d->engine].run(d->c, g, k, &r->w, &r->po, &res, err, sizeof err);
