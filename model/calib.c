@@ -310,7 +310,7 @@ static int write_file(const char *opt, const char *path, const file_type *ft, co
         return -1;
     }
     write_head(f, what, source, res, from);
-    char val[128];
+    char val[640];
     for (int i = 0; i < ft->count(); i++) {
         ft->format(obj, i, val, sizeof val);
         write_field(f, ft->key(i), val, res);
@@ -346,7 +346,7 @@ int calib_kernel_write(const kernel_profile *k, const char *path, const calib_re
     return write_file("--out-kernel", path, &ft, k, k->full_name, k->source, res, from, err, errlen);
 }
 
-int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, int errlen)
+int calib_sm_bandwidth(const char *path, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -354,9 +354,13 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
         return -1;
     }
     char line[4096];
-    int c_sms = -1, c_rate = -1, lineno = 0;
+    int c_sms = -1, c_rate = -1, c_bw = -1, lineno = 0;
+    enum { MAX_SMS = 4096 };
+    static double best[MAX_SMS + 1];   /* the most read on each SM count */
+    memset(best, 0, sizeof best);
     *plateau = 0;
     *used = 0;
+    memset(ceil, 0, sizeof *ceil);
     while (fgets(line, sizeof line, f)) {
         lineno++;
         line[strcspn(line, "\r\n")] = 0;
@@ -371,23 +375,27 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
             for (int i = 0; i < n; i++) {
                 if (!strcmp(col[i], "sms_used")) c_sms = i;
                 if (!strcmp(col[i], "gbps_per_sm")) c_rate = i;
+                if (!strcmp(col[i], "gbps")) c_bw = i;
             }
-            if (c_sms < 0 || c_rate < 0) {
+            if (c_sms < 0 || c_rate < 0 || c_bw < 0) {
                 fclose(f);
-                snprintf(err, (size_t)errlen, "--microbench %s:1: no sms_used and gbps_per_sm columns "
+                snprintf(err, (size_t)errlen, "--microbench %s:1: no sms_used, gbps and gbps_per_sm columns "
                          "(a leanbench --sm-bandwidth CSV)", path);
                 return -1;
             }
             continue;
         }
         if (!line[0]) continue;
-        char *e1, *e2;
+        char *e1 = NULL, *e2 = NULL, *e3 = NULL;
         double sms = c_sms < n ? strtod(col[c_sms], &e1) : NAN, rate = c_rate < n ? strtod(col[c_rate], &e2) : NAN;
-        if (c_sms >= n || c_rate >= n || *e1 || *e2 || !(sms >= 1) || !(rate >= 0) || !isfinite(rate)) {
+        double bw = c_bw < n ? strtod(col[c_bw], &e3) : NAN;
+        if (c_sms >= n || c_rate >= n || c_bw >= n || *e1 || *e2 || *e3 || !(sms >= 1 && sms <= MAX_SMS) ||
+            sms != floor(sms) || !(rate >= 0) || !isfinite(rate) || !(bw >= 0) || !isfinite(bw)) {
             fclose(f);
-            snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used or gbps_per_sm", path, lineno);
+            snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used, gbps or gbps_per_sm", path, lineno);
             return -1;
         }
+        if (bw > best[(int)sms]) best[(int)sms] = bw;
         if (sms > 32) continue;   /* on few SMs no shared limit of the chip binds */
         if (rate > *plateau) *plateau = rate;
         (*used)++;
@@ -397,6 +405,12 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
         snprintf(err, (size_t)errlen, "--microbench %s: no rows on 32 SMs or fewer", path);
         return -1;
     }
+    for (int m = 1; m <= MAX_SMS && ceil->n < SPECF_PAIRS_MAX; m++)
+        if (best[m] > 0 && best[m] < 0.9 * m * *plateau) {
+            ceil->at[ceil->n] = m;
+            ceil->v[ceil->n++] = best[m];
+        }
+    if (ceil->n < 2) ceil->n = 0;
     return 0;
 }
 

@@ -119,7 +119,7 @@ void specfile_format(const void *obj, const specfile_field *fields, int k, char 
         const specfile_pairs *pr = (const specfile_pairs *)base;
         int m = snprintf(buf, (size_t)len, "%s", pr->n ? "" : "none");
         for (int i = 0; i < pr->n && m < len; i++)
-            m += snprintf(buf + m, (size_t)(len - m), "%s%d:%.17g", i ? " " : "", pr->at[i], pr->v[i]);
+            m += snprintf(buf + m, (size_t)(len - m), "%s%d:%.10g", i ? " " : "", pr->at[i], pr->v[i]);
         break;
     }
     default: snprintf(buf, (size_t)len, "%.6g", *(const double *)base); break;
