@@ -59,6 +59,12 @@
 #                                    ORACLE_SWEEP=FILE times another sweep
 #                                    (kernels/sweep-gqa16.txt: groups of 16),
 #                                    ORACLE_SMBW=0 skips the per-SM step
+#   sh kernels/run-on-gpu.sh smscale  build + gpu-test, then smbw.csv: the
+#                                    read ceiling on SMSCALE_SMBW SMs (default
+#                                    32 48 64 96 132), and sms.csv:
+#                                    kernels/sweep-sms2.txt on 16..132 SMs;
+#                                    stops at SMSCALE_DEADLINE seconds from
+#                                    the start (default 540)
 #   sh kernels/run-on-gpu.sh link     the interconnect of a multi-GPU host
 #                                    (build/linkbench: peer copies 256 B to
 #                                    256 MB, each pair and all peers into
@@ -100,7 +106,7 @@ PART=${2:-}
 OUT=${OUT:-out}
 T0=$(date +%s)
 mkdir -p "$OUT"
-[ "$MODE" = profiles ] || [ "$MODE" = oracle ] || [ "$MODE" = restructure ] || mkdir -p "$OUT/tl"
+[ "$MODE" = profiles ] || [ "$MODE" = oracle ] || [ "$MODE" = restructure ] || [ "$MODE" = smscale ] || mkdir -p "$OUT/tl"
 OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
 say() { echo "== $*" | tee -a "$LOG"; }
@@ -274,6 +280,25 @@ oracle)
     awk -F, 'NR>1 { k=$10" "$11" "$12" "$13" "$15; if (!(k in b) || $21+0 < b[k]+0) { b[k]=$21; w[k]=$9" bn="$16" ctas="$17" sp="$18 } }
         END { for (k in b) printf "%-40.40s %10.2f us  %s\n", k, b[k], w[k] }' "$OUT/oracle.csv" | sort | head -100
     gzip -f "$OUT/oracle-log.txt"
+    ;;
+smscale)
+    # seconds left before the deadline, at most $1 (0 when spent)
+    cap() { l=$(( ${SMSCALE_DEADLINE:-540} - ($(date +%s) - T0) )); [ $l -lt 0 ] && l=0; [ $l -lt $1 ] && echo $l || echo $1; }
+    say "read ceiling by SM count (leanbench --sm-bandwidth)"
+    for n in ${SMSCALE_SMBW:-32 48 64 96 132}; do
+        t=$(cap 35); [ $t -gt 5 ] || break
+        timeout $t build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
+    done
+    awk -F, 'NR>1 && $15+0 > b[$9]+0 { b[$9]=$15 } END { for (k in b) printf "sms=%s: %.0f GB/s\n", k, b[k] }' "$OUT/smbw.csv" | sort -t= -k2 -n
+    say "sms subset, out of sample (kernels/sweep-sms2.txt)"
+    for n in 16 24 32 48 64 96 132; do
+        t=$(cap 45); [ $t -gt 5 ] || break
+        timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
+    done
+    grep "green context\|CHECK\|skipped\|failures" "$LOG" | sort | uniq -c
+    say "sms.csv: time (us) by SM count"
+    awk -F, 'NR>1 { k=sprintf("%-8s b=%-2s h=%-3s kvh=%-3s d=%-3s ctx=%-6s", $9,$10,$11,$12,$13,$15); t[k]=t[k] sprintf(" %s:%.0f", $2, $21) }
+        END { for (k in t) print k t[k] }' "$OUT/sms.csv" | sort
     ;;
 profiles)
     # seconds left before the deadline, at most $1 (0 when spent)
