@@ -28,7 +28,7 @@ static const args_opt calib_table[] = {
     {"sm-rows", NULL, "fit the rows run on fewer SMs instead of the whole GPU's (e.g. --params sm_gbps)", C_SM_ROWS},
     {"band-only", NULL, "fit nothing: the files' 90% error band (err_lo_pct, err_hi_pct) on the rows\n"
                         "(with --half: on the even half, and the share of the odd half inside it)", C_BAND_ONLY},
-    {"microbench", "FILE.csv", "leanbench --sm-bandwidth CSV: the chip's sm_max_gbps from the per-SM plateau and\n"
+    {"microbench", "FILE.csv[,...]", "leanbench --sm-bandwidth CSVs: the chip's sm_max_gbps from the per-SM plateau and\n"
                                "its mem_bw_sms ceilings by SM count, before the fit", C_MICROBENCH},
     {"model", NULL, "residuals from the closed form instead of the simulator", C_MODEL},
     {"xtol", "X", "solver step tolerance (GSL)", C_XTOL},

@@ -346,7 +346,11 @@ int calib_kernel_write(const kernel_profile *k, const char *path, const calib_re
     return write_file("--out-kernel", path, &ft, k, k->full_name, k->source, res, from, err, errlen);
 }
 
-int calib_sm_bandwidth(const char *path, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen)
+enum { SMBW_MAX_SMS = 4096 };
+
+/* Adds one microbenchmark file to *plateau, *used and best[] (the most
+ * read on each SM count); 0, or -1 with err set. */
+static int smbw_read(const char *path, double *plateau, int *used, double *best, char *err, int errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -355,12 +359,6 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, specfile_pa
     }
     char line[4096];
     int c_sms = -1, c_rate = -1, c_bw = -1, lineno = 0;
-    enum { MAX_SMS = 4096 };
-    static double best[MAX_SMS + 1];   /* the most read on each SM count */
-    memset(best, 0, sizeof best);
-    *plateau = 0;
-    *used = 0;
-    memset(ceil, 0, sizeof *ceil);
     while (fgets(line, sizeof line, f)) {
         lineno++;
         line[strcspn(line, "\r\n")] = 0;
@@ -389,7 +387,7 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, specfile_pa
         char *e1 = NULL, *e2 = NULL, *e3 = NULL;
         double sms = c_sms < n ? strtod(col[c_sms], &e1) : NAN, rate = c_rate < n ? strtod(col[c_rate], &e2) : NAN;
         double bw = c_bw < n ? strtod(col[c_bw], &e3) : NAN;
-        if (c_sms >= n || c_rate >= n || c_bw >= n || *e1 || *e2 || *e3 || !(sms >= 1 && sms <= MAX_SMS) ||
+        if (c_sms >= n || c_rate >= n || c_bw >= n || *e1 || *e2 || *e3 || !(sms >= 1 && sms <= SMBW_MAX_SMS) ||
             sms != floor(sms) || !(rate >= 0) || !isfinite(rate) || !(bw >= 0) || !isfinite(bw)) {
             fclose(f);
             snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used, gbps or gbps_per_sm", path, lineno);
@@ -401,11 +399,33 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, specfile_pa
         (*used)++;
     }
     fclose(f);
+    return 0;
+}
+
+int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen)
+{
+    static double best[SMBW_MAX_SMS + 1];
+    memset(best, 0, sizeof best);
+    *plateau = 0;
+    *used = 0;
+    memset(ceil, 0, sizeof *ceil);
+    char path[1024];
+    for (const char *p = paths; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof path) {
+            snprintf(err, (size_t)errlen, "--microbench %s: expected FILE.csv[,FILE.csv...]", paths);
+            return -1;
+        }
+        memcpy(path, p, n);
+        path[n] = 0;
+        if (smbw_read(path, plateau, used, best, err, errlen)) return -1;
+        p += n + (p[n] == ',');
+    }
     if (!*used) {
-        snprintf(err, (size_t)errlen, "--microbench %s: no rows on 32 SMs or fewer", path);
+        snprintf(err, (size_t)errlen, "--microbench %s: no rows on 32 SMs or fewer", paths);
         return -1;
     }
-    for (int m = 1; m <= MAX_SMS && ceil->n < SPECF_PAIRS_MAX; m++)
+    for (int m = 1; m <= SMBW_MAX_SMS && ceil->n < SPECF_PAIRS_MAX; m++)
         if (best[m] > 0 && best[m] < 0.9 * m * *plateau) {
             ceil->at[ceil->n] = m;
             ceil->v[ceil->n++] = best[m];

@@ -39,6 +39,11 @@ $L calibrate --db "$T/r.db" --gpu h100 --params launch_us --microbench "$T/smbw.
 ok "calibrate --microbench runs" "[ $rc -eq 0 ] && grep -q '^sm_max_gbps = 150.5' $T/fit2.gpu"
 ok "calibrate --microbench writes the ceiling table" "grep -q '^mem_bw_sms = 64:2900 132:3000' $T/fit2.gpu"
 ok "the table scales a run on 64 SMs" "$L simulate --gpu $T/fit2.gpu --set sms=64 --ctx 512k --format csv | tail -1 | awk -F, -v t=\$($L simulate --gpu $T/fit2.gpu --set mem_bw_sms=none --set sms=64 --ctx 512k --format csv | tail -1 | cut -d, -f18) '{exit !(\$18 > t * 1.02)}'"
+head -3 "$T/smbw.csv" > "$T/smbw-a.csv"; { head -1 "$T/smbw.csv"; tail -n +4 "$T/smbw.csv"; } > "$T/smbw-b.csv"
+$L calibrate --db "$T/r.db" --gpu h100 --params launch_us --microbench "$T/smbw-a.csv,$T/smbw-b.csv" --out "$T/fit3.gpu" > /dev/null; rc=$?
+ok "calibrate --microbench A,B reads both as one" "[ $rc -eq 0 ] && grep -q '^sm_max_gbps = 150.5' $T/fit3.gpu && grep -q '^mem_bw_sms = 64:2900 132:3000' $T/fit3.gpu"
+$L calibrate --db "$T/r.db" --gpu h100 --microbench "$T/smbw-a.csv,,x" 2> "$T/e" > /dev/null; rc=$?
+ok "calibrate --microbench with an empty name: exit 2, named" "[ $rc -eq 2 ] && grep -q 'FILE.csv\[,FILE.csv' $T/e"
 printf 'gpu,sms\nX,8\n' > "$T/bad.csv"
 $L calibrate --db "$T/r.db" --gpu h100 --microbench "$T/bad.csv" 2> "$T/e" > /dev/null; rc=$?
 ok "calibrate --microbench without its columns: exit 2, named" "[ $rc -eq 2 ] && grep -q 'bad.csv:1: no sms_used' $T/e"
