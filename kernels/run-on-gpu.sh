@@ -158,6 +158,16 @@ make -j16 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
 [ "$MODE" = link ] || gputest_or_stop
 
 B="timeout 300 build/leanbench"
+# kernels/sweep-sms2.txt (out-of-sample SM-scaling shapes) on 16..132 SMs into sms.csv, each SM count
+# given at most $1 seconds of what cap (the mode's deadline) leaves
+sms_out_of_sample() {
+    say "sms subset, out of sample (kernels/sweep-sms2.txt)"
+    for n in 16 24 32 48 64 96 132; do
+        t=$(cap $1); [ $t -gt 5 ] || break
+        timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
+    done
+    grep "green context\|CHECK\|skipped\|failures" "$LOG" | sort | uniq -c
+}
 case "$MODE" in
 quick)
     say "quick timings"
@@ -290,12 +300,7 @@ smscale)
         timeout $t build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
     done
     awk -F, 'NR>1 && $15+0 > b[$9]+0 { b[$9]=$15 } END { for (k in b) printf "sms=%s: %.0f GB/s\n", k, b[k] }' "$OUT/smbw.csv" | sort -t= -k2 -n
-    say "sms subset, out of sample (kernels/sweep-sms2.txt)"
-    for n in 16 24 32 48 64 96 132; do
-        t=$(cap 45); [ $t -gt 5 ] || break
-        timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
-    done
-    grep "green context\|CHECK\|skipped\|failures" "$LOG" | sort | uniq -c
+    sms_out_of_sample 45
     say "sms.csv: time (us) by SM count"
     awk -F, 'NR>1 { k=sprintf("%-8s b=%-2s h=%-3s kvh=%-3s d=%-3s ctx=%-6s", $9,$10,$11,$12,$13,$15); t[k]=t[k] sprintf(" %s:%.0f", $2, $21) }
         END { for (k in t) print k t[k] }' "$OUT/sms.csv" | sort
@@ -340,12 +345,7 @@ profiles)
         awk -F, 'NR>1 && $12==65536 { printf "sms=%s k=%s thr=%s %.1f\n", $9, $10, $11, $16 }' "$OUT/smbw.csv" | paste -sd' ' | fold -w 150
         ;;
     b)
-        say "sms subset, out of sample (kernels/sweep-sms2.txt)"
-        for n in 16 24 32 48 64 96 132; do
-            t=$(cap 40); [ $t -gt 5 ] || break
-            timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
-        done
-        grep "green context\|CHECK\|skipped\|failures" "$LOG" | sort | uniq -c
+        sms_out_of_sample 40
         say "peers: standard shapes (FlexAttention on a subset)"
         t=$(cap 190); [ $t -gt 30 ] && timed "peers standard" timeout $t python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" \
             --shapes standard --flex subset --budget $((t - 35)) >>"$LOG" 2>&1
