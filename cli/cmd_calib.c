@@ -28,8 +28,8 @@ static const args_opt calib_table[] = {
     {"sm-rows", NULL, "fit the rows run on fewer SMs instead of the whole GPU's (e.g. --params sm_gbps)", C_SM_ROWS},
     {"band-only", NULL, "fit nothing: the files' 90% error band (err_lo_pct, err_hi_pct) on the rows\n"
                         "(with --half: on the even half, and the share of the odd half inside it)", C_BAND_ONLY},
-    {"microbench", "FILE.csv", "leanbench --sm-bandwidth CSV: the chip's sm_max_gbps from the per-SM plateau\n"
-                               "before the fit", C_MICROBENCH},
+    {"microbench", "FILE.csv[,...]", "leanbench --sm-bandwidth CSVs: the chip's sm_max_gbps from the per-SM plateau and\n"
+                               "its mem_bw_sms ceilings by SM count, before the fit", C_MICROBENCH},
     {"model", NULL, "residuals from the closed form instead of the simulator", C_MODEL},
     {"xtol", "X", "solver step tolerance (GSL)", C_XTOL},
     {"gtol", "X", "solver gradient tolerance (GSL)", C_GTOL},
@@ -157,13 +157,20 @@ int cmd_calibrate(int argc, char **argv)
     if (microbench) {
         double plateau;
         int used;
-        if (calib_sm_bandwidth(microbench, &plateau, &used, err, sizeof err)) {
+        specfile_pairs ceil;
+        if (calib_sm_bandwidth(microbench, &plateau, &used, &ceil, err, sizeof err)) {
             fprintf(stderr, "leansim calibrate: %s\n", err);
             return 2;
         }
         printf("# sm_max_gbps from %s: %.1f (%.1f before; the most one SM read, over %d rows on <= 32 SMs)\n",
                microbench, plateau, g.sm_max_gbps, used);
         g.sm_max_gbps = plateau;
+        g.mem_bw_sms = ceil;
+        char t[640] = "";
+        for (int i = 0; i < gpu_spec_key_count(); i++)
+            if (!strcmp(gpu_spec_key(i), "mem_bw_sms")) gpu_spec_format(&g, i, t, sizeof t);
+        printf("# mem_bw_sms from %s: %s (the most each SM count read, where below 90%% of its SMs at that rate)\n",
+               microbench, t);
     }
     if (!params_given && !kprof_is_default(&kp)) o.mask = calib_kernel_mask(&kp);
     FILE *probe = fopen(dbpath, "rb");

@@ -50,7 +50,7 @@ int cmd_gpus(int argc, char **argv)
         fmt_json_arr(&j, NULL);
         for (int i = 0; i < gpu_builtin_count(); i++) {
             gpu_spec g;
-            char err[512], val[128];
+            char err[512], val[640];
             if (gpu_spec_parse(&g, gpu_builtin_text(i), gpu_builtin_name(i), err, sizeof err)) {
                 fprintf(stderr, "leansim gpus: %s\n", err);
                 return 1;
@@ -58,7 +58,9 @@ int cmd_gpus(int argc, char **argv)
             fmt_json_obj(&j, NULL);
             for (int k = 0; k < gpu_spec_key_count(); k++) {
                 gpu_spec_format(&g, k, val, sizeof val);
-                if (k < 2) fmt_json_str(&j, gpu_spec_key(k), val);   /* name, full_name */
+                char *end;
+                strtod(val, &end);
+                if (k < 2 || *end || !*val) fmt_json_str(&j, gpu_spec_key(k), val);   /* names, tables */
                 else fmt_json_numtext(&j, gpu_spec_key(k), val);
             }
             fmt_json_close(&j);
@@ -105,7 +107,7 @@ int cmd_kernels(int argc, char **argv)
         fmt_json_arr(&j, NULL);
         for (int i = 0; i < kprof_builtin_count(); i++) {
             kernel_profile k;
-            char err[512], val[128];
+            char err[512], val[640];
             if (kprof_parse(&k, kprof_builtin_text(i), kprof_builtin_name(i), err, sizeof err)) {
                 fprintf(stderr, "leansim kernels: %s\n", err);
                 return 1;

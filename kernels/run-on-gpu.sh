@@ -59,6 +59,12 @@
 #                                    ORACLE_SWEEP=FILE times another sweep
 #                                    (kernels/sweep-gqa16.txt: groups of 16),
 #                                    ORACLE_SMBW=0 skips the per-SM step
+#   sh kernels/run-on-gpu.sh smscale  build + gpu-test, then smbw.csv: the
+#                                    read ceiling on SMSCALE_SMBW SMs (default
+#                                    32 48 64 96 132), and sms.csv:
+#                                    kernels/sweep-sms2.txt on 16..132 SMs;
+#                                    stops at SMSCALE_DEADLINE seconds from
+#                                    the start (default 540)
 #   sh kernels/run-on-gpu.sh link     the interconnect of a multi-GPU host
 #                                    (build/linkbench: peer copies 256 B to
 #                                    256 MB, each pair and all peers into
@@ -100,7 +106,7 @@ PART=${2:-}
 OUT=${OUT:-out}
 T0=$(date +%s)
 mkdir -p "$OUT"
-[ "$MODE" = profiles ] || [ "$MODE" = oracle ] || [ "$MODE" = restructure ] || mkdir -p "$OUT/tl"
+[ "$MODE" = profiles ] || [ "$MODE" = oracle ] || [ "$MODE" = restructure ] || [ "$MODE" = smscale ] || mkdir -p "$OUT/tl"
 OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
 say() { echo "== $*" | tee -a "$LOG"; }
@@ -152,6 +158,16 @@ make -j16 kernels >>"$LOG" 2>&1 || { tail -30 "$LOG"; exit 1; }
 [ "$MODE" = link ] || gputest_or_stop
 
 B="timeout 300 build/leanbench"
+# kernels/sweep-sms2.txt (out-of-sample SM-scaling shapes) on 16..132 SMs into sms.csv, each SM count
+# given at most $1 seconds of what cap (the mode's deadline) leaves
+sms_out_of_sample() {
+    say "sms subset, out of sample (kernels/sweep-sms2.txt)"
+    for n in 16 24 32 48 64 96 132; do
+        t=$(cap $1); [ $t -gt 5 ] || break
+        timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
+    done
+    grep "green context\|CHECK\|skipped\|failures" "$LOG" | sort | uniq -c
+}
 case "$MODE" in
 quick)
     say "quick timings"
@@ -275,6 +291,20 @@ oracle)
         END { for (k in b) printf "%-40.40s %10.2f us  %s\n", k, b[k], w[k] }' "$OUT/oracle.csv" | sort | head -100
     gzip -f "$OUT/oracle-log.txt"
     ;;
+smscale)
+    # seconds left before the deadline, at most $1 (0 when spent)
+    cap() { l=$(( ${SMSCALE_DEADLINE:-540} - ($(date +%s) - T0) )); [ $l -lt 0 ] && l=0; [ $l -lt $1 ] && echo $l || echo $1; }
+    say "read ceiling by SM count (leanbench --sm-bandwidth)"
+    for n in ${SMSCALE_SMBW:-32 48 64 96 132}; do
+        t=$(cap 35); [ $t -gt 5 ] || break
+        timeout $t build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
+    done
+    awk -F, 'NR>1 && $15+0 > b[$9]+0 { b[$9]=$15 } END { for (k in b) printf "sms=%s: %.0f GB/s\n", k, b[k] }' "$OUT/smbw.csv" | sort -t= -k2 -n
+    sms_out_of_sample 45
+    say "sms.csv: time (us) by SM count"
+    awk -F, 'NR>1 { k=sprintf("%-8s b=%-2s h=%-3s kvh=%-3s d=%-3s ctx=%-6s", $9,$10,$11,$12,$13,$15); t[k]=t[k] sprintf(" %s:%.0f", $2, $21) }
+        END { for (k in t) print k t[k] }' "$OUT/sms.csv" | sort
+    ;;
 profiles)
     # seconds left before the deadline, at most $1 (0 when spent)
     cap() { l=$(( ${PROFILES_DEADLINE:-540} - ($(date +%s) - T0) )); [ $l -lt 0 ] && l=0; [ $l -lt $1 ] && echo $l || echo $1; }
@@ -315,12 +345,7 @@ profiles)
         awk -F, 'NR>1 && $12==65536 { printf "sms=%s k=%s thr=%s %.1f\n", $9, $10, $11, $16 }' "$OUT/smbw.csv" | paste -sd' ' | fold -w 150
         ;;
     b)
-        say "sms subset, out of sample (kernels/sweep-sms2.txt)"
-        for n in 16 24 32 48 64 96 132; do
-            t=$(cap 40); [ $t -gt 5 ] || break
-            timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
-        done
-        grep "green context\|CHECK\|skipped\|failures" "$LOG" | sort | uniq -c
+        sms_out_of_sample 40
         say "peers: standard shapes (FlexAttention on a subset)"
         t=$(cap 190); [ $t -gt 30 ] && timed "peers standard" timeout $t python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" \
             --shapes standard --flex subset --budget $((t - 35)) >>"$LOG" 2>&1

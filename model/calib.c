@@ -117,11 +117,7 @@ static double row_err(fit_data *d, const gpu_spec *g, const kernel_profile *k, c
     if (r->graph || (r->sms > 0 && r->sms != g->sms)) {
         gg = *g;
         if (r->graph) gg.launch_us = g->graph_launch_us;   /* timed by CUDA-graph replay */
-        if (r->sms > 0 && r->sms != g->sms) {              /* run on fewer SMs: the same SMs, fewer */
-            gg.fp32_tflops *= (double)r->sms / g->sms;
-            gg.tensor_tflops *= (double)r->sms / g->sms;
-            gg.sms = r->sms;
-        }
+        if (r->sms > 0 && r->sms != g->sms) gpu_spec_use_sms(&gg, r->sms);   /* run on fewer SMs */
         g = &gg;
     }
     int rc = model_engines[d->engine].run(d->c, g, k, &r->w, &r->po, &res, err, sizeof err);
@@ -317,7 +313,7 @@ static int write_file(const char *opt, const char *path, const file_type *ft, co
         return -1;
     }
     write_head(f, what, source, res, from);
-    char val[128];
+    char val[640];
     for (int i = 0; i < ft->count(); i++) {
         ft->format(obj, i, val, sizeof val);
         write_field(f, ft->key(i), val, res);
@@ -353,7 +349,11 @@ int calib_kernel_write(const kernel_profile *k, const char *path, const calib_re
     return write_file("--out-kernel", path, &ft, k, k->full_name, k->source, res, from, err, errlen);
 }
 
-int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, int errlen)
+enum { SMBW_MAX_SMS = 4096 };
+
+/* Adds one microbenchmark file to *plateau, *used and best[] (the most
+ * read on each SM count); 0, or -1 with err set. */
+static int smbw_read(const char *path, double *plateau, int *used, double *best, char *err, int errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -361,9 +361,7 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
         return -1;
     }
     char line[4096];
-    int c_sms = -1, c_rate = -1, lineno = 0;
-    *plateau = 0;
-    *used = 0;
+    int c_sms = -1, c_rate = -1, c_bw = -1, lineno = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
         line[strcspn(line, "\r\n")] = 0;
@@ -378,32 +376,64 @@ int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, 
             for (int i = 0; i < n; i++) {
                 if (!strcmp(col[i], "sms_used")) c_sms = i;
                 if (!strcmp(col[i], "gbps_per_sm")) c_rate = i;
+                if (!strcmp(col[i], "gbps")) c_bw = i;
             }
-            if (c_sms < 0 || c_rate < 0) {
+            if (c_sms < 0 || c_rate < 0 || c_bw < 0) {
                 fclose(f);
-                snprintf(err, (size_t)errlen, "--microbench %s:1: no sms_used and gbps_per_sm columns "
+                snprintf(err, (size_t)errlen, "--microbench %s:1: no sms_used, gbps and gbps_per_sm columns "
                          "(a leanbench --sm-bandwidth CSV)", path);
                 return -1;
             }
             continue;
         }
         if (!line[0]) continue;
-        char *e1, *e2;
+        char *e1 = NULL, *e2 = NULL, *e3 = NULL;
         double sms = c_sms < n ? strtod(col[c_sms], &e1) : NAN, rate = c_rate < n ? strtod(col[c_rate], &e2) : NAN;
-        if (c_sms >= n || c_rate >= n || *e1 || *e2 || !(sms >= 1) || !(rate >= 0) || !isfinite(rate)) {
+        double bw = c_bw < n ? strtod(col[c_bw], &e3) : NAN;
+        if (c_sms >= n || c_rate >= n || c_bw >= n || *e1 || *e2 || *e3 || !(sms >= 1 && sms <= SMBW_MAX_SMS) ||
+            sms != floor(sms) || !(rate >= 0) || !isfinite(rate) || !(bw >= 0) || !isfinite(bw)) {
             fclose(f);
-            snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used or gbps_per_sm", path, lineno);
+            snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used, gbps or gbps_per_sm", path, lineno);
             return -1;
         }
+        if (bw > best[(int)sms]) best[(int)sms] = bw;
         if (sms > 32) continue;   /* on few SMs no shared limit of the chip binds */
         if (rate > *plateau) *plateau = rate;
         (*used)++;
     }
     fclose(f);
+    return 0;
+}
+
+int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen)
+{
+    static double best[SMBW_MAX_SMS + 1];
+    memset(best, 0, sizeof best);
+    *plateau = 0;
+    *used = 0;
+    memset(ceil, 0, sizeof *ceil);
+    char path[1024];
+    for (const char *p = paths; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof path) {
+            snprintf(err, (size_t)errlen, "--microbench %s: expected FILE.csv[,FILE.csv...]", paths);
+            return -1;
+        }
+        memcpy(path, p, n);
+        path[n] = 0;
+        if (smbw_read(path, plateau, used, best, err, errlen)) return -1;
+        p += n + (p[n] == ',');
+    }
     if (!*used) {
-        snprintf(err, (size_t)errlen, "--microbench %s: no rows on 32 SMs or fewer", path);
+        snprintf(err, (size_t)errlen, "--microbench %s: no rows on 32 SMs or fewer", paths);
         return -1;
     }
+    for (int m = 1; m <= SMBW_MAX_SMS && ceil->n < SPECF_PAIRS_MAX; m++)
+        if (best[m] > 0 && best[m] < 0.9 * m * *plateau) {
+            ceil->at[ceil->n] = m;
+            ceil->v[ceil->n++] = best[m];
+        }
+    if (ceil->n < 2) ceil->n = 0;
     return 0;
 }
 

@@ -182,13 +182,18 @@ int calib_fit(gpu_spec *g, kernel_profile *k, const calib_row *rows, int n, cons
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
                      int errlen);
 /*
- * Reads a per-SM bandwidth microbenchmark (leanbench --sm-bandwidth CSV,
- * columns sms_used and gbps_per_sm) and returns in *plateau the most one SM
- * read on 32 SMs or fewer (where the chip's shared limits do not bind),
- * and in *used the rows it looked at.  Returns 0 or STORE_EINPUT with err
- * naming the file and line.
+ * Reads per-SM bandwidth microbenchmarks (leanbench --sm-bandwidth CSVs,
+ * columns sms_used, gbps and gbps_per_sm; `paths` is one file or several
+ * separated by commas, read as one) and returns in *plateau the most
+ * one SM read on 32 SMs or fewer (where the chip's shared limits do not
+ * bind), in *used the rows it looked at, and in *ceil the chip's read
+ * ceiling by SM count (a gpu_spec's mem_bw_sms): the most each SM count
+ * read, for the counts where that is below 90% of what their SMs read at
+ * the plateau (a shared limit binds, not the SMs'); none when fewer than
+ * two counts are so.  Returns 0 or STORE_EINPUT with err naming the file
+ * and line.
  */
-int calib_sm_bandwidth(const char *path, double *plateau, int *used, char *err, int errlen);
+int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen);
 
 /* The same for a kernel profile (every key, fitted ones with their interval). */
 int calib_kernel_write(const kernel_profile *k, const char *path, const calib_result *res, const char *from,

@@ -609,37 +609,49 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     }
     list_end(&j);
 
-    {   /* intervals: measured times inside each prediction's 90% interval, on held-out rows */
+    {   /* intervals: measured times inside each prediction's 90% interval, on held-out rows; all
+         * kernels together, then each kernel */
         list_begin(&j, "interval",
                    "# 90% intervals (each profile's error band) on the held-out rows: configurations of odd\n"
-                   "# hash, full GPU, every kernel; coverage should be near 0.90\n"
-                   "gpu        engine      n  coverage");
+                   "# hash, full GPU; every kernel together (all), then each; coverage should be near 0.90\n"
+                   "gpu        engine kernel                n  coverage");
+        const char *kernels[64];
+        int nk = 0;
+        for (int i = 0; i < n && nk < 64; i++) {
+            int have = 0;
+            for (int q = 0; q < nk; q++) have |= !strcmp(kernels[q], rows[i].kernel);
+            if (!have) kernels[nk++] = rows[i].kernel;
+        }
         for (int gi = 0; gi < ng; gi++)
-            for (int e = 0; e < VAL_ENGINES; e++) {
-                int nn = 0, in = 0;
-                for (int i = 0; i < n; i++) {
-                    const validate_row *r = &rows[i];
-                    if (strcmp(r->gpu, gpus[gi]) || r->sms != r->full_sms || !report_row_heldout(r) ||
-                        !isfinite(r->pred_us[e]))
-                        continue;
-                    gpu_spec g;
-                    kernel_profile kp;
-                    char why[512];
-                    if (validate_spec(&g, &kp, &o->v, r->gpu, r->kernel, r->sms, r->graph, why, sizeof why)) continue;
-                    double blo, bhi;
-                    kprof_band(&kp, kprof_band_of(&kp, r->po.kind, r->w.heads / r->w.kv_heads, r->w.head_dim), &blo, &bhi);
-                    double lo = r->pred_us[e] * (1 + blo / 100), hi = r->pred_us[e] * (1 + bhi / 100);
-                    nn++;
-                    in += r->time_us >= lo && r->time_us <= hi;
+            for (int e = 0; e < VAL_ENGINES; e++)
+                for (int ki = -1; ki < nk; ki++) {
+                    int nn = 0, in = 0;
+                    for (int i = 0; i < n; i++) {
+                        const validate_row *r = &rows[i];
+                        if (strcmp(r->gpu, gpus[gi]) || r->sms != r->full_sms || !report_row_heldout(r) ||
+                            !isfinite(r->pred_us[e]) || (ki >= 0 && strcmp(r->kernel, kernels[ki])))
+                            continue;
+                        gpu_spec g;
+                        kernel_profile kp;
+                        char why[512];
+                        if (validate_spec(&g, &kp, &o->v, r->gpu, r->kernel, r->sms, r->graph, why, sizeof why))
+                            continue;
+                        double blo, bhi;
+                        kprof_band(&kp, kprof_band_of(&kp, r->po.kind, r->w.heads / r->w.kv_heads, r->w.head_dim),
+                                   &blo, &bhi);
+                        double lo = r->pred_us[e] * (1 + blo / 100), hi = r->pred_us[e] * (1 + bhi / 100);
+                        nn++;
+                        in += r->time_us >= lo && r->time_us <= hi;
+                    }
+                    if (!nn) continue;
+                    obj_begin(&j);
+                    fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                    fld_s(&j, 0, "engine", 6, model_engines[e].name);
+                    fld_s(&j, 0, "kernel", 16, ki < 0 ? "all" : kernels[ki]);
+                    fld_i(&j, "n", 6, nn);
+                    fld_d(&j, "coverage_frac", 9, 3, (double)in / nn);
+                    obj_end(&j);
                 }
-                if (!nn) continue;
-                obj_begin(&j);
-                fld_s(&j, 1, "gpu", 11, gpus[gi]);
-                fld_s(&j, 0, "engine", 6, model_engines[e].name);
-                fld_i(&j, "n", 6, nn);
-                fld_d(&j, "coverage_frac", 9, 3, (double)in / nn);
-                obj_end(&j);
-            }
         list_end(&j);
     }
 

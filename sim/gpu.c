@@ -18,6 +18,7 @@ static const specfile_field fields[] = {
 #define S(k, n) {#k, SPECF_STR, offsetof(gpu_spec, k), n, 0, 0, NULL}
 #define I(k, lo, hi) {#k, SPECF_INT, offsetof(gpu_spec, k), 0, lo, hi, NULL}
 #define D(k, lo, hi) {#k, SPECF_DBL, offsetof(gpu_spec, k), 0, lo, hi, NULL}
+#define P(k, lo, hi) {#k, SPECF_PAIRS, offsetof(gpu_spec, k), 0, lo, hi, NULL}
     S(name, 32),
     S(full_name, 96),
     I(sms, 1, 4096),
@@ -30,6 +31,7 @@ static const specfile_field fields[] = {
     D(sm_clock_mhz, 1, 1e5),
     D(mem_bw_gbps, 1, 1e6),
     D(mem_bw_achievable_gbps, 1, 1e6),
+    P(mem_bw_sms, 1, 4096),
     D(mem_latency_ns, 1, 1e6),
     D(sm_max_gbps, 1, 1e6),
     D(mem_share_exp, 0, 100),
@@ -43,6 +45,7 @@ static const specfile_field fields[] = {
 #undef S
 #undef I
 #undef D
+#undef P
 };
 #define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -96,12 +99,37 @@ int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen)
         return GPU_EPARSE;
     }
     if (!strcmp(key, "sms") && g->sms > 0) {   /* the same SMs, fewer or more of them */
-        t.fp32_tflops *= (double)t.sms / g->sms;
-        t.tensor_tflops *= (double)t.sms / g->sms;
+        int n = t.sms;
+        t.sms = g->sms;
+        gpu_spec_use_sms(&t, n);
     }
     t.hash = specfile_values_hash(&t, fields, N_FIELDS);
     *g = t;
     return GPU_OK;
+}
+
+double gpu_mem_bw_ceiling(const gpu_spec *g, int sms)
+{
+    const specfile_pairs *t = &g->mem_bw_sms;
+    if (t->n == 0) return 0;
+    if (sms <= t->at[0]) return t->v[0];
+    for (int i = 1; i < t->n; i++)
+        if (sms <= t->at[i])
+            return t->v[i - 1] + (t->v[i] - t->v[i - 1]) * (sms - t->at[i - 1]) / (t->at[i] - t->at[i - 1]);
+    return t->v[t->n - 1];
+}
+
+void gpu_spec_use_sms(gpu_spec *g, int sms)
+{
+    if (sms == g->sms || g->sms < 1) {
+        g->sms = sms;
+        return;
+    }
+    g->fp32_tflops *= (double)sms / g->sms;
+    g->tensor_tflops *= (double)sms / g->sms;
+    if (g->mem_bw_sms.n) g->mem_bw_achievable_gbps *= gpu_mem_bw_ceiling(g, sms) / gpu_mem_bw_ceiling(g, g->sms);
+    g->sms = sms;
+    g->hash = specfile_values_hash(g, fields, N_FIELDS);
 }
 
 uint64_t gpu_hash_text(const char *s)

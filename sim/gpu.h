@@ -14,6 +14,8 @@
 
 #include <stdint.h>
 
+#include "specfile.h"
+
 typedef struct gpu_spec {
     char name[32];              /* short name: h100, a100, ... */
     char full_name[96];         /* marketing name */
@@ -27,6 +29,8 @@ typedef struct gpu_spec {
     double sm_clock_mhz;        /* max SM clock */
     double mem_bw_gbps;         /* datasheet memory bandwidth */
     double mem_bw_achievable_gbps; /* bandwidth a read-mostly kernel reaches */
+    specfile_pairs mem_bw_sms;  /* read ceiling (GB/s) measured on N of the SMs (a green context): N:GBPS
+                                   items, or none; scales mem_bw_achievable_gbps when the SM count changes */
     double mem_latency_ns;      /* loaded DRAM latency seen by one CTA */
     double sm_max_gbps;         /* most one SM pulls from memory, whatever its CTAs keep in flight */
     double mem_share_exp;       /* saturation exponent k of the memory link (pslink_share); 0: a hard min */
@@ -65,6 +69,21 @@ int gpu_spec_load(gpu_spec *g, const char *name_or_path, char *err, int errlen);
  * g unchanged.
  */
 int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen);
+
+/*
+ * Makes g a spec of `sms` SMs of the same kind (a green context, or a
+ * what-if): the whole-GPU FP32 and tensor TFLOPS scale with the SM count,
+ * and mem_bw_achievable_gbps scales with the chip's read ceiling on that
+ * many SMs (gpu_mem_bw_ceiling) where the spec has a mem_bw_sms table (it
+ * stays as it is without one).  sms >= 1.
+ */
+void gpu_spec_use_sms(gpu_spec *g, int sms);
+
+/*
+ * The chip's read ceiling on `sms` SMs from its mem_bw_sms table: linear
+ * between items, the nearest item's outside them; 0 without a table.
+ */
+double gpu_mem_bw_ceiling(const gpu_spec *g, int sms);
 
 /* Embedded specs: count, and the i-th one's short name and text. */
 int gpu_builtin_count(void);

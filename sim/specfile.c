@@ -20,6 +20,53 @@ int specfile_find(const specfile_field *fields, int n, const char *key)
     return -1;
 }
 
+/* Parses a SPECF_PAIRS value into *out; 0, or -1 with the reason. */
+static int pairs_set(specfile_pairs *out, const specfile_field *f, const char *val, char *why, int len)
+{
+    specfile_pairs t = {0};
+    if (!strcmp(val, "none")) {
+        *out = t;
+        return 0;
+    }
+    const char *p = val;
+    while (*p) {
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        char *end;
+        errno = 0;
+        long n = strtol(p, &end, 10);
+        if (end == p || *end != ':' || errno || n < f->lo || n > f->hi) {
+            snprintf(why, (size_t)len, "%s: expected 'none' or items N:X with N an integer in [%g, %g], at '%.20s'",
+                     f->key, f->lo, f->hi, p);
+            return -1;
+        }
+        const char *xs = end + 1;
+        double x = strtod(xs, &end);
+        if (end == xs || errno || !isfinite(x) || x <= 0 || (*end && !isspace((unsigned char)*end))) {
+            snprintf(why, (size_t)len, "%s: item %ld needs a positive number after ':', at '%.20s'", f->key, n, p);
+            return -1;
+        }
+        if (t.n == SPECF_PAIRS_MAX) {
+            snprintf(why, (size_t)len, "%s: more than %d items", f->key, SPECF_PAIRS_MAX);
+            return -1;
+        }
+        if (t.n > 0 && n <= t.at[t.n - 1]) {
+            snprintf(why, (size_t)len, "%s: item %ld does not follow %d (items go in ascending order)", f->key, n,
+                     t.at[t.n - 1]);
+            return -1;
+        }
+        t.at[t.n] = (int)n;
+        t.v[t.n++] = x;
+        p = end;
+    }
+    if (t.n == 0) {
+        snprintf(why, (size_t)len, "%s: expected 'none' or items N:X", f->key);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
 int specfile_set(void *obj, const specfile_field *fields, int k, const char *val, char *why, int len)
 {
     const specfile_field *f = &fields[k];
@@ -42,6 +89,7 @@ int specfile_set(void *obj, const specfile_field *fields, int k, const char *val
         for (int i = 0; f->names[i] && m < len; i++) m += snprintf(why + m, (size_t)(len - m), " %s", f->names[i]);
         return -1;
     }
+    if (f->type == SPECF_PAIRS) return pairs_set((specfile_pairs *)base, f, val, why, len);
     errno = 0;
     char *end;
     double v = strtod(val, &end);
@@ -67,6 +115,13 @@ void specfile_format(const void *obj, const specfile_field *fields, int k, char 
     case SPECF_STR: snprintf(buf, (size_t)len, "%s", base); break;
     case SPECF_INT: snprintf(buf, (size_t)len, "%d", *(const int *)base); break;
     case SPECF_ENUM: snprintf(buf, (size_t)len, "%s", f->names[*(const int *)base]); break;
+    case SPECF_PAIRS: {
+        const specfile_pairs *pr = (const specfile_pairs *)base;
+        int m = snprintf(buf, (size_t)len, "%s", pr->n ? "" : "none");
+        for (int i = 0; i < pr->n && m < len; i++)
+            m += snprintf(buf + m, (size_t)(len - m), "%s%d:%.10g", i ? " " : "", pr->at[i], pr->v[i]);
+        break;
+    }
     default: snprintf(buf, (size_t)len, "%.6g", *(const double *)base); break;
     }
 }
@@ -84,12 +139,12 @@ uint64_t specfile_hash(const char *s)
 uint64_t specfile_values_hash(const void *obj, const specfile_field *fields, int n)
 {
     uint64_t h = 1469598103934665603ULL;
-    char buf[160];
+    char buf[800];
     for (int k = 0; k < n; k++) {
         const char *base = (const char *)obj + fields[k].off;
         if (fields[k].type == SPECF_DBL) snprintf(buf, sizeof buf, "%s=%.17g\n", fields[k].key, *(const double *)base);
         else {
-            char v[128];
+            char v[640];
             specfile_format(obj, fields, k, v, sizeof v);
             snprintf(buf, sizeof buf, "%s=%s\n", fields[k].key, v);
         }

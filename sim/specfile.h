@@ -14,7 +14,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum specfile_type { SPECF_STR, SPECF_INT, SPECF_DBL, SPECF_ENUM };
+enum specfile_type { SPECF_STR, SPECF_INT, SPECF_DBL, SPECF_ENUM, SPECF_PAIRS };
+
+/* A SPECF_PAIRS value: `none`, or up to SPECF_PAIRS_MAX `N:X` items (N an
+ * integer in the field's [lo, hi], strictly ascending; X a positive number)
+ * separated by spaces. */
+#define SPECF_PAIRS_MAX 16
+typedef struct specfile_pairs {
+    int n;
+    int at[SPECF_PAIRS_MAX];
+    double v[SPECF_PAIRS_MAX];
+} specfile_pairs;
 
 /* One key of a file type. */
 typedef struct specfile_field {
@@ -22,7 +32,7 @@ typedef struct specfile_field {
     int type;                  /* enum specfile_type */
     size_t off;                /* offset of the field in the object */
     size_t len;                /* SPECF_STR: buffer size */
-    double lo, hi;             /* SPECF_INT, SPECF_DBL: accepted range */
+    double lo, hi;             /* SPECF_INT, SPECF_DBL: accepted range; SPECF_PAIRS: of each N */
     const char *const *names;  /* SPECF_ENUM: NULL-terminated names; the field is an int index */
 } specfile_field;
 

@@ -62,5 +62,10 @@ if "$L" export timeline --db "$T/x.db" --out "$T/x" --timeline "$T/any-name.csv"
 else
   bad "export timeline refuses a timeline with a provenance header: $(head -1 "$T/e")"
 fi
+# every figure of a shipped chip spec says where it comes from (a comment on its line)
+for f in experiments/gpus/*.gpu; do
+  n=$(awk '/^[a-z_0-9]+ *=/ && $1 != "name" && $1 != "full_name" && !/#/' "$f" | wc -l)
+  if [ "$n" -eq 0 ]; then ok; else bad "$f: $n fields without a source comment"; fi
+done
 echo "cli_data: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -47,6 +47,16 @@ if command -v python3 > /dev/null; then
   ok "json parses" "python3 -c 'import json,sys; d=json.load(open(\"$T/j\")); assert d[\"rows\"] == 9' 2>/dev/null"
 fi
 ok "three configurations" "grep -q '\"configs\": 3' $T/j"
+if command -v python3 > /dev/null; then
+  # the interval block: every kernel together (all), then each, and the parts add up to the whole
+  ok "json interval: all and per kernel" "python3 -c '
+import json; d = json.load(open(\"$T/j\"))
+iv = [x for x in d[\"interval\"] if x[\"engine\"] == \"sim\"]
+a = [x for x in iv if x[\"kernel\"] == \"all\"]
+assert len(a) == 1 and a[0][\"n\"] > 0 and a[0][\"n\"] == sum(x[\"n\"] for x in iv if x[\"kernel\"] != \"all\")
+assert all(0 <= x[\"coverage_frac\"] <= 1 for x in iv)
+' 2>/dev/null"
+fi
 $L report --db "$T/r.db" --holdout > "$T/h"; rc=$?
 ok "report --holdout" "[ $rc -eq 0 ] && grep -q 'calibration held out' $T/h"
 $L report --db "$T/r.db" --gpu h100 > /dev/null; rc=$?

@@ -33,9 +33,17 @@ ok "calibrate runs" "[ $rc -eq 0 ]"
 ok "calibrate finds launch 6.0" "awk '\$1==\"launch_us\" {exit !(\$3 > 5.95 && \$3 < 6.05)}' $T/o"
 ok "calibrated spec loads" "$L simulate --gpu $T/fit.gpu --ctx 4k > /dev/null && grep -q calibrated $T/fit.gpu"
 # the per-SM limit from a microbenchmark: the most one SM read on <= 32 SMs
-printf 'gpu,sms_used,ctas_per_sm,gbps_per_sm\nX,8,1,40\nX,16,4,150.5\nX,132,4,35\n' > "$T/smbw.csv"
+# and the ceiling by SM count where a shared limit binds (64 and 132 SMs, not 8 or 16)
+printf 'gpu,sms_used,ctas_per_sm,gbps,gbps_per_sm\nX,8,1,320,40\nX,8,4,1196,149.5\nX,16,4,2408,150.5\nX,64,4,2800,43.75\nX,64,2,2900,45.3\nX,132,4,3000,22.7\n' > "$T/smbw.csv"
 $L calibrate --db "$T/r.db" --gpu h100 --params launch_us --microbench "$T/smbw.csv" --out "$T/fit2.gpu" > "$T/o2"; rc=$?
 ok "calibrate --microbench runs" "[ $rc -eq 0 ] && grep -q '^sm_max_gbps = 150.5' $T/fit2.gpu"
+ok "calibrate --microbench writes the ceiling table" "grep -q '^mem_bw_sms = 64:2900 132:3000' $T/fit2.gpu"
+ok "the table scales a run on 64 SMs" "$L simulate --gpu $T/fit2.gpu --set sms=64 --ctx 512k --format csv | tail -1 | awk -F, -v t=\$($L simulate --gpu $T/fit2.gpu --set mem_bw_sms=none --set sms=64 --ctx 512k --format csv | tail -1 | cut -d, -f18) '{exit !(\$18 > t * 1.02)}'"
+head -3 "$T/smbw.csv" > "$T/smbw-a.csv"; { head -1 "$T/smbw.csv"; tail -n +4 "$T/smbw.csv"; } > "$T/smbw-b.csv"
+$L calibrate --db "$T/r.db" --gpu h100 --params launch_us --microbench "$T/smbw-a.csv,$T/smbw-b.csv" --out "$T/fit3.gpu" > /dev/null; rc=$?
+ok "calibrate --microbench A,B reads both as one" "[ $rc -eq 0 ] && grep -q '^sm_max_gbps = 150.5' $T/fit3.gpu && grep -q '^mem_bw_sms = 64:2900 132:3000' $T/fit3.gpu"
+$L calibrate --db "$T/r.db" --gpu h100 --microbench "$T/smbw-a.csv,,x" 2> "$T/e" > /dev/null; rc=$?
+ok "calibrate --microbench with an empty name: exit 2, named" "[ $rc -eq 2 ] && grep -q 'FILE.csv\[,FILE.csv' $T/e"
 printf 'gpu,sms\nX,8\n' > "$T/bad.csv"
 $L calibrate --db "$T/r.db" --gpu h100 --microbench "$T/bad.csv" 2> "$T/e" > /dev/null; rc=$?
 ok "calibrate --microbench without its columns: exit 2, named" "[ $rc -eq 2 ] && grep -q 'bad.csv:1: no sms_used' $T/e"

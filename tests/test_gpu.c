@@ -13,7 +13,7 @@
 static const char *good =
     "# comment\nname = t\nfull_name = Test GPU\nsms = 10\nmax_ctas_per_sm = 32\nmax_threads_per_sm = 2048\n"
     "regs_per_sm = 65536\nsmem_per_sm_bytes = 233472\nsmem_per_cta_bytes = 232448\nl2_bytes = 1e6\n"
-    "sm_clock_mhz = 1000\nmem_bw_gbps = 1000\nmem_bw_achievable_gbps = 900\nmem_latency_ns = 500\n"
+    "sm_clock_mhz = 1000\nmem_bw_gbps = 1000\nmem_bw_achievable_gbps = 900\nmem_bw_sms = none\nmem_latency_ns = 500\n"
     "sm_max_gbps = 80\nmem_share_exp = 0\nfp32_tflops = 10\ntensor_tflops = 100\nlaunch_us = 2\ngraph_launch_us = 1\n"
     "kernel_gap_us = 1   # trailing comment\n"
     "link_gbps = 400\n"
@@ -77,6 +77,17 @@ int main(void)
           "fractional SM count: '%s'", err);
     CHECK(parse_edit("mem_bw_gbps", "mem_bw_gbps = -3", err, sizeof err) == GPU_EPARSE && strstr(err, "mem_bw_gbps"),
           "negative bandwidth: '%s'", err);
+    /* the green-context ceiling table: none, or ascending N:GBPS items */
+    CHECK(parse_edit("mem_bw_sms", "mem_bw_sms = 4:500 8:900", err, sizeof err) == GPU_OK, "table: '%s'", err);
+    CHECK(parse_edit("mem_bw_sms", "mem_bw_sms = 8:900 4:500", err, sizeof err) == GPU_EPARSE &&
+              strstr(err, "t.gpu:14:") && strstr(err, "ascending"),
+          "table out of order: '%s'", err);
+    CHECK(parse_edit("mem_bw_sms", "mem_bw_sms = 8:0", err, sizeof err) == GPU_EPARSE && strstr(err, "positive"),
+          "zero ceiling: '%s'", err);
+    CHECK(parse_edit("mem_bw_sms", "mem_bw_sms = 8=900", err, sizeof err) == GPU_EPARSE && strstr(err, "N:X"),
+          "malformed item: '%s'", err);
+    CHECK(parse_edit("mem_bw_sms", "mem_bw_sms = 0:900", err, sizeof err) == GPU_EPARSE && strstr(err, "N:X"),
+          "zero SMs: '%s'", err);
     CHECK(parse_edit("sms", "sms = 10\nsms = 12", err, sizeof err) == GPU_EPARSE && strstr(err, "given twice"),
           "duplicate key: '%s'", err);
     CHECK(parse_edit("sms", "sms 10", err, sizeof err) == GPU_EPARSE && strstr(err, "expected 'key = value'"),
@@ -183,6 +194,29 @@ int main(void)
           "sms=66: %d SMs, %g / %g TFLOPS, %g GB/s", half.sms, half.fp32_tflops, half.tensor_tflops, half.mem_bw_gbps);
     CHECK(gpu_spec_set(&half, "sms=0", err, sizeof err) == GPU_EPARSE && half.sms == 66 && strstr(err, "sms=0"),
           "sms=0 refused, spec unchanged: '%s'", err);
+
+    /* the H200's green contexts read less on 96 SMs than on 64 or 132: mem_bw_sms
+     * scales the achievable bandwidth by the ceiling's ratio, and back */
+    gpu_spec_load(&g, "h200", err, sizeof err);
+    CHECK(g.mem_bw_sms.n >= 2 && g.mem_bw_sms.at[g.mem_bw_sms.n - 1] == g.sms, "h200 has a ceiling table to its %d SMs",
+          g.sms);
+    gpu_spec s96 = g;
+    CHECK(gpu_spec_set(&s96, "sms=96", err, sizeof err) == GPU_OK, "%s", err);
+    double want96 = g.mem_bw_achievable_gbps * gpu_mem_bw_ceiling(&g, 96) / gpu_mem_bw_ceiling(&g, 132);
+    CHECK(fabs(s96.mem_bw_achievable_gbps - want96) < 1e-9 && s96.mem_bw_achievable_gbps < g.mem_bw_achievable_gbps &&
+              s96.hash != g.hash,
+          "h200 on 96 SMs: %g GB/s, want %g", s96.mem_bw_achievable_gbps, want96);
+    CHECK(gpu_spec_set(&s96, "sms=132", err, sizeof err) == GPU_OK &&
+              fabs(s96.mem_bw_achievable_gbps - g.mem_bw_achievable_gbps) < 1e-9 && s96.hash == g.hash,
+          "back to 132 SMs: %g GB/s", s96.mem_bw_achievable_gbps);
+    CHECK(fabs(gpu_mem_bw_ceiling(&g, 40) - (gpu_mem_bw_ceiling(&g, 32) + gpu_mem_bw_ceiling(&g, 48)) / 2) < 1e-9 &&
+              gpu_mem_bw_ceiling(&g, 8) == gpu_mem_bw_ceiling(&g, 32),
+          "linear between items, the nearest outside");
+    gpu_spec h100;
+    gpu_spec_load(&h100, "h100", err, sizeof err);
+    CHECK(gpu_mem_bw_ceiling(&h100, 32) == 0 && half.mem_bw_achievable_gbps == h100.mem_bw_achievable_gbps,
+          "no table: the achievable bandwidth stays on 66 SMs (%g, %g)", half.mem_bw_achievable_gbps,
+          h100.mem_bw_achievable_gbps);
 
     /* occupancy: 128 threads x 64 regs = 8192 regs -> 8 CTAs by registers */
     gpu_spec_load(&g, "h100", err, sizeof err);
