@@ -239,15 +239,17 @@ tuned)
     # leanbench checks each shape against its CPU reference before timing it (gpu-test
     # above checked every kernel instance, schedule, dtype and group)
     # TUNED_PART=I/N: the I-th of every N lines only, so that N calls share the CPU references
-    TSWEEP=kernels/sweep-tuned.txt
+    # TUNED_SWEEP=FILE: another sweep of choices (default kernels/sweep-tuned.txt); TUNED_TIMEOUT: seconds for it (240)
+    TSWEEP=${TUNED_SWEEP:-kernels/sweep-tuned.txt}
+    TSRC=$TSWEEP
     if [ -n "${TUNED_PART:-}" ]; then
         TSWEEP="$OUT/sweep-tuned-part.txt"
-        grep -v '^[[:space:]]*#' kernels/sweep-tuned.txt | grep . |
+        grep -v '^[[:space:]]*#' "$TSRC" | grep . |
             awk -v p="$TUNED_PART" 'BEGIN { split(p, a, "/") } (NR - 1) % a[2] == a[1] - 1' > "$TSWEEP"
         [ -s "$TSWEEP" ] || { say "TUNED_PART=$TUNED_PART: no lines (I/N with 1 <= I <= N)"; exit 2; }
     fi
     say "the tuner's choices ($TSWEEP: $(grep -vc '^[[:space:]]*#' "$TSWEEP") lines)"
-    timed tuned timeout 240 build/leanbench --sweep "$TSWEEP" --csv "$OUT/tuned.csv" >"$OUT/tuned-log.txt" 2>&1
+    timed tuned timeout ${TUNED_TIMEOUT:-240} build/leanbench --sweep "$TSWEEP" --csv "$OUT/tuned.csv" >"$OUT/tuned-log.txt" 2>&1
     grep -E "CHECK FAILED|skipped|failures" "$OUT/tuned-log.txt" | sort | uniq -c | head
     say "peers (standard shapes, SDPA backends)"
     timed peers timeout 220 python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" --shapes standard --flex none --budget 190 >>"$LOG" 2>&1
