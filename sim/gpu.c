@@ -81,24 +81,15 @@ static int spec_check(const gpu_spec *g, char *why, int len)
 
 int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen)
 {
-    char key[64];
-    const char *val;
-    if (specfile_split_assign(assign, key, sizeof key, &val)) {
-        snprintf(err, (size_t)errlen, "--set %s: expected KEY=VALUE", assign);
-        return GPU_EPARSE;
-    }
-    int k = specfile_find(fields, N_FIELDS, key);
-    if (k < 0) {
-        snprintf(err, (size_t)errlen, "--set %s: unknown spec key '%s'", assign, key);
-        return GPU_EPARSE;
-    }
-    char why[256];
     gpu_spec t = *g;
-    if (specfile_set(&t, fields, k, val, why, sizeof why) || spec_check(&t, why, sizeof why)) {
+    int k = specfile_assign(&t, fields, N_FIELDS, assign, "spec", err, errlen);
+    if (k < 0) return GPU_EPARSE;
+    char why[256];
+    if (spec_check(&t, why, sizeof why)) {
         snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
         return GPU_EPARSE;
     }
-    if (!strcmp(key, "sms") && g->sms > 0) {   /* the same SMs, fewer or more of them */
+    if (!strcmp(fields[k].key, "sms") && g->sms > 0) {   /* the same SMs, fewer or more of them */
         int n = t.sms;
         t.sms = g->sms;
         gpu_spec_use_sms(&t, n);

@@ -184,20 +184,10 @@ int kprof_load(kernel_profile *k, const char *name, char *err, int errlen)
 
 int kprof_set(kernel_profile *k, const char *assign, char *err, int errlen)
 {
-    char key[64];
-    const char *val;
-    if (specfile_split_assign(assign, key, sizeof key, &val)) {
-        snprintf(err, (size_t)errlen, "--set %s: expected KEY=VALUE", assign);
-        return KPROF_EPARSE;
-    }
-    int f = specfile_find(fields, N_FIELDS, key);
-    if (f < 0) {
-        snprintf(err, (size_t)errlen, "--set %s: unknown kernel profile key '%s'", assign, key);
-        return KPROF_EPARSE;
-    }
-    char why[256];
     kernel_profile t = *k;
-    if (specfile_set(&t, fields, f, val, why, sizeof why) || check(&t, why, sizeof why)) {
+    if (specfile_assign(&t, fields, N_FIELDS, assign, "kernel profile", err, errlen) < 0) return KPROF_EPARSE;
+    char why[256];
+    if (check(&t, why, sizeof why)) {
         snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
         return KPROF_EPARSE;
     }

@@ -251,6 +251,27 @@ int specfile_split_assign(const char *assign, char *key, int keylen, const char 
     return 0;
 }
 
+int specfile_assign(void *obj, const specfile_field *fields, int n, const char *assign, const char *what, char *err,
+                    int errlen)
+{
+    char key[64], why[256];
+    const char *val;
+    if (specfile_split_assign(assign, key, sizeof key, &val)) {
+        snprintf(err, (size_t)errlen, "--set %s: expected KEY=VALUE", assign);
+        return -1;
+    }
+    int k = specfile_find(fields, n, key);
+    if (k < 0) {
+        snprintf(err, (size_t)errlen, "--set %s: unknown %s key '%s'", assign, what, key);
+        return -1;
+    }
+    if (specfile_set(obj, fields, k, val, why, sizeof why)) {
+        snprintf(err, (size_t)errlen, "--set %s: %s", assign, why);
+        return -1;
+    }
+    return k;
+}
+
 /* Index in embed_files of the i-th file ending in ext, or -1. */
 static int embedded_index(const char *ext, int i)
 {

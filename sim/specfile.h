@@ -75,6 +75,16 @@ uint64_t specfile_values_hash(const void *obj, const specfile_field *fields, int
  */
 int specfile_split_assign(const char *assign, char *key, int keylen, const char **val);
 
+/*
+ * Applies a --set override "KEY=VALUE" to obj (the caller's copy) through
+ * fields[n], with the parser's checks; `what` names the kind of file in
+ * messages ("spec", "kernel profile").  Returns the key's index, or -1
+ * with "--set ASSIGN: reason" in err[errlen] and obj unchanged.
+ * Relations between fields are the caller's to check afterwards.
+ */
+int specfile_assign(void *obj, const specfile_field *fields, int n, const char *assign, const char *what, char *err,
+                    int errlen);
+
 /* Files compiled into the binary (embed.h) whose name ends in ext (".gpu",
  * ".kernel"): how many, the i-th one's name without ext, and its text
  * (NULL past the end). */
