@@ -86,6 +86,17 @@ static plan_opts random_opts(int k, int sms)
     return o;
 }
 
+/* Prints and runs schedule k's default plan, then a random plan of it. */
+static void run_default_and_random(int gi, int ki, const workload *w, int k)
+{
+    plan_opts o = {.kind = k};
+    print_config(gi, ki, w, &o);
+    run(gi, ki, w, &o);
+    o = random_opts(k, g_spec[gi].sms);
+    print_config(gi, ki, w, &o);
+    run(gi, ki, w, &o);
+}
+
 int main(void)
 {
     char err[256];
@@ -115,12 +126,7 @@ int main(void)
                                      ci % 3 == 2 ? DTYPE_FP8 : DTYPE_FP16, ctxs[ci]);
                     for (int k = 0; k < SCHED_COUNT; k++) {
                         int gi = (int)(rnd() % N_GPUS), ki = rnd() % 3 ? 0 : (int)(rnd() % N_KERNELS);
-                        plan_opts o = {.kind = k};
-                        print_config(gi, ki, &w, &o);
-                        run(gi, ki, &w, &o);
-                        o = random_opts(k, g_spec[gi].sms);
-                        print_config(gi, ki, &w, &o);
-                        run(gi, ki, &w, &o);
+                        run_default_and_random(gi, ki, &w, k);
                     }
                 }
 
@@ -139,14 +145,7 @@ int main(void)
             w.ctx[r] = 1 + (int64_t)(rnd() % longest);
         }
         int gi = (int)(rnd() % N_GPUS), ki = rnd() % 3 ? 0 : (int)(rnd() % N_KERNELS);
-        for (int k = 0; k < SCHED_COUNT; k++) {
-            plan_opts o = {.kind = k};
-            print_config(gi, ki, &w, &o);
-            run(gi, ki, &w, &o);
-            o = random_opts(k, g_spec[gi].sms);
-            print_config(gi, ki, &w, &o);
-            run(gi, ki, &w, &o);
-        }
+        for (int k = 0; k < SCHED_COUNT; k++) run_default_and_random(gi, ki, &w, k);
     }
 
     /* refusals: options out of range */
