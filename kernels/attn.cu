@@ -177,6 +177,11 @@ void attn_plan_free(attn_plan_dev *d)
     memset(d, 0, sizeof *d);
 }
 
+size_t attn_tl_records(const attn_plan_dev *d)
+{
+    return (size_t)d->n_segs + 4 * (size_t)d->grid + 3 * (size_t)d->combine_grid;
+}
+
 cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t s, tl_rec *tl)
 {
     dec_kernel_fn fn;
@@ -190,6 +195,7 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
     a.seg_kv = d->seg_kv;
     a.part_o = d->part_o; a.part_lse = d->part_lse; a.cnt = d->cnt;
     a.tl = tl;
+    a.tl_comb = tl ? tl + (size_t)d->n_segs + 4 * (size_t)d->grid : NULL;
     a.lse = io->lse;
     a.rows = d->rows;
     a.block_n = d->block_n;

@@ -23,8 +23,11 @@
 #define ATTN_THREADS PLAN_CTA_THREADS
 #define ATTN_MAX_ROWS 16         /* GQA group sizes 1..16 (9..16 on the tensor-core path only, d <= 128) */
 
-/* Timeline events recorded by thread 0 of each CTA (leanbench --timeline). */
-enum tl_event { TL_START = 0, TL_SEG_END, TL_WAIT_BEGIN, TL_WAIT_END, TL_END };
+/* Timeline events recorded by thread 0 of each CTA (leanbench --timeline):
+ * the decode kernel's, then the combine kernel's (its CTA scheduled, its
+ * wait for the decode grid returned, its end). */
+enum tl_event { TL_START = 0, TL_SEG_END, TL_WAIT_BEGIN, TL_WAIT_END, TL_END, TL_COMB_START, TL_COMB_READY,
+                TL_COMB_END };
 
 typedef struct tl_rec {
     int32_t sm;        /* %smid */
@@ -94,7 +97,8 @@ typedef struct dec_args {
     int signal;        /* 1: partial writers signal a host CTA (stream-K) */
     float scale_log2;  /* log2(e) / sqrt(d) */
     float *lse;        /* NULL, or [n_units * rows]: final log-sum-exp per row, log2 units
-                          (attn_io.lse); last, so the fields above keep their offsets */
+                          (attn_io.lse); after the fields above, so they keep their offsets */
+    tl_rec *tl_comb;   /* NULL, or [3 * combine grid]: the combine kernel's timeline events */
 } dec_args;
 
 typedef void (*dec_kernel_fn)(dec_args);
@@ -148,9 +152,13 @@ int64_t attn_kv_elems(const workload *w);
 /* Launches the decode kernel and, when the plan has one, the combine kernel
  * on stream s: O to io->o and, when io->lse is not NULL, each row's final
  * log-sum-exp (log2 units) to io->lse[unit * rows + row], which is the
- * [batch][heads] index of the row.  tl may be NULL.  Returns the launch
- * status. */
+ * [batch][heads] index of the row.  tl may be NULL, or has room for
+ * attn_tl_records(d) events: the decode kernel's n_segs + 4 x grid, then 3
+ * per combine CTA.  Returns the launch status. */
 cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t s, tl_rec *tl);
+
+/* Timeline records one launch of plan d can write (attn_launch's tl). */
+size_t attn_tl_records(const attn_plan_dev *d);
 
 /* Fills n elements of dtype at dst with uniform values in [-amp, amp]
  * from a counter-based hash of (seed, index). */

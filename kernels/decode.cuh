@@ -711,11 +711,15 @@ __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a)
     __shared__ float ms[2 * ATTN_MAX_ROWS];
     const int u = blockIdx.x;
     const int parts = a.unit_parts[u];
+    tl_rec *tl = a.tl_comb && threadIdx.x == 0 ? a.tl_comb + 3 * u : nullptr;
+    if (tl) tl_put(tl, 0, TL_COMB_START, u);
     /* launched as a programmatic dependent of decode_kernel: wait until it
      * has finished and its partials are visible (a no-op otherwise) */
     asm volatile("griddepcontrol.wait;" ::: "memory");
-    if (parts <= 1) return;
-    combine_merge<T, D>(a, u, a.unit_slot[u], parts, static_cast<T *>(a.o) + (int64_t)u * a.rows * D, red, ms);
+    if (tl) tl_put(tl, 1, TL_COMB_READY, u);
+    if (parts > 1)
+        combine_merge<T, D>(a, u, a.unit_slot[u], parts, static_cast<T *>(a.o) + (int64_t)u * a.rows * D, red, ms);
+    if (tl) tl_put(tl, 2, TL_COMB_END, u);
 }
 
 /* The capacity-16 kernel: groups of 9..16 rows fill the 16-row tensor-core

@@ -43,6 +43,7 @@
 /* Run-wide settings and device facts. */
 static struct {
     int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena, oracle, occupancy;
+    int tl_launches;                 /* launches recorded for a --timeline (the last one's events are written) */
     int n_checked, n_check_failed;   /* configurations checked against the reference, and failed */
     const char *csv, *timeline, *sweep;
     int sms_req, sms;
@@ -59,7 +60,7 @@ static struct {
  * workload options of sim/opts.c's table) and --help prints them.  A
  * --sweep line takes the workload options and those marked per_line.
  */
-enum lb_opt_id { LB_GPUS, LB_REPS, LB_WARMUP, LB_SMS, LB_TIMELINE, LB_CSV, LB_NO_CHECK, LB_CHECK, LB_ORACLE, LB_SWEEP,
+enum lb_opt_id { LB_GPUS, LB_REPS, LB_WARMUP, LB_SMS, LB_TIMELINE, LB_TL_LAUNCHES, LB_CSV, LB_NO_CHECK, LB_CHECK, LB_ORACLE, LB_SWEEP,
                  LB_GRAPH_N, LB_NO_ARENA, LB_READ_CEILING, LB_SM_BANDWIDTH, LB_OCCUPANCY };
 static const struct lb_opt {
     int id;             /* enum lb_opt_id */
@@ -75,6 +76,12 @@ static const struct lb_opt {
     {LB_SMS, "sms", "N", 0, "confine to N SMs via a green context (rounded up to 8)"},
     {LB_TIMELINE, "timeline", "FILE", 1, "per-CTA start/segment/wait/end times of one launch (CSV, after a\n"
                                          "provenance header of # key=value lines)"},
+    {LB_TL_LAUNCHES, "timeline-launches", "N", 0, "record N launches for each --timeline, each after an L2 flush: one\n"
+                                                 "'# span=' header line each (k, then the decode kernel's first\n"
+                                                 "start and last end, the combine kernel's first start, first\n"
+                                                 "return from its wait and last end, ns from the first start;\n"
+                                                 "-1: no combine kernel); the last launch's events follow\n"
+                                                 "(default 1)"},
     {LB_CSV, "csv", "FILE", 0, "append one row per configuration (header once; a file of another\n"
                                "column set is refused)"},
     {LB_NO_CHECK, "no-check", NULL, 0, "time without first checking each configuration against the CPU\n"
@@ -208,12 +215,42 @@ static void ctx_string(const workload *w, char *dst, size_t n)
         o += (size_t)snprintf(dst + o, n - o, "%s%lld", r ? ";" : "", (long long)w->ctx[r]);
 }
 
+/* One recorded launch: the decode kernel's first CTA start and last end,
+ * the combine kernel's first CTA start, first return from its wait and
+ * last end, in ns from the first start (-1: no combine kernel). */
+struct tl_span {
+    long long t[5];
+};
+
+/* The span of one launch's records tl (n_main decode-kernel records, then
+ * 3 per combine CTA). */
+static tl_span timeline_span(const tl_rec *tl, size_t n_main, int comb_grid)
+{
+    uint64_t lo[5], hi[5];
+    for (int k = 0; k < 5; k++) { lo[k] = UINT64_MAX; hi[k] = 0; }
+    for (size_t i = 0; i < n_main; i++) {
+        if (tl[i].event == TL_START && tl[i].t_ns < lo[0]) lo[0] = tl[i].t_ns;
+        if (tl[i].event == TL_END && tl[i].t_ns > hi[1]) hi[1] = tl[i].t_ns;
+    }
+    for (size_t i = n_main; i < n_main + 3 * (size_t)comb_grid; i++) {
+        const uint64_t t = tl[i].t_ns;
+        if (tl[i].event == TL_COMB_START && t < lo[2]) lo[2] = t;
+        if (tl[i].event == TL_COMB_READY && t < lo[3]) lo[3] = t;
+        if (tl[i].event == TL_COMB_END && t > hi[4]) hi[4] = t;
+    }
+    tl_span s;
+    const uint64_t at[5] = {lo[0], hi[1], lo[2], lo[3], hi[4]};
+    for (int k = 0; k < 5; k++)
+        s.t[k] = (at[k] == UINT64_MAX || at[k] == 0 || lo[0] == UINT64_MAX) ? -1 : (long long)(at[k] - lo[0]);
+    return s;
+}
+
 /* Writes the timeline of plan p (asked as po) of workload w: a provenance
  * header of "# key=value" lines (the run's facts, the workload, the plan
  * asked and built, the knobs and build switches, as the CSV's columns name
  * them), then the events. */
 static void write_timeline(const char *path, const tl_rec *tl, const plan *p, const workload *w, const plan_opts *po,
-                           int occ, int in_arena)
+                           int occ, int in_arena, const std::vector<tl_span> &spans)
 {
     FILE *f = fopen(path, "w");
     if (!f) { fprintf(stderr, "--timeline %s: cannot open for writing\n", path); return; }
@@ -233,6 +270,9 @@ static void write_timeline(const char *path, const tl_rec *tl, const plan *p, co
             w->kv_heads, w->head_dim, dtype_name(w->dtype), ctxs, po->block_n, po->splits, po->grid, po->ctas_per_sm,
             p->block_n, p->grid, p->splits, occ, p->ctas_per_sm, attn_l2pf_choice(p->grid, g.sms), attn_pdl_choice(),
             attn_rows_cap_choice(), in_arena, attn_build_switches());
+    for (size_t k = 0; k < spans.size(); k++)
+        fprintf(f, "# span=%zu,%lld,%lld,%lld,%lld,%lld\n", k, spans[k].t[0], spans[k].t[1], spans[k].t[2],
+                spans[k].t[3], spans[k].t[4]);
     fprintf(f, "cta,sm,event,unit,t_ns\n");
     for (int c = 0; c < p->grid; c++) {
         const int b = p->cta_first[c] + 4 * c, e = p->cta_first[c + 1] + 4 * (c + 1);
@@ -395,18 +435,22 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
     }
 
     if (timeline) {
-        const size_t n = (size_t)p->n_segs + 4 * (size_t)p->grid;
+        const size_t n = attn_tl_records(&d), n_main = (size_t)p->n_segs + 4 * (size_t)p->grid;
         tl_rec *tl_d;
         CUDA_CHECK(cudaMalloc((void **)&tl_d, n * sizeof(tl_rec)));
-        CUDA_CHECK(cudaMemsetAsync(tl_d, 0xff, n * sizeof(tl_rec), g.stream));
-        if (flush) attn_l2_flush(g.scratch, g.scratch_bytes, g.stream);
-        io.k = b.k[0]; io.v = b.v[0];
-        CUDA_CHECK(attn_launch(&d, &io, g.stream, tl_d));
-        CUDA_CHECK(cudaStreamSynchronize(g.stream));
         std::vector<tl_rec> tl(n);
-        CUDA_CHECK(cudaMemcpy(tl.data(), tl_d, n * sizeof(tl_rec), cudaMemcpyDeviceToHost));
+        std::vector<tl_span> spans;
+        for (int k = 0; k < g.tl_launches; k++) {
+            CUDA_CHECK(cudaMemsetAsync(tl_d, 0xff, n * sizeof(tl_rec), g.stream));
+            if (flush) attn_l2_flush(g.scratch, g.scratch_bytes, g.stream);
+            io.k = b.k[k % nkv]; io.v = b.v[k % nkv];
+            CUDA_CHECK(attn_launch(&d, &io, g.stream, tl_d));
+            CUDA_CHECK(cudaStreamSynchronize(g.stream));
+            CUDA_CHECK(cudaMemcpy(tl.data(), tl_d, n * sizeof(tl_rec), cudaMemcpyDeviceToHost));
+            spans.push_back(timeline_span(tl.data(), n_main, d.combine_grid));
+        }
         cudaFree(tl_d);
-        write_timeline(timeline, tl.data(), p, w, &po, occ, b.in_arena);
+        write_timeline(timeline, tl.data(), p, w, &po, occ, b.in_arena, spans);
     }
 
     const double t_us = pct(ms, 0.5) * 1e3, p10 = pct(ms, 0.1) * 1e3, p90 = pct(ms, 0.9) * 1e3;
@@ -543,6 +587,7 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         case LB_SMS: bad = opts_parse_int(name, optarg, 1, 4096, &g.sms_req, err, sizeof err); break;
         case LB_GRAPH_N: bad = opts_parse_int(name, optarg, 1, 1 << 20, &g.graph_n, err, sizeof err); break;
         case LB_TIMELINE: *timeline = optarg; break;
+        case LB_TL_LAUNCHES: bad = opts_parse_int(name, optarg, 1, 1000, &g.tl_launches, err, sizeof err); break;
         case LB_CSV: g.csv = optarg; break;
         case LB_SWEEP: g.sweep = optarg; break;
         case LB_CHECK: g.check = 1; break;
@@ -818,6 +863,7 @@ int main(int argc, char **argv)
     static wl_opts o;
     wl_opts_init(&o);
     g.reps = 50;
+    g.tl_launches = 1;
     g.warmup = 5;
     g.check = 1;
     g.graph_n = 20;

@@ -65,6 +65,12 @@
 #                                    kernels/sweep-sms2.txt on 16..132 SMs;
 #                                    stops at SMSCALE_DEADLINE seconds from
 #                                    the start (default 540)
+#   sh kernels/run-on-gpu.sh gap      build + gpu-test, then the combine
+#                                    kernel's gap and length from in-kernel
+#                                    timers (leanbench --timeline
+#                                    --timeline-launches GAP_LAUNCHES, default
+#                                    30) over kernels/sweep-gap.txt with PDL
+#                                    on and off: gap.csv, one row per launch
 #   sh kernels/run-on-gpu.sh link     the interconnect of a multi-GPU host
 #                                    (build/linkbench: peer copies 256 B to
 #                                    256 MB, each pair and all peers into
@@ -292,6 +298,38 @@ oracle)
     awk -F, 'NR>1 { k=$10" "$11" "$12" "$13" "$15; if (!(k in b) || $21+0 < b[k]+0) { b[k]=$21; w[k]=$9" bn="$16" ctas="$17" sp="$18 } }
         END { for (k in b) printf "%-40.40s %10.2f us  %s\n", k, b[k], w[k] }' "$OUT/oracle.csv" | sort | head -100
     gzip -f "$OUT/oracle-log.txt"
+    ;;
+gap)
+    # The combine kernel's gap and length from in-kernel timers: each line of
+    # kernels/sweep-gap.txt with --timeline, GAP_LAUNCHES launches recorded
+    # (each after an L2 flush), PDL on and off; gap.csv has one row per
+    # launch (times in ns from the decode kernel's first CTA start).
+    say "combine gap: kernels/sweep-gap.txt, PDL on and off"
+    for pdl in 1 0; do
+        mkdir -p "$OUT/tl/pdl$pdl"
+        grep -v '^#' kernels/sweep-gap.txt | grep . | awk -v d="$OUT/tl/pdl$pdl" '{ printf "%s --reps 20 --timeline %s/g%02d.csv\n", $0, d, NR }' \
+            > "$OUT/sweep-gap-pdl$pdl.txt"
+        LEANBENCH_PDL=$pdl timed gap-pdl$pdl timeout 200 build/leanbench --sweep "$OUT/sweep-gap-pdl$pdl.txt" \
+            --timeline-launches ${GAP_LAUNCHES:-30} --csv "$OUT/gap-runs.csv" >>"$OUT/gap-log.txt" 2>&1
+        echo "pdl=$pdl: rc $?; $(grep -c 'CHECK FAILED' "$OUT/gap-log.txt") failed checks so far"
+    done
+    echo "gpu,pdl,line,schedule,batch,heads,kv_heads,head_dim,ctx,block_n,ctas,splits,launch,main_start_ns,main_end_ns,comb_start_ns,comb_ready_ns,comb_end_ns" > "$OUT/gap.csv"
+    for f in "$OUT"/tl/pdl*/g*.csv; do
+        awk -v pdl="$(basename "$(dirname "$f")" | tr -dc 0-9)" -v line="$(basename "$f" .csv | tr -dc 0-9)" -F= '
+            /^# gpu=/ { gpu=$2 } /^# schedule=/ { s=$2 } /^# batch=/ { b=$2 } /^# heads=/ { h=$2 } /^# kv_heads=/ { kh=$2 }
+            /^# head_dim=/ { d=$2 } /^# ctx=/ { c=$2 } /^# block_n=/ { bn=$2 } /^# ctas=/ { g=$2 } /^# splits=/ { sp=$2 }
+            /^# span=/ { printf "%s,%s,%d,%s,%s,%s,%s,%s,\"%s\",%s,%s,%s,%s\n", gpu, pdl, line, s, b, h, kh, d, c, bn, g, sp, $2 }
+            !/^#/ { exit }' "$f" >> "$OUT/gap.csv"
+    done
+    (cd "$OUT" && tar czf timelines-gap.tar.gz tl && rm -rf tl)
+    say "the same gap between FlashAttention-2's split and combine kernels (PyTorch, profiler records)"
+    timed gap-peer timeout 150 python3 experiments/peers/gap_probe.py --csv "$OUT/gap-peer.csv" 2>&1 | tee -a "$LOG" | tail -12
+    gzip -f "$OUT/gap-log.txt"
+    say "gap (us): the launch of median gap (comb_ready - main_end), its combine length (comb_end - comb_ready) and comb_start - main_end"
+    awk -F, 'NR>1 && $18 >= 0 { k=sprintf("pdl=%s %-9s b=%-2s h=%-3s kvh=%-3s d=%-3s ctx=%-16s sp=%-2s", $2,$4,$5,$6,$7,$8,$9,$12);
+        print k, ($17-$15)/1e3, ($18-$17)/1e3, ($16-$15)/1e3 }' "$OUT/gap.csv" | sort -k1,8 -k9,9n |
+        awk '{ k=""; for (i=1;i<=8;i++) k=k $i " "; n[k]++; g[k, n[k]]=$9; c[k, n[k]]=$10; e[k, n[k]]=$11 }
+             END { for (k in n) { m=int((n[k]+1)/2); printf "%s gap %7.2f  combine %7.2f  sched %7.2f  (n %d)\n", k, g[k,m], c[k,m], e[k,m], n[k] } }' | sort
     ;;
 smscale)
     # seconds left before the deadline, at most $1 (0 when spent)
