@@ -109,9 +109,13 @@ int cmd_calibrate(int argc, char **argv)
     int m = snprintf(about, sizeof about,
                      "  fits chip and kernel fields to the rows G measured with one kernel (gsl_multifit_nlinear,\n"
                      "  trust region, parameters in log space, residual = simulated / measured time - 1).\n"
-                     "  params (default: leansim's rows: all but tensor_eff and graph_launch_us; an outside kernel's:\n"
-                     "  its kernel fields cta_inflight_bytes, cta_prologue_ns, partial_write_ns, merge_round_ns and\n"
-                     "  the efficiency of its compute path):");
+                     "  params (default, leansim's rows:");
+    for (int p = 0; p < CALIB_COUNT && m < (int)sizeof about; p++)
+        if (CALIB_DEFAULT_MASK & (1u << p)) m += snprintf(about + m, sizeof about - (size_t)m, " %s", calib_param_name(p));
+    if (m < (int)sizeof about)
+        m += snprintf(about + m, sizeof about - (size_t)m,
+                      ";\n  an outside kernel's: its kernel fields cta_inflight_bytes, cta_prologue_ns, partial_write_ns,\n"
+                      "  merge_round_ns, call_extra_us and the efficiency of its compute path); all:");
     for (int p = 0; p < CALIB_COUNT && m < (int)sizeof about; p++)
         m += snprintf(about + m, sizeof about - (size_t)m, " %s%s", calib_param_name(p),
                       calib_param_is_chip(p) ? "(chip)" : "");

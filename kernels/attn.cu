@@ -194,8 +194,7 @@ cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t 
     a.unit_parts = d->unit_parts; a.unit_slot = d->unit_slot;
     a.seg_kv = d->seg_kv;
     a.part_o = d->part_o; a.part_lse = d->part_lse; a.cnt = d->cnt;
-    a.tl = tl;
-    a.tl_comb = tl ? tl + (size_t)d->n_segs + 4 * (size_t)d->grid : NULL;
+    a.tl = tl ? tl + 3 * (size_t)d->combine_grid : NULL;
     a.lse = io->lse;
     a.rows = d->rows;
     a.block_n = d->block_n;

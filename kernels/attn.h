@@ -97,8 +97,7 @@ typedef struct dec_args {
     int signal;        /* 1: partial writers signal a host CTA (stream-K) */
     float scale_log2;  /* log2(e) / sqrt(d) */
     float *lse;        /* NULL, or [n_units * rows]: final log-sum-exp per row, log2 units
-                          (attn_io.lse); after the fields above, so they keep their offsets */
-    tl_rec *tl_comb;   /* NULL, or [3 * combine grid]: the combine kernel's timeline events */
+                          (attn_io.lse); last, so the fields above keep their offsets */
 } dec_args;
 
 typedef void (*dec_kernel_fn)(dec_args);
@@ -153,8 +152,9 @@ int64_t attn_kv_elems(const workload *w);
  * on stream s: O to io->o and, when io->lse is not NULL, each row's final
  * log-sum-exp (log2 units) to io->lse[unit * rows + row], which is the
  * [batch][heads] index of the row.  tl may be NULL, or has room for
- * attn_tl_records(d) events: the decode kernel's n_segs + 4 x grid, then 3
- * per combine CTA.  Returns the launch status. */
+ * attn_tl_records(d) events: 3 per combine CTA, then the decode kernel's
+ * n_segs + 4 x grid (dec_args.tl points at those; the combine kernel
+ * writes below it).  Returns the launch status. */
 cudaError_t attn_launch(const attn_plan_dev *d, const attn_io *io, cudaStream_t s, tl_rec *tl);
 
 /* Timeline records one launch of plan d can write (attn_launch's tl). */

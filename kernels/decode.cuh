@@ -711,7 +711,8 @@ __global__ void __launch_bounds__(ATTN_THREADS) combine_kernel(const dec_args a)
     __shared__ float ms[2 * ATTN_MAX_ROWS];
     const int u = blockIdx.x;
     const int parts = a.unit_parts[u];
-    tl_rec *tl = a.tl_comb && threadIdx.x == 0 ? a.tl_comb + 3 * u : nullptr;
+    /* timeline: 3 records per combine CTA, below the decode kernel's (attn_launch) */
+    tl_rec *tl = a.tl && threadIdx.x == 0 ? a.tl - 3 * (int64_t)gridDim.x + 3 * u : nullptr;
     if (tl) tl_put(tl, 0, TL_COMB_START, u);
     /* launched as a programmatic dependent of decode_kernel: wait until it
      * has finished and its partials are visible (a no-op otherwise) */

@@ -222,9 +222,9 @@ struct tl_span {
     long long t[5];
 };
 
-/* The span of one launch's records tl (n_main decode-kernel records, then
- * 3 per combine CTA). */
-static tl_span timeline_span(const tl_rec *tl, size_t n_main, int comb_grid)
+/* The span of one launch's records: tl, the decode kernel's n_main, and
+ * comb, 3 per combine CTA. */
+static tl_span timeline_span(const tl_rec *tl, size_t n_main, const tl_rec *comb, int comb_grid)
 {
     uint64_t lo[5], hi[5];
     for (int k = 0; k < 5; k++) { lo[k] = UINT64_MAX; hi[k] = 0; }
@@ -232,11 +232,11 @@ static tl_span timeline_span(const tl_rec *tl, size_t n_main, int comb_grid)
         if (tl[i].event == TL_START && tl[i].t_ns < lo[0]) lo[0] = tl[i].t_ns;
         if (tl[i].event == TL_END && tl[i].t_ns > hi[1]) hi[1] = tl[i].t_ns;
     }
-    for (size_t i = n_main; i < n_main + 3 * (size_t)comb_grid; i++) {
-        const uint64_t t = tl[i].t_ns;
-        if (tl[i].event == TL_COMB_START && t < lo[2]) lo[2] = t;
-        if (tl[i].event == TL_COMB_READY && t < lo[3]) lo[3] = t;
-        if (tl[i].event == TL_COMB_END && t > hi[4]) hi[4] = t;
+    for (size_t i = 0; i < 3 * (size_t)comb_grid; i++) {
+        const uint64_t t = comb[i].t_ns;
+        if (comb[i].event == TL_COMB_START && t < lo[2]) lo[2] = t;
+        if (comb[i].event == TL_COMB_READY && t < lo[3]) lo[3] = t;
+        if (comb[i].event == TL_COMB_END && t > hi[4]) hi[4] = t;
     }
     tl_span s;
     const uint64_t at[5] = {lo[0], hi[1], lo[2], lo[3], hi[4]};
@@ -435,7 +435,7 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
     }
 
     if (timeline) {
-        const size_t n = attn_tl_records(&d), n_main = (size_t)p->n_segs + 4 * (size_t)p->grid;
+        const size_t n = attn_tl_records(&d), n_comb = 3 * (size_t)d.combine_grid, n_main = n - n_comb;
         tl_rec *tl_d;
         CUDA_CHECK(cudaMalloc((void **)&tl_d, n * sizeof(tl_rec)));
         std::vector<tl_rec> tl(n);
@@ -447,10 +447,10 @@ static int time_plan(const workload *w, plan_opts po, bench_kv *kv, const char *
             CUDA_CHECK(attn_launch(&d, &io, g.stream, tl_d));
             CUDA_CHECK(cudaStreamSynchronize(g.stream));
             CUDA_CHECK(cudaMemcpy(tl.data(), tl_d, n * sizeof(tl_rec), cudaMemcpyDeviceToHost));
-            spans.push_back(timeline_span(tl.data(), n_main, d.combine_grid));
+            spans.push_back(timeline_span(tl.data() + n_comb, n_main, tl.data(), d.combine_grid));
         }
         cudaFree(tl_d);
-        write_timeline(timeline, tl.data(), p, w, &po, occ, b.in_arena, spans);
+        write_timeline(timeline, tl.data() + n_comb, p, w, &po, occ, b.in_arena, spans);
     }
 
     const double t_us = pct(ms, 0.5) * 1e3, p10 = pct(ms, 0.1) * 1e3, p90 = pct(ms, 0.9) * 1e3;

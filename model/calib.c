@@ -28,7 +28,7 @@ static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_in
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
                                                "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff",
                                                "graph_launch_us", "sm_gbps", "call_extra_us", "inflight_tiles", "mem_share_exp",
-                                               "load_queue", "sm_stream_loss"};
+                                               "load_queue", "sm_stream_loss", "host_round_ns", "pdl_gap_us"};
 
 const char *calib_param_name(int p)
 {
@@ -37,7 +37,8 @@ const char *calib_param_name(int p)
 
 int calib_param_is_chip(int p)
 {
-    return p == CALIB_BW || p == CALIB_LAUNCH || p == CALIB_GAP || p == CALIB_GRAPH_LAUNCH || p == CALIB_SHARE_EXP;
+    return p == CALIB_BW || p == CALIB_LAUNCH || p == CALIB_GAP || p == CALIB_GRAPH_LAUNCH || p == CALIB_SHARE_EXP ||
+           p == CALIB_PDL_GAP;
 }
 
 static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
@@ -60,6 +61,8 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_SHARE_EXP: return &g->mem_share_exp;
     case CALIB_LOAD_QUEUE: return &k->load_queue;
     case CALIB_STREAM_LOSS: return &k->sm_stream_loss;
+    case CALIB_HOST_ROUND: return &k->host_round_ns;
+    case CALIB_PDL_GAP: return &g->pdl_gap_us;
     }
     return NULL;
 }

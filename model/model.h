@@ -96,6 +96,8 @@ enum calib_param {
     CALIB_SHARE_EXP,     /* mem_share_exp (chip) */
     CALIB_LOAD_QUEUE,    /* load_queue (kernel) */
     CALIB_STREAM_LOSS,   /* sm_stream_loss (kernel) */
+    CALIB_HOST_ROUND,    /* host_round_ns (kernel) */
+    CALIB_PDL_GAP,       /* pdl_gap_us (chip) */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
@@ -104,7 +106,8 @@ enum calib_param {
 #define CALIB_DEFAULT_MASK \
     (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH) & ~(1u << CALIB_SM_GBPS) & \
      ~(1u << CALIB_CALL_EXTRA) & ~(1u << CALIB_INFLIGHT_TILES) & ~(1u << CALIB_SHARE_EXP) & \
-     ~(1u << CALIB_LOAD_QUEUE) & ~(1u << CALIB_STREAM_LOSS))
+     ~(1u << CALIB_LOAD_QUEUE) & ~(1u << CALIB_STREAM_LOSS) & ~(1u << CALIB_GAP) & ~(1u << CALIB_HOST_ROUND) & \
+     ~(1u << CALIB_PDL_GAP))
 
 /* A measured configuration. */
 typedef struct calib_row {

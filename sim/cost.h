@@ -33,7 +33,12 @@
  *   outputs, threads left over splitting the parts);
  * sim_combine_res: the combine kernel's resources, sim_combine_resident its
  *   CTAs resident per SM on g (at least 1).
- * Each round costs the kernel profile's merge_round_ns.
+ * Each round costs the kernel profile's merge_round_ns (a host's round:
+ * sim_host_round_ns, its host_round_ns where set).
+ * sim_combine_gap_ns: from the main kernel's last CTA ending to the combine
+ *   kernel's CTAs starting their work: the chip's pdl_gap_us when the
+ *   profile launches its combine kernel as a programmatic dependent, else
+ *   its kernel_gap_us.
  */
 double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
                     int ctas_on_sm);
@@ -42,6 +47,8 @@ double sim_stream_eff(double stream_loss, int ctas_on_sm);
 double sim_partial_bytes(const workload *w, int rows);
 double sim_host_merge_rounds(int rows, int head_dim, int peers);
 double sim_combine_rounds(int rows, int head_dim, int parts);
+double sim_host_round_ns(const kernel_profile *k);
+double sim_combine_gap_ns(const gpu_spec *g, const kernel_profile *k);
 extern const kernel_res sim_combine_res;
 int sim_combine_resident(const gpu_spec *g);
 

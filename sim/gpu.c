@@ -40,6 +40,7 @@ static const specfile_field fields[] = {
     D(launch_us, 0, 1e6),
     D(graph_launch_us, 0, 1e6),
     D(kernel_gap_us, 0, 1e6),
+    D(pdl_gap_us, 0, 1e6),
     D(link_gbps, 1e-3, 1e6),
     D(link_latency_us, 0, 1e6),
 #undef S

@@ -38,7 +38,10 @@ typedef struct gpu_spec {
     double tensor_tflops;       /* dense FP16/BF16 tensor cores */
     double launch_us;           /* from a launch (timed with events around it) to the first CTA running */
     double graph_launch_us;     /* the same for a kernel replayed back to back from a CUDA graph */
-    double kernel_gap_us;       /* between back-to-back dependent kernels in a stream */
+    double kernel_gap_us;       /* between back-to-back dependent kernels in a stream: the first's last CTA
+                                   ending to the second's first CTA starting its work */
+    double pdl_gap_us;          /* the same when the second is a programmatic dependent launch (its CTAs
+                                   already resident, waiting for the first grid to complete) */
     double link_gbps;           /* GPU-to-GPU bandwidth into one GPU (NVLink or PCIe, one direction) */
     double link_latency_us;     /* a small peer-to-peer copy, issued to its arrival being seen */
     char source[256];           /* file it came from, or "builtin:NAME" */

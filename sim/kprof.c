@@ -46,6 +46,8 @@ static const specfile_field fields[] = {
     D(partial_write_ns, 0, 1e9),
     D(flag_latency_ns, 0, 1e9),
     D(merge_round_ns, 0, 1e9),
+    D(host_round_ns, 0, 1e9),
+    I(pdl, 0, 1),
     I(seg_loads, 0, 16),
     D(load_queue, 0, 1),
     D(sm_stream_loss, 0, 1),

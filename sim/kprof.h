@@ -58,7 +58,11 @@ typedef struct kernel_profile {
     double cta_epilogue_ns;     /* CTA end: output normalisation and store */
     double partial_write_ns;    /* writing one partial (O, lse) state and fencing */
     double flag_latency_ns;     /* a stream-K peer's flag becoming visible to its host */
-    double merge_round_ns;      /* one round of partial-state loads from L2 and their merge */
+    double merge_round_ns;      /* one round of partial-state loads from L2 and their merge (the combine
+                                   kernel's; a stream-K host's too unless host_round_ns is set) */
+    double host_round_ns;       /* the same round in a stream-K host CTA; 0: merge_round_ns */
+    int pdl;                    /* 1: the combine kernel is a programmatic dependent launch (the chip's
+                                   pdl_gap_us before it, else its kernel_gap_us) */
     int seg_loads;              /* dependent memory round trips from the start of a CTA's second and later
                                    segments to their first tile (leansim's kernels: the segment's
                                    descriptor, then the tile) */

@@ -440,6 +440,16 @@ static int cdiv_int(int a, int b)
     return (a + b - 1) / b;
 }
 
+double sim_host_round_ns(const kernel_profile *k)
+{
+    return k->host_round_ns > 0 ? k->host_round_ns : k->merge_round_ns;
+}
+
+double sim_combine_gap_ns(const gpu_spec *g, const kernel_profile *k)
+{
+    return (k->pdl ? g->pdl_gap_us : g->kernel_gap_us) * 1e3;
+}
+
 double sim_host_merge_rounds(int rows, int head_dim, int peers)
 {
     if (peers < 1) return 0;
@@ -484,7 +494,7 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
             } else if (p->unit_parts[u] > 1 && !p->combine) {
                 int peers = p->unit_parts[u] - 1;
                 if (emit(c, OP_WAIT, L_WAIT, u, peers)) return -1;
-                if (emit(c, OP_DELAY, L_MERGE, u, kp->merge_round_ns * sim_host_merge_rounds(p->rows, w->head_dim, peers)))
+                if (emit(c, OP_DELAY, L_MERGE, u, sim_host_round_ns(kp) * sim_host_merge_rounds(p->rows, w->head_dim, peers)))
                     return -1;
                 if (emit(c, OP_DELAY, L_EPILOGUE, u, kp->cta_epilogue_ns)) return -1;
             } else {
@@ -651,7 +661,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
         int n = lower_combine(c, kp, w, p);
         kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, 0, 0, {0}};
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
-        double t1 = t_end + g->kernel_gap_us * 1e3;
+        double t1 = t_end + sim_combine_gap_ns(g, kp);
         if (sink) sink->resident[1] = k2.resident;
         if (twp) {
             snprintf(pname, sizeof pname, "%scombine kernel", name);

@@ -29,7 +29,7 @@ int main(void)
     ktruth.cta_inflight_bytes = 9000;
     truth.launch_us = 4.2;
     ktruth.merge_round_ns = 450;
-    truth.kernel_gap_us = 2.5;
+    truth.pdl_gap_us = 2.5;   /* leansim's combine kernel is a programmatic dependent launch */
 
     char dir[] = "/tmp/calibXXXXXX";
     CHECK(mkdtemp(dir) != NULL, "mkdtemp");
@@ -84,7 +84,7 @@ int main(void)
     calib_opts o;
     calib_opts_init(&o);
     o.mask = (1u << CALIB_BW) | (1u << CALIB_INFLIGHT) | (1u << CALIB_LAUNCH) | (1u << CALIB_MERGE) |
-             (1u << CALIB_GAP);
+             (1u << CALIB_PDL_GAP);
     o.holdout = 5;
     calib_result res;
     gpu_spec g = start;
