@@ -808,12 +808,57 @@ static void sm_bandwidth(void *buf, size_t cap)
     cudaFree(sink);
 }
 
+/* 1 when a and b are the same workload (so the same KV sets and reference). */
+static int same_workload(const workload *a, const workload *b)
+{
+    if (a->batch != b->batch || a->heads != b->heads || a->kv_heads != b->kv_heads || a->head_dim != b->head_dim ||
+        a->dtype != b->dtype)
+        return 0;
+    for (int r = 0; r < a->batch; r++)
+        if (a->ctx[r] != b->ctx[r]) return 0;
+    return 1;
+}
+
+/* The KV sets and CPU reference of the last workload run, kept for the
+ * next when it is the same (consecutive sweep lines that time several
+ * plans of one workload compute its reference once). */
+static struct {
+    workload w;
+    bench_kv kv;
+    int valid, with_ref;
+} kv_cache;
+
+/* kv_setup through the cache: the cached sets when w is the cached
+ * workload, else the cache's released first.  Returns kv_setup's value. */
+static int kv_get(const workload *w, int with_ref, bench_kv **kv)
+{
+    if (kv_cache.valid && kv_cache.with_ref == with_ref && same_workload(&kv_cache.w, w)) {
+        *kv = &kv_cache.kv;
+        return 0;
+    }
+    if (kv_cache.valid) kv_free(&kv_cache.kv);
+    kv_cache.valid = 0;
+    if (kv_setup(w, &kv_cache.kv, with_ref, "workload")) return 1;
+    kv_cache.w = *w;
+    kv_cache.with_ref = with_ref;
+    kv_cache.valid = 1;
+    *kv = &kv_cache.kv;
+    return 0;
+}
+
+static void kv_release(void)
+{
+    if (kv_cache.valid) kv_free(&kv_cache.kv);
+    kv_cache.valid = 0;
+}
+
 static int run_all(const wl_opts *o, const char *timeline, int reps)
 {
     if (g.oracle) return run_oracle(o, reps) ? 1 : 0;
-    /* one set of KV buffers and one CPU reference for every schedule of the workload */
-    bench_kv kv;
-    if (kv_setup(&o->wl, &kv, g.check, "workload")) return 0;   /* does not fit: skipped */
+    /* one set of KV buffers and one CPU reference for every schedule of the
+     * workload (and for the next lines of a sweep while they name it too) */
+    bench_kv *kv;
+    if (kv_get(&o->wl, g.check, &kv)) return 0;   /* does not fit: skipped */
     int rc = 0;
     for (int k = 0; k < SCHED_COUNT; k++)
         if (o->sched_mask & (1u << k)) {
@@ -822,9 +867,8 @@ static int run_all(const wl_opts *o, const char *timeline, int reps)
                 snprintf(path, sizeof path, "%s.%s.csv", timeline, sched_name(k));
             else if (timeline)
                 snprintf(path, sizeof path, "%s", timeline);
-            if (run_config(o, k, &kv, timeline ? path : NULL, reps)) rc = 1;
+            if (run_config(o, k, kv, timeline ? path : NULL, reps)) rc = 1;
         }
-    kv_free(&kv);
     return rc;
 }
 
@@ -924,9 +968,14 @@ int main(int argc, char **argv)
             fprintf(stderr, "leanbench: no KV arena (%.1f GB free); KV sets are allocated per configuration\n",
                     free_b / 1e9);
     }
-    if (!g.sweep) return check_summary(run_all(&o, timeline, g.reps));
+    if (!g.sweep) {
+        const int rc = run_all(&o, timeline, g.reps);
+        kv_release();
+        return check_summary(rc);
+    }
 
     const int fails = attn_sweep_each(g.sweep, sweep_set, NULL);
+    kv_release();
     if (fails < 0) { fprintf(stderr, "--sweep %s: cannot open\n", g.sweep); return 2; }
     fprintf(stderr, "leanbench: sweep done, %d lines with failures\n", fails);
     return check_summary(fails);

@@ -71,6 +71,12 @@
 #                                    --timeline-launches GAP_LAUNCHES, default
 #                                    30) over kernels/sweep-gap.txt with PDL
 #                                    on and off: gap.csv, one row per launch
+#   sh kernels/run-on-gpu.sh confirm  build + gpu-test, then the tuner's pick
+#                                    and the oracle's fastest plans of each
+#                                    workload timed again with many launches
+#                                    (kernels/sweep-confirm-h100.txt or
+#                                    -h200.txt by the GPU; experiments/
+#                                    confirm.py): confirm.csv and its regret
 #   sh kernels/run-on-gpu.sh link     the interconnect of a multi-GPU host
 #                                    (build/linkbench: peer copies 256 B to
 #                                    256 MB, each pair and all peers into
@@ -330,6 +336,26 @@ gap)
         print k, ($17-$15)/1e3, ($18-$17)/1e3, ($16-$15)/1e3 }' "$OUT/gap.csv" | sort -k1,8 -k9,9n |
         awk '{ k=""; for (i=1;i<=8;i++) k=k $i " "; n[k]++; g[k, n[k]]=$9; c[k, n[k]]=$10; e[k, n[k]]=$11 }
              END { for (k in n) { m=int((n[k]+1)/2); printf "%s gap %7.2f  combine %7.2f  sched %7.2f  (n %d)\n", k, g[k,m], c[k,m], e[k,m], n[k] } }' | sort
+    ;;
+confirm)
+    # The tuner's pick timed again beside the oracle's fastest plans
+    # (experiments/confirm.py), many launches each: kernels/sweep-confirm-
+    # h100.txt or -h200.txt by the GPU this runs on (CONFIRM_SWEEP=FILE: that
+    # one), confirm.csv; every plan checked against its workload's CPU
+    # reference first (computed once per workload).
+    case "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" in
+        *H200*) CS=kernels/sweep-confirm-h200.txt ;;
+        *) CS=kernels/sweep-confirm-h100.txt ;;
+    esac
+    CS=${CONFIRM_SWEEP:-$CS}
+    say "confirm: $CS ($(grep -vc '^#' "$CS") plans)"
+    timed confirm timeout ${CONFIRM_TIMEOUT:-420} build/leanbench --sweep "$CS" --warmup 5 --graph-n 4 \
+        --csv "$OUT/confirm.csv" >"$OUT/confirm-log.txt" 2>&1
+    echo "confirm: rc $?; $(grep -c . "$OUT/confirm.csv") rows; $(grep -c 'CHECK FAILED' "$OUT/confirm-log.txt") failed checks"
+    grep -E "CHECK FAILED|skipped|failures|checked" "$OUT/confirm-log.txt" | sort | uniq -c | head
+    gzip -f "$OUT/confirm-log.txt"
+    say "the tuner's pick against the fastest of the plans timed again"
+    python3 experiments/confirm.py score "$CS" "$OUT/confirm.csv"
     ;;
 smscale)
     # seconds left before the deadline, at most $1 (0 when spent)
