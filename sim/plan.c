@@ -462,21 +462,23 @@ int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms,
         break;
     }
     case SCHED_BALANCED: {
+        /* one wave: the CTAs per SM asked, else all that can be resident */
+        const int64_t wave = (int64_t)sms * (o->ctas_per_sm ? o->ctas_per_sm : resident_per_sm);
         int32_t minc = (int32_t)cdiv64(128, bn);
         int32_t chunk = max_tiles;
-        if (U < resident && max_tiles > minc && s->uniform) {
+        if (U < wave && max_tiles > minc && s->uniform) {
             /* the smallest chunk whose chunks fit one wave of the grid: with
              * every unit alike, max_tiles over the chunks a unit may have */
-            chunk = (int32_t)cdiv64(max_tiles, resident / U);
+            chunk = (int32_t)cdiv64(max_tiles, wave / U);
             if (chunk < minc) chunk = minc;
-        } else if (U < resident && max_tiles > minc) {
+        } else if (U < wave && max_tiles > minc) {
             /* the same by bisection: the chunk count falls as the chunk grows */
             int32_t lo = minc, hi = max_tiles;
             while (lo < hi) {
                 int32_t mid = lo + (hi - lo) / 2;
                 int64_t n = 0;
                 for (int r = 0; r < w->batch; r++) n += cdiv64(plan_tiles_of(w->ctx[r], bn), mid) * w->kv_heads;
-                if (n <= resident) hi = mid; else lo = mid + 1;
+                if (n <= wave) hi = mid; else lo = mid + 1;
             }
             chunk = lo;
         }

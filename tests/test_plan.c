@@ -222,6 +222,36 @@ static void test_kernel_cap(void)
     }
 }
 
+/* balanced sizes its chunks to one wave of the CTAs per SM asked, whatever
+ * the kernel's residency: the runner (which passes the occupancy) and the
+ * engines (which pass the CTAs per SM asked) build the same plan. */
+static void test_balanced_wave(void)
+{
+    static workload w;
+    memset(&w, 0, sizeof w);
+    w.batch = 3;
+    w.heads = w.kv_heads = 8;
+    w.head_dim = 128;
+    w.ragged = 1;
+    w.ctx[0] = 1500;
+    w.ctx[1] = 4096;
+    w.ctx[2] = 400000;
+    plan *a = plan_alloc(), *b = plan_alloc();
+    for (int cps = 1; cps <= 3; cps++) {
+        plan_opts po = {SCHED_BALANCED, 32, 0, 0, cps, 0};
+        CHECK(plan_build(a, &w, &po, 132, 3) == PLAN_OK && plan_build(b, &w, &po, 132, cps) == PLAN_OK,
+              "balanced at %d per SM builds", cps);
+        CHECK(a->grid == b->grid && a->n_segs == b->n_segs, "balanced at %d per SM: %d CTAs with 3 resident, %d with %d",
+              cps, a->grid, b->grid, cps);
+        CHECK(a->grid <= 132 * cps, "balanced at %d per SM: %d CTAs fit one wave of %d", cps, a->grid, 132 * cps);
+    }
+    plan_opts def = {SCHED_BALANCED, 32, 0, 0, 0, 0};
+    CHECK(plan_build(a, &w, &def, 132, 3) == PLAN_OK && a->grid > 132 * 2 && a->grid <= 132 * 3,
+          "balanced by default fills the resident CTAs: %d", a->grid);
+    plan_free(a);
+    plan_free(b);
+}
+
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void)
 {
@@ -301,6 +331,7 @@ int main(void)
     test_heuristics();
     test_kv_shards();
     test_kernel_cap();
+    test_balanced_wave();
     test_random_invariants();
     test_bad_input();
     TEST_DONE("test_plan");
