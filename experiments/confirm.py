@@ -88,8 +88,9 @@ def pick_opts(p):
 def req_opts(r, gpu):
     """The options that rebuild row r's plan: its requested ones where the
     file has them (req_* columns), else from the plan itself (a balanced
-    plan's CTAs per SM found by asking leansim which gives its grid)."""
-    if "req_block_n" not in r:
+    plan's CTAs per SM found by asking leansim which gives its grid, as the
+    runner's rule for it has changed since some oracles ran)."""
+    if "req_block_n" not in r or r["schedule"] == "balanced":
         s = r["schedule"]
         o = "--schedule %s --block-n %s" % (s, r["block_n"])
         if s == "split":
