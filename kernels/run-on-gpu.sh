@@ -252,8 +252,15 @@ tuned)
     # above checked every kernel instance, schedule, dtype and group)
     # TUNED_PART=I/N: the I-th of every N lines only, so that N calls share the CPU references
     # TUNED_SWEEP=FILE: another sweep of choices (default kernels/sweep-tuned.txt); TUNED_TIMEOUT: seconds for it (240)
+    # the peer times the same shapes (sdpa_peer.py --only), TUNED_PEER_TIMEOUT seconds at most (220)
     TSWEEP=${TUNED_SWEEP:-kernels/sweep-tuned.txt}
     TSRC=$TSWEEP
+    if [ -n "${TUNED_MATCH:-}" ]; then   # TUNED_MATCH=ERE: only the lines it matches
+        TSWEEP="$OUT/sweep-tuned-match.txt"
+        grep -v '^[[:space:]]*#' "$TSRC" | grep -E -e "$TUNED_MATCH" > "$TSWEEP"
+        [ -s "$TSWEEP" ] || { say "TUNED_MATCH=$TUNED_MATCH: no lines"; exit 2; }
+        TSRC=$TSWEEP
+    fi
     if [ -n "${TUNED_PART:-}" ]; then
         TSWEEP="$OUT/sweep-tuned-part.txt"
         grep -v '^[[:space:]]*#' "$TSRC" | grep . |
@@ -264,7 +271,8 @@ tuned)
     timed tuned timeout ${TUNED_TIMEOUT:-240} build/leanbench --sweep "$TSWEEP" --csv "$OUT/tuned.csv" >"$OUT/tuned-log.txt" 2>&1
     grep -E "CHECK FAILED|skipped|failures" "$OUT/tuned-log.txt" | sort | uniq -c | head
     say "peers (standard shapes, SDPA backends)"
-    timed peers timeout 220 python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" --shapes standard --flex none --budget 190 >>"$LOG" 2>&1
+    timed peers timeout ${TUNED_PEER_TIMEOUT:-220} python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" --shapes standard \
+        --flex none --budget $(( ${TUNED_PEER_TIMEOUT:-220} - 30 )) --only "$TSWEEP" >>"$LOG" 2>&1
     say "tuned leansim vs PyTorch, CUDA-graph replay times on both sides"
     python3 experiments/peers/compare.py "$OUT/tuned.csv" "$OUT/peers.csv" | tee "$OUT/compare.txt" | tail -60
     ;;

@@ -18,7 +18,7 @@ torch.compile with static shapes, so one compile per shape (its decode
 kernel for q_len 1); its compile time is printed, not timed.
 
 Usage: sdpa_peer.py --csv OUT [--reps 50] [--shapes standard|extra|quick]
-                    [--flex none|subset|all] [--budget SECONDS]
+                    [--flex none|subset|all] [--budget SECONDS] [--only SWEEP]
 Shapes: standard: batch 1, 8, 16; 32 and 64 query heads; GQA groups 1
 and 4; d=128 fp16; contexts 1k..512k (powers of two).  extra: 30 shapes of
 other batches (2, 4, 6, 32), heads (8, 16, 40, 128), groups (1, 4, 8, 16),
@@ -26,7 +26,8 @@ head dims (64, 128) and contexts (3000, 100000, 300000 among them).
 quick (or --quick): a handful.  Shapes whose KV does not fit are skipped.
 --flex subset: FlexAttention on the standard shapes with 32 heads, batch 1
 and 8, contexts 4k, 64k, 512k (every shape for extra and quick).
---budget: start no new shape after SECONDS.
+--budget: start no new shape after SECONDS.  --only SWEEP: only the shapes
+that lines of a leanbench sweep file name (the tuner's choices of a call).
 """
 import argparse
 import datetime
@@ -156,6 +157,31 @@ def flex_subset(shape):
     return h == 32 and b in (1, 8) and L in (4096, 65536, 524288)
 
 
+def sweep_shapes(path):
+    """The (batch, heads, kv_heads, head_dim, ctx) of every line of a
+    leanbench sweep file (head dim 128 unless given); exits 2 naming the
+    file when it cannot be read or a line lacks one of them."""
+    out = set()
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        sys.stderr.write("sdpa_peer.py: --only %s: %s\n" % (path, e.strerror))
+        sys.exit(2)
+    for n, line in enumerate(lines, 1):
+        t = line.split("#")[0].split()
+        if not t:
+            continue
+        o = {t[i]: t[i + 1] for i in range(len(t) - 1) if t[i].startswith("--")}
+        try:
+            out.add((int(o["--batch"]), int(o["--heads"]), int(o["--kv-heads"]), int(o.get("--head-dim", 128)),
+                     int(o["--ctx"])))
+        except (KeyError, ValueError):
+            sys.stderr.write("sdpa_peer.py: --only %s:%d: a line without --batch, --heads, --kv-heads and a single "
+                             "--ctx\n" % (path, n))
+            sys.exit(2)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--csv", required=True)
@@ -165,6 +191,8 @@ def main():
     ap.add_argument("--flex", choices=("none", "subset", "all"), default="none",
                     help="FlexAttention (torch-flex) on no shape, a subset of the standard ones, or all")
     ap.add_argument("--budget", type=float, default=1e9, help="start no new shape after this many seconds")
+    ap.add_argument("--only", metavar="SWEEP", help="only the shapes a leanbench sweep file names (its --batch, "
+                    "--heads, --kv-heads, --head-dim and --ctx)")
     ap.add_argument("--no-arena", action="store_true", help="allocate each shape's KV tensors anew")
     args = ap.parse_args()
 
@@ -209,6 +237,8 @@ def main():
     if args.quick:
         args.shapes = "quick"
     shapes = {"standard": STANDARD, "extra": EXTRA, "quick": QUICK}[args.shapes]
+    if args.only:
+        shapes = [s for s in shapes if s in sweep_shapes(args.only)]
     t_start = time.time()
     flex_on = args.flex != "none"
     flex_fails = flex_runs = 0
