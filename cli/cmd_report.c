@@ -150,9 +150,9 @@ int cmd_validate(int argc, char **argv)
            st.rows, st.added, st.present, st.failed, st.plan_mismatch, st.unknown_gpu);
     printf("validate: %d rows without the plan options asked (runner CSV format 1): their plan was found by the "
            "legacy search\n", st.legacy);
-    if (st.searched)
-        printf("validate: %d rows whose options asked no longer rebuild the plan they ran (the planner changed "
-               "since): their plan was found by the same search\n", st.searched);
+    if (st.earlier_rule)
+        printf("validate: %d balanced rows measured while a balanced plan's wave was every resident CTA, whatever "
+               "the CTAs per SM asked: rebuilt by that rule\n", st.earlier_rule);
     return 0;
 }
 

@@ -256,13 +256,13 @@ tuned)
     TSWEEP=${TUNED_SWEEP:-kernels/sweep-tuned.txt}
     TSRC=$TSWEEP
     if [ -n "${TUNED_MATCH:-}" ]; then   # TUNED_MATCH=ERE: only the lines it matches
-        TSWEEP="$OUT/sweep-tuned-match.txt"
+        TSWEEP="${TMPDIR:-/tmp}/sweep-tuned-match.txt"
         grep -v '^[[:space:]]*#' "$TSRC" | grep -E -e "$TUNED_MATCH" > "$TSWEEP"
         [ -s "$TSWEEP" ] || { say "TUNED_MATCH=$TUNED_MATCH: no lines"; exit 2; }
         TSRC=$TSWEEP
     fi
     if [ -n "${TUNED_PART:-}" ]; then
-        TSWEEP="$OUT/sweep-tuned-part.txt"
+        TSWEEP="${TMPDIR:-/tmp}/sweep-tuned-part.txt"
         grep -v '^[[:space:]]*#' "$TSRC" | grep . |
             awk -v p="$TUNED_PART" 'BEGIN { split(p, a, "/") } (NR - 1) % a[2] == a[1] - 1' > "$TSWEEP"
         [ -s "$TSWEEP" ] || { say "TUNED_PART=$TUNED_PART: no lines (I/N with 1 <= I <= N)"; exit 2; }
@@ -275,6 +275,8 @@ tuned)
         --flex none --budget $(( ${TUNED_PEER_TIMEOUT:-220} - 30 )) --only "$TSWEEP" >>"$LOG" 2>&1
     say "tuned leansim vs PyTorch, CUDA-graph replay times on both sides"
     python3 experiments/peers/compare.py "$OUT/tuned.csv" "$OUT/peers.csv" | tee "$OUT/compare.txt" | tail -60
+    gzip -f "$OUT/tuned-log.txt"
+    rm -f "$OUT/occupancy.csv"   # gputest.txt says the same; fewer files come back whole
     ;;
 link)
     say "topology"

@@ -235,8 +235,8 @@ typedef struct validate_stats {
     int failed;              /* engine refused the configuration (per engine) */
     int plan_mismatch;       /* rows whose plan could not be reproduced */
     int legacy;              /* rows without the options asked (runner CSV format 1): plan found by search */
-    int searched;            /* rows whose options asked no longer rebuild the plan they ran (the planner
-                                changed after they were measured): plan found by the same search */
+    int earlier_rule;        /* balanced rows measured while the wave was every resident CTA, whatever the
+                                CTAs per SM asked: rebuilt by that rule */
     int no_profile;          /* rows of an outside kernel no shipped profile describes */
     int unknown_gpu;         /* rows of GPUs no spec maps to (skipped) */
 } validate_stats;

@@ -10,10 +10,11 @@
  * nothing is searched.  Rows of format 1 files (every measurement committed
  * before format 2) do not say what was asked: for them alone,
  * legacy_match_plan searches the options that rebuild the recorded plan,
- * and validate says how many rows took that path; so do rows whose options
- * asked no longer rebuild the plan they ran (the planner changed after
- * they were measured: the recorded plan is what ran).  A row whose plan
- * cannot be rebuilt either way is still predicted, and counted.
+ * and validate says how many rows took that path.  One rule of the planner
+ * changed after rows were measured under it: a balanced plan's wave was
+ * every resident CTA, whatever the CTAs per SM asked; such rows are
+ * rebuilt by that rule, and counted.  A row whose plan cannot be rebuilt
+ * is still predicted, and counted.
  *
  * The GPU name the driver reports maps to a spec name in one table here
  * (validate_gpu_map); report and export use the same function.
@@ -325,16 +326,13 @@ int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **out, 
             }
         } else if (asked) {
             rebuild_plan(p, r, row_resident(r, cps_column, &full, &kp), sqlite3_column_int(q, 20));
-            if (!r->plan_ok) {
-                /* the planner changed after the row ran: the plan it recorded is what ran, so
-                 * search the options that rebuild it, as for a format 1 row */
+            if (!r->plan_ok && k == SCHED_BALANCED && r->po.ctas_per_sm > 0) {
+                /* measured while the runner sized a balanced plan's wave by every resident
+                 * CTA, whatever the CTAs per SM asked: rebuilt by that rule */
                 const plan_opts asked_po = r->po;
-                r->po.block_n = r->block_n;
-                r->po.splits = k == SCHED_SPLIT ? r->splits : 0;
-                r->po.grid = 0;
-                r->po.ctas_per_sm = cps_column;
-                legacy_match_plan(p, r, &full, &kp);
-                if (r->plan_ok && st) st->searched++;
+                r->po.ctas_per_sm = r->resident;
+                rebuild_plan(p, r, r->resident, 0);
+                if (r->plan_ok && st) st->earlier_rule++;
                 if (!r->plan_ok) {
                     r->po = asked_po;
                     rebuild_plan(p, r, row_resident(r, cps_column, &full, &kp), sqlite3_column_int(q, 20));

@@ -107,6 +107,15 @@ sed -n '1p;3p' "$T/v2.csv" | sed 's/,65536,128,132,0,3,/,65536,128,140,0,3,/; s/
 $L ingest "$T/mm.csv" --db "$T/v2.db" > /dev/null
 $L validate --db "$T/v2.db" > "$T/o" 2>&1
 ok "validate: a plan that does not rebuild is counted, not searched" "grep -q ' 1 plans not rebuilt' $T/o && grep -q '^validate: 0 rows without' $T/o"
+# balanced at 1 CTA per SM: 128 CTAs today; 384 (every resident CTA) under the runner's earlier rule
+{
+  echo "$H"
+  echo "$pre,balanced,1,32,32,128,fp16,65536,128,128,0,3,50,71.1,70.9,71.5,69.0,536870912,7550.0,0.0004,128,0,0,1,1,1,1,0,1,$post"
+  echo "$pre,balanced,1,32,32,128,fp16,32768,128,384,0,3,50,41.1,40.9,41.5,39.0,268435456,6530.0,0.0004,128,0,0,1,1,1,1,0,1,$post"
+} > "$T/bal.csv"
+$L ingest "$T/bal.csv" --db "$T/bal.db" > /dev/null
+$L validate --db "$T/bal.db" > "$T/o" 2>&1
+ok "validate: balanced rows of the earlier wave rule rebuilt by it, today's directly" "grep -q ' 0 plans not rebuilt' $T/o && grep -q '^validate: 1 balanced rows measured while' $T/o"
 # bad format 2 fields: named, exit 2
 sed -n '1p;2p' "$T/v2.csv" | sed 's/,0,0,0,0,2,1,1,0,1,stages/,0,0,0,0,2,7,1,0,1,stages/' > "$T/bad.csv"
 $L ingest "$T/bad.csv" --db "$T/bad.db" 2> "$T/e"; rc=$?
