@@ -255,9 +255,9 @@ tuned)
     # the peer times the same shapes (sdpa_peer.py --only), TUNED_PEER_TIMEOUT seconds at most (220)
     TSWEEP=${TUNED_SWEEP:-kernels/sweep-tuned.txt}
     TSRC=$TSWEEP
-    if [ -n "${TUNED_MATCH:-}" ]; then   # TUNED_MATCH=ERE: only the lines it matches
+    if [ -n "${TUNED_MATCH:-}${TUNED_EXCLUDE:-}" ]; then   # TUNED_MATCH=ERE: only the lines it matches; TUNED_EXCLUDE=ERE: not those
         TSWEEP="${TMPDIR:-/tmp}/sweep-tuned-match.txt"
-        grep -v '^[[:space:]]*#' "$TSRC" | grep -E -e "$TUNED_MATCH" > "$TSWEEP"
+        grep -v '^[[:space:]]*#' "$TSRC" | grep -E -e "${TUNED_MATCH:-.}" | grep -v -E -e "${TUNED_EXCLUDE:-^#}" > "$TSWEEP"
         [ -s "$TSWEEP" ] || { say "TUNED_MATCH=$TUNED_MATCH: no lines"; exit 2; }
         TSRC=$TSWEEP
     fi
