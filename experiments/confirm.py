@@ -73,15 +73,31 @@ def tuner_pick(k, gpu):
     return rows[0]
 
 
-def pick_opts(p):
+def plan_ctas(k, gpu, opts):
+    """CTAs of the plan leansim builds for workload k under opts, or None."""
+    cmd = ["build/leansim", "predict", "--gpu", gpu, "--format", "csv"] + opts.split() + workload_opts(k).split()
+    got = list(csv.DictReader(io.StringIO(subprocess.run(cmd, capture_output=True, text=True).stdout)))
+    return got[0]["ctas"] if got else None
+
+
+def pick_opts(k, p, gpu):
+    """Options that make the runner build the tuner's pick p: a stream-K or
+    hybrid grid (hybrid's CTAs count its data-parallel ones too) and a
+    balanced plan's CTAs per SM are found by asking leansim which builds
+    the pick's CTA count."""
     s = p["schedule"]
     o = "--schedule %s --block-n %s" % (s, p["block_n"])
     if s == "split":
-        o += " --splits %s" % p["splits"]
-    elif s in ("streamk", "hybrid"):
-        o += " --grid %s" % p["ctas"]
-    elif s == "balanced":
-        o += " --ctas-per-sm %s" % p["ctas_per_sm"]
+        return o + " --splits %s" % p["splits"]
+    if s in ("streamk", "hybrid"):
+        sms = int(p["sms"])
+        for g in [int(p["ctas"]), 0] + [sms * m for m in range(1, 9)]:
+            x = o + (" --grid %d" % g if g else "")
+            if plan_ctas(k, gpu, x) == p["ctas"]:
+                return x
+        fail("%s: no grid builds the pick's %s CTAs (%s)" % (s, p["ctas"], workload_opts(k)))
+    if s == "balanced":
+        return o + " --ctas-per-sm %s" % p["ctas_per_sm"]
     return o
 
 
@@ -146,7 +162,7 @@ def cmd_sweep(argv):
         p = tuner_pick(k, args["--gpu"])
         pk = (p["schedule"], int(p["block_n"]), int(p["ctas"]), int(p["splits"]))
         print("# pick: %s | %s %d %d %d" % (",".join(k), *pk))
-        print("%s %s --reps %d" % (workload_opts(k), pick_opts(p), reps))
+        print("%s %s --reps %d" % (workload_opts(k), pick_opts(k, p, args["--gpu"]), reps))
         seen = {pk}
         for r in sorted(rs, key=lambda r: float(r["time_us"])):
             if len(seen) > top:
