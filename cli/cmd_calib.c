@@ -13,7 +13,7 @@
 #include "cmd.h"
 #include "results.h"
 
-enum { C_DB, C_GPU, C_KERNEL, C_OUT, C_OUT_KERNEL, C_PARAMS, C_HALF, C_HOLDOUT, C_SM_ROWS, C_BAND_ONLY, C_MICROBENCH,
+enum { C_DB, C_GPU, C_KERNEL, C_OUT, C_OUT_KERNEL, C_PARAMS, C_HALF, C_HOLDOUT, C_SM_ROWS, C_BAND_ONLY, C_CHIP_BAND, C_MICROBENCH,
        C_MODEL, C_XTOL, C_GTOL, C_FTOL, C_MAXITER };
 
 static const args_opt calib_table[] = {
@@ -28,6 +28,8 @@ static const args_opt calib_table[] = {
     {"sm-rows", NULL, "fit the rows run on fewer SMs instead of the whole GPU's (e.g. --params sm_gbps)", C_SM_ROWS},
     {"band-only", NULL, "fit nothing: the files' 90% error band (err_lo_pct, err_hi_pct) on the rows\n"
                         "(with --half: on the even half, and the share of the odd half inside it)", C_BAND_ONLY},
+    {"chip-band", NULL, "fit nothing: the chip's spread beyond the kernel profile's band (band_lo_pct,\n"
+                        "band_hi_pct), for a chip the profile was not fitted on; --out writes it", C_CHIP_BAND},
     {"microbench", "FILE.csv[,...]", "leanbench --sm-bandwidth CSVs: the chip's sm_max_gbps from the per-SM plateau and\n"
                                "its mem_bw_sms ceilings by SM count, before the fit", C_MICROBENCH},
     {"model", NULL, "residuals from the closed form instead of the simulator", C_MODEL},
@@ -40,7 +42,7 @@ static const args_opt calib_table[] = {
 
 typedef struct calib_args {
     const char *dbpath, *gpu, *out, *kernel, *out_kernel, *microbench;
-    int params_given, sm_rows, band_only;
+    int params_given, sm_rows, band_only, chip_band;
     calib_opts o;
 } calib_args;
 
@@ -72,6 +74,7 @@ static int calib_opt(void *ctx, int id, const char *name, const char *v, char *e
     case C_HALF: o->half = 1; return 0;
     case C_SM_ROWS: a->sm_rows = 1; return 0;
     case C_BAND_ONLY: a->band_only = 1; return 0;
+    case C_CHIP_BAND: a->band_only = a->chip_band = 1; return 0;
     case C_MODEL: o->engine = MODEL_ENGINE_MODEL; return 0;
     case C_XTOL: return num_arg(name, v, &o->xtol, err, errlen);
     case C_GTOL: return num_arg(name, v, &o->gtol, err, errlen);
@@ -131,7 +134,7 @@ int cmd_calibrate(int argc, char **argv)
     if (prc >= 0) return prc;
     const char *dbpath = a.dbpath, *gpu = a.gpu, *out = a.out, *kernel = a.kernel, *out_kernel = a.out_kernel;
     const char *microbench = a.microbench;
-    int params_given = a.params_given, sm_rows = a.sm_rows, band_only = a.band_only;
+    int params_given = a.params_given, sm_rows = a.sm_rows, band_only = a.band_only, chip_band = a.chip_band;
     calib_opts o = a.o;
     char err[1024];
     if (!dbpath || !gpu) {
@@ -220,7 +223,7 @@ int cmd_calibrate(int argc, char **argv)
                res.value[p], res.ci95[p], calib_param_is_chip(p) ? "chip" : "kernel");
     }
     printf("MAPE fit rows:  %.2f%% -> %.2f%%\n", res.mape_before, res.mape_after);
-    {
+    if (!chip_band) {   /* the profile's own band; --chip-band keeps it as loaded */
         double lo, hi, cov, blo[KPROF_BAND_COUNT], bhi[KPROF_BAND_COUNT];
         static const char *const band_names[KPROF_BAND_COUNT] = {"CUDA-core path", "fa2", "split",
                                                                  "streamk, hybrid", "balanced"};
@@ -238,6 +241,18 @@ int cmd_calibrate(int argc, char **argv)
             }
             if (isfinite(cov)) printf("held-out rows inside their regime's band: %.0f%%\n", 100 * cov);
         }
+    }
+    if (chip_band) {
+        double lo, hi, cov;
+        if (calib_chip_band(&g, &kp, rows, n, &o, &lo, &hi, &cov)) {
+            fprintf(stderr, "leansim calibrate: --chip-band: no row of %s runs\n", g.name);
+            free(rows);
+            return 1;
+        }
+        g.band_lo_pct = lo;
+        g.band_hi_pct = hi;
+        printf("chip band: %s beyond kernel %s's band: %+.2f%% .. %+.2f%%\n", g.name, kp.name, lo, hi);
+        if (isfinite(cov)) printf("held-out rows inside the widened band: %.0f%%\n", 100 * cov);
     }
     if (res.n_holdout) printf("MAPE held out:  %.2f%% -> %.2f%%\n", res.mape_holdout_before, res.mape_holdout_after);
     free(rows);

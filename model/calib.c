@@ -446,6 +446,56 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+int calib_chip_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows, int n, const calib_opts *o,
+                    double *lo, double *hi, double *coverage)
+{
+    fit_data d;
+    memset(&d, 0, sizeof d);
+    d.rows = rows;
+    d.engine = o->engine;
+    d.c = sim_ctx_alloc();
+    gpu_spec g0 = *g;
+    g0.band_lo_pct = g0.band_hi_pct = 0;
+    /* per row: measured / predicted - 1 (percent) beyond the regime's lower and upper bound */
+    double *below = malloc(sizeof(double) * (size_t)(n + 1)), *above = malloc(sizeof(double) * (size_t)(n + 1));
+    double *out = malloc(sizeof(double) * (size_t)(n + 1)), *olo = malloc(sizeof(double) * (size_t)(n + 1)),
+           *ohi = malloc(sizeof(double) * (size_t)(n + 1));
+    int ni = 0, no = 0, rc = -1;
+    if (!d.c || !below || !above || !out || !olo || !ohi) goto done;
+    for (int i = 0; i < n; i++) {
+        double e = row_err(&d, &g0, k, &rows[i]);   /* predicted / measured - 1 */
+        if (!isfinite(e) || e <= -1) continue;
+        double r = 100 * (1.0 / (1.0 + e) - 1.0);    /* measured / predicted - 1, percent */
+        double l, h;
+        sim_band(&g0, k, rows[i].po.kind, &rows[i].w, &l, &h);
+        if ((o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1)) {
+            out[no] = r;
+            olo[no] = l;
+            ohi[no++] = h;
+        } else {
+            below[ni] = r - l;
+            above[ni++] = r - h;
+        }
+    }
+    if (!ni) goto done;
+    qsort(below, (size_t)ni, sizeof *below, cmp_d);
+    qsort(above, (size_t)ni, sizeof *above, cmp_d);
+    *lo = fmin(0, below[(int)floor(0.05 * (ni - 1) + 0.5)]);
+    *hi = fmax(0, above[(int)floor(0.95 * (ni - 1) + 0.5)]);
+    int cov = 0;
+    for (int i = 0; i < no; i++) cov += out[i] >= olo[i] + *lo && out[i] <= ohi[i] + *hi;
+    *coverage = no ? (double)cov / no : NAN;
+    rc = 0;
+done:
+    sim_ctx_free(d.c);
+    free(below);
+    free(above);
+    free(out);
+    free(olo);
+    free(ohi);
+    return rc;
+}
+
 int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows, int n, const calib_opts *o,
                double *lo, double *hi, double *band_lo, double *band_hi, double *coverage)
 {

@@ -161,6 +161,19 @@ void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v);
 int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows, int n, const calib_opts *o,
                double *lo, double *hi, double *band_lo, double *band_hi, double *coverage);
 
+/*
+ * Chip g's spread beyond profile k's band, on rows[n] measured on g with a
+ * profile fitted on another chip's rows (the rows taken as calib_band
+ * takes them): the 5th percentile over the rows of measured / predicted -
+ * 1 less the lower bound of the row's regime band (kprof_band: k's alone,
+ * g's own band_lo_pct and band_hi_pct ignored) into *lo (at most 0), the
+ * 95th of it less the upper bound into *hi (at least 0), in percent; into
+ * *coverage the share of the held-out rows inside the band so widened
+ * (NAN when none).  Returns 0, or -1 when no row runs.
+ */
+int calib_chip_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows, int n, const calib_opts *o,
+                    double *lo, double *hi, double *coverage);
+
 /* The parameters fitted for an outside kernel's rows: its in-flight bytes,
  * prologue, per-call extra, partial write and merge (when it splits) and
  * the efficiency of its compute path; the chip stays as it is. */

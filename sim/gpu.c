@@ -41,6 +41,8 @@ static const specfile_field fields[] = {
     D(graph_launch_us, 0, 1e6),
     D(kernel_gap_us, 0, 1e6),
     D(pdl_gap_us, 0, 1e6),
+    D(band_lo_pct, -100, 0),
+    D(band_hi_pct, 0, 1000),
     D(link_gbps, 1e-3, 1e6),
     D(link_latency_us, 0, 1e6),
 #undef S

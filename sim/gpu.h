@@ -42,6 +42,9 @@ typedef struct gpu_spec {
                                    ending to the second's first CTA starting its work */
     double pdl_gap_us;          /* the same when the second is a programmatic dependent launch (its CTAs
                                    already resident, waiting for the first grid to complete) */
+    double band_lo_pct, band_hi_pct; /* this chip's spread beyond a kernel profile's 90% band, which was
+                                   fitted on another chip's rows: added to the band's bounds (percent;
+                                   0 and 0: the band alone, as on the chip the profiles were fitted on) */
     double link_gbps;           /* GPU-to-GPU bandwidth into one GPU (NVLink or PCIe, one direction) */
     double link_latency_us;     /* a small peer-to-peer copy, issued to its arrival being seen */
     char source[256];           /* file it came from, or "builtin:NAME" */

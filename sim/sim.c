@@ -697,7 +697,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->sm_busy = span > 0 ? st.busy_ns / (span * g->sms) : 0;
     r->wait_us = st.wait_ns / 1e3;
     r->sol_us = (r->kv_bytes + (double)w->batch * w->heads * w->head_dim * elt * 2) / g->mem_bw_achievable_gbps / 1e3;
-    sim_result_interval(r, kp, w);
+    sim_result_interval(r, g, kp, w);
     return SIM_OK;
 }
 
@@ -719,10 +719,19 @@ int sim_start_of(const gpu_spec *g, const kernel_profile *k, const workload *w, 
     return st->single < 0 ? SIM_EPLAN : SIM_OK;
 }
 
-void sim_result_interval(sim_result *r, const kernel_profile *k, const workload *w)
+void sim_band(const gpu_spec *g, const kernel_profile *k, int sched, const workload *w, double *lo_pct,
+              double *hi_pct)
+{
+    kprof_band(k, kprof_band_of(k, sched, w->heads / w->kv_heads, w->head_dim), lo_pct, hi_pct);
+    *lo_pct += g->band_lo_pct;
+    *hi_pct += g->band_hi_pct;
+    if (*lo_pct < -99) *lo_pct = -99;
+}
+
+void sim_result_interval(sim_result *r, const gpu_spec *g, const kernel_profile *k, const workload *w)
 {
     double lo, hi;
-    kprof_band(k, kprof_band_of(k, r->schedule, w->heads / w->kv_heads, w->head_dim), &lo, &hi);
+    sim_band(g, k, r->schedule, w, &lo, &hi);
     r->time_lo_us = r->time_us * (1 + lo / 100);
     r->time_hi_us = r->time_us * (1 + hi / 100);
 }

@@ -134,6 +134,33 @@ int main(void)
     CHECK_REL(kback.cta_inflight_bytes, kg.cta_inflight_bytes, 1e-5, "written in-flight bytes");
     CHECK_REL(kback.merge_round_ns, kg.merge_round_ns, 1e-5, "written merge round");
 
+    /* the chip's spread beyond a profile's band: rows of the truth with 1%
+     * noise against a profile whose band is 0..0 widen it by about the
+     * noise's 5th and 95th percentiles (+-1.6%), and the held-out rows fall
+     * inside; a profile whose band already holds them widens nothing */
+    {
+        kernel_profile kz = ktruth;
+        kz.err_lo_pct = kz.err_hi_pct = 0;
+        for (int b = 0; b < KPROF_BAND_COUNT; b++) kz.err_band_lo_pct[b] = kz.err_band_hi_pct[b] = 0;
+        double lo, hi, cov;
+        CHECK(calib_chip_band(&truth, &kz, rows, m, &o, &lo, &hi, &cov) == 0, "chip band runs");
+        printf("# chip band %.2f%% .. %.2f%%, held out inside %.2f\n", lo, hi, cov);
+        CHECK(lo < -0.8 && lo > -3 && hi > 0.8 && hi < 3, "chip band of 1%% noise: %.2f%% .. %.2f%%", lo, hi);
+        CHECK(cov > 0.75 && cov <= 1, "held-out rows inside the widened band: %.2f", cov);
+        kz.err_lo_pct = -10;
+        kz.err_hi_pct = 10;
+        CHECK(calib_chip_band(&truth, &kz, rows, m, &o, &lo, &hi, &cov) == 0 && lo == 0 && hi == 0,
+              "a band that holds the rows is not widened: %.2f%% .. %.2f%%", lo, hi);
+        /* sim_band adds the chip's band to the profile's */
+        gpu_spec gw = truth;
+        gw.band_lo_pct = -1.5;
+        gw.band_hi_pct = 2.5;
+        double l0, h0, l1, h1;
+        sim_band(&truth, &kz, SCHED_SPLIT, &w, &l0, &h0);
+        sim_band(&gw, &kz, SCHED_SPLIT, &w, &l1, &h1);
+        CHECK(fabs(l1 - (l0 - 1.5)) < 1e-12 && fabs(h1 - (h0 + 2.5)) < 1e-12, "sim_band widens by the chip's band");
+    }
+
     /* too few rows: a clear error */
     CHECK(calib_fit(&g, &kg, rows, 3, &o, &res, err, sizeof err) == -1 && strstr(err, "rows"), "few rows: %s", err);
     free(rows);

@@ -17,6 +17,7 @@ static const char *good =
     "sm_max_gbps = 80\nmem_share_exp = 0\nfp32_tflops = 10\ntensor_tflops = 100\nlaunch_us = 2\ngraph_launch_us = 1\n"
     "kernel_gap_us = 1   # trailing comment\n"
     "pdl_gap_us = 0.5\n"
+    "band_lo_pct = 0\nband_hi_pct = 0\n"
     "link_gbps = 400\n"
     "link_latency_us = 15\n";
 
