@@ -41,6 +41,13 @@ int calib_param_is_chip(int p)
            p == CALIB_PDL_GAP;
 }
 
+/* 1 when rows[i] is held out of a fit (o->half: the odd half; o->holdout:
+ * every holdout-th row). */
+static int row_held(const calib_opts *o, const calib_row *rows, int i)
+{
+    return (o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1);
+}
+
 static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
 {
     switch (p) {
@@ -185,7 +192,7 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     int *fit_idx = malloc(sizeof(int) * (size_t)(n + 1)), *hold_idx = malloc(sizeof(int) * (size_t)(n + 1));
     int nf = 0, nh = 0;
     for (int i = 0; i < n; i++) {
-        if ((o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1)) hold_idx[nh++] = i;
+        if (row_held(o, rows, i)) hold_idx[nh++] = i;
         else fit_idx[nf++] = i;
     }
     res->n_fit = nf;
@@ -468,7 +475,7 @@ int calib_chip_band(const gpu_spec *g, const kernel_profile *k, const calib_row 
         double r = 100 * (1.0 / (1.0 + e) - 1.0);    /* measured / predicted - 1, percent */
         double l, h;
         sim_band(&g0, k, rows[i].po.kind, &rows[i].w, &l, &h);
-        if ((o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1)) {
+        if (row_held(o, rows, i)) {
             out[no] = r;
             olo[no] = l;
             ohi[no++] = h;
@@ -513,7 +520,7 @@ int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows
         double e = row_err(&d, g, k, &rows[i]);   /* predicted / measured - 1 */
         if (!isfinite(e) || e <= -1) continue;
         double r = 1.0 / (1.0 + e) - 1.0;            /* measured / predicted - 1 */
-        int held = (o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1);
+        int held = row_held(o, rows, i);
         int band = kprof_band_of(k, rows[i].po.kind, rows[i].w.heads / rows[i].w.kv_heads, rows[i].w.head_dim);
         if (held) {
             out_band[no] = band;
