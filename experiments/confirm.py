@@ -80,49 +80,35 @@ def plan_ctas(k, gpu, opts):
     return got[0]["ctas"] if got else None
 
 
-def pick_opts(k, p, gpu):
-    """Options that make the runner build the tuner's pick p: a stream-K or
-    hybrid grid (hybrid's CTAs count its data-parallel ones too) and a
-    balanced plan's CTAs per SM are found by asking leansim which builds
-    the pick's CTA count."""
+def plan_options(k, p, gpu):
+    """Options that make the runner build plan p (its schedule, block_n,
+    ctas, splits, sms) of workload k: a stream-K or hybrid grid (hybrid's
+    CTAs count its data-parallel ones too) and a balanced plan's CTAs per
+    SM are found by asking leansim which builds p's CTA count."""
     s = p["schedule"]
     o = "--schedule %s --block-n %s" % (s, p["block_n"])
     if s == "split":
         return o + " --splits %s" % p["splits"]
     if s in ("streamk", "hybrid"):
         sms = int(p["sms"])
-        for g in [int(p["ctas"]), 0] + [sms * m for m in range(1, 9)]:
-            x = o + (" --grid %d" % g if g else "")
-            if plan_ctas(k, gpu, x) == p["ctas"]:
-                return x
-        fail("%s: no grid builds the pick's %s CTAs (%s)" % (s, p["ctas"], workload_opts(k)))
-    if s == "balanced":
-        return o + " --ctas-per-sm %s" % p["ctas_per_sm"]
-    return o
+        tries = [" --grid %d" % g for g in [int(p["ctas"])] + [sms * m for m in range(1, 9)]] + [""]
+    elif s == "balanced":
+        tries = [" --ctas-per-sm %d" % c for c in range(1, 9)]
+    else:
+        return o
+    for t in tries:
+        if plan_ctas(k, gpu, o + t) == p["ctas"]:
+            return o + t
+    fail("%s: no option builds the plan's %s CTAs (%s)" % (s, p["ctas"], workload_opts(k)))
 
 
 def req_opts(r, gpu):
     """The options that rebuild row r's plan: its requested ones where the
-    file has them (req_* columns), else from the plan itself (a balanced
-    plan's CTAs per SM found by asking leansim which gives its grid, as the
-    runner's rule for it has changed since some oracles ran)."""
+    file has them (req_* columns), else plan_options (and always for a
+    balanced plan: the runner's rule for it has changed since some oracles
+    ran)."""
     if "req_block_n" not in r or r["schedule"] == "balanced":
-        s = r["schedule"]
-        o = "--schedule %s --block-n %s" % (s, r["block_n"])
-        if s == "split":
-            o += " --splits %s" % r["splits"]
-        elif s in ("streamk", "hybrid"):
-            o += " --grid %s" % r["ctas"]
-        elif s == "balanced":
-            for c in range(1, 9):
-                cmd = ["build/leansim", "predict", "--gpu", gpu, "--format", "csv", "--schedule", "balanced",
-                       "--block-n", r["block_n"], "--ctas-per-sm", str(c)] + workload_opts(wkey(r)).split()
-                out = subprocess.run(cmd, capture_output=True, text=True).stdout
-                got = list(csv.DictReader(io.StringIO(out)))
-                if got and got[0]["ctas"] == r["ctas"]:
-                    return o + " --ctas-per-sm %d" % c
-            fail("balanced plan of %d CTAs (%s): no CTAs per SM gives it" % (int(r["ctas"]), workload_opts(wkey(r))))
-        return o
+        return plan_options(wkey(r), r, gpu)
     o = "--schedule %s" % r["schedule"]
     for col, opt in (("req_block_n", "--block-n"), ("req_splits", "--splits"), ("req_grid", "--grid"),
                      ("req_cps", "--ctas-per-sm")):
@@ -162,7 +148,7 @@ def cmd_sweep(argv):
         p = tuner_pick(k, args["--gpu"])
         pk = (p["schedule"], int(p["block_n"]), int(p["ctas"]), int(p["splits"]))
         print("# pick: %s | %s %d %d %d" % (",".join(k), *pk))
-        print("%s %s --reps %d" % (workload_opts(k), pick_opts(k, p, args["--gpu"]), reps))
+        print("%s %s --reps %d" % (workload_opts(k), plan_options(k, p, args["--gpu"]), reps))
         seen = {pk}
         for r in sorted(rs, key=lambda r: float(r["time_us"])):
             if len(seen) > top:
