@@ -42,12 +42,6 @@ static void choice_of(tune_choice *t, const plan_cand *c, const sim_result *r)
     t->time_us = r->time_us;
 }
 
-/* Index of tile length bn (32, 64, 128, 256) in a by-tile-length table. */
-static int bn_index(int bn)
-{
-    return bn <= 32 ? 0 : bn <= 64 ? 1 : bn <= 128 ? 2 : 3;
-}
-
 int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, unsigned sched_mask, tune_choice *best,
                 tune_choice *second, int *tried)
 {
@@ -73,7 +67,7 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
         /* as the kernels run it: the CTAs per SM asked shape the plan, and the
          * kernel's occupancy decides how many are resident */
         plan_opts po = {cands[i].kind, cands[i].block_n, cands[i].splits, cands[i].grid, cands[i].ctas_per_sm,
-                        res_by_bn[bn_index(cands[i].block_n)]};
+                        res_by_bn[plan_block_n_index(cands[i].block_n)]};
         sim_result r;
         if (model_predict(g, kp, w, &po, &r, err, sizeof err) != SIM_OK) continue;
         sc[m].c = cands[i];
@@ -94,7 +88,7 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
         if (i < TUNE_SIM_TOP || !seen_kind[k]) {
             seen_kind[k] = 1;
             plan_opts po = {k, sc[i].c.block_n, sc[i].c.splits, sc[i].c.grid, sc[i].c.ctas_per_sm,
-                            res_by_bn[bn_index(sc[i].c.block_n)]};
+                            res_by_bn[plan_block_n_index(sc[i].c.block_n)]};
             if (sim_run(c, g, kp, w, &po, &all[np], NULL, err, sizeof err) != SIM_OK) continue;
             (*tried)++;
             pick[np++] = i;

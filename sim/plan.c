@@ -85,6 +85,11 @@ int plan_default_block_n(int head_dim)
     return 64;
 }
 
+int plan_block_n_index(int bn)
+{
+    return bn <= 32 ? 0 : bn <= 64 ? 1 : bn <= 128 ? 2 : 3;
+}
+
 plan *plan_alloc(void)
 {
     return calloc(1, sizeof(plan));
@@ -732,7 +737,7 @@ int plan_candidates(const workload *w, int sms, const int resident_by_bn[4], uns
         plan_opts po;
         plan_policy_apply(pol, w, sms, resident_by_bn[2] > 0 ? resident_by_bn[2] : 1, l2_bytes, &po);
         const int bn = po.block_n ? po.block_n : plan_default_block_n(w->head_dim);
-        int bi = bn == 32 ? 0 : bn == 64 ? 1 : bn == 128 ? 2 : 3;
+        const int bi = plan_block_n_index(bn);
         if (!(sched_mask & (1u << po.kind)) || resident_by_bn[bi] < 1) continue;
         if (po.kind == SCHED_BALANCED && po.ctas_per_sm > resident_by_bn[bi]) po.ctas_per_sm = resident_by_bn[bi];
         int have = 0;

@@ -265,6 +265,10 @@ int plan_uses_tensor_cores(int rows, int head_dim);
 /* Default KV tile length for a head dim (FlashAttention-2's choice). */
 int plan_default_block_n(int head_dim);
 
+/* Index of tile length bn (32, 64, 128, 256) in a table by tile length
+ * (plan_candidates' resident_by_bn): 0..3. */
+int plan_block_n_index(int bn);
+
 /* FlashAttention-2's num_splits_heuristic: work units, slots, KV blocks, cap. */
 int plan_splits_heuristic(int64_t units, int slots, int n_blocks, int max_splits);
 
