@@ -808,17 +808,6 @@ static void sm_bandwidth(void *buf, size_t cap)
     cudaFree(sink);
 }
 
-/* 1 when a and b are the same workload (so the same KV sets and reference). */
-static int same_workload(const workload *a, const workload *b)
-{
-    if (a->batch != b->batch || a->heads != b->heads || a->kv_heads != b->kv_heads || a->head_dim != b->head_dim ||
-        a->dtype != b->dtype)
-        return 0;
-    for (int r = 0; r < a->batch; r++)
-        if (a->ctx[r] != b->ctx[r]) return 0;
-    return 1;
-}
-
 /* The KV sets and CPU reference of the last workload run, kept for the
  * next when it is the same (consecutive sweep lines that time several
  * plans of one workload compute its reference once). */
@@ -832,7 +821,7 @@ static struct {
  * workload, else the cache's released first.  Returns kv_setup's value. */
 static int kv_get(const workload *w, int with_ref, bench_kv **kv)
 {
-    if (kv_cache.valid && kv_cache.with_ref == with_ref && same_workload(&kv_cache.w, w)) {
+    if (kv_cache.valid && kv_cache.with_ref == with_ref && workload_same(&kv_cache.w, w)) {
         *kv = &kv_cache.kv;
         return 0;
     }

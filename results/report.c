@@ -54,17 +54,9 @@ void report_errors(const validate_row *const *rows, int n, int e, report_err *ou
     free(v);
 }
 
-static int same_workload(const workload *a, const workload *b)
-{
-    if (a->batch != b->batch || a->heads != b->heads || a->kv_heads != b->kv_heads || a->head_dim != b->head_dim ||
-        a->dtype != b->dtype)
-        return 0;
-    return !memcmp(a->ctx, b->ctx, sizeof a->ctx[0] * (size_t)a->batch);
-}
-
 static int same_config(const validate_row *a, const validate_row *b)
 {
-    return a->sms == b->sms && !strcmp(a->gpu, b->gpu) && same_workload(&a->w, &b->w);
+    return a->sms == b->sms && !strcmp(a->gpu, b->gpu) && workload_same(&a->w, &b->w);
 }
 
 /*

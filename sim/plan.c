@@ -136,6 +136,14 @@ static int plan_reserve(plan *p, int ctas, int segs, int units)
     return 0;
 }
 
+int workload_same(const workload *a, const workload *b)
+{
+    if (a->batch != b->batch || a->heads != b->heads || a->kv_heads != b->kv_heads || a->head_dim != b->head_dim ||
+        a->dtype != b->dtype)
+        return 0;
+    return !memcmp(a->ctx, b->ctx, sizeof a->ctx[0] * (size_t)a->batch);
+}
+
 int workload_check(const workload *w, char *msg, int len)
 {
     char tmp[8];

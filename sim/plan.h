@@ -242,6 +242,10 @@ void plan_launch_of(const plan *p, plan_launch *l);
  * not NULL, writes a one-line reason naming the field into msg[len]. */
 int workload_check(const workload *w, char *msg, int len);
 
+/* 1 when a and b are the same workload: batch, heads, KV heads, head dim,
+ * dtype and every request's context length alike. */
+int workload_same(const workload *a, const workload *b);
+
 /* Sets w to a uniform batch: every request `ctx` tokens of KV in `dtype`;
  * the other fields zero (not ragged).  No checks: see workload_check. */
 void workload_uniform(workload *w, int batch, int heads, int kv_heads, int head_dim, int dtype, int64_t ctx);

@@ -250,6 +250,15 @@ static void test_balanced_wave(void)
           "balanced by default fills the resident CTAs: %d", a->grid);
     plan_free(a);
     plan_free(b);
+    /* workload_same: every field and every request's length */
+    static workload v;
+    v = w;
+    CHECK(workload_same(&w, &v), "a workload is the same as its copy");
+    v.ctx[2]++;
+    CHECK(!workload_same(&w, &v), "a different last request's length is another workload");
+    v = w;
+    v.kv_heads = 4;
+    CHECK(!workload_same(&w, &v), "other KV heads are another workload");
 }
 
 static uint64_t rng = 88172645463325252ULL;
