@@ -47,6 +47,10 @@
 #                                    on a subset) and on --shapes extra
 #   Each profiles half stays under ~9 minutes (steps are cut by a deadline,
 #   PROFILES_DEADLINE seconds, default 540) and leaves at most 6 files in $OUT.
+#   sh kernels/run-on-gpu.sh merge    build + gpu-test, then stream-K
+#                                    timelines of kernels/sweep-merge.txt:
+#                                    each host's wait and merge
+#                                    (merge-hosts.csv)
 #   sh kernels/run-on-gpu.sh oracle   build + gpu-test,
 #                                    per-SM read bandwidth on 8..24 SMs
 #                                    (smbw.csv), then every candidate of the
@@ -346,6 +350,26 @@ gap)
         print k, ($17-$15)/1e3, ($18-$17)/1e3, ($16-$15)/1e3 }' "$OUT/gap.csv" | sort -k1,8 -k9,9n |
         awk '{ k=""; for (i=1;i<=8;i++) k=k $i " "; n[k]++; g[k, n[k]]=$9; c[k, n[k]]=$10; e[k, n[k]]=$11 }
              END { for (k in n) { m=int((n[k]+1)/2); printf "%s gap %7.2f  combine %7.2f  sched %7.2f  (n %d)\n", k, g[k,m], c[k,m], e[k,m], n[k] } }' | sort
+    ;;
+merge)
+    # A stream-K host's merge by the size of its partial states: each line
+    # of kernels/sweep-merge.txt with --timeline (MERGE_LAUNCHES launches
+    # recorded, the last one's events kept); merge-hosts.csv has one row per
+    # host (experiments/merge_hosts.py): its unit's parts, wait and merge.
+    say "host merges: kernels/sweep-merge.txt"
+    mkdir -p "$OUT/tl/merge"
+    grep -v '^#' kernels/sweep-merge.txt | grep . | awk -v d="$OUT/tl/merge" '{ printf "%s --reps 20 --timeline %s/m%02d.csv\n", $0, d, NR }' \
+        > "$OUT/sweep-merge-tl.txt"
+    timed merge timeout 240 build/leanbench --sweep "$OUT/sweep-merge-tl.txt" --timeline-launches ${MERGE_LAUNCHES:-5} \
+        --csv "$OUT/merge-runs.csv" >"$OUT/merge-log.txt" 2>&1
+    echo "merge: rc $?; $(grep -c 'CHECK FAILED' "$OUT/merge-log.txt") failed checks"
+    python3 experiments/merge_hosts.py "$OUT"/tl/merge/m*.csv > "$OUT/merge-hosts.csv"
+    (cd "$OUT" && tar czf timelines-merge.tar.gz tl && rm -rf tl "$OUT/sweep-merge-tl.txt")
+    gzip -f "$OUT/merge-log.txt"
+    say "host merge (us): median over the hosts of each plan, by head dim, rows and parts"
+    awk -F, 'NR>1 { k=sprintf("d=%-3s rows=%-2s ctas=%-3s parts=%-3s", $6, $4/$5, $9, $12); n[k]++; m[k]+=$14; w[k]+=$13 }
+        END { for (k in n) printf "%s merge %7.2f  wait %7.2f  (hosts %d)\n", k, m[k]/n[k]/1e3, w[k]/n[k]/1e3, n[k] }' \
+        "$OUT/merge-hosts.csv" | sort
     ;;
 confirm)
     # The tuner's pick timed again beside the oracle's fastest plans

@@ -28,7 +28,9 @@ static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_in
                                                "cta_prologue_ns", "cta_epilogue_ns", "partial_write_ns",
                                                "merge_round_ns", "kernel_gap_us", "fp32_eff", "tensor_eff",
                                                "graph_launch_us", "sm_gbps", "call_extra_us", "inflight_tiles", "mem_share_exp",
-                                               "load_queue", "sm_stream_loss", "host_round_ns", "pdl_gap_us"};
+                                               "load_queue", "sm_stream_loss", "host_round_ns", "pdl_gap_us",
+                                               "fp32_row_flops", "fp32_kv_flops", "fp32_issue_frac",
+                                               "fp32_overlap_norm"};
 
 const char *calib_param_name(int p)
 {
@@ -70,6 +72,10 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_STREAM_LOSS: return &k->sm_stream_loss;
     case CALIB_HOST_ROUND: return &k->host_round_ns;
     case CALIB_PDL_GAP: return &g->pdl_gap_us;
+    case CALIB_FP32_ROW: return &k->fp32_row_flops;
+    case CALIB_FP32_KV: return &k->fp32_kv_flops;
+    case CALIB_ISSUE_FRAC: return &k->fp32_issue_frac;
+    case CALIB_OVERLAP_NORM: return &k->fp32_overlap_norm;
     }
     return NULL;
 }
@@ -81,7 +87,8 @@ double calib_param_get(const gpu_spec *g, const kernel_profile *k, int p)
 
 void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v)
 {
-    if ((p == CALIB_FP32_EFF || p == CALIB_TENSOR_EFF || p == CALIB_LOAD_QUEUE) && v > 1) v = 1;   /* fractions */
+    if ((p == CALIB_FP32_EFF || p == CALIB_TENSOR_EFF || p == CALIB_LOAD_QUEUE || p == CALIB_ISSUE_FRAC) && v > 1) v = 1;   /* fractions */
+    if (p == CALIB_OVERLAP_NORM && v < 1) v = 1;   /* a p-norm */
     *param_ptr(g, k, p) = v;
 }
 

@@ -98,6 +98,10 @@ enum calib_param {
     CALIB_STREAM_LOSS,   /* sm_stream_loss (kernel) */
     CALIB_HOST_ROUND,    /* host_round_ns (kernel) */
     CALIB_PDL_GAP,       /* pdl_gap_us (chip) */
+    CALIB_FP32_ROW,      /* fp32_row_flops (kernel) */
+    CALIB_FP32_KV,       /* fp32_kv_flops (kernel) */
+    CALIB_ISSUE_FRAC,    /* fp32_issue_frac (kernel) */
+    CALIB_OVERLAP_NORM,  /* fp32_overlap_norm (kernel) */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
@@ -107,7 +111,8 @@ enum calib_param {
     (((1u << CALIB_COUNT) - 1) & ~(1u << CALIB_TENSOR_EFF) & ~(1u << CALIB_GRAPH_LAUNCH) & ~(1u << CALIB_SM_GBPS) & \
      ~(1u << CALIB_CALL_EXTRA) & ~(1u << CALIB_INFLIGHT_TILES) & ~(1u << CALIB_SHARE_EXP) & \
      ~(1u << CALIB_LOAD_QUEUE) & ~(1u << CALIB_STREAM_LOSS) & ~(1u << CALIB_GAP) & ~(1u << CALIB_HOST_ROUND) & \
-     ~(1u << CALIB_PDL_GAP))
+     ~(1u << CALIB_PDL_GAP) & ~(1u << CALIB_FP32_ROW) & ~(1u << CALIB_FP32_KV) & \
+     ~(1u << CALIB_ISSUE_FRAC) & ~(1u << CALIB_OVERLAP_NORM))
 
 /* A measured configuration. */
 typedef struct calib_row {

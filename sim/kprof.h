@@ -53,6 +53,18 @@ typedef struct kernel_profile {
                                    issue and shared-memory limits for its main loop); the chip's
                                    sm_max_gbps caps it too */
     double fp32_eff;            /* fraction of its SM's FP32 peak its CUDA-core path reaches */
+    double fp32_row_flops;      /* CUDA-core path: FP32 operations charged per KV element per query row the
+                                   kernel computes (its row capacity, plan_kernel_cap): 4 are the QK and PV
+                                   FMAs; the dot product's shuffle reduction and exp2 add issue slots */
+    double fp32_kv_flops;       /* CUDA-core path: FP32 operations per KV element whatever the rows (the
+                                   K and V conversions to fp32) */
+    double fp32_issue_frac;     /* CUDA-core path: most of its SM's compute one CTA alone keeps busy (0..1]:
+                                   its warps, one per scheduler, stall on their own dependences (shuffle
+                                   reductions, exp2, shared loads) that co-resident CTAs' warps fill; with
+                                   n CTAs on the SM each gets min(1 / n, this) of it (1: 1 / n) */
+    double fp32_overlap_norm;   /* CUDA-core path: memory time per byte (latency over bytes in flight) and
+                                   compute time per byte combine as their p-norm, p this field (1: their
+                                   sum, no overlap; large: the larger, the copies hiding the other) */
     double tensor_eff;          /* fraction of its SM's tensor peak its tensor-core path reaches */
     double cta_prologue_ns;     /* CTA start: indices, q load (first-load latency excluded) */
     double cta_epilogue_ns;     /* CTA end: output normalisation and store */

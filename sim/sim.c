@@ -561,7 +561,17 @@ int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int
  * compute path decides: tensor cores (the query rows padded to the tile's
  * mma_rows: 16 in leansim's kernels, 64 or 128 in FlashAttention-2's) at tensor_eff of
  * the SM's share (the copies, ldmatrix and softmax around the mma count in
- * it), or the CUDA cores (FP32 dot products and conversions, at fp32_eff).
+ * it), or the CUDA cores at fp32_eff: fp32_row_flops per KV element for
+ * each row the kernel instance computes (its row capacity: the dot products,
+ * their shuffle reductions, exp2) and fp32_kv_flops per KV element (the
+ * conversions).  Two more fields apply on the CUDA cores.  fp32_issue_frac:
+ * a CTA's share of its SM is 1/n with n CTAs resident, but never more than
+ * this fraction, since a CTA of four warps has one warp per scheduler, whose
+ * dependent shuffle reductions, exp2 and shared loads leave issue slots that
+ * only co-resident CTAs fill.  fp32_overlap_norm p: memory and compute time
+ * per byte combine as their p-norm rather than their sum (leansim's
+ * CUDA-core path keeps 4 stages in flight, each thread waiting for its own
+ * copies only, and computes while they land).
  * And the CTAs sharing an SM share what one SM can pull from memory (the
  * chip's sm_max_gbps) and what one SM can stream through this kernel's
  * main loop (the profile's sm_gbps), whatever each keeps in flight. */
@@ -572,13 +582,20 @@ double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *
     double tile_bytes = 2.0 * block_n * w->head_dim * elt;
     double inflight = k->inflight_tiles > 0 ? k->inflight_tiles * tile_bytes : k->cta_inflight_bytes;
     double n = ctas_on_sm > 0 ? ctas_on_sm : 1;
-    double share = g->sms * n;
-    double compute_ns;
-    if (!kprof_tensor_cores(k, rows, w->head_dim))
-        compute_ns = (4.0 * rows + 4.0) * block_n * w->head_dim / (g->fp32_tflops * 1e3 * k->fp32_eff / share);
-    else
+    double share = g->sms * n;   /* a CTA's share of the chip's peak, in SMs' worth */
+    double compute_ns, norm = 1;
+    if (!kprof_tensor_cores(k, rows, w->head_dim)) {
+        if (n * k->fp32_issue_frac < 1) share = g->sms / k->fp32_issue_frac;
+        compute_ns = (k->fp32_row_flops * plan_kernel_cap(rows, w->head_dim) + k->fp32_kv_flops) * block_n *
+                     w->head_dim / (g->fp32_tflops * 1e3 * k->fp32_eff / share);
+        norm = k->fp32_overlap_norm;
+    } else {
         compute_ns = 4.0 * k->mma_rows * block_n * w->head_dim / (g->tensor_tflops * 1e3 * k->tensor_eff / share);
-    double rate = 1.0 / (g->mem_latency_ns / inflight + compute_ns / tile_bytes);
+    }
+    double mem_per_byte = g->mem_latency_ns / inflight, compute_per_byte = compute_ns / tile_bytes;
+    double per_byte = norm > 1 ? pow(pow(mem_per_byte, norm) + pow(compute_per_byte, norm), 1 / norm)
+                               : mem_per_byte + compute_per_byte;
+    double rate = 1.0 / per_byte;
     double sm = g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps;
     double sm_share = sm / n;
     return rate < sm_share ? rate : sm_share;

@@ -25,14 +25,17 @@ static void set_uniform(int batch, int heads, int kv_heads, int d, int64_t len)
 
 /* The per-CTA streaming rate (bytes per ns) of the simulator's GPU model, in
  * closed form, one CTA per SM: memory time plus compute time per byte, on
- * tensor cores (rows padded to 16) up to d = 128, on FP32 CUDA cores above. */
+ * tensor cores (rows padded to 16) up to d = 128, on FP32 CUDA cores above
+ * (the rows the kernel instance computes, its row capacity). */
 static double cap_of(const gpu_spec *g, int rows, int block_n, int d)
 {
     const kernel_profile *k = th_kernel();
     double tile = 2.0 * block_n * d * 2;
     double per_ns = plan_uses_tensor_cores(rows, d) ? g->tensor_tflops * 1e3 * k->tensor_eff / g->sms
                                                     : g->fp32_tflops * 1e3 * k->fp32_eff / g->sms;
-    double ops = plan_uses_tensor_cores(rows, d) ? 4.0 * k->mma_rows * block_n * d : 4.0 * rows * block_n * d + 4.0 * block_n * d;
+    double ops = plan_uses_tensor_cores(rows, d)
+                     ? 4.0 * k->mma_rows * block_n * d
+                     : (k->fp32_row_flops * plan_kernel_cap(rows, d) + k->fp32_kv_flops) * block_n * d;
     double cap = 1.0 / (g->mem_latency_ns / k->cta_inflight_bytes + ops / tile / per_ns);
     double sm = g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps;
     return cap < sm ? cap : sm;   /* one CTA per SM: the SM's limits are its own */
@@ -295,6 +298,90 @@ static void test_segment_load_and_stream_loss(void)
     }
 }
 
+/* The CUDA-core path's share of its SM and its overlap of memory and
+ * compute (the profile's fp32_issue_frac, fp32_overlap_norm): off (1), the
+ * plain rate; a lone CTA that cannot fill its SM streams slower, and no
+ * CTA among enough co-resident ones does; overlap streams faster, never
+ * faster than the larger time alone allows; the tensor-core path and both
+ * engines follow. */
+static void test_fp32_issue_and_overlap(void)
+{
+    kernel_profile k0 = *th_kernel(), ki, ko;
+    k0.fp32_issue_frac = 1, k0.fp32_overlap_norm = 1;
+    ki = k0, ko = k0;
+    ki.fp32_issue_frac = 0.5;
+    ko.fp32_overlap_norm = 3;
+    set_uniform(1, 32, 8, 256, 65536);   /* 4 rows at d = 256: CUDA cores */
+    CHECK(!plan_uses_tensor_cores(4, 256), "4 rows at d = 256 run on CUDA cores");
+
+    /* off: memory plus compute time per byte, the compute shared by n CTAs */
+    double tile = 2.0 * 64 * 256 * 2;
+    for (int n = 1; n <= 3; n++) {
+        double compute = (k0.fp32_row_flops * 4 + k0.fp32_kv_flops) * 64 * 256 / (h100.fp32_tflops * 1e3 * k0.fp32_eff / (h100.sms * n));
+        double want = 1 / (h100.mem_latency_ns / k0.cta_inflight_bytes + compute / tile);
+        double sm = (h100.sm_max_gbps < k0.sm_gbps ? h100.sm_max_gbps : k0.sm_gbps) / n;
+        double got = sim_cta_rate(&h100, &k0, &w, 4, 64, n);
+        CHECK(fabs(got / (want < sm ? want : sm) - 1) < 1e-12, "off, %d CTAs per SM: %.6g B/ns, want %.6g", n, got,
+              want < sm ? want : sm);
+    }
+    /* a lone CTA gets half its SM: as if two shared it; two or more: unchanged */
+    CHECK_REL(sim_cta_rate(&h100, &ki, &w, 4, 64, 1), sim_cta_rate(&h100, &k0, &w, 4, 64, 2), 1e-12,
+              "issue_frac 0.5, one CTA: the rate of one of two");
+    CHECK(sim_cta_rate(&h100, &ki, &w, 4, 64, 1) < sim_cta_rate(&h100, &k0, &w, 4, 64, 1) * 0.95,
+          "issue_frac 0.5: one CTA slower (%.2f against %.2f B/ns)", sim_cta_rate(&h100, &ki, &w, 4, 64, 1),
+          sim_cta_rate(&h100, &k0, &w, 4, 64, 1));
+    for (int n = 2; n <= 3; n++)
+        CHECK(sim_cta_rate(&h100, &ki, &w, 4, 64, n) == sim_cta_rate(&h100, &k0, &w, 4, 64, n),
+              "issue_frac 0.5, %d CTAs per SM: unchanged", n);
+    /* overlap: faster than the sum, slower than the larger time alone */
+    double mem = h100.mem_latency_ns / k0.cta_inflight_bytes;
+    double compute = (k0.fp32_row_flops * 4 + k0.fp32_kv_flops) * 64 * 256 / (h100.fp32_tflops * 1e3 * k0.fp32_eff / h100.sms) / tile;
+    double big = mem > compute ? mem : compute, r1 = sim_cta_rate(&h100, &ko, &w, 4, 64, 1);
+    CHECK(r1 > sim_cta_rate(&h100, &k0, &w, 4, 64, 1) * 1.05 && r1 < 1 / big,
+          "overlap_norm 3: %.2f B/ns, above the sum's %.2f and below %.2f", r1, sim_cta_rate(&h100, &k0, &w, 4, 64, 1),
+          1 / big);
+    /* the tensor-core path keeps its rate */
+    workload wd = w;
+    set_uniform(1, 32, 8, 128, 65536);
+    for (int n = 1; n <= 3; n++) {
+        CHECK(sim_cta_rate(&h100, &ki, &w, 4, 64, n) == sim_cta_rate(&h100, &k0, &w, 4, 64, n),
+              "tensor cores, issue_frac, %d per SM: unchanged", n);
+        CHECK(sim_cta_rate(&h100, &ko, &w, 4, 64, n) == sim_cta_rate(&h100, &k0, &w, 4, 64, n),
+              "tensor cores, overlap_norm, %d per SM: unchanged", n);
+    }
+    w = wd;
+
+    /* both engines: stream-K at one CTA per SM slows with issue_frac and
+     * speeds up with overlap; at two per SM issue_frac 0.5 slows only the tail */
+    char err[256];
+    for (int e = 0; e < 2; e++) {
+        const char *eng = e ? "model" : "sim";
+        const kernel_profile *ks[3] = {&k0, &ki, &ko};
+        sim_result r[3];
+        double slow132 = 0;
+        for (int grid = 132; grid <= 264; grid += 132) {
+            plan_opts o = {.kind = SCHED_STREAMK, .block_n = 64, .grid = grid};
+            for (int i = 0; i < 3; i++) {
+                int rc = e ? model_predict(&h100, ks[i], &w, &o, &r[i], err, sizeof err)
+                           : sim_run(ctx, &h100, ks[i], &w, &o, &r[i], NULL, err, sizeof err);
+                CHECK(rc == SIM_OK, "%s: %s", eng, err);
+            }
+            double slow = r[1].time_us / r[0].time_us - 1;
+            if (grid == 132) {
+                slow132 = slow;
+                CHECK(r[1].time_us > r[0].time_us * 1.02, "%s, 132 CTAs: issue_frac 0.5 %.1f us, off %.1f us", eng,
+                      r[1].time_us, r[0].time_us);
+                CHECK(r[2].time_us < r[0].time_us, "%s, 132 CTAs: overlap_norm 3 %.1f us, off %.1f us", eng,
+                      r[2].time_us, r[0].time_us);
+            } else {
+                /* two per SM share as before; only the tail, one left on an SM, slows */
+                CHECK(slow >= 0 && slow < slow132 / 2, "%s, 264 CTAs: issue_frac 0.5 slows by %.2f%%, at 132 by %.2f%%",
+                      eng, 100 * slow, 100 * slow132);
+            }
+        }
+    }
+}
+
 int main(void)
 {
     char err[512];
@@ -312,6 +399,7 @@ int main(void)
     test_monotone_in_resources();
     test_merge_rounds();
     test_segment_load_and_stream_loss();
+    test_fp32_issue_and_overlap();
     sim_ctx_free(ctx);
     TEST_DONE("test_sim");
 }
