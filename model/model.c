@@ -201,7 +201,7 @@ static void streamk_ns(const mctx *m, double extra_n, double extra_b, sk_out *o)
         if (parts > 1) {
             /* middle peers stream a whole run, then write and flag */
             if (parts > 2) wait = kp->partial_write_ns + kp->flag_latency_ns;
-            tail += wait + sim_host_round_ns(kp) * sim_host_merge_rounds(rows, head_dim, (int)(parts - 1));
+            tail += wait + sim_host_merge_ns(kp, rows, head_dim, (int)(parts - 1));
         }
         double path = own + mid + tail;
         if (path > worst) worst = path;
@@ -214,7 +214,7 @@ static void streamk_ns(const mctx *m, double extra_n, double extra_b, sk_out *o)
         int64_t s0 = B / ti * ti, c_first = s0 / M, c_last = high + (s0 + ti - 1 - B) / (M - 1);
         int64_t parts = c_last - c_first + 1;
         double wait = (high - c_first > 1) ? kp->partial_write_ns + kp->flag_latency_ns : 0;
-        double path = t_all + wait + sim_host_round_ns(kp) * sim_host_merge_rounds(rows, head_dim, (int)(parts - 1)) +
+        double path = t_all + wait + sim_host_merge_ns(kp, rows, head_dim, (int)(parts - 1)) +
                       kp->cta_epilogue_ns;
         if (path > worst) worst = path;
     }

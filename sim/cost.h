@@ -35,6 +35,9 @@
  *   CTAs resident per SM on g (at least 1).
  * Each round costs the kernel profile's merge_round_ns (a host's round:
  * sim_host_round_ns, its host_round_ns where set).
+ * sim_host_merge_ns: a stream-K host's merge of `peers` partials, from the
+ *   end of its wait: the profile's host_setup_ns, then its rounds (0 for
+ *   no peers).
  * sim_combine_gap_ns: from the main kernel's last CTA ending to the combine
  *   kernel's CTAs starting their work: the chip's pdl_gap_us when the
  *   profile launches its combine kernel as a programmatic dependent, else
@@ -48,6 +51,7 @@ double sim_partial_bytes(const workload *w, int rows);
 double sim_host_merge_rounds(int rows, int head_dim, int peers);
 double sim_combine_rounds(int rows, int head_dim, int parts);
 double sim_host_round_ns(const kernel_profile *k);
+double sim_host_merge_ns(const kernel_profile *k, int rows, int head_dim, int peers);
 double sim_combine_gap_ns(const gpu_spec *g, const kernel_profile *k);
 extern const kernel_res sim_combine_res;
 int sim_combine_resident(const gpu_spec *g);

@@ -51,6 +51,7 @@ static const specfile_field fields[] = {
     D(flag_latency_ns, 0, 1e9),
     D(merge_round_ns, 0, 1e9),
     D(host_round_ns, 0, 1e9),
+    D(host_setup_ns, 0, 1e9),
     I(pdl, 0, 1),
     I(seg_loads, 0, 16),
     D(load_queue, 0, 1),

@@ -73,6 +73,8 @@ typedef struct kernel_profile {
     double merge_round_ns;      /* one round of partial-state loads from L2 and their merge (the combine
                                    kernel's; a stream-K host's too unless host_round_ns is set) */
     double host_round_ns;       /* the same round in a stream-K host CTA; 0: merge_round_ns */
+    double host_setup_ns;       /* a stream-K host's work between its wait and its first round (its
+                                   threads meeting at a barrier, the unit's slot index loaded) */
     int pdl;                    /* 1: the combine kernel is a programmatic dependent launch (the chip's
                                    pdl_gap_us before it, else its kernel_gap_us) */
     int seg_loads;              /* dependent memory round trips from the start of a CTA's second and later

@@ -445,6 +445,12 @@ double sim_host_round_ns(const kernel_profile *k)
     return k->host_round_ns > 0 ? k->host_round_ns : k->merge_round_ns;
 }
 
+double sim_host_merge_ns(const kernel_profile *k, int rows, int head_dim, int peers)
+{
+    if (peers < 1) return 0;
+    return k->host_setup_ns + sim_host_round_ns(k) * sim_host_merge_rounds(rows, head_dim, peers);
+}
+
 double sim_combine_gap_ns(const gpu_spec *g, const kernel_profile *k)
 {
     return (k->pdl ? g->pdl_gap_us : g->kernel_gap_us) * 1e3;
@@ -494,7 +500,7 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
             } else if (p->unit_parts[u] > 1 && !p->combine) {
                 int peers = p->unit_parts[u] - 1;
                 if (emit(c, OP_WAIT, L_WAIT, u, peers)) return -1;
-                if (emit(c, OP_DELAY, L_MERGE, u, sim_host_round_ns(kp) * sim_host_merge_rounds(p->rows, w->head_dim, peers)))
+                if (emit(c, OP_DELAY, L_MERGE, u, sim_host_merge_ns(kp, p->rows, w->head_dim, peers)))
                     return -1;
                 if (emit(c, OP_DELAY, L_EPILOGUE, u, kp->cta_epilogue_ns)) return -1;
             } else {

@@ -237,6 +237,29 @@ static void test_merge_rounds(void)
     CHECK(sim_combine_rounds(8, 128, 8) == 6, "8 rows, 8 parts: 2 x 2 lse + 2 sweeps: %g",
           sim_combine_rounds(8, 128, 8));
     CHECK(sim_combine_rounds(4, 256, 33) == 4 + 2 * 5, "4 rows d=256, 33 parts: %g", sim_combine_rounds(4, 256, 33));
+
+    /* a host's merge: its setup, then its rounds; nothing without peers */
+    kernel_profile k = *th_kernel();
+    k.host_round_ns = 800, k.host_setup_ns = 1000;
+    CHECK(sim_host_merge_ns(&k, 4, 256, 0) == 0, "no peers, no merge");
+    CHECK_REL(sim_host_merge_ns(&k, 4, 256, 15), 1000 + 800 * 4, 1e-12, "4 rows d=256, 15 peers: setup + 2 x 2 rounds");
+    /* one unit over 132 CTAs: the host's merge ends the kernel, so the
+     * setup lengthens it by itself, in both engines */
+    set_uniform(1, 4, 1, 128, 65536);
+    kernel_profile k0 = k;
+    k0.host_setup_ns = 0;
+    char err[256];
+    for (int e = 0; e < 2; e++) {
+        plan_opts o = {.kind = SCHED_STREAMK, .grid = 132};
+        sim_result r0, r1;
+        int rc0 = e ? model_predict(&h100, &k0, &w, &o, &r0, err, sizeof err)
+                    : sim_run(ctx, &h100, &k0, &w, &o, &r0, NULL, err, sizeof err);
+        int rc1 = e ? model_predict(&h100, &k, &w, &o, &r1, err, sizeof err)
+                    : sim_run(ctx, &h100, &k, &w, &o, &r1, NULL, err, sizeof err);
+        CHECK(rc0 == SIM_OK && rc1 == SIM_OK, "%s: %s", e ? "model" : "sim", err);
+        CHECK(fabs(r1.time_us - r0.time_us - 1.0) < 1e-6, "%s: host setup 1 us lengthens the call by %.4f us",
+              e ? "model" : "sim", r1.time_us - r0.time_us);
+    }
 }
 
 /* The loaded first load of a later segment and the bandwidth by CTAs per SM
@@ -340,6 +363,14 @@ static void test_fp32_issue_and_overlap(void)
     CHECK(r1 > sim_cta_rate(&h100, &k0, &w, 4, 64, 1) * 1.05 && r1 < 1 / big,
           "overlap_norm 3: %.2f B/ns, above the sum's %.2f and below %.2f", r1, sim_cta_rate(&h100, &k0, &w, 4, 64, 1),
           1 / big);
+    /* the CUDA cores compute the kernel's row capacity: 3 rows cost as 4 */
+    CHECK(sim_cta_rate(&h100, &k0, &w, 3, 64, 1) == sim_cta_rate(&h100, &k0, &w, 4, 64, 1),
+          "3 rows run the 4-row kernel: %.3f against %.3f B/ns", sim_cta_rate(&h100, &k0, &w, 3, 64, 1),
+          sim_cta_rate(&h100, &k0, &w, 4, 64, 1));
+    kernel_profile kr = k0;
+    kr.fp32_row_flops = 2 * k0.fp32_row_flops;
+    CHECK(sim_cta_rate(&h100, &kr, &w, 4, 64, 1) < sim_cta_rate(&h100, &k0, &w, 4, 64, 1),
+          "twice the flops per row: slower");
     /* the tensor-core path keeps its rate */
     workload wd = w;
     set_uniform(1, 32, 8, 128, 65536);
