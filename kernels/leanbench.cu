@@ -99,7 +99,9 @@ static const struct lb_opt {
     {LB_NO_ARENA, "no-arena", NULL, 0, "allocate each configuration's KV sets anew instead of\n"
                                        "carving them from one arena allocated at startup"},
     {LB_READ_CEILING, "read-ceiling", NULL, 0, "time plain streaming reads of 2 GiB under several grids\n"
-                                               "(CTAs x streams per CTA, 64 KB in flight per CTA), then exit"},
+                                               "(CTAs x streams per CTA, 64 KB in flight per CTA), then the\n"
+                                               "same through bulk copies into shared memory (cp.async.bulk:\n"
+                                               "CTAs x stages x chunk), then exit"},
     {LB_SM_BANDWIDTH, "sm-bandwidth", NULL, 0, "per-SM read bandwidth: stream-read up to 2 GiB with k = 1, 2, 4,\n"
                                                "8, 16 CTAs per SM of the current SMs (--sms) and 128/256/512\n"
                                                "threads x 1..16 independent 16-byte loads in flight each\n"
@@ -630,6 +632,71 @@ __global__ void __launch_bounds__(256) read_kernel(const uint4 *buf, size_t n, u
     if (x == 0x9e3779b9u && threadIdx.x == 1023) *sink = x;   /* keeps the loads */
 }
 
+/* CTA c streams its region of nch chunks of CB bytes into shared memory
+ * with bulk copies (cp.async.bulk, the tensor memory accelerator's 1-D
+ * form): thread 0 keeps ST copies in flight, each completing on its stage's
+ * mbarrier; every thread waits for a stage, reads one word of it, and the
+ * stage is refilled after a block barrier.  ST x CB bytes in flight per CTA. */
+__device__ __forceinline__ unsigned smem_u32(const void *p)
+{
+    return (unsigned)__cvta_generic_to_shared(p);
+}
+
+template <int CB, int ST>
+__global__ void __launch_bounds__(128) bulk_read_kernel(const unsigned char *buf, size_t nch, unsigned *sink)
+{
+    extern __shared__ __align__(128) unsigned char stage[];
+    __shared__ __align__(8) unsigned long long bar[ST];
+    const unsigned char *base = buf + (size_t)blockIdx.x * nch * CB;
+    auto issue = [&](size_t c) {
+        const int s = (int)(c % ST);
+        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(&bar[s])), "r"(CB)
+                     : "memory");
+        asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
+                         smem_u32(stage + (size_t)s * CB)),
+                     "l"(base + c * CB), "r"(CB), "r"(smem_u32(&bar[s]))
+                     : "memory");
+    };
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < ST; s++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(smem_u32(&bar[s])));
+        asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+    }
+    __syncthreads();
+    if (threadIdx.x == 0)
+        for (size_t c = 0; c < ST && c < nch; c++) issue(c);
+    unsigned x = 0;
+    for (size_t c = 0; c < nch; c++) {
+        const int s = (int)(c % ST);
+        const unsigned phase = (unsigned)(c / ST) & 1u;
+        unsigned done = 0;
+        while (!done)
+            asm volatile("{ .reg .pred p; mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2; selp.u32 %0, 1, 0, p; }"
+                         : "=r"(done)
+                         : "r"(smem_u32(&bar[s])), "r"(phase)
+                         : "memory");
+        x ^= reinterpret_cast<const unsigned *>(stage + (size_t)s * CB)[threadIdx.x];
+        __syncthreads();   /* every thread has read stage s */
+        if (threadIdx.x == 0 && c + ST < nch) issue(c + ST);
+    }
+    if (x == 0x9e3779b9u && threadIdx.x == 1023) *sink = x;   /* keeps the reads */
+}
+
+/* The bulk-copy read bandwidth of up to `bytes` at buf: ctas CTAs of ST
+ * stages of CB bytes, median of 7 launches after an L2 flush each, GB/s. */
+template <int CB, int ST>
+static double bulk_read_one(void *buf, size_t bytes, int ctas)
+{
+    const size_t nch = bytes / ((size_t)ctas * CB);
+    CUDA_CHECK(cudaFuncSetAttribute(bulk_read_kernel<CB, ST>, cudaFuncAttributeMaxDynamicSharedMemorySize, CB * ST));
+    const double ms = event_median_ms(
+        7, [] { attn_l2_flush(g.scratch, g.scratch_bytes, g.stream); },
+        [&] {
+            bulk_read_kernel<CB, ST><<<ctas, 128, CB * ST, g.stream>>>((const unsigned char *)buf, nch, (unsigned *)buf);
+        });
+    CUDA_CHECK(cudaGetLastError());
+    return (double)(nch * CB * (size_t)ctas) / (ms * 1e-3) / 1e9;
+}
+
 /* Read bandwidth of `bytes` at buf under a grid of ctas x streams: the
  * median of 7 timed launches after one warm-up, in GB/s. */
 /* Median in ms of `reps` runs of work() between two events on g.stream,
@@ -678,6 +745,21 @@ static void read_ceiling(void *buf, size_t bytes)
             fprintf(stderr, "leanbench: read ceiling, %d CTAs x %d streams, %.0f MB per stream: %.0f GB/s\n",
                     grids[gi], streams, (double)bytes / grids[gi] / streams / 1e6,
                     read_ceiling_one(buf, bytes, grids[gi], streams));
+    /* bulk copies: CTAs per SM x stages x chunk bytes, within shared memory */
+    for (int k = 1; k <= 3; k++) {
+        fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 4 x 16 KB: %.0f GB/s\n", k * sms,
+                bulk_read_one<16384, 4>(buf, bytes, k * sms));
+        fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 2 x 32 KB: %.0f GB/s\n", k * sms,
+                bulk_read_one<32768, 2>(buf, bytes, k * sms));
+        fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 3 x 16 KB: %.0f GB/s\n", k * sms,
+                bulk_read_one<16384, 3>(buf, bytes, k * sms));
+    }
+    fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 4 x 32 KB: %.0f GB/s\n", sms,
+            bulk_read_one<32768, 4>(buf, bytes, sms));
+    fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 8 x 16 KB: %.0f GB/s\n", sms,
+            bulk_read_one<16384, 8>(buf, bytes, sms));
+    fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 2 x 8 KB: %.0f GB/s\n", 8 * sms,
+            bulk_read_one<8192, 2>(buf, bytes, 8 * sms));
 }
 
 /* --sm-bandwidth: CTA c reads its own contiguous region of n uint4 with
