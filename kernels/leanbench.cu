@@ -634,35 +634,42 @@ __global__ void __launch_bounds__(256) read_kernel(const uint4 *buf, size_t n, u
 
 /* CTA c streams its region of nch chunks of CB bytes into shared memory
  * with bulk copies (cp.async.bulk, the tensor memory accelerator's 1-D
- * form): thread 0 keeps ST copies in flight, each completing on its stage's
- * mbarrier; every thread waits for a stage, reads one word of it, and the
- * stage is refilled after a block barrier.  ST x CB bytes in flight per CTA. */
+ * form) of PC bytes each, ST chunks in flight: thread 0 arms a stage's
+ * mbarrier with the chunk's bytes, threads 0 .. CB/PC-1 issue one copy
+ * each, completing on that mbarrier; every thread waits for a stage, reads
+ * one word of it, and the stage is refilled after a block barrier.  ST x CB
+ * bytes in flight per CTA. */
 __device__ __forceinline__ unsigned smem_u32(const void *p)
 {
     return (unsigned)__cvta_generic_to_shared(p);
 }
 
-template <int CB, int ST>
+template <int CB, int ST, int PC>
 __global__ void __launch_bounds__(128) bulk_read_kernel(const unsigned char *buf, size_t nch, unsigned *sink)
 {
+    static_assert(CB % PC == 0 && CB / PC <= 128 && PC % 16 == 0, "pieces of 16-byte multiples, one per thread");
     extern __shared__ __align__(128) unsigned char stage[];
     __shared__ __align__(8) unsigned long long bar[ST];
     const unsigned char *base = buf + (size_t)blockIdx.x * nch * CB;
-    auto issue = [&](size_t c) {
-        const int s = (int)(c % ST);
-        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(&bar[s])), "r"(CB)
-                     : "memory");
-        asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
-                         smem_u32(stage + (size_t)s * CB)),
-                     "l"(base + c * CB), "r"(CB), "r"(smem_u32(&bar[s]))
+    const int tid = threadIdx.x;
+    auto arm = [&](size_t c) {
+        asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_u32(&bar[c % ST])), "r"(CB)
                      : "memory");
     };
-    if (threadIdx.x == 0) {
+    auto issue = [&](size_t c) {
+        const int s = (int)(c % ST);
+        asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
+                         smem_u32(stage + (size_t)s * CB + tid * PC)),
+                     "l"(base + c * CB + tid * PC), "r"(PC), "r"(smem_u32(&bar[s]))
+                     : "memory");
+    };
+    if (tid == 0) {
         for (int s = 0; s < ST; s++) asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(smem_u32(&bar[s])));
         asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+        for (size_t c = 0; c < ST && c < nch; c++) arm(c);
     }
     __syncthreads();
-    if (threadIdx.x == 0)
+    if (tid < CB / PC)
         for (size_t c = 0; c < ST && c < nch; c++) issue(c);
     unsigned x = 0;
     for (size_t c = 0; c < nch; c++) {
@@ -674,24 +681,27 @@ __global__ void __launch_bounds__(128) bulk_read_kernel(const unsigned char *buf
                          : "=r"(done)
                          : "r"(smem_u32(&bar[s])), "r"(phase)
                          : "memory");
-        x ^= reinterpret_cast<const unsigned *>(stage + (size_t)s * CB)[threadIdx.x];
-        __syncthreads();   /* every thread has read stage s */
-        if (threadIdx.x == 0 && c + ST < nch) issue(c + ST);
+        x ^= reinterpret_cast<const unsigned *>(stage + (size_t)s * CB)[tid];
+        if (tid == 0 && c + ST < nch) arm(c + ST);
+        __syncthreads();   /* every thread has read stage s, and it is armed again */
+        if (tid < CB / PC && c + ST < nch) issue(c + ST);
     }
-    if (x == 0x9e3779b9u && threadIdx.x == 1023) *sink = x;   /* keeps the reads */
+    if (x == 0x9e3779b9u && tid == 1023) *sink = x;   /* keeps the reads */
 }
 
 /* The bulk-copy read bandwidth of up to `bytes` at buf: ctas CTAs of ST
- * stages of CB bytes, median of 7 launches after an L2 flush each, GB/s. */
-template <int CB, int ST>
+ * stages of CB bytes in copies of PC bytes, median of 7 launches after an
+ * L2 flush each, GB/s. */
+template <int CB, int ST, int PC>
 static double bulk_read_one(void *buf, size_t bytes, int ctas)
 {
     const size_t nch = bytes / ((size_t)ctas * CB);
-    CUDA_CHECK(cudaFuncSetAttribute(bulk_read_kernel<CB, ST>, cudaFuncAttributeMaxDynamicSharedMemorySize, CB * ST));
+    CUDA_CHECK(cudaFuncSetAttribute(bulk_read_kernel<CB, ST, PC>, cudaFuncAttributeMaxDynamicSharedMemorySize, CB * ST));
     const double ms = event_median_ms(
         7, [] { attn_l2_flush(g.scratch, g.scratch_bytes, g.stream); },
         [&] {
-            bulk_read_kernel<CB, ST><<<ctas, 128, CB * ST, g.stream>>>((const unsigned char *)buf, nch, (unsigned *)buf);
+            bulk_read_kernel<CB, ST, PC>
+                <<<ctas, 128, CB * ST, g.stream>>>((const unsigned char *)buf, nch, (unsigned *)buf);
         });
     CUDA_CHECK(cudaGetLastError());
     return (double)(nch * CB * (size_t)ctas) / (ms * 1e-3) / 1e9;
@@ -745,21 +755,23 @@ static void read_ceiling(void *buf, size_t bytes)
             fprintf(stderr, "leanbench: read ceiling, %d CTAs x %d streams, %.0f MB per stream: %.0f GB/s\n",
                     grids[gi], streams, (double)bytes / grids[gi] / streams / 1e6,
                     read_ceiling_one(buf, bytes, grids[gi], streams));
-    /* bulk copies: CTAs per SM x stages x chunk bytes, within shared memory */
+    /* bulk copies: CTAs per SM x stages x chunk bytes (within shared
+     * memory), in one copy a chunk or in copies of 256 bytes (a token row of
+     * K or V at d = 128) */
     for (int k = 1; k <= 3; k++) {
         fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 4 x 16 KB: %.0f GB/s\n", k * sms,
-                bulk_read_one<16384, 4>(buf, bytes, k * sms));
+                bulk_read_one<16384, 4, 16384>(buf, bytes, k * sms));
         fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 2 x 32 KB: %.0f GB/s\n", k * sms,
-                bulk_read_one<32768, 2>(buf, bytes, k * sms));
-        fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 3 x 16 KB: %.0f GB/s\n", k * sms,
-                bulk_read_one<16384, 3>(buf, bytes, k * sms));
+                bulk_read_one<32768, 2, 32768>(buf, bytes, k * sms));
+        fprintf(stderr, "leanbench: read ceiling, bulk copies of 256 B, %d CTAs x 4 x 16 KB: %.0f GB/s\n", k * sms,
+                bulk_read_one<16384, 4, 256>(buf, bytes, k * sms));
+        fprintf(stderr, "leanbench: read ceiling, bulk copies of 256 B, %d CTAs x 2 x 32 KB: %.0f GB/s\n", k * sms,
+                bulk_read_one<32768, 2, 256>(buf, bytes, k * sms));
+        fprintf(stderr, "leanbench: read ceiling, bulk copies of 512 B, %d CTAs x 2 x 32 KB: %.0f GB/s\n", k * sms,
+                bulk_read_one<32768, 2, 512>(buf, bytes, k * sms));
     }
     fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 4 x 32 KB: %.0f GB/s\n", sms,
-            bulk_read_one<32768, 4>(buf, bytes, sms));
-    fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 8 x 16 KB: %.0f GB/s\n", sms,
-            bulk_read_one<16384, 8>(buf, bytes, sms));
-    fprintf(stderr, "leanbench: read ceiling, bulk copies, %d CTAs x 2 x 8 KB: %.0f GB/s\n", 8 * sms,
-            bulk_read_one<8192, 2>(buf, bytes, 8 * sms));
+            bulk_read_one<32768, 4, 32768>(buf, bytes, sms));
 }
 
 /* --sm-bandwidth: CTA c reads its own contiguous region of n uint4 with
