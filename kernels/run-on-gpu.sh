@@ -24,7 +24,8 @@
 #                                    `sh kernels/snapshot-base.sh REV kbase`)
 #                                    against the current ones: both leanbench
 #                                    builds, gpu-test of the current one, then
-#                                    kernels/sweep-restructure.txt line by
+#                                    kernels/sweep-restructure.txt (or
+#                                    RESTRUCTURE_SWEEP=FILE) line by
 #                                    line, old and new alternating (ABBA),
 #                                    each configuration checked before it is
 #                                    timed; restructure-{old,new}.csv and a
@@ -469,11 +470,12 @@ restructure)
     # the snapshot's leanbench (built in the background above) against the current one
     wait $BASE_BUILD || { tail -20 "$OUT/build-old.txt"; say "build of $KBASE failed"; exit 1; }
     OLDB="$KBASE/build/leanbench"
-    say "restructure: kernels/sweep-restructure.txt, old and new alternating per workload line"
+    RS=${RESTRUCTURE_SWEEP:-kernels/sweep-restructure.txt}
+    say "restructure: $RS, old and new alternating per workload line"
     REVB=$(cat "$KBASE/REV" 2>/dev/null || echo unknown)
     W=/tmp/leanbench-restructure; rm -rf "$W"; mkdir -p "$W"
     i=0
-    grep -v '^[[:space:]]*#' kernels/sweep-restructure.txt | grep . | while IFS= read -r line; do
+    grep -v '^[[:space:]]*#' "$RS" | grep . | while IFS= read -r line; do
         i=$((i + 1))
         echo "$line" >"$W/line.txt"
         # ABBA: which build goes first alternates, so that drift cancels
