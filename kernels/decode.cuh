@@ -67,7 +67,6 @@ template <int D> struct geo {
 };
 
 constexpr int SMEM_BYTES = STAGES * 2 * CHUNK_BYTES;  /* 64 KB */
-constexpr int ROW_PAD = 16;          /* tensor-core path: bytes after each token row in shared memory */
 
 /* ---- primitives ---- */
 
@@ -91,34 +90,6 @@ __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_grou
 template <int N> __device__ __forceinline__ void cp_wait()
 {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
-}
-
-/* Bulk copies (the tensor memory accelerator's 1-D form) into shared
- * memory, completing on an mbarrier: arm it for `bytes`, copy, wait for a
- * phase. */
-__device__ __forceinline__ void mbar_init(uint64_t *b)
-{
-    asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;" ::"r"(saddr(b)) : "memory");
-}
-__device__ __forceinline__ void mbar_arm(uint64_t *b, int bytes)
-{
-    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(saddr(b)), "r"(bytes) : "memory");
-}
-__device__ __forceinline__ void bulk_copy(void *smem, const void *g, int bytes, uint64_t *b)
-{
-    asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
-                     saddr(smem)),
-                 "l"(g), "r"(bytes), "r"(saddr(b))
-                 : "memory");
-}
-__device__ __forceinline__ void mbar_wait(uint64_t *b, unsigned phase)
-{
-    unsigned done = 0;
-    while (!done)
-        asm volatile("{ .reg .pred p; mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2; selp.u32 %0, 1, 0, p; }"
-                     : "=r"(done)
-                     : "r"(saddr(b)), "r"(phase)
-                     : "memory");
 }
 
 __device__ __forceinline__ uint64_t gtimer()
@@ -364,10 +335,8 @@ template <> __device__ __forceinline__ uint32_t pack2<__nv_bfloat16>(float x, fl
 template <int D> struct mgeo {
     static constexpr int CH = 64;                          /* tokens per chunk, 16 per warp */
     static constexpr int CPR = D / 8;                      /* 16-byte pieces per token row */
-    static constexpr int RS = D * 2 + ROW_PAD;             /* bytes per token row in shared memory */
-    static constexpr int KB = CH * RS;                     /* K bytes per stage */
-    static constexpr int NS = SMEM_BYTES / (2 * CH * D * 2);   /* stages: 4 (d=64), 2 (d=128) */
-    static constexpr int SMEM = NS * 2 * KB;               /* the stages with their padding */
+    static constexpr int KB = CH * D * 2;                  /* K bytes per stage */
+    static constexpr int NS = SMEM_BYTES / (2 * KB);       /* stages: 4 (d=64), 2 (d=128) */
     static_assert(NS >= 2 && CPR >= 8, "mma path geometry");
 };
 
@@ -375,31 +344,32 @@ template <int D> struct mgeo {
  * warps' states in m_s, l_s and acc_s ([4][RT][D] at the start of smem). */
 template <typename T, int D, int RT, bool PF>
 __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, const T *kb, const T *vb,
-                                            unsigned char *smem, float (*m_s)[RT], float (*l_s)[RT], uint64_t *bar,
-                                            int &gc)
+                                            unsigned char *smem, float (*m_s)[RT], float (*l_s)[RT])
 {
     using M = mgeo<D>;
     constexpr int NT = D / 8, KK = D / 16;
     const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
     const int gq = lane >> 2, tq = lane & 3;
     const int nch = (ntok + M::CH - 1) / M::CH;
-    uint64_t *wb = bar + w * M::NS;   /* this warp's stages' barriers */
-    auto sw = [](int tok, int ch) { return tok * M::RS + ch * 16; };   /* byte offset of a 16-byte piece */
-    /* chunk c of the segment (gc + c of the CTA): lanes 0-15 copy the K
-     * rows of the warp's 16 tokens, lanes 16-31 their V rows; a row past
-     * the end copies the last one (finite; its scores are masked) */
+    auto sw = [](int tok, int ch) { return (tok * D + ((ch ^ (tok & 7)) * 8)) * 2; };   /* byte offset */
     auto issue = [&](int c) {
-        const int s = (gc + c) % M::NS;
-        unsigned char *st = smem + s * 2 * M::KB;
-        if (lane == 0) mbar_arm(&wb[s], 32 * D * 2);
-        __syncwarp();
-        const int tok = 16 * w + (lane & 15);
-        const int t = min(c * M::CH + tok, ntok - 1);
-        bulk_copy(st + (lane < 16 ? 0 : M::KB) + tok * M::RS, (lane < 16 ? kb : vb) + (int64_t)t * D, D * 2, &wb[s]);
+        unsigned char *st = smem + (c % M::NS) * 2 * M::KB;
+#pragma unroll
+        for (int i = 0; i < 16 * M::CPR / 32; i++) {
+            const int piece = lane + 32 * i;
+            const int tok = 16 * w + piece / M::CPR, ch = piece % M::CPR;
+            const int t = c * M::CH + tok;
+            const bool ok = t < ntok;
+            const int64_t off = ok ? (int64_t)t * D + ch * 8 : 0;
+            cp16<PF>(st + sw(tok, ch), kb + off, ok ? 16 : 0);
+            cp16<PF>(st + M::KB + sw(tok, ch), vb + off, ok ? 16 : 0);
+        }
     };
 #pragma unroll
-    for (int c = 0; c < M::NS - 1; c++)
+    for (int c = 0; c < M::NS - 1; c++) {
         if (c < nch) issue(c);
+        cp_commit();
+    }
     /* rows gq (qa) and, at a capacity of 16, gq + 8 (qb) of the tile */
     constexpr bool HI = RT > 8;
     uint32_t qa[KK][2], qb[KK][2];
@@ -425,9 +395,10 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
     const int mi = lane >> 3, r8 = lane & 7;
     for (int c = 0; c < nch; c++) {
         if (c + M::NS - 1 < nch) issue(c + M::NS - 1);
-        const int sn = (gc + c) % M::NS;
-        mbar_wait(&wb[sn], (unsigned)((gc + c) / M::NS) & 1u);   /* the stage's copies have landed */
-        const unsigned char *st = smem + sn * 2 * M::KB;
+        cp_commit();
+        cp_wait<M::NS - 1>();
+        __syncwarp();                          /* the warp's copies are visible to all its lanes */
+        const unsigned char *st = smem + (c % M::NS) * 2 * M::KB;
         float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
 #pragma unroll
         for (int kk = 0; kk < KK; kk++) {
@@ -481,7 +452,7 @@ __device__ __forceinline__ void mma_segment(const dec_args &a, int u, int ntok, 
         }
         __syncwarp();                          /* done with the stage before it is refilled */
     }
-    gc += nch;
+    cp_wait<0>();
     l += __shfl_xor_sync(0xffffffffu, l, 1);
     l += __shfl_xor_sync(0xffffffffu, l, 2);
     if constexpr (HI) {
@@ -612,16 +583,6 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
     constexpr int NG = MMA ? ATTN_THREADS / 32 : geo<D>::TG;   /* states merged at segment end */
     __shared__ float m_s[NG][RT], l_s[NG][RT];
     static_assert((MMA ? 16 * RT * D : 4096 * RT) <= SMEM_BYTES, "the states fit over the stages");
-    /* tensor-core path: each warp's stages' barriers, and the chunks the
-     * CTA has streamed (each stage's phase) */
-    __shared__ __align__(8) uint64_t bar[MMA ? ATTN_THREADS / 32 * mgeo<MMA ? D : 64>::NS : 1];
-    int gc = 0;
-    if constexpr (MMA) {
-        if ((threadIdx.x & 31) == 0)
-            for (int i = 0; i < mgeo<D>::NS; i++) mbar_init(&bar[(threadIdx.x >> 5) * mgeo<D>::NS + i]);
-        asm volatile("fence.proxy.async.shared::cta;" ::: "memory");   /* the barriers, to the copy engine */
-        __syncwarp();
-    }
 
     const int tid = threadIdx.x;
     const int g = tid / geo<D>::LPT, j = tid % geo<D>::LPT;   /* CUDA-core path: token group, slice */
@@ -641,17 +602,14 @@ __global__ void __launch_bounds__(ATTN_THREADS) decode_kernel(const dec_args a)
         const int u = sg.unit;
         const T *kb = static_cast<const T *>(a.k) + skv.off;
         const T *vb = static_cast<const T *>(a.v) + skv.off;
-        if constexpr (MMA) mma_segment<T, D, RT, PF>(a, u, skv.ntok, kb, vb, smem, m_s, l_s, bar, gc);
+        if constexpr (MMA) mma_segment<T, D, RT, PF>(a, u, skv.ntok, kb, vb, smem, m_s, l_s);
         else cuda_segment<T, D, RT, PF>(a, u, skv.ntok, kb, vb, g, j, smem, m_s, l_s);
         segment_end<T, D, RT, NG>(a, sg, u, smem, m_s, l_s, tl, tln);
         /* partial writers signal the host (stream-K); everyone waits before
          * smem takes the next segment's stages.  Kept here: inside
          * segment_end the compiler lays this branch out the other way round
          * and allocates the kernel's registers anew (139 instead of 158 at
-         * d = 128), which is a different kernel to time.  On the tensor-core
-         * path, every thread's accesses to the stages come before the next
-         * segment's bulk copies into them (a fence between the proxies). */
-        if constexpr (MMA) asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+         * d = 128), which is a different kernel to time. */
         if (sg.slot >= 0 && a.signal) {
             __threadfence();                  /* this thread's partial is visible device-wide */
             __syncthreads();
@@ -773,14 +731,6 @@ template <typename T, int D, bool PF> constexpr dec_kernel_fn rows16()
     else return nullptr;
 }
 
-/* Dynamic shared memory of the decode kernels of head dim D: the
- * tensor-core path's padded stages at d <= 128, the CUDA-core path's above. */
-template <int D> constexpr int dyn_smem()
-{
-    if constexpr (D <= PLAN_MMA_MAX_DIM) return mgeo<D>::SMEM;
-    else return SMEM_BYTES;
-}
-
 } /* namespace dec */
 
 #define DEC_ROWS(T, D, PF)                                                                      \
@@ -790,5 +740,5 @@ template <int D> constexpr int dyn_smem()
     const dec_table dec_table_d##D = {                                                          \
         {{DEC_ROWS(__half, D, false), DEC_ROWS(__half, D, true)},                               \
          {DEC_ROWS(__nv_bfloat16, D, false), DEC_ROWS(__nv_bfloat16, D, true)}},                \
-        dec::dyn_smem<D>(),                                                                     \
+        dec::SMEM_BYTES,                                                                        \
         {dec::combine_kernel<__half, D>, dec::combine_kernel<__nv_bfloat16, D>}}

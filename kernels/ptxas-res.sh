@@ -9,10 +9,8 @@
 # Each row: head dim, dtype, row capacity (GQA group rounded up to 1, 2, 4,
 # 8), registers per thread, static shared memory (the largest over the
 # kernel's L2-prefetch-hint variants, which compile alike); the dynamic shared memory
-# (pipeline stages) follows the head dim and comes from the constants STAGES,
-# CHUNK_BYTES and ROW_PAD in kernels/decode.cuh: the CUDA-core path's
-# STAGES x 2 x CHUNK_BYTES at d = 256, and at d <= 128 the tensor-core path's
-# as many stages of 64 tokens of K and V, each token row padded by ROW_PAD.
+# (pipeline stages) is the same for every instantiation and comes from the
+# constants STAGES and CHUNK_BYTES in kernels/decode.cuh.
 set -eu
 NVCC=${NVCC:-/usr/local/cuda/bin/nvcc}
 FLAGS="-O3 -gencode arch=compute_90,code=sm_90 -std=c++17 -Isim -Ikernels"
@@ -31,13 +29,11 @@ else
 fi
 stages=$(sed -n 's/^constexpr int STAGES = \([0-9]*\);.*/\1/p' kernels/decode.cuh)
 chunk=$(sed -n 's/^constexpr int CHUNK_BYTES = \([0-9]*\);.*/\1/p' kernels/decode.cuh)
-pad=$(sed -n 's/^constexpr int ROW_PAD = \([0-9]*\);.*/\1/p' kernels/decode.cuh)
-[ -n "$stages" ] && [ -n "$chunk" ] && [ -n "$pad" ] ||
-    { echo "kernels/decode.cuh: no STAGES, CHUNK_BYTES or ROW_PAD constant" >&2; exit 1; }
+[ -n "$stages" ] && [ -n "$chunk" ] || { echo "kernels/decode.cuh: no STAGES or CHUNK_BYTES constant" >&2; exit 1; }
 dyn=$((stages * 2 * chunk))
 # "Compiling entry function '_ZN3dec13decode_kernelI6__halfLi128ELi8EEEv8dec_args'"
 # ... "Used 254 registers, used 1 barriers, 512 bytes smem"
-rows=$(awk -v dyn="$dyn" -v pad="$pad" '
+rows=$(awk -v dyn="$dyn" '
     /Compiling entry function/ { name = $0; next }
     /Used [0-9]+ registers/ && name ~ /decode_kernel/ {
         dt = (name ~ /nv_bfloat16/) ? "DTYPE_BF16" : "DTYPE_FP16"
@@ -45,9 +41,7 @@ rows=$(awk -v dyn="$dyn" -v pad="$pad" '
         split(s, p, "ELi")
         regs = $0; sub(/.*Used /, "", regs); sub(/ registers.*/, "", regs)
         sm = 0; if ($0 ~ /bytes smem/) { sm = $0; sub(/ bytes smem.*/, "", sm); sub(/.*, /, "", sm) }
-        dd = dyn
-        if (p[1] <= 128) { ns = int(dyn / (2 * 64 * p[1] * 2)); dd = ns * 2 * 64 * (p[1] * 2 + pad) }
-        printf "%d|%s|%d|%d|%d|%d\n", p[1], dt, p[2], regs, sm, dd
+        printf "%d|%s|%d|%d|%d|%d\n", p[1], dt, p[2], regs, sm, dyn
         name = ""
     }' "$tmp/ptxas.txt" |
     awk -F'|' '{ k = $1 "|" $2 "|" $3; if (!(k in r) || $4 > r[k]) r[k] = $4; if (!(k in m) || $5 > m[k]) m[k] = $5; d[k] = $6 }
