@@ -10,8 +10,9 @@
  * function per schedule) in waves of CTAs that run at once:
  *   wave = prologue + first-load latency + stream + tail ops,
  *   stream: n CTAs share the achievable bandwidth; each runs at
- *           pslink_share(n, cap, bw, mem_share_exp), as on the simulator's
- *           link, cap the per-CTA rate of sim_cta_rate,
+ *           min(pslink_share(n, dem, bw, mem_share_exp), cap), as on the
+ *           simulator's link, cap the per-CTA rate of sim_cta_rate and dem
+ *           what it asks of memory (sim_cta_demand),
  *           with two sizes of CTA (full and last chunk, or stream-K runs of
  *           M and M-1 tiles) solved as two phases of processor sharing.
  * Stream-K adds the latency of each extra segment a CTA starts, the peers'
@@ -40,7 +41,12 @@ static int64_t gcd64(int64_t a, int64_t b)
  * Processor sharing of n1 flows of b1 bytes and n2 of b2 bytes starting
  * together, per-flow cap, link bw: time until the last one finishes.
  */
-static double ps2(double n1, double b1, double n2, double b2, double cap, double bw, double soft)
+static double share2(double n, double dem, double hard, double bw, double soft)
+{
+    return fmin(pslink_share(n, dem, bw, soft), hard);
+}
+
+static double ps2(double n1, double b1, double n2, double b2, double dem, double cap, double bw, double soft)
 {
     if (b2 > b1) {
         double t = b1; b1 = b2; b2 = t;
@@ -52,11 +58,11 @@ static double ps2(double n1, double b1, double n2, double b2, double cap, double
     }
     double t = 0;
     if (n2 > 0 && b2 > 0) {
-        double r = pslink_share(n1 + n2, cap, bw, soft);
+        double r = share2(n1 + n2, dem, cap, bw, soft);
         t = b2 / r;
         b1 -= b2;
     }
-    return t + b1 / pslink_share(n1, cap, bw, soft);
+    return t + b1 / share2(n1, dem, cap, bw, soft);
 }
 
 /* A kernel of N CTAs alike except in size, run in synchronous waves. */
@@ -70,6 +76,7 @@ typedef struct kwave {
     double cap, bw;      /* bytes per ns */
     double cap_tail;     /* per-CTA cap in the last, partial wave (fewer CTAs per SM); 0: cap */
     double soft;         /* the chip's mem_share_exp */
+    double dem, dem_tail; /* per-CTA demand on the link (sim_cta_demand), idem; 0: the cap */
 } kwave;
 
 /* Time of the kernel from its first CTA start; adds SM-busy ns to *busy. */
@@ -84,7 +91,8 @@ static double kwave_ns(const kwave *k, int sms, double *busy)
          * within 2x of each other stay in step: synchronous waves) */
         double ns = (double)k->slots * k->frac_stream;
         double nb = ns * k->frac_big;
-        double tw = k->fixed_ns + (nb * k->b_big + (ns - nb) * k->b_small) / ns / pslink_share(ns, k->cap, k->bw, k->soft);
+        double tw = k->fixed_ns + (nb * k->b_big + (ns - nb) * k->b_small) / ns /
+                                      share2(ns, k->dem > 0 ? k->dem : k->cap, k->cap, k->bw, k->soft);
         t = tw * (double)k->n / (double)k->slots;
         *busy += t * sms;
         return t;
@@ -96,7 +104,8 @@ static double kwave_ns(const kwave *k, int sms, double *busy)
         double ns = (double)n * k->frac_stream;
         double nb = ns * k->frac_big;
         double cap = pass == 1 && k->cap_tail > 0 ? k->cap_tail : k->cap;
-        double tw = k->fixed_ns + ps2(nb, k->b_big, ns - nb, k->b_small, cap, k->bw, k->soft);
+        double dem = pass == 1 && k->cap_tail > 0 ? k->dem_tail : k->dem;
+        double tw = k->fixed_ns + ps2(nb, k->b_big, ns - nb, k->b_small, dem > 0 ? dem : cap, cap, k->bw, k->soft);
         t += tw * reps;
         *busy += tw * reps * (double)(n < sms ? n : sms);
     }
@@ -117,6 +126,7 @@ typedef struct mctx {
     double kv;           /* KV bytes */
     double tile_b;       /* average bytes of a tile (the last tile of a request may be short) */
     double cap;          /* per-CTA cap of the main kernel's first wave */
+    double dem;          /* its per-CTA demand on the memory link (sim_cta_demand) */
 } mctx;
 
 /* The main kernel's costs, filled by one function per schedule. */
@@ -136,6 +146,17 @@ static double tail_cap(const mctx *m, int64_t n)
     return sim_cta_rate(m->g, m->kp, m->w, s->rows, s->block_n, plan_ctas_on_sm(tail, s->sms, s->resident));
 }
 
+/* A main-kernel wave of n CTAs: its demands on the memory link beside its
+ * caps (the first wave's, and the last partial wave's, as tail_cap). */
+static void kwave_demand(kwave *k, const mctx *m, int64_t n)
+{
+    const plan_shape *s = m->s;
+    int64_t tail = n % m->slots;
+    k->dem = m->dem;
+    k->dem_tail = n <= m->slots || !tail ? 0
+                  : sim_cta_demand(m->g, m->kp, m->w, s->rows, s->block_n, plan_ctas_on_sm(tail, s->sms, s->resident));
+}
+
 /* The combine kernel: n CTAs each reading `parts` partials. */
 static double combine_ns(const gpu_spec *g, const kernel_profile *kp, const workload *w, int rows, int64_t n,
                          double parts, double *busy)
@@ -145,7 +166,7 @@ static double combine_ns(const gpu_spec *g, const kernel_profile *kp, const work
                    kp->cta_epilogue_ns,
                1, 1,
                parts * sim_partial_bytes(w, rows), 0, kp->cta_inflight_bytes / g->mem_latency_ns,
-               g->mem_bw_achievable_gbps, 0, g->mem_share_exp};
+               g->mem_bw_achievable_gbps, 0, g->mem_share_exp, 0, 0};
     return kwave_ns(&k, g->sms, busy);
 }
 
@@ -170,8 +191,9 @@ static void streamk_ns(const mctx *m, double extra_n, double extra_b, sk_out *o)
     int64_t ti = uniform ? s->max_tiles : (int64_t)ceil(t);
 
     double n = (double)grid + extra_n;
-    double share = pslink_share(n, cap, bw, g->mem_share_exp);
-    double t_all = ps2((double)high, M * tile_b, (double)(grid - high), (M - 1) * tile_b, cap, bw, g->mem_share_exp);
+    double share = share2(n, m->dem, cap, bw, g->mem_share_exp);
+    double t_all = ps2((double)high, M * tile_b, (double)(grid - high), (M - 1) * tile_b, m->dem, cap, bw,
+                       g->mem_share_exp);
     if (extra_n > 0) t_all = fmax(t_all, ((double)tiles * tile_b + extra_n * extra_b) / bw);
     /* CTAs of M - 1 tiles finish streaming when the first phase ends */
     double t_low = grid > high ? (M - 1) * tile_b / share : t_all;
@@ -193,7 +215,7 @@ static void streamk_ns(const mctx *m, double extra_n, double extra_b, sk_out *o)
         if (parts > parts_any) parts_any = parts;
         /* a pause of d ns (another segment's first load, which waits the
          * loaded latency while the others stream) costs d * share / cap at the end */
-        double lat_mid = kp->seg_loads * sim_load_latency(g->mem_latency_ns, kp->load_queue, cap, share);
+        double lat_mid = kp->seg_loads * sim_load_latency(g->mem_latency_ns, kp->load_queue, m->dem, share);
         double mid = (double)(nseg - 1) * lat_mid + (nseg > 1 ? kp->partial_write_ns : 0) +
                      (double)(nseg > 2 ? nseg - 2 : 0) * kp->cta_epilogue_ns;
         mid *= share / cap;
@@ -229,7 +251,8 @@ static void model_fa2(const mctx *m, mcost *c)
     const plan_shape *s = m->s;
     const workload *w = m->w;
     kwave k = {s->grid, m->slots, m->pro + m->lat + m->epi, 1, 1, 0, 0, m->cap, m->bw, tail_cap(m, s->grid),
-               m->g->mem_share_exp};
+               m->g->mem_share_exp, 0, 0};
+    kwave_demand(&k, m, s->grid);
     int64_t nmax = 0;
     double small = 0;
     for (int q = 0; q < w->batch; q++) {
@@ -258,7 +281,8 @@ static void model_split(const mctx *m, mcost *c)
     const double nfull = (double)s->full_chunks, nlast = w->batch, last_tok = (double)s->last_tokens;
     kwave k = {s->grid, m->slots, m->pro + m->lat + m->pw, nfull / (nfull + nlast),
                (nfull + nlast) / ((double)s->parts * w->batch), (double)s->chunk * s->block_n * m->rb,
-               last_tok / nlast * m->rb, m->cap, m->bw, tail_cap(m, s->grid), m->g->mem_share_exp};
+               last_tok / nlast * m->rb, m->cap, m->bw, tail_cap(m, s->grid), m->g->mem_share_exp, 0, 0};
+    kwave_demand(&k, m, s->grid);
     c->main_ns = kwave_ns(&k, m->g->sms, &c->busy);
 }
 
@@ -281,7 +305,8 @@ static void model_hybrid(const mctx *m, mcost *c)
     const int64_t dp = s->dp_ctas, gsk = s->sk_grid, slots = m->slots;
     const double unit_b = m->kv / (double)s->n_units, fixed = m->pro + m->lat + m->epi;
     if (gsk == 0) {
-        kwave k = {dp, slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, tail_cap(m, dp), g->mem_share_exp};
+        kwave k = {dp, slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, tail_cap(m, dp), g->mem_share_exp, 0, 0};
+        kwave_demand(&k, m, dp);
         c->main_ns = kwave_ns(&k, g->sms, &c->busy);
         return;
     }
@@ -298,16 +323,16 @@ static void model_hybrid(const mctx *m, mcost *c)
         int64_t done_a = 0;   /* data-parallel CTAs finished while stream-K runs */
         if (free_slots > 0) {
             kwave k1 = {dp < free_slots ? dp : free_slots, free_slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, 0,
-                        g->mem_share_exp};
+                        g->mem_share_exp, m->dem, 0};
             double w1 = kwave_ns(&k1, g->sms, &b2);
             done_a = w1 > 0 ? (int64_t)floor(t_sk / w1) * free_slots : dp;
             if (done_a > dp) done_a = dp;
         }
         if (done_a == dp) {
-            kwave k = {dp, free_slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, 0, g->mem_share_exp};
+            kwave k = {dp, free_slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, 0, g->mem_share_exp, m->dem, 0};
             t_dp = kwave_ns(&k, g->sms, &b2);
         } else {   /* the rest in waves over every slot once stream-K is done */
-            kwave k = {dp - done_a, slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, 0, g->mem_share_exp};
+            kwave k = {dp - done_a, slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, 0, g->mem_share_exp, m->dem, 0};
             t_dp = t_sk + kwave_ns(&k, g->sms, &b2);
         }
         t_dp = fmax(t_dp, fixed * (double)cdiv(dp, slots) + (m->kv + 0.0) / m->bw);
@@ -326,7 +351,8 @@ static void model_balanced(const mctx *m, mcost *c)
     const double nfull = (double)s->full_chunks, nlast = w->batch, last_tok = (double)s->last_tokens;
     kwave k = {s->grid, m->slots, m->pro + m->lat + (s->combine ? m->pw : m->epi), nfull / (nfull + nlast), 1,
                (double)s->chunk * s->block_n * m->rb, last_tok / nlast * m->rb, m->cap, m->bw, tail_cap(m, s->grid),
-               m->g->mem_share_exp};
+               m->g->mem_share_exp, 0, 0};
+    kwave_demand(&k, m, s->grid);
     c->main_ns = kwave_ns(&k, m->g->sms, &c->busy);
 }
 
@@ -359,7 +385,8 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     const double kv = sim_kv_bytes(w);
     mctx m = {g, kp, w, &s, (int64_t)sms * res, 2.0 * w->head_dim * elt, g->mem_bw_achievable_gbps,
               g->mem_latency_ns, kp->cta_prologue_ns, kp->cta_epilogue_ns, kp->partial_write_ns, kv,
-              kv / (double)s.n_tiles, sim_cta_rate(g, kp, w, rows, s.block_n, s.ctas_on_sm)};
+              kv / (double)s.n_tiles, sim_cta_rate(g, kp, w, rows, s.block_n, s.ctas_on_sm),
+              sim_cta_demand(g, kp, w, rows, s.block_n, s.ctas_on_sm)};
     if (kp->sm_stream_loss > 0) m.bw *= sim_stream_eff(kp->sm_stream_loss, s.ctas_on_sm);
     mcost c = {0, 0, 0};
     model_fns[s.kind](&m, &c);

@@ -16,6 +16,11 @@
  *   latency over bytes in flight, plus its FP32 compute time per byte), with
  *   rows query heads per unit, tile length block_n, ctas_on_sm CTAs sharing
  *   its SM;
+ * sim_cta_demand: bytes per ns the same CTA asks of the memory system, by
+ *   which the link shares its bandwidth (and its queueing softens): on the
+ *   CUDA-core path with overlap (fp32_overlap_norm > 1) its bytes in flight
+ *   over the latency, within the SM's limits, its compute capping it apart
+ *   (sim_cta_rate as a hard ceiling); elsewhere sim_cta_rate itself;
  * sim_load_latency: the wait of a segment's first load of idle latency
  *   lat_ns when the memory link serves a new stream at `rate` bytes per ns
  *   below the CTA's cap: the other streams' requests queue ahead of it
@@ -45,6 +50,8 @@
  */
 double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
                     int ctas_on_sm);
+double sim_cta_demand(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
+                      int ctas_on_sm);
 double sim_load_latency(double lat_ns, double load_queue, double cap, double rate);
 double sim_stream_eff(double stream_loss, int ctas_on_sm);
 double sim_partial_bytes(const workload *w, int rows);

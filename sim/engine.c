@@ -148,6 +148,7 @@ void pslink_reset(pslink *l, double bw, double cap, double now)
     l->bw = bw;
     l->cap = cap;
     l->soft = 0;
+    l->hard = INFINITY;
     l->v = 0;
     l->now = now;
     l->served = 0;
@@ -188,15 +189,16 @@ double pslink_rate(pslink *l)
 double pslink_rate_of(pslink *l, int n)
 {
     if (n <= 0) return 0;
-    if (l->cap != l->tab_cap || l->bw != l->tab_bw || l->soft != l->tab_soft) {   /* a new table */
-        l->tab_cap = l->cap;
+    if (l->cap != l->tab_cap || l->bw != l->tab_bw || l->soft != l->tab_soft || l->hard != l->tab_hard) {
+        l->tab_cap = l->cap;   /* a new table */
         l->tab_bw = l->bw;
         l->tab_soft = l->soft;
+        l->tab_hard = l->hard;
         pslink_tab_clear(l);
     }
-    if (n >= PSLINK_TAB) return pslink_share(n, l->cap, l->bw, l->soft);
+    if (n >= PSLINK_TAB) return fmin(pslink_share(n, l->cap, l->bw, l->soft), l->hard);
     if (l->tab_stamp[n] != l->tab_gen) {
-        l->tab_rate[n] = pslink_share(n, l->cap, l->bw, l->soft);
+        l->tab_rate[n] = fmin(pslink_share(n, l->cap, l->bw, l->soft), l->hard);
         l->tab_stamp[n] = l->tab_gen;
     }
     return l->tab_rate[n];

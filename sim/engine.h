@@ -8,7 +8,9 @@
  *  - pslink: a shared link (HBM) carrying flows of bytes, shared fairly.
  *    All flows of a link have the same per-flow cap, so each active flow
  *    gets the same rate, pslink_share(n, cap, bw, soft): min(cap, bw / n),
- *    or its soft form where memory latency grows with load.  The link keeps a
+ *    or its soft form where memory latency grows with load; then at most the
+ *    link's hard per-flow ceiling (a flow whose own work, not the memory,
+ *    limits it: its cap is what it asks of memory).  The link keeps a
  *    virtual clock V (bytes served to each flow so far); a flow that joins with
  *    B bytes at virtual time V0 finishes when V reaches V0 + B, so a change in
  *    the set of flows costs O(log n), however many bytes they carry.
@@ -58,6 +60,7 @@ typedef struct pslink {
     double bw;        /* bytes per ns (GB/s) shared by all flows */
     double cap;       /* bytes per ns a single flow can take */
     double soft;      /* saturation exponent k (pslink_share); 0: a hard min */
+    double hard;      /* bytes per ns a flow takes at most whatever the link's share (INFINITY: cap alone) */
     double v;         /* virtual clock: bytes served to each active flow */
     double now;       /* time of the last advance (ns) */
     double served;    /* bytes served in all, integrated over time */
@@ -68,7 +71,7 @@ typedef struct pslink {
     /* pslink_share by flow count for the current cap, bw and soft (the same
      * inputs give the same bits: a cache, no change to any result); an entry
      * is valid when its stamp is tab_gen */
-    double tab_cap, tab_bw, tab_soft;
+    double tab_cap, tab_bw, tab_soft, tab_hard;
     uint32_t tab_gen;
     uint32_t tab_stamp[PSLINK_TAB];
     double tab_rate[PSLINK_TAB];
@@ -86,7 +89,8 @@ double pslink_share(double n, double cap, double bw, double soft);
  * A link is zeroed before its first reset (its cache of rates relies on it). */
 void pslink_reset(pslink *l, double bw, double cap, double now);
 void pslink_free(pslink *l);
-/* Per-flow rate with the current number of flows (bytes per ns). */
+/* Per-flow rate with the current number of flows (bytes per ns): the
+ * share of n flows of the link's cap, at most its hard ceiling. */
 double pslink_rate(pslink *l);
 /* Per-flow rate the link would give n flows at its current cap (bytes per ns; 0 when n <= 0). */
 double pslink_rate_of(pslink *l, int n);

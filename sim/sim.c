@@ -8,7 +8,8 @@
  * Execution: CTAs are dispatched in launch order to free resident slots
  * (breadth-first over SMs for the first wave, then to whichever slot frees);
  * ops run back to back; streams share HBM through a processor-sharing link
- * whose per-flow cap is min(in-flight bytes / latency, compute floor).
+ * that shares by what each CTA asks of memory (sim_cta_demand) and caps
+ * each at what it can stream (sim_cta_rate).
  * Events happen only where a CTA changes op, so the cost of a simulation
  * grows with the number of CTA segments, not with the context length.
  */
@@ -206,6 +207,7 @@ typedef struct kparams {
     double load_queue; /* the profile's load_queue */
     double stream_loss; /* the profile's sm_stream_loss (0: the link's bandwidth is bw throughout) */
     double cap_by_n[MAX_RESIDENT + 1];   /* per-CTA cap with n CTAs on each SM (0: use cap) */
+    double demand_by_n[MAX_RESIDENT + 1]; /* per-CTA demand on the memory link, idem (sim_cta_demand) */
 } kparams;
 
 /* Statistics of one kernel run. */
@@ -246,7 +248,8 @@ static void cap_update(krun *kr)
     const kparams *k = kr->k;
     if (k->cap_by_n[1] <= 0) return;
     int m = plan_ctas_on_sm(kr->placed, k->sms, k->resident);
-    kr->c->link.cap = k->cap_by_n[m];
+    kr->c->link.cap = k->demand_by_n[m];
+    kr->c->link.hard = k->cap_by_n[m];
     if (k->stream_loss > 0) kr->c->link.bw = k->bw * sim_stream_eff(k->stream_loss, m);
 }
 
@@ -607,6 +610,20 @@ double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *
     return rate < sm_share ? rate : sm_share;
 }
 
+double sim_cta_demand(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
+                      int ctas_on_sm)
+{
+    if (kprof_tensor_cores(k, rows, w->head_dim) || k->fp32_overlap_norm <= 1)
+        return sim_cta_rate(g, k, w, rows, block_n, ctas_on_sm);
+    double elt = dtype_bytes(w->dtype);
+    double tile_bytes = 2.0 * block_n * w->head_dim * elt;
+    double inflight = k->inflight_tiles > 0 ? k->inflight_tiles * tile_bytes : k->cta_inflight_bytes;
+    double n = ctas_on_sm > 0 ? ctas_on_sm : 1;
+    double rate = inflight / g->mem_latency_ns;
+    double sm = (g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps) / n;
+    return rate < sm ? rate : sm;
+}
+
 static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, int resident)
 {
     char buf[48];
@@ -665,9 +682,12 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
 
     double elt = dtype_bytes(w->dtype);
     kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, sh.ctas_on_sm), g->mem_bw_achievable_gbps,
-                 g->mem_share_exp, kp->load_queue, kp->sm_stream_loss, {0}};
+                 g->mem_share_exp, kp->load_queue, kp->sm_stream_loss, {0}, {0}};
     if (res <= MAX_RESIDENT)
-        for (int m = 1; m <= res; m++) k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
+        for (int m = 1; m <= res; m++) {
+            k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
+            k.demand_by_n[m] = sim_cta_demand(g, kp, w, p->rows, p->block_n, m);
+        }
     kstats st, st2;
     double t0 = (g->launch_us + kp->call_extra_us) * 1e3;
     if (lower_main(c, g, kp, w, p) || run_kernel(c, &k, p->grid, t0, p->n_units, twp, pid, &st)) {
@@ -682,7 +702,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->backwards = st.backwards;
     if (p->combine) {
         int n = lower_combine(c, kp, w, p);
-        kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, 0, 0, {0}};
+        kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, 0, 0, {0}, {0}};
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + sim_combine_gap_ns(g, kp);
         if (sink) sink->resident[1] = k2.resident;

@@ -413,6 +413,49 @@ static void test_fp32_issue_and_overlap(void)
     }
 }
 
+/* The CUDA-core path with overlap (fp32_overlap_norm > 1): the memory link
+ * shares bandwidth by the bytes CTAs keep in flight (sim_cta_demand), and
+ * each CTA's compute caps its own rate hard.  So a grid of one CTA per SM
+ * whose compute caps sum to about the bandwidth streams at its compute
+ * cap, where a soft share of the compute caps would lose some 13% to
+ * queueing; the tensor-core path's demand is its rate. */
+static void test_demand_and_hard_cap(void)
+{
+    kernel_profile k = *th_kernel();
+    k.fp32_overlap_norm = 2, k.fp32_issue_frac = 1, k.sm_stream_loss = 0, k.load_queue = 0;
+    set_uniform(1, 32, 8, 256, 1 << 20);   /* 4 rows at d = 256: CUDA cores, 4 GiB of KV */
+    double mem = k.cta_inflight_bytes / h100.mem_latency_ns;
+    double sm = h100.sm_max_gbps < k.sm_gbps ? h100.sm_max_gbps : k.sm_gbps;
+    CHECK_REL(sim_cta_demand(&h100, &k, &w, 4, 64, 1), mem < sm ? mem : sm, 1e-12, "demand: bytes in flight over latency");
+    CHECK_REL(sim_cta_demand(&h100, &k, &w, 4, 64, 2), mem < sm / 2 ? mem : sm / 2, 1e-12, "demand, 2 per SM");
+    /* the compute cap set so that 132 CTAs sum to the bandwidth */
+    double cap1 = sim_cta_rate(&h100, &k, &w, 4, 64, 1);
+    k.fp32_eff *= h100.mem_bw_achievable_gbps / (h100.sms * cap1);
+    cap1 = sim_cta_rate(&h100, &k, &w, 4, 64, 1);
+    double target = fmin(cap1 * h100.sms, h100.mem_bw_achievable_gbps);
+    CHECK(fabs(cap1 * h100.sms / h100.mem_bw_achievable_gbps - 1) < 0.05, "caps sum to about the bandwidth: %.0f",
+          cap1 * h100.sms);
+    CHECK(sim_cta_demand(&h100, &k, &w, 4, 64, 1) > 1.5 * cap1, "the demand is above the compute cap");
+    CHECK(pslink_share(h100.sms, cap1, h100.mem_bw_achievable_gbps, h100.mem_share_exp) * h100.sms < 0.92 * target,
+          "a soft share of the compute caps would lose to queueing");
+    char err[256];
+    plan_opts o = {.kind = SCHED_STREAMK, .block_n = 64, .grid = 132};
+    for (int e = 0; e < 2; e++) {
+        sim_result r;
+        int rc = e ? model_predict(&h100, &k, &w, &o, &r, err, sizeof err)
+                   : sim_run(ctx, &h100, &k, &w, &o, &r, NULL, err, sizeof err);
+        CHECK(rc == SIM_OK, "%s: %s", e ? "model" : "sim", err);
+        double rate = sim_kv_bytes(&w) / (r.main_us * 1e3 - h100.launch_us * 1e3);   /* bytes per ns */
+        CHECK(rate > 0.97 * target && rate <= 1.0001 * target, "%s: one CTA per SM at its compute cap streams %.0f GB/s of %.0f",
+              e ? "model" : "sim", rate, target);
+    }
+    /* tensor cores: the demand is the rate */
+    set_uniform(1, 32, 8, 128, 65536);
+    for (int n = 1; n <= 3; n++)
+        CHECK(sim_cta_demand(&h100, &k, &w, 4, 128, n) == sim_cta_rate(&h100, &k, &w, 4, 128, n),
+              "tensor cores, %d per SM: demand = rate", n);
+}
+
 int main(void)
 {
     char err[512];
@@ -431,6 +474,7 @@ int main(void)
     test_merge_rounds();
     test_segment_load_and_stream_loss();
     test_fp32_issue_and_overlap();
+    test_demand_and_hard_cap();
     sim_ctx_free(ctx);
     TEST_DONE("test_sim");
 }
