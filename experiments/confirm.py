@@ -10,7 +10,7 @@ oracle's K fastest distinct plans with many launches each, one after the
 other, and scores the pick against the fastest of them.
 
     confirm.py sweep ORACLE.csv --gpu G [--half even|odd] [--top K] [--reps N] > SWEEP.txt
-    confirm.py score SWEEP.txt CONFIRM.csv
+    confirm.py score SWEEP.txt CONFIRM.csv [CONFIRM2.csv ...]
 
 sweep: one leanbench sweep line per plan (the workload's options, the
 plan's requested options, --reps N), the tuner's pick first; a comment line
@@ -21,7 +21,9 @@ the workloads of one half (experiments/halves.py's hash).
 score: for each workload of the sweep, the pick's time over the fastest
 time among its rows (time_us, the medians of event-timed launches), minus
 one: mean, p95 and max over workloads, and the workloads whose pick was not
-timed.  Bad input (a missing column, no such file) exits 2 naming it.
+timed.  With several CSVs, each workload is scored on the first that timed
+its pick, against that file's rows alone (one call's times are compared
+only with each other).  Bad input (a missing column, no such file) exits 2 naming it.
 """
 import csv
 import io
@@ -161,8 +163,8 @@ def cmd_sweep(argv):
 
 
 def cmd_score(argv):
-    if len(argv) != 2:
-        fail("usage: confirm.py score SWEEP.txt CONFIRM.csv")
+    if len(argv) < 2:
+        fail("usage: confirm.py score SWEEP.txt CONFIRM.csv [CONFIRM2.csv ...]")
     picks = {}
     try:
         with open(argv[0]) as f:
@@ -175,20 +177,24 @@ def cmd_score(argv):
         fail("%s: %s" % (argv[0], e.strerror))
     if not picks:
         fail("%s: no '# pick:' lines" % argv[0])
-    rows = read_csv(argv[1])
-    by = {}
-    for r in rows:
-        by.setdefault(wkey(r), []).append(r)
+    bys = []
+    for path in argv[1:]:
+        by = {}
+        for r in read_csv(path):
+            by.setdefault(wkey(r), []).append(r)
+        bys.append(by)
     reg, missing = [], 0
     for k, pk in picks.items():
         kk = k[:5] + (k[5].replace(",", ";"),)
-        rs = by.get(k) or by.get(kk) or []
-        t = [float(r["time_us"]) for r in rs if plan_key(r) == pk]
-        if not rs or not t:
+        for by in bys:
+            rs = by.get(k) or by.get(kk) or []
+            t = [float(r["time_us"]) for r in rs if plan_key(r) == pk]
+            if rs and t:
+                best = min(float(r["time_us"]) for r in rs)
+                reg.append((100.0 * (min(t) / best - 1.0), k))
+                break
+        else:
             missing += 1
-            continue
-        best = min(float(r["time_us"]) for r in rs)
-        reg.append((100.0 * (min(t) / best - 1.0), k))
     reg.sort()
     if not reg:
         fail("%s: no workload of the sweep was timed" % argv[1])

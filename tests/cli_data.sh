@@ -67,5 +67,20 @@ for f in experiments/gpus/*.gpu; do
   n=$(awk '/^[a-z_0-9]+ *=/ && $1 != "name" && $1 != "full_name" && !/#/' "$f" | wc -l)
   if [ "$n" -eq 0 ]; then ok; else bad "$f: $n fields without a source comment"; fi
 done
+# confirm.py score over several calls: each workload on the first file that
+# timed its pick, against that file's rows alone
+cat > "$T/sw.txt" <<'EOS'
+# pick: 1,8,8,128,fp16,4096 | streamk 128 132 0
+# pick: 2,8,8,128,fp16,4096 | split 128 64 4
+EOS
+H="batch,heads,kv_heads,head_dim,dtype,ctx,schedule,block_n,ctas,splits,time_us"
+printf '%s\n1,8,8,128,fp16,4096,streamk,128,132,0,10.0\n1,8,8,128,fp16,4096,fa2,128,8,0,9.0\n' "$H" > "$T/c1.csv"
+printf '%s\n2,8,8,128,fp16,4096,split,128,64,4,20.0\n2,8,8,128,fp16,4096,fa2,128,16,0,22.0\n1,8,8,128,fp16,4096,fa2,128,8,0,5.0\n' "$H" > "$T/c2.csv"
+out=$(python3 experiments/confirm.py score "$T/sw.txt" "$T/c1.csv" "$T/c2.csv" 2>&1 | head -1)
+case "$out" in *"workloads 2  regret_mean 5.56%"*"max 11.11%  missing 0"*) ok ;; *) bad "confirm.py score over two files: $out" ;; esac
+out=$(python3 experiments/confirm.py score "$T/sw.txt" "$T/c1.csv" 2>&1 | head -1)
+case "$out" in *"workloads 1 "*"missing 1"*) ok ;; *) bad "confirm.py score, a pick not timed: $out" ;; esac
+python3 experiments/confirm.py score "$T/sw.txt" "$T/none.csv" > /dev/null 2> "$T/e"
+[ $? -eq 2 ] && grep -q "none.csv" "$T/e" && ok || bad "confirm.py score on a missing file: $(cat "$T/e")"
 echo "cli_data: $pass passed, $fail failed"
 [ $fail -eq 0 ]
