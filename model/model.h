@@ -75,6 +75,14 @@ typedef struct tune_choice {
 int tune_search(const gpu_spec *g, const kernel_profile *k, const workload *w, unsigned sched_mask, tune_choice *best,
                 tune_choice *second, int *tried);
 
+/*
+ * The tuner's choice among n simulated candidates r: of those within
+ * tie_frac of the fastest, the longest tile; among equal tiles the
+ * fastest, and at equal times (1e-6) the tile bn_default.  Returns its
+ * index, or -1 when n is 0.
+ */
+int tune_tie_pick(const sim_result *r, int n, double tie_frac, int bn_default);
+
 /* ---------------------------------------------------------------- calib */
 
 /* Fields of gpu_spec that calibration can fit. */

@@ -114,6 +114,27 @@ int main(void)
     CHECK(strstr(err, "--grid 100000") != NULL, "message: %s", err);
     po = (plan_opts){.kind = SCHED_FA2, .ctas_per_sm = 64};
     CHECK(model_predict(&g, th_kernel(), &w, &po, &r, err, sizeof err) == SIM_EOCCUPANCY, "ctas per sm");
+
+    /* the tuner's ties: within 0.5% of the fastest the longest tile wins,
+     * then the fastest of that tile; beyond it, the fastest */
+    {
+        sim_result rr[4];
+        memset(rr, 0, sizeof rr);
+        rr[0].time_us = 100.0, rr[0].block_n = 64;
+        rr[1].time_us = 100.4, rr[1].block_n = 128;
+        rr[2].time_us = 100.3, rr[2].block_n = 128;
+        rr[3].time_us = 100.6, rr[3].block_n = 256;
+        CHECK(tune_tie_pick(rr, 4, 0.005, 128) == 2, "the longest tile within 0.5%%, its fastest: %d",
+              tune_tie_pick(rr, 4, 0.005, 128));
+        CHECK(tune_tie_pick(rr, 4, 0.01, 128) == 3, "within 1%%: tile 256");
+        CHECK(tune_tie_pick(rr, 4, 0, 128) == 0, "no window: the fastest");
+        rr[1].time_us = 100.3;
+        CHECK(tune_tie_pick(rr, 3, 0.005, 128) == 1 || tune_tie_pick(rr, 3, 0.005, 128) == 2, "equal times, equal tiles");
+        rr[2].block_n = 32, rr[2].time_us = 100.0;
+        rr[0].block_n = 128;
+        CHECK(tune_tie_pick(rr, 3, 0, 128) == 0, "equal times: the default tile (%d)", tune_tie_pick(rr, 3, 0, 128));
+        CHECK(tune_tie_pick(rr, 0, 0.005, 128) == -1, "nothing to pick");
+    }
     sim_ctx_free(c);
     TEST_DONE("test_model");
 }
