@@ -32,7 +32,8 @@ static const args_opt calib_table[] = {
                         "band_hi_pct), for a chip the profile was not fitted on; --out writes it", C_CHIP_BAND},
     {"microbench", "FILE.csv[,...]", "leanbench --sm-bandwidth CSVs: the chip's sm_max_gbps from the per-SM plateau and\n"
                                "its mem_bw_sms ceilings by SM count, before the fit", C_MICROBENCH},
-    {"model", NULL, "residuals from the closed form instead of the simulator", C_MODEL},
+    {"model", NULL, "residuals from the closed form instead of the simulator (with --band-only: the\n"
+                    "closed form's own bands, err_model_*)", C_MODEL},
     {"xtol", "X", "solver step tolerance (GSL)", C_XTOL},
     {"gtol", "X", "solver gradient tolerance (GSL)", C_GTOL},
     {"ftol", "X", "solver residual tolerance (GSL)", C_FTOL},
@@ -228,12 +229,15 @@ int cmd_calibrate(int argc, char **argv)
         static const char *const band_names[KPROF_BAND_COUNT] = {"CUDA-core path", "fa2", "split",
                                                                  "streamk, hybrid", "balanced"};
         if (!calib_band(&g, &kp, rows, n, &o, &lo, &hi, blo, bhi, &cov)) {
-            kp.err_lo_pct = lo;
-            kp.err_hi_pct = hi;
-            printf("90%% band of measured / predicted - 1 on the fit rows: %+.2f%% .. %+.2f%%\n", lo, hi);
+            /* the closed form's residuals give its own bands (err_model_*) */
+            const int cf = o.engine == MODEL_ENGINE_MODEL;
+            *(cf ? &kp.err_model_lo_pct : &kp.err_lo_pct) = lo;
+            *(cf ? &kp.err_model_hi_pct : &kp.err_hi_pct) = hi;
+            printf("90%% band of measured / predicted - 1 on the fit rows%s: %+.2f%% .. %+.2f%%\n",
+                   cf ? " (closed form: the err_model_ fields)" : "", lo, hi);
             for (int b = 0; b < KPROF_BAND_COUNT; b++) {
-                kp.err_band_lo_pct[b] = blo[b];
-                kp.err_band_hi_pct[b] = bhi[b];
+                (cf ? kp.err_model_band_lo_pct : kp.err_band_lo_pct)[b] = blo[b];
+                (cf ? kp.err_model_band_hi_pct : kp.err_band_hi_pct)[b] = bhi[b];
                 if (blo[b] != 0 || bhi[b] != 0)
                     printf("  by regime, %-16s %+.2f%% .. %+.2f%%\n", band_names[b], blo[b], bhi[b]);
                 else

@@ -158,7 +158,7 @@ int cmd_tune(int argc, char **argv)
             double margin = s.time_us > 0 ? s.time_us / b.time_us - 1 : 0;
             /* the runner-up inside the winner's 90% interval: the model cannot tell them apart */
             double blo, bhi;
-            sim_band(&g, &kp, b.schedule, &w.wl, &blo, &bhi);
+            sim_band(&g, &kp, b.schedule, &w.wl, 0, &blo, &bhi);
             int tie = s.time_us > 0 && s.time_us <= b.time_us * (1 + bhi / 100) &&
                       b.time_us <= s.time_us * (1 - blo / 100);
             if (fmt == OUT_TABLE)

@@ -483,7 +483,7 @@ int calib_chip_band(const gpu_spec *g, const kernel_profile *k, const calib_row 
         if (!isfinite(e) || e <= -1) continue;
         double r = 100 * (1.0 / (1.0 + e) - 1.0);    /* measured / predicted - 1, percent */
         double l, h;
-        sim_band(&g0, k, rows[i].po.kind, &rows[i].w, &l, &h);
+        sim_band(&g0, k, rows[i].po.kind, &rows[i].w, d.engine == MODEL_ENGINE_MODEL, &l, &h);
         if (row_held(o, rows, i)) {
             out[no] = r;
             olo[no] = l;
@@ -544,7 +544,8 @@ int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows
 #define PCT_BAND(v, m, l, h) do { qsort(v, (size_t)(m), sizeof *(v), cmp_d); \
         l = fmin(0, 100 * (v)[(int)floor(0.05 * ((m) - 1) + 0.5)]); \
         h = fmax(0, 100 * (v)[(int)floor(0.95 * ((m) - 1) + 0.5)]); } while (0)
-    kernel_profile kb = *k;   /* the bands found, for the coverage */
+    kernel_profile kb;   /* the bands found, for the coverage */
+    memset(&kb, 0, sizeof kb);
     for (int b = 0; band_lo && b < KPROF_BAND_COUNT; b++) {
         int m = 0;
         for (int i = 0; i < ni; i++)
@@ -558,12 +559,10 @@ int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows
 #undef PCT_BAND
     kb.err_lo_pct = *lo;
     kb.err_hi_pct = *hi;
-    if (!band_lo)
-        for (int b = 0; b < KPROF_BAND_COUNT; b++) kb.err_band_lo_pct[b] = kb.err_band_hi_pct[b] = 0;
     int cov = 0;
     for (int i = 0; i < no; i++) {
         double l, h;
-        kprof_band(&kb, out_band[i], &l, &h);
+        kprof_band(&kb, out_band[i], 0, &l, &h);
         cov += 100 * out[i] >= l && 100 * out[i] <= h;
     }
     *coverage = no ? (double)cov / no : NAN;

@@ -629,7 +629,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                         if (validate_spec(&g, &kp, &o->v, r->gpu, r->kernel, r->sms, r->graph, why, sizeof why))
                             continue;
                         double blo, bhi;
-                        sim_band(&g, &kp, r->po.kind, &r->w, &blo, &bhi);
+                        sim_band(&g, &kp, r->po.kind, &r->w, e == MODEL_ENGINE_MODEL, &blo, &bhi);
                         double lo = r->pred_us[e] * (1 + blo / 100), hi = r->pred_us[e] * (1 + bhi / 100);
                         nn++;
                         in += r->time_us >= lo && r->time_us <= hi;

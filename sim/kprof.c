@@ -69,6 +69,18 @@ static const specfile_field fields[] = {
     B(err_streamk_hi_pct, err_band_hi_pct[KPROF_BAND_STREAMK], 0, 1000),
     B(err_balanced_lo_pct, err_band_lo_pct[KPROF_BAND_BALANCED], -100, 0),
     B(err_balanced_hi_pct, err_band_hi_pct[KPROF_BAND_BALANCED], 0, 1000),
+    D(err_model_lo_pct, -100, 0),
+    D(err_model_hi_pct, 0, 1000),
+    B(err_model_fp32_lo_pct, err_model_band_lo_pct[KPROF_BAND_FP32], -100, 0),
+    B(err_model_fp32_hi_pct, err_model_band_hi_pct[KPROF_BAND_FP32], 0, 1000),
+    B(err_model_fa2_lo_pct, err_model_band_lo_pct[KPROF_BAND_FA2], -100, 0),
+    B(err_model_fa2_hi_pct, err_model_band_hi_pct[KPROF_BAND_FA2], 0, 1000),
+    B(err_model_split_lo_pct, err_model_band_lo_pct[KPROF_BAND_SPLIT], -100, 0),
+    B(err_model_split_hi_pct, err_model_band_hi_pct[KPROF_BAND_SPLIT], 0, 1000),
+    B(err_model_streamk_lo_pct, err_model_band_lo_pct[KPROF_BAND_STREAMK], -100, 0),
+    B(err_model_streamk_hi_pct, err_model_band_hi_pct[KPROF_BAND_STREAMK], 0, 1000),
+    B(err_model_balanced_lo_pct, err_model_band_lo_pct[KPROF_BAND_BALANCED], -100, 0),
+    B(err_model_balanced_hi_pct, err_model_band_hi_pct[KPROF_BAND_BALANCED], 0, 1000),
     S(single, 32),
 #undef S
 #undef I
@@ -252,11 +264,17 @@ int kprof_band_of(const kernel_profile *k, int sched, int rows, int head_dim)
     }
 }
 
-void kprof_band(const kernel_profile *k, int band, double *lo_pct, double *hi_pct)
+void kprof_band(const kernel_profile *k, int band, int closed_form, double *lo_pct, double *hi_pct)
 {
-    const int own = band >= 0 && band < KPROF_BAND_COUNT && (k->err_band_lo_pct[band] != 0 || k->err_band_hi_pct[band] != 0);
-    *lo_pct = own ? k->err_band_lo_pct[band] : k->err_lo_pct;
-    *hi_pct = own ? k->err_band_hi_pct[band] : k->err_hi_pct;
+    int model = 0;
+    for (int b = 0; closed_form && b < KPROF_BAND_COUNT; b++)
+        model |= k->err_model_band_lo_pct[b] != 0 || k->err_model_band_hi_pct[b] != 0;
+    model |= closed_form && (k->err_model_lo_pct != 0 || k->err_model_hi_pct != 0);
+    const double *blo = model ? k->err_model_band_lo_pct : k->err_band_lo_pct;
+    const double *bhi = model ? k->err_model_band_hi_pct : k->err_band_hi_pct;
+    const int own = band >= 0 && band < KPROF_BAND_COUNT && (blo[band] != 0 || bhi[band] != 0);
+    *lo_pct = own ? blo[band] : model ? k->err_model_lo_pct : k->err_lo_pct;
+    *hi_pct = own ? bhi[band] : model ? k->err_model_hi_pct : k->err_hi_pct;
 }
 
 int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim)

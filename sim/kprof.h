@@ -96,6 +96,10 @@ typedef struct kernel_profile {
      * the CUDA-core compute path of any schedule, then each schedule family on the tensor cores
      * (hybrid is stream-K's).  Indexed by enum kprof_band. */
     double err_band_lo_pct[5], err_band_hi_pct[5];
+    /* The same bands for the closed-form model's predictions (its residuals differ from the
+     * simulator's: split most); all 0: the simulator's bands apply to it too. */
+    double err_model_lo_pct, err_model_hi_pct;
+    double err_model_band_lo_pct[5], err_model_band_hi_pct[5];
     char single[32];            /* profile of the kernel the library runs when its split rule gives one
                                    split ("none": this one), e.g. FA2's forward kernel */
     char source[256];           /* file it came from, or "builtin:NAME" */
@@ -168,8 +172,10 @@ int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim);
 int kprof_band_of(const kernel_profile *k, int sched, int rows, int head_dim);
 
 /* The 90% band (percent of the prediction) of regime `band`: the regime's
- * own where the profile has one, else the profile's err_lo/hi_pct. */
-void kprof_band(const kernel_profile *k, int band, double *lo_pct, double *hi_pct);
+ * own where the profile has one, else the profile's err_lo/hi_pct.  With
+ * closed_form, the closed-form model's bands (err_model_*) where the
+ * profile has any, else the simulator's. */
+void kprof_band(const kernel_profile *k, int band, int closed_form, double *lo_pct, double *hi_pct);
 
 /*
  * Resources of one main-kernel CTA of k for workload geometry (head_dim,

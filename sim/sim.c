@@ -740,7 +740,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->sm_busy = span > 0 ? st.busy_ns / (span * g->sms) : 0;
     r->wait_us = st.wait_ns / 1e3;
     r->sol_us = (r->kv_bytes + (double)w->batch * w->heads * w->head_dim * elt * 2) / g->mem_bw_achievable_gbps / 1e3;
-    sim_result_interval(r, g, kp, w);
+    sim_result_interval(r, g, kp, w, 0);
     return SIM_OK;
 }
 
@@ -762,19 +762,20 @@ int sim_start_of(const gpu_spec *g, const kernel_profile *k, const workload *w, 
     return st->single < 0 ? SIM_EPLAN : SIM_OK;
 }
 
-void sim_band(const gpu_spec *g, const kernel_profile *k, int sched, const workload *w, double *lo_pct,
-              double *hi_pct)
+void sim_band(const gpu_spec *g, const kernel_profile *k, int sched, const workload *w, int closed_form,
+              double *lo_pct, double *hi_pct)
 {
-    kprof_band(k, kprof_band_of(k, sched, w->heads / w->kv_heads, w->head_dim), lo_pct, hi_pct);
+    kprof_band(k, kprof_band_of(k, sched, w->heads / w->kv_heads, w->head_dim), closed_form, lo_pct, hi_pct);
     *lo_pct += g->band_lo_pct;
     *hi_pct += g->band_hi_pct;
     if (*lo_pct < -99) *lo_pct = -99;
 }
 
-void sim_result_interval(sim_result *r, const gpu_spec *g, const kernel_profile *k, const workload *w)
+void sim_result_interval(sim_result *r, const gpu_spec *g, const kernel_profile *k, const workload *w,
+                         int closed_form)
 {
     double lo, hi;
-    sim_band(g, k, r->schedule, w, &lo, &hi);
+    sim_band(g, k, r->schedule, w, closed_form, &lo, &hi);
     r->time_lo_us = r->time_us * (1 + lo / 100);
     r->time_hi_us = r->time_us * (1 + hi / 100);
 }

@@ -103,14 +103,16 @@ int sim_start_of(const gpu_spec *g, const kernel_profile *k, const workload *w, 
 
 /* The 90% band (percent, of measured / predicted - 1) of schedule sched
  * (enum sched_kind) for w on chip g under profile k: k's band of the
- * regime (kprof_band_of: the schedule, w's GQA group and head dim),
- * widened by g's band_lo_pct and band_hi_pct. */
-void sim_band(const gpu_spec *g, const kernel_profile *k, int sched, const workload *w, double *lo_pct,
-              double *hi_pct);
+ * regime (kprof_band_of: the schedule, w's GQA group and head dim; with
+ * closed_form, the closed-form model's band), widened by g's band_lo_pct
+ * and band_hi_pct. */
+void sim_band(const gpu_spec *g, const kernel_profile *k, int sched, const workload *w, int closed_form,
+              double *lo_pct, double *hi_pct);
 
 /* Sets r's 90% interval (time_lo_us, time_hi_us) around r->time_us from
- * sim_band of r's schedule. */
-void sim_result_interval(sim_result *r, const gpu_spec *g, const kernel_profile *k, const workload *w);
+ * sim_band of r's schedule (closed_form: r is the closed-form model's). */
+void sim_result_interval(sim_result *r, const gpu_spec *g, const kernel_profile *k, const workload *w,
+                         int closed_form);
 
 /* CTAs of profile k's main kernel resident per SM on g for workload w and
  * tile length block_n (0: the profile's), from its resources; 0 if none fit. */

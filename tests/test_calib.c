@@ -156,8 +156,8 @@ int main(void)
         gw.band_lo_pct = -1.5;
         gw.band_hi_pct = 2.5;
         double l0, h0, l1, h1;
-        sim_band(&truth, &kz, SCHED_SPLIT, &w, &l0, &h0);
-        sim_band(&gw, &kz, SCHED_SPLIT, &w, &l1, &h1);
+        sim_band(&truth, &kz, SCHED_SPLIT, &w, 0, &l0, &h0);
+        sim_band(&gw, &kz, SCHED_SPLIT, &w, 0, &l1, &h1);
         CHECK(fabs(l1 - (l0 - 1.5)) < 1e-12 && fabs(h1 - (h0 + 2.5)) < 1e-12, "sim_band widens by the chip's band");
     }
 

@@ -28,7 +28,10 @@ static const char *good_kernel =
     "partial_write_ns = 100\nflag_latency_ns = 100\nmerge_round_ns = 100\nhost_round_ns = 0\nhost_setup_ns = 0\npdl = 0\nseg_loads = 1\nload_queue = 0\nsm_stream_loss = 0\ncall_extra_us = 0 # trailing\nerr_lo_pct = -5\nerr_hi_pct = 6\n"
     "err_fp32_lo_pct = 0\nerr_fp32_hi_pct = 0\nerr_fa2_lo_pct = 0\nerr_fa2_hi_pct = 0\nerr_split_lo_pct = -2\n"
     "err_split_hi_pct = 9\nerr_streamk_lo_pct = 0\nerr_streamk_hi_pct = 0\nerr_balanced_lo_pct = 0\n"
-    "err_balanced_hi_pct = 0\nsingle = none\n";
+    "err_balanced_hi_pct = 0\nerr_model_lo_pct = 0\nerr_model_hi_pct = 0\nerr_model_fp32_lo_pct = 0\nerr_model_fp32_hi_pct = 0\n"
+    "err_model_fa2_lo_pct = 0\nerr_model_fa2_hi_pct = 0\nerr_model_split_lo_pct = 0\nerr_model_split_hi_pct = 0\n"
+    "err_model_streamk_lo_pct = 0\nerr_model_streamk_hi_pct = 0\nerr_model_balanced_lo_pct = 0\n"
+    "err_model_balanced_hi_pct = 0\nsingle = none\n";
 
 /* Parses `good` with line `key` replaced by `repl` (NULL: removed); returns
  * the status, the message in err. */
@@ -123,11 +126,25 @@ int main(void)
           "profile resources");
     /* the error band by regime: a split on tensor cores has its own, the others the profile's */
     double blo, bhi;
-    kprof_band(&k, kprof_band_of(&k, SCHED_SPLIT, 1, 128), &blo, &bhi);
+    kprof_band(&k, kprof_band_of(&k, SCHED_SPLIT, 1, 128), 0, &blo, &bhi);
     CHECK(blo == -2 && bhi == 9, "split's own band: %g .. %g", blo, bhi);
-    kprof_band(&k, kprof_band_of(&k, SCHED_STREAMK, 1, 128), &blo, &bhi);
+    kprof_band(&k, kprof_band_of(&k, SCHED_STREAMK, 1, 128), 0, &blo, &bhi);
     CHECK(blo == -5 && bhi == 6, "no stream-K band: the profile's: %g .. %g", blo, bhi);
     CHECK(kprof_band_of(&k, SCHED_SPLIT, 1, 256) == KPROF_BAND_SPLIT, "compute = tensor: tensor cores at d = 256 too");
+    /* the closed form's bands: the simulator's while it has none, its own once it has */
+    kprof_band(&k, kprof_band_of(&k, SCHED_SPLIT, 1, 128), 1, &blo, &bhi);
+    CHECK(blo == -2 && bhi == 9, "closed form without bands of its own: the simulator's split band: %g .. %g", blo, bhi);
+    {
+        kernel_profile km = k;
+        km.err_model_lo_pct = -8, km.err_model_hi_pct = 7;
+        km.err_model_band_lo_pct[KPROF_BAND_SPLIT] = -20, km.err_model_band_hi_pct[KPROF_BAND_SPLIT] = 4;
+        kprof_band(&km, KPROF_BAND_SPLIT, 1, &blo, &bhi);
+        CHECK(blo == -20 && bhi == 4, "closed form: its own split band: %g .. %g", blo, bhi);
+        kprof_band(&km, KPROF_BAND_STREAMK, 1, &blo, &bhi);
+        CHECK(blo == -8 && bhi == 7, "closed form, no stream-K band of its own: its overall band: %g .. %g", blo, bhi);
+        kprof_band(&km, KPROF_BAND_SPLIT, 0, &blo, &bhi);
+        CHECK(blo == -2 && bhi == 9, "the simulator keeps its own: %g .. %g", blo, bhi);
+    }
     {
         kernel_profile ks;
         CHECK(kprof_load(&ks, "leansim", err, sizeof err) == KPROF_OK, "leansim: %s", err);

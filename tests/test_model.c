@@ -6,6 +6,7 @@
  * schedule.  Planner numbers (CTAs, splits, bytes) must match exactly.
  * MODEL_SCAN=1 prints every row of a wider scan with its error.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,23 @@ int main(void)
     CHECK(strstr(err, "--grid 100000") != NULL, "message: %s", err);
     po = (plan_opts){.kind = SCHED_FA2, .ctas_per_sm = 64};
     CHECK(model_predict(&g, th_kernel(), &w, &po, &r, err, sizeof err) == SIM_EOCCUPANCY, "ctas per sm");
+
+    /* predict rows carry the closed form's own band, simulate rows the simulator's */
+    {
+        kernel_profile km = *th_kernel();
+        km.err_model_lo_pct = -8, km.err_model_hi_pct = 7;
+        km.err_model_band_lo_pct[KPROF_BAND_SPLIT] = -20, km.err_model_band_hi_pct[KPROF_BAND_SPLIT] = 4;
+        workload wb = wl(1, 32, 32, 128, 65536);
+        plan_opts pb = {.kind = SCHED_SPLIT, .splits = 4};
+        sim_result rm, rs;
+        CHECK(model_predict(&g, &km, &wb, &pb, &rm, err, sizeof err) == SIM_OK, "%s", err);
+        CHECK(fabs(rm.time_lo_us / rm.time_us - 0.80) < 1e-9 && fabs(rm.time_hi_us / rm.time_us - 1.04) < 1e-9,
+              "predict: the closed form's split band (%.4f .. %.4f)", rm.time_lo_us / rm.time_us, rm.time_hi_us / rm.time_us);
+        CHECK(sim_run(c, &g, &km, &wb, &pb, &rs, NULL, err, sizeof err) == SIM_OK, "%s", err);
+        double lo, hi;
+        kprof_band(&km, KPROF_BAND_SPLIT, 0, &lo, &hi);
+        CHECK(fabs(rs.time_lo_us / rs.time_us - (1 + lo / 100)) < 1e-9, "simulate: the simulator's band");
+    }
 
     /* the tuner's ties: within 0.5% of the fastest the longest tile wins,
      * then the fastest of that tile; beyond it, the fastest */
