@@ -21,7 +21,6 @@ static const specfile_field fields[] = {
 #define I(k, lo, hi) {#k, SPECF_INT, offsetof(kernel_profile, k), 0, lo, hi, NULL}
 #define D(k, lo, hi) {#k, SPECF_DBL, offsetof(kernel_profile, k), 0, lo, hi, NULL}
 #define E(k, names) {#k, SPECF_ENUM, offsetof(kernel_profile, k), 0, 0, 0, names}
-#define B(key, m, lo, hi) {#key, SPECF_DBL, offsetof(kernel_profile, m), 0, lo, hi, NULL}
     S(name, 32),
     S(full_name, 96),
     E(schedule, schedule_names),
@@ -57,36 +56,28 @@ static const specfile_field fields[] = {
     D(load_queue, 0, 1),
     D(sm_stream_loss, 0, 1),
     D(call_extra_us, 0, 1e6),
-    D(err_lo_pct, -100, 0),
-    D(err_hi_pct, 0, 1000),
-    B(err_fp32_lo_pct, err_band_lo_pct[KPROF_BAND_FP32], -100, 0),
-    B(err_fp32_hi_pct, err_band_hi_pct[KPROF_BAND_FP32], 0, 1000),
-    B(err_fa2_lo_pct, err_band_lo_pct[KPROF_BAND_FA2], -100, 0),
-    B(err_fa2_hi_pct, err_band_hi_pct[KPROF_BAND_FA2], 0, 1000),
-    B(err_split_lo_pct, err_band_lo_pct[KPROF_BAND_SPLIT], -100, 0),
-    B(err_split_hi_pct, err_band_hi_pct[KPROF_BAND_SPLIT], 0, 1000),
-    B(err_streamk_lo_pct, err_band_lo_pct[KPROF_BAND_STREAMK], -100, 0),
-    B(err_streamk_hi_pct, err_band_hi_pct[KPROF_BAND_STREAMK], 0, 1000),
-    B(err_balanced_lo_pct, err_band_lo_pct[KPROF_BAND_BALANCED], -100, 0),
-    B(err_balanced_hi_pct, err_band_hi_pct[KPROF_BAND_BALANCED], 0, 1000),
-    D(err_model_lo_pct, -100, 0),
-    D(err_model_hi_pct, 0, 1000),
-    B(err_model_fp32_lo_pct, err_model_band_lo_pct[KPROF_BAND_FP32], -100, 0),
-    B(err_model_fp32_hi_pct, err_model_band_hi_pct[KPROF_BAND_FP32], 0, 1000),
-    B(err_model_fa2_lo_pct, err_model_band_lo_pct[KPROF_BAND_FA2], -100, 0),
-    B(err_model_fa2_hi_pct, err_model_band_hi_pct[KPROF_BAND_FA2], 0, 1000),
-    B(err_model_split_lo_pct, err_model_band_lo_pct[KPROF_BAND_SPLIT], -100, 0),
-    B(err_model_split_hi_pct, err_model_band_hi_pct[KPROF_BAND_SPLIT], 0, 1000),
-    B(err_model_streamk_lo_pct, err_model_band_lo_pct[KPROF_BAND_STREAMK], -100, 0),
-    B(err_model_streamk_hi_pct, err_model_band_hi_pct[KPROF_BAND_STREAMK], 0, 1000),
-    B(err_model_balanced_lo_pct, err_model_band_lo_pct[KPROF_BAND_BALANCED], -100, 0),
-    B(err_model_balanced_hi_pct, err_model_band_hi_pct[KPROF_BAND_BALANCED], 0, 1000),
+    /* the error bands, overall and by regime: the simulator's (err_), the closed form's (err_model_) */
+#define BANDS(pfx, lo, hi, blo, bhi) \
+    {pfx "lo_pct", SPECF_DBL, offsetof(kernel_profile, lo), 0, -100, 0, NULL}, \
+    {pfx "hi_pct", SPECF_DBL, offsetof(kernel_profile, hi), 0, 0, 1000, NULL}, \
+    {pfx "fp32_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_FP32]), 0, -100, 0, NULL}, \
+    {pfx "fp32_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_FP32]), 0, 0, 1000, NULL}, \
+    {pfx "fa2_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_FA2]), 0, -100, 0, NULL}, \
+    {pfx "fa2_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_FA2]), 0, 0, 1000, NULL}, \
+    {pfx "split_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_SPLIT]), 0, -100, 0, NULL}, \
+    {pfx "split_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_SPLIT]), 0, 0, 1000, NULL}, \
+    {pfx "streamk_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_STREAMK]), 0, -100, 0, NULL}, \
+    {pfx "streamk_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_STREAMK]), 0, 0, 1000, NULL}, \
+    {pfx "balanced_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_BALANCED]), 0, -100, 0, NULL}, \
+    {pfx "balanced_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_BALANCED]), 0, 0, 1000, NULL}
+    BANDS("err_", err_lo_pct, err_hi_pct, err_band_lo_pct, err_band_hi_pct),
+    BANDS("err_model_", err_model_lo_pct, err_model_hi_pct, err_model_band_lo_pct, err_model_band_hi_pct),
+#undef BANDS
     S(single, 32),
 #undef S
 #undef I
 #undef D
 #undef E
-#undef B
 };
 #define N_FIELDS ((int)(sizeof fields / sizeof fields[0]))
 
