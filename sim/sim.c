@@ -564,9 +564,19 @@ int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int
     return SIM_EPLAN;
 }
 
-/* Bytes one CTA can stream per ns.  A CTA of four warps does not hide its
- * arithmetic behind its loads: per byte it spends the memory time (latency
- * over bytes in flight) plus the compute time of the tile.  The profile's
+/* A CTA's memory side: the bytes of a K+V tile, the bytes it keeps in
+ * flight, and its share of what its SM can pull with n CTAs on it. */
+static void cta_memory(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n, double n,
+                       double *tile_bytes, double *inflight, double *sm_share)
+{
+    *tile_bytes = 2.0 * block_n * w->head_dim * dtype_bytes(w->dtype);
+    *inflight = k->inflight_tiles > 0 ? k->inflight_tiles * *tile_bytes : k->cta_inflight_bytes;
+    *sm_share = (g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps) / n;
+}
+
+/* Bytes one CTA can stream per ns (sim_cta_rate).  A CTA of four warps does
+ * not hide its arithmetic behind its loads: per byte it spends the memory
+ * time (latency over bytes in flight) plus the compute time of the tile.  The profile's
  * compute path decides: tensor cores (the query rows padded to the tile's
  * mma_rows: 16 in leansim's kernels, 64 or 128 in FlashAttention-2's) at tensor_eff of
  * the SM's share (the copies, ldmatrix and softmax around the mma count in
@@ -587,10 +597,9 @@ int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int
 double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *w, int rows, int block_n,
                     int ctas_on_sm)
 {
-    double elt = dtype_bytes(w->dtype);
-    double tile_bytes = 2.0 * block_n * w->head_dim * elt;
-    double inflight = k->inflight_tiles > 0 ? k->inflight_tiles * tile_bytes : k->cta_inflight_bytes;
     double n = ctas_on_sm > 0 ? ctas_on_sm : 1;
+    double tile_bytes, inflight, sm_share;
+    cta_memory(g, k, w, block_n, n, &tile_bytes, &inflight, &sm_share);
     double share = g->sms * n;   /* a CTA's share of the chip's peak, in SMs' worth */
     double compute_ns, norm = 1;
     if (!kprof_tensor_cores(k, rows, w->head_dim)) {
@@ -605,8 +614,6 @@ double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *
     double per_byte = norm > 1 ? pow(pow(mem_per_byte, norm) + pow(compute_per_byte, norm), 1 / norm)
                                : mem_per_byte + compute_per_byte;
     double rate = 1.0 / per_byte;
-    double sm = g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps;
-    double sm_share = sm / n;
     return rate < sm_share ? rate : sm_share;
 }
 
@@ -615,13 +622,10 @@ double sim_cta_demand(const gpu_spec *g, const kernel_profile *k, const workload
 {
     if (kprof_tensor_cores(k, rows, w->head_dim) || k->fp32_overlap_norm <= 1)
         return sim_cta_rate(g, k, w, rows, block_n, ctas_on_sm);
-    double elt = dtype_bytes(w->dtype);
-    double tile_bytes = 2.0 * block_n * w->head_dim * elt;
-    double inflight = k->inflight_tiles > 0 ? k->inflight_tiles * tile_bytes : k->cta_inflight_bytes;
-    double n = ctas_on_sm > 0 ? ctas_on_sm : 1;
+    double tile_bytes, inflight, sm_share;
+    cta_memory(g, k, w, block_n, ctas_on_sm > 0 ? ctas_on_sm : 1, &tile_bytes, &inflight, &sm_share);
     double rate = inflight / g->mem_latency_ns;
-    double sm = (g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps) / n;
-    return rate < sm ? rate : sm;
+    return rate < sm_share ? rate : sm_share;
 }
 
 static void trace_tracks(trace_writer *tw, int pid, const char *name, int sms, int resident)
