@@ -21,7 +21,8 @@
 #define TUNE_SIM_TOP 12
 #define TUNE_MAX_CANDS 4096
 /* Candidates within this fraction of the fastest simulated one are ties,
- * and the longest tile among them wins: the simulator costs no work per
+ * and the longest tile among them wins, whatever its schedule, grid or
+ * split count: the simulator costs no work per
  * tile, and on both chips' oracles a shorter tile of the same plan is
  * slower (stream-K, tile 32 against 256: +1.5% at d = 64 and +1.0% at
  * d = 128 on the H100, +2.2% and +1.6% on the H200, means; up to 20% on
