@@ -136,25 +136,19 @@ typedef struct mcost {
     double wait_ns;      /* stream-K hosts waiting, summed */
 } mcost;
 
-/* The cap of the last wave of a kernel of n CTAs: its CTAs per SM (as the
- * simulator's dispatch spreads them); 0 when it has no partial last wave. */
-static double tail_cap(const mctx *m, int64_t n)
-{
-    int64_t tail = n % m->slots;
-    if (n <= m->slots || !tail) return 0;
-    const plan_shape *s = m->s;
-    return sim_cta_rate(m->g, m->kp, m->w, s->rows, s->block_n, plan_ctas_on_sm(tail, s->sms, s->resident));
-}
-
-/* A main-kernel wave of n CTAs: its demands on the memory link beside its
- * caps (the first wave's, and the last partial wave's, as tail_cap). */
-static void kwave_demand(kwave *k, const mctx *m, int64_t n)
+/* A main-kernel wave of n CTAs: its per-CTA demand on the memory link, and
+ * the cap and demand of its last, partial wave at that wave's CTAs per SM
+ * (as the simulator's dispatch spreads them; 0 when there is none). */
+static void kwave_caps(kwave *k, const mctx *m, int64_t n)
 {
     const plan_shape *s = m->s;
     int64_t tail = n % m->slots;
     k->dem = m->dem;
-    k->dem_tail = n <= m->slots || !tail ? 0
-                  : sim_cta_demand(m->g, m->kp, m->w, s->rows, s->block_n, plan_ctas_on_sm(tail, s->sms, s->resident));
+    k->cap_tail = k->dem_tail = 0;
+    if (n <= m->slots || !tail) return;
+    int cps = plan_ctas_on_sm(tail, s->sms, s->resident);
+    k->cap_tail = sim_cta_rate(m->g, m->kp, m->w, s->rows, s->block_n, cps);
+    k->dem_tail = sim_cta_demand(m->g, m->kp, m->w, s->rows, s->block_n, cps);
 }
 
 /* The combine kernel: n CTAs each reading `parts` partials. */
@@ -250,9 +244,9 @@ static void model_fa2(const mctx *m, mcost *c)
 {
     const plan_shape *s = m->s;
     const workload *w = m->w;
-    kwave k = {s->grid, m->slots, m->pro + m->lat + m->epi, 1, 1, 0, 0, m->cap, m->bw, tail_cap(m, s->grid),
+    kwave k = {s->grid, m->slots, m->pro + m->lat + m->epi, 1, 1, 0, 0, m->cap, m->bw, 0,
                m->g->mem_share_exp, 0, 0};
-    kwave_demand(&k, m, s->grid);
+    kwave_caps(&k, m, s->grid);
     int64_t nmax = 0;
     double small = 0;
     for (int q = 0; q < w->batch; q++) {
@@ -281,8 +275,8 @@ static void model_split(const mctx *m, mcost *c)
     const double nfull = (double)s->full_chunks, nlast = w->batch, last_tok = (double)s->last_tokens;
     kwave k = {s->grid, m->slots, m->pro + m->lat + m->pw, nfull / (nfull + nlast),
                (nfull + nlast) / ((double)s->parts * w->batch), (double)s->chunk * s->block_n * m->rb,
-               last_tok / nlast * m->rb, m->cap, m->bw, tail_cap(m, s->grid), m->g->mem_share_exp, 0, 0};
-    kwave_demand(&k, m, s->grid);
+               last_tok / nlast * m->rb, m->cap, m->bw, 0, m->g->mem_share_exp, 0, 0};
+    kwave_caps(&k, m, s->grid);
     c->main_ns = kwave_ns(&k, m->g->sms, &c->busy);
 }
 
@@ -305,8 +299,8 @@ static void model_hybrid(const mctx *m, mcost *c)
     const int64_t dp = s->dp_ctas, gsk = s->sk_grid, slots = m->slots;
     const double unit_b = m->kv / (double)s->n_units, fixed = m->pro + m->lat + m->epi;
     if (gsk == 0) {
-        kwave k = {dp, slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, tail_cap(m, dp), g->mem_share_exp, 0, 0};
-        kwave_demand(&k, m, dp);
+        kwave k = {dp, slots, fixed, 1, 1, unit_b, 0, m->cap, m->bw, 0, g->mem_share_exp, 0, 0};
+        kwave_caps(&k, m, dp);
         c->main_ns = kwave_ns(&k, g->sms, &c->busy);
         return;
     }
@@ -350,9 +344,9 @@ static void model_balanced(const mctx *m, mcost *c)
     const workload *w = m->w;
     const double nfull = (double)s->full_chunks, nlast = w->batch, last_tok = (double)s->last_tokens;
     kwave k = {s->grid, m->slots, m->pro + m->lat + (s->combine ? m->pw : m->epi), nfull / (nfull + nlast), 1,
-               (double)s->chunk * s->block_n * m->rb, last_tok / nlast * m->rb, m->cap, m->bw, tail_cap(m, s->grid),
+               (double)s->chunk * s->block_n * m->rb, last_tok / nlast * m->rb, m->cap, m->bw, 0,
                m->g->mem_share_exp, 0, 0};
-    kwave_demand(&k, m, s->grid);
+    kwave_caps(&k, m, s->grid);
     c->main_ns = kwave_ns(&k, m->g->sms, &c->busy);
 }
 
