@@ -239,7 +239,9 @@ typedef struct krun {
 } krun;
 
 /* The per-CTA cap follows the CTAs resident per SM (they share the SM's
- * compute and what it can pull from memory), and so does the bandwidth
+ * compute and what it can pull from memory): the link shares by the
+ * demand (sim_cta_demand) and caps each flow at the rate (sim_cta_rate).
+ * So does the bandwidth
  * (the profile's sm_stream_loss); SMs are taken as evenly loaded, as
  * breadth-first dispatch keeps them.  The link serves every flow at one
  * rate, so a new cap applies to all flows from now on. */
