@@ -257,7 +257,9 @@ tuned)
     # above checked every kernel instance, schedule, dtype and group)
     # TUNED_PART=I/N: the I-th of every N lines only, so that N calls share the CPU references
     # TUNED_SWEEP=FILE: another sweep of choices (default kernels/sweep-tuned.txt); TUNED_TIMEOUT: seconds for it (240)
-    # the peer times the same shapes (sdpa_peer.py --only), TUNED_PEER_TIMEOUT seconds at most (220)
+    # the peer times the same shapes (sdpa_peer.py --only), TUNED_PEER_TIMEOUT seconds at most (220),
+    # with the backends TUNED_BACKENDS (default cudnn: it was PyTorch's fastest on all 131 shape
+    # timings of h100-20261127-peers-tuned-v4-*.csv and h100-20261128-peers-tuned-long.csv)
     TSWEEP=${TUNED_SWEEP:-kernels/sweep-tuned.txt}
     TSRC=$TSWEEP
     if [ -n "${TUNED_MATCH:-}${TUNED_EXCLUDE:-}" ]; then   # TUNED_MATCH=ERE: only the lines it matches; TUNED_EXCLUDE=ERE: not those
@@ -277,7 +279,8 @@ tuned)
     grep -E "CHECK FAILED|skipped|failures" "$OUT/tuned-log.txt" | sort | uniq -c | head
     say "peers (standard shapes, SDPA backends)"
     timed peers timeout ${TUNED_PEER_TIMEOUT:-220} python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" --shapes standard \
-        --flex none --budget $(( ${TUNED_PEER_TIMEOUT:-220} - 30 )) --only "$TSWEEP" >>"$LOG" 2>&1
+        --flex none --budget $(( ${TUNED_PEER_TIMEOUT:-220} - 30 )) --only "$TSWEEP" \
+        --backends "${TUNED_BACKENDS:-cudnn}" >>"$LOG" 2>&1
     say "tuned leansim vs PyTorch, CUDA-graph replay times on both sides"
     python3 experiments/peers/compare.py "$OUT/tuned.csv" "$OUT/peers.csv" | tee "$OUT/compare.txt" | tail -60
     gzip -f "$OUT/tuned-log.txt"

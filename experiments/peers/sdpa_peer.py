@@ -19,6 +19,7 @@ kernel for q_len 1); its compile time is printed, not timed.
 
 Usage: sdpa_peer.py --csv OUT [--reps 50] [--shapes standard|extra|quick]
                     [--flex none|subset|all] [--budget SECONDS] [--only SWEEP]
+                    [--backends flash,cudnn,efficient]
 Shapes: standard: batch 1, 8, 16; 32 and 64 query heads; GQA groups 1
 and 4; d=128 fp16; contexts 1k..512k (powers of two).  extra: 30 shapes of
 other batches (2, 4, 6, 32), heads (8, 16, 40, 128), groups (1, 4, 8, 16),
@@ -28,6 +29,8 @@ quick (or --quick): a handful.  Shapes whose KV does not fit are skipped.
 and 8, contexts 4k, 64k, 512k (every shape for extra and quick).
 --budget: start no new shape after SECONDS.  --only SWEEP: only the shapes
 that lines of a leanbench sweep file name (the tuner's choices of a call).
+--backends: the SDPA backends timed (default all three), e.g. flash,cudnn
+where the memory-efficient backend is known not to be the fastest.
 """
 import argparse
 import datetime
@@ -194,7 +197,17 @@ def main():
     ap.add_argument("--only", metavar="SWEEP", help="only the shapes a leanbench sweep file names (its --batch, "
                     "--heads, --kv-heads, --head-dim and --ctx)")
     ap.add_argument("--no-arena", action="store_true", help="allocate each shape's KV tensors anew")
+    ap.add_argument("--backends", default="flash,cudnn,efficient",
+                    help="comma-separated SDPA backends to time, of flash, cudnn, efficient (default all three)")
     args = ap.parse_args()
+    names = [n.strip() for n in args.backends.split(",") if n.strip()]
+    known = [n[len("torch-"):] for n, _ in BACKENDS]
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        sys.stderr.write("--backends %s: %s (known: %s)\n" % (args.backends, "no such backend '%s'" % bad[0] if bad
+                                                            else "none named", ", ".join(known)))
+        return 2
+    chosen = [(n, be) for n, be in BACKENDS if n[len("torch-"):] in names]
 
     def smi_clock(field):
         """The GPU's maximum clock in MHz from nvidia-smi (as leanbench reads it), or 0 when unknown."""
@@ -267,7 +280,7 @@ def main():
             ks = [torch.rand(b, kvh, L, d, device="cuda", dtype=torch.float16) * 2 - 1 for _ in range(nsets)]
             vs = [torch.rand(b, kvh, L, d, device="cuda", dtype=torch.float16) * 2 - 1 for _ in range(nsets)]
         ref = None
-        backends = list(BACKENDS)
+        backends = list(chosen)
         if flex_on and (args.flex == "all" or args.shapes != "standard" or flex_subset((b, h, kvh, d, L))):
             backends.append(("torch-flex", None))
         for name, be in backends:
