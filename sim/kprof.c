@@ -69,7 +69,15 @@ static const specfile_field fields[] = {
     {pfx "streamk_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_STREAMK]), 0, -100, 0, NULL}, \
     {pfx "streamk_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_STREAMK]), 0, 0, 1000, NULL}, \
     {pfx "balanced_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_BALANCED]), 0, -100, 0, NULL}, \
-    {pfx "balanced_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_BALANCED]), 0, 0, 1000, NULL}
+    {pfx "balanced_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_BALANCED]), 0, 0, 1000, NULL}, \
+    {pfx "fa2_wide_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_FA2_WIDE]), 0, -100, 0, NULL}, \
+    {pfx "fa2_wide_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_FA2_WIDE]), 0, 0, 1000, NULL}, \
+    {pfx "split_wide_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_SPLIT_WIDE]), 0, -100, 0, NULL}, \
+    {pfx "split_wide_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_SPLIT_WIDE]), 0, 0, 1000, NULL}, \
+    {pfx "streamk_wide_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_STREAMK_WIDE]), 0, -100, 0, NULL}, \
+    {pfx "streamk_wide_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_STREAMK_WIDE]), 0, 0, 1000, NULL}, \
+    {pfx "balanced_wide_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_BALANCED_WIDE]), 0, -100, 0, NULL}, \
+    {pfx "balanced_wide_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_BALANCED_WIDE]), 0, 0, 1000, NULL}
     BANDS("err_", err_lo_pct, err_hi_pct, err_band_lo_pct, err_band_hi_pct),
     BANDS("err_model_", err_model_lo_pct, err_model_hi_pct, err_model_band_lo_pct, err_model_band_hi_pct),
 #undef BANDS
@@ -247,11 +255,12 @@ void kprof_plan_opts(const kernel_profile *k, const workload *w, plan_opts *o)
 int kprof_band_of(const kernel_profile *k, int sched, int rows, int head_dim)
 {
     if (!kprof_tensor_cores(k, rows, head_dim)) return KPROF_BAND_FP32;
+    const int wide = rows >= KPROF_BAND_WIDE_ROWS ? KPROF_BAND_FA2_WIDE - KPROF_BAND_FA2 : 0;
     switch (sched) {
-    case SCHED_FA2: return KPROF_BAND_FA2;
-    case SCHED_SPLIT: return KPROF_BAND_SPLIT;
-    case SCHED_BALANCED: return KPROF_BAND_BALANCED;
-    default: return KPROF_BAND_STREAMK;   /* stream-K and hybrid */
+    case SCHED_FA2: return KPROF_BAND_FA2 + wide;
+    case SCHED_SPLIT: return KPROF_BAND_SPLIT + wide;
+    case SCHED_BALANCED: return KPROF_BAND_BALANCED + wide;
+    default: return KPROF_BAND_STREAMK + wide;   /* stream-K and hybrid */
     }
 }
 
@@ -263,7 +272,11 @@ void kprof_band(const kernel_profile *k, int band, int closed_form, double *lo_p
     model |= closed_form && (k->err_model_lo_pct != 0 || k->err_model_hi_pct != 0);
     const double *blo = model ? k->err_model_band_lo_pct : k->err_band_lo_pct;
     const double *bhi = model ? k->err_model_band_hi_pct : k->err_band_hi_pct;
-    const int own = band >= 0 && band < KPROF_BAND_COUNT && (blo[band] != 0 || bhi[band] != 0);
+    int own = band >= 0 && band < KPROF_BAND_COUNT && (blo[band] != 0 || bhi[band] != 0);
+    if (!own && band >= KPROF_BAND_FA2_WIDE && band < KPROF_BAND_COUNT) {   /* a wide group: its family's */
+        band -= KPROF_BAND_FA2_WIDE - KPROF_BAND_FA2;
+        own = blo[band] != 0 || bhi[band] != 0;
+    }
     *lo_pct = own ? blo[band] : model ? k->err_model_lo_pct : k->err_lo_pct;
     *hi_pct = own ? bhi[band] : model ? k->err_model_hi_pct : k->err_hi_pct;
 }

@@ -32,6 +32,16 @@ enum kprof_compute { KPROF_AUTO = 0, KPROF_TENSOR, KPROF_FP32 };
  * else one (the grid cuDNN's decode kernel launches, observed with ncu). */
 enum kprof_split_rule { KPROF_SPLIT_FA2 = 0, KPROF_SPLIT_FILL };
 
+/* Regimes of the error band (kernel_profile.err_band_*): the CUDA-core path,
+ * then each schedule family on the tensor cores, then the same families for
+ * GQA groups of KPROF_BAND_WIDE_ROWS query rows or more (whose partial
+ * states, merges and softmax are the largest: the model's error grows with
+ * the group). */
+enum kprof_band { KPROF_BAND_FP32 = 0, KPROF_BAND_FA2, KPROF_BAND_SPLIT, KPROF_BAND_STREAMK, KPROF_BAND_BALANCED,
+                  KPROF_BAND_FA2_WIDE, KPROF_BAND_SPLIT_WIDE, KPROF_BAND_STREAMK_WIDE, KPROF_BAND_BALANCED_WIDE,
+                  KPROF_BAND_COUNT };
+#define KPROF_BAND_WIDE_ROWS 8
+
 typedef struct kernel_profile {
     char name[32];              /* short name: leansim, torch-flash, ... */
     char full_name[96];         /* what it is */
@@ -92,23 +102,20 @@ typedef struct kernel_profile {
     double call_extra_us;       /* per call, besides the main and combine kernels (setup kernels) */
     double err_lo_pct, err_hi_pct; /* 90% band of measured / predicted - 1 (5th and 95th percentiles, in
                                    percent) on the rows the profile was fitted on: each prediction's interval */
-    /* The same band by regime, where the rows give one (0 and 0: none, the band above applies):
-     * the CUDA-core compute path of any schedule, then each schedule family on the tensor cores
-     * (hybrid is stream-K's).  Indexed by enum kprof_band. */
-    double err_band_lo_pct[5], err_band_hi_pct[5];
+    /* The same band by regime, where the rows give one (0 and 0: none; a wide group's regime
+     * then takes its family's, any other the band above): the CUDA-core compute path of any
+     * schedule, then each schedule family on the tensor cores (hybrid is stream-K's), then the
+     * families again for groups of KPROF_BAND_WIDE_ROWS rows or more.  Indexed by enum kprof_band. */
+    double err_band_lo_pct[KPROF_BAND_COUNT], err_band_hi_pct[KPROF_BAND_COUNT];
     /* The same bands for the closed-form model's predictions (its residuals differ from the
      * simulator's: split most); all 0: the simulator's bands apply to it too. */
     double err_model_lo_pct, err_model_hi_pct;
-    double err_model_band_lo_pct[5], err_model_band_hi_pct[5];
+    double err_model_band_lo_pct[KPROF_BAND_COUNT], err_model_band_hi_pct[KPROF_BAND_COUNT];
     char single[32];            /* profile of the kernel the library runs when its split rule gives one
                                    split ("none": this one), e.g. FA2's forward kernel */
     char source[256];           /* file it came from, or "builtin:NAME" */
     uint64_t hash;              /* FNV-1a of the profile text */
 } kernel_profile;
-
-/* Regimes of the error band (kernel_profile.err_band_*). */
-enum kprof_band { KPROF_BAND_FP32 = 0, KPROF_BAND_FA2, KPROF_BAND_SPLIT, KPROF_BAND_STREAMK, KPROF_BAND_BALANCED,
-                  KPROF_BAND_COUNT };
 
 /* Status codes (as gpu.h's). */
 enum kprof_status { KPROF_OK = 0, KPROF_EPARSE, KPROF_ENOTFOUND, KPROF_EIO };
@@ -172,7 +179,8 @@ int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim);
 int kprof_band_of(const kernel_profile *k, int sched, int rows, int head_dim);
 
 /* The 90% band (percent of the prediction) of regime `band`: the regime's
- * own where the profile has one, else the profile's err_lo/hi_pct.  With
+ * own where the profile has one, else (a wide group's regime) its schedule
+ * family's, else the profile's err_lo/hi_pct.  With
  * closed_form, the closed-form model's bands (err_model_*) where the
  * profile has any, else the simulator's. */
 void kprof_band(const kernel_profile *k, int band, int closed_form, double *lo_pct, double *hi_pct);

@@ -28,10 +28,15 @@ static const char *good_kernel =
     "partial_write_ns = 100\nflag_latency_ns = 100\nmerge_round_ns = 100\nhost_round_ns = 0\nhost_setup_ns = 0\npdl = 0\nseg_loads = 1\nload_queue = 0\nsm_stream_loss = 0\ncall_extra_us = 0 # trailing\nerr_lo_pct = -5\nerr_hi_pct = 6\n"
     "err_fp32_lo_pct = 0\nerr_fp32_hi_pct = 0\nerr_fa2_lo_pct = 0\nerr_fa2_hi_pct = 0\nerr_split_lo_pct = -2\n"
     "err_split_hi_pct = 9\nerr_streamk_lo_pct = 0\nerr_streamk_hi_pct = 0\nerr_balanced_lo_pct = 0\n"
-    "err_balanced_hi_pct = 0\nerr_model_lo_pct = 0\nerr_model_hi_pct = 0\nerr_model_fp32_lo_pct = 0\nerr_model_fp32_hi_pct = 0\n"
+    "err_balanced_hi_pct = 0\nerr_fa2_wide_lo_pct = 0\nerr_fa2_wide_hi_pct = 0\nerr_split_wide_lo_pct = -3\n"
+    "err_split_wide_hi_pct = 20\nerr_streamk_wide_lo_pct = 0\nerr_streamk_wide_hi_pct = 0\nerr_balanced_wide_lo_pct = 0\n"
+    "err_balanced_wide_hi_pct = 0\nerr_model_lo_pct = 0\nerr_model_hi_pct = 0\nerr_model_fp32_lo_pct = 0\nerr_model_fp32_hi_pct = 0\n"
     "err_model_fa2_lo_pct = 0\nerr_model_fa2_hi_pct = 0\nerr_model_split_lo_pct = 0\nerr_model_split_hi_pct = 0\n"
     "err_model_streamk_lo_pct = 0\nerr_model_streamk_hi_pct = 0\nerr_model_balanced_lo_pct = 0\n"
-    "err_model_balanced_hi_pct = 0\nsingle = none\n";
+    "err_model_balanced_hi_pct = 0\nerr_model_fa2_wide_lo_pct = 0\nerr_model_fa2_wide_hi_pct = 0\n"
+    "err_model_split_wide_lo_pct = 0\nerr_model_split_wide_hi_pct = 0\nerr_model_streamk_wide_lo_pct = 0\n"
+    "err_model_streamk_wide_hi_pct = 0\nerr_model_balanced_wide_lo_pct = 0\nerr_model_balanced_wide_hi_pct = 0\n"
+    "single = none\n";
 
 /* Parses `good` with line `key` replaced by `repl` (NULL: removed); returns
  * the status, the message in err. */
@@ -131,6 +136,21 @@ int main(void)
     kprof_band(&k, kprof_band_of(&k, SCHED_STREAMK, 1, 128), 0, &blo, &bhi);
     CHECK(blo == -5 && bhi == 6, "no stream-K band: the profile's: %g .. %g", blo, bhi);
     CHECK(kprof_band_of(&k, SCHED_SPLIT, 1, 256) == KPROF_BAND_SPLIT, "compute = tensor: tensor cores at d = 256 too");
+    /* a wide group: its own band where the profile has one, else its family's, else the profile's */
+    CHECK(kprof_band_of(&k, SCHED_SPLIT, 7, 128) == KPROF_BAND_SPLIT &&
+              kprof_band_of(&k, SCHED_SPLIT, 8, 128) == KPROF_BAND_SPLIT_WIDE &&
+              kprof_band_of(&k, SCHED_HYBRID, 16, 128) == KPROF_BAND_STREAMK_WIDE,
+          "groups of 8 rows or more have regimes of their own");
+    kprof_band(&k, KPROF_BAND_SPLIT_WIDE, 0, &blo, &bhi);
+    CHECK(blo == -3 && bhi == 20, "split, wide group: its own band: %g .. %g", blo, bhi);
+    {
+        kernel_profile kw = k;
+        kw.err_band_lo_pct[KPROF_BAND_SPLIT_WIDE] = kw.err_band_hi_pct[KPROF_BAND_SPLIT_WIDE] = 0;
+        kprof_band(&kw, KPROF_BAND_SPLIT_WIDE, 0, &blo, &bhi);
+        CHECK(blo == -2 && bhi == 9, "split, wide group without a band: split's: %g .. %g", blo, bhi);
+        kprof_band(&kw, KPROF_BAND_STREAMK_WIDE, 0, &blo, &bhi);
+        CHECK(blo == -5 && bhi == 6, "stream-K, wide group, no band in the family: the profile's: %g .. %g", blo, bhi);
+    }
     /* the closed form's bands: the simulator's while it has none, its own once it has */
     kprof_band(&k, kprof_band_of(&k, SCHED_SPLIT, 1, 128), 1, &blo, &bhi);
     CHECK(blo == -2 && bhi == 9, "closed form without bands of its own: the simulator's split band: %g .. %g", blo, bhi);
