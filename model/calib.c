@@ -30,7 +30,8 @@ static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_in
                                                "graph_launch_us", "sm_gbps", "call_extra_us", "inflight_tiles", "mem_share_exp",
                                                "load_queue", "sm_stream_loss", "host_round_ns", "pdl_gap_us",
                                                "fp32_row_flops", "fp32_kv_flops", "fp32_issue_frac",
-                                               "fp32_overlap_norm", "host_setup_ns", "flag_latency_ns"};
+                                               "fp32_overlap_norm", "host_setup_ns", "flag_latency_ns",
+                                               "partial_row_ns"};
 
 const char *calib_param_name(int p)
 {
@@ -78,6 +79,7 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_OVERLAP_NORM: return &k->fp32_overlap_norm;
     case CALIB_HOST_SETUP: return &k->host_setup_ns;
     case CALIB_FLAG: return &k->flag_latency_ns;
+    case CALIB_PARTIAL_ROW: return &k->partial_row_ns;
     }
     return NULL;
 }

@@ -210,13 +210,13 @@ static void streamk_ns(const mctx *m, double extra_n, double extra_b, sk_out *o)
         /* a pause of d ns (another segment's first load, which waits the
          * loaded latency while the others stream) costs d * share / cap at the end */
         double lat_mid = kp->seg_loads * sim_load_latency(g->mem_latency_ns, kp->load_queue, m->dem, share);
-        double mid = (double)(nseg - 1) * lat_mid + (nseg > 1 ? kp->partial_write_ns : 0) +
+        double mid = (double)(nseg - 1) * lat_mid + (nseg > 1 ? m->pw : 0) +
                      (double)(nseg > 2 ? nseg - 2 : 0) * kp->cta_epilogue_ns;
         mid *= share / cap;
         double tail = kp->cta_epilogue_ns, wait = 0, own = cls == 0 ? t_all : t_low;
         if (parts > 1) {
             /* middle peers stream a whole run, then write and flag */
-            if (parts > 2) wait = kp->partial_write_ns + kp->flag_latency_ns;
+            if (parts > 2) wait = m->pw + kp->flag_latency_ns;
             tail += wait + sim_host_merge_ns(kp, rows, head_dim, (int)(parts - 1));
         }
         double path = own + mid + tail;
@@ -229,7 +229,7 @@ static void streamk_ns(const mctx *m, double extra_n, double extra_b, sk_out *o)
     if (uniform && high < grid && B < tiles && B % ti) {
         int64_t s0 = B / ti * ti, c_first = s0 / M, c_last = high + (s0 + ti - 1 - B) / (M - 1);
         int64_t parts = c_last - c_first + 1;
-        double wait = (high - c_first > 1) ? kp->partial_write_ns + kp->flag_latency_ns : 0;
+        double wait = (high - c_first > 1) ? m->pw + kp->flag_latency_ns : 0;
         double path = t_all + wait + sim_host_merge_ns(kp, rows, head_dim, (int)(parts - 1)) +
                       kp->cta_epilogue_ns;
         if (path > worst) worst = path;
@@ -378,7 +378,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     const double elt = dtype_bytes(w->dtype);
     const double kv = sim_kv_bytes(w);
     mctx m = {g, kp, w, &s, (int64_t)sms * res, 2.0 * w->head_dim * elt, g->mem_bw_achievable_gbps,
-              g->mem_latency_ns, kp->cta_prologue_ns, kp->cta_epilogue_ns, kp->partial_write_ns, kv,
+              g->mem_latency_ns, kp->cta_prologue_ns, kp->cta_epilogue_ns, sim_partial_write_ns(kp, rows, w->head_dim), kv,
               kv / (double)s.n_tiles, sim_cta_rate(g, kp, w, rows, s.block_n, s.ctas_on_sm),
               sim_cta_demand(g, kp, w, rows, s.block_n, s.ctas_on_sm)};
     if (kp->sm_stream_loss > 0) m.bw *= sim_stream_eff(kp->sm_stream_loss, s.ctas_on_sm);

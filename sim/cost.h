@@ -30,6 +30,9 @@
  *   streams get with ctas_on_sm of them on each SM (its sm_stream_loss;
  *   1 at two per SM);
  * sim_partial_bytes: one partial state, rows x (head_dim + 1) fp32 values;
+ * sim_partial_write_ns: a CTA writing one partial state and fencing it:
+ *   the profile's partial_write_ns, plus its partial_row_ns for each row of
+ *   the kernel instance's row capacity (plan_kernel_cap of rows, head_dim);
  * sim_host_merge_rounds: dependent rounds of partial loads of a stream-K
  *   host merging `peers` partials (kernels/decode.cuh: the CTA's threads
  *   sweep rows x head_dim outputs, PLAN_MERGE_BATCH peers per load round);
@@ -55,6 +58,7 @@ double sim_cta_demand(const gpu_spec *g, const kernel_profile *k, const workload
 double sim_load_latency(double lat_ns, double load_queue, double cap, double rate);
 double sim_stream_eff(double stream_loss, int ctas_on_sm);
 double sim_partial_bytes(const workload *w, int rows);
+double sim_partial_write_ns(const kernel_profile *k, int rows, int head_dim);
 double sim_host_merge_rounds(int rows, int head_dim, int peers);
 double sim_combine_rounds(int rows, int head_dim, int parts);
 double sim_host_round_ns(const kernel_profile *k);

@@ -47,6 +47,7 @@ static const specfile_field fields[] = {
     D(cta_prologue_ns, 0, 1e9),
     D(cta_epilogue_ns, 0, 1e9),
     D(partial_write_ns, 0, 1e9),
+    D(partial_row_ns, 0, 1e9),
     D(flag_latency_ns, 0, 1e9),
     D(merge_round_ns, 0, 1e9),
     D(host_round_ns, 0, 1e9),

@@ -78,7 +78,9 @@ typedef struct kernel_profile {
     double tensor_eff;          /* fraction of its SM's tensor peak its tensor-core path reaches */
     double cta_prologue_ns;     /* CTA start: indices, q load (first-load latency excluded) */
     double cta_epilogue_ns;     /* CTA end: output normalisation and store */
-    double partial_write_ns;    /* writing one partial (O, lse) state and fencing */
+    double partial_write_ns;    /* writing one partial (O, lse) state and fencing, whatever its rows */
+    double partial_row_ns;      /* and per query row of the kernel's row capacity (plan_kernel_cap): the
+                                   row's head_dim + 1 floats stored (sim_partial_write_ns) */
     double flag_latency_ns;     /* a stream-K peer's flag becoming visible to its host */
     double merge_round_ns;      /* one round of partial-state loads from L2 and their merge (the combine
                                    kernel's; a stream-K host's too unless host_round_ns is set) */

@@ -440,6 +440,11 @@ double sim_partial_bytes(const workload *w, int rows)
     return (double)rows * (w->head_dim + 1) * 4.0;
 }
 
+double sim_partial_write_ns(const kernel_profile *k, int rows, int head_dim)
+{
+    return k->partial_write_ns + k->partial_row_ns * plan_kernel_cap(rows, head_dim);
+}
+
 static int cdiv_int(int a, int b)
 {
     return (a + b - 1) / b;
@@ -500,7 +505,7 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
                 if (emit(c, OP_STREAM, L_STREAM, u, bytes)) return -1;
             }
             if (s->slot >= 0) {
-                if (emit(c, OP_DELAY, L_PARTIAL, u, kp->partial_write_ns)) return -1;
+                if (emit(c, OP_DELAY, L_PARTIAL, u, sim_partial_write_ns(kp, p->rows, w->head_dim))) return -1;
                 if (!p->combine && emit(c, OP_SIGNAL, L_PARTIAL, u, kp->flag_latency_ns)) return -1;
             } else if (p->unit_parts[u] > 1 && !p->combine) {
                 int peers = p->unit_parts[u] - 1;
