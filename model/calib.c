@@ -31,7 +31,7 @@ static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_in
                                                "load_queue", "sm_stream_loss", "host_round_ns", "pdl_gap_us",
                                                "fp32_row_flops", "fp32_kv_flops", "fp32_issue_frac",
                                                "fp32_overlap_norm", "host_setup_ns", "flag_latency_ns",
-                                               "partial_row_ns"};
+                                               "partial_row_ns", "tc_kv_flops"};
 
 const char *calib_param_name(int p)
 {
@@ -80,6 +80,7 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_HOST_SETUP: return &k->host_setup_ns;
     case CALIB_FLAG: return &k->flag_latency_ns;
     case CALIB_PARTIAL_ROW: return &k->partial_row_ns;
+    case CALIB_TC_KV: return &k->tc_kv_flops;
     }
     return NULL;
 }

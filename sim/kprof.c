@@ -44,6 +44,7 @@ static const specfile_field fields[] = {
     D(fp32_issue_frac, 1e-3, 1),
     D(fp32_overlap_norm, 1, 64),
     D(tensor_eff, 1e-3, 1),
+    D(tc_kv_flops, 0, 1e6),
     D(cta_prologue_ns, 0, 1e9),
     D(cta_epilogue_ns, 0, 1e9),
     D(partial_write_ns, 0, 1e9),

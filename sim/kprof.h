@@ -76,6 +76,10 @@ typedef struct kernel_profile {
                                    compute time per byte combine as their p-norm, p this field (1: their
                                    sum, no overlap; large: the larger, the copies hiding the other) */
     double tensor_eff;          /* fraction of its SM's tensor peak its tensor-core path reaches */
+    double tc_kv_flops;         /* tensor-core path: CUDA-core operations per KV token whatever the rows,
+                                   at the SM's share of the chip's FP32 rate (a chunk's barriers, address
+                                   and softmax work around its mma): per byte, twice as many at head dim 64
+                                   as at 128 */
     double cta_prologue_ns;     /* CTA start: indices, q load (first-load latency excluded) */
     double cta_epilogue_ns;     /* CTA end: output normalisation and store */
     double partial_write_ns;    /* writing one partial (O, lse) state and fencing, whatever its rows */

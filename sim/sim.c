@@ -615,7 +615,8 @@ double sim_cta_rate(const gpu_spec *g, const kernel_profile *k, const workload *
                      w->head_dim / (g->fp32_tflops * 1e3 * k->fp32_eff / share);
         norm = k->fp32_overlap_norm;
     } else {
-        compute_ns = 4.0 * k->mma_rows * block_n * w->head_dim / (g->tensor_tflops * 1e3 * k->tensor_eff / share);
+        compute_ns = 4.0 * k->mma_rows * block_n * w->head_dim / (g->tensor_tflops * 1e3 * k->tensor_eff / share) +
+                     k->tc_kv_flops * block_n / (g->fp32_tflops * 1e3 / share);
     }
     double mem_per_byte = g->mem_latency_ns / inflight, compute_per_byte = compute_ns / tile_bytes;
     double per_byte = norm > 1 ? pow(pow(mem_per_byte, norm) + pow(compute_per_byte, norm), 1 / norm)

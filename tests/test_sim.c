@@ -25,8 +25,9 @@ static void set_uniform(int batch, int heads, int kv_heads, int d, int64_t len)
 
 /* The per-CTA streaming rate (bytes per ns) of the simulator's GPU model, in
  * closed form, one CTA per SM: memory time plus compute time per byte, on
- * tensor cores (rows padded to 16) up to d = 128, on FP32 CUDA cores above
- * (the rows the kernel instance computes, its row capacity). */
+ * tensor cores (rows padded to 16, and the profile's CUDA-core work per
+ * token) up to d = 128, on FP32 CUDA cores above (the rows the kernel
+ * instance computes, its row capacity). */
 static double cap_of(const gpu_spec *g, int rows, int block_n, int d)
 {
     const kernel_profile *k = th_kernel();
@@ -36,7 +37,9 @@ static double cap_of(const gpu_spec *g, int rows, int block_n, int d)
     double ops = plan_uses_tensor_cores(rows, d)
                      ? 4.0 * k->mma_rows * block_n * d
                      : (k->fp32_row_flops * plan_kernel_cap(rows, d) + k->fp32_kv_flops) * block_n * d;
-    double cap = 1.0 / (g->mem_latency_ns / k->cta_inflight_bytes + ops / tile / per_ns);
+    double compute_ns = ops / per_ns;
+    if (plan_uses_tensor_cores(rows, d)) compute_ns += k->tc_kv_flops * block_n / (g->fp32_tflops * 1e3 / g->sms);
+    double cap = 1.0 / (g->mem_latency_ns / k->cta_inflight_bytes + compute_ns / tile);
     double sm = g->sm_max_gbps < k->sm_gbps ? g->sm_max_gbps : k->sm_gbps;
     return cap < sm ? cap : sm;   /* one CTA per SM: the SM's limits are its own */
 }
