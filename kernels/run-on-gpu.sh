@@ -256,7 +256,8 @@ tuned)
     # leanbench checks each shape against its CPU reference before timing it (gpu-test
     # above checked every kernel instance, schedule, dtype and group)
     # TUNED_PART=I/N: the I-th of every N lines only, so that N calls share the CPU references
-    # TUNED_SWEEP=FILE: another sweep of choices (default kernels/sweep-tuned.txt); TUNED_TIMEOUT: seconds for it (240)
+    # TUNED_SWEEP=FILE: another sweep of choices (default kernels/sweep-tuned.txt, the H100's; the H200's is
+    # kernels/sweep-tuned-h200.txt); TUNED_TIMEOUT: seconds for it (240)
     # the peer times the same shapes (sdpa_peer.py --only), TUNED_PEER_TIMEOUT seconds at most (220),
     # with the backends TUNED_BACKENDS (default cudnn: it was PyTorch's fastest on all 131 shape
     # timings of h100-20261127-peers-tuned-v4-*.csv and h100-20261128-peers-tuned-long.csv)
