@@ -226,9 +226,9 @@ int cmd_calibrate(int argc, char **argv)
     printf("MAPE fit rows:  %.2f%% -> %.2f%%\n", res.mape_before, res.mape_after);
     if (!chip_band) {   /* the profile's own band; --chip-band keeps it as loaded */
         double lo, hi, cov, blo[KPROF_BAND_COUNT], bhi[KPROF_BAND_COUNT];
-        static const char *const band_names[KPROF_BAND_COUNT] = {"CUDA-core path", "fa2", "split",
-                                                                 "streamk, hybrid", "balanced", "fa2, wide group", "split, wide group",
-                                                                 "streamk, wide group", "balanced, wide group"};
+        static const char *const band_names[KPROF_BAND_COUNT] = {
+            "CUDA-core path", "fa2", "split", "streamk, hybrid", "balanced",
+            "fa2, wide group", "split, wide group", "streamk, wide group", "balanced, wide group"};
         if (!calib_band(&g, &kp, rows, n, &o, &lo, &hi, blo, bhi, &cov)) {
             /* the closed form's residuals give its own bands (err_model_*) */
             const int cf = o.engine == MODEL_ENGINE_MODEL;

@@ -587,7 +587,9 @@ static void cta_memory(const gpu_spec *g, const kernel_profile *k, const workloa
  * compute path decides: tensor cores (the query rows padded to the tile's
  * mma_rows: 16 in leansim's kernels, 64 or 128 in FlashAttention-2's) at tensor_eff of
  * the SM's share (the copies, ldmatrix and softmax around the mma count in
- * it), or the CUDA cores at fp32_eff: fp32_row_flops per KV element for
+ * it), plus tc_kv_flops per KV token at the SM's share of the FP32 rate (the
+ * work per token around the mma, which per byte doubles at half the head
+ * dim), or the CUDA cores at fp32_eff: fp32_row_flops per KV element for
  * each row the kernel instance computes (its row capacity: the dot products,
  * their shuffle reductions, exp2) and fp32_kv_flops per KV element (the
  * conversions).  Two more fields apply on the CUDA cores.  fp32_issue_frac:
