@@ -240,9 +240,9 @@ int cmd_calibrate(int argc, char **argv)
                 (cf ? kp.err_model_band_lo_pct : kp.err_band_lo_pct)[b] = blo[b];
                 (cf ? kp.err_model_band_hi_pct : kp.err_band_hi_pct)[b] = bhi[b];
                 if (blo[b] != 0 || bhi[b] != 0)
-                    printf("  by regime, %-16s %+.2f%% .. %+.2f%%\n", band_names[b], blo[b], bhi[b]);
+                    printf("  by regime, %-21s %+.2f%% .. %+.2f%%\n", band_names[b], blo[b], bhi[b]);
                 else
-                    printf("  by regime, %-16s fewer than %d rows: the band above\n", band_names[b], CALIB_BAND_MIN_ROWS);
+                    printf("  by regime, %-21s fewer than %d rows: the band above\n", band_names[b], CALIB_BAND_MIN_ROWS);
             }
             if (isfinite(cov)) printf("held-out rows inside their regime's band: %.0f%%\n", 100 * cov);
         }
