@@ -95,7 +95,8 @@
 #                                    MGPU_SWEEP=FILE times another sweep
 #   sh kernels/run-on-gpu.sh tuned    build + gpu-test, the
 #                                    tuner's choices for the standard peer
-#                                    shapes (kernels/sweep-tuned.txt, from
+#                                    shapes (kernels/sweep-tuned.txt, or
+#                                    -tuned-h200.txt on an H200, from
 #                                    leansim tune --emit-sweep),
 #                                    the PyTorch peer on the same shapes in
 #                                    the same call, and compare.py on
@@ -256,12 +257,16 @@ tuned)
     # leanbench checks each shape against its CPU reference before timing it (gpu-test
     # above checked every kernel instance, schedule, dtype and group)
     # TUNED_PART=I/N: the I-th of every N lines only, so that N calls share the CPU references
-    # TUNED_SWEEP=FILE: another sweep of choices (default kernels/sweep-tuned.txt, the H100's; the H200's is
-    # kernels/sweep-tuned-h200.txt); TUNED_TIMEOUT: seconds for it (240)
+    # TUNED_SWEEP=FILE: another sweep of choices (default by the GPU: kernels/sweep-tuned-h200.txt on an
+    # H200, else kernels/sweep-tuned.txt, the H100's); TUNED_TIMEOUT: seconds for it (240)
     # the peer times the same shapes (sdpa_peer.py --only), TUNED_PEER_TIMEOUT seconds at most (220),
     # with the backends TUNED_BACKENDS (default cudnn: it was PyTorch's fastest on all 131 shape
     # timings of h100-20261127-peers-tuned-v4-*.csv and h100-20261128-peers-tuned-long.csv)
-    TSWEEP=${TUNED_SWEEP:-kernels/sweep-tuned.txt}
+    case "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" in
+        *H200*) TDEF=kernels/sweep-tuned-h200.txt ;;
+        *) TDEF=kernels/sweep-tuned.txt ;;
+    esac
+    TSWEEP=${TUNED_SWEEP:-$TDEF}
     TSRC=$TSWEEP
     if [ -n "${TUNED_MATCH:-}${TUNED_EXCLUDE:-}" ]; then   # TUNED_MATCH=ERE: only the lines it matches; TUNED_EXCLUDE=ERE: not those
         TSWEEP="${TMPDIR:-/tmp}/sweep-tuned-match.txt"
