@@ -29,7 +29,7 @@ SKIP = {"MANIFEST.tsv", "README.md", "campaign.txt", "mkmanifest.py"}
 def role(name, campaign):
     if name.startswith("archive/"):
         return "superseded"
-    if name in campaign or "20261127" in name or "20261128" in name:
+    if name in campaign or re.search(r"-202611(27|28)-|-20261207-", name):
         return "evidence"
     if re.search(r"-(ab|variants|explore|history|l2hint|rowscap|grids|readceil|quick|peers-quick|compare-v4pf)", name):
         return "ab"
