@@ -59,30 +59,22 @@ static const specfile_field fields[] = {
     D(sm_stream_loss, 0, 1),
     D(call_extra_us, 0, 1e6),
     /* the error bands, overall and by regime: the simulator's (err_), the closed form's (err_model_) */
+#define BAND(pfx, name, blo, bhi, b) \
+    {pfx name "_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[b]), 0, -100, 0, NULL}, \
+    {pfx name "_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[b]), 0, 0, 1000, NULL}
 #define BANDS(pfx, lo, hi, blo, bhi) \
     {pfx "lo_pct", SPECF_DBL, offsetof(kernel_profile, lo), 0, -100, 0, NULL}, \
     {pfx "hi_pct", SPECF_DBL, offsetof(kernel_profile, hi), 0, 0, 1000, NULL}, \
-    {pfx "fp32_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_FP32]), 0, -100, 0, NULL}, \
-    {pfx "fp32_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_FP32]), 0, 0, 1000, NULL}, \
-    {pfx "fa2_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_FA2]), 0, -100, 0, NULL}, \
-    {pfx "fa2_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_FA2]), 0, 0, 1000, NULL}, \
-    {pfx "split_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_SPLIT]), 0, -100, 0, NULL}, \
-    {pfx "split_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_SPLIT]), 0, 0, 1000, NULL}, \
-    {pfx "streamk_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_STREAMK]), 0, -100, 0, NULL}, \
-    {pfx "streamk_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_STREAMK]), 0, 0, 1000, NULL}, \
-    {pfx "balanced_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_BALANCED]), 0, -100, 0, NULL}, \
-    {pfx "balanced_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_BALANCED]), 0, 0, 1000, NULL}, \
-    {pfx "fa2_wide_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_FA2_WIDE]), 0, -100, 0, NULL}, \
-    {pfx "fa2_wide_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_FA2_WIDE]), 0, 0, 1000, NULL}, \
-    {pfx "split_wide_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_SPLIT_WIDE]), 0, -100, 0, NULL}, \
-    {pfx "split_wide_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_SPLIT_WIDE]), 0, 0, 1000, NULL}, \
-    {pfx "streamk_wide_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_STREAMK_WIDE]), 0, -100, 0, NULL}, \
-    {pfx "streamk_wide_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_STREAMK_WIDE]), 0, 0, 1000, NULL}, \
-    {pfx "balanced_wide_lo_pct", SPECF_DBL, offsetof(kernel_profile, blo[KPROF_BAND_BALANCED_WIDE]), 0, -100, 0, NULL}, \
-    {pfx "balanced_wide_hi_pct", SPECF_DBL, offsetof(kernel_profile, bhi[KPROF_BAND_BALANCED_WIDE]), 0, 0, 1000, NULL}
+    BAND(pfx, "fp32", blo, bhi, KPROF_BAND_FP32), BAND(pfx, "fa2", blo, bhi, KPROF_BAND_FA2), \
+    BAND(pfx, "split", blo, bhi, KPROF_BAND_SPLIT), BAND(pfx, "streamk", blo, bhi, KPROF_BAND_STREAMK), \
+    BAND(pfx, "balanced", blo, bhi, KPROF_BAND_BALANCED), BAND(pfx, "fa2_wide", blo, bhi, KPROF_BAND_FA2_WIDE), \
+    BAND(pfx, "split_wide", blo, bhi, KPROF_BAND_SPLIT_WIDE), \
+    BAND(pfx, "streamk_wide", blo, bhi, KPROF_BAND_STREAMK_WIDE), \
+    BAND(pfx, "balanced_wide", blo, bhi, KPROF_BAND_BALANCED_WIDE)
     BANDS("err_", err_lo_pct, err_hi_pct, err_band_lo_pct, err_band_hi_pct),
     BANDS("err_model_", err_model_lo_pct, err_model_hi_pct, err_model_band_lo_pct, err_model_band_hi_pct),
 #undef BANDS
+#undef BAND
     S(single, 32),
 #undef S
 #undef I
