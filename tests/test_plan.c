@@ -227,8 +227,7 @@ static void test_kernel_cap(void)
  * engines (which pass the CTAs per SM asked) build the same plan. */
 static void test_balanced_wave(void)
 {
-    static workload w;
-    memset(&w, 0, sizeof w);
+    memset(&w, 0, sizeof w);   /* the file's workload */
     w.batch = 3;
     w.heads = w.kv_heads = 8;
     w.head_dim = 128;
