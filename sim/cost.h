@@ -13,7 +13,9 @@
 /*
  * The GPU model's costs, shared with the closed-form model:
  * sim_cta_rate: bytes per ns one decode CTA streams (memory time per byte,
- *   latency over bytes in flight, plus its FP32 compute time per byte), with
+ *   latency over bytes in flight, plus its compute time per byte: the
+ *   tensor-core path's mma and its work per token, or the CUDA-core path's
+ *   FP32 operations), with
  *   rows query heads per unit, tile length block_n, ctas_on_sm CTAs sharing
  *   its SM;
  * sim_cta_demand: bytes per ns the same CTA asks of the memory system, by
