@@ -129,6 +129,13 @@ OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
 say() { echo "== $*" | tee -a "$LOG"; }
 timed() { n=$1; shift; t0=$(date +%s); "$@"; r=$?; echo "$n: $(( $(date +%s) - t0 )) s (rc $r)" | tee -a "$LOG"; return $r; }
+# by_gpu H100_FILE H200_FILE: the file for the GPU this runs on (the H100's for any but an H200)
+by_gpu() {
+    case "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" in
+        *H200*) echo "$2" ;;
+        *) echo "$1" ;;
+    esac
+}
 # the correctness suite; nothing is timed after it fails
 gputest_or_stop() {
     say "gpu-test"
@@ -262,11 +269,7 @@ tuned)
     # the peer times the same shapes (sdpa_peer.py --only), TUNED_PEER_TIMEOUT seconds at most (220),
     # with the backends TUNED_BACKENDS (default cudnn: it was PyTorch's fastest on all 131 shape
     # timings of h100-20261127-peers-tuned-v4-*.csv and h100-20261128-peers-tuned-long.csv)
-    case "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" in
-        *H200*) TDEF=kernels/sweep-tuned-h200.txt ;;
-        *) TDEF=kernels/sweep-tuned.txt ;;
-    esac
-    TSWEEP=${TUNED_SWEEP:-$TDEF}
+    TSWEEP=${TUNED_SWEEP:-$(by_gpu kernels/sweep-tuned.txt kernels/sweep-tuned-h200.txt)}
     TSRC=$TSWEEP
     if [ -n "${TUNED_MATCH:-}${TUNED_EXCLUDE:-}" ]; then   # TUNED_MATCH=ERE: only the lines it matches; TUNED_EXCLUDE=ERE: not those
         TSWEEP="${TMPDIR:-/tmp}/sweep-tuned-match.txt"
@@ -387,11 +390,7 @@ confirm)
     # h100.txt or -h200.txt by the GPU this runs on (CONFIRM_SWEEP=FILE: that
     # one), confirm.csv; every plan checked against its workload's CPU
     # reference first (computed once per workload).
-    case "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" in
-        *H200*) CS=kernels/sweep-confirm-h200.txt ;;
-        *) CS=kernels/sweep-confirm-h100.txt ;;
-    esac
-    CS=${CONFIRM_SWEEP:-$CS}
+    CS=${CONFIRM_SWEEP:-$(by_gpu kernels/sweep-confirm-h100.txt kernels/sweep-confirm-h200.txt)}
     say "confirm: $CS ($(grep -vc '^#' "$CS") plans)"
     timed confirm timeout ${CONFIRM_TIMEOUT:-420} build/leanbench --sweep "$CS" --warmup 5 --graph-n 4 \
         --csv "$OUT/confirm.csv" >"$OUT/confirm-log.txt" 2>&1
