@@ -1,7 +1,7 @@
 /*
  * cmd_report.c: the commands that judge the engines against measurements:
  *   leansim validate --db results.db [--gpu G] [--spec FILE.gpu] [--set K=V]
- *   leansim report   [--db results.db] [--gpu G] [--spec ...] [--format table|json] [--holdout]
+ *   leansim report   [--db results.db] [--gpu G] [--spec ...] [--format table|json] [--holdout] [--picks]
  *   leansim export   FIGURE --db results.db --out DIR
  * None of them creates a database: a missing one is an input error (exit 2).
  */
@@ -20,12 +20,13 @@ typedef struct rep_args {
     validate_opts v;
     int format;        /* OUT_TABLE or OUT_JSON */
     int holdout;
+    int picks;
     const char *out;   /* export: directory */
     const char *fig;   /* export: figure */
     const char *timeline;
 } rep_args;
 
-enum { A_DB, A_GPU, A_SPEC, A_KERNEL, A_SET, A_FORMAT, A_HOLDOUT, A_OUT, A_TIMELINE };
+enum { A_DB, A_GPU, A_SPEC, A_KERNEL, A_SET, A_FORMAT, A_HOLDOUT, A_PICKS, A_OUT, A_TIMELINE };
 
 static const args_opt common_opts[] = {
     {"db", "FILE", "the results database (default results.db; must exist)", A_DB},
@@ -41,6 +42,8 @@ static const args_opt common_opts[] = {
 static const args_opt report_opts_table[] = {
     {"format", "table|json", "output format (default table)", A_FORMAT},
     {"holdout", NULL, "fit the spec on the configurations of even hash, report the odd ones", A_HOLDOUT},
+    {"picks", NULL, "list the tuner's pick on each oracle workload beside the measured fastest\n"
+                    "plan, worst first (block picks)", A_PICKS},
     {NULL, NULL, NULL, 0},
 };
 
@@ -61,6 +64,7 @@ static int rep_opt(void *ctx, int id, const char *name, const char *v, char *err
     case A_OUT: a->out = v; return 0;
     case A_TIMELINE: a->timeline = v; return 0;
     case A_HOLDOUT: a->holdout = 1; return 0;
+    case A_PICKS: a->picks = 1; return 0;
     case A_KERNEL:
         if (a->v.n_kernel == VALIDATE_MAX_KERNEL) {
             snprintf(err, (size_t)errlen, "%s %s: at most %d profiles", name, v, VALIDATE_MAX_KERNEL);
@@ -161,7 +165,7 @@ int cmd_report(int argc, char **argv)
     rep_args a;
     static const args_cmd c = {
         "report", "[--db results.db] [--gpu G] [--spec FILE.gpu] [--kernel FILE.kernel]... [--set KEY=VALUE]...\n"
-        "                      [--format table|json] [--holdout]",
+        "                      [--format table|json] [--holdout] [--picks]",
         "  accuracy of the stored predictions of the measured rows (leansim validate first, with\n"
         "  the same --spec and --set): per GPU x schedule x engine MAPE, p95 and max error; the\n"
         "  fastest-schedule agreement and regret; the error of the predicted speedup over fa2;\n"
@@ -172,7 +176,7 @@ int cmd_report(int argc, char **argv)
     if (rc >= 0) return rc;
     sqlite3 *db;
     if ((rc = open_existing("report", a.db, &db, 1))) return rc;
-    report_opts o = {a.v, a.holdout, a.format == OUT_JSON, a.holdout ? stderr : NULL};
+    report_opts o = {a.v, a.holdout, a.format == OUT_JSON, a.picks, a.holdout ? stderr : NULL};
     char err[1024];
     int s = report_print(stdout, db, &o, err, sizeof err);
     store_close(db);

@@ -376,15 +376,46 @@ static const validate_row *measured_plan(const validate_row *const *m, int k, co
     return b;
 }
 
+/* The tuner's pick on one oracle workload, beside the measured best (report --picks). */
+typedef struct pick_row {
+    char workload[96], pick[48], best[48];
+    double pick_sim_us, pick_us, best_sim_us, best_us, regret_pct;   /* pick_us NAN: never measured */
+} pick_row;
+
 typedef struct tuner_acc {
     const gpu_spec *g;
     const kernel_profile *kp;
     plan *p;
+    pick_row *picks;                 /* NULL, or one per workload (the tuner's) */
+    int n_picks;
     int workloads, missing[N_POLICIES];
     double *regret[N_POLICIES];      /* per workload, percent */
     double log_speedup[N_POLICIES];  /* sum of log(fa2 pick / this pick) */
     int n[N_POLICIES];
 } tuner_acc;
+
+/* "b8 h64/16 d128 4096" or, ragged, the requests' tokens joined by ';' (cut short to fit). */
+static void workload_text(const workload *w, char *s, size_t len)
+{
+    int m = snprintf(s, len, "b%d h%d/%d d%d ", w->batch, w->heads, w->kv_heads, w->head_dim);
+    for (int i = 0; i < (w->ragged ? w->batch : 1) && m > 0 && (size_t)m < len; i++)
+        m += snprintf(s + m, len - (size_t)m, "%s%lld", i ? ";" : "", (long long)w->ctx[i]);
+}
+
+/* "streamk bn64 264" (schedule, tile, CTAs), with "x7" for a split's chunks. */
+static void plan_text(int kind, int block_n, int ctas, int splits, char *s, size_t len)
+{
+    if (splits > 1) snprintf(s, len, "%s bn%d %d x%d", sched_name(kind), block_n, ctas, splits);
+    else snprintf(s, len, "%s bn%d %d", sched_name(kind), block_n, ctas);
+}
+
+/* Worst regret first; picks never measured last. */
+static int cmp_pick(const void *x, const void *y)
+{
+    double a = ((const pick_row *)x)->regret_pct, b = ((const pick_row *)y)->regret_pct;
+    if (!isfinite(a) || !isfinite(b)) return isfinite(b) - isfinite(a);
+    return (a < b) - (a > b);
+}
 
 static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
 {
@@ -396,7 +427,8 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
         if (m[i]->time_us < best->time_us) best = m[i];
     const workload *w = &m[0]->w;
     const int res = m[0]->resident > 0 ? m[0]->resident : 1;
-    double t_pick[N_POLICIES];
+    double t_pick[N_POLICIES], tune_sim_us = NAN;
+    pick_row *pr = a->picks ? &a->picks[a->n_picks] : NULL;
     for (int pol = 0; pol < N_POLICIES; pol++) {
         plan_opts po;
         t_pick[pol] = NAN;
@@ -408,11 +440,23 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
             int tried;
             if (tune_search(a->g, a->kp, w, (1u << SCHED_COUNT) - 1, &b, &sc, &tried)) continue;
             po = (plan_opts){b.schedule, b.block_n, b.schedule == SCHED_SPLIT ? b.splits : 0, b.grid, b.ctas_per_sm, 0};
+            tune_sim_us = b.time_us;
         }
         if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
         if (plan_build(a->p, w, &po, a->g->sms, res) != PLAN_OK) continue;
         const validate_row *r = measured_plan(m, k, a->p);
         if (r) t_pick[pol] = r->time_us;
+        if (pol == PLAN_POLICY_COUNT && pr) {
+            workload_text(w, pr->workload, sizeof pr->workload);
+            plan_text(a->p->kind, a->p->block_n, a->p->grid, a->p->splits, pr->pick, sizeof pr->pick);
+            plan_text(best->po.kind, best->block_n, best->ctas, best->splits, pr->best, sizeof pr->best);
+            pr->pick_sim_us = tune_sim_us;
+            pr->pick_us = t_pick[pol];
+            pr->best_sim_us = best->pred_us[VAL_SIM];
+            pr->best_us = best->time_us;
+            pr->regret_pct = 100.0 * (t_pick[pol] / best->time_us - 1.0);
+            a->n_picks++;
+        }
     }
     a->workloads++;
     for (int pol = 0; pol < N_POLICIES; pol++) {
@@ -693,6 +737,58 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 obj_end(&j);
             }
             for (int q = 0; q < N_POLICIES; q++) free(a.regret[q]);
+            plan_free(a.p);
+        }
+        list_end(&j);
+    }
+
+    if (o->picks) {   /* the tuner's pick on each oracle workload, worst first */
+        list_begin(&j, "picks",
+                   "# the tuner's pick on each oracle workload beside the measured fastest plan, worst regret first\n"
+                   "# (plans: schedule, tile, CTAs, xN a split's chunks; sim_us: the simulator's time of the plan;\n"
+                   "# pick_us '-': the pick was never measured)\n"
+                   "gpu        workload                                     pick                      sim_us   pick_us"
+                   "  best                      sim_us   best_us  regret%");
+        for (int gi = 0; gi < ng; gi++) {
+            gpu_spec g;
+            kernel_profile kp;
+            char why[512];
+            int full = 0;
+            for (int i = 0; i < n && !full; i++)
+                if (!strcmp(rows[i].gpu, gpus[gi])) full = rows[i].full_sms;
+            if (validate_spec(&g, &kp, &o->v, gpus[gi], KPROF_DEFAULT, full, 0, why, sizeof why)) continue;
+            int c = pick(rows, n, gpus[gi], NULL, 1, 0, m);
+            tuner_acc a;
+            memset(&a, 0, sizeof a);
+            a.g = &g;
+            a.kp = &kp;
+            a.p = plan_alloc();
+            for (int q = 0; q < N_POLICIES; q++) a.regret[q] = malloc(sizeof(double) * (size_t)(c + 1));
+            a.picks = malloc(sizeof *a.picks * (size_t)(c + 1));
+            int okm = a.p && a.picks;
+            for (int q = 0; q < N_POLICIES; q++) okm &= a.regret[q] != NULL;
+            if (okm) for_each_config(m, c, VAL_SIM, tuner_group, &a);
+            if (okm) qsort(a.picks, (size_t)a.n_picks, sizeof *a.picks, cmp_pick);
+            for (int i = 0; okm && i < a.n_picks; i++) {
+                const pick_row *r = &a.picks[i];
+                obj_begin(&j);
+                fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                char wt[sizeof r->workload];
+                snprintf(wt, sizeof wt, "%s", r->workload);
+                if (!j.json && strlen(wt) > 44) memcpy(wt + 41, "...", 4);   /* a long ragged batch, cut */
+                fld_s(&j, 0, "workload", 45, wt);
+                fld_s(&j, 0, "pick", 24, r->pick);
+                fld_d(&j, "pick_sim_us", 9, 2, r->pick_sim_us);
+                fld_d(&j, "pick_us", 10, 2, r->pick_us);
+                if (!j.json) fputs("  ", j.f);
+                fld_s(&j, 0, "best", 24, r->best);
+                fld_d(&j, "best_sim_us", 9, 2, r->best_sim_us);
+                fld_d(&j, "best_us", 10, 2, r->best_us);
+                fld_d(&j, "regret_pct", 9, 2, r->regret_pct);
+                obj_end(&j);
+            }
+            for (int q = 0; q < N_POLICIES; q++) free(a.regret[q]);
+            free(a.picks);
             plan_free(a.p);
         }
         list_end(&j);

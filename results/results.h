@@ -324,6 +324,7 @@ typedef struct report_opts {
     validate_opts v;
     int holdout;             /* 1: fit calibration on even-hash rows, report the odd ones */
     int json;                /* 1: one JSON object; 0: the table */
+    int picks;               /* 1: list the tuner's pick on each oracle workload (block picks) */
     FILE *progress;          /* NULL, or where long steps say they are done */
 } report_opts;
 

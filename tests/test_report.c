@@ -262,11 +262,116 @@ static void test_end_to_end(void)
     CHECK(system(cmd) == 0, "clean up");
 }
 
+/* The tuner's row and the picks block on a synthetic oracle: every plan of
+ * the tuner's space measured at 100 us but its pick (104) and one other
+ * plan (95), so the tuner's regret is 104 / 95 - 1. */
+static void test_tuner_picks(void)
+{
+    char dir[] = "/tmp/leansim-picks-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    char csv[256], dbp[256], err[512];
+    snprintf(csv, sizeof csv, "%s/m.csv", dir);
+    snprintf(dbp, sizeof dbp, "%s/r.db", dir);
+    gpu_spec g;
+    CHECK(gpu_spec_load(&g, "h100", err, sizeof err) == GPU_OK, "%s", err);
+    const kernel_profile *kp = th_kernel();
+    workload w = {0};
+    workload_uniform(&w, 2, 32, 8, 128, DTYPE_FP16, 4096);
+    tune_choice b, sc;
+    int tried;
+    CHECK(tune_search(&g, kp, &w, (1u << SCHED_COUNT) - 1, &b, &sc, &tried) == 0, "tune_search");
+    int res_by_bn[4];
+    for (int i = 0; i < 4; i++) {
+        kernel_res kr;
+        res_by_bn[i] = kprof_resources(kp, 128, 32 << i, DTYPE_FP16, 4, &kr) ? 0 : gpu_occupancy(&g, &kr);
+    }
+    plan_cand *cands = malloc(sizeof *cands * 4096);
+    plan *p = plan_alloc(), *pk = plan_alloc();
+    CHECK(cands && p && pk, "alloc");
+    const int n = plan_candidates(&w, g.sms, res_by_bn, (1u << SCHED_COUNT) - 1, g.l2_bytes, cands, 4096);
+    CHECK(n >= 20 && n <= 4096, "%d candidates", n);
+    plan_opts bo = {b.schedule, b.block_n, b.schedule == SCHED_SPLIT ? b.splits : 0, b.grid, b.ctas_per_sm, 0};
+    const int res_pick = res_by_bn[plan_block_n_index(b.block_n)];
+    CHECK(plan_build(pk, &w, &bo, g.sms, res_pick) == PLAN_OK, "the pick's plan");
+    FILE *f = fopen(csv, "w");
+    CHECK(f != NULL, "open %s", csv);
+    char hdr[2048];
+    store_csv_header(1, hdr, sizeof hdr);
+    fprintf(f, "%s\n", hdr);
+    int best_kind = -1, best_bn = 0, best_ctas = 0, best_splits = 0, rows = 0;
+    for (int i = 0; i < n && f; i++) {
+        const plan_cand *c = &cands[i];
+        const int res = res_by_bn[plan_block_n_index(c->block_n)];
+        plan_opts po = {c->kind, c->block_n, c->splits, c->grid, c->ctas_per_sm, 0};
+        if (plan_build(p, &w, &po, g.sms, res) != PLAN_OK) continue;
+        const int sp = p->splits > 1 ? p->splits : 0;
+        const int is_pick = p->kind == pk->kind && p->block_n == pk->block_n && p->grid == pk->grid &&
+                            sp == (pk->splits > 1 ? pk->splits : 0);
+        if (!is_pick && best_kind < 0) {
+            best_kind = p->kind;
+            best_bn = p->block_n;
+            best_ctas = p->grid;
+            best_splits = sp;
+        }
+        const int is_best = p->kind == best_kind && p->block_n == best_bn && p->grid == best_ctas && sp == best_splits;
+        const double t = is_pick ? 104.0 : is_best ? 95.0 : 100.0;
+        fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-12-07,%s,2,32,8,128,fp16,4096,%d,%d,%d,%d,"
+                   "10,%.3f,%.3f,%.3f,0,1,1,0\n",
+                sched_name(p->kind), p->block_n, p->grid, p->splits, res, t, t, t);
+        rows++;
+    }
+    if (f) fclose(f);
+    CHECK(rows >= 20 && best_kind >= 0, "%d rows written", rows);
+
+    sqlite3 *db;
+    int added = 0;
+    validate_stats st;
+    CHECK(store_open(&db, dbp, err, sizeof err) == STORE_OK, "%s", err);
+    CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == STORE_OK, "ingest: %s", err);
+    CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK, "validate: %s", err);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&buf, &len);
+    report_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.json = 1;
+    ro.picks = 1;
+    CHECK(report_print(mf, db, &ro, err, sizeof err) == 0, "report: %s", err);
+    fclose(mf);
+    const char *t = buf ? strstr(buf, "\"policy\": \"tune\"") : NULL;
+    CHECK(t && strstr(t, "\"workloads\": 1,") && strstr(t, "\"regret_mean_pct\": 9.47") &&
+          strstr(t, "\"regret_max_pct\": 9.47") && strstr(t, "\"missing\": 0"),
+          "tuner row: regret 104 / 95 - 1: %.400s", t ? t : (buf ? buf : ""));
+    const char *pb = buf ? strstr(buf, "\"picks\": [") : NULL;
+    char want[96];
+    snprintf(want, sizeof want, "\"best\": \"%s bn%d %d", sched_name(best_kind), best_bn, best_ctas);
+    CHECK(pb && strstr(pb, "\"workload\": \"b2 h32/8 d128 4096\"") && strstr(pb, "\"pick_us\": 104.00") &&
+          strstr(pb, "\"best_us\": 95.00") && strstr(pb, "\"regret_pct\": 9.47") && strstr(pb, want),
+          "picks block names the workload, the pick and the best (%s): %.500s", want, pb ? pb : "");
+    free(buf);
+    /* without --picks there is no block */
+    buf = NULL;
+    mf = open_memstream(&buf, &len);
+    ro.picks = 0;
+    int rc = report_print(mf, db, &ro, err, sizeof err);
+    fclose(mf);
+    CHECK(rc == 0 && buf && strstr(buf, "\"tuner\"") && !strstr(buf, "\"picks\""), "no picks block by default");
+    free(buf);
+    store_close(db);
+    free(cands);
+    plan_free(p);
+    plan_free(pk);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "clean up");
+}
+
 int main(void)
 {
     test_errors();
     test_choices();
     test_map_and_split();
     test_end_to_end();
+    test_tuner_picks();
     TEST_DONE("test_report");
 }
