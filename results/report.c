@@ -690,6 +690,9 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         list_end(&j);
     }
 
+    /* the tuner's picks by GPU (report --picks), kept from the decisions' pass for the block after it */
+    pick_row *gpicks[64] = {NULL};   /* as gpus */
+    int gnpicks[64] = {0};
     {   /* decisions: each policy's measured pick against the measured best (oracle workloads) */
         list_begin(&j, "tuner",
                    "# decisions, over workloads timed under every plan of the tuner's space (oracle): regret of\n"
@@ -712,7 +715,15 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
             a.p = plan_alloc();
             int okm = a.p != NULL;
             for (int q = 0; q < N_POLICIES; q++) okm &= (a.regret[q] = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
+            if (o->picks) okm &= (a.picks = malloc(sizeof *a.picks * (size_t)(c + 1))) != NULL;
             if (okm) for_each_config(m, c, VAL_SIM, tuner_group, &a);
+            if (okm && a.picks) {
+                qsort(a.picks, (size_t)a.n_picks, sizeof *a.picks, cmp_pick);
+                gpicks[gi] = a.picks;
+                gnpicks[gi] = a.n_picks;
+            } else {
+                free(a.picks);
+            }
             for (int q = 0; q < N_POLICIES && okm && a.workloads; q++) {
                 double mean = 0, p95 = NAN, mx = NAN;
                 if (a.n[q]) {
@@ -749,28 +760,9 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                    "# pick_us '-': the pick was never measured)\n"
                    "gpu        workload                                     pick                      sim_us   pick_us"
                    "  best                      sim_us   best_us  regret%");
-        for (int gi = 0; gi < ng; gi++) {
-            gpu_spec g;
-            kernel_profile kp;
-            char why[512];
-            int full = 0;
-            for (int i = 0; i < n && !full; i++)
-                if (!strcmp(rows[i].gpu, gpus[gi])) full = rows[i].full_sms;
-            if (validate_spec(&g, &kp, &o->v, gpus[gi], KPROF_DEFAULT, full, 0, why, sizeof why)) continue;
-            int c = pick(rows, n, gpus[gi], NULL, 1, 0, m);
-            tuner_acc a;
-            memset(&a, 0, sizeof a);
-            a.g = &g;
-            a.kp = &kp;
-            a.p = plan_alloc();
-            for (int q = 0; q < N_POLICIES; q++) a.regret[q] = malloc(sizeof(double) * (size_t)(c + 1));
-            a.picks = malloc(sizeof *a.picks * (size_t)(c + 1));
-            int okm = a.p && a.picks;
-            for (int q = 0; q < N_POLICIES; q++) okm &= a.regret[q] != NULL;
-            if (okm) for_each_config(m, c, VAL_SIM, tuner_group, &a);
-            if (okm) qsort(a.picks, (size_t)a.n_picks, sizeof *a.picks, cmp_pick);
-            for (int i = 0; okm && i < a.n_picks; i++) {
-                const pick_row *r = &a.picks[i];
+        for (int gi = 0; gi < ng; gi++)
+            for (int i = 0; i < gnpicks[gi]; i++) {
+                const pick_row *r = &gpicks[gi][i];
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
                 char wt[sizeof r->workload];
@@ -787,12 +779,9 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 fld_d(&j, "regret_pct", 9, 2, r->regret_pct);
                 obj_end(&j);
             }
-            for (int q = 0; q < N_POLICIES; q++) free(a.regret[q]);
-            free(a.picks);
-            plan_free(a.p);
-        }
         list_end(&j);
     }
+    for (int gi = 0; gi < ng; gi++) free(gpicks[gi]);
 
     if (o->holdout) {
         list_begin(&j, "holdout",

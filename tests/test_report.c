@@ -31,6 +31,27 @@ static void row_set(validate_row *r, const char *gpu, int kind, int64_t ctx, dou
     r->pred_us[VAL_MODEL] = NAN;
 }
 
+/* report_print's JSON for db (picks: with the block picks) in a malloc'd string, NULL on failure. */
+static char *report_json(sqlite3 *db, int picks)
+{
+    char *buf = NULL, err[512];
+    size_t len = 0;
+    FILE *mf = open_memstream(&buf, &len);
+    if (!mf) return NULL;
+    report_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.json = 1;
+    ro.picks = picks;
+    int rc = report_print(mf, db, &ro, err, sizeof err);
+    fclose(mf);
+    if (rc) {
+        fprintf(stderr, "report_json: %s\n", err);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 static void test_errors(void)
 {
     validate_row rows[20];
@@ -241,14 +262,8 @@ static void test_end_to_end(void)
     CHECK(validate_run(db, &bad, &st, err, sizeof err) == STORE_EINPUT && strstr(err, "nosuchgpu"),
           "unknown --gpu: %s", err);
 
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mf = open_memstream(&buf, &len);
-    report_opts ro;
-    memset(&ro, 0, sizeof ro);
-    ro.json = 1;
-    CHECK(report_print(mf, db, &ro, err, sizeof err) == 0, "report: %s", err);
-    fclose(mf);
+    char *buf = report_json(db, 0);
+    CHECK(buf != NULL, "report");
     CHECK(buf && strstr(buf, "\"totals\": [") && strstr(buf, "\"mape_pct\": 9.09"), "JSON totals: %.300s",
           buf ? buf : "");
     CHECK(buf && strstr(buf, "\"sm_scaling\": [") && strstr(buf, "\"sms\": 66"), "JSON SM scaling block");
@@ -329,15 +344,8 @@ static void test_tuner_picks(void)
     CHECK(store_open(&db, dbp, err, sizeof err) == STORE_OK, "%s", err);
     CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == STORE_OK, "ingest: %s", err);
     CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK, "validate: %s", err);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *mf = open_memstream(&buf, &len);
-    report_opts ro;
-    memset(&ro, 0, sizeof ro);
-    ro.json = 1;
-    ro.picks = 1;
-    CHECK(report_print(mf, db, &ro, err, sizeof err) == 0, "report: %s", err);
-    fclose(mf);
+    char *buf = report_json(db, 1);
+    CHECK(buf != NULL, "report --picks");
     const char *t = buf ? strstr(buf, "\"policy\": \"tune\"") : NULL;
     CHECK(t && strstr(t, "\"workloads\": 1,") && strstr(t, "\"regret_mean_pct\": 9.47") &&
           strstr(t, "\"regret_max_pct\": 9.47") && strstr(t, "\"missing\": 0"),
@@ -350,12 +358,8 @@ static void test_tuner_picks(void)
           "picks block names the workload, the pick and the best (%s): %.500s", want, pb ? pb : "");
     free(buf);
     /* without --picks there is no block */
-    buf = NULL;
-    mf = open_memstream(&buf, &len);
-    ro.picks = 0;
-    int rc = report_print(mf, db, &ro, err, sizeof err);
-    fclose(mf);
-    CHECK(rc == 0 && buf && strstr(buf, "\"tuner\"") && !strstr(buf, "\"picks\""), "no picks block by default");
+    buf = report_json(db, 0);
+    CHECK(buf && strstr(buf, "\"tuner\"") && !strstr(buf, "\"picks\""), "no picks block by default");
     free(buf);
     store_close(db);
     free(cands);
