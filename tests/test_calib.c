@@ -153,8 +153,8 @@ int main(void)
               "a band that holds the rows is not widened: %.2f%% .. %.2f%%", lo, hi);
         /* sim_band adds the chip's band to the profile's */
         gpu_spec gw = truth;
-        gw.band_lo_pct = -1.5;
-        gw.band_hi_pct = 2.5;
+        gw.band_lo_pct = truth.band_lo_pct - 1.5;   /* on top of the spec's own */
+        gw.band_hi_pct = truth.band_hi_pct + 2.5;
         double l0, h0, l1, h1;
         sim_band(&truth, &kz, SCHED_SPLIT, &w, 0, &l0, &h0);
         sim_band(&gw, &kz, SCHED_SPLIT, &w, 0, &l1, &h1);
