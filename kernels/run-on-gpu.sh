@@ -48,6 +48,10 @@
 #                                    on a subset) and on --shapes extra
 #   Each profiles half stays under ~9 minutes (steps are cut by a deadline,
 #   PROFILES_DEADLINE seconds, default 540) and leaves at most 6 files in $OUT.
+#   sh kernels/run-on-gpu.sh timelines  build + gpu-test, then each line of
+#                                    TIMELINE_SWEEP (kernels/sweep-wave.txt)
+#                                    with its CTAs' timelines and a line per
+#                                    launch of experiments/cta_spans.py
 #   sh kernels/run-on-gpu.sh merge    build + gpu-test, then stream-K
 #                                    timelines of kernels/sweep-merge.txt:
 #                                    each host's wait and merge
@@ -383,6 +387,24 @@ merge)
     awk -F, 'NR>1 { k=sprintf("d=%-3s rows=%-2s ctas=%-3s parts=%-3s", $6, $4/$5, $9, $12); n[k]++; m[k]+=$14; w[k]+=$13 }
         END { for (k in n) printf "%s merge %7.2f  wait %7.2f  (hosts %d)\n", k, m[k]/n[k]/1e3, w[k]/n[k]/1e3, n[k] }' \
         "$OUT/merge-hosts.csv" | sort
+    ;;
+timelines)
+    # Any sweep with the CTAs' timelines: each line of TIMELINE_SWEEP (default
+    # kernels/sweep-wave.txt) with --reps 30 and --timeline tl/tNN.csv
+    # (TIMELINE_LAUNCHES launches recorded, the last one's events kept), each
+    # checked first; timelines-runs.csv, timelines.tar.gz, and a line per
+    # launch from experiments/cta_spans.py (span, CTA lengths, segments, waits)
+    TS=${TIMELINE_SWEEP:-kernels/sweep-wave.txt}
+    say "timelines: $TS"
+    mkdir -p "$OUT/tl/t"
+    grep -v '^#' "$TS" | grep . | awk -v d="$OUT/tl/t" '{ printf "%s --reps 30 --timeline %s/t%02d.csv\n", $0, d, NR }' \
+        > "$OUT/sweep-timelines.txt"
+    timed timelines timeout ${TIMELINE_TIMEOUT:-240} build/leanbench --sweep "$OUT/sweep-timelines.txt" \
+        --timeline-launches ${TIMELINE_LAUNCHES:-5} --csv "$OUT/timelines-runs.csv" >"$OUT/timelines-log.txt" 2>&1
+    echo "timelines: rc $?; $(grep -c 'CHECK FAILED' "$OUT/timelines-log.txt") failed checks"
+    python3 experiments/cta_spans.py "$OUT"/tl/t/t*.csv | tee "$OUT/spans.txt"
+    (cd "$OUT" && tar czf timelines.tar.gz tl/t && rm -rf tl/t "$OUT/sweep-timelines.txt")
+    gzip -f "$OUT/timelines-log.txt"
     ;;
 confirm)
     # The tuner's pick timed again beside the oracle's fastest plans
