@@ -82,7 +82,7 @@ def main():
         lines.append("%s\t%s\t%s\t%s" % (name, r, commit_of(path), sha(path)))
     tlines = []
     for name, path in files(TRACES):
-        if not name.startswith("archive/") and not re.search(r"(-v4|-2026112[78]-[a-z0-9]+)\.csv$", name):
+        if not name.startswith("archive/") and not re.search(r"(-v4|-2026112[78]-[a-z0-9]+|-20261207-[a-z0-9]+)\.csv$", name):
             bad.append("traces/measured/" + name)
         tlines.append("%s\t%s\t%s" % (name, "superseded" if name.startswith("archive/") else "evidence", sha(path)))
     if bad:
