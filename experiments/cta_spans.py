@@ -13,9 +13,12 @@ the spread of their start, their length (start to end), their segments
 and their waits, and the SMs that hold 1, 2, 3... CTAs.  Times in us.  A
 file without the columns exits 2 naming it.
 """
-import csv
+import os
 import statistics as st
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tlread  # noqa: E402
 
 HEAD = ["schedule", "batch", "heads", "kv_heads", "head_dim", "ctx", "block_n", "ctas"]
 
@@ -26,20 +29,7 @@ def fail(msg):
 
 
 def read(path):
-    meta, body = {}, []
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.startswith("# ") and "=" in line:
-                    k, v = line[2:].rstrip("\n").split("=", 1)
-                    meta.setdefault(k, v)
-                elif not line.startswith("#"):
-                    body.append(line)
-    except OSError as e:
-        fail("%s: %s" % (path, e.strerror))
-    rows = list(csv.DictReader(body))
-    if not rows or any(c not in rows[0] for c in ("cta", "sm", "event", "unit", "t_ns")):
-        fail("%s: no rows with the columns cta, sm, event, unit, t_ns" % path)
+    meta, rows = tlread.read(path, fail, (), ("cta", "sm", "event", "unit", "t_ns"))
     for k in HEAD:
         meta.setdefault(k, "?")   # older timelines lack some keys
     return meta, rows
@@ -96,8 +86,8 @@ def main():
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         sys.stdout.write(__doc__)
         sys.exit(0 if len(sys.argv) > 1 else 2)
-    for p in sys.argv[1:]:
-        print(summary(p))
+    lines = [summary(p) for p in sys.argv[1:]]   # every file read before a line is written
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

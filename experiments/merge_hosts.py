@@ -13,7 +13,11 @@ merge in ns.  A file without the header keys or the columns exits 2 naming
 it.
 """
 import csv
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tlread  # noqa: E402
 
 HEAD = ["gpu", "schedule", "batch", "heads", "kv_heads", "head_dim", "ctx", "block_n", "ctas", "ctas_per_sm"]
 
@@ -24,23 +28,7 @@ def fail(msg):
 
 
 def hosts(path):
-    meta, body = {}, []
-    try:
-        with open(path) as f:
-            for line in f:
-                if line.startswith("# ") and "=" in line:
-                    k, v = line[2:].rstrip("\n").split("=", 1)
-                    meta.setdefault(k, v)
-                elif not line.startswith("#"):
-                    body.append(line)
-    except OSError as e:
-        fail("%s: %s" % (path, e.strerror))
-    missing = [k for k in HEAD if k not in meta]
-    if missing:
-        fail("%s: no '# %s=' header line" % (path, missing[0]))
-    rows = list(csv.DictReader(body))
-    if not rows or not {"cta", "event", "unit", "t_ns"} <= set(rows[0]):
-        fail("%s: no event rows with columns cta, event, unit, t_ns" % path)
+    meta, rows = tlread.read(path, fail, HEAD)
     parts, ev = {}, {}
     for r in rows:
         c, u, t = int(r["cta"]), int(r["unit"]), float(r["t_ns"])
@@ -64,10 +52,10 @@ def hosts(path):
 def main(argv):
     if not argv:
         fail("usage: merge_hosts.py TIMELINE.csv... > hosts.csv")
+    out = [row for p in argv for row in hosts(p)]   # every file read before a line is written
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(HEAD + ["unit", "parts", "wait_ns", "merge_ns"])
-    for p in argv:
-        w.writerows(hosts(p))
+    w.writerows(out)
     return 0
 
 
