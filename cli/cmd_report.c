@@ -169,8 +169,10 @@ int cmd_report(int argc, char **argv)
         "  accuracy of the stored predictions of the measured rows (leansim validate first, with\n"
         "  the same --spec and --set): per GPU x schedule x engine MAPE, p95 and max error; the\n"
         "  fastest-schedule agreement and regret; the error of the predicted speedup over fa2;\n"
-        "  SM scaling; totals.  --holdout fits the spec (calib_fit) on the configurations of even\n"
-        "  hash and reports the error on the odd ones.\n",
+        "  SM scaling; totals; the share of held-out rows inside their 90% interval; on oracle\n"
+        "  workloads (timed under every plan), each policy's regret and speedup over FA2's\n"
+        "  heuristic (--picks: the tuner's pick on each).  --holdout fits the spec (calib_fit)\n"
+        "  on the configurations of even hash and reports the error on the odd ones.\n",
         0, {common_opts, report_opts_table, NULL}};
     int rc = parse(&c, argc, argv, &a);
     if (rc >= 0) return rc;
