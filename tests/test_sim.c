@@ -225,10 +225,6 @@ static void test_monotone_in_resources(void)
     }
 }
 
-/* Merge rounds follow decode.cuh's loops: a host sweeps rows x d outputs
- * over 128 threads, 8 peers per round; a combine CTA does a lse pass per
- * row (2 loads per 32 parts) then float4 outputs, spare threads splitting
- * the parts. */
 /* Engine e (0: the simulator, 1: the closed form) on workload w as
  * stream-K over 132 CTAs under profiles ka and kb: the second's time minus
  * the first's, in us (NAN when either refuses, said so). */
@@ -246,6 +242,10 @@ static double streamk132_delta(int e, const kernel_profile *ka, const kernel_pro
     return rc0 == SIM_OK && rc1 == SIM_OK ? r1.time_us - r0.time_us : NAN;
 }
 
+/* Merge rounds follow decode.cuh's loops: a host sweeps rows x d outputs
+ * over 128 threads, 8 peers per round; a combine CTA does a lse pass per
+ * row (2 loads per 32 parts) then float4 outputs, spare threads splitting
+ * the parts. */
 static void test_merge_rounds(void)
 {
     CHECK(sim_host_merge_rounds(1, 128, 0) == 0, "no peers, no rounds");
