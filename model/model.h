@@ -77,11 +77,22 @@ int tune_search(const gpu_spec *g, const kernel_profile *k, const workload *w, u
 
 /*
  * The tuner's choice among n simulated candidates r: of those within
- * tie_frac of the fastest, the longest tile; among equal tiles the
- * fastest, and at equal times (1e-6) the tile bn_default.  Returns its
- * index, or -1 when n is 0.
+ * tie_frac of the fastest, a plan that fills one wave with whole units
+ * (whole[j] != 0; whole may be NULL: none) before any other, then the
+ * longest tile; among equal tiles the fastest, and at equal times (1e-6)
+ * the tile bn_default.  Returns its index, or -1 when n is 0.
  */
-int tune_tie_pick(const sim_result *r, int n, double tie_frac, int bn_default);
+int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default);
+
+/*
+ * 1 when the simulated plan r of workload w cuts no unit (one CTA per
+ * unit: fa2, split in one chunk, and balanced or stream-K over as many
+ * CTAs as units on a batch of equal contexts) and its CTAs fill one wave
+ * evenly on a GPU of `sms` SMs: all resident at once (r->waves <= 1) and
+ * at least TUNE_FILL_MIN of ceil(CTAs / sms) CTAs on every SM, on
+ * average, in a plan simulated to take at most TUNE_WHOLE_MAX_US; else 0.
+ */
+int tune_fills_wave(const sim_result *r, const workload *w, int sms);
 
 /* ---------------------------------------------------------------- calib */
 

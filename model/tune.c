@@ -10,7 +10,8 @@
  * winner's (another CTA count, split count or tile length): stream-K and
  * hybrid, or fa2 and one split, often build the same plan, and a margin
  * of 0% between them says nothing.  Within TUNE_TIE_FRAC of the fastest,
- * the longest tile wins.
+ * a plan of one CTA per unit that fills one wave evenly wins, then the
+ * longest tile.
  */
 #include "model.h"
 
@@ -29,6 +30,22 @@
  * ragged batches).  0.5% minimised the mean regret on the H100 oracle's
  * workloads of even hash among 0, 0.1, 0.25, 0.5, 1 and 2%. */
 #define TUNE_TIE_FRAC 0.005
+/* Within the tie window, a plan of one CTA per unit that fills one wave
+ * evenly comes first.  There, cutting units costs what the simulator does
+ * not see: stream-K over 264 CTAs for 256 units runs 0.6-1.8% slower than
+ * FA2's 256 CTAs on the H100, the same code over exactly 256 CTAs does not
+ * (timelines, kernels/NOTES.md), and split plans of 2-4 chunks cost more
+ * than simulated.  Where whole units leave SMs with fewer CTAs than the
+ * others (192 units over 132 SMs) stream-K wins by 3.4-3.6% on both
+ * oracles, and past one wave it wins too: hence even and one wave.  Even:
+ * the CTAs fill at least this share of ceil(CTAs / SMs) on every SM (256
+ * CTAs over 132 SMs: 97%; 192: 73%). */
+#define TUNE_FILL_MIN 0.95
+/* ... and only for plans that take at most this long: the measured cost of
+ * cutting units shrinks with the plan's length (+1.4% at 50-700 us, +0.85%
+ * at 1.3 ms), about 10 us, and beyond 2 ms it is inside the tie window,
+ * where a shorter tile's cost (1-2% on both oracles) weighs more. */
+#define TUNE_WHOLE_MAX_US 2000.0
 
 typedef struct scored {
     plan_cand c;
@@ -52,7 +69,21 @@ static void choice_of(tune_choice *t, const plan_cand *c, const sim_result *r)
     t->time_us = r->time_us;
 }
 
-int tune_tie_pick(const sim_result *r, int n, double tie_frac, int bn_default)
+int tune_fills_wave(const sim_result *r, const workload *w, int sms)
+{
+    int units = w->batch * w->kv_heads, uniform = 1;
+    for (int q = 1; q < w->batch; q++) uniform &= w->ctx[q] == w->ctx[0];
+    int whole = r->schedule == SCHED_FA2 ||
+                (r->ctas == units && r->splits <= 1 &&
+                 (r->schedule == SCHED_SPLIT || (uniform && (r->schedule == SCHED_BALANCED ||
+                                                             r->schedule == SCHED_STREAMK ||
+                                                             r->schedule == SCHED_HYBRID))));
+    if (!whole || sms < 1 || r->ctas < 1 || r->waves > 1.0 + 1e-9 || r->time_us > TUNE_WHOLE_MAX_US) return 0;
+    int per = (r->ctas + sms - 1) / sms;
+    return (double)r->ctas >= TUNE_FILL_MIN * per * sms - 1e-9;
+}
+
+int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default)
 {
     double tmin = INFINITY;
     for (int j = 0; j < n; j++)
@@ -60,8 +91,9 @@ int tune_tie_pick(const sim_result *r, int n, double tie_frac, int bn_default)
     int b = -1;
     for (int j = 0; j < n; j++) {
         if (r[j].time_us > tmin * (1 + tie_frac) * (1 + 1e-9)) continue;
-        int better = b < 0 || r[j].block_n > r[b].block_n;
-        if (b >= 0 && r[j].block_n == r[b].block_n) {
+        int wj = whole && whole[j], wb = b >= 0 && whole && whole[b];
+        int better = b < 0 || wj > wb || (wj == wb && r[j].block_n > r[b].block_n);
+        if (b >= 0 && wj == wb && r[j].block_n == r[b].block_n) {
             int tie = fabs(r[j].time_us - r[b].time_us) <= 1e-6 * r[b].time_us;
             better = (r[j].time_us < r[b].time_us && !tie) ||
                      (tie && r[j].block_n == bn_default && r[b].block_n != bn_default);
@@ -110,7 +142,8 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     int have_b = 0, have_s = 0;
     sim_result *all = malloc(sizeof *all * (size_t)(m + 1));
     int *pick = malloc(sizeof *pick * (size_t)(m + 1));
-    if (!all || !pick) { free(all); free(pick); goto done; }
+    int *whole = malloc(sizeof *whole * (size_t)(m + 1));
+    if (!all || !pick || !whole) { free(all); free(pick); free(whole); goto done; }
     int np = 0;
     for (int i = 0; i < m; i++) {
         int k = sc[i].c.kind;
@@ -120,12 +153,13 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
                             res_by_bn[plan_block_n_index(sc[i].c.block_n)]};
             if (sim_run(c, g, kp, w, &po, &all[np], NULL, err, sizeof err) != SIM_OK) continue;
             (*tried)++;
+            whole[np] = tune_fills_wave(&all[np], w, g->sms);
             pick[np++] = i;
         }
     }
-    /* within TUNE_TIE_FRAC of the fastest, the longest tile wins */
+    /* within TUNE_TIE_FRAC of the fastest: whole units in one wave, then the longest tile */
     const int bn_default = kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
-    int jb = tune_tie_pick(all, np, TUNE_TIE_FRAC, bn_default);
+    int jb = tune_tie_pick(all, whole, np, TUNE_TIE_FRAC, bn_default);
     if (jb >= 0) {
         br = all[jb];
         bc = sc[pick[jb]].c;
@@ -146,6 +180,7 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     }
     free(all);
     free(pick);
+    free(whole);
     if (!have_b) goto done;
     choice_of(best, &bc, &br);
     if (have_s) choice_of(second, &scn, &sr);

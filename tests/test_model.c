@@ -144,16 +144,49 @@ int main(void)
         rr[1].time_us = 100.4, rr[1].block_n = 128;
         rr[2].time_us = 100.3, rr[2].block_n = 128;
         rr[3].time_us = 100.6, rr[3].block_n = 256;
-        CHECK(tune_tie_pick(rr, 4, 0.005, 128) == 2, "the longest tile within 0.5%%, its fastest: %d",
-              tune_tie_pick(rr, 4, 0.005, 128));
-        CHECK(tune_tie_pick(rr, 4, 0.01, 128) == 3, "within 1%%: tile 256");
-        CHECK(tune_tie_pick(rr, 4, 0, 128) == 0, "no window: the fastest");
+        CHECK(tune_tie_pick(rr, NULL, 4, 0.005, 128) == 2, "the longest tile within 0.5%%, its fastest: %d",
+              tune_tie_pick(rr, NULL, 4, 0.005, 128));
+        CHECK(tune_tie_pick(rr, NULL, 4, 0.01, 128) == 3, "within 1%%: tile 256");
+        CHECK(tune_tie_pick(rr, NULL, 4, 0, 128) == 0, "no window: the fastest");
         rr[1].time_us = 100.3;
-        CHECK(tune_tie_pick(rr, 3, 0.005, 128) == 1 || tune_tie_pick(rr, 3, 0.005, 128) == 2, "equal times, equal tiles");
+        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128) == 1 || tune_tie_pick(rr, NULL, 3, 0.005, 128) == 2, "equal times, equal tiles");
         rr[2].block_n = 32, rr[2].time_us = 100.0;
         rr[0].block_n = 128;
-        CHECK(tune_tie_pick(rr, 3, 0, 128) == 0, "equal times: the default tile (%d)", tune_tie_pick(rr, 3, 0, 128));
-        CHECK(tune_tie_pick(rr, 0, 0.005, 128) == -1, "nothing to pick");
+        CHECK(tune_tie_pick(rr, NULL, 3, 0, 128) == 0, "equal times: the default tile (%d)", tune_tie_pick(rr, NULL, 3, 0, 128));
+        CHECK(tune_tie_pick(rr, NULL, 0, 0.005, 128) == -1, "nothing to pick");
+        /* a plan of whole units in one wave before the longest tile, within the window only */
+        rr[0].time_us = 100.0, rr[0].block_n = 256;
+        rr[1].time_us = 100.4, rr[1].block_n = 64;
+        rr[2].time_us = 100.3, rr[2].block_n = 128;
+        int whole[3] = {0, 1, 1};
+        CHECK(tune_tie_pick(rr, whole, 3, 0.005, 128) == 2, "whole units first, then the longest tile: %d",
+              tune_tie_pick(rr, whole, 3, 0.005, 128));
+        CHECK(tune_tie_pick(rr, whole, 3, 0.002, 128) == 0, "a whole-unit plan outside the window loses");
+        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128) == 0, "without the flags: the longest tile");
+    }
+
+    /* which plans fill one wave with whole units: 256 units over 132 SMs */
+    {
+        workload ww;
+        memset(&ww, 0, sizeof ww);
+        ww.batch = 16, ww.kv_heads = 16, ww.heads = 64, ww.head_dim = 128, ww.dtype = DTYPE_FP16;
+        for (int q = 0; q < ww.batch; q++) ww.ctx[q] = 4096;
+        sim_result fr;
+        memset(&fr, 0, sizeof fr);
+        fr.schedule = SCHED_FA2, fr.ctas = 256, fr.waves = 0.65;
+        CHECK(tune_fills_wave(&fr, &ww, 132) == 1, "fa2, 256 CTAs over 132 SMs: one wave, 97%% even");
+        fr.schedule = SCHED_STREAMK, fr.ctas = 264;
+        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "stream-K over 264 CTAs cuts units");
+        fr.ctas = 256;
+        CHECK(tune_fills_wave(&fr, &ww, 132) == 1, "stream-K over exactly one CTA per unit");
+        ww.ctx[3] = 1000;
+        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "... but not on a ragged batch");
+        fr.schedule = SCHED_SPLIT, fr.splits = 2, fr.ctas = 512;
+        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "split in 2 chunks cuts units");
+        fr.schedule = SCHED_FA2, fr.splits = 0, fr.ctas = 192;
+        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "192 CTAs over 132 SMs: 73%% even");
+        fr.ctas = 640, fr.waves = 1.6;
+        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "past one wave");
     }
     sim_ctx_free(c);
     TEST_DONE("test_model");
