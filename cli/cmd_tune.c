@@ -133,7 +133,8 @@ int cmd_tune(int argc, char **argv)
                "batch", "ctx", "winner", "block_n", "splits", "grid", "cps", "ctas", "time_us", "runner-up", "time_us",
                "margin", "tried");
     else if (fmt == OUT_CSV)
-        printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie,ctas\n");
+        printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie,ctas,"
+               "chosen_by\n");
     fmt_json j;
     fmt_json_init(&j, stdout, 1u << 1, 2, 0);   /* one choice a line */
     if (fmt == OUT_JSON) fmt_json_arr(&j, NULL);
@@ -169,15 +170,18 @@ int cmd_tune(int argc, char **argv)
                 if (s.time_us > 0)
                     snprintf(ru, sizeof ru, "%s/%d/%d/%d", sched_name(s.schedule), s.block_n,
                              s.schedule == SCHED_SPLIT ? s.splits : s.ctas, s.ctas_per_sm);
-                printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10.2f %6.1f%% %6d%s\n", w.wl.batch,
+                printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10.2f %6.1f%% %6d%s%s%s\n", w.wl.batch,
                        (long long)ctxs[ci], sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm,
-                       b.ctas, b.time_us, ru, s.time_us, 100 * margin, tried, tie ? "  tie within model error" : "");
+                       b.ctas, b.time_us, ru, s.time_us, 100 * margin, tried, tie ? "  tie within model error" : "",
+                       b.rule != TUNE_RULE_FASTEST ? "; taken for its " : "",
+                       b.rule != TUNE_RULE_FASTEST ? tune_rule_name(b.rule) : "");
             }
             else if (fmt == OUT_CSV) {
                 fmt_csv_field(stdout, g.name);
-                printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d\n", w.wl.batch, (long long)ctxs[ci],
+                printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d,%s\n", w.wl.batch, (long long)ctxs[ci],
                        sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us,
-                       s.time_us > 0 ? sched_name(s.schedule) : "", s.time_us, margin, tried, tie, b.ctas);
+                       s.time_us > 0 ? sched_name(s.schedule) : "", s.time_us, margin, tried, tie, b.ctas,
+                       tune_rule_name(b.rule));
             } else {
                 fmt_json_obj(&j, NULL);
                 fmt_json_str(&j, "gpu", g.name);
@@ -195,6 +199,7 @@ int cmd_tune(int argc, char **argv)
                 fmt_json_int(&j, "tried", tried);
                 fmt_json_bool(&j, "tie_within_model_error", tie);
                 fmt_json_int(&j, "ctas", b.ctas);
+                fmt_json_str(&j, "chosen_by", tune_rule_name(b.rule));
                 fmt_json_close(&j);
             }
             if (sf) {

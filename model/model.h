@@ -59,11 +59,22 @@ int model_engine_find(const char *name);
 /* ----------------------------------------------------------------- tune */
 
 /* One candidate of a tuning search and its predicted time. */
+/* What chose the tuner's winner among the simulated candidates. */
+enum tune_rule {
+    TUNE_RULE_FASTEST = 0,   /* the fastest simulated */
+    TUNE_RULE_WHOLE,         /* a tie (within 0.5%): whole units in one wave before cut ones */
+    TUNE_RULE_TILE           /* a tie: the longest tile */
+};
+
 typedef struct tune_choice {
     int schedule, block_n, splits, grid, ctas_per_sm;   /* as asked of the planner (0: its default) */
     int ctas;                                          /* CTAs of the main kernel, as planned */
     double time_us;
+    int rule;                                          /* enum tune_rule (the winner only) */
 } tune_choice;
+
+/* "fastest", "whole units in one wave" or "longest tile"; "?" for another value. */
+const char *tune_rule_name(int rule);
 
 /*
  * Searches the planner's space (plan_candidates) for workload w on chip g,

@@ -69,6 +69,16 @@ static void choice_of(tune_choice *t, const plan_cand *c, const sim_result *r)
     t->time_us = r->time_us;
 }
 
+const char *tune_rule_name(int rule)
+{
+    switch (rule) {
+    case TUNE_RULE_FASTEST: return "fastest";
+    case TUNE_RULE_WHOLE: return "whole units in one wave";
+    case TUNE_RULE_TILE: return "longest tile";
+    default: return "?";
+    }
+}
+
 int tune_fills_wave(const sim_result *r, const workload *w, int sms)
 {
     int units = w->batch * w->kv_heads, uniform = 1;
@@ -160,6 +170,10 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     /* within TUNE_TIE_FRAC of the fastest: whole units in one wave, then the longest tile */
     const int bn_default = kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
     int jb = tune_tie_pick(all, whole, np, TUNE_TIE_FRAC, bn_default);
+    double tmin_sim = INFINITY;
+    for (int j = 0; j < np; j++)
+        if (all[j].time_us < tmin_sim) tmin_sim = all[j].time_us;
+    const int whole_b = jb >= 0 && whole[jb];
     if (jb >= 0) {
         br = all[jb];
         bc = sc[pick[jb]].c;
@@ -183,6 +197,9 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     free(whole);
     if (!have_b) goto done;
     choice_of(best, &bc, &br);
+    best->rule = br.time_us <= tmin_sim * (1 + 1e-9) ? TUNE_RULE_FASTEST
+                 : whole_b                          ? TUNE_RULE_WHOLE
+                                                    : TUNE_RULE_TILE;
     if (have_s) choice_of(second, &scn, &sr);
     rc = 0;
 done:

@@ -13,6 +13,15 @@ ok "tune winner within 0.5% of runner-up" "awk -F, 'NR>1 && \$11 > 0 && \$11 * 1
 ok "header compiles" "printf '#include \"$T/t.h\"\nint main(void){return leansim_tuned_h100[0].batch != 1;}\n' > $T/m.c && cc -o $T/m $T/m.c && $T/m"
 $L tune --ctx 4k --format json > "$T/j"; rc=$?
 ok "tune json" "[ $rc -eq 0 ] && grep -q '\"runner_up\"' $T/j"
+# what chose each winner: at 16k tokens FA2's 256 CTAs (one per unit, one wave) against stream-K
+# simulated 0.5% faster; at 64k the longest tile of stream-K's ties
+$L tune --ctx 16k,64k --batch 16 --heads 64 --kv-heads 16 --format csv > "$T/r"; rc=$?
+ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by\$'"
+ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave\$' $T/r"
+ok "tune chosen_by: its winner slower than the runner-up there" "awk -F, '\$3 == 16384 && \$11 < \$9 {f=1} END {exit !f}' $T/r"
+ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile\$' $T/r"
+$L tune --ctx 16k --batch 16 --heads 64 --kv-heads 16 --format json > "$T/j2"; rc=$?
+ok "tune json chosen_by" "[ $rc -eq 0 ] && grep -q '\"chosen_by\":\"whole units in one wave\"' $T/j2"
 for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml"; do
   $L tune $bad 2> "$T/e" > /dev/null; rc=$?
   ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
