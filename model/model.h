@@ -96,14 +96,14 @@ int tune_search(const gpu_spec *g, const kernel_profile *k, const workload *w, u
 int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default);
 
 /*
- * 1 when the simulated plan r of workload w cuts no unit (one CTA per
- * unit: fa2, split in one chunk, and balanced or stream-K over as many
- * CTAs as units on a batch of equal contexts) and its CTAs fill one wave
- * evenly on a GPU of `sms` SMs: all resident at once (r->waves <= 1) and
- * at least TUNE_FILL_MIN of ceil(CTAs / sms) CTAs on every SM, on
- * average, in a plan simulated to take at most TUNE_WHOLE_MAX_US; else 0.
+ * 1 when the simulated plan r (sim_run's result) cuts no unit (r->cut_units
+ * is 0: fa2, split in one chunk, balanced or stream-K where the planner's
+ * cuts fall on unit boundaries) and its CTAs fill one wave evenly on a GPU
+ * of `sms` SMs: all resident at once (r->waves <= 1) and at least
+ * TUNE_FILL_MIN of ceil(CTAs / sms) CTAs on every SM, on average, in a plan
+ * simulated to take at most TUNE_WHOLE_MAX_US; else 0.
  */
-int tune_fills_wave(const sim_result *r, const workload *w, int sms);
+int tune_fills_wave(const sim_result *r, int sms);
 
 /* ---------------------------------------------------------------- calib */
 

@@ -79,16 +79,9 @@ const char *tune_rule_name(int rule)
     }
 }
 
-int tune_fills_wave(const sim_result *r, const workload *w, int sms)
+int tune_fills_wave(const sim_result *r, int sms)
 {
-    int units = w->batch * w->kv_heads, uniform = 1;
-    for (int q = 1; q < w->batch; q++) uniform &= w->ctx[q] == w->ctx[0];
-    int whole = r->schedule == SCHED_FA2 ||
-                (r->ctas == units && r->splits <= 1 &&
-                 (r->schedule == SCHED_SPLIT || (uniform && (r->schedule == SCHED_BALANCED ||
-                                                             r->schedule == SCHED_STREAMK ||
-                                                             r->schedule == SCHED_HYBRID))));
-    if (!whole || sms < 1 || r->ctas < 1 || r->waves > 1.0 + 1e-9 || r->time_us > TUNE_WHOLE_MAX_US) return 0;
+    if (r->cut_units || sms < 1 || r->ctas < 1 || r->waves > 1.0 + 1e-9 || r->time_us > TUNE_WHOLE_MAX_US) return 0;
     int per = (r->ctas + sms - 1) / sms;
     return (double)r->ctas >= TUNE_FILL_MIN * per * sms - 1e-9;
 }
@@ -163,7 +156,7 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
                             res_by_bn[plan_block_n_index(sc[i].c.block_n)]};
             if (sim_run(c, g, kp, w, &po, &all[np], NULL, err, sizeof err) != SIM_OK) continue;
             (*tried)++;
-            whole[np] = tune_fills_wave(&all[np], w, g->sms);
+            whole[np] = tune_fills_wave(&all[np], g->sms);
             pick[np++] = i;
         }
     }

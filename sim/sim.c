@@ -744,6 +744,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->block_n = p->block_n;
     r->ctas = p->grid;
     r->splits = p->splits;
+    for (int u = 0; u < p->n_units; u++) r->cut_units += p->unit_parts[u] > 1;
     r->ctas_per_sm = res;
     r->time_us = t_end / 1e3;
     r->kv_bytes = sim_kv_bytes(w);

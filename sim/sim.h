@@ -28,6 +28,7 @@ typedef struct sim_result {
     int splits;            /* split: chunks per unit; else 0 */
     int ctas_per_sm;       /* CTAs of this kernel resident per SM */
     int combine_ctas;      /* CTAs of the combine kernel (0 when none) */
+    int cut_units;         /* units the plan cuts into more than one part (simulator; 0 from the model) */
     double time_us;        /* launch to last output written */
     double main_us;        /* main kernel, launch included */
     double combine_us;     /* combine kernel (0 when none) */

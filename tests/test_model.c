@@ -165,28 +165,29 @@ int main(void)
         CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128) == 0, "without the flags: the longest tile");
     }
 
-    /* which plans fill one wave with whole units: 256 units over 132 SMs */
+    /* which plans fill one wave with whole units, as the planner cuts them
+     * (sim_result.cut_units): 256 units (16 requests x 16 KV heads) over 132 SMs */
     {
-        workload ww;
-        memset(&ww, 0, sizeof ww);
-        ww.batch = 16, ww.kv_heads = 16, ww.heads = 64, ww.head_dim = 128, ww.dtype = DTYPE_FP16;
-        for (int q = 0; q < ww.batch; q++) ww.ctx[q] = 4096;
-        sim_result fr;
-        memset(&fr, 0, sizeof fr);
-        fr.schedule = SCHED_FA2, fr.ctas = 256, fr.waves = 0.65;
-        CHECK(tune_fills_wave(&fr, &ww, 132) == 1, "fa2, 256 CTAs over 132 SMs: one wave, 97%% even");
-        fr.schedule = SCHED_STREAMK, fr.ctas = 264;
-        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "stream-K over 264 CTAs cuts units");
-        fr.ctas = 256;
-        CHECK(tune_fills_wave(&fr, &ww, 132) == 1, "stream-K over exactly one CTA per unit");
-        ww.ctx[3] = 1000;
-        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "... but not on a ragged batch");
-        fr.schedule = SCHED_SPLIT, fr.splits = 2, fr.ctas = 512;
-        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "split in 2 chunks cuts units");
-        fr.schedule = SCHED_FA2, fr.splits = 0, fr.ctas = 192;
-        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "192 CTAs over 132 SMs: 73%% even");
-        fr.ctas = 640, fr.waves = 1.6;
-        CHECK(tune_fills_wave(&fr, &ww, 132) == 0, "past one wave");
+        gpu_spec gh;
+        CHECK(gpu_spec_load(&gh, "h100", err, sizeof err) == 0, "%s", err);
+        struct { int batch, kv, kind, bn, grid, splits; int64_t ctx2; int want; const char *what; } fw[] = {
+            {16, 16, SCHED_FA2, 0, 0, 0, 0, 1, "fa2, 256 CTAs over 132 SMs: one wave, 97% even"},
+            {16, 16, SCHED_STREAMK, 256, 264, 0, 0, 0, "stream-K over 264 CTAs cuts units"},
+            {16, 16, SCHED_STREAMK, 256, 256, 0, 0, 1, "stream-K over exactly one CTA per unit"},
+            {16, 16, SCHED_STREAMK, 256, 256, 0, 1000, 0, "... but not on a ragged batch"},
+            {16, 16, SCHED_SPLIT, 0, 0, 2, 0, 0, "split in 2 chunks cuts units"},
+            {16, 12, SCHED_FA2, 0, 0, 0, 0, 0, "192 CTAs over 132 SMs: 73% even"},
+            {16, 40, SCHED_FA2, 0, 0, 0, 0, 0, "640 CTAs: past one wave"},
+        };
+        for (size_t t = 0; t < sizeof fw / sizeof fw[0]; t++) {
+            workload ww = wl(fw[t].batch, 4 * fw[t].kv, fw[t].kv, 128, 4096);
+            if (fw[t].ctx2) ww.ctx[3] = fw[t].ctx2;
+            plan_opts pf = {.kind = fw[t].kind, .block_n = fw[t].bn, .grid = fw[t].grid, .splits = fw[t].splits};
+            sim_result fr;
+            CHECK(sim_run(c, &gh, th_kernel(), &ww, &pf, &fr, NULL, err, sizeof err) == SIM_OK, "%s", err);
+            CHECK(tune_fills_wave(&fr, gh.sms) == fw[t].want, "%s: %d CTAs, %d cut units, %.2f waves", fw[t].what,
+                  fr.ctas, fr.cut_units, fr.waves);
+        }
     }
     sim_ctx_free(c);
     TEST_DONE("test_model");
