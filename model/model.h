@@ -58,7 +58,6 @@ int model_engine_find(const char *name);
 
 /* ----------------------------------------------------------------- tune */
 
-/* One candidate of a tuning search and its predicted time. */
 /* What chose the tuner's winner among the simulated candidates. */
 enum tune_rule {
     TUNE_RULE_FASTEST = 0,   /* the fastest simulated */
@@ -66,6 +65,7 @@ enum tune_rule {
     TUNE_RULE_TILE           /* a tie: the longest tile */
 };
 
+/* One candidate of a tuning search and its predicted time. */
 typedef struct tune_choice {
     int schedule, block_n, splits, grid, ctas_per_sm;   /* as asked of the planner (0: its default) */
     int ctas;                                          /* CTAs of the main kernel, as planned */
@@ -91,9 +91,10 @@ int tune_search(const gpu_spec *g, const kernel_profile *k, const workload *w, u
  * tie_frac of the fastest, a plan that fills one wave with whole units
  * (whole[j] != 0; whole may be NULL: none) before any other, then the
  * longest tile; among equal tiles the fastest, and at equal times (1e-6)
- * the tile bn_default.  Returns its index, or -1 when n is 0.
+ * the tile bn_default.  Returns its index, or -1 when n is 0; sets *rule
+ * (when not NULL) to the enum tune_rule that chose it.
  */
-int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default);
+int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default, int *rule);
 
 /*
  * 1 when the simulated plan r (sim_run's result) cuts no unit (r->cut_units

@@ -86,7 +86,7 @@ int tune_fills_wave(const sim_result *r, int sms)
     return (double)r->ctas >= TUNE_FILL_MIN * per * sms - 1e-9;
 }
 
-int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default)
+int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default, int *rule)
 {
     double tmin = INFINITY;
     for (int j = 0; j < n; j++)
@@ -103,6 +103,10 @@ int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac,
         }
         if (better) b = j;
     }
+    if (rule)
+        *rule = b < 0 || r[b].time_us <= tmin * (1 + 1e-9) ? TUNE_RULE_FASTEST
+                : whole && whole[b]                         ? TUNE_RULE_WHOLE
+                                                            : TUNE_RULE_TILE;
     return b;
 }
 
@@ -162,11 +166,8 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     }
     /* within TUNE_TIE_FRAC of the fastest: whole units in one wave, then the longest tile */
     const int bn_default = kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
-    int jb = tune_tie_pick(all, whole, np, TUNE_TIE_FRAC, bn_default);
-    double tmin_sim = INFINITY;
-    for (int j = 0; j < np; j++)
-        if (all[j].time_us < tmin_sim) tmin_sim = all[j].time_us;
-    const int whole_b = jb >= 0 && whole[jb];
+    int rule;
+    int jb = tune_tie_pick(all, whole, np, TUNE_TIE_FRAC, bn_default, &rule);
     if (jb >= 0) {
         br = all[jb];
         bc = sc[pick[jb]].c;
@@ -190,9 +191,7 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     free(whole);
     if (!have_b) goto done;
     choice_of(best, &bc, &br);
-    best->rule = br.time_us <= tmin_sim * (1 + 1e-9) ? TUNE_RULE_FASTEST
-                 : whole_b                          ? TUNE_RULE_WHOLE
-                                                    : TUNE_RULE_TILE;
+    best->rule = rule;
     if (have_s) choice_of(second, &scn, &sr);
     rc = 0;
 done:

@@ -144,25 +144,32 @@ int main(void)
         rr[1].time_us = 100.4, rr[1].block_n = 128;
         rr[2].time_us = 100.3, rr[2].block_n = 128;
         rr[3].time_us = 100.6, rr[3].block_n = 256;
-        CHECK(tune_tie_pick(rr, NULL, 4, 0.005, 128) == 2, "the longest tile within 0.5%%, its fastest: %d",
-              tune_tie_pick(rr, NULL, 4, 0.005, 128));
-        CHECK(tune_tie_pick(rr, NULL, 4, 0.01, 128) == 3, "within 1%%: tile 256");
-        CHECK(tune_tie_pick(rr, NULL, 4, 0, 128) == 0, "no window: the fastest");
+        CHECK(tune_tie_pick(rr, NULL, 4, 0.005, 128, NULL) == 2, "the longest tile within 0.5%%, its fastest: %d",
+              tune_tie_pick(rr, NULL, 4, 0.005, 128, NULL));
+        CHECK(tune_tie_pick(rr, NULL, 4, 0.01, 128, NULL) == 3, "within 1%%: tile 256");
+        CHECK(tune_tie_pick(rr, NULL, 4, 0, 128, NULL) == 0, "no window: the fastest");
         rr[1].time_us = 100.3;
-        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128) == 1 || tune_tie_pick(rr, NULL, 3, 0.005, 128) == 2, "equal times, equal tiles");
+        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128, NULL) == 1 || tune_tie_pick(rr, NULL, 3, 0.005, 128, NULL) == 2, "equal times, equal tiles");
         rr[2].block_n = 32, rr[2].time_us = 100.0;
         rr[0].block_n = 128;
-        CHECK(tune_tie_pick(rr, NULL, 3, 0, 128) == 0, "equal times: the default tile (%d)", tune_tie_pick(rr, NULL, 3, 0, 128));
-        CHECK(tune_tie_pick(rr, NULL, 0, 0.005, 128) == -1, "nothing to pick");
+        CHECK(tune_tie_pick(rr, NULL, 3, 0, 128, NULL) == 0, "equal times: the default tile (%d)", tune_tie_pick(rr, NULL, 3, 0, 128, NULL));
+        CHECK(tune_tie_pick(rr, NULL, 0, 0.005, 128, NULL) == -1, "nothing to pick");
         /* a plan of whole units in one wave before the longest tile, within the window only */
         rr[0].time_us = 100.0, rr[0].block_n = 256;
         rr[1].time_us = 100.4, rr[1].block_n = 64;
         rr[2].time_us = 100.3, rr[2].block_n = 128;
         int whole[3] = {0, 1, 1};
-        CHECK(tune_tie_pick(rr, whole, 3, 0.005, 128) == 2, "whole units first, then the longest tile: %d",
-              tune_tie_pick(rr, whole, 3, 0.005, 128));
-        CHECK(tune_tie_pick(rr, whole, 3, 0.002, 128) == 0, "a whole-unit plan outside the window loses");
-        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128) == 0, "without the flags: the longest tile");
+        CHECK(tune_tie_pick(rr, whole, 3, 0.005, 128, NULL) == 2, "whole units first, then the longest tile: %d",
+              tune_tie_pick(rr, whole, 3, 0.005, 128, NULL));
+        CHECK(tune_tie_pick(rr, whole, 3, 0.002, 128, NULL) == 0, "a whole-unit plan outside the window loses");
+        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128, NULL) == 0, "without the flags: the longest tile");
+        int rule = -1;
+        tune_tie_pick(rr, whole, 3, 0.005, 128, &rule);
+        CHECK(rule == TUNE_RULE_WHOLE, "chosen for its whole units (%d)", rule);
+        tune_tie_pick(rr, whole, 3, 0.002, 128, &rule);
+        CHECK(rule == TUNE_RULE_FASTEST, "the fastest (%d)", rule);
+        rr[0].block_n = 32;
+        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128, &rule) == 2 && rule == TUNE_RULE_TILE, "the longest tile (%d)", rule);
     }
 
     /* which plans fill one wave with whole units, as the planner cuts them
