@@ -362,14 +362,21 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The measured row of m[0..k) that ran plan p (schedule, tile, CTAs, splits); the fastest if several. */
-static const validate_row *measured_plan(const validate_row *const *m, int k, const plan *p)
+/* The measured row of m[0..k) that ran the plan of shape ps: the same
+ * schedule, tile, CTAs and splits, and the same cut of the work when its
+ * options are planned again (plan_shape_same; hybrid plans of one CTA count
+ * can differ); the fastest if several rows ran it. */
+static const validate_row *measured_plan(const validate_row *const *m, int k, const plan_shape *ps)
 {
     const validate_row *b = NULL;
     for (int i = 0; i < k; i++) {
         const validate_row *r = m[i];
-        if (r->po.kind != p->kind || r->block_n != p->block_n || r->ctas != p->grid ||
-            (r->splits > 1 ? r->splits : 0) != (p->splits > 1 ? p->splits : 0))
+        plan_shape rs;
+        if (r->po.kind != ps->kind || r->block_n != ps->block_n || r->ctas != ps->grid ||
+            (r->splits > 1 ? r->splits : 0) != (ps->splits > 1 ? ps->splits : 0) || !r->plan_ok)
+            continue;
+        if (plan_shape_of(&rs, &r->w, &r->po, r->sms, r->resident > 0 ? r->resident : 1) != PLAN_OK ||
+            !plan_shape_same(&rs, ps))
             continue;
         if (!b || r->time_us < b->time_us) b = r;
     }
@@ -444,7 +451,7 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
         }
         if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
         if (plan_build(a->p, w, &po, a->g->sms, res) != PLAN_OK) continue;
-        const validate_row *r = measured_plan(m, k, a->p);
+        const validate_row *r = measured_plan(m, k, &a->p->shape);
         if (r) t_pick[pol] = r->time_us;
         if (pol == PLAN_POLICY_COUNT && pr) {
             workload_text(w, pr->workload, sizeof pr->workload);

@@ -603,6 +603,16 @@ int plan_build(plan *p, const workload *w, const plan_opts *o, int sms, int resi
     return rc != PLAN_OK ? rc : plan_build_shape(p, w, &s);
 }
 
+int plan_shape_same(const plan_shape *a, const plan_shape *b)
+{
+    return a->kind == b->kind && a->block_n == b->block_n && a->n_units == b->n_units && a->grid == b->grid &&
+           a->parts == b->parts && a->splits == b->splits && a->chunk == b->chunk &&
+           a->full_chunks == b->full_chunks && a->sk_grid == b->sk_grid && a->sk_units == b->sk_units &&
+           a->sk_tiles == b->sk_tiles && a->run_long == b->run_long && a->run_long_ctas == b->run_long_ctas &&
+           a->dp_ctas == b->dp_ctas && a->n_segs == b->n_segs && a->n_slots == b->n_slots &&
+           a->combine == b->combine && a->comb_units == b->comb_units && a->combine_grid == b->combine_grid;
+}
+
 int32_t plan_seg_tokens(const plan *p, const workload *w, const plan_seg *s, int64_t *first)
 {
     const int64_t len = w->ctx[s->unit / w->kv_heads];

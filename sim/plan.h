@@ -187,6 +187,18 @@ enum plan_status {
 int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms, int resident_per_sm);
 
 /*
+ * 1 when shapes a and b (of one workload, from plan_shape_of) cut its work
+ * the same way: schedule, tile, CTAs, chunks, the stream-K part's grid,
+ * units and run lengths, hybrid's data-parallel CTAs, segments, partial
+ * slots and combine grid; else 0.  The CTAs per SM each assumed is not
+ * compared: it shapes a plan only through these.  Two option sets can
+ * plan the same CTA count differently (hybrid: grid 264 and 396 over 1,024
+ * units both launch 792 CTAs), so a plan is found among measured rows by
+ * its shape, not by its CTA count.
+ */
+int plan_shape_same(const plan_shape *a, const plan_shape *b);
+
+/*
  * Materialises shape s (from plan_shape_of on workload w) into plan p:
  * segments CTA by CTA, partial slots, hosts.  Returns PLAN_OK or
  * PLAN_ENOMEM.

@@ -260,6 +260,33 @@ static void test_balanced_wave(void)
     CHECK(!workload_same(&w, &v), "other KV heads are another workload");
 }
 
+/* plan_shape_same: one cut of the work, whatever options asked for it. */
+static void test_shape_same(void)
+{
+    workload v = {0};
+    workload_uniform(&v, 16, 64, 64, 128, DTYPE_FP16, 2048);   /* 1,024 units of 32 tiles at bn 64 */
+    plan_shape a, b;
+    plan_opts h264 = {SCHED_HYBRID, 64, 0, 264, 0, 0}, h396 = {SCHED_HYBRID, 64, 0, 396, 0, 0};
+    plan_opts hdef = {SCHED_HYBRID, 64, 0, 0, 0, 0};
+    CHECK(plan_shape_of(&a, &v, &h264, 132, 3) == PLAN_OK && plan_shape_of(&b, &v, &h396, 132, 3) == PLAN_OK,
+          "hybrid over 264 and 396 builds");
+    CHECK(a.grid == b.grid, "hybrid over 264 and 396: one CTA count (%d, %d)", a.grid, b.grid);
+    CHECK(!plan_shape_same(&a, &b) && !plan_shape_same(&b, &a), "but two cuts: data-parallel CTAs %d and %d",
+          a.dp_ctas, b.dp_ctas);
+    CHECK(plan_shape_of(&b, &v, &hdef, 132, 3) == PLAN_OK && plan_shape_same(&a, &b),
+          "LeanAttention's grid (2 per SM) is the plan of grid 264");
+    CHECK(plan_shape_same(&a, &a), "a shape is the same as itself");
+    plan_opts fa2 = {SCHED_FA2, 128, 0, 0, 1, 0}, fa2b = {SCHED_FA2, 128, 0, 0, 3, 0};
+    CHECK(plan_shape_of(&a, &v, &fa2, 132, 3) == PLAN_OK && plan_shape_of(&b, &v, &fa2b, 132, 3) == PLAN_OK &&
+          plan_shape_same(&a, &b), "fa2 at 1 and 3 CTAs per SM: one plan");
+    plan_opts s1 = {SCHED_SPLIT, 128, 2, 0, 0, 0}, s2 = {SCHED_SPLIT, 128, 4, 0, 0, 0};
+    CHECK(plan_shape_of(&a, &v, &s1, 132, 3) == PLAN_OK && plan_shape_of(&b, &v, &s2, 132, 3) == PLAN_OK &&
+          !plan_shape_same(&a, &b), "split in 2 and in 4: two plans");
+    plan_opts k64 = {SCHED_STREAMK, 64, 0, 264, 0, 0}, k128 = {SCHED_STREAMK, 128, 0, 264, 0, 0};
+    CHECK(plan_shape_of(&a, &v, &k64, 132, 3) == PLAN_OK && plan_shape_of(&b, &v, &k128, 132, 3) == PLAN_OK &&
+          !plan_shape_same(&a, &b), "stream-K over one grid at two tiles: two plans");
+}
+
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t rnd(void)
 {
@@ -340,6 +367,7 @@ int main(void)
     test_kv_shards();
     test_kernel_cap();
     test_balanced_wave();
+    test_shape_same();
     test_random_invariants();
     test_bad_input();
     TEST_DONE("test_plan");
