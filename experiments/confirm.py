@@ -75,18 +75,20 @@ def tuner_pick(k, gpu):
     return rows[0]
 
 
-def plan_ctas(k, gpu, opts):
-    """CTAs of the plan leansim builds for workload k under opts, or None."""
+def plan_of(k, gpu, opts):
+    """(CTAs, closed-form time) of the plan leansim builds for workload k under opts, or None."""
     cmd = ["build/leansim", "predict", "--gpu", gpu, "--format", "csv"] + opts.split() + workload_opts(k).split()
     got = list(csv.DictReader(io.StringIO(subprocess.run(cmd, capture_output=True, text=True).stdout)))
-    return got[0]["ctas"] if got else None
+    return (got[0]["ctas"], float(got[0]["time_us"])) if got else None
 
 
 def plan_options(k, p, gpu):
     """Options that make the runner build plan p (its schedule, block_n,
-    ctas, splits, sms) of workload k: a stream-K or hybrid grid (hybrid's
-    CTAs count its data-parallel ones too) and a balanced plan's CTAs per
-    SM are found by asking leansim which builds p's CTA count."""
+    ctas, splits, sms; time_us when p is a prediction) of workload k: a
+    stream-K or hybrid grid (hybrid's CTAs count its data-parallel ones
+    too) and a balanced plan's CTAs per SM are found by asking leansim which
+    builds p's CTA count and, where p carries its predicted time, that time
+    (two hybrid grids can launch one CTA count and cut the work apart)."""
     s = p["schedule"]
     o = "--schedule %s --block-n %s" % (s, p["block_n"])
     if s == "split":
@@ -98,8 +100,10 @@ def plan_options(k, p, gpu):
         tries = [" --ctas-per-sm %d" % c for c in range(1, 9)]
     else:
         return o
+    want_t = float(p["time_us"]) if p.get("engine") == "model" and p.get("time_us") else None
     for t in tries:
-        if plan_ctas(k, gpu, o + t) == p["ctas"]:
+        got = plan_of(k, gpu, o + t)
+        if got and got[0] == p["ctas"] and (want_t is None or abs(got[1] - want_t) <= 1e-6 * want_t):
             return o + t
     fail("%s: no option builds the plan's %s CTAs (%s)" % (s, p["ctas"], workload_opts(k)))
 
@@ -162,17 +166,49 @@ def cmd_sweep(argv):
     return 0
 
 
+PICK_OPTS = (("--block-n", "req_block_n"), ("--splits", "req_splits"), ("--grid", "req_grid"),
+             ("--ctas-per-sm", "req_cps"))
+
+
+def line_req(line):
+    """The plan options a sweep line asks, as the runner's req_* columns (0: not asked)."""
+    t = line.split()
+    req = {col: 0 for _, col in PICK_OPTS}
+    for opt, col in PICK_OPTS:
+        if opt in t:
+            req[col] = int(t[t.index(opt) + 1])
+    return req
+
+
+def pick_rows(rs, pk, req):
+    """Rows of one workload that ran the pick: those that asked the pick's
+    options; else, where the file timed the pick's schedule, tile, CTAs and
+    splits under one set of options only, those (a plan timed under
+    equivalent options before); else none (two plans share the count)."""
+    mine = [r for r in rs if plan_key(r) == pk]
+    asked = [r for r in mine if all(int(r[c] or 0) == v for c, v in req.items())]
+    if asked:
+        return asked
+    sets = {tuple(int(r[c] or 0) for c in req) for r in mine}
+    return mine if len(sets) == 1 else []
+
+
 def cmd_score(argv):
     if len(argv) < 2:
         fail("usage: confirm.py score SWEEP.txt CONFIRM.csv [CONFIRM2.csv ...]")
     picks = {}
     try:
         with open(argv[0]) as f:
+            want = None
             for line in f:
                 if line.startswith("# pick: "):
                     w, p = line[8:].strip().split(" | ")
                     s, bn, ctas, sp = p.split()
-                    picks[tuple(w.split(","))] = (s, int(bn), int(ctas), int(sp))
+                    want = tuple(w.split(","))
+                    picks[want] = [(s, int(bn), int(ctas), int(sp)), None]
+                elif want and line.strip() and not line.startswith("#"):
+                    picks[want][1] = line_req(line)   # the pick's own line follows its comment
+                    want = None
     except OSError as e:
         fail("%s: %s" % (argv[0], e.strerror))
     if not picks:
@@ -184,11 +220,11 @@ def cmd_score(argv):
             by.setdefault(wkey(r), []).append(r)
         bys.append(by)
     reg, missing = [], 0
-    for k, pk in picks.items():
+    for k, (pk, req) in picks.items():
         kk = k[:5] + (k[5].replace(",", ";"),)
         for by in bys:
             rs = by.get(k) or by.get(kk) or []
-            t = [float(r["time_us"]) for r in rs if plan_key(r) == pk]
+            t = [float(r["time_us"]) for r in pick_rows(rs, pk, req or {})]
             if rs and t:
                 best = min(float(r["time_us"]) for r in rs)
                 reg.append((100.0 * (min(t) / best - 1.0), k))
