@@ -409,10 +409,13 @@ static void workload_text(const workload *w, char *s, size_t len)
         m += snprintf(s + m, len - (size_t)m, "%s%lld", i ? ";" : "", (long long)w->ctx[i]);
 }
 
-/* "streamk bn64 264" (schedule, tile, CTAs), with "x7" for a split's chunks. */
-static void plan_text(int kind, int block_n, int ctas, int splits, char *s, size_t len)
+/* "streamk bn64 264" (schedule, tile, CTAs), with "x7" for a split's
+ * chunks and "sk264" for a hybrid's stream-K CTAs (two hybrids of one CTA
+ * count cut the work apart); the plan's shape, or NULL for the counts alone. */
+static void plan_text(const plan_shape *ps, int kind, int block_n, int ctas, int splits, char *s, size_t len)
 {
     if (splits > 1) snprintf(s, len, "%s bn%d %d x%d", sched_name(kind), block_n, ctas, splits);
+    else if (kind == SCHED_HYBRID && ps) snprintf(s, len, "%s bn%d %d sk%d", sched_name(kind), block_n, ctas, ps->sk_grid);
     else snprintf(s, len, "%s bn%d %d", sched_name(kind), block_n, ctas);
 }
 
@@ -455,8 +458,11 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
         if (r) t_pick[pol] = r->time_us;
         if (pol == PLAN_POLICY_COUNT && pr) {
             workload_text(w, pr->workload, sizeof pr->workload);
-            plan_text(a->p->kind, a->p->block_n, a->p->grid, a->p->splits, pr->pick, sizeof pr->pick);
-            plan_text(best->po.kind, best->block_n, best->ctas, best->splits, pr->best, sizeof pr->best);
+            plan_shape bs;
+            const int bok = best->plan_ok && plan_shape_of(&bs, &best->w, &best->po, best->sms,
+                                                           best->resident > 0 ? best->resident : 1) == PLAN_OK;
+            plan_text(&a->p->shape, a->p->kind, a->p->block_n, a->p->grid, a->p->splits, pr->pick, sizeof pr->pick);
+            plan_text(bok ? &bs : NULL, best->po.kind, best->block_n, best->ctas, best->splits, pr->best, sizeof pr->best);
             pr->pick_sim_us = tune_sim_us;
             pr->pick_us = t_pick[pol];
             pr->best_sim_us = best->pred_us[VAL_SIM];
@@ -763,8 +769,8 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     if (o->picks) {   /* the tuner's pick on each oracle workload, worst first */
         list_begin(&j, "picks",
                    "# the tuner's pick on each oracle workload beside the measured fastest plan, worst regret first\n"
-                   "# (plans: schedule, tile, CTAs, xN a split's chunks; sim_us: the simulator's time of the plan;\n"
-                   "# pick_us '-': the pick was never measured)\n"
+                   "# (plans: schedule, tile, CTAs, xN a split's chunks, skN a hybrid's stream-K CTAs; sim_us: the\n"
+                   "# simulator's time of the plan; pick_us '-': the pick was never measured)\n"
                    "gpu        workload                                     pick                      sim_us   pick_us"
                    "  best                      sim_us   best_us  regret%");
         for (int gi = 0; gi < ng; gi++)

@@ -457,6 +457,14 @@ static void test_tuner_twin(void)
         const char *pb = buf ? strstr(buf, "\"picks\": [") : NULL;
         CHECK(pb && strstr(pb, "\"pick_us\": 104.00") && strstr(pb, "\"best_us\": 80.00"),
               "picks block: the pick's own time: %.400s", pb ? pb : "");
+        char pk_txt[64], tw_txt[64];
+        plan_shape ts;
+        CHECK(plan_shape_of(&ts, &w, &twin, g.sms, res_by_bn[plan_block_n_index(twin.block_n)]) == PLAN_OK, "twin");
+        snprintf(pk_txt, sizeof pk_txt, "\"pick\": \"hybrid bn%d %d sk%d\"", pk->block_n, pk->grid, pk->shape.sk_grid);
+        snprintf(tw_txt, sizeof tw_txt, "\"best\": \"hybrid bn%d %d sk%d\"", ts.block_n, ts.grid, ts.sk_grid);
+        CHECK(pb && strstr(pb, pk_txt) && strstr(pb, tw_txt) && pk->shape.sk_grid != ts.sk_grid,
+              "picks block tells the two hybrids apart by their stream-K CTAs (%s, %s): %.400s", pk_txt, tw_txt,
+              pb ? pb : "");
         free(buf);
         store_close(db);
     }
