@@ -277,18 +277,57 @@ static void test_end_to_end(void)
     CHECK(system(cmd) == 0, "clean up");
 }
 
+/* A temporary directory for a synthetic oracle on the H100 spec (g): dir
+ * (a mkdtemp template), its CSV and database paths. */
+static void oracle_paths(char *dir, char *csv, char *dbp, size_t len, gpu_spec *g)
+{
+    char err[512];
+    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    snprintf(csv, len, "%s/m.csv", dir);
+    snprintf(dbp, len, "%s/r.db", dir);
+    CHECK(gpu_spec_load(g, "h100", err, sizeof err) == GPU_OK, "%s", err);
+}
+
+/* Resident CTAs per SM of leansim's kernel at d = 128 for each tile length. */
+static void resident_by_bn(const gpu_spec *g, const kernel_profile *kp, int group, int res[4])
+{
+    for (int i = 0; i < 4; i++) {
+        kernel_res kr;
+        res[i] = kprof_resources(kp, 128, 32 << i, DTYPE_FP16, group, &kr) ? 0 : gpu_occupancy(g, &kr);
+    }
+}
+
+/* The database of a synthetic oracle's CSV, ingested and validated; NULL on failure. */
+static sqlite3 *oracle_db(const char *dbp, const char *csv, validate_stats *st)
+{
+    sqlite3 *db;
+    char err[512];
+    int added = 0;
+    CHECK(store_open(&db, dbp, err, sizeof err) == STORE_OK, "%s", err);
+    CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == STORE_OK, "ingest: %s", err);
+    CHECK(validate_run(db, NULL, st, err, sizeof err) == STORE_OK, "validate: %s", err);
+    return db;
+}
+
+/* Frees a synthetic oracle's candidates and plans and removes its directory. */
+static void oracle_done(plan_cand *cands, plan *p, plan *pk, const char *dir)
+{
+    free(cands);
+    plan_free(p);
+    plan_free(pk);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0, "clean up");
+}
+
 /* The tuner's row and the picks block on a synthetic oracle: every plan of
  * the tuner's space measured at 100 us but its pick (104) and one other
  * plan (95), so the tuner's regret is 104 / 95 - 1. */
 static void test_tuner_picks(void)
 {
-    char dir[] = "/tmp/leansim-picks-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    char csv[256], dbp[256], err[512];
-    snprintf(csv, sizeof csv, "%s/m.csv", dir);
-    snprintf(dbp, sizeof dbp, "%s/r.db", dir);
+    char dir[] = "/tmp/leansim-picks-XXXXXX", csv[256], dbp[256];
     gpu_spec g;
-    CHECK(gpu_spec_load(&g, "h100", err, sizeof err) == GPU_OK, "%s", err);
+    oracle_paths(dir, csv, dbp, sizeof csv, &g);
     const kernel_profile *kp = th_kernel();
     workload w = {0};
     workload_uniform(&w, 2, 32, 8, 128, DTYPE_FP16, 4096);
@@ -296,10 +335,7 @@ static void test_tuner_picks(void)
     int tried;
     CHECK(tune_search(&g, kp, &w, (1u << SCHED_COUNT) - 1, &b, &sc, &tried) == 0, "tune_search");
     int res_by_bn[4];
-    for (int i = 0; i < 4; i++) {
-        kernel_res kr;
-        res_by_bn[i] = kprof_resources(kp, 128, 32 << i, DTYPE_FP16, 4, &kr) ? 0 : gpu_occupancy(&g, &kr);
-    }
+    resident_by_bn(&g, kp, 4, res_by_bn);
     plan_cand *cands = malloc(sizeof *cands * 4096);
     plan *p = plan_alloc(), *pk = plan_alloc();
     CHECK(cands && p && pk, "alloc");
@@ -338,12 +374,8 @@ static void test_tuner_picks(void)
     if (f) fclose(f);
     CHECK(rows >= 20 && best_kind >= 0, "%d rows written", rows);
 
-    sqlite3 *db;
-    int added = 0;
     validate_stats st;
-    CHECK(store_open(&db, dbp, err, sizeof err) == STORE_OK, "%s", err);
-    CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == STORE_OK, "ingest: %s", err);
-    CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK, "validate: %s", err);
+    sqlite3 *db = oracle_db(dbp, csv, &st);
     char *buf = report_json(db, 1);
     CHECK(buf != NULL, "report --picks");
     const char *t = buf ? strstr(buf, "\"policy\": \"tune\"") : NULL;
@@ -362,12 +394,7 @@ static void test_tuner_picks(void)
     CHECK(buf && strstr(buf, "\"tuner\"") && !strstr(buf, "\"picks\""), "no picks block by default");
     free(buf);
     store_close(db);
-    free(cands);
-    plan_free(p);
-    plan_free(pk);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "clean up");
+    oracle_done(cands, p, pk, dir);
 }
 
 /* A hybrid pick among measured rows of the same CTA count: two grids plan
@@ -377,13 +404,9 @@ static void test_tuner_picks(void)
  * since the requested-plan columns. */
 static void test_tuner_twin(void)
 {
-    char dir[] = "/tmp/leansim-twin-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    char csv[256], dbp[256], err[512];
-    snprintf(csv, sizeof csv, "%s/m.csv", dir);
-    snprintf(dbp, sizeof dbp, "%s/r.db", dir);
+    char dir[] = "/tmp/leansim-twin-XXXXXX", csv[256], dbp[256];
     gpu_spec g;
-    CHECK(gpu_spec_load(&g, "h100", err, sizeof err) == GPU_OK, "%s", err);
+    oracle_paths(dir, csv, dbp, sizeof csv, &g);
     const kernel_profile *kp = th_kernel();
     /* the first of these workloads the tuner plans as hybrid with a twin */
     static const int shapes[][4] = {{16, 64, 64, 2048}, {8, 64, 64, 4096}, {16, 32, 32, 4096}, {16, 64, 64, 1024},
@@ -400,11 +423,7 @@ static void test_tuner_twin(void)
         tune_choice b, sc;
         int tried;
         if (tune_search(&g, kp, &w, (1u << SCHED_COUNT) - 1, &b, &sc, &tried) || b.schedule != SCHED_HYBRID) continue;
-        for (int i = 0; i < 4; i++) {
-            kernel_res kr;
-            res_by_bn[i] = kprof_resources(kp, 128, 32 << i, DTYPE_FP16, w.heads / w.kv_heads, &kr)
-                               ? 0 : gpu_occupancy(&g, &kr);
-        }
+        resident_by_bn(&g, kp, w.heads / w.kv_heads, res_by_bn);
         plan_opts bo = {b.schedule, b.block_n, 0, b.grid, b.ctas_per_sm, 0};
         if (plan_build(pk, &w, &bo, g.sms, res_by_bn[plan_block_n_index(b.block_n)]) != PLAN_OK) continue;
         n = plan_candidates(&w, g.sms, res_by_bn, (1u << SCHED_COUNT) - 1, g.l2_bytes, cands, 4096);
@@ -442,12 +461,8 @@ static void test_tuner_twin(void)
         fclose(f);
     }
     if (found) {
-        sqlite3 *db;
-        int added = 0;
         validate_stats st;
-        CHECK(store_open(&db, dbp, err, sizeof err) == STORE_OK, "%s", err);
-        CHECK(store_ingest_csv(db, csv, &added, err, sizeof err) == STORE_OK, "ingest: %s", err);
-        CHECK(validate_run(db, NULL, &st, err, sizeof err) == STORE_OK, "validate: %s", err);
+        sqlite3 *db = oracle_db(dbp, csv, &st);
         CHECK(st.plan_mismatch == 0, "%d of %d rows whose plan was not rebuilt", st.plan_mismatch, rows);
         char *buf = report_json(db, 1);
         const char *t = buf ? strstr(buf, "\"policy\": \"tune\"") : NULL;
@@ -468,12 +483,7 @@ static void test_tuner_twin(void)
         free(buf);
         store_close(db);
     }
-    free(cands);
-    plan_free(p);
-    plan_free(pk);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0, "clean up");
+    oracle_done(cands, p, pk, dir);
 }
 
 int main(void)
