@@ -20,7 +20,7 @@ KHDR      = kernels/attn.h kernels/mgpu.h kernels/decode.cuh sim/plan.h sim/opts
 KDEC_OBJ  = $(KBUILD)/decode_d64.o $(KBUILD)/decode_d128.o $(KBUILD)/decode_d256.o
 KCOMMON   = $(KDEC_OBJ) $(KBUILD)/attn.o $(KBUILD)/ref.o $(KBUILD)/bench.o $(KBUILD)/plan.o $(KBUILD)/opts.o
 
-kernels: $(BUILD)/leanbench $(BUILD)/gputest $(BUILD)/linkbench
+kernels: $(BUILD)/leanbench $(BUILD)/gputest $(BUILD)/linkbench $(BUILD)/gpcmap
 
 $(KBUILD)/plan.o: sim/plan.c sim/plan.h
 	@mkdir -p $(KBUILD)
@@ -58,6 +58,11 @@ $(BUILD)/gputest: $(KBUILD)/gputest.o $(KCOMMON) $(BUILD)/libleansim-sim.a
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS) -lm
 
 $(BUILD)/linkbench: kernels/linkbench.cu kernels/attn.h
+	@mkdir -p $(KBUILD)
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(KNVFLAGS) $< -o $@
+
+$(BUILD)/gpcmap: kernels/gpcmap.cu kernels/attn.h
 	@mkdir -p $(KBUILD)
 	@$(if $(Q),echo "  NVCC    $<")
 	$(Q)$(NVCC) $(KNVFLAGS) $< -o $@
