@@ -362,6 +362,12 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The shape of measured row r's plan, planned again from its options; 1, or 0 where it cannot be. */
+static int row_shape(const validate_row *r, plan_shape *s)
+{
+    return r->plan_ok && plan_shape_of(s, &r->w, &r->po, r->sms, r->resident > 0 ? r->resident : 1) == PLAN_OK;
+}
+
 /* The measured row of m[0..k) that ran the plan of shape ps: the same
  * schedule, tile, CTAs and splits, and the same cut of the work when its
  * options are planned again (plan_shape_same; hybrid plans of one CTA count
@@ -373,9 +379,7 @@ static const validate_row *measured_plan(const validate_row *const *m, int k, co
         const validate_row *r = m[i];
         plan_shape rs;
         if (r->po.kind != ps->kind || r->block_n != ps->block_n || r->ctas != ps->grid ||
-            (r->splits > 1 ? r->splits : 0) != (ps->splits > 1 ? ps->splits : 0) || !r->plan_ok)
-            continue;
-        if (plan_shape_of(&rs, &r->w, &r->po, r->sms, r->resident > 0 ? r->resident : 1) != PLAN_OK ||
+            (r->splits > 1 ? r->splits : 0) != (ps->splits > 1 ? ps->splits : 0) || !row_shape(r, &rs) ||
             !plan_shape_same(&rs, ps))
             continue;
         if (!b || r->time_us < b->time_us) b = r;
@@ -459,8 +463,7 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
         if (pol == PLAN_POLICY_COUNT && pr) {
             workload_text(w, pr->workload, sizeof pr->workload);
             plan_shape bs;
-            const int bok = best->plan_ok && plan_shape_of(&bs, &best->w, &best->po, best->sms,
-                                                           best->resident > 0 ? best->resident : 1) == PLAN_OK;
+            const int bok = row_shape(best, &bs);
             plan_text(&a->p->shape, a->p->kind, a->p->block_n, a->p->grid, a->p->splits, pr->pick, sizeof pr->pick);
             plan_text(bok ? &bs : NULL, best->po.kind, best->block_n, best->ctas, best->splits, pr->best, sizeof pr->best);
             pr->pick_sim_us = tune_sim_us;
