@@ -72,6 +72,22 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    int want[16], nwant = 0;   /* the sizes to place, checked before anything is written */
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", sizes);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        long c = strtol(t, &end, 10);
+        if (*end || c < 1 || c > 16 || nwant == 16) {
+            fprintf(stderr, "gpcmap: --sizes %s: '%s' is not a cluster size of 1..16 (16 sizes at most)\n", sizes, t);
+            return 2;
+        }
+        want[nwant++] = (int)c;
+    }
+    if (!nwant) {
+        fprintf(stderr, "gpcmap: --sizes '%s': no cluster size\n", sizes);
+        return 2;
+    }
     FILE *f = csv ? fopen(csv, "w") : stdout;
     if (!f) {
         fprintf(stderr, "gpcmap: %s: cannot open\n", csv);
@@ -93,14 +109,8 @@ int main(int argc, char **argv)
         }
         fprintf(f, "fit,%d,%d,,,\n", c, fit[c]);
     }
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", sizes);
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int c = atoi(t);
-        if (c < 1 || c > 16) {
-            fprintf(stderr, "gpcmap: --sizes %s: %s is not a cluster size of 1..16\n", sizes, t);
-            return 2;
-        }
+    for (int wi = 0; wi < nwant; wi++) {
+        const int c = want[wi];
         if (fit[c] < 1) continue;
         unsigned total = (unsigned)(fit[c] * c);
         int *d_out;
@@ -123,7 +133,9 @@ int main(int argc, char **argv)
             fprintf(f, "place,%d,%d,%d,%u,%d\n", c, fit[c], h[2 * b], b % (unsigned)c, h[2 * b + 1]);
         }
         if (bad) {
-            fprintf(stderr, "gpcmap: cluster size %d: %d CTAs left no record\n", c, bad);
+            fprintf(stderr, "gpcmap: cluster size %d: %d CTAs left no record%s\n", c, bad,
+                    csv ? "; the CSV is removed" : "");
+            if (csv) fclose(f), remove(csv);
             return 1;
         }
         if (late) fprintf(stderr, "gpcmap: cluster size %d: %d CTAs waited 100 ms for the others: the %d clusters "
