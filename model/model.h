@@ -62,7 +62,8 @@ int model_engine_find(const char *name);
 enum tune_rule {
     TUNE_RULE_FASTEST = 0,   /* the fastest simulated */
     TUNE_RULE_WHOLE,         /* a tie (within 0.5%): whole units in one wave before cut ones */
-    TUNE_RULE_TILE           /* a tie: the longest tile */
+    TUNE_RULE_TILE,          /* a tie: the longest tile */
+    TUNE_RULE_EVEN           /* a tie: the fastest ones spread one wave unevenly over the SMs */
 };
 
 /* One candidate of a tuning search and its predicted time. */
@@ -73,7 +74,8 @@ typedef struct tune_choice {
     int rule;                                          /* enum tune_rule (the winner only) */
 } tune_choice;
 
-/* "fastest", "whole units in one wave" or "longest tile"; "?" for another value. */
+/* "fastest", "whole units in one wave", "longest tile" or "CTAs spread evenly over the SMs";
+ * "?" for another value. */
 const char *tune_rule_name(int rule);
 
 /*
@@ -88,13 +90,26 @@ int tune_search(const gpu_spec *g, const kernel_profile *k, const workload *w, u
 
 /*
  * The tuner's choice among n simulated candidates r: of those within
- * tie_frac of the fastest, a plan that fills one wave with whole units
- * (whole[j] != 0; whole may be NULL: none) before any other, then the
- * longest tile; among equal tiles the fastest, and at equal times (1e-6)
- * the tile bn_default.  Returns its index, or -1 when n is 0; sets *rule
- * (when not NULL) to the enum tune_rule that chose it.
+ * tie_frac of the fastest, the highest rank[j] (tune_rank; rank may be
+ * NULL: all equal), then the longest tile; among equal tiles the fastest,
+ * and at equal times (1e-6) the tile bn_default.  Returns its index, or -1
+ * when n is 0; sets *rule (when not NULL) to the enum tune_rule that chose
+ * it: fastest, whole (rank 2), even (a rank above the fastest's) or tile.
  */
-int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default, int *rule);
+int tune_tie_pick(const sim_result *r, const int *rank, int n, double tie_frac, int bn_default, int *rule);
+
+/*
+ * 1 when the simulated plan r has all its CTAs resident at once
+ * (r->waves <= 1), more CTAs than the `sms` SMs, and the CTAs beyond the
+ * last full layer of one per SM on at most TUNE_UNEVEN_MAX (0.75) of the SMs
+ * (192 CTAs over 132 SMs: 60 SMs hold two, 72 one); else 0.
+ */
+int tune_uneven_wave(const sim_result *r, int sms);
+
+/* A simulated plan's rank in a tie: 2 when it fills one wave with whole
+ * units (tune_fills_wave), 0 when it spreads one wave unevenly
+ * (tune_uneven_wave), else 1. */
+int tune_rank(const sim_result *r, int sms);
 
 /*
  * 1 when the simulated plan r (sim_run's result) cuts no unit (r->cut_units

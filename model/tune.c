@@ -10,8 +10,9 @@
  * winner's (another CTA count, split count or tile length): stream-K and
  * hybrid, or fa2 and one split, often build the same plan, and a margin
  * of 0% between them says nothing.  Within TUNE_TIE_FRAC of the fastest,
- * a plan of one CTA per unit that fills one wave evenly wins, then the
- * longest tile.
+ * a plan of one CTA per unit that fills one wave evenly wins, a plan whose
+ * one wave leaves most SMs a CTA short of the others comes last, and among
+ * the rest the longest tile wins.
  */
 #include "model.h"
 
@@ -46,6 +47,15 @@
  * at 1.3 ms), about 10 us, and beyond 2 ms it is inside the tie window,
  * where a shorter tile's cost (1-2% on both oracles) weighs more. */
 #define TUNE_WHOLE_MAX_US 2000.0
+/* A plan whose CTAs are all resident at once, more of them than SMs, with
+ * the CTAs beyond the last full layer (one per SM) on at most this share of
+ * the SMs, comes last in a tie: its SMs hold unequal numbers of CTAs of
+ * equal work, and the simulator, which shares the memory link per CTA, has
+ * it 2-4.5% fast where that share is 0.05-0.75 (uniform fa2, split and
+ * balanced plans of one wave on the H100 oracle and the standard shapes,
+ * median residual against the workload's: -4.5% at up to 0.25, -3.6% to
+ * 0.5, -2.3% to 0.75, -0.8% to 0.9; README, "CTAs spread unevenly"). */
+#define TUNE_UNEVEN_MAX 0.75
 
 typedef struct scored {
     plan_cand c;
@@ -75,6 +85,7 @@ const char *tune_rule_name(int rule)
     case TUNE_RULE_FASTEST: return "fastest";
     case TUNE_RULE_WHOLE: return "whole units in one wave";
     case TUNE_RULE_TILE: return "longest tile";
+    case TUNE_RULE_EVEN: return "CTAs spread evenly over the SMs";
     default: return "?";
     }
 }
@@ -86,15 +97,28 @@ int tune_fills_wave(const sim_result *r, int sms)
     return (double)r->ctas >= TUNE_FILL_MIN * per * sms - 1e-9;
 }
 
-int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac, int bn_default, int *rule)
+int tune_uneven_wave(const sim_result *r, int sms)
+{
+    if (sms < 1 || r->ctas <= sms || r->waves > 1.0 + 1e-9) return 0;
+    int rem = r->ctas % sms;
+    return rem > 0 && rem <= TUNE_UNEVEN_MAX * sms;
+}
+
+int tune_rank(const sim_result *r, int sms)
+{
+    return tune_fills_wave(r, sms) ? 2 : tune_uneven_wave(r, sms) ? 0 : 1;
+}
+
+int tune_tie_pick(const sim_result *r, const int *rank, int n, double tie_frac, int bn_default, int *rule)
 {
     double tmin = INFINITY;
+    int jmin = -1;
     for (int j = 0; j < n; j++)
-        if (r[j].time_us < tmin) tmin = r[j].time_us;
+        if (r[j].time_us < tmin) tmin = r[j].time_us, jmin = j;
     int b = -1;
     for (int j = 0; j < n; j++) {
         if (r[j].time_us > tmin * (1 + tie_frac) * (1 + 1e-9)) continue;
-        int wj = whole && whole[j], wb = b >= 0 && whole && whole[b];
+        int wj = rank ? rank[j] : 1, wb = b >= 0 && rank ? rank[b] : 1;
         int better = b < 0 || wj > wb || (wj == wb && r[j].block_n > r[b].block_n);
         if (b >= 0 && wj == wb && r[j].block_n == r[b].block_n) {
             int tie = fabs(r[j].time_us - r[b].time_us) <= 1e-6 * r[b].time_us;
@@ -103,10 +127,13 @@ int tune_tie_pick(const sim_result *r, const int *whole, int n, double tie_frac,
         }
         if (better) b = j;
     }
-    if (rule)
+    if (rule) {
+        int rb = b >= 0 && rank ? rank[b] : 1, rmin = jmin >= 0 && rank ? rank[jmin] : 1;
         *rule = b < 0 || r[b].time_us <= tmin * (1 + 1e-9) ? TUNE_RULE_FASTEST
-                : whole && whole[b]                         ? TUNE_RULE_WHOLE
-                                                            : TUNE_RULE_TILE;
+                : rb == 2                                    ? TUNE_RULE_WHOLE
+                : rb > rmin                                  ? TUNE_RULE_EVEN
+                                                             : TUNE_RULE_TILE;
+    }
     return b;
 }
 
@@ -149,8 +176,8 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     int have_b = 0, have_s = 0;
     sim_result *all = malloc(sizeof *all * (size_t)(m + 1));
     int *pick = malloc(sizeof *pick * (size_t)(m + 1));
-    int *whole = malloc(sizeof *whole * (size_t)(m + 1));
-    if (!all || !pick || !whole) { free(all); free(pick); free(whole); goto done; }
+    int *rank = malloc(sizeof *rank * (size_t)(m + 1));
+    if (!all || !pick || !rank) { free(all); free(pick); free(rank); goto done; }
     int np = 0;
     for (int i = 0; i < m; i++) {
         int k = sc[i].c.kind;
@@ -160,14 +187,14 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
                             res_by_bn[plan_block_n_index(sc[i].c.block_n)]};
             if (sim_run(c, g, kp, w, &po, &all[np], NULL, err, sizeof err) != SIM_OK) continue;
             (*tried)++;
-            whole[np] = tune_fills_wave(&all[np], g->sms);
+            rank[np] = tune_rank(&all[np], g->sms);
             pick[np++] = i;
         }
     }
-    /* within TUNE_TIE_FRAC of the fastest: whole units in one wave, then the longest tile */
+    /* within TUNE_TIE_FRAC of the fastest: whole units in one even wave, uneven waves last, then the longest tile */
     const int bn_default = kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
     int rule;
-    int jb = tune_tie_pick(all, whole, np, TUNE_TIE_FRAC, bn_default, &rule);
+    int jb = tune_tie_pick(all, rank, np, TUNE_TIE_FRAC, bn_default, &rule);
     if (jb >= 0) {
         br = all[jb];
         bc = sc[pick[jb]].c;
@@ -188,7 +215,7 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     }
     free(all);
     free(pick);
-    free(whole);
+    free(rank);
     if (!have_b) goto done;
     choice_of(best, &bc, &br);
     best->rule = rule;

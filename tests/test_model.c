@@ -158,17 +158,29 @@ int main(void)
         rr[0].time_us = 100.0, rr[0].block_n = 256;
         rr[1].time_us = 100.4, rr[1].block_n = 64;
         rr[2].time_us = 100.3, rr[2].block_n = 128;
-        int whole[3] = {0, 1, 1};
+        int whole[3] = {1, 2, 2};
         CHECK(tune_tie_pick(rr, whole, 3, 0.005, 128, NULL) == 2, "whole units first, then the longest tile: %d",
               tune_tie_pick(rr, whole, 3, 0.005, 128, NULL));
         CHECK(tune_tie_pick(rr, whole, 3, 0.002, 128, NULL) == 0, "a whole-unit plan outside the window loses");
-        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128, NULL) == 0, "without the flags: the longest tile");
+        CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128, NULL) == 0, "without the ranks: the longest tile");
         int rule = -1;
         tune_tie_pick(rr, whole, 3, 0.005, 128, &rule);
         CHECK(rule == TUNE_RULE_WHOLE, "chosen for its whole units (%d)", rule);
         tune_tie_pick(rr, whole, 3, 0.002, 128, &rule);
         CHECK(rule == TUNE_RULE_FASTEST, "the fastest (%d)", rule);
+        /* an uneven wave (rank 0) comes last: the fastest, of the longest
+         * tile, loses to the others in the window, which then go by tile */
+        int uneven[3] = {0, 1, 1};
+        CHECK(tune_tie_pick(rr, uneven, 3, 0.005, 128, &rule) == 2 && rule == TUNE_RULE_EVEN,
+              "an uneven wave last, then the longest tile (%d)", rule);
+        CHECK(tune_tie_pick(rr, uneven, 3, 0.002, 128, &rule) == 0 && rule == TUNE_RULE_FASTEST,
+              "an uneven wave alone in the window wins (%d)", rule);
+        int uneven2[3] = {1, 0, 1};
+        CHECK(tune_tie_pick(rr, uneven2, 3, 0.005, 128, &rule) == 0 && rule == TUNE_RULE_FASTEST,
+              "the fastest, of the longest tile, where another is uneven (%d)", rule);
         rr[0].block_n = 32;
+        CHECK(tune_tie_pick(rr, uneven2, 3, 0.005, 128, &rule) == 2 && rule == TUNE_RULE_TILE,
+              "the uneven one skipped, the longest tile of the rest (%d)", rule);
         CHECK(tune_tie_pick(rr, NULL, 3, 0.005, 128, &rule) == 2 && rule == TUNE_RULE_TILE, "the longest tile (%d)", rule);
     }
 
@@ -177,14 +189,16 @@ int main(void)
     {
         gpu_spec gh;
         CHECK(gpu_spec_load(&gh, "h100", err, sizeof err) == 0, "%s", err);
-        struct { int batch, kv, kind, bn, grid, splits; int64_t ctx2; int want; const char *what; } fw[] = {
-            {16, 16, SCHED_FA2, 0, 0, 0, 0, 1, "fa2, 256 CTAs over 132 SMs: one wave, 97% even"},
-            {16, 16, SCHED_STREAMK, 256, 264, 0, 0, 0, "stream-K over 264 CTAs cuts units"},
-            {16, 16, SCHED_STREAMK, 256, 256, 0, 0, 1, "stream-K over exactly one CTA per unit"},
-            {16, 16, SCHED_STREAMK, 256, 256, 0, 1000, 0, "... but not on a ragged batch"},
-            {16, 16, SCHED_SPLIT, 0, 0, 2, 0, 0, "split in 2 chunks cuts units"},
-            {16, 12, SCHED_FA2, 0, 0, 0, 0, 0, "192 CTAs over 132 SMs: 73% even"},
-            {16, 40, SCHED_FA2, 0, 0, 0, 0, 0, "640 CTAs: past one wave"},
+        struct { int batch, kv, kind, bn, grid, splits; int64_t ctx2; int want, uneven; const char *what; } fw[] = {
+            {16, 16, SCHED_FA2, 0, 0, 0, 0, 1, 0, "fa2, 256 CTAs over 132 SMs: one wave, 97% even"},
+            {16, 16, SCHED_STREAMK, 256, 264, 0, 0, 0, 0, "stream-K over 264 CTAs cuts units"},
+            {16, 16, SCHED_STREAMK, 256, 256, 0, 0, 1, 0, "stream-K over exactly one CTA per unit"},
+            {16, 16, SCHED_STREAMK, 256, 256, 0, 1000, 0, 0, "... but not on a ragged batch"},
+            {16, 16, SCHED_SPLIT, 0, 0, 2, 0, 0, 0, "split in 2 chunks cuts units: 512 CTAs, past one wave"},
+            {16, 12, SCHED_FA2, 0, 0, 0, 0, 0, 1, "192 CTAs over 132 SMs: 73% even, 60 SMs with two"},
+            {16, 16, SCHED_STREAMK, 256, 192, 0, 0, 0, 1, "stream-K over 192 CTAs: uneven too"},
+            {16, 8, SCHED_FA2, 0, 0, 0, 0, 1, 0, "128 CTAs: one per SM on 97% of the SMs, none uneven"},
+            {16, 40, SCHED_FA2, 0, 0, 0, 0, 0, 0, "640 CTAs: past one wave"},
         };
         for (size_t t = 0; t < sizeof fw / sizeof fw[0]; t++) {
             workload ww = wl(fw[t].batch, 4 * fw[t].kv, fw[t].kv, 128, 4096);
@@ -194,6 +208,10 @@ int main(void)
             CHECK(sim_run(c, &gh, th_kernel(), &ww, &pf, &fr, NULL, err, sizeof err) == SIM_OK, "%s", err);
             CHECK(tune_fills_wave(&fr, gh.sms) == fw[t].want, "%s: %d CTAs, %d cut units, %.2f waves", fw[t].what,
                   fr.ctas, fr.cut_units, fr.waves);
+            CHECK(tune_uneven_wave(&fr, gh.sms) == fw[t].uneven, "%s: uneven %d, %d CTAs, %.2f waves", fw[t].what,
+                  tune_uneven_wave(&fr, gh.sms), fr.ctas, fr.waves);
+            CHECK(tune_rank(&fr, gh.sms) == (fw[t].want ? 2 : fw[t].uneven ? 0 : 1), "%s: rank %d", fw[t].what,
+                  tune_rank(&fr, gh.sms));
         }
     }
     sim_ctx_free(c);
