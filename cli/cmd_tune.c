@@ -71,8 +71,8 @@ int cmd_tune(int argc, char **argv)
         "  searches schedule x block_n x splits/grid x ctas_per_sm with the simulator and prints,\n"
         "  per context length (and batch), the winner, its time, the runner-up and the margin;\n"
         "  within 0.5% of the fastest, a plan of one CTA per unit that fills one wave evenly wins,\n"
-        "  a plan whose one wave leaves most SMs a CTA short of the others comes last, then the\n"
-        "  longest tile wins\n",
+        "  a plan whose one wave leaves a quarter or more of the SMs a CTA short of the others\n"
+        "  comes last, then the longest tile wins\n",
         1, {tune_opts, NULL}};
     static wl_opts o;
     static tune_args a;

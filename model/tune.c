@@ -11,8 +11,8 @@
  * hybrid, or fa2 and one split, often build the same plan, and a margin
  * of 0% between them says nothing.  Within TUNE_TIE_FRAC of the fastest,
  * a plan of one CTA per unit that fills one wave evenly wins, a plan whose
- * one wave leaves most SMs a CTA short of the others comes last, and among
- * the rest the longest tile wins.
+ * one wave leaves a quarter or more of the SMs a CTA short of the others
+ * comes last, and among the rest the longest tile wins.
  */
 #include "model.h"
 
@@ -51,7 +51,7 @@
  * the CTAs beyond the last full layer (one per SM) on at most this share of
  * the SMs, comes last in a tie: its SMs hold unequal numbers of CTAs of
  * equal work, and the simulator, which shares the memory link per CTA, has
- * it 2-4.5% fast where that share is 0.05-0.75 (uniform fa2, split and
+ * it 2-4.5% fast where that share is up to 0.75 (uniform fa2, split and
  * balanced plans of one wave on the H100 oracle and the standard shapes,
  * median residual against the workload's: -4.5% at up to 0.25, -3.6% to
  * 0.5, -2.3% to 0.75, -0.8% to 0.9; README, "CTAs spread unevenly"). */
