@@ -31,7 +31,7 @@ static const char *param_names[CALIB_COUNT] = {"mem_bw_achievable_gbps", "cta_in
                                                "load_queue", "sm_stream_loss", "host_round_ns", "pdl_gap_us",
                                                "fp32_row_flops", "fp32_kv_flops", "fp32_issue_frac",
                                                "fp32_overlap_norm", "host_setup_ns", "flag_latency_ns",
-                                               "partial_row_ns", "tc_kv_flops"};
+                                               "partial_row_ns", "tc_kv_flops", "mem_sm_share_exp"};
 
 const char *calib_param_name(int p)
 {
@@ -41,7 +41,7 @@ const char *calib_param_name(int p)
 int calib_param_is_chip(int p)
 {
     return p == CALIB_BW || p == CALIB_LAUNCH || p == CALIB_GAP || p == CALIB_GRAPH_LAUNCH || p == CALIB_SHARE_EXP ||
-           p == CALIB_PDL_GAP;
+           p == CALIB_PDL_GAP || p == CALIB_SM_SHARE;
 }
 
 /* 1 when rows[i] is held out of a fit (o->half: the odd half; o->holdout:
@@ -81,6 +81,7 @@ static double *param_ptr(gpu_spec *g, kernel_profile *k, int p)
     case CALIB_FLAG: return &k->flag_latency_ns;
     case CALIB_PARTIAL_ROW: return &k->partial_row_ns;
     case CALIB_TC_KV: return &k->tc_kv_flops;
+    case CALIB_SM_SHARE: return &g->mem_sm_share_exp;
     }
     return NULL;
 }
@@ -192,6 +193,8 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     d.engine = o->engine;
     for (int p = 0; p < CALIB_COUNT; p++) {
         res->value[p] = calib_param_get(g, kp, p);
+        if (p == CALIB_SM_SHARE && (o->mask & (1u << p)) && !(res->value[p] > 0))
+            res->value[p] = 0.25;   /* 0 (equal shares) is no start in log space */
         if (o->mask & (1u << p)) {
             if (res->value[p] <= 0) {
                 snprintf(err, (size_t)errlen, "%s = %g: must start above 0 to be fitted in log space", param_names[p],
@@ -244,7 +247,9 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
         snprintf(err, (size_t)errlen, "out of memory");
         goto done;
     }
-    for (int k = 0; k < d.np; k++) gsl_vector_set(x, (size_t)k, log(res->value[d.params[k]]));
+    for (int k = 0; k < d.np; k++) {
+        gsl_vector_set(x, (size_t)k, log(res->value[d.params[k]]));
+    }
     gsl_multifit_nlinear_init(x, &fdf, wk);
     int info = 0;
     int st = gsl_multifit_nlinear_driver((size_t)o->maxiter, o->xtol, o->gtol, o->ftol,

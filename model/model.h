@@ -152,6 +152,7 @@ enum calib_param {
     CALIB_FLAG,          /* flag_latency_ns (kernel) */
     CALIB_PARTIAL_ROW,   /* partial_row_ns (kernel) */
     CALIB_TC_KV,         /* tc_kv_flops (kernel) */
+    CALIB_SM_SHARE,      /* mem_sm_share_exp (chip): from 0.25 when it is 0 */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
@@ -163,7 +164,7 @@ enum calib_param {
      ~(1u << CALIB_LOAD_QUEUE) & ~(1u << CALIB_STREAM_LOSS) & ~(1u << CALIB_GAP) & ~(1u << CALIB_HOST_ROUND) & \
      ~(1u << CALIB_PDL_GAP) & ~(1u << CALIB_FP32_ROW) & ~(1u << CALIB_FP32_KV) & \
      ~(1u << CALIB_ISSUE_FRAC) & ~(1u << CALIB_OVERLAP_NORM) & ~(1u << CALIB_HOST_SETUP) & ~(1u << CALIB_FLAG) & \
-     ~(1u << CALIB_PARTIAL_ROW) & ~(1u << CALIB_TC_KV))
+     ~(1u << CALIB_PARTIAL_ROW) & ~(1u << CALIB_TC_KV) & ~(1u << CALIB_SM_SHARE))
 
 /* A measured configuration. */
 typedef struct calib_row {

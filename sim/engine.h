@@ -75,6 +75,25 @@ typedef struct pslink {
     uint32_t tab_gen;
     uint32_t tab_stamp[PSLINK_TAB];
     double tab_rate[PSLINK_TAB];
+    double tab_share[PSLINK_TAB];   /* pslink_share alone, before the hard ceiling */
+    /* groups (pslink_groups): the flows of one SM.  ng = 0: none, every
+     * flow has the one rate above and the fields below are unused.  The
+     * groups that hold k flows form class k: their flows all stream at
+     * crate[k], so a class keeps one clock and a heap of its groups */
+    int ng, per;      /* groups, flows a group holds at most */
+    double gexp;      /* a flow of a group of k flows weighs k^-gexp */
+    double *gw;       /* gw[k]: the weight at k flows, k = 0 .. per */
+    double *cclk;     /* per class: bytes served to each of its flows so far */
+    double *crate;    /* per class: rate of each of its flows (bytes per ns) */
+    int *cn;          /* per class: groups */
+    int *cheap;       /* class k's groups, a min-heap on their keys (grp_key): cheap[k * ng + i], i < cn[k] */
+    int *gn;          /* per group: flows */
+    int *gfirst;      /* per group: its flow of the smallest tag */
+    int *gpos;        /* per group: its place in its class's heap */
+    double *goff;     /* per group: its clock (bytes served to each of its flows) is cclk[gn] - goff */
+    ev *gf;           /* flows of group g: gf[g * per + i], i < gn[g]; t: finish tag on the group's clock */
+    int gcap, per_cap; /* groups and flows per group the arrays hold */
+    int dirty;        /* the rates predate a join or a leave */
 } pslink;
 
 /*
@@ -89,6 +108,18 @@ double pslink_share(double n, double cap, double bw, double soft);
  * A link is zeroed before its first reset (its cache of rates relies on it). */
 void pslink_reset(pslink *l, double bw, double cap, double now);
 void pslink_free(pslink *l);
+/*
+ * Makes the link share by group: ng groups (SMs) of at most `per` flows.
+ * The link's whole rate stays that of n equal flows (pslink_share, at most
+ * the hard ceiling each), but it is split among the flows in proportion to
+ * their weight, k^-gexp for a flow whose group holds k flows (gexp = 0:
+ * equal shares), and no flow gets more than the hard ceiling.  So the
+ * flows of a crowded SM stream slower than one alone on its SM.  Call after
+ * pslink_reset and before the first join; gexp <= 0 or ng <= 0 leaves the
+ * link ungrouped.  Returns 0, or -1 on OOM (the link is then ungrouped).
+ */
+int pslink_groups(pslink *l, int ng, int per, double gexp);
+
 /* Per-flow rate with the current number of flows (bytes per ns): the
  * share of n flows of the link's cap, at most its hard ceiling. */
 double pslink_rate(pslink *l);
@@ -96,14 +127,18 @@ double pslink_rate(pslink *l);
 double pslink_rate_of(pslink *l, int n);
 /* Moves the link's clock to t >= now, serving bytes to the active flows. */
 void pslink_advance(pslink *l, double t);
-/* Adds a flow of `bytes` (> 0) owned by `who` at the link's current time. */
-int pslink_join(pslink *l, double bytes, int32_t who);
+/* Adds a flow of `bytes` (> 0) owned by `who` at the link's current time,
+ * in group `group` (0 <= group < ng; ignored when the link is ungrouped).
+ * Returns 0, or -1 on OOM or a full group. */
+int pslink_join(pslink *l, double bytes, int32_t who, int group);
 /* Time at which the next flow finishes (+inf when none). */
 double pslink_next_time(pslink *l);
-/* Virtual finish tag of the earliest flow (+inf when none). */
-double pslink_next_tag(const pslink *l);
 /* Removes one flow that has finished by the current time; returns its owner,
- * or -1 when none has (within rounding). */
+ * or -1 when none has (within rounding).  Of several, the earliest tag
+ * (ungrouped) or the earliest joined (grouped) goes first. */
 int32_t pslink_pop_done(pslink *l);
+/* Removes the flow that finishes next, taking it as done now (what rounding
+ * left a hair short of its tag); returns its owner, or -1 when none. */
+int32_t pslink_pop_next(pslink *l);
 
 #endif

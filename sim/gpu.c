@@ -35,6 +35,7 @@ static const specfile_field fields[] = {
     D(mem_latency_ns, 1, 1e6),
     D(sm_max_gbps, 1, 1e6),
     D(mem_share_exp, 0, 100),
+    D(mem_sm_share_exp, 0, 4),
     D(fp32_tflops, 1e-3, 1e6),
     D(tensor_tflops, 1e-3, 1e7),
     D(launch_us, 0, 1e6),

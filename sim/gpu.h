@@ -34,6 +34,9 @@ typedef struct gpu_spec {
     double mem_latency_ns;      /* loaded DRAM latency seen by one CTA */
     double sm_max_gbps;         /* most one SM pulls from memory, whatever its CTAs keep in flight */
     double mem_share_exp;       /* saturation exponent k of the memory link (pslink_share); 0: a hard min */
+    double mem_sm_share_exp;    /* how the CTAs of one SM share its part of the link: a CTA streaming
+                                   beside k - 1 others on its SM weighs k^-x in the link's split
+                                   (pslink_groups); 0: every CTA an equal share, 1: every SM */
     double fp32_tflops;         /* dense FP32 (CUDA cores) */
     double tensor_tflops;       /* dense FP16/BF16 tensor cores */
     double launch_us;           /* from a launch (timed with events around it) to the first CTA running */

@@ -206,6 +206,7 @@ typedef struct kparams {
     double soft;      /* the chip's mem_share_exp */
     double load_queue; /* the profile's load_queue */
     double stream_loss; /* the profile's sm_stream_loss (0: the link's bandwidth is bw throughout) */
+    double sm_share;  /* the chip's mem_sm_share_exp: CTAs of one SM share its part of the link (pslink_groups) */
     double cap_by_n[MAX_RESIDENT + 1];   /* per-CTA cap with n CTAs on each SM (0: use cap) */
     double demand_by_n[MAX_RESIDENT + 1]; /* per-CTA demand on the memory link, idem (sim_cta_demand) */
 } kparams;
@@ -298,7 +299,7 @@ static int cta_run(krun *kr, int who, double now)
             }
             case OP_STREAM:
                 if (o->x > 0) {
-                    if (pslink_join(&c->link, o->x, who)) return -1;
+                    if (pslink_join(&c->link, o->x, who, s->sm)) return -1;
                     blocked = 1;
                 }
                 break;
@@ -378,6 +379,7 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
     evq_clear(&c->q);
     pslink_reset(&c->link, k->bw, k->cap, t0);
     c->link.soft = k->soft;
+    if (pslink_groups(&c->link, k->sms, k->resident, k->sm_share)) return -1;
     memset(st, 0, sizeof *st);
     st->t_end = t0;
     krun kr = {c, k, n, 0, tw, pid, st, 0};
@@ -406,8 +408,7 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
             who = pslink_pop_done(&c->link);
             if (who < 0) {
                 /* rounding left the earliest flow a hair short: finish it now */
-                c->link.v = pslink_next_tag(&c->link);
-                who = pslink_pop_done(&c->link);
+                who = pslink_pop_next(&c->link);
             }
         }
         st->events++;
@@ -696,7 +697,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
 
     double elt = dtype_bytes(w->dtype);
     kparams k = {g->sms, res, sim_cta_rate(g, kp, w, p->rows, p->block_n, sh.ctas_on_sm), g->mem_bw_achievable_gbps,
-                 g->mem_share_exp, kp->load_queue, kp->sm_stream_loss, {0}, {0}};
+                 g->mem_share_exp, kp->load_queue, kp->sm_stream_loss, g->mem_sm_share_exp, {0}, {0}};
     if (res <= MAX_RESIDENT)
         for (int m = 1; m <= res; m++) {
             k.cap_by_n[m] = sim_cta_rate(g, kp, w, p->rows, p->block_n, m);
@@ -716,7 +717,8 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     r->backwards = st.backwards;
     if (p->combine) {
         int n = lower_combine(c, kp, w, p);
-        kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, 0, 0, {0}, {0}};
+        kparams k2 = {g->sms, sim_combine_resident(g), 0, g->mem_bw_achievable_gbps, g->mem_share_exp, 0, 0,
+                      g->mem_sm_share_exp, {0}, {0}};
         k2.cap = kp->cta_inflight_bytes / g->mem_latency_ns;
         double t1 = t_end + sim_combine_gap_ns(g, kp);
         if (sink) sink->resident[1] = k2.resident;

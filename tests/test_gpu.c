@@ -14,7 +14,7 @@ static const char *good =
     "# comment\nname = t\nfull_name = Test GPU\nsms = 10\nmax_ctas_per_sm = 32\nmax_threads_per_sm = 2048\n"
     "regs_per_sm = 65536\nsmem_per_sm_bytes = 233472\nsmem_per_cta_bytes = 232448\nl2_bytes = 1e6\n"
     "sm_clock_mhz = 1000\nmem_bw_gbps = 1000\nmem_bw_achievable_gbps = 900\nmem_bw_sms = none\nmem_latency_ns = 500\n"
-    "sm_max_gbps = 80\nmem_share_exp = 0\nfp32_tflops = 10\ntensor_tflops = 100\nlaunch_us = 2\ngraph_launch_us = 1\n"
+    "sm_max_gbps = 80\nmem_share_exp = 0\nmem_sm_share_exp = 0\nfp32_tflops = 10\ntensor_tflops = 100\nlaunch_us = 2\ngraph_launch_us = 1\n"
     "kernel_gap_us = 1   # trailing comment\n"
     "pdl_gap_us = 0.5\n"
     "band_lo_pct = 0\nband_hi_pct = 0\n"

@@ -84,11 +84,11 @@ static void test_pslink(void)
 {
     pslink l = {0};
     pslink_reset(&l, 10.0, 4.0, 0);     /* 10 B/ns shared, 4 B/ns per flow */
-    pslink_join(&l, 100, 0);             /* alone: capped at 4 B/ns -> done at 25 */
+    pslink_join(&l, 100, 0, 0);             /* alone: capped at 4 B/ns -> done at 25 */
     CHECK(fabs(pslink_next_time(&l) - 25) < 1e-9, "one flow capped: next %g, want 25", pslink_next_time(&l));
     pslink_advance(&l, 5);               /* 20 bytes served */
-    pslink_join(&l, 100, 1);
-    pslink_join(&l, 100, 2);             /* three flows: 10/3 B/ns each */
+    pslink_join(&l, 100, 1, 0);
+    pslink_join(&l, 100, 2, 0);             /* three flows: 10/3 B/ns each */
     CHECK(fabs(pslink_rate(&l) - 10.0 / 3) < 1e-12, "fair share %g", pslink_rate(&l));
     /* flow 0 has 80 left: done at 5 + 80 * 3 / 10 = 29 */
     CHECK(fabs(pslink_next_time(&l) - 29) < 1e-9, "shared: next %g, want 29", pslink_next_time(&l));
@@ -102,6 +102,84 @@ static void test_pslink(void)
     CHECK(fabs(l.served - 300) < 1e-9, "bytes served %g, want 300", l.served);
     CHECK(l.max_rate <= 10.0 + 1e-12, "peak rate %g above bandwidth 10", l.max_rate);
     pslink_free(&l);
+}
+
+/* Grouped link: flows weigh k^-gexp by the flows of their group; the whole
+ * rate is that of n equal flows, and no flow passes the hard ceiling. */
+static void test_pslink_groups(void)
+{
+    pslink l = {0};
+    pslink_reset(&l, 10.0, 4.0, 0);
+    CHECK(pslink_groups(&l, 2, 4, 1.0) == 0 && l.ng == 2, "two groups of up to 4 flows");
+    pslink_join(&l, 50, 0, 0);          /* alone on group 0: weight 1 */
+    pslink_join(&l, 100, 1, 1);
+    pslink_join(&l, 100, 2, 1);         /* two on group 1: weight 1/2 each */
+    /* three flows take 10 B/ns together (3 x min(4, 10/3)), split 1 : 1/2 : 1/2:
+     * flow 0 at 5 B/ns, done at 10 (ungrouped: 10/3 each, done at 15) */
+    CHECK(fabs(pslink_next_time(&l) - 10) < 1e-9, "grouped: next %g, want 10", pslink_next_time(&l));
+    CHECK(fabs(l.max_rate - 10) < 1e-9, "whole rate %g, want 10", l.max_rate);
+    pslink_advance(&l, 10);
+    CHECK(pslink_pop_done(&l) == 0 && pslink_pop_done(&l) == -1, "flow 0 alone on its group ends first, alone");
+    /* flows 1 and 2 were served 25 each; now 2 x min(4, 5) = 8 B/ns for the
+     * one group: 4 each, 75 left -> done at 10 + 18.75 */
+    CHECK(fabs(pslink_next_time(&l) - 28.75) < 1e-9, "one group left: next %g, want 28.75", pslink_next_time(&l));
+    pslink_advance(&l, 28.75);
+    CHECK(pslink_pop_done(&l) == 1 && pslink_pop_done(&l) == 2, "flows 1 and 2 finish together, in join order");
+    CHECK(fabs(l.served - 250) < 1e-9, "bytes served %g, want 250", l.served);
+    /* the hard ceiling caps the heavy flow, and its excess goes to no one */
+    pslink_reset(&l, 10.0, 4.0, 0);
+    l.hard = 4.5;
+    pslink_groups(&l, 2, 4, 1.0);
+    pslink_join(&l, 45, 0, 0);
+    pslink_join(&l, 100, 1, 1);
+    pslink_join(&l, 100, 2, 1);
+    CHECK(fabs(pslink_next_time(&l) - 10) < 1e-9, "capped at 4.5: next %g, want 10", pslink_next_time(&l));
+    /* a full group and a group out of range refuse a flow */
+    pslink_reset(&l, 10.0, 4.0, 0);
+    pslink_groups(&l, 2, 1, 0.5);
+    CHECK(pslink_join(&l, 1, 0, 0) == 0 && pslink_join(&l, 1, 1, 0) == -1 && pslink_join(&l, 1, 2, 2) == -1,
+          "a full group or one out of range refuses a join");
+    /* gexp 0 leaves the link ungrouped: equal shares */
+    pslink_reset(&l, 10.0, 4.0, 0);
+    CHECK(pslink_groups(&l, 2, 4, 0) == 0 && l.ng == 0, "gexp 0: ungrouped");
+    pslink_join(&l, 50, 0, 0);
+    pslink_join(&l, 100, 1, 1);
+    pslink_join(&l, 100, 2, 1);
+    CHECK(fabs(pslink_next_time(&l) - 15) < 1e-9, "ungrouped: next %g, want 15", pslink_next_time(&l));
+    /* the flow rounding left short finishes on demand */
+    CHECK(pslink_pop_next(&l) == 0 && l.n == 2, "pop_next takes the earliest flow");
+    pslink_free(&l);
+}
+
+/* CTAs of one SM share its part of the link (mem_sm_share_exp).  A split
+ * plan of a ragged batch (8 requests, 40 MHA heads, d = 64, one of 150k
+ * tokens, 3 chunks a unit) puts the long request's CTAs two and three to
+ * an SM where short chunks freed slots: they stream slower than alone, so
+ * the plan takes longer the more an SM's CTAs share (measured 873 us on
+ * the H100).  264 equal CTAs, two on every SM, take the same time whatever
+ * the share. */
+static void test_sm_share(void)
+{
+    static const int64_t lens[8] = {30000, 1500, 1500, 150000, 9000, 9000, 4096, 9000};
+    gpu_spec g = h100;
+    double rag[3], t264[3], x[3] = {0, 0.45, 1};
+    for (int i = 0; i < 3; i++) {
+        g.mem_sm_share_exp = x[i];
+        set_uniform(8, 40, 40, 64, 1);
+        w.ragged = 1;
+        for (int b = 0; b < 8; b++) w.ctx[b] = lens[b];
+        sim_result r;
+        char err[256];
+        plan_opts o = {.kind = SCHED_SPLIT, .block_n = 256, .splits = 3};
+        CHECK(sim_run(ctx, &g, th_kernel(), &w, &o, &r, NULL, err, sizeof err) == SIM_OK, "ragged split: %s", err);
+        rag[i] = r.time_us;
+        set_uniform(8, 33, 33, 128, 32768);   /* 264 units: fa2's 264 CTAs */
+        t264[i] = run(&g, SCHED_FA2).time_us;
+    }
+    CHECK(rag[1] > 1.02 * rag[0] && rag[2] > 1.02 * rag[1], "ragged split: %.1f us at 0, %.1f at 0.45, %.1f at 1",
+          rag[0], rag[1], rag[2]);
+    CHECK_REL(t264[1], t264[0], 1e-9, "264 CTAs, two on every SM: the share changes nothing");
+    CHECK_REL(t264[2], t264[0], 1e-9, "264 CTAs at 1");
 }
 
 static void test_one_cta(void)
@@ -503,6 +581,8 @@ int main(void)
     ctx = sim_ctx_alloc();
     test_evq_order();
     test_pslink();
+    test_pslink_groups();
+    test_sm_share();
     test_one_cta();
     test_bandwidth_bound();
     test_engine_invariants();
