@@ -168,6 +168,8 @@ void pslink_free(pslink *l)
     free(l->cclk);
     free(l->crate);
     free(l->cn);
+    free(l->cmask);
+    l->cmask = NULL;
     free(l->cheap);
     free(l->gn);
     free(l->gfirst);
@@ -175,7 +177,8 @@ void pslink_free(pslink *l)
     free(l->goff);
     free(l->gf);
     l->gw = l->cclk = l->crate = l->goff = NULL;
-    l->cn = l->cheap = l->gn = l->gfirst = l->gpos = NULL;
+    l->cn = l->gn = l->gfirst = l->gpos = NULL;
+    l->cheap = NULL;
     l->gf = NULL;
     l->gcap = l->per_cap = 0;
     l->n = l->ng = l->per = 0;
@@ -199,7 +202,8 @@ int pslink_groups(pslink *l, int ng, int per, double gexp)
         l->cclk = grow_to(l->cclk, pc + 1, sizeof(double), &fail);
         l->crate = grow_to(l->crate, pc + 1, sizeof(double), &fail);
         l->cn = grow_to(l->cn, pc + 1, sizeof(int), &fail);
-        l->cheap = grow_to(l->cheap, (pc + 1) * nc, sizeof(int), &fail);
+        l->cmask = grow_to(l->cmask, pc / 64 + 1, sizeof(uint64_t), &fail);
+        l->cheap = grow_to(l->cheap, (pc + 1) * nc, sizeof(pslink_gent), &fail);
         l->gn = grow_to(l->gn, nc, sizeof(int), &fail);
         l->gfirst = grow_to(l->gfirst, nc, sizeof(int), &fail);
         l->gpos = grow_to(l->gpos, nc, sizeof(int), &fail);
@@ -208,19 +212,30 @@ int pslink_groups(pslink *l, int ng, int per, double gexp)
         if (fail) return -1;
         l->gcap = (int)nc;
         l->per_cap = (int)pc;
+        l->gw_n = 0;   /* weights to compute again */
+    }
+    if (gexp != l->gexp || per > l->gw_n) {   /* the weights, kept while gexp stays */
+        for (int k = 0; k <= per; k++) l->gw[k] = k ? pow(k, -gexp) : 0;
+        l->gw_n = per;
     }
     l->ng = ng;
     l->per = per;
     l->gexp = gexp;
     for (int k = 0; k <= per; k++) {
-        l->gw[k] = k ? pow(k, -gexp) : 0;
         l->cclk[k] = l->crate[k] = 0;
         l->cn[k] = 0;
     }
+    for (int w = 0; w <= per / 64; w++) l->cmask[w] = 0;
     for (int g = 0; g < ng; g++) l->gn[g] = 0;
     l->dirty = 1;
     return 0;
 }
+
+/* Grouped: k runs over the classes that hold groups, smallest first. */
+#define FOR_CLASS(l, k)                                                                   \
+    for (int w_ = 0; w_ <= (l)->per >> 6; w_++)                                           \
+        for (uint64_t m_ = (l)->cmask[w_]; m_; m_ &= m_ - 1)                              \
+            for (int k = (w_ << 6) + __builtin_ctzll(m_), once_ = 1; once_; once_ = 0)
 
 /* Grouped: the first flow of group g (gn[g] > 0). */
 static inline const ev *grp_first(const pslink *l, int g)
@@ -228,82 +243,87 @@ static inline const ev *grp_first(const pslink *l, int g)
     return &l->gf[(size_t)g * l->per + l->gfirst[g]];
 }
 
-/* Grouped: the clock of class gn[g] at which group g's first flow is done. */
-static inline double grp_key(const pslink *l, int g)
+/* Heap entries: the clock of class k at which group g's first flow is done,
+ * then that flow's sequence number. */
+static inline int gent_less(const pslink_gent *a, const pslink_gent *b)
 {
-    return grp_first(l, g)->t + l->goff[g];
+    return a->key < b->key || (a->key == b->key && a->seq < b->seq);
 }
 
-static inline int grp_less(const pslink *l, int a, int b)
+static void cls_up(pslink *l, pslink_gent *h, int i)
 {
-    double ka = grp_key(l, a), kb = grp_key(l, b);
-    return ka < kb || (ka == kb && grp_first(l, a)->seq < grp_first(l, b)->seq);
-}
-
-static void cls_place(pslink *l, int *h, int i, int g)
-{
-    h[i] = g;
-    l->gpos[g] = i;
-}
-
-static void cls_up(pslink *l, int k, int i)
-{
-    int *h = l->cheap + (size_t)k * l->ng, g = h[i];
+    pslink_gent e = h[i];
     while (i > 0) {
         int p = (i - 1) / 2;
-        if (!grp_less(l, g, h[p])) break;
-        cls_place(l, h, i, h[p]);
+        if (!gent_less(&e, &h[p])) break;
+        h[i] = h[p];
+        l->gpos[h[i].g] = i;
         i = p;
     }
-    cls_place(l, h, i, g);
+    h[i] = e;
+    l->gpos[e.g] = i;
 }
 
-static void cls_down(pslink *l, int k, int i)
+static void cls_down(pslink *l, pslink_gent *h, int m, int i)
 {
-    int *h = l->cheap + (size_t)k * l->ng, g = h[i], m = l->cn[k];
+    pslink_gent e = h[i];
     while (1) {
         int c = 2 * i + 1;
         if (c >= m) break;
-        if (c + 1 < m && grp_less(l, h[c + 1], h[c])) c++;
-        if (!grp_less(l, h[c], g)) break;
-        cls_place(l, h, i, h[c]);
+        if (c + 1 < m && gent_less(&h[c + 1], &h[c])) c++;
+        if (!gent_less(&h[c], &e)) break;
+        h[i] = h[c];
+        l->gpos[h[i].g] = i;
         i = c;
     }
-    cls_place(l, h, i, g);
+    h[i] = e;
+    l->gpos[e.g] = i;
 }
 
 /* Grouped: group g (gn[g] = k > 0, its first flow and offset set) into class k's heap. */
 static void cls_insert(pslink *l, int g)
 {
     int k = l->gn[g], i = l->cn[k]++;
-    l->cheap[(size_t)k * l->ng + i] = g;
-    cls_up(l, k, i);
+    if (i == 0) l->cmask[k >> 6] |= 1ull << (k & 63);
+    pslink_gent *h = l->cheap + (size_t)k * l->ng;
+    const ev *f = grp_first(l, g);
+    h[i].key = f->t + l->goff[g];
+    h[i].seq = f->seq;
+    h[i].g = g;
+    cls_up(l, h, i);
 }
 
 /* Grouped: group g out of its class's heap. */
 static void cls_remove(pslink *l, int g)
 {
-    int k = l->gn[g], i = l->gpos[g], *h = l->cheap + (size_t)k * l->ng;
-    int last = h[--l->cn[k]];
-    if (last == g) return;
-    cls_place(l, h, i, last);
-    cls_up(l, k, i);
-    cls_down(l, k, l->gpos[last]);
+    int k = l->gn[g], i = l->gpos[g];
+    pslink_gent *h = l->cheap + (size_t)k * l->ng;
+    int m = --l->cn[k];
+    if (m == 0) l->cmask[k >> 6] &= ~(1ull << (k & 63));
+    if (i == m) return;
+    h[i] = h[m];
+    l->gpos[h[i].g] = i;
+    if (i > 0 && gent_less(&h[i], &h[(i - 1) / 2])) cls_up(l, h, i);
+    else cls_down(l, h, m, i);
 }
 
 /* Grouped: each class's per-flow rate from the current flows, cap and
  * bandwidth (the whole rate of n equal flows, split by weight). */
 static void grp_rates(pslink *l)
 {
+    if (!l->dirty && l->r_cap == l->cap && l->r_bw == l->bw && l->r_hard == l->hard && l->r_soft == l->soft) return;
     l->dirty = 0;
+    l->r_cap = l->cap;
+    l->r_bw = l->bw;
+    l->r_hard = l->hard;
+    l->r_soft = l->soft;
     if (l->n == 0) return;
     double rate = pslink_rate_of(l, l->n), share;
     share = l->n < PSLINK_TAB ? l->tab_share[l->n] : pslink_share(l->n, l->cap, l->bw, l->soft);
     double whole = fmin(share, l->hard) * l->n, wsum = 0;
     (void)rate;
-    for (int k = 1; k <= l->per; k++) wsum += (double)k * l->cn[k] * l->gw[k];
-    for (int k = 1; k <= l->per; k++)
-        if (l->cn[k]) l->crate[k] = fmin(l->gw[k] * whole / wsum, l->hard);
+    FOR_CLASS(l, k) wsum += (double)k * l->cn[k] * l->gw[k];
+    FOR_CLASS(l, k) l->crate[k] = fmin(l->gw[k] * whole / wsum, l->hard);
 }
 
 /* Grouped: the first flow of g to its smallest tag. */
@@ -339,15 +359,16 @@ static int grp_next(pslink *l, double *when)
 {
     grp_rates(l);   /* the cap, bandwidth or ceiling may have changed since */
     int best = -1;
+    uint64_t bseq = 0;
     double bt = INFINITY;
-    for (int k = 1; k <= l->per; k++) {
-        if (!l->cn[k]) continue;
-        int g = l->cheap[(size_t)k * l->ng];
-        double dv = grp_key(l, g) - l->cclk[k];
+    FOR_CLASS(l, k) {
+        const pslink_gent *top = l->cheap + (size_t)k * l->ng;
+        double dv = top->key - l->cclk[k];
         double t = dv <= 0 ? l->now : l->now + dv / l->crate[k];
-        if (best < 0 || t < bt || (t == bt && grp_first(l, g)->seq < grp_first(l, best)->seq)) {
+        if (best < 0 || t < bt || (t == bt && top->seq < bseq)) {
             bt = t;
-            best = g;
+            best = top->g;
+            bseq = top->seq;
         }
     }
     *when = bt;
@@ -400,11 +421,10 @@ void pslink_advance(pslink *l, double t)
     if (l->ng) {
         if (l->dirty) grp_rates(l);
         double dt = t - l->now;
-        for (int k = 1; k <= l->per; k++)
-            if (l->cn[k]) {
-                l->cclk[k] += l->crate[k] * dt;
-                l->served += l->crate[k] * k * l->cn[k] * dt;
-            }
+        FOR_CLASS(l, k) {
+            l->cclk[k] += l->crate[k] * dt;
+            l->served += l->crate[k] * k * l->cn[k] * dt;
+        }
     } else if (l->n) {
         double r = pslink_rate(l);
         l->v += r * (t - l->now);
@@ -431,9 +451,10 @@ int pslink_join(pslink *l, double bytes, int32_t who, int group)
         l->goff[group] = l->cclk[k + 1] - clk;
         cls_insert(l, group);
         l->n++;
+        l->dirty = 1;
         grp_rates(l);
         double total = 0;
-        for (int j = 1; j <= l->per; j++) total += l->crate[j] * j * l->cn[j];
+        FOR_CLASS(l, j) total += l->crate[j] * j * l->cn[j];
         if (total > l->max_rate) l->max_rate = total;
         return 0;
     }
@@ -462,11 +483,14 @@ int32_t pslink_pop_done(pslink *l)
     if (l->n == 0) return -1;
     if (l->ng) {
         int bg = -1;
-        for (int k = 1; k <= l->per; k++) {
-            if (!l->cn[k]) continue;
-            int g = l->cheap[(size_t)k * l->ng];
+        uint64_t bseq = 0;
+        FOR_CLASS(l, k) {
+            const pslink_gent *top = l->cheap + (size_t)k * l->ng;
             double tol = 1e-12 * fabs(l->cclk[k]) + 1e-3;
-            if (grp_key(l, g) <= l->cclk[k] + tol && (bg < 0 || grp_first(l, g)->seq < grp_first(l, bg)->seq)) bg = g;
+            if (top->key <= l->cclk[k] + tol && (bg < 0 || top->seq < bseq)) {
+                bg = top->g;
+                bseq = top->seq;
+            }
         }
         return bg < 0 ? -1 : grp_remove(l, bg, l->gfirst[bg]);
     }

@@ -56,6 +56,14 @@ double evq_next_time(const evq *q);
 
 #define PSLINK_TAB 1024   /* flow counts whose per-flow rate is kept (pslink_rate) */
 
+/* A group in its class's heap (pslink_groups): the class clock at which
+ * its first flow is done, that flow's sequence number, the group. */
+typedef struct pslink_gent {
+    double key;
+    uint64_t seq;
+    int32_t g;
+} pslink_gent;
+
 typedef struct pslink {
     double bw;        /* bytes per ns (GB/s) shared by all flows */
     double cap;       /* bytes per ns a single flow can take */
@@ -82,11 +90,13 @@ typedef struct pslink {
      * crate[k], so a class keeps one clock and a heap of its groups */
     int ng, per;      /* groups, flows a group holds at most */
     double gexp;      /* a flow of a group of k flows weighs k^-gexp */
-    double *gw;       /* gw[k]: the weight at k flows, k = 0 .. per */
+    double *gw;       /* gw[k]: the weight at k flows, k = 0 .. gw_n */
+    int gw_n;
     double *cclk;     /* per class: bytes served to each of its flows so far */
     double *crate;    /* per class: rate of each of its flows (bytes per ns) */
     int *cn;          /* per class: groups */
-    int *cheap;       /* class k's groups, a min-heap on their keys (grp_key): cheap[k * ng + i], i < cn[k] */
+    uint64_t *cmask;  /* bit k: class k holds groups */
+    pslink_gent *cheap; /* class k's groups, a min-heap: cheap[k * ng + i], i < cn[k] */
     int *gn;          /* per group: flows */
     int *gfirst;      /* per group: its flow of the smallest tag */
     int *gpos;        /* per group: its place in its class's heap */
@@ -94,6 +104,7 @@ typedef struct pslink {
     ev *gf;           /* flows of group g: gf[g * per + i], i < gn[g]; t: finish tag on the group's clock */
     int gcap, per_cap; /* groups and flows per group the arrays hold */
     int dirty;        /* the rates predate a join or a leave */
+    double r_cap, r_bw, r_hard, r_soft; /* the cap, bandwidth, ceiling and exponent the rates are for */
 } pslink;
 
 /*
