@@ -134,6 +134,12 @@ static void test_pslink_groups(void)
     pslink_join(&l, 100, 1, 1);
     pslink_join(&l, 100, 2, 1);
     CHECK(fabs(pslink_next_time(&l) - 10) < 1e-9, "capped at 4.5: next %g, want 10", pslink_next_time(&l));
+    /* the flow rounding left short finishes on demand, and its group's other
+     * flows go on from where they were */
+    pslink_advance(&l, 9.999);
+    CHECK(pslink_pop_done(&l) == -1 && pslink_pop_next(&l) == 0 && l.n == 2, "grouped pop_next takes the earliest flow");
+    CHECK(fabs(pslink_next_time(&l) - (9.999 + (100 - 2.5 * 9.999) / 4)) < 1e-6, "after pop_next: next %g",
+          pslink_next_time(&l));
     /* a full group and a group out of range refuse a flow */
     pslink_reset(&l, 10.0, 4.0, 0);
     pslink_groups(&l, 2, 1, 0.5);
