@@ -14,6 +14,12 @@
  *    virtual clock V (bytes served to each flow so far); a flow that joins with
  *    B bytes at virtual time V0 finishes when V reaches V0 + B, so a change in
  *    the set of flows costs O(log n), however many bytes they carry.
+ *    Grouped (pslink_groups: the flows of one SM), the same whole rate is
+ *    split by weight, k^-gexp for a flow whose group holds k flows; the
+ *    groups of k flows form class k, one rate and one clock, with a heap
+ *    of its groups by the clock at which each one's next flow is done, so
+ *    a change costs O(log groups) plus a pass over the classes held.
+ *    Ties: the earliest-joined flow first (ungrouped: the earliest tag).
  */
 #ifndef LEANSIM_ENGINE_H
 #define LEANSIM_ENGINE_H
