@@ -19,7 +19,8 @@
  *    groups of k flows form class k, one rate and one clock, with a heap
  *    of its groups by the clock at which each one's next flow is done, so
  *    a change costs O(log groups) plus a pass over the classes held.
- *    Ties: the earliest-joined flow first (ungrouped: the earliest tag).
+ *    Ties: the earliest tag, then the earliest joined (grouped: of each
+ *    class's next flow, the earliest joined).
  */
 #ifndef LEANSIM_ENGINE_H
 #define LEANSIM_ENGINE_H
@@ -152,7 +153,8 @@ int pslink_join(pslink *l, double bytes, int32_t who, int group);
 double pslink_next_time(pslink *l);
 /* Removes one flow that has finished by the current time; returns its owner,
  * or -1 when none has (within rounding).  Of several, the earliest tag
- * (ungrouped) or the earliest joined (grouped) goes first. */
+ * (ungrouped) or, of each class's next, the earliest joined (grouped)
+ * goes first. */
 int32_t pslink_pop_done(pslink *l);
 /* Removes the flow that finishes next, taking it as done now (what rounding
  * left a hair short of its tag); returns its owner, or -1 when none. */
