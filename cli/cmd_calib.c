@@ -123,7 +123,10 @@ int cmd_calibrate(int argc, char **argv)
     for (int p = 0; p < CALIB_COUNT && m < (int)sizeof about; p++)
         m += snprintf(about + m, sizeof about - (size_t)m, " %s%s", calib_param_name(p),
                       calib_param_is_chip(p) ? "(chip)" : "");
-    if (m < (int)sizeof about) snprintf(about + m, sizeof about - (size_t)m, "\n");
+    if (m < (int)sizeof about)
+        snprintf(about + m, sizeof about - (size_t)m,
+                 ";\n  mem_sm_share_exp is fitted alone: a scan of 0..2 and a parabola through its best steps\n"
+                 "  (the simulator's time jumps at small changes of it, which the solver's differences meet)\n");
     args_cmd c = {"calibrate",
                   "--db results.db --gpu G [--kernel NAME|FILE] [--out FILE.gpu] [--out-kernel FILE.kernel] [options]",
                   about, 0, {calib_table, NULL}};

@@ -16,6 +16,7 @@
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_multifit.h>
 #include <gsl/gsl_multifit_nlinear.h>
 #include <gsl/gsl_vector.h>
 #include <errno.h>
@@ -181,6 +182,93 @@ static void fit_progress(const size_t iter, void *arg, const gsl_multifit_nlinea
     fflush(f);
 }
 
+/* Sum of squared relative errors of the fit rows at mem_sm_share_exp = x. */
+static double sm_share_ssr(double x, void *p)
+{
+    fit_data *d = p;
+    d->g.mem_sm_share_exp = x;
+    double ss = 0;
+    for (int i = 0; i < d->n; i++) {
+        double e = row_err(d, &d->g, &d->k, &d->rows[d->idx[i]]);
+        ss += isfinite(e) ? e * e : 1.0;
+    }
+    return ss;
+}
+
+#define SM_SHARE_MAX 2.0    /* the scan's range: 0 (every CTA an equal share) .. 2 */
+#define SM_SHARE_GRID 16    /* its steps */
+#define SM_SHARE_WIN 3      /* the parabola takes the best step and this many either side */
+
+/*
+ * mem_sm_share_exp alone: the simulator's time jumps where a small change of
+ * the weights reorders two events, so finite differences (the trust-region
+ * solver's Jacobian) see steps, not the slope, and the solver stays where it
+ * starts; at a fine scale the sum of squares is rough, and a line search
+ * settles in any dip of it.  So a scan: the sum of squared relative errors
+ * at SM_SHARE_GRID + 1 steps over 0 .. SM_SHARE_MAX, then a parabola fitted
+ * (gsl_multifit_linear) to the best step and SM_SHARE_WIN either side: its
+ * vertex, kept inside those steps, is the fit, and its curvature gives the
+ * interval, var = 2 (SSR / dof) / SSR''.  Returns 0, or -1 with err set.
+ */
+static int fit_sm_share(fit_data *d, const calib_opts *o, calib_result *res, char *err, int errlen)
+{
+    double xs[SM_SHARE_GRID + 1], fs[SM_SHARE_GRID + 1];
+    int b = 0;
+    for (int i = 0; i <= SM_SHARE_GRID; i++) {
+        xs[i] = SM_SHARE_MAX * i / SM_SHARE_GRID;
+        fs[i] = sm_share_ssr(xs[i], d);
+        if (o->progress) {
+            fprintf(o->progress, "calibrate: mem_sm_share_exp %.3f, rms relative error %.2f%%\n", xs[i],
+                    100 * sqrt(fs[i] / d->n));
+            fflush(o->progress);
+        }
+        if (fs[i] < fs[b]) b = i;
+    }
+    int lo = b - SM_SHARE_WIN < 0 ? 0 : b - SM_SHARE_WIN, hi = b + SM_SHARE_WIN > SM_SHARE_GRID ? SM_SHARE_GRID : b + SM_SHARE_WIN;
+    int m = hi - lo + 1;
+    gsl_matrix *X = gsl_matrix_alloc((size_t)m, 3), *cov = gsl_matrix_alloc(3, 3);
+    gsl_vector *y = gsl_vector_alloc((size_t)m), *c = gsl_vector_alloc(3);
+    gsl_multifit_linear_workspace *wk = gsl_multifit_linear_alloc((size_t)m, 3);
+    if (!X || !cov || !y || !c || !wk) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        if (X) gsl_matrix_free(X);
+        if (cov) gsl_matrix_free(cov);
+        if (y) gsl_vector_free(y);
+        if (c) gsl_vector_free(c);
+        if (wk) gsl_multifit_linear_free(wk);
+        return -1;
+    }
+    for (int i = 0; i < m; i++) {
+        double x = xs[lo + i];
+        gsl_matrix_set(X, (size_t)i, 0, 1);
+        gsl_matrix_set(X, (size_t)i, 1, x);
+        gsl_matrix_set(X, (size_t)i, 2, x * x);
+        gsl_vector_set(y, (size_t)i, fs[lo + i]);
+    }
+    double chisq, x = xs[b], curv = 0;
+    if (gsl_multifit_linear(X, y, c, cov, &chisq, wk) == GSL_SUCCESS && gsl_vector_get(c, 2) > 0) {
+        curv = 2 * gsl_vector_get(c, 2);
+        x = -gsl_vector_get(c, 1) / curv;
+        if (x < xs[lo]) x = xs[lo];
+        if (x > xs[hi]) x = xs[hi];
+    }
+    gsl_matrix_free(X);
+    gsl_matrix_free(cov);
+    gsl_vector_free(y);
+    gsl_vector_free(c);
+    gsl_multifit_linear_free(wk);
+    double f0 = sm_share_ssr(x, d);
+    int dof = d->n - 1;
+    double var = curv > 0 && dof > 0 ? 2 * (f0 / dof) / curv : INFINITY;
+    res->value[CALIB_SM_SHARE] = x;
+    res->ci95[CALIB_SM_SHARE] = isfinite(var) ? gsl_cdf_tdist_Pinv(0.975, dof) * sqrt(var) : INFINITY;
+    res->covar[CALIB_SM_SHARE][CALIB_SM_SHARE] = var;
+    res->iters = SM_SHARE_GRID + 2;
+    res->status = GSL_SUCCESS;
+    d->g.mem_sm_share_exp = x;
+    return 0;
+}
+
 int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
               char *err, int errlen)
 {
@@ -193,10 +281,8 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     d.engine = o->engine;
     for (int p = 0; p < CALIB_COUNT; p++) {
         res->value[p] = calib_param_get(g, kp, p);
-        if (p == CALIB_SM_SHARE && (o->mask & (1u << p)) && !(res->value[p] > 0))
-            res->value[p] = 0.25;   /* 0 (equal shares) is no start in log space */
         if (o->mask & (1u << p)) {
-            if (res->value[p] <= 0) {
+            if (res->value[p] <= 0 && p != CALIB_SM_SHARE) {
                 snprintf(err, (size_t)errlen, "%s = %g: must start above 0 to be fitted in log space", param_names[p],
                          res->value[p]);
                 return -1;
@@ -229,6 +315,19 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     d.n = nf;
     res->mape_before = mape(&d, g, kp, fit_idx, nf);
     res->mape_holdout_before = nh ? mape(&d, g, kp, hold_idx, nh) : 0;
+    if (o->mask & (1u << CALIB_SM_SHARE)) {
+        if (d.np != 1) {
+            snprintf(err, (size_t)errlen, "mem_sm_share_exp is fitted alone (a scan, not the solver): "
+                                          "fit it in a run of its own");
+            goto done;
+        }
+        if (fit_sm_share(&d, o, res, err, errlen)) goto done;
+        g->mem_sm_share_exp = res->value[CALIB_SM_SHARE];
+        res->mape_after = mape(&d, g, kp, fit_idx, nf);
+        res->mape_holdout_after = nh ? mape(&d, g, kp, hold_idx, nh) : 0;
+        rc = 0;
+        goto done;
+    }
 
     gsl_multifit_nlinear_fdf fdf;
     fdf.f = fit_f;

@@ -152,7 +152,7 @@ enum calib_param {
     CALIB_FLAG,          /* flag_latency_ns (kernel) */
     CALIB_PARTIAL_ROW,   /* partial_row_ns (kernel) */
     CALIB_TC_KV,         /* tc_kv_flops (kernel) */
-    CALIB_SM_SHARE,      /* mem_sm_share_exp (chip): from 0.25 when it is 0 */
+    CALIB_SM_SHARE,      /* mem_sm_share_exp (chip): fitted alone, by a scan (calib_fit) */
     CALIB_COUNT
 };
 /* Fitted unless --params says otherwise: all but tensor_eff, which rows on
@@ -242,8 +242,11 @@ void calib_opts_init(calib_opts *o);
 /*
  * Fits the parameters in o->mask of chip g and kernel k (in place) to rows[n] with
  * gsl_multifit_nlinear (trust region, finite-difference Jacobian), parameters
- * in log space; residuals are relative time errors.  Returns 0, or -1 with
- * err set (too few rows, solver failure).
+ * in log space; residuals are relative time errors.  mem_sm_share_exp
+ * (CALIB_SM_SHARE) is fitted alone, by a scan of its sum of squares over
+ * 0..2 and a parabola through the best steps (gsl_multifit_linear), from
+ * any start, 0 included.  Returns 0, or -1 with err set (too few rows,
+ * solver failure, mem_sm_share_exp asked beside another parameter).
  */
 int calib_fit(gpu_spec *g, kernel_profile *k, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
               char *err, int errlen);

@@ -17,6 +17,17 @@
 #include "results.h"
 #include "testhelp.h"
 
+/* A second generator for the scan's rows (fixed seed). */
+static gsl_rng *rng2(void)
+{
+    static gsl_rng *r;
+    if (!r) {
+        r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, 7);
+    }
+    return r;
+}
+
 int main(void)
 {
     char err[512];
@@ -159,6 +170,60 @@ int main(void)
         sim_band(&truth, &kz, SCHED_SPLIT, &w, 0, &l0, &h0);
         sim_band(&gw, &kz, SCHED_SPLIT, &w, 0, &l1, &h1);
         CHECK(fabs(l1 - (l0 - 1.5)) < 1e-12 && fabs(h1 - (h0 + 2.5)) < 1e-12, "sim_band widens by the chip's band");
+    }
+
+    /* mem_sm_share_exp, fitted alone by a scan: rows where SMs hold unequal
+     * numbers of streaming CTAs (split plans of a ragged batch, FA2's plan of
+     * 140-255 equal CTAs over 132 SMs) made at 0.8 with 1% noise, fitted from
+     * 0; and it is not fitted beside another parameter */
+    {
+        static const int64_t lens[8] = {30000, 1500, 1500, 150000, 9000, 9000, 4096, 9000};
+        calib_row sr[40];
+        int ns = 0;
+        gpu_spec t8 = start;
+        t8.mem_sm_share_exp = 0.8;
+        sim_ctx *c2 = sim_ctx_alloc();
+        for (int i = 0; i < 36 && c2; i++) {
+            calib_row *r = &sr[ns];
+            memset(r, 0, sizeof *r);
+            if (i < 12) {   /* the ragged batch, 2..13 chunks */
+                r->w.batch = 8;
+                r->w.heads = r->w.kv_heads = 40;
+                r->w.head_dim = 64;
+                r->w.ragged = 1;
+                for (int b = 0; b < 8; b++) r->w.ctx[b] = lens[b];
+                r->po = (plan_opts){.kind = SCHED_SPLIT, .block_n = 256, .splits = 2 + i};
+            } else {        /* 140 .. 255 equal CTAs */
+                r->w.batch = 1;
+                r->w.heads = r->w.kv_heads = 140 + 5 * (i - 12);
+                r->w.head_dim = 128;
+                r->w.ctx[0] = 32768;
+                r->po = (plan_opts){.kind = SCHED_FA2, .block_n = 128};
+            }
+            sim_result sres;
+            if (sim_run(c2, &t8, &kstart, &r->w, &r->po, &sres, NULL, err, sizeof err)) continue;
+            r->time_us = sres.time_us * (1 + 0.01 * gsl_ran_gaussian(rng2(), 1));
+            ns++;
+        }
+        sim_ctx_free(c2);
+        calib_opts so;
+        calib_opts_init(&so);
+        so.mask = 1u << CALIB_SM_SHARE;
+        if (getenv("SCAN_PROGRESS")) so.progress = stdout;
+        gpu_spec gs = start;
+        gs.mem_sm_share_exp = 0;
+        kernel_profile ks = kstart;
+        calib_result sres;
+        CHECK(ns == 36, "rows of the scan: %d", ns);
+        CHECK(calib_fit(&gs, &ks, sr, ns, &so, &sres, err, sizeof err) == 0, "scan: %s", err);
+        double x = sres.value[CALIB_SM_SHARE], ci = sres.ci95[CALIB_SM_SHARE];
+        printf("# mem_sm_share_exp truth 0.8 fit %.3f +- %.3f, MAPE %.2f%% -> %.2f%%\n", x, ci, sres.mape_before,
+               sres.mape_after);
+        CHECK(fabs(x - 0.8) <= ci && ci > 0 && ci < 0.4, "scan: fit %g +- %g, truth 0.8", x, ci);
+        CHECK(gs.mem_sm_share_exp == x && sres.mape_after < sres.mape_before, "scan sets the field and improves");
+        so.mask |= 1u << CALIB_BW;
+        CHECK(calib_fit(&gs, &ks, sr, ns, &so, &sres, err, sizeof err) == -1 && strstr(err, "alone"),
+              "with another parameter: %s", err);
     }
 
     /* too few rows: a clear error */
