@@ -318,10 +318,7 @@ static void grp_rates(pslink *l)
     l->r_hard = l->hard;
     l->r_soft = l->soft;
     if (l->n == 0) return;
-    double rate = pslink_rate_of(l, l->n), share;
-    share = l->n < PSLINK_TAB ? l->tab_share[l->n] : pslink_share(l->n, l->cap, l->bw, l->soft);
-    double whole = fmin(share, l->hard) * l->n, wsum = 0;
-    (void)rate;
+    double whole = pslink_rate_of(l, l->n) * l->n, wsum = 0;   /* n equal flows' */
     FOR_CLASS(l, k) wsum += (double)k * l->cn[k] * l->gw[k];
     FOR_CLASS(l, k) l->crate[k] = fmin(l->gw[k] * whole / wsum, l->hard);
 }
@@ -408,8 +405,7 @@ double pslink_rate_of(pslink *l, int n)
     }
     if (n >= PSLINK_TAB) return fmin(pslink_share(n, l->cap, l->bw, l->soft), l->hard);
     if (l->tab_stamp[n] != l->tab_gen) {
-        l->tab_share[n] = pslink_share(n, l->cap, l->bw, l->soft);
-        l->tab_rate[n] = fmin(l->tab_share[n], l->hard);
+        l->tab_rate[n] = fmin(pslink_share(n, l->cap, l->bw, l->soft), l->hard);
         l->tab_stamp[n] = l->tab_gen;
     }
     return l->tab_rate[n];

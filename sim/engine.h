@@ -90,7 +90,6 @@ typedef struct pslink {
     uint32_t tab_gen;
     uint32_t tab_stamp[PSLINK_TAB];
     double tab_rate[PSLINK_TAB];
-    double tab_share[PSLINK_TAB];   /* pslink_share alone, before the hard ceiling */
     /* groups (pslink_groups): the flows of one SM.  ng = 0: none, every
      * flow has the one rate above and the fields below are unused.  The
      * groups that hold k flows form class k: their flows all stream at
