@@ -9,7 +9,8 @@
  * (breadth-first over SMs for the first wave, then to whichever slot frees);
  * ops run back to back; streams share HBM through a processor-sharing link
  * that shares by what each CTA asks of memory (sim_cta_demand) and caps
- * each at what it can stream (sim_cta_rate).
+ * each at what it can stream (sim_cta_rate), and splits that among the
+ * CTAs by the streams on their SM (the chip's mem_sm_share_exp, pslink_groups).
  * Events happen only where a CTA changes op, so the cost of a simulation
  * grows with the number of CTA segments, not with the context length.
  */
@@ -244,8 +245,8 @@ typedef struct krun {
  * demand (sim_cta_demand) and caps each flow at the rate (sim_cta_rate).
  * So does the bandwidth
  * (the profile's sm_stream_loss); SMs are taken as evenly loaded, as
- * breadth-first dispatch keeps them.  The link serves every flow at one
- * rate, so a new cap applies to all flows from now on. */
+ * breadth-first dispatch keeps them.  A new cap applies to every flow
+ * from now on (the link's rates are computed from it at each change). */
 static void cap_update(krun *kr)
 {
     const kparams *k = kr->k;
