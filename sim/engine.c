@@ -133,13 +133,13 @@ double evq_next_time(const evq *q)
     return pq_size(&q->q) ? pq_top(&q->q)->t : INFINITY;
 }
 
-/* Empties the table of rates by flow count (a new generation; stamps
- * restart at 0 when the counter wraps, generation 0 is never valid). */
-static void pslink_tab_clear(pslink *l)
+/* Empties table t for new settings (a new generation; stamps restart at 0
+ * when the counter wraps, generation 0 is never valid). */
+static void pslink_tab_clear(pslink_tab *t)
 {
-    if (++l->tab_gen == 0) {
-        memset(l->tab_stamp, 0, sizeof l->tab_stamp);
-        l->tab_gen = 1;
+    if (++t->gen == 0) {
+        memset(t->stamp, 0, sizeof t->stamp);
+        t->gen = 1;
     }
 }
 
@@ -157,7 +157,6 @@ void pslink_reset(pslink *l, double bw, double cap, double now)
     l->seq = 0;
     l->ng = 0;
     l->dirty = 1;
-    pslink_tab_clear(l);
     pq_clear(&l->q);
 }
 
@@ -396,19 +395,32 @@ double pslink_rate(pslink *l)
 double pslink_rate_of(pslink *l, int n)
 {
     if (n <= 0) return 0;
-    if (l->cap != l->tab_cap || l->bw != l->tab_bw || l->soft != l->tab_soft || l->hard != l->tab_hard) {
-        l->tab_cap = l->cap;   /* a new table */
-        l->tab_bw = l->bw;
-        l->tab_soft = l->soft;
-        l->tab_hard = l->hard;
-        pslink_tab_clear(l);
-    }
     if (n >= PSLINK_TAB) return fmin(pslink_share(n, l->cap, l->bw, l->soft), l->hard);
-    if (l->tab_stamp[n] != l->tab_gen) {
-        l->tab_rate[n] = fmin(pslink_share(n, l->cap, l->bw, l->soft), l->hard);
-        l->tab_stamp[n] = l->tab_gen;
+    pslink_tab *t = &l->tab[l->tab_cur];
+    if (!t->used || t->cap != l->cap || t->bw != l->bw || t->soft != l->soft || t->hard != l->hard) {
+        int i = 0;
+        while (i < PSLINK_TABS && !(l->tab[i].used && l->tab[i].cap == l->cap && l->tab[i].bw == l->bw &&
+                                    l->tab[i].soft == l->soft && l->tab[i].hard == l->hard))
+            i++;
+        if (i == PSLINK_TABS) {   /* a new setting: the oldest table */
+            i = l->tab_next;
+            l->tab_next = (i + 1) % PSLINK_TABS;
+            t = &l->tab[i];
+            t->cap = l->cap;
+            t->bw = l->bw;
+            t->soft = l->soft;
+            t->hard = l->hard;
+            t->used = 1;
+            pslink_tab_clear(t);
+        }
+        l->tab_cur = i;
+        t = &l->tab[i];
     }
-    return l->tab_rate[n];
+    if (t->stamp[n] != t->gen) {
+        t->rate[n] = fmin(pslink_share(n, l->cap, l->bw, l->soft), l->hard);
+        t->stamp[n] = t->gen;
+    }
+    return t->rate[n];
 }
 
 void pslink_advance(pslink *l, double t)

@@ -62,6 +62,17 @@ int evq_pop(evq *q, ev *e);
 double evq_next_time(const evq *q);
 
 #define PSLINK_TAB 1024   /* flow counts whose per-flow rate is kept (pslink_rate) */
+#define PSLINK_TABS 4     /* link settings whose rates are kept */
+
+/* The per-flow rates of one setting of a link; an entry is valid when its
+ * stamp is gen (0: never). */
+typedef struct pslink_tab {
+    double cap, bw, soft, hard;
+    int used;
+    uint32_t gen;
+    uint32_t stamp[PSLINK_TAB];
+    double rate[PSLINK_TAB];
+} pslink_tab;
 
 /* A group in its class's heap (pslink_groups): the class clock at which
  * its first flow is done, that flow's sequence number, the group. */
@@ -83,13 +94,12 @@ typedef struct pslink {
     pq q;             /* flows on (finish tag, seq); t holds the tag */
     int n;            /* active flows */
     uint64_t seq;
-    /* pslink_share by flow count for the current cap, bw and soft (the same
-     * inputs give the same bits: a cache, no change to any result); an entry
-     * is valid when its stamp is tab_gen */
-    double tab_cap, tab_bw, tab_soft, tab_hard;
-    uint32_t tab_gen;
-    uint32_t tab_stamp[PSLINK_TAB];
-    double tab_rate[PSLINK_TAB];
+    /* pslink_share by flow count, at most the hard ceiling, for the last
+     * PSLINK_TABS (cap, bw, soft, hard) the link had (the same inputs give
+     * the same bits: a cache, no change to any result; a link's cap moves
+     * between a few values as CTAs come and go) */
+    pslink_tab tab[PSLINK_TABS];
+    int tab_cur, tab_next;
     /* groups (pslink_groups): the flows of one SM.  ng = 0: none, every
      * flow has the one rate above and the fields below are unused.  The
      * groups that hold k flows form class k: their flows all stream at
