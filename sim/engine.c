@@ -168,7 +168,6 @@ void pslink_free(pslink *l)
     free(l->crate);
     free(l->cn);
     free(l->cmask);
-    l->cmask = NULL;
     free(l->cheap);
     free(l->gn);
     free(l->gfirst);
@@ -177,6 +176,7 @@ void pslink_free(pslink *l)
     free(l->gf);
     l->gw = l->cclk = l->crate = l->goff = NULL;
     l->cn = l->gn = l->gfirst = l->gpos = NULL;
+    l->cmask = NULL;
     l->cheap = NULL;
     l->gf = NULL;
     l->gcap = l->per_cap = 0;
