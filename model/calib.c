@@ -290,6 +290,10 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
             d.params[d.np++] = p;
         }
     }
+    if ((o->mask & (1u << CALIB_SM_SHARE)) && d.np != 1) {
+        snprintf(err, (size_t)errlen, "mem_sm_share_exp is fitted alone (a scan, not the solver): fit it in a run of its own");
+        return -1;
+    }
     int *fit_idx = malloc(sizeof(int) * (size_t)(n + 1)), *hold_idx = malloc(sizeof(int) * (size_t)(n + 1));
     int nf = 0, nh = 0;
     for (int i = 0; i < n; i++) {
@@ -316,11 +320,6 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
     res->mape_before = mape(&d, g, kp, fit_idx, nf);
     res->mape_holdout_before = nh ? mape(&d, g, kp, hold_idx, nh) : 0;
     if (o->mask & (1u << CALIB_SM_SHARE)) {
-        if (d.np != 1) {
-            snprintf(err, (size_t)errlen, "mem_sm_share_exp is fitted alone (a scan, not the solver): "
-                                          "fit it in a run of its own");
-            goto done;
-        }
         if (fit_sm_share(&d, o, res, err, errlen)) goto done;
         g->mem_sm_share_exp = res->value[CALIB_SM_SHARE];
         res->mape_after = mape(&d, g, kp, fit_idx, nf);
