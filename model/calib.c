@@ -229,34 +229,32 @@ static int fit_sm_share(fit_data *d, const calib_opts *o, calib_result *res, cha
     gsl_matrix *X = gsl_matrix_alloc((size_t)m, 3), *cov = gsl_matrix_alloc(3, 3);
     gsl_vector *y = gsl_vector_alloc((size_t)m), *c = gsl_vector_alloc(3);
     gsl_multifit_linear_workspace *wk = gsl_multifit_linear_alloc((size_t)m, 3);
-    if (!X || !cov || !y || !c || !wk) {
+    int ok = X && cov && y && c && wk;
+    double chisq, x = xs[b], curv = 0;
+    if (ok) {
+        for (int i = 0; i < m; i++) {
+            double xi = xs[lo + i];
+            gsl_matrix_set(X, (size_t)i, 0, 1);
+            gsl_matrix_set(X, (size_t)i, 1, xi);
+            gsl_matrix_set(X, (size_t)i, 2, xi * xi);
+            gsl_vector_set(y, (size_t)i, fs[lo + i]);
+        }
+        if (gsl_multifit_linear(X, y, c, cov, &chisq, wk) == GSL_SUCCESS && gsl_vector_get(c, 2) > 0) {
+            curv = 2 * gsl_vector_get(c, 2);
+            x = -gsl_vector_get(c, 1) / curv;
+            if (x < xs[lo]) x = xs[lo];
+            if (x > xs[hi]) x = xs[hi];
+        }
+    }
+    if (X) gsl_matrix_free(X);
+    if (cov) gsl_matrix_free(cov);
+    if (y) gsl_vector_free(y);
+    if (c) gsl_vector_free(c);
+    if (wk) gsl_multifit_linear_free(wk);
+    if (!ok) {
         snprintf(err, (size_t)errlen, "out of memory");
-        if (X) gsl_matrix_free(X);
-        if (cov) gsl_matrix_free(cov);
-        if (y) gsl_vector_free(y);
-        if (c) gsl_vector_free(c);
-        if (wk) gsl_multifit_linear_free(wk);
         return -1;
     }
-    for (int i = 0; i < m; i++) {
-        double x = xs[lo + i];
-        gsl_matrix_set(X, (size_t)i, 0, 1);
-        gsl_matrix_set(X, (size_t)i, 1, x);
-        gsl_matrix_set(X, (size_t)i, 2, x * x);
-        gsl_vector_set(y, (size_t)i, fs[lo + i]);
-    }
-    double chisq, x = xs[b], curv = 0;
-    if (gsl_multifit_linear(X, y, c, cov, &chisq, wk) == GSL_SUCCESS && gsl_vector_get(c, 2) > 0) {
-        curv = 2 * gsl_vector_get(c, 2);
-        x = -gsl_vector_get(c, 1) / curv;
-        if (x < xs[lo]) x = xs[lo];
-        if (x > xs[hi]) x = xs[hi];
-    }
-    gsl_matrix_free(X);
-    gsl_matrix_free(cov);
-    gsl_vector_free(y);
-    gsl_vector_free(c);
-    gsl_multifit_linear_free(wk);
     double f0 = sm_share_ssr(x, d);
     int dof = d->n - 1;
     double var = curv > 0 && dof > 0 ? 2 * (f0 / dof) / curv : INFINITY;
@@ -345,9 +343,7 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
         snprintf(err, (size_t)errlen, "out of memory");
         goto done;
     }
-    for (int k = 0; k < d.np; k++) {
-        gsl_vector_set(x, (size_t)k, log(res->value[d.params[k]]));
-    }
+    for (int k = 0; k < d.np; k++) gsl_vector_set(x, (size_t)k, log(res->value[d.params[k]]));
     gsl_multifit_nlinear_init(x, &fdf, wk);
     int info = 0;
     int st = gsl_multifit_nlinear_driver((size_t)o->maxiter, o->xtol, o->gtol, o->ftol,

@@ -209,7 +209,6 @@ int main(void)
         calib_opts so;
         calib_opts_init(&so);
         so.mask = 1u << CALIB_SM_SHARE;
-        if (getenv("SCAN_PROGRESS")) so.progress = stdout;
         gpu_spec gs = start;
         gs.mem_sm_share_exp = 0;
         kernel_profile ks = kstart;
