@@ -403,6 +403,8 @@ typedef struct tuner_acc {
     double *regret[N_POLICIES];      /* per workload, percent */
     double log_speedup[N_POLICIES];  /* sum of log(fa2 pick / this pick) */
     int n[N_POLICIES];
+    double *noise;                   /* per workload with a twin of its fastest plan: the twins' mean regret, percent */
+    int n_noise;
 } tuner_acc;
 
 /* "b8 h64/16 d128 4096" or, ragged, the requests' tokens joined by ';' (cut short to fit). */
@@ -439,6 +441,18 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
     const validate_row *best = m[0];
     for (int i = 1; i < k; i++)
         if (m[i]->time_us < best->time_us) best = m[i];
+    plan_shape bs0;
+    if (a->noise && row_shape(best, &bs0)) {   /* the oracle's noise: other rows that ran the fastest's cut */
+        double sum = 0;
+        int cnt = 0;
+        for (int i = 0; i < k; i++) {
+            plan_shape rs;
+            if (m[i] == best || !row_shape(m[i], &rs) || !plan_shape_same_work(&rs, &bs0)) continue;
+            sum += 100.0 * (m[i]->time_us / best->time_us - 1.0);
+            cnt++;
+        }
+        if (cnt) a->noise[a->n_noise++] = sum / cnt;
+    }
     const workload *w = &m[0]->w;
     const int res = m[0]->resident > 0 ? m[0]->resident : 1;
     double t_pick[N_POLICIES], tune_sim_us = NAN;
@@ -709,6 +723,9 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     /* the tuner's picks by GPU (report --picks), kept from the decisions' pass for the block after it */
     pick_row *gpicks[64] = {NULL};   /* as gpus */
     int gnpicks[64] = {0};
+    /* the oracle's noise by GPU, kept likewise: workloads, mean, p95 and max of the twins' regret */
+    int gnoise_n[64] = {0};
+    double gnoise[64][3];
     {   /* decisions: each policy's measured pick against the measured best (oracle workloads) */
         list_begin(&j, "tuner",
                    "# decisions, over workloads timed under every plan of the tuner's space (oracle): regret of\n"
@@ -732,6 +749,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
             int okm = a.p != NULL;
             for (int q = 0; q < N_POLICIES; q++) okm &= (a.regret[q] = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
             if (o->picks) okm &= (a.picks = malloc(sizeof *a.picks * (size_t)(c + 1))) != NULL;
+            okm &= (a.noise = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
             if (okm) for_each_config(m, c, VAL_SIM, tuner_group, &a);
             if (okm && a.picks) {
                 qsort(a.picks, (size_t)a.n_picks, sizeof *a.picks, cmp_pick);
@@ -763,8 +781,39 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 fld_i(&j, "missing", 8, a.missing[q]);
                 obj_end(&j);
             }
+            if (okm && a.n_noise) {
+                double mean = 0;
+                for (int i = 0; i < a.n_noise; i++) mean += a.noise[i];
+                qsort(a.noise, (size_t)a.n_noise, sizeof(double), cmp_dbl);
+                int r95 = (int)ceil(0.95 * a.n_noise) - 1;
+                gnoise_n[gi] = a.n_noise;
+                gnoise[gi][0] = mean / a.n_noise;
+                gnoise[gi][1] = a.noise[r95 < 0 ? 0 : r95];
+                gnoise[gi][2] = a.noise[a.n_noise - 1];
+            }
+            free(a.noise);
             for (int q = 0; q < N_POLICIES; q++) free(a.regret[q]);
             plan_free(a.p);
+        }
+        list_end(&j);
+    }
+
+    {   /* the oracle's own noise, the floor under the regrets above */
+        list_begin(&j, "oracle_noise",
+                   "# the oracle's noise: on workloads where another measured row ran the same cut of the work\n"
+                   "# as the fastest plan (stream-K and a hybrid without data-parallel CTAs on one grid; two\n"
+                   "# option sets planned alike), that row's regret: what a pick no model can tell from the\n"
+                   "# fastest loses to the GPU's noise alone: about the least regret any policy above can have\n"
+                   "gpu        workloads  regret_mean%  regret_p95%  regret_max%");
+        for (int gi = 0; gi < ng; gi++) {
+            if (!gnoise_n[gi]) continue;
+            obj_begin(&j);
+            fld_s(&j, 1, "gpu", 11, gpus[gi]);
+            fld_i(&j, "workloads", 10, gnoise_n[gi]);
+            fld_d(&j, "regret_mean_pct", 13, 2, gnoise[gi][0]);
+            fld_d(&j, "regret_p95_pct", 12, 2, gnoise[gi][1]);
+            fld_d(&j, "regret_max_pct", 12, 2, gnoise[gi][2]);
+            obj_end(&j);
         }
         list_end(&j);
     }

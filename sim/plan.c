@@ -613,6 +613,13 @@ int plan_shape_same(const plan_shape *a, const plan_shape *b)
            a->combine == b->combine && a->comb_units == b->comb_units && a->combine_grid == b->combine_grid;
 }
 
+int plan_shape_same_work(const plan_shape *a, const plan_shape *b)
+{
+    plan_shape t = *b;
+    t.kind = a->kind;
+    return plan_shape_same(a, &t);
+}
+
 int32_t plan_seg_tokens(const plan *p, const workload *w, const plan_seg *s, int64_t *first)
 {
     const int64_t len = w->ctx[s->unit / w->kv_heads];

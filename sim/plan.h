@@ -199,6 +199,15 @@ int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms,
 int plan_shape_same(const plan_shape *a, const plan_shape *b);
 
 /*
+ * 1 when shapes a and b cut their workload's work the same way whatever
+ * their schedules are called: every field plan_shape_same compares but the
+ * schedule (stream-K and a hybrid without data-parallel CTAs on one grid
+ * place the same runs on the same CTAs); else 0.  Measured, two such plans
+ * differ by the GPU's noise alone.
+ */
+int plan_shape_same_work(const plan_shape *a, const plan_shape *b);
+
+/*
  * Materialises shape s (from plan_shape_of on workload w) into plan p:
  * segments CTA by CTA, partial slots, hosts.  Returns PLAN_OK or
  * PLAN_ENOMEM.

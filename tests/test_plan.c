@@ -285,6 +285,35 @@ static void test_shape_same(void)
     plan_opts k64 = {SCHED_STREAMK, 64, 0, 264, 0, 0}, k128 = {SCHED_STREAMK, 128, 0, 264, 0, 0};
     CHECK(plan_shape_of(&a, &v, &k64, 132, 3) == PLAN_OK && plan_shape_of(&b, &v, &k128, 132, 3) == PLAN_OK &&
           !plan_shape_same(&a, &b), "stream-K over one grid at two tiles: two plans");
+
+    /* plan_shape_same_work: stream-K and a hybrid with no data-parallel CTAs on one grid are one
+     * cut under two names: the same segments on the same CTAs */
+    workload u = {0};
+    workload_uniform(&u, 1, 8, 8, 128, DTYPE_FP16, 4096);   /* 8 units: no full wave of 132 */
+    plan_opts sk = {SCHED_STREAMK, 128, 0, 132, 0, 0}, hy = {SCHED_HYBRID, 128, 0, 132, 0, 0};
+    plan *pa = plan_alloc(), *pb = plan_alloc();
+    CHECK(pa && pb && plan_build(pa, &u, &sk, 132, 3) == PLAN_OK && plan_build(pb, &u, &hy, 132, 3) == PLAN_OK,
+          "stream-K and hybrid over 132 build");
+    if (pa && pb && pa->grid && pb->grid) {
+        CHECK(pb->dp_ctas == 0 && !plan_shape_same(&pa->shape, &pb->shape) &&
+                  plan_shape_same_work(&pa->shape, &pb->shape) && plan_shape_same_work(&pb->shape, &pa->shape),
+              "stream-K and hybrid without data-parallel CTAs (%d): two names, one cut", pb->dp_ctas);
+        int same = pa->grid == pb->grid && pa->n_segs == pb->n_segs;
+        for (int i = 0; same && i <= pa->grid; i++) same = pa->cta_first[i] == pb->cta_first[i];
+        for (int i = 0; same && i < pa->n_segs; i++)
+            same = pa->segs[i].unit == pb->segs[i].unit && pa->segs[i].tile_begin == pb->segs[i].tile_begin &&
+                   pa->segs[i].tile_end == pb->segs[i].tile_end && pa->segs[i].slot == pb->segs[i].slot;
+        CHECK(same, "their segments are the same, CTA by CTA");
+    }
+    /* with data-parallel CTAs a hybrid cuts otherwise than stream-K on its grid */
+    plan_opts sk396 = {SCHED_STREAMK, 64, 0, 396, 0, 0};
+    CHECK(plan_shape_of(&a, &v, &h396, 132, 3) == PLAN_OK && plan_shape_of(&b, &v, &sk396, 132, 3) == PLAN_OK &&
+              a.dp_ctas > 0 && !plan_shape_same_work(&a, &b),
+          "hybrid with %d data-parallel CTAs is not stream-K's cut", a.dp_ctas);
+    CHECK(plan_shape_of(&a, &v, &k64, 132, 3) == PLAN_OK && plan_shape_of(&b, &v, &k128, 132, 3) == PLAN_OK &&
+              !plan_shape_same_work(&a, &b), "two tiles: two cuts under any name");
+    plan_free(pa);
+    plan_free(pb);
 }
 
 static uint64_t rng = 88172645463325252ULL;

@@ -397,6 +397,89 @@ static void test_tuner_picks(void)
     oracle_done(cands, p, pk, dir);
 }
 
+/* The oracle's noise on a synthetic oracle: every plan at 100 us but one
+ * (90), and the rows that ran its cut of the work under other options (a
+ * hybrid without data-parallel CTAs beside stream-K) at 99: the block
+ * oracle_noise gives 99 / 90 - 1.  With the fastest a plan no other row
+ * shares, the block is empty. */
+static void test_oracle_noise(void)
+{
+    gpu_spec g;
+    const kernel_profile *kp = th_kernel();
+    workload w = {0};
+    workload_uniform(&w, 1, 8, 8, 128, DTYPE_FP16, 4096);   /* 8 units: a hybrid has no full wave */
+    int res_by_bn[4] = {0};
+    plan_cand *cands = malloc(sizeof *cands * 4096);
+    plan *p = plan_alloc(), *pb = plan_alloc();
+    CHECK(cands && p && pb, "alloc");
+    for (int twin = 1; twin >= 0 && cands && p && pb; twin--) {
+        char dir[] = "/tmp/leansim-noise-XXXXXX", csv[256], dbp[256];
+        oracle_paths(dir, csv, dbp, sizeof csv, &g);
+        resident_by_bn(&g, kp, 1, res_by_bn);
+        const int n = plan_candidates(&w, g.sms, res_by_bn, (1u << SCHED_COUNT) - 1, g.l2_bytes, cands, 4096);
+        /* the fastest: a stream-K plan with a row of its cut (twin), or a plan with none (!twin) */
+        int best = -1;
+        for (int i = 0; i < n && best < 0; i++) {
+            plan_opts po = {cands[i].kind, cands[i].block_n, cands[i].splits, cands[i].grid, cands[i].ctas_per_sm, 0};
+            if ((twin && po.kind != SCHED_STREAMK) ||
+                plan_build(pb, &w, &po, g.sms, res_by_bn[plan_block_n_index(po.block_n)]) != PLAN_OK)
+                continue;
+            int shared = 0;
+            for (int k = 0; k < n; k++) {
+                plan_opts qo = {cands[k].kind, cands[k].block_n, cands[k].splits, cands[k].grid, cands[k].ctas_per_sm, 0};
+                shared += k != i && plan_build(p, &w, &qo, g.sms, res_by_bn[plan_block_n_index(qo.block_n)]) == PLAN_OK &&
+                          plan_shape_same_work(&p->shape, &pb->shape);
+            }
+            if (twin ? shared > 0 : shared == 0) best = i;
+        }
+        CHECK(best >= 0, "a fastest plan %s a row of its cut among %d candidates", twin ? "with" : "without", n);
+        if (best < 0) {
+            oracle_done(NULL, NULL, NULL, dir);
+            continue;
+        }
+        plan_opts bo = {cands[best].kind, cands[best].block_n, cands[best].splits, cands[best].grid,
+                        cands[best].ctas_per_sm, 0};
+        CHECK(plan_build(pb, &w, &bo, g.sms, res_by_bn[plan_block_n_index(bo.block_n)]) == PLAN_OK, "best's plan");
+        FILE *f = fopen(csv, "w");
+        CHECK(f != NULL, "open %s", csv);
+        char hdr[2048];
+        store_csv_header(2, hdr, sizeof hdr);
+        if (f) fprintf(f, "%s\n", hdr);
+        int same = 0;
+        for (int i = 0; i < n && f; i++) {
+            plan_opts po = {cands[i].kind, cands[i].block_n, cands[i].splits, cands[i].grid, cands[i].ctas_per_sm, 0};
+            const int res = res_by_bn[plan_block_n_index(po.block_n)];
+            if (plan_build(p, &w, &po, g.sms, res) != PLAN_OK) continue;
+            const int is_same = i != best && plan_shape_same_work(&p->shape, &pb->shape);
+            same += is_same;
+            const double t = i == best ? 90.0 : is_same ? 99.0 : 100.0;
+            fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-12-07,%s,%d,%d,%d,128,fp16,%lld,%d,%d,%d,"
+                       "%d,10,%.3f,%.3f,%.3f,0,1,1,0,%d,%d,%d,%d,%d,1,1,0,0,none\n",
+                    sched_name(p->kind), w.batch, w.heads, w.kv_heads, (long long)w.ctx[0], p->block_n, p->grid,
+                    p->splits, res, t, t, t, po.block_n, po.splits, po.grid, po.ctas_per_sm, p->ctas_per_sm);
+        }
+        if (f) fclose(f);
+        CHECK(twin ? same > 0 : same == 0, "%d rows of the fastest's cut", same);
+        validate_stats st;
+        sqlite3 *db = oracle_db(dbp, csv, &st);
+        char *buf = report_json(db, 0);
+        const char *nb = buf ? strstr(buf, "\"oracle_noise\": [") : NULL;
+        if (twin)
+            CHECK(nb && strstr(nb, "\"workloads\": 1,") && strstr(nb, "\"regret_mean_pct\": 10.00") &&
+                      strstr(nb, "\"regret_max_pct\": 10.00"),
+                  "oracle_noise: 99 / 90 - 1 over %d rows of the fastest's cut: %.300s", same, nb ? nb : "");
+        else
+            CHECK(nb && !strncmp(nb, "\"oracle_noise\": []", 18), "no row shares the fastest's cut: no noise row: %.200s",
+                  nb ? nb : (buf ? buf : ""));
+        free(buf);
+        store_close(db);
+        oracle_done(NULL, NULL, NULL, dir);
+    }
+    free(cands);
+    plan_free(p);
+    plan_free(pb);
+}
+
 /* A hybrid pick among measured rows of the same CTA count: two grids plan
  * 792 CTAs over 1,024 units (stream-K over 264 or 396 of them) and cut the
  * work differently, so the pick's time is its own plan's, not its faster
@@ -490,6 +573,7 @@ int main(void)
 {
     test_errors();
     test_tuner_twin();
+    test_oracle_noise();
     test_choices();
     test_map_and_split();
     test_end_to_end();
