@@ -316,10 +316,15 @@ static void grp_rates(pslink *l)
     l->r_bw = l->bw;
     l->r_hard = l->hard;
     l->r_soft = l->soft;
+    l->r_total = 0;
     if (l->n == 0) return;
     double whole = pslink_rate_of(l, l->n) * l->n, wsum = 0;   /* n equal flows' */
     FOR_CLASS(l, k) wsum += (double)k * l->cn[k] * l->gw[k];
-    FOR_CLASS(l, k) l->crate[k] = fmin(l->gw[k] * whole / wsum, l->hard);
+    FOR_CLASS(l, k) {
+        const double r = l->gw[k] * whole / wsum;
+        l->crate[k] = r < l->hard ? r : l->hard;
+        l->r_total += l->crate[k] * k * l->cn[k];
+    }
 }
 
 /* Grouped: the first flow of g to its smallest tag. */
@@ -461,9 +466,7 @@ int pslink_join(pslink *l, double bytes, int32_t who, int group)
         l->n++;
         l->dirty = 1;
         grp_rates(l);
-        double total = 0;
-        FOR_CLASS(l, j) total += l->crate[j] * j * l->cn[j];
-        if (total > l->max_rate) l->max_rate = total;
+        if (l->r_total > l->max_rate) l->max_rate = l->r_total;
         return 0;
     }
     ev e = {l->v + bytes, l->seq++, who, 0};
