@@ -171,8 +171,10 @@ int cmd_report(int argc, char **argv)
         "  fastest-schedule agreement and regret; the error of the predicted speedup over fa2;\n"
         "  SM scaling; totals; the share of held-out rows inside their 90% interval; on oracle\n"
         "  workloads (timed under every plan), each policy's regret and speedup over FA2's\n"
-        "  heuristic (--picks: the tuner's pick on each).  --holdout fits the spec (calib_fit)\n"
-        "  on the configurations of even hash and reports the error on the odd ones.\n",
+        "  heuristic (--picks: the tuner's pick on each), and the oracle's own noise: the regret\n"
+        "  of a row that ran the fastest plan's cut of the work under other options.  --holdout\n"
+        "  fits the spec (calib_fit) on the configurations of even hash and reports the error on\n"
+        "  the odd ones.\n",
         0, {common_opts, report_opts_table, NULL}};
     int rc = parse(&c, argc, argv, &a);
     if (rc >= 0) return rc;
