@@ -370,17 +370,18 @@ static int row_shape(const validate_row *r, plan_shape *s)
 
 /* The measured row of m[0..k) that ran the plan of shape ps: the same
  * schedule, tile, CTAs and splits, and the same cut of the work when its
- * options are planned again (plan_shape_same; hybrid plans of one CTA count
- * can differ); the fastest if several rows ran it. */
-static const validate_row *measured_plan(const validate_row *const *m, int k, const plan_shape *ps)
+ * options are planned again (plan_shape_same on rs[i], row i's shape;
+ * ok[i] 0 where it has none; hybrid plans of one CTA count can differ);
+ * the fastest if several rows ran it. */
+static const validate_row *measured_plan(const validate_row *const *m, const plan_shape *rs, const char *ok, int k,
+                                         const plan_shape *ps)
 {
     const validate_row *b = NULL;
     for (int i = 0; i < k; i++) {
         const validate_row *r = m[i];
-        plan_shape rs;
         if (r->po.kind != ps->kind || r->block_n != ps->block_n || r->ctas != ps->grid ||
-            (r->splits > 1 ? r->splits : 0) != (ps->splits > 1 ? ps->splits : 0) || !row_shape(r, &rs) ||
-            !plan_shape_same(&rs, ps))
+            (r->splits > 1 ? r->splits : 0) != (ps->splits > 1 ? ps->splits : 0) || !ok[i] ||
+            !plan_shape_same(&rs[i], ps))
             continue;
         if (!b || r->time_us < b->time_us) b = r;
     }
@@ -405,6 +406,8 @@ typedef struct tuner_acc {
     int n[N_POLICIES];
     double *noise;                   /* per workload with a twin of its fastest plan: the twins' mean regret, percent */
     int n_noise;
+    plan_shape *shapes;              /* a workload's rows' shapes, planned once (row_shape) */
+    char *shape_ok;
 } tuner_acc;
 
 /* "b8 h64/16 d128 4096" or, ragged, the requests' tokens joined by ';' (cut short to fit). */
@@ -438,16 +441,17 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
     (void)e;
     tuner_acc *a = arg;
     if (k < ORACLE_MIN_PLANS || m[0]->sms != m[0]->full_sms || strcmp(m[0]->kernel, KPROF_DEFAULT)) return;
-    const validate_row *best = m[0];
-    for (int i = 1; i < k; i++)
-        if (m[i]->time_us < best->time_us) best = m[i];
-    plan_shape bs0;
-    if (a->noise && row_shape(best, &bs0)) {   /* the oracle's noise: other rows that ran the fastest's cut */
+    int ib = 0;
+    for (int i = 0; i < k; i++) {
+        if (m[i]->time_us < m[ib]->time_us) ib = i;
+        a->shape_ok[i] = (char)row_shape(m[i], &a->shapes[i]);
+    }
+    const validate_row *best = m[ib];
+    if (a->shape_ok[ib]) {   /* the oracle's noise: other rows that ran the fastest's cut */
         double sum = 0;
         int cnt = 0;
         for (int i = 0; i < k; i++) {
-            plan_shape rs;
-            if (m[i] == best || !row_shape(m[i], &rs) || !plan_shape_same_work(&rs, &bs0)) continue;
+            if (i == ib || !a->shape_ok[i] || !plan_shape_same_work(&a->shapes[i], &a->shapes[ib])) continue;
             sum += 100.0 * (m[i]->time_us / best->time_us - 1.0);
             cnt++;
         }
@@ -472,14 +476,13 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
         }
         if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
         if (plan_build(a->p, w, &po, a->g->sms, res) != PLAN_OK) continue;
-        const validate_row *r = measured_plan(m, k, &a->p->shape);
+        const validate_row *r = measured_plan(m, a->shapes, a->shape_ok, k, &a->p->shape);
         if (r) t_pick[pol] = r->time_us;
         if (pol == PLAN_POLICY_COUNT && pr) {
             workload_text(w, pr->workload, sizeof pr->workload);
-            plan_shape bs;
-            const int bok = row_shape(best, &bs);
             plan_text(&a->p->shape, a->p->kind, a->p->block_n, a->p->grid, a->p->splits, pr->pick, sizeof pr->pick);
-            plan_text(bok ? &bs : NULL, best->po.kind, best->block_n, best->ctas, best->splits, pr->best, sizeof pr->best);
+            plan_text(a->shape_ok[ib] ? &a->shapes[ib] : NULL, best->po.kind, best->block_n, best->ctas, best->splits,
+                      pr->best, sizeof pr->best);
             pr->pick_sim_us = tune_sim_us;
             pr->pick_us = t_pick[pol];
             pr->best_sim_us = best->pred_us[VAL_SIM];
@@ -750,6 +753,8 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
             for (int q = 0; q < N_POLICIES; q++) okm &= (a.regret[q] = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
             if (o->picks) okm &= (a.picks = malloc(sizeof *a.picks * (size_t)(c + 1))) != NULL;
             okm &= (a.noise = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
+            okm &= (a.shapes = malloc(sizeof *a.shapes * (size_t)(c + 1))) != NULL;
+            okm &= (a.shape_ok = malloc((size_t)(c + 1))) != NULL;
             if (okm) for_each_config(m, c, VAL_SIM, tuner_group, &a);
             if (okm && a.picks) {
                 qsort(a.picks, (size_t)a.n_picks, sizeof *a.picks, cmp_pick);
@@ -792,6 +797,8 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 gnoise[gi][2] = a.noise[a.n_noise - 1];
             }
             free(a.noise);
+            free(a.shapes);
+            free(a.shape_ok);
             for (int q = 0; q < N_POLICIES; q++) free(a.regret[q]);
             plan_free(a.p);
         }
