@@ -362,6 +362,21 @@ static int cmp_dbl(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Mean, 95th percentile and max of v[0..n) into out[0..2] (NAN each when
+ * n is 0); sorts v. */
+static void regret_summary(double *v, int n, double out[3])
+{
+    out[0] = out[1] = out[2] = NAN;
+    if (n <= 0) return;
+    double mean = 0;
+    for (int i = 0; i < n; i++) mean += v[i];
+    qsort(v, (size_t)n, sizeof(double), cmp_dbl);
+    int r95 = (int)ceil(0.95 * n) - 1;
+    out[0] = mean / n;
+    out[1] = v[r95 < 0 ? 0 : r95];
+    out[2] = v[n - 1];
+}
+
 /* The shape of measured row r's plan, planned again from its options; 1, or 0 where it cannot be. */
 static int row_shape(const validate_row *r, plan_shape *s)
 {
@@ -764,37 +779,22 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 free(a.picks);
             }
             for (int q = 0; q < N_POLICIES && okm && a.workloads; q++) {
-                double mean = 0, p95 = NAN, mx = NAN;
-                if (a.n[q]) {
-                    for (int i = 0; i < a.n[q]; i++) mean += a.regret[q][i];
-                    mean /= a.n[q];
-                    qsort(a.regret[q], (size_t)a.n[q], sizeof(double), cmp_dbl);
-                    int r95 = (int)ceil(0.95 * a.n[q]) - 1;
-                    p95 = a.regret[q][r95 < 0 ? 0 : r95];
-                    mx = a.regret[q][a.n[q] - 1];
-                } else {
-                    mean = NAN;
-                }
+                double sum[3];
+                regret_summary(a.regret[q], a.n[q], sum);
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
                 fld_s(&j, 0, "policy", 15, q < PLAN_POLICY_COUNT ? plan_policy_name(q) : "tune");
                 fld_i(&j, "workloads", 10, a.n[q]);
-                fld_d(&j, "regret_mean_pct", 13, 2, mean);
-                fld_d(&j, "regret_p95_pct", 12, 2, p95);
-                fld_d(&j, "regret_max_pct", 12, 2, mx);
+                fld_d(&j, "regret_mean_pct", 13, 2, sum[0]);
+                fld_d(&j, "regret_p95_pct", 12, 2, sum[1]);
+                fld_d(&j, "regret_max_pct", 12, 2, sum[2]);
                 fld_d(&j, "geomean_speedup_vs_fa2_heuristic", 15, 3, a.n[q] ? exp(a.log_speedup[q] / a.n[q]) : NAN);
                 fld_i(&j, "missing", 8, a.missing[q]);
                 obj_end(&j);
             }
             if (okm && a.n_noise) {
-                double mean = 0;
-                for (int i = 0; i < a.n_noise; i++) mean += a.noise[i];
-                qsort(a.noise, (size_t)a.n_noise, sizeof(double), cmp_dbl);
-                int r95 = (int)ceil(0.95 * a.n_noise) - 1;
                 gnoise_n[gi] = a.n_noise;
-                gnoise[gi][0] = mean / a.n_noise;
-                gnoise[gi][1] = a.noise[r95 < 0 ? 0 : r95];
-                gnoise[gi][2] = a.noise[a.n_noise - 1];
+                regret_summary(a.noise, a.n_noise, gnoise[gi]);
             }
             free(a.noise);
             free(a.shapes);
