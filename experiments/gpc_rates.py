@@ -68,7 +68,10 @@ def gpc_of(path, sms):
 
 
 def rates(path, gpc, sizes):
+    """The line of one timeline, or None for a plan whose CTAs stream unequal bytes (not FA2's)."""
     meta, rows = tlread.read(path, fail, ("ctx", "head_dim", "ctas", "schedule"), ("cta", "sm", "event", "t_ns"))
+    if meta["schedule"] != "fa2":
+        return None
     try:
         ctx, d = int(meta["ctx"]), int(meta["head_dim"])
     except ValueError:
@@ -101,11 +104,11 @@ def main():
     gpc, sizes = gpc_of(sys.argv[1], 132)
     print("# GPCs of %s: %s SMs" % (os.path.basename(sys.argv[1]), " ".join(str(n) for n in sizes)))
     for p in sys.argv[2:]:
-        meta, _ = tlread.read(p, fail, ("schedule",), ("cta", "sm", "event", "t_ns"))
-        if meta["schedule"] != "fa2":   # only FA2's CTAs each stream one whole unit
-            sys.stderr.write("gpc_rates.py: %s: %s's CTAs stream unequal bytes; skipped\n" % (p, meta["schedule"]))
-            continue
-        print(rates(p, gpc, sizes))
+        line = rates(p, gpc, sizes)
+        if line is None:   # only FA2's CTAs each stream one whole unit
+            sys.stderr.write("gpc_rates.py: %s: not FA2's plan, its CTAs stream unequal bytes; skipped\n" % p)
+        else:
+            print(line)
 
 
 if __name__ == "__main__":
