@@ -48,7 +48,8 @@ static void heap_pop(ev *a, int *n)
     if (m > 0) a[i] = last;
 }
 
-static int pq_push(pq *q, ev e)
+/* pq_push's rest: the FIFO grown or compacted, or an entry out of order into the heap. */
+static int pq_push_slow(pq *q, ev e)
 {
     if (q->head == q->tail) q->head = q->tail = 0;
     if (q->head == q->tail || !ev_less(&e, &q->f[q->tail - 1])) {
@@ -70,6 +71,17 @@ static int pq_push(pq *q, ev e)
         return 0;
     }
     return heap_push(&q->h, &q->n, &q->cap, e);
+}
+
+/* Pushes e: onto the FIFO's tail when it comes in order (inline, so that
+ * e's fields are stored where they go), else by pq_push_slow. */
+static inline int pq_push(pq *q, ev e)
+{
+    if (q->head < q->tail && q->tail < q->fcap && !ev_less(&e, &q->f[q->tail - 1])) {
+        q->f[q->tail++] = e;
+        return 0;
+    }
+    return pq_push_slow(q, e);
 }
 
 static inline int pq_size(const pq *q)
@@ -320,11 +332,14 @@ static void grp_rates(pslink *l)
     if (l->n == 0) return;
     double whole = pslink_rate_of(l, l->n) * l->n, wsum = 0;   /* n equal flows' */
     FOR_CLASS(l, k) wsum += (double)k * l->cn[k] * l->gw[k];
+    const double hard = l->hard;
+    double total = 0;
     FOR_CLASS(l, k) {
         const double r = l->gw[k] * whole / wsum;
-        l->crate[k] = r < l->hard ? r : l->hard;
-        l->r_total += l->crate[k] * k * l->cn[k];
+        l->crate[k] = r < hard ? r : hard;
+        total += l->crate[k] * k * l->cn[k];
     }
+    l->r_total = total;
 }
 
 /* Grouped: the first flow of g to its smallest tag. */
