@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <thread>
 #include <vector>
 
 static struct {
@@ -90,12 +91,33 @@ double *attn_ref_from_device(const workload *w, const attn_bufs *b, int set, int
     return attn_ref_lse_from_device(w, b, set, threads, NULL);
 }
 
+/* n 16-bit elements of host memory, their pages faulted in by `threads`
+ * threads at once: a copy from the device into fresh pageable memory
+ * otherwise faults each page in on the copy's one thread, which for tens
+ * of GB of KV took longer than the reference itself.  Exits 2 when the
+ * host has no room. */
+static uint16_t *host_touched(size_t n, int threads)
+{
+    uint16_t *p = (uint16_t *)malloc(n * sizeof(uint16_t) + 1);
+    if (!p) { fprintf(stderr, "out of host memory for the reference\n"); exit(2); }
+    if (threads < 1) threads = 1;
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; t++)
+        ts.emplace_back([=]() {
+            size_t a = n * t / threads, e = n * (t + 1) / threads;
+            if (e > a) memset(p + a, 0, (e - a) * sizeof(uint16_t));
+        });
+    for (auto &t : ts) t.join();
+    return p;
+}
+
 double *attn_ref_lse_from_device(const workload *w, const attn_bufs *b, int set, int threads, double **lse2)
 {
-    std::vector<uint16_t> q((size_t)b->qo_elems), k((size_t)b->kv_elems), v((size_t)b->kv_elems);
-    CUDA_CHECK(cudaMemcpy(q.data(), b->q, q.size() * 2, cudaMemcpyDeviceToHost));
-    CUDA_CHECK(cudaMemcpy(k.data(), b->k[set], k.size() * 2, cudaMemcpyDeviceToHost));
-    CUDA_CHECK(cudaMemcpy(v.data(), b->v[set], v.size() * 2, cudaMemcpyDeviceToHost));
+    uint16_t *q = host_touched((size_t)b->qo_elems, threads), *k = host_touched((size_t)b->kv_elems, threads),
+             *v = host_touched((size_t)b->kv_elems, threads);
+    CUDA_CHECK(cudaMemcpy(q, b->q, (size_t)b->qo_elems * 2, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(k, b->k[set], (size_t)b->kv_elems * 2, cudaMemcpyDeviceToHost));
+    CUDA_CHECK(cudaMemcpy(v, b->v[set], (size_t)b->kv_elems * 2, cudaMemcpyDeviceToHost));
     double *o = (double *)malloc((size_t)b->qo_elems * sizeof(double));
     if (!o) { fprintf(stderr, "out of host memory for the reference\n"); exit(2); }
     double *lse = NULL;
@@ -104,7 +126,10 @@ double *attn_ref_lse_from_device(const workload *w, const attn_bufs *b, int set,
         if (!lse) { fprintf(stderr, "out of host memory for the reference\n"); exit(2); }
         *lse2 = lse;
     }
-    attn_reference_lse(w, q.data(), k.data(), v.data(), o, lse, 1, threads);
+    attn_reference_lse(w, q, k, v, o, lse, 1, threads);
+    free(q);
+    free(k);
+    free(v);
     return o;
 }
 
