@@ -84,12 +84,13 @@ $(BUILD)/tests/%: tests/%.c tests/testhelp.h $(BUILD)/libleansim.a
 HAVE_NVCC := $(shell test -x $(NVCC) && echo 1)
 ifeq ($(HAVE_NVCC)$(SANITIZE),1)
   TEST_KERNELS = kernels
+  TEST_REF = $(BUILD)/tests/test_ref
 endif
 
 # Every test binary runs from the repository root; one summary line last.
-test: $(BUILD)/leansim $(TEST_BIN) $(TEST_KERNELS)
-	$(Q)$(if $(HAVE_NVCC),,echo "note: $(NVCC) not found: CUDA kernels not compiled")
-	$(Q)sh tests/run.sh $(BUILD) $(TEST_BIN)
+test: $(BUILD)/leansim $(TEST_BIN) $(TEST_KERNELS) $(TEST_REF)
+	$(Q)$(if $(HAVE_NVCC),,echo "note: $(NVCC) not found: CUDA kernels and the CPU reference's test not compiled")
+	$(Q)sh tests/run.sh $(BUILD) $(TEST_BIN) $(TEST_REF)
 
 $(BUILD)/bench_sim: tests/bench_sim.c $(BUILD)/libleansim.a
 	$(Q)$(CC) $(ALL_CFLAGS) $< $(BUILD)/libleansim.a -o $@ $(LIBS)

@@ -43,6 +43,12 @@ $(KBUILD)/ref.o: kernels/ref.cpp kernels/attn.h sim/plan.h
 	@mkdir -p $(KBUILD)
 	$(Q)$(NVCC) $(KNVFLAGS) -O3 -x cu -c $< -o $@
 
+# the CPU reference's test: host code alone, no GPU needed (make test runs it)
+$(BUILD)/tests/test_ref: tests/test_ref.cu tests/testhelp.h $(KBUILD)/ref.o
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  NVCC    $<")
+	$(Q)$(NVCC) $(KNVFLAGS) -Itests $< $(KBUILD)/ref.o -o $@ -lpthread
+
 $(BUILD)/leanbench: $(KBUILD)/leanbench.o $(KBUILD)/mgpu.o $(KCOMMON)
 	@$(if $(Q),echo "  NVLD    $@")
 	$(Q)$(NVCC) $(NVFLAGS) $^ -o $@ $(KLIBS)
