@@ -53,8 +53,8 @@
  * equal work, and the simulator has it 2-4.5% fast where that share is up
  * to 0.75 (uniform fa2, split and balanced plans of one wave on the H100
  * oracle and the standard shapes, median residual against the workload's:
- * -4.5% at up to 0.25, -3.6% to 0.5, -2.3% to 0.75, -0.8% to 0.9; README,
- * "CTAs spread unevenly").  Sharing the link per SM (mem_sm_share_exp)
+ * -4.5% at up to 0.25, -3.6% to 0.5, -2.3% to 0.75, -0.8% to 0.9;
+ * experiments/DECISIONS.md, "CTAs spread unevenly").  Sharing the link per SM (mem_sm_share_exp)
  * takes the first to -2.5% and leaves the others; the rule still lowers
  * the regret on both halves of the H100 oracle. */
 #define TUNE_UNEVEN_MAX 0.75
