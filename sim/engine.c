@@ -181,15 +181,19 @@ void pslink_free(pslink *l)
     free(l->cn);
     free(l->cmask);
     free(l->cheap);
+    free(l->chn);
+    free(l->cfifo);
+    free(l->chd);
+    free(l->ctl);
     free(l->gn);
     free(l->gfirst);
     free(l->gpos);
     free(l->goff);
     free(l->gf);
     l->gw = l->cclk = l->crate = l->goff = NULL;
-    l->cn = l->gn = l->gfirst = l->gpos = NULL;
+    l->cn = l->gn = l->gfirst = l->gpos = l->chn = l->chd = l->ctl = NULL;
     l->cmask = NULL;
-    l->cheap = NULL;
+    l->cheap = l->cfifo = NULL;
     l->gf = NULL;
     l->gcap = l->per_cap = 0;
     l->n = l->ng = l->per = 0;
@@ -215,6 +219,10 @@ int pslink_groups(pslink *l, int ng, int per, double gexp)
         l->cn = grow_to(l->cn, pc + 1, sizeof(int), &fail);
         l->cmask = grow_to(l->cmask, pc / 64 + 1, sizeof(uint64_t), &fail);
         l->cheap = grow_to(l->cheap, (pc + 1) * nc, sizeof(pslink_gent), &fail);
+        l->chn = grow_to(l->chn, pc + 1, sizeof(int), &fail);
+        l->cfifo = grow_to(l->cfifo, (pc + 1) * nc * 2, sizeof(pslink_gent), &fail);
+        l->chd = grow_to(l->chd, pc + 1, sizeof(int), &fail);
+        l->ctl = grow_to(l->ctl, pc + 1, sizeof(int), &fail);
         l->gn = grow_to(l->gn, nc, sizeof(int), &fail);
         l->gfirst = grow_to(l->gfirst, nc, sizeof(int), &fail);
         l->gpos = grow_to(l->gpos, nc, sizeof(int), &fail);
@@ -234,7 +242,7 @@ int pslink_groups(pslink *l, int ng, int per, double gexp)
     l->gexp = gexp;
     for (int k = 0; k <= per; k++) {
         l->cclk[k] = l->crate[k] = 0;
-        l->cn[k] = 0;
+        l->cn[k] = l->chn[k] = l->chd[k] = l->ctl[k] = 0;
     }
     for (int w = 0; w <= per / 64; w++) l->cmask[w] = 0;
     for (int g = 0; g < ng; g++) l->gn[g] = 0;
@@ -291,26 +299,76 @@ static void cls_down(pslink *l, pslink_gent *h, int m, int i)
     l->gpos[e.g] = i;
 }
 
-/* Grouped: group g (gn[g] = k > 0, its first flow and offset set) into class k's heap. */
+/* Grouped: class k's FIFO (2 ng entries: the dead ones stay until passed). */
+static inline pslink_gent *cls_fifo(const pslink *l, int k)
+{
+    return l->cfifo + (size_t)k * 2 * l->ng;
+}
+
+/* Grouped: the group of class k (cn[k] > 0) whose first flow is done
+ * first: the smaller of its FIFO's head and its heap's top. */
+static inline const pslink_gent *cls_top(const pslink *l, int k)
+{
+    const pslink_gent *h = l->cheap + (size_t)k * l->ng;
+    if (l->chd[k] == l->ctl[k]) return h;
+    const pslink_gent *f = cls_fifo(l, k) + l->chd[k];
+    return l->chn[k] == 0 || gent_less(f, h) ? f : h;
+}
+
+/* Grouped: group g (gn[g] = k > 0, its first flow and offset set) into
+ * class k: onto its FIFO's tail when it comes in order (the common case),
+ * else into its heap. */
 static void cls_insert(pslink *l, int g)
 {
-    int k = l->gn[g], i = l->cn[k]++;
-    if (i == 0) l->cmask[k >> 6] |= 1ull << (k & 63);
-    pslink_gent *h = l->cheap + (size_t)k * l->ng;
+    int k = l->gn[g];
+    if (l->cn[k]++ == 0) l->cmask[k >> 6] |= 1ull << (k & 63);
     const ev *f = grp_first(l, g);
-    h[i].key = f->t + l->goff[g];
-    h[i].seq = f->seq;
-    h[i].g = g;
+    pslink_gent e = {f->t + l->goff[g], f->seq, g};
+    pslink_gent *q = cls_fifo(l, k);
+    int hd = l->chd[k], tl = l->ctl[k];
+    if (hd == tl) hd = tl = 0;
+    if (hd == tl || !gent_less(&e, &q[tl - 1])) {
+        if (tl == 2 * l->ng) {   /* full: the live entries to the front */
+            int j = 0;
+            for (int i = hd; i < tl; i++)
+                if (q[i].g >= 0) {
+                    q[j] = q[i];
+                    l->gpos[q[j].g] = -1 - j;
+                    j++;
+                }
+            hd = 0;
+            tl = j;
+        }
+        q[tl] = e;
+        l->gpos[g] = -1 - tl;
+        l->chd[k] = hd;
+        l->ctl[k] = tl + 1;
+        return;
+    }
+    pslink_gent *h = l->cheap + (size_t)k * l->ng;
+    int i = l->chn[k]++;
+    h[i] = e;
     cls_up(l, h, i);
 }
 
-/* Grouped: group g out of its class's heap. */
+/* Grouped: group g out of its class (from its FIFO: marked dead, and the
+ * dead ones at either end dropped). */
 static void cls_remove(pslink *l, int g)
 {
     int k = l->gn[g], i = l->gpos[g];
+    if (--l->cn[k] == 0) l->cmask[k >> 6] &= ~(1ull << (k & 63));
+    if (i < 0) {
+        pslink_gent *q = cls_fifo(l, k);
+        int hd = l->chd[k], tl = l->ctl[k];
+        q[-1 - i].g = -1;
+        while (hd < tl && q[hd].g < 0) hd++;
+        while (tl > hd && q[tl - 1].g < 0) tl--;
+        l->chd[k] = hd;
+        l->ctl[k] = tl;
+        return;
+    }
     pslink_gent *h = l->cheap + (size_t)k * l->ng;
-    int m = --l->cn[k];
-    if (m == 0) l->cmask[k >> 6] &= ~(1ull << (k & 63));
+    int m = --l->chn[k];
     if (i == m) return;
     h[i] = h[m];
     l->gpos[h[i].g] = i;
@@ -378,7 +436,7 @@ static int grp_next(pslink *l, double *when)
     uint64_t bseq = 0;
     double bt = INFINITY;
     FOR_CLASS(l, k) {
-        const pslink_gent *top = l->cheap + (size_t)k * l->ng;
+        const pslink_gent *top = cls_top(l, k);
         double dv = top->key - l->cclk[k];
         double t = dv <= 0 ? l->now : l->now + dv / l->crate[k];
         if (best < 0 || t < bt || (t == bt && top->seq < bseq)) {
@@ -511,7 +569,7 @@ int32_t pslink_pop_done(pslink *l)
         int bg = -1;
         uint64_t bseq = 0;
         FOR_CLASS(l, k) {
-            const pslink_gent *top = l->cheap + (size_t)k * l->ng;
+            const pslink_gent *top = cls_top(l, k);
             double tol = 1e-12 * fabs(l->cclk[k]) + 1e-3;
             if (top->key <= l->cclk[k] + tol && (bg < 0 || top->seq < bseq)) {
                 bg = top->g;

@@ -16,9 +16,11 @@
  *    the set of flows costs O(log n), however many bytes they carry.
  *    Grouped (pslink_groups: the flows of one SM), the same whole rate is
  *    split by weight, k^-gexp for a flow whose group holds k flows; the
- *    groups of k flows form class k, one rate and one clock, with a heap
- *    of its groups by the clock at which each one's next flow is done, so
- *    a change costs O(log groups) plus a pass over the classes held.
+ *    groups of k flows form class k, one rate and one clock, with its
+ *    groups by the clock at which each one's next flow is done: a FIFO of
+ *    those that came in order (most do) beside a heap of the rest, as the
+ *    event queue keeps its events, so a change costs O(log groups) at most
+ *    plus a pass over the classes held.
  *    Ties: the earliest tag, then the earliest joined (grouped: of each
  *    class's next flow, the earliest joined).
  */
@@ -74,8 +76,9 @@ typedef struct pslink_tab {
     double rate[PSLINK_TAB];
 } pslink_tab;
 
-/* A group in its class's heap (pslink_groups): the class clock at which
- * its first flow is done, that flow's sequence number, the group. */
+/* A group in its class's FIFO or heap (pslink_groups): the class clock at
+ * which its first flow is done, that flow's sequence number, the group
+ * (in a FIFO, -1: one that has left). */
 typedef struct pslink_gent {
     double key;
     uint64_t seq;
@@ -112,10 +115,15 @@ typedef struct pslink {
     double *crate;    /* per class: rate of each of its flows (bytes per ns) */
     int *cn;          /* per class: groups */
     uint64_t *cmask;  /* bit k: class k holds groups */
-    pslink_gent *cheap; /* class k's groups, a min-heap: cheap[k * ng + i], i < cn[k] */
+    pslink_gent *cheap; /* class k's groups out of order, a min-heap: cheap[k * ng + i], i < chn[k] */
+    int *chn;         /* per class: groups in its heap */
+    pslink_gent *cfifo; /* class k's groups that came in order, a FIFO sorted by (key, seq):
+                         * cfifo[k * 2 ng + i], chd[k] <= i < ctl[k]; those that left stay (g = -1)
+                         * until passed, and both ends are live */
+    int *chd, *ctl;   /* per class: its FIFO's head and tail */
     int *gn;          /* per group: flows */
     int *gfirst;      /* per group: its flow of the smallest tag */
-    int *gpos;        /* per group: its place in its class's heap */
+    int *gpos;        /* per group: its place in its class's heap, or -1 - its place in the FIFO */
     double *goff;     /* per group: its clock (bytes served to each of its flows) is cclk[gn] - goff */
     ev *gf;           /* flows of group g: gf[g * per + i], i < gn[g]; t: finish tag on the group's clock */
     int gcap, per_cap; /* groups and flows per group the arrays hold */
