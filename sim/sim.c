@@ -118,7 +118,9 @@ static int grow(void **p, int *cap, int need, size_t elem)
     return 0;
 }
 
-static int emit(sim_ctx *c, int kind, int label, int unit, double x)
+/* Appends op (kind, label, unit, x) to the CTA being lowered (inline:
+ * lowering calls it for every op of every CTA). */
+static inline int emit(sim_ctx *c, int kind, int label, int unit, double x)
 {
     /* without a trace, back-to-back delays of one CTA are one event */
     if (kind == OP_DELAY && !c->tracing && c->n_ops > c->cta_begin && c->ops[c->n_ops - 1].kind == OP_DELAY) {
@@ -238,6 +240,8 @@ typedef struct krun {
     int pid;
     kstats *st;
     int placed;       /* CTAs resident now */
+    int cap_placed;   /* CTAs resident when the link's cap was last set (-1: never) */
+    int cap_m;        /* CTAs per SM it was set for */
 } krun;
 
 /* The per-CTA cap follows the CTAs resident per SM (they share the SM's
@@ -247,18 +251,21 @@ typedef struct krun {
  * (the profile's sm_stream_loss); SMs are taken as evenly loaded, as
  * breadth-first dispatch keeps them.  A new cap applies to every flow
  * from now on (the link's rates are computed from it at each change). */
-static void cap_update(krun *kr)
+static inline void cap_update(krun *kr)
 {
     const kparams *k = kr->k;
-    if (k->cap_by_n[1] <= 0) return;
+    if (k->cap_by_n[1] <= 0 || kr->placed == kr->cap_placed) return;
     int m = plan_ctas_on_sm(kr->placed, k->sms, k->resident);
+    kr->cap_placed = kr->placed;
+    if (m == kr->cap_m) return;   /* the same values again */
+    kr->cap_m = m;
     kr->c->link.cap = k->demand_by_n[m];
     kr->c->link.hard = k->cap_by_n[m];
     if (k->stream_loss > 0) kr->c->link.bw = k->bw * sim_stream_eff(k->stream_loss, m);
 }
 
 /* Places CTA `who` on a free slot of SM `sm` at time `now`. */
-static void cta_place(krun *kr, int who, int sm, double now)
+static inline void cta_place(krun *kr, int who, int sm, double now)
 {
     sim_ctx *c = kr->c;
     cta_state *s = &c->cs[who];
@@ -383,7 +390,7 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
     if (pslink_groups(&c->link, k->sms, k->resident, k->sm_share)) return -1;
     memset(st, 0, sizeof *st);
     st->t_end = t0;
-    krun kr = {c, k, n, 0, tw, pid, st, 0};
+    krun kr = {c, k, n, 0, tw, pid, st, 0, -1, 0};
 
     /* first wave: breadth-first over SMs, in launch order */
     for (; kr.next < n && kr.next < slots; kr.next++) cta_place(&kr, kr.next, kr.next % k->sms, t0);
