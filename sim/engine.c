@@ -7,11 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline int ev_less(const ev *a, const ev *b)
-{
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
-}
-
 static int heap_push(ev **h, int *n, int *cap, ev e)
 {
     if (*n == *cap) {
@@ -48,8 +43,7 @@ static void heap_pop(ev *a, int *n)
     if (m > 0) a[i] = last;
 }
 
-/* pq_push's rest: the FIFO grown or compacted, or an entry out of order into the heap. */
-static int pq_push_slow(pq *q, ev e)
+int pq_push_slow(pq *q, ev e)
 {
     if (q->head == q->tail) q->head = q->tail = 0;
     if (q->head == q->tail || !ev_less(&e, &q->f[q->tail - 1])) {
@@ -73,34 +67,9 @@ static int pq_push_slow(pq *q, ev e)
     return heap_push(&q->h, &q->n, &q->cap, e);
 }
 
-/* Pushes e: onto the FIFO's tail when it comes in order (inline, so that
- * e's fields are stored where they go), else by pq_push_slow. */
-static inline int pq_push(pq *q, ev e)
+void pq_pop_heap(pq *q)
 {
-    if (q->head < q->tail && q->tail < q->fcap && !ev_less(&e, &q->f[q->tail - 1])) {
-        q->f[q->tail++] = e;
-        return 0;
-    }
-    return pq_push_slow(q, e);
-}
-
-static inline int pq_size(const pq *q)
-{
-    return q->n + q->tail - q->head;
-}
-
-/* The smallest entry (the queue must not be empty). */
-static inline const ev *pq_top(const pq *q)
-{
-    if (q->head == q->tail) return &q->h[0];
-    if (q->n == 0) return &q->f[q->head];
-    return ev_less(&q->h[0], &q->f[q->head]) ? &q->h[0] : &q->f[q->head];
-}
-
-static void pq_pop(pq *q)
-{
-    if (q->head != q->tail && (q->n == 0 || !ev_less(&q->h[0], &q->f[q->head]))) q->head++;
-    else heap_pop(q->h, &q->n);
+    heap_pop(q->h, &q->n);
 }
 
 static void pq_clear(pq *q)
@@ -124,25 +93,6 @@ void evq_clear(evq *q)
 void evq_free(evq *q)
 {
     pq_free(&q->q);
-}
-
-int evq_push(evq *q, double t, int32_t who, int32_t what)
-{
-    ev e = {t, q->seq++, who, what};
-    return pq_push(&q->q, e);
-}
-
-int evq_pop(evq *q, ev *e)
-{
-    if (pq_size(&q->q) == 0) return -1;
-    *e = *pq_top(&q->q);
-    pq_pop(&q->q);
-    return 0;
-}
-
-double evq_next_time(const evq *q)
-{
-    return pq_size(&q->q) ? pq_top(&q->q)->t : INFINITY;
 }
 
 /* Empties table t for new settings (a new generation; stamps restart at 0

@@ -27,6 +27,7 @@
 #ifndef LEANSIM_ENGINE_H
 #define LEANSIM_ENGINE_H
 
+#include <math.h>
 #include <stdint.h>
 
 typedef struct ev {
@@ -56,12 +57,80 @@ typedef struct evq {
 /* Empties q (keeps its memory); evq_free releases it.  q zeroed = valid empty. */
 void evq_clear(evq *q);
 void evq_free(evq *q);
+
+/* The queue's common paths are inline here (the simulator pushes and pops
+ * at every event); engine.c has the rest. */
+
+/* 1 when a comes before b: the earlier time, then the earlier pushed. */
+static inline int ev_less(const ev *a, const ev *b)
+{
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+/* pq_push's rest: the FIFO grown or compacted, or an entry out of order
+ * into the heap.  Returns 0, or -1 on OOM. */
+int pq_push_slow(pq *q, ev e);
+/* pq_pop's rest: the heap's top removed (the heap must not be empty). */
+void pq_pop_heap(pq *q);
+
+/* Pushes e: onto the FIFO's tail when it comes in order (inline, so that
+ * e's fields are stored where they go), else by pq_push_slow.  Returns 0,
+ * or -1 on OOM. */
+static inline int pq_push(pq *q, ev e)
+{
+    if (q->head < q->tail && q->tail < q->fcap && !ev_less(&e, &q->f[q->tail - 1])) {
+        q->f[q->tail++] = e;
+        return 0;
+    }
+    return pq_push_slow(q, e);
+}
+
+/* Entries held. */
+static inline int pq_size(const pq *q)
+{
+    return q->n + q->tail - q->head;
+}
+
+/* The smallest entry (the queue must not be empty). */
+static inline const ev *pq_top(const pq *q)
+{
+    if (q->head == q->tail) return &q->h[0];
+    if (q->n == 0) return &q->f[q->head];
+    return ev_less(&q->h[0], &q->f[q->head]) ? &q->h[0] : &q->f[q->head];
+}
+
+/* Removes the smallest entry (the queue must not be empty). */
+static inline void pq_pop(pq *q)
+{
+    if (q->head != q->tail && (q->n == 0 || !ev_less(&q->h[0], &q->f[q->head]))) q->head++;
+    else pq_pop_heap(q);
+}
+
 /* Pushes an event; returns 0 or -1 on OOM. */
-int evq_push(evq *q, double t, int32_t who, int32_t what);
-/* Pops the earliest event into *e; returns 0, or -1 when empty. */
-int evq_pop(evq *q, ev *e);
+static inline int evq_push(evq *q, double t, int32_t who, int32_t what)
+{
+    ev e = {t, q->seq++, who, what};
+    return pq_push(&q->q, e);
+}
+
+/* Pops the earliest event into *e; returns 0, or -1 when empty (*e then
+ * at +inf, owned by -1). */
+static inline int evq_pop(evq *q, ev *e)
+{
+    if (pq_size(&q->q) == 0) {
+        *e = (ev){INFINITY, 0, -1, 0};
+        return -1;
+    }
+    *e = *pq_top(&q->q);
+    pq_pop(&q->q);
+    return 0;
+}
+
 /* Time of the earliest event, or +inf when empty. */
-double evq_next_time(const evq *q);
+static inline double evq_next_time(const evq *q)
+{
+    return pq_size(&q->q) ? pq_top(&q->q)->t : INFINITY;
+}
 
 #define PSLINK_TAB 1024   /* flow counts whose per-flow rate is kept (pslink_rate) */
 #define PSLINK_TABS 4     /* link settings whose rates are kept */

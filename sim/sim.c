@@ -406,7 +406,7 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
         if (te == INFINITY && tf == INFINITY) break;
         if (te <= tf) {
             ev e;
-            evq_pop(&c->q, &e);
+            evq_pop(&c->q, &e);   /* not empty: te is an event's time */
             now = e.t;
             pslink_advance(&c->link, now);
             who = e.who;
