@@ -326,6 +326,17 @@ static void cls_remove(pslink *l, int g)
     else cls_down(l, h, m, i);
 }
 
+/* pslink_rate_of, inline where the current setting's table already has
+ * the rate of n flows (the common case), else by pslink_rate_of. */
+static inline double link_rate(pslink *l, int n)
+{
+    const pslink_tab *t = &l->tab[l->tab_cur];
+    if (n > 0 && n < PSLINK_TAB && t->stamp[n] == t->gen && t->used && t->cap == l->cap && t->bw == l->bw &&
+        t->soft == l->soft && t->hard == l->hard)
+        return t->rate[n];
+    return pslink_rate_of(l, n);
+}
+
 /* Grouped: each class's per-flow rate from the current flows, cap and
  * bandwidth (the whole rate of n equal flows, split by weight). */
 static void grp_rates(pslink *l)
@@ -336,18 +347,14 @@ static void grp_rates(pslink *l)
     l->r_bw = l->bw;
     l->r_hard = l->hard;
     l->r_soft = l->soft;
-    l->r_total = 0;
     if (l->n == 0) return;
-    double whole = pslink_rate_of(l, l->n) * l->n, wsum = 0;   /* n equal flows' */
+    double whole = link_rate(l, l->n) * l->n, wsum = 0;   /* n equal flows' */
     FOR_CLASS(l, k) wsum += (double)k * l->cn[k] * l->gw[k];
     const double hard = l->hard;
-    double total = 0;
     FOR_CLASS(l, k) {
         const double r = l->gw[k] * whole / wsum;
         l->crate[k] = r < hard ? r : hard;
-        total += l->crate[k] * k * l->cn[k];
     }
-    l->r_total = total;
 }
 
 /* Grouped: the first flow of g to its smallest tag. */
@@ -415,11 +422,6 @@ double pslink_share(double n, double cap, double bw, double soft)
     return m * pow(t, -1.0 / soft) / n;
 }
 
-double pslink_rate(pslink *l)
-{
-    return pslink_rate_of(l, l->n);
-}
-
 double pslink_rate_of(pslink *l, int n)
 {
     if (n <= 0) return 0;
@@ -451,6 +453,11 @@ double pslink_rate_of(pslink *l, int n)
     return t->rate[n];
 }
 
+double pslink_rate(pslink *l)
+{
+    return link_rate(l, l->n);
+}
+
 void pslink_advance(pslink *l, double t)
 {
     if (t <= l->now) return;
@@ -462,7 +469,7 @@ void pslink_advance(pslink *l, double t)
             l->served += l->crate[k] * k * l->cn[k] * dt;
         }
     } else if (l->n) {
-        double r = pslink_rate(l);
+        double r = link_rate(l, l->n);
         l->v += r * (t - l->now);
         l->served += r * l->n * (t - l->now);
     }
@@ -489,13 +496,15 @@ int pslink_join(pslink *l, double bytes, int32_t who, int group)
         l->n++;
         l->dirty = 1;
         grp_rates(l);
-        if (l->r_total > l->max_rate) l->max_rate = l->r_total;
+        double total = 0;   /* the whole rate now */
+        FOR_CLASS(l, c) total += l->crate[c] * c * l->cn[c];
+        if (total > l->max_rate) l->max_rate = total;
         return 0;
     }
     ev e = {l->v + bytes, l->seq++, who, 0};
     if (pq_push(&l->q, e)) return -1;
     l->n++;
-    double total = pslink_rate(l) * l->n;
+    double total = link_rate(l, l->n) * l->n;
     if (total > l->max_rate) l->max_rate = total;
     return 0;
 }
@@ -509,7 +518,7 @@ double pslink_next_time(pslink *l)
         return t;
     }
     double dv = pq_top(&l->q)->t - l->v;
-    return dv <= 0 ? l->now : l->now + dv / pslink_rate(l);
+    return dv <= 0 ? l->now : l->now + dv / link_rate(l, l->n);
 }
 
 int32_t pslink_pop_done(pslink *l)

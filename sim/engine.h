@@ -198,7 +198,6 @@ typedef struct pslink {
     int gcap, per_cap; /* groups and flows per group the arrays hold */
     int dirty;        /* the rates predate a join or a leave */
     double r_cap, r_bw, r_hard, r_soft; /* the cap, bandwidth, ceiling and exponent the rates are for */
-    double r_total;   /* the whole rate of those rates (bytes per ns) */
 } pslink;
 
 /*
