@@ -458,9 +458,8 @@ double pslink_rate(pslink *l)
     return link_rate(l, l->n);
 }
 
-void pslink_advance(pslink *l, double t)
+void pslink_advance_to(pslink *l, double t)
 {
-    if (t <= l->now) return;
     if (l->ng) {
         if (l->dirty) grp_rates(l);
         double dt = t - l->now;
@@ -509,9 +508,8 @@ int pslink_join(pslink *l, double bytes, int32_t who, int group)
     return 0;
 }
 
-double pslink_next_time(pslink *l)
+double pslink_next_of(pslink *l)
 {
-    if (l->n == 0) return INFINITY;
     if (l->ng) {
         double t;
         grp_next(l, &t);

@@ -229,14 +229,25 @@ int pslink_groups(pslink *l, int ng, int per, double gexp);
 double pslink_rate(pslink *l);
 /* Per-flow rate the link would give n flows at its current cap (bytes per ns; 0 when n <= 0). */
 double pslink_rate_of(pslink *l, int n);
-/* Moves the link's clock to t >= now, serving bytes to the active flows. */
-void pslink_advance(pslink *l, double t);
+/* pslink_advance's work, for t > now. */
+void pslink_advance_to(pslink *l, double t);
+/* Moves the link's clock to t >= now, serving bytes to the active flows
+ * (inline: the simulator advances at every event, often to the same time). */
+static inline void pslink_advance(pslink *l, double t)
+{
+    if (!(t <= l->now)) pslink_advance_to(l, t);
+}
 /* Adds a flow of `bytes` (> 0) owned by `who` at the link's current time,
  * in group `group` (0 <= group < ng; ignored when the link is ungrouped).
  * Returns 0, or -1 on OOM or a full group. */
 int pslink_join(pslink *l, double bytes, int32_t who, int group);
+/* pslink_next_time's work, for a link that holds flows. */
+double pslink_next_of(pslink *l);
 /* Time at which the next flow finishes (+inf when none). */
-double pslink_next_time(pslink *l);
+static inline double pslink_next_time(pslink *l)
+{
+    return l->n == 0 ? INFINITY : pslink_next_of(l);
+}
 /* Removes one flow that has finished by the current time; returns its owner,
  * or -1 when none has (within rounding).  Of several, the earliest tag
  * (ungrouped) or, of each class's next, the earliest joined (grouped)
