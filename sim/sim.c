@@ -495,6 +495,8 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
 {
     double elt = dtype_bytes(w->dtype);
     double row_bytes = 2.0 * w->head_dim * elt;   /* K and V of one token */
+    const double load_ns = kp->seg_loads * g->mem_latency_ns;   /* a later segment's first load */
+    const double partial_ns = sim_partial_write_ns(kp, p->rows, w->head_dim);
     c->n_ops = 0;
     if (grow((void **)&c->first, &c->cap_first, p->grid + 1, sizeof(int32_t))) return -1;
     for (int i = 0; i < p->grid; i++) {
@@ -509,12 +511,12 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
                  * first reads its descriptor, then its tile, while the
                  * other CTAs stream */
                 if (k == p->cta_first[i] ? emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)
-                                         : emit_load(c, u, kp->seg_loads * g->mem_latency_ns))
+                                         : emit_load(c, u, load_ns))
                     return -1;
                 if (emit(c, OP_STREAM, L_STREAM, u, bytes)) return -1;
             }
             if (s->slot >= 0) {
-                if (emit(c, OP_DELAY, L_PARTIAL, u, sim_partial_write_ns(kp, p->rows, w->head_dim))) return -1;
+                if (emit(c, OP_DELAY, L_PARTIAL, u, partial_ns)) return -1;
                 if (!p->combine && emit(c, OP_SIGNAL, L_PARTIAL, u, kp->flag_latency_ns)) return -1;
             } else if (p->unit_parts[u] > 1 && !p->combine) {
                 int peers = p->unit_parts[u] - 1;
