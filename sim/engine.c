@@ -7,11 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline int ev_less(const ev *a, const ev *b)
-{
-    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
-}
-
 static int heap_push(ev **h, int *n, int *cap, ev e)
 {
     if (*n == *cap) {
@@ -48,8 +43,7 @@ static void heap_pop(ev *a, int *n)
     if (m > 0) a[i] = last;
 }
 
-/* pq_push's rest: the FIFO grown or compacted, or an entry out of order into the heap. */
-static int pq_push_slow(pq *q, ev e)
+int pq_push_slow(pq *q, ev e)
 {
     if (q->head == q->tail) q->head = q->tail = 0;
     if (q->head == q->tail || !ev_less(&e, &q->f[q->tail - 1])) {
@@ -73,34 +67,9 @@ static int pq_push_slow(pq *q, ev e)
     return heap_push(&q->h, &q->n, &q->cap, e);
 }
 
-/* Pushes e: onto the FIFO's tail when it comes in order (inline, so that
- * e's fields are stored where they go), else by pq_push_slow. */
-static inline int pq_push(pq *q, ev e)
+void pq_pop_heap(pq *q)
 {
-    if (q->head < q->tail && q->tail < q->fcap && !ev_less(&e, &q->f[q->tail - 1])) {
-        q->f[q->tail++] = e;
-        return 0;
-    }
-    return pq_push_slow(q, e);
-}
-
-static inline int pq_size(const pq *q)
-{
-    return q->n + q->tail - q->head;
-}
-
-/* The smallest entry (the queue must not be empty). */
-static inline const ev *pq_top(const pq *q)
-{
-    if (q->head == q->tail) return &q->h[0];
-    if (q->n == 0) return &q->f[q->head];
-    return ev_less(&q->h[0], &q->f[q->head]) ? &q->h[0] : &q->f[q->head];
-}
-
-static void pq_pop(pq *q)
-{
-    if (q->head != q->tail && (q->n == 0 || !ev_less(&q->h[0], &q->f[q->head]))) q->head++;
-    else heap_pop(q->h, &q->n);
+    heap_pop(q->h, &q->n);
 }
 
 static void pq_clear(pq *q)
@@ -124,25 +93,6 @@ void evq_clear(evq *q)
 void evq_free(evq *q)
 {
     pq_free(&q->q);
-}
-
-int evq_push(evq *q, double t, int32_t who, int32_t what)
-{
-    ev e = {t, q->seq++, who, what};
-    return pq_push(&q->q, e);
-}
-
-int evq_pop(evq *q, ev *e)
-{
-    if (pq_size(&q->q) == 0) return -1;
-    *e = *pq_top(&q->q);
-    pq_pop(&q->q);
-    return 0;
-}
-
-double evq_next_time(const evq *q)
-{
-    return pq_size(&q->q) ? pq_top(&q->q)->t : INFINITY;
 }
 
 /* Empties table t for new settings (a new generation; stamps restart at 0
@@ -181,15 +131,19 @@ void pslink_free(pslink *l)
     free(l->cn);
     free(l->cmask);
     free(l->cheap);
+    free(l->chn);
+    free(l->cfifo);
+    free(l->chd);
+    free(l->ctl);
     free(l->gn);
     free(l->gfirst);
     free(l->gpos);
     free(l->goff);
     free(l->gf);
     l->gw = l->cclk = l->crate = l->goff = NULL;
-    l->cn = l->gn = l->gfirst = l->gpos = NULL;
+    l->cn = l->gn = l->gfirst = l->gpos = l->chn = l->chd = l->ctl = NULL;
     l->cmask = NULL;
-    l->cheap = NULL;
+    l->cheap = l->cfifo = NULL;
     l->gf = NULL;
     l->gcap = l->per_cap = 0;
     l->n = l->ng = l->per = 0;
@@ -215,6 +169,10 @@ int pslink_groups(pslink *l, int ng, int per, double gexp)
         l->cn = grow_to(l->cn, pc + 1, sizeof(int), &fail);
         l->cmask = grow_to(l->cmask, pc / 64 + 1, sizeof(uint64_t), &fail);
         l->cheap = grow_to(l->cheap, (pc + 1) * nc, sizeof(pslink_gent), &fail);
+        l->chn = grow_to(l->chn, pc + 1, sizeof(int), &fail);
+        l->cfifo = grow_to(l->cfifo, (pc + 1) * nc * 2, sizeof(pslink_gent), &fail);
+        l->chd = grow_to(l->chd, pc + 1, sizeof(int), &fail);
+        l->ctl = grow_to(l->ctl, pc + 1, sizeof(int), &fail);
         l->gn = grow_to(l->gn, nc, sizeof(int), &fail);
         l->gfirst = grow_to(l->gfirst, nc, sizeof(int), &fail);
         l->gpos = grow_to(l->gpos, nc, sizeof(int), &fail);
@@ -234,7 +192,7 @@ int pslink_groups(pslink *l, int ng, int per, double gexp)
     l->gexp = gexp;
     for (int k = 0; k <= per; k++) {
         l->cclk[k] = l->crate[k] = 0;
-        l->cn[k] = 0;
+        l->cn[k] = l->chn[k] = l->chd[k] = l->ctl[k] = 0;
     }
     for (int w = 0; w <= per / 64; w++) l->cmask[w] = 0;
     for (int g = 0; g < ng; g++) l->gn[g] = 0;
@@ -291,31 +249,92 @@ static void cls_down(pslink *l, pslink_gent *h, int m, int i)
     l->gpos[e.g] = i;
 }
 
-/* Grouped: group g (gn[g] = k > 0, its first flow and offset set) into class k's heap. */
+/* Grouped: class k's FIFO (2 ng entries: the dead ones stay until passed). */
+static inline pslink_gent *cls_fifo(const pslink *l, int k)
+{
+    return l->cfifo + (size_t)k * 2 * l->ng;
+}
+
+/* Grouped: the group of class k (cn[k] > 0) whose first flow is done
+ * first: the smaller of its FIFO's head and its heap's top. */
+static inline const pslink_gent *cls_top(const pslink *l, int k)
+{
+    const pslink_gent *h = l->cheap + (size_t)k * l->ng;
+    if (l->chd[k] == l->ctl[k]) return h;
+    const pslink_gent *f = cls_fifo(l, k) + l->chd[k];
+    return l->chn[k] == 0 || gent_less(f, h) ? f : h;
+}
+
+/* Grouped: group g (gn[g] = k > 0, its first flow and offset set) into
+ * class k: onto its FIFO's tail when it comes in order (the common case),
+ * else into its heap. */
 static void cls_insert(pslink *l, int g)
 {
-    int k = l->gn[g], i = l->cn[k]++;
-    if (i == 0) l->cmask[k >> 6] |= 1ull << (k & 63);
-    pslink_gent *h = l->cheap + (size_t)k * l->ng;
+    int k = l->gn[g];
+    if (l->cn[k]++ == 0) l->cmask[k >> 6] |= 1ull << (k & 63);
     const ev *f = grp_first(l, g);
-    h[i].key = f->t + l->goff[g];
-    h[i].seq = f->seq;
-    h[i].g = g;
+    pslink_gent e = {f->t + l->goff[g], f->seq, g};
+    pslink_gent *q = cls_fifo(l, k);
+    int hd = l->chd[k], tl = l->ctl[k];
+    if (hd == tl) hd = tl = 0;
+    if (hd == tl || !gent_less(&e, &q[tl - 1])) {
+        if (tl == 2 * l->ng) {   /* full: the live entries to the front */
+            int j = 0;
+            for (int i = hd; i < tl; i++)
+                if (q[i].g >= 0) {
+                    q[j] = q[i];
+                    l->gpos[q[j].g] = -1 - j;
+                    j++;
+                }
+            hd = 0;
+            tl = j;
+        }
+        q[tl] = e;
+        l->gpos[g] = -1 - tl;
+        l->chd[k] = hd;
+        l->ctl[k] = tl + 1;
+        return;
+    }
+    pslink_gent *h = l->cheap + (size_t)k * l->ng;
+    int i = l->chn[k]++;
+    h[i] = e;
     cls_up(l, h, i);
 }
 
-/* Grouped: group g out of its class's heap. */
+/* Grouped: group g out of its class (from its FIFO: marked dead, and the
+ * dead ones at either end dropped). */
 static void cls_remove(pslink *l, int g)
 {
     int k = l->gn[g], i = l->gpos[g];
+    if (--l->cn[k] == 0) l->cmask[k >> 6] &= ~(1ull << (k & 63));
+    if (i < 0) {
+        pslink_gent *q = cls_fifo(l, k);
+        int hd = l->chd[k], tl = l->ctl[k];
+        q[-1 - i].g = -1;
+        while (hd < tl && q[hd].g < 0) hd++;
+        while (tl > hd && q[tl - 1].g < 0) tl--;
+        l->chd[k] = hd;
+        l->ctl[k] = tl;
+        return;
+    }
     pslink_gent *h = l->cheap + (size_t)k * l->ng;
-    int m = --l->cn[k];
-    if (m == 0) l->cmask[k >> 6] &= ~(1ull << (k & 63));
+    int m = --l->chn[k];
     if (i == m) return;
     h[i] = h[m];
     l->gpos[h[i].g] = i;
     if (i > 0 && gent_less(&h[i], &h[(i - 1) / 2])) cls_up(l, h, i);
     else cls_down(l, h, m, i);
+}
+
+/* pslink_rate_of, inline where the current setting's table already has
+ * the rate of n flows (the common case), else by pslink_rate_of. */
+static inline double link_rate(pslink *l, int n)
+{
+    const pslink_tab *t = &l->tab[l->tab_cur];
+    if (n > 0 && n < PSLINK_TAB && t->stamp[n] == t->gen && t->used && t->cap == l->cap && t->bw == l->bw &&
+        t->soft == l->soft && t->hard == l->hard)
+        return t->rate[n];
+    return pslink_rate_of(l, n);
 }
 
 /* Grouped: each class's per-flow rate from the current flows, cap and
@@ -328,18 +347,14 @@ static void grp_rates(pslink *l)
     l->r_bw = l->bw;
     l->r_hard = l->hard;
     l->r_soft = l->soft;
-    l->r_total = 0;
     if (l->n == 0) return;
-    double whole = pslink_rate_of(l, l->n) * l->n, wsum = 0;   /* n equal flows' */
+    double whole = link_rate(l, l->n) * l->n, wsum = 0;   /* n equal flows' */
     FOR_CLASS(l, k) wsum += (double)k * l->cn[k] * l->gw[k];
     const double hard = l->hard;
-    double total = 0;
     FOR_CLASS(l, k) {
         const double r = l->gw[k] * whole / wsum;
         l->crate[k] = r < hard ? r : hard;
-        total += l->crate[k] * k * l->cn[k];
     }
-    l->r_total = total;
 }
 
 /* Grouped: the first flow of g to its smallest tag. */
@@ -378,7 +393,7 @@ static int grp_next(pslink *l, double *when)
     uint64_t bseq = 0;
     double bt = INFINITY;
     FOR_CLASS(l, k) {
-        const pslink_gent *top = l->cheap + (size_t)k * l->ng;
+        const pslink_gent *top = cls_top(l, k);
         double dv = top->key - l->cclk[k];
         double t = dv <= 0 ? l->now : l->now + dv / l->crate[k];
         if (best < 0 || t < bt || (t == bt && top->seq < bseq)) {
@@ -405,11 +420,6 @@ double pslink_share(double n, double cap, double bw, double soft)
     double m = a > bw ? a : bw;
     double t = pow(a / m, -soft) + pow(bw / m, -soft);
     return m * pow(t, -1.0 / soft) / n;
-}
-
-double pslink_rate(pslink *l)
-{
-    return pslink_rate_of(l, l->n);
 }
 
 double pslink_rate_of(pslink *l, int n)
@@ -443,9 +453,13 @@ double pslink_rate_of(pslink *l, int n)
     return t->rate[n];
 }
 
-void pslink_advance(pslink *l, double t)
+double pslink_rate(pslink *l)
 {
-    if (t <= l->now) return;
+    return link_rate(l, l->n);
+}
+
+void pslink_advance_to(pslink *l, double t)
+{
     if (l->ng) {
         if (l->dirty) grp_rates(l);
         double dt = t - l->now;
@@ -454,7 +468,7 @@ void pslink_advance(pslink *l, double t)
             l->served += l->crate[k] * k * l->cn[k] * dt;
         }
     } else if (l->n) {
-        double r = pslink_rate(l);
+        double r = link_rate(l, l->n);
         l->v += r * (t - l->now);
         l->served += r * l->n * (t - l->now);
     }
@@ -481,27 +495,28 @@ int pslink_join(pslink *l, double bytes, int32_t who, int group)
         l->n++;
         l->dirty = 1;
         grp_rates(l);
-        if (l->r_total > l->max_rate) l->max_rate = l->r_total;
+        double total = 0;   /* the whole rate now */
+        FOR_CLASS(l, c) total += l->crate[c] * c * l->cn[c];
+        if (total > l->max_rate) l->max_rate = total;
         return 0;
     }
     ev e = {l->v + bytes, l->seq++, who, 0};
     if (pq_push(&l->q, e)) return -1;
     l->n++;
-    double total = pslink_rate(l) * l->n;
+    double total = link_rate(l, l->n) * l->n;
     if (total > l->max_rate) l->max_rate = total;
     return 0;
 }
 
-double pslink_next_time(pslink *l)
+double pslink_next_of(pslink *l)
 {
-    if (l->n == 0) return INFINITY;
     if (l->ng) {
         double t;
         grp_next(l, &t);
         return t;
     }
     double dv = pq_top(&l->q)->t - l->v;
-    return dv <= 0 ? l->now : l->now + dv / pslink_rate(l);
+    return dv <= 0 ? l->now : l->now + dv / link_rate(l, l->n);
 }
 
 int32_t pslink_pop_done(pslink *l)
@@ -511,7 +526,7 @@ int32_t pslink_pop_done(pslink *l)
         int bg = -1;
         uint64_t bseq = 0;
         FOR_CLASS(l, k) {
-            const pslink_gent *top = l->cheap + (size_t)k * l->ng;
+            const pslink_gent *top = cls_top(l, k);
             double tol = 1e-12 * fabs(l->cclk[k]) + 1e-3;
             if (top->key <= l->cclk[k] + tol && (bg < 0 || top->seq < bseq)) {
                 bg = top->g;

@@ -16,15 +16,18 @@
  *    the set of flows costs O(log n), however many bytes they carry.
  *    Grouped (pslink_groups: the flows of one SM), the same whole rate is
  *    split by weight, k^-gexp for a flow whose group holds k flows; the
- *    groups of k flows form class k, one rate and one clock, with a heap
- *    of its groups by the clock at which each one's next flow is done, so
- *    a change costs O(log groups) plus a pass over the classes held.
+ *    groups of k flows form class k, one rate and one clock, with its
+ *    groups by the clock at which each one's next flow is done: a FIFO of
+ *    those that came in order (most do) beside a heap of the rest, as the
+ *    event queue keeps its events, so a change costs O(log groups) at most
+ *    plus a pass over the classes held.
  *    Ties: the earliest tag, then the earliest joined (grouped: of each
  *    class's next flow, the earliest joined).
  */
 #ifndef LEANSIM_ENGINE_H
 #define LEANSIM_ENGINE_H
 
+#include <math.h>
 #include <stdint.h>
 
 typedef struct ev {
@@ -54,12 +57,80 @@ typedef struct evq {
 /* Empties q (keeps its memory); evq_free releases it.  q zeroed = valid empty. */
 void evq_clear(evq *q);
 void evq_free(evq *q);
+
+/* The queue's common paths are inline here (the simulator pushes and pops
+ * at every event); engine.c has the rest. */
+
+/* 1 when a comes before b: the earlier time, then the earlier pushed. */
+static inline int ev_less(const ev *a, const ev *b)
+{
+    return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+/* pq_push's rest: the FIFO grown or compacted, or an entry out of order
+ * into the heap.  Returns 0, or -1 on OOM. */
+int pq_push_slow(pq *q, ev e);
+/* pq_pop's rest: the heap's top removed (the heap must not be empty). */
+void pq_pop_heap(pq *q);
+
+/* Pushes e: onto the FIFO's tail when it comes in order (inline, so that
+ * e's fields are stored where they go), else by pq_push_slow.  Returns 0,
+ * or -1 on OOM. */
+static inline int pq_push(pq *q, ev e)
+{
+    if (q->head < q->tail && q->tail < q->fcap && !ev_less(&e, &q->f[q->tail - 1])) {
+        q->f[q->tail++] = e;
+        return 0;
+    }
+    return pq_push_slow(q, e);
+}
+
+/* Entries held. */
+static inline int pq_size(const pq *q)
+{
+    return q->n + q->tail - q->head;
+}
+
+/* The smallest entry (the queue must not be empty). */
+static inline const ev *pq_top(const pq *q)
+{
+    if (q->head == q->tail) return &q->h[0];
+    if (q->n == 0) return &q->f[q->head];
+    return ev_less(&q->h[0], &q->f[q->head]) ? &q->h[0] : &q->f[q->head];
+}
+
+/* Removes the smallest entry (the queue must not be empty). */
+static inline void pq_pop(pq *q)
+{
+    if (q->head != q->tail && (q->n == 0 || !ev_less(&q->h[0], &q->f[q->head]))) q->head++;
+    else pq_pop_heap(q);
+}
+
 /* Pushes an event; returns 0 or -1 on OOM. */
-int evq_push(evq *q, double t, int32_t who, int32_t what);
-/* Pops the earliest event into *e; returns 0, or -1 when empty. */
-int evq_pop(evq *q, ev *e);
+static inline int evq_push(evq *q, double t, int32_t who, int32_t what)
+{
+    ev e = {t, q->seq++, who, what};
+    return pq_push(&q->q, e);
+}
+
+/* Pops the earliest event into *e; returns 0, or -1 when empty (*e then
+ * at +inf, owned by -1). */
+static inline int evq_pop(evq *q, ev *e)
+{
+    if (pq_size(&q->q) == 0) {
+        *e = (ev){INFINITY, 0, -1, 0};
+        return -1;
+    }
+    *e = *pq_top(&q->q);
+    pq_pop(&q->q);
+    return 0;
+}
+
 /* Time of the earliest event, or +inf when empty. */
-double evq_next_time(const evq *q);
+static inline double evq_next_time(const evq *q)
+{
+    return pq_size(&q->q) ? pq_top(&q->q)->t : INFINITY;
+}
 
 #define PSLINK_TAB 1024   /* flow counts whose per-flow rate is kept (pslink_rate) */
 #define PSLINK_TABS 4     /* link settings whose rates are kept */
@@ -74,8 +145,9 @@ typedef struct pslink_tab {
     double rate[PSLINK_TAB];
 } pslink_tab;
 
-/* A group in its class's heap (pslink_groups): the class clock at which
- * its first flow is done, that flow's sequence number, the group. */
+/* A group in its class's FIFO or heap (pslink_groups): the class clock at
+ * which its first flow is done, that flow's sequence number, the group
+ * (in a FIFO, -1: one that has left). */
 typedef struct pslink_gent {
     double key;
     uint64_t seq;
@@ -112,16 +184,20 @@ typedef struct pslink {
     double *crate;    /* per class: rate of each of its flows (bytes per ns) */
     int *cn;          /* per class: groups */
     uint64_t *cmask;  /* bit k: class k holds groups */
-    pslink_gent *cheap; /* class k's groups, a min-heap: cheap[k * ng + i], i < cn[k] */
+    pslink_gent *cheap; /* class k's groups out of order, a min-heap: cheap[k * ng + i], i < chn[k] */
+    int *chn;         /* per class: groups in its heap */
+    pslink_gent *cfifo; /* class k's groups that came in order, a FIFO sorted by (key, seq):
+                         * cfifo[k * 2 ng + i], chd[k] <= i < ctl[k]; those that left stay (g = -1)
+                         * until passed, and both ends are live */
+    int *chd, *ctl;   /* per class: its FIFO's head and tail */
     int *gn;          /* per group: flows */
     int *gfirst;      /* per group: its flow of the smallest tag */
-    int *gpos;        /* per group: its place in its class's heap */
+    int *gpos;        /* per group: its place in its class's heap, or -1 - its place in the FIFO */
     double *goff;     /* per group: its clock (bytes served to each of its flows) is cclk[gn] - goff */
     ev *gf;           /* flows of group g: gf[g * per + i], i < gn[g]; t: finish tag on the group's clock */
     int gcap, per_cap; /* groups and flows per group the arrays hold */
     int dirty;        /* the rates predate a join or a leave */
     double r_cap, r_bw, r_hard, r_soft; /* the cap, bandwidth, ceiling and exponent the rates are for */
-    double r_total;   /* the whole rate of those rates (bytes per ns) */
 } pslink;
 
 /*
@@ -153,14 +229,25 @@ int pslink_groups(pslink *l, int ng, int per, double gexp);
 double pslink_rate(pslink *l);
 /* Per-flow rate the link would give n flows at its current cap (bytes per ns; 0 when n <= 0). */
 double pslink_rate_of(pslink *l, int n);
-/* Moves the link's clock to t >= now, serving bytes to the active flows. */
-void pslink_advance(pslink *l, double t);
+/* pslink_advance's work, for t > now. */
+void pslink_advance_to(pslink *l, double t);
+/* Moves the link's clock to t >= now, serving bytes to the active flows
+ * (inline: the simulator advances at every event, often to the same time). */
+static inline void pslink_advance(pslink *l, double t)
+{
+    if (!(t <= l->now)) pslink_advance_to(l, t);
+}
 /* Adds a flow of `bytes` (> 0) owned by `who` at the link's current time,
  * in group `group` (0 <= group < ng; ignored when the link is ungrouped).
  * Returns 0, or -1 on OOM or a full group. */
 int pslink_join(pslink *l, double bytes, int32_t who, int group);
+/* pslink_next_time's work, for a link that holds flows. */
+double pslink_next_of(pslink *l);
 /* Time at which the next flow finishes (+inf when none). */
-double pslink_next_time(pslink *l);
+static inline double pslink_next_time(pslink *l)
+{
+    return l->n == 0 ? INFINITY : pslink_next_of(l);
+}
 /* Removes one flow that has finished by the current time; returns its owner,
  * or -1 when none has (within rounding).  Of several, the earliest tag
  * (ungrouped) or, of each class's next, the earliest joined (grouped)

@@ -620,16 +620,6 @@ int plan_shape_same_work(const plan_shape *a, const plan_shape *b)
     return plan_shape_same(a, &t);
 }
 
-int32_t plan_seg_tokens(const plan *p, const workload *w, const plan_seg *s, int64_t *first)
-{
-    const int64_t len = w->ctx[s->unit / w->kv_heads];
-    const int64_t t0 = (int64_t)s->tile_begin * p->block_n;
-    int64_t t1 = (int64_t)s->tile_end * p->block_n;
-    if (t1 > len) t1 = len;
-    if (first) *first = t0;
-    return t1 > t0 ? (int32_t)(t1 - t0) : 0;
-}
-
 void plan_launch_of(const plan *p, plan_launch *l)
 {
     l->decode_grid = p->grid;

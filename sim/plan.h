@@ -242,9 +242,18 @@ int plan_ctas_on_sm(int64_t ctas, int sms, int resident);
  * first token (tile_begin x block_n, not clipped) into *first when first
  * is not NULL; returns the count, 0 for a segment past the end (split's
  * empty chunks of a short request).  The simulator streams these tokens
- * and the kernels read them.
+ * and the kernels read them.  Inline: the simulator asks it for every
+ * segment of every plan it lowers.
  */
-int32_t plan_seg_tokens(const plan *p, const workload *w, const plan_seg *s, int64_t *first);
+static inline int32_t plan_seg_tokens(const plan *p, const workload *w, const plan_seg *s, int64_t *first)
+{
+    const int64_t len = w->ctx[s->unit / w->kv_heads];
+    const int64_t t0 = (int64_t)s->tile_begin * p->block_n;
+    int64_t t1 = (int64_t)s->tile_end * p->block_n;
+    if (t1 > len) t1 = len;
+    if (first) *first = t0;
+    return t1 > t0 ? (int32_t)(t1 - t0) : 0;
+}
 
 /* How the kernels launch a plan (kernels/attn.cu), host side. */
 typedef struct plan_launch {

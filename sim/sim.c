@@ -118,7 +118,9 @@ static int grow(void **p, int *cap, int need, size_t elem)
     return 0;
 }
 
-static int emit(sim_ctx *c, int kind, int label, int unit, double x)
+/* Appends op (kind, label, unit, x) to the CTA being lowered (inline:
+ * lowering calls it for every op of every CTA). */
+static inline int emit(sim_ctx *c, int kind, int label, int unit, double x)
 {
     /* without a trace, back-to-back delays of one CTA are one event */
     if (kind == OP_DELAY && !c->tracing && c->n_ops > c->cta_begin && c->ops[c->n_ops - 1].kind == OP_DELAY) {
@@ -238,6 +240,8 @@ typedef struct krun {
     int pid;
     kstats *st;
     int placed;       /* CTAs resident now */
+    int cap_placed;   /* CTAs resident when the link's cap was last set (-1: never) */
+    int cap_m;        /* CTAs per SM it was set for */
 } krun;
 
 /* The per-CTA cap follows the CTAs resident per SM (they share the SM's
@@ -247,18 +251,21 @@ typedef struct krun {
  * (the profile's sm_stream_loss); SMs are taken as evenly loaded, as
  * breadth-first dispatch keeps them.  A new cap applies to every flow
  * from now on (the link's rates are computed from it at each change). */
-static void cap_update(krun *kr)
+static inline void cap_update(krun *kr)
 {
     const kparams *k = kr->k;
-    if (k->cap_by_n[1] <= 0) return;
+    if (k->cap_by_n[1] <= 0 || kr->placed == kr->cap_placed) return;
     int m = plan_ctas_on_sm(kr->placed, k->sms, k->resident);
+    kr->cap_placed = kr->placed;
+    if (m == kr->cap_m) return;   /* the same values again */
+    kr->cap_m = m;
     kr->c->link.cap = k->demand_by_n[m];
     kr->c->link.hard = k->cap_by_n[m];
     if (k->stream_loss > 0) kr->c->link.bw = k->bw * sim_stream_eff(k->stream_loss, m);
 }
 
 /* Places CTA `who` on a free slot of SM `sm` at time `now`. */
-static void cta_place(krun *kr, int who, int sm, double now)
+static inline void cta_place(krun *kr, int who, int sm, double now)
 {
     sim_ctx *c = kr->c;
     cta_state *s = &c->cs[who];
@@ -383,7 +390,7 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
     if (pslink_groups(&c->link, k->sms, k->resident, k->sm_share)) return -1;
     memset(st, 0, sizeof *st);
     st->t_end = t0;
-    krun kr = {c, k, n, 0, tw, pid, st, 0};
+    krun kr = {c, k, n, 0, tw, pid, st, 0, -1, 0};
 
     /* first wave: breadth-first over SMs, in launch order */
     for (; kr.next < n && kr.next < slots; kr.next++) cta_place(&kr, kr.next, kr.next % k->sms, t0);
@@ -399,7 +406,7 @@ static int run_kernel(sim_ctx *c, const kparams *k, int n, double t0, int n_unit
         if (te == INFINITY && tf == INFINITY) break;
         if (te <= tf) {
             ev e;
-            evq_pop(&c->q, &e);
+            evq_pop(&c->q, &e);   /* not empty: te is an event's time */
             now = e.t;
             pslink_advance(&c->link, now);
             who = e.who;
@@ -488,6 +495,8 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
 {
     double elt = dtype_bytes(w->dtype);
     double row_bytes = 2.0 * w->head_dim * elt;   /* K and V of one token */
+    const double load_ns = kp->seg_loads * g->mem_latency_ns;   /* a later segment's first load */
+    const double partial_ns = sim_partial_write_ns(kp, p->rows, w->head_dim);
     c->n_ops = 0;
     if (grow((void **)&c->first, &c->cap_first, p->grid + 1, sizeof(int32_t))) return -1;
     for (int i = 0; i < p->grid; i++) {
@@ -502,12 +511,12 @@ static int lower_main(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, c
                  * first reads its descriptor, then its tile, while the
                  * other CTAs stream */
                 if (k == p->cta_first[i] ? emit(c, OP_DELAY, L_LOAD, u, g->mem_latency_ns)
-                                         : emit_load(c, u, kp->seg_loads * g->mem_latency_ns))
+                                         : emit_load(c, u, load_ns))
                     return -1;
                 if (emit(c, OP_STREAM, L_STREAM, u, bytes)) return -1;
             }
             if (s->slot >= 0) {
-                if (emit(c, OP_DELAY, L_PARTIAL, u, sim_partial_write_ns(kp, p->rows, w->head_dim))) return -1;
+                if (emit(c, OP_DELAY, L_PARTIAL, u, partial_ns)) return -1;
                 if (!p->combine && emit(c, OP_SIGNAL, L_PARTIAL, u, kp->flag_latency_ns)) return -1;
             } else if (p->unit_parts[u] > 1 && !p->combine) {
                 int peers = p->unit_parts[u] - 1;
