@@ -6,6 +6,8 @@
  * whose answer is known in closed form, determinism, and the headline
  * H100 case of the study.
  */
+#include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "engine.h"
@@ -154,6 +156,129 @@ static void test_pslink_groups(void)
     CHECK(fabs(pslink_next_time(&l) - 15) < 1e-9, "ungrouped: next %g, want 15", pslink_next_time(&l));
     /* the flow rounding left short finishes on demand */
     CHECK(pslink_pop_next(&l) == 0 && l.n == 2, "pop_next takes the earliest flow");
+    pslink_free(&l);
+}
+
+/* A small deterministic generator for the randomized tests below. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static double rng_unit(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+/* The event queue against a plain scan: random pushes (many in order, some
+ * not, many equal times) interleaved with pops come out in (time, seq)
+ * order, whichever of its FIFO or heap held them. */
+static void test_evq_random(void)
+{
+    enum { N = 4000 };
+    static double t[N];
+    static int live[N];
+    evq q = {0};
+    int pushed = 0, bad = 0, pops = 0;
+    double now = 0;
+    for (int step = 0; step < 3 * N; step++) {
+        if (pushed < N && rng_unit() < 0.6) {
+            double u = rng_unit();
+            t[pushed] = u < 0.6 ? now + floor(8 * rng_unit()) : now + 100 * rng_unit();   /* ties, or not */
+            live[pushed] = 1;
+            evq_push(&q, t[pushed], pushed, 0);
+            pushed++;
+            continue;
+        }
+        int want = -1;   /* the live event of smallest (time, push order) */
+        for (int i = 0; i < pushed; i++)
+            if (live[i] && (want < 0 || t[i] < t[want])) want = i;
+        ev e;
+        int rc = evq_pop(&q, &e);
+        if (want < 0) {
+            bad += rc != -1;
+            continue;
+        }
+        bad += rc != 0 || e.who != want || evq_next_time(&q) < e.t;
+        if (rc == 0 && e.who >= 0 && e.who < pushed) live[e.who] = 0;
+        now = t[want];
+        pops++;
+    }
+    CHECK(bad == 0 && pops > N / 2, "event queue against a scan: %d of %d pops wrong", bad, pops);
+    evq_free(&q);
+}
+
+/* The grouped link against a plain per-flow evaluation: flows join random
+ * groups at random times, and at every step the link's next finish time
+ * and the flows it lets go match the remaining bytes of each flow served
+ * at its weighted share (k^-gexp in a group of k, the whole rate that of n
+ * equal flows).  Churn over few groups, beside a few long flows, sends
+ * classes' groups out of order and fills their queues. */
+static void test_pslink_groups_random(void)
+{
+    enum { NG = 6, PER = 4, N = 3000 };
+    static double rem[N];
+    static int grp[N], live[N];
+    const double gexp = 0.45, bw = 10.0, cap = 4.0;
+    pslink l = {0};
+    pslink_reset(&l, bw, cap, 0);
+    CHECK(pslink_groups(&l, NG, PER, gexp) == 0, "grouped link");
+    int joined = 0, in_grp[NG] = {0}, bad_t = 0, bad_pop = 0, steps = 0, popped = 0;
+    double now = 0, worst = 0;
+    while (joined < N || l.n > 0) {
+        int n = 0;
+        for (int g = 0; g < NG; g++) n += in_grp[g];
+        double whole = n ? pslink_rate_of(&l, n) * n : 0, wsum = 0;
+        for (int i = 0; i < joined; i++)
+            if (live[i]) wsum += pow(in_grp[grp[i]], -gexp);
+        /* next finish by the plain evaluation */
+        double tr = INFINITY;
+        for (int i = 0; i < joined; i++)
+            if (live[i]) {
+                double r = pow(in_grp[grp[i]], -gexp) * whole / wsum;
+                if (r > l.hard) r = l.hard;
+                double ti = now + rem[i] / r;
+                if (ti < tr) tr = ti;
+            }
+        double tl = pslink_next_time(&l);
+        double err = fabs(tl - tr) / (tr > 1 ? tr : 1);
+        if (n > 0 && err > worst) worst = err;
+        bad_t += n > 0 ? err > 1e-9 : tl != INFINITY;
+        /* a join before that time, or the finish */
+        int g = (int)(NG * rng_unit());
+        double to = n > 0 ? tr : now;
+        int join = joined < N && in_grp[g] < PER && (n == 0 || rng_unit() < 0.55);
+        if (join && n > 0) to = now + (tr - now) * rng_unit();
+        for (int i = 0; i < joined; i++)
+            if (live[i]) {
+                double r = pow(in_grp[grp[i]], -gexp) * whole / wsum;
+                rem[i] -= (r > l.hard ? l.hard : r) * (to - now);
+            }
+        pslink_advance(&l, to);
+        now = to;
+        if (join) {
+            rem[joined] = rng_unit() < 0.1 ? 500 + 2500 * rng_unit() : 1 + 99 * rng_unit();   /* some stay long */
+            grp[joined] = g;
+            live[joined] = 1;
+            in_grp[g]++;
+            CHECK(pslink_join(&l, rem[joined], joined, g) == 0, "join %d", joined);
+            joined++;
+        } else {
+            int who = pslink_pop_done(&l);
+            if (who < 0) who = pslink_pop_next(&l);
+            for (; who >= 0; who = pslink_pop_done(&l)) {
+                bad_pop += who >= joined || !live[who] || rem[who] > 1e-6 * (1 + fabs(now));
+                if (who < joined && live[who]) {
+                    live[who] = 0;
+                    in_grp[grp[who]]--;
+                }
+                popped++;
+            }
+        }
+        steps++;
+    }
+    CHECK(bad_t == 0, "grouped link against plain evaluation: %d of %d next times off (worst %.2g)", bad_t, steps,
+          worst);
+    CHECK(bad_pop == 0 && popped == N, "grouped link: %d wrong flows let go, %d of %d let go", bad_pop, popped, N);
     pslink_free(&l);
 }
 
@@ -588,6 +713,8 @@ int main(void)
     test_evq_order();
     test_pslink();
     test_pslink_groups();
+    test_evq_random();
+    test_pslink_groups_random();
     test_sm_share();
     test_one_cta();
     test_bandwidth_bound();
