@@ -11,9 +11,15 @@
 #include "model.h"
 #include "opts.h"
 
-enum { T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL };
+enum { T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL, T_SEARCHED };
 
 static const args_opt tune_opts[] = {
+    {NULL, NULL, "searched by tune (giving one is an error)", 0},
+    {"block-n", "N", "KV tile length", T_SEARCHED},
+    {"splits", "S", "split: chunks per head", T_SEARCHED},
+    {"grid", "G", "streamk/hybrid: CTAs in the grid", T_SEARCHED},
+    {"ctas-per-sm", "K", "CTAs per SM the schedule plans for", T_SEARCHED},
+    {NULL, NULL, "options", 0},
     {"ctx", "L[,L...]", "context lengths to tune for (k, m suffixes; required)", T_CTX},
     {"batches", "B[,B...]", "batch sizes to tune for (instead of --batch)", T_BATCHES},
     {"gpu", "NAME|FILE", "chip spec (default h100)", T_GPU},
@@ -54,6 +60,7 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
     case T_KERNEL: a->kernel = v; return 0;
     case T_HEADER: a->header = v; return 0;
     case T_SWEEP: a->sweep_out = v; return 0;
+    case T_SEARCHED: snprintf(err, (size_t)errlen, "%s: tune searches it (leave it out)", name); return 2;
     case T_FORMAT:
         if ((a->fmt = out_format_parse(v)) < 0) {
             snprintf(err, (size_t)errlen, "%s %s: unknown format (table, csv, json)", name, v);
@@ -67,7 +74,7 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
 int cmd_tune(int argc, char **argv)
 {
     static const args_cmd c = {
-        "tune", "--gpu G [workload options] --ctx L1,L2,... [--batches B1,B2,...]",
+        "tune", "[--gpu G] [workload options] --ctx L1,L2,... [--batches B1,B2,...]",
         "  searches schedule x block_n x splits/grid x ctas_per_sm with the simulator and prints,\n"
         "  per context length (and batch), the winner, its time, the runner-up and the margin;\n"
         "  within 0.5% of the fastest, a plan of one CTA per unit that fills one wave evenly wins,\n"
@@ -84,13 +91,6 @@ int cmd_tune(int argc, char **argv)
     wl_opts_init(&o);
     int prc = args_parse(&c, argc, argv, &o, tune_opt, &a, NULL, 0, NULL);
     if (prc >= 0) return prc;
-    const char *searched[] = {"--splits", "--grid", "--block-n", "--ctas-per-sm"};
-    int given[] = {o.po.splits, o.po.grid, o.po.block_n, o.po.ctas_per_sm};
-    for (int k = 0; k < 4; k++)
-        if (given[k]) {
-            fprintf(stderr, "leansim tune: %s: tune searches it (leave it out)\n", searched[k]);
-            return 2;
-        }
     const char *gpu = a.gpu, *header = a.header, *kernel = a.kernel, *sweep_out = a.sweep_out;
     int fmt = a.fmt, n_ctx = a.n_ctx, n_b = a.n_b;
     int64_t *ctxs = a.ctxs, *batches = a.batches;
