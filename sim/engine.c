@@ -338,23 +338,35 @@ static inline double link_rate(pslink *l, int n)
 }
 
 /* Grouped: each class's per-flow rate from the current flows, cap and
- * bandwidth (the whole rate of n equal flows, split by weight). */
-static void grp_rates(pslink *l)
+ * bandwidth (the whole rate of n equal flows, split by weight); with
+ * want_total, returns the whole rate they make (summed in the same pass),
+ * else 0. */
+static inline double grp_rates_of(pslink *l, int want_total)
 {
-    if (!l->dirty && l->r_cap == l->cap && l->r_bw == l->bw && l->r_hard == l->hard && l->r_soft == l->soft) return;
+    if (!l->dirty && l->r_cap == l->cap && l->r_bw == l->bw && l->r_hard == l->hard && l->r_soft == l->soft &&
+        !want_total)
+        return 0;
     l->dirty = 0;
     l->r_cap = l->cap;
     l->r_bw = l->bw;
     l->r_hard = l->hard;
     l->r_soft = l->soft;
-    if (l->n == 0) return;
+    if (l->n == 0) return 0;
     double whole = link_rate(l, l->n) * l->n, wsum = 0;   /* n equal flows' */
     FOR_CLASS(l, k) wsum += (double)k * l->cn[k] * l->gw[k];
     const double hard = l->hard;
+    double total = 0;
     FOR_CLASS(l, k) {
         const double r = l->gw[k] * whole / wsum;
         l->crate[k] = r < hard ? r : hard;
+        if (want_total) total += l->crate[k] * k * l->cn[k];
     }
+    return total;
+}
+
+static void grp_rates(pslink *l)
+{
+    grp_rates_of(l, 0);
 }
 
 /* Grouped: the first flow of g to its smallest tag. */
@@ -494,9 +506,7 @@ int pslink_join(pslink *l, double bytes, int32_t who, int group)
         cls_insert(l, group);
         l->n++;
         l->dirty = 1;
-        grp_rates(l);
-        double total = 0;   /* the whole rate now */
-        FOR_CLASS(l, c) total += l->crate[c] * c * l->cn[c];
+        double total = grp_rates_of(l, 1);   /* the whole rate now */
         if (total > l->max_rate) l->max_rate = total;
         return 0;
     }
