@@ -159,14 +159,11 @@ static void test_pslink_groups(void)
     pslink_free(&l);
 }
 
-/* A small deterministic generator for the randomized tests below. */
+/* The randomized tests' stream (th_unit). */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static double rng_unit(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0;
+    return th_unit(&rng_state);
 }
 
 /* The event queue against a plain scan: random pushes (many in order, some

@@ -47,6 +47,24 @@ static inline const kernel_profile *th_kernel(void)
 }
 #endif
 
+/* xorshift64 (Marsaglia): the next value of the stream whose state is
+ * *st (nonzero); each test keeps its own state, so its draws are fixed. */
+#include <stdint.h>
+static inline uint64_t th_xorshift(uint64_t *st)
+{
+    uint64_t x = *st;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return *st = x;
+}
+
+/* A draw in [0, 1) from the stream *st (53 random bits). */
+static inline double th_unit(uint64_t *st)
+{
+    return (double)(th_xorshift(st) >> 11) / 9007199254740992.0;
+}
+
 /* Monotonic seconds, for the benchmarks. */
 #include <time.h>
 static inline double th_now_s(void)
