@@ -21,7 +21,7 @@ int cmd_predict(int argc, char **argv)
             fprintf(stderr, "leansim predict: --policy tune: no plan runs this workload\n");
             return 2;
         }
-        o.wl.po = (plan_opts){b.schedule, b.block_n, b.schedule == SCHED_SPLIT ? b.splits : 0, b.grid, b.ctas_per_sm, 0};
+        o.wl.po = tune_plan_opts(&b);
         o.wl.sched_mask = 1u << b.schedule;
     }
     return cli_rows_run("predict", MODEL_ENGINE_MODEL, NULL, &o);

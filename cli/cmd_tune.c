@@ -4,6 +4,7 @@
  * and the margin; optionally a C header with the chosen table.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -11,7 +12,7 @@
 #include "model.h"
 #include "opts.h"
 
-enum { T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL, T_SEARCHED };
+enum { T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL, T_SHORTLIST, T_SEARCHED };
 
 static const args_opt tune_opts[] = {
     {NULL, NULL, "searched by tune (giving one is an error)", 0},
@@ -24,6 +25,9 @@ static const args_opt tune_opts[] = {
     {"batches", "B[,B...]", "batch sizes to tune for (instead of --batch)", T_BATCHES},
     {"gpu", "NAME|FILE", "chip spec (default h100)", T_GPU},
     {"kernel", "NAME|FILE", "kernel profile whose costs and resources are searched (default leansim)", T_KERNEL},
+    {"shortlist", "K", "also list the next K - 1 plans by simulated time, each unlike those before\n"
+                       "it (rank 2..K; 1-8, default 1): what to time on the GPU where the margin\n"
+                       "lies inside the model's error; --emit-sweep then writes all K", T_SHORTLIST},
     {"format", "table|csv|json", "output format (default table)", T_FORMAT},
     {"emit-header", "FILE", "write the chosen table as a C header", T_HEADER},
     {"emit-sweep", "FILE", "write the choices as a leanbench sweep file (one option set per line),\n"
@@ -33,7 +37,7 @@ static const args_opt tune_opts[] = {
 
 typedef struct tune_args {
     const char *gpu, *header, *kernel, *sweep_out;
-    int fmt;
+    int fmt, shortlist;
     int64_t ctxs[256], batches[256];
     int n_ctx, n_b;
 } tune_args;
@@ -60,6 +64,16 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
     case T_KERNEL: a->kernel = v; return 0;
     case T_HEADER: a->header = v; return 0;
     case T_SWEEP: a->sweep_out = v; return 0;
+    case T_SHORTLIST: {
+        char *end;
+        long k = strtol(v, &end, 10);
+        if (end == v || *end || k < 1 || k > TUNE_SHORTLIST_MAX) {
+            snprintf(err, (size_t)errlen, "%s %s: not a count of plans in [1, %d]", name, v, TUNE_SHORTLIST_MAX);
+            return 2;
+        }
+        a->shortlist = (int)k;
+        return 0;
+    }
     case T_SEARCHED: snprintf(err, (size_t)errlen, "%s: tune searches it (leave it out)", name); return 2;
     case T_FORMAT:
         if ((a->fmt = out_format_parse(v)) < 0) {
@@ -79,7 +93,7 @@ int cmd_tune(int argc, char **argv)
         "  per context length (and batch), the winner, its time, the runner-up and the margin;\n"
         "  within 0.5% of the fastest, a plan of one CTA per unit that fills one wave evenly wins,\n"
         "  a plan whose one wave leaves a quarter or more of the SMs a CTA short of the others\n"
-        "  comes last, then the longest tile wins\n",
+        "  comes last, then the longest tile wins; --shortlist K adds the next plans to time\n",
         1, {tune_opts, NULL}};
     static wl_opts o;
     static tune_args a;
@@ -92,7 +106,7 @@ int cmd_tune(int argc, char **argv)
     int prc = args_parse(&c, argc, argv, &o, tune_opt, &a, NULL, 0, NULL);
     if (prc >= 0) return prc;
     const char *gpu = a.gpu, *header = a.header, *kernel = a.kernel, *sweep_out = a.sweep_out;
-    int fmt = a.fmt, n_ctx = a.n_ctx, n_b = a.n_b;
+    int fmt = a.fmt, n_ctx = a.n_ctx, n_b = a.n_b, shortlist = a.shortlist ? a.shortlist : 1;
     int64_t *ctxs = a.ctxs, *batches = a.batches;
     if (n_ctx == 0) {
         fprintf(stderr, "leansim tune: --ctx L1,L2,...: missing\n");
@@ -113,7 +127,9 @@ int cmd_tune(int argc, char **argv)
         fprintf(stderr, "leansim tune: --emit-sweep %s: cannot open for writing\n", sweep_out);
         return 2;
     }
-    if (sf) fprintf(sf, "# leansim tune's choices for %s (kernel %s): one leanbench option set per line\n", g.name, kp.name);
+    if (sf)
+        fprintf(sf, "# leansim tune's choices for %s (kernel %s): one leanbench option set per line%s\n", g.name, kp.name,
+                shortlist > 1 ? "; each workload's shortlist in rank order, the winner first" : "");
     if (header && !(hf = fopen(header, "w"))) {
         fprintf(stderr, "leansim tune: --emit-header %s: cannot open for writing\n", header);
         return 2;
@@ -128,14 +144,16 @@ int cmd_tune(int argc, char **argv)
                 dtype_name(o.wl.dtype), g.name);
     if (fmt == OUT_TABLE)
         printf("# tune on %s: heads %d, kv_heads %d, d %d, %s (simulator); runner-up: the best other plan, "
-               "schedule/block_n/splits or CTAs/cps;\n# grid and cps as asked of the planner (0: its rule), ctas as planned\n"
+               "schedule/block_n/splits or CTAs/cps;\n# grid and cps as asked of the planner (0: its rule), ctas as planned%s\n"
                "%6s %8s  %-9s %7s %6s %5s %4s %5s %10s  %-22s %10s %7s %6s\n",
                g.name, o.wl.heads, o.wl.kv_heads ? o.wl.kv_heads : o.wl.heads, o.wl.head_dim, dtype_name(o.wl.dtype),
+               shortlist > 1 ? ";\n# rows #2..: the shortlist, by simulated time, each plan unlike those before it; margin over "
+                               "the winner" : "",
                "batch", "ctx", "winner", "block_n", "splits", "grid", "cps", "ctas", "time_us", "runner-up", "time_us",
                "margin", "tried");
     else if (fmt == OUT_CSV)
         printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie,ctas,"
-               "chosen_by\n");
+               "chosen_by,rank\n");
     fmt_json j;
     fmt_json_init(&j, stdout, 1u << 1, 2, 0);   /* one choice a line */
     if (fmt == OUT_JSON) fmt_json_arr(&j, NULL);
@@ -151,70 +169,86 @@ int cmd_tune(int argc, char **argv)
                 rc = 2;
                 goto out;
             }
-            tune_choice b, s;
-            int tried;
-            if (tune_search(&g, &kp, &w.wl, w.sched_mask, &b, &s, &tried)) {
+            tune_choice l[TUNE_SHORTLIST_MAX];
+            int tried, nl, want = shortlist > 2 ? shortlist : 2;
+            if (tune_shortlist(&g, &kp, &w.wl, w.sched_mask, l, want, &nl, &tried)) {
                 fprintf(stderr, "leansim tune: batch %d, ctx %lld: no schedule runs on %s\n", w.wl.batch,
                         (long long)ctxs[ci], g.name);
                 rc = 1;
                 continue;
             }
-            double margin = s.time_us > 0 ? s.time_us / b.time_us - 1 : 0;
-            /* the runner-up inside the winner's 90% interval: the model cannot tell them apart */
+            const tune_choice *b = &l[0];
+            tune_choice s0 = {0};
+            const tune_choice *s = nl > 1 ? &l[1] : &s0;   /* the runner-up: the best plan unlike the winner */
+            /* a plan inside the winner's 90% interval: the model cannot tell them apart */
             double blo, bhi;
-            sim_band(&g, &kp, b.schedule, &w.wl, 0, &blo, &bhi);
-            int tie = s.time_us > 0 && s.time_us <= b.time_us * (1 + bhi / 100) &&
-                      b.time_us <= s.time_us * (1 - blo / 100);
-            if (fmt == OUT_TABLE)
-            {
-                char ru[48] = "-";
-                if (s.time_us > 0)
-                    snprintf(ru, sizeof ru, "%s/%d/%d/%d", sched_name(s.schedule), s.block_n,
-                             s.schedule == SCHED_SPLIT ? s.splits : s.ctas, s.ctas_per_sm);
-                printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10.2f %6.1f%% %6d%s%s%s\n", w.wl.batch,
-                       (long long)ctxs[ci], sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm,
-                       b.ctas, b.time_us, ru, s.time_us, 100 * margin, tried, tie ? "  tie within model error" : "",
-                       b.rule != TUNE_RULE_FASTEST ? "; taken for its " : "",
-                       b.rule != TUNE_RULE_FASTEST ? tune_rule_name(b.rule) : "");
-            }
-            else if (fmt == OUT_CSV) {
-                fmt_csv_field(stdout, g.name);
-                printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d,%s\n", w.wl.batch, (long long)ctxs[ci],
-                       sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us,
-                       s.time_us > 0 ? sched_name(s.schedule) : "", s.time_us, margin, tried, tie, b.ctas,
-                       tune_rule_name(b.rule));
-            } else {
-                fmt_json_obj(&j, NULL);
-                fmt_json_str(&j, "gpu", g.name);
-                fmt_json_int(&j, "batch", w.wl.batch);
-                fmt_json_int(&j, "ctx", ctxs[ci]);
-                fmt_json_str(&j, "schedule", sched_name(b.schedule));
-                fmt_json_int(&j, "block_n", b.block_n);
-                fmt_json_int(&j, "splits", b.splits);
-                fmt_json_int(&j, "grid", b.grid);
-                fmt_json_int(&j, "ctas_per_sm", b.ctas_per_sm);
-                fmt_json_num(&j, "time_us", b.time_us, 4);
-                fmt_json_str(&j, "runner_up", s.time_us > 0 ? sched_name(s.schedule) : "");
-                fmt_json_num(&j, "runner_up_us", s.time_us, 4);
-                fmt_json_num(&j, "margin", margin, 4);
-                fmt_json_int(&j, "tried", tried);
-                fmt_json_bool(&j, "tie_within_model_error", tie);
-                fmt_json_int(&j, "ctas", b.ctas);
-                fmt_json_str(&j, "chosen_by", tune_rule_name(b.rule));
-                fmt_json_close(&j);
-            }
-            if (sf) {
-                fprintf(sf, "--batch %d --heads %d --kv-heads %d --head-dim %d --dtype %s --ctx %lld --schedule %s "
-                            "--block-n %d", w.wl.batch, w.wl.heads, w.wl.kv_heads, w.wl.head_dim, dtype_name(w.wl.dtype),
-                        (long long)ctxs[ci], sched_name(b.schedule), b.block_n);
-                if (b.schedule == SCHED_SPLIT) fprintf(sf, " --splits %d", b.splits);
-                if ((b.schedule == SCHED_STREAMK || b.schedule == SCHED_HYBRID) && b.grid) fprintf(sf, " --grid %d", b.grid);
-                if (b.ctas_per_sm) fprintf(sf, " --ctas-per-sm %d", b.ctas_per_sm);
-                fputc('\n', sf);
+            sim_band(&g, &kp, b->schedule, &w.wl, 0, &blo, &bhi);
+            int tie[TUNE_SHORTLIST_MAX] = {0};
+            for (int k = 1; k < nl; k++)
+                tie[k] = l[k].time_us <= b->time_us * (1 + bhi / 100) && b->time_us <= l[k].time_us * (1 - blo / 100);
+            int nshow = shortlist < nl ? shortlist : nl;
+            for (int k = 0; k < nshow; k++) {
+                const tune_choice *pc = &l[k];
+                /* the winner's row: its runner-up and margin; a later rank's: its margin over the winner */
+                double margin = k ? pc->time_us / b->time_us - 1 : s->time_us > 0 ? s->time_us / b->time_us - 1 : 0;
+                int t = k ? tie[k] : s->time_us > 0 && tie[1];
+                const char *by = k ? "shortlist" : tune_rule_name(b->rule);
+                if (fmt == OUT_TABLE) {
+                    char ru[48] = "-";
+                    if (!k && s->time_us > 0)
+                        snprintf(ru, sizeof ru, "%s/%d/%d/%d", sched_name(s->schedule), s->block_n,
+                                 s->schedule == SCHED_SPLIT ? s->splits : s->ctas, s->ctas_per_sm);
+                    else if (k)
+                        snprintf(ru, sizeof ru, "#%d", k + 1);
+                    char rut[16] = "-";
+                    if (!k) snprintf(rut, sizeof rut, "%.2f", s->time_us);
+                    printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10s %6.1f%% %6d%s%s%s\n", w.wl.batch,
+                           (long long)ctxs[ci], sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid,
+                           pc->ctas_per_sm, pc->ctas, pc->time_us, ru, rut, 100 * margin, tried,
+                           t ? "  tie within model error" : "",
+                           !k && b->rule != TUNE_RULE_FASTEST ? "; taken for its " : "",
+                           !k && b->rule != TUNE_RULE_FASTEST ? tune_rule_name(b->rule) : "");
+                } else if (fmt == OUT_CSV) {
+                    fmt_csv_field(stdout, g.name);
+                    printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d,%s,%d\n", w.wl.batch, (long long)ctxs[ci],
+                           sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid, pc->ctas_per_sm, pc->time_us,
+                           !k && s->time_us > 0 ? sched_name(s->schedule) : "", k ? 0.0 : s->time_us, margin, tried, t,
+                           pc->ctas, by, k + 1);
+                } else {
+                    fmt_json_obj(&j, NULL);
+                    fmt_json_str(&j, "gpu", g.name);
+                    fmt_json_int(&j, "batch", w.wl.batch);
+                    fmt_json_int(&j, "ctx", ctxs[ci]);
+                    fmt_json_str(&j, "schedule", sched_name(pc->schedule));
+                    fmt_json_int(&j, "block_n", pc->block_n);
+                    fmt_json_int(&j, "splits", pc->splits);
+                    fmt_json_int(&j, "grid", pc->grid);
+                    fmt_json_int(&j, "ctas_per_sm", pc->ctas_per_sm);
+                    fmt_json_num(&j, "time_us", pc->time_us, 4);
+                    fmt_json_str(&j, "runner_up", !k && s->time_us > 0 ? sched_name(s->schedule) : "");
+                    fmt_json_num(&j, "runner_up_us", k ? 0.0 : s->time_us, 4);
+                    fmt_json_num(&j, "margin", margin, 4);
+                    fmt_json_int(&j, "tried", tried);
+                    fmt_json_bool(&j, "tie_within_model_error", t);
+                    fmt_json_int(&j, "ctas", pc->ctas);
+                    fmt_json_str(&j, "chosen_by", by);
+                    fmt_json_int(&j, "rank", k + 1);
+                    fmt_json_close(&j);
+                }
+                if (sf) {
+                    fprintf(sf, "--batch %d --heads %d --kv-heads %d --head-dim %d --dtype %s --ctx %lld --schedule %s "
+                                "--block-n %d", w.wl.batch, w.wl.heads, w.wl.kv_heads, w.wl.head_dim,
+                            dtype_name(w.wl.dtype), (long long)ctxs[ci], sched_name(pc->schedule), pc->block_n);
+                    if (pc->schedule == SCHED_SPLIT) fprintf(sf, " --splits %d", pc->splits);
+                    if ((pc->schedule == SCHED_STREAMK || pc->schedule == SCHED_HYBRID) && pc->grid)
+                        fprintf(sf, " --grid %d", pc->grid);
+                    if (pc->ctas_per_sm) fprintf(sf, " --ctas-per-sm %d", pc->ctas_per_sm);
+                    fputc('\n', sf);
+                }
             }
             if (hf)
                 fprintf(hf, "    {%d, %lld, \"%s\", %d, %d, %d, %d, %.2f},\n", w.wl.batch, (long long)ctxs[ci],
-                        sched_name(b.schedule), b.block_n, b.splits, b.grid, b.ctas_per_sm, b.time_us);
+                        sched_name(b->schedule), b->block_n, b->splits, b->grid, b->ctas_per_sm, b->time_us);
         }
 out:
     if (fmt == OUT_JSON) fmt_json_end(&j);

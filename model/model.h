@@ -88,6 +88,28 @@ const char *tune_rule_name(int rule);
 int tune_search(const gpu_spec *g, const kernel_profile *k, const workload *w, unsigned sched_mask, tune_choice *best,
                 tune_choice *second, int *tried);
 
+/* The planner's options that build choice t's plan (resident 0: the
+ * caller's occupancy); splits only for the split schedule, where they are
+ * asked. */
+plan_opts tune_plan_opts(const tune_choice *t);
+
+/* The most plans tune_shortlist returns. */
+#define TUNE_SHORTLIST_MAX 8
+
+/*
+ * The tuner's shortlist for workload w: its winner (tune_search's best,
+ * with the rule that chose it), then the other simulated candidates by
+ * simulated time, each kept only where its plan differs from every plan
+ * kept before it (another CTA count, split count, or tile where a unit is
+ * cut; stream-K and hybrid, or fa2 and one split, often build one plan), so
+ * that list[1] is tune_search's runner-up.  What to time on the GPU when
+ * the winner's margin lies inside the model's error.  Fills list[0 ..
+ * *n_list) with *n_list <= min(max, TUNE_SHORTLIST_MAX), and the candidates
+ * simulated.  Returns 0, or -1 when nothing ran or max < 1.
+ */
+int tune_shortlist(const gpu_spec *g, const kernel_profile *k, const workload *w, unsigned sched_mask,
+                   tune_choice *list, int max, int *n_list, int *tried);
+
 /*
  * The tuner's choice among n simulated candidates r: of those within
  * tie_frac of the fastest, the highest rank[j] (tune_rank; rank may be

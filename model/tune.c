@@ -81,6 +81,11 @@ static void choice_of(tune_choice *t, const plan_cand *c, const sim_result *r)
     t->time_us = r->time_us;
 }
 
+plan_opts tune_plan_opts(const tune_choice *t)
+{
+    return (plan_opts){t->schedule, t->block_n, t->schedule == SCHED_SPLIT ? t->splits : 0, t->grid, t->ctas_per_sm, 0};
+}
+
 const char *tune_rule_name(int rule)
 {
     switch (rule) {
@@ -139,8 +144,31 @@ int tune_tie_pick(const sim_result *r, const int *rank, int n, double tie_frac, 
     return b;
 }
 
-int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, unsigned sched_mask, tune_choice *best,
-                tune_choice *second, int *tried)
+/* 1 when simulated plans a and b cut the work alike for a user timing them:
+ * the same CTAs and split count (one split: none), and the same tile where
+ * a unit is cut into parts (a's), at the same simulated time. */
+static int same_plan(const sim_result *a, const sim_result *b, const workload *w)
+{
+    int sa = a->splits > 1 ? a->splits : 0, sb = b->splits > 1 ? b->splits : 0;
+    int tiles_matter = sa > 1 || a->ctas > w->batch * w->kv_heads;
+    return a->ctas == b->ctas && sa == sb && (!tiles_matter || a->block_n == b->block_n) &&
+           fabs(a->time_us - b->time_us) <= 1e-9 * a->time_us;
+}
+
+typedef struct ranked {
+    double time_us;
+    int j;   /* index into the simulated candidates */
+} ranked;
+
+static int by_time(const void *a, const void *b)
+{
+    const ranked *x = a, *y = b;
+    if (x->time_us != y->time_us) return (x->time_us > y->time_us) - (x->time_us < y->time_us);
+    return (x->j > y->j) - (x->j < y->j);
+}
+
+int tune_shortlist(const gpu_spec *g, const kernel_profile *kp, const workload *w, unsigned sched_mask,
+                   tune_choice *list, int max, int *n_list, int *tried)
 {
     int res_by_bn[4];
     for (int i = 0; i < 4; i++) {
@@ -151,10 +179,14 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     plan_cand *cands = malloc(sizeof *cands * TUNE_MAX_CANDS);
     scored *sc = malloc(sizeof *sc * TUNE_MAX_CANDS);
     sim_ctx *c = sim_ctx_alloc();
+    sim_result *all = NULL;
+    int *pick = NULL, *rank = NULL;
+    ranked *order = NULL;
     int rc = -1;
     *tried = 0;
-    memset(best, 0, sizeof *best);
-    memset(second, 0, sizeof *second);
+    *n_list = 0;
+    if (max < 1) return -1;
+    memset(list, 0, sizeof *list * (size_t)max);
     if (!cands || !sc || !c) goto done;
     int n = plan_candidates(w, g->sms, res_by_bn, sched_mask, g->l2_bytes, cands, TUNE_MAX_CANDS);
     if (n > TUNE_MAX_CANDS) n = TUNE_MAX_CANDS;
@@ -173,13 +205,11 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     qsort(sc, (size_t)m, sizeof *sc, by_model);
     /* the simulator decides among the model's best, and each schedule's best */
     int seen_kind[SCHED_COUNT] = {0};
-    sim_result br = {0}, sr = {0};
-    plan_cand bc = {0}, scn = {0};
-    int have_b = 0, have_s = 0;
-    sim_result *all = malloc(sizeof *all * (size_t)(m + 1));
-    int *pick = malloc(sizeof *pick * (size_t)(m + 1));
-    int *rank = malloc(sizeof *rank * (size_t)(m + 1));
-    if (!all || !pick || !rank) { free(all); free(pick); free(rank); goto done; }
+    all = malloc(sizeof *all * (size_t)(m + 1));
+    pick = malloc(sizeof *pick * (size_t)(m + 1));
+    rank = malloc(sizeof *rank * (size_t)(m + 1));
+    order = malloc(sizeof *order * (size_t)(m + 1));
+    if (!all || !pick || !rank || !order) goto done;
     int np = 0;
     for (int i = 0; i < m; i++) {
         int k = sc[i].c.kind;
@@ -197,35 +227,42 @@ int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, 
     const int bn_default = kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
     int rule;
     int jb = tune_tie_pick(all, rank, np, TUNE_TIE_FRAC, bn_default, &rule);
-    if (jb >= 0) {
-        br = all[jb];
-        bc = sc[pick[jb]].c;
-        have_b = 1;
+    if (jb < 0) goto done;
+    /* the winner, then the other plans by simulated time, each unlike every one before it */
+    int kept[TUNE_SHORTLIST_MAX];
+    int nk = 0;
+    kept[nk++] = jb;
+    for (int j = 0; j < np; j++) order[j] = (ranked){all[j].time_us, j};
+    qsort(order, (size_t)np, sizeof *order, by_time);
+    for (int q = 0; q < np && nk < max && nk < TUNE_SHORTLIST_MAX; q++) {
+        int j = order[q].j, dup = 0;
+        for (int i = 0; i < nk && !dup; i++) dup = j == kept[i] || same_plan(&all[kept[i]], &all[j], w);
+        if (!dup) kept[nk++] = j;
     }
-    for (int j = 0; j < np; j++) {
-        const sim_result *r = &all[j];
-        int s1 = r->splits > 1 ? r->splits : 0, s2 = br.splits > 1 ? br.splits : 0;   /* one split: no split */
-        int tiles_matter = s2 > 1 || br.ctas > w->batch * w->kv_heads;   /* a unit cut into parts */
-        int same = r->ctas == br.ctas && s1 == s2 && (!tiles_matter || r->block_n == br.block_n) &&
-                   fabs(r->time_us - br.time_us) <= 1e-9 * br.time_us;
-        if (same) continue;
-        if (!have_s || r->time_us < sr.time_us) {
-            sr = *r;
-            scn = sc[pick[j]].c;
-            have_s = 1;
-        }
-    }
+    for (int i = 0; i < nk; i++) choice_of(&list[i], &sc[pick[kept[i]]].c, &all[kept[i]]);
+    list[0].rule = rule;
+    *n_list = nk;
+    rc = 0;
+done:
     free(all);
     free(pick);
     free(rank);
-    if (!have_b) goto done;
-    choice_of(best, &bc, &br);
-    best->rule = rule;
-    if (have_s) choice_of(second, &scn, &sr);
-    rc = 0;
-done:
+    free(order);
     sim_ctx_free(c);
     free(cands);
     free(sc);
     return rc;
+}
+
+int tune_search(const gpu_spec *g, const kernel_profile *kp, const workload *w, unsigned sched_mask, tune_choice *best,
+                tune_choice *second, int *tried)
+{
+    tune_choice l[2];
+    int nl;
+    memset(best, 0, sizeof *best);
+    memset(second, 0, sizeof *second);
+    if (tune_shortlist(g, kp, w, sched_mask, l, 2, &nl, tried)) return -1;
+    *best = l[0];
+    if (nl > 1) *second = l[1];
+    return 0;
 }

@@ -355,6 +355,7 @@ done:
 
 #define ORACLE_MIN_PLANS 20   /* a workload timed under this many plans or more is an oracle workload */
 #define N_POLICIES (PLAN_POLICY_COUNT + 1)   /* the planner's named policies, then the tuner */
+#define N_SHORT 4   /* the tuner's shortlist scored for its first 1..N_SHORT plans, timed and the fastest taken */
 
 static int cmp_dbl(const void *a, const void *b)
 {
@@ -421,6 +422,8 @@ typedef struct tuner_acc {
     int n[N_POLICIES];
     double *noise;                   /* per workload with a twin of its fastest plan: the twins' mean regret, percent */
     int n_noise;
+    double *short_regret[N_SHORT];   /* [k - 1]: per workload, the fastest measured of the shortlist's first k, percent */
+    int n_short[N_SHORT], short_missing[N_SHORT], short_plans[N_SHORT], short_unmeasured[N_SHORT];
     plan_shape *shapes;              /* a workload's rows' shapes, planned once (row_shape) */
     char *shape_ok;
 } tuner_acc;
@@ -475,6 +478,8 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
     const workload *w = &m[0]->w;
     const int res = m[0]->resident > 0 ? m[0]->resident : 1;
     double t_pick[N_POLICIES], tune_sim_us = NAN;
+    tune_choice sl[N_SHORT];
+    int n_sl = 0;
     pick_row *pr = a->picks ? &a->picks[a->n_picks] : NULL;
     for (int pol = 0; pol < N_POLICIES; pol++) {
         plan_opts po;
@@ -483,11 +488,10 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
             plan_policy_apply(pol, w, a->g->sms, res, a->g->l2_bytes, &po);
             if (po.kind == SCHED_BALANCED && po.ctas_per_sm > res) po.ctas_per_sm = res;
         } else {
-            tune_choice b, sc;
             int tried;
-            if (tune_search(a->g, a->kp, w, (1u << SCHED_COUNT) - 1, &b, &sc, &tried)) continue;
-            po = (plan_opts){b.schedule, b.block_n, b.schedule == SCHED_SPLIT ? b.splits : 0, b.grid, b.ctas_per_sm, 0};
-            tune_sim_us = b.time_us;
+            if (tune_shortlist(a->g, a->kp, w, (1u << SCHED_COUNT) - 1, sl, N_SHORT, &n_sl, &tried)) continue;
+            po = tune_plan_opts(&sl[0]);
+            tune_sim_us = sl[0].time_us;
         }
         if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
         if (plan_build(a->p, w, &po, a->g->sms, res) != PLAN_OK) continue;
@@ -505,6 +509,21 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
             pr->regret_pct = 100.0 * (t_pick[pol] / best->time_us - 1.0);
             a->n_picks++;
         }
+    }
+    /* the shortlist: each of its first k plans timed, the fastest taken */
+    double t_best_k = NAN;
+    for (int q = 0; q < N_SHORT; q++) {
+        if (q < n_sl) {
+            plan_opts po = tune_plan_opts(&sl[q]);
+            if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
+            const validate_row *r = plan_build(a->p, w, &po, a->g->sms, res) == PLAN_OK
+                                        ? measured_plan(m, a->shapes, a->shape_ok, k, &a->p->shape) : NULL;
+            a->short_plans[q]++;
+            if (!r) a->short_unmeasured[q]++;
+            else if (!(r->time_us >= t_best_k)) t_best_k = r->time_us;
+        }
+        if (!isfinite(t_best_k)) a->short_missing[q]++;
+        else a->short_regret[q][a->n_short[q]++] = 100.0 * (t_best_k / best->time_us - 1.0);
     }
     a->workloads++;
     for (int pol = 0; pol < N_POLICIES; pol++) {
@@ -744,6 +763,9 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     /* the oracle's noise by GPU, kept likewise: workloads, mean, p95 and max of the twins' regret */
     int gnoise_n[64] = {0};
     double gnoise[64][3];
+    /* the tuner's shortlist by GPU and length, kept likewise */
+    struct { int n, missing, plans, unmeasured; double sum[3]; } gshort[64][N_SHORT];
+    memset(gshort, 0, sizeof gshort);
     {   /* decisions: each policy's measured pick against the measured best (oracle workloads) */
         list_begin(&j, "tuner",
                    "# decisions, over workloads timed under every plan of the tuner's space (oracle): regret of\n"
@@ -768,6 +790,7 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
             for (int q = 0; q < N_POLICIES; q++) okm &= (a.regret[q] = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
             if (o->picks) okm &= (a.picks = malloc(sizeof *a.picks * (size_t)(c + 1))) != NULL;
             okm &= (a.noise = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
+            for (int q = 0; q < N_SHORT; q++) okm &= (a.short_regret[q] = malloc(sizeof(double) * (size_t)(c + 1))) != NULL;
             okm &= (a.shapes = malloc(sizeof *a.shapes * (size_t)(c + 1))) != NULL;
             okm &= (a.shape_ok = malloc((size_t)(c + 1))) != NULL;
             if (okm) for_each_config(m, c, VAL_SIM, tuner_group, &a);
@@ -796,6 +819,14 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 gnoise_n[gi] = a.n_noise;
                 regret_summary(a.noise, a.n_noise, gnoise[gi]);
             }
+            for (int q = 0; q < N_SHORT && okm && a.workloads; q++) {
+                gshort[gi][q].n = a.n_short[q];
+                gshort[gi][q].missing = a.short_missing[q];
+                gshort[gi][q].plans = a.short_plans[q];
+                gshort[gi][q].unmeasured = a.short_unmeasured[q];
+                regret_summary(a.short_regret[q], a.n_short[q], gshort[gi][q].sum);
+            }
+            for (int q = 0; q < N_SHORT; q++) free(a.short_regret[q]);
             free(a.noise);
             free(a.shapes);
             free(a.shape_ok);
@@ -822,6 +853,29 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
             fld_d(&j, "regret_max_pct", 12, 2, gnoise[gi][2]);
             obj_end(&j);
         }
+        list_end(&j);
+    }
+
+    {   /* the tuner's shortlist: what timing its first k plans on the GPU leaves */
+        list_begin(&j, "shortlist",
+                   "# the tuner's shortlist (tune --shortlist K): its winner, then the other plans by simulated\n"
+                   "# time; regret of the fastest measured of its first k plans against the fastest measured plan\n"
+                   "# (k = 1: the tuner's pick, above); unmeasured: shortlisted plans the oracle never ran\n"
+                   "gpu         k  workloads  regret_mean%  regret_p95%  regret_max%  missing  unmeasured");
+        for (int gi = 0; gi < ng; gi++)
+            for (int q = 0; q < N_SHORT; q++) {
+                if (!gshort[gi][q].plans) continue;
+                obj_begin(&j);
+                fld_s(&j, 1, "gpu", 11, gpus[gi]);
+                fld_i(&j, "k", 2, q + 1);
+                fld_i(&j, "workloads", 10, gshort[gi][q].n);
+                fld_d(&j, "regret_mean_pct", 13, 2, gshort[gi][q].sum[0]);
+                fld_d(&j, "regret_p95_pct", 12, 2, gshort[gi][q].sum[1]);
+                fld_d(&j, "regret_max_pct", 12, 2, gshort[gi][q].sum[2]);
+                fld_i(&j, "missing", 8, gshort[gi][q].missing);
+                fld_i(&j, "unmeasured", 11, gshort[gi][q].unmeasured);
+                obj_end(&j);
+            }
         list_end(&j);
     }
 

@@ -16,13 +16,22 @@ ok "tune json" "[ $rc -eq 0 ] && grep -q '\"runner_up\"' $T/j"
 # what chose each winner: at 16k tokens FA2's 256 CTAs (one per unit, one wave) against stream-K
 # simulated 0.5% faster; at 64k the longest tile of stream-K's ties
 $L tune --ctx 16k,64k --batch 16 --heads 64 --kv-heads 16 --format csv > "$T/r"; rc=$?
-ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by\$'"
-ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave\$' $T/r"
+ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by,rank\$'"
+ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave,1\$' $T/r"
 ok "tune chosen_by: its winner slower than the runner-up there" "awk -F, '\$3 == 16384 && \$11 < \$9 {f=1} END {exit !f}' $T/r"
-ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile\$' $T/r"
+ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile,1\$' $T/r"
 $L tune --ctx 16k --batch 16 --heads 64 --kv-heads 16 --format json > "$T/j2"; rc=$?
 ok "tune json chosen_by" "[ $rc -eq 0 ] && grep -q '\"chosen_by\":\"whole units in one wave\"' $T/j2"
-for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml"; do
+# the shortlist: the winner's row as without it, then ranks 2..K, each a line of --emit-sweep
+$L tune --ctx 4k,64k --batch 8 --kv-heads 8 --format csv > "$T/s1"
+$L tune --ctx 4k,64k --batch 8 --kv-heads 8 --shortlist 3 --format csv --emit-sweep "$T/sl.txt" > "$T/s3"; rc=$?
+ok "tune --shortlist 3 runs" "[ $rc -eq 0 ] && head -1 $T/s3 | grep -q ',rank\$'"
+ok "tune --shortlist 3: ranks 1-3 per workload" "[ \"\$(awk -F, 'NR>1 {print \$NF}' $T/s3 | paste -sd' ')\" = '1 2 3 1 2 3' ]"
+ok "tune --shortlist 3: the winners' rows unchanged" "[ \"\$(awk -F, 'NR>1 && \$NF == 1' $T/s3 | sed 's/,1\$//')\" = \"\$(tail -n +2 $T/s1 | sed 's/,1\$//')\" ]"
+ok "tune --shortlist 3: rank 2 is the runner-up" "awk -F, 'NR>1 && \$NF == 1 {r=\$11} NR>1 && \$NF == 2 && \$9 != r {bad=1} END {exit bad}' $T/s3"
+ok "tune --shortlist 3: the sweep has every plan" "[ \$(grep -c '^--batch 8 ' $T/sl.txt) -eq 6 ] && grep -q 'rank order' $T/sl.txt"
+ok "tune --shortlist 3: every plan simulates" "grep '^--batch' $T/sl.txt | while read -r l; do $L simulate \$l > /dev/null || exit 1; done"
+for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x"; do
   $L tune $bad 2> "$T/e" > /dev/null; rc=$?
   ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
 done

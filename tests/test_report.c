@@ -341,7 +341,7 @@ static void test_tuner_picks(void)
     CHECK(cands && p && pk, "alloc");
     const int n = plan_candidates(&w, g.sms, res_by_bn, (1u << SCHED_COUNT) - 1, g.l2_bytes, cands, 4096);
     CHECK(n >= 20 && n <= 4096, "%d candidates", n);
-    plan_opts bo = {b.schedule, b.block_n, b.schedule == SCHED_SPLIT ? b.splits : 0, b.grid, b.ctas_per_sm, 0};
+    plan_opts bo = tune_plan_opts(&b);
     const int res_pick = res_by_bn[plan_block_n_index(b.block_n)];
     CHECK(plan_build(pk, &w, &bo, g.sms, res_pick) == PLAN_OK, "the pick's plan");
     FILE *f = fopen(csv, "w");
@@ -395,6 +395,94 @@ static void test_tuner_picks(void)
     free(buf);
     store_close(db);
     oracle_done(cands, p, pk, dir);
+}
+
+/* The tuner's shortlist: its first plans as tune_search ranks them, each
+ * unlike those before it; and report's block on a synthetic oracle where
+ * its first three plans ran 104, 101 and 97 us, another plan 95 and every
+ * other 100: timing the first k leaves 104, 101, 97 and 97 over 95. */
+static void test_tuner_shortlist(void)
+{
+    char dir[] = "/tmp/leansim-short-XXXXXX", csv[256], dbp[256];
+    gpu_spec g;
+    oracle_paths(dir, csv, dbp, sizeof csv, &g);
+    const kernel_profile *kp = th_kernel();
+    workload w = {0};
+    workload_uniform(&w, 2, 32, 8, 128, DTYPE_FP16, 4096);
+    tune_choice b, sc, l[TUNE_SHORTLIST_MAX];
+    int tried, tried2, nl;
+    CHECK(tune_search(&g, kp, &w, (1u << SCHED_COUNT) - 1, &b, &sc, &tried) == 0, "tune_search");
+    CHECK(tune_shortlist(&g, kp, &w, (1u << SCHED_COUNT) - 1, l, TUNE_SHORTLIST_MAX, &nl, &tried2) == 0 &&
+          nl >= 4 && nl <= TUNE_SHORTLIST_MAX && tried2 == tried, "tune_shortlist: %d plans", nl);
+    CHECK(!memcmp(&l[0], &b, sizeof b) && !memcmp(&l[1], &sc, sizeof sc), "its first two: the winner and the runner-up");
+    for (int i = 2; i + 1 < nl; i++)
+        CHECK(l[i].time_us <= l[i + 1].time_us, "by simulated time after the winner: %g then %g", l[i].time_us,
+              l[i + 1].time_us);
+    for (int i = 0; i < nl; i++)
+        for (int k = i + 1; k < nl; k++)
+            CHECK(l[i].ctas != l[k].ctas || l[i].splits != l[k].splits || l[i].block_n != l[k].block_n ||
+                  l[i].time_us != l[k].time_us, "plans %d and %d alike", i, k);
+    CHECK(tune_shortlist(&g, kp, &w, (1u << SCHED_COUNT) - 1, l, 0, &nl, &tried2) == -1, "max 0: -1");
+    CHECK(tune_shortlist(&g, kp, &w, (1u << SCHED_COUNT) - 1, l, 3, &nl, &tried2) == 0 && nl == 3, "max 3: 3 plans");
+
+    int res_by_bn[4];
+    resident_by_bn(&g, kp, 4, res_by_bn);
+    plan_cand *cands = malloc(sizeof *cands * 4096);
+    plan *p = plan_alloc(), *pk[3] = {plan_alloc(), plan_alloc(), plan_alloc()};
+    CHECK(cands && p && pk[0] && pk[1] && pk[2], "alloc");
+    const int n = plan_candidates(&w, g.sms, res_by_bn, (1u << SCHED_COUNT) - 1, g.l2_bytes, cands, 4096);
+    for (int i = 0; i < 3; i++) {
+        plan_opts po = tune_plan_opts(&l[i]);
+        CHECK(plan_build(pk[i], &w, &po, g.sms, res_by_bn[plan_block_n_index(l[i].block_n)]) == PLAN_OK, "plan %d", i);
+    }
+    FILE *f = fopen(csv, "w");
+    CHECK(f != NULL, "open %s", csv);
+    char hdr[2048];
+    store_csv_header(1, hdr, sizeof hdr);
+    fprintf(f, "%s\n", hdr);
+    int best_kind = -1, best_bn = 0, best_ctas = 0, best_splits = 0, rows = 0;
+    static const double t_rank[3] = {104.0, 101.0, 97.0};
+    for (int i = 0; i < n && f; i++) {
+        const plan_cand *c = &cands[i];
+        const int res = res_by_bn[plan_block_n_index(c->block_n)];
+        plan_opts po = {c->kind, c->block_n, c->splits, c->grid, c->ctas_per_sm, 0};
+        if (plan_build(p, &w, &po, g.sms, res) != PLAN_OK) continue;
+        const int sp = p->splits > 1 ? p->splits : 0;
+        int rank = -1;
+        for (int k = 0; k < 3 && rank < 0; k++)
+            if (p->kind == pk[k]->kind && p->block_n == pk[k]->block_n && p->grid == pk[k]->grid &&
+                sp == (pk[k]->splits > 1 ? pk[k]->splits : 0))
+                rank = k;
+        if (rank < 0 && best_kind < 0) {
+            best_kind = p->kind;
+            best_bn = p->block_n;
+            best_ctas = p->grid;
+            best_splits = sp;
+        }
+        const int is_best = p->kind == best_kind && p->block_n == best_bn && p->grid == best_ctas && sp == best_splits;
+        const double t = rank >= 0 ? t_rank[rank] : is_best ? 95.0 : 100.0;
+        fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-12-07,%s,2,32,8,128,fp16,4096,%d,%d,%d,%d,"
+                   "10,%.3f,%.3f,%.3f,0,1,1,0\n",
+                sched_name(p->kind), p->block_n, p->grid, p->splits, res, t, t, t);
+        rows++;
+    }
+    if (f) fclose(f);
+    CHECK(rows >= 20 && best_kind >= 0, "%d rows written", rows);
+    validate_stats st;
+    sqlite3 *db = oracle_db(dbp, csv, &st);
+    char *buf = report_json(db, 0);
+    const char *sb = buf ? strstr(buf, "\"shortlist\": [") : NULL;
+    static const char *want[4] = {"\"k\": 1, \"workloads\": 1, \"regret_mean_pct\": 9.47",
+                                  "\"k\": 2, \"workloads\": 1, \"regret_mean_pct\": 6.32",
+                                  "\"k\": 3, \"workloads\": 1, \"regret_mean_pct\": 2.11",
+                                  "\"k\": 4, \"workloads\": 1, \"regret_mean_pct\": 2.11"};
+    for (int k = 0; k < 4; k++)
+        CHECK(sb && strstr(sb, want[k]), "shortlist block, first %d plans timed (%s): %.700s", k + 1, want[k],
+              sb ? sb : (buf ? buf : ""));
+    free(buf);
+    store_close(db);
+    for (int i = 1; i < 3; i++) plan_free(pk[i]);
+    oracle_done(cands, p, pk[0], dir);
 }
 
 /* The oracle's noise on a synthetic oracle: every plan at 100 us but one
@@ -578,5 +666,6 @@ int main(void)
     test_map_and_split();
     test_end_to_end();
     test_tuner_picks();
+    test_tuner_shortlist();
     TEST_DONE("test_report");
 }
