@@ -122,6 +122,18 @@ int cmd_tune(int argc, char **argv)
         fprintf(stderr, "leansim tune: %s\n", err);
         return 2;
     }
+    for (int bi = 0; bi < n_b; bi++)   /* every workload checked before any output */
+        for (int ci = 0; ci < n_ctx; ci++) {
+            static wl_opts w;
+            w = o;
+            w.wl.batch = (int)batches[bi];
+            w.n_ctx_list = 1;
+            w.ctx_list[0] = ctxs[ci];
+            if (wl_opts_finish(&w, err, sizeof err)) {
+                fprintf(stderr, "leansim tune: %s\n", err);
+                return 2;
+            }
+        }
     FILE *hf = NULL, *sf = NULL;
     if (sweep_out && !(sf = fopen(sweep_out, "w"))) {
         fprintf(stderr, "leansim tune: --emit-sweep %s: cannot open for writing\n", sweep_out);
@@ -132,6 +144,10 @@ int cmd_tune(int argc, char **argv)
                 shortlist > 1 ? "; each workload's shortlist in rank order, the winner first" : "");
     if (header && !(hf = fopen(header, "w"))) {
         fprintf(stderr, "leansim tune: --emit-header %s: cannot open for writing\n", header);
+        if (sf) {
+            fclose(sf);
+            remove(sweep_out);
+        }
         return 2;
     }
     if (hf)
@@ -252,16 +268,23 @@ int cmd_tune(int argc, char **argv)
         }
 out:
     if (fmt == OUT_JSON) fmt_json_end(&j);
-    if (sf && fclose(sf)) {
+    /* the files hold every workload's choice or are not left behind */
+    if (sf && fclose(sf) && !rc) {
         fprintf(stderr, "leansim tune: --emit-sweep %s: write failed\n", sweep_out);
-        return 1;
+        rc = 1;
     }
     if (hf) {
         fprintf(hf, "};\n\n#endif\n");
-        if (fclose(hf)) {
+        if (fclose(hf) && !rc) {
             fprintf(stderr, "leansim tune: --emit-header %s: write failed\n", header);
-            return 1;
+            rc = 1;
         }
+    }
+    if (rc) {
+        if (sf) remove(sweep_out);
+        if (hf) remove(header);
+        if (sf || hf) fprintf(stderr, "leansim tune: %s%s%s not written\n", sf ? sweep_out : "", sf && hf ? " and " : "",
+                              hf ? header : "");
     }
     return rc;
 }

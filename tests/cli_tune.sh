@@ -31,6 +31,11 @@ ok "tune --shortlist 3: the winners' rows unchanged" "[ \"\$(awk -F, 'NR>1 && \$
 ok "tune --shortlist 3: rank 2 is the runner-up" "awk -F, 'NR>1 && \$NF == 1 {r=\$11} NR>1 && \$NF == 2 && \$9 != r {bad=1} END {exit bad}' $T/s3"
 ok "tune --shortlist 3: the sweep has every plan" "[ \$(grep -c '^--batch 8 ' $T/sl.txt) -eq 6 ] && grep -q 'rank order' $T/sl.txt"
 ok "tune --shortlist 3: every plan simulates" "grep '^--batch' $T/sl.txt | while read -r l; do $L simulate \$l > /dev/null || exit 1; done"
+# nothing half-written: a bad workload fails before any output, an unwritable header takes the sweep file with it
+$L tune --ctx 1k,2k --heads 7 --kv-heads 3 --emit-sweep "$T/hw.txt" > "$T/hw.out" 2> "$T/e"; rc=$?
+ok "tune with a bad workload: exit 2, no output, no file" "[ $rc -eq 2 ] && [ ! -s $T/hw.out ] && [ ! -e $T/hw.txt ] && grep -q 'kv-heads 3' $T/e"
+$L tune --ctx 1k --emit-sweep "$T/hw.txt" --emit-header /nonexistent/dir/x.h > /dev/null 2> "$T/e"; rc=$?
+ok "tune with an unwritable header: exit 2, no sweep file" "[ $rc -eq 2 ] && [ ! -e $T/hw.txt ] && grep -q 'emit-header' $T/e"
 for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x"; do
   $L tune $bad 2> "$T/e" > /dev/null; rc=$?
   ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
