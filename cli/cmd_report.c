@@ -101,9 +101,9 @@ static int parse(const args_cmd *c, int argc, char **argv, rep_args *a)
     return args_parse(c, argc, argv, NULL, rep_opt, a, &a->fig, c->tables[1] == export_opts_table ? 1 : 0, &n);
 }
 
-/* Opens an existing database; 0, or prints the reason and returns an exit code. */
 /* Opens an existing database: for writing (validate), or for reading only
- * (report, export), so that a read-only one serves them. */
+ * (report, export), so that a read-only one serves them; 0, or prints the
+ * reason and returns an exit code. */
 static int open_existing(const char *cmd, const char *path, sqlite3 **db, int readonly)
 {
     char err[512];

@@ -3,16 +3,19 @@
  * fastest schedule and its options by the simulator, the runner-up schedule
  * and the margin; optionally a C header with the chosen table.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "args.h"
 #include "cmd.h"
 #include "model.h"
 #include "opts.h"
+#include "results.h"
 
-enum { T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL, T_SHORTLIST, T_SEARCHED };
+enum { T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL, T_SHORTLIST, T_MEASURED, T_SEARCHED };
 
 static const args_opt tune_opts[] = {
     {NULL, NULL, "searched by tune (giving one is an error)", 0},
@@ -28,6 +31,10 @@ static const args_opt tune_opts[] = {
     {"shortlist", "K", "also list the next K - 1 plans by simulated time, each unlike those before\n"
                        "it (rank 2..K; 1-8, default 1): what to time on the GPU where the margin\n"
                        "lies inside the model's error; --emit-sweep then writes all K", T_SHORTLIST},
+    {"measured", "DB", "results database holding the shortlist's times (leanbench --sweep of\n"
+                       "--emit-sweep's file, then leansim ingest): the fastest measured of each\n"
+                       "workload's K plans is its choice (measured_best), which --emit-header\n"
+                       "writes; the simulator's winner where none of them was measured", T_MEASURED},
     {"format", "table|csv|json", "output format (default table)", T_FORMAT},
     {"emit-header", "FILE", "write the chosen table as a C header", T_HEADER},
     {"emit-sweep", "FILE", "write the choices as a leanbench sweep file (one option set per line),\n"
@@ -36,7 +43,7 @@ static const args_opt tune_opts[] = {
 };
 
 typedef struct tune_args {
-    const char *gpu, *header, *kernel, *sweep_out;
+    const char *gpu, *header, *kernel, *sweep_out, *measured;
     int fmt, shortlist;
     int64_t ctxs[256], batches[256];
     int n_ctx, n_b;
@@ -64,6 +71,7 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
     case T_KERNEL: a->kernel = v; return 0;
     case T_HEADER: a->header = v; return 0;
     case T_SWEEP: a->sweep_out = v; return 0;
+    case T_MEASURED: a->measured = v; return 0;
     case T_SHORTLIST: {
         char *end;
         long k = strtol(v, &end, 10);
@@ -93,7 +101,8 @@ int cmd_tune(int argc, char **argv)
         "  per context length (and batch), the winner, its time, the runner-up and the margin;\n"
         "  within 0.5% of the fastest, a plan of one CTA per unit that fills one wave evenly wins,\n"
         "  a plan whose one wave leaves a quarter or more of the SMs a CTA short of the others\n"
-        "  comes last, then the longest tile wins; --shortlist K adds the next plans to time\n",
+        "  comes last, then the longest tile wins; --shortlist K adds the next plans to time,\n"
+        "  and --measured DB chooses among them by their measured times\n",
         1, {tune_opts, NULL}};
     static wl_opts o;
     static tune_args a;
@@ -122,6 +131,27 @@ int cmd_tune(int argc, char **argv)
         fprintf(stderr, "leansim tune: %s\n", err);
         return 2;
     }
+    validate_row *mrows = NULL;   /* the measured rows of --measured, this GPU's */
+    int n_mrows = 0;
+    if (a.measured) {
+        struct stat sb;
+        sqlite3 *db = NULL;
+        validate_stats st;
+        validate_opts vo = {0};
+        vo.gpu = g.name;
+        if (stat(a.measured, &sb) || !S_ISREG(sb.st_mode)) {
+            fprintf(stderr, "leansim tune: --measured %s: no such database (leansim ingest creates it)\n", a.measured);
+            return 2;
+        }
+        int src = store_open_readonly(&db, a.measured, err, sizeof err);
+        if (!src) src = (n_mrows = validate_rows_load(db, &vo, &mrows, &st, err, sizeof err)) < 0 ? n_mrows : 0;
+        if (db) store_close(db);
+        if (src) {
+            fprintf(stderr, "leansim tune: --measured %s: %s\n", a.measured, err);
+            return src == STORE_EINPUT ? 2 : 1;
+        }
+        fprintf(stderr, "leansim tune: --measured %s: %d rows of %s\n", a.measured, n_mrows, g.name);
+    }
     for (int bi = 0; bi < n_b; bi++)   /* every workload checked before any output */
         for (int ci = 0; ci < n_ctx; ci++) {
             static wl_opts w;
@@ -131,12 +161,14 @@ int cmd_tune(int argc, char **argv)
             w.ctx_list[0] = ctxs[ci];
             if (wl_opts_finish(&w, err, sizeof err)) {
                 fprintf(stderr, "leansim tune: %s\n", err);
+                free(mrows);
                 return 2;
             }
         }
     FILE *hf = NULL, *sf = NULL;
     if (sweep_out && !(sf = fopen(sweep_out, "w"))) {
         fprintf(stderr, "leansim tune: --emit-sweep %s: cannot open for writing\n", sweep_out);
+        free(mrows);
         return 2;
     }
     if (sf)
@@ -148,28 +180,34 @@ int cmd_tune(int argc, char **argv)
             fclose(sf);
             remove(sweep_out);
         }
+        free(mrows);
         return 2;
     }
     if (hf)
         fprintf(hf, "/* generated by leansim tune for %s: heads %d, kv_heads %d, d %d, %s.\n"
-                    " * Each row: the fastest schedule by the simulator for a batch and context length. */\n"
+                    " * Each row: the fastest schedule %s for a batch and context length. */\n"
                     "#ifndef LEANSIM_TUNED_H\n#define LEANSIM_TUNED_H\n\n"
                     "struct leansim_tuned { int batch; long ctx; const char *schedule; int block_n, splits, grid, "
                     "ctas_per_sm; double time_us; };\n\nstatic const struct leansim_tuned leansim_tuned_%s[] = {\n",
                 g.name, o.wl.heads, o.wl.kv_heads ? o.wl.kv_heads : o.wl.heads, o.wl.head_dim,
-                dtype_name(o.wl.dtype), g.name);
+                dtype_name(o.wl.dtype),
+                a.measured ? "of the shortlist as measured (time_us measured), by the simulator where none was"
+                           : "by the simulator",
+                g.name);
     if (fmt == OUT_TABLE)
         printf("# tune on %s: heads %d, kv_heads %d, d %d, %s (simulator); runner-up: the best other plan, "
-               "schedule/block_n/splits or CTAs/cps;\n# grid and cps as asked of the planner (0: its rule), ctas as planned%s\n"
+               "schedule/block_n/splits or CTAs/cps;\n# grid and cps as asked of the planner (0: its rule), ctas as planned%s%s\n"
                "%6s %8s  %-9s %7s %6s %5s %4s %5s %10s  %-22s %10s %7s %6s\n",
                g.name, o.wl.heads, o.wl.kv_heads ? o.wl.kv_heads : o.wl.heads, o.wl.head_dim, dtype_name(o.wl.dtype),
                shortlist > 1 ? ";\n# rows #2..: the shortlist, by simulated time, each plan unlike those before it; margin over "
                                "the winner" : "",
+               a.measured ? ";\n# measured: the plan's time in --measured's database; the fastest measured plan is the "
+                            "choice" : "",
                "batch", "ctx", "winner", "block_n", "splits", "grid", "cps", "ctas", "time_us", "runner-up", "time_us",
                "margin", "tried");
     else if (fmt == OUT_CSV)
         printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie,ctas,"
-               "chosen_by,rank\n");
+               "chosen_by,rank,measured_us,measured_best\n");
     fmt_json j;
     fmt_json_init(&j, stdout, 1u << 1, 2, 0);   /* one choice a line */
     if (fmt == OUT_JSON) fmt_json_arr(&j, NULL);
@@ -203,6 +241,10 @@ int cmd_tune(int argc, char **argv)
             for (int k = 1; k < nl; k++)
                 tie[k] = l[k].time_us <= b->time_us * (1 + bhi / 100) && b->time_us <= l[k].time_us * (1 - blo / 100);
             int nshow = shortlist < nl ? shortlist : nl;
+            double t_meas[TUNE_SHORTLIST_MAX];
+            for (int k = 0; k < nl; k++) t_meas[k] = NAN;
+            int mbest = a.measured ? pick_measured(mrows, n_mrows, g.name, &w.wl, g.sms, l, nshow, t_meas) : -1;
+            const tune_choice *chosen = mbest >= 0 ? &l[mbest] : b;
             for (int k = 0; k < nshow; k++) {
                 const tune_choice *pc = &l[k];
                 /* the winner's row: its runner-up and margin; a later rank's: its margin over the winner */
@@ -216,20 +258,27 @@ int cmd_tune(int argc, char **argv)
                                  s->schedule == SCHED_SPLIT ? s->splits : s->ctas, s->ctas_per_sm);
                     else if (k)
                         snprintf(ru, sizeof ru, "#%d", k + 1);
-                    char rut[16] = "-";
+                    char rut[16] = "-", meas[64] = "";
                     if (!k) snprintf(rut, sizeof rut, "%.2f", s->time_us);
-                    printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10s %6.1f%% %6d%s%s%s\n", w.wl.batch,
+                    if (a.measured && isfinite(t_meas[k]))
+                        snprintf(meas, sizeof meas, "%smeasured %.2f us%s", t || (!k && b->rule) ? "; " : "  ",
+                                 t_meas[k], k == mbest ? ", the fastest: the choice" : "");
+                    else if (a.measured)
+                        snprintf(meas, sizeof meas, "%snot measured", t || (!k && b->rule) ? "; " : "  ");
+                    printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10s %6.1f%% %6d%s%s%s%s\n", w.wl.batch,
                            (long long)ctxs[ci], sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid,
                            pc->ctas_per_sm, pc->ctas, pc->time_us, ru, rut, 100 * margin, tried,
                            t ? "  tie within model error" : "",
-                           !k && b->rule != TUNE_RULE_FASTEST ? "; taken for its " : "",
-                           !k && b->rule != TUNE_RULE_FASTEST ? tune_rule_name(b->rule) : "");
+                           !k && b->rule != TUNE_RULE_FASTEST ? (t ? "; taken for its " : "  taken for its ") : "",
+                           !k && b->rule != TUNE_RULE_FASTEST ? tune_rule_name(b->rule) : "", meas);
                 } else if (fmt == OUT_CSV) {
                     fmt_csv_field(stdout, g.name);
-                    printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d,%s,%d\n", w.wl.batch, (long long)ctxs[ci],
+                    printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d,%s,%d,", w.wl.batch, (long long)ctxs[ci],
                            sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid, pc->ctas_per_sm, pc->time_us,
                            !k && s->time_us > 0 ? sched_name(s->schedule) : "", k ? 0.0 : s->time_us, margin, tried, t,
                            pc->ctas, by, k + 1);
+                    if (isfinite(t_meas[k])) printf("%.4f", t_meas[k]);
+                    printf(",%d\n", k == mbest);
                 } else {
                     fmt_json_obj(&j, NULL);
                     fmt_json_str(&j, "gpu", g.name);
@@ -249,6 +298,8 @@ int cmd_tune(int argc, char **argv)
                     fmt_json_int(&j, "ctas", pc->ctas);
                     fmt_json_str(&j, "chosen_by", by);
                     fmt_json_int(&j, "rank", k + 1);
+                    fmt_json_num(&j, "measured_us", t_meas[k], 4);
+                    fmt_json_bool(&j, "measured_best", k == mbest);
                     fmt_json_close(&j);
                 }
                 if (sf) {
@@ -263,8 +314,10 @@ int cmd_tune(int argc, char **argv)
                 }
             }
             if (hf)
-                fprintf(hf, "    {%d, %lld, \"%s\", %d, %d, %d, %d, %.2f},\n", w.wl.batch, (long long)ctxs[ci],
-                        sched_name(b->schedule), b->block_n, b->splits, b->grid, b->ctas_per_sm, b->time_us);
+                fprintf(hf, "    {%d, %lld, \"%s\", %d, %d, %d, %d, %.2f},%s\n", w.wl.batch, (long long)ctxs[ci],
+                        sched_name(chosen->schedule), chosen->block_n, chosen->splits, chosen->grid,
+                        chosen->ctas_per_sm, mbest >= 0 ? t_meas[mbest] : chosen->time_us,
+                        !a.measured ? "" : mbest >= 0 ? "   /* measured */" : "   /* simulated: none measured */");
         }
 out:
     if (fmt == OUT_JSON) fmt_json_end(&j);
@@ -280,6 +333,7 @@ out:
             rc = 1;
         }
     }
+    free(mrows);
     if (rc) {
         if (sf) remove(sweep_out);
         if (hf) remove(header);

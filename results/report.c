@@ -378,32 +378,6 @@ static void regret_summary(double *v, int n, double out[3])
     out[2] = v[n - 1];
 }
 
-/* The shape of measured row r's plan, planned again from its options; 1, or 0 where it cannot be. */
-static int row_shape(const validate_row *r, plan_shape *s)
-{
-    return r->plan_ok && plan_shape_of(s, &r->w, &r->po, r->sms, r->resident > 0 ? r->resident : 1) == PLAN_OK;
-}
-
-/* The measured row of m[0..k) that ran the plan of shape ps: the same
- * schedule, tile, CTAs and splits, and the same cut of the work when its
- * options are planned again (plan_shape_same on rs[i], row i's shape;
- * ok[i] 0 where it has none; hybrid plans of one CTA count can differ);
- * the fastest if several rows ran it. */
-static const validate_row *measured_plan(const validate_row *const *m, const plan_shape *rs, const char *ok, int k,
-                                         const plan_shape *ps)
-{
-    const validate_row *b = NULL;
-    for (int i = 0; i < k; i++) {
-        const validate_row *r = m[i];
-        if (r->po.kind != ps->kind || r->block_n != ps->block_n || r->ctas != ps->grid ||
-            (r->splits > 1 ? r->splits : 0) != (ps->splits > 1 ? ps->splits : 0) || !ok[i] ||
-            !plan_shape_same(&rs[i], ps))
-            continue;
-        if (!b || r->time_us < b->time_us) b = r;
-    }
-    return b;
-}
-
 /* The tuner's pick on one oracle workload, beside the measured best (report --picks). */
 typedef struct pick_row {
     char workload[96], pick[48], best[48];
@@ -462,7 +436,7 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
     int ib = 0;
     for (int i = 0; i < k; i++) {
         if (m[i]->time_us < m[ib]->time_us) ib = i;
-        a->shape_ok[i] = (char)row_shape(m[i], &a->shapes[i]);
+        a->shape_ok[i] = (char)pick_row_shape(m[i], &a->shapes[i]);
     }
     const validate_row *best = m[ib];
     if (a->shape_ok[ib]) {   /* the oracle's noise: other rows that ran the fastest's cut */
@@ -495,7 +469,7 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
         }
         if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
         if (plan_build(a->p, w, &po, a->g->sms, res) != PLAN_OK) continue;
-        const validate_row *r = measured_plan(m, a->shapes, a->shape_ok, k, &a->p->shape);
+        const validate_row *r = pick_measured_plan(m, a->shapes, a->shape_ok, k, &a->p->shape);
         if (r) t_pick[pol] = r->time_us;
         if (pol == PLAN_POLICY_COUNT && pr) {
             workload_text(w, pr->workload, sizeof pr->workload);
@@ -517,7 +491,7 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
             plan_opts po = tune_plan_opts(&sl[q]);
             if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
             const validate_row *r = plan_build(a->p, w, &po, a->g->sms, res) == PLAN_OK
-                                        ? measured_plan(m, a->shapes, a->shape_ok, k, &a->p->shape) : NULL;
+                                        ? pick_measured_plan(m, a->shapes, a->shape_ok, k, &a->p->shape) : NULL;
             a->short_plans[q]++;
             if (!r) a->short_unmeasured[q]++;
             else if (!(r->time_us >= t_best_k)) t_best_k = r->time_us;

@@ -8,6 +8,7 @@
  *  - validate_*: every measured row predicted by both engines.
  *  - calrows_*: the measured rows calibration fits, read from the store.
  *  - report_*: the accuracy of the stored predictions.
+ *  - pick_*: measured rows matched to plans; the tuner's shortlist by measurement.
  *  - export_*: the data files of the figures.
  *
  * Library functions return 0 or a negative status and write a one-line
@@ -291,6 +292,33 @@ int validate_lookup(sqlite3 *db, const validate_opts *o, validate_row *rows, int
  */
 int calrows_load(sqlite3 *db, const char *gpu, const char *kernel, int sm_rows, calib_row **rows, char *err,
                   int errlen);
+
+/* ----------------------------------------------------------------- pick */
+
+/* The shape of measured row r's plan, planned again from its options into
+ * *s; 1, or 0 where it cannot be (r->plan_ok 0, or the planner refuses). */
+int pick_row_shape(const validate_row *r, plan_shape *s);
+
+/*
+ * The measured row of m[0..k) that ran the plan of shape ps: the same
+ * schedule, tile, CTAs and splits, and the same cut of the work when its
+ * options are planned again (plan_shape_same on rs[i], row i's shape from
+ * pick_row_shape; ok[i] 0 where it has none; hybrid plans of one CTA count
+ * can differ); the fastest if several rows ran it; NULL if none.
+ */
+const validate_row *pick_measured_plan(const validate_row *const *m, const plan_shape *rs, const char *ok, int k,
+                                       const plan_shape *ps);
+
+/*
+ * The measured time of each plan of list[0..nl) (a tune_shortlist) for
+ * workload w: the fastest of rows[0..n) of leansim's kernels on GPU `gpu`
+ * (a spec name) with `sms` SMs that ran the plan (pick_measured_plan),
+ * planned with the resident CTAs per SM the rows record; t_us[q] NAN
+ * where no row ran plan q.  Returns the index of the fastest measured
+ * plan, or -1 when none was measured (or out of memory).
+ */
+int pick_measured(const validate_row *rows, int n, const char *gpu, const workload *w, int sms,
+                  const tune_choice *list, int nl, double *t_us);
 
 /* --------------------------------------------------------------- report */
 

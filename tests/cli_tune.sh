@@ -16,19 +16,19 @@ ok "tune json" "[ $rc -eq 0 ] && grep -q '\"runner_up\"' $T/j"
 # what chose each winner: at 16k tokens FA2's 256 CTAs (one per unit, one wave) against stream-K
 # simulated 0.5% faster; at 64k the longest tile of stream-K's ties
 $L tune --ctx 16k,64k --batch 16 --heads 64 --kv-heads 16 --format csv > "$T/r"; rc=$?
-ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by,rank\$'"
-ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave,1\$' $T/r"
+ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by,rank,measured_us,measured_best\$'"
+ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave,1,,0\$' $T/r"
 ok "tune chosen_by: its winner slower than the runner-up there" "awk -F, '\$3 == 16384 && \$11 < \$9 {f=1} END {exit !f}' $T/r"
-ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile,1\$' $T/r"
+ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile,1,,0\$' $T/r"
 $L tune --ctx 16k --batch 16 --heads 64 --kv-heads 16 --format json > "$T/j2"; rc=$?
 ok "tune json chosen_by" "[ $rc -eq 0 ] && grep -q '\"chosen_by\":\"whole units in one wave\"' $T/j2"
 # the shortlist: the winner's row as without it, then ranks 2..K, each a line of --emit-sweep
 $L tune --ctx 4k,64k --batch 8 --kv-heads 8 --format csv > "$T/s1"
 $L tune --ctx 4k,64k --batch 8 --kv-heads 8 --shortlist 3 --format csv --emit-sweep "$T/sl.txt" > "$T/s3"; rc=$?
-ok "tune --shortlist 3 runs" "[ $rc -eq 0 ] && head -1 $T/s3 | grep -q ',rank\$'"
-ok "tune --shortlist 3: ranks 1-3 per workload" "[ \"\$(awk -F, 'NR>1 {print \$NF}' $T/s3 | paste -sd' ')\" = '1 2 3 1 2 3' ]"
-ok "tune --shortlist 3: the winners' rows unchanged" "[ \"\$(awk -F, 'NR>1 && \$NF == 1' $T/s3 | sed 's/,1\$//')\" = \"\$(tail -n +2 $T/s1 | sed 's/,1\$//')\" ]"
-ok "tune --shortlist 3: rank 2 is the runner-up" "awk -F, 'NR>1 && \$NF == 1 {r=\$11} NR>1 && \$NF == 2 && \$9 != r {bad=1} END {exit bad}' $T/s3"
+ok "tune --shortlist 3 runs" "[ $rc -eq 0 ] && head -1 $T/s3 | cut -d, -f17 | grep -qx rank"
+ok "tune --shortlist 3: ranks 1-3 per workload" "[ \"\$(awk -F, 'NR>1 {print \$17}' $T/s3 | paste -sd' ')\" = '1 2 3 1 2 3' ]"
+ok "tune --shortlist 3: the winners' rows unchanged" "[ \"\$(awk -F, 'NR>1 && \$17 == 1' $T/s3)\" = \"\$(tail -n +2 $T/s1)\" ]"
+ok "tune --shortlist 3: rank 2 is the runner-up" "awk -F, 'NR>1 && \$17 == 1 {r=\$11} NR>1 && \$17 == 2 && \$9 != r {bad=1} END {exit bad}' $T/s3"
 ok "tune --shortlist 3: the sweep has every plan" "[ \$(grep -c '^--batch 8 ' $T/sl.txt) -eq 6 ] && grep -q 'rank order' $T/sl.txt"
 ok "tune --shortlist 3: every plan simulates" "grep '^--batch' $T/sl.txt | while read -r l; do $L simulate \$l > /dev/null || exit 1; done"
 # nothing half-written: a bad workload fails before any output, an unwritable header takes the sweep file with it
@@ -36,6 +36,23 @@ $L tune --ctx 1k,2k --heads 7 --kv-heads 3 --emit-sweep "$T/hw.txt" > "$T/hw.out
 ok "tune with a bad workload: exit 2, no output, no file" "[ $rc -eq 2 ] && [ ! -s $T/hw.out ] && [ ! -e $T/hw.txt ] && grep -q 'kv-heads 3' $T/e"
 $L tune --ctx 1k --emit-sweep "$T/hw.txt" --emit-header /nonexistent/dir/x.h > /dev/null 2> "$T/e"; rc=$?
 ok "tune with an unwritable header: exit 2, no sweep file" "[ $rc -eq 2 ] && [ ! -e $T/hw.txt ] && grep -q 'emit-header' $T/e"
+# choosing by measurement: the shortlist's plans "measured" 50, 40 and 45 us (runner CSV rows made from
+# the simulator's), ingested; --measured takes rank 2, and --emit-header writes it with its measured time
+$L tune --ctx 4k --batch 2 --kv-heads 8 --shortlist 3 --emit-sweep "$T/ms.txt" > /dev/null
+H1=$(sed -n 's/^ *X(\([a-z_0-9]*\), *1) *\\\{0,1\}$/\1/p' sim/runcsv.h | paste -sd, -)
+echo "$H1" > "$T/ms.csv"
+i=0; for t in 50 40 45; do i=$((i + 1))
+  $L simulate $(grep '^--batch' "$T/ms.txt" | sed -n ${i}p) --format csv | tail -n +2 |
+    awk -F, -v t=$t '{printf "NVIDIA H100 80GB HBM3,132,580,1980,2619,12.8,t,2026,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,10,%s,%s,%s,0,%s,%s,0\n", $3,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,t,t,t,$22,$23}' >> "$T/ms.csv"
+done
+$L ingest "$T/ms.csv" --db "$T/ms.db" > /dev/null 2>&1
+$L tune --ctx 4k --batch 2 --kv-heads 8 --shortlist 3 --measured "$T/ms.db" --format csv --emit-header "$T/ms.h" > "$T/mo" 2> /dev/null; rc=$?
+ok "tune --measured runs" "[ $rc -eq 0 ] && head -1 $T/mo | grep -q ',measured_us,measured_best\$'"
+ok "tune --measured: each plan's time" "[ \"\$(awk -F, 'NR>1 {print \$18}' $T/mo | paste -sd' ')\" = '50.0000 40.0000 45.0000' ]"
+ok "tune --measured: the fastest measured is the choice" "[ \"\$(awk -F, 'NR>1 {print \$19}' $T/mo | paste -sd' ')\" = '0 1 0' ]"
+ok "tune --measured: the header holds it" "grep -q \"{2, 4096, \\\"\$(awk -F, 'NR==3 {print \$4}' $T/mo)\\\", \$(awk -F, 'NR==3 {print \$5}' $T/mo), .*, 40.00},   /\\* measured\" $T/ms.h"
+$L tune --ctx 4k --measured "$T/none.db" > /dev/null 2> "$T/e"; rc=$?
+ok "tune --measured with no database: exit 2, named" "[ $rc -eq 2 ] && grep -q 'measured .*none.db: no such database' $T/e"
 for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x"; do
   $L tune $bad 2> "$T/e" > /dev/null; rc=$?
   ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
