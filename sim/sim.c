@@ -176,15 +176,12 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
 {
     int bn = o->block_n ? o->block_n : k->block_n ? k->block_n : plan_default_block_n(w->head_dim);
     if (o->resident) return o->resident;
-    if (o->ctas_per_sm) {
-        if (o->ctas_per_sm > g->max_ctas_per_sm) {
-            snprintf(err, (size_t)errlen, "--ctas-per-sm %d: %s allows at most %d resident CTAs per SM", o->ctas_per_sm,
-                     g->name, g->max_ctas_per_sm);
-            return 0;
-        }
-        return o->ctas_per_sm;
-    }
     int res = sim_resident_per_sm(g, k, w, bn);
+    if (res >= 1 && o->ctas_per_sm > res) {   /* as the kernel runner refuses it */
+        snprintf(err, (size_t)errlen, "--ctas-per-sm %d: only %d CTAs of kernel %s fit on an SM of %s (head dim %d, tile %d)",
+                 o->ctas_per_sm, res, k->name, g->name, w->head_dim, bn);
+        return 0;
+    }
     if (res < 1) {
         kernel_res r;
         if (kprof_resources(k, w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &r))

@@ -192,5 +192,10 @@ PY
 printf 'cta,sm,event,unit,t_ns\n0,3,seg_end,5,1200\n' >"$tmp/tl2.csv"
 expect_err "tl2.csv:2: event 'seg_end' of CTA 0 before its start" timeline "$tmp/tl2.csv" --trace "$tmp/tl2.json"
 [ ! -e "$tmp/tl2.json" ] && ok || bad "a failed conversion left its output"
+# --ctas-per-sm cuts the plan for K CTAs per SM; the kernel's occupancy stays the resident count, as the runner
+# has it, and above it K is refused as the runner refuses it
+expect_err "--ctas-per-sm 9: only 3 CTAs of kernel leansim fit on an SM of h100" simulate --ctx 4k --ctas-per-sm 9
+"$L" simulate --ctx 4k --schedule balanced --ctas-per-sm 2 --format csv | awk -F, 'NR == 2 {exit !($13 == 256 && $15 == 3)}' &&
+  ok || bad "balanced over 2 CTAs per SM: 256 CTAs, 3 resident"
 echo "cli_simulate: $pass passed, $fail failed"
 [ $fail -eq 0 ]
