@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -273,6 +274,11 @@ int cmd_merge(int argc, char **argv)
     /* every source opens as a leansim database before anything is written */
     for (int i = 0; i < n; i++) {
         sqlite3 *db;
+        struct stat sb;
+        if (stat(src[i], &sb) || !S_ISREG(sb.st_mode)) {
+            fprintf(stderr, "leansim merge: %s: no such database\n", src[i]);
+            return 2;
+        }
         if (store_open_readonly(&db, src[i], err, sizeof err)) {
             fprintf(stderr, "leansim merge: %s\n", err);
             return 2;

@@ -180,5 +180,8 @@ ok "merge of a missing file: exit 2, named, nothing created" "[ $rc -eq 2 ] && g
 $L merge "$T/merged.db" --into "$T/merged.db" > /dev/null 2> "$T/e"; rc=$?
 ok "merge into itself refused" "[ $rc -eq 2 ] && grep -q 'itself' $T/e"
 
+$L merge "$T/missing.db" --into "$T/m2.db" > /dev/null 2> "$T/e"; rc=$?
+ok "merge of a missing database: exit 2, named, nothing created" "[ $rc -eq 2 ] && grep -q 'missing.db: no such database' $T/e && [ ! -e $T/m2.db ]"
+
 echo "cli_sweep: $pass passed, $fail failed"
 [ $fail -eq 0 ]
