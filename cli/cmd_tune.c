@@ -207,7 +207,7 @@ int cmd_tune(int argc, char **argv)
                "margin", "tried");
     else if (fmt == OUT_CSV)
         printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie,ctas,"
-               "chosen_by,rank,measured_us,measured_best\n");
+               "chosen_by,rank,measured_us,measured_best,time_lo_us,time_hi_us\n");
     fmt_json j;
     fmt_json_init(&j, stdout, 1u << 1, 2, 0);   /* one choice a line */
     if (fmt == OUT_JSON) fmt_json_arr(&j, NULL);
@@ -278,7 +278,7 @@ int cmd_tune(int argc, char **argv)
                            !k && s->time_us > 0 ? sched_name(s->schedule) : "", k ? 0.0 : s->time_us, margin, tried, t,
                            pc->ctas, by, k + 1);
                     if (isfinite(t_meas[k])) printf("%.4f", t_meas[k]);
-                    printf(",%d\n", k == mbest);
+                    printf(",%d,%.4f,%.4f\n", k == mbest, pc->time_lo_us, pc->time_hi_us);
                 } else {
                     fmt_json_obj(&j, NULL);
                     fmt_json_str(&j, "gpu", g.name);
@@ -300,6 +300,8 @@ int cmd_tune(int argc, char **argv)
                     fmt_json_int(&j, "rank", k + 1);
                     fmt_json_num(&j, "measured_us", t_meas[k], 4);
                     fmt_json_bool(&j, "measured_best", k == mbest);
+                    fmt_json_num(&j, "time_lo_us", pc->time_lo_us, 4);
+                    fmt_json_num(&j, "time_hi_us", pc->time_hi_us, 4);
                     fmt_json_close(&j);
                 }
                 if (sf) {

@@ -70,7 +70,7 @@ enum tune_rule {
 typedef struct tune_choice {
     int schedule, block_n, splits, grid, ctas_per_sm;   /* as asked of the planner (0: its default) */
     int ctas;                                          /* CTAs of the main kernel, as planned */
-    double time_us;
+    double time_us, time_lo_us, time_hi_us;            /* simulated, and its 90% interval (sim_result_interval) */
     int rule;                                          /* enum tune_rule (the winner only) */
 } tune_choice;
 

@@ -79,6 +79,8 @@ static void choice_of(tune_choice *t, const plan_cand *c, const sim_result *r)
     t->ctas_per_sm = c->ctas_per_sm;
     t->ctas = r->ctas;
     t->time_us = r->time_us;
+    t->time_lo_us = r->time_lo_us;
+    t->time_hi_us = r->time_hi_us;
 }
 
 plan_opts tune_plan_opts(const tune_choice *t)

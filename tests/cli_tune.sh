@@ -16,12 +16,13 @@ ok "tune json" "[ $rc -eq 0 ] && grep -q '\"runner_up\"' $T/j"
 # what chose each winner: at 16k tokens FA2's 256 CTAs (one per unit, one wave) against stream-K
 # simulated 0.5% faster; at 64k the longest tile of stream-K's ties
 $L tune --ctx 16k,64k --batch 16 --heads 64 --kv-heads 16 --format csv > "$T/r"; rc=$?
-ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by,rank,measured_us,measured_best\$'"
-ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave,1,,0\$' $T/r"
+ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by,rank,measured_us,measured_best,time_lo_us,time_hi_us\$'"
+ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave,1,,0,[0-9.]*,[0-9.]*\$' $T/r"
 ok "tune chosen_by: its winner slower than the runner-up there" "awk -F, '\$3 == 16384 && \$11 < \$9 {f=1} END {exit !f}' $T/r"
-ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile,1,,0\$' $T/r"
+ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile,1,,0,[0-9.]*,[0-9.]*\$' $T/r"
 $L tune --ctx 16k --batch 16 --heads 64 --kv-heads 16 --format json > "$T/j2"; rc=$?
 ok "tune json chosen_by" "[ $rc -eq 0 ] && grep -q '\"chosen_by\":\"whole units in one wave\"' $T/j2"
+ok "tune: each plan's interval holds its time" "awk -F, 'NR>1 && !(\$20 < \$9 && \$9 < \$21) {bad=1} END {exit bad}' $T/r"
 # the shortlist: the winner's row as without it, then ranks 2..K, each a line of --emit-sweep
 $L tune --ctx 4k,64k --batch 8 --kv-heads 8 --format csv > "$T/s1"
 $L tune --ctx 4k,64k --batch 8 --kv-heads 8 --shortlist 3 --format csv --emit-sweep "$T/sl.txt" > "$T/s3"; rc=$?
@@ -47,7 +48,7 @@ i=0; for t in 50 40 45; do i=$((i + 1))
 done
 $L ingest "$T/ms.csv" --db "$T/ms.db" > /dev/null 2>&1
 $L tune --ctx 4k --batch 2 --kv-heads 8 --shortlist 3 --measured "$T/ms.db" --format csv --emit-header "$T/ms.h" > "$T/mo" 2> /dev/null; rc=$?
-ok "tune --measured runs" "[ $rc -eq 0 ] && head -1 $T/mo | grep -q ',measured_us,measured_best\$'"
+ok "tune --measured runs" "[ $rc -eq 0 ] && head -1 $T/mo | grep -q ',measured_us,measured_best,time_lo_us,time_hi_us\$'"
 ok "tune --measured: each plan's time" "[ \"\$(awk -F, 'NR>1 {print \$18}' $T/mo | paste -sd' ')\" = '50.0000 40.0000 45.0000' ]"
 ok "tune --measured: the fastest measured is the choice" "[ \"\$(awk -F, 'NR>1 {print \$19}' $T/mo | paste -sd' ')\" = '0 1 0' ]"
 ok "tune --measured: the header holds it" "grep -q \"{2, 4096, \\\"\$(awk -F, 'NR==3 {print \$4}' $T/mo)\\\", \$(awk -F, 'NR==3 {print \$5}' $T/mo), .*, 40.00},   /\\* measured\" $T/ms.h"
