@@ -320,9 +320,66 @@ static void oracle_done(plan_cand *cands, plan *p, plan *pk, const char *dir)
     CHECK(system(cmd) == 0, "clean up");
 }
 
-/* The tuner's row and the picks block on a synthetic oracle: every plan of
- * the tuner's space measured at 100 us but its pick (104) and one other
- * plan (95), so the tuner's regret is 104 / 95 - 1. */
+/* A plan as a measured row names it: schedule, tile, CTAs and splits (one split: none). */
+typedef struct plan_key {
+    int kind, block_n, ctas, splits;
+} plan_key;
+
+static plan_key key_of(const plan *p)
+{
+    return (plan_key){p->kind, p->block_n, p->grid, p->splits > 1 ? p->splits : 0};
+}
+
+static int key_same(plan_key a, plan_key b)
+{
+    return a.kind == b.kind && a.block_n == b.block_n && a.ctas == b.ctas && a.splits == b.splits;
+}
+
+/* Writes the CSV of a synthetic oracle of w (batch 2, 32 heads over 8, d 128,
+ * 4096 tokens): a row for every candidate's plan at 100 us, but plans like
+ * marked[i] at times[i] (i < nm), and the first plan like none of them
+ * (*best) at t_best.  Returns the rows written. */
+static int oracle_write(const char *csv, const gpu_spec *g, const workload *w, const plan_cand *cands, int n,
+                        const int res_by_bn[4], const plan_key *marked, const double *times, int nm, double t_best,
+                        plan_key *best)
+{
+    FILE *f = fopen(csv, "w");
+    plan *p = plan_alloc();
+    CHECK(f != NULL && p != NULL, "open %s", csv);
+    if (!f || !p) return 0;
+    char hdr[2048];
+    store_csv_header(1, hdr, sizeof hdr);
+    fprintf(f, "%s\n", hdr);
+    int rows = 0, have_best = 0;
+    for (int i = 0; i < n; i++) {
+        const plan_cand *c = &cands[i];
+        const int res = res_by_bn[plan_block_n_index(c->block_n)];
+        plan_opts po = {c->kind, c->block_n, c->splits, c->grid, c->ctas_per_sm, 0};
+        if (plan_build(p, w, &po, g->sms, res) != PLAN_OK) continue;
+        const plan_key k = key_of(p);
+        int m = -1;
+        for (int q = 0; q < nm && m < 0; q++)
+            if (key_same(k, marked[q])) m = q;
+        if (m < 0 && !have_best) {
+            *best = k;
+            have_best = 1;
+        }
+        const double t = m >= 0 ? times[m] : key_same(k, *best) ? t_best : 100.0;
+        fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-12-07,%s,2,32,8,128,fp16,4096,%d,%d,%d,%d,"
+                   "10,%.3f,%.3f,%.3f,0,1,1,0\n",
+                sched_name(p->kind), p->block_n, p->grid, p->splits, res, t, t, t);
+        rows++;
+    }
+    fclose(f);
+    plan_free(p);
+    CHECK(have_best, "a plan like none of the marked");
+    return rows;
+}
+
+/* The tuner's row, the picks block and the shortlist block on a synthetic
+ * oracle: every plan of the tuner's space measured at 100 us but its
+ * shortlist's first three (104, 101, 97) and one other plan (95), so the
+ * tuner's regret is 104 / 95 - 1. */
 static void test_tuner_picks(void)
 {
     char dir[] = "/tmp/leansim-picks-XXXXXX", csv[256], dbp[256];
@@ -331,9 +388,9 @@ static void test_tuner_picks(void)
     const kernel_profile *kp = th_kernel();
     workload w = {0};
     workload_uniform(&w, 2, 32, 8, 128, DTYPE_FP16, 4096);
-    tune_choice b, sc;
-    int tried;
-    CHECK(tune_search(&g, kp, &w, (1u << SCHED_COUNT) - 1, &b, &sc, &tried) == 0, "tune_search");
+    tune_choice l[3];
+    int tried, nl;
+    CHECK(tune_shortlist(&g, kp, &w, (1u << SCHED_COUNT) - 1, l, 3, &nl, &tried) == 0 && nl == 3, "tune_shortlist");
     int res_by_bn[4];
     resident_by_bn(&g, kp, 4, res_by_bn);
     plan_cand *cands = malloc(sizeof *cands * 4096);
@@ -341,37 +398,16 @@ static void test_tuner_picks(void)
     CHECK(cands && p && pk, "alloc");
     const int n = plan_candidates(&w, g.sms, res_by_bn, (1u << SCHED_COUNT) - 1, g.l2_bytes, cands, 4096);
     CHECK(n >= 20 && n <= 4096, "%d candidates", n);
-    plan_opts bo = tune_plan_opts(&b);
-    const int res_pick = res_by_bn[plan_block_n_index(b.block_n)];
-    CHECK(plan_build(pk, &w, &bo, g.sms, res_pick) == PLAN_OK, "the pick's plan");
-    FILE *f = fopen(csv, "w");
-    CHECK(f != NULL, "open %s", csv);
-    char hdr[2048];
-    store_csv_header(1, hdr, sizeof hdr);
-    fprintf(f, "%s\n", hdr);
-    int best_kind = -1, best_bn = 0, best_ctas = 0, best_splits = 0, rows = 0;
-    for (int i = 0; i < n && f; i++) {
-        const plan_cand *c = &cands[i];
-        const int res = res_by_bn[plan_block_n_index(c->block_n)];
-        plan_opts po = {c->kind, c->block_n, c->splits, c->grid, c->ctas_per_sm, 0};
-        if (plan_build(p, &w, &po, g.sms, res) != PLAN_OK) continue;
-        const int sp = p->splits > 1 ? p->splits : 0;
-        const int is_pick = p->kind == pk->kind && p->block_n == pk->block_n && p->grid == pk->grid &&
-                            sp == (pk->splits > 1 ? pk->splits : 0);
-        if (!is_pick && best_kind < 0) {
-            best_kind = p->kind;
-            best_bn = p->block_n;
-            best_ctas = p->grid;
-            best_splits = sp;
-        }
-        const int is_best = p->kind == best_kind && p->block_n == best_bn && p->grid == best_ctas && sp == best_splits;
-        const double t = is_pick ? 104.0 : is_best ? 95.0 : 100.0;
-        fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-12-07,%s,2,32,8,128,fp16,4096,%d,%d,%d,%d,"
-                   "10,%.3f,%.3f,%.3f,0,1,1,0\n",
-                sched_name(p->kind), p->block_n, p->grid, p->splits, res, t, t, t);
-        rows++;
+    plan_key ranks[3];
+    for (int i = 0; i < 3; i++) {
+        plan_opts po = tune_plan_opts(&l[i]);
+        CHECK(plan_build(pk, &w, &po, g.sms, res_by_bn[plan_block_n_index(l[i].block_n)]) == PLAN_OK, "plan %d", i);
+        ranks[i] = key_of(pk);
     }
-    if (f) fclose(f);
+    static const double t_rank[3] = {104.0, 101.0, 97.0};
+    plan_key bk = {-1, 0, 0, 0};
+    const int rows = oracle_write(csv, &g, &w, cands, n, res_by_bn, ranks, t_rank, 3, 95.0, &bk);
+    const int best_kind = bk.kind, best_bn = bk.block_n, best_ctas = bk.ctas;
     CHECK(rows >= 20 && best_kind >= 0, "%d rows written", rows);
 
     validate_stats st;
@@ -388,6 +424,15 @@ static void test_tuner_picks(void)
     CHECK(pb && strstr(pb, "\"workload\": \"b2 h32/8 d128 4096\"") && strstr(pb, "\"pick_us\": 104.00") &&
           strstr(pb, "\"best_us\": 95.00") && strstr(pb, "\"regret_pct\": 9.47") && strstr(pb, want),
           "picks block names the workload, the pick and the best (%s): %.500s", want, pb ? pb : "");
+    /* the shortlist: its first three plans ran 104, 101 and 97 us; timing the first k leaves 104, 101, 97, 97 */
+    const char *sb = buf ? strstr(buf, "\"shortlist\": [") : NULL;
+    static const char *want_k[4] = {"\"k\": 1, \"workloads\": 1, \"regret_mean_pct\": 9.47",
+                                    "\"k\": 2, \"workloads\": 1, \"regret_mean_pct\": 6.32",
+                                    "\"k\": 3, \"workloads\": 1, \"regret_mean_pct\": 2.11",
+                                    "\"k\": 4, \"workloads\": 1, \"regret_mean_pct\": 2.11"};
+    for (int k = 0; k < 4; k++)
+        CHECK(sb && strstr(sb, want_k[k]), "shortlist block, first %d plans timed (%s): %.700s", k + 1, want_k[k],
+              sb ? sb : "");
     free(buf);
     /* without --picks there is no block */
     buf = report_json(db, 0);
@@ -398,14 +443,12 @@ static void test_tuner_picks(void)
 }
 
 /* The tuner's shortlist: its first plans as tune_search ranks them, each
- * unlike those before it; and report's block on a synthetic oracle where
- * its first three plans ran 104, 101 and 97 us, another plan 95 and every
- * other 100: timing the first k leaves 104, 101, 97 and 97 over 95. */
+ * unlike those before it. */
 static void test_tuner_shortlist(void)
 {
-    char dir[] = "/tmp/leansim-short-XXXXXX", csv[256], dbp[256];
     gpu_spec g;
-    oracle_paths(dir, csv, dbp, sizeof csv, &g);
+    char err[512];
+    CHECK(gpu_spec_load(&g, "h100", err, sizeof err) == GPU_OK, "%s", err);
     const kernel_profile *kp = th_kernel();
     workload w = {0};
     workload_uniform(&w, 2, 32, 8, 128, DTYPE_FP16, 4096);
@@ -424,65 +467,6 @@ static void test_tuner_shortlist(void)
                   l[i].time_us != l[k].time_us, "plans %d and %d alike", i, k);
     CHECK(tune_shortlist(&g, kp, &w, (1u << SCHED_COUNT) - 1, l, 0, &nl, &tried2) == -1, "max 0: -1");
     CHECK(tune_shortlist(&g, kp, &w, (1u << SCHED_COUNT) - 1, l, 3, &nl, &tried2) == 0 && nl == 3, "max 3: 3 plans");
-
-    int res_by_bn[4];
-    resident_by_bn(&g, kp, 4, res_by_bn);
-    plan_cand *cands = malloc(sizeof *cands * 4096);
-    plan *p = plan_alloc(), *pk[3] = {plan_alloc(), plan_alloc(), plan_alloc()};
-    CHECK(cands && p && pk[0] && pk[1] && pk[2], "alloc");
-    const int n = plan_candidates(&w, g.sms, res_by_bn, (1u << SCHED_COUNT) - 1, g.l2_bytes, cands, 4096);
-    for (int i = 0; i < 3; i++) {
-        plan_opts po = tune_plan_opts(&l[i]);
-        CHECK(plan_build(pk[i], &w, &po, g.sms, res_by_bn[plan_block_n_index(l[i].block_n)]) == PLAN_OK, "plan %d", i);
-    }
-    FILE *f = fopen(csv, "w");
-    CHECK(f != NULL, "open %s", csv);
-    char hdr[2048];
-    store_csv_header(1, hdr, sizeof hdr);
-    fprintf(f, "%s\n", hdr);
-    int best_kind = -1, best_bn = 0, best_ctas = 0, best_splits = 0, rows = 0;
-    static const double t_rank[3] = {104.0, 101.0, 97.0};
-    for (int i = 0; i < n && f; i++) {
-        const plan_cand *c = &cands[i];
-        const int res = res_by_bn[plan_block_n_index(c->block_n)];
-        plan_opts po = {c->kind, c->block_n, c->splits, c->grid, c->ctas_per_sm, 0};
-        if (plan_build(p, &w, &po, g.sms, res) != PLAN_OK) continue;
-        const int sp = p->splits > 1 ? p->splits : 0;
-        int rank = -1;
-        for (int k = 0; k < 3 && rank < 0; k++)
-            if (p->kind == pk[k]->kind && p->block_n == pk[k]->block_n && p->grid == pk[k]->grid &&
-                sp == (pk[k]->splits > 1 ? pk[k]->splits : 0))
-                rank = k;
-        if (rank < 0 && best_kind < 0) {
-            best_kind = p->kind;
-            best_bn = p->block_n;
-            best_ctas = p->grid;
-            best_splits = sp;
-        }
-        const int is_best = p->kind == best_kind && p->block_n == best_bn && p->grid == best_ctas && sp == best_splits;
-        const double t = rank >= 0 ? t_rank[rank] : is_best ? 95.0 : 100.0;
-        fprintf(f, "NVIDIA H100 80GB HBM3,132,580,1980,2619,13.0,abc,2026-12-07,%s,2,32,8,128,fp16,4096,%d,%d,%d,%d,"
-                   "10,%.3f,%.3f,%.3f,0,1,1,0\n",
-                sched_name(p->kind), p->block_n, p->grid, p->splits, res, t, t, t);
-        rows++;
-    }
-    if (f) fclose(f);
-    CHECK(rows >= 20 && best_kind >= 0, "%d rows written", rows);
-    validate_stats st;
-    sqlite3 *db = oracle_db(dbp, csv, &st);
-    char *buf = report_json(db, 0);
-    const char *sb = buf ? strstr(buf, "\"shortlist\": [") : NULL;
-    static const char *want[4] = {"\"k\": 1, \"workloads\": 1, \"regret_mean_pct\": 9.47",
-                                  "\"k\": 2, \"workloads\": 1, \"regret_mean_pct\": 6.32",
-                                  "\"k\": 3, \"workloads\": 1, \"regret_mean_pct\": 2.11",
-                                  "\"k\": 4, \"workloads\": 1, \"regret_mean_pct\": 2.11"};
-    for (int k = 0; k < 4; k++)
-        CHECK(sb && strstr(sb, want[k]), "shortlist block, first %d plans timed (%s): %.700s", k + 1, want[k],
-              sb ? sb : (buf ? buf : ""));
-    free(buf);
-    store_close(db);
-    for (int i = 1; i < 3; i++) plan_free(pk[i]);
-    oracle_done(cands, p, pk[0], dir);
 }
 
 /* The oracle's noise on a synthetic oracle: every plan at 100 us but one
