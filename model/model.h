@@ -98,14 +98,17 @@ plan_opts tune_plan_opts(const tune_choice *t);
 
 /*
  * The tuner's shortlist for workload w: its winner (tune_search's best,
- * with the rule that chose it), then the other simulated candidates by
- * simulated time, each kept only where its plan differs from every plan
- * kept before it (another CTA count, split count, or tile where a unit is
- * cut; stream-K and hybrid, or fa2 and one split, often build one plan), so
- * that list[1] is tune_search's runner-up.  What to time on the GPU when
- * the winner's margin lies inside the model's error.  Fills list[0 ..
- * *n_list) with *n_list <= min(max, TUNE_SHORTLIST_MAX), and the candidates
- * simulated.  Returns 0, or -1 when nothing ran or max < 1.
+ * with the rule that chose it), then other plans by simulated time, each
+ * kept only where its plan differs from every plan kept before it (another
+ * CTA count, split count, or tile where a unit is cut; stream-K and
+ * hybrid, or fa2 and one split, often build one plan).  list[1] is
+ * tune_search's runner-up, from the candidates the winner was chosen
+ * from; the ranks after it also from the closed form's 24 best candidates
+ * (simulated only when max > 2), so that a longer list never changes its
+ * first ranks.  What to time on the GPU when the winner's margin lies
+ * inside the model's error.  Fills list[0 .. *n_list) with *n_list <=
+ * min(max, TUNE_SHORTLIST_MAX), and *tried with the candidates simulated to
+ * choose the winner.  Returns 0, or -1 when nothing ran or max < 1.
  */
 int tune_shortlist(const gpu_spec *g, const kernel_profile *k, const workload *w, unsigned sched_mask,
                    tune_choice *list, int max, int *n_list, int *tried);
