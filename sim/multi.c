@@ -27,49 +27,41 @@ const char *multi_parallel_name(int p)
     return p == MULTI_KV ? "kv" : p == MULTI_BOTH ? "both" : "heads";
 }
 
-int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
-              const plan_opts *o, int gpus, int par, sim_result *r, multi_result *m, char *err, int errlen)
+int multi_share(const workload *w, int gpus, int par, workload *share, multi_result *m, char *err, int errlen)
 {
     memset(m, 0, sizeof *m);
     m->gpus = gpus;
     m->parallel = par;
     m->head_ways = m->kv_ways = 1;
-    if (gpus <= 1) {
-        int rc = run(ctx, g, k, w, o, r, err, errlen);
-        m->per_gpu_us = rc == SIM_OK ? r->time_us : 0;
-        return rc;
-    }
+    *share = *w;
+    if (gpus <= 1) return SIM_OK;
     int hw = par == MULTI_KV ? 1 : gpus;   /* GPUs over the heads */
     if (par == MULTI_BOTH)
         while (w->kv_heads % hw || gpus % hw) hw--;
     const int kw = gpus / hw;              /* GPUs over each KV */
     m->head_ways = hw;
     m->kv_ways = kw;
-    workload *share = malloc(sizeof *share);   /* large (ctx per request): not on the stack */
-    if (!share) {
-        snprintf(err, (size_t)errlen, "out of memory");
-        return SIM_ENOMEM;
-    }
-    *share = *w;
-    int rc = SIM_OK;
     if (w->kv_heads % hw) {
         snprintf(err, (size_t)errlen, "--kv-heads %d: not a multiple of --gpus %d (heads parallelism gives each "
                  "GPU whole KV heads)", w->kv_heads, gpus);
-        rc = SIM_EPLAN;
+        return SIM_EPLAN;
     }
     share->heads = w->heads / hw;
     share->kv_heads = w->kv_heads / hw;
-    for (int q = 0; q < w->batch && rc == SIM_OK && kw > 1; q++) {
+    for (int q = 0; q < w->batch && kw > 1; q++) {
         if (w->ctx[q] < kw) {
             snprintf(err, (size_t)errlen, "--ctx %lld: fewer tokens than --gpus %d (kv parallelism gives each GPU "
                      "a shard of every request)", (long long)w->ctx[q], kw);
-            rc = SIM_EPLAN;
+            return SIM_EPLAN;
         }
         share->ctx[q] = plan_kv_shard(w->ctx[q], kw, 0);   /* GPU 0's, the longest */
     }
-    if (rc == SIM_OK) rc = run(ctx, g, k, share, o, r, err, errlen);
-    free(share);
-    if (rc != SIM_OK) return rc;
+    return SIM_OK;
+}
+
+void multi_finish(const gpu_spec *g, const workload *w, multi_result *m, sim_result *r)
+{
+    const int hw = m->head_ways, kw = m->kv_ways;
     m->per_gpu_us = r->time_us;
     if (kw > 1) {
         /* each head's partial: its normalised O in 16 bits (the kernels' output type) and its log-sum-exp;
@@ -87,6 +79,30 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
     r->time_hi_us += extra;
     r->time_us += extra;
     r->bw_gbps = r->hbm_bytes / (r->time_us * 1e3);
+}
+
+int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,
+              const plan_opts *o, int gpus, int par, sim_result *r, multi_result *m, char *err, int errlen)
+{
+    if (gpus <= 1) {
+        memset(m, 0, sizeof *m);
+        m->gpus = gpus;
+        m->parallel = par;
+        m->head_ways = m->kv_ways = 1;
+        int rc = run(ctx, g, k, w, o, r, err, errlen);
+        m->per_gpu_us = rc == SIM_OK ? r->time_us : 0;
+        return rc;
+    }
+    workload *share = malloc(sizeof *share);   /* large (ctx per request): not on the stack */
+    if (!share) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        return SIM_ENOMEM;
+    }
+    int rc = multi_share(w, gpus, par, share, m, err, errlen);
+    if (rc == SIM_OK) rc = run(ctx, g, k, share, o, r, err, errlen);
+    free(share);
+    if (rc != SIM_OK) return rc;
+    multi_finish(g, w, m, r);
     return SIM_OK;
 }
 

@@ -48,6 +48,24 @@ int multi_parallel_parse(const char *s);
 const char *multi_parallel_name(int p);
 
 /*
+ * GPU 0's share of workload w on `gpus` GPUs under parallelism `par` into
+ * *share (w itself when gpus <= 1), and m's gpus, parallel, head_ways and
+ * kv_ways (the rest 0).  Returns SIM_OK, or SIM_EPLAN with err naming the
+ * option when w cannot be cut so (heads: --kv-heads not a multiple of the
+ * GPUs over the heads; kv: a request shorter than the GPUs over its KV).
+ */
+int multi_share(const workload *w, int gpus, int par, workload *share, multi_result *m, char *err, int errlen);
+
+/*
+ * Adds to r, the single-GPU result of GPU 0's share (multi_share), what
+ * the GPUs' gather and merge cost (kv_ways > 1: the partials over the
+ * interconnect into each group's first GPU, the merge kernel there), and
+ * fills m's per_gpu_us (r's time before), gather_us, merge_us and
+ * link_bytes.
+ */
+void multi_finish(const gpu_spec *g, const workload *w, multi_result *m, sim_result *r);
+
+/*
  * Predicts workload w on `gpus` GPUs of chip g (each running kernel k with
  * options o) under parallelism `par`, with engine `run`.  Fills r (time_us:
  * the total; main_us: the per-GPU kernel time; combine_us: its combine
