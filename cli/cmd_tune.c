@@ -12,10 +12,14 @@
 #include "args.h"
 #include "cmd.h"
 #include "model.h"
+#include "multi.h"
 #include "opts.h"
 #include "results.h"
 
-enum { T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL, T_SHORTLIST, T_MEASURED, T_SEARCHED };
+enum {
+    T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL, T_SHORTLIST, T_MEASURED, T_GPUS, T_PARALLEL,
+    T_SEARCHED
+};
 
 static const args_opt tune_opts[] = {
     {NULL, NULL, "searched by tune (giving one is an error)", 0},
@@ -35,6 +39,10 @@ static const args_opt tune_opts[] = {
                        "--emit-sweep's file, then leansim ingest): the fastest measured of each\n"
                        "workload's K plans is its choice (measured_best), which --emit-header\n"
                        "writes; the simulator's winner where none of them was measured", T_MEASURED},
+    {"gpus", "N", "GPUs of one host sharing each workload (1-64, default 1): each parallelism's\n"
+                  "share of a GPU tuned, then its gather and merge added (simulate --gpus)", T_GPUS},
+    {"parallel", "P", "with --gpus: heads, kv, both, or all (default): the parallelisms tuned,\n"
+                      "the fastest first", T_PARALLEL},
     {"format", "table|csv|json", "output format (default table)", T_FORMAT},
     {"emit-header", "FILE", "write the chosen table as a C header", T_HEADER},
     {"emit-sweep", "FILE", "write the choices as a leanbench sweep file (one option set per line),\n"
@@ -44,7 +52,7 @@ static const args_opt tune_opts[] = {
 
 typedef struct tune_args {
     const char *gpu, *header, *kernel, *sweep_out, *measured;
-    int fmt, shortlist;
+    int fmt, shortlist, gpus, parallel;   /* parallel: enum multi_parallel, or -1: all */
     int64_t ctxs[256], batches[256];
     int n_ctx, n_b;
 } tune_args;
@@ -72,6 +80,23 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
     case T_HEADER: a->header = v; return 0;
     case T_SWEEP: a->sweep_out = v; return 0;
     case T_MEASURED: a->measured = v; return 0;
+    case T_GPUS: {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (end == v || *end || n < 1 || n > 64) {
+            snprintf(err, (size_t)errlen, "%s %s: not a GPU count in [1, 64]", name, v);
+            return 2;
+        }
+        a->gpus = (int)n;
+        return 0;
+    }
+    case T_PARALLEL:
+        if (!strcmp(v, "all")) a->parallel = -1;
+        else if ((a->parallel = multi_parallel_parse(v)) < 0) {
+            snprintf(err, (size_t)errlen, "%s %s: unknown parallelism (heads, kv, both, all)", name, v);
+            return 2;
+        }
+        return 0;
     case T_SHORTLIST: {
         char *end;
         long k = strtol(v, &end, 10);
@@ -93,6 +118,181 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
     return 2;
 }
 
+/* The plans of one parallelism (one GPU's: MULTI_HEADS over 1) of a workload: GPU 0's share tuned, its
+ * times with the gather and merge after it (comm_us, none on one GPU). */
+typedef struct tuned_mode {
+    tune_choice l[TUNE_SHORTLIST_MAX];
+    int nl, tried, par;
+    double comm_us;
+    multi_result m;
+} tuned_mode;
+
+/* Tunes w under each parallelism of modes[0..n) that cuts it, skipping one
+ * that cuts it as an earlier one does; fills mo, the fastest first.
+ * Returns how many. */
+static int tune_modes(const gpu_spec *g, const kernel_profile *kp, const workload *w, unsigned sched_mask, int gpus,
+                      const int *modes, int n, int want, tuned_mode *mo)
+{
+    int nmo = 0;
+    char err[256];
+    for (int mi = 0; mi < n; mi++) {
+        static workload share;   /* large (ctx per request): not on the stack */
+        tuned_mode *t = &mo[nmo];
+        int dup = 0;
+        if (multi_share(w, gpus, modes[mi], &share, &t->m, err, sizeof err) != SIM_OK) continue;
+        for (int q = 0; q < nmo; q++) dup |= mo[q].m.head_ways == t->m.head_ways && mo[q].m.kv_ways == t->m.kv_ways;
+        if (dup || tune_shortlist(g, kp, &share, sched_mask, t->l, want, &t->nl, &t->tried)) continue;
+        sim_result z;
+        memset(&z, 0, sizeof z);
+        if (gpus > 1) multi_finish(g, w, &t->m, &z);
+        t->comm_us = z.time_us;
+        t->par = modes[mi];
+        for (int k = 0; k < t->nl; k++) {
+            t->l[k].time_us += t->comm_us;
+            t->l[k].time_lo_us += t->comm_us;
+            t->l[k].time_hi_us += t->comm_us;
+        }
+        nmo++;
+    }
+    for (int q = 1; q < nmo; q++)   /* the fastest parallelism first */
+        for (int r = q; r > 0 && mo[r].l[0].time_us < mo[r - 1].l[0].time_us; r--) {
+            tuned_mode x = mo[r];
+            mo[r] = mo[r - 1];
+            mo[r - 1] = x;
+        }
+    return nmo;
+}
+
+/* What one printed plan needs besides itself. */
+typedef struct tune_out {
+    int fmt, gpus, measured;   /* measured: --measured given */
+    const gpu_spec *g;
+    const workload *w;
+    long long ctx;
+    const tuned_mode *mo;
+    const char *par;           /* the parallelism's note ("" on one GPU) */
+    const int *tie;            /* [k]: plan k inside the winner's interval */
+    const double *t_meas;      /* [k]: its measured time, NAN where none */
+    int mbest;                 /* the fastest measured plan, -1 if none */
+    fmt_json *j;
+} tune_out;
+
+/* Prints plan k of x->mo (0: the winner, with its runner-up and margin; a later rank: its margin over the winner). */
+static void put_plan(const tune_out *x, int k)
+{
+    const tune_choice *l = x->mo->l, *b = &l[0], *pc = &l[k];
+    static const tune_choice none;
+    const tune_choice *s = x->mo->nl > 1 ? &l[1] : &none;   /* the runner-up: the best plan unlike the winner */
+    const double margin = k ? pc->time_us / b->time_us - 1 : s->time_us > 0 ? s->time_us / b->time_us - 1 : 0;
+    const int t = k ? x->tie[k] : s->time_us > 0 && x->tie[1], tried = x->mo->tried;
+    const char *by = k ? "shortlist" : tune_rule_name(b->rule);
+    const char *par = x->gpus > 1 ? multi_parallel_name(x->mo->par) : "none";
+    if (x->fmt == OUT_TABLE) {
+        char ru[48] = "-", rut[16] = "-", note[320] = "", rule[64], meas[64];
+        if (!k && s->time_us > 0)
+            snprintf(ru, sizeof ru, "%s/%d/%d/%d", sched_name(s->schedule), s->block_n,
+                     s->schedule == SCHED_SPLIT ? s->splits : s->ctas, s->ctas_per_sm);
+        else if (k)
+            snprintf(ru, sizeof ru, "#%d", k + 1);
+        if (!k) snprintf(rut, sizeof rut, "%.2f", s->time_us);
+        /* the notes, joined by "; ": a tie, the rule that chose the winner, the measured time, the parallelism */
+        const char *parts[4] = {t ? "tie within model error" : NULL, NULL, NULL, !k && x->par[0] ? x->par : NULL};
+        if (!k && b->rule != TUNE_RULE_FASTEST) {
+            snprintf(rule, sizeof rule, "taken for its %s", tune_rule_name(b->rule));
+            parts[1] = rule;
+        }
+        if (x->measured) {
+            if (isfinite(x->t_meas[k]))
+                snprintf(meas, sizeof meas, "measured %.2f us%s", x->t_meas[k],
+                         k == x->mbest ? ", the fastest: the choice" : "");
+            else
+                snprintf(meas, sizeof meas, "not measured");
+            parts[2] = meas;
+        }
+        for (int q = 0, m = 0; q < 4; q++)
+            if (parts[q]) m += snprintf(note + m, sizeof note - (size_t)m, "%s%s", m ? "; " : "  ", parts[q]);
+        printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10s %6.1f%% %6d%s\n", x->w->batch, x->ctx,
+               sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid, pc->ctas_per_sm, pc->ctas, pc->time_us, ru,
+               rut, 100 * margin, tried, note);
+    } else if (x->fmt == OUT_CSV) {
+        fmt_csv_field(stdout, x->g->name);
+        printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d,%s,%d,", x->w->batch, x->ctx,
+               sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid, pc->ctas_per_sm, pc->time_us,
+               !k && s->time_us > 0 ? sched_name(s->schedule) : "", k ? 0.0 : s->time_us, margin, tried, t, pc->ctas, by,
+               k + 1);
+        if (isfinite(x->t_meas[k])) printf("%.4f", x->t_meas[k]);
+        printf(",%d,%.4f,%.4f,%d,%s,%.4f\n", k == x->mbest, pc->time_lo_us, pc->time_hi_us, x->gpus, par,
+               pc->time_us - x->mo->comm_us);
+    } else {
+        fmt_json *j = x->j;
+        fmt_json_obj(j, NULL);
+        fmt_json_str(j, "gpu", x->g->name);
+        fmt_json_int(j, "batch", x->w->batch);
+        fmt_json_int(j, "ctx", x->ctx);
+        fmt_json_str(j, "schedule", sched_name(pc->schedule));
+        fmt_json_int(j, "block_n", pc->block_n);
+        fmt_json_int(j, "splits", pc->splits);
+        fmt_json_int(j, "grid", pc->grid);
+        fmt_json_int(j, "ctas_per_sm", pc->ctas_per_sm);
+        fmt_json_num(j, "time_us", pc->time_us, 4);
+        fmt_json_str(j, "runner_up", !k && s->time_us > 0 ? sched_name(s->schedule) : "");
+        fmt_json_num(j, "runner_up_us", k ? 0.0 : s->time_us, 4);
+        fmt_json_num(j, "margin", margin, 4);
+        fmt_json_int(j, "tried", tried);
+        fmt_json_bool(j, "tie_within_model_error", t);
+        fmt_json_int(j, "ctas", pc->ctas);
+        fmt_json_str(j, "chosen_by", by);
+        fmt_json_int(j, "rank", k + 1);
+        fmt_json_num(j, "measured_us", x->t_meas[k], 4);
+        fmt_json_bool(j, "measured_best", k == x->mbest);
+        fmt_json_num(j, "time_lo_us", pc->time_lo_us, 4);
+        fmt_json_num(j, "time_hi_us", pc->time_hi_us, 4);
+        fmt_json_int(j, "gpus", x->gpus);
+        fmt_json_str(j, "parallel", par);
+        fmt_json_num(j, "per_gpu_us", pc->time_us - x->mo->comm_us, 4);
+        fmt_json_close(j);
+    }
+}
+
+/* Writes plan c of workload w (one context length, ctx) as a leanbench option set. */
+static void put_sweep_line(FILE *sf, const workload *w, long long ctx, const tune_choice *c)
+{
+    fprintf(sf, "--batch %d --heads %d --kv-heads %d --head-dim %d --dtype %s --ctx %lld --schedule %s --block-n %d",
+            w->batch, w->heads, w->kv_heads, w->head_dim, dtype_name(w->dtype), ctx, sched_name(c->schedule),
+            c->block_n);
+    if (c->schedule == SCHED_SPLIT) fprintf(sf, " --splits %d", c->splits);
+    if ((c->schedule == SCHED_STREAMK || c->schedule == SCHED_HYBRID) && c->grid) fprintf(sf, " --grid %d", c->grid);
+    if (c->ctas_per_sm) fprintf(sf, " --ctas-per-sm %d", c->ctas_per_sm);
+    fputc('\n', sf);
+}
+
+/* The measured rows of GPU gpu in the results database at path into *rows (*n of them); 0, or prints the
+ * reason and returns an exit code. */
+static int load_measured(const char *path, const char *gpu, validate_row **rows, int *n)
+{
+    struct stat sb;
+    sqlite3 *db = NULL;
+    validate_stats st;
+    validate_opts vo = {0};
+    char err[512];
+    vo.gpu = gpu;
+    *rows = NULL;
+    *n = 0;
+    if (stat(path, &sb) || !S_ISREG(sb.st_mode)) {
+        fprintf(stderr, "leansim tune: --measured %s: no such database (leansim ingest creates it)\n", path);
+        return 2;
+    }
+    int src = store_open_readonly(&db, path, err, sizeof err);
+    if (!src) src = (*n = validate_rows_load(db, &vo, rows, &st, err, sizeof err)) < 0 ? *n : 0;
+    if (db) store_close(db);
+    if (src) {
+        fprintf(stderr, "leansim tune: --measured %s: %s\n", path, err);
+        return src == STORE_EINPUT ? 2 : 1;
+    }
+    fprintf(stderr, "leansim tune: --measured %s: %d rows of %s\n", path, *n, gpu);
+    return 0;
+}
+
 int cmd_tune(int argc, char **argv)
 {
     static const args_cmd c = {
@@ -102,12 +302,15 @@ int cmd_tune(int argc, char **argv)
         "  within 0.5% of the fastest, a plan of one CTA per unit that fills one wave evenly wins,\n"
         "  a plan whose one wave leaves a quarter or more of the SMs a CTA short of the others\n"
         "  comes last, then the longest tile wins; --shortlist K adds the next plans to time,\n"
-        "  and --measured DB chooses among them by their measured times\n",
+        "  and --measured DB chooses among them by their measured times; --gpus N tunes each\n"
+        "  parallelism's share of a GPU and adds its gather and merge\n",
         1, {tune_opts, NULL}};
     static wl_opts o;
     static tune_args a;
     char err[512];
     memset(&a, 0, sizeof a);
+    a.gpus = 1;
+    a.parallel = -1;
     a.gpu = "h100";
     a.kernel = KPROF_DEFAULT;
     a.fmt = OUT_TABLE;
@@ -116,6 +319,18 @@ int cmd_tune(int argc, char **argv)
     if (prc >= 0) return prc;
     const char *gpu = a.gpu, *header = a.header, *kernel = a.kernel, *sweep_out = a.sweep_out;
     int fmt = a.fmt, n_ctx = a.n_ctx, n_b = a.n_b, shortlist = a.shortlist ? a.shortlist : 1;
+    const int gpus = a.gpus;
+    if (gpus > 1 && (a.header || a.sweep_out || a.measured)) {
+        fprintf(stderr, "leansim tune: %s: one GPU's choices only (leave out --gpus %d)\n",
+                a.header ? "--emit-header" : a.sweep_out ? "--emit-sweep" : "--measured", gpus);
+        return 2;
+    }
+    /* the parallelisms tuned: one GPU's, or those asked that cut the work differently */
+    int modes[3], n_modes = 0;
+    if (gpus <= 1) modes[n_modes++] = MULTI_HEADS;
+    else if (a.parallel >= 0) modes[n_modes++] = a.parallel;
+    else
+        for (int p = MULTI_HEADS; p <= MULTI_BOTH; p++) modes[n_modes++] = p;
     int64_t *ctxs = a.ctxs, *batches = a.batches;
     if (n_ctx == 0) {
         fprintf(stderr, "leansim tune: --ctx L1,L2,...: missing\n");
@@ -133,25 +348,7 @@ int cmd_tune(int argc, char **argv)
     }
     validate_row *mrows = NULL;   /* the measured rows of --measured, this GPU's */
     int n_mrows = 0;
-    if (a.measured) {
-        struct stat sb;
-        sqlite3 *db = NULL;
-        validate_stats st;
-        validate_opts vo = {0};
-        vo.gpu = g.name;
-        if (stat(a.measured, &sb) || !S_ISREG(sb.st_mode)) {
-            fprintf(stderr, "leansim tune: --measured %s: no such database (leansim ingest creates it)\n", a.measured);
-            return 2;
-        }
-        int src = store_open_readonly(&db, a.measured, err, sizeof err);
-        if (!src) src = (n_mrows = validate_rows_load(db, &vo, &mrows, &st, err, sizeof err)) < 0 ? n_mrows : 0;
-        if (db) store_close(db);
-        if (src) {
-            fprintf(stderr, "leansim tune: --measured %s: %s\n", a.measured, err);
-            return src == STORE_EINPUT ? 2 : 1;
-        }
-        fprintf(stderr, "leansim tune: --measured %s: %d rows of %s\n", a.measured, n_mrows, g.name);
-    }
+    if (a.measured && (prc = load_measured(a.measured, g.name, &mrows, &n_mrows))) return prc;
     for (int bi = 0; bi < n_b; bi++)   /* every workload checked before any output */
         for (int ci = 0; ci < n_ctx; ci++) {
             static wl_opts w;
@@ -159,7 +356,16 @@ int cmd_tune(int argc, char **argv)
             w.wl.batch = (int)batches[bi];
             w.n_ctx_list = 1;
             w.ctx_list[0] = ctxs[ci];
-            if (wl_opts_finish(&w, err, sizeof err)) {
+            int cut = 0;   /* a parallelism that cuts it */
+            if (!wl_opts_finish(&w, err, sizeof err))
+                for (int mi = 0; mi < n_modes; mi++) {
+                    static workload share;
+                    multi_result m;
+                    char why[256];
+                    if (multi_share(&w.wl, gpus, modes[mi], &share, &m, why, sizeof why) == SIM_OK) cut = 1;
+                    else if (!cut) snprintf(err, sizeof err, "%s", why);
+                }
+            if (!cut) {
                 fprintf(stderr, "leansim tune: %s\n", err);
                 free(mrows);
                 return 2;
@@ -207,7 +413,7 @@ int cmd_tune(int argc, char **argv)
                "margin", "tried");
     else if (fmt == OUT_CSV)
         printf("gpu,batch,ctx,schedule,block_n,splits,grid,ctas_per_sm,time_us,runner_up,runner_up_us,margin,tried,tie,ctas,"
-               "chosen_by,rank,measured_us,measured_best,time_lo_us,time_hi_us\n");
+               "chosen_by,rank,measured_us,measured_best,time_lo_us,time_hi_us,gpus,parallel,per_gpu_us\n");
     fmt_json j;
     fmt_json_init(&j, stdout, 1u << 1, 2, 0);   /* one choice a line */
     if (fmt == OUT_JSON) fmt_json_arr(&j, NULL);
@@ -223,103 +429,45 @@ int cmd_tune(int argc, char **argv)
                 rc = 2;
                 goto out;
             }
-            tune_choice l[TUNE_SHORTLIST_MAX];
-            int tried, nl, want = shortlist > 2 ? shortlist : 2;
-            if (tune_shortlist(&g, &kp, &w.wl, w.sched_mask, l, want, &nl, &tried)) {
+            tuned_mode mo[3];
+            int nmo = tune_modes(&g, &kp, &w.wl, w.sched_mask, gpus, modes, n_modes, shortlist > 2 ? shortlist : 2, mo);
+            if (!nmo) {
                 fprintf(stderr, "leansim tune: batch %d, ctx %lld: no schedule runs on %s\n", w.wl.batch,
                         (long long)ctxs[ci], g.name);
                 rc = 1;
                 continue;
             }
-            const tune_choice *b = &l[0];
-            tune_choice s0 = {0};
-            const tune_choice *s = nl > 1 ? &l[1] : &s0;   /* the runner-up: the best plan unlike the winner */
-            /* a plan inside the winner's 90% interval: the model cannot tell them apart */
-            double blo, bhi;
-            sim_band(&g, &kp, b->schedule, &w.wl, 0, &blo, &bhi);
-            int tie[TUNE_SHORTLIST_MAX] = {0};
-            for (int k = 1; k < nl; k++)
-                tie[k] = l[k].time_us <= b->time_us * (1 + bhi / 100) && b->time_us <= l[k].time_us * (1 - blo / 100);
-            int nshow = shortlist < nl ? shortlist : nl;
-            double t_meas[TUNE_SHORTLIST_MAX];
-            for (int k = 0; k < nl; k++) t_meas[k] = NAN;
-            int mbest = a.measured ? pick_measured(mrows, n_mrows, g.name, &w.wl, g.sms, l, nshow, t_meas) : -1;
-            const tune_choice *chosen = mbest >= 0 ? &l[mbest] : b;
-            for (int k = 0; k < nshow; k++) {
-                const tune_choice *pc = &l[k];
-                /* the winner's row: its runner-up and margin; a later rank's: its margin over the winner */
-                double margin = k ? pc->time_us / b->time_us - 1 : s->time_us > 0 ? s->time_us / b->time_us - 1 : 0;
-                int t = k ? tie[k] : s->time_us > 0 && tie[1];
-                const char *by = k ? "shortlist" : tune_rule_name(b->rule);
-                if (fmt == OUT_TABLE) {
-                    char ru[48] = "-";
-                    if (!k && s->time_us > 0)
-                        snprintf(ru, sizeof ru, "%s/%d/%d/%d", sched_name(s->schedule), s->block_n,
-                                 s->schedule == SCHED_SPLIT ? s->splits : s->ctas, s->ctas_per_sm);
-                    else if (k)
-                        snprintf(ru, sizeof ru, "#%d", k + 1);
-                    char rut[16] = "-", meas[64] = "";
-                    if (!k) snprintf(rut, sizeof rut, "%.2f", s->time_us);
-                    if (a.measured && isfinite(t_meas[k]))
-                        snprintf(meas, sizeof meas, "%smeasured %.2f us%s", t || (!k && b->rule) ? "; " : "  ",
-                                 t_meas[k], k == mbest ? ", the fastest: the choice" : "");
-                    else if (a.measured)
-                        snprintf(meas, sizeof meas, "%snot measured", t || (!k && b->rule) ? "; " : "  ");
-                    printf("%6d %8lld  %-9s %7d %6d %5d %4d %5d %10.2f  %-22s %10s %6.1f%% %6d%s%s%s%s\n", w.wl.batch,
-                           (long long)ctxs[ci], sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid,
-                           pc->ctas_per_sm, pc->ctas, pc->time_us, ru, rut, 100 * margin, tried,
-                           t ? "  tie within model error" : "",
-                           !k && b->rule != TUNE_RULE_FASTEST ? (t ? "; taken for its " : "  taken for its ") : "",
-                           !k && b->rule != TUNE_RULE_FASTEST ? tune_rule_name(b->rule) : "", meas);
-                } else if (fmt == OUT_CSV) {
-                    fmt_csv_field(stdout, g.name);
-                    printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d,%s,%d,", w.wl.batch, (long long)ctxs[ci],
-                           sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid, pc->ctas_per_sm, pc->time_us,
-                           !k && s->time_us > 0 ? sched_name(s->schedule) : "", k ? 0.0 : s->time_us, margin, tried, t,
-                           pc->ctas, by, k + 1);
-                    if (isfinite(t_meas[k])) printf("%.4f", t_meas[k]);
-                    printf(",%d,%.4f,%.4f\n", k == mbest, pc->time_lo_us, pc->time_hi_us);
-                } else {
-                    fmt_json_obj(&j, NULL);
-                    fmt_json_str(&j, "gpu", g.name);
-                    fmt_json_int(&j, "batch", w.wl.batch);
-                    fmt_json_int(&j, "ctx", ctxs[ci]);
-                    fmt_json_str(&j, "schedule", sched_name(pc->schedule));
-                    fmt_json_int(&j, "block_n", pc->block_n);
-                    fmt_json_int(&j, "splits", pc->splits);
-                    fmt_json_int(&j, "grid", pc->grid);
-                    fmt_json_int(&j, "ctas_per_sm", pc->ctas_per_sm);
-                    fmt_json_num(&j, "time_us", pc->time_us, 4);
-                    fmt_json_str(&j, "runner_up", !k && s->time_us > 0 ? sched_name(s->schedule) : "");
-                    fmt_json_num(&j, "runner_up_us", k ? 0.0 : s->time_us, 4);
-                    fmt_json_num(&j, "margin", margin, 4);
-                    fmt_json_int(&j, "tried", tried);
-                    fmt_json_bool(&j, "tie_within_model_error", t);
-                    fmt_json_int(&j, "ctas", pc->ctas);
-                    fmt_json_str(&j, "chosen_by", by);
-                    fmt_json_int(&j, "rank", k + 1);
-                    fmt_json_num(&j, "measured_us", t_meas[k], 4);
-                    fmt_json_bool(&j, "measured_best", k == mbest);
-                    fmt_json_num(&j, "time_lo_us", pc->time_lo_us, 4);
-                    fmt_json_num(&j, "time_hi_us", pc->time_hi_us, 4);
-                    fmt_json_close(&j);
+            for (int mi = 0; mi < nmo; mi++) {
+                const tune_choice *l = mo[mi].l, *b = &l[0];
+                const int nl = mo[mi].nl, nshow = shortlist < nl ? shortlist : nl;
+                char par[96] = "";
+                if (gpus > 1)
+                    snprintf(par, sizeof par, "%s over %d GPUs (%dx%d), gather and merge %.2f us%s",
+                             multi_parallel_name(mo[mi].par), gpus, mo[mi].m.head_ways, mo[mi].m.kv_ways,
+                             mo[mi].comm_us, nmo > 1 && !mi ? ", the fastest" : "");
+                /* a plan inside the winner's 90% interval: the model cannot tell them apart */
+                double blo, bhi, t_meas[TUNE_SHORTLIST_MAX];
+                sim_band(&g, &kp, b->schedule, &w.wl, 0, &blo, &bhi);
+                int tie[TUNE_SHORTLIST_MAX] = {0};
+                for (int k = 0; k < nl; k++) {
+                    tie[k] = k && l[k].time_us <= b->time_us * (1 + bhi / 100) &&
+                             b->time_us <= l[k].time_us * (1 - blo / 100);
+                    t_meas[k] = NAN;
                 }
-                if (sf) {
-                    fprintf(sf, "--batch %d --heads %d --kv-heads %d --head-dim %d --dtype %s --ctx %lld --schedule %s "
-                                "--block-n %d", w.wl.batch, w.wl.heads, w.wl.kv_heads, w.wl.head_dim,
-                            dtype_name(w.wl.dtype), (long long)ctxs[ci], sched_name(pc->schedule), pc->block_n);
-                    if (pc->schedule == SCHED_SPLIT) fprintf(sf, " --splits %d", pc->splits);
-                    if ((pc->schedule == SCHED_STREAMK || pc->schedule == SCHED_HYBRID) && pc->grid)
-                        fprintf(sf, " --grid %d", pc->grid);
-                    if (pc->ctas_per_sm) fprintf(sf, " --ctas-per-sm %d", pc->ctas_per_sm);
-                    fputc('\n', sf);
+                int mbest = a.measured ? pick_measured(mrows, n_mrows, g.name, &w.wl, g.sms, l, nshow, t_meas) : -1;
+                const tune_choice *chosen = mbest >= 0 ? &l[mbest] : b;
+                const tune_out x = {fmt, gpus, a.measured != NULL, &g, &w.wl, (long long)ctxs[ci], &mo[mi], par,
+                                    tie, t_meas, mbest, &j};
+                for (int k = 0; k < nshow; k++) {
+                    put_plan(&x, k);
+                    if (sf) put_sweep_line(sf, &w.wl, (long long)ctxs[ci], &l[k]);
                 }
+                if (hf)
+                    fprintf(hf, "    {%d, %lld, \"%s\", %d, %d, %d, %d, %.2f},%s\n", w.wl.batch, (long long)ctxs[ci],
+                            sched_name(chosen->schedule), chosen->block_n, chosen->splits, chosen->grid,
+                            chosen->ctas_per_sm, mbest >= 0 ? t_meas[mbest] : chosen->time_us,
+                            !a.measured ? "" : mbest >= 0 ? "   /* measured */" : "   /* simulated: none measured */");
             }
-            if (hf)
-                fprintf(hf, "    {%d, %lld, \"%s\", %d, %d, %d, %d, %.2f},%s\n", w.wl.batch, (long long)ctxs[ci],
-                        sched_name(chosen->schedule), chosen->block_n, chosen->splits, chosen->grid,
-                        chosen->ctas_per_sm, mbest >= 0 ? t_meas[mbest] : chosen->time_us,
-                        !a.measured ? "" : mbest >= 0 ? "   /* measured */" : "   /* simulated: none measured */");
         }
 out:
     if (fmt == OUT_JSON) fmt_json_end(&j);

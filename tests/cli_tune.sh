@@ -16,10 +16,10 @@ ok "tune json" "[ $rc -eq 0 ] && grep -q '\"runner_up\"' $T/j"
 # what chose each winner: at 16k tokens FA2's 256 CTAs (one per unit, one wave) against stream-K
 # simulated 0.5% faster; at 64k the longest tile of stream-K's ties
 $L tune --ctx 16k,64k --batch 16 --heads 64 --kv-heads 16 --format csv > "$T/r"; rc=$?
-ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by,rank,measured_us,measured_best,time_lo_us,time_hi_us\$'"
-ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave,1,,0,[0-9.]*,[0-9.]*\$' $T/r"
+ok "tune chosen_by column" "[ $rc -eq 0 ] && head -1 $T/r | grep -q ',chosen_by,rank,measured_us,measured_best,time_lo_us,time_hi_us,gpus,parallel,per_gpu_us\$'"
+ok "tune chosen_by: whole units at 16k" "grep -q '^h100,16,16384,fa2,.*,whole units in one wave,1,,0,[0-9.]*,[0-9.]*,1,none,[0-9.]*\$' $T/r"
 ok "tune chosen_by: its winner slower than the runner-up there" "awk -F, '\$3 == 16384 && \$11 < \$9 {f=1} END {exit !f}' $T/r"
-ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile,1,,0,[0-9.]*,[0-9.]*\$' $T/r"
+ok "tune chosen_by: longest tile at 64k" "grep -q '^h100,16,65536,streamk,256,.*,longest tile,1,,0,[0-9.]*,[0-9.]*,1,none,[0-9.]*\$' $T/r"
 $L tune --ctx 16k --batch 16 --heads 64 --kv-heads 16 --format json > "$T/j2"; rc=$?
 ok "tune json chosen_by" "[ $rc -eq 0 ] && grep -q '\"chosen_by\":\"whole units in one wave\"' $T/j2"
 ok "tune: each plan's interval holds its time" "awk -F, 'NR>1 && !(\$20 < \$9 && \$9 < \$21) {bad=1} END {exit bad}' $T/r"
@@ -48,13 +48,25 @@ i=0; for t in 50 40 45; do i=$((i + 1))
 done
 $L ingest "$T/ms.csv" --db "$T/ms.db" > /dev/null 2>&1
 $L tune --ctx 4k --batch 2 --kv-heads 8 --shortlist 3 --measured "$T/ms.db" --format csv --emit-header "$T/ms.h" > "$T/mo" 2> /dev/null; rc=$?
-ok "tune --measured runs" "[ $rc -eq 0 ] && head -1 $T/mo | grep -q ',measured_us,measured_best,time_lo_us,time_hi_us\$'"
+ok "tune --measured runs" "[ $rc -eq 0 ] && head -1 $T/mo | grep -q ',measured_us,measured_best,time_lo_us,time_hi_us,'"
 ok "tune --measured: each plan's time" "[ \"\$(awk -F, 'NR>1 {print \$18}' $T/mo | paste -sd' ')\" = '50.0000 40.0000 45.0000' ]"
 ok "tune --measured: the fastest measured is the choice" "[ \"\$(awk -F, 'NR>1 {print \$19}' $T/mo | paste -sd' ')\" = '0 1 0' ]"
 ok "tune --measured: the header holds it" "grep -q \"{2, 4096, \\\"\$(awk -F, 'NR==3 {print \$4}' $T/mo)\\\", \$(awk -F, 'NR==3 {print \$5}' $T/mo), .*, 40.00},   /\\* measured\" $T/ms.h"
 $L tune --ctx 4k --measured "$T/none.db" > /dev/null 2> "$T/e"; rc=$?
 ok "tune --measured with no database: exit 2, named" "[ $rc -eq 2 ] && grep -q 'measured .*none.db: no such database' $T/e"
-for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x"; do
+# more than one GPU: each parallelism that cuts the work differently, the fastest first; its time is
+# simulate --gpus's for the same plan (GPU 0's share, then the gather and merge)
+$L tune --ctx 1m --batch 4 --heads 64 --kv-heads 8 --gpus 4 --format csv > "$T/g4"; rc=$?
+ok "tune --gpus 4 runs" "[ $rc -eq 0 ] && [ \$(tail -n +2 $T/g4 | wc -l) -eq 2 ]"
+ok "tune --gpus 4: heads and kv (both cuts as heads does), the fastest first" "[ \"\$(tail -n +2 $T/g4 | cut -d, -f23 | sort | paste -sd' ')\" = 'heads kv' ] && awk -F, 'NR == 2 {t = \$9} NR == 3 && \$9 < t {bad=1} END {exit bad}' $T/g4"
+ok "tune --gpus 4: kv's time is simulate --gpus 4 --parallel kv's" "awk -F, '\$23 == \"kv\" {print}' $T/g4 | while IFS=, read -r gg bb cc sch bn sp gr cps tt rest; do
+  o=\"--schedule \$sch --block-n \$bn\"; [ \$sch = split ] && o=\"\$o --splits \$sp\"; [ \$gr != 0 ] && o=\"\$o --grid \$gr\"; [ \$cps != 0 ] && o=\"\$o --ctas-per-sm \$cps\"
+  $L simulate --ctx 1m --batch 4 --heads 64 --kv-heads 8 --gpus 4 --parallel kv \$o --format csv | tail -1 | awk -F, -v t=\$tt '{exit !(\$18 - t < 0.01 && t - \$18 < 0.01)}' || exit 1; done"
+$L tune --ctx 1k --kv-heads 2 --gpus 4 --parallel heads > /dev/null 2> "$T/e"; rc=$?
+ok "tune --gpus 4 --parallel heads over 2 KV heads: exit 2, named" "[ $rc -eq 2 ] && grep -q 'kv-heads 2: not a multiple of --gpus 4' $T/e"
+$L tune --ctx 1k --gpus 2 --emit-sweep "$T/g.txt" > /dev/null 2> "$T/e"; rc=$?
+ok "tune --gpus 2 --emit-sweep: exit 2, no file" "[ $rc -eq 2 ] && [ ! -e $T/g.txt ] && grep -q 'one GPU' $T/e"
+for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x" "--ctx 1k --gpus 0" "--ctx 1k --gpus 2 --parallel x"; do
   $L tune $bad 2> "$T/e" > /dev/null; rc=$?
   ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
 done
