@@ -163,6 +163,16 @@ int args_parse(const args_cmd *c, int argc, char **argv, wl_opts *wl, args_fn fn
             }
             return 2;
         }
+        if (v >= ID_OWN || v >= ID_WORKLOAD) {   /* an empty value names nothing: refused for every option */
+            const args_opt *r = v >= ID_OWN ? row(c, v - ID_OWN) : NULL;
+            if ((r ? r->arg != NULL : 1) && optarg && !optarg[0]) {
+                if (li >= 0) snprintf(opt, sizeof opt, "--%s", lo[li].name);
+                else as_written(a, opt, sizeof opt);
+                fprintf(stderr, "leansim %s: %s: empty value (%s)\n", c->name, opt,
+                        r ? r->arg : wl_opts_arg(v - ID_WORKLOAD) ? wl_opts_arg(v - ID_WORKLOAD) : "VALUE");
+                return 2;
+            }
+        }
         if (v >= ID_OWN) {
             const args_opt *r = row(c, v - ID_OWN);
             char name[64];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "fmt.h"
 #include "model.h"
 #include "multi.h"
 #include "sim.h"
@@ -38,24 +39,25 @@ int cmd_simulate(int argc, char **argv)
         po.kind = __builtin_ctz(o.wl.sched_mask);
         sim_result r;
         multi_result m;
-        FILE *tf = fopen(o.trace, "w");
-        if (!tf) {
+        fmt_file tfo;
+        if (fmt_file_open(&tfo, o.trace)) {
             fprintf(stderr, "leansim simulate: --trace %s: cannot open for writing\n", o.trace);
             sim_ctx_free(c);
             return 2;
         }
+        FILE *tf = tfo.f;
         int src = o.gpus <= 1 ? sim_run(c, &o.gpu, &o.kern, &o.wl.wl, &po, &r, tf, err, sizeof err)
                               : multi_run(model_engines[MODEL_ENGINE_SIM].run, c, &o.gpu, &o.kern, &o.wl.wl, &po,
                                           o.gpus, o.parallel, &r, &m, err, sizeof err);
         if (src == SIM_OK && o.gpus > 1) src = multi_trace(c, &o.gpu, &o.kern, &o.wl.wl, &po, &m, tf, err, sizeof err);
         rc = src != SIM_OK ? 2 : 0;
         if (src != SIM_OK) fprintf(stderr, "leansim simulate: %s\n", err);
-        if (fclose(tf) && !rc) {
+        if (rc) fmt_file_abort(&tfo);   /* a file already at the path stays as it was */
+        else if (fmt_file_commit(&tfo)) {
             fprintf(stderr, "leansim simulate: --trace %s: write failed\n", o.trace);
             rc = 1;
         }
         if (rc) {
-            remove(o.trace);
             sim_ctx_free(c);
             return rc;
         }

@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "cmd.h"
+#include "fmt.h"
 #include "trace.h"
 
 static const args_opt timeline_opts[] = {
@@ -43,19 +44,24 @@ int cmd_timeline(int argc, char **argv)
         fprintf(stderr, "leansim timeline: %s: cannot open\n", in);
         return 2;
     }
-    FILE *o = fopen(out, "w");
-    if (!o) {
+    fmt_file o;
+    if (fmt_file_open(&o, out)) {
         fclose(f);
         fprintf(stderr, "leansim timeline: --trace %s: cannot open for writing\n", out);
-        return 1;
+        return 2;
     }
-    char err[512];
-    rc = trace_from_timeline(f, in, o, err, sizeof err);
+    char err[512] = "";
+    rc = trace_from_timeline(f, in, o.f, err, sizeof err);
     fclose(f);
-    if (fclose(o) || rc) {
-        remove(out);
-        fprintf(stderr, "leansim timeline: %s\n", rc ? err : "write failed");
-        return rc ? 2 : 1;
+    if (rc) {
+        fmt_file_abort(&o);   /* a file already at the path stays as it was */
+        if (!err[0]) snprintf(err, sizeof err, "--trace %s: write failed", out);
+        fprintf(stderr, "leansim timeline: %s\n", err);
+        return 2;
+    }
+    if (fmt_file_commit(&o)) {
+        fprintf(stderr, "leansim timeline: --trace %s: write failed\n", out);
+        return 1;
     }
     return 0;
 }

@@ -54,7 +54,15 @@ int main(int argc, char **argv)
     /* each command parses its own line from its option table (args.h):
      * --opt value and --opt=value alike */
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
-        if (!strcmp(argv[1], cmds[i].name)) return cmds[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], cmds[i].name)) {
+            int rc = cmds[i].fn(argc - 1, argv + 1);
+            /* output that did not reach its file (a full disk) is a failure, not a short result */
+            if ((fflush(stdout) || ferror(stdout)) && !rc) {
+                fprintf(stderr, "leansim %s: writing the output failed\n", cmds[i].name);
+                rc = 1;
+            }
+            return rc;
+        }
     fprintf(stderr, "leansim: unknown command '%s' (leansim help lists them)\n", argv[1]);
     return 2;
 }

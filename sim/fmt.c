@@ -3,8 +3,13 @@
  */
 #include "fmt.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void fmt_json_init(fmt_json *j, FILE *f, unsigned lines, int indent, int spaced)
 {
@@ -162,4 +167,64 @@ void fmt_csv_field(FILE *f, const char *s)
         fputc(*p, f);
     }
     fputc('"', f);
+}
+
+int fmt_file_open(fmt_file *o, const char *path)
+{
+    struct stat sb;
+    o->f = NULL;
+    o->tmp[0] = 0;
+    if (strlen(path) >= sizeof o->path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    snprintf(o->path, sizeof o->path, "%s", path);
+    if (!stat(path, &sb) && !S_ISREG(sb.st_mode)) {   /* a device or a pipe: written directly */
+        o->f = fopen(path, "w");
+        return o->f ? 0 : -1;
+    }
+    char real[PATH_MAX];
+    if (realpath(path, real) && strlen(real) < sizeof o->path) snprintf(o->path, sizeof o->path, "%s", real);
+    snprintf(o->tmp, sizeof o->tmp, "%s.tmpXXXXXX", o->path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        o->tmp[0] = 0;
+        return -1;
+    }
+    if (!(o->f = fdopen(fd, "w"))) {
+        int e = errno;
+        close(fd);
+        unlink(o->tmp);
+        o->tmp[0] = 0;
+        errno = e;
+        return -1;
+    }
+    /* the permissions a new file would have (mkstemp's are 0600) */
+    mode_t um = umask(0);
+    umask(um);
+    fchmod(fd, 0666 & ~um);
+    return 0;
+}
+
+int fmt_file_commit(fmt_file *o)
+{
+    int bad = ferror(o->f) != 0;
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (!o->tmp[0]) return bad ? -1 : 0;
+    if (bad || rename(o->tmp, o->path)) {
+        unlink(o->tmp);
+        o->tmp[0] = 0;
+        return -1;
+    }
+    o->tmp[0] = 0;
+    return 0;
+}
+
+void fmt_file_abort(fmt_file *o)
+{
+    if (o->f) fclose(o->f);
+    o->f = NULL;
+    if (o->tmp[0]) unlink(o->tmp);
+    o->tmp[0] = 0;
 }

@@ -53,4 +53,23 @@ void fmt_json_quote(FILE *f, const char *s);
  * a comma, a quote or a line break (RFC 4180). */
 void fmt_csv_field(FILE *f, const char *s);
 
+/* An output file written whole or not at all: through a temporary file
+ * beside its target, renamed over it when complete.  A path that names no
+ * regular file when opened (/dev/stdout, a pipe) is written directly. */
+typedef struct fmt_file {
+    FILE *f;
+    char path[4096];           /* the target (a symbolic link's, resolved) */
+    char tmp[4200];            /* the temporary file; "" when written directly */
+} fmt_file;
+
+/* Opens path for writing (o->f); 0, or -1 with errno set and nothing created. */
+int fmt_file_open(fmt_file *o, const char *path);
+
+/* Closes o and puts it in place; 0, or -1 (a write failed) with the
+ * temporary file removed and the target as it was. */
+int fmt_file_commit(fmt_file *o);
+
+/* Closes o and removes its temporary file: the target stays as it was. */
+void fmt_file_abort(fmt_file *o);
+
 #endif

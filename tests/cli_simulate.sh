@@ -197,5 +197,20 @@ expect_err "tl2.csv:2: event 'seg_end' of CTA 0 before its start" timeline "$tmp
 expect_err "--ctas-per-sm 9: only 3 CTAs of kernel leansim fit on an SM of h100" simulate --ctx 4k --ctas-per-sm 9
 "$L" simulate --ctx 4k --schedule balanced --ctas-per-sm 2 --format csv | awk -F, 'NR == 2 {exit !($13 == 256 && $15 == 3)}' &&
   ok || bad "balanced over 2 CTAs per SM: 256 CTAs, 3 resident"
+# an output file is written whole or not at all: a failed run leaves the file already there as it was;
+# a symbolic link stays a link to the file written
+"$L" simulate --ctx 4k --schedule fa2 --trace "$tmp/keep.json" > /dev/null && cp "$tmp/keep.json" "$tmp/keep0.json"
+"$L" simulate --ctx 16m --batch 1024 --schedule fa2 --trace "$tmp/keep.json" > /dev/null 2>&1
+[ $? -ne 0 ] && cmp -s "$tmp/keep.json" "$tmp/keep0.json" && [ -z "$(ls "$tmp" | grep '\.tmp')" ] &&
+  ok || bad "a failed --trace changed the file already at its path, or left a temporary file"
+ln -s keep.json "$tmp/link.json"
+"$L" simulate --ctx 8k --schedule fa2 --trace "$tmp/link.json" > /dev/null && [ -L "$tmp/link.json" ] &&
+  ! cmp -s "$tmp/keep.json" "$tmp/keep0.json" && ok || bad "--trace through a symbolic link: the link replaced"
+# output that does not reach stdout's file is a failure
+if [ -c /dev/full ]; then
+  "$L" simulate --ctx 4k > /dev/full 2> "$tmp/err"; rc=$?
+  [ $rc -eq 1 ] && grep -q 'writing the output failed' "$tmp/err" && ok || bad "simulate > /dev/full: exit $rc"
+fi
+expect_err "--trace: empty value (FILE)" simulate --ctx 4k --schedule fa2 --trace ""
 echo "cli_simulate: $pass passed, $fail failed"
 [ $fail -eq 0 ]

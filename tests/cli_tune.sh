@@ -66,6 +66,9 @@ $L tune --ctx 1k --kv-heads 2 --gpus 4 --parallel heads > /dev/null 2> "$T/e"; r
 ok "tune --gpus 4 --parallel heads over 2 KV heads: exit 2, named" "[ $rc -eq 2 ] && grep -q 'kv-heads 2: not a multiple of --gpus 4' $T/e"
 $L tune --ctx 1k --gpus 2 --emit-sweep "$T/g.txt" > /dev/null 2> "$T/e"; rc=$?
 ok "tune --gpus 2 --emit-sweep: exit 2, no file" "[ $rc -eq 2 ] && [ ! -e $T/g.txt ] && grep -q 'one GPU' $T/e"
+# a header for every chip compiles, two of them in one file
+$L tune --gpu h100-pcie --ctx 4k --emit-header "$T/hp.h" > /dev/null && $L tune --ctx 4k --emit-header "$T/h1.h" > /dev/null
+ok "headers of h100-pcie and h100 compile together" "printf '#include \"$T/hp.h\"\n#include \"$T/h1.h\"\nint main(void){return leansim_tuned_h100_pcie[0].batch + leansim_tuned_h100[0].batch != 2;}\n' > $T/m2.c && cc -o $T/m2 $T/m2.c && $T/m2"
 for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x" "--ctx 1k --gpus 0" "--ctx 1k --gpus 2 --parallel x"; do
   $L tune $bad 2> "$T/e" > /dev/null; rc=$?
   ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
