@@ -184,6 +184,14 @@ int cmd_calibrate(int argc, char **argv)
                microbench, t);
     }
     if (!params_given && !kprof_is_default(&kp)) o.mask = calib_kernel_mask(&kp);
+    if (!params_given) {   /* a default field at 0 cannot start a fit in log space: left as it is */
+        unsigned fit = calib_mask_fittable(&g, &kp, o.mask);
+        for (int p = 0; p < CALIB_COUNT; p++)
+            if ((o.mask & ~fit) & (1u << p))
+                fprintf(stderr, "calibrate: %s is 0 in %s: not fitted (--set it above 0 and name it in --params to fit it)\n",
+                        calib_param_name(p), calib_param_is_chip(p) ? g.name : kp.name);
+        o.mask = fit;
+    }
     FILE *probe = fopen(dbpath, "rb");
     if (!probe) {
         fprintf(stderr, "leansim calibrate: --db %s: cannot open\n", dbpath);
@@ -201,6 +209,12 @@ int cmd_calibrate(int argc, char **argv)
     if (n < 0) {
         fprintf(stderr, "leansim calibrate: %s\n", err);
         return 1;
+    }
+    if (n == 0) {
+        fprintf(stderr, "leansim calibrate: --db %s: no measured rows of %s under kernel %s%s\n", dbpath, g.name, kp.name,
+                sm_rows ? " run on fewer SMs than the GPU has" : " on the whole GPU");
+        free(rows);
+        return 2;
     }
     calib_result res;
     o.progress = stderr;

@@ -11,6 +11,7 @@
  * mapped back from log space (asymmetric there; the half-width of the
  * linear interval is reported).
  */
+#include "fmt.h"
 #include "model.h"
 #include "version.h"
 
@@ -97,6 +98,13 @@ void calib_param_set(gpu_spec *g, kernel_profile *k, int p, double v)
     if ((p == CALIB_FP32_EFF || p == CALIB_TENSOR_EFF || p == CALIB_LOAD_QUEUE || p == CALIB_ISSUE_FRAC) && v > 1) v = 1;   /* fractions */
     if (p == CALIB_OVERLAP_NORM && v < 1) v = 1;   /* a p-norm */
     *param_ptr(g, k, p) = v;
+}
+
+unsigned calib_mask_fittable(const gpu_spec *g, const kernel_profile *k, unsigned mask)
+{
+    for (int p = 0; p < CALIB_COUNT; p++)
+        if ((mask & (1u << p)) && p != CALIB_SM_SHARE && !(calib_param_get(g, k, p) > 0)) mask &= ~(1u << p);
+    return mask;
 }
 
 unsigned calib_kernel_mask(const kernel_profile *k)
@@ -428,18 +436,19 @@ typedef struct file_type {
 static int write_file(const char *opt, const char *path, const file_type *ft, const void *obj, const char *what,
                       const char *source, const calib_result *res, const char *from, char *err, int errlen)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
+    fmt_file o;   /* written whole or not at all */
+    if (fmt_file_open(&o, path)) {
         snprintf(err, (size_t)errlen, "%s %s: cannot open for writing", opt, path);
         return -1;
     }
+    FILE *f = o.f;
     write_head(f, what, source, res, from);
     char val[640];
     for (int i = 0; i < ft->count(); i++) {
         ft->format(obj, i, val, sizeof val);
         write_field(f, ft->key(i), val, res);
     }
-    if (fclose(f)) {
+    if (fmt_file_commit(&o)) {
         snprintf(err, (size_t)errlen, "%s %s: write failed", opt, path);
         return -1;
     }

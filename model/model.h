@@ -260,6 +260,10 @@ int calib_chip_band(const gpu_spec *g, const kernel_profile *k, const calib_row 
  * prologue, per-call extra, partial write and merge (when it splits) and
  * the efficiency of its compute path; the chip stays as it is. */
 unsigned calib_kernel_mask(const kernel_profile *k);
+/* mask without the fields that are 0 on g and k (a fit in log space cannot
+ * start from 0; mem_sm_share_exp, scanned, stays): what a default fit can
+ * take. */
+unsigned calib_mask_fittable(const gpu_spec *g, const kernel_profile *k, unsigned mask);
 
 /* Defaults: the eight parameters that have an effect, GSL tolerances. */
 void calib_opts_init(calib_opts *o);
