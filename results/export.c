@@ -910,12 +910,14 @@ int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_op
                 {"paper", fig_paper},       {"multigpu", fig_multigpu}};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         if (strcmp(fig, figs[i].name)) continue;
-        if (mkdir(dir, 0777) && errno != EEXIST) {
-            snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));
-            return STORE_EINPUT;
-        }
         if (o->v.gpu && !validate_gpu_map(o->v.gpu)) {
             snprintf(err, (size_t)errlen, "--gpu %s: unknown GPU (leansim gpus lists them)", o->v.gpu);
+            return STORE_EINPUT;
+        }
+        int vrc = validate_opts_check(&o->v, err, errlen);   /* a bad --spec, --kernel or --set, before any file */
+        if (vrc) return vrc;
+        if (mkdir(dir, 0777) && errno != EEXIST) {
+            snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));
             return STORE_EINPUT;
         }
         exp_ctx x = {db, dir, o, err, errlen, sim_ctx_alloc(), NULL};

@@ -517,6 +517,8 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     validate_row *rows;
     validate_stats vs;
     memset(&vs, 0, sizeof vs);
+    int vrc = validate_opts_check(&o->v, err, errlen);   /* a bad --spec, --kernel or --set, before any row */
+    if (vrc) return vrc;
     int n = validate_rows_load(db, &o->v, &rows, &vs, err, errlen);
     if (n < 0) return n;
     int rc = STORE_EINPUT;

@@ -270,6 +270,11 @@ store_key validate_key(const validate_row *r, const gpu_spec *g, const kernel_pr
 int validate_rows_load(sqlite3 *db, const validate_opts *o, validate_row **rows, validate_stats *st, char *err,
                        int errlen);
 
+/* Checks o's --spec file, --kernel files and --set keys (on the h100
+ * spec, or o->spec); STORE_OK, or STORE_EINPUT with err naming the bad
+ * one. */
+int validate_opts_check(const validate_opts *o, char *err, int errlen);
+
 /*
  * Predicts every measured row with both engines and stores the predictions
  * in one transaction (a re-run adds nothing).  Returns STORE_OK, STORE_EDB

@@ -91,7 +91,8 @@ int validate_spec(gpu_spec *g, kernel_profile *k, const validate_opts *o, const 
         if (!strcmp(t.name, kernel)) ksrc = o->kernel[i];
     }
     if (kprof_pair_load(g, k, src, ksrc, o ? o->set : NULL, o ? o->n_set : 0, why, sizeof why) != KPROF_OK) {
-        if (o && o->spec && strstr(why, "--gpu") == why) snprintf(err, (size_t)errlen, "--spec %s: %s", o->spec, why);
+        const char *rest = o && o->spec && strstr(why, "--gpu ") == why ? strstr(why, ": ") : NULL;
+        if (rest) snprintf(err, (size_t)errlen, "--spec %s: %s", o->spec, rest + 2);
         else snprintf(err, (size_t)errlen, "%s", why);
         return STORE_EINPUT;
     }
@@ -380,9 +381,18 @@ static int pair_row(sqlite3 *db, const validate_row *r, const store_key *k0, con
     return STORE_OK;
 }
 
+int validate_opts_check(const validate_opts *o, char *err, int errlen)
+{
+    gpu_spec g;
+    kernel_profile k;
+    return o ? validate_spec(&g, &k, o, "h100", KPROF_DEFAULT, 0, 0, err, errlen) : STORE_OK;
+}
+
 int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *err, int errlen)
 {
     memset(st, 0, sizeof *st);
+    int vrc = validate_opts_check(o, err, errlen);   /* a bad --spec, --kernel or --set, before any row */
+    if (vrc) return vrc;
     validate_row *rows;
     int n = validate_rows_load(db, o, &rows, st, err, errlen);
     if (n < 0) return n;

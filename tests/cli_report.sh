@@ -98,5 +98,12 @@ expect_err "no measured rows" report --db "$T/empty.db"
 cp "$T/m.csv" "$T/m2.csv"; $L ingest "$T/m2.csv" --db "$T/nopred.db" > /dev/null
 expect_err "run leansim validate first" report --db "$T/nopred.db"
 
+# a bad --spec, --set or --kernel is named before anything is read or written
+expect_err "--spec $T/none.gpu: cannot open" report --db "$T/r.db" --spec "$T/none.gpu"
+expect_err "--set foo=1: unknown key" report --db "$T/r.db" --set foo=1
+expect_err "--spec $T/none.gpu: cannot open" validate --db "$T/r.db" --spec "$T/none.gpu"
+expect_err "--spec $T/none.gpu: cannot open" export scatter --db "$T/r.db" --out "$T/exc" --spec "$T/none.gpu"
+ok "export with a bad --spec creates no directory" "[ ! -e $T/exc ]"
+
 echo "cli_report: $pass passed, $fail failed"
 [ $fail -eq 0 ]

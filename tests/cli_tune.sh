@@ -86,6 +86,10 @@ done; done
 $L ingest "$T/m.csv" --db "$T/r.db" > /dev/null
 $L calibrate --db "$T/r.db" --gpu h100 --params launch_us,mem_bw_achievable_gbps --out "$T/fit.gpu" > "$T/o"; rc=$?
 ok "calibrate runs" "[ $rc -eq 0 ]"
+$L calibrate --db "$T/r.db" --gpu h100 --maxiter 1 > /dev/null 2> "$T/e0"; rc=$?
+ok "calibrate with its default fields runs; a field at 0 is left out, said so" "[ $rc -eq 0 ] && grep -q 'partial_write_ns is 0 in leansim: not fitted' $T/e0"
+$L calibrate --db "$T/r.db" --gpu a100 > /dev/null 2> "$T/e0"; rc=$?
+ok "calibrate on a GPU without rows: exit 2, named" "[ $rc -eq 2 ] && grep -q 'no measured rows of a100' $T/e0"
 ok "calibrate finds launch 6.0" "awk '\$1==\"launch_us\" {exit !(\$3 > 5.95 && \$3 < 6.05)}' $T/o"
 ok "calibrated spec loads" "$L simulate --gpu $T/fit.gpu --ctx 4k > /dev/null && grep -q calibrated $T/fit.gpu"
 # the per-SM limit from a microbenchmark: the most one SM read on <= 32 SMs
