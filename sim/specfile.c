@@ -122,7 +122,18 @@ void specfile_format(const void *obj, const specfile_field *fields, int k, char 
             m += snprintf(buf + m, (size_t)(len - m), "%s%d:%.10g", i ? " " : "", pr->at[i], pr->v[i]);
         break;
     }
-    default: snprintf(buf, (size_t)len, "%.6g", *(const double *)base); break;
+    default: {   /* the fewest digits (6 at least) that read back as the same number */
+        const double v = *(const double *)base;
+        if (v == floor(v) && fabs(v) < 1e15) {   /* a whole number as one: 41943040, not 4.194304e+07 */
+            snprintf(buf, (size_t)len, "%.0f", v);
+            break;
+        }
+        for (int prec = 6; prec <= 17; prec++) {
+            snprintf(buf, (size_t)len, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+        break;
+    }
     }
 }
 

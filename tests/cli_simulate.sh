@@ -212,5 +212,8 @@ if [ -c /dev/full ]; then
   [ $rc -eq 1 ] && grep -q 'writing the output failed' "$tmp/err" && ok || bad "simulate > /dev/full: exit $rc"
 fi
 expect_err "--trace: empty value (FILE)" simulate --ctx 4k --schedule fa2 --trace ""
+# a spec field as its file has it: whole numbers whole, the rest read back exactly
+"$L" gpus --format json | python3 -c 'import json,sys; d={g["name"]: g for g in json.load(sys.stdin)}; sys.exit(not (d["a100"]["l2_bytes"] == 41943040 and isinstance(d["a100"]["l2_bytes"], int)))' &&
+  ok || bad "gpus --format json: l2_bytes of a100 not 41943040"
 echo "cli_simulate: $pass passed, $fail failed"
 [ $fail -eq 0 ]
