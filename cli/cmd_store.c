@@ -106,7 +106,7 @@ int cmd_sweep(int argc, char **argv)
         "  runs every combination of a sweep file through its engines (sim, model) into the\n"
         "  database; rows already there are skipped, so a re-run adds nothing and a killed\n"
         "  sweep resumes.  Keys: gpus, sms, ctx, batch, heads, kv_heads, head_dim, dtype,\n"
-        "  schedules, block_n, splits, ctas_per_sm, engines; lists 'a, b', ranges\n"
+        "  schedules, block_n, splits, ctas_per_sm, engines, kernels; lists 'a, b', ranges\n"
         "  '1k..512k *2' and '1..9 +2'.\n",
         0, {db_opts, sweep_opts, NULL}};
     const char *file;

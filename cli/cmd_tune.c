@@ -19,7 +19,7 @@
 
 enum {
     T_CTX, T_BATCHES, T_GPU, T_FORMAT, T_HEADER, T_SWEEP, T_KERNEL, T_SHORTLIST, T_MEASURED, T_GPUS, T_PARALLEL,
-    T_SEARCHED
+    T_SET, T_SEARCHED
 };
 
 static const args_opt tune_opts[] = {
@@ -33,6 +33,7 @@ static const args_opt tune_opts[] = {
     {"batches", "B[,B...]", "batch sizes to tune for (instead of --batch)", T_BATCHES},
     {"gpu", "NAME|FILE", "chip spec (default h100)", T_GPU},
     {"kernel", "NAME|FILE", "kernel profile whose costs and resources are searched (default leansim)", T_KERNEL},
+    {"set", "KEY=VALUE", "override one chip or kernel field (what-if), e.g. --set sms=64 (repeatable)", T_SET},
     {"shortlist", "K", "also list the next K - 1 plans by simulated time, each unlike those before\n"
                        "it (rank 2..K; 1-8, default 1): what to time on the GPU where the margin\n"
                        "lies inside the model's error; --emit-sweep then writes all K", T_SHORTLIST},
@@ -54,6 +55,8 @@ static const args_opt tune_opts[] = {
 typedef struct tune_args {
     const char *gpu, *header, *kernel, *sweep_out, *measured;
     int fmt, shortlist, gpus, parallel;   /* parallel: enum multi_parallel, or -1: all */
+    const char *sets[32];
+    int n_sets;
     int64_t ctxs[256], batches[256];
     int n_ctx, n_b;
 } tune_args;
@@ -81,6 +84,13 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
     case T_HEADER: a->header = v; return 0;
     case T_SWEEP: a->sweep_out = v; return 0;
     case T_MEASURED: a->measured = v; return 0;
+    case T_SET:
+        if (a->n_sets == 32) {
+            snprintf(err, (size_t)errlen, "%s %s: at most 32 overrides", name, v);
+            return 2;
+        }
+        a->sets[a->n_sets++] = v;
+        return 0;
     case T_GPUS: {
         char *end;
         long n = strtol(v, &end, 10);
@@ -343,7 +353,7 @@ int cmd_tune(int argc, char **argv)
     }
     gpu_spec g;
     kernel_profile kp;
-    if (kprof_pair_load(&g, &kp, gpu, kernel, NULL, 0, err, sizeof err)) {
+    if (kprof_pair_load(&g, &kp, gpu, kernel, a.sets, a.n_sets, err, sizeof err)) {
         fprintf(stderr, "leansim tune: %s\n", err);
         return 2;
     }
@@ -412,6 +422,11 @@ int cmd_tune(int argc, char **argv)
                 a.measured ? "of the shortlist as measured (time_us measured), by the simulator where none was"
                            : "by the simulator",
                 guard, guard, id);
+    }
+    if (fmt == OUT_TABLE && a.n_sets) {   /* what-if overrides first, so that the table says what it is of */
+        printf("# overrides:");
+        for (int k = 0; k < a.n_sets; k++) printf(" --set %s", a.sets[k]);
+        printf("\n");
     }
     if (fmt == OUT_TABLE)
         printf("# tune on %s: heads %d, kv_heads %d, d %d, %s (simulator); runner-up: the best other plan, "

@@ -69,7 +69,11 @@ ok "tune --gpus 2 --emit-sweep: exit 2, no file" "[ $rc -eq 2 ] && [ ! -e $T/g.t
 # a header for every chip compiles, two of them in one file
 $L tune --gpu h100-pcie --ctx 4k --emit-header "$T/hp.h" > /dev/null && $L tune --ctx 4k --emit-header "$T/h1.h" > /dev/null
 ok "headers of h100-pcie and h100 compile together" "printf '#include \"$T/hp.h\"\n#include \"$T/h1.h\"\nint main(void){return leansim_tuned_h100_pcie[0].batch + leansim_tuned_h100[0].batch != 2;}\n' > $T/m2.c && cc -o $T/m2 $T/m2.c && $T/m2"
-for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x" "--ctx 1k --gpus 0" "--ctx 1k --gpus 2 --parallel x"; do
+# a what-if: the same tuning on 64 SMs moves the winner's time, and the table names the override
+$L tune --ctx 64k --set sms=64 > "$T/w64"; rc=$?
+ok "tune --set sms=64 runs and names it" "[ $rc -eq 0 ] && grep -q '^# overrides: --set sms=64' $T/w64"
+ok "tune --set sms=64: slower than on 132 SMs" "[ \$(awk 'END {print \$9}' $T/w64 | cut -d. -f1) -gt \$($L tune --ctx 64k | awk 'END {print \$9}' | cut -d. -f1) ]"
+for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x" "--ctx 1k --gpus 0" "--ctx 1k --gpus 2 --parallel x" "--ctx 1k --set foo=1"; do
   $L tune $bad 2> "$T/e" > /dev/null; rc=$?
   ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
 done
