@@ -293,7 +293,9 @@ int cmd_merge(int argc, char **argv)
     sqlite3 *db;
     int rc = store_open(&db, into, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "leansim merge: %s\n", err);
+        /* the store names its file as --db's */
+        fprintf(stderr, "leansim merge: %s%s\n", !strncmp(err, "--db ", 5) ? "--into " : "",
+                !strncmp(err, "--db ", 5) ? err + 5 : err);
         return rc == STORE_EINPUT ? 2 : 1;
     }
     for (int i = 0; i < n; i++) {

@@ -297,7 +297,9 @@ static int load_measured(const char *path, const char *gpu, validate_row **rows,
     if (!src) src = (*n = validate_rows_load(db, &vo, rows, &st, err, sizeof err)) < 0 ? *n : 0;
     if (db) store_close(db);
     if (src) {
-        fprintf(stderr, "leansim tune: --measured %s: %s\n", path, err);
+        /* the store names its file as --db's */
+        const char *why = !strncmp(err, "--db ", 5) && strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
+        fprintf(stderr, "leansim tune: --measured %s: %s\n", path, why);
         return src == STORE_EINPUT ? 2 : 1;
     }
     fprintf(stderr, "leansim tune: --measured %s: %d rows of %s\n", path, *n, gpu);

@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -480,6 +481,12 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     *added = 0;
     if (!f) {
         snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
+        return STORE_EINPUT;
+    }
+    struct stat sb;
+    if (!fstat(fileno(f), &sb) && !S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode)) {
+        fclose(f);
+        snprintf(err, (size_t)errlen, "%s: not a file%s", path, S_ISDIR(sb.st_mode) ? " (a directory)" : "");
         return STORE_EINPUT;
     }
 #define C(name) RUNCSV_##name   /* a column of runcsv.h */

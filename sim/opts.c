@@ -40,7 +40,7 @@ static const struct { const char *name; const char *arg; const char *help; } opt
     [O_SPLITS] = {"--splits", "S", "split: chunks per head (default: FlashAttention-2 heuristic)"},
     [O_GRID] = {"--grid", "G", "streamk/hybrid: CTAs in the grid (default: LeanAttention's rule)"},
     [O_BLOCK_N] = {"--block-n", "N", "KV tile length: 32, 64, 128, 256 (default by head dim)"},
-    [O_CTAS_PER_SM] = {"--ctas-per-sm", "K", "CTAs per SM the schedule plans for (default: 2, at most the kernel's occupancy)"},
+    [O_CTAS_PER_SM] = {"--ctas-per-sm", "K", "CTAs per SM the schedule plans for (default: 2, balanced: all that fit; at most the kernel's occupancy)"},
 };
 
 void wl_opts_init(wl_opts *o)

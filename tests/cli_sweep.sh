@@ -183,5 +183,11 @@ ok "merge into itself refused" "[ $rc -eq 2 ] && grep -q 'itself' $T/e"
 $L merge "$T/missing.db" --into "$T/m2.db" > /dev/null 2> "$T/e"; rc=$?
 ok "merge of a missing database: exit 2, named, nothing created" "[ $rc -eq 2 ] && grep -q 'missing.db: no such database' $T/e && [ ! -e $T/m2.db ]"
 
+$L merge "$T/sh0.db" --into /nonexistent/dir/m.db > /dev/null 2> "$T/e"; rc=$?
+ok "merge into an unwritable path names --into" "[ $rc -ne 0 ] && grep -q '^leansim merge: --into /nonexistent/dir/m.db' $T/e"
+mkdir -p "$T/adir"
+$L ingest "$T/adir" --db "$T/ad.db" > /dev/null 2> "$T/e"; rc=$?
+ok "ingest of a directory: exit 2, said so" "[ $rc -eq 2 ] && grep -q 'not a file (a directory)' $T/e"
+
 echo "cli_sweep: $pass passed, $fail failed"
 [ $fail -eq 0 ]
