@@ -266,6 +266,16 @@ int wl_opts_finish(wl_opts *o, char *err, int errlen)
         w->ragged = 1;
     }
     if (workload_check(w, err, errlen)) return -1;
+    /* an option no schedule asked for would be dropped without a word */
+    const unsigned sk = 1u << SCHED_STREAMK | 1u << SCHED_HYBRID;
+    if (o->po.splits && !(o->sched_mask & 1u << SCHED_SPLIT)) {
+        snprintf(err, (size_t)errlen, "--splits %d: only the split schedule takes it (--schedule split)", o->po.splits);
+        return -1;
+    }
+    if (o->po.grid && !(o->sched_mask & sk)) {
+        snprintf(err, (size_t)errlen, "--grid %d: only the streamk and hybrid schedules take it", o->po.grid);
+        return -1;
+    }
     return 0;
 }
 

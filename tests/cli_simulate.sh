@@ -215,5 +215,8 @@ expect_err "--trace: empty value (FILE)" simulate --ctx 4k --schedule fa2 --trac
 # a spec field as its file has it: whole numbers whole, the rest read back exactly
 "$L" gpus --format json | python3 -c 'import json,sys; d={g["name"]: g for g in json.load(sys.stdin)}; sys.exit(not (d["a100"]["l2_bytes"] == 41943040 and isinstance(d["a100"]["l2_bytes"], int)))' &&
   ok || bad "gpus --format json: l2_bytes of a100 not 41943040"
+# an option no asked schedule takes is refused, not dropped
+expect_err "--splits 4: only the split schedule takes it" simulate --ctx 4k --splits 4 --schedule streamk
+expect_err "--grid 100: only the streamk and hybrid schedules take it" simulate --ctx 4k --grid 100 --schedule split,fa2
 echo "cli_simulate: $pass passed, $fail failed"
 [ $fail -eq 0 ]
