@@ -185,9 +185,17 @@ int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int er
             snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d before its start", name, ev[i].line,
                      tl_kinds[ev[i].kind], c);
             goto out;
-        } else if (ev[i].t > sp[span_of[c]].t1) {
+        } else if (ev[i].t < sp[span_of[c]].t1) {   /* a CTA's events come in time order */
+            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d at %.0f ns, before its previous one (%.0f ns)",
+                     name, ev[i].line, tl_kinds[ev[i].kind], c, ev[i].t, sp[span_of[c]].t1);
+            goto out;
+        } else {
             sp[span_of[c]].t1 = ev[i].t;
         }
+    }
+    if (ns == 0) {
+        snprintf(err, (size_t)errlen, "%s:%d: no CTA in the timeline", name, lineno);
+        goto out;
     }
     /* tracks: on each SM, a CTA takes the lowest slot free at its start, as the
      * simulator's "SM s slot j" tracks */

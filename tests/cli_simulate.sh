@@ -218,5 +218,10 @@ expect_err "--trace: empty value (FILE)" simulate --ctx 4k --schedule fa2 --trac
 # an option no asked schedule takes is refused, not dropped
 expect_err "--splits 4: only the split schedule takes it" simulate --ctx 4k --splits 4 --schedule streamk
 expect_err "--grid 100: only the streamk and hybrid schedules take it" simulate --ctx 4k --grid 100 --schedule split,fa2
+# a timeline with no CTA, or a CTA's events out of time order, is refused
+printf 'cta,sm,event,unit,t_ns\n' > "$tmp/tl3.csv"
+expect_err "tl3.csv:1: no CTA in the timeline" timeline "$tmp/tl3.csv" --trace "$tmp/tl3.json"
+printf 'cta,sm,event,unit,t_ns\n0,3,start,5,1200\n0,3,seg_end,5,1100\n' > "$tmp/tl4.csv"
+expect_err "tl4.csv:3: event 'seg_end' of CTA 0 at 1100 ns, before its previous one" timeline "$tmp/tl4.csv" --trace "$tmp/tl4.json"
 echo "cli_simulate: $pass passed, $fail failed"
 [ $fail -eq 0 ]
