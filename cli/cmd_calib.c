@@ -24,7 +24,7 @@ static const args_opt calib_table[] = {
     {"out-kernel", "FILE.kernel", "write the fitted kernel profile", C_OUT_KERNEL},
     {"params", "P,...", "the fields to fit (below)", C_PARAMS},
     {"half", NULL, "fit the configurations of even hash and score the odd ones (as report --holdout)", C_HALF},
-    {"holdout", "K", "keep every K-th row out", C_HOLDOUT},
+    {"holdout", "K", "keep every K-th row out (2 or more; 0: none)", C_HOLDOUT},
     {"sm-rows", NULL, "fit the rows run on fewer SMs instead of the whole GPU's (e.g. --params sm_gbps)", C_SM_ROWS},
     {"band-only", NULL, "fit nothing: the files' 90% error band (err_lo_pct, err_hi_pct) on the rows\n"
                         "(with --half: on the even half, and the share of the odd half inside it)", C_BAND_ONLY},
@@ -81,7 +81,13 @@ static int calib_opt(void *ctx, int id, const char *name, const char *v, char *e
     case C_GTOL: return num_arg(name, v, &o->gtol, err, errlen);
     case C_FTOL: return num_arg(name, v, &o->ftol, err, errlen);
     case C_MAXITER: return opts_parse_int(name, v, 1, 1000000, &o->maxiter, err, errlen) ? 2 : 0;
-    case C_HOLDOUT: return opts_parse_int(name, v, 0, 1000000, &o->holdout, err, errlen) ? 2 : 0;
+    case C_HOLDOUT:
+        if (opts_parse_int(name, v, 0, 1000000, &o->holdout, err, errlen)) return 2;
+        if (o->holdout == 1) {   /* every row out: nothing left to fit */
+            snprintf(err, (size_t)errlen, "%s 1: would keep every row out (2 or more; 0: none)", name);
+            return 2;
+        }
+        return 0;
     case C_PARAMS: {
         char buf[512];
         snprintf(buf, sizeof buf, "%s", v);
@@ -240,7 +246,7 @@ int cmd_calibrate(int argc, char **argv)
         printf("%-24s %14.6g %14.6g %14.3g  %s\n", calib_param_name(p), calib_param_get(&start, &kstart, p),
                res.value[p], res.ci95[p], calib_param_is_chip(p) ? "chip" : "kernel");
     }
-    printf("MAPE fit rows:  %.2f%% -> %.2f%%\n", res.mape_before, res.mape_after);
+    if (!band_only) printf("MAPE fit rows:  %.2f%% -> %.2f%%\n", res.mape_before, res.mape_after);
     if (!chip_band) {   /* the profile's own band; --chip-band keeps it as loaded */
         double lo, hi, cov, blo[KPROF_BAND_COUNT], bhi[KPROF_BAND_COUNT];
         static const char *const band_names[KPROF_BAND_COUNT] = {
