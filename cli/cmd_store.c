@@ -128,6 +128,14 @@ int cmd_sweep(int argc, char **argv)
             return 2;
         }
     }
+    for (int i = 0; i < s.n_kernels; i++) {   /* before the database is made */
+        kernel_profile k;
+        if (kprof_load(&k, s.kernels[i], err, sizeof err) != KPROF_OK) {
+            const char *why = !strncmp(err, "--kernel ", 9) && strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
+            fprintf(stderr, "leansim sweep: %s: kernels: %s: %s\n", file, s.kernels[i], why);
+            return 2;
+        }
+    }
     /* the database (and its schema) exists before any process writes it */
     sqlite3 *db;
     if ((rc = store_open(&db, dbpath, err, sizeof err))) {
