@@ -189,9 +189,9 @@ mkdir -p "$T/adir"
 $L ingest "$T/adir" --db "$T/ad.db" > /dev/null 2> "$T/e"; rc=$?
 ok "ingest of a directory: exit 2, said so" "[ $rc -eq 2 ] && grep -q 'not a file (a directory)' $T/e"
 
-printf 'gpus = h100\nctx = 4k\nkernels = nosuch\n' > "$T/k.exp"
-$L sweep "$T/k.exp" --db "$T/k.db" > /dev/null 2> "$T/e"; rc=$?
-ok "sweep with an unknown kernel: exit 2, named, no database made" "[ $rc -eq 2 ] && grep -q 'k.exp: kernels: nosuch: unknown kernel profile' $T/e && [ ! -e $T/k.db ]"
+printf 'gpus = h100\nctx = 4k\nkernels = nosuch\n' > "$T/knone.exp"
+$L sweep "$T/knone.exp" --db "$T/knone.db" > /dev/null 2> "$T/e"; rc=$?
+ok "sweep with an unknown kernel: exit 2, named, no database made" "[ $rc -eq 2 ] && grep -q 'knone.exp: kernels: nosuch: unknown kernel profile' $T/e && [ ! -e $T/knone.db ]"
 
 echo "cli_sweep: $pass passed, $fail failed"
 [ $fail -eq 0 ]
