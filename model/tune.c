@@ -195,9 +195,8 @@ int tune_shortlist(const gpu_spec *g, const kernel_profile *kp, const workload *
     int rc = -1;
     *tried = 0;
     *n_list = 0;
-    if (max < 1) return -1;
+    if (max < 1 || !cands || !sc || !c) goto done;
     memset(list, 0, sizeof *list * (size_t)max);
-    if (!cands || !sc || !c) goto done;
     int n = plan_candidates(w, g->sms, res_by_bn, sched_mask, g->l2_bytes, cands, TUNE_MAX_CANDS);
     if (n > TUNE_MAX_CANDS) n = TUNE_MAX_CANDS;
     int m = 0;
