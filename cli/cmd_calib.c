@@ -224,8 +224,11 @@ int cmd_calibrate(int argc, char **argv)
     }
     calib_result res;
     o.progress = stderr;
-    fprintf(stderr, "calibrate: %d rows, %d parameters; one simulation of every row per parameter and iteration\n", n,
-            __builtin_popcount(o.mask));
+    if (band_only || chip_band)
+        fprintf(stderr, "calibrate: %d rows, nothing fitted (%s)\n", n, chip_band ? "--chip-band" : "--band-only");
+    else
+        fprintf(stderr, "calibrate: %d rows, %d parameters; one simulation of every row per parameter and iteration\n", n,
+                __builtin_popcount(o.mask));
     gpu_spec start = g;
     kernel_profile kstart = kp;
     if (band_only) {
@@ -237,9 +240,13 @@ int cmd_calibrate(int argc, char **argv)
         free(rows);
         return n == 0 ? 2 : 1;
     }
-    printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n", g.name,
-           kp.name, dbpath, res.n_fit, res.n_holdout, res.iters, res.status == 0 ? "converged" : "iteration limit",
-           model_engines[o.engine].name);
+    if (band_only)
+        printf("# calibrate %s, kernel %s, from %s: %d rows, nothing fitted (the bands only%s), engine %s\n", g.name,
+               kp.name, dbpath, n, o.half ? ": of the even half, the odd half scored" : "", model_engines[o.engine].name);
+    else
+        printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n",
+               g.name, kp.name, dbpath, res.n_fit, res.n_holdout, res.iters,
+               res.status == 0 ? "converged" : "iteration limit", model_engines[o.engine].name);
     printf("%-24s %14s %14s %14s\n", "parameter", "start", "fit", "95% CI +-");
     for (int p = 0; p < CALIB_COUNT; p++) {
         if (!(o.mask & (1u << p))) continue;
