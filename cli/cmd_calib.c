@@ -190,7 +190,7 @@ int cmd_calibrate(int argc, char **argv)
                microbench, t);
     }
     if (!params_given && !kprof_is_default(&kp)) o.mask = calib_kernel_mask(&kp);
-    if (!params_given) {   /* a default field at 0 cannot start a fit in log space: left as it is */
+    if (!params_given && !band_only) {   /* a default field at 0 cannot start a fit in log space: left as it is */
         unsigned fit = calib_mask_fittable(&g, &kp, o.mask);
         for (int p = 0; p < CALIB_COUNT; p++)
             if ((o.mask & ~fit) & (1u << p))
@@ -247,7 +247,7 @@ int cmd_calibrate(int argc, char **argv)
         printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n",
                g.name, kp.name, dbpath, res.n_fit, res.n_holdout, res.iters,
                res.status == 0 ? "converged" : "iteration limit", model_engines[o.engine].name);
-    printf("%-24s %14s %14s %14s\n", "parameter", "start", "fit", "95% CI +-");
+    if (!band_only) printf("%-24s %14s %14s %14s\n", "parameter", "start", "fit", "95% CI +-");
     for (int p = 0; p < CALIB_COUNT; p++) {
         if (!(o.mask & (1u << p))) continue;
         printf("%-24s %14.6g %14.6g %14.3g  %s\n", calib_param_name(p), calib_param_get(&start, &kstart, p),
