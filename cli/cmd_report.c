@@ -143,6 +143,7 @@ int cmd_validate(int argc, char **argv)
     if ((rc = open_existing("validate", a.db, &db, 0))) return rc;
     char err[1024];
     validate_stats st;
+    a.v.progress = isatty(2) ? stderr : NULL;   /* rows done, on a terminal */
     int s = validate_run(db, &a.v, &st, err, sizeof err);
     store_close(db);
     if (s) {

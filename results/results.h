@@ -209,6 +209,7 @@ typedef struct validate_opts {
     const char *kernel[VALIDATE_MAX_KERNEL];
     int n_set;                             /* KEY=VALUE overrides applied after loading */
     const char *set[VALIDATE_MAX_SET];
+    FILE *progress;                        /* validate_run's rows done, a line rewritten; NULL: none */
 } validate_opts;
 
 /* A measured row and its predictions. */

@@ -421,6 +421,10 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
         validate_row *r = &rows[i];
         gpu_spec g;
         kernel_profile kp;
+        if (o && o->progress && (i % 500 == 0 || i == n - 1)) {
+            fprintf(o->progress, "\rvalidate: %d/%d rows   ", i + 1, n);
+            fflush(o->progress);
+        }
         validate_spec(&g, &kp, o, r->gpu, r->kernel, r->sms, r->graph, err, errlen);
         store_key k0 = validate_key(r, &g, &kp, VAL_SIM), k1 = validate_key(r, &g, &kp, VAL_MODEL);
         int h0 = store_prediction_has(db, &k0), h1 = store_prediction_has(db, &k1);
@@ -481,6 +485,7 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
     }
     in_tx = 0;
 done:
+    if (o && o->progress && n > 0) fprintf(o->progress, "\r%40s\r", "");
     if (in_tx) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     sim_ctx_free(c);
     free(rows);
