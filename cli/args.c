@@ -199,3 +199,13 @@ int args_parse(const args_cmd *c, int argc, char **argv, wl_opts *wl, args_fn fn
     if (n_pos) *n_pos = np;
     return -1;
 }
+
+int args_list_add(const char **list, int *n, int max, const char *name, const char *v, char *err, int errlen)
+{
+    if (*n == max) {
+        snprintf(err, (size_t)errlen, "%s %s: at most %d overrides", name, v, max);
+        return 2;
+    }
+    list[(*n)++] = v;
+    return 0;
+}

@@ -56,4 +56,8 @@ int args_parse(const args_cmd *c, int argc, char **argv, wl_opts *wl, args_fn fn
 /* Prints c's help (usage, about, then every option) to f. */
 void args_help(const args_cmd *c, FILE *f);
 
+/* Appends the value v of option `name` (a repeatable KEY=VALUE override,
+ * --set) to list[0..*n) of at most max; 0, or 2 with err set when full. */
+int args_list_add(const char **list, int *n, int max, const char *name, const char *v, char *err, int errlen);
+
 #endif

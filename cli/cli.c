@@ -68,13 +68,7 @@ static int run_opt(void *ctx, int id, const char *name, const char *v, char *err
         }
         a->par_given = 1;
         return 0;
-    case R_SET:
-        if (a->n_sets == 32) {
-            snprintf(err, (size_t)errlen, "%s %s: at most 32 overrides", name, v);
-            return 2;
-        }
-        a->sets[a->n_sets++] = v;
-        return 0;
+    case R_SET: return args_list_add(a->sets, &a->n_sets, 32, name, v, err, errlen);
     case R_FORMAT:
         if ((o->fmt = out_format_parse(v)) < 0) {
             snprintf(err, (size_t)errlen, "%s %s: unknown format (table, csv, json)", name, v);

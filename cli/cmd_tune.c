@@ -84,13 +84,7 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
     case T_HEADER: a->header = v; return 0;
     case T_SWEEP: a->sweep_out = v; return 0;
     case T_MEASURED: a->measured = v; return 0;
-    case T_SET:
-        if (a->n_sets == 32) {
-            snprintf(err, (size_t)errlen, "%s %s: at most 32 overrides", name, v);
-            return 2;
-        }
-        a->sets[a->n_sets++] = v;
-        return 0;
+    case T_SET: return args_list_add(a->sets, &a->n_sets, 32, name, v, err, errlen);
     case T_GPUS: {
         char *end;
         long n = strtol(v, &end, 10);
