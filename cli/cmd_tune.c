@@ -85,16 +85,7 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
     case T_SWEEP: a->sweep_out = v; return 0;
     case T_MEASURED: a->measured = v; return 0;
     case T_SET: return args_list_add(a->sets, &a->n_sets, 32, name, v, err, errlen);
-    case T_GPUS: {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (end == v || *end || n < 1 || n > 64) {
-            snprintf(err, (size_t)errlen, "%s %s: not a GPU count in [1, 64]", name, v);
-            return 2;
-        }
-        a->gpus = (int)n;
-        return 0;
-    }
+    case T_GPUS: return opts_parse_int(name, v, 1, 64, &a->gpus, err, errlen) ? 2 : 0;
     case T_PARALLEL:
         if (!strcmp(v, "all")) a->parallel = -1;
         else if ((a->parallel = multi_parallel_parse(v)) < 0) {
@@ -102,16 +93,7 @@ static int tune_opt(void *ctx, int id, const char *name, const char *v, char *er
             return 2;
         }
         return 0;
-    case T_SHORTLIST: {
-        char *end;
-        long k = strtol(v, &end, 10);
-        if (end == v || *end || k < 1 || k > TUNE_SHORTLIST_MAX) {
-            snprintf(err, (size_t)errlen, "%s %s: not a count of plans in [1, %d]", name, v, TUNE_SHORTLIST_MAX);
-            return 2;
-        }
-        a->shortlist = (int)k;
-        return 0;
-    }
+    case T_SHORTLIST: return opts_parse_int(name, v, 1, TUNE_SHORTLIST_MAX, &a->shortlist, err, errlen) ? 2 : 0;
     case T_SEARCHED: snprintf(err, (size_t)errlen, "%s: tune searches it (leave it out)", name); return 2;
     case T_FORMAT:
         if ((a->fmt = out_format_parse(v)) < 0) {
@@ -147,10 +129,7 @@ static int tune_modes(const gpu_spec *g, const kernel_profile *kp, const workloa
         if (multi_share(w, gpus, modes[mi], &share, &t->m, err, sizeof err) != SIM_OK) continue;
         for (int q = 0; q < nmo; q++) dup |= mo[q].m.head_ways == t->m.head_ways && mo[q].m.kv_ways == t->m.kv_ways;
         if (dup || tune_shortlist(g, kp, &share, sched_mask, t->l, want, &t->nl, &t->tried)) continue;
-        sim_result z;
-        memset(&z, 0, sizeof z);
-        if (gpus > 1) multi_finish(g, w, &t->m, &z);
-        t->comm_us = z.time_us;
+        t->comm_us = multi_comm(g, w, &t->m, NULL);
         t->par = modes[mi];
         for (int k = 0; k < t->nl; k++) {
             t->l[k].time_us += t->comm_us;

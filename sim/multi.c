@@ -59,10 +59,11 @@ int multi_share(const workload *w, int gpus, int par, workload *share, multi_res
     return SIM_OK;
 }
 
-void multi_finish(const gpu_spec *g, const workload *w, multi_result *m, sim_result *r)
+double multi_comm(const gpu_spec *g, const workload *w, multi_result *m, double *merge_bytes)
 {
     const int hw = m->head_ways, kw = m->kv_ways;
-    m->per_gpu_us = r->time_us;
+    m->gather_us = m->merge_us = m->link_bytes = 0;
+    if (merge_bytes) *merge_bytes = 0;
     if (kw > 1) {
         /* each head's partial: its normalised O in 16 bits (the kernels' output type) and its log-sum-exp;
          * a group's first GPU receives its kw - 1 peers' partials of the group's heads */
@@ -72,9 +73,17 @@ void multi_finish(const gpu_spec *g, const workload *w, multi_result *m, sim_res
         double o_bytes = (double)w->batch * (w->heads / hw) * w->head_dim * dtype_bytes(w->dtype);
         m->merge_us = g->kernel_gap_us + g->mem_latency_ns / 1e3 +
                       (part * kw + o_bytes) / (g->mem_bw_achievable_gbps * 1e3);
-        r->hbm_bytes += part * kw + o_bytes;
+        if (merge_bytes) *merge_bytes = part * kw + o_bytes;
     }
-    double extra = m->gather_us + m->merge_us;
+    return m->gather_us + m->merge_us;
+}
+
+void multi_finish(const gpu_spec *g, const workload *w, multi_result *m, sim_result *r)
+{
+    double merge_bytes;
+    m->per_gpu_us = r->time_us;
+    double extra = multi_comm(g, w, m, &merge_bytes);
+    r->hbm_bytes += merge_bytes;
     r->time_lo_us += extra;
     r->time_hi_us += extra;
     r->time_us += extra;

@@ -57,11 +57,18 @@ const char *multi_parallel_name(int p);
 int multi_share(const workload *w, int gpus, int par, workload *share, multi_result *m, char *err, int errlen);
 
 /*
- * Adds to r, the single-GPU result of GPU 0's share (multi_share), what
- * the GPUs' gather and merge cost (kv_ways > 1: the partials over the
- * interconnect into each group's first GPU, the merge kernel there), and
- * fills m's per_gpu_us (r's time before), gather_us, merge_us and
- * link_bytes.
+ * What the GPUs' gather and merge after GPU 0's share (multi_share's m)
+ * cost, in us: with kv_ways > 1, the partials over the interconnect into
+ * each group's first GPU and the merge kernel there; 0 otherwise.  Sets
+ * m's gather_us, merge_us and link_bytes, and *merge_bytes (NULL: not
+ * wanted) to the bytes the merge reads and writes.
+ */
+double multi_comm(const gpu_spec *g, const workload *w, multi_result *m, double *merge_bytes);
+
+/*
+ * Adds to r, the single-GPU result of GPU 0's share (multi_share), the
+ * gather and merge after it (multi_comm) and the merge's bytes, and sets
+ * m's per_gpu_us (r's time before).
  */
 void multi_finish(const gpu_spec *g, const workload *w, multi_result *m, sim_result *r);
 
