@@ -322,6 +322,10 @@ int cmd_tune(int argc, char **argv)
         fprintf(stderr, "leansim tune: --ctx L1,L2,...: missing\n");
         return 2;
     }
+    if (n_b && o.batch_given) {
+        fprintf(stderr, "leansim tune: --batch and --batches: give one of them\n");
+        return 2;
+    }
     if (n_b == 0) {
         n_b = 1;
         batches[0] = o.wl.batch;

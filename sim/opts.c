@@ -175,7 +175,9 @@ int wl_opts_set(wl_opts *o, int id, const char *val, char *err, int errlen)
             if (m < errlen) snprintf(err + m, (size_t)(errlen - m), ")");
         }
         return -1;
-    case O_BATCH: return opts_parse_int(name, val, 1, WL_MAX_BATCH, &o->wl.batch, err, errlen) ? -1 : 0;
+    case O_BATCH:
+        o->batch_given = 1;
+        return opts_parse_int(name, val, 1, WL_MAX_BATCH, &o->wl.batch, err, errlen) ? -1 : 0;
     case O_HEADS: return opts_parse_int(name, val, 1, WL_MAX_HEADS, &o->wl.heads, err, errlen) ? -1 : 0;
     case O_KV_HEADS: return opts_parse_int(name, val, 1, WL_MAX_HEADS, &o->wl.kv_heads, err, errlen) ? -1 : 0;
     case O_HEAD_DIM:

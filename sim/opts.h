@@ -21,6 +21,7 @@ typedef struct wl_opts {
     plan_opts po;            /* planner options; po.kind unused, see sched_mask */
     unsigned sched_mask;     /* bit k set: schedule k asked for */
     int ctx_given;           /* --ctx seen */
+    int batch_given;         /* --batch seen */
     int sched_given;         /* --schedule seen */
     char model[32];          /* --model preset, or "" */
     int n_ctx_list;          /* entries in the --ctx list */

@@ -73,7 +73,7 @@ ok "headers of h100-pcie and h100 compile together" "printf '#include \"$T/hp.h\
 $L tune --ctx 64k --set sms=64 > "$T/w64"; rc=$?
 ok "tune --set sms=64 runs and names it" "[ $rc -eq 0 ] && grep -q '^# overrides: --set sms=64' $T/w64"
 ok "tune --set sms=64: slower than on 132 SMs" "[ \$(awk 'END {print \$9}' $T/w64 | cut -d. -f1) -gt \$($L tune --ctx 64k | awk 'END {print \$9}' | cut -d. -f1) ]"
-for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x" "--ctx 1k --gpus 0" "--ctx 1k --gpus 2 --parallel x" "--ctx 1k --set foo=1"; do
+for bad in "--ctx 0" "--ctx 1k --batches x" "--ctx 1k --gpu nosuch" "--batch 4" "--ctx 1k --splits 4" "--ctx 1k --bogus 1" "--ctx 1k --format xml" "--ctx 1k --shortlist 0" "--ctx 1k --shortlist 9" "--ctx 1k --shortlist 2x" "--ctx 1k --gpus 0" "--ctx 1k --gpus 2 --parallel x" "--ctx 1k --set foo=1" "--ctx 1k --batches 1,2 --batch 4"; do
   $L tune $bad 2> "$T/e" > /dev/null; rc=$?
   ok "tune $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
 done
