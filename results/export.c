@@ -20,6 +20,7 @@
  *   multigpu  kv over heads parallelism vs context, 2-8 GPUs (h100, b200)
  */
 #include "results.h"
+#include "fmt.h"
 #include "multi.h"
 #include "opts.h"
 
@@ -44,24 +45,32 @@ typedef struct exp_ctx {
     int errlen;
     sim_ctx *sim;
     sqlite3_stmt *q;     /* a stored default-plan prediction */
+    fmt_file out[8];     /* the data files open, each written whole or not at all (f NULL: a free slot) */
 } exp_ctx;
 
 static FILE *out_open(exp_ctx *x, const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", x->dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f) snprintf(x->err, (size_t)x->errlen, "%s: cannot open for writing: %s", path, strerror(errno));
-    return f;
+    fmt_file *o = NULL;
+    for (int i = 0; i < 8 && !o; i++)
+        if (!x->out[i].f) o = &x->out[i];
+    if (!o || fmt_file_open(o, path)) {
+        snprintf(x->err, (size_t)x->errlen, "%s: cannot open for writing: %s", path, o ? strerror(errno) : "too many open");
+        return NULL;
+    }
+    return o->f;
 }
 
 static int out_close(exp_ctx *x, FILE *f, const char *name)
 {
-    if (fclose(f)) {
-        snprintf(x->err, (size_t)x->errlen, "%s/%s: write failed", x->dir, name);
-        return STORE_EDB;
-    }
-    return 0;
+    for (int i = 0; i < 8; i++)
+        if (f && x->out[i].f == f) {
+            if (fmt_file_commit(&x->out[i])) break;
+            return 0;
+        }
+    snprintf(x->err, (size_t)x->errlen, "%s/%s: write failed", x->dir, name);
+    return STORE_EDB;
 }
 
 static void put_num(FILE *f, double v)
@@ -920,12 +929,21 @@ int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_op
             snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));
             return STORE_EINPUT;
         }
-        exp_ctx x = {db, dir, o, err, errlen, sim_ctx_alloc(), NULL};
+        static exp_ctx x;   /* its file slots are large: not on the stack */
+        memset(&x, 0, sizeof x);
+        x.db = db;
+        x.dir = dir;
+        x.o = o;
+        x.err = err;
+        x.errlen = errlen;
+        x.sim = sim_ctx_alloc();
         if (!x.sim) {
             snprintf(err, (size_t)errlen, "out of memory");
             return STORE_EDB;
         }
         int rc = figs[i].fn(&x);
+        for (int k = 0; k < 8; k++)   /* a file a failed figure left open: not written */
+            if (x.out[k].f) fmt_file_abort(&x.out[k]);
         sqlite3_finalize(x.q);
         sim_ctx_free(x.sim);
         return rc;
