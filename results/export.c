@@ -45,7 +45,7 @@ typedef struct exp_ctx {
     int errlen;
     sim_ctx *sim;
     sqlite3_stmt *q;     /* a stored default-plan prediction */
-    fmt_file out[8];     /* the data files open, each written whole or not at all (f NULL: a free slot) */
+    fmt_file *out;       /* [8]: the data files open, each written whole or not at all (f NULL: a free slot) */
 } exp_ctx;
 
 static FILE *out_open(exp_ctx *x, const char *name)
@@ -929,14 +929,9 @@ int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_op
             snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));
             return STORE_EINPUT;
         }
-        static exp_ctx x;   /* its file slots are large: not on the stack */
-        memset(&x, 0, sizeof x);
-        x.db = db;
-        x.dir = dir;
-        x.o = o;
-        x.err = err;
-        x.errlen = errlen;
-        x.sim = sim_ctx_alloc();
+        static fmt_file slots[8];   /* large (two paths each): not on the stack */
+        memset(slots, 0, sizeof slots);
+        exp_ctx x = {db, dir, o, err, errlen, sim_ctx_alloc(), NULL, slots};
         if (!x.sim) {
             snprintf(err, (size_t)errlen, "out of memory");
             return STORE_EDB;
