@@ -31,8 +31,9 @@ enum store_status { STORE_OK = 0, STORE_EINPUT = -2, STORE_EDB = -1 };
 
 /*
  * Opens (creating) the results database at path: WAL journal, a busy
- * timeout, the schema applied.  *db is NULL on error.  Returns STORE_OK or
- * STORE_EDB.
+ * timeout, the schema applied.  *db is NULL on error.  Returns STORE_OK,
+ * STORE_EINPUT (no database can be opened at path, or a SQLite file of
+ * another application) or STORE_EDB, with err set.
  */
 int store_open(sqlite3 **db, const char *path, char *err, int errlen);
 void store_close(sqlite3 *db);
@@ -40,8 +41,8 @@ void store_close(sqlite3 *db);
 /*
  * Opens an existing results database for reading only: nothing is created
  * or switched, so a database on a read-only mount serves `report` and
- * `export`.  Returns STORE_OK, STORE_EINPUT (not a leansim database) or
- * STORE_EDB with err set.
+ * `export`.  Returns STORE_OK, STORE_EINPUT (none can be opened at path,
+ * or not a leansim database) or STORE_EDB with err set.
  */
 int store_open_readonly(sqlite3 **db, const char *path, char *err, int errlen);
 

@@ -132,8 +132,10 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
         return STORE_EDB;
     }
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        /* the path the user gave cannot hold a database: bad input, as the read-only open says */
         snprintf(err, (size_t)errlen, "--db %s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-        goto fail;
+        sqlite3_close(db);
+        return STORE_EINPUT;
     }
     SQL_CHECK(db, sqlite3_busy_timeout(db, 60000));
     {   /* a SQLite file of another application is left as it is */
@@ -188,7 +190,7 @@ int store_open_readonly(sqlite3 **dbp, const char *path, char *err, int errlen)
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         snprintf(err, (size_t)errlen, "--db %s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
         sqlite3_close(db);
-        return STORE_EDB;
+        return STORE_EINPUT;
     }
     sqlite3_busy_timeout(db, 60000);
     int ours = 0;
