@@ -29,6 +29,13 @@ const validate_row *pick_measured_plan(const validate_row *const *m, const plan_
     return b;
 }
 
+const validate_row *pick_measured_opts(const validate_row *const *m, const plan_shape *rs, const char *ok, int k,
+                                       const workload *w, plan_opts po, int sms, int resident, plan *p)
+{
+    if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
+    return plan_build(p, w, &po, sms, resident) == PLAN_OK ? pick_measured_plan(m, rs, ok, k, &p->shape) : NULL;
+}
+
 int pick_measured(const validate_row *rows, int n, const char *gpu, const workload *w, int sms,
                   const tune_choice *list, int nl, double *t_us)
 {
@@ -47,14 +54,12 @@ int pick_measured(const validate_row *rows, int n, const char *gpu, const worklo
         m[k++] = r;
     }
     for (int q = 0; q < nl && k; q++) {
-        plan_opts po = tune_plan_opts(&list[q]);
-        if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
-        /* as the kernels ran it: the resident CTAs per SM the rows record */
+        /* as the kernels ran it: the resident CTAs per SM the rows of the plan's tile record */
+        const int bn = list[q].block_n ? list[q].block_n : plan_default_block_n(w->head_dim);
         int res = m[0]->resident > 0 ? m[0]->resident : 1;
         for (int i = 0; i < k; i++)
-            if (m[i]->block_n == po.block_n && m[i]->resident > 0) res = m[i]->resident;
-        if (plan_build(p, w, &po, sms, res) != PLAN_OK) continue;
-        const validate_row *r = pick_measured_plan(m, rs, ok, k, &p->shape);
+            if (m[i]->block_n == bn && m[i]->resident > 0) res = m[i]->resident;
+        const validate_row *r = pick_measured_opts(m, rs, ok, k, w, tune_plan_opts(&list[q]), sms, res, p);
         if (!r) continue;
         t_us[q] = r->time_us;
         if (best < 0 || r->time_us < t_us[best]) best = q;

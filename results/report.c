@@ -489,10 +489,8 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
     double t_best_k = NAN;
     for (int q = 0; q < N_SHORT; q++) {
         if (q < n_sl) {
-            plan_opts po = tune_plan_opts(&sl[q]);
-            if (!po.block_n) po.block_n = plan_default_block_n(w->head_dim);
-            const validate_row *r = plan_build(a->p, w, &po, a->g->sms, res) == PLAN_OK
-                                        ? pick_measured_plan(m, a->shapes, a->shape_ok, k, &a->p->shape) : NULL;
+            const validate_row *r =
+                pick_measured_opts(m, a->shapes, a->shape_ok, k, w, tune_plan_opts(&sl[q]), a->g->sms, res, a->p);
             a->short_plans[q]++;
             if (!r) a->short_unmeasured[q]++;
             else if (!(r->time_us >= t_best_k)) t_best_k = r->time_us;

@@ -316,6 +316,13 @@ int pick_row_shape(const validate_row *r, plan_shape *s);
 const validate_row *pick_measured_plan(const validate_row *const *m, const plan_shape *rs, const char *ok, int k,
                                        const plan_shape *ps);
 
+/* The measured row of m[0..k) (shapes rs, ok as pick_measured_plan's) that
+ * ran the plan options po build for w on `sms` SMs with `resident` CTAs per
+ * SM (po.block_n 0: the planner's default), planned into p; NULL when none
+ * did or the planner refuses po. */
+const validate_row *pick_measured_opts(const validate_row *const *m, const plan_shape *rs, const char *ok, int k,
+                                       const workload *w, plan_opts po, int sms, int resident, plan *p);
+
 /*
  * The measured time of each plan of list[0..nl) (a tune_shortlist) for
  * workload w: the fastest of rows[0..n) of leansim's kernels on GPU `gpu`
