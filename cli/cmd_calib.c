@@ -231,6 +231,7 @@ int cmd_calibrate(int argc, char **argv)
                 __builtin_popcount(o.mask));
     gpu_spec start = g;
     kernel_profile kstart = kp;
+    o.drop_unmoved = !params_given;   /* the default fields: those these rows do not pin are left as they are */
     if (band_only) {
         memset(&res, 0, sizeof res);
         o.mask = 0;
@@ -240,6 +241,12 @@ int cmd_calibrate(int argc, char **argv)
         free(rows);
         return n == 0 ? 2 : 1;
     }
+    for (int p = 0; p < CALIB_COUNT; p++)
+        if (res.unmoved & (1u << p)) {
+            fprintf(stderr, "calibrate: no fitted row's time moves with %s = %g: not fitted (--params without it to "
+                            "silence this)\n", calib_param_name(p), calib_param_get(&start, &kstart, p));
+            o.mask &= ~(1u << p);
+        }
     if (band_only)
         printf("# calibrate %s, kernel %s, from %s: %d rows, nothing fitted (the bands only%s), engine %s\n", g.name,
                kp.name, dbpath, n, o.half ? ": of the even half, the odd half scored" : "", model_engines[o.engine].name);

@@ -16,6 +16,7 @@
 #include "version.h"
 
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_multifit_nlinear.h>
@@ -168,6 +169,38 @@ static int fit_f(const gsl_vector *x, void *p, gsl_vector *f)
     return GSL_SUCCESS;
 }
 
+/* The fields of d->params no row of d moves with: each stepped by 0.1%
+ * either way (a hundred times the solver's difference step) leaves every
+ * residual as it was. */
+static unsigned unmoved_params(fit_data *d)
+{
+    unsigned um = 0;
+    gsl_vector *x = gsl_vector_alloc((size_t)d->np);
+    gsl_vector *f0 = gsl_vector_alloc((size_t)d->n), *f1 = gsl_vector_alloc((size_t)d->n);
+    if (!x || !f0 || !f1) goto out;
+    for (int k = 0; k < d->np; k++)
+        gsl_vector_set(x, (size_t)k, log(calib_param_get(&d->g, &d->k, d->params[k])));
+    fit_f(x, d, f0);
+    for (int k = 0; k < d->np; k++) {
+        double x0 = gsl_vector_get(x, (size_t)k);
+        int moved = 0;
+        for (int side = -1; side <= 1 && !moved; side += 2) {   /* both ways: a field at its bound moves one way */
+            gsl_vector_set(x, (size_t)k, x0 + side * 1e-3);
+            fit_f(x, d, f1);
+            for (int i = 0; i < d->n && !moved; i++)
+                moved = gsl_vector_get(f1, (size_t)i) != gsl_vector_get(f0, (size_t)i);
+        }
+        gsl_vector_set(x, (size_t)k, x0);
+        if (!moved) um |= 1u << d->params[k];
+    }
+    fit_f(x, d, f0);   /* the working copies back at the start */
+out:
+    if (x) gsl_vector_free(x);
+    if (f0) gsl_vector_free(f0);
+    if (f1) gsl_vector_free(f1);
+    return um;
+}
+
 static double mape(fit_data *d, const gpu_spec *g, const kernel_profile *k, const int *idx, int n)
 {
     double s = 0;
@@ -275,8 +308,22 @@ static int fit_sm_share(fit_data *d, const calib_opts *o, calib_result *res, cha
     return 0;
 }
 
+static int fit_run(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o,
+                   calib_result *res, char *err, int errlen);
+
 int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
               char *err, int errlen)
+{
+    /* GSL's default handler aborts the process on a singular system; its
+     * status codes are checked here instead. */
+    gsl_error_handler_t *gsl_was = gsl_set_error_handler_off();
+    int rc = fit_run(g, kp, rows, n, o, res, err, errlen);
+    gsl_set_error_handler(gsl_was);
+    return rc;
+}
+
+static int fit_run(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o,
+                   calib_result *res, char *err, int errlen)
 {
     memset(res, 0, sizeof *res);
     fit_data d;
@@ -317,6 +364,30 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
         snprintf(err, (size_t)errlen, "out of memory");
         goto done;
     }
+    if (!(o->mask & (1u << CALIB_SM_SHARE)) && d.np > 0 && nf > 0) {
+        d.idx = fit_idx;
+        d.n = nf;
+        unsigned um = unmoved_params(&d);
+        for (int p = 0; p < CALIB_COUNT && um; p++) {
+            if (!(um & (1u << p))) continue;
+            if (!o->drop_unmoved) {
+                snprintf(err, (size_t)errlen,
+                         "%s = %g: no fitted row's time moves with it (not identified by these rows); leave it "
+                         "out of --params or start it where it binds",
+                         param_names[p], res->value[p]);
+                goto done;
+            }
+        }
+        res->unmoved = um;
+        int np = 0;
+        for (int k = 0; k < d.np; k++)
+            if (!(um & (1u << d.params[k]))) d.params[np++] = d.params[k];
+        d.np = np;
+        if (d.np == 0) {
+            snprintf(err, (size_t)errlen, "no fitted row's time moves with any of the fields asked: nothing to fit");
+            goto done;
+        }
+    }
     if (d.np == 0 || nf <= d.np) {
         snprintf(err, (size_t)errlen, "%d rows to fit %d parameters: need more rows than parameters", nf, d.np);
         goto done;
@@ -352,10 +423,14 @@ int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, con
         goto done;
     }
     for (int k = 0; k < d.np; k++) gsl_vector_set(x, (size_t)k, log(res->value[d.params[k]]));
-    gsl_multifit_nlinear_init(x, &fdf, wk);
+    int st = gsl_multifit_nlinear_init(x, &fdf, wk);
+    if (st != GSL_SUCCESS) {
+        snprintf(err, (size_t)errlen, "solver failed to start: %s", gsl_strerror(st));
+        goto done;
+    }
     int info = 0;
-    int st = gsl_multifit_nlinear_driver((size_t)o->maxiter, o->xtol, o->gtol, o->ftol,
-                                         o->progress ? fit_progress : NULL, (void *)o->progress, &info, wk);
+    st = gsl_multifit_nlinear_driver((size_t)o->maxiter, o->xtol, o->gtol, o->ftol,
+                                     o->progress ? fit_progress : NULL, (void *)o->progress, &info, wk);
     res->status = st;
     res->iters = (int)gsl_multifit_nlinear_niter(wk);
     if (st != GSL_SUCCESS && st != GSL_EMAXITER) {

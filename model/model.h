@@ -209,6 +209,8 @@ typedef struct calib_opts {
     int half;            /* 0: every row; 1: fit the even half, hold out the odd (report_row_heldout) */
     int engine;          /* residuals from model_engines[engine] (enum model_engine_id; default the simulator) */
     FILE *progress;      /* NULL, or where each solver iteration says where the fit stands */
+    int drop_unmoved;    /* 1: a field no fitted row's time moves with is left out (calib_result.unmoved);
+                            0: it is refused by name */
 } calib_opts;
 
 typedef struct calib_result {
@@ -218,6 +220,7 @@ typedef struct calib_result {
     double mape_before, mape_after;       /* fit rows, in percent */
     double mape_holdout_before, mape_holdout_after;
     int n_fit, n_holdout, iters, status;  /* status: GSL status of the solver */
+    unsigned unmoved;            /* fields of the mask left out: no fitted row's time moves with them */
 } calib_result;
 
 /* Name of a parameter (its key in the chip spec or the kernel profile). */
@@ -274,8 +277,13 @@ void calib_opts_init(calib_opts *o);
  * in log space; residuals are relative time errors.  mem_sm_share_exp
  * (CALIB_SM_SHARE) is fitted alone, by a scan of its sum of squares over
  * 0..2 and a parabola through the best steps (gsl_multifit_linear), from
- * any start, 0 included.  Returns 0, or -1 with err set (too few rows,
- * solver failure, mem_sm_share_exp asked beside another parameter).
+ * any start, 0 included.  A field no fitted row's time moves with at its
+ * start (a ceiling above every row's rate, a cost no row pays) leaves the
+ * solver a singular system: with o->drop_unmoved it is left out and set in
+ * res->unmoved, else refused by name.  GSL's error handler is off during
+ * the fit (its default aborts).  Returns 0, or -1 with err set (too few
+ * rows, nothing identified, solver failure, mem_sm_share_exp asked beside
+ * another parameter).
  */
 int calib_fit(gpu_spec *g, kernel_profile *k, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
               char *err, int errlen);

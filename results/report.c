@@ -335,6 +335,7 @@ static void holdout_gpu(const report_opts *o, const validate_row *rows, int n, c
         co.mask = (1u << CALIB_BW) | (1u << CALIB_INFLIGHT) | (1u << CALIB_LAUNCH) | (1u << CALIB_GAP);
     }
     co.mask = calib_mask_fittable(&g, &kp, co.mask);
+    co.drop_unmoved = 1;
     calib_result res;
     if (calib_fit(&g, &kp, cr, h->n_fit, &co, &res, err, sizeof err)) {
         snprintf(h->note, sizeof h->note, "fit failed: %.140s", err);

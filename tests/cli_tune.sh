@@ -92,6 +92,11 @@ $L calibrate --db "$T/r.db" --gpu h100 --params launch_us,mem_bw_achievable_gbps
 ok "calibrate runs" "[ $rc -eq 0 ]"
 $L calibrate --db "$T/r.db" --gpu h100 --maxiter 1 > /dev/null 2> "$T/e0"; rc=$?
 ok "calibrate with its default fields runs; a field at 0 is left out, said so" "[ $rc -eq 0 ] && grep -q 'partial_write_ns is 0 in leansim: not fitted' $T/e0"
+# no row here runs the CUDA-core path (d = 256): its efficiency is left out of the default fit, and
+# refused by name when asked for (GSL's default handler would abort on the singular system)
+ok "a default field no row moves with is left out, said so" "grep -q 'no fitted row.s time moves with fp32_eff = .*: not fitted' $T/e0"
+$L calibrate --db "$T/r.db" --gpu h100 --params fp32_eff > "$T/o1" 2> "$T/e1"; rc=$?
+ok "a named field no row moves with is refused by name" "[ $rc -eq 1 ] && grep -q 'fp32_eff = .*not identified by these rows' $T/e1 && ! grep -q gsl $T/e1"
 $L calibrate --db "$T/r.db" --gpu a100 > /dev/null 2> "$T/e0"; rc=$?
 ok "calibrate on a GPU without rows: exit 2, named" "[ $rc -eq 2 ] && grep -q 'no measured rows of a100' $T/e0"
 ok "calibrate finds launch 6.0" "awk '\$1==\"launch_us\" {exit !(\$3 > 5.95 && \$3 < 6.05)}' $T/o"

@@ -130,6 +130,23 @@ int main(void)
     CHECK(res.mape_holdout_after < 1.5, "held-out MAPE after %.2f%%", res.mape_holdout_after);
     CHECK(res.mape_before > res.mape_after, "fit improves");
 
+    /* a field no row's time moves with (the kernel's per-SM ceiling far above
+     * every rate) is refused by name, not left to GSL's default handler,
+     * which aborts the process on the singular system */
+    {
+        calib_opts o1;
+        calib_opts_init(&o1);
+        o1.mask = (1u << CALIB_SM_GBPS) | (1u << CALIB_MERGE);
+        gpu_spec g1 = start;
+        kernel_profile k1 = kstart;
+        k1.sm_gbps = 1e5;
+        calib_result r1;
+        char e1[256] = "";
+        CHECK(calib_fit(&g1, &k1, rows, m, &o1, &r1, e1, sizeof e1) != 0, "a ceiling no row reaches was fitted");
+        CHECK(strstr(e1, "sm_gbps") && strstr(e1, "not identified"), "message: %s", e1);
+        CHECK(k1.sm_gbps == 1e5 && k1.merge_round_ns == kstart.merge_round_ns, "refused fit left the profile as it was");
+    }
+
     /* the written spec loads and carries the fitted values */
     char out[256];
     snprintf(out, sizeof out, "%s/fit.gpu", dir);
