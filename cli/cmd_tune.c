@@ -355,6 +355,7 @@ int cmd_tune(int argc, char **argv)
                     if (multi_share(&w.wl, gpus, modes[mi], &share, &m, why, sizeof why) == SIM_OK) cut = 1;
                     else if (!cut) snprintf(err, sizeof err, "%s", why);
                 }
+            if (cut && kprof_workload_check(&kp, &w.wl, err, sizeof err)) cut = 0;   /* a shape the kernel refuses */
             if (!cut) {
                 fprintf(stderr, "leansim tune: %s\n", err);
                 free(mrows);

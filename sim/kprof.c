@@ -35,6 +35,7 @@ static const specfile_field fields[] = {
     I(smem_bytes, 0, 1 << 26),
     E(compute, compute_names),
     I(mma_rows, 1, 256),
+    I(max_group, 0, 1024),
     D(cta_inflight_bytes, 1, 1e9),
     D(inflight_tiles, 0, 1024),
     D(sm_gbps, 1, 1e6),
@@ -332,4 +333,15 @@ int kprof_pair_load(gpu_spec *g, kernel_profile *k, const char *gpu, const char 
         if (rc) return KPROF_EPARSE;
     }
     return KPROF_OK;
+}
+
+int kprof_workload_check(const kernel_profile *k, const workload *w, char *err, int errlen)
+{
+    if (k->max_group > 0 && w->kv_heads > 0 && w->heads / w->kv_heads > k->max_group) {
+        snprintf(err, (size_t)errlen, "--heads %d --kv-heads %d: a GQA group of %d, and kernel %s runs groups of at most %d%s",
+                 w->heads, w->kv_heads, w->heads / w->kv_heads, k->name, k->max_group,
+                 k->max_group == 1 ? " (query heads = KV heads only)" : "");
+        return -1;
+    }
+    return 0;
 }

@@ -56,6 +56,8 @@ typedef struct kernel_profile {
     int smem_bytes;             /* static + dynamic shared memory per CTA, with threads > 0 */
     int compute;                /* enum kprof_compute */
     int mma_rows;               /* query rows a tensor-core tile computes (a decode query is padded to them) */
+    int max_group;              /* largest GQA group (query heads per KV head) the kernel runs; 0: any its
+                                   resources allow (1: MHA only) */
     double cta_inflight_bytes;  /* bytes one CTA keeps in flight (when inflight_tiles is 0) */
     double inflight_tiles;      /* > 0: a CTA keeps this many K+V tiles in flight instead (bytes follow
                                    the head dim and tile length: a copy pipeline of whole tiles) */
@@ -176,6 +178,13 @@ int kprof_schedule_kind(const kernel_profile *k);
  * workload w.  o->kind is the caller's.
  */
 void kprof_plan_opts(const kernel_profile *k, const workload *w, plan_opts *o);
+
+/*
+ * 0 when the kernel runs workload w's shape at all (its GQA group within
+ * max_group), else -1 with err naming the options and the limit.  The
+ * resources a shape needs are sim_resident_of's to check.
+ */
+int kprof_workload_check(const kernel_profile *k, const workload *w, char *err, int errlen);
 
 /* 1 when the profile computes (rows, head_dim) on tensor cores. */
 int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim);

@@ -175,6 +175,7 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
                     int errlen)
 {
     int bn = o->block_n ? o->block_n : k->block_n ? k->block_n : plan_default_block_n(w->head_dim);
+    if (kprof_workload_check(k, w, err, errlen)) return 0;
     if (o->resident) return o->resident;
     int res = sim_resident_per_sm(g, k, w, bn);
     if (res >= 1 && o->ctas_per_sm > res) {   /* as the kernel runner refuses it */

@@ -167,6 +167,11 @@ sed 's/^name = .*/name = mine/; s/^mma_rows = .*/mma_rows = 128/' experiments/ke
 "$L" simulate --kernel "$tmp/mine.kernel" --ctx 4k | head -1 | grep -q "kernel mine" && ok || bad "--kernel FILE"
 sed 's/^mma_rows = .*/mma_rows = many/' experiments/kernels/torch-flash.kernel >"$tmp/bad.kernel"
 expect_err "bad.kernel:22: mma_rows: 'many' is not a number" simulate --kernel "$tmp/bad.kernel"
+# a profile of a kernel that runs MHA only refuses a GQA shape (the library refuses it), in each engine and in tune
+expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" simulate --kernel torch-efficient --heads 32 --kv-heads 8
+expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" predict --kernel torch-efficient --heads 32 --kv-heads 8
+expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" tune --kernel torch-efficient --heads 32 --kv-heads 8 --ctx 4k
+$L simulate --kernel torch-efficient --heads 32 --kv-heads 32 --ctx 4k >/dev/null && ok || bad "torch-efficient MHA runs"
 # a timeline row naming a far CTA id or a time that is no number is a bad row (no huge allocation, no "nan")
 printf 'cta,sm,event,unit,t_ns\n99999999,3,start,-1,0\n' >"$tmp/tl3.csv"
 expect_err "tl3.csv:2: bad row" timeline "$tmp/tl3.csv" --trace "$tmp/tl3.json"

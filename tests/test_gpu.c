@@ -23,7 +23,7 @@ static const char *good =
 
 static const char *good_kernel =
     "# a kernel\nname = k\nfull_name = Test kernel\nschedule = split\nblock_n = 128\nsplits = 0\n"
-    "ctas_per_sm = 0\nsplit_rule = fill\nsplit_ctas = 256\nsplit_min = 4\nthreads = 128\nregs_per_thread = 64\nsmem_bytes = 16384\ncompute = tensor\nmma_rows = 64\n"
+    "ctas_per_sm = 0\nsplit_rule = fill\nsplit_ctas = 256\nsplit_min = 4\nthreads = 128\nregs_per_thread = 64\nsmem_bytes = 16384\ncompute = tensor\nmma_rows = 64\nmax_group = 0\n"
     "cta_inflight_bytes = 8192\ninflight_tiles = 0\nsm_gbps = 1000\nfp32_eff = 0.5\nfp32_row_flops = 4\nfp32_kv_flops = 4\nfp32_issue_frac = 1\nfp32_overlap_norm = 1\ntensor_eff = 0.5\ntc_kv_flops = 0\ncta_prologue_ns = 100\ncta_epilogue_ns = 100\n"
     "partial_write_ns = 100\npartial_row_ns = 0\nflag_latency_ns = 100\nmerge_round_ns = 100\nhost_round_ns = 0\nhost_setup_ns = 0\npdl = 0\nseg_loads = 1\nload_queue = 0\nsm_stream_loss = 0\ncall_extra_us = 0 # trailing\nerr_lo_pct = -5\nerr_hi_pct = 6\n"
     "err_fp32_lo_pct = 0\nerr_fp32_hi_pct = 0\nerr_fa2_lo_pct = 0\nerr_fa2_hi_pct = 0\nerr_split_lo_pct = -2\n"
