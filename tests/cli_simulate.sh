@@ -166,7 +166,8 @@ awk -v a="$t_fwd" -v b="$t_own" 'BEGIN { exit !(a > 1.1 * b) }' && ok || bad "on
 sed 's/^name = .*/name = mine/; s/^mma_rows = .*/mma_rows = 128/' experiments/kernels/torch-flash.kernel >"$tmp/mine.kernel"
 "$L" simulate --kernel "$tmp/mine.kernel" --ctx 4k | head -1 | grep -q "kernel mine" && ok || bad "--kernel FILE"
 sed 's/^mma_rows = .*/mma_rows = many/' experiments/kernels/torch-flash.kernel >"$tmp/bad.kernel"
-expect_err "bad.kernel:22: mma_rows: 'many' is not a number" simulate --kernel "$tmp/bad.kernel"
+ln=$(grep -n '^mma_rows' experiments/kernels/torch-flash.kernel | cut -d: -f1)
+expect_err "bad.kernel:$ln: mma_rows: 'many' is not a number" simulate --kernel "$tmp/bad.kernel"
 # a profile of a kernel that runs MHA only refuses a GQA shape (the library refuses it), in each engine and in tune
 expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" simulate --kernel torch-efficient --heads 32 --kv-heads 8
 expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" predict --kernel torch-efficient --heads 32 --kv-heads 8
