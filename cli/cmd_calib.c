@@ -28,8 +28,9 @@ static const args_opt calib_table[] = {
     {"sm-rows", NULL, "fit the rows run on fewer SMs instead of the whole GPU's (e.g. --params sm_gbps)", C_SM_ROWS},
     {"band-only", NULL, "fit nothing: the files' 90% error band (err_lo_pct, err_hi_pct) on the rows\n"
                         "(with --half: on the even half, and the share of the odd half inside it)", C_BAND_ONLY},
-    {"chip-band", NULL, "fit nothing: the chip's spread beyond the kernel profile's band (band_lo_pct,\n"
-                        "band_hi_pct), for a chip the profile was not fitted on; --out writes it", C_CHIP_BAND},
+    {"chip-band", NULL, "fit nothing: the chip's spread beyond the kernel profile's band, for a chip the\n"
+                        "profile was not fitted on (leansim's rows: band_lo_pct, band_hi_pct; another kernel's:\n"
+                        "its entry of band_kernel); --out writes it", C_CHIP_BAND},
     {"microbench", "FILE.csv[,...]", "leanbench --sm-bandwidth CSVs: the chip's sm_max_gbps from the per-SM plateau and\n"
                                "its mem_bw_sms ceilings by SM count, before the fit", C_MICROBENCH},
     {"model", NULL, "residuals from the closed form instead of the simulator (with --band-only: the\n"
@@ -291,9 +292,27 @@ int cmd_calibrate(int argc, char **argv)
             free(rows);
             return 1;
         }
-        g.band_lo_pct = lo;
-        g.band_hi_pct = hi;
-        printf("chip band: %s beyond kernel %s's band: %+.2f%% .. %+.2f%%\n", g.name, kp.name, lo, hi);
+        lo = round(lo * 100) / 100, hi = round(hi * 100) / 100;
+        if (kprof_is_default(&kp)) {   /* leansim's rows: the chip's band, for every kernel without its own */
+            g.band_lo_pct = lo;
+            g.band_hi_pct = hi;
+        } else {   /* an outside kernel's rows: its entry of band_kernel, added or replaced */
+            specfile_bands *b = &g.band_kernel;
+            int i = 0;
+            while (i < b->n && strcmp(b->name[i], kp.name)) i++;
+            if (i == SPECF_BANDS_MAX) {
+                fprintf(stderr, "leansim calibrate: --chip-band: %s's band_kernel holds %d kernels already\n", g.name,
+                        SPECF_BANDS_MAX);
+                free(rows);
+                return 1;
+            }
+            if (i == b->n) b->n++;
+            snprintf(b->name[i], sizeof b->name[i], "%s", kp.name);
+            b->lo[i] = lo;
+            b->hi[i] = hi;
+        }
+        printf("chip band: %s beyond kernel %s's band: %+.2f%% .. %+.2f%% (%s)\n", g.name, kp.name, lo, hi,
+               kprof_is_default(&kp) ? "band_lo_pct, band_hi_pct" : "its entry of band_kernel");
         if (isfinite(cov)) printf("held-out rows inside the widened band: %.0f%%\n", 100 * cov);
     }
     if (res.n_holdout) printf("MAPE held out:  %.2f%% -> %.2f%%\n", res.mape_holdout_before, res.mape_holdout_after);

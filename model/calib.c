@@ -658,6 +658,7 @@ int calib_chip_band(const gpu_spec *g, const kernel_profile *k, const calib_row 
     d.c = sim_ctx_alloc();
     gpu_spec g0 = *g;
     g0.band_lo_pct = g0.band_hi_pct = 0;
+    g0.band_kernel.n = 0;
     /* per row: measured / predicted - 1 (percent) beyond the regime's lower and upper bound */
     double *below = malloc(sizeof(double) * (size_t)(n + 1)), *above = malloc(sizeof(double) * (size_t)(n + 1));
     double *out = malloc(sizeof(double) * (size_t)(n + 1)), *olo = malloc(sizeof(double) * (size_t)(n + 1)),

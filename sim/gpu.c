@@ -44,6 +44,7 @@ static const specfile_field fields[] = {
     D(pdl_gap_us, 0, 1e6),
     D(band_lo_pct, -100, 0),
     D(band_hi_pct, 0, 1000),
+    {"band_kernel", SPECF_BANDS, offsetof(gpu_spec, band_kernel), 0, 0, 0, NULL},
     D(link_gbps, 1e-3, 1e6),
     D(link_latency_us, 0, 1e6),
 #undef S

@@ -48,6 +48,8 @@ typedef struct gpu_spec {
     double band_lo_pct, band_hi_pct; /* this chip's spread beyond a kernel profile's 90% band, which was
                                    fitted on another chip's rows: added to the band's bounds (percent;
                                    0 and 0: the band alone, as on the chip the profiles were fitted on) */
+    specfile_bands band_kernel; /* the same spread for a kernel measured on this chip, by its profile's name,
+                                   in place of band_lo_pct and band_hi_pct (none: those for every kernel) */
     double link_gbps;           /* GPU-to-GPU bandwidth into one GPU (NVLink or PCIe, one direction) */
     double link_latency_us;     /* a small peer-to-peer copy, issued to its arrival being seen */
     char source[256];           /* file it came from, or "builtin:NAME" */

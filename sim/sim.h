@@ -106,7 +106,7 @@ int sim_start_of(const gpu_spec *g, const kernel_profile *k, const workload *w, 
  * (enum sched_kind) for w on chip g under profile k: k's band of the
  * regime (kprof_band_of: the schedule, w's GQA group and head dim; with
  * closed_form, the closed-form model's band), widened by g's band_lo_pct
- * and band_hi_pct. */
+ * and band_hi_pct, or by g's band_kernel entry of k's name where it has one. */
 void sim_band(const gpu_spec *g, const kernel_profile *k, int sched, const workload *w, int closed_form,
               double *lo_pct, double *hi_pct);
 

@@ -67,6 +67,66 @@ static int pairs_set(specfile_pairs *out, const specfile_field *f, const char *v
     return 0;
 }
 
+/* Parses a SPECF_BANDS value into *out; 0, or -1 with the reason. */
+static int bands_set(specfile_bands *out, const specfile_field *f, const char *val, char *why, int len)
+{
+    specfile_bands t;
+    memset(&t, 0, sizeof t);
+    if (!strcmp(val, "none")) {
+        *out = t;
+        return 0;
+    }
+    const char *p = val;
+    while (*p) {
+        while (isspace((unsigned char)*p)) p++;
+        if (!*p) break;
+        size_t nl = strcspn(p, ": \t");
+        if (nl == 0 || nl >= sizeof t.name[0] || p[nl] != ':') {
+            snprintf(why, (size_t)len, "%s: expected 'none' or items NAME:LO:HI (a kernel's name of 1 to %zu "
+                     "characters), at '%.20s'", f->key, sizeof t.name[0] - 1, p);
+            return -1;
+        }
+        if (t.n == SPECF_BANDS_MAX) {
+            snprintf(why, (size_t)len, "%s: more than %d items", f->key, SPECF_BANDS_MAX);
+            return -1;
+        }
+        char name[32];
+        memcpy(name, p, nl);
+        name[nl] = 0;
+        for (int i = 0; i < t.n; i++)
+            if (!strcmp(t.name[i], name)) {
+                snprintf(why, (size_t)len, "%s: kernel %s given twice", f->key, name);
+                return -1;
+            }
+        const char *xs = p + nl + 1;
+        char *end;
+        errno = 0;
+        double lo = strtod(xs, &end);
+        int ok = end != xs && *end == ':' && !errno && isfinite(lo) && lo >= -100 && lo <= 0;
+        double hi = 0;
+        if (ok) {
+            xs = end + 1;
+            hi = strtod(xs, &end);
+            ok = end != xs && !errno && isfinite(hi) && hi >= 0 && hi <= 1000 && (!*end || isspace((unsigned char)*end));
+        }
+        if (!ok) {
+            snprintf(why, (size_t)len, "%s: item %s needs LO in [-100, 0] and HI in [0, 1000] (percent), as "
+                     "%s:-1.5:4.2, at '%.30s'", f->key, name, name, p);
+            return -1;
+        }
+        snprintf(t.name[t.n], sizeof t.name[0], "%s", name);
+        t.lo[t.n] = lo;
+        t.hi[t.n++] = hi;
+        p = end;
+    }
+    if (t.n == 0) {
+        snprintf(why, (size_t)len, "%s: expected 'none' or items NAME:LO:HI", f->key);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
 int specfile_set(void *obj, const specfile_field *fields, int k, const char *val, char *why, int len)
 {
     const specfile_field *f = &fields[k];
@@ -90,6 +150,7 @@ int specfile_set(void *obj, const specfile_field *fields, int k, const char *val
         return -1;
     }
     if (f->type == SPECF_PAIRS) return pairs_set((specfile_pairs *)base, f, val, why, len);
+    if (f->type == SPECF_BANDS) return bands_set((specfile_bands *)base, f, val, why, len);
     errno = 0;
     char *end;
     double v = strtod(val, &end);
@@ -120,6 +181,13 @@ void specfile_format(const void *obj, const specfile_field *fields, int k, char 
         int m = snprintf(buf, (size_t)len, "%s", pr->n ? "" : "none");
         for (int i = 0; i < pr->n && m < len; i++)
             m += snprintf(buf + m, (size_t)(len - m), "%s%d:%.10g", i ? " " : "", pr->at[i], pr->v[i]);
+        break;
+    }
+    case SPECF_BANDS: {
+        const specfile_bands *b = (const specfile_bands *)base;
+        int m = snprintf(buf, (size_t)len, "%s", b->n ? "" : "none");
+        for (int i = 0; i < b->n && m < len; i++)
+            m += snprintf(buf + m, (size_t)(len - m), "%s%s:%.10g:%.10g", i ? " " : "", b->name[i], b->lo[i], b->hi[i]);
         break;
     }
     default: {   /* the fewest digits (6 at least) that read back as the same number */

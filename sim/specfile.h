@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum specfile_type { SPECF_STR, SPECF_INT, SPECF_DBL, SPECF_ENUM, SPECF_PAIRS };
+enum specfile_type { SPECF_STR, SPECF_INT, SPECF_DBL, SPECF_ENUM, SPECF_PAIRS, SPECF_BANDS };
 
 /* A SPECF_PAIRS value: `none`, or up to SPECF_PAIRS_MAX `N:X` items (N an
  * integer in the field's [lo, hi], strictly ascending; X a positive number)
@@ -25,6 +25,16 @@ typedef struct specfile_pairs {
     int at[SPECF_PAIRS_MAX];
     double v[SPECF_PAIRS_MAX];
 } specfile_pairs;
+
+/* A SPECF_BANDS value: `none`, or up to SPECF_BANDS_MAX `NAME:LO:HI` items
+ * (NAME a kernel profile's short name, each at most once; LO in [-100, 0],
+ * HI in [0, 1000], percent) separated by spaces. */
+#define SPECF_BANDS_MAX 8
+typedef struct specfile_bands {
+    int n;
+    char name[SPECF_BANDS_MAX][32];
+    double lo[SPECF_BANDS_MAX], hi[SPECF_BANDS_MAX];
+} specfile_bands;
 
 /* One key of a file type. */
 typedef struct specfile_field {

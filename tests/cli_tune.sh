@@ -125,5 +125,15 @@ for bad in "--db $T/r.db" "--gpu h100" "--db $T/none.db --gpu h100" "--db $T/r.d
   $L calibrate $bad 2> "$T/e" > /dev/null; rc=$?
   ok "calibrate $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
 done
+# an outside kernel's spread on a chip goes to its entry of band_kernel, the others' entries and the
+# chip's own band kept; leansim's rows write band_lo_pct and band_hi_pct
+$L ingest experiments/data/h200-20261127-peers-v5.csv --db "$T/p.db" > /dev/null 2>&1
+sed 's/^band_kernel = .*/band_kernel = torch-flash:-1:2   # test/' experiments/gpus/h200.gpu > "$T/h200.gpu"
+$L calibrate --db "$T/p.db" --gpu "$T/h200.gpu" --kernel torch-cudnn --half --chip-band --out "$T/cb.gpu" > "$T/o" 2>/dev/null; rc=$?
+ok "calibrate --chip-band of an outside kernel writes its band_kernel entry" \
+  "[ $rc -eq 0 ] && grep -q '^band_kernel = torch-flash:-1:2 torch-cudnn:-*[0-9.]*:[0-9.]*' $T/cb.gpu && grep -q '^band_hi_pct = 3.84' $T/cb.gpu && grep -q 'its entry of band_kernel' $T/o"
+$L calibrate --db "$T/p.db" --gpu "$T/cb.gpu" --kernel torch-cudnn --half --chip-band --out "$T/cb2.gpu" > /dev/null 2>&1
+grep -v '^#' "$T/cb.gpu" > "$T/cb.v"; grep -v '^#' "$T/cb2.gpu" > "$T/cb2.v"
+ok "a second fit of the same kernel replaces its entry" "[ \$(grep '^band_kernel' $T/cb2.gpu | grep -o 'torch-cudnn' | wc -l) -eq 1 ] && cmp -s $T/cb.v $T/cb2.v"
 echo "cli_tune: $pass passed, $fail failed"
 [ $fail -eq 0 ]

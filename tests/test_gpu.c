@@ -17,7 +17,7 @@ static const char *good =
     "sm_max_gbps = 80\nmem_share_exp = 0\nmem_sm_share_exp = 0\nfp32_tflops = 10\ntensor_tflops = 100\nlaunch_us = 2\ngraph_launch_us = 1\n"
     "kernel_gap_us = 1   # trailing comment\n"
     "pdl_gap_us = 0.5\n"
-    "band_lo_pct = 0\nband_hi_pct = 0\n"
+    "band_lo_pct = 0\nband_hi_pct = 0\nband_kernel = none\n"
     "link_gbps = 400\n"
     "link_latency_us = 15\n";
 
@@ -98,6 +98,20 @@ int main(void)
           "malformed item: '%s'", err);
     CHECK(parse_edit("mem_bw_sms", "mem_bw_sms = 0:900", err, sizeof err) == GPU_EPARSE && strstr(err, "N:X"),
           "zero SMs: '%s'", err);
+    /* a kernel's own band on the chip: none, or NAME:LO:HI items, each kernel once */
+    CHECK(parse_edit("band_kernel", "band_kernel = torch-flash:-0.75:9.5 torch-flex:-6.7:0", err, sizeof err) == GPU_OK,
+          "kernel bands: '%s'", err);
+    CHECK(parse_edit("band_kernel", "band_kernel = torch-flash:1:9", err, sizeof err) == GPU_EPARSE &&
+              strstr(err, "band_kernel: item torch-flash needs LO in [-100, 0]"),
+          "a positive lower bound: '%s'", err);
+    CHECK(parse_edit("band_kernel", "band_kernel = a:-1:2 a:-1:3", err, sizeof err) == GPU_EPARSE &&
+              strstr(err, "kernel a given twice"),
+          "a kernel twice: '%s'", err);
+    CHECK(parse_edit("band_kernel", "band_kernel = torch-flash", err, sizeof err) == GPU_EPARSE &&
+              strstr(err, "NAME:LO:HI"),
+          "an item without bounds: '%s'", err);
+    CHECK(parse_edit("band_kernel", "band_kernel = x:-1:2:3", err, sizeof err) == GPU_EPARSE && strstr(err, "item x"),
+          "an item with three numbers: '%s'", err);
     CHECK(parse_edit("sms", "sms = 10\nsms = 12", err, sizeof err) == GPU_EPARSE && strstr(err, "given twice"),
           "duplicate key: '%s'", err);
     CHECK(parse_edit("sms", "sms 10", err, sizeof err) == GPU_EPARSE && strstr(err, "expected 'key = value'"),
@@ -185,6 +199,19 @@ int main(void)
                   ks.err_band_hi_pct[KPROF_BAND_FP32] != ks.err_hi_pct,
               "d = 256: the interval is the CUDA-core path's band (%g .. %g us around %g)", rr.time_lo_us,
               rr.time_hi_us, rr.time_us);
+        /* a kernel with an entry of its own in band_kernel takes it in place of the chip's band */
+        gpu_spec gk = gh;
+        gk.band_lo_pct = -1, gk.band_hi_pct = 2;
+        CHECK(gpu_spec_set(&gk, "band_kernel=torch-flash:-3:7 leansim:-0.5:11", err, sizeof err) == GPU_OK, "%s", err);
+        sim_result rk;
+        CHECK(sim_run(sc, &gk, &ks, &ww, &po, &rk, NULL, err, sizeof err) == SIM_OK, "sim: %s", err);
+        CHECK(fabs(rk.time_lo_us / rk.time_us - 1 - (ks.err_band_lo_pct[KPROF_BAND_FP32] - 0.5) / 100) < 1e-9 &&
+                  fabs(rk.time_hi_us / rk.time_us - 1 - (ks.err_band_hi_pct[KPROF_BAND_FP32] + 11) / 100) < 1e-9,
+              "leansim's own entry: %g .. %g us around %g", rk.time_lo_us, rk.time_hi_us, rk.time_us);
+        CHECK(gpu_spec_set(&gk, "band_kernel=torch-flash:-3:7", err, sizeof err) == GPU_OK, "%s", err);
+        CHECK(sim_run(sc, &gk, &ks, &ww, &po, &rk, NULL, err, sizeof err) == SIM_OK, "sim: %s", err);
+        CHECK(fabs(rk.time_hi_us / rk.time_us - 1 - (ks.err_band_hi_pct[KPROF_BAND_FP32] + 2) / 100) < 1e-9,
+              "no entry of its own: the chip's band (%g us around %g)", rk.time_hi_us, rk.time_us);
         sim_ctx_free(sc);
     }
     char kbuf[2048];
