@@ -178,7 +178,7 @@ static void put_plan(const tune_out *x, int k)
                      s->schedule == SCHED_SPLIT ? s->splits : s->ctas, s->ctas_per_sm);
         else if (k)
             snprintf(ru, sizeof ru, "#%d", k + 1);
-        if (!k) snprintf(rut, sizeof rut, "%.2f", s->time_us);
+        if (!k && s->time_us > 0) snprintf(rut, sizeof rut, "%.2f", s->time_us);
         /* the notes, joined by "; ": a tie, the rule that chose the winner, the measured time, the parallelism */
         const char *parts[4] = {t ? "tie within model error" : NULL, NULL, NULL, !k && x->par[0] ? x->par : NULL};
         if (!k && b->rule != TUNE_RULE_FASTEST) {
@@ -200,10 +200,10 @@ static void put_plan(const tune_out *x, int k)
                rut, 100 * margin, tried, note);
     } else if (x->fmt == OUT_CSV) {
         fmt_csv_field(stdout, x->g->name);
-        printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,%.4f,%.4f,%d,%d,%d,%s,%d,", x->w->batch, x->ctx,
-               sched_name(pc->schedule), pc->block_n, pc->splits, pc->grid, pc->ctas_per_sm, pc->time_us,
-               !k && s->time_us > 0 ? sched_name(s->schedule) : "", k ? 0.0 : s->time_us, margin, tried, t, pc->ctas, by,
-               k + 1);
+        printf(",%d,%lld,%s,%d,%d,%d,%d,%.4f,%s,", x->w->batch, x->ctx, sched_name(pc->schedule), pc->block_n,
+               pc->splits, pc->grid, pc->ctas_per_sm, pc->time_us, !k && s->time_us > 0 ? sched_name(s->schedule) : "");
+        if (!k && s->time_us > 0) printf("%.4f", s->time_us);   /* empty: none, or a later rank (JSON's null) */
+        printf(",%.4f,%d,%d,%d,%s,%d,", margin, tried, t, pc->ctas, by, k + 1);
         if (isfinite(x->t_meas[k])) printf("%.4f", x->t_meas[k]);
         printf(",%d,%.4f,%.4f,%d,%s,%.4f\n", k == x->mbest, pc->time_lo_us, pc->time_hi_us, x->gpus, par,
                pc->time_us - x->mo->comm_us);
@@ -306,6 +306,10 @@ int cmd_tune(int argc, char **argv)
     const char *gpu = a.gpu, *header = a.header, *kernel = a.kernel, *sweep_out = a.sweep_out;
     int fmt = a.fmt, n_ctx = a.n_ctx, n_b = a.n_b, shortlist = a.shortlist ? a.shortlist : 1;
     const int gpus = a.gpus;
+    if (a.parallel >= 0 && gpus <= 1) {
+        fprintf(stderr, "leansim tune: --parallel %s: needs --gpus 2 or more\n", multi_parallel_name(a.parallel));
+        return 2;
+    }
     if (gpus > 1 && (a.header || a.sweep_out || a.measured)) {
         fprintf(stderr, "leansim tune: %s: one GPU's choices only (leave out --gpus %d)\n",
                 a.header ? "--emit-header" : a.sweep_out ? "--emit-sweep" : "--measured", gpus);
@@ -336,6 +340,7 @@ int cmd_tune(int argc, char **argv)
         fprintf(stderr, "leansim tune: %s\n", err);
         return 2;
     }
+    if (!o.sched_given) o.sched_mask = kprof_sched_mask(&kp);   /* the schedules the kernel runs, as simulate */
     validate_row *mrows = NULL;   /* the measured rows of --measured, this GPU's */
     int n_mrows = 0;
     if (a.measured && (prc = load_measured(a.measured, g.name, &mrows, &n_mrows))) return prc;
@@ -347,15 +352,31 @@ int cmd_tune(int argc, char **argv)
             w.n_ctx_list = 1;
             w.ctx_list[0] = ctxs[ci];
             int cut = 0;   /* a parallelism that cuts it */
+            static workload share, first;
             if (!wl_opts_finish(&w, err, sizeof err))
                 for (int mi = 0; mi < n_modes; mi++) {
-                    static workload share;
                     multi_result m;
                     char why[256];
-                    if (multi_share(&w.wl, gpus, modes[mi], &share, &m, why, sizeof why) == SIM_OK) cut = 1;
-                    else if (!cut) snprintf(err, sizeof err, "%s", why);
+                    if (multi_share(&w.wl, gpus, modes[mi], &share, &m, why, sizeof why) == SIM_OK) {
+                        if (!cut) first = share;
+                        cut = 1;
+                    } else if (!cut) snprintf(err, sizeof err, "%s", why);
                 }
             if (cut && kprof_workload_check(&kp, &w.wl, err, sizeof err)) cut = 0;   /* a shape the kernel refuses */
+            if (cut) {   /* and one the planner can cut: some schedule asked, at its default or its longest tile */
+                int planned = 0;
+                for (int k = 0; k < SCHED_COUNT && !planned; k++)
+                    for (int bn = 0; bn <= 256 && !planned && (w.sched_mask >> k & 1u); bn += 256) {
+                        plan_opts po = w.po;
+                        po.kind = k;
+                        if (!po.block_n) po.block_n = bn;
+                        sim_start st;
+                        char why[256];
+                        if (sim_start_of(&g, &kp, &first, &po, &st, why, sizeof why) == SIM_OK) planned = 1;
+                        else snprintf(err, sizeof err, "batch %d, ctx %lld: %s", w.wl.batch, (long long)ctxs[ci], why);
+                    }
+                cut = planned;
+            }
             if (!cut) {
                 fprintf(stderr, "leansim tune: %s\n", err);
                 free(mrows);

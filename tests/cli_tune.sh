@@ -125,6 +125,22 @@ for bad in "--db $T/r.db" "--gpu h100" "--db $T/none.db --gpu h100" "--db $T/r.d
   $L calibrate $bad 2> "$T/e" > /dev/null; rc=$?
   ok "calibrate $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
 done
+# tune searches the schedules the kernel runs (as simulate and predict do), unless --schedule says otherwise
+$L tune --ctx 64k --kernel torch-efficient --format csv > "$T/te.csv"; rc=$?
+ok "tune --kernel torch-efficient picks among its own schedule" "[ $rc -eq 0 ] && [ \$(cut -d, -f4 $T/te.csv | sed -n 2p) = fa2 ]"
+$L predict --policy tune --ctx 64k --kernel torch-flash --format csv > "$T/pp.csv"
+$L tune --ctx 64k --kernel torch-flash --format csv > "$T/tp.csv"
+ok "tune and predict --policy tune agree for an outside kernel" "[ \$(cut -d, -f3 $T/pp.csv | sed -n 2p) = \$(cut -d, -f4 $T/tp.csv | sed -n 2p) ]"
+# a workload no schedule asked can plan, and --parallel without --gpus: refused before any output
+$L tune --ctx 16m --batches 1024 > "$T/o" 2> "$T/e"; rc=$?
+ok "tune of a workload too large to plan: exit 2, nothing on stdout" "[ $rc -eq 2 ] && [ ! -s $T/o ] && grep -q 'cannot plan this workload' $T/e"
+$L tune --ctx 4k --parallel kv > "$T/o" 2> "$T/e"; rc=$?
+ok "tune --parallel without --gpus is refused" "[ $rc -eq 2 ] && [ ! -s $T/o ] && grep -q 'needs --gpus 2 or more' $T/e"
+# a missing runner-up is empty in CSV (null in JSON), '-' in the table, never a time of 0
+$L tune --ctx 4k --schedule fa2 --format csv > "$T/ru.csv"
+ok "no runner-up: runner_up_us empty" "[ -z \"\$(sed -n 2p $T/ru.csv | cut -d, -f11)\" ] && [ -n \"\$(sed -n 2p $T/ru.csv | cut -d, -f12)\" ]"
+$L tune --ctx 4k --schedule fa2 | tail -1 > "$T/ru.txt"
+ok "no runner-up: no 0.00 in the table" "! grep -q ' 0.00 ' $T/ru.txt"
 # an outside kernel's spread on a chip goes to its entry of band_kernel, the others' entries and the
 # chip's own band kept; leansim's rows write band_lo_pct and band_hi_pct
 $L ingest experiments/data/h200-20261127-peers-v5.csv --db "$T/p.db" > /dev/null 2>&1
