@@ -65,11 +65,7 @@ typedef struct tune_args {
 static int size_list(const char *name, const char *v, int64_t *out, int64_t max, const char *what, char *err,
                      int errlen)
 {
-    int n = opts_parse_size_list(v, out, 256);
-    for (int k = 0; k < n; k++)
-        if (out[k] < 1 || out[k] > max) n = -1;
-    if (n < 1) snprintf(err, (size_t)errlen, "%s %s: not a list of %s in [1, %lld]", name, v, what, (long long)max);
-    return n < 1 ? -1 : n;
+    return opts_size_list(name, v, out, 256, 1, max, what, err, errlen);
 }
 
 static int tune_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)

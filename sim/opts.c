@@ -73,20 +73,33 @@ int opts_parse_size(const char *s, int64_t *out)
     return 0;
 }
 
-int opts_parse_size_list(const char *s, int64_t *out, int max)
+int opts_size_list(const char *name, const char *s, int64_t *out, int max, int64_t lo, int64_t hi, const char *what,
+                   char *err, int errlen)
 {
-    int n = 0;
+    int n = 1;
+    for (const char *c = s; *c; c++) n += *c == ',';
+    if (n > max) {
+        snprintf(err, (size_t)errlen, "%s: %d %s, at most %d", name, n, what, max);
+        return -1;
+    }
     const char *p = s;
-    char buf[64];
-    while (1) {
+    for (int k = 0; k < n; k++) {
         const char *c = strchr(p, ',');
         size_t len = c ? (size_t)(c - p) : strlen(p);
-        if (len == 0 || len >= sizeof buf || n >= max) return -1;
-        memcpy(buf, p, len);
-        buf[len] = 0;
-        if (opts_parse_size(buf, &out[n++])) return -1;
-        if (!c) break;
-        p = c + 1;
+        char tok[64];
+        snprintf(tok, sizeof tok, "%.*s%s", (int)(len < 40 ? len : 40), p, len > 40 ? "..." : "");
+        char at[160];   /* "--ctx 0" alone, "--ctx: entry 3 of 12, 0" in a list */
+        if (n > 1) snprintf(at, sizeof at, "%s: entry %d of %d, '%s'", name, k + 1, n, tok);
+        else snprintf(at, sizeof at, "%s %s", name, tok);
+        if (len == 0 || len >= 64 || opts_parse_size(tok, &out[k])) {
+            snprintf(err, (size_t)errlen, "%s: not a size (an integer, k or m suffix)", at);
+            return -1;
+        }
+        if (out[k] < lo || out[k] > hi) {
+            snprintf(err, (size_t)errlen, "%s: must be between %lld and %lld", at, (long long)lo, (long long)hi);
+            return -1;
+        }
+        p = c ? c + 1 : p + len;
     }
     return n;
 }
@@ -195,18 +208,8 @@ int wl_opts_set(wl_opts *o, int id, const char *val, char *err, int errlen)
         }
         return 0;
     case O_CTX: {
-        int n = opts_parse_size_list(val, o->ctx_list, WL_MAX_BATCH);
-        if (n < 0) {
-            snprintf(err, (size_t)errlen, "%s %s: not a length or a comma-separated list of at most %d lengths",
-                     name, val, WL_MAX_BATCH);
-            return -1;
-        }
-        for (int k = 0; k < n; k++)
-            if (o->ctx_list[k] < 1 || o->ctx_list[k] > WL_MAX_CTX) {
-                snprintf(err, (size_t)errlen, "%s %s: length %lld must be between 1 and %d", name, val,
-                         (long long)o->ctx_list[k], WL_MAX_CTX);
-                return -1;
-            }
+        int n = opts_size_list(name, val, o->ctx_list, WL_MAX_BATCH, 1, WL_MAX_CTX, "lengths", err, errlen);
+        if (n < 0) return -1;
         o->n_ctx_list = n;
         o->ctx_given = 1;
         return 0;

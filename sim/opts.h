@@ -72,8 +72,14 @@ void wl_opts_help(FILE *f);
  * m (x1048576) suffix.  Returns 0, or -1 when s is not such a number. */
 int opts_parse_size(const char *s, int64_t *out);
 
-/* Parses a comma-separated list of sizes; returns the count, or -1. */
-int opts_parse_size_list(const char *s, int64_t *out, int max);
+/*
+ * Parses option `name`'s value s, a comma-separated list of at most max
+ * sizes each in [lo, hi] (`what` names them: "lengths"), into out.
+ * Returns the count, or -1 with err naming the option, the bad entry (its
+ * place and text, not the whole list) and the reason.
+ */
+int opts_size_list(const char *name, const char *s, int64_t *out, int max, int64_t lo, int64_t hi, const char *what,
+                   char *err, int errlen);
 
 #ifdef __cplusplus
 }

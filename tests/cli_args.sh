@@ -63,7 +63,12 @@ expect_err "--jobs 0: must be between 1 and 256" sweep x.exp --jobs=0
 expect_err "--jobs 9999: must be between 1 and 256" sweep x.exp --jobs 9999
 expect_err "--maxiter 0: must be between 1 and 1000000" calibrate --db x --gpu h100 --maxiter 0
 expect_err "--holdout -1: must be between 0 and 1000000" calibrate --db x --gpu h100 --holdout=-1
-expect_err "--batches 0: not a list of batch sizes" tune --ctx 4k --batches 0
+expect_err "--batches 0: must be between 1 and 1024" tune --ctx 4k --batches 0
+# a bad entry of a long list is named by its place, the list is not echoed whole
+long=$(awk 'BEGIN { for (i = 0; i < 300; i++) printf "65536,"; printf "0" }')
+expect_err "--ctx: entry 301 of 301, '0': must be between 1 and 16777216" simulate --batch 301 --ctx "$long"
+expect_err "--ctx: 257 lengths, at most 256" tune --ctx "$(seq -s, 1 257)"
+expect_err "--ctx: entry 2 of 3, '': not a size" simulate --batch 3 --ctx 1k,,2k
 expect_err "--format yaml: unknown format" gpus --format=yaml
 expect_err "--shard 2/2: not I/N" sweep x.exp --shard=2/2
 expect_err "unexpected argument 'extra'" simulate extra
