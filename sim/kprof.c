@@ -120,6 +120,19 @@ static int check(const kernel_profile *k, char *why, int len)
         snprintf(why, (size_t)len, "single = %s: only a split profile names another kernel for one split", k->single);
         return -1;
     }
+    size_t sl = strlen(k->single);
+    int single_path = strchr(k->single, '/') != NULL || (sl > 7 && !strcmp(k->single + sl - 7, ".kernel"));
+    if (strcmp(k->single, "none") && !single_path) {   /* a shipped profile's name: known now, not at one split */
+        int known = 0;
+        for (int i = 0; i < kprof_builtin_count() && !known; i++) known = !strcmp(kprof_builtin_name(i), k->single);
+        if (!known) {
+            int m = snprintf(why, (size_t)len, "single = %s: no kernel profile of that name (known:", k->single);
+            for (int i = 0; i < kprof_builtin_count() && m < len; i++)
+                m += snprintf(why + m, (size_t)(len - m), " %s", kprof_builtin_name(i));
+            if (m < len) snprintf(why + m, (size_t)(len - m), "; or a path to a .kernel file)");
+            return -1;
+        }
+    }
     if (k->split_rule == KPROF_SPLIT_FILL && k->split_ctas < 1) {
         snprintf(why, (size_t)len, "split_rule = fill needs split_ctas >= 1");
         return -1;
@@ -135,7 +148,7 @@ int kprof_parse(kernel_profile *k, const char *text, const char *file, char *err
 {
     memset(k, 0, sizeof *k);
     if (specfile_parse(k, fields, N_FIELDS, text, file, err, errlen)) return KPROF_EPARSE;
-    char why[200];
+    char why[512];
     if (check(k, why, sizeof why)) {
         snprintf(err, (size_t)errlen, "%s: %s", file, why);
         return KPROF_EPARSE;

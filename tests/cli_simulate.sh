@@ -168,6 +168,10 @@ sed 's/^name = .*/name = mine/; s/^mma_rows = .*/mma_rows = 128/' experiments/ke
 sed 's/^mma_rows = .*/mma_rows = many/' experiments/kernels/torch-flash.kernel >"$tmp/bad.kernel"
 ln=$(grep -n '^mma_rows' experiments/kernels/torch-flash.kernel | cut -d: -f1)
 expect_err "bad.kernel:$ln: mma_rows: 'many' is not a number" simulate --kernel "$tmp/bad.kernel"
+# a profile's `single` names a known profile: checked when it is loaded, not at the first one-split workload
+sed 's/^single = .*/single = nosuch/' experiments/kernels/torch-flash.kernel >"$tmp/single.kernel"
+expect_err "single = nosuch: no kernel profile of that name" simulate --kernel "$tmp/single.kernel" --ctx 512k
+expect_err "--set single=nosuch: single = nosuch: no kernel profile of that name" simulate --kernel torch-flash --set single=nosuch
 # a profile of a kernel that runs MHA only refuses a GQA shape (the library refuses it), in each engine and in tune
 expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" simulate --kernel torch-efficient --heads 32 --kv-heads 8
 expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" predict --kernel torch-efficient --heads 32 --kv-heads 8
