@@ -13,13 +13,15 @@
 #include "cmd.h"
 #include "results.h"
 
-enum { C_DB, C_GPU, C_KERNEL, C_OUT, C_OUT_KERNEL, C_PARAMS, C_HALF, C_HOLDOUT, C_SM_ROWS, C_BAND_ONLY, C_CHIP_BAND, C_MICROBENCH,
-       C_MODEL, C_XTOL, C_GTOL, C_FTOL, C_MAXITER };
+enum { C_DB, C_GPU, C_KERNEL, C_SET, C_OUT, C_OUT_KERNEL, C_PARAMS, C_HALF, C_HOLDOUT, C_SM_ROWS, C_BAND_ONLY, C_CHIP_BAND,
+       C_MICROBENCH, C_MODEL, C_XTOL, C_GTOL, C_FTOL, C_MAXITER };
 
 static const args_opt calib_table[] = {
     {"db", "FILE", "the results database with the measured rows (required)", C_DB},
     {"gpu", "G", "whose rows: a spec name (required)", C_GPU},
     {"kernel", "NAME|FILE", "whose rows (default leansim; an outside kernel's rows are its CUDA-graph times)", C_KERNEL},
+    {"set", "KEY=VALUE", "start from this value of a chip or kernel field (repeatable), e.g. a field at 0\n"
+                         "set above 0 to fit it in log space", C_SET},
     {"out", "FILE.gpu", "write the fitted chip spec", C_OUT},
     {"out-kernel", "FILE.kernel", "write the fitted kernel profile", C_OUT_KERNEL},
     {"params", "P,...", "the fields to fit (below)", C_PARAMS},
@@ -44,6 +46,8 @@ static const args_opt calib_table[] = {
 
 typedef struct calib_args {
     const char *dbpath, *gpu, *out, *kernel, *out_kernel, *microbench;
+    const char *sets[32];
+    int n_sets;
     int params_given, sm_rows, band_only, chip_band;
     calib_opts o;
 } calib_args;
@@ -70,6 +74,7 @@ static int calib_opt(void *ctx, int id, const char *name, const char *v, char *e
     case C_DB: a->dbpath = v; return 0;
     case C_GPU: a->gpu = v; return 0;
     case C_KERNEL: a->kernel = v; return 0;
+    case C_SET: return args_list_add(a->sets, &a->n_sets, 32, name, v, err, errlen);
     case C_OUT: a->out = v; return 0;
     case C_OUT_KERNEL: a->out_kernel = v; return 0;
     case C_MICROBENCH: a->microbench = v; return 0;
@@ -154,10 +159,17 @@ int cmd_calibrate(int argc, char **argv)
     }
     gpu_spec g;
     kernel_profile kp;
-    if (kprof_pair_load(&g, &kp, gpu, kernel, NULL, 0, err, sizeof err)) {
+    if (kprof_pair_load(&g, &kp, gpu, kernel, a.sets, a.n_sets, err, sizeof err)) {
         fprintf(stderr, "leansim calibrate: %s\n", err);
         return 2;
     }
+    for (int p = 0; p < CALIB_COUNT && params_given && !band_only; p++)   /* a named field must start above 0 */
+        if ((o.mask & (1u << p)) && p != CALIB_SM_SHARE && !(calib_param_get(&g, &kp, p) > 0)) {
+            fprintf(stderr, "leansim calibrate: --params %s: it is 0 in %s, and fits run in log space (--set %s=X "
+                            "above 0 to start it there)\n", calib_param_name(p), calib_param_is_chip(p) ? g.name : kp.name,
+                    calib_param_name(p));
+            return 2;
+        }
     /* outputs are checked before the fit, which can take minutes */
     const char *outs[2] = {out, out_kernel}, *names[2] = {"--out", "--out-kernel"};
     for (int i = 0; i < 2; i++) {
@@ -172,12 +184,25 @@ int cmd_calibrate(int argc, char **argv)
         fclose(t);
         if (!existed) remove(outs[i]);
     }
+    FILE *probe = fopen(dbpath, "rb");
+    if (!probe) {
+        fprintf(stderr, "leansim calibrate: --db %s: cannot open\n", dbpath);
+        return 2;
+    }
+    fclose(probe);
+    sqlite3 *db;
+    int src = store_open(&db, dbpath, err, sizeof err);
+    if (src) {
+        fprintf(stderr, "leansim calibrate: %s\n", err);
+        return src == STORE_EINPUT ? 2 : 1;
+    }
     if (microbench) {
         double plateau;
         int used;
         specfile_pairs ceil;
         if (calib_sm_bandwidth(microbench, &plateau, &used, &ceil, err, sizeof err)) {
             fprintf(stderr, "leansim calibrate: %s\n", err);
+            store_close(db);
             return 2;
         }
         printf("# sm_max_gbps from %s: %.1f (%.1f before; the most one SM read, over %d rows on <= 32 SMs)\n",
@@ -198,17 +223,6 @@ int cmd_calibrate(int argc, char **argv)
                 fprintf(stderr, "calibrate: %s is 0 in %s: not fitted (--set it above 0 and name it in --params to fit it)\n",
                         calib_param_name(p), calib_param_is_chip(p) ? g.name : kp.name);
         o.mask = fit;
-    }
-    FILE *probe = fopen(dbpath, "rb");
-    if (!probe) {
-        fprintf(stderr, "leansim calibrate: --db %s: cannot open\n", dbpath);
-        return 2;
-    }
-    fclose(probe);
-    sqlite3 *db;
-    if (store_open(&db, dbpath, err, sizeof err)) {
-        fprintf(stderr, "leansim calibrate: %s\n", err);
-        return 1;
     }
     calib_row *rows;
     int n = calrows_load(db, g.name, kp.name, sm_rows, &rows, err, sizeof err);
@@ -240,7 +254,7 @@ int cmd_calibrate(int argc, char **argv)
     } else if (calib_fit(&g, &kp, rows, n, &o, &res, err, sizeof err)) {
         fprintf(stderr, "leansim calibrate: %s, kernel %s: %s\n", g.name, kp.name, err);
         free(rows);
-        return n == 0 ? 2 : 1;
+        return 1;
     }
     for (int p = 0; p < CALIB_COUNT; p++)
         if (res.unmoved & (1u << p)) {

@@ -92,6 +92,11 @@ $L calibrate --db "$T/r.db" --gpu h100 --params launch_us,mem_bw_achievable_gbps
 ok "calibrate runs" "[ $rc -eq 0 ]"
 $L calibrate --db "$T/r.db" --gpu h100 --maxiter 1 > /dev/null 2> "$T/e0"; rc=$?
 ok "calibrate with its default fields runs; a field at 0 is left out, said so" "[ $rc -eq 0 ] && grep -q 'partial_write_ns is 0 in leansim: not fitted' $T/e0"
+# a named field at 0 cannot start a log-space fit: refused as bad input, naming --set, which starts it above 0
+$L calibrate --db "$T/r.db" --gpu h100 --params partial_write_ns > /dev/null 2> "$T/e2"; rc=$?
+ok "a named field at 0 is refused with the --set that starts it" "[ $rc -eq 2 ] && [ \$(wc -l < $T/e2) -eq 1 ] && grep -q -- '--set partial_write_ns=X' $T/e2"
+$L calibrate --db "$T/r.db" --gpu h100 --params partial_write_ns --set partial_write_ns=100 --maxiter 2 > "$T/o2" 2>/dev/null; rc=$?
+ok "calibrate --set starts a field where it says" "[ $rc -eq 0 ] && grep -q '^partial_write_ns  *100 ' $T/o2"
 # no row here runs the CUDA-core path (d = 256): its efficiency is left out of the default fit, and
 # refused by name when asked for (GSL's default handler would abort on the singular system)
 ok "a default field no row moves with is left out, said so" "grep -q 'no fitted row.s time moves with fp32_eff = .*: not fitted' $T/e0"
