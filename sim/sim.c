@@ -179,7 +179,8 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
     if (o->resident) return o->resident;
     int res = sim_resident_per_sm(g, k, w, bn);
     if (res >= 1 && o->ctas_per_sm > res) {   /* as the kernel runner refuses it */
-        snprintf(err, (size_t)errlen, "--ctas-per-sm %d: only %d CTAs of kernel %s fit on an SM of %s (head dim %d, tile %d)",
+        snprintf(err, (size_t)errlen, "%d CTAs per SM (--ctas-per-sm, or the profile's ctas_per_sm): only %d CTAs of "
+                 "kernel %s fit on an SM of %s (head dim %d, tile %d)",
                  o->ctas_per_sm, res, k->name, g->name, w->head_dim, bn);
         return 0;
     }
@@ -191,8 +192,9 @@ int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *
                      "at head dim %d (groups of 1 to 16 are built, 1 to 8 at head dim 256)",
                      w->heads, w->kv_heads, w->head_dim, k->name, w->heads / w->kv_heads, w->head_dim);
         else
-            snprintf(err, (size_t)errlen, "--block-n %d, --head-dim %d: kernel profile %s's CTA does not fit on an SM of %s",
-                     bn, w->head_dim, k->name, g->name);
+            snprintf(err, (size_t)errlen, "a CTA of kernel %s (tile %d, head dim %d) does not fit on an SM of %s (its "
+                     "threads, registers or shared memory exceed the SM's: max_threads_per_sm, regs_per_sm, "
+                     "smem_per_sm_bytes, smem_per_cta_bytes)", k->name, bn, w->head_dim, g->name);
     }
     return res;
 }

@@ -204,7 +204,8 @@ expect_err "tl2.csv:2: event 'seg_end' of CTA 0 before its start" timeline "$tmp
 [ ! -e "$tmp/tl2.json" ] && ok || bad "a failed conversion left its output"
 # --ctas-per-sm cuts the plan for K CTAs per SM; the kernel's occupancy stays the resident count, as the runner
 # has it, and above it K is refused as the runner refuses it
-expect_err "--ctas-per-sm 9: only 3 CTAs of kernel leansim fit on an SM of h100" simulate --ctx 4k --ctas-per-sm 9
+expect_err "9 CTAs per SM (--ctas-per-sm, or the profile's ctas_per_sm): only 3 CTAs of kernel leansim fit on an SM of h100" simulate --ctx 4k --ctas-per-sm 9
+expect_err "a CTA of kernel leansim (tile 128, head dim 128) does not fit on an SM of h100" simulate --ctx 4k --set max_threads_per_sm=32
 "$L" simulate --ctx 4k --schedule balanced --ctas-per-sm 2 --format csv | awk -F, 'NR == 2 {exit !($13 == 256 && $15 == 3)}' &&
   ok || bad "balanced over 2 CTAs per SM: 256 CTAs, 3 resident"
 # an output file is written whole or not at all: a failed run leaves the file already there as it was;
