@@ -408,7 +408,7 @@ int model_predict(const gpu_spec *g, const kernel_profile *kp, const workload *w
     r->waves = (double)s.grid / (double)m.slots;
     r->sm_busy = c.main_ns > 0 ? fmin(1.0, c.busy / (c.main_ns * sms)) : 0;
     r->wait_us = c.wait_ns / 1e3;
-    r->sol_us = (kv + (double)w->batch * w->heads * w->head_dim * elt * 2) / g->mem_bw_achievable_gbps / 1e3;
+    r->sol_us = sim_sol_us(g, kp, w);
     sim_result_interval(r, g, kp, w, 1);
     return SIM_OK;
 }

@@ -69,6 +69,12 @@ double sim_combine_gap_ns(const gpu_spec *g, const kernel_profile *k);
 extern const kernel_res sim_combine_res;
 int sim_combine_resident(const gpu_spec *g);
 
+/* Speed of light of workload w under kernel k on chip g (us): its KV, Q and
+ * O bytes at the most the memory link carries for k, the chip's achievable
+ * bandwidth times k's stream efficiency at one CTA per SM (sim_stream_eff,
+ * above 1 when sm_stream_loss > 0): no prediction of either engine is below it. */
+double sim_sol_us(const gpu_spec *g, const kernel_profile *k, const workload *w);
+
 /* KV bytes of a workload: 2 (K and V) x tokens x kv_heads x head_dim x dtype. */
 double sim_kv_bytes(const workload *w);
 

@@ -163,6 +163,14 @@ double sim_kv_bytes(const workload *w)
     return 2.0 * tokens * w->kv_heads * w->head_dim * dtype_bytes(w->dtype);
 }
 
+double sim_sol_us(const gpu_spec *g, const kernel_profile *k, const workload *w)
+{
+    double elt = dtype_bytes(w->dtype);
+    double bytes = sim_kv_bytes(w) + (double)w->batch * w->heads * w->head_dim * elt * 2;   /* KV, then Q and O */
+    double peak = g->mem_bw_achievable_gbps * (k->sm_stream_loss > 0 ? sim_stream_eff(k->sm_stream_loss, 1) : 1);
+    return bytes / peak / 1e3;
+}
+
 int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n)
 {
     kernel_res r;
@@ -766,7 +774,7 @@ static int run(sim_ctx *c, const gpu_spec *g, const kernel_profile *kp, const wo
     double span = st.t_end - t0;
     r->sm_busy = span > 0 ? st.busy_ns / (span * g->sms) : 0;
     r->wait_us = st.wait_ns / 1e3;
-    r->sol_us = (r->kv_bytes + (double)w->batch * w->heads * w->head_dim * elt * 2) / g->mem_bw_achievable_gbps / 1e3;
+    r->sol_us = sim_sol_us(g, kp, w);
     sim_result_interval(r, g, kp, w, 0);
     return SIM_OK;
 }

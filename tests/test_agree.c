@@ -42,7 +42,7 @@ int main(void)
     static const int bns[] = {0, 32, 64, 128, 256};
     static const int dims[] = {64, 128, 256};
     static workload w;
-    int n = 0, bad_status = 0, bad_grid = 0, bad_comb = 0, bad_bytes = 0, bad_tokens = 0, bad_splits = 0;
+    int n = 0, bad_status = 0, bad_grid = 0, bad_comb = 0, bad_bytes = 0, bad_tokens = 0, bad_splits = 0, bad_sol = 0;
     int combines = 0, streamk_merges = 0;
     for (int it = 0; it < 700; it++) {
         memset(&w, 0, sizeof w);
@@ -105,6 +105,10 @@ int main(void)
             if (!(rm.splits == p->splits && rs.splits == p->splits && s.splits == p->splits) && bad_splits++ < 5)
                 fprintf(stderr, "%s: splits shape %d plan %d sim %d model %d\n", what, s.splits, p->splits,
                         rs.splits, rm.splits);
+            /* the speed of light bounds both engines (sim_sol_us: the most the link carries for the kernel) */
+            if (!(rs.time_us >= rs.sol_us * (1 - 1e-12) && rm.time_us >= rm.sol_us * (1 - 1e-12)) && bad_sol++ < 5)
+                fprintf(stderr, "%s: below the speed of light: sim %.6g model %.6g, sol %.6g\n", what, rs.time_us,
+                        rm.time_us, rs.sol_us);
             int64_t tokens, want_tokens = 0;
             double bytes = launch_bytes(p, &l, &w, &tokens);
             for (int r = 0; r < w.batch; r++) want_tokens += w.ctx[r] * w.kv_heads;
@@ -125,6 +129,7 @@ int main(void)
     CHECK(bad_splits == 0, "%d of %d plans with split counts that differ", bad_splits, n);
     CHECK(bad_tokens == 0, "%d of %d plans whose segments do not read every token once", bad_tokens, n);
     CHECK(bad_bytes == 0, "%d of %d plans with HBM bytes that differ", bad_bytes, n);
+    CHECK(bad_sol == 0, "%d of %d plans predicted below their speed of light", bad_sol, n);
     printf("# %d ragged plans: %d with a combine kernel, %d with stream-K merges\n", n, combines, streamk_merges);
     plan_free(p);
     sim_ctx_free(c);
