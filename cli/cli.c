@@ -163,10 +163,11 @@ int cli_rows_run(const char *cmd, int e, void *ctx, const cli_run_opts *o)
         }
         po = o->wl.po;
         po.kind = k;
-        if (multi_run(run, ctx, &o->gpu, &o->kern, &o->wl.wl, &po, o->gpus, o->parallel, &rows[n], &mr[n], err,
-                      sizeof err) != SIM_OK) {
+        int mrc = multi_run(run, ctx, &o->gpu, &o->kern, &o->wl.wl, &po, o->gpus, o->parallel, &rows[n], &mr[n], err,
+                            sizeof err);
+        if (mrc != SIM_OK) {
             fprintf(stderr, "leansim %s: %s\n", cmd, err);
-            return 2;
+            return mrc == SIM_ENOMEM ? 1 : 2;   /* out of memory is the run's failure, the rest the input's */
         }
         rows[n].speedup_vs_fa2 = have_fa2 ? fa2.time_us / rows[n].time_us : 0;
         n++;

@@ -515,6 +515,7 @@ int plan_shape_of(plan_shape *s, const workload *w, const plan_opts *o, int sms,
         break;
     }
     }
+    if (s->grid > PLAN_MAX_CTAS) return PLAN_ETOOLARGE;
     s->ctas_on_sm = plan_ctas_on_sm(s->grid, sms, resident_per_sm);
     s->combine_grid = s->combine ? U : 0;
     return PLAN_OK;

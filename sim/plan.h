@@ -40,6 +40,7 @@ enum dtype_kind { DTYPE_FP16 = 0, DTYPE_BF16, DTYPE_FP8, DTYPE_COUNT };
 #define WL_MAX_CTX   (1 << 24)     /* tokens per request */
 #define WL_MAX_UNITS (1 << 20)     /* batch * kv_heads */
 #define WL_MAX_TILES 2147483647LL  /* total KV tiles: plan indices are int32 */
+#define PLAN_MAX_CTAS (1 << 24)    /* CTAs of a main kernel: 16.7 M (1024 requests x 128 KV heads x 128 splits) */
 #define PLAN_MAX_SPLITS 128        /* FlashAttention-2's bound on splits */
 #define PLAN_CTA_THREADS 128       /* threads of a decode or combine CTA */
 #define PLAN_MERGE_BATCH 8         /* partial states a merging thread loads at once */
@@ -168,7 +169,7 @@ enum plan_status {
     PLAN_OK = 0,
     PLAN_EBADWORKLOAD,   /* workload fails workload_check */
     PLAN_EBADOPTS,       /* block_n, splits, grid or ctas_per_sm out of range */
-    PLAN_ETOOLARGE,      /* tiles, units or segments overflow the plan's indices */
+    PLAN_ETOOLARGE,      /* tiles, units or segments overflow the plan's indices, or CTAs PLAN_MAX_CTAS */
     PLAN_ENOMEM,
     PLAN_ERESIDENT       /* streamk/hybrid: o->grid above sms x resident (hosts spin on peers that
                             must all be resident) */

@@ -586,7 +586,7 @@ int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int
                  o->grid, g->sms * res, g->name, g->sms, res);
     else
         snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
-                 rc == PLAN_ETOOLARGE ? "too many tiles or units" : "bad options");
+                 rc == PLAN_ETOOLARGE ? "too many tiles, units or CTAs: at most 16777216 CTAs" : "bad options");
     return SIM_EPLAN;
 }
 

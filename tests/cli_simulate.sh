@@ -168,6 +168,8 @@ sed 's/^name = .*/name = mine/; s/^mma_rows = .*/mma_rows = 128/' experiments/ke
 sed 's/^mma_rows = .*/mma_rows = many/' experiments/kernels/torch-flash.kernel >"$tmp/bad.kernel"
 ln=$(grep -n '^mma_rows' experiments/kernels/torch-flash.kernel | cut -d: -f1)
 expect_err "bad.kernel:$ln: mma_rows: 'many' is not a number" simulate --kernel "$tmp/bad.kernel"
+# a plan of more CTAs than the planner allows is refused at once (134 M one-token chunks here)
+expect_err "too many tiles, units or CTAs: at most 16777216 CTAs" simulate --batch 1024 --ctx 1 --heads 1024 --kv-heads 1024 --schedule split --splits 128
 # a profile's `single` names a known profile: checked when it is loaded, not at the first one-split workload
 sed 's/^single = .*/single = nosuch/' experiments/kernels/torch-flash.kernel >"$tmp/single.kernel"
 expect_err "single = nosuch: no kernel profile of that name" simulate --kernel "$tmp/single.kernel" --ctx 512k
