@@ -37,7 +37,7 @@ void out_rows_print(FILE *f, int fmt, const char *engine, const gpu_spec *g, con
         print_ctx(f, w, ",", "", "");
         if (multi)
             fprintf(f, "\n# on %d GPUs (%d over the heads x %d over the KV), %s parallel (link %.0f GB/s, %.1f us): "
-                       "time = per GPU + gather + merge; columns from ctas on are one GPU's", mr[0].gpus,
+                       "time = per GPU + gather + merge; columns from hbm_MB on are GPU 0's (GB/s: its bytes over the time)", mr[0].gpus,
                     mr[0].head_ways, mr[0].kv_ways, multi_parallel_name(mr[0].parallel), g->link_gbps,
                     g->link_latency_us);
         fprintf(f, "\n%-9s %11s ", "schedule", "time_us");
