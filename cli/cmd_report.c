@@ -158,6 +158,9 @@ int cmd_validate(int argc, char **argv)
     if (st.earlier_rule)
         printf("validate: %d balanced rows measured while a balanced plan's wave was every resident CTA, whatever "
                "the CTAs per SM asked: rebuilt by that rule\n", st.earlier_rule);
+    if (st.unused_kernel)
+        fprintf(stderr, "validate: --kernel %s: no measured row is of its kernel: the profile predicted nothing\n",
+                st.unused_kernel);
     return 0;
 }
 

@@ -242,6 +242,7 @@ typedef struct validate_stats {
                                 CTAs per SM asked: rebuilt by that rule */
     int no_profile;          /* rows of an outside kernel no shipped profile describes */
     int unknown_gpu;         /* rows of GPUs no spec maps to (skipped) */
+    const char *unused_kernel; /* the first --kernel file no loaded row is of (NULL: none) */
 } validate_stats;
 
 /* Spec name of a GPU as the driver names it ("NVIDIA H100 80GB HBM3" ->

@@ -88,7 +88,14 @@ int validate_spec(gpu_spec *g, kernel_profile *k, const validate_opts *o, const 
             snprintf(err, (size_t)errlen, "%s", why);
             return STORE_EINPUT;
         }
-        if (!strcmp(t.name, kernel)) ksrc = o->kernel[i];
+        if (!strcmp(t.name, kernel)) {
+            if (ksrc != kernel) {   /* two files for one kernel: which one predicts its rows is no guess */
+                snprintf(err, (size_t)errlen, "--kernel %s: a second profile of kernel %s (after --kernel %s)",
+                         o->kernel[i], kernel, ksrc);
+                return STORE_EINPUT;
+            }
+            ksrc = o->kernel[i];
+        }
     }
     if (kprof_pair_load(g, k, src, ksrc, o ? o->set : NULL, o ? o->n_set : 0, why, sizeof why) != KPROF_OK) {
         const char *rest = o && o->spec && strstr(why, "--gpu ") == why ? strstr(why, ": ") : NULL;
@@ -385,7 +392,23 @@ int validate_opts_check(const validate_opts *o, char *err, int errlen)
 {
     gpu_spec g;
     kernel_profile k;
-    return o ? validate_spec(&g, &k, o, "h100", KPROF_DEFAULT, 0, 0, err, errlen) : STORE_OK;
+    if (!o) return STORE_OK;
+    for (int i = 0; i < o->n_kernel; i++) {   /* each file loads, and no two are of one kernel */
+        kernel_profile a, b;
+        char why[512];
+        if (kprof_load(&a, o->kernel[i], why, sizeof why) != KPROF_OK) {
+            snprintf(err, (size_t)errlen, "%s", why);
+            return STORE_EINPUT;
+        }
+        if (validate_spec(&g, &k, o, "h100", a.name, 0, 0, err, errlen)) return STORE_EINPUT;
+        for (int j = 0; j < i; j++)
+            if (kprof_load(&b, o->kernel[j], why, sizeof why) == KPROF_OK && !strcmp(a.name, b.name)) {
+                snprintf(err, (size_t)errlen, "--kernel %s: a second profile of kernel %s (after --kernel %s)",
+                         o->kernel[i], a.name, o->kernel[j]);
+                return STORE_EINPUT;
+            }
+    }
+    return validate_spec(&g, &k, o, "h100", KPROF_DEFAULT, 0, 0, err, errlen);
 }
 
 int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *err, int errlen)
@@ -396,6 +419,14 @@ int validate_run(sqlite3 *db, const validate_opts *o, validate_stats *st, char *
     validate_row *rows;
     int n = validate_rows_load(db, o, &rows, st, err, errlen);
     if (n < 0) return n;
+    for (int i = 0; o && i < o->n_kernel && !st->unused_kernel; i++) {   /* a profile no row is of */
+        kernel_profile t;
+        char why[512];
+        if (kprof_load(&t, o->kernel[i], why, sizeof why) != KPROF_OK) continue;
+        int used = 0;
+        for (int r = 0; r < n && !used; r++) used = !strcmp(rows[r].kernel, t.name);
+        if (!used) st->unused_kernel = o->kernel[i];
+    }
     sim_ctx *c = sim_ctx_alloc();
     int rc = STORE_OK, in_tx = 0;
     int64_t run_id = 0;

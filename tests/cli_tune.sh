@@ -92,6 +92,12 @@ $L calibrate --db "$T/r.db" --gpu h100 --params launch_us,mem_bw_achievable_gbps
 ok "calibrate runs" "[ $rc -eq 0 ]"
 $L calibrate --db "$T/r.db" --gpu h100 --maxiter 1 > /dev/null 2> "$T/e0"; rc=$?
 ok "calibrate with its default fields runs; a field at 0 is left out, said so" "[ $rc -eq 0 ] && grep -q 'partial_write_ns is 0 in leansim: not fitted' $T/e0"
+# validate: two profiles of one kernel are refused; a profile no row is of is said so
+cp "$T/r.db" "$T/v.db"
+$L validate --db "$T/v.db" --kernel experiments/kernels/torch-flash.kernel --kernel torch-flash > "$T/o4" 2> "$T/e4"; rc=$?
+ok "validate: two --kernel files of one kernel refused" "[ $rc -eq 2 ] && grep -q 'a second profile of kernel torch-flash' $T/e4 && [ ! -s $T/o4 ]"
+$L validate --db "$T/v.db" --kernel torch-flash > /dev/null 2> "$T/e5"; rc=$?
+ok "validate: a --kernel profile no row is of is said so" "[ $rc -eq 0 ] && grep -q -- '--kernel torch-flash: no measured row is of its kernel' $T/e5"
 # a named field at 0 cannot start a log-space fit: refused as bad input, naming --set, which starts it above 0
 $L calibrate --db "$T/r.db" --gpu h100 --params partial_write_ns > /dev/null 2> "$T/e2"; rc=$?
 ok "a named field at 0 is refused with the --set that starts it" "[ $rc -eq 2 ] && [ \$(wc -l < $T/e2) -eq 1 ] && grep -q -- '--set partial_write_ns=X' $T/e2"
