@@ -136,6 +136,10 @@ for bad in "--db $T/r.db" "--gpu h100" "--db $T/none.db --gpu h100" "--db $T/r.d
   $L calibrate $bad 2> "$T/e" > /dev/null; rc=$?
   ok "calibrate $bad: exit 2" "[ $rc -eq 2 ] && [ -s $T/e ]"
 done
+# a chip named with a comment's end still gives a header that compiles
+sed 's|^name = .*|name = my*/gpu|' experiments/gpus/h100.gpu > "$T/odd.gpu"
+$L tune --gpu "$T/odd.gpu" --ctx 4k --emit-header "$T/odd.h" > /dev/null 2>&1
+ok "a name with '*/' in the header's comment compiles" "printf '#include \"%s\"\\nint main(void) { return leansim_tuned_my__gpu[0].batch - 1; }\\n' $T/odd.h | \${CC:-cc} -x c -fsyntax-only -"
 # tune searches the schedules the kernel runs (as simulate and predict do), unless --schedule says otherwise
 $L tune --ctx 64k --kernel torch-efficient --format csv > "$T/te.csv"; rc=$?
 ok "tune --kernel torch-efficient picks among its own schedule" "[ $rc -eq 0 ] && [ \$(cut -d, -f4 $T/te.csv | sed -n 2p) = fa2 ]"
