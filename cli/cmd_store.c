@@ -230,18 +230,28 @@ int cmd_ingest(int argc, char **argv)
     const char *dbpath = sa.db;
     char err[1024];
     int added = 0;
-    /* check the whole file before the database is opened (or created) */
-    if (store_ingest_csv(NULL, file, &added, err, sizeof err)) {
+    /* the input read once (a pipe cannot be read twice), checked whole before
+     * the database is opened (or created), then stored */
+    size_t len;
+    char *text = store_ingest_read(file, &len, err, sizeof err);
+    if (!text) {
         fprintf(stderr, "leansim ingest: %s\n", err);
         return 2;
+    }
+    if ((rc = store_ingest_text(NULL, text, len, file, &added, err, sizeof err))) {
+        fprintf(stderr, "leansim ingest: %s\n", err);
+        free(text);
+        return rc == STORE_EINPUT ? 2 : 1;
     }
     sqlite3 *db;
     if ((rc = store_open(&db, dbpath, err, sizeof err))) {
         fprintf(stderr, "leansim ingest: %s\n", err);
+        free(text);
         return rc == STORE_EINPUT ? 2 : 1;
     }
-    rc = store_ingest_csv(db, file, &added, err, sizeof err);
+    rc = store_ingest_text(db, text, len, file, &added, err, sizeof err);
     store_close(db);
+    free(text);
     if (rc) {
         fprintf(stderr, "leansim ingest: %s\n", err);
         return rc == STORE_EINPUT ? 2 : 1;

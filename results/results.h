@@ -119,6 +119,19 @@ int store_pairing_put(sqlite3 *db, int64_t measurement_id, int64_t prediction_id
  */
 int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen);
 
+/*
+ * Reads the input of an ingest (a file or a pipe, up to 1 GB) whole, so
+ * that it can be checked and then stored though a pipe reads only once:
+ * a malloc'ed buffer (caller frees) of *len bytes and a NUL after them,
+ * or NULL with err naming path (cannot open, not a file, read error).
+ */
+char *store_ingest_read(const char *path, size_t *len, char *err, int errlen);
+
+/* store_ingest_csv on text[0..len) read from path (store_ingest_read):
+ * the same checks, messages and return codes. */
+int store_ingest_text(sqlite3 *db, const char *text, size_t len, const char *path, int *added, char *err,
+                      int errlen);
+
 /* What an ingest met beside the rows it added (store_ingest_notes). */
 typedef struct store_ingest_note {
     int repeats;             /* rows whose configuration was stored already (the first row kept) */

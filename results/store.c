@@ -471,25 +471,80 @@ const store_ingest_note *store_ingest_notes(void)
     return &last_note;
 }
 
-int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen)
+#define INGEST_MAX_BYTES ((size_t)1 << 30)
+
+char *store_ingest_read(const char *path, size_t *len, char *err, int errlen)
 {
-    memset(&last_note, 0, sizeof last_note);
-    int64_t run_id = 0;
-    FILE *f = fopen(path, "r");
-    sqlite3_stmt *st = NULL;
-    char line[16384], orig[16384];
-    int lineno = 0, rc = STORE_EINPUT, in_tx = 0, dups = 0, dup_line = 0;
-    char *gl = NULL;
-    *added = 0;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
-        return STORE_EINPUT;
+        return NULL;
     }
     struct stat sb;
     if (!fstat(fileno(f), &sb) && !S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode)) {
         fclose(f);
         snprintf(err, (size_t)errlen, "%s: not a file%s", path, S_ISDIR(sb.st_mode) ? " (a directory)" : "");
+        return NULL;
+    }
+    /* a pipe has no size to ask: grow the buffer as it fills (the campaign's files are a few MB) */
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (cap - n < 2) {
+            char *b = cap >= INGEST_MAX_BYTES ? NULL : realloc(buf, cap * 2);
+            if (!b) break;   /* too large, or out of memory: not at the end of the file */
+            buf = b;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (!buf || ferror(f) || !feof(f)) {
+        snprintf(err, (size_t)errlen, "%s: %s", path,
+                 ferror(f) ? "read error" : cap >= INGEST_MAX_BYTES ? "larger than 1 GB" : "out of memory");
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen)
+{
+    size_t len;
+    *added = 0;
+    memset(&last_note, 0, sizeof last_note);
+    char *text = store_ingest_read(path, &len, err, errlen);
+    if (!text) return STORE_EINPUT;
+    int rc = store_ingest_text(db, text, len, path, added, err, errlen);
+    free(text);
+    return rc;
+}
+
+int store_ingest_text(sqlite3 *db, const char *text, size_t text_len, const char *path, int *added, char *err,
+                      int errlen)
+{
+    memset(&last_note, 0, sizeof last_note);
+    int64_t run_id = 0;
+    sqlite3_stmt *st = NULL;
+    char line[16384], orig[16384];
+    int lineno = 0, rc = STORE_EINPUT, in_tx = 0, dups = 0, dup_line = 0;
+    char *gl = NULL;
+    *added = 0;
+    if (text_len == 0) {
+        snprintf(err, (size_t)errlen, "%s:1: empty file (expected the header '%s')", path, RUNCSV_HEADER);
         return STORE_EINPUT;
+    }
+    /* the lines are read from the text as from the file (a NUL byte stays in its line) */
+    FILE *f = fmemopen((void *)text, text_len, "r");
+    if (!f) {
+        snprintf(err, (size_t)errlen, "%s: out of memory", path);
+        return STORE_EDB;
     }
 #define C(name) RUNCSV_##name   /* a column of runcsv.h */
 #define BAD(...)                                                                                  \

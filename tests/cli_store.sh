@@ -1,0 +1,39 @@
+#!/bin/sh
+# cli_store.sh: the commands that write the results database (sweep,
+# ingest, merge) and the listings (gpus, kernels) on bad input: one line on
+# stderr naming the file, the line and the text, exit 2, nothing on stdout
+# and no database left behind; input from a pipe read once.
+L=${LEANSIM:-build/leansim}
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL cli_store: $*"; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+CSV=experiments/data/h100-20261127-tuned-v4-mha.csv
+# refused CMD...: exit 2, one line on stderr containing $want, stdout empty, no $T/x.db
+refused() { refused_in /dev/null "$@"; }
+# refused_in FILE CMD...: refused, the command's stdin a pipe from FILE
+refused_in() {
+  in=$1; shift
+  rm -f "$T/x.db"
+  cat "$in" | "$L" "$@" > "$T/o" 2> "$T/e"; rc=$?
+  if [ $rc -eq 2 ] && [ ! -s "$T/o" ] && [ "$(wc -l < "$T/e")" -eq 1 ] && grep -qF -- "$want" "$T/e" &&
+     [ ! -e "$T/x.db" ]; then ok; else
+    bad "leansim $*: rc $rc, want 2 and '$want' on one line, no stdout, no database: $(head -2 "$T/e") | $(head -1 "$T/o")"
+  fi
+}
+
+# ingest reads its input once: a pipe or a FIFO is checked, then stored
+cat "$CSV" | "$L" ingest /dev/stdin --db "$T/p.db" > "$T/o" 2> "$T/e" &&
+  grep -q ': 28 rows added' "$T/o" && ok || bad "ingest from a pipe: $(cat "$T/e" "$T/o" | head -2)"
+mkfifo "$T/fifo"
+cat "$CSV" > "$T/fifo" & w=$!
+timeout 20 "$L" ingest "$T/fifo" --db "$T/f.db" > "$T/o" 2> "$T/e" &&
+  grep -q ': 28 rows added' "$T/o" && ok || bad "ingest from a named FIFO: $(cat "$T/e" "$T/o" | head -2)"
+kill $w 2> /dev/null
+{ head -1 "$CSV"; echo garbage; } > "$T/bad.csv"
+want="/dev/stdin:2: 1 columns"
+refused_in "$T/bad.csv" ingest /dev/stdin --db "$T/x.db"
+
+echo "cli_store: $pass passed, $fail failed"
+[ $fail -eq 0 ]
