@@ -660,6 +660,10 @@ int store_ingest_text(sqlite3 *db, const char *text, size_t text_len, const char
         int64_t longest = 0;
         int nctx = 0;
         {
+            /* strtok_r below skips empty lengths: an empty one anywhere is refused first */
+            const char *cx = col[C(ctx)];
+            if (!*cx || cx[0] == ';' || strstr(cx, ";;") || cx[strlen(cx) - 1] == ';')
+                BAD("ctx '%s': empty length", cx);
             char buf[16384];
             snprintf(buf, sizeof buf, "%s", col[C(ctx)]);
             for (char *save = NULL, *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
@@ -669,8 +673,6 @@ int store_ingest_text(sqlite3 *db, const char *text, size_t text_len, const char
                 if (v > longest) longest = v;
                 nctx++;
             }
-            if (nctx == 0 || strstr(col[C(ctx)], ";;") || col[C(ctx)][strlen(col[C(ctx)]) - 1] == ';')
-                BAD("ctx '%s': empty length", col[C(ctx)]);
             if (nctx != 1 && nctx != iv[C(batch)]) BAD("ctx: %d lengths for batch %lld", nctx, iv[C(batch)]);
         }
         /* peer rows (schedule not ours) have no plan: empty plan columns read 0;

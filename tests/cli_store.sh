@@ -35,5 +35,11 @@ kill $w 2> /dev/null
 want="/dev/stdin:2: 1 columns"
 refused_in "$T/bad.csv" ingest /dev/stdin --db "$T/x.db"
 
+# a row of CSV with field $1 set to $2 (the file's second row, batch 1): $T/row.csv
+row() { awk -F, -v OFS=, -v c="$1" -v v="$2" 'NR == 1 { print } NR == 3 { $c = v; print }' "$CSV" > "$T/row.csv"; }
+# ctx: an empty length anywhere, the first one too
+row 15 ';1024'
+want="row.csv:2: ctx ';1024': empty length" refused ingest "$T/row.csv" --db "$T/x.db"
+
 echo "cli_store: $pass passed, $fail failed"
 [ $fail -eq 0 ]
