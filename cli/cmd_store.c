@@ -136,17 +136,28 @@ int cmd_sweep(int argc, char **argv)
             return 2;
         }
     }
+    /* a sweep whose every row an engine refuses (a kernel that does not fit, a grid
+     * above residency) is known before the database is made: run until one row is taken */
+    sweep_stats st;
+    s.shard = shard;
+    s.n_shards = n_shards;
+    if ((rc = sweep_run(NULL, &s, file, NULL, &st, err, sizeof err))) {
+        fprintf(stderr, "leansim sweep: %s\n", err);
+        return rc == STORE_EINPUT ? 2 : 1;
+    }
+    if (st.total > 0 && !st.added) {
+        fprintf(stderr, "leansim sweep: %s: every one of its %lld rows is invalid (a kernel that does not fit, a grid "
+                "above residency): nothing to store\n", file, (long long)st.total);
+        return 2;
+    }
     /* the database (and its schema) exists before any process writes it */
     sqlite3 *db;
     if ((rc = store_open(&db, dbpath, err, sizeof err))) {
         fprintf(stderr, "leansim sweep: %s\n", err);
         return rc == STORE_EINPUT ? 2 : 1;
     }
-    sweep_stats st;
     double t0 = wall_s();
     if (jobs == 1) {
-        s.shard = shard;
-        s.n_shards = n_shards;
         rc = sweep_run(db, &s, file, isatty(2) ? stderr : NULL, &st, err, sizeof err);
         store_close(db);
         if (rc) {
@@ -207,12 +218,6 @@ int cmd_sweep(int argc, char **argv)
     if (jobs > 1) printf(" in %d processes", jobs);
     printf(": %lld added, %lld already present, %lld skipped (invalid for the schedule) in %.2f s -> %s\n",
            (long long)st.added, (long long)st.present, (long long)st.skipped, st.seconds, dbpath);
-    if (st.total > 0 && st.skipped == st.total) {
-        fprintf(stderr, "leansim sweep: %s: every one of its %lld rows is invalid (a KV-head count that does not "
-                "divide the heads, a kernel that does not fit, a grid above residency): nothing stored\n", file,
-                (long long)st.total);
-        return 2;
-    }
     return 0;
 }
 

@@ -195,7 +195,8 @@ typedef struct sweep_stats {
  * of shard s->shard (the configurations in sweep order whose index modulo
  * n_shards is shard, with all their engines: the shards of one sweep are
  * disjoint and together make the whole).  Progress on `progress` when not NULL.  Returns STORE_OK, STORE_EINPUT (a GPU spec fails to load) or
- * STORE_EDB.
+ * STORE_EDB.  db NULL: a check that stores nothing and stops at the first
+ * row an engine takes: st->added 1 then, 0 when every row is invalid.
  */
 int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress, sweep_stats *st, char *err,
               int errlen);

@@ -115,7 +115,7 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
     s->engines = (1 << MODEL_ENGINE_COUNT) - 1;
     s->n_kernels = 1;
     snprintf(s->kernels[0], sizeof s->kernels[0], "%s", KPROF_DEFAULT);
-    int seen[16] = {0};
+    int seen[16] = {0};   /* the line of each key given, 0 if not */
     static const char *keys[] = {"gpus", "sms", "ctx", "batch", "heads", "kv_heads", "head_dim", "dtype",
                                  "schedules", "block_n", "splits", "ctas_per_sm", "engines", "kernels"};
     int lineno = 0;
@@ -157,8 +157,8 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
         if (k == (int)(sizeof keys / sizeof keys[0]))
             BAD("unknown key '%s' (gpus, sms, ctx, batch, heads, kv_heads, head_dim, dtype, schedules, block_n, "
                 "splits, ctas_per_sm, engines, kernels)", key);
-        if (seen[k]) BAD("key '%s' given twice", key);
-        seen[k] = 1;
+        if (seen[k]) BAD("key '%s' given twice (line %d)", key, seen[k]);
+        seen[k] = lineno;
         if (!*val) BAD("%s: empty value", key);
         int n;
         if (!strcmp(key, "gpus") || !strcmp(key, "dtype") || !strcmp(key, "schedules") || !strcmp(key, "engines") ||
@@ -232,6 +232,30 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
             s->n_sms = to_ints(tmp, n, s->sms);
         }
 #undef BAD
+    }
+    /* a KV-head count that divides none of the head counts (or a head count none
+     * divides) makes no row: a mistake in the file, not rows to skip */
+    for (int pass = 0; pass < 2; pass++) {
+        const int *a = pass ? s->heads : s->kv_heads, *b = pass ? s->kv_heads : s->heads;
+        int na = pass ? s->n_heads : s->n_kv_heads, nb = pass ? s->n_kv_heads : s->n_heads;
+        for (int i = 0; i < na; i++) {
+            int any = 0;
+            for (int j = 0; j < nb && !any; j++) {
+                int h = pass ? a[i] : b[j], kv = pass ? b[j] : a[i];
+                any = kv == 0 || (kv <= h && h % kv == 0);   /* kv_heads 0: the heads */
+            }
+            if (any) continue;
+            char list[256];
+            int o = 0;
+            list[0] = 0;
+            for (int j = 0; j < nb && o < (int)sizeof list; j++)
+                o += snprintf(list + o, sizeof list - (size_t)o, "%s%d", j ? ", " : "", b[j]);
+            const char *key = pass ? "heads" : "kv_heads", *other = pass ? "kv_heads" : "heads";
+            int at = seen[pass ? 4 : 5];
+            snprintf(err, (size_t)errlen, "%s:%d: %s: %d %s none of the %s (%s%s): it makes no row", file, at, key,
+                     a[i], pass ? "is divided by" : "divides", other, list, seen[pass ? 5 : 4] ? "" : ", the default");
+            return STORE_EINPUT;
+        }
     }
     {   /* a sweep's size, before anything runs */
         double rows = (double)s->n_gpus * (s->n_sms ? s->n_sms : 1) * s->n_ctx * s->n_batch * s->n_heads *
@@ -411,7 +435,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                         st->skipped++;
                         continue;
                     }
-                    int has = store_prediction_has(db, &key);
+                    int has = db ? store_prediction_has(db, &key) : 0;
                     if (has < 0) {
                         snprintf(err, (size_t)errlen, "sqlite: %s (lookup)", sqlite3_errmsg(db));
                         rc = STORE_EDB;
@@ -432,6 +456,10 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     if (src != SIM_OK) {
                         st->skipped++;
                         continue;
+                    }
+                    if (!db) {   /* a check: one valid row is enough */
+                        st->added = 1;
+                        goto done;
                     }
                     pending_row *pr = &buf[pending++];
                     pr->w = *w;
@@ -459,7 +487,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
             if ((rc = flush_rows(db, buf, pending, &g, args, &run_id, st, err, errlen))) goto done;
             pending = 0;
         }
-    if (progress) fprintf(progress, "\r%*s\r", 60, "");
+    if (progress && db) fprintf(progress, "\r%*s\r", 60, "");
     st->seconds = now_s() - t0;
 done:
     free(buf);

@@ -41,5 +41,13 @@ row() { awk -F, -v OFS=, -v c="$1" -v v="$2" 'NR == 1 { print } NR == 3 { $c = v
 row 15 ';1024'
 want="row.csv:2: ctx ';1024': empty length" refused ingest "$T/row.csv" --db "$T/x.db"
 
+# sweep: rows that cannot be are refused before the database is made, nothing on stdout
+printf 'heads = 7\nkv_heads = 3\nctx=4k\n' > "$T/hk.exp"
+want="hk.exp:2: kv_heads: 3 divides none of the heads (7)" refused sweep "$T/hk.exp" --db "$T/x.db"
+printf 'heads = 7, 32\nkv_heads = 8\n' > "$T/hk2.exp"
+want="hk2.exp:1: heads: 7 is divided by none of the kv_heads (8)" refused sweep "$T/hk2.exp" --db "$T/x.db"
+printf 'ctas_per_sm = 64\nkernels = torch-flash\nschedules = fa2\n' > "$T/cps.exp"
+want="cps.exp: every one of its 2 rows is invalid" refused sweep "$T/cps.exp" --db "$T/x.db"
+
 echo "cli_store: $pass passed, $fail failed"
 [ $fail -eq 0 ]
