@@ -152,7 +152,7 @@ int cmd_sweep(int argc, char **argv)
     }
     /* the database (and its schema) exists before any process writes it */
     sqlite3 *db;
-    if ((rc = store_open(&db, dbpath, err, sizeof err))) {
+    if ((rc = store_open_create(&db, dbpath, err, sizeof err))) {
         fprintf(stderr, "leansim sweep: %s\n", err);
         return rc == STORE_EINPUT ? 2 : 1;
     }
@@ -184,7 +184,7 @@ int cmd_sweep(int argc, char **argv)
                 sweep_stats cs;
                 s.shard = shard + j * n_shards;
                 s.n_shards = n_shards * jobs;
-                int crc = store_open(&db, dbpath, err, sizeof err);
+                int crc = store_open_create(&db, dbpath, err, sizeof err);
                 if (!crc) crc = sweep_run(db, &s, file, j == 0 && isatty(2) ? stderr : NULL, &cs, err, sizeof err);
                 if (!crc) store_close(db);
                 if (crc) fprintf(stderr, "leansim sweep: job %d: %s\n", j + 1, err);
@@ -249,7 +249,7 @@ int cmd_ingest(int argc, char **argv)
         return rc == STORE_EINPUT ? 2 : 1;
     }
     sqlite3 *db;
-    if ((rc = store_open(&db, dbpath, err, sizeof err))) {
+    if ((rc = store_open_create(&db, dbpath, err, sizeof err))) {
         fprintf(stderr, "leansim ingest: %s\n", err);
         free(text);
         return rc == STORE_EINPUT ? 2 : 1;
@@ -302,8 +302,8 @@ int cmd_merge(int argc, char **argv)
             fprintf(stderr, "leansim merge: %s: no such database\n", src[i]);
             return 2;
         }
-        if (store_open_readonly(&db, src[i], err, sizeof err)) {
-            fprintf(stderr, "leansim merge: %s\n", err);
+        if (store_open_readonly(&db, src[i], err, sizeof err)) {   /* named as given, not as --db */
+            fprintf(stderr, "leansim merge: %s\n", !strncmp(err, "--db ", 5) ? err + 5 : err);
             return 2;
         }
         store_close(db);
@@ -314,7 +314,7 @@ int cmd_merge(int argc, char **argv)
         }
     }
     sqlite3 *db;
-    int rc = store_open(&db, into, err, sizeof err);
+    int rc = store_open_create(&db, into, err, sizeof err);
     if (rc) {
         /* the store names its file as --db's */
         fprintf(stderr, "leansim merge: %s%s\n", !strncmp(err, "--db ", 5) ? "--into " : "",

@@ -30,12 +30,20 @@ typedef struct sqlite3 sqlite3;
 enum store_status { STORE_OK = 0, STORE_EINPUT = -2, STORE_EDB = -1 };
 
 /*
- * Opens (creating) the results database at path: WAL journal, a busy
- * timeout, the schema applied.  *db is NULL on error.  Returns STORE_OK,
- * STORE_EINPUT (no database can be opened at path, or a SQLite file of
- * another application) or STORE_EDB, with err set.
+ * Opens the results database at path for writing, creating it where no
+ * file is: WAL journal, a busy timeout, the schema applied.  A file that
+ * exists must be a leansim database (commands that read the rows they
+ * work on, validate and calibrate, make none of an empty file).  *db is
+ * NULL on error.  Returns STORE_OK, STORE_EINPUT (no database can be
+ * opened at path, a file that is not SQLite, a SQLite file of another
+ * application, an empty file) or STORE_EDB, with err set naming path as
+ * --db's.
  */
 int store_open(sqlite3 **db, const char *path, char *err, int errlen);
+
+/* store_open for the commands that fill a database (sweep, ingest, merge):
+ * an existing file with no table (0 bytes) becomes one too. */
+int store_open_create(sqlite3 **db, const char *path, char *err, int errlen);
 void store_close(sqlite3 *db);
 
 /*

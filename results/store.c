@@ -121,11 +121,15 @@ done:
     return rc;
 }
 
-int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
+/* store_open and store_open_create: adopt 1 makes a leansim database of an
+ * existing file that holds no table (0 bytes, or an empty SQLite file). */
+static int open_rw(sqlite3 **dbp, const char *path, int adopt, char *err, int errlen)
 {
     sqlite3 *db = NULL;
     char *msg = NULL;
     *dbp = NULL;
+    struct stat sb;
+    int existed = stat(path, &sb) == 0;
     const char *schema = schema_text();
     if (!schema) {
         snprintf(err, (size_t)errlen, "schema.sql was not compiled in");
@@ -138,19 +142,30 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
         return STORE_EINPUT;
     }
     SQL_CHECK(db, sqlite3_busy_timeout(db, 60000));
-    {   /* a SQLite file of another application is left as it is */
-        int tables = 0, ours = 0;
+    {   /* a SQLite file of another application, or no SQLite file at all, is left as it is */
+        int tables = 0, ours = 0, prc;
         sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT count(*), sum(name IN ('runs', 'predictions', 'measurements')) FROM "
-                               "sqlite_master WHERE type = 'table'", -1, &q, NULL) == SQLITE_OK &&
+        if ((prc = sqlite3_prepare_v2(db, "SELECT count(*), sum(name IN ('runs', 'predictions', 'measurements')) "
+                                      "FROM sqlite_master WHERE type = 'table'", -1, &q, NULL)) == SQLITE_OK &&
             sqlite3_step(q) == SQLITE_ROW) {
             tables = sqlite3_column_int(q, 0);
             ours = sqlite3_column_int(q, 1);
         }
         sqlite3_finalize(q);
+        if (prc == SQLITE_NOTADB || sqlite3_errcode(db) == SQLITE_NOTADB) {
+            snprintf(err, (size_t)errlen, "--db %s: not a SQLite file, so not a leansim results database: not changed",
+                     path);
+            sqlite3_close(db);
+            return STORE_EINPUT;
+        }
         if (tables > 0 && ours == 0) {
             snprintf(err, (size_t)errlen, "--db %s: a SQLite file with %d tables of its own and none of leansim's: "
                      "not changed (name a new file)", path, tables);
+            sqlite3_close(db);
+            return STORE_EINPUT;
+        }
+        if (existed && tables == 0 && !adopt) {   /* a command that reads makes no database of it */
+            snprintf(err, (size_t)errlen, "--db %s: not a leansim results database (leansim ingest creates one)", path);
             sqlite3_close(db);
             return STORE_EINPUT;
         }
@@ -174,6 +189,10 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
         }
         snprintf(err, (size_t)errlen, "--db %s: %s", path, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
+        if (rc == SQLITE_NOTADB) {   /* the file the user named, not the machine */
+            sqlite3_close(db);
+            return STORE_EINPUT;
+        }
         goto fail;
     }
     *dbp = db;
@@ -181,6 +200,16 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
 fail:
     sqlite3_close(db);
     return STORE_EDB;
+}
+
+int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
+{
+    return open_rw(dbp, path, 0, err, errlen);
+}
+
+int store_open_create(sqlite3 **dbp, const char *path, char *err, int errlen)
+{
+    return open_rw(dbp, path, 1, err, errlen);
 }
 
 int store_open_readonly(sqlite3 **dbp, const char *path, char *err, int errlen)
@@ -853,7 +882,10 @@ int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, 
 {
     memset(st, 0, sizeof *st);
     sqlite3 *probe;
-    if (store_open_readonly(&probe, src, err, errlen)) return STORE_EINPUT;   /* names the file */
+    if (store_open_readonly(&probe, src, err, errlen)) {   /* the source named as given, not as --db */
+        if (!strncmp(err, "--db ", 5)) memmove(err, err + 5, strlen(err + 5) + 1);
+        return STORE_EINPUT;
+    }
     sqlite3_close(probe);
     sqlite3_stmt *q = NULL;
     char cols[2048], sql[8192];

@@ -49,5 +49,24 @@ want="hk2.exp:1: heads: 7 is divided by none of the kv_heads (8)" refused sweep 
 printf 'ctas_per_sm = 64\nkernels = torch-flash\nschedules = fa2\n' > "$T/cps.exp"
 want="cps.exp: every one of its 2 rows is invalid" refused sweep "$T/cps.exp" --db "$T/x.db"
 
+# a --db that is not SQLite is bad input in every command, and left as it is
+echo hi > "$T/notdb.db"
+printf 'ctx = 4k\n' > "$T/s.exp"
+"$L" ingest "$CSV" --db "$T/good.db" > /dev/null
+want="--db $T/notdb.db: not a SQLite file" refused sweep "$T/s.exp" --db "$T/notdb.db"
+want="--db $T/notdb.db: not a SQLite file" refused ingest "$CSV" --db "$T/notdb.db"
+want="--db $T/notdb.db: not a SQLite file" refused validate --db "$T/notdb.db"
+want="--into $T/notdb.db: not a SQLite file" refused merge "$T/good.db" --into "$T/notdb.db"
+[ "$(cat "$T/notdb.db")" = hi ] && ok || bad "a file that is not SQLite was changed"
+# merge names a bad source as given: it has no --db
+want="leansim merge: $T/notdb.db: not a leansim results database" refused merge "$T/notdb.db" --into "$T/x.db"
+# a command that reads its rows makes no database of an empty file
+: > "$T/empty.db"
+want="--db $T/empty.db: not a leansim results database" refused validate --db "$T/empty.db"
+want="--db $T/empty.db: not a leansim results database" refused report --db "$T/empty.db"
+[ ! -s "$T/empty.db" ] && ok || bad "validate made a database of an empty file"
+# one that fills a database takes an empty file (mktemp's) as a new one
+"$L" ingest "$CSV" --db "$T/empty.db" > /dev/null 2> "$T/e" && ok || bad "ingest into an empty file: $(cat "$T/e")"
+
 echo "cli_store: $pass passed, $fail failed"
 [ $fail -eq 0 ]
