@@ -121,21 +121,6 @@ int cmd_sweep(int argc, char **argv)
         fprintf(stderr, "leansim sweep: %s\n", err);
         return 2;
     }
-    for (int i = 0; i < s.n_gpus; i++) {
-        gpu_spec g;
-        if (gpu_spec_load(&g, s.gpus[i], err, sizeof err)) {
-            fprintf(stderr, "leansim sweep: %s: gpus: %s\n", file, err);
-            return 2;
-        }
-    }
-    for (int i = 0; i < s.n_kernels; i++) {   /* before the database is made */
-        kernel_profile k;
-        if (kprof_load(&k, s.kernels[i], err, sizeof err) != KPROF_OK) {
-            const char *why = !strncmp(err, "--kernel ", 9) && strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
-            fprintf(stderr, "leansim sweep: %s: kernels: %s: %s\n", file, s.kernels[i], why);
-            return 2;
-        }
-    }
     /* a sweep whose every row an engine refuses (a kernel that does not fit, a grid
      * above residency) is known before the database is made: run until one row is taken */
     sweep_stats st;

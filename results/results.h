@@ -181,11 +181,13 @@ typedef struct sweep_spec {
 } sweep_spec;
 
 /*
- * Parses a sweep file's text.  Returns STORE_OK, or STORE_EINPUT with
- * "file:line: reason >>> 'text'" in err.
+ * Parses a sweep file's text, loading every GPU spec and kernel profile it
+ * names.  Returns STORE_OK, or STORE_EINPUT with "file:line: reason >>>
+ * 'text'" in err (an empty list item, a value listed twice, an unknown
+ * spec or profile among them).
  */
 int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, int errlen);
-/* Reads and parses a sweep file from disk. */
+/* Reads and parses a sweep file from disk (up to 1 MB; a NUL byte is refused at its line). */
 int sweep_load(sweep_spec *s, const char *path, char *err, int errlen);
 
 /* Counters of a sweep run. */

@@ -30,13 +30,28 @@ static char *trim(char *s)
     return s;
 }
 
+/* The next item of the list at *p, cut at its ',' and trimmed (an empty
+ * one too: strtok_r would skip it); *p moves past it, NULL after the last. */
+static char *next_item(char **p)
+{
+    char *item = *p;
+    if (!item) return NULL;
+    char *c = strchr(item, ',');
+    if (c) *c = 0;
+    *p = c ? c + 1 : NULL;
+    return trim(item);
+}
+
 /* Parses a list of sizes with ranges into out[max]; returns count or -1
- * with why set. */
+ * with why set (an empty item, a value given twice). */
 static int parse_size_list(char *val, int64_t lo, int64_t hi, int64_t *out, int max, char *why, int wlen)
 {
     int n = 0;
-    for (char *save = NULL, *item = strtok_r(val, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        item = trim(item);
+    for (char *more = val, *item; (item = next_item(&more));) {
+        if (!*item) {
+            snprintf(why, (size_t)wlen, "empty item");
+            return -1;
+        }
         char *dots = strstr(item, "..");
         int64_t a, b, step = 0;
         int geo = 0;
@@ -78,6 +93,11 @@ static int parse_size_list(char *val, int64_t lo, int64_t hi, int64_t *out, int 
                 snprintf(why, (size_t)wlen, "more than %d values", max);
                 return -1;
             }
+            for (int i = 0; i < n; i++)
+                if (out[i] == v) {   /* a repeat would run its rows twice, the second time "present" */
+                    snprintf(why, (size_t)wlen, "%lld listed twice", (long long)v);
+                    return -1;
+                }
             out[n++] = v;
             if (geo && v > b / step) break;
             if (!geo && v > b - step) break;   /* the next value would pass the end (or overflow) */
@@ -165,32 +185,55 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
             !strcmp(key, "kernels")) {
             int cnt = 0;
             unsigned mask = 0;
-            for (char *save = NULL, *t = strtok_r(val, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                t = trim(t);
+            for (char *rest = val, *t; (t = next_item(&rest));) {
                 if (!*t) BAD("%s: empty item", key);
                 if (!strcmp(key, "kernels")) {
                     if (cnt == 16) BAD("kernels: more than 16");
                     if (strlen(t) >= sizeof s->kernels[0]) BAD("kernels: name too long '%s'", t);
+                    for (int i = 0; i < cnt; i++)
+                        if (!strcmp(s->kernels[i], t)) BAD("kernels: '%s' listed twice", t);
+                    kernel_profile kp;
+                    char lerr[1024];
+                    int lrc = kprof_load(&kp, t, lerr, sizeof lerr);
+                    if (lrc == KPROF_ENOTFOUND && strstr(lerr, "(known:"))
+                        BAD("kernels: unknown kernel profile '%s' %s", t, strstr(lerr, "(known:"));
+                    if (lrc) BAD("kernels: %s", !strncmp(lerr, "--kernel ", 9) ? lerr + 9 : lerr);
                     snprintf(s->kernels[cnt++], sizeof s->kernels[0], "%s", t);
                 } else if (!strcmp(key, "gpus")) {
                     if (cnt == 64) BAD("gpus: more than 64");
                     if (strlen(t) >= sizeof s->gpus[0]) BAD("gpus: name too long '%s'", t);
+                    for (int i = 0; i < cnt; i++)
+                        if (!strcmp(s->gpus[i], t)) BAD("gpus: '%s' listed twice", t);
+                    gpu_spec g;
+                    char lerr[1024];
+                    int lrc = gpu_spec_load(&g, t, lerr, sizeof lerr);
+                    if (lrc == GPU_ENOTFOUND && strstr(lerr, "(known:"))
+                        BAD("gpus: unknown GPU spec '%s' %s", t, strstr(lerr, "(known:"));
+                    if (lrc) BAD("gpus: %s", !strncmp(lerr, "--gpu ", 6) ? lerr + 6 : lerr);
                     snprintf(s->gpus[cnt++], sizeof s->gpus[0], "%s", t);
                 } else if (!strcmp(key, "dtype")) {
                     int d = dtype_parse(t);
                     if (d < 0) BAD("dtype: unknown type '%s' (fp16, bf16, fp8)", t);
                     if (cnt == 8) BAD("dtype: more than 8");
+                    for (int i = 0; i < cnt; i++)
+                        if (s->dtype[i] == d) BAD("dtype: '%s' listed twice", t);
                     s->dtype[cnt++] = d;
                 } else if (!strcmp(key, "schedules")) {
-                    if (!strcmp(t, "all")) mask |= (1u << SCHED_COUNT) - 1;
+                    unsigned bits;
+                    if (!strcmp(t, "all")) bits = (1u << SCHED_COUNT) - 1;
                     else {
                         int sk = sched_parse(t);
                         if (sk < 0) BAD("schedules: unknown schedule '%s' (fa2, split, streamk, hybrid, balanced, all)", t);
-                        mask |= 1u << sk;
+                        bits = 1u << sk;
                     }
+                    if (mask & bits)
+                        BAD("schedules: '%s' listed twice%s", t,
+                            bits == (1u << SCHED_COUNT) - 1 || mask == (1u << SCHED_COUNT) - 1 ? " (all names every schedule)" : "");
+                    mask |= bits;
                 } else {
                     int e = model_engine_find(t);
                     if (e < 0) BAD("engines: unknown engine '%s' (sim, model)", t);
+                    if (mask & (1u << e)) BAD("engines: '%s' listed twice", t);
                     mask |= 1u << e;
                 }
             }
@@ -291,6 +334,20 @@ int sweep_load(sweep_spec *s, const char *path, char *err, int errlen)
         return STORE_EINPUT;
     }
     buf[got] = 0;
+    const char *nul = memchr(buf, 0, got);
+    if (nul) {   /* the text would end there, the rest unread: refused as ingest refuses it */
+        int lineno = 1;
+        const char *start = buf;
+        for (const char *q = buf; q < nul; q++)
+            if (*q == '\n') {
+                lineno++;
+                start = q + 1;
+            }
+        snprintf(err, (size_t)errlen, "%s:%d: a NUL byte inside the line >>> '%.200s'", path, lineno, start);
+        specfile_printable(err);
+        free(buf);
+        return STORE_EINPUT;
+    }
     int rc = sweep_parse(s, buf, path, err, errlen);
     free(buf);
     return rc;

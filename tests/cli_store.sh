@@ -68,5 +68,20 @@ want="--db $T/empty.db: not a leansim results database" refused report --db "$T/
 # one that fills a database takes an empty file (mktemp's) as a new one
 "$L" ingest "$CSV" --db "$T/empty.db" > /dev/null 2> "$T/e" && ok || bad "ingest into an empty file: $(cat "$T/e")"
 
+# sweep files: an empty list item, a value listed twice, an unknown spec or
+# profile and a NUL byte are refused at their line
+sw() { printf '# a sweep\n%s\n' "$1" > "$T/g1.exp"; want="g1.exp:2: $2" refused sweep "$T/g1.exp" --db "$T/x.db"; }
+sw 'gpus = h100,,h200' 'gpus: empty item'
+sw 'ctx = 4k,,8k' 'ctx: empty item'
+sw 'engines = sim,' 'engines: empty item'
+sw 'ctx = 4k, 4k' 'ctx: 4096 listed twice'
+sw 'ctx = 1k..8k *2, 4k' 'ctx: 4096 listed twice'
+sw 'gpus = h100, h100' "gpus: 'h100' listed twice"
+sw 'schedules = fa2, split, fa2' "schedules: 'fa2' listed twice"
+sw 'gpus = nosuch' "gpus: unknown GPU spec 'nosuch' (known: "
+sw 'kernels = nosuch' "kernels: unknown kernel profile 'nosuch' (known: "
+printf 'ctx = 4k\nbatch = 1\0000\n' > "$T/nul.exp"
+want="nul.exp:2: a NUL byte inside the line" refused sweep "$T/nul.exp" --db "$T/x.db"
+
 echo "cli_store: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -191,7 +191,7 @@ ok "ingest of a directory: exit 2, said so" "[ $rc -eq 2 ] && grep -q 'not a fil
 
 printf 'gpus = h100\nctx = 4k\nkernels = nosuch\n' > "$T/knone.exp"
 $L sweep "$T/knone.exp" --db "$T/knone.db" > /dev/null 2> "$T/e"; rc=$?
-ok "sweep with an unknown kernel: exit 2, named, no database made" "[ $rc -eq 2 ] && grep -q 'knone.exp: kernels: nosuch: unknown kernel profile' $T/e && [ ! -e $T/knone.db ]"
+ok "sweep with an unknown kernel: exit 2, named, no database made" "[ $rc -eq 2 ] && grep -q 'knone.exp:3: kernels: unknown kernel profile .nosuch. (known: ' $T/e && [ ! -e $T/knone.db ]"
 
 echo "cli_sweep: $pass passed, $fail failed"
 [ $fail -eq 0 ]
