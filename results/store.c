@@ -462,9 +462,33 @@ void store_csv_header(int v, char *buf, int len)
         if (col_since[c] <= v) o += snprintf(buf + o, (size_t)(len - o), "%s%s", o ? "," : "", col_names[c]);
 }
 
+/* Plain decimal as the runner writes it: digits after an optional '-', and
+ * for a number an optional fraction and exponent.  strtoll and strtod take
+ * more (leading space, '+', hex, "inf"), which would store what no runner
+ * wrote. */
+static int plain_decimal(const char *s, int fraction)
+{
+    if (*s == '-') s++;
+    if (!isdigit((unsigned char)*s)) return 0;
+    while (isdigit((unsigned char)*s)) s++;
+    if (!fraction) return !*s;
+    if (*s == '.') {
+        s++;
+        if (!isdigit((unsigned char)*s)) return 0;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!isdigit((unsigned char)*s)) return 0;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    return !*s;
+}
+
 static int parse_int(const char *s, long long lo, long long hi, long long *out)
 {
-    if (!*s) return -1;
+    if (!plain_decimal(s, 0)) return -1;
     errno = 0;
     char *end;
     long long v = strtoll(s, &end, 10);
@@ -475,7 +499,7 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
 
 static int parse_num(const char *s, double lo, double *out)
 {
-    if (!*s) return -1;
+    if (!plain_decimal(s, 1)) return -1;
     errno = 0;
     char *end;
     double v = strtod(s, &end);
@@ -484,10 +508,11 @@ static int parse_num(const char *s, double lo, double *out)
     return 0;
 }
 
-/* A text column: printable, no quotes or commas (the runner writes none). */
+/* A text column: printable, no quotes or commas (the runner writes none),
+ * no space at either end (" H100" would be another GPU than "H100"). */
 static int text_ok(const char *s)
 {
-    if (!*s) return 0;
+    if (!*s || isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1])) return 0;
     for (; *s; s++)
         if (!isprint((unsigned char)*s) || *s == '"') return 0;
     return 1;
@@ -666,7 +691,7 @@ int store_ingest_text(sqlite3 *db, const char *text, size_t text_len, const char
         static const int texts[] = {C(gpu), C(driver), C(nvcc), C(commit), C(date), C(schedule)};
         for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
             if (!text_ok(col[texts[k]]))
-                BAD("%s: empty or not printable text '%s'", col_names[texts[k]], col[texts[k]]);
+                BAD("%s: empty, not printable or with a space at an end '%s'", col_names[texts[k]], col[texts[k]]);
         for (const char *s = col[C(schedule)]; *s; s++)
             if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
                 BAD("schedule '%s': not a schedule or peer name", col[C(schedule)]);
@@ -768,7 +793,7 @@ int store_ingest_text(sqlite3 *db, const char *text, size_t text_len, const char
             iv[C(rows_cap)] != 2 && iv[C(rows_cap)] != 4 && iv[C(rows_cap)] != 8)
             BAD("rows_cap '%s': not 0, 1, 2, 4 or 8", col[C(rows_cap)]);
         if (col[C(build)] && *col[C(build)]) {
-            if (!text_ok(col[C(build)])) BAD("build: not printable text '%s'", col[C(build)]);
+            if (!text_ok(col[C(build)])) BAD("build: not printable text, or a space at an end '%s'", col[C(build)]);
             known[C(build)] = 1;
         } else if (col[C(build)] && ours) {
             BAD("build: empty for schedule %s", col[C(schedule)]);

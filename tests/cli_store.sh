@@ -83,5 +83,14 @@ sw 'kernels = nosuch' "kernels: unknown kernel profile 'nosuch' (known: "
 printf 'ctx = 4k\nbatch = 1\0000\n' > "$T/nul.exp"
 want="nul.exp:2: a NUL byte inside the line" refused sweep "$T/nul.exp" --db "$T/x.db"
 
+# ingest takes plain decimal numbers only, and no text with a space at an end
+row 2 ' 132'; want="row.csv:2: sms ' 132': not an integer" refused ingest "$T/row.csv" --db "$T/x.db"
+row 10 '+1'; want="row.csv:2: batch '+1': not an integer" refused ingest "$T/row.csv" --db "$T/x.db"
+row 21 '0x12'; want="row.csv:2: time_us '0x12': not a number" refused ingest "$T/row.csv" --db "$T/x.db"
+row 21 '18.'; want="row.csv:2: time_us '18.': not a number" refused ingest "$T/row.csv" --db "$T/x.db"
+row 1 ' NVIDIA H100 80GB HBM3'; want="row.csv:2: gpu: empty, not printable or with a space at an end ' NVIDIA" refused ingest "$T/row.csv" --db "$T/x.db"
+row 21 '1.84e1'
+"$L" ingest "$T/row.csv" --db "$T/e.db" > /dev/null 2> "$T/e" && ok || bad "ingest of time_us 1.84e1: $(cat "$T/e")"
+
 echo "cli_store: $pass passed, $fail failed"
 [ $fail -eq 0 ]
