@@ -92,5 +92,16 @@ row 1 ' NVIDIA H100 80GB HBM3'; want="row.csv:2: gpu: empty, not printable or wi
 row 21 '1.84e1'
 "$L" ingest "$T/row.csv" --db "$T/e.db" > /dev/null 2> "$T/e" && ok || bad "ingest of time_us 1.84e1: $(cat "$T/e")"
 
+# the listings: a failed write is said, in every format; the CSV's numbers read back as the JSON's
+if [ -w /dev/full ]; then
+  for c in gpus kernels; do for f in json csv table; do
+    "$L" $c --format $f > /dev/full 2> "$T/e"; rc=$?
+    [ $rc -eq 1 ] && grep -q "leansim $c: writing the output failed" "$T/e" && ok ||
+      bad "$c --format $f > /dev/full: rc $rc, $(cat "$T/e")"
+  done; done
+fi
+"$L" kernels --format csv | grep -q '^torch-cudnn,.*,9675000,tensor$' && ok ||
+  bad "kernels --format csv: torch-cudnn's cta_inflight_bytes not 9675000: $("$L" kernels --format csv | grep cudnn)"
+
 echo "cli_store: $pass passed, $fail failed"
 [ $fail -eq 0 ]
