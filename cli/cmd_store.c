@@ -22,6 +22,8 @@
 
 enum { S_DB, S_JOBS, S_SHARD, S_INTO };
 
+#define MERGE_MAX_SOURCES 256   /* databases one merge takes */
+
 static const args_opt db_opts[] = {
     {"db", "FILE", "the results database (default results.db; created if missing)", S_DB},
     {NULL, NULL, NULL, 0},
@@ -268,14 +270,19 @@ int cmd_merge(int argc, char **argv)
         "  merging twice adds nothing.  validate's pairings are not copied: run\n"
         "  `leansim validate --db C.db` after merging measured rows.\n",
         0, {merge_opts, NULL}};
-    const char *src[256];
+    /* room for every operand, so that too many are told as such, not as an unexpected one */
+    const char *src[argc > 0 ? argc : 1];
     store_args sa = {NULL, NULL, 1, 0, 1};
     int n;
-    int prc = args_parse(&c, argc, argv, NULL, store_opt, &sa, src, 256, &n);
+    int prc = args_parse(&c, argc, argv, NULL, store_opt, &sa, src, argc, &n);
     if (prc >= 0) return prc;
     const char *into = sa.into;
     if (!into || !n) {
         fprintf(stderr, "leansim merge: %s (leansim merge --help)\n", !n ? "no database to merge" : "--into: missing");
+        return 2;
+    }
+    if (n > MERGE_MAX_SOURCES) {
+        fprintf(stderr, "leansim merge: %d sources: at most %d sources (merge them in steps)\n", n, MERGE_MAX_SOURCES);
         return 2;
     }
     char err[1024];

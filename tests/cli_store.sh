@@ -103,5 +103,8 @@ fi
 "$L" kernels --format csv | grep -q '^torch-cudnn,.*,9675000,tensor$' && ok ||
   bad "kernels --format csv: torch-cudnn's cta_inflight_bytes not 9675000: $("$L" kernels --format csv | grep cudnn)"
 
+# merge: too many sources are told as such
+want="at most 256 sources" refused merge $(seq -f "$T/s%g.db" 1 257) --into "$T/x.db"
+
 echo "cli_store: $pass passed, $fail failed"
 [ $fail -eq 0 ]
