@@ -3,9 +3,11 @@
  *   leansim sweep FILE.exp [--db results.db] [--jobs N] [--shard I/N]
  *   leansim ingest FILE.csv [--db results.db]
  *   leansim merge A.db [B.db ...] --into C.db
- * Input is checked in full before the database is opened where possible
- * (sweep files, GPU specs); an ingest runs in one transaction.  Bad input:
- * exit 2 with the file, line and text; database untouched.
+ * Input is checked in full before the database is opened (a sweep file
+ * with its GPU specs and kernel profiles, and that an engine takes one of
+ * its rows; an ingest's CSV, read once so that a pipe serves); an ingest
+ * runs in one transaction.  Bad input: exit 2 with the file, line and
+ * text; database untouched, none made.
  */
 #include <stdio.h>
 #include <stdlib.h>
