@@ -11,6 +11,7 @@
 #include "gpu.h"
 #include "kprof.h"
 #include "sim.h"
+#include "specfile.h"
 
 static const args_opt list_table[] = {
     {"format", "table|csv|json", "output format (default table)", 0},
@@ -28,6 +29,17 @@ static int list_opt(void *ctx, int id, const char *name, const char *v, char *er
     }
     *(int *)ctx = f == OUT_CSV ? 1 : f == OUT_JSON ? 2 : 0;
     return 0;
+}
+
+/* Prints ',' and v as the spec files write a number (specfile_format): the
+ * fewest digits that read back as v, a whole number whole (9675000, not
+ * %g's 9.675e+06), so the CSV says what the JSON says. */
+static void csv_num(double v)
+{
+    static const specfile_field f = {"", SPECF_DBL, 0, 0, 0, 0, NULL};
+    char buf[64];
+    specfile_format(&v, &f, 0, buf, sizeof buf);
+    printf(",%s", buf);
 }
 
 /* Parses a listing command's line into *csv; -1 to go on, or an exit code. */
@@ -65,7 +77,8 @@ int cmd_gpus(int argc, char **argv)
             }
             fmt_json_close(&j);
         }
-        return fmt_json_end(&j) ? 1 : 0;
+        fmt_json_end(&j);
+        return 0;   /* a write that failed (a full disk) is main's to report */
     }
     if (csv) printf("name,full_name,sms,mem_bw_gbps,mem_bw_achievable_gbps,l2_mb,fp32_tflops,tensor_tflops\n");
     else printf("%-10s %-28s %5s %10s %10s %7s %7s %8s\n", "name", "full name", "SMs", "BW GB/s", "achv GB/s", "L2 MB",
@@ -81,8 +94,13 @@ int cmd_gpus(int argc, char **argv)
             fmt_csv_field(stdout, g.name);
             putchar(',');
             fmt_csv_field(stdout, g.full_name);
-            printf(",%d,%g,%g,%g,%g,%g\n", g.sms, g.mem_bw_gbps, g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0,
-                   g.fp32_tflops, g.tensor_tflops);
+            printf(",%d", g.sms);
+            csv_num(g.mem_bw_gbps);
+            csv_num(g.mem_bw_achievable_gbps);
+            csv_num(g.l2_bytes / 1048576.0);
+            csv_num(g.fp32_tflops);
+            csv_num(g.tensor_tflops);
+            putchar('\n');
         } else
             printf("%-10s %-28s %5d %10.0f %10.0f %7.0f %7.1f %8.0f\n", g.name, g.full_name, g.sms, g.mem_bw_gbps,
                    g.mem_bw_achievable_gbps, g.l2_bytes / 1048576.0, g.fp32_tflops, g.tensor_tflops);
@@ -119,7 +137,8 @@ int cmd_kernels(int argc, char **argv)
             }
             fmt_json_close(&j);
         }
-        return fmt_json_end(&j) ? 1 : 0;
+        fmt_json_end(&j);
+        return 0;   /* a write that failed (a full disk) is main's to report */
     }
     if (csv) printf("name,full_name,schedule,block_n,threads,regs_per_thread,smem_bytes,cta_inflight_bytes,compute\n");
     else printf("%-16s %-9s %7s %7s %5s %9s %10s %-7s %s\n", "name", "schedule", "block_n", "threads", "regs",
@@ -135,8 +154,9 @@ int cmd_kernels(int argc, char **argv)
             fmt_csv_field(stdout, k.name);
             putchar(',');
             fmt_csv_field(stdout, k.full_name);
-            printf(",%s,%d,%d,%d,%d,%g,%s\n", sched_family[k.schedule], k.block_n, k.threads, k.regs_per_thread,
-                   k.smem_bytes, k.cta_inflight_bytes, compute_path[k.compute]);
+            printf(",%s,%d,%d,%d,%d", sched_family[k.schedule], k.block_n, k.threads, k.regs_per_thread, k.smem_bytes);
+            csv_num(k.cta_inflight_bytes);
+            printf(",%s\n", compute_path[k.compute]);
         } else
             printf("%-16s %-9s %7d %7d %5d %9.1f %10.1f %-7s %s\n", k.name, sched_family[k.schedule], k.block_n,
                    k.threads, k.regs_per_thread, k.smem_bytes / 1024.0, k.cta_inflight_bytes / 1024.0,

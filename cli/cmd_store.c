@@ -3,9 +3,11 @@
  *   leansim sweep FILE.exp [--db results.db] [--jobs N] [--shard I/N]
  *   leansim ingest FILE.csv [--db results.db]
  *   leansim merge A.db [B.db ...] --into C.db
- * Input is checked in full before the database is opened where possible
- * (sweep files, GPU specs); an ingest runs in one transaction.  Bad input:
- * exit 2 with the file, line and text; database untouched.
+ * Input is checked in full before the database is opened (a sweep file
+ * with its GPU specs and kernel profiles, and that an engine takes one of
+ * its rows; an ingest's CSV, read once so that a pipe serves); an ingest
+ * runs in one transaction.  Bad input: exit 2 with the file, line and
+ * text; database untouched, none made.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@
 #include "results.h"
 
 enum { S_DB, S_JOBS, S_SHARD, S_INTO };
+
+#define MERGE_MAX_SOURCES 256   /* databases one merge takes */
 
 static const args_opt db_opts[] = {
     {"db", "FILE", "the results database (default results.db; created if missing)", S_DB},
@@ -121,32 +125,28 @@ int cmd_sweep(int argc, char **argv)
         fprintf(stderr, "leansim sweep: %s\n", err);
         return 2;
     }
-    for (int i = 0; i < s.n_gpus; i++) {
-        gpu_spec g;
-        if (gpu_spec_load(&g, s.gpus[i], err, sizeof err)) {
-            fprintf(stderr, "leansim sweep: %s: gpus: %s\n", file, err);
-            return 2;
-        }
-    }
-    for (int i = 0; i < s.n_kernels; i++) {   /* before the database is made */
-        kernel_profile k;
-        if (kprof_load(&k, s.kernels[i], err, sizeof err) != KPROF_OK) {
-            const char *why = !strncmp(err, "--kernel ", 9) && strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
-            fprintf(stderr, "leansim sweep: %s: kernels: %s: %s\n", file, s.kernels[i], why);
-            return 2;
-        }
-    }
-    /* the database (and its schema) exists before any process writes it */
-    sqlite3 *db;
-    if ((rc = store_open(&db, dbpath, err, sizeof err))) {
+    /* a sweep whose every row an engine refuses (a kernel that does not fit, a grid
+     * above residency) is known before the database is made: run until one row is taken */
+    sweep_stats st;
+    s.shard = shard;
+    s.n_shards = n_shards;
+    if ((rc = sweep_run(NULL, &s, file, NULL, &st, err, sizeof err))) {
         fprintf(stderr, "leansim sweep: %s\n", err);
         return rc == STORE_EINPUT ? 2 : 1;
     }
-    sweep_stats st;
+    if (st.total > 0 && !st.added) {
+        fprintf(stderr, "leansim sweep: %s: every one of its %lld rows is invalid (a kernel that does not fit, a grid "
+                "above residency): nothing to store\n", file, (long long)st.total);
+        return 2;
+    }
+    /* the database (and its schema) exists before any process writes it */
+    sqlite3 *db;
+    if ((rc = store_open_create(&db, dbpath, err, sizeof err))) {
+        fprintf(stderr, "leansim sweep: %s\n", err);
+        return rc == STORE_EINPUT ? 2 : 1;
+    }
     double t0 = wall_s();
     if (jobs == 1) {
-        s.shard = shard;
-        s.n_shards = n_shards;
         rc = sweep_run(db, &s, file, isatty(2) ? stderr : NULL, &st, err, sizeof err);
         store_close(db);
         if (rc) {
@@ -173,7 +173,7 @@ int cmd_sweep(int argc, char **argv)
                 sweep_stats cs;
                 s.shard = shard + j * n_shards;
                 s.n_shards = n_shards * jobs;
-                int crc = store_open(&db, dbpath, err, sizeof err);
+                int crc = store_open_create(&db, dbpath, err, sizeof err);
                 if (!crc) crc = sweep_run(db, &s, file, j == 0 && isatty(2) ? stderr : NULL, &cs, err, sizeof err);
                 if (!crc) store_close(db);
                 if (crc) fprintf(stderr, "leansim sweep: job %d: %s\n", j + 1, err);
@@ -207,12 +207,6 @@ int cmd_sweep(int argc, char **argv)
     if (jobs > 1) printf(" in %d processes", jobs);
     printf(": %lld added, %lld already present, %lld skipped (invalid for the schedule) in %.2f s -> %s\n",
            (long long)st.added, (long long)st.present, (long long)st.skipped, st.seconds, dbpath);
-    if (st.total > 0 && st.skipped == st.total) {
-        fprintf(stderr, "leansim sweep: %s: every one of its %lld rows is invalid (a KV-head count that does not "
-                "divide the heads, a kernel that does not fit, a grid above residency): nothing stored\n", file,
-                (long long)st.total);
-        return 2;
-    }
     return 0;
 }
 
@@ -230,18 +224,28 @@ int cmd_ingest(int argc, char **argv)
     const char *dbpath = sa.db;
     char err[1024];
     int added = 0;
-    /* check the whole file before the database is opened (or created) */
-    if (store_ingest_csv(NULL, file, &added, err, sizeof err)) {
+    /* the input read once (a pipe cannot be read twice), checked whole before
+     * the database is opened (or created), then stored */
+    size_t len;
+    char *text = store_ingest_read(file, &len, err, sizeof err);
+    if (!text) {
         fprintf(stderr, "leansim ingest: %s\n", err);
         return 2;
     }
-    sqlite3 *db;
-    if ((rc = store_open(&db, dbpath, err, sizeof err))) {
+    if ((rc = store_ingest_text(NULL, text, len, file, &added, err, sizeof err))) {
         fprintf(stderr, "leansim ingest: %s\n", err);
+        free(text);
         return rc == STORE_EINPUT ? 2 : 1;
     }
-    rc = store_ingest_csv(db, file, &added, err, sizeof err);
+    sqlite3 *db;
+    if ((rc = store_open_create(&db, dbpath, err, sizeof err))) {
+        fprintf(stderr, "leansim ingest: %s\n", err);
+        free(text);
+        return rc == STORE_EINPUT ? 2 : 1;
+    }
+    rc = store_ingest_text(db, text, len, file, &added, err, sizeof err);
     store_close(db);
+    free(text);
     if (rc) {
         fprintf(stderr, "leansim ingest: %s\n", err);
         return rc == STORE_EINPUT ? 2 : 1;
@@ -268,14 +272,19 @@ int cmd_merge(int argc, char **argv)
         "  merging twice adds nothing.  validate's pairings are not copied: run\n"
         "  `leansim validate --db C.db` after merging measured rows.\n",
         0, {merge_opts, NULL}};
-    const char *src[256];
+    /* room for every operand, so that too many are told as such, not as an unexpected one */
+    const char *src[argc > 0 ? argc : 1];
     store_args sa = {NULL, NULL, 1, 0, 1};
     int n;
-    int prc = args_parse(&c, argc, argv, NULL, store_opt, &sa, src, 256, &n);
+    int prc = args_parse(&c, argc, argv, NULL, store_opt, &sa, src, argc, &n);
     if (prc >= 0) return prc;
     const char *into = sa.into;
     if (!into || !n) {
         fprintf(stderr, "leansim merge: %s (leansim merge --help)\n", !n ? "no database to merge" : "--into: missing");
+        return 2;
+    }
+    if (n > MERGE_MAX_SOURCES) {
+        fprintf(stderr, "leansim merge: %d sources: at most %d sources (merge them in steps)\n", n, MERGE_MAX_SOURCES);
         return 2;
     }
     char err[1024];
@@ -287,8 +296,8 @@ int cmd_merge(int argc, char **argv)
             fprintf(stderr, "leansim merge: %s: no such database\n", src[i]);
             return 2;
         }
-        if (store_open_readonly(&db, src[i], err, sizeof err)) {
-            fprintf(stderr, "leansim merge: %s\n", err);
+        if (store_open_readonly(&db, src[i], err, sizeof err)) {   /* named as given, not as --db */
+            fprintf(stderr, "leansim merge: %s\n", !strncmp(err, "--db ", 5) ? err + 5 : err);
             return 2;
         }
         store_close(db);
@@ -299,7 +308,7 @@ int cmd_merge(int argc, char **argv)
         }
     }
     sqlite3 *db;
-    int rc = store_open(&db, into, err, sizeof err);
+    int rc = store_open_create(&db, into, err, sizeof err);
     if (rc) {
         /* the store names its file as --db's */
         fprintf(stderr, "leansim merge: %s%s\n", !strncmp(err, "--db ", 5) ? "--into " : "",

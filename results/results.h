@@ -30,12 +30,20 @@ typedef struct sqlite3 sqlite3;
 enum store_status { STORE_OK = 0, STORE_EINPUT = -2, STORE_EDB = -1 };
 
 /*
- * Opens (creating) the results database at path: WAL journal, a busy
- * timeout, the schema applied.  *db is NULL on error.  Returns STORE_OK,
- * STORE_EINPUT (no database can be opened at path, or a SQLite file of
- * another application) or STORE_EDB, with err set.
+ * Opens the results database at path for writing, creating it where no
+ * file is: WAL journal, a busy timeout, the schema applied.  A file that
+ * exists must be a leansim database (commands that read the rows they
+ * work on, validate and calibrate, make none of an empty file).  *db is
+ * NULL on error.  Returns STORE_OK, STORE_EINPUT (no database can be
+ * opened at path, a file that is not SQLite, a SQLite file of another
+ * application, an empty file) or STORE_EDB, with err set naming path as
+ * --db's.
  */
 int store_open(sqlite3 **db, const char *path, char *err, int errlen);
+
+/* store_open for the commands that fill a database (sweep, ingest, merge):
+ * an existing file with no table (0 bytes) becomes one too. */
+int store_open_create(sqlite3 **db, const char *path, char *err, int errlen);
 void store_close(sqlite3 *db);
 
 /*
@@ -119,6 +127,19 @@ int store_pairing_put(sqlite3 *db, int64_t measurement_id, int64_t prediction_id
  */
 int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen);
 
+/*
+ * Reads the input of an ingest (a file or a pipe, up to 1 GB) whole, so
+ * that it can be checked and then stored though a pipe reads only once:
+ * a malloc'ed buffer (caller frees) of *len bytes and a NUL after them,
+ * or NULL with err naming path (cannot open, not a file, read error).
+ */
+char *store_ingest_read(const char *path, size_t *len, char *err, int errlen);
+
+/* store_ingest_csv on text[0..len) read from path (store_ingest_read):
+ * the same checks, messages and return codes. */
+int store_ingest_text(sqlite3 *db, const char *text, size_t len, const char *path, int *added, char *err,
+                      int errlen);
+
 /* What an ingest met beside the rows it added (store_ingest_notes). */
 typedef struct store_ingest_note {
     int repeats;             /* rows whose configuration was stored already (the first row kept) */
@@ -160,11 +181,13 @@ typedef struct sweep_spec {
 } sweep_spec;
 
 /*
- * Parses a sweep file's text.  Returns STORE_OK, or STORE_EINPUT with
- * "file:line: reason >>> 'text'" in err.
+ * Parses a sweep file's text, loading every GPU spec and kernel profile it
+ * names.  Returns STORE_OK, or STORE_EINPUT with "file:line: reason >>>
+ * 'text'" in err (an empty list item, a value listed twice, an unknown
+ * spec or profile among them).
  */
 int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, int errlen);
-/* Reads and parses a sweep file from disk. */
+/* Reads and parses a sweep file from disk (up to 1 MB; a NUL byte is refused at its line). */
 int sweep_load(sweep_spec *s, const char *path, char *err, int errlen);
 
 /* Counters of a sweep run. */
@@ -182,7 +205,8 @@ typedef struct sweep_stats {
  * of shard s->shard (the configurations in sweep order whose index modulo
  * n_shards is shard, with all their engines: the shards of one sweep are
  * disjoint and together make the whole).  Progress on `progress` when not NULL.  Returns STORE_OK, STORE_EINPUT (a GPU spec fails to load) or
- * STORE_EDB.
+ * STORE_EDB.  db NULL: a check that stores nothing and stops at the first
+ * row an engine takes: st->added 1 then, 0 when every row is invalid.
  */
 int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress, sweep_stats *st, char *err,
               int errlen);

@@ -121,11 +121,15 @@ done:
     return rc;
 }
 
-int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
+/* store_open and store_open_create: adopt 1 makes a leansim database of an
+ * existing file that holds no table (0 bytes, or an empty SQLite file). */
+static int open_rw(sqlite3 **dbp, const char *path, int adopt, char *err, int errlen)
 {
     sqlite3 *db = NULL;
     char *msg = NULL;
     *dbp = NULL;
+    struct stat sb;
+    int existed = stat(path, &sb) == 0;
     const char *schema = schema_text();
     if (!schema) {
         snprintf(err, (size_t)errlen, "schema.sql was not compiled in");
@@ -138,19 +142,30 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
         return STORE_EINPUT;
     }
     SQL_CHECK(db, sqlite3_busy_timeout(db, 60000));
-    {   /* a SQLite file of another application is left as it is */
-        int tables = 0, ours = 0;
+    {   /* a SQLite file of another application, or no SQLite file at all, is left as it is */
+        int tables = 0, ours = 0, prc;
         sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT count(*), sum(name IN ('runs', 'predictions', 'measurements')) FROM "
-                               "sqlite_master WHERE type = 'table'", -1, &q, NULL) == SQLITE_OK &&
+        if ((prc = sqlite3_prepare_v2(db, "SELECT count(*), sum(name IN ('runs', 'predictions', 'measurements')) "
+                                      "FROM sqlite_master WHERE type = 'table'", -1, &q, NULL)) == SQLITE_OK &&
             sqlite3_step(q) == SQLITE_ROW) {
             tables = sqlite3_column_int(q, 0);
             ours = sqlite3_column_int(q, 1);
         }
         sqlite3_finalize(q);
+        if (prc == SQLITE_NOTADB || sqlite3_errcode(db) == SQLITE_NOTADB) {
+            snprintf(err, (size_t)errlen, "--db %s: not a SQLite file, so not a leansim results database: not changed",
+                     path);
+            sqlite3_close(db);
+            return STORE_EINPUT;
+        }
         if (tables > 0 && ours == 0) {
             snprintf(err, (size_t)errlen, "--db %s: a SQLite file with %d tables of its own and none of leansim's: "
                      "not changed (name a new file)", path, tables);
+            sqlite3_close(db);
+            return STORE_EINPUT;
+        }
+        if (existed && tables == 0 && !adopt) {   /* a command that reads makes no database of it */
+            snprintf(err, (size_t)errlen, "--db %s: not a leansim results database (leansim ingest creates one)", path);
             sqlite3_close(db);
             return STORE_EINPUT;
         }
@@ -174,6 +189,10 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
         }
         snprintf(err, (size_t)errlen, "--db %s: %s", path, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
+        if (rc == SQLITE_NOTADB) {   /* the file the user named, not the machine */
+            sqlite3_close(db);
+            return STORE_EINPUT;
+        }
         goto fail;
     }
     *dbp = db;
@@ -181,6 +200,16 @@ int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
 fail:
     sqlite3_close(db);
     return STORE_EDB;
+}
+
+int store_open(sqlite3 **dbp, const char *path, char *err, int errlen)
+{
+    return open_rw(dbp, path, 0, err, errlen);
+}
+
+int store_open_create(sqlite3 **dbp, const char *path, char *err, int errlen)
+{
+    return open_rw(dbp, path, 1, err, errlen);
 }
 
 int store_open_readonly(sqlite3 **dbp, const char *path, char *err, int errlen)
@@ -433,9 +462,33 @@ void store_csv_header(int v, char *buf, int len)
         if (col_since[c] <= v) o += snprintf(buf + o, (size_t)(len - o), "%s%s", o ? "," : "", col_names[c]);
 }
 
+/* Plain decimal as the runner writes it: digits after an optional '-', and
+ * for a number an optional fraction and exponent.  strtoll and strtod take
+ * more (leading space, '+', hex, "inf"), which would store what no runner
+ * wrote. */
+static int plain_decimal(const char *s, int fraction)
+{
+    if (*s == '-') s++;
+    if (!isdigit((unsigned char)*s)) return 0;
+    while (isdigit((unsigned char)*s)) s++;
+    if (!fraction) return !*s;
+    if (*s == '.') {
+        s++;
+        if (!isdigit((unsigned char)*s)) return 0;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!isdigit((unsigned char)*s)) return 0;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    return !*s;
+}
+
 static int parse_int(const char *s, long long lo, long long hi, long long *out)
 {
-    if (!*s) return -1;
+    if (!plain_decimal(s, 0)) return -1;
     errno = 0;
     char *end;
     long long v = strtoll(s, &end, 10);
@@ -446,7 +499,7 @@ static int parse_int(const char *s, long long lo, long long hi, long long *out)
 
 static int parse_num(const char *s, double lo, double *out)
 {
-    if (!*s) return -1;
+    if (!plain_decimal(s, 1)) return -1;
     errno = 0;
     char *end;
     double v = strtod(s, &end);
@@ -455,10 +508,11 @@ static int parse_num(const char *s, double lo, double *out)
     return 0;
 }
 
-/* A text column: printable, no quotes or commas (the runner writes none). */
+/* A text column: printable, no quotes or commas (the runner writes none),
+ * no space at either end (" H100" would be another GPU than "H100"). */
 static int text_ok(const char *s)
 {
-    if (!*s) return 0;
+    if (!*s || isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1])) return 0;
     for (; *s; s++)
         if (!isprint((unsigned char)*s) || *s == '"') return 0;
     return 1;
@@ -471,25 +525,80 @@ const store_ingest_note *store_ingest_notes(void)
     return &last_note;
 }
 
-int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen)
+#define INGEST_MAX_BYTES ((size_t)1 << 30)
+
+char *store_ingest_read(const char *path, size_t *len, char *err, int errlen)
 {
-    memset(&last_note, 0, sizeof last_note);
-    int64_t run_id = 0;
-    FILE *f = fopen(path, "r");
-    sqlite3_stmt *st = NULL;
-    char line[16384], orig[16384];
-    int lineno = 0, rc = STORE_EINPUT, in_tx = 0, dups = 0, dup_line = 0;
-    char *gl = NULL;
-    *added = 0;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
-        return STORE_EINPUT;
+        return NULL;
     }
     struct stat sb;
     if (!fstat(fileno(f), &sb) && !S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode)) {
         fclose(f);
         snprintf(err, (size_t)errlen, "%s: not a file%s", path, S_ISDIR(sb.st_mode) ? " (a directory)" : "");
+        return NULL;
+    }
+    /* a pipe has no size to ask: grow the buffer as it fills (the campaign's files are a few MB) */
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (cap - n < 2) {
+            char *b = cap >= INGEST_MAX_BYTES ? NULL : realloc(buf, cap * 2);
+            if (!b) break;   /* too large, or out of memory: not at the end of the file */
+            buf = b;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) break;
+    }
+    if (!buf || ferror(f) || !feof(f)) {
+        snprintf(err, (size_t)errlen, "%s: %s", path,
+                 ferror(f) ? "read error" : cap >= INGEST_MAX_BYTES ? "larger than 1 GB" : "out of memory");
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int errlen)
+{
+    size_t len;
+    *added = 0;
+    memset(&last_note, 0, sizeof last_note);
+    char *text = store_ingest_read(path, &len, err, errlen);
+    if (!text) return STORE_EINPUT;
+    int rc = store_ingest_text(db, text, len, path, added, err, errlen);
+    free(text);
+    return rc;
+}
+
+int store_ingest_text(sqlite3 *db, const char *text, size_t text_len, const char *path, int *added, char *err,
+                      int errlen)
+{
+    memset(&last_note, 0, sizeof last_note);
+    int64_t run_id = 0;
+    sqlite3_stmt *st = NULL;
+    char line[16384], orig[16384];
+    int lineno = 0, rc = STORE_EINPUT, in_tx = 0, dups = 0, dup_line = 0;
+    char *gl = NULL;
+    *added = 0;
+    if (text_len == 0) {
+        snprintf(err, (size_t)errlen, "%s:1: empty file (expected the header '%s')", path, RUNCSV_HEADER);
         return STORE_EINPUT;
+    }
+    /* the lines are read from the text as from the file (a NUL byte stays in its line) */
+    FILE *f = fmemopen((void *)text, text_len, "r");
+    if (!f) {
+        snprintf(err, (size_t)errlen, "%s: out of memory", path);
+        return STORE_EDB;
     }
 #define C(name) RUNCSV_##name   /* a column of runcsv.h */
 #define BAD(...)                                                                                  \
@@ -582,7 +691,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         static const int texts[] = {C(gpu), C(driver), C(nvcc), C(commit), C(date), C(schedule)};
         for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
             if (!text_ok(col[texts[k]]))
-                BAD("%s: empty or not printable text '%s'", col_names[texts[k]], col[texts[k]]);
+                BAD("%s: empty, not printable or with a space at an end '%s'", col_names[texts[k]], col[texts[k]]);
         for (const char *s = col[C(schedule)]; *s; s++)
             if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-' && *s != '_')
                 BAD("schedule '%s': not a schedule or peer name", col[C(schedule)]);
@@ -605,6 +714,10 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
         int64_t longest = 0;
         int nctx = 0;
         {
+            /* strtok_r below skips empty lengths: an empty one anywhere is refused first */
+            const char *cx = col[C(ctx)];
+            if (!*cx || cx[0] == ';' || strstr(cx, ";;") || cx[strlen(cx) - 1] == ';')
+                BAD("ctx '%s': empty length", cx);
             char buf[16384];
             snprintf(buf, sizeof buf, "%s", col[C(ctx)]);
             for (char *save = NULL, *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
@@ -614,8 +727,6 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
                 if (v > longest) longest = v;
                 nctx++;
             }
-            if (nctx == 0 || strstr(col[C(ctx)], ";;") || col[C(ctx)][strlen(col[C(ctx)]) - 1] == ';')
-                BAD("ctx '%s': empty length", col[C(ctx)]);
             if (nctx != 1 && nctx != iv[C(batch)]) BAD("ctx: %d lengths for batch %lld", nctx, iv[C(batch)]);
         }
         /* peer rows (schedule not ours) have no plan: empty plan columns read 0;
@@ -682,7 +793,7 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
             iv[C(rows_cap)] != 2 && iv[C(rows_cap)] != 4 && iv[C(rows_cap)] != 8)
             BAD("rows_cap '%s': not 0, 1, 2, 4 or 8", col[C(rows_cap)]);
         if (col[C(build)] && *col[C(build)]) {
-            if (!text_ok(col[C(build)])) BAD("build: not printable text '%s'", col[C(build)]);
+            if (!text_ok(col[C(build)])) BAD("build: not printable text, or a space at an end '%s'", col[C(build)]);
             known[C(build)] = 1;
         } else if (col[C(build)] && ours) {
             BAD("build: empty for schedule %s", col[C(schedule)]);
@@ -796,7 +907,10 @@ int store_merge(sqlite3 *db, const char *src, store_merge_stats *st, char *err, 
 {
     memset(st, 0, sizeof *st);
     sqlite3 *probe;
-    if (store_open_readonly(&probe, src, err, errlen)) return STORE_EINPUT;   /* names the file */
+    if (store_open_readonly(&probe, src, err, errlen)) {   /* the source named as given, not as --db */
+        if (!strncmp(err, "--db ", 5)) memmove(err, err + 5, strlen(err + 5) + 1);
+        return STORE_EINPUT;
+    }
     sqlite3_close(probe);
     sqlite3_stmt *q = NULL;
     char cols[2048], sql[8192];

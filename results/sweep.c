@@ -30,13 +30,28 @@ static char *trim(char *s)
     return s;
 }
 
+/* The next item of the list at *p, cut at its ',' and trimmed (an empty
+ * one too: strtok_r would skip it); *p moves past it, NULL after the last. */
+static char *next_item(char **p)
+{
+    char *item = *p;
+    if (!item) return NULL;
+    char *c = strchr(item, ',');
+    if (c) *c = 0;
+    *p = c ? c + 1 : NULL;
+    return trim(item);
+}
+
 /* Parses a list of sizes with ranges into out[max]; returns count or -1
- * with why set. */
+ * with why set (an empty item, a value given twice). */
 static int parse_size_list(char *val, int64_t lo, int64_t hi, int64_t *out, int max, char *why, int wlen)
 {
     int n = 0;
-    for (char *save = NULL, *item = strtok_r(val, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-        item = trim(item);
+    for (char *more = val, *item; (item = next_item(&more));) {
+        if (!*item) {
+            snprintf(why, (size_t)wlen, "empty item");
+            return -1;
+        }
         char *dots = strstr(item, "..");
         int64_t a, b, step = 0;
         int geo = 0;
@@ -78,6 +93,11 @@ static int parse_size_list(char *val, int64_t lo, int64_t hi, int64_t *out, int 
                 snprintf(why, (size_t)wlen, "more than %d values", max);
                 return -1;
             }
+            for (int i = 0; i < n; i++)
+                if (out[i] == v) {   /* a repeat would run its rows twice, the second time "present" */
+                    snprintf(why, (size_t)wlen, "%lld listed twice", (long long)v);
+                    return -1;
+                }
             out[n++] = v;
             if (geo && v > b / step) break;
             if (!geo && v > b - step) break;   /* the next value would pass the end (or overflow) */
@@ -115,7 +135,7 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
     s->engines = (1 << MODEL_ENGINE_COUNT) - 1;
     s->n_kernels = 1;
     snprintf(s->kernels[0], sizeof s->kernels[0], "%s", KPROF_DEFAULT);
-    int seen[16] = {0};
+    int seen[16] = {0};   /* the line of each key given, 0 if not */
     static const char *keys[] = {"gpus", "sms", "ctx", "batch", "heads", "kv_heads", "head_dim", "dtype",
                                  "schedules", "block_n", "splits", "ctas_per_sm", "engines", "kernels"};
     int lineno = 0;
@@ -157,40 +177,63 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
         if (k == (int)(sizeof keys / sizeof keys[0]))
             BAD("unknown key '%s' (gpus, sms, ctx, batch, heads, kv_heads, head_dim, dtype, schedules, block_n, "
                 "splits, ctas_per_sm, engines, kernels)", key);
-        if (seen[k]) BAD("key '%s' given twice", key);
-        seen[k] = 1;
+        if (seen[k]) BAD("key '%s' given twice (line %d)", key, seen[k]);
+        seen[k] = lineno;
         if (!*val) BAD("%s: empty value", key);
         int n;
         if (!strcmp(key, "gpus") || !strcmp(key, "dtype") || !strcmp(key, "schedules") || !strcmp(key, "engines") ||
             !strcmp(key, "kernels")) {
             int cnt = 0;
             unsigned mask = 0;
-            for (char *save = NULL, *t = strtok_r(val, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                t = trim(t);
+            for (char *rest = val, *t; (t = next_item(&rest));) {
                 if (!*t) BAD("%s: empty item", key);
                 if (!strcmp(key, "kernels")) {
                     if (cnt == 16) BAD("kernels: more than 16");
                     if (strlen(t) >= sizeof s->kernels[0]) BAD("kernels: name too long '%s'", t);
+                    for (int i = 0; i < cnt; i++)
+                        if (!strcmp(s->kernels[i], t)) BAD("kernels: '%s' listed twice", t);
+                    kernel_profile kp;
+                    char lerr[1024];
+                    int lrc = kprof_load(&kp, t, lerr, sizeof lerr);
+                    if (lrc == KPROF_ENOTFOUND && strstr(lerr, "(known:"))
+                        BAD("kernels: unknown kernel profile '%s' %s", t, strstr(lerr, "(known:"));
+                    if (lrc) BAD("kernels: %s", !strncmp(lerr, "--kernel ", 9) ? lerr + 9 : lerr);
                     snprintf(s->kernels[cnt++], sizeof s->kernels[0], "%s", t);
                 } else if (!strcmp(key, "gpus")) {
                     if (cnt == 64) BAD("gpus: more than 64");
                     if (strlen(t) >= sizeof s->gpus[0]) BAD("gpus: name too long '%s'", t);
+                    for (int i = 0; i < cnt; i++)
+                        if (!strcmp(s->gpus[i], t)) BAD("gpus: '%s' listed twice", t);
+                    gpu_spec g;
+                    char lerr[1024];
+                    int lrc = gpu_spec_load(&g, t, lerr, sizeof lerr);
+                    if (lrc == GPU_ENOTFOUND && strstr(lerr, "(known:"))
+                        BAD("gpus: unknown GPU spec '%s' %s", t, strstr(lerr, "(known:"));
+                    if (lrc) BAD("gpus: %s", !strncmp(lerr, "--gpu ", 6) ? lerr + 6 : lerr);
                     snprintf(s->gpus[cnt++], sizeof s->gpus[0], "%s", t);
                 } else if (!strcmp(key, "dtype")) {
                     int d = dtype_parse(t);
                     if (d < 0) BAD("dtype: unknown type '%s' (fp16, bf16, fp8)", t);
                     if (cnt == 8) BAD("dtype: more than 8");
+                    for (int i = 0; i < cnt; i++)
+                        if (s->dtype[i] == d) BAD("dtype: '%s' listed twice", t);
                     s->dtype[cnt++] = d;
                 } else if (!strcmp(key, "schedules")) {
-                    if (!strcmp(t, "all")) mask |= (1u << SCHED_COUNT) - 1;
+                    unsigned bits;
+                    if (!strcmp(t, "all")) bits = (1u << SCHED_COUNT) - 1;
                     else {
                         int sk = sched_parse(t);
                         if (sk < 0) BAD("schedules: unknown schedule '%s' (fa2, split, streamk, hybrid, balanced, all)", t);
-                        mask |= 1u << sk;
+                        bits = 1u << sk;
                     }
+                    if (mask & bits)
+                        BAD("schedules: '%s' listed twice%s", t,
+                            bits == (1u << SCHED_COUNT) - 1 || mask == (1u << SCHED_COUNT) - 1 ? " (all names every schedule)" : "");
+                    mask |= bits;
                 } else {
                     int e = model_engine_find(t);
                     if (e < 0) BAD("engines: unknown engine '%s' (sim, model)", t);
+                    if (mask & (1u << e)) BAD("engines: '%s' listed twice", t);
                     mask |= 1u << e;
                 }
             }
@@ -233,6 +276,30 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
         }
 #undef BAD
     }
+    /* a KV-head count that divides none of the head counts (or a head count none
+     * divides) makes no row: a mistake in the file, not rows to skip */
+    for (int pass = 0; pass < 2; pass++) {
+        const int *a = pass ? s->heads : s->kv_heads, *b = pass ? s->kv_heads : s->heads;
+        int na = pass ? s->n_heads : s->n_kv_heads, nb = pass ? s->n_kv_heads : s->n_heads;
+        for (int i = 0; i < na; i++) {
+            int any = 0;
+            for (int j = 0; j < nb && !any; j++) {
+                int h = pass ? a[i] : b[j], kv = pass ? b[j] : a[i];
+                any = kv == 0 || (kv <= h && h % kv == 0);   /* kv_heads 0: the heads */
+            }
+            if (any) continue;
+            char list[256];
+            int o = 0;
+            list[0] = 0;
+            for (int j = 0; j < nb && o < (int)sizeof list; j++)
+                o += snprintf(list + o, sizeof list - (size_t)o, "%s%d", j ? ", " : "", b[j]);
+            const char *key = pass ? "heads" : "kv_heads", *other = pass ? "kv_heads" : "heads";
+            int at = seen[pass ? 4 : 5];
+            snprintf(err, (size_t)errlen, "%s:%d: %s: %d %s none of the %s (%s%s): it makes no row", file, at, key,
+                     a[i], pass ? "is divided by" : "divides", other, list, seen[pass ? 5 : 4] ? "" : ", the default");
+            return STORE_EINPUT;
+        }
+    }
     {   /* a sweep's size, before anything runs */
         double rows = (double)s->n_gpus * (s->n_sms ? s->n_sms : 1) * s->n_ctx * s->n_batch * s->n_heads *
                       s->n_kv_heads * s->n_head_dim * s->n_dtype * s->n_block_n * s->n_cps * s->n_splits *
@@ -267,6 +334,20 @@ int sweep_load(sweep_spec *s, const char *path, char *err, int errlen)
         return STORE_EINPUT;
     }
     buf[got] = 0;
+    const char *nul = memchr(buf, 0, got);
+    if (nul) {   /* the text would end there, the rest unread: refused as ingest refuses it */
+        int lineno = 1;
+        const char *start = buf;
+        for (const char *q = buf; q < nul; q++)
+            if (*q == '\n') {
+                lineno++;
+                start = q + 1;
+            }
+        snprintf(err, (size_t)errlen, "%s:%d: a NUL byte inside the line >>> '%.200s'", path, lineno, start);
+        specfile_printable(err);
+        free(buf);
+        return STORE_EINPUT;
+    }
     int rc = sweep_parse(s, buf, path, err, errlen);
     free(buf);
     return rc;
@@ -411,7 +492,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                         st->skipped++;
                         continue;
                     }
-                    int has = store_prediction_has(db, &key);
+                    int has = db ? store_prediction_has(db, &key) : 0;
                     if (has < 0) {
                         snprintf(err, (size_t)errlen, "sqlite: %s (lookup)", sqlite3_errmsg(db));
                         rc = STORE_EDB;
@@ -432,6 +513,10 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
                     if (src != SIM_OK) {
                         st->skipped++;
                         continue;
+                    }
+                    if (!db) {   /* a check: one valid row is enough */
+                        st->added = 1;
+                        goto done;
                     }
                     pending_row *pr = &buf[pending++];
                     pr->w = *w;
@@ -459,7 +544,7 @@ int sweep_run(sqlite3 *db, const sweep_spec *s, const char *file, FILE *progress
             if ((rc = flush_rows(db, buf, pending, &g, args, &run_id, st, err, errlen))) goto done;
             pending = 0;
         }
-    if (progress) fprintf(progress, "\r%*s\r", 60, "");
+    if (progress && db) fprintf(progress, "\r%*s\r", 60, "");
     st->seconds = now_s() - t0;
 done:
     free(buf);

@@ -139,10 +139,10 @@ printf 'gpus = h100\nkernels = leansim, torch-flash\nctx = 4k\nschedules = split
 $L sweep "$T/k.exp" --db "$T/k.db" > /dev/null; rc=$?
 ok "sweep with kernels" "[ $rc -eq 0 ] && [ \$(sqlite3 $T/k.db \"select count(*) from predictions where schedule in ('torch-flash', 'torch-flash:streamk', 'split', 'streamk')\") -eq 4 ]"
 
-# a sweep whose every row is invalid says so and fails
+# a sweep whose every row is invalid says so and fails, before the database is made
 printf 'gpus = h100\nctx = 4k\nheads = 32\nkv_heads = 5\nschedules = all\n' > "$T/bad.exp"
 $L sweep "$T/bad.exp" --db "$T/bad.db" > /dev/null 2> "$T/e"; rc=$?
-ok "all-invalid sweep exit 2, named" "[ $rc -eq 2 ] && grep -q 'every one of its 10 rows is invalid' $T/e"
+ok "all-invalid sweep exit 2, named" "[ $rc -eq 2 ] && grep -q 'bad.exp:4: kv_heads: 5 divides none of the heads (32)' $T/e && [ ! -e $T/bad.db ]"
 
 # the README's H100-to-H200 example runs as written (an H100 calibration, the H200's bandwidth on top)
 $L ingest experiments/data/h200-20261121-sweep-v4.csv --db "$T/x.db" > /dev/null
@@ -191,7 +191,7 @@ ok "ingest of a directory: exit 2, said so" "[ $rc -eq 2 ] && grep -q 'not a fil
 
 printf 'gpus = h100\nctx = 4k\nkernels = nosuch\n' > "$T/knone.exp"
 $L sweep "$T/knone.exp" --db "$T/knone.db" > /dev/null 2> "$T/e"; rc=$?
-ok "sweep with an unknown kernel: exit 2, named, no database made" "[ $rc -eq 2 ] && grep -q 'knone.exp: kernels: nosuch: unknown kernel profile' $T/e && [ ! -e $T/knone.db ]"
+ok "sweep with an unknown kernel: exit 2, named, no database made" "[ $rc -eq 2 ] && grep -q 'knone.exp:3: kernels: unknown kernel profile .nosuch. (known: ' $T/e && [ ! -e $T/knone.db ]"
 
 echo "cli_sweep: $pass passed, $fail failed"
 [ $fail -eq 0 ]
