@@ -92,6 +92,9 @@ $L calibrate --db "$T/r.db" --gpu h100 --params launch_us,mem_bw_achievable_gbps
 ok "calibrate runs" "[ $rc -eq 0 ]"
 $L calibrate --db "$T/r.db" --gpu h100 --maxiter 1 > /dev/null 2> "$T/e0"; rc=$?
 ok "calibrate with its default fields runs; a field at 0 is left out, said so" "[ $rc -eq 0 ] && grep -q 'partial_write_ns is 0 in leansim: not fitted' $T/e0"
+echo hello > "$T/notdb.db"
+$L calibrate --db "$T/notdb.db" --gpu h100 > "$T/o3" 2> "$T/e3"; rc=$?
+ok "calibrate on a file that is no database: exit 2, one line" "[ $rc -eq 2 ] && [ \$(wc -l < $T/e3) -eq 1 ] && [ ! -s $T/o3 ]"
 # validate: two profiles of one kernel are refused; a profile no row is of is said so
 cp "$T/r.db" "$T/v.db"
 $L validate --db "$T/v.db" --kernel experiments/kernels/torch-flash.kernel --kernel torch-flash > "$T/o4" 2> "$T/e4"; rc=$?
