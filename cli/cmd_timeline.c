@@ -4,7 +4,9 @@
  * Chrome trace format of `leansim simulate --trace`, so that both open side
  * by side in Perfetto.
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -37,6 +39,11 @@ int cmd_timeline(int argc, char **argv)
     if (rc >= 0) return rc;
     if (!in || !out) {
         fprintf(stderr, "leansim timeline: %s (leansim timeline --help)\n", !in ? "missing FILE.csv" : "--trace: missing");
+        return 2;
+    }
+    char a[PATH_MAX], b[PATH_MAX];   /* the trace would replace the timeline it is made from */
+    if (realpath(in, a) && realpath(out, b) && !strcmp(a, b)) {
+        fprintf(stderr, "leansim timeline: --trace %s: is the input file\n", out);
         return 2;
     }
     FILE *f = fopen(in, "r");
