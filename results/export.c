@@ -765,10 +765,7 @@ static int fig_whatif(exp_ctx *x)
     FILE *lf = out_open(x, "whatif.gpus");
     if (!lf) return STORE_EDB;
     FILE *kf = out_open(x, "whatif.kinds");
-    if (!kf) {
-        fclose(lf);
-        return STORE_EDB;
-    }
+    if (!kf) return STORE_EDB;   /* export_figure drops whatif.gpus, as every file left open */
     int rc = 0;
     for (int gi = 0; gi < gpu_builtin_count() && !rc; gi++) {
         const char *gpu = gpu_builtin_name(gi);

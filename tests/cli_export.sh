@@ -32,5 +32,17 @@ cmp -s "$TL" "$T/same.csv" && ok || bad "timeline --trace onto its input changed
 (cd "$T" && "$L" timeline same.csv --trace ./same.csv > /dev/null 2>&1); [ $? -eq 2 ] && cmp -s "$TL" "$T/same.csv" && ok ||
   bad "timeline --trace onto its input by another path changed the input"
 
+# export: a data file that cannot be opened fails the figure (exit 1), and the
+# files it had open are dropped, none left half-written
+for fig in speedup whatif tuner scaling paper multigpu; do
+  case $fig in
+    speedup) f=speedup-h100-sim.dat ;; whatif) f=whatif.kinds ;; tuner) f=tuner-tics.gp ;;
+    scaling) f=scaling-meas-fa2.dat ;; paper) f=paper-d128.dat ;; multigpu) f=multigpu-b200.dat ;;
+  esac
+  rm -rf "$T/wk"; mkdir -p "$T/wk/$f"
+  expect 1 "$T/wk/$f: cannot open for writing: Is a directory" export $fig --db "$T/v.db" --out "$T/wk"
+  no_tmp "$T/wk" "export $fig onto a directory"
+done
+
 echo "cli_export: $pass passed, $fail failed"
 [ $fail -eq 0 ]
