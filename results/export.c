@@ -84,6 +84,14 @@ static void wl_set(workload *w, int batch, int heads, int kv_heads, int64_t ctx)
     workload_uniform(w, batch, heads, kv_heads, 128, DTYPE_FP16, ctx);
 }
 
+/* The chip spec and profile `kernel` a figure predicts GPU `gpu` with on
+ * `sms` SMs (0: the spec's): --spec, --kernel and --set applied as validate
+ * applies them (validate_spec).  0, or STORE_EINPUT with x->err set. */
+static int spec_load(exp_ctx *x, gpu_spec *g, kernel_profile *kp, const char *gpu, const char *kernel, int sms)
+{
+    return validate_spec(g, kp, &x->o->v, gpu, kernel, sms, 0, x->err, x->errlen);
+}
+
 /*
  * Time of the default plan of schedule k for w on GPU `gpu` with `sms` SMs
  * (0: the spec's): the stored prediction of engine e if a sweep stored it,
@@ -94,13 +102,8 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
     gpu_spec g;
     kernel_profile kp;
     char why[512];
-    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) return NAN;
-    if (sms && sms != g.sms) {
-        char a[32];
-        snprintf(a, sizeof a, "sms=%d", sms);
-        if (gpu_spec_set(&g, a, why, sizeof why)) return NAN;
-    }
-    uint64_t h_plain = kprof_pair_hash(&g, &kp), h_over = h_plain;   /* sweep_run's key */
+    if (validate_spec(&g, &kp, &x->o->v, gpu, KPROF_DEFAULT, sms, 0, why, sizeof why)) return NAN;
+    uint64_t h_plain = g.hash, h_over = h_plain;   /* sweep_run's key: the pair's hash */
     if (!x->q && sqlite3_prepare_v2(x->db,
                                     "SELECT time_us FROM predictions WHERE gpu=? AND engine=? AND schedule=? AND "
                                     "sms=? AND spec_hash IN (?, ?) AND batch=? AND heads=? AND kv_heads=? AND "
@@ -135,10 +138,11 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
     return rc == SIM_OK ? r.time_us : NAN;
 }
 
-/* Measured rows with their predictions (validate), per --gpu/--spec. */
 /* The measured rows of leansim's kernels (outside kernels have figures of
- * their own), with their predictions. */
-static int load_rows(exp_ctx *x, validate_row **rows)
+ * their own), with their predictions (validate) under --spec, --kernel and
+ * --set, per --gpu.  need_pred: a figure of predictions, refused
+ * (STORE_EINPUT) when rows were measured but none has a stored one. */
+static int load_rows(exp_ctx *x, validate_row **rows, int need_pred)
 {
     int n = validate_rows_load(x->db, &x->o->v, rows, NULL, x->err, x->errlen);
     if (n < 0) return n;
@@ -147,10 +151,13 @@ static int load_rows(exp_ctx *x, validate_row **rows)
         if (!strcmp((*rows)[i].kernel, KPROF_DEFAULT)) (*rows)[m++] = (*rows)[i];
     n = m;
     int f = validate_lookup(x->db, &x->o->v, *rows, n, x->err, x->errlen);
-    if (f < 0) {
+    if (f < 0 || (need_pred && n > 0 && f == 0)) {
+        if (f == 0)
+            snprintf(x->err, (size_t)x->errlen, "none of the %d measured rows has a stored prediction under this "
+                     "spec (run leansim validate first, with the same --spec and --set)", n);
         free(*rows);
         *rows = NULL;
-        return f;
+        return f < 0 ? f : STORE_EINPUT;
     }
     return n;
 }
@@ -165,15 +172,17 @@ static int ctx_of(const validate_row *r)
 static int fig_speedup(exp_ctx *x)
 {
     validate_row *rows;
-    int n = load_rows(x, &rows);
+    int n = load_rows(x, &rows, 0);
     if (n < 0) return n;
     FILE *lf = out_open(x, "speedup.gpus");
     if (!lf) { free(rows); return STORE_EDB; }
-    static const char *gpus[] = {"h100", "h200", "a100"};
+    /* the GPUs measured, or --gpu's */
+    const char *gpus[] = {"h100", "h200", "a100"};
+    size_t ng = sizeof gpus / sizeof gpus[0];
+    if (x->o->v.gpu) gpus[0] = validate_gpu_map(x->o->v.gpu), ng = 1;
     int rc = 0;
-    for (size_t gi = 0; gi < sizeof gpus / sizeof gpus[0] && !rc; gi++) {
+    for (size_t gi = 0; gi < ng && !rc; gi++) {
         const char *gpu = gpus[gi];
-        if (x->o->v.gpu && strcmp(x->o->v.gpu, gpu)) continue;
         fprintf(lf, "%s%s", gi ? " " : "", gpu);
         char name[64];
         snprintf(name, sizeof name, "speedup-%s-sim.dat", gpu);
@@ -236,7 +245,7 @@ static int fig_speedup(exp_ctx *x)
 static int fig_scatter(exp_ctx *x)
 {
     validate_row *rows;
-    int n = load_rows(x, &rows);
+    int n = load_rows(x, &rows, 1);
     if (n < 0) return n;
     int rc = 0;
     for (int k = 0; k < SCHED_COUNT && !rc; k++) {
@@ -269,14 +278,17 @@ static int cmp_d(const void *a, const void *b)
 static int fig_cdf(exp_ctx *x)
 {
     validate_row *rows;
-    int n = load_rows(x, &rows);
+    int n = load_rows(x, &rows, 1);
     if (n < 0) return n;
     double *v = malloc(sizeof(double) * (size_t)(n + 1));
     int rc = v ? 0 : STORE_EDB;
     if (!v) snprintf(x->err, (size_t)x->errlen, "out of memory");
-    /* one curve per GPU and engine: the H100's rows were fitted, the H200's are out of sample */
-    static const char *gpus[] = {"h100", "h200"};
-    for (int gi = 0; gi < 2 && !rc; gi++)
+    /* one curve per GPU and engine: the H100's rows were fitted, the H200's are out of sample; --gpu:
+     * that GPU's alone (export_check) */
+    const char *gpus[] = {"h100", "h200"};
+    int ng = 2;
+    if (x->o->v.gpu) gpus[0] = validate_gpu_map(x->o->v.gpu), ng = 1;
+    for (int gi = 0; gi < ng && !rc; gi++)
         for (int e = 0; e < VAL_ENGINES && !rc; e++) {
             int m = 0;
             for (int i = 0; i < n; i++)
@@ -302,10 +314,10 @@ static int fig_cdf(exp_ctx *x)
 static int fig_scaling(exp_ctx *x)
 {
     validate_row *rows;
-    int n = load_rows(x, &rows);
+    int n = load_rows(x, &rows, 0);
     if (n < 0) return n;
     /* the workload: the first one measured on fewer SMs, else fig-scaling.exp's batch 1, GQA 32/8, 64k */
-    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "h100";
+    const char *gpu = x->o->v.gpu ? validate_gpu_map(x->o->v.gpu) : "h100";
     workload w;
     wl_set(&w, 1, 32, 8, 65536);
     for (int i = 0; i < n; i++)
@@ -315,9 +327,8 @@ static int fig_scaling(exp_ctx *x)
             break;
         }
     gpu_spec full;
-    char why[256];
-    if (gpu_spec_load(&full, gpu, why, sizeof why)) {
-        snprintf(x->err, (size_t)x->errlen, "%s", why);
+    kernel_profile kp;
+    if (spec_load(x, &full, &kp, gpu, KPROF_DEFAULT, 0)) {
         free(rows);
         return STORE_EINPUT;
     }
@@ -614,11 +625,15 @@ static int fig_timeline(exp_ctx *x)
         if ((rc = read_timeline(x, path, &c, &n))) return rc;
         assign_lanes(c, n);
     }
+    if (x->o->v.gpu && strcmp(validate_gpu_map(x->o->v.gpu), gpu)) {
+        snprintf(x->err, (size_t)x->errlen, "--gpu %s: figure timeline draws its timeline's GPU, %s (%s)",
+                 x->o->v.gpu, gpu, path ? path : "no measured timeline");
+        free(c);
+        return STORE_EINPUT;
+    }
     gpu_spec g;
     kernel_profile kp;
-    char why[256];
-    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) {
-        snprintf(x->err, (size_t)x->errlen, "%s", why);
+    if (spec_load(x, &g, &kp, gpu, KPROF_DEFAULT, 0)) {
         free(c);
         return STORE_EINPUT;
     }
@@ -686,14 +701,10 @@ static void *tuner_worker(void *arg)
 
 static int fig_tuner(exp_ctx *x)
 {
-    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "h100";
+    const char *gpu = x->o->v.gpu ? validate_gpu_map(x->o->v.gpu) : "h100";
     gpu_spec g;
     kernel_profile kp;
-    char why[256];
-    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) {
-        snprintf(x->err, (size_t)x->errlen, "%s", why);
-        return STORE_EINPUT;
-    }
+    if (spec_load(x, &g, &kp, gpu, KPROF_DEFAULT, 0)) return STORE_EINPUT;
     tuner_job *jb = calloc(1, sizeof *jb);
     if (!jb) return STORE_EDB;
     jb->g = &g;
@@ -767,10 +778,12 @@ static int fig_whatif(exp_ctx *x)
     FILE *kf = out_open(x, "whatif.kinds");
     if (!kf) return STORE_EDB;   /* export_figure drops whatif.gpus, as every file left open */
     int rc = 0;
-    for (int gi = 0; gi < gpu_builtin_count() && !rc; gi++) {
+    const char *only = x->o->v.gpu ? validate_gpu_map(x->o->v.gpu) : NULL;   /* --gpu: its line alone */
+    for (int gi = 0, m = 0; gi < gpu_builtin_count() && !rc; gi++) {
         const char *gpu = gpu_builtin_name(gi);
-        fprintf(lf, "%s%s", gi ? " " : "", gpu);
-        fprintf(kf, "%s%s", gi ? " " : "", measured_rows_of(x, gpu) > 0 ? "measured" : "estimate");
+        if (only && strcmp(only, gpu)) continue;
+        fprintf(lf, "%s%s", m ? " " : "", gpu);
+        fprintf(kf, "%s%s", m++ ? " " : "", measured_rows_of(x, gpu) > 0 ? "measured" : "estimate");
         char name[64];
         snprintf(name, sizeof name, "whatif-%s.dat", gpu);
         FILE *f = out_open(x, name);
@@ -801,7 +814,7 @@ static double pred_kernel(exp_ctx *x, const char *gpu, const char *kernel, const
     gpu_spec g;
     kernel_profile kp;
     char why[512];
-    if (kprof_pair_load(&g, &kp, gpu, kernel, NULL, 0, why, sizeof why)) return NAN;
+    if (validate_spec(&g, &kp, &x->o->v, gpu, kernel, 0, 0, why, sizeof why)) return NAN;
     plan_opts po = {.kind = k};
     sim_result r;
     return sim_run(x->sim, &g, &kp, w, &po, &r, NULL, why, sizeof why) == SIM_OK ? r.time_us : NAN;
@@ -818,7 +831,7 @@ static double pred_kernel(exp_ctx *x, const char *gpu, const char *kernel, const
  */
 static int fig_paper(exp_ctx *x)
 {
-    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "a100";
+    const char *gpu = x->o->v.gpu ? validate_gpu_map(x->o->v.gpu) : "a100";
     static const int dims[] = {64, 128};
     int rc = 0;
     for (int di = 0; di < 2 && !rc; di++) {
@@ -880,13 +893,14 @@ static double multi_best(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp
  */
 static int fig_multigpu(exp_ctx *x)
 {
-    static const char *gpus[] = {"h100", "b200"};
-    int rc = 0;
-    for (int gi = 0; gi < 2 && !rc; gi++) {
+    const char *gpus[] = {"h100", "b200"};
+    int ng = 2, rc = 0;
+    if (x->o->v.gpu) gpus[0] = validate_gpu_map(x->o->v.gpu), ng = 1;   /* one of the two (export_check) */
+    for (int gi = 0; gi < ng && !rc; gi++) {
         gpu_spec g;
         kernel_profile kp;
         char name[64];
-        if (kprof_pair_load(&g, &kp, gpus[gi], KPROF_DEFAULT, NULL, 0, x->err, x->errlen)) return STORE_EINPUT;
+        if (spec_load(x, &g, &kp, gpus[gi], KPROF_DEFAULT, 0)) return STORE_EINPUT;
         snprintf(name, sizeof name, "multigpu-%s.dat", gpus[gi]);
         FILE *f = out_open(x, name);
         if (!f) return STORE_EDB;
@@ -906,6 +920,56 @@ static int fig_multigpu(exp_ctx *x)
     return rc;
 }
 
+/* 1 when `name` is one of the NULL-terminated list. */
+static int one_of(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(name, *list)) return 1;
+    return 0;
+}
+
+int export_check(const char *fig, const export_opts *o, char *err, int errlen)
+{
+    if (!one_of(fig, export_figures)) {
+        snprintf(err, (size_t)errlen, "unknown figure '%s'", fig);
+        return STORE_EINPUT;
+    }
+    const char *gpu = o->v.gpu ? validate_gpu_map(o->v.gpu) : NULL;
+    if (o->v.gpu && !gpu) {
+        snprintf(err, (size_t)errlen, "--gpu %s: unknown GPU (leansim gpus lists them)", o->v.gpu);
+        return STORE_EINPUT;
+    }
+    int vrc = validate_opts_check(&o->v, err, errlen);   /* a bad --spec, --kernel or --set, before any file */
+    if (vrc) return vrc;
+    /* figures of fixed GPUs (their scripts read those files) take one of them as --gpu */
+    static const char *const cdf_gpus[] = {"h100", "h200", NULL}, *const multi_gpus[] = {"h100", "b200", NULL};
+    const char *const *fixed = !strcmp(fig, "cdf") ? cdf_gpus : !strcmp(fig, "multigpu") ? multi_gpus : NULL;
+    if (gpu && fixed && !one_of(gpu, fixed)) {
+        snprintf(err, (size_t)errlen, "--gpu %s: figure %s draws %s and %s only", o->v.gpu, fig, fixed[0], fixed[1]);
+        return STORE_EINPUT;
+    }
+    /* figures that compare chips: one spec file for every chip would draw the same line under each name */
+    if (o->v.spec && !gpu && (!strcmp(fig, "whatif") || !strcmp(fig, "multigpu"))) {
+        snprintf(err, (size_t)errlen, "--spec %s: figure %s compares chip specs; name the chip it replaces with --gpu",
+                 o->v.spec, fig);
+        return STORE_EINPUT;
+    }
+    /* a profile the figure never runs */
+    static const char *const paper_kernels[] = {"fa2-fwd", "torch-flash", "leanattention", NULL},
+                             *const own[] = {KPROF_DEFAULT, NULL};
+    const char *const *kernels = !strcmp(fig, "paper") ? paper_kernels : own;
+    for (int i = 0; i < o->v.n_kernel; i++) {
+        kernel_profile k;
+        if (kprof_load(&k, o->v.kernel[i], err, errlen) != KPROF_OK) return STORE_EINPUT;
+        if (!one_of(k.name, kernels)) {
+            snprintf(err, (size_t)errlen, "--kernel %s: figure %s does not run profile '%s'", o->v.kernel[i], fig,
+                     k.name);
+            return STORE_EINPUT;
+        }
+    }
+    return STORE_OK;
+}
+
 int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen)
 {
     static const struct {
@@ -916,11 +980,7 @@ int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_op
                 {"paper", fig_paper},       {"multigpu", fig_multigpu}};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         if (strcmp(fig, figs[i].name)) continue;
-        if (o->v.gpu && !validate_gpu_map(o->v.gpu)) {
-            snprintf(err, (size_t)errlen, "--gpu %s: unknown GPU (leansim gpus lists them)", o->v.gpu);
-            return STORE_EINPUT;
-        }
-        int vrc = validate_opts_check(&o->v, err, errlen);   /* a bad --spec, --kernel or --set, before any file */
+        int vrc = export_check(fig, o, err, errlen);   /* bad options, before any file */
         if (vrc) return vrc;
         if (mkdir(dir, 0777) && errno != EEXIST) {
             snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));

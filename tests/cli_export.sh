@@ -44,5 +44,48 @@ for fig in speedup whatif tuner scaling paper multigpu; do
   no_tmp "$T/wk" "export $fig onto a directory"
 done
 
+# export: --spec, --set and --kernel change every figure that predicts, as validate applies them
+for fig in speedup scaling timeline tuner whatif paper multigpu; do
+  rm -rf "$T/a" "$T/b"
+  "$L" export $fig --db "$T/v.db" --out "$T/a" --gpu h100 > /dev/null 2>&1
+  "$L" export $fig --db "$T/v.db" --out "$T/b" --gpu h100 --set mem_bw_achievable_gbps=1500 > /dev/null 2> "$T/e"
+  if [ -n "$(ls "$T/b" 2>/dev/null)" ] && ! diff -r "$T/a" "$T/b" > /dev/null; then ok
+  else bad "export $fig --set mem_bw_achievable_gbps=1500 draws the same lines as without it: $(head -1 "$T/e")"; fi
+done
+cp experiments/gpus/h100.gpu "$T/slow.gpu"
+sed -i 's/^mem_bw_achievable_gbps *=.*/mem_bw_achievable_gbps = 1500/' "$T/slow.gpu"
+rm -rf "$T/a" "$T/b"; "$L" export tuner --db "$T/v.db" --out "$T/a" > /dev/null 2>&1
+"$L" export tuner --db "$T/v.db" --out "$T/b" --spec "$T/slow.gpu" > /dev/null 2>&1
+[ -f "$T/b/tuner.dat" ] && ! cmp -s "$T/a/tuner.dat" "$T/b/tuner.dat" && ok || bad "export tuner ignores --spec"
+cp experiments/kernels/leansim.kernel "$T/own.kernel"
+sed -i 's/^\(call_extra_us *= *\)[0-9.]*/\1 9/' "$T/own.kernel"
+rm -rf "$T/a" "$T/b"; "$L" export speedup --db "$T/v.db" --out "$T/a" --gpu h100 > /dev/null 2>&1
+"$L" export speedup --db "$T/v.db" --out "$T/b" --gpu h100 --kernel "$T/own.kernel" > /dev/null 2>&1
+[ -f "$T/b/speedup-h100-sim.dat" ] && ! cmp -s "$T/a/speedup-h100-sim.dat" "$T/b/speedup-h100-sim.dat" && ok ||
+  bad "export speedup ignores --kernel"
+rm -rf "$T/a"; "$L" export whatif --db "$T/v.db" --out "$T/a" --gpu h200 > /dev/null 2>&1
+[ "$(cat "$T/a/whatif.gpus" 2>/dev/null)" = h200 ] && [ "$(ls "$T/a" | grep -c '^whatif-')" -eq 1 ] && ok ||
+  bad "export whatif --gpu h200 draws other GPUs: $(cat "$T/a/whatif.gpus" 2>/dev/null)"
+rm -rf "$T/a"; "$L" export multigpu --db "$T/v.db" --out "$T/a" --gpu b200 > /dev/null 2>&1
+[ "$(ls "$T/a" 2>/dev/null)" = multigpu-b200.dat ] && ok || bad "export multigpu --gpu b200 draws: $(ls "$T/a" 2>/dev/null)"
+# options a figure cannot use are refused, naming the option and the figure, before anything is written
+expect 2 "--gpu l40s: figure multigpu" export multigpu --db "$T/v.db" --out "$T/r1" --gpu l40s
+expect 2 "--gpu a100: figure cdf" export cdf --db "$T/v.db" --out "$T/r1" --gpu a100
+expect 2 "--spec $T/slow.gpu: figure whatif" export whatif --db "$T/v.db" --out "$T/r1" --spec "$T/slow.gpu"
+expect 2 "--spec $T/slow.gpu: figure whatif" export all --db "$T/v.db" --out "$T/r1" --spec "$T/slow.gpu"
+expect 2 "--kernel experiments/kernels/torch-flash.kernel: figure tuner" export tuner --db "$T/v.db" --out "$T/r1" \
+  --kernel experiments/kernels/torch-flash.kernel
+[ -e "$T/r1" ] && bad "a refused export created --out" || ok
+expect 2 "--gpu h200: figure timeline" export timeline --db "$T/v.db" --out "$T/r1" --gpu h200 --timeline "$TL"
+# figures of stored predictions need them under the spec asked
+expect 2 "none of the 1340 measured rows has a stored prediction under this spec" export scatter --db "$T/v.db" \
+  --out "$T/r2" --set mem_bw_achievable_gbps=1500
+expect 2 "none of the 1340 measured rows has a stored prediction under this spec" export cdf --db "$T/v.db" \
+  --out "$T/r2" --set mem_bw_achievable_gbps=1500
+cp "$T/v.db" "$T/v2.db"; "$L" validate --db "$T/v2.db" --set mem_bw_achievable_gbps=1500 > /dev/null
+"$L" export scatter --db "$T/v2.db" --out "$T/r3" --set mem_bw_achievable_gbps=1500 2> "$T/e" &&
+  ! grep -v '^#' "$T/r3/scatter-fa2.dat" | grep -q '?' && ok ||
+  bad "export scatter under a validated --set: $(head -1 "$T/e")"
+
 echo "cli_export: $pass passed, $fail failed"
 [ $fail -eq 0 ]
