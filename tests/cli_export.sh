@@ -87,5 +87,30 @@ cp "$T/v.db" "$T/v2.db"; "$L" validate --db "$T/v2.db" --set mem_bw_achievable_g
   ! grep -v '^#' "$T/r3/scatter-fa2.dat" | grep -q '?' && ok ||
   bad "export scatter under a validated --set: $(head -1 "$T/e")"
 
+# export timeline reads timelines as `leansim timeline` does: the same checks, the same messages
+H='cta,sm,event,unit,t_ns'
+: > "$T/empty.csv"
+printf '%s\n0,1,start,-1,0\n0,1,bogus,0,100\n0,1,end,-1,200\n' "$H" > "$T/unknown.csv"
+printf '%s\n0,1,start,-1,0\n0,1,seg_end,0,nan\n0,1,end,-1,200\n' "$H" > "$T/nan.csv"
+printf '%s\n4194304,1,start,-1,0\n4194304,1,end,-1,200\n' "$H" > "$T/far.csv"
+for c in "empty:expected header" "unknown:unknown event 'bogus'" "nan:bad row" "far:bad row"; do
+  f=${c%%:*}; why=${c#*:}
+  for n in h100-streamk-b1h32-4k-$f.csv; do cp "$T/$f.csv" "$T/$n"; done
+  expect 2 "$why" timeline "$T/h100-streamk-b1h32-4k-$f.csv" --trace "$T/t.json"
+  expect 2 "$why" export timeline --db "$T/v.db" --out "$T/tx" --timeline "$T/h100-streamk-b1h32-4k-$f.csv"
+done
+grep -q nan "$T/tx/timeline-meas.dat" 2>/dev/null && bad "export timeline wrote a nan time" || ok
+expect 2 "--timeline $T/none.csv: cannot open: No such file or directory" export timeline --db "$T/v.db" \
+  --out "$T/tx" --timeline "$T/none.csv"
+expect 2 "$T/none.csv: cannot open: No such file or directory" timeline "$T/none.csv" --trace "$T/t.json"
+# a provenance header's sizes as the options read them (64k = 65536)
+{ printf '# gpu=h100\n# schedule=split\n# batch=1\n# heads=32\n# kv_heads=8\n# ctx=64k\n'
+  printf '%s\n0,3,start,-1,0\n0,3,seg_end,0,5000\n0,3,end,-1,6000\n' "$H"; } > "$T/k.csv"
+rm -rf "$T/tx"; "$L" export timeline --db "$T/v.db" --out "$T/tx" --timeline "$T/k.csv" 2> "$T/e"
+grep -q 'ctx 65536' "$T/tx/timeline.label" 2>/dev/null && ok ||
+  bad "export timeline: header ctx=64k read as $(cat "$T/tx/timeline.label" "$T/e" 2>/dev/null | head -1)"
+sed 's/ctx=64k/ctx=64x/' "$T/k.csv" > "$T/kx.csv"
+expect 2 "--timeline $T/kx.csv: provenance header: bad ctx" export timeline --db "$T/v.db" --out "$T/tx" --timeline "$T/kx.csv"
+
 echo "cli_export: $pass passed, $fail failed"
 [ $fail -eq 0 ]
