@@ -227,7 +227,7 @@ int cmd_export(int argc, char **argv)
     /* every figure's options are checked before the first file is written */
     for (int i = 0; export_figures[i] && !s; i++)
         if (!strcmp(a.fig, "all") || !strcmp(a.fig, export_figures[i]))
-            s = export_check(export_figures[i], &o, err, sizeof err);
+            s = export_check(db, export_figures[i], a.out, &o, err, sizeof err);
     for (int i = 0; export_figures[i] && !s; i++)
         if (!strcmp(a.fig, "all") || !strcmp(a.fig, export_figures[i]))
             s = export_figure(db, export_figures[i], a.out, &o, err, sizeof err);

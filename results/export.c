@@ -235,10 +235,10 @@ static int fig_speedup(exp_ctx *x)
         }
         rc = out_close(x, f, name);
     }
-    fputc('\n', lf);
-    int rc2 = out_close(x, lf, "speedup.gpus");
     free(rows);
-    return rc ? rc : rc2;
+    if (rc) return rc;   /* speedup.gpus is dropped with the rest (export_figure) */
+    fputc('\n', lf);
+    return out_close(x, lf, "speedup.gpus");
 }
 
 /* ------------------------------------------------------- scatter, cdf */
@@ -784,11 +784,11 @@ static int fig_whatif(exp_ctx *x)
         }
         rc = out_close(x, f, name);
     }
+    if (rc) return rc;   /* the lists are dropped with the rest (export_figure) */
     fputc('\n', lf);
     fputc('\n', kf);
-    int rc2 = out_close(x, lf, "whatif.gpus");
-    int rc3 = out_close(x, kf, "whatif.kinds");
-    return rc ? rc : rc2 ? rc2 : rc3;
+    if ((rc = out_close(x, lf, "whatif.gpus"))) return rc;
+    return out_close(x, kf, "whatif.kinds");
 }
 
 /* Simulated time of workload w under schedule k run by kernel profile `kernel` on chip `gpu`; NAN on refusal. */
@@ -911,8 +911,13 @@ static int one_of(const char *name, const char *const *list)
     return 0;
 }
 
-int export_check(const char *fig, const export_opts *o, char *err, int errlen)
+int export_check(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen)
 {
+    struct stat sb;
+    if (!stat(dir, &sb) && !S_ISDIR(sb.st_mode)) {
+        snprintf(err, (size_t)errlen, "--out %s: not a directory", dir);
+        return STORE_EINPUT;
+    }
     if (!one_of(fig, export_figures)) {
         snprintf(err, (size_t)errlen, "unknown figure '%s'", fig);
         return STORE_EINPUT;
@@ -950,6 +955,20 @@ int export_check(const char *fig, const export_opts *o, char *err, int errlen)
             return STORE_EINPUT;
         }
     }
+    /* the inputs a figure reads: the measured timeline, the stored predictions */
+    if (!strcmp(fig, "timeline")) {
+        static tl_input in;
+        int rc = tl_input_read(&in, o, err, errlen);
+        tl_input_free(&in);
+        return rc;
+    }
+    if (!strcmp(fig, "scatter") || !strcmp(fig, "cdf")) {
+        exp_ctx x = {db, dir, o, err, errlen, NULL, NULL, NULL};
+        validate_row *rows;
+        int n = load_rows(&x, &rows, 1);
+        if (n < 0) return n;
+        free(rows);
+    }
     return STORE_OK;
 }
 
@@ -963,7 +982,7 @@ int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_op
                 {"paper", fig_paper},       {"multigpu", fig_multigpu}};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         if (strcmp(fig, figs[i].name)) continue;
-        int vrc = export_check(fig, o, err, errlen);   /* bad options, before any file */
+        int vrc = export_check(db, fig, dir, o, err, errlen);   /* bad options or input, before any file */
         if (vrc) return vrc;
         if (mkdir(dir, 0777) && errno != EEXIST) {
             snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));

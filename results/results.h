@@ -391,13 +391,15 @@ typedef struct export_opts {
 } export_opts;
 
 /*
- * Checks figure `fig`'s options before anything is written: --gpu known and
- * one the figure can draw, --spec, --kernel and --set as validate checks
- * them, a --kernel profile the figure runs, a --spec only with --gpu for
- * the figures that compare chips (whatif, multigpu).  STORE_OK, or
- * STORE_EINPUT with err naming the option and the figure.
+ * Checks figure `fig`'s options and inputs before anything is written:
+ * dir a directory or absent; --gpu known and one the figure can draw;
+ * --spec, --kernel and --set as validate checks them, a --kernel profile
+ * the figure runs, a --spec only with --gpu for the figures that compare
+ * chips (whatif, multigpu); the measured timeline (timeline); stored
+ * predictions under the spec asked (scatter, cdf).  STORE_OK, STORE_EDB,
+ * or STORE_EINPUT with err naming the option (and the figure).
  */
-int export_check(const char *fig, const export_opts *o, char *err, int errlen);
+int export_check(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen);
 
 /*
  * Writes the data files of figure `fig` into directory dir (created):

@@ -72,7 +72,6 @@ rm -rf "$T/a"; "$L" export multigpu --db "$T/v.db" --out "$T/a" --gpu b200 > /de
 expect 2 "--gpu l40s: figure multigpu" export multigpu --db "$T/v.db" --out "$T/r1" --gpu l40s
 expect 2 "--gpu a100: figure cdf" export cdf --db "$T/v.db" --out "$T/r1" --gpu a100
 expect 2 "--spec $T/slow.gpu: figure whatif" export whatif --db "$T/v.db" --out "$T/r1" --spec "$T/slow.gpu"
-expect 2 "--spec $T/slow.gpu: figure whatif" export all --db "$T/v.db" --out "$T/r1" --spec "$T/slow.gpu"
 expect 2 "--kernel experiments/kernels/torch-flash.kernel: figure tuner" export tuner --db "$T/v.db" --out "$T/r1" \
   --kernel experiments/kernels/torch-flash.kernel
 [ -e "$T/r1" ] && bad "a refused export created --out" || ok
@@ -111,6 +110,23 @@ grep -q 'ctx 65536' "$T/tx/timeline.label" 2>/dev/null && ok ||
   bad "export timeline: header ctx=64k read as $(cat "$T/tx/timeline.label" "$T/e" 2>/dev/null | head -1)"
 sed 's/ctx=64k/ctx=64x/' "$T/k.csv" > "$T/kx.csv"
 expect 2 "--timeline $T/kx.csv: provenance header: bad ctx" export timeline --db "$T/v.db" --out "$T/tx" --timeline "$T/kx.csv"
+
+# export: inputs are checked before anything is written; a failed figure leaves no list file
+expect 2 "--timeline $T/none.csv: cannot open" export all --db "$T/v.db" --out "$T/z7" --timeline "$T/none.csv"
+[ -e "$T/z7" ] && bad "export all with a missing --timeline wrote $(ls "$T/z7" | wc -l) files" || ok
+expect 2 "none of the 1340 measured rows has a stored prediction" export all --db "$T/v.db" --out "$T/z8" \
+  --gpu h100 --set mem_bw_achievable_gbps=1500
+[ -e "$T/z8" ] && bad "export all without stored predictions wrote $(ls "$T/z8" | wc -l) files" || ok
+: > "$T/afile"
+expect 2 "--out $T/afile: not a directory" export all --db "$T/v.db" --out "$T/afile"
+[ -s "$T/afile" ] || [ -n "$(ls "$T" | grep '^afile.')" ] && bad "export --out onto a file wrote something" || ok
+rm -rf "$T/wk"; mkdir -p "$T/wk/speedup-h200-sim.dat"
+expect 1 "$T/wk/speedup-h200-sim.dat: cannot open for writing" export speedup --db "$T/v.db" --out "$T/wk"
+[ -e "$T/wk/speedup.gpus" ] && bad "a failed export speedup wrote speedup.gpus" || ok
+rm -rf "$T/wk"; mkdir -p "$T/wk/whatif-h200.dat"
+expect 1 "$T/wk/whatif-h200.dat: cannot open for writing" export whatif --db "$T/v.db" --out "$T/wk"
+[ -e "$T/wk/whatif.gpus" ] || [ -e "$T/wk/whatif.kinds" ] && bad "a failed export whatif wrote its lists" || ok
+no_tmp "$T/wk" "a failed export whatif"
 
 echo "cli_export: $pass passed, $fail failed"
 [ $fail -eq 0 ]
