@@ -72,7 +72,7 @@ int cmd_timeline(int argc, char **argv)
     if (rc) {
         fmt_file_abort(&o);   /* a file already at the path stays as it was */
         fprintf(stderr, "leansim timeline: --trace %s: %s\n", out, rc == TRACE_ENOMEM ? "out of memory" : "write failed");
-        return 2;
+        return 1;
     }
     if (fmt_file_commit(&o)) {
         fprintf(stderr, "leansim timeline: --trace %s: write failed\n", out);

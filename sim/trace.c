@@ -138,23 +138,24 @@ int trace_timeline_read(trace_timeline *tl, FILE *in, const char *name, char *er
         snprintf(err, (size_t)errlen, "%s: cannot read: %s", name, strerror(errno));
         goto out;
     }
-    if (got < 0 || strncmp(line, "cta,sm,event,unit,t_ns", 22) != 0) {
+    if (got >= 0) line[strcspn(line, "\r\n")] = 0;   /* CRLF files read as LF ones */
+    if (got < 0 || strcmp(line, "cta,sm,event,unit,t_ns") != 0) {
         snprintf(err, (size_t)errlen, "%s:%d: expected header 'cta,sm,event,unit,t_ns'", name, lineno);
         goto out;
     }
     /* every event (memory bounded by the file's size) */
     while ((got = getline(&line, &linecap, in)) >= 0) {
         lineno++;
-        int cta, sm, unit, k;
+        int cta, sm, unit, k, used = -1;
         char evn[32];
         double tn;
-        if (line[0] == '\n') continue;
-        /* CTA ids come in order (the runner writes CTA by CTA, two events or more each): an id far
-         * beyond the rows read is a bad row */
-        if (sscanf(line, "%d,%d,%31[a-z_],%d,%lf", &cta, &sm, evn, &unit, &tn) != 5 || cta < 0 ||
-            cta > lineno + 1024 || sm < 0 || sm >= TRACE_MAX_SM || !isfinite(tn)) {
-            snprintf(err, (size_t)errlen, "%s:%d: bad row >>> '%.*s'", name, lineno,
-                     (int)(strcspn(line, "\r\n") < 200 ? strcspn(line, "\r\n") : 200), line);
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0]) continue;
+        /* five fields and nothing after them; CTA ids come in order (the runner writes CTA by CTA, two
+         * events or more each): an id far beyond the rows read is a bad row */
+        if (sscanf(line, "%d,%d,%31[a-z_],%d,%lf%n", &cta, &sm, evn, &unit, &tn, &used) != 5 || used < 0 ||
+            line[used] || cta < 0 || cta > lineno + 1024 || sm < 0 || sm >= TRACE_MAX_SM || !isfinite(tn)) {
+            snprintf(err, (size_t)errlen, "%s:%d: bad row >>> '%.200s'", name, lineno, line);
             goto out;
         }
         for (k = 0; k < 5 && strcmp(evn, tl_kinds[k]); k++) {}
@@ -198,6 +199,14 @@ int trace_timeline_read(trace_timeline *tl, FILE *in, const char *name, char *er
             snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d before its start", name, e->line,
                      tl_kinds[e->kind], c);
             goto out;
+        } else if (e->sm != sp->sm) {   /* a CTA runs on one SM */
+            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d on SM %d, but it started on SM %d", name,
+                     e->line, tl_kinds[e->kind], c, e->sm, sp->sm);
+            goto out;
+        } else if (tl->ev[sp->last_ev].kind == TRACE_EV_END) {
+            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d after its end", name, e->line,
+                     tl_kinds[e->kind], c);
+            goto out;
         } else if (e->t_ns < sp->t1_ns) {   /* a CTA's events come in time order */
             snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d at %.0f ns, before its previous one (%.0f ns)",
                      name, e->line, tl_kinds[e->kind], c, e->t_ns, sp->t1_ns);
@@ -209,6 +218,12 @@ int trace_timeline_read(trace_timeline *tl, FILE *in, const char *name, char *er
         }
     }
     tl->n_cta = ns;
+    for (int i = 0; i < ns; i++)   /* a CTA without its end would be drawn as nothing */
+        if (tl->ev[tl->cta[i].last_ev].kind != TRACE_EV_END) {
+            snprintf(err, (size_t)errlen, "%s:%d: CTA %d has no 'end' event", name,
+                     tl->ev[tl->cta[i].last_ev].line, tl->cta[i].cta);
+            goto out;
+        }
     if (ns == 0) {
         snprintf(err, (size_t)errlen, "%s:%d: no CTA in the timeline", name, lineno);
         goto out;

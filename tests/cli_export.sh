@@ -128,5 +128,24 @@ expect 1 "$T/wk/whatif-h200.dat: cannot open for writing" export whatif --db "$T
 [ -e "$T/wk/whatif.gpus" ] || [ -e "$T/wk/whatif.kinds" ] && bad "a failed export whatif wrote its lists" || ok
 no_tmp "$T/wk" "a failed export whatif"
 
+# timeline: rows of five fields, one SM per CTA, every CTA ended, CRLF and blank lines read, errors named
+printf '%s\n0,1,start,-1,0\n0,1,end,0,200,junk\n' "$H" > "$T/extra.csv"
+printf '%s,more\n0,1,start,-1,0\n0,1,end,-1,200\n' "$H" > "$T/hdr.csv"
+printf '%s\n0,1,start,-1,0\n0,5,end,-1,200\n' "$H" > "$T/move.csv"
+printf '%s\n0,1,start,-1,0\n0,1,end,-1,200\n1,2,start,-1,10\n' "$H" > "$T/noend.csv"
+for c in "extra:bad row >>> '0,1,end,0,200,junk'" "hdr:expected header" "move:on SM 5, but it started on SM 1" \
+         "noend:CTA 1 has no 'end' event"; do
+  f=${c%%:*}; why=${c#*:}
+  expect 2 "$why" timeline "$T/$f.csv" --trace "$T/t.json"
+  cp "$T/$f.csv" "$T/h100-streamk-b1h32-4k-$f.csv"
+  expect 2 "$why" export timeline --db "$T/v.db" --out "$T/tx" --timeline "$T/h100-streamk-b1h32-4k-$f.csv"
+done
+printf '%s\r\n0,1,start,-1,0\r\n\r\n0,1,end,-1,200\r\n' "$H" > "$T/crlf.csv"
+"$L" timeline "$T/crlf.csv" --trace "$T/t.json" 2> "$T/e" && grep -q '"epilogue"' "$T/t.json" && ok ||
+  bad "timeline of a CRLF file with a blank line: $(head -1 "$T/e")"
+expect 2 "$T: cannot read: Is a directory" timeline "$T" --trace "$T/d.json"
+[ -e "$T/d.json" ] && bad "timeline of a directory wrote its trace" || ok
+if [ -w /dev/full ]; then expect 1 "--trace /dev/full: write failed" timeline "$TL" --trace /dev/full; fi
+
 echo "cli_export: $pass passed, $fail failed"
 [ $fail -eq 0 ]
