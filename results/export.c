@@ -380,21 +380,25 @@ static int fig_scaling(exp_ctx *x)
 
 /* ------------------------------------------------------------ timeline */
 
-/* Parses "gpu-schedule-bBhH-CTX-..." into the configuration. */
+/* Parses "gpu-schedule-bBhH[kvK]-CTX-..." into the configuration. */
 static int timeline_config(const char *path, char *gpu, int *kind, workload *w)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     char g[32], s[32], c[32];
-    int b, h;
-    if (sscanf(base, "%31[^-]-%31[^-]-b%dh%d-%31[^-.]", g, s, &b, &h, c) != 5) return -1;
+    int b, h, kvh;
+    if (sscanf(base, "%31[^-]-%31[^-]-b%dh%dkv%d-%31[^-.]", g, s, &b, &h, &kvh, c) != 6) {
+        if (sscanf(base, "%31[^-]-%31[^-]-b%dh%d-%31[^-.]", g, s, &b, &h, c) != 5) return -1;
+        kvh = h;
+    }
     int64_t ctx;
-    if (opts_parse_size(c, &ctx) || sched_parse(s) < 0 || b < 1 || b > WL_MAX_BATCH || h < 1) return -1;
+    if (opts_parse_size(c, &ctx) || sched_parse(s) < 0 || b < 1 || b > WL_MAX_BATCH || h < 1 || kvh < 1 || h % kvh)
+        return -1;
     const char *spec = validate_gpu_map(g);
     if (!spec) return -1;
     snprintf(gpu, 32, "%s", spec);
     *kind = sched_parse(s);
-    wl_set(w, b, h, h, ctx);
+    wl_set(w, b, h, kvh, ctx);
     return 0;
 }
 
@@ -554,7 +558,7 @@ static int tl_input_read(tl_input *in, const export_opts *o, char *err, int errl
     }
     if (!in->from_header && timeline_config(in->path, in->gpu, &in->kind, &in->w)) {
         snprintf(err, (size_t)errlen,
-                 "--timeline %s: name must be GPU-SCHEDULE-bBATCHhHEADS-CTX-*.csv (e.g. h100-streamk-b1h32-64k-v1.csv)",
+                 "--timeline %s: name must be GPU-SCHEDULE-bBATCHhHEADS[kvKV]-CTX-*.csv (e.g. h100-streamk-b1h32-64k-v1.csv)",
                  in->path);
         trace_timeline_free(&in->tl);
         return STORE_EINPUT;
@@ -619,8 +623,8 @@ static int fig_timeline(exp_ctx *x)
     if (!lf) { tl_input_free(&in); return STORE_EDB; }
     char ctx[32];
     store_ctx_text(&in.w, ctx, sizeof ctx);
-    fprintf(lf, "%s on %s: batch %d, %d heads, ctx %s%s%s\n", sched_name(in.kind), in.gpu, in.w.batch, in.w.heads,
-            ctx, in.path ? "; measured: " : "", in.path ? in.path : "");
+    fprintf(lf, "%s on %s: batch %d, %d heads, %d KV heads, ctx %s%s%s\n", sched_name(in.kind), in.gpu, in.w.batch,
+            in.w.heads, in.w.kv_heads, ctx, in.path ? "; measured: " : "", in.path ? in.path : "");
     rc = out_close(x, lf, "timeline.label");
     FILE *f = rc ? NULL : out_open(x, "timeline-sim.dat");
     if (!f) { tl_input_free(&in); return STORE_EDB; }

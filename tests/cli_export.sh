@@ -147,5 +147,15 @@ expect 2 "$T: cannot read: Is a directory" timeline "$T" --trace "$T/d.json"
 [ -e "$T/d.json" ] && bad "timeline of a directory wrote its trace" || ok
 if [ -w /dev/full ]; then expect 1 "--trace /dev/full: write failed" timeline "$TL" --trace /dev/full; fi
 
+# export timeline's label says the KV heads, from the header or the name
+rm -rf "$T/tx"; "$L" export timeline --db "$T/v.db" --out "$T/tx" \
+  --timeline traces/measured/h100-streamk-b16h64kv16-4k-20261207-wave132.csv > /dev/null 2>&1
+grep -q 'batch 16, 64 heads, 16 KV heads, ctx 4096' "$T/tx/timeline.label" 2>/dev/null && ok ||
+  bad "export timeline label: $(cat "$T/tx/timeline.label" 2>/dev/null)"
+grep -v '^#' traces/measured/h100-streamk-b16h64kv16-4k-20261207-wave132.csv > "$T/h100-streamk-b16h64kv16-4k-x.csv"
+rm -rf "$T/tx"; "$L" export timeline --db "$T/v.db" --out "$T/tx" --timeline "$T/h100-streamk-b16h64kv16-4k-x.csv" 2> "$T/e"
+grep -q 'batch 16, 64 heads, 16 KV heads, ctx 4096' "$T/tx/timeline.label" 2>/dev/null && ok ||
+  bad "export timeline label from the name: $(cat "$T/tx/timeline.label" "$T/e" 2>/dev/null | head -1)"
+
 echo "cli_export: $pass passed, $fail failed"
 [ $fail -eq 0 ]
