@@ -71,7 +71,8 @@ int cmd_timeline(int argc, char **argv)
     trace_timeline_free(&tl);
     if (rc) {
         fmt_file_abort(&o);   /* a file already at the path stays as it was */
-        fprintf(stderr, "leansim timeline: --trace %s: %s\n", out, rc == TRACE_ENOMEM ? "out of memory" : "write failed");
+        fprintf(stderr, "leansim timeline: --trace %s: %s\n", out,
+                rc == TRACE_ENOMEM ? "out of memory" : "write failed");
         return 1;
     }
     if (fmt_file_commit(&o)) {

@@ -387,7 +387,8 @@ extern const char *const export_figures[];
 
 typedef struct export_opts {
     validate_opts v;
-    const char *timeline;    /* measured CTA timeline CSV (figure timeline); NULL: first in traces/measured */
+    const char *timeline;    /* measured CTA timeline CSV (figure timeline); NULL: the first in traces/measured
+                                (of v.gpu's GPU when set) */
 } export_opts;
 
 /*
