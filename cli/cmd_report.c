@@ -227,6 +227,10 @@ int cmd_export(int argc, char **argv)
     export_opts o = {a.v, a.timeline};
     char err[1024];
     int s = 0;
+    /* every figure's options are checked before the first file is written */
+    for (int i = 0; export_figures[i] && !s; i++)
+        if (!strcmp(a.fig, "all") || !strcmp(a.fig, export_figures[i]))
+            s = export_check(db, export_figures[i], a.out, &o, err, sizeof err);
     for (int i = 0; export_figures[i] && !s; i++)
         if (!strcmp(a.fig, "all") || !strcmp(a.fig, export_figures[i]))
             s = export_figure(db, export_figures[i], a.out, &o, err, sizeof err);

@@ -4,7 +4,10 @@
  * Chrome trace format of `leansim simulate --trace`, so that both open side
  * by side in Perfetto.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -39,25 +42,38 @@ int cmd_timeline(int argc, char **argv)
         fprintf(stderr, "leansim timeline: %s (leansim timeline --help)\n", !in ? "missing FILE.csv" : "--trace: missing");
         return 2;
     }
+    char a[PATH_MAX], b[PATH_MAX];   /* the trace would replace the timeline it is made from */
+    if (realpath(in, a) && realpath(out, b) && !strcmp(a, b)) {
+        fprintf(stderr, "leansim timeline: --trace %s: is the input file\n", out);
+        return 2;
+    }
     FILE *f = fopen(in, "r");
     if (!f) {
-        fprintf(stderr, "leansim timeline: %s: cannot open\n", in);
+        fprintf(stderr, "leansim timeline: %s: cannot open: %s\n", in, strerror(errno));
         return 2;
+    }
+    /* the whole timeline is read and checked before the trace is opened */
+    char err[512] = "";
+    trace_timeline tl;
+    rc = trace_timeline_read(&tl, f, in, err, sizeof err);
+    fclose(f);
+    if (rc) {
+        fprintf(stderr, "leansim timeline: %s\n", err);
+        return rc == TRACE_ENOMEM ? 1 : 2;
     }
     fmt_file o;
     if (fmt_file_open(&o, out)) {
-        fclose(f);
-        fprintf(stderr, "leansim timeline: --trace %s: cannot open for writing\n", out);
+        fprintf(stderr, "leansim timeline: --trace %s: cannot open for writing: %s\n", out, strerror(errno));
+        trace_timeline_free(&tl);
         return 2;
     }
-    char err[512] = "";
-    rc = trace_from_timeline(f, in, o.f, err, sizeof err);
-    fclose(f);
+    rc = trace_timeline_write(&tl, in, o.f);
+    trace_timeline_free(&tl);
     if (rc) {
         fmt_file_abort(&o);   /* a file already at the path stays as it was */
-        if (!err[0]) snprintf(err, sizeof err, "--trace %s: write failed", out);
-        fprintf(stderr, "leansim timeline: %s\n", err);
-        return 2;
+        fprintf(stderr, "leansim timeline: --trace %s: %s\n", out,
+                rc == TRACE_ENOMEM ? "out of memory" : "write failed");
+        return 1;
     }
     if (fmt_file_commit(&o)) {
         fprintf(stderr, "leansim timeline: --trace %s: write failed\n", out);

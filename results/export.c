@@ -23,6 +23,7 @@
 #include "fmt.h"
 #include "multi.h"
 #include "opts.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <glob.h>
@@ -84,6 +85,14 @@ static void wl_set(workload *w, int batch, int heads, int kv_heads, int64_t ctx)
     workload_uniform(w, batch, heads, kv_heads, 128, DTYPE_FP16, ctx);
 }
 
+/* The chip spec and profile `kernel` a figure predicts GPU `gpu` with on
+ * `sms` SMs (0: the spec's): --spec, --kernel and --set applied as validate
+ * applies them (validate_spec).  0, or STORE_EINPUT with x->err set. */
+static int spec_load(exp_ctx *x, gpu_spec *g, kernel_profile *kp, const char *gpu, const char *kernel, int sms)
+{
+    return validate_spec(g, kp, &x->o->v, gpu, kernel, sms, 0, x->err, x->errlen);
+}
+
 /*
  * Time of the default plan of schedule k for w on GPU `gpu` with `sms` SMs
  * (0: the spec's): the stored prediction of engine e if a sweep stored it,
@@ -94,13 +103,8 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
     gpu_spec g;
     kernel_profile kp;
     char why[512];
-    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) return NAN;
-    if (sms && sms != g.sms) {
-        char a[32];
-        snprintf(a, sizeof a, "sms=%d", sms);
-        if (gpu_spec_set(&g, a, why, sizeof why)) return NAN;
-    }
-    uint64_t h_plain = kprof_pair_hash(&g, &kp), h_over = h_plain;   /* sweep_run's key */
+    if (validate_spec(&g, &kp, &x->o->v, gpu, KPROF_DEFAULT, sms, 0, why, sizeof why)) return NAN;
+    uint64_t h_plain = g.hash, h_over = h_plain;   /* sweep_run's key: the pair's hash */
     if (!x->q && sqlite3_prepare_v2(x->db,
                                     "SELECT time_us FROM predictions WHERE gpu=? AND engine=? AND schedule=? AND "
                                     "sms=? AND spec_hash IN (?, ?) AND batch=? AND heads=? AND kv_heads=? AND "
@@ -135,10 +139,11 @@ static double pred_default(exp_ctx *x, const char *gpu, int sms, const workload 
     return rc == SIM_OK ? r.time_us : NAN;
 }
 
-/* Measured rows with their predictions (validate), per --gpu/--spec. */
 /* The measured rows of leansim's kernels (outside kernels have figures of
- * their own), with their predictions. */
-static int load_rows(exp_ctx *x, validate_row **rows)
+ * their own), with their predictions (validate) under --spec, --kernel and
+ * --set, per --gpu.  need_pred: a figure of predictions, refused
+ * (STORE_EINPUT) when rows were measured but none has a stored one. */
+static int load_rows(exp_ctx *x, validate_row **rows, int need_pred)
 {
     int n = validate_rows_load(x->db, &x->o->v, rows, NULL, x->err, x->errlen);
     if (n < 0) return n;
@@ -147,10 +152,13 @@ static int load_rows(exp_ctx *x, validate_row **rows)
         if (!strcmp((*rows)[i].kernel, KPROF_DEFAULT)) (*rows)[m++] = (*rows)[i];
     n = m;
     int f = validate_lookup(x->db, &x->o->v, *rows, n, x->err, x->errlen);
-    if (f < 0) {
+    if (f < 0 || (need_pred && n > 0 && f == 0)) {
+        if (f == 0)
+            snprintf(x->err, (size_t)x->errlen, "none of the %d measured rows has a stored prediction under this "
+                     "spec (run leansim validate first, with the same --spec and --set)", n);
         free(*rows);
         *rows = NULL;
-        return f;
+        return f < 0 ? f : STORE_EINPUT;
     }
     return n;
 }
@@ -165,15 +173,17 @@ static int ctx_of(const validate_row *r)
 static int fig_speedup(exp_ctx *x)
 {
     validate_row *rows;
-    int n = load_rows(x, &rows);
+    int n = load_rows(x, &rows, 0);
     if (n < 0) return n;
     FILE *lf = out_open(x, "speedup.gpus");
     if (!lf) { free(rows); return STORE_EDB; }
-    static const char *gpus[] = {"h100", "h200", "a100"};
+    /* the GPUs measured, or --gpu's */
+    const char *gpus[] = {"h100", "h200", "a100"};
+    size_t ng = sizeof gpus / sizeof gpus[0];
+    if (x->o->v.gpu) gpus[0] = validate_gpu_map(x->o->v.gpu), ng = 1;
     int rc = 0;
-    for (size_t gi = 0; gi < sizeof gpus / sizeof gpus[0] && !rc; gi++) {
+    for (size_t gi = 0; gi < ng && !rc; gi++) {
         const char *gpu = gpus[gi];
-        if (x->o->v.gpu && strcmp(x->o->v.gpu, gpu)) continue;
         fprintf(lf, "%s%s", gi ? " " : "", gpu);
         char name[64];
         snprintf(name, sizeof name, "speedup-%s-sim.dat", gpu);
@@ -225,10 +235,10 @@ static int fig_speedup(exp_ctx *x)
         }
         rc = out_close(x, f, name);
     }
-    fputc('\n', lf);
-    int rc2 = out_close(x, lf, "speedup.gpus");
     free(rows);
-    return rc ? rc : rc2;
+    if (rc) return rc;   /* speedup.gpus is dropped with the rest (export_figure) */
+    fputc('\n', lf);
+    return out_close(x, lf, "speedup.gpus");
 }
 
 /* ------------------------------------------------------- scatter, cdf */
@@ -236,7 +246,7 @@ static int fig_speedup(exp_ctx *x)
 static int fig_scatter(exp_ctx *x)
 {
     validate_row *rows;
-    int n = load_rows(x, &rows);
+    int n = load_rows(x, &rows, 1);
     if (n < 0) return n;
     int rc = 0;
     for (int k = 0; k < SCHED_COUNT && !rc; k++) {
@@ -269,14 +279,17 @@ static int cmp_d(const void *a, const void *b)
 static int fig_cdf(exp_ctx *x)
 {
     validate_row *rows;
-    int n = load_rows(x, &rows);
+    int n = load_rows(x, &rows, 1);
     if (n < 0) return n;
     double *v = malloc(sizeof(double) * (size_t)(n + 1));
     int rc = v ? 0 : STORE_EDB;
     if (!v) snprintf(x->err, (size_t)x->errlen, "out of memory");
-    /* one curve per GPU and engine: the H100's rows were fitted, the H200's are out of sample */
-    static const char *gpus[] = {"h100", "h200"};
-    for (int gi = 0; gi < 2 && !rc; gi++)
+    /* one curve per GPU and engine: the H100's rows were fitted, the H200's are out of sample; --gpu:
+     * that GPU's alone (export_check) */
+    const char *gpus[] = {"h100", "h200"};
+    int ng = 2;
+    if (x->o->v.gpu) gpus[0] = validate_gpu_map(x->o->v.gpu), ng = 1;
+    for (int gi = 0; gi < ng && !rc; gi++)
         for (int e = 0; e < VAL_ENGINES && !rc; e++) {
             int m = 0;
             for (int i = 0; i < n; i++)
@@ -302,10 +315,10 @@ static int fig_cdf(exp_ctx *x)
 static int fig_scaling(exp_ctx *x)
 {
     validate_row *rows;
-    int n = load_rows(x, &rows);
+    int n = load_rows(x, &rows, 0);
     if (n < 0) return n;
     /* the workload: the first one measured on fewer SMs, else fig-scaling.exp's batch 1, GQA 32/8, 64k */
-    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "h100";
+    const char *gpu = x->o->v.gpu ? validate_gpu_map(x->o->v.gpu) : "h100";
     workload w;
     wl_set(&w, 1, 32, 8, 65536);
     for (int i = 0; i < n; i++)
@@ -315,9 +328,8 @@ static int fig_scaling(exp_ctx *x)
             break;
         }
     gpu_spec full;
-    char why[256];
-    if (gpu_spec_load(&full, gpu, why, sizeof why)) {
-        snprintf(x->err, (size_t)x->errlen, "%s", why);
+    kernel_profile kp;
+    if (spec_load(x, &full, &kp, gpu, KPROF_DEFAULT, 0)) {
         free(rows);
         return STORE_EINPUT;
     }
@@ -368,81 +380,100 @@ static int fig_scaling(exp_ctx *x)
 
 /* ------------------------------------------------------------ timeline */
 
-typedef struct tl_ev {
-    int cta, sm, unit;
-    char ev[16];
-    double t_ns;
-} tl_ev;
-
-/* Parses "gpu-schedule-bBhH-CTX-..." into the configuration. */
+/* Parses "gpu-schedule-bBhH[kvK]-CTX-..." into the configuration. */
 static int timeline_config(const char *path, char *gpu, int *kind, workload *w)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     char g[32], s[32], c[32];
-    int b, h;
-    if (sscanf(base, "%31[^-]-%31[^-]-b%dh%d-%31[^-.]", g, s, &b, &h, c) != 5) return -1;
+    int b, h, kvh;
+    if (sscanf(base, "%31[^-]-%31[^-]-b%dh%dkv%d-%31[^-.]", g, s, &b, &h, &kvh, c) != 6) {
+        if (sscanf(base, "%31[^-]-%31[^-]-b%dh%d-%31[^-.]", g, s, &b, &h, c) != 5) return -1;
+        kvh = h;
+    }
     int64_t ctx;
-    if (opts_parse_size(c, &ctx) || sched_parse(s) < 0 || b < 1 || b > WL_MAX_BATCH || h < 1) return -1;
+    if (opts_parse_size(c, &ctx) || sched_parse(s) < 0 || b < 1 || b > WL_MAX_BATCH || h < 1 || kvh < 1 || h % kvh)
+        return -1;
     const char *spec = validate_gpu_map(g);
     if (!spec) return -1;
     snprintf(gpu, 32, "%s", spec);
     *kind = sched_parse(s);
-    wl_set(w, b, h, h, ctx);
+    wl_set(w, b, h, kvh, ctx);
+    return 0;
+}
+
+/* An integer of a provenance header, by the size parser of the options (64k), in [lo, hi]; 0 or -1. */
+static int header_int(const char *v, int lo, int hi, int *out)
+{
+    int64_t x;
+    if (opts_parse_size(v, &x) || x < lo || x > hi) return -1;
+    *out = (int)x;
     return 0;
 }
 
 /*
  * The configuration from a timeline's provenance header (leanbench writes
- * "# key=value" lines before the column header): returns 1 and fills gpu,
- * kind, w and po (the plan options asked) when the header names the GPU,
- * schedule and workload; 0 when the file has no header (older timelines:
- * the name says it); -1 when a header is there but lacks a key or holds a
- * bad value.
+ * "# key=value" lines before the column header; hdr: those lines, NULL if
+ * none): returns 1 and fills gpu, kind, w and po (the plan options asked)
+ * when the header names the GPU, schedule and workload; 0 when there is no
+ * header (older timelines: the name says it); -1 with the bad key in
+ * bad[32] when a header is there but lacks a key or holds a bad value.
  */
-static int timeline_header(const char *path, char *gpu, int *kind, workload *w, plan_opts *po)
+static int timeline_header(const char *hdr, char *gpu, int *kind, workload *w, plan_opts *po, char *bad)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;   /* read_timeline names the error */
+    if (!hdr) return 0;
     char line[16384], g[128] = "", sc[32] = "", dt[16] = "fp16", ctx[16384] = "";
-    int b = 0, h = 0, kvh = 0, d = 128, seen = 0, any = 0;
+    int b = 0, h = 0, kvh = 0, d = 128, seen = 0;
     plan_opts o = {0};
-    while (fgets(line, sizeof line, f) && line[0] == '#') {
-        any = 1;
-        line[strcspn(line, "\r\n")] = 0;
+    snprintf(bad, 32, "%s", "");
+    for (const char *p = hdr; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0)) {
+        snprintf(line, sizeof line, "%.*s", (int)strcspn(p, "\n"), p);
         char *eq = strchr(line, '='), *k = line + 1;
         if (!eq) continue;
         *eq = 0;
         while (*k == ' ') k++;
         const char *v = eq + 1;
+        int r = 0;
         if (!strcmp(k, "gpu")) snprintf(g, sizeof g, "%s", v), seen |= 1;
         else if (!strcmp(k, "schedule")) snprintf(sc, sizeof sc, "%s", v), seen |= 2;
-        else if (!strcmp(k, "batch")) b = atoi(v), seen |= 4;
-        else if (!strcmp(k, "heads")) h = atoi(v), seen |= 8;
+        else if (!strcmp(k, "batch")) r = header_int(v, 1, WL_MAX_BATCH, &b), seen |= 4;
+        else if (!strcmp(k, "heads")) r = header_int(v, 1, 1 << 20, &h), seen |= 8;
         else if (!strcmp(k, "ctx")) snprintf(ctx, sizeof ctx, "%s", v), seen |= 16;
-        else if (!strcmp(k, "kv_heads")) kvh = atoi(v);
-        else if (!strcmp(k, "head_dim")) d = atoi(v);
+        else if (!strcmp(k, "kv_heads")) r = header_int(v, 1, 1 << 20, &kvh);
+        else if (!strcmp(k, "head_dim")) r = header_int(v, 1, 1 << 20, &d);
         else if (!strcmp(k, "dtype")) snprintf(dt, sizeof dt, "%s", v);
-        else if (!strcmp(k, "req_block_n")) o.block_n = atoi(v);
-        else if (!strcmp(k, "req_splits")) o.splits = atoi(v);
-        else if (!strcmp(k, "req_grid")) o.grid = atoi(v);
-        else if (!strcmp(k, "req_cps")) o.ctas_per_sm = atoi(v);
+        else if (!strcmp(k, "req_block_n")) r = header_int(v, 0, 1 << 30, &o.block_n);
+        else if (!strcmp(k, "req_splits")) r = header_int(v, 0, 1 << 30, &o.splits);
+        else if (!strcmp(k, "req_grid")) r = header_int(v, 0, 1 << 30, &o.grid);
+        else if (!strcmp(k, "req_cps")) r = header_int(v, 0, 1 << 30, &o.ctas_per_sm);
+        if (r && !bad[0]) snprintf(bad, 32, "%.31s", k);
     }
-    fclose(f);
-    if (!any) return 0;
+    static const char *const need[] = {"gpu", "schedule", "batch", "heads", "ctx"};
+    for (int i = 0; i < 5 && !bad[0]; i++)
+        if (!(seen >> i & 1)) snprintf(bad, 32, "no %s", need[i]);
     const char *spec = validate_gpu_map(g);
-    if (seen != 31 || !spec || sched_parse(sc) < 0 || b < 1 || b > WL_MAX_BATCH || h < 1 || dtype_parse(dt) < 0)
+    if (!bad[0] && !spec) snprintf(bad, 32, "gpu");
+    if (!bad[0] && sched_parse(sc) < 0) snprintf(bad, 32, "schedule");
+    if (!bad[0] && dtype_parse(dt) < 0) snprintf(bad, 32, "dtype");
+    if (bad[0]) return -1;
+    /* ctx: one length, or one per request (ragged) */
+    int64_t c[WL_MAX_BATCH];
+    int m = 0;
+    for (char *save = NULL, *t = strtok_r(ctx, ";", &save); t; t = strtok_r(NULL, ";", &save))
+        if (m == WL_MAX_BATCH || opts_parse_size(t, &c[m++])) m = -1;
+    if (m != 1 && m != b) {
+        snprintf(bad, 32, "ctx");
         return -1;
-    int64_t c0 = strtoll(ctx, NULL, 10);
-    workload_uniform(w, b, h, kvh > 0 ? kvh : h, d, dtype_parse(dt), c0);
-    if (strchr(ctx, ';')) {   /* ragged: one length per request */
-        int m = 0;
-        for (char *save = NULL, *t = strtok_r(ctx, ";", &save); t && m < WL_MAX_BATCH; t = strtok_r(NULL, ";", &save))
-            w->ctx[m++] = strtoll(t, NULL, 10);
-        if (m != b) return -1;
+    }
+    workload_uniform(w, b, h, kvh > 0 ? kvh : h, d, dtype_parse(dt), c[0]);
+    if (m > 1) {
+        memcpy(w->ctx, c, sizeof c[0] * (size_t)m);
         w->ragged = 1;
     }
-    if (workload_check(w, NULL, 0)) return -1;
+    if (workload_check(w, NULL, 0)) {
+        snprintf(bad, 32, "the workload");
+        return -1;
+    }
     snprintf(gpu, 32, "%s", spec);
     *kind = sched_parse(sc);
     o.kind = *kind;
@@ -450,113 +481,104 @@ static int timeline_header(const char *path, char *gpu, int *kind, workload *w, 
     return 1;
 }
 
-/* The first measured timeline under traces/measured (in name order), or NULL. */
-static const char *default_timeline(char *buf, int len)
-{
-    glob_t gl;
-    buf[0] = 0;
-    if (glob("traces/measured/*.csv", 0, NULL, &gl) == 0) {
-        if (gl.gl_pathc > 0) snprintf(buf, (size_t)len, "%s", gl.gl_pathv[0]);
-        globfree(&gl);
-    }
-    return buf[0] ? buf : NULL;
-}
+/* Figure timeline's input: a measured timeline read, its configuration. */
+typedef struct tl_input {
+    const char *path;        /* NULL: none (the simulator's default configuration alone) */
+    trace_timeline tl;       /* read when path */
+    char gpu[32];
+    int kind, from_header;   /* from_header: po as recorded; 0: the defaults */
+    workload w;
+    plan_opts po;
+    char buf[1024];          /* path's storage when found under traces/measured */
+} tl_input;
 
-/* Lanes per SM for CTAs that overlap there: first free lane by start time. */
-typedef struct tl_cta {
-    int cta, sm, lane;
-    double t0, t1;           /* ns */
-    double w0[8], w1[8];     /* waits */
-    int nw;
-} tl_cta;
-
-static int cmp_cta_start(const void *a, const void *b)
+/* The GPU spec a timeline at path names: its header's gpu, else its file name's first word; "" if neither. */
+static void timeline_gpu(const char *path, char *gpu)
 {
-    const tl_cta *x = a, *y = b;
-    return (x->t0 > y->t0) - (x->t0 < y->t0);
-}
-
-static int read_timeline(exp_ctx *x, const char *path, tl_cta **out, int *n_out)
-{
+    char line[512], name[32] = "";
+    gpu[0] = 0;
     FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f) && line[0] == '#')
+        if (!strncmp(line, "# gpu=", 6)) snprintf(name, sizeof name, "%.*s", (int)strcspn(line + 6, "\r\n"), line + 6);
+    if (f) fclose(f);
+    if (!name[0]) {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(base, "-"), base);
+    }
+    const char *spec = validate_gpu_map(name);
+    if (spec) snprintf(gpu, 32, "%s", spec);
+}
+
+/*
+ * Reads figure timeline's input: --timeline, else the first measured
+ * timeline under traces/measured (in name order; of --gpu's GPU with
+ * --gpu), and its configuration (the provenance header, else the name).
+ * Returns 0 (tl_input_free frees it), or STORE_EINPUT / STORE_EDB (out of
+ * memory) with err set.
+ */
+static int tl_input_read(tl_input *in, const export_opts *o, char *err, int errlen)
+{
+    memset(in, 0, sizeof *in);
+    const char *want = o->v.gpu ? validate_gpu_map(o->v.gpu) : NULL;
+    in->path = o->timeline;
+    if (!in->path) {
+        glob_t gl;
+        if (glob("traces/measured/*.csv", 0, NULL, &gl) == 0) {
+            for (size_t i = 0; i < gl.gl_pathc && !in->path; i++) {
+                char g[32];
+                timeline_gpu(gl.gl_pathv[i], g);
+                if (want && strcmp(g, want)) continue;
+                snprintf(in->buf, sizeof in->buf, "%s", gl.gl_pathv[i]);
+                in->path = in->buf;
+            }
+            globfree(&gl);
+        }
+    }
+    snprintf(in->gpu, sizeof in->gpu, "%s", want ? want : "h100");
+    in->kind = SCHED_STREAMK;
+    wl_set(&in->w, 1, 32, 32, 65536);
+    in->po = (plan_opts){.kind = in->kind};
+    if (!in->path) return 0;
+    FILE *f = fopen(in->path, "r");
     if (!f) {
-        snprintf(x->err, (size_t)x->errlen, "--timeline %s: %s", path, strerror(errno));
+        snprintf(err, (size_t)errlen, "--timeline %s: cannot open: %s", in->path, strerror(errno));
         return STORE_EINPUT;
     }
-    char line[512];
-    int ln = 0, n = 0, cap = 0;
-    tl_cta *c = NULL;
-    int head = 1;   /* before the column header: provenance lines (#) */
-    while (fgets(line, sizeof line, f)) {
-        ln++;
-        if (head && line[0] == '#') continue;
-        if (head) {
-            head = 0;
-            if (strncmp(line, "cta,sm,event,unit,t_ns", 22)) {
-                snprintf(x->err, (size_t)x->errlen, "%s:%d: header must be cta,sm,event,unit,t_ns >>> '%.60s'", path,
-                         ln, line);
-                goto bad;
-            }
-            continue;
-        }
-        tl_ev e;
-        if (sscanf(line, "%d,%d,%15[^,],%d,%lf", &e.cta, &e.sm, e.ev, &e.unit, &e.t_ns) != 5 || e.cta < 0 ||
-            e.cta > 1 << 22 || e.sm < 0 || e.sm > 4096) {
-            line[strcspn(line, "\n")] = 0;
-            snprintf(x->err, (size_t)x->errlen, "%s:%d: bad event >>> '%.80s'", path, ln, line);
-            goto bad;
-        }
-        if (e.cta >= cap) {
-            int nc = cap ? cap : 256;
-            while (nc <= e.cta) nc *= 2;
-            tl_cta *g = realloc(c, sizeof *c * (size_t)nc);
-            if (!g) goto bad;
-            memset(g + cap, 0, sizeof *g * (size_t)(nc - cap));
-            for (int i = cap; i < nc; i++) g[i].cta = -1;
-            c = g;
-            cap = nc;
-        }
-        tl_cta *t = &c[e.cta];
-        if (t->cta < 0) {
-            t->cta = e.cta;
-            t->t0 = t->t1 = e.t_ns;
-        }
-        t->sm = e.sm;
-        if (!strcmp(e.ev, "start")) t->t0 = e.t_ns;
-        else if (!strcmp(e.ev, "end")) t->t1 = e.t_ns;
-        else if (!strcmp(e.ev, "wait_begin") && t->nw < 8) t->w0[t->nw] = t->w1[t->nw] = e.t_ns;
-        else if (!strcmp(e.ev, "wait_end") && t->nw < 8) t->w1[t->nw++] = e.t_ns;
-        if (e.t_ns > t->t1) t->t1 = e.t_ns;
-        if (e.cta + 1 > n) n = e.cta + 1;
+    int rc = trace_timeline_read(&in->tl, f, in->path, err, errlen);
+    fclose(f);
+    if (rc) return rc == TRACE_ENOMEM ? STORE_EDB : STORE_EINPUT;
+    char bad[32];
+    in->from_header = timeline_header(in->tl.header, in->gpu, &in->kind, &in->w, &in->po, bad);
+    if (in->from_header < 0) {
+        snprintf(err, (size_t)errlen, "--timeline %s: provenance header: %s%s", in->path,
+                 strncmp(bad, "no ", 3) ? "bad " : "", bad);
+        trace_timeline_free(&in->tl);
+        return STORE_EINPUT;
     }
-    fclose(f);
-    int m = 0;
-    for (int i = 0; i < n; i++)
-        if (c[i].cta >= 0) c[m++] = c[i];
-    *out = c;
-    *n_out = m;
+    if (!in->from_header && timeline_config(in->path, in->gpu, &in->kind, &in->w)) {
+        snprintf(err, (size_t)errlen,
+                 "--timeline %s: name must be GPU-SCHEDULE-bBATCHhHEADS[kvKV]-CTX-*.csv (e.g. h100-streamk-b1h32-64k-v1.csv)",
+                 in->path);
+        trace_timeline_free(&in->tl);
+        return STORE_EINPUT;
+    }
+    if (want && strcmp(want, in->gpu)) {
+        snprintf(err, (size_t)errlen, "--gpu %s: figure timeline draws its timeline's GPU, %s (%s)", o->v.gpu,
+                 in->gpu, in->path);
+        trace_timeline_free(&in->tl);
+        return STORE_EINPUT;
+    }
+    if (!in->from_header) {   /* no plan asked recorded: the defaults, with the measured CTA count as the grid */
+        in->po = (plan_opts){.kind = in->kind};
+        if (in->kind == SCHED_STREAMK || in->kind == SCHED_HYBRID) in->po.grid = in->tl.n_cta;
+    }
     return 0;
-bad:
-    fclose(f);
-    free(c);
-    return STORE_EINPUT;
 }
 
-static void assign_lanes(tl_cta *c, int n)
+static void tl_input_free(tl_input *in)
 {
-    qsort(c, (size_t)n, sizeof *c, cmp_cta_start);
-    double *lane_end = NULL;
-    int max_sm = 0;
-    for (int i = 0; i < n; i++)
-        if (c[i].sm > max_sm) max_sm = c[i].sm;
-    lane_end = calloc((size_t)(max_sm + 1) * 16, sizeof *lane_end);
-    for (int i = 0; i < n; i++) {
-        int l = 0;
-        while (l < 15 && lane_end && lane_end[c[i].sm * 16 + l] > c[i].t0) l++;
-        c[i].lane = l;
-        if (lane_end) lane_end[c[i].sm * 16 + l] = c[i].t1;
-    }
-    free(lane_end);
+    trace_timeline_free(&in->tl);
 }
 
 /* Where the simulator's slices go: one line each, as the measured ones. */
@@ -588,67 +610,47 @@ static int sim_timeline(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp,
 
 static int fig_timeline(exp_ctx *x)
 {
-    char buf[1024];
-    const char *path = x->o->timeline ? x->o->timeline : default_timeline(buf, sizeof buf);
-    char gpu[32] = "h100";
-    workload w;
-    int kind = SCHED_STREAMK;
-    wl_set(&w, 1, 32, 32, 65536);
-    tl_cta *c = NULL;
-    int n = 0, rc, from_header = 0;
-    plan_opts po = {.kind = kind};
-    if (path) {
-        from_header = timeline_header(path, gpu, &kind, &w, &po);
-        if (from_header < 0) {
-            snprintf(x->err, (size_t)x->errlen,
-                     "--timeline %s: its provenance header lacks gpu, schedule, batch, heads or ctx, or holds a bad "
-                     "value", path);
-            return STORE_EINPUT;
-        }
-        if (!from_header && timeline_config(path, gpu, &kind, &w)) {
-            snprintf(x->err, (size_t)x->errlen,
-                     "--timeline %s: name must be GPU-SCHEDULE-bBATCHhHEADS-CTX-*.csv (e.g. h100-streamk-b1h32-64k-v1.csv)",
-                     path);
-            return STORE_EINPUT;
-        }
-        if ((rc = read_timeline(x, path, &c, &n))) return rc;
-        assign_lanes(c, n);
-    }
+    static tl_input in;   /* large (a path and a workload): not on the stack */
+    int rc = tl_input_read(&in, x->o, x->err, x->errlen);
+    if (rc) return rc;
     gpu_spec g;
     kernel_profile kp;
-    char why[256];
-    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) {
-        snprintf(x->err, (size_t)x->errlen, "%s", why);
-        free(c);
+    if (spec_load(x, &g, &kp, in.gpu, KPROF_DEFAULT, 0)) {
+        tl_input_free(&in);
         return STORE_EINPUT;
     }
-    if (!from_header) {   /* no plan asked recorded: the defaults, with the measured CTA count as the grid */
-        po = (plan_opts){.kind = kind};
-        if ((kind == SCHED_STREAMK || kind == SCHED_HYBRID) && n > 0) po.grid = n;
-    }
     FILE *lf = out_open(x, "timeline.label");
-    if (!lf) { free(c); return STORE_EDB; }
+    if (!lf) { tl_input_free(&in); return STORE_EDB; }
     char ctx[32];
-    store_ctx_text(&w, ctx, sizeof ctx);
-    fprintf(lf, "%s on %s: batch %d, %d heads, ctx %s%s%s\n", sched_name(kind), gpu, w.batch, w.heads, ctx,
-            path ? "; measured: " : "", path ? path : "");
+    store_ctx_text(&in.w, ctx, sizeof ctx);
+    fprintf(lf, "%s on %s: batch %d, %d heads, %d KV heads, ctx %s%s%s\n", sched_name(in.kind), in.gpu, in.w.batch,
+            in.w.heads, in.w.kv_heads, ctx, in.path ? "; measured: " : "", in.path ? in.path : "");
     rc = out_close(x, lf, "timeline.label");
     FILE *f = rc ? NULL : out_open(x, "timeline-sim.dat");
-    if (!f) { free(c); return STORE_EDB; }
+    if (!f) { tl_input_free(&in); return STORE_EDB; }
     fprintf(f, "# simulated CTA phases: lane = SM + 0.2 x resident slot; kind 1 run, 2 wait, 3 combine kernel\n"
                "# lane t0_us dur_us kind\n");
-    rc = sim_timeline(x, &g, &kp, &w, &po, f);
+    rc = sim_timeline(x, &g, &kp, &in.w, &in.po, f);
     int rc2 = out_close(x, f, "timeline-sim.dat");
-    if (rc || rc2) { free(c); return rc ? rc : rc2; }
-    if (!(f = out_open(x, "timeline-meas.dat"))) { free(c); return STORE_EDB; }
+    if (rc || rc2) { tl_input_free(&in); return rc ? rc : rc2; }
+    if (!(f = out_open(x, "timeline-meas.dat"))) { tl_input_free(&in); return STORE_EDB; }
     fprintf(f, "# measured CTA phases: lane = SM + 0.2 x overlap lane; kind 1 run, 2 wait\n"
                "# lane t0_us dur_us kind\n");
-    for (int i = 0; i < n; i++) {
-        double lane = c[i].sm + 0.2 * c[i].lane;
-        fprintf(f, "%.3f %.4f %.4f 1\n", lane, c[i].t0 / 1e3, (c[i].t1 - c[i].t0) / 1e3);
-        for (int k = 0; k < c[i].nw; k++) fprintf(f, "%.3f %.4f %.4f 2\n", lane, c[i].w0[k] / 1e3, (c[i].w1[k] - c[i].w0[k]) / 1e3);
+    /* each CTA's span, then the waits (the phases as `leansim timeline` names them) */
+    const trace_timeline *tl = &in.tl;
+    for (int i = 0; i < tl->n_cta; i++) {
+        const trace_tl_cta *c = &tl->cta[i];
+        double lane = c->sm + 0.2 * c->slot;
+        fprintf(f, "%.3f %.4f %.4f 1\n", lane, c->t0_ns / 1e3, (c->t1_ns - c->t0_ns) / 1e3);
     }
-    free(c);
+    for (int e = 0; e < tl->n_ev; e++) {
+        const char *phase = trace_timeline_phase(tl, e);
+        if (!phase || strcmp(phase, "wait")) continue;
+        const trace_tl_cta *c = &tl->cta[tl->cta_of[tl->ev[e].cta]];
+        double t0 = tl->ev[tl->ev[e].prev].t_ns;
+        fprintf(f, "%.3f %.4f %.4f 2\n", c->sm + 0.2 * c->slot, t0 / 1e3, (tl->ev[e].t_ns - t0) / 1e3);
+    }
+    tl_input_free(&in);
     return out_close(x, f, "timeline-meas.dat");
 }
 
@@ -686,14 +688,10 @@ static void *tuner_worker(void *arg)
 
 static int fig_tuner(exp_ctx *x)
 {
-    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "h100";
+    const char *gpu = x->o->v.gpu ? validate_gpu_map(x->o->v.gpu) : "h100";
     gpu_spec g;
     kernel_profile kp;
-    char why[256];
-    if (kprof_pair_load(&g, &kp, gpu, KPROF_DEFAULT, NULL, 0, why, sizeof why)) {
-        snprintf(x->err, (size_t)x->errlen, "%s", why);
-        return STORE_EINPUT;
-    }
+    if (spec_load(x, &g, &kp, gpu, KPROF_DEFAULT, 0)) return STORE_EINPUT;
     tuner_job *jb = calloc(1, sizeof *jb);
     if (!jb) return STORE_EDB;
     jb->g = &g;
@@ -765,15 +763,14 @@ static int fig_whatif(exp_ctx *x)
     FILE *lf = out_open(x, "whatif.gpus");
     if (!lf) return STORE_EDB;
     FILE *kf = out_open(x, "whatif.kinds");
-    if (!kf) {
-        fclose(lf);
-        return STORE_EDB;
-    }
+    if (!kf) return STORE_EDB;   /* export_figure drops whatif.gpus, as every file left open */
     int rc = 0;
-    for (int gi = 0; gi < gpu_builtin_count() && !rc; gi++) {
+    const char *only = x->o->v.gpu ? validate_gpu_map(x->o->v.gpu) : NULL;   /* --gpu: its line alone */
+    for (int gi = 0, m = 0; gi < gpu_builtin_count() && !rc; gi++) {
         const char *gpu = gpu_builtin_name(gi);
-        fprintf(lf, "%s%s", gi ? " " : "", gpu);
-        fprintf(kf, "%s%s", gi ? " " : "", measured_rows_of(x, gpu) > 0 ? "measured" : "estimate");
+        if (only && strcmp(only, gpu)) continue;
+        fprintf(lf, "%s%s", m ? " " : "", gpu);
+        fprintf(kf, "%s%s", m++ ? " " : "", measured_rows_of(x, gpu) > 0 ? "measured" : "estimate");
         char name[64];
         snprintf(name, sizeof name, "whatif-%s.dat", gpu);
         FILE *f = out_open(x, name);
@@ -791,11 +788,11 @@ static int fig_whatif(exp_ctx *x)
         }
         rc = out_close(x, f, name);
     }
+    if (rc) return rc;   /* the lists are dropped with the rest (export_figure) */
     fputc('\n', lf);
     fputc('\n', kf);
-    int rc2 = out_close(x, lf, "whatif.gpus");
-    int rc3 = out_close(x, kf, "whatif.kinds");
-    return rc ? rc : rc2 ? rc2 : rc3;
+    if ((rc = out_close(x, lf, "whatif.gpus"))) return rc;
+    return out_close(x, kf, "whatif.kinds");
 }
 
 /* Simulated time of workload w under schedule k run by kernel profile `kernel` on chip `gpu`; NAN on refusal. */
@@ -804,7 +801,7 @@ static double pred_kernel(exp_ctx *x, const char *gpu, const char *kernel, const
     gpu_spec g;
     kernel_profile kp;
     char why[512];
-    if (kprof_pair_load(&g, &kp, gpu, kernel, NULL, 0, why, sizeof why)) return NAN;
+    if (validate_spec(&g, &kp, &x->o->v, gpu, kernel, 0, 0, why, sizeof why)) return NAN;
     plan_opts po = {.kind = k};
     sim_result r;
     return sim_run(x->sim, &g, &kp, w, &po, &r, NULL, why, sizeof why) == SIM_OK ? r.time_us : NAN;
@@ -821,7 +818,7 @@ static double pred_kernel(exp_ctx *x, const char *gpu, const char *kernel, const
  */
 static int fig_paper(exp_ctx *x)
 {
-    const char *gpu = x->o->v.gpu ? x->o->v.gpu : "a100";
+    const char *gpu = x->o->v.gpu ? validate_gpu_map(x->o->v.gpu) : "a100";
     static const int dims[] = {64, 128};
     int rc = 0;
     for (int di = 0; di < 2 && !rc; di++) {
@@ -883,13 +880,14 @@ static double multi_best(exp_ctx *x, const gpu_spec *g, const kernel_profile *kp
  */
 static int fig_multigpu(exp_ctx *x)
 {
-    static const char *gpus[] = {"h100", "b200"};
-    int rc = 0;
-    for (int gi = 0; gi < 2 && !rc; gi++) {
+    const char *gpus[] = {"h100", "b200"};
+    int ng = 2, rc = 0;
+    if (x->o->v.gpu) gpus[0] = validate_gpu_map(x->o->v.gpu), ng = 1;   /* one of the two (export_check) */
+    for (int gi = 0; gi < ng && !rc; gi++) {
         gpu_spec g;
         kernel_profile kp;
         char name[64];
-        if (kprof_pair_load(&g, &kp, gpus[gi], KPROF_DEFAULT, NULL, 0, x->err, x->errlen)) return STORE_EINPUT;
+        if (spec_load(x, &g, &kp, gpus[gi], KPROF_DEFAULT, 0)) return STORE_EINPUT;
         snprintf(name, sizeof name, "multigpu-%s.dat", gpus[gi]);
         FILE *f = out_open(x, name);
         if (!f) return STORE_EDB;
@@ -909,6 +907,75 @@ static int fig_multigpu(exp_ctx *x)
     return rc;
 }
 
+/* 1 when `name` is one of the NULL-terminated list. */
+static int one_of(const char *name, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(name, *list)) return 1;
+    return 0;
+}
+
+int export_check(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen)
+{
+    struct stat sb;
+    if (!stat(dir, &sb) && !S_ISDIR(sb.st_mode)) {
+        snprintf(err, (size_t)errlen, "--out %s: not a directory", dir);
+        return STORE_EINPUT;
+    }
+    if (!one_of(fig, export_figures)) {
+        snprintf(err, (size_t)errlen, "unknown figure '%s'", fig);
+        return STORE_EINPUT;
+    }
+    const char *gpu = o->v.gpu ? validate_gpu_map(o->v.gpu) : NULL;
+    if (o->v.gpu && !gpu) {
+        snprintf(err, (size_t)errlen, "--gpu %s: unknown GPU (leansim gpus lists them)", o->v.gpu);
+        return STORE_EINPUT;
+    }
+    int vrc = validate_opts_check(&o->v, err, errlen);   /* a bad --spec, --kernel or --set, before any file */
+    if (vrc) return vrc;
+    /* figures of fixed GPUs (their scripts read those files) take one of them as --gpu */
+    static const char *const cdf_gpus[] = {"h100", "h200", NULL}, *const multi_gpus[] = {"h100", "b200", NULL};
+    const char *const *fixed = !strcmp(fig, "cdf") ? cdf_gpus : !strcmp(fig, "multigpu") ? multi_gpus : NULL;
+    if (gpu && fixed && !one_of(gpu, fixed)) {
+        snprintf(err, (size_t)errlen, "--gpu %s: figure %s draws %s and %s only", o->v.gpu, fig, fixed[0], fixed[1]);
+        return STORE_EINPUT;
+    }
+    /* figures that compare chips: one spec file for every chip would draw the same line under each name */
+    if (o->v.spec && !gpu && (!strcmp(fig, "whatif") || !strcmp(fig, "multigpu"))) {
+        snprintf(err, (size_t)errlen, "--spec %s: figure %s compares chip specs; name the chip it replaces with --gpu",
+                 o->v.spec, fig);
+        return STORE_EINPUT;
+    }
+    /* a profile the figure never runs */
+    static const char *const paper_kernels[] = {"fa2-fwd", "torch-flash", "leanattention", NULL},
+                             *const own[] = {KPROF_DEFAULT, NULL};
+    const char *const *kernels = !strcmp(fig, "paper") ? paper_kernels : own;
+    for (int i = 0; i < o->v.n_kernel; i++) {
+        kernel_profile k;
+        if (kprof_load(&k, o->v.kernel[i], err, errlen) != KPROF_OK) return STORE_EINPUT;
+        if (!one_of(k.name, kernels)) {
+            snprintf(err, (size_t)errlen, "--kernel %s: figure %s does not run profile '%s'", o->v.kernel[i], fig,
+                     k.name);
+            return STORE_EINPUT;
+        }
+    }
+    /* the inputs a figure reads: the measured timeline, the stored predictions */
+    if (!strcmp(fig, "timeline")) {
+        static tl_input in;
+        int rc = tl_input_read(&in, o, err, errlen);
+        tl_input_free(&in);
+        return rc;
+    }
+    if (!strcmp(fig, "scatter") || !strcmp(fig, "cdf")) {
+        exp_ctx x = {db, dir, o, err, errlen, NULL, NULL, NULL};
+        validate_row *rows;
+        int n = load_rows(&x, &rows, 1);
+        if (n < 0) return n;
+        free(rows);
+    }
+    return STORE_OK;
+}
+
 int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen)
 {
     static const struct {
@@ -919,11 +986,7 @@ int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_op
                 {"paper", fig_paper},       {"multigpu", fig_multigpu}};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         if (strcmp(fig, figs[i].name)) continue;
-        if (o->v.gpu && !validate_gpu_map(o->v.gpu)) {
-            snprintf(err, (size_t)errlen, "--gpu %s: unknown GPU (leansim gpus lists them)", o->v.gpu);
-            return STORE_EINPUT;
-        }
-        int vrc = validate_opts_check(&o->v, err, errlen);   /* a bad --spec, --kernel or --set, before any file */
+        int vrc = export_check(db, fig, dir, o, err, errlen);   /* bad options or input, before any file */
         if (vrc) return vrc;
         if (mkdir(dir, 0777) && errno != EEXIST) {
             snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));

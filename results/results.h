@@ -412,8 +412,20 @@ extern const char *const export_figures[];
 
 typedef struct export_opts {
     validate_opts v;
-    const char *timeline;    /* measured CTA timeline CSV (figure timeline); NULL: first in traces/measured */
+    const char *timeline;    /* measured CTA timeline CSV (figure timeline); NULL: the first in traces/measured
+                                (of v.gpu's GPU when set) */
 } export_opts;
+
+/*
+ * Checks figure `fig`'s options and inputs before anything is written:
+ * dir a directory or absent; --gpu known and one the figure can draw;
+ * --spec, --kernel and --set as validate checks them, a --kernel profile
+ * the figure runs, a --spec only with --gpu for the figures that compare
+ * chips (whatif, multigpu); the measured timeline (timeline); stored
+ * predictions under the spec asked (scatter, cdf).  STORE_OK, STORE_EDB,
+ * or STORE_EINPUT with err naming the option (and the figure).
+ */
+int export_check(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen);
 
 /*
  * Writes the data files of figure `fig` into directory dir (created):

@@ -3,10 +3,11 @@
  */
 #include "trace.h"
 
+#include <errno.h>
 #include <math.h>
-
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 void trace_begin(trace_writer *t, FILE *f)
 {
@@ -89,60 +90,72 @@ int trace_end(trace_writer *t)
     return fmt_json_end(&t->j);
 }
 
-/* One event of a measured timeline. */
-typedef struct tl_ev {
-    int cta, sm, unit, kind;   /* kind: index in tl_kinds */
-    int line;                  /* in the file, for errors */
-    double t;
-} tl_ev;
-
 static const char *tl_kinds[] = {"start", "seg_end", "wait_begin", "wait_end", "end"};
-enum { EV_START, EV_SEG_END, EV_WAIT_BEGIN, EV_WAIT_END, EV_END };
-
-/* A CTA's span and its track (SM, slot). */
-typedef struct tl_span {
-    int cta, sm, slot;
-    double t0, t1;
-} tl_span;
 
 static int span_cmp(const void *a, const void *b)
 {
-    const tl_span *x = a, *y = b;
-    if (x->t0 != y->t0) return x->t0 < y->t0 ? -1 : 1;
+    const trace_tl_cta *x = a, *y = b;
+    if (x->t0_ns != y->t0_ns) return x->t0_ns < y->t0_ns ? -1 : 1;
     return (x->cta > y->cta) - (x->cta < y->cta);
 }
 
-#define TL_SLOTS 64   /* concurrent CTAs per SM a track is kept for */
-
-int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int errlen)
+void trace_timeline_free(trace_timeline *tl)
 {
-    char line[512];
-    int lineno = 0, n = 0, cap = 0, max_cta = -1;
-    tl_ev *ev = NULL;
-    tl_span *sp = NULL;
-    int *span_of = NULL, *last = NULL;
-    trace_writer t;
-    int rc = -1;
+    free(tl->ev);
+    free(tl->cta);
+    free(tl->cta_of);
+    free(tl->header);
+    memset(tl, 0, sizeof *tl);
+}
+
+/* Appends the text of a provenance line to tl->header; 0 or -1 (out of memory). */
+static int header_add(trace_timeline *tl, size_t *len, const char *line, size_t n)
+{
+    char *h = realloc(tl->header, *len + n + 2);
+    if (!h) return -1;
+    memcpy(h + *len, line, n);
+    *len += n;
+    h[(*len)++] = '\n';
+    h[*len] = 0;
+    tl->header = h;
+    return 0;
+}
+
+int trace_timeline_read(trace_timeline *tl, FILE *in, const char *name, char *err, int errlen)
+{
+    char *line = NULL;
+    size_t linecap = 0, hlen = 0;
+    ssize_t got;
+    int lineno = 0, cap = 0, max_cta = -1, rc = TRACE_EINPUT;
+    memset(tl, 0, sizeof *tl);
     /* a provenance header of "# key=value" lines (leanbench) comes first */
-    int got;
-    while ((got = fgets(line, sizeof line, in) != NULL) && line[0] == '#') lineno++;
-    lineno++;
-    if (!got || strncmp(line, "cta,sm,event,unit,t_ns", 22) != 0) {
-        snprintf(err, (size_t)errlen, "%s:%d: expected header 'cta,sm,event,unit,t_ns'", name, lineno);
-        return -1;
-    }
-    /* pass 1: every event (memory bounded by the file's size) */
-    while (fgets(line, sizeof line, in)) {
+    while ((got = getline(&line, &linecap, in)) >= 0 && line[0] == '#') {
         lineno++;
-        int cta, sm, unit, k;
+        if (header_add(tl, &hlen, line, strcspn(line, "\r\n"))) goto oom;
+    }
+    lineno++;
+    if (got < 0 && ferror(in)) {
+        snprintf(err, (size_t)errlen, "%s: cannot read: %s", name, strerror(errno));
+        goto out;
+    }
+    if (got >= 0) line[strcspn(line, "\r\n")] = 0;   /* CRLF files read as LF ones */
+    if (got < 0 || strcmp(line, "cta,sm,event,unit,t_ns") != 0) {
+        snprintf(err, (size_t)errlen, "%s:%d: expected header 'cta,sm,event,unit,t_ns'", name, lineno);
+        goto out;
+    }
+    /* every event (memory bounded by the file's size) */
+    while ((got = getline(&line, &linecap, in)) >= 0) {
+        lineno++;
+        int cta, sm, unit, k, used = -1;
         char evn[32];
         double tn;
-        if (line[0] == '\n') continue;
-        /* CTA ids come in order (the runner writes CTA by CTA, two events or more each): an id far
-         * beyond the rows read is a bad row */
-        if (sscanf(line, "%d,%d,%31[a-z_],%d,%lf", &cta, &sm, evn, &unit, &tn) != 5 || cta < 0 ||
-            cta > lineno + 1024 || sm < 0 || sm >= 1024 || !isfinite(tn)) {
-            snprintf(err, (size_t)errlen, "%s:%d: bad row >>> '%.*s'", name, lineno, (int)strcspn(line, "\n"), line);
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0]) continue;
+        /* five fields and nothing after them; CTA ids come in order (the runner writes CTA by CTA, two
+         * events or more each): an id far beyond the rows read is a bad row */
+        if (sscanf(line, "%d,%d,%31[a-z_],%d,%lf%n", &cta, &sm, evn, &unit, &tn, &used) != 5 || used < 0 ||
+            line[used] || cta < 0 || cta > lineno + 1024 || sm < 0 || sm >= TRACE_MAX_SM || !isfinite(tn)) {
+            snprintf(err, (size_t)errlen, "%s:%d: bad row >>> '%.200s'", name, lineno, line);
             goto out;
         }
         for (k = 0; k < 5 && strcmp(evn, tl_kinds[k]); k++) {}
@@ -150,123 +163,144 @@ int trace_from_timeline(FILE *in, const char *name, FILE *out, char *err, int er
             snprintf(err, (size_t)errlen, "%s:%d: unknown event '%s'", name, lineno, evn);
             goto out;
         }
-        if (n == cap) {
+        if (tl->n_ev == cap) {
             int nc = cap ? 2 * cap : 1024;
-            tl_ev *ne = realloc(ev, (size_t)nc * sizeof *ev);
-            if (!ne) {
-                snprintf(err, (size_t)errlen, "%s: out of memory", name);
-                goto out;
-            }
-            ev = ne;
+            trace_tl_event *ne = realloc(tl->ev, (size_t)nc * sizeof *ne);
+            if (!ne) goto oom;
+            tl->ev = ne;
             cap = nc;
         }
-        ev[n++] = (tl_ev){cta, sm, unit, k, lineno, tn};
+        tl->ev[tl->n_ev++] = (trace_tl_event){cta, sm, unit, k, lineno, -1, tn};
         if (cta > max_cta) max_cta = cta;
     }
-    /* each CTA's span: its start to its last event */
-    span_of = malloc(sizeof *span_of * (size_t)(max_cta + 2));
-    sp = malloc(sizeof *sp * (size_t)(max_cta + 2));
-    if (!span_of || !sp) {
-        snprintf(err, (size_t)errlen, "%s: out of memory", name);
+    if (ferror(in)) {
+        snprintf(err, (size_t)errlen, "%s: cannot read: %s", name, strerror(errno));
         goto out;
     }
-    for (int i = 0; i <= max_cta; i++) span_of[i] = -1;
+    /* each CTA's span: its start to its last event */
+    tl->cta_of = malloc(sizeof *tl->cta_of * (size_t)(max_cta + 2));
+    tl->cta = malloc(sizeof *tl->cta * (size_t)(max_cta + 2));
+    if (!tl->cta_of || !tl->cta) goto oom;
+    int *last = tl->cta_of;   /* while reading: each CTA's span; its last event is the span's */
+    for (int i = 0; i <= max_cta; i++) last[i] = -1;
     int ns = 0;
-    for (int i = 0; i < n; i++) {
-        int c = ev[i].cta;
-        if (ev[i].kind == EV_START) {
-            if (span_of[c] >= 0) {
-                snprintf(err, (size_t)errlen, "%s:%d: CTA %d starts twice", name, ev[i].line, c);
+    for (int i = 0; i < tl->n_ev; i++) {
+        trace_tl_event *e = &tl->ev[i];
+        int c = e->cta;
+        trace_tl_cta *sp = last[c] >= 0 ? &tl->cta[last[c]] : NULL;
+        if (e->kind == TRACE_EV_START) {
+            if (sp) {
+                snprintf(err, (size_t)errlen, "%s:%d: CTA %d starts twice", name, e->line, c);
                 goto out;
             }
-            span_of[c] = ns;
-            sp[ns++] = (tl_span){c, ev[i].sm, 0, ev[i].t, ev[i].t};
-        } else if (span_of[c] < 0) {
-            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d before its start", name, ev[i].line,
-                     tl_kinds[ev[i].kind], c);
+            last[c] = ns;
+            tl->cta[ns++] = (trace_tl_cta){c, e->sm, 0, e->t_ns, e->t_ns, i};
+        } else if (!sp) {
+            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d before its start", name, e->line,
+                     tl_kinds[e->kind], c);
             goto out;
-        } else if (ev[i].t < sp[span_of[c]].t1) {   /* a CTA's events come in time order */
+        } else if (e->sm != sp->sm) {   /* a CTA runs on one SM */
+            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d on SM %d, but it started on SM %d", name,
+                     e->line, tl_kinds[e->kind], c, e->sm, sp->sm);
+            goto out;
+        } else if (tl->ev[sp->last_ev].kind == TRACE_EV_END) {
+            snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d after its end", name, e->line,
+                     tl_kinds[e->kind], c);
+            goto out;
+        } else if (e->t_ns < sp->t1_ns) {   /* a CTA's events come in time order */
             snprintf(err, (size_t)errlen, "%s:%d: event '%s' of CTA %d at %.0f ns, before its previous one (%.0f ns)",
-                     name, ev[i].line, tl_kinds[ev[i].kind], c, ev[i].t, sp[span_of[c]].t1);
+                     name, e->line, tl_kinds[e->kind], c, e->t_ns, sp->t1_ns);
             goto out;
         } else {
-            sp[span_of[c]].t1 = ev[i].t;
+            e->prev = sp->last_ev;
+            sp->last_ev = i;
+            sp->t1_ns = e->t_ns;
         }
     }
+    tl->n_cta = ns;
+    for (int i = 0; i < ns; i++)   /* a CTA without its end would be drawn as nothing */
+        if (tl->ev[tl->cta[i].last_ev].kind != TRACE_EV_END) {
+            snprintf(err, (size_t)errlen, "%s:%d: CTA %d has no 'end' event", name,
+                     tl->ev[tl->cta[i].last_ev].line, tl->cta[i].cta);
+            goto out;
+        }
     if (ns == 0) {
         snprintf(err, (size_t)errlen, "%s:%d: no CTA in the timeline", name, lineno);
         goto out;
     }
     /* tracks: on each SM, a CTA takes the lowest slot free at its start, as the
      * simulator's "SM s slot j" tracks */
-    tl_span *by_start = malloc(sizeof *by_start * (size_t)(ns ? ns : 1));
-    double (*slot_end)[TL_SLOTS] = calloc(1024, sizeof *slot_end);
-    unsigned char (*named)[TL_SLOTS] = calloc(1024, sizeof *named);
-    if (!by_start || !slot_end || !named) {
+    trace_tl_cta *by_start = malloc(sizeof *by_start * (size_t)ns);
+    double (*slot_end)[TRACE_SLOTS] = calloc(TRACE_MAX_SM, sizeof *slot_end);
+    if (!by_start || !slot_end) {
         free(by_start);
         free(slot_end);
-        free(named);
-        snprintf(err, (size_t)errlen, "%s: out of memory", name);
-        goto out;
+        goto oom;
     }
-    memcpy(by_start, sp, sizeof *sp * (size_t)ns);
+    memcpy(by_start, tl->cta, sizeof *by_start * (size_t)ns);
     qsort(by_start, (size_t)ns, sizeof *by_start, span_cmp);
-    for (int i = 0; i < 1024; i++)
-        for (int j = 0; j < TL_SLOTS; j++) slot_end[i][j] = -INFINITY;
+    for (int i = 0; i < TRACE_MAX_SM; i++)
+        for (int j = 0; j < TRACE_SLOTS; j++) slot_end[i][j] = -INFINITY;
     for (int i = 0; i < ns; i++) {
-        tl_span *b = &by_start[i];
+        trace_tl_cta *b = &by_start[i];
         int j = 0;
-        while (j < TL_SLOTS - 1 && slot_end[b->sm][j] > b->t0) j++;
-        slot_end[b->sm][j] = b->t1;
-        sp[span_of[b->cta]].slot = j;
+        while (j < TRACE_SLOTS - 1 && slot_end[b->sm][j] > b->t0_ns) j++;
+        slot_end[b->sm][j] = b->t1_ns;
+        tl->cta[tl->cta_of[b->cta]].slot = j;
     }
     free(by_start);
     free(slot_end);
-    /* pass 2: slices named as the simulator names its phases */
+    rc = TRACE_OK;
+    goto out;
+oom:
+    snprintf(err, (size_t)errlen, "%s: out of memory", name);
+    rc = TRACE_ENOMEM;
+out:
+    free(line);
+    if (rc) trace_timeline_free(tl);
+    return rc;
+}
+
+const char *trace_timeline_phase(const trace_timeline *tl, int i)
+{
+    const trace_tl_event *e = &tl->ev[i];
+    if (e->prev < 0) return NULL;
+    /* the phase that ends at this event: streaming (its tiles, then its partial or output),
+     * the host's wait for its peers, the merge after it, the CTA's end */
+    return e->kind == TRACE_EV_WAIT_END                                            ? "wait"
+           : e->kind == TRACE_EV_END                                               ? "epilogue"
+           : e->kind == TRACE_EV_SEG_END && tl->ev[e->prev].kind == TRACE_EV_WAIT_END ? "merge"
+                                                                                    : "stream";
+}
+
+int trace_timeline_write(const trace_timeline *tl, const char *name, FILE *out)
+{
+    trace_writer t;
+    unsigned char (*named)[TRACE_SLOTS] = calloc(TRACE_MAX_SM, sizeof *named);
+    if (!named) return TRACE_ENOMEM;
     trace_begin(&t, out);
     {
         char pname[512];   /* the track group names the file it came from */
         snprintf(pname, sizeof pname, "measured: %s", name);
         trace_name_process(&t, 0, pname);
     }
-    for (int i = 0; i < ns; i++) {
-        int sm = sp[i].sm, j = sp[i].slot;
+    for (int i = 0; i < tl->n_cta; i++) {
+        int sm = tl->cta[i].sm, j = tl->cta[i].slot;
         if (!named[sm][j]) {
             char buf[48];
             snprintf(buf, sizeof buf, "SM %d slot %d", sm, j);
-            trace_name_thread(&t, 0, sm * TL_SLOTS + j, buf);
+            trace_name_thread(&t, 0, sm * TRACE_SLOTS + j, buf);
             named[sm][j] = 1;
         }
     }
     free(named);
-    /* each CTA's previous event */
-    last = malloc(sizeof *last * (size_t)(max_cta + 2));
-    if (!last) {
-        snprintf(err, (size_t)errlen, "%s: out of memory", name);
-        goto out;
+    for (int i = 0; i < tl->n_ev; i++) {
+        const trace_tl_event *e = &tl->ev[i];
+        const char *label = trace_timeline_phase(tl, i);
+        if (!label) continue;
+        const trace_tl_cta *s = &tl->cta[tl->cta_of[e->cta]];
+        trace_slice(&t, 0, s->sm * TRACE_SLOTS + s->slot, label, label, tl->ev[e->prev].t_ns, e->t_ns, e->cta,
+                    e->unit);
     }
-    for (int i = 0; i < n; i++) {
-        int c = ev[i].cta;
-        const tl_span *s = &sp[span_of[c]];
-        if (ev[i].kind == EV_START) {
-            last[c] = i;
-            continue;
-        }
-        int prev = last[c];
-        last[c] = i;
-        /* the phase that ends at this event: streaming (its tiles, then its partial or output),
-         * the host's wait for its peers, the merge after it, the CTA's end */
-        const char *label = ev[i].kind == EV_WAIT_END                                   ? "wait"
-                            : ev[i].kind == EV_END                                      ? "epilogue"
-                            : ev[i].kind == EV_SEG_END && ev[prev].kind == EV_WAIT_END  ? "merge"
-                                                                                        : "stream";
-        trace_slice(&t, 0, s->sm * TL_SLOTS + s->slot, label, label, ev[prev].t, ev[i].t, c, ev[i].unit);
-    }
-    rc = trace_end(&t);
-out:
-    free(ev);
-    free(sp);
-    free(span_of);
-    free(last);
-    return rc;
+    return trace_end(&t) ? TRACE_EIO : TRACE_OK;
 }

@@ -57,7 +57,7 @@ if "$L" timeline "$T/any-name.csv" --trace "$T/t.json" 2> "$T/e" && grep -q '"ph
   bad "leansim timeline refuses a timeline with a provenance header: $(head -1 "$T/e")"; fi
 head -1 experiments/data/h100-20261121-sweep-v4.csv > "$T/h.csv"; "$L" ingest "$T/h.csv" --db "$T/x.db" > /dev/null
 if "$L" export timeline --db "$T/x.db" --out "$T/x" --timeline "$T/any-name.csv" > /dev/null 2> "$T/e"; then
-  grep -q 'split on h100: batch 1, 32 heads, ctx 4096' "$T/x/timeline.label" 2>/dev/null && ok ||
+  grep -q 'split on h100: batch 1, 32 heads, 8 KV heads, ctx 4096' "$T/x/timeline.label" 2>/dev/null && ok ||
     bad "export timeline does not take the configuration from the header: $(cat "$T/x/timeline.label" "$T/e" 2>/dev/null | head -2)"
 else
   bad "export timeline refuses a timeline with a provenance header: $(head -1 "$T/e")"

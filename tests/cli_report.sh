@@ -92,7 +92,7 @@ expect_err "--format yaml" report --db "$T/r.db" --format yaml
 expect_err "unknown option" validate --db "$T/r.db" --bogus
 expect_err "--spec" validate --db "$T/r.db" --spec "$T/nosuch.gpu"
 expect_err "--set sms=x" validate --db "$T/r.db" --set sms=x
-expect_err "name must be" export timeline --db "$T/r.db" --out "$T/x" --timeline "$T/m.csv"
+expect_err "expected header" export timeline --db "$T/r.db" --out "$T/x" --timeline "$T/m.csv"
 $L ingest "$T/m.csv" --db "$T/empty.db" > /dev/null && sqlite3 "$T/empty.db" "delete from measurements"
 expect_err "no measured rows" report --db "$T/empty.db"
 cp "$T/m.csv" "$T/m2.csv"; $L ingest "$T/m2.csv" --db "$T/nopred.db" > /dev/null
