@@ -105,7 +105,9 @@ plan_opts tune_plan_opts(const tune_choice *t);
  * tune_search's runner-up, from the candidates the winner was chosen
  * from; the ranks after it also from the closed form's 24 best candidates
  * (simulated only when max > 2), so that a longer list never changes its
- * first ranks.  What to time on the GPU when the winner's margin lies
+ * first ranks.  Plans of every tile length under leansim's profile, of
+ * the profile's own tile (its block_n, or the head dim's default) under
+ * another kernel's, which is built at one.  What to time on the GPU when the winner's margin lies
  * inside the model's error.  Fills list[0 .. *n_list) with *n_list <=
  * min(max, TUNE_SHORTLIST_MAX), and *tried with the candidates simulated to
  * choose the winner.  Returns 0, or -1 when nothing ran or max < 1.

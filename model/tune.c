@@ -181,9 +181,12 @@ int tune_shortlist(const gpu_spec *g, const kernel_profile *kp, const workload *
                    tune_choice *list, int max, int *n_list, int *tried)
 {
     int res_by_bn[4];
+    /* leansim's kernels are built at every tile length; another kernel runs its own alone */
+    const int bn_own = kprof_is_default(kp) ? 0 : kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
     for (int i = 0; i < 4; i++) {
         kernel_res kr;
-        res_by_bn[i] = kprof_resources(kp, w->head_dim, 32 << i, w->dtype, w->heads / w->kv_heads, &kr)
+        res_by_bn[i] = (bn_own && 32 << i != bn_own) ||
+                               kprof_resources(kp, w->head_dim, 32 << i, w->dtype, w->heads / w->kv_heads, &kr)
                            ? 0 : gpu_occupancy(g, &kr);
     }
     plan_cand *cands = malloc(sizeof *cands * TUNE_MAX_CANDS);

@@ -154,6 +154,9 @@ $L tune --ctx 16m --batches 1024 > "$T/o" 2> "$T/e"; rc=$?
 ok "tune of a workload too large to plan: exit 2, nothing on stdout" "[ $rc -eq 2 ] && [ ! -s $T/o ] && grep -q 'cannot plan this workload' $T/e"
 $L tune --ctx 4k --parallel kv > "$T/o" 2> "$T/e"; rc=$?
 ok "tune --parallel without --gpus is refused" "[ $rc -eq 2 ] && [ ! -s $T/o ] && grep -q 'needs --gpus 2 or more' $T/e"
+# another kernel's tile is its own: tune varies its split count, not its tile
+$L tune --ctx 1k,64k --batches 1,16 --kernel torch-flash --shortlist 3 --format csv > "$T/tf.csv"
+ok "tune --kernel torch-flash keeps FA2's tile (128 at d = 128)" "[ \$(tail -n +2 $T/tf.csv | cut -d, -f5 | sort -u) = 128 ]"
 # a missing runner-up is empty in CSV (null in JSON), '-' in the table, never a time of 0
 $L tune --ctx 4k --schedule fa2 --format csv > "$T/ru.csv"
 ok "no runner-up: runner_up_us empty" "[ -z \"\$(sed -n 2p $T/ru.csv | cut -d, -f11)\" ] && [ -n \"\$(sed -n 2p $T/ru.csv | cut -d, -f12)\" ]"
