@@ -116,6 +116,47 @@ static int to_ints(const int64_t *v, int n, int *out)
     return n;
 }
 
+/* Adds entry t of list `key` (gpus: chip specs, else kernel profiles) to
+ * s, once, as a name or file that loads; 0, or -1 with the reason. */
+static int named_add(const char *key, const char *t, int gpus, sweep_spec *s, int *cnt, char *why, int wlen)
+{
+    char (*list)[256] = gpus ? s->gpus : s->kernels;
+    const int max = gpus ? 64 : 16;
+    if (*cnt == max) {
+        snprintf(why, (size_t)wlen, "%s: more than %d", key, max);
+        return -1;
+    }
+    if (strlen(t) >= sizeof list[0]) {
+        snprintf(why, (size_t)wlen, "%s: name too long '%s'", key, t);
+        return -1;
+    }
+    for (int i = 0; i < *cnt; i++)
+        if (!strcmp(list[i], t)) {
+            snprintf(why, (size_t)wlen, "%s: '%s' listed twice", key, t);
+            return -1;
+        }
+    char lerr[1024];
+    int lrc, unknown;
+    if (gpus) {
+        gpu_spec g;
+        lrc = gpu_spec_load(&g, t, lerr, sizeof lerr);
+        unknown = lrc == GPU_ENOTFOUND;
+    } else {
+        kernel_profile kp;
+        lrc = kprof_load(&kp, t, lerr, sizeof lerr);
+        unknown = lrc == KPROF_ENOTFOUND;
+    }
+    const char *opt = gpus ? "--gpu " : "--kernel ";   /* the loaders name the option; a file does not have one */
+    if (unknown && strstr(lerr, "(known:"))
+        snprintf(why, (size_t)wlen, "%s: unknown %s '%s' %s", key, gpus ? "GPU spec" : "kernel profile", t,
+                 strstr(lerr, "(known:"));
+    else if (lrc)
+        snprintf(why, (size_t)wlen, "%s: %s", key, !strncmp(lerr, opt, strlen(opt)) ? lerr + strlen(opt) : lerr);
+    if (lrc) return -1;
+    snprintf(list[(*cnt)++], sizeof list[0], "%s", t);
+    return 0;
+}
+
 int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, int errlen)
 {
     memset(s, 0, sizeof *s);
@@ -187,30 +228,9 @@ int sweep_parse(sweep_spec *s, const char *text, const char *file, char *err, in
             unsigned mask = 0;
             for (char *rest = val, *t; (t = next_item(&rest));) {
                 if (!*t) BAD("%s: empty item", key);
-                if (!strcmp(key, "kernels")) {
-                    if (cnt == 16) BAD("kernels: more than 16");
-                    if (strlen(t) >= sizeof s->kernels[0]) BAD("kernels: name too long '%s'", t);
-                    for (int i = 0; i < cnt; i++)
-                        if (!strcmp(s->kernels[i], t)) BAD("kernels: '%s' listed twice", t);
-                    kernel_profile kp;
-                    char lerr[1024];
-                    int lrc = kprof_load(&kp, t, lerr, sizeof lerr);
-                    if (lrc == KPROF_ENOTFOUND && strstr(lerr, "(known:"))
-                        BAD("kernels: unknown kernel profile '%s' %s", t, strstr(lerr, "(known:"));
-                    if (lrc) BAD("kernels: %s", !strncmp(lerr, "--kernel ", 9) ? lerr + 9 : lerr);
-                    snprintf(s->kernels[cnt++], sizeof s->kernels[0], "%s", t);
-                } else if (!strcmp(key, "gpus")) {
-                    if (cnt == 64) BAD("gpus: more than 64");
-                    if (strlen(t) >= sizeof s->gpus[0]) BAD("gpus: name too long '%s'", t);
-                    for (int i = 0; i < cnt; i++)
-                        if (!strcmp(s->gpus[i], t)) BAD("gpus: '%s' listed twice", t);
-                    gpu_spec g;
-                    char lerr[1024];
-                    int lrc = gpu_spec_load(&g, t, lerr, sizeof lerr);
-                    if (lrc == GPU_ENOTFOUND && strstr(lerr, "(known:"))
-                        BAD("gpus: unknown GPU spec '%s' %s", t, strstr(lerr, "(known:"));
-                    if (lrc) BAD("gpus: %s", !strncmp(lerr, "--gpu ", 6) ? lerr + 6 : lerr);
-                    snprintf(s->gpus[cnt++], sizeof s->gpus[0], "%s", t);
+                if (!strcmp(key, "kernels") || !strcmp(key, "gpus")) {
+                    char nwhy[1100];
+                    if (named_add(key, t, !strcmp(key, "gpus"), s, &cnt, nwhy, sizeof nwhy)) BAD("%s", nwhy);
                 } else if (!strcmp(key, "dtype")) {
                     int d = dtype_parse(t);
                     if (d < 0) BAD("dtype: unknown type '%s' (fp16, bf16, fp8)", t);
