@@ -358,8 +358,8 @@ int cmd_tune(int argc, char **argv)
                         cut = 1;
                     } else if (!cut) snprintf(err, sizeof err, "%s", why);
                 }
-            if (cut && kprof_workload_check(&kp, &w.wl, err, sizeof err)) cut = 0;   /* a shape the kernel refuses */
-            if (cut) {   /* and one the planner can cut: some schedule asked, at its default or its longest tile */
+            if (cut) {   /* one the kernel runs and the planner can cut: some schedule asked, at its default or its
+                          * longest tile (sim_start_of: the profile's limits, the occupancy, the plan's shape) */
                 int planned = 0;
                 for (int k = 0; k < SCHED_COUNT && !planned; k++)
                     for (int bn = 0; bn <= 256 && !planned && (w.sched_mask >> k & 1u); bn += 256) {
