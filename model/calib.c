@@ -308,20 +308,7 @@ static int fit_sm_share(fit_data *d, const calib_opts *o, calib_result *res, cha
     return 0;
 }
 
-static int fit_run(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o,
-                   calib_result *res, char *err, int errlen);
-
-int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
-              char *err, int errlen)
-{
-    /* GSL's default handler aborts the process on a singular system; its
-     * status codes are checked here instead. */
-    gsl_error_handler_t *gsl_was = gsl_set_error_handler_off();
-    int rc = fit_run(g, kp, rows, n, o, res, err, errlen);
-    gsl_set_error_handler(gsl_was);
-    return rc;
-}
-
+/* calib_fit's work, with GSL's error handler off. */
 static int fit_run(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o,
                    calib_result *res, char *err, int errlen)
 {
@@ -468,6 +455,17 @@ done:
     sim_ctx_free(d.c);
     free(fit_idx);
     free(hold_idx);
+    return rc;
+}
+
+int calib_fit(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n, const calib_opts *o, calib_result *res,
+              char *err, int errlen)
+{
+    /* GSL's default handler aborts the process on a singular system; its
+     * status codes are checked here instead. */
+    gsl_error_handler_t *gsl_was = gsl_set_error_handler_off();
+    int rc = fit_run(g, kp, rows, n, o, res, err, errlen);
+    gsl_set_error_handler(gsl_was);
     return rc;
 }
 
