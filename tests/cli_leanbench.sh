@@ -38,5 +38,50 @@ for c in "--bogus|unknown option '--bogus'" "--gr 5|ambiguous option '--gr'" "--
   lb $args > /dev/null 2> "$T/e"; rc=$?
   ok "leanbench $args: exit 2, named" "[ $rc -eq 2 ] && grep -qF -- \"$want\" $T/e"
 done
+
+# --sweep: every line is parsed before the GPU is touched (here, before the stub
+# driver's first refusal): a bad line is named FILE:LINE, exit 2, nothing run
+printf -- '--ctx 4k --schedule split\n\n# a comment\n--ctx 4q\n--csv x.csv\n' > "$T/bad.txt"
+lb --sweep "$T/bad.txt" > /dev/null 2> "$T/e"; rc=$?
+ok "--sweep: a bad value named by file and line" "grep -qF -- '$T/bad.txt:4: --ctx 4q: not a size' $T/e"
+ok "--sweep: an option of the command line's named by file and line" "grep -qF -- '$T/bad.txt:5: --csv: not on a --sweep line' $T/e"
+ok "--sweep: bad lines stop the run before the GPU, exit 2" "[ $rc -eq 2 ] && grep -q '2 bad lines; nothing run' $T/e && ! grep -q 'stub' $T/e"
+lb --gpus 2 --sweep "$T/bad.txt" > /dev/null 2> "$T/e"; rc=$?
+ok "--gpus --sweep: the same" "[ $rc -eq 2 ] && grep -qF -- '$T/bad.txt:4: --ctx 4q' $T/e && ! grep -q 'stub' $T/e"
+lb --sweep "$T/nosuch.txt" > /dev/null 2> "$T/e"; rc=$?
+ok "--sweep: a missing file, before the GPU" "[ $rc -eq 2 ] && grep -q 'nosuch.txt: cannot open' $T/e && ! grep -q 'stub' $T/e"
+printf '# nothing\n\n' > "$T/empty.txt"
+lb --sweep "$T/empty.txt" > /dev/null 2> "$T/e"; rc=$?
+ok "--sweep: a file of no option sets" "[ $rc -eq 2 ] && grep -q 'empty.txt: no option sets' $T/e"
+awk 'BEGIN { for (i = 0; i < 2000; i++) printf "--ctx 4k "; print ""; for (i = 0; i < 130; i++) printf "--ctx 4k "; print "" }' > "$T/long.txt"
+lb --sweep "$T/long.txt" > /dev/null 2> "$T/e"; rc=$?
+ok "--sweep: a line too long is named, not read as two" "[ $rc -eq 2 ] && grep -q 'long.txt:1: line longer than' $T/e && grep -q 'long.txt:2: more than 255 words' $T/e && ! grep -q 'long.txt:3' $T/e"
+# every sweep file of the repository parses (the run then stops at the stub driver)
+for f in kernels/sweep-*.txt; do
+  case $f in *mgpu*) g="--gpus 2" ;; *) g= ;; esac
+  # shellcheck disable=SC2086
+  lb $g --sweep "$f" > /dev/null 2> "$T/e"
+  ok "$f parses" "! grep -qF -- '$f:' $T/e"
+done
+# options that the run would ignore are refused
+for c in "--sweep $T/bad.txt --ctx 4k|--sweep: workload options go on the file's lines" \
+         "--sweep $T/bad.txt --timeline t.csv|--sweep: --timeline goes on the file's lines" \
+         "--gpus 2 --sweep $T/bad.txt --batch 2|--sweep: workload options go on the file's lines" \
+         "--oracle --timeline t.csv|--timeline: not with --oracle" \
+         "--occupancy --ctx 4k|--occupancy: not with workload options" \
+         "--sm-bandwidth --sweep $T/bad.txt|--sm-bandwidth: not with --sweep" \
+         "--read-ceiling --csv $T/rc.csv|--read-ceiling: writes no --csv"; do
+  args=${c%%|*}; want=${c#*|}
+  # shellcheck disable=SC2086
+  lb $args > /dev/null 2> "$T/e"; rc=$?
+  ok "leanbench $args: refused" "[ $rc -eq 2 ] && grep -qF -- \"$want\" $T/e"
+done
+# --csv of another mode's columns: refused before the GPU, the file left as it was
+printf 'gpu,sms\n' > "$T/other.csv"
+for m in --occupancy --sm-bandwidth "--gpus 2"; do
+  # shellcheck disable=SC2086
+  lb $m --csv "$T/other.csv" > /dev/null 2> "$T/e"; rc=$?
+  ok "leanbench $m --csv: another header refused" "[ $rc -eq 2 ] && grep -q 'other.csv: its header is not' $T/e && [ \"\$(cat $T/other.csv)\" = gpu,sms ]"
+done
 echo "cli_leanbench: $pass passed, $fail failed"
 [ $fail -eq 0 ]
