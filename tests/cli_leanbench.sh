@@ -83,5 +83,24 @@ for m in --occupancy --sm-bandwidth "--gpus 2"; do
   lb $m --csv "$T/other.csv" > /dev/null 2> "$T/e"; rc=$?
   ok "leanbench $m --csv: another header refused" "[ $rc -eq 2 ] && grep -q 'other.csv: its header is not' $T/e && [ \"\$(cat $T/other.csv)\" = gpu,sms ]"
 done
+
+# kernels/run-on-gpu.sh: a mode it does not have stops it before anything runs
+# (no nvidia-smi here: a mode that got past the check would fail later, not with 2)
+R=kernels/run-on-gpu.sh
+OUT="$T/rog" sh $R bogus > /dev/null 2> "$T/e"; rc=$?
+ok "run-on-gpu.sh bogus: exit 2, named, nothing made" "[ $rc -eq 2 ] && grep -q \"unknown mode 'bogus'\" $T/e && [ ! -e $T/rog ]"
+OUT="$T/rog" sh $R profiles > /dev/null 2> "$T/e"; rc=$?
+ok "run-on-gpu.sh profiles without its half: exit 2" "[ $rc -eq 2 ] && grep -q 'a or b' $T/e && [ ! -e $T/rog ]"
+# every mode its header names is one it takes and has a branch for
+sed -n '1,/^set -u/p' $R | sed -n 's/^#   sh kernels\/run-on-gpu.sh \([a-z]*\).*/\1/p' | grep -v '^hash$' | sort -u > "$T/modes"
+ok "run-on-gpu.sh names its modes" "[ \$(grep -c . $T/modes) -ge 15 ]"
+while read -r m; do
+  ok "run-on-gpu.sh $m: taken and run" "sed -n '/^case \"\$MODE\" in/,/^esac/p' $R | head -3 | grep -Eq '(^|[|])$m([|]|\\))' && grep -Eq '^([a-z]+[|])*$m([|][a-z]+)*\\)' $R"
+done < "$T/modes"
+# every environment variable it reads is named in its header
+grep -o '\${[A-Z][A-Z_0-9]*' $R | tr -d '${' | sort -u > "$T/vars"
+while read -r v; do
+  ok "run-on-gpu.sh's header names \$$v" "sed -n '1,/^set -u/p' $R | grep -q '$v'"
+done < "$T/vars"
 echo "cli_leanbench: $pass passed, $fail failed"
 [ $fail -eq 0 ]
