@@ -186,10 +186,10 @@ def pick_rows(rs, pk, req):
     splits under one set of options only, those (a plan timed under
     equivalent options before); else none (two plans share the count)."""
     mine = [r for r in rs if plan_key(r) == pk]
-    asked = [r for r in mine if all(int(r[c] or 0) == v for c, v in req.items())]
+    asked = [r for r in mine if all(int(r.get(c) or 0) == v for c, v in req.items())]   # a version 1 file has no req_*
     if asked:
         return asked
-    sets = {tuple(int(r[c] or 0) for c in req) for r in mine}
+    sets = {tuple(int(r.get(c) or 0) for c in req) for r in mine}
     return mine if len(sets) == 1 else []
 
 

@@ -247,7 +247,10 @@ int64_t attn_compare(const workload *w, const void *o_dev, const double *ref, do
 
 /* Calls fn(arg, ac, av, line) for each option set of sweep file `path`
  * (a line of words, '#' starting a comment; av[0] = "leanbench"), in order.
- * Returns the sum of fn's returns, or -1 when the file cannot be opened. */
+ * A line too long or of too many words is not passed to fn: it is named on
+ * stderr ("path:line: reason") and counts 1, as does a read error.
+ * Returns the sum of fn's returns and those, or -1 when the file cannot be
+ * opened. */
 int attn_sweep_each(const char *path, int (*fn)(void *arg, int ac, char **av, int line), void *arg);
 
 /* Tolerance of attn_compare for dtype (fp16 2e-3, bf16 1.6e-2 of the output scale). */

@@ -191,14 +191,18 @@ int64_t attn_compare_lse(const workload *w, const float *lse_dev, const double *
     return bad;
 }
 
+/* Splits a sweep line into av[1..] (av[0] = "leanbench"); returns ac, or
+ * -1 when it has more words than av holds. */
 static int sweep_line(char *line, char **av, int max)
 {
     char *hash = strchr(line, '#');
     if (hash) *hash = 0;
     int ac = 1;
     av[0] = (char *)"leanbench";
-    for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t && ac < max; t = strtok_r(NULL, " \t\r\n", &save))
+    for (char *save = NULL, *t = strtok_r(line, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+        if (ac == max) return -1;
         av[ac++] = t;
+    }
     return ac;
 }
 
@@ -210,10 +214,22 @@ int attn_sweep_each(const char *path, int (*fn)(void *arg, int ac, char **av, in
     int ln = 0, sum = 0;
     while (fgets(line, sizeof line, f)) {
         ln++;
+        if (!strchr(line, '\n') && !feof(f)) {   /* the rest would read as a line of its own */
+            fprintf(stderr, "%s:%d: line longer than %d characters\n", path, ln, (int)sizeof line - 2);
+            sum++;
+            int c;
+            while ((c = getc(f)) != EOF && c != '\n') {}
+            continue;
+        }
         char *av[256];
         int ac = sweep_line(line, av, 256);
-        if (ac > 1) sum += fn(arg, ac, av, ln);
+        if (ac < 0) {
+            fprintf(stderr, "%s:%d: more than 255 words\n", path, ln);
+            sum++;
+        } else if (ac > 1)
+            sum += fn(arg, ac, av, ln);
     }
+    if (ferror(f)) { fprintf(stderr, "%s: read error\n", path); sum++; }
     fclose(f);
     return sum;
 }

@@ -40,6 +40,12 @@
 #define CU_CHECK(x) do { CUresult r_ = (x); if (r_ != CUDA_SUCCESS) { const char *m_ = "?"; \
     cuGetErrorString(r_, &m_); fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, m_); exit(2); } } while (0)
 
+/* The header of --occupancy's CSV and of --sm-bandwidth's. */
+static const char *OCC_HEADER = "gpu,sms,driver,commit,date,dtype,head_dim,rows_cap,threads,occupancy";
+static const char *SMBW_HEADER =
+    "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,commit,date,mode,sms_used,ctas_per_sm,threads,"
+    "inflight_bytes_per_cta,bytes,time_us,gbps,gbps_per_sm";
+
 /* Run-wide settings and device facts. */
 static struct {
     int reps, warmup, graph_n, check, read_ceiling, sm_bandwidth, no_arena, oracle, occupancy;
@@ -94,7 +100,7 @@ static const struct lb_opt {
                                    "SM, the named policies' picks), each checked first against the\n"
                                    "workload's CPU reference"},
     {LB_SWEEP, "sweep", "FILE", 0, "one option set per line (# comments): workload options, --reps\n"
-                                   "and --timeline"},
+                                   "and --timeline; every line is checked before any GPU work"},
     {LB_GRAPH_N, "graph-n", "N", 0, "launches per CUDA graph for graph_us (default 20)"},
     {LB_NO_ARENA, "no-arena", NULL, 0, "allocate each configuration's KV sets anew instead of\n"
                                        "carving them from one arena allocated at startup"},
@@ -527,13 +533,17 @@ static int run_oracle(const wl_opts *o, int reps)
 
 /*
  * Parses runner options common to the command line and sweep lines
- * (line_mode: only the workload options and lb_opts' per_line ones) with
+ * (where: "FILE:LINE" of a sweep line, which takes only the workload
+ * options and lb_opts' per_line ones; NULL: the command line) with
  * getopt_long over both tables; --opt=value works for every option, and a
- * unique prefix names one.  Returns 0, or -1 after a message naming the
- * option and the value.
+ * unique prefix names one.  *n_wl (when not NULL): workload options seen.
+ * Returns 0, or -1 after a message naming where, the option and the value.
  */
-static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, int *reps, int line_mode)
+static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, int *reps, const char *where,
+                      int *n_wl)
 {
+    const int line_mode = where != NULL;
+    const char *who = where ? where : "leanbench";
     enum { ID_WL = 1000, ID_LB = 2000 };   /* getopt values: ID_WL + workload option k, ID_LB + lb_opts row */
     std::vector<struct option> lo;
     for (int k = 0; k < wl_opts_count(); k++) {
@@ -556,33 +566,34 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         if (v == -1) break;
         const char *a = argv[optind - 1];
         if (v == 'h' && !line_mode) { usage(stdout); exit(0); }
-        if (v == ':') { fprintf(stderr, "leanbench: %s: missing value\n", a); return -1; }
+        if (v == ':') { fprintf(stderr, "%s: %s: missing value\n", who, a); return -1; }
         if (v == 'h' || (v == '?' && optopt >= ID_WL)) {   /* --help on a sweep line, or a flag given a value */
-            fprintf(stderr, "leanbench: %s: %s\n", a, v == 'h' ? "not on a --sweep line" : "takes no value");
+            fprintf(stderr, "%s: %s: %s\n", who, a, v == 'h' ? "not on a --sweep line" : "takes no value");
             return -1;
         }
         if (v == '?') {   /* getopt_long takes a unique prefix: one of several is ambiguous */
             int m = 0;
             const size_t n = strcspn(a + 2, "=");
             for (size_t k = 0; a[0] == '-' && a[1] == '-' && n && lo[k].name; k++) m += !strncmp(lo[k].name, a + 2, n);
-            fprintf(stderr, "leanbench: %s option '%s' (leanbench --help)\n", m > 1 ? "ambiguous" : "unknown", a);
+            fprintf(stderr, "%s: %s option '%s' (leanbench --help)\n", who, m > 1 ? "ambiguous" : "unknown", a);
             return -1;
         }
         if (v >= ID_WL && v < ID_LB) {
-            if (wl_opts_set(o, v - ID_WL, optarg, err, sizeof err)) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
+            if (wl_opts_set(o, v - ID_WL, optarg, err, sizeof err)) { fprintf(stderr, "%s: %s\n", who, err); return -1; }
+            if (n_wl) (*n_wl)++;
             continue;
         }
         const struct lb_opt *r = &lb_opts[v - ID_LB];
         char name[64];
         snprintf(name, sizeof name, "--%s", r->name);
         if (line_mode && !r->per_line) {
-            fprintf(stderr, "leanbench: %s: not on a --sweep line (workload options, --reps, --timeline)\n", name);
+            fprintf(stderr, "%s: %s: not on a --sweep line (workload options, --reps, --timeline)\n", who, name);
             return -1;
         }
         int bad = 0;
         switch (r->id) {
         case LB_GPUS:   /* main hands a command line with --gpus to mgpu_main before this */
-            fprintf(stderr, "leanbench: --gpus: only first on the command line (the multi-GPU mode)\n");
+            fprintf(stderr, "%s: --gpus: only on the command line (the multi-GPU mode)\n", who);
             return -1;
         case LB_REPS: bad = opts_parse_int(name, optarg, 1, 1 << 30, reps, err, sizeof err); break;
         case LB_WARMUP: bad = opts_parse_int(name, optarg, 0, 1 << 30, &g.warmup, err, sizeof err); break;
@@ -600,10 +611,10 @@ static int parse_args(int argc, char **argv, wl_opts *o, const char **timeline, 
         case LB_SM_BANDWIDTH: g.sm_bandwidth = 1; break;
         case LB_OCCUPANCY: g.occupancy = 1; break;
         }
-        if (bad) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
+        if (bad) { fprintf(stderr, "%s: %s\n", who, err); return -1; }
     }
-    if (optind < argc) { fprintf(stderr, "leanbench: unexpected argument '%s'\n", argv[optind]); return -1; }
-    if (wl_opts_finish(o, err, sizeof err)) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
+    if (optind < argc) { fprintf(stderr, "%s: unexpected argument '%s'\n", who, argv[optind]); return -1; }
+    if (wl_opts_finish(o, err, sizeof err)) { fprintf(stderr, "%s: %s\n", who, err); return -1; }
     return 0;
 }
 
@@ -828,7 +839,7 @@ static void occupancy_table(void)
         if (!f) { fprintf(stderr, "--csv %s: cannot open for appending\n", g.csv); exit(2); }
         fseek(f, 0, SEEK_END);
     }
-    if (ftell(f) <= 0) fprintf(f, "gpu,sms,driver,commit,date,dtype,head_dim,rows_cap,threads,occupancy\n");
+    if (ftell(f) <= 0) fprintf(f, "%s\n", OCC_HEADER);
     const int dims[] = {64, 128, 256}, caps[] = {1, 2, 4, 8, 16};
     for (int dt = 0; dt < 2; dt++)
         for (int d : dims)
@@ -840,10 +851,6 @@ static void occupancy_table(void)
             }
     if (f != stdout && fclose(f)) { fprintf(stderr, "--csv %s: write failed\n", g.csv); exit(2); }
 }
-
-static const char *SMBW_HEADER =
-    "gpu,sms,driver,sm_clock_mhz,mem_clock_mhz,commit,date,mode,sms_used,ctas_per_sm,threads,"
-    "inflight_bytes_per_cta,bytes,time_us,gbps,gbps_per_sm";
 
 /* Read bandwidth of the current SMs (g.sms) under k CTAs per SM, for each
  * CTA size and loads in flight: one CSV row each.  Bytes read are sized so
@@ -968,19 +975,88 @@ static int check_summary(int rc)
     return rc || g.n_check_failed ? 1 : 0;
 }
 
-/* One option set of a --sweep file: 1 when it is bad or a configuration failed. */
+/* Parses one option set of the --sweep file into *lo, *tl and *reps;
+ * errors name the file and line.  Returns 0, or 1 when it is bad. */
+static int sweep_parse(int ac, char **av, int ln, wl_opts *lo, const char **tl, int *reps)
+{
+    char where[600];
+    snprintf(where, sizeof where, "%s:%d", g.sweep, ln);
+    wl_opts_init(lo);
+    *tl = NULL;
+    *reps = g.reps;
+    if (parse_args(ac, av, lo, tl, reps, where, NULL)) return 1;
+    if (*tl && g.oracle) {
+        fprintf(stderr, "%s: --timeline: not with --oracle (its candidates record none)\n", where);
+        return 1;
+    }
+    return 0;
+}
+
+/* Every option set of the --sweep file parsed before any GPU work, so that
+ * a bad line stops the run before it starts; *(int *)arg counts the sets.
+ * Returns 1 for a bad line (named on stderr). */
+static int sweep_check(void *arg, int ac, char **av, int ln)
+{
+    static wl_opts lo;
+    const char *tl;
+    int reps;
+    if (sweep_parse(ac, av, ln, &lo, &tl, &reps)) return 1;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* One option set of a --sweep file (checked by sweep_check): 1 when a
+ * configuration failed. */
 static int sweep_set(void *arg, int ac, char **av, int ln)
 {
     (void)arg;
     static wl_opts lo;
-    wl_opts_init(&lo);
-    const char *ltl = NULL;
-    int reps = g.reps;
-    if (parse_args(ac, av, &lo, &ltl, &reps, 1)) {
-        fprintf(stderr, "--sweep %s:%d: bad line, skipped\n", g.sweep, ln);
-        return 1;
-    }
+    const char *ltl;
+    int reps;
+    if (sweep_parse(ac, av, ln, &lo, &ltl, &reps)) return 1;
     return run_all(&lo, ltl, reps) ? 1 : 0;
+}
+
+/* The header of what --csv gets in this run's mode, NULL when it writes none. */
+static const char *csv_header(void)
+{
+    if (g.occupancy) return OCC_HEADER;
+    if (g.sm_bandwidth) return SMBW_HEADER;
+    if (g.read_ceiling) return NULL;
+    return RUNCSV_HEADER;
+}
+
+/* Options that the run's mode would ignore: refused with a message (before
+ * any GPU work).  n_wl: workload options on the command line.  Returns 0,
+ * or -1. */
+static int modes_check(int n_wl, const char *timeline)
+{
+    const char *fig = g.occupancy ? "--occupancy" : g.sm_bandwidth ? "--sm-bandwidth" : g.read_ceiling ? "--read-ceiling" : NULL;
+    const char *other = NULL;
+    if (fig) {   /* a device figure: no workload */
+        other = g.sweep ? "--sweep" : g.oracle ? "--oracle" : timeline ? "--timeline" : n_wl ? "workload options" : NULL;
+        if (!other && g.occupancy && (g.sm_bandwidth || g.read_ceiling))
+            other = g.sm_bandwidth ? "--sm-bandwidth" : "--read-ceiling";
+        if (other) {
+            fprintf(stderr, "leanbench: %s: not with %s (it times no workload)\n", fig, other);
+            return -1;
+        }
+        if (g.csv && !csv_header()) {
+            fprintf(stderr, "leanbench: --read-ceiling: writes no --csv (its figures go to stderr)\n");
+            return -1;
+        }
+        return 0;
+    }
+    if (g.sweep && (n_wl || timeline)) {
+        fprintf(stderr, "leanbench: --sweep: %s go%s on the file's lines, not on the command line\n",
+                timeline ? "--timeline" : "workload options", timeline ? "es" : "");
+        return -1;
+    }
+    if (g.oracle && timeline) {
+        fprintf(stderr, "leanbench: --timeline: not with --oracle (its candidates record none)\n");
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -995,15 +1071,25 @@ int main(int argc, char **argv)
     g.check = 1;
     g.graph_n = 20;
     const char *timeline = NULL;
-    if (parse_args(argc, argv, &o, &timeline, &g.reps, 0)) { usage(stderr); return 2; }
+    int n_wl = 0;
+    if (parse_args(argc, argv, &o, &timeline, &g.reps, NULL, &n_wl)) { usage(stderr); return 2; }
+    if (modes_check(n_wl, timeline)) return 2;
+    if (g.sweep) {   /* every line parsed now: a bad one stops the run before any GPU work */
+        int sets = 0;
+        const int bad = attn_sweep_each(g.sweep, sweep_check, &sets);
+        if (bad < 0) { fprintf(stderr, "leanbench: --sweep %s: cannot open\n", g.sweep); return 2; }
+        if (bad) { fprintf(stderr, "leanbench: --sweep %s: %d bad line%s; nothing run\n", g.sweep, bad, bad > 1 ? "s" : ""); return 2; }
+        if (!sets) { fprintf(stderr, "leanbench: --sweep %s: no option sets\n", g.sweep); return 2; }
+    }
     if (!g.check)
         fprintf(stderr, "leanbench: --no-check: configurations are timed WITHOUT checking them against the CPU "
                 "reference (rows say max_err=unchecked); for profiling only\n");
-    if (g.csv && !g.occupancy && !g.sm_bandwidth && !g.read_ceiling) {   /* rows of another column set would be misread */
+    if (g.csv && csv_header()) {   /* rows of another column set would be misread */
         FILE *f = fopen(g.csv, "r");
         char h[4096] = "";
-        if (f && fgets(h, sizeof h, f) && (h[strcspn(h, "\r\n")] = 0, strcmp(h, RUNCSV_HEADER) != 0)) {
-            fprintf(stderr, "--csv %s: its header is not the runner's (sim/runcsv.h): not appended to\n", g.csv);
+        if (f && fgets(h, sizeof h, f) && (h[strcspn(h, "\r\n")] = 0, strcmp(h, csv_header()) != 0)) {
+            fprintf(stderr, "--csv %s: its header is not %s: not appended to\n", g.csv,
+                    g.occupancy ? "--occupancy's" : g.sm_bandwidth ? "--sm-bandwidth's" : "the runner's (sim/runcsv.h)");
             return 2;
         }
         if (f) fclose(f);
@@ -1059,7 +1145,7 @@ int main(int argc, char **argv)
 
     const int fails = attn_sweep_each(g.sweep, sweep_set, NULL);
     kv_release();
-    if (fails < 0) { fprintf(stderr, "--sweep %s: cannot open\n", g.sweep); return 2; }
+    if (fails < 0) { fprintf(stderr, "leanbench: --sweep %s: cannot open\n", g.sweep); return 2; }
     fprintf(stderr, "leanbench: sweep done, %d lines with failures\n", fails);
     return check_summary(fails);
 }

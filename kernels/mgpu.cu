@@ -494,19 +494,29 @@ static void usage(FILE *f)
                "  --reps N                   timed reps per configuration (default 30)\n"
                "  --warmup N                 untimed reps first (default 3)\n"
                "  --csv FILE                 append one row per configuration\n"
-               "  --sweep FILE               one option set per line (--gpus, --parallel and workload options)\n"
+               "  --sweep FILE               one option set per line (# comments): workload options, --gpus,\n"
+               "                             --parallel, --gather and --reps; every line is checked before\n"
+               "                             any GPU work\n"
                "workload options:\n", MGPU_MAX);
     wl_opts_help(f);
 }
 
-/* Parses options; line_mode: a sweep line (workload, --gpus, --parallel, --reps only). */
-static int parse(int argc, char **argv, wl_opts *o, int *gpus, int *par, int *reps, int line_mode)
+/* Parses options; where: "FILE:LINE" of a sweep line (workload, --gpus,
+ * --parallel, --gather, --reps only), NULL: the command line.  *n_wl (when
+ * not NULL): workload options seen.  Returns 0, or -1 after a message
+ * naming where, the option and the value. */
+static int parse(int argc, char **argv, wl_opts *o, int *gpus, int *par, int *reps, const char *where, int *n_wl)
 {
+    const int line_mode = where != NULL;
+    const char *who = where ? where : "leanbench";
     char err[256];
     for (int i = 1; i < argc;) {
         int r = wl_opts_parse(o, &i, argc, argv, err, sizeof err);
-        if (r < 0) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
-        if (r > 0) continue;
+        if (r < 0) { fprintf(stderr, "%s: %s\n", who, err); return -1; }
+        if (r > 0) {
+            if (n_wl) (*n_wl)++;
+            continue;
+        }
         const char *a = argv[i], *eq = strchr(a, '=');
         char name[32];
         const char *v;
@@ -521,37 +531,41 @@ static int parse(int argc, char **argv, wl_opts *o, int *gpus, int *par, int *re
             i += 2;
         }
         if (!line_mode && (!strcmp(name, "--help") || !strcmp(name, "-h"))) { usage(stdout); exit(0); }
-        if (!v) { fprintf(stderr, "leanbench: %s: missing value\n", name); return -1; }
+        if (!v) { fprintf(stderr, "%s: %s: missing value\n", who, name); return -1; }
         char *end;
         long x = strtol(v, &end, 10);
         const int num = *v && !*end;
         if (!strcmp(name, "--gpus")) {
-            if (!num || x < 2 || x > MGPU_MAX) { fprintf(stderr, "leanbench: --gpus %s: 2..%d\n", v, MGPU_MAX); return -1; }
+            if (!num || x < 2 || x > MGPU_MAX) { fprintf(stderr, "%s: --gpus %s: 2..%d\n", who, v, MGPU_MAX); return -1; }
             *gpus = (int)x;
         } else if (!strcmp(name, "--parallel")) {
             if (!strcmp(v, "kv")) *par = PAR_KV;
             else if (!strcmp(v, "heads")) *par = PAR_HEADS;
-            else { fprintf(stderr, "leanbench: --parallel %s: kv or heads\n", v); return -1; }
+            else { fprintf(stderr, "%s: --parallel %s: kv or heads\n", who, v); return -1; }
         } else if (!strcmp(name, "--gather")) {
             if (!strcmp(v, "p2p")) m.gather = GATHER_P2P;
             else if (!strcmp(v, "nccl") && MGPU_NCCL) m.gather = GATHER_NCCL;
-            else { fprintf(stderr, "leanbench: --gather %s: %s\n", v, MGPU_NCCL ? "nccl or p2p" : "p2p (built without NCCL)"); return -1; }
+            else { fprintf(stderr, "%s: --gather %s: %s\n", who, v, MGPU_NCCL ? "nccl or p2p" : "p2p (built without NCCL)"); return -1; }
         } else if (!strcmp(name, "--reps")) {
-            if (!num || x < 3) { fprintf(stderr, "leanbench: --reps %s: at least 3\n", v); return -1; }
+            if (!num || x < 3) { fprintf(stderr, "%s: --reps %s: at least 3\n", who, v); return -1; }
             *reps = (int)x;
         } else if (!line_mode && !strcmp(name, "--warmup")) {
-            if (!num || x < 0) { fprintf(stderr, "leanbench: --warmup %s: a count\n", v); return -1; }
+            if (!num || x < 0) { fprintf(stderr, "%s: --warmup %s: a count\n", who, v); return -1; }
             m.warmup = (int)x;
         } else if (!line_mode && !strcmp(name, "--csv")) {
             m.csv = v;
         } else if (!line_mode && !strcmp(name, "--sweep")) {
             m.sweep = v;
+        } else if (line_mode && (!strcmp(name, "--warmup") || !strcmp(name, "--csv") || !strcmp(name, "--sweep"))) {
+            fprintf(stderr, "%s: %s: not on a --sweep line (workload options, --gpus, --parallel, --gather, --reps)\n",
+                    who, name);
+            return -1;
         } else {
-            fprintf(stderr, "leanbench: unknown option with --gpus: %s\n", name);
+            fprintf(stderr, "%s: unknown option with --gpus: %s\n", who, name);
             return -1;
         }
     }
-    if (wl_opts_finish(o, err, sizeof err)) { fprintf(stderr, "leanbench: %s\n", err); return -1; }
+    if (wl_opts_finish(o, err, sizeof err)) { fprintf(stderr, "%s: %s\n", who, err); return -1; }
     return 0;
 }
 
@@ -568,19 +582,39 @@ static int run_set(const wl_opts *o)
 /* What a sweep line starts from: the command line's settings, and the GPUs there are. */
 typedef struct sweep_base {
     int gpus, parallel, reps, gather, ndev;
+    int sets;               /* option sets found by sweep_check */
 } sweep_base;
 
-/* One option set of a --sweep file: the configurations that failed (1 for a bad line). */
+/* Parses one option set of the --sweep file into *lo and m, from the
+ * command line's settings b; errors name the file and line.  Returns 0, or
+ * 1 when it is bad. */
+static int sweep_parse(const sweep_base *b, int ac, char **av, int ln, wl_opts *lo)
+{
+    char where[600];
+    snprintf(where, sizeof where, "%s:%d", m.sweep, ln);
+    wl_opts_init(lo);
+    m.gpus = b->gpus; m.parallel = b->parallel; m.reps = b->reps; m.gather = b->gather;
+    return parse(ac, av, lo, &m.gpus, &m.parallel, &m.reps, where, NULL) ? 1 : 0;
+}
+
+/* Every option set of the --sweep file parsed before any GPU work, so that
+ * a bad line stops the run before it starts: 1 for a bad line. */
+static int sweep_check(void *arg, int ac, char **av, int ln)
+{
+    sweep_base *b = (sweep_base *)arg;
+    static wl_opts lo;
+    const int bad = sweep_parse(b, ac, av, ln, &lo);
+    b->sets += !bad;
+    return bad;
+}
+
+/* One option set of a --sweep file (checked by sweep_check): the
+ * configurations that failed. */
 static int sweep_set(void *arg, int ac, char **av, int ln)
 {
     const sweep_base *b = (const sweep_base *)arg;
     static wl_opts lo;
-    wl_opts_init(&lo);
-    m.gpus = b->gpus; m.parallel = b->parallel; m.reps = b->reps; m.gather = b->gather;
-    if (parse(ac, av, &lo, &m.gpus, &m.parallel, &m.reps, 1)) {
-        fprintf(stderr, "leanbench: --sweep %s:%d: bad line, skipped\n", m.sweep, ln);
-        return 1;
-    }
+    if (sweep_parse(b, ac, av, ln, &lo)) return 1;
     if (m.gpus > b->ndev) {
         fprintf(stderr, "leanbench: --sweep %s:%d: --gpus %d: this host has %d GPUs; skipped\n", m.sweep, ln, m.gpus,
                 b->ndev);
@@ -599,7 +633,29 @@ int mgpu_main(int argc, char **argv)
     m.warmup = 3;
     m.gather = MGPU_NCCL ? GATHER_NCCL : GATHER_P2P;
     setenv("NCCL_NVLS_ENABLE", "0", 1);   /* NVLink SHARP uses multicast: never */
-    if (parse(argc, argv, &o, &m.gpus, &m.parallel, &m.reps, 0)) return 2;
+    int n_wl = 0;
+    if (parse(argc, argv, &o, &m.gpus, &m.parallel, &m.reps, NULL, &n_wl)) return 2;
+    if (m.sweep && n_wl) {
+        fprintf(stderr, "leanbench: --sweep: workload options go on the file's lines, not on the command line\n");
+        return 2;
+    }
+    sweep_base base = {m.gpus, m.parallel, m.reps, m.gather, 0, 0};
+    if (m.sweep) {   /* every line parsed now: a bad one stops the run before any GPU work */
+        const int bad = attn_sweep_each(m.sweep, sweep_check, &base);
+        m.gpus = base.gpus; m.parallel = base.parallel; m.reps = base.reps; m.gather = base.gather;
+        if (bad < 0) { fprintf(stderr, "leanbench: --sweep %s: cannot open\n", m.sweep); return 2; }
+        if (bad) { fprintf(stderr, "leanbench: --sweep %s: %d bad line%s; nothing run\n", m.sweep, bad, bad > 1 ? "s" : ""); return 2; }
+        if (!base.sets) { fprintf(stderr, "leanbench: --sweep %s: no option sets\n", m.sweep); return 2; }
+    }
+    if (m.csv) {   /* rows of another column set would be misread */
+        FILE *f = fopen(m.csv, "r");
+        char h[4096] = "";
+        if (f && fgets(h, sizeof h, f) && (h[strcspn(h, "\r\n")] = 0, strcmp(h, MGPU_CSV_HEADER) != 0)) {
+            fprintf(stderr, "leanbench: --csv %s: its header is not the one of --gpus: not appended to\n", m.csv);
+            return 2;
+        }
+        if (f) fclose(f);
+    }
     int ndev = 0;
     CUDA_CHECK(cudaGetDeviceCount(&ndev));
     m.commit = getenv("LEANBENCH_COMMIT") ? getenv("LEANBENCH_COMMIT") : "unknown";
@@ -628,7 +684,7 @@ int mgpu_main(int argc, char **argv)
         if (m.gpus > ndev) { fprintf(stderr, "leanbench: --gpus %d: this host has %d GPUs\n", m.gpus, ndev); return 2; }
         fails = run_set(&o);
     } else {
-        sweep_base base = {m.gpus, m.parallel, m.reps, m.gather, ndev};
+        base.ndev = ndev;
         fails = attn_sweep_each(m.sweep, sweep_set, &base);
         if (fails < 0) { fprintf(stderr, "leanbench: --sweep %s: cannot open\n", m.sweep); return 2; }
     }

@@ -109,6 +109,29 @@
 #                                    reference first, which does not fit one
 #                                    call for all 120: TUNED_PART=I/N times
 #                                    the I-th of every N lines
+#
+# Environment (besides those named with their modes above):
+#   OUT                 where everything lands (default ./out)
+#   LEANBENCH_COMMIT, LEANBENCH_DATE  the commit and date columns (default:
+#                       below); LEANBENCH_DRIVER is set from nvidia-smi;
+#                       LEANBENCH_SM_MHZ and LEANBENCH_MEM_MHZ (nvidia-smi's
+#                       max clocks) are for the PyTorch peer's rows
+#                       (leanbench asks the driver for its own)
+#   TUNED_SWEEP, TUNED_MATCH, TUNED_EXCLUDE, TUNED_TIMEOUT,
+#   TUNED_PEER_TIMEOUT, TUNED_BACKENDS   tuned: see that mode's comments
+#   MGPU_TIMEOUT        mgpu: seconds for its sweep (default 450)
+#   MERGE_LAUNCHES      merge: launches recorded per timeline (default 5)
+#   TIMELINE_LAUNCHES, TIMELINE_TIMEOUT  timelines: launches recorded per
+#                       timeline (default 5), seconds for the sweep (240)
+#   CONFIRM_SWEEP, CONFIRM_TIMEOUT  confirm: the sweep (default by the GPU),
+#                       seconds for it (420)
+#   TMPDIR              tuned: where its filtered sweeps go (default /tmp)
+#
+# A mode not listed above, or profiles without its half, stops with status
+# 2 before anything runs.  Every step that runs leanbench (or the peer
+# under `timed`) is watched: one that fails is listed at the end and the
+# script exits 1; one cut short by its timeout or deadline is listed as
+# such (its CSV then lacks the rows it did not reach).
 set -u
 # The commit column: HEAD, "-dirty" when tracked files differ from it, and
 # "+k" with a checksum of the sources the kernels are built from, which
@@ -125,14 +148,33 @@ kernel_sources_hash() {
 if [ "${1:-}" = hash ]; then kernel_sources_hash; exit 0; fi
 MODE=${1:-full}
 PART=${2:-}
+case "$MODE" in
+quick|full|sweep|campaign|sms|explore|restructure|timelines|merge|oracle|smscale|gap|confirm|link|mgpu|tuned) ;;
+profiles)
+    case "$PART" in a|b) ;; *) echo "run-on-gpu.sh profiles: say which half, a or b" >&2; exit 2 ;; esac ;;
+*)
+    echo "run-on-gpu.sh: unknown mode '$MODE' (the modes are listed at the top of kernels/run-on-gpu.sh)" >&2; exit 2 ;;
+esac
 OUT=${OUT:-out}
 T0=$(date +%s)
 mkdir -p "$OUT"
 [ "$MODE" = profiles ] || [ "$MODE" = oracle ] || [ "$MODE" = restructure ] || [ "$MODE" = smscale ] || mkdir -p "$OUT/tl"
 OUT=$(cd "$OUT" && pwd)
 LOG="$OUT/log.txt"
+LOG0=$(cat "$LOG" 2>/dev/null | wc -l)   # the lines of earlier runs into the same $OUT
 say() { echo "== $*" | tee -a "$LOG"; }
-timed() { n=$1; shift; t0=$(date +%s); "$@"; r=$?; echo "$n: $(( $(date +%s) - t0 )) s (rc $r)" | tee -a "$LOG"; return $r; }
+# noted NAME RC: a step's status into the log, which the last lines read (a
+# step may run in a pipeline's subshell); 124/137: cut short by timeout
+noted() {
+    case $2 in
+    0) ;;
+    124|137) echo "step cut short: $1 (rc $2): its output lacks what it did not reach" >>"$LOG" ;;
+    *) echo "step failed: $1 (rc $2)" >>"$LOG" ;;
+    esac
+}
+# step NAME CMD...: runs CMD, its status noted
+step() { _sn=$1; shift; "$@"; _sr=$?; noted "$_sn" $_sr; return $_sr; }
+timed() { n=$1; shift; t0=$(date +%s); "$@"; r=$?; echo "$n: $(( $(date +%s) - t0 )) s (rc $r)" | tee -a "$LOG"; noted "$n" $r; return $r; }
 # by_gpu H100_FILE H200_FILE: the file for the GPU this runs on (the H100's for any but an H200)
 by_gpu() {
     case "$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)" in
@@ -193,7 +235,7 @@ sms_out_of_sample() {
     say "sms subset, out of sample (kernels/sweep-sms2.txt)"
     for n in 16 24 32 48 64 96 132; do
         t=$(cap $1); [ $t -gt 5 ] || break
-        timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
+        step "sms $n" timeout $t build/leanbench --sms $n --sweep kernels/sweep-sms2.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1 || echo "sms $n: rc $?" | tee -a "$LOG"
     done
     grep "green context\|CHECK\|skipped\|failures" "$LOG" | sort | uniq -c
 }
@@ -201,12 +243,12 @@ case "$MODE" in
 quick)
     say "quick timings"
     for c in 65536 131072 262144 524288; do
-        $B --ctx $c --schedule fa2,split,streamk,hybrid,balanced --csv "$OUT/quick.csv" --reps 30 2>&1 | tee -a "$LOG"
+        step "quick ctx $c" $B --ctx $c --schedule fa2,split,streamk,hybrid,balanced --csv "$OUT/quick.csv" --reps 30 2>&1 | tee -a "$LOG"
     done
-    $B --ctx 4096 --schedule split,streamk --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
-    $B --batch 8 --heads 32 --kv-heads 8 --ctx 16384 --schedule all --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
-    $B --ctx 65536 --schedule streamk --timeline "$OUT/tl/streamk-b1h32-64k.csv" 2>&1 | tee -a "$LOG"
-    $B --sms 16 --ctx 65536 --schedule streamk,split,fa2 --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
+    step "quick ctx 4096" $B --ctx 4096 --schedule split,streamk --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
+    step "quick gqa" $B --batch 8 --heads 32 --kv-heads 8 --ctx 16384 --schedule all --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
+    step "quick timeline" $B --ctx 65536 --schedule streamk --timeline "$OUT/tl/streamk-b1h32-64k.csv" 2>&1 | tee -a "$LOG"
+    step "quick sms 16" $B --sms 16 --ctx 65536 --schedule streamk,split,fa2 --csv "$OUT/quick.csv" 2>&1 | tee -a "$LOG"
     say "peer quick"
     python3 experiments/peers/sdpa_peer.py --quick --csv "$OUT/peers-quick.csv" 2>&1 | tee -a "$LOG"
     python3 experiments/peers/compare.py "$OUT/quick.csv" "$OUT/peers-quick.csv"
@@ -215,7 +257,7 @@ full|sweep|campaign)
     if [ "$MODE" != campaign ]; then
     say "L2 prefetch hint: off, on, by grid size"
     for pf in 0 1 auto; do
-        LEANBENCH_L2PF=$pf timeout 200 build/leanbench --sweep kernels/sweep-pf.txt --csv "$OUT/tl/pf.csv" >>"$LOG" 2>&1
+        step "l2pf $pf" env LEANBENCH_L2PF=$pf timeout 200 build/leanbench --sweep kernels/sweep-pf.txt --csv "$OUT/tl/pf.csv" >>"$LOG" 2>&1
     done
     # the hint used is the l2pf column (33); auto's rows repeat the forced run of the same choice
     awk -F, 'NR>1 {k=$9" b="$10" h="$11" kvh="$12" ctx="$15" ctas="$17; t[k]=t[k]" pf"$33"="$21} END {for (k in t) printf "%-50s %s\n", k, t[k]}' "$OUT/tl/pf.csv" | sort
@@ -226,16 +268,16 @@ full|sweep|campaign)
     timed "peer sweep" timeout 120 build/leanbench --sweep kernels/sweep-peer.txt --csv "$OUT/sweep.csv" >>"$LOG" 2>&1
     say "timelines"
     for s in streamk hybrid split fa2; do
-        $B --ctx 65536 --schedule $s --timeline "$OUT/tl/$s-b1h32-64k.csv" >>"$LOG" 2>&1
+        step "timeline $s" $B --ctx 65536 --schedule $s --timeline "$OUT/tl/$s-b1h32-64k.csv" >>"$LOG" 2>&1
     done
-    $B --batch 4 --heads 32 --kv-heads 8 --ctx 3000,70000,12345,150000 --schedule streamk --timeline "$OUT/tl/streamk-ragged.csv" >>"$LOG" 2>&1
+    step "timeline ragged" $B --batch 4 --heads 32 --kv-heads 8 --ctx 3000,70000,12345,150000 --schedule streamk --timeline "$OUT/tl/streamk-ragged.csv" >>"$LOG" 2>&1
     say "peers"
     timed peers timeout 120 python3 experiments/peers/sdpa_peer.py --csv "$OUT/peers.csv" >>"$LOG" 2>&1
     grep -c . "$OUT/sweep.csv" "$OUT/peers.csv"
     if [ "$MODE" != campaign ]; then
     say "sms subset"
     for n in 16 32 48 64 96 132; do
-        timeout 120 build/leanbench --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
+        step "sms $n" timeout 120 build/leanbench --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
     done
     grep "green context" "$LOG" | sort | uniq -c
     fi
@@ -247,12 +289,12 @@ full|sweep|campaign)
     ;;
 explore)
     timed explore timeout 200 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
-    LEANBENCH_PDL=0 timeout 100 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
+    step "explore pdl 0" env LEANBENCH_PDL=0 timeout 100 build/leanbench --sweep kernels/sweep-explore.txt --csv "$OUT/explore.csv" >>"$LOG" 2>&1
     for sp in 7 33; do
-        $B --ctx 65536 --schedule split --splits $sp --timeline "$OUT/tl/split$sp-b1h32-64k.csv" >>"$LOG" 2>&1
+        step "timeline split $sp" $B --ctx 65536 --schedule split --splits $sp --timeline "$OUT/tl/split$sp-b1h32-64k.csv" >>"$LOG" 2>&1
     done
-    $B --ctx 65536 --schedule streamk --timeline "$OUT/tl/streamk-b1h32-64k.csv" >>"$LOG" 2>&1
-    $B --ctx 65536 --schedule fa2 --timeline "$OUT/tl/fa2-b1h32-64k.csv" >>"$LOG" 2>&1
+    step "timeline streamk" $B --ctx 65536 --schedule streamk --timeline "$OUT/tl/streamk-b1h32-64k.csv" >>"$LOG" 2>&1
+    step "timeline fa2" $B --ctx 65536 --schedule fa2 --timeline "$OUT/tl/fa2-b1h32-64k.csv" >>"$LOG" 2>&1
     NCU="timeout 120 ncu --clock-control none --metrics launch__grid_size,launch__block_size,launch__registers_per_thread,launch__shared_mem_per_block_dynamic,launch__shared_mem_per_block_static,launch__occupancy_limit_shared_mem,launch__occupancy_limit_registers,gpu__time_duration.sum,dram__bytes_read.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed"
     for shp in "1 32 32 65536" "1 32 8 65536" "8 32 8 4096" "1 32 32 4096"; do
         $NCU python3 experiments/peers/sdpa_once.py $shp >"$OUT/ncu-sdpa-$(echo $shp | tr ' ' _).txt" 2>&1
@@ -321,7 +363,7 @@ oracle)
     if [ "${ORACLE_SMBW:-1}" = 1 ]; then
         say "per-SM read bandwidth, 8..24 SMs"
         for n in 8 16 24; do
-            timeout 40 build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
+            step "smbw $n" timeout 40 build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
         done
         awk -F, 'NR>1 && $16+0 > b[$9]+0 { b[$9]=$16 } END { for (k in b) printf "sms=%s: %.1f GB/s per SM\n", k, b[k] }' "$OUT/smbw.csv" | sort
     fi
@@ -428,7 +470,7 @@ smscale)
     say "read ceiling by SM count (leanbench --sm-bandwidth)"
     for n in ${SMSCALE_SMBW:-32 48 64 96 132}; do
         t=$(cap 35); [ $t -gt 5 ] || break
-        timeout $t build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
+        step "smbw $n" timeout $t build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
     done
     awk -F, 'NR>1 && $15+0 > b[$9]+0 { b[$9]=$15 } END { for (k in b) printf "sms=%s: %.0f GB/s\n", k, b[k] }' "$OUT/smbw.csv" | sort -t= -k2 -n
     sms_out_of_sample 45
@@ -462,7 +504,7 @@ profiles)
         say "per-SM read bandwidth"
         for n in 8 16 24 32 48 64 96 132; do
             t=$(cap 60); [ $t -gt 5 ] || break
-            timeout $t build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
+            step "smbw $n" timeout $t build/leanbench --sms $n --sm-bandwidth --csv "$OUT/smbw.csv" >>"$LOG" 2>&1 || echo "smbw --sms $n: rc $?" | tee -a "$LOG"
         done
         t=$(cap 170); [ $t -gt 40 ] && probe flex $((t - 50)) $t
         ls -la "$W" >>"$LOG"
@@ -491,8 +533,6 @@ profiles)
         awk -F, 'NR>1 { n[$9]++ } END { for (k in n) print k, n[k] }' "$OUT/peers.csv"
         awk -F, 'NR>1 && $9=="torch-flex" { printf "flex b=%-2s h=%-3s kvh=%-3s d=%-3s ctx=%-6s %9.1f us graph %s err %s\n", $10,$11,$12,$13,$15,$21,$24,$27 }' "$OUT/peers.csv" | tail -45
         ;;
-    *)
-        echo "profiles: say which half, a or b"; exit 2 ;;
     esac
     say "profiles $PART: $(( $(date +%s) - T0 )) s"
     ;;
@@ -514,10 +554,10 @@ restructure)
             if [ $b = old ]; then
                 # the old leanbench checked only when asked
                 # the file says which build; the commit column names the code only
-                LEANBENCH_COMMIT="$REVB" timeout 120 "$OLDB" --check --sweep "$W/line.txt" --reps 30 \
+                step "line $i old" env LEANBENCH_COMMIT="$REVB" timeout 120 "$OLDB" --check --sweep "$W/line.txt" --reps 30 \
                     --csv "$OUT/restructure-old.csv" >>"$OUT/restructure-log.txt" 2>&1 || echo "line $i old: rc $?" | tee -a "$LOG"
             else
-                timeout 120 build/leanbench --sweep "$W/line.txt" --reps 30 \
+                step "line $i new" timeout 120 build/leanbench --sweep "$W/line.txt" --reps 30 \
                     --csv "$OUT/restructure-new.csv" >>"$OUT/restructure-log.txt" 2>&1 || echo "line $i new: rc $?" | tee -a "$LOG"
             fi
         done
@@ -548,9 +588,13 @@ restructure)
     ;;
 sms)
     for n in 16 32 48 64 96 132; do
-        $B --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
+        step "sms $n" $B --sms $n --sweep kernels/sweep-sms.txt --csv "$OUT/sms.csv" >>"$LOG" 2>&1
     done
     awk -F, 'NR>1 {printf "%-3s %-8s b=%-2s h=%-2s kvh=%-2s ctx=%-7s %9.1f us %7.1f GB/s\n",$2,$9,$10,$11,$12,$15,$21,$26}' "$OUT/sms.csv" | tail -40
     ;;
 esac
+steps=$(tail -n +$((LOG0 + 1)) "$LOG" | grep -e '^step failed: ' -e '^step cut short: ')
+[ -z "$steps" ] || echo "$steps"
+nf=$(echo "$steps" | grep -c '^step failed: ')
+if [ "$nf" -gt 0 ]; then say "done, $nf steps FAILED (listed above)"; exit 1; fi
 say "done"

@@ -9,7 +9,9 @@ For every measured row (kv or heads parallelism on N GPUs) runs
 and parallelism on the chip spec of the GPU that was measured, and prints one
 line per row, then the MAPE of the total time per GPU count and parallelism
 over 64k tokens and more, and the error of the communication (gather + merge)
-at 4k-16k tokens, where it dominates.  Nothing here is fitted to these rows:
+at 4k-16k tokens, where it dominates.  Bad input (no such file, a missing
+column, a GPU no chip spec maps to, a row leansim refuses) exits naming
+the file.  Nothing here is fitted to these rows:
 the chip's link figures come from build/linkbench, the rest from the
 single-GPU calibration.  With --dat DIR, writes DIR/multigpu-measured-SPEC.dat
 per chip spec: the measured and predicted kv / heads time ratio per GPU
@@ -55,23 +57,32 @@ def main():
     ap.add_argument("--dat", help="directory for multigpu-measured.dat")
     ap.add_argument("csv", nargs="+")
     a = ap.parse_args()
-    rows = []
+    need = ("gpu", "gpus", "parallel", "batch", "heads", "kv_heads", "head_dim", "dtype", "ctx", "schedule", "block_n",
+            "time_us", "gather_us", "merge_us")
+    rows = []   # (file, row)
     for path in a.csv:
         try:
             with open(path, newline="") as f:
-                rows += list(csv.DictReader(f))
+                rd = csv.DictReader(f)
+                rows += [(path, r) for r in rd]
+                missing = [c for c in need if c not in (rd.fieldnames or [])]
         except OSError as e:
             sys.exit("score.py: %s: %s" % (path, e.strerror))
+        if missing:
+            sys.exit("score.py: %s: no column %s (not a leanbench --gpus CSV)" % (path, missing[0]))
     if not rows:
         sys.exit("score.py: no rows in %s" % ", ".join(a.csv))
     print("%-5s %2s %-8s %2s %4s %3s %8s %10s %10s %7s %9s %9s" % (
         "gpu", "N", "par", "b", "h", "kvh", "ctx", "meas_us", "pred_us", "err%", "comm_meas", "comm_pred"))
     res = []
-    for r in rows:
+    for path, r in rows:
         spec = spec_of(r["gpu"])
         if not spec:
-            sys.exit("score.py: %s: no chip spec for GPU %r" % (a.csv[0], r["gpu"]))
-        p = predict(a.leansim, a.engine, r, spec)
+            sys.exit("score.py: %s: no chip spec for GPU %r" % (path, r["gpu"]))
+        try:
+            p = predict(a.leansim, a.engine, r, spec)
+        except (OSError, RuntimeError) as e:
+            sys.exit("score.py: %s: %s" % (path, e))
         meas, pred = float(r["time_us"]), float(p["time_us"])
         cm = float(r["gather_us"]) + float(r["merge_us"])
         cp = float(p["gather_us"]) + float(p["merge_us"])

@@ -12,16 +12,33 @@ medians (time_us), launch included on both sides.  Rows of ours with sms !=
 the GPU's full count are ignored; a row without the chosen time is skipped.
 Prints one line per shape present in both: batch, heads, kv_heads, ctx,
 our best schedule and time, their best backend and time, ratio ours/theirs
-(< 1: ours faster), then a summary.
+(< 1: ours faster), then a summary.  Bad input (no such file, a missing
+column) exits 2 naming it.
 """
 import csv
 import sys
 
 
+NEED = ("sms", "schedule", "batch", "heads", "kv_heads", "head_dim", "dtype", "ctx", "kv_bytes", "time_us", "graph_us")
+
+
+def fail(msg):
+    sys.stderr.write("compare.py: %s\n" % msg)
+    sys.exit(2)
+
+
 def best(path, col, full_sms=None):
     rows = {}
     sms_max = 0
-    data = list(csv.DictReader(open(path)))
+    try:
+        with open(path, newline="") as f:
+            rd = csv.DictReader(f)
+            data = list(rd)
+            missing = [c for c in NEED if c not in (rd.fieldnames or [])]
+    except OSError as e:
+        fail("%s: %s" % (path, e.strerror))
+    if missing:
+        fail("%s: no column %s" % (path, missing[0]))
     for r in data:
         sms_max = max(sms_max, int(r["sms"]))
     for r in data:
