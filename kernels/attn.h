@@ -253,5 +253,10 @@ int64_t attn_compare(const workload *w, const void *o_dev, const double *ref, do
  * opened. */
 int attn_sweep_each(const char *path, int (*fn)(void *arg, int ac, char **av, int line), void *arg);
 
+/* A run's provenance: the commit (git, "-dirty" when the tree differs; "unknown"
+ * outside a checkout), the UTC date and the CUDA driver version, each taken
+ * from LEANBENCH_COMMIT, LEANBENCH_DATE and LEANBENCH_DRIVER where set. */
+void attn_provenance(char *commit, size_t nc, char *date, size_t nd, char *driver, size_t ndv);
+
 /* Tolerance of attn_compare for dtype (fp16 2e-3, bf16 1.6e-2 of the output scale). */
 double attn_tolerance(int dtype);

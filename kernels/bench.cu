@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 #include <thread>
 #include <vector>
 
@@ -232,4 +233,35 @@ int attn_sweep_each(const char *path, int (*fn)(void *arg, int ac, char **av, in
     if (ferror(f)) { fprintf(stderr, "%s: read error\n", path); sum++; }
     fclose(f);
     return sum;
+}
+
+static void env_or(char *dst, size_t n, const char *var, const char *fallback)
+{
+    const char *v = getenv(var);
+    snprintf(dst, n, "%s", v && *v ? v : fallback);
+}
+
+void attn_provenance(char *commit, size_t nc, char *date, size_t nd, char *driver, size_t ndv)
+{
+    int v = 0;
+    cudaDriverGetVersion(&v);
+    char dv[32];
+    snprintf(dv, sizeof dv, "cuda%d.%d", v / 1000, (v % 1000) / 10);
+    env_or(driver, ndv, "LEANBENCH_DRIVER", dv);
+    char c[64] = "unknown";
+    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null && { git diff --quiet HEAD -- 2>/dev/null || echo -dirty; }",
+                    "r");
+    if (p) {
+        if (fgets(c, sizeof c, p)) c[strcspn(c, "\n")] = 0;
+        char dirty[16];
+        if (c[0] && fgets(dirty, sizeof dirty, p) && !strncmp(dirty, "-dirty", 6))
+            strncat(c, "-dirty", sizeof c - strlen(c) - 1);
+        pclose(p);
+        if (!c[0]) strcpy(c, "unknown");
+    }
+    env_or(commit, nc, "LEANBENCH_COMMIT", c);
+    time_t t = time(NULL);
+    char d[32];
+    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    env_or(date, nd, "LEANBENCH_DATE", d);
 }

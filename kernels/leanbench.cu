@@ -144,37 +144,11 @@ static void usage(FILE *f)
     }
 }
 
-static void env_or(char *dst, size_t n, const char *var, const char *fallback)
-{
-    const char *v = getenv(var);
-    snprintf(dst, n, "%s", v && *v ? v : fallback);
-}
-
 static void facts_init(int dev)
 {
     CUDA_CHECK(cudaGetDeviceProperties(&g.prop, dev));
-    int v = 0;
-    cudaDriverGetVersion(&v);
-    char dv[32];
-    snprintf(dv, sizeof dv, "cuda%d.%d", v / 1000, (v % 1000) / 10);
-    env_or(g.driver, sizeof g.driver, "LEANBENCH_DRIVER", dv);
+    attn_provenance(g.commit, sizeof g.commit, g.date, sizeof g.date, g.driver, sizeof g.driver);
     snprintf(g.nvcc, sizeof g.nvcc, "%d.%d", __CUDACC_VER_MAJOR__, __CUDACC_VER_MINOR__);
-    char c[64] = "unknown";
-    FILE *p = popen("git rev-parse --short HEAD 2>/dev/null && { git diff --quiet HEAD -- 2>/dev/null || echo -dirty; }",
-                    "r");
-    if (p) {
-        if (fgets(c, sizeof c, p)) c[strcspn(c, "\n")] = 0;
-        char dirty[16];
-        if (c[0] && fgets(dirty, sizeof dirty, p) && !strncmp(dirty, "-dirty", 6))
-            strncat(c, "-dirty", sizeof c - strlen(c) - 1);
-        pclose(p);
-        if (!c[0]) strcpy(c, "unknown");
-    }
-    env_or(g.commit, sizeof g.commit, "LEANBENCH_COMMIT", c);
-    time_t t = time(NULL);
-    char d[32];
-    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    env_or(g.date, sizeof g.date, "LEANBENCH_DATE", d);
     int khz = 0;
     cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev);
     g.sm_clock_mhz = khz / 1000;

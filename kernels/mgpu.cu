@@ -658,9 +658,11 @@ int mgpu_main(int argc, char **argv)
     }
     int ndev = 0;
     CUDA_CHECK(cudaGetDeviceCount(&ndev));
-    m.commit = getenv("LEANBENCH_COMMIT") ? getenv("LEANBENCH_COMMIT") : "unknown";
-    m.date = getenv("LEANBENCH_DATE") ? getenv("LEANBENCH_DATE") : "unknown";
-    m.driver = getenv("LEANBENCH_DRIVER") ? getenv("LEANBENCH_DRIVER") : "unknown";
+    static char commit[64], date[32], driver[64];
+    attn_provenance(commit, sizeof commit, date, sizeof date, driver, sizeof driver);   /* as one GPU's rows */
+    m.commit = commit;
+    m.date = date;
+    m.driver = driver;
     CUDA_CHECK(cudaGetDeviceProperties(&m.prop, 0));
     /* peer access both ways between GPU 0 and every other GPU */
     for (int a = 0; a < ndev && a < MGPU_MAX; a++) {
