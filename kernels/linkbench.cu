@@ -51,15 +51,20 @@ int main(int argc, char **argv)
     int reps = 30;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--csv") && i + 1 < argc) csv = argv[++i];
-        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+            const char *v = argv[++i];
+            char *end;
+            long r = strtol(v, &end, 10);
+            if (end == v || *end || r < 3 || r > 1000000) {
+                fprintf(stderr, "linkbench: --reps %s: an integer from 3 to 1000000\n", v);
+                return 2;
+            }
+            reps = (int)r;
+        }
         else {
             fprintf(stderr, "usage: linkbench [--csv FILE] [--reps N]\n");
             return 2;
         }
-    }
-    if (reps < 3) {
-        fprintf(stderr, "linkbench: --reps %d: at least 3\n", reps);
-        return 2;
     }
     int n = 0;
     CUDA_CHECK(cudaGetDeviceCount(&n));

@@ -53,6 +53,14 @@ fi
 mkdir -p "$T/stub" && ln -sf "$STUB" "$T/stub/libcuda.so.1"
 lb() { LD_LIBRARY_PATH="$T/stub" "$B" "$@"; }
 
+# linkbench's --reps is an integer, checked before any device call
+LB=$(dirname "$L")/linkbench
+if [ -x "$LB" ]; then
+  for v in abc 3x 2; do
+    LD_LIBRARY_PATH="$T/stub" "$LB" --reps $v > /dev/null 2> "$T/e"; rc=$?
+    ok "linkbench --reps $v refused" "[ $rc -eq 2 ] && grep -q 'an integer from 3' $T/e"
+  done
+fi
 lb --help > "$T/help"; rc=$?
 ok "--help exits 0" "[ $rc -eq 0 ] && grep -q '^usage: leanbench' $T/help"
 # the options run-on-gpu.sh gives leanbench (not ncu's, not the peer's)
