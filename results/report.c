@@ -548,9 +548,10 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     jw j = {f, o->json, {0}};
     const char *gpus[64];
     int ng = gpus_of(rows, n, gpus, 64);
-    int missing[VAL_ENGINES] = {0, 0};
+    int missing[VAL_ENGINES] = {0, 0};   /* leansim's rows without a prediction: the totals' */
     for (int i = 0; i < n; i++)
-        for (int e = 0; e < VAL_ENGINES; e++) missing[e] += !isfinite(rows[i].pred_us[e]);
+        for (int e = 0; e < VAL_ENGINES; e++)
+            missing[e] += !strcmp(rows[i].kernel, KPROF_DEFAULT) && !isfinite(rows[i].pred_us[e]);
 
     if (j.json) {
         fmt_json_init(&j.w, f, 1u << 1 | 1u << 2, 2, 1);   /* top-level keys and list items a line each */

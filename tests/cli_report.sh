@@ -80,6 +80,14 @@ printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,0,1000\n0,3,end,-1,1
 $L export timeline --db "$T/r.db" --out "$T/fig" --timeline "$T/h100-streamk-b1h32-4k-x.csv"; rc=$?
 ok "export timeline" "[ $rc -eq 0 ] && grep -q '^# lane t0_us dur_us kind' $T/fig/timeline-meas.dat && [ \$(grep -vc '^#' $T/fig/timeline-meas.dat) -eq 3 ] && [ \$(grep -vc '^#' $T/fig/timeline-sim.dat) -gt 2 ]"
 
+# totals: missing counts leansim's rows, as n does, not an outside kernel's
+cp "$T/r.db" "$T/nt.db"
+sqlite3 "$T/nt.db" "delete from pairings where prediction_id in (select id from predictions where schedule = 'torch-flash');
+                    delete from predictions where schedule = 'torch-flash'"
+$L report --db "$T/nt.db" --format json > "$T/ntj"; rc=$?
+ok "totals: an outside kernel's unpredicted row is not missing" \
+   "[ $rc -eq 0 ] && grep -q '{\"engine\": \"sim\", \"n\": 9, .*\"missing\": 0}' $T/ntj"
+
 # an oracle workload (timed under 20 plans or more): a ragged batch of 16 requests from the H100 oracle
 W='4096;300;30000;300;150000;9000;400000;70000;400000;150000;9000;30000;9000;4096;1500;150000'
 { head -1 experiments/data/h100-20261127-oracle.csv; grep -F ",$W," experiments/data/h100-20261127-oracle.csv; } > "$T/o.csv"
