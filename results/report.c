@@ -531,8 +531,11 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         goto done;
     }
     if (n == 0) {
-        snprintf(err, (size_t)errlen, "no measured rows of leansim's schedules%s%s (leansim ingest FILE.csv)",
-                 o->v.gpu ? " on " : "", o->v.gpu ? o->v.gpu : "");
+        if (o->v.gpu)
+            snprintf(err, (size_t)errlen, "--gpu %s: no measured rows of this GPU (leansim ingest FILE.csv)",
+                     o->v.gpu);
+        else
+            snprintf(err, (size_t)errlen, "no measured rows of a known GPU and kernel (leansim ingest FILE.csv)");
         goto done;
     }
     int found = validate_lookup(db, &o->v, rows, n, err, errlen);

@@ -113,6 +113,8 @@ expect_err "--set sms=x" validate --db "$T/r.db" --set sms=x
 expect_err "expected header" export timeline --db "$T/r.db" --out "$T/x" --timeline "$T/m.csv"
 $L ingest "$T/m.csv" --db "$T/empty.db" > /dev/null && sqlite3 "$T/empty.db" "delete from measurements"
 expect_err "no measured rows" report --db "$T/empty.db"
+expect_err "--gpu h200: no measured rows" report --db "$T/r.db" --gpu h200
+expect_err "--gpu h200: no measured rows" report --db "$T/r.db" --gpu h200 --format json
 cp "$T/m.csv" "$T/m2.csv"; $L ingest "$T/m2.csv" --db "$T/nopred.db" > /dev/null
 expect_err "run leansim validate first" report --db "$T/nopred.db"
 
