@@ -1,8 +1,8 @@
 #!/bin/sh
 # cli_figures.sh: plots/*.gp over the files `leansim export` writes, drawn
 # by plots/draw.sh as `make figures` draws them: every figure draws, the
-# columns each script reads are where its data file's header says, and a
-# script gnuplot stops on fails the draw.
+# columns each script reads are where its data file's header says, a title
+# names what the data holds, and a script gnuplot stops on fails the draw.
 # Skipped (0 passed) where gnuplot is missing.  Prints "cli_figures: N passed,
 # N failed".
 L=${LEANSIM:-build/leansim}
@@ -56,6 +56,11 @@ done
 # a script gnuplot stops on fails the draw, naming the script
 GNUPLOT=false sh plots/draw.sh "$T/data" "$T" cdf > "$T/out" 2> "$T/err"; rc=$?
 ok "a failed script fails draw.sh" "[ $rc -eq 1 ] && grep -q 'plots/cdf.gp drew no' $T/err && [ \$(wc -l < $T/err) -eq 1 ] && [ ! -s $T/out ]"
+
+# the tuner's title names the GPU the data is of
+$L export tuner --gpu h200 --db "$T/r.db" --out "$T/h200" > /dev/null
+"$GP" -e "data='$T/h200'; out='$T/t'; fmt='png'" plots/tuner.gp -e 'show title' 2> "$T/title"
+ok "tuner title: export tuner --gpu h200 draws h200" "grep -q 'Tuner choice on h200,' $T/title"
 
 echo "cli_figures: $pass passed, $fail failed"
 [ $fail -eq 0 ]
