@@ -843,7 +843,8 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         list_begin(&j, "shortlist",
                    "# the tuner's shortlist (tune --shortlist K): its winner, then the other plans by simulated\n"
                    "# time; regret of the fastest measured of its first k plans against the fastest measured plan\n"
-                   "# (k = 1: the tuner's pick, above); unmeasured: shortlisted plans the oracle never ran\n"
+                   "# (k = 1: the tuner's pick, above); missing: workloads none of whose first k plans was measured;\n"
+                   "# unmeasured: workloads whose k-th plan (that one alone) the oracle never ran\n"
                    "gpu         k  workloads  regret_mean%  regret_p95%  regret_max%  missing  unmeasured");
         for (int gi = 0; gi < ng; gi++)
             for (int q = 0; q < N_SHORT; q++) {

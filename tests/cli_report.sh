@@ -97,6 +97,7 @@ $L report --db "$T/o.db" --picks --format json > "$T/oj"; rc2=$?
 ok "report --picks on an oracle" "[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q '^h100 .*tune ' $T/ot"
 ok "picks json: the whole ragged batch" "grep -qF '\"workload\": \"b16 h8/8 d64 $W\"' $T/oj"
 ok "picks table: a long batch cut with ..." "grep -q '^h100 *b16 h8/8 d64 4096;300;.*\\.\\.\\. ' $T/ot"
+ok "shortlist: unmeasured counts the k-th plan alone" "grep -q '^# unmeasured: workloads whose k-th plan (that one alone)' $T/ot"
 
 # error paths
 expect_err "no such database" report --db "$T/none.db"
