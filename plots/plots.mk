@@ -6,7 +6,8 @@
 # validate the measured rows; every step is idempotent, so a re-run only adds
 # what is new; a data file that fails to ingest is named in a warning and
 # left out), exports each figure's data files and draws them with gnuplot
-# (pngcairo and pdfcairo) into plots/out/.  The scripts only draw.
+# (pngcairo and pdfcairo) into plots/out/ (plots/draw.sh: a script gnuplot
+# stops on fails the target).  The scripts only draw.
 
 FIG_DB    ?= plots/out/figures.db
 FIG_DATA   = plots/out/data
@@ -24,7 +25,4 @@ figures: $(BUILD)/leansim
 	$(Q)if [ -n "$(FIG_CSV)" ]; then $(BUILD)/leansim validate --db $(FIG_DB); fi
 	$(Q)$(BUILD)/leansim export all --db $(FIG_DB) --out $(FIG_DATA) --timeline $(FIG_TIMELINE)
 	$(Q)python3 experiments/multigpu/score.py --leansim $(BUILD)/leansim --dat $(FIG_DATA) $(FIG_MGPU) > $(FIG_DATA)/multigpu-score.txt
-	$(Q)for f in $(FIGURES); do for t in png pdf; do \
-	  $(GNUPLOT) -e "data='$(FIG_DATA)'; out='plots/out/$$f'; fmt='$$t'" plots/$$f.gp 2>&1 | \
-	    grep -v 'Skipping data file with no valid points' >&2; \
-	done; echo "  FIG     plots/out/$$f.png plots/out/$$f.pdf"; done
+	$(Q)GNUPLOT='$(GNUPLOT)' sh plots/draw.sh $(FIG_DATA) plots/out $(FIGURES)

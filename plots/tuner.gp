@@ -2,7 +2,9 @@
 # schedule, label: KV tile length.
 load 'plots/common.gp'
 load data.'/tuner-tics.gp'
-set title 'Tuner choice on the H100, 32 heads, 8 KV heads, d = 128 (label: block\_n; *: runner-up within 1%)'
+# the GPU from the file's first line, "# tuner (simulator) on h100, ..." (export tuner --gpu G)
+gpu = system("awk 'NR == 1 { sub(/,.*/, \"\", $5); print $5; exit }' ".data."/tuner.dat")
+set title 'Tuner choice on '.gpu.', 32 heads, 8 KV heads, d = 128 (label: block\_n; *: runner-up within 1%)'
 set xlabel 'context length (tokens)'
 set ylabel 'batch'
 set xrange [-0.5:5.5]; set yrange [-0.5:6.5]

@@ -382,7 +382,8 @@ static void regret_summary(double *v, int n, double out[3])
 
 /* The tuner's pick on one oracle workload, beside the measured best (report --picks). */
 typedef struct pick_row {
-    char workload[96], pick[48], best[48];
+    const workload *w;   /* the oracle workload: a measured row's, alive while the report prints */
+    char pick[48], best[48];
     double pick_sim_us, pick_us, best_sim_us, best_us, regret_pct;   /* pick_us NAN: never measured */
 } pick_row;
 
@@ -404,7 +405,9 @@ typedef struct tuner_acc {
     char *shape_ok;
 } tuner_acc;
 
-/* "b8 h64/16 d128 4096" or, ragged, the requests' tokens joined by ';' (cut short to fit). */
+/* "b8 h64/16 d128 4096" or, ragged, the requests' tokens joined by ';' (cut short to fit:
+ * WORKLOAD_TEXT_LEN holds every request of the largest batch). */
+#define WORKLOAD_TEXT_LEN (32 + WL_MAX_BATCH * 10)
 static void workload_text(const workload *w, char *s, size_t len)
 {
     int m = snprintf(s, len, "b%d h%d/%d d%d ", w->batch, w->heads, w->kv_heads, w->head_dim);
@@ -474,7 +477,7 @@ static void tuner_group(const validate_row *const *m, int k, int e, void *arg)
         const validate_row *r = pick_measured_plan(m, a->shapes, a->shape_ok, k, &a->p->shape);
         if (r) t_pick[pol] = r->time_us;
         if (pol == PLAN_POLICY_COUNT && pr) {
-            workload_text(w, pr->workload, sizeof pr->workload);
+            pr->w = w;
             plan_text(&a->p->shape, a->p->kind, a->p->block_n, a->p->grid, a->p->splits, pr->pick, sizeof pr->pick);
             plan_text(a->shape_ok[ib] ? &a->shapes[ib] : NULL, best->po.kind, best->block_n, best->ctas, best->splits,
                       pr->best, sizeof pr->best);
@@ -528,8 +531,11 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         goto done;
     }
     if (n == 0) {
-        snprintf(err, (size_t)errlen, "no measured rows of leansim's schedules%s%s (leansim ingest FILE.csv)",
-                 o->v.gpu ? " on " : "", o->v.gpu ? o->v.gpu : "");
+        if (o->v.gpu)
+            snprintf(err, (size_t)errlen, "--gpu %s: no measured rows of this GPU (leansim ingest FILE.csv)",
+                     o->v.gpu);
+        else
+            snprintf(err, (size_t)errlen, "no measured rows of a known GPU and kernel (leansim ingest FILE.csv)");
         goto done;
     }
     int found = validate_lookup(db, &o->v, rows, n, err, errlen);
@@ -545,9 +551,10 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
     jw j = {f, o->json, {0}};
     const char *gpus[64];
     int ng = gpus_of(rows, n, gpus, 64);
-    int missing[VAL_ENGINES] = {0, 0};
+    int missing[VAL_ENGINES] = {0, 0};   /* leansim's rows without a prediction: the totals' */
     for (int i = 0; i < n; i++)
-        for (int e = 0; e < VAL_ENGINES; e++) missing[e] += !isfinite(rows[i].pred_us[e]);
+        for (int e = 0; e < VAL_ENGINES; e++)
+            missing[e] += !strcmp(rows[i].kernel, KPROF_DEFAULT) && !isfinite(rows[i].pred_us[e]);
 
     if (j.json) {
         fmt_json_init(&j.w, f, 1u << 1 | 1u << 2, 2, 1);   /* top-level keys and list items a line each */
@@ -836,7 +843,8 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
         list_begin(&j, "shortlist",
                    "# the tuner's shortlist (tune --shortlist K): its winner, then the other plans by simulated\n"
                    "# time; regret of the fastest measured of its first k plans against the fastest measured plan\n"
-                   "# (k = 1: the tuner's pick, above); unmeasured: the k-th plans the oracle never ran\n"
+                   "# (k = 1: the tuner's pick, above); missing: workloads none of whose first k plans was measured;\n"
+                   "# unmeasured: workloads whose k-th plan (that one alone) the oracle never ran\n"
                    "gpu         k  workloads  regret_mean%  regret_p95%  regret_max%  missing  unmeasured");
         for (int gi = 0; gi < ng; gi++)
             for (int q = 0; q < N_SHORT; q++) {
@@ -867,8 +875,8 @@ int report_print(FILE *f, sqlite3 *db, const report_opts *o, char *err, int errl
                 const pick_row *r = &gpicks[gi][i];
                 obj_begin(&j);
                 fld_s(&j, 1, "gpu", 11, gpus[gi]);
-                char wt[sizeof r->workload];
-                snprintf(wt, sizeof wt, "%s", r->workload);
+                char wt[WORKLOAD_TEXT_LEN];   /* the whole batch in JSON; the table cuts it */
+                workload_text(r->w, wt, sizeof wt);
                 if (!j.json && strlen(wt) > 44) memcpy(wt + 41, "...", 4);   /* a long ragged batch, cut */
                 fld_s(&j, 0, "workload", 45, wt);
                 fld_s(&j, 0, "pick", 24, r->pick);

@@ -80,6 +80,25 @@ printf 'cta,sm,event,unit,t_ns\n0,3,start,-1,0\n0,3,seg_end,0,1000\n0,3,end,-1,1
 $L export timeline --db "$T/r.db" --out "$T/fig" --timeline "$T/h100-streamk-b1h32-4k-x.csv"; rc=$?
 ok "export timeline" "[ $rc -eq 0 ] && grep -q '^# lane t0_us dur_us kind' $T/fig/timeline-meas.dat && [ \$(grep -vc '^#' $T/fig/timeline-meas.dat) -eq 3 ] && [ \$(grep -vc '^#' $T/fig/timeline-sim.dat) -gt 2 ]"
 
+# totals: missing counts leansim's rows, as n does, not an outside kernel's
+cp "$T/r.db" "$T/nt.db"
+sqlite3 "$T/nt.db" "delete from pairings where prediction_id in (select id from predictions where schedule = 'torch-flash');
+                    delete from predictions where schedule = 'torch-flash'"
+$L report --db "$T/nt.db" --format json > "$T/ntj"; rc=$?
+ok "totals: an outside kernel's unpredicted row is not missing" \
+   "[ $rc -eq 0 ] && grep -q '{\"engine\": \"sim\", \"n\": 9, .*\"missing\": 0}' $T/ntj"
+
+# an oracle workload (timed under 20 plans or more): a ragged batch of 16 requests from the H100 oracle
+W='4096;300;30000;300;150000;9000;400000;70000;400000;150000;9000;30000;9000;4096;1500;150000'
+{ head -1 experiments/data/h100-20261127-oracle.csv; grep -F ",$W," experiments/data/h100-20261127-oracle.csv; } > "$T/o.csv"
+$L ingest "$T/o.csv" --db "$T/o.db" > /dev/null 2>&1 && $L validate --db "$T/o.db" > /dev/null
+$L report --db "$T/o.db" --picks > "$T/ot"; rc=$?
+$L report --db "$T/o.db" --picks --format json > "$T/oj"; rc2=$?
+ok "report --picks on an oracle" "[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q '^h100 .*tune ' $T/ot"
+ok "picks json: the whole ragged batch" "grep -qF '\"workload\": \"b16 h8/8 d64 $W\"' $T/oj"
+ok "picks table: a long batch cut with ..." "grep -q '^h100 *b16 h8/8 d64 4096;300;.*\\.\\.\\. ' $T/ot"
+ok "shortlist: unmeasured counts the k-th plan alone" "grep -q '^# unmeasured: workloads whose k-th plan (that one alone)' $T/ot"
+
 # error paths
 expect_err "no such database" report --db "$T/none.db"
 ok "missing db not created" "[ ! -e $T/none.db ]"
@@ -95,6 +114,8 @@ expect_err "--set sms=x" validate --db "$T/r.db" --set sms=x
 expect_err "expected header" export timeline --db "$T/r.db" --out "$T/x" --timeline "$T/m.csv"
 $L ingest "$T/m.csv" --db "$T/empty.db" > /dev/null && sqlite3 "$T/empty.db" "delete from measurements"
 expect_err "no measured rows" report --db "$T/empty.db"
+expect_err "--gpu h200: no measured rows" report --db "$T/r.db" --gpu h200
+expect_err "--gpu h200: no measured rows" report --db "$T/r.db" --gpu h200 --format json
 cp "$T/m.csv" "$T/m2.csv"; $L ingest "$T/m2.csv" --db "$T/nopred.db" > /dev/null
 expect_err "run leansim validate first" report --db "$T/nopred.db"
 
