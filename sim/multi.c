@@ -41,17 +41,31 @@ int multi_share(const workload *w, int gpus, int par, workload *share, multi_res
     const int kw = gpus / hw;              /* GPUs over each KV */
     m->head_ways = hw;
     m->kv_ways = kw;
-    if (w->kv_heads % hw) {
-        snprintf(err, (size_t)errlen, "--kv-heads %d: not a multiple of --gpus %d (heads parallelism gives each "
-                 "GPU whole KV heads)", w->kv_heads, gpus);
+    if (w->kv_heads % hw) {   /* the KV heads may be --kv-heads, --heads (MHA) or --model's: the count, not an option */
+        if (w->kv_heads < hw)
+            snprintf(err, (size_t)errlen, "--gpus %d: more GPUs than the %d KV heads (heads parallelism gives each GPU "
+                     "whole KV heads; --parallel kv or both also cut the sequence)", gpus, w->kv_heads);
+        else
+            snprintf(err, (size_t)errlen, "--gpus %d: the %d KV heads do not divide among %d GPUs (heads parallelism "
+                     "gives each GPU whole KV heads; --parallel kv or both also cut the sequence)", gpus, w->kv_heads,
+                     gpus);
         return SIM_EPLAN;
     }
     share->heads = w->heads / hw;
     share->kv_heads = w->kv_heads / hw;
     for (int q = 0; q < w->batch && kw > 1; q++) {
-        if (w->ctx[q] < kw) {
-            snprintf(err, (size_t)errlen, "--ctx %lld: fewer tokens than --gpus %d (kv parallelism gives each GPU "
-                     "a shard of every request)", (long long)w->ctx[q], kw);
+        /* every GPU needs a shard: shards of ceil(ctx / kw) tokens (plan_kv_shard, the kernels' cut) leave the
+         * last ones none when ctx is short (5 over 4: 2, 2, 1, 0), and the kernel runner refuses that too */
+        if (plan_kv_shard(w->ctx[q], kw, kw - 1) < 1) {
+            char at[96], by[96] = "";
+            if (w->ragged) snprintf(at, sizeof at, "--ctx: entry %d of %d, %lld", q + 1, w->batch, (long long)w->ctx[q]);
+            else snprintf(at, sizeof at, "--ctx %lld", (long long)w->ctx[q]);
+            if (hw > 1) snprintf(by, sizeof by, "; --gpus %d --parallel both: %d over the heads x %d over each KV", gpus,
+                                 hw, kw);
+            const long long each = (long long)plan_kv_shard(w->ctx[q], kw, 0);
+            snprintf(err, (size_t)errlen, "%s: too short for %d KV shards (shards of %lld token%s leave the last GPU "
+                     "none; kv parallelism gives every GPU a shard of every request%s)", at, kw, each,
+                     each == 1 ? "" : "s", by);
             return SIM_EPLAN;
         }
         share->ctx[q] = plan_kv_shard(w->ctx[q], kw, 0);   /* GPU 0's, the longest */
@@ -132,15 +146,11 @@ int multi_trace(sim_ctx *c, const gpu_spec *g, const kernel_profile *k, const wo
         *share = *w;
         share->heads = w->heads / hw;
         share->kv_heads = w->kv_heads / hw;
-        int empty = 0;
-        for (int q = 0; q < w->batch; q++) {
+        for (int q = 0; q < w->batch; q++)   /* none empty: multi_share refuses a cut that leaves a GPU none */
             share->ctx[q] = plan_kv_shard(w->ctx[q], kw, shard);
-            empty |= share->ctx[q] == 0;
-        }
         char name[32];
         snprintf(name, sizeof name, "GPU %d: ", gi);
         sim_result r;
-        if (empty) continue;   /* a request shorter than the shards: nothing for this GPU to show */
         rc = sim_run_into(c, g, k, share, o, &r, &tw, 2 * gi, name, err, errlen);
         if (rc == SIM_OK && shard == 0 && kw > 1) {   /* the group's first GPU gathers and merges */
             const int pid = 2 * hw * kw + gi / kw;

@@ -8,8 +8,9 @@
  * every head's partial state (its normalised O in 16 bits, the kernels'
  * output type, and its log-sum-exp) into GPU 0
  * over the interconnect and merges them there.  The GPUs run the same
- * schedule at once on shards of at most one token's difference: the time
- * is GPU 0's (the largest shard), then the gather (the chip's
+ * schedule at once on their shards, none empty (a request too short for
+ * that is refused): the time is GPU 0's (the largest shard), then the
+ * gather (the chip's
  * link_latency_us plus the N - 1 partials at link_gbps into one GPU), then
  * the merge kernel (read the N partials, write O, at the achievable
  * bandwidth, after a dependent launch).  `both` splits the heads as far
@@ -51,8 +52,10 @@ const char *multi_parallel_name(int p);
  * GPU 0's share of workload w on `gpus` GPUs under parallelism `par` into
  * *share (w itself when gpus <= 1), and m's gpus, parallel, head_ways and
  * kv_ways (the rest 0).  Returns SIM_OK, or SIM_EPLAN with err naming the
- * option when w cannot be cut so (heads: --kv-heads not a multiple of the
- * GPUs over the heads; kv: a request shorter than the GPUs over its KV).
+ * input when w cannot be cut so (heads: the KV heads not a multiple of the
+ * GPUs over the heads, named by --gpus, since the KV heads may come from
+ * --kv-heads, --heads or --model; kv: a request whose shards, as
+ * plan_kv_shard cuts them over the GPUs over its KV, leave a GPU none).
  */
 int multi_share(const workload *w, int gpus, int par, workload *share, multi_result *m, char *err, int errlen);
 
@@ -78,8 +81,8 @@ void multi_finish(const gpu_spec *g, const workload *w, multi_result *m, sim_res
  * the total; main_us: the per-GPU kernel time; combine_us: its combine
  * kernel; bytes: GPU 0's; time_lo/hi_us: the band on the per-GPU part) and
  * m.  gpus == 1 is the single-GPU prediction.  Returns SIM_OK or the
- * engine's status, SIM_EPLAN with err naming the option when the workload
- * cannot be cut so (heads: --kv-heads not a multiple of --gpus), SIM_ENOMEM.
+ * engine's status, SIM_EPLAN with err naming the input when the workload
+ * cannot be cut so (multi_share), SIM_ENOMEM.
  * Thread-safe when the engine is (one ctx per thread).
  */
 int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,

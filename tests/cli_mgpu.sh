@@ -1,6 +1,7 @@
 #!/bin/sh
 # cli_mgpu.sh: experiments/multigpu/score.py, which scores measured multi-GPU
-# runs (leanbench --gpus) against leansim's prediction, on rows it is given.
+# runs (leanbench --gpus) against leansim's prediction, on rows it is given;
+# and the cuts `--gpus N --parallel P` refuses, each named as the user gave it.
 L=${LEANSIM:-build/leansim}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -36,5 +37,25 @@ python3 experiments/multigpu/score.py --leansim "$L" "$T/z.csv" > /dev/null 2> "
 ok "unknown GPU named" "[ $rc -ne 0 ] && grep -q \"no chip spec for GPU 'NVIDIA Z9'\" $T/e"
 python3 experiments/multigpu/score.py --leansim "$L" "$T/nosuch.csv" > /dev/null 2> "$T/e"; rc=$?
 ok "missing file named" "[ $rc -ne 0 ] && grep -q 'nosuch.csv' $T/e"
+
+# refused: exit 2, nothing on stdout, one line on stderr that has $1 and not $2 (an option not given)
+refused() {
+  want=$1; never=$2; shift 2
+  "$L" "$@" > "$T/so" 2> "$T/se"; rc=$?
+  ok "$* refused: '$want'" "[ $rc -eq 2 ] && [ ! -s $T/so ] && [ \$(wc -l < $T/se) -eq 1 ] && grep -qF -- '$want' $T/se && ! grep -qF -- '$never' $T/se"
+}
+# heads parallelism: the KV heads (--model's, or --heads' under MHA) named by count, the cut by --gpus
+refused "--gpus 16: more GPUs than the 8 KV heads" "--kv-heads" simulate --gpus 16 --model llama-3.1-70b --ctx 4k
+refused "--gpus 3: the 32 KV heads do not divide among 3 GPUs" "--kv-heads" predict --gpus 3 --ctx 4k
+# kv parallelism: shards of ceil(ctx / N) tokens (the kernels' cut) that would leave a GPU none (5 over 4: 2, 2, 1, 0)
+refused "--ctx: entry 1 of 2, 5: too short for 4 KV shards" "fewer" simulate --gpus 4 --parallel kv --batch 2 --ctx 5,4096 --schedule split
+refused "--ctx 9: too short for 4 KV shards (shards of 3 tokens" "fewer" predict --gpus 4 --parallel kv --ctx 9
+# both: the 2 GPUs over each KV are not the --gpus 16 asked
+refused "--ctx 1: too short for 2 KV shards" "--gpus 2" simulate --gpus 16 --parallel both --model llama-3.1-70b --ctx 1
+refused "--ctx 9: too short for 4 KV shards" "fewer" tune --gpus 4 --parallel kv --ctx 9
+"$L" tune --gpus 4 --ctx 9 --format csv > "$T/t9"; rc=$?
+ok "tune --gpus 4 --ctx 9: heads alone cuts it" "[ $rc -eq 0 ] && [ \"\$(tail -n +2 $T/t9 | cut -d, -f23 | paste -sd' ')\" = heads ]"
+"$L" simulate --gpus 4 --parallel kv --batch 2 --ctx 10,4096 --schedule split --format csv --trace "$T/k.json" > /dev/null; rc=$?
+ok "--trace: every GPU of a ragged kv cut (10 over 4: 3, 3, 3, 1)" "[ $rc -eq 0 ] && python3 -c \"import json, sys; n = {e['args']['name'] for e in json.load(open('$T/k.json'))['traceEvents'] if e.get('name') == 'process_name'}; sys.exit(not all('GPU %d: main kernel' % g in n for g in range(4)))\""
 echo "cli_mgpu: $pass passed, $fail failed"
 [ $fail -eq 0 ]

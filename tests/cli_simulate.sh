@@ -117,7 +117,7 @@ hd=$("$L" simulate --gpu h200 --heads 8 --kv-heads 2 --ctx 1m --schedule split -
 "$L" simulate --ctx 64k --format csv | head -1 | grep -q ',gpus,parallel,per_gpu_us,gather_us,merge_us$' && ok || bad "multi-GPU columns"
 "$L" predict --gpu h200 --ctx 1m --gpus 2 --parallel kv --schedule streamk --format json | grep -q '"gpus":2,"parallel":"kv"' && ok ||
   bad "predict --gpus 2 --parallel kv"
-expect_err "--kv-heads 8: not a multiple of --gpus 3" simulate --heads 32 --kv-heads 8 --gpus 3
+expect_err "--gpus 3: the 8 KV heads do not divide among 3 GPUs" simulate --heads 32 --kv-heads 8 --gpus 3
 # both: the heads over 8 GPUs (the KV heads), each head group's KV over 2: one GPU is 8 query heads over one
 # KV head at half the context, the gather one peer's partials of those 8 heads
 one=$("$L" simulate --gpu h100 --heads 8 --kv-heads 1 --ctx 512k --schedule split --format csv | tail -1 | cut -d, -f18)
@@ -141,7 +141,7 @@ PY
 expect_err "--parallel kv: needs --gpus 2 or more" simulate --parallel kv
 expect_err "--gpus 0: must be between 1 and 64" simulate --gpus 0
 expect_err "--parallel rows: unknown parallelism" simulate --gpus 2 --parallel rows
-expect_err "--ctx 3: fewer tokens than --gpus 4" simulate --ctx 3 --gpus 4 --parallel kv
+expect_err "--ctx 3: too short for 4 KV shards" simulate --ctx 3 --gpus 4 --parallel kv
 # --policy: the plan a library's rule picks, as one row
 "$L" simulate --gpu a100 --ctx 32k --policy fa2 --format csv | tail -n +2 | cut -d, -f3,13,14 | grep -qx "split,192,6" && ok ||
   bad "--policy fa2 on the A100 at 32k: FA2's 6 splits"

@@ -63,7 +63,7 @@ ok "tune --gpus 4: kv's time is simulate --gpus 4 --parallel kv's" "awk -F, '\$2
   o=\"--schedule \$sch --block-n \$bn\"; [ \$sch = split ] && o=\"\$o --splits \$sp\"; [ \$gr != 0 ] && o=\"\$o --grid \$gr\"; [ \$cps != 0 ] && o=\"\$o --ctas-per-sm \$cps\"
   $L simulate --ctx 1m --batch 4 --heads 64 --kv-heads 8 --gpus 4 --parallel kv \$o --format csv | tail -1 | awk -F, -v t=\$tt '{exit !(\$18 - t < 0.01 && t - \$18 < 0.01)}' || exit 1; done"
 $L tune --ctx 1k --kv-heads 2 --gpus 4 --parallel heads > /dev/null 2> "$T/e"; rc=$?
-ok "tune --gpus 4 --parallel heads over 2 KV heads: exit 2, named" "[ $rc -eq 2 ] && grep -q 'kv-heads 2: not a multiple of --gpus 4' $T/e"
+ok "tune --gpus 4 --parallel heads over 2 KV heads: exit 2, named" "[ $rc -eq 2 ] && grep -q 'gpus 4: more GPUs than the 2 KV heads' $T/e"
 $L tune --ctx 1k --gpus 2 --emit-sweep "$T/g.txt" > /dev/null 2> "$T/e"; rc=$?
 ok "tune --gpus 2 --emit-sweep: exit 2, no file" "[ $rc -eq 2 ] && [ ! -e $T/g.txt ] && grep -q 'one GPU' $T/e"
 # a header for every chip compiles, two of them in one file
