@@ -368,7 +368,11 @@ int cmd_tune(int argc, char **argv)
                         if (!po.block_n) po.block_n = bn;
                         sim_start st;
                         char why[256];
-                        if (sim_start_of(&g, &kp, &first, &po, &st, why, sizeof why) == SIM_OK) planned = 1;
+                        /* on more GPUs, the kernel's limits checked on the workload asked first (multi_run): the
+                         * error names its heads, not GPU 0's share's */
+                        if ((gpus <= 1 || sim_resident_of(&g, &kp, &w.wl, &po, why, sizeof why) > 0) &&
+                            sim_start_of(&g, &kp, &first, &po, &st, why, sizeof why) == SIM_OK)
+                            planned = 1;
                         else snprintf(err, sizeof err, "batch %d, ctx %lld: %s", w.wl.batch, (long long)ctxs[ci], why);
                     }
                 cut = planned;

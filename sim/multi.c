@@ -121,7 +121,10 @@ int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profi
         snprintf(err, (size_t)errlen, "out of memory");
         return SIM_ENOMEM;
     }
-    int rc = multi_share(w, gpus, par, share, m, err, errlen);
+    /* the kernel's limits (its GQA groups, head dims, CTAs per SM) are the share's: checked on the workload asked,
+     * the error names its heads, not GPU 0's share's */
+    int rc = sim_resident_of(g, k, w, o, err, errlen) > 0 ? SIM_OK : SIM_EOCCUPANCY;
+    if (rc == SIM_OK) rc = multi_share(w, gpus, par, share, m, err, errlen);
     if (rc == SIM_OK) rc = run(ctx, g, k, share, o, r, err, errlen);
     free(share);
     if (rc != SIM_OK) return rc;

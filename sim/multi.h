@@ -80,9 +80,12 @@ void multi_finish(const gpu_spec *g, const workload *w, multi_result *m, sim_res
  * options o) under parallelism `par`, with engine `run`.  Fills r (time_us:
  * the total; main_us: the per-GPU kernel time; combine_us: its combine
  * kernel; bytes: GPU 0's; time_lo/hi_us: the band on the per-GPU part) and
- * m.  gpus == 1 is the single-GPU prediction.  Returns SIM_OK or the
- * engine's status, SIM_EPLAN with err naming the input when the workload
- * cannot be cut so (multi_share), SIM_ENOMEM.
+ * m.  gpus == 1 is the single-GPU prediction.  The kernel's limits (GQA
+ * group, head dim, CTAs per SM: sim_resident_of) are checked on w itself
+ * first, so that err names the workload asked, not GPU 0's share.  Returns
+ * SIM_OK or the engine's status, SIM_EOCCUPANCY (the kernel does not run
+ * w), SIM_EPLAN with err naming the input when the workload cannot be cut
+ * so (multi_share), SIM_ENOMEM.
  * Thread-safe when the engine is (one ctx per thread).
  */
 int multi_run(multi_engine run, void *ctx, const gpu_spec *g, const kernel_profile *k, const workload *w,

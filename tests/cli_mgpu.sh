@@ -53,6 +53,10 @@ refused "--ctx 9: too short for 4 KV shards (shards of 3 tokens" "fewer" predict
 # both: the 2 GPUs over each KV are not the --gpus 16 asked
 refused "--ctx 1: too short for 2 KV shards" "--gpus 2" simulate --gpus 16 --parallel both --model llama-3.1-70b --ctx 1
 refused "--ctx 9: too short for 4 KV shards" "fewer" tune --gpus 4 --parallel kv --ctx 9
+# the kernel's limits: the workload asked named, not GPU 0's share (64 over 2 KV heads on 2 GPUs: 32 over 1)
+refused "--heads 64 --kv-heads 2 --head-dim 128: kernel profile leansim has no kernel" "--heads 32" simulate --gpus 2 --heads 64 --kv-heads 2 --ctx 4k --schedule split
+refused "--heads 64 --kv-heads 2 --head-dim 128: kernel profile leansim has no kernel" "--heads 32" tune --gpus 2 --heads 64 --kv-heads 2 --ctx 4k
+refused "--heads 64 --kv-heads 8: a GQA group of 8" "--heads 8 --kv-heads 1" predict --gpus 8 --kernel torch-efficient --model llama-3.1-70b --ctx 4k
 "$L" tune --gpus 4 --ctx 9 --format csv > "$T/t9"; rc=$?
 ok "tune --gpus 4 --ctx 9: heads alone cuts it" "[ $rc -eq 0 ] && [ \"\$(tail -n +2 $T/t9 | cut -d, -f23 | paste -sd' ')\" = heads ]"
 "$L" simulate --gpus 4 --parallel kv --batch 2 --ctx 10,4096 --schedule split --format csv --trace "$T/k.json" > /dev/null; rc=$?
