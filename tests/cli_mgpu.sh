@@ -16,6 +16,7 @@ row() {   # gpus parallel gather ctx time_us gather_us merge_us
 }
 { echo "$H"
   row 2 kv nccl 4096 40 12 8
+  row 2 kv nccl 4096 99 12 8 | sed 's/,streamk,/,split,/'
   row 2 kv p2p 4096 60 30 8
   row 2 heads none 4096 20 0 0
   row 2 kv nccl 65536 80 12 8
@@ -23,10 +24,10 @@ row() {   # gpus parallel gather ctx time_us gather_us merge_us
 } > "$T/m.csv"
 python3 experiments/multigpu/score.py --leansim "$L" --dat "$T/d" "$T/m.csv" > "$T/o" 2> "$T/e"; rc=$?
 ok "score.py runs" "[ $rc -eq 0 ]"
-ok "one line per row" "[ \$(grep -c '^h100 ' $T/o) -eq 5 ]"
+ok "one line per row" "[ \$(grep -c '^h100 ' $T/o) -eq 6 ]"
 ok "MAPE per GPU count and parallelism at 64k and more" "grep -Eq 'h100 +2 GPUs kv/nccl +1 rows' $T/o && grep -Eq 'h100 +2 GPUs heads +1 rows' $T/o"
-ok "communication at 4k-16k, each gather apart" "grep -q 'kv/nccl, 4k-16k: 1 rows' $T/o && grep -q 'kv/p2p, 4k-16k: 1 rows' $T/o"
-# the figure's ratio takes the NCCL row, not the peer-copy row of the same context
+ok "communication at 4k-16k, each gather apart" "grep -q 'kv/nccl, 4k-16k: 2 rows' $T/o && grep -q 'kv/p2p, 4k-16k: 1 rows' $T/o"
+# the figure's ratio takes the NCCL stream-K row, not the peer-copy or split row of the same context
 ok "kv / heads ratio of the NCCL rows" "awk '\$1 == 2 && \$2 == 4096 { exit !(\$3 == 2.0000) }' $T/d/multigpu-measured-h100.dat"
 # the predicted column is leansim's for the same workload on the h100 spec
 p=$("$L" simulate --gpu h100 --gpus 2 --parallel kv --heads 64 --kv-heads 8 --ctx 64k --schedule streamk --block-n 128 --format csv | tail -1 | cut -d, -f18)

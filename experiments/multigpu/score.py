@@ -15,7 +15,8 @@ the file.  Nothing here is fitted to these rows:
 the chip's link figures come from build/linkbench, the rest from the
 single-GPU calibration.  With --dat DIR, writes DIR/multigpu-measured-SPEC.dat
 per chip spec: the measured and predicted kv / heads time ratio per GPU
-count and context (64 query heads over 8 KV heads, batch 1, NCCL gather),
+count and context (64 query heads over 8 KV heads, batch 1, stream-K on
+each GPU, NCCL gather: a split row of the same workload is not mixed in),
 for plots/multigpu.gp.
 """
 import argparse
@@ -89,7 +90,7 @@ def main():
         ctx = max(int(c) for c in r["ctx"].split(";"))
         par = r["parallel"] + ("/" + r["gather"] if r["parallel"] == "kv" and r.get("gather") else "")
         res.append((spec, int(r["gpus"]), par, int(r["batch"]), int(r["heads"]), int(r["kv_heads"]), ctx,
-                    meas, pred, cm, cp))
+                    meas, pred, cm, cp, r["schedule"]))
         print("%-5s %2s %-8s %2s %4s %3s %8d %10.2f %10.2f %+7.1f %9.2f %9.2f" % (
             spec, r["gpus"], par, r["batch"], r["heads"], r["kv_heads"], ctx, meas, pred,
             100 * (pred / meas - 1), cm, cp))
@@ -113,10 +114,10 @@ def main():
         for spec in sorted({x[0] for x in res}):
             with open(os.path.join(a.dat, "multigpu-measured-%s.dat" % spec), "w") as f:
                 f.write("# gpus ctx measured_kv_over_heads predicted_kv_over_heads (64 heads over 8 KV heads, "
-                        "batch 1, %s); one block per GPU count\n" % spec)
+                        "batch 1, streamk, %s); one block per GPU count\n" % spec)
                 key = {}
                 for x in res:
-                    if x[0] == spec and x[3] == 1 and x[4] == 64 and x[5] == 8:
+                    if x[0] == spec and x[3] == 1 and x[4] == 64 and x[5] == 8 and x[11] == "streamk":
                         key[(x[1], x[6], x[2].split("/")[0] if x[2] != "kv/p2p" else "p2p")] = x
                 for n in sorted({k[0] for k in key}):
                     for ctx in sorted({k[1] for k in key if k[0] == n}):
