@@ -55,7 +55,7 @@ def main():
     ap = argparse.ArgumentParser(description="measured multi-GPU decode against leansim's prediction")
     ap.add_argument("--leansim", default="build/leansim")
     ap.add_argument("--engine", choices=["sim", "model"], default="sim")
-    ap.add_argument("--dat", help="directory for multigpu-measured.dat")
+    ap.add_argument("--dat", help="directory for multigpu-measured-SPEC.dat, one per chip spec")
     ap.add_argument("csv", nargs="+")
     a = ap.parse_args()
     need = ("gpu", "gpus", "parallel", "batch", "heads", "kv_heads", "head_dim", "dtype", "ctx", "schedule", "block_n",
