@@ -62,5 +62,15 @@ refused "--heads 64 --kv-heads 8: a GQA group of 8" "--heads 8 --kv-heads 1" pre
 ok "tune --gpus 4 --ctx 9: heads alone cuts it" "[ $rc -eq 0 ] && [ \"\$(tail -n +2 $T/t9 | cut -d, -f23 | paste -sd' ')\" = heads ]"
 "$L" simulate --gpus 4 --parallel kv --batch 2 --ctx 10,4096 --schedule split --format csv --trace "$T/k.json" > /dev/null; rc=$?
 ok "--trace: every GPU of a ragged kv cut (10 over 4: 3, 3, 3, 1)" "[ $rc -eq 0 ] && python3 -c \"import json, sys; n = {e['args']['name'] for e in json.load(open('$T/k.json'))['traceEvents'] if e.get('name') == 'process_name'}; sys.exit(not all('GPU %d: main kernel' % g in n for g in range(4)))\""
+# tune --gpus's time for heads and both (8 over the heads x 2 over each KV) is simulate --gpus's of the same plan
+for pg in "heads 4" "both 16"; do
+  set -- $pg
+  "$L" tune --gpus $2 --parallel $1 --model llama-3.1-70b --ctx 64k --format csv | tail -1 > "$T/tp"
+  IFS=, read -r g b c sch bn sp gr cps tt rest < "$T/tp"
+  o="--schedule $sch --block-n $bn"; [ "$sch" = split ] && o="$o --splits $sp"; [ "$gr" != 0 ] && o="$o --grid $gr"
+  [ "$cps" != 0 ] && o="$o --ctas-per-sm $cps"
+  s=$("$L" simulate --gpus $2 --parallel $1 --model llama-3.1-70b --ctx 64k $o --format csv | tail -1 | cut -d, -f18)
+  ok "tune --gpus $2 --parallel $1: $tt us, simulate of its plan $s" "awk -v a=$tt -v b=$s 'BEGIN { exit !(a - b < 0.01 && b - a < 0.01) }'"
+done
 echo "cli_mgpu: $pass passed, $fail failed"
 [ $fail -eq 0 ]
