@@ -48,18 +48,20 @@ typedef struct calib_args {
     const char *dbpath, *gpu, *out, *kernel, *out_kernel, *microbench;
     const char *sets[32];
     int n_sets;
-    int params_given, sm_rows, band_only, chip_band;
+    int params_given, sm_rows, band_only, chip_band, holdout_given;
+    const char *solver_opt;    /* the last of --xtol, --gtol, --ftol, --maxiter given (NULL: none) */
     calib_opts o;
 } calib_args;
 
-/* A non-negative number for option name. */
+/* A solver tolerance for option name: above 0 (at 0 a test never passes,
+ * and GSL's trust region can then shrink its step forever) and below 1. */
 static int num_arg(const char *name, const char *v, double *out, char *err, int errlen)
 {
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || *end || errno || !(x >= 0)) {
-        snprintf(err, (size_t)errlen, "%s %s: not a number >= 0", name, v);
+    if (end == v || *end || errno || !(x > 0 && x < 1)) {
+        snprintf(err, (size_t)errlen, "%s %s: not a tolerance above 0 and below 1 (e.g. 1e-8)", name, v);
         return 2;
     }
     *out = x;
@@ -83,11 +85,12 @@ static int calib_opt(void *ctx, int id, const char *name, const char *v, char *e
     case C_BAND_ONLY: a->band_only = 1; return 0;
     case C_CHIP_BAND: a->band_only = a->chip_band = 1; return 0;
     case C_MODEL: o->engine = MODEL_ENGINE_MODEL; return 0;
-    case C_XTOL: return num_arg(name, v, &o->xtol, err, errlen);
-    case C_GTOL: return num_arg(name, v, &o->gtol, err, errlen);
-    case C_FTOL: return num_arg(name, v, &o->ftol, err, errlen);
-    case C_MAXITER: return opts_parse_int(name, v, 1, 1000000, &o->maxiter, err, errlen) ? 2 : 0;
+    case C_XTOL: a->solver_opt = "--xtol"; return num_arg(name, v, &o->xtol, err, errlen);
+    case C_GTOL: a->solver_opt = "--gtol"; return num_arg(name, v, &o->gtol, err, errlen);
+    case C_FTOL: a->solver_opt = "--ftol"; return num_arg(name, v, &o->ftol, err, errlen);
+    case C_MAXITER: a->solver_opt = "--maxiter"; return opts_parse_int(name, v, 1, 1000000, &o->maxiter, err, errlen) ? 2 : 0;
     case C_HOLDOUT:
+        a->holdout_given = 1;
         if (opts_parse_int(name, v, 0, 1000000, &o->holdout, err, errlen)) return 2;
         if (o->holdout == 1) {   /* every row out: nothing left to fit */
             snprintf(err, (size_t)errlen, "%s 1: would keep every row out (2 or more; 0: none)", name);
@@ -155,6 +158,28 @@ int cmd_calibrate(int argc, char **argv)
     char err[1024];
     if (!dbpath || !gpu) {
         fprintf(stderr, "leansim calibrate: --db and --gpu are required\n");
+        return 2;
+    }
+    /* options that would be ignored, or would write what they do not mean, are refused */
+    const char *nofit = chip_band ? "--chip-band" : "--band-only";
+    char why[256] = "";
+    if (a.holdout_given && o.half)
+        snprintf(why, sizeof why, "--holdout with --half: --half holds out the odd half already (one or the other)");
+    else if (band_only && params_given)
+        snprintf(why, sizeof why, "--params with %s: %s fits nothing", nofit, nofit);
+    else if (band_only && a.solver_opt)
+        snprintf(why, sizeof why, "%s with %s: %s fits nothing (no solver runs)", a.solver_opt, nofit, nofit);
+    else if (band_only && sm_rows)
+        snprintf(why, sizeof why, "--sm-rows with %s: a band is of the rows on the whole GPU (a profile's bands "
+                 "apply to every prediction)", nofit);
+    else if (chip_band && out_kernel)
+        snprintf(why, sizeof why, "--out-kernel with --chip-band: it changes nothing of the kernel profile (--out "
+                 "writes the chip's band)");
+    else if (band_only && !chip_band && out && !microbench)
+        snprintf(why, sizeof why, "--out with --band-only: it changes nothing of the chip (--out-kernel writes the "
+                 "bands)");
+    if (why[0]) {
+        fprintf(stderr, "leansim calibrate: %s\n", why);
         return 2;
     }
     gpu_spec g;
