@@ -225,7 +225,7 @@ int cmd_calibrate(int argc, char **argv)
         double plateau;
         int used;
         specfile_pairs ceil;
-        if (calib_sm_bandwidth(microbench, &plateau, &used, &ceil, err, sizeof err)) {
+        if (calib_sm_bandwidth(microbench, g.name, validate_gpu_map, &plateau, &used, &ceil, err, sizeof err)) {
             fprintf(stderr, "leansim calibrate: %s\n", err);
             store_close(db);
             return 2;
@@ -233,12 +233,16 @@ int cmd_calibrate(int argc, char **argv)
         printf("# sm_max_gbps from %s: %.1f (%.1f before; the most one SM read, over %d rows on <= 32 SMs)\n",
                microbench, plateau, g.sm_max_gbps, used);
         g.sm_max_gbps = plateau;
-        g.mem_bw_sms = ceil;
+        if (ceil.n) g.mem_bw_sms = ceil;   /* none found: the chip's table stays, not "none" */
         char t[640] = "";
         for (int i = 0; i < gpu_spec_key_count(); i++)
             if (!strcmp(gpu_spec_key(i), "mem_bw_sms")) gpu_spec_format(&g, i, t, sizeof t);
-        printf("# mem_bw_sms from %s: %s (the most each SM count read, where below 90%% of its SMs at that rate)\n",
-               microbench, t);
+        if (ceil.n)
+            printf("# mem_bw_sms from %s: %s (the most each SM count read, where below 90%% of its SMs at that "
+                   "rate)\n", microbench, t);
+        else
+            printf("# mem_bw_sms: %s as in %s (%s has fewer than two SM counts that read below 90%% of their SMs "
+                   "at that rate)\n", t, g.source, microbench);
     }
     if (!params_given && !kprof_is_default(&kp)) o.mask = calib_kernel_mask(&kp);
     if (!params_given && !band_only) {   /* a default field at 0 cannot start a fit in log space: left as it is */

@@ -555,8 +555,10 @@ int calib_kernel_write(const kernel_profile *k, const char *path, const calib_re
 enum { SMBW_MAX_SMS = 4096 };
 
 /* Adds one microbenchmark file to *plateau, *used and best[] (the most
- * read on each SM count); 0, or -1 with err set. */
-static int smbw_read(const char *path, double *plateau, int *used, double *best, char *err, int errlen)
+ * read on each SM count), its rows of chip `gpu` (calib_sm_bandwidth);
+ * 0, or -1 with err set. */
+static int smbw_read(const char *path, const char *gpu, const char *(*gpu_map)(const char *), double *plateau,
+                     int *used, double *best, char *err, int errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -564,7 +566,7 @@ static int smbw_read(const char *path, double *plateau, int *used, double *best,
         return -1;
     }
     char line[4096];
-    int c_sms = -1, c_rate = -1, c_bw = -1, lineno = 0;
+    int c_sms = -1, c_rate = -1, c_bw = -1, c_gpu = -1, lineno = 0, rows = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
         line[strcspn(line, "\r\n")] = 0;
@@ -580,6 +582,7 @@ static int smbw_read(const char *path, double *plateau, int *used, double *best,
                 if (!strcmp(col[i], "sms_used")) c_sms = i;
                 if (!strcmp(col[i], "gbps_per_sm")) c_rate = i;
                 if (!strcmp(col[i], "gbps")) c_bw = i;
+                if (!strcmp(col[i], "gpu")) c_gpu = i;
             }
             if (c_sms < 0 || c_rate < 0 || c_bw < 0) {
                 fclose(f);
@@ -599,16 +602,30 @@ static int smbw_read(const char *path, double *plateau, int *used, double *best,
             snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used, gbps or gbps_per_sm", path, lineno);
             return -1;
         }
+        const char *of = c_gpu >= 0 && c_gpu < n && gpu_map ? gpu_map(col[c_gpu]) : NULL;
+        if (of && gpu && strcmp(of, gpu)) {   /* another chip's ceilings would pass for this one's */
+            snprintf(err, (size_t)errlen, "--microbench %s:%d: a row of %s, not %s >>> '%.60s'", path, lineno, of,
+                     gpu, col[c_gpu]);
+            fclose(f);
+            return -1;
+        }
+        rows++;
         if (bw > best[(int)sms]) best[(int)sms] = bw;
         if (sms > 32) continue;   /* on few SMs no shared limit of the chip binds */
         if (rate > *plateau) *plateau = rate;
         (*used)++;
     }
     fclose(f);
+    if (!rows) {
+        snprintf(err, (size_t)errlen, "--microbench %s: %s", path,
+                 lineno ? "no rows below its header" : "empty (a leanbench --sm-bandwidth CSV has a header line)");
+        return -1;
+    }
     return 0;
 }
 
-int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen)
+int calib_sm_bandwidth(const char *paths, const char *gpu, const char *(*gpu_map)(const char *), double *plateau,
+                       int *used, specfile_pairs *ceil, char *err, int errlen)
 {
     static double best[SMBW_MAX_SMS + 1];
     memset(best, 0, sizeof best);
@@ -624,7 +641,7 @@ int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_p
         }
         memcpy(path, p, n);
         path[n] = 0;
-        if (smbw_read(path, plateau, used, best, err, errlen)) return -1;
+        if (smbw_read(path, gpu, gpu_map, plateau, used, best, err, errlen)) return -1;
         p += n + (p[n] == ',');
     }
     if (!*used) {

@@ -305,10 +305,13 @@ int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *re
  * ceiling by SM count (a gpu_spec's mem_bw_sms): the most each SM count
  * read, for the counts where that is below 90% of what their SMs read at
  * the plateau (a shared limit binds, not the SMs'); none when fewer than
- * two counts are so.  Returns 0 or STORE_EINPUT with err naming the file
- * and line.
+ * two counts are so.  A row whose gpu column gpu_map (driver name to spec
+ * name; NULL: not checked) maps to a spec other than `gpu` is refused, as
+ * are an empty file and one with no rows.  Returns 0, or -1 with err
+ * naming the file (and the line).
  */
-int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen);
+int calib_sm_bandwidth(const char *paths, const char *gpu, const char *(*gpu_map)(const char *), double *plateau,
+                       int *used, specfile_pairs *ceil, char *err, int errlen);
 
 /* The same for a kernel profile (every key, fitted ones with their interval). */
 int calib_kernel_write(const kernel_profile *k, const char *path, const calib_result *res, const char *from,

@@ -37,5 +37,16 @@ for t in "--xtol 0" "--gtol 0" "--ftol 0" "--xtol -1e-8" "--ftol 1" "--gtol 1e30
   bad "tolerance $t" "not a tolerance above 0 and below 1" --params launch_us $t
 done
 
+# --microbench: each file named in its error, another chip's rows refused, a file without ceilings keeps the chip's table
+MB=experiments/data/h100-20261127-smbw.csv
+: > "$T/empty.csv"; head -1 $MB > "$T/hdr.csv"
+bad "--microbench A,EMPTY names the empty file" "empty.csv: empty" --params launch_us --microbench "$MB,$T/empty.csv"
+bad "--microbench of a header alone" "hdr.csv: no rows" --params launch_us --microbench "$T/hdr.csv"
+bad "--microbench A,MISSING names the missing file" "none.csv: cannot open" --params launch_us --microbench "$MB,$T/none.csv"
+bad "--microbench of another chip (h200's rows, --gpu h100)" "h200-20261127-smbw.csv:2: a row of h200, not h100" --params launch_us --microbench experiments/data/h200-20261127-smbw.csv
+bad "--microbench of another format" "sweep-v4.csv:1: no sms_used" --params launch_us --microbench experiments/data/h100-20261121-sweep-v4.csv
+$C --params launch_us --maxiter 1 --microbench $MB --out "$T/mb.gpu" > "$T/o" 2> /dev/null; rc=$?
+ok "--microbench without two ceilings keeps the chip's mem_bw_sms, said so" "[ $rc -eq 0 ] && [ \"\$(grep '^mem_bw_sms' $T/mb.gpu | cut -d'#' -f1 | sed 's/ *$//')\" = \"\$(grep '^mem_bw_sms' experiments/gpus/h100.gpu | cut -d'#' -f1 | sed 's/ *$//')\" ] && grep -q '^# mem_bw_sms: 32:3114 .* as in builtin:h100' $T/o"
+
 echo "cli_calib: $pass passed, $fail failed"
 [ $fail -eq 0 ]
