@@ -221,6 +221,7 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "leansim calibrate: %s\n", err);
         return src == STORE_EINPUT ? 2 : 1;
     }
+    int microbench_ceil = 0;   /* 1: mem_bw_sms from the microbenchmark */
     if (microbench) {
         double plateau;
         int used;
@@ -234,6 +235,7 @@ int cmd_calibrate(int argc, char **argv)
                microbench, plateau, g.sm_max_gbps, used);
         g.sm_max_gbps = plateau;
         if (ceil.n) g.mem_bw_sms = ceil;   /* none found: the chip's table stays, not "none" */
+        microbench_ceil = ceil.n > 0;
         char t[640] = "";
         for (int i = 0; i < gpu_spec_key_count(); i++)
             if (!strcmp(gpu_spec_key(i), "mem_bw_sms")) gpu_spec_format(&g, i, t, sizeof t);
@@ -279,7 +281,8 @@ int cmd_calibrate(int argc, char **argv)
     if (band_only) {
         memset(&res, 0, sizeof res);
         o.mask = 0;
-        res.n_fit = n;
+        for (int i = 0; i < n; i++) res.n_holdout += calib_row_held(&o, rows, i);
+        res.n_fit = n - res.n_holdout;
     } else if (calib_fit(&g, &kp, rows, n, &o, &res, err, sizeof err)) {
         fprintf(stderr, "leansim calibrate: %s, kernel %s: %s\n", g.name, kp.name, err);
         free(rows);
@@ -292,8 +295,9 @@ int cmd_calibrate(int argc, char **argv)
             o.mask &= ~(1u << p);
         }
     if (band_only)
-        printf("# calibrate %s, kernel %s, from %s: %d rows, nothing fitted (the bands only%s), engine %s\n", g.name,
-               kp.name, dbpath, n, o.half ? ": of the even half, the odd half scored" : "", model_engines[o.engine].name);
+        printf("# calibrate %s, kernel %s, from %s: %d rows, nothing fitted (the bands only: of %d rows, %d held out "
+               "and scored), engine %s\n", g.name, kp.name, dbpath, n, res.n_fit, res.n_holdout,
+               model_engines[o.engine].name);
     else
         printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n",
                g.name, kp.name, dbpath, res.n_fit, res.n_holdout, res.iters,
@@ -311,6 +315,10 @@ int cmd_calibrate(int argc, char **argv)
             "CUDA-core path", "fa2", "split", "streamk, hybrid", "balanced",
             "fa2, wide group", "split, wide group", "streamk, wide group", "balanced, wide group"};
         if (!calib_band(&g, &kp, rows, n, &o, &lo, &hi, blo, bhi, &cov)) {
+            /* written as printed: to 0.01% */
+            lo = round(lo * 100) / 100 + 0.0, hi = round(hi * 100) / 100 + 0.0;   /* + 0.0: no -0 */
+            for (int b = 0; b < KPROF_BAND_COUNT; b++)
+                blo[b] = round(blo[b] * 100) / 100 + 0.0, bhi[b] = round(bhi[b] * 100) / 100 + 0.0;
             /* the closed form's residuals give its own bands (err_model_*) */
             const int cf = o.engine == MODEL_ENGINE_MODEL;
             *(cf ? &kp.err_model_lo_pct : &kp.err_lo_pct) = lo;
@@ -335,7 +343,7 @@ int cmd_calibrate(int argc, char **argv)
             free(rows);
             return 1;
         }
-        lo = round(lo * 100) / 100, hi = round(hi * 100) / 100;
+        lo = round(lo * 100) / 100 + 0.0, hi = round(hi * 100) / 100 + 0.0;   /* + 0.0: no -0 */
         if (kprof_is_default(&kp)) {   /* leansim's rows: the chip's band, for every kernel without its own */
             g.band_lo_pct = lo;
             g.band_hi_pct = hi;
@@ -360,9 +368,13 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (res.n_holdout) printf("MAPE held out:  %.2f%% -> %.2f%%\n", res.mape_holdout_before, res.mape_holdout_after);
     free(rows);
-    char from[600];
-    snprintf(from, sizeof from, "measurements of gpu '%s', kernel '%s' in %s%s", g.name, kp.name, dbpath,
-             o.half ? " (even half)" : "");
+    char from[1600], held[64] = "";
+    if (o.half) snprintf(held, sizeof held, " (even half)");
+    else if (o.holdout) snprintf(held, sizeof held, " (one row in %d held out)", o.holdout);
+    int fm = snprintf(from, sizeof from, "measurements of gpu '%s', kernel '%s' in %s%s", g.name, kp.name, dbpath, held);
+    if (microbench && fm > 0 && fm < (int)sizeof from)
+        snprintf(from + fm, sizeof from - (size_t)fm, "; sm_max_gbps%s from --microbench %s",
+                 microbench_ceil ? " and mem_bw_sms" : "", microbench);
     if (out) {
         if (calib_spec_write(&g, out, &res, from, err, sizeof err)) {
             fprintf(stderr, "leansim calibrate: %s\n", err);

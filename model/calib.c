@@ -47,9 +47,7 @@ int calib_param_is_chip(int p)
            p == CALIB_PDL_GAP || p == CALIB_SM_SHARE;
 }
 
-/* 1 when rows[i] is held out of a fit (o->half: the odd half; o->holdout:
- * every holdout-th row). */
-static int row_held(const calib_opts *o, const calib_row *rows, int i)
+int calib_row_held(const calib_opts *o, const calib_row *rows, int i)
 {
     return (o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1);
 }
@@ -337,7 +335,7 @@ static int fit_run(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n
     int *fit_idx = malloc(sizeof(int) * (size_t)(n + 1)), *hold_idx = malloc(sizeof(int) * (size_t)(n + 1));
     int nf = 0, nh = 0;
     for (int i = 0; i < n; i++) {
-        if (row_held(o, rows, i)) hold_idx[nh++] = i;
+        if (calib_row_held(o, rows, i)) hold_idx[nh++] = i;
         else fit_idx[nf++] = i;
     }
     res->n_fit = nf;
@@ -381,6 +379,7 @@ static int fit_run(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n
     }
     d.idx = fit_idx;
     d.n = nf;
+    res->n_params = d.np;
     res->mape_before = mape(&d, g, kp, fit_idx, nf);
     res->mape_holdout_before = nh ? mape(&d, g, kp, hold_idx, nh) : 0;
     if (o->mask & (1u << CALIB_SM_SHARE)) {
@@ -480,6 +479,11 @@ static void write_head(FILE *f, const char *what, const char *source, const cali
     fprintf(f, "# %s: calibrated by leansim calibrate %s (commit %s) on %s\n", what, LEANSIM_VERSION,
             LEANSIM_GIT_COMMIT, when);
     fprintf(f, "# from %s; starting file %s\n", from, source);
+    if (!res->n_params) {   /* --band-only, --chip-band: no MAPE moved */
+        fprintf(f, "# nothing fitted: the bands of %d rows, %d held out; the other fields are the starting file's\n",
+                res->n_fit, res->n_holdout);
+        return;
+    }
     fprintf(f, "# %d rows fitted, %d held out; MAPE %.2f%% -> %.2f%%", res->n_fit, res->n_holdout, res->mape_before,
             res->mape_after);
     if (res->n_holdout) fprintf(f, " (held out: %.2f%% -> %.2f%%)", res->mape_holdout_before, res->mape_holdout_after);
@@ -686,7 +690,7 @@ int calib_chip_band(const gpu_spec *g, const kernel_profile *k, const calib_row 
         double r = 100 * (1.0 / (1.0 + e) - 1.0);    /* measured / predicted - 1, percent */
         double l, h;
         sim_band(&g0, k, rows[i].po.kind, &rows[i].w, d.engine == MODEL_ENGINE_MODEL, &l, &h);
-        if (row_held(o, rows, i)) {
+        if (calib_row_held(o, rows, i)) {
             out[no] = r;
             olo[no] = l;
             ohi[no++] = h;
@@ -731,7 +735,7 @@ int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows
         double e = row_err(&d, g, k, &rows[i]);   /* predicted / measured - 1 */
         if (!isfinite(e) || e <= -1) continue;
         double r = 1.0 / (1.0 + e) - 1.0;            /* measured / predicted - 1 */
-        int held = row_held(o, rows, i);
+        int held = calib_row_held(o, rows, i);
         int band = kprof_band_of(k, rows[i].po.kind, rows[i].w.heads / rows[i].w.kv_heads, rows[i].w.head_dim);
         if (held) {
             out_band[no] = band;

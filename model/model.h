@@ -223,7 +223,12 @@ typedef struct calib_result {
     double mape_holdout_before, mape_holdout_after;
     int n_fit, n_holdout, iters, status;  /* status: GSL status of the solver */
     unsigned unmoved;            /* fields of the mask left out: no fitted row's time moves with them */
+    int n_params;                /* parameters fitted (0: nothing, the bands only; the files' head says so) */
 } calib_result;
+
+/* 1 when rows[i] is held out of a fit and its bands (o->half: the odd
+ * half; o->holdout: every holdout-th row), 0 when it is fitted. */
+int calib_row_held(const calib_opts *o, const calib_row *rows, int i);
 
 /* Name of a parameter (its key in the chip spec or the kernel profile). */
 const char *calib_param_name(int p);

@@ -2,7 +2,7 @@
 # cli_calib.sh: leansim calibrate's options, what it prints and what it writes.
 L=${LEANSIM:-build/leansim}
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+[ -n "$KEEP" ] && echo "kept $T" || trap 'rm -rf "$T"' EXIT
 pass=0; fail=0
 ok() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: $2"; fi; }
 
@@ -11,9 +11,9 @@ ok() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAI
 sed 's/^launch_us = .*/launch_us = 6.0/' experiments/gpus/h100.gpu > "$T/slow.gpu"
 H=$(sed -n 's/^ *X(\([a-z_0-9]*\), *1) *\\\{0,1\}$/\1/p' sim/runcsv.h | paste -sd, -)
 echo "$H" > "$T/m.csv"
-for d in 128 256; do for b in 1 4 16; do for c in 1k 8k 64k; do
-  $L simulate --gpu "$T/slow.gpu" --batch $b --ctx $c --head-dim $d --format csv | tail -n +2 |
-    awk -F, '{printf "h100,132,580,1980,2619,12.8,t,2026,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0,10,%s,%s,%s,0,%s,%s,0\n", $3,$6,$7,$8,$9,$10,$11,$12,$13,$14,$18,$18,$18,$22,$23}' >> "$T/m.csv"
+i=0; for d in 128 256; do for b in 1 4 16; do for c in 1k 8k 64k; do i=$((i + 1))
+  $L simulate --gpu "$T/slow.gpu" --batch $b --ctx $c --head-dim $d --format csv | tail -n +2 |   # up to 3% of noise, fixed
+    awk -F, -v i=$i '{t = $18 * (1 + 0.03 * (((i * 7 + NR * 13) % 11) / 5 - 1)); printf "h100,132,580,1980,2619,12.8,t,2026,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,0,10,%s,%s,%s,0,%s,%s,0\n", $3,$6,$7,$8,$9,$10,$11,$12,$13,$14,t,t,t,$22,$23}' >> "$T/m.csv"
 done; done; done
 $L ingest "$T/m.csv" --db "$T/r.db" > /dev/null
 C="$L calibrate --db $T/r.db --gpu h100"
@@ -47,6 +47,21 @@ bad "--microbench of another chip (h200's rows, --gpu h100)" "h200-20261127-smbw
 bad "--microbench of another format" "sweep-v4.csv:1: no sms_used" --params launch_us --microbench experiments/data/h100-20261121-sweep-v4.csv
 $C --params launch_us --maxiter 1 --microbench $MB --out "$T/mb.gpu" > "$T/o" 2> /dev/null; rc=$?
 ok "--microbench without two ceilings keeps the chip's mem_bw_sms, said so" "[ $rc -eq 0 ] && [ \"\$(grep '^mem_bw_sms' $T/mb.gpu | cut -d'#' -f1 | sed 's/ *$//')\" = \"\$(grep '^mem_bw_sms' experiments/gpus/h100.gpu | cut -d'#' -f1 | sed 's/ *$//')\" ] && grep -q '^# mem_bw_sms: 32:3114 .* as in builtin:h100' $T/o"
+
+# what is printed is what is written: the fitted value, the bands (to 0.01%), the counts
+$C --params launch_us --holdout 3 --out "$T/f.gpu" --out-kernel "$T/f.kernel" > "$T/o" 2> "$T/e"; rc=$?
+ok "a fit runs, progress on stderr, none on stdout" "[ $rc -eq 0 ] && grep -q '^calibrate: iteration 1, rms' $T/e && ! grep -q '^calibrate:' $T/o"
+ok "the fit finds launch 6.0" "awk '\$1==\"launch_us\" {exit !(\$3 > 5.5 && \$3 < 6.5)}' $T/o"
+ok "launch_us written as printed" "[ \"\$(awk '\$1==\"launch_us\" {print \$3}' $T/o)\" = \"\$(awk '\$1==\"launch_us\" {printf \"%.6g\", \$3}' $T/f.gpu)\" ] && grep -q '^launch_us = .*# fit, 95% CI +- '\"\$(awk '\$1==\"launch_us\" {print \$4}' $T/o)\" $T/f.gpu"
+lo=$(sed -n 's/^90% band .*: \([-+0-9.]*\)% .. \([-+0-9.]*\)%$/\1/p' "$T/o"); hi=$(sed -n 's/^90% band .*: \([-+0-9.]*\)% .. \([-+0-9.]*\)%$/\2/p' "$T/o")
+ok "the band written as printed" "[ -n \"$lo\" ] && awk -v l=$lo -v h=$hi '\$1==\"err_lo_pct\" {a=(\$3==l+0)} \$1==\"err_hi_pct\" {b=(\$3==h+0)} END {exit !(a && b)}' $T/f.kernel"
+ok "the counts and MAPE in the file's head as printed" "grep -q \"^# \$(sed -n 's/.*: \\([0-9]* rows fitted, [0-9]* held out\\),.*/\\1/p' $T/o); MAPE \$(sed -n 's/^MAPE fit rows: *//p' $T/o) (held out: \$(sed -n 's/^MAPE held out: *//p' $T/o))\" $T/f.gpu"
+ok "both files load back" "$L simulate --gpu $T/f.gpu --kernel $T/f.kernel --ctx 4k > /dev/null"
+$C --band-only --half --out-kernel "$T/b.kernel" > "$T/o" 2> /dev/null; rc=$?
+ok "--band-only --half: the counts of each half, printed and written" "[ $rc -eq 0 ] && n=\$(sed -n 's/.*(the bands only: of \\([0-9]* rows, [0-9]* held out\\) and scored).*/\\1/p' $T/o) && [ -n \"\$n\" ] && grep -q \"^# nothing fitted: the bands of \$n;\" $T/b.kernel && ! grep -q MAPE $T/b.kernel"
+$C --params launch_us --maxiter 1 --microbench experiments/data/h100-20261127-smbw.csv,experiments/data/h100-20261127-smbw-sms.csv --out "$T/mb2.gpu" > "$T/o" 2> /dev/null
+ok "--microbench: the written file says where sm_max_gbps and mem_bw_sms came from" "grep -q '^# from .*; sm_max_gbps and mem_bw_sms from --microbench experiments/data/h100-20261127-smbw.csv,' $T/mb2.gpu"
+ok "--microbench: mem_bw_sms written as printed" "[ \"\$(sed -n 's/^# mem_bw_sms from [^:]*: \\([0-9: .]*\\) (.*/\\1/p' $T/o)\" = \"\$(sed -n 's/^mem_bw_sms = //p' $T/mb2.gpu)\" ]"
 
 echo "cli_calib: $pass passed, $fail failed"
 [ $fail -eq 0 ]
