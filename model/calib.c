@@ -508,22 +508,51 @@ typedef struct file_type {
     int (*count)(void);
     const char *(*key)(int i);
     void (*format)(const void *obj, int i, char *buf, int len);
+    int (*parse)(const char *text, const char *file, char *err, int errlen);   /* 0 when text loads */
 } file_type;
 
+/* The text is parsed as `simulate --gpu/--kernel FILE` will read it before
+ * it is put in place: a fitted value outside what the file holds (a
+ * fraction above 1, a ceiling below 1 GB/s) is refused, not written. */
 static int write_file(const char *opt, const char *path, const file_type *ft, const void *obj, const char *what,
                       const char *source, const calib_result *res, const char *from, char *err, int errlen)
 {
-    fmt_file o;   /* written whole or not at all */
-    if (fmt_file_open(&o, path)) {
-        snprintf(err, (size_t)errlen, "%s %s: cannot open for writing", opt, path);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        snprintf(err, (size_t)errlen, "%s %s: out of memory", opt, path);
         return -1;
     }
-    FILE *f = o.f;
     write_head(f, what, source, res, from);
     char val[640];
     for (int i = 0; i < ft->count(); i++) {
         ft->format(obj, i, val, sizeof val);
         write_field(f, ft->key(i), val, res);
+    }
+    if (fclose(f) || !text) {
+        free(text);
+        snprintf(err, (size_t)errlen, "%s %s: out of memory", opt, path);
+        return -1;
+    }
+    char why[512];
+    if (ft->parse(text, path, why, sizeof why)) {
+        free(text);
+        snprintf(err, (size_t)errlen, "%s %s: not written, it would not load back: %s", opt, path, why);
+        return -1;
+    }
+    fmt_file o;   /* written whole or not at all */
+    if (fmt_file_open(&o, path)) {
+        free(text);
+        snprintf(err, (size_t)errlen, "%s %s: cannot open for writing", opt, path);
+        return -1;
+    }
+    int wrc = fwrite(text, 1, len, o.f) != len;
+    free(text);
+    if (wrc) {
+        fmt_file_abort(&o);
+        snprintf(err, (size_t)errlen, "%s %s: write failed", opt, path);
+        return -1;
     }
     if (fmt_file_commit(&o)) {
         snprintf(err, (size_t)errlen, "%s %s: write failed", opt, path);
@@ -542,17 +571,29 @@ static void prof_format(const void *obj, int i, char *buf, int len)
     kprof_format(obj, i, buf, len);
 }
 
+static int spec_parse(const char *text, const char *file, char *err, int errlen)
+{
+    gpu_spec g;
+    return gpu_spec_parse(&g, text, file, err, errlen);
+}
+
+static int prof_parse(const char *text, const char *file, char *err, int errlen)
+{
+    kernel_profile k;
+    return kprof_parse(&k, text, file, err, errlen);
+}
+
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
                      int errlen)
 {
-    static const file_type ft = {gpu_spec_key_count, gpu_spec_key, spec_format};
+    static const file_type ft = {gpu_spec_key_count, gpu_spec_key, spec_format, spec_parse};
     return write_file("--out", path, &ft, g, g->full_name, g->source, res, from, err, errlen);
 }
 
 int calib_kernel_write(const kernel_profile *k, const char *path, const calib_result *res, const char *from,
                        char *err, int errlen)
 {
-    static const file_type ft = {kprof_key_count, kprof_key, prof_format};
+    static const file_type ft = {kprof_key_count, kprof_key, prof_format, prof_parse};
     return write_file("--out-kernel", path, &ft, k, k->full_name, k->source, res, from, err, errlen);
 }
 

@@ -297,7 +297,10 @@ int calib_fit(gpu_spec *g, kernel_profile *k, const calib_row *rows, int n, cons
 
 /*
  * Writes spec g as a spec file with every key, headed by comments saying it
- * was calibrated, from which rows, and the fit.  Returns 0 or -1.
+ * was calibrated, from which rows, and the fit.  The text is parsed back
+ * first: one that would not load (a fitted value outside the field's
+ * range) is not written.  Written whole or not at all (fmt_file).  Returns
+ * 0, or -1 with err naming the option, the file and the field.
  */
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
                      int errlen);
