@@ -175,6 +175,9 @@ int cmd_calibrate(int argc, char **argv)
     else if (chip_band && out_kernel)
         snprintf(why, sizeof why, "--out-kernel with --chip-band: it changes nothing of the kernel profile (--out "
                  "writes the chip's band)");
+    else if (out && out_kernel && !strcmp(out, out_kernel))
+        snprintf(why, sizeof why, "--out and --out-kernel %s: one file for two (the profile would replace the spec)",
+                 out);
     else if (band_only && !chip_band && out && !microbench)
         snprintf(why, sizeof why, "--out with --band-only: it changes nothing of the chip (--out-kernel writes the "
                  "bands)");

@@ -36,6 +36,7 @@ ok "--out with --band-only and no --microbench: exit 2, nothing written" "[ $rc 
 for t in "--xtol 0" "--gtol 0" "--ftol 0" "--xtol -1e-8" "--ftol 1" "--gtol 1e300" "--xtol x"; do
   bad "tolerance $t" "not a tolerance above 0 and below 1" --params launch_us $t
 done
+bad "--out and --out-kernel of one file" "one file for two" --params launch_us --out-kernel "$T/bad.gpu"
 
 # --microbench: each file named in its error, another chip's rows refused, a file without ceilings keeps the chip's table
 MB=experiments/data/h100-20261127-smbw.csv
