@@ -48,18 +48,20 @@ typedef struct calib_args {
     const char *dbpath, *gpu, *out, *kernel, *out_kernel, *microbench;
     const char *sets[32];
     int n_sets;
-    int params_given, sm_rows, band_only, chip_band;
+    int params_given, sm_rows, band_only, chip_band, holdout_given;
+    const char *solver_opt;    /* the last of --xtol, --gtol, --ftol, --maxiter given (NULL: none) */
     calib_opts o;
 } calib_args;
 
-/* A non-negative number for option name. */
+/* A solver tolerance for option name: above 0 (at 0 a test never passes,
+ * and GSL's trust region can then shrink its step forever) and below 1. */
 static int num_arg(const char *name, const char *v, double *out, char *err, int errlen)
 {
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || *end || errno || !(x >= 0)) {
-        snprintf(err, (size_t)errlen, "%s %s: not a number >= 0", name, v);
+    if (end == v || *end || errno || !(x > 0 && x < 1)) {
+        snprintf(err, (size_t)errlen, "%s %s: not a tolerance above 0 and below 1 (e.g. 1e-8)", name, v);
         return 2;
     }
     *out = x;
@@ -83,11 +85,12 @@ static int calib_opt(void *ctx, int id, const char *name, const char *v, char *e
     case C_BAND_ONLY: a->band_only = 1; return 0;
     case C_CHIP_BAND: a->band_only = a->chip_band = 1; return 0;
     case C_MODEL: o->engine = MODEL_ENGINE_MODEL; return 0;
-    case C_XTOL: return num_arg(name, v, &o->xtol, err, errlen);
-    case C_GTOL: return num_arg(name, v, &o->gtol, err, errlen);
-    case C_FTOL: return num_arg(name, v, &o->ftol, err, errlen);
-    case C_MAXITER: return opts_parse_int(name, v, 1, 1000000, &o->maxiter, err, errlen) ? 2 : 0;
+    case C_XTOL: a->solver_opt = "--xtol"; return num_arg(name, v, &o->xtol, err, errlen);
+    case C_GTOL: a->solver_opt = "--gtol"; return num_arg(name, v, &o->gtol, err, errlen);
+    case C_FTOL: a->solver_opt = "--ftol"; return num_arg(name, v, &o->ftol, err, errlen);
+    case C_MAXITER: a->solver_opt = "--maxiter"; return opts_parse_int(name, v, 1, 1000000, &o->maxiter, err, errlen) ? 2 : 0;
     case C_HOLDOUT:
+        a->holdout_given = 1;
         if (opts_parse_int(name, v, 0, 1000000, &o->holdout, err, errlen)) return 2;
         if (o->holdout == 1) {   /* every row out: nothing left to fit */
             snprintf(err, (size_t)errlen, "%s 1: would keep every row out (2 or more; 0: none)", name);
@@ -157,6 +160,31 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "leansim calibrate: --db and --gpu are required\n");
         return 2;
     }
+    /* options that would be ignored, or would write what they do not mean, are refused */
+    const char *nofit = chip_band ? "--chip-band" : "--band-only";
+    char why[256] = "";
+    if (a.holdout_given && o.half)
+        snprintf(why, sizeof why, "--holdout with --half: --half holds out the odd half already (one or the other)");
+    else if (band_only && params_given)
+        snprintf(why, sizeof why, "--params with %s: %s fits nothing", nofit, nofit);
+    else if (band_only && a.solver_opt)
+        snprintf(why, sizeof why, "%s with %s: %s fits nothing (no solver runs)", a.solver_opt, nofit, nofit);
+    else if (band_only && sm_rows)
+        snprintf(why, sizeof why, "--sm-rows with %s: a band is of the rows on the whole GPU (a profile's bands "
+                 "apply to every prediction)", nofit);
+    else if (chip_band && out_kernel)
+        snprintf(why, sizeof why, "--out-kernel with --chip-band: it changes nothing of the kernel profile (--out "
+                 "writes the chip's band)");
+    else if (out && out_kernel && !strcmp(out, out_kernel))
+        snprintf(why, sizeof why, "--out and --out-kernel %s: one file for two (the profile would replace the spec)",
+                 out);
+    else if (band_only && !chip_band && out && !microbench)
+        snprintf(why, sizeof why, "--out with --band-only: it changes nothing of the chip (--out-kernel writes the "
+                 "bands)");
+    if (why[0]) {
+        fprintf(stderr, "leansim calibrate: %s\n", why);
+        return 2;
+    }
     gpu_spec g;
     kernel_profile kp;
     if (kprof_pair_load(&g, &kp, gpu, kernel, a.sets, a.n_sets, err, sizeof err)) {
@@ -196,11 +224,12 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "leansim calibrate: %s\n", err);
         return src == STORE_EINPUT ? 2 : 1;
     }
+    int microbench_ceil = 0;   /* 1: mem_bw_sms from the microbenchmark */
     if (microbench) {
         double plateau;
         int used;
         specfile_pairs ceil;
-        if (calib_sm_bandwidth(microbench, &plateau, &used, &ceil, err, sizeof err)) {
+        if (calib_sm_bandwidth(microbench, g.name, validate_gpu_map, &plateau, &used, &ceil, err, sizeof err)) {
             fprintf(stderr, "leansim calibrate: %s\n", err);
             store_close(db);
             return 2;
@@ -208,12 +237,17 @@ int cmd_calibrate(int argc, char **argv)
         printf("# sm_max_gbps from %s: %.1f (%.1f before; the most one SM read, over %d rows on <= 32 SMs)\n",
                microbench, plateau, g.sm_max_gbps, used);
         g.sm_max_gbps = plateau;
-        g.mem_bw_sms = ceil;
+        if (ceil.n) g.mem_bw_sms = ceil;   /* none found: the chip's table stays, not "none" */
+        microbench_ceil = ceil.n > 0;
         char t[640] = "";
         for (int i = 0; i < gpu_spec_key_count(); i++)
             if (!strcmp(gpu_spec_key(i), "mem_bw_sms")) gpu_spec_format(&g, i, t, sizeof t);
-        printf("# mem_bw_sms from %s: %s (the most each SM count read, where below 90%% of its SMs at that rate)\n",
-               microbench, t);
+        if (ceil.n)
+            printf("# mem_bw_sms from %s: %s (the most each SM count read, where below 90%% of its SMs at that "
+                   "rate)\n", microbench, t);
+        else
+            printf("# mem_bw_sms: %s as in %s (%s has fewer than two SM counts that read below 90%% of their SMs "
+                   "at that rate)\n", t, g.source, microbench);
     }
     if (!params_given && !kprof_is_default(&kp)) o.mask = calib_kernel_mask(&kp);
     if (!params_given && !band_only) {   /* a default field at 0 cannot start a fit in log space: left as it is */
@@ -250,7 +284,8 @@ int cmd_calibrate(int argc, char **argv)
     if (band_only) {
         memset(&res, 0, sizeof res);
         o.mask = 0;
-        res.n_fit = n;
+        for (int i = 0; i < n; i++) res.n_holdout += calib_row_held(&o, rows, i);
+        res.n_fit = n - res.n_holdout;
     } else if (calib_fit(&g, &kp, rows, n, &o, &res, err, sizeof err)) {
         fprintf(stderr, "leansim calibrate: %s, kernel %s: %s\n", g.name, kp.name, err);
         free(rows);
@@ -263,8 +298,9 @@ int cmd_calibrate(int argc, char **argv)
             o.mask &= ~(1u << p);
         }
     if (band_only)
-        printf("# calibrate %s, kernel %s, from %s: %d rows, nothing fitted (the bands only%s), engine %s\n", g.name,
-               kp.name, dbpath, n, o.half ? ": of the even half, the odd half scored" : "", model_engines[o.engine].name);
+        printf("# calibrate %s, kernel %s, from %s: %d rows, nothing fitted (the bands only: of %d rows, %d held out "
+               "and scored), engine %s\n", g.name, kp.name, dbpath, n, res.n_fit, res.n_holdout,
+               model_engines[o.engine].name);
     else
         printf("# calibrate %s, kernel %s, from %s: %d rows fitted, %d held out, %d iterations (%s), engine %s\n",
                g.name, kp.name, dbpath, res.n_fit, res.n_holdout, res.iters,
@@ -282,6 +318,10 @@ int cmd_calibrate(int argc, char **argv)
             "CUDA-core path", "fa2", "split", "streamk, hybrid", "balanced",
             "fa2, wide group", "split, wide group", "streamk, wide group", "balanced, wide group"};
         if (!calib_band(&g, &kp, rows, n, &o, &lo, &hi, blo, bhi, &cov)) {
+            /* written as printed: to 0.01% */
+            lo = round(lo * 100) / 100 + 0.0, hi = round(hi * 100) / 100 + 0.0;   /* + 0.0: no -0 */
+            for (int b = 0; b < KPROF_BAND_COUNT; b++)
+                blo[b] = round(blo[b] * 100) / 100 + 0.0, bhi[b] = round(bhi[b] * 100) / 100 + 0.0;
             /* the closed form's residuals give its own bands (err_model_*) */
             const int cf = o.engine == MODEL_ENGINE_MODEL;
             *(cf ? &kp.err_model_lo_pct : &kp.err_lo_pct) = lo;
@@ -306,7 +346,7 @@ int cmd_calibrate(int argc, char **argv)
             free(rows);
             return 1;
         }
-        lo = round(lo * 100) / 100, hi = round(hi * 100) / 100;
+        lo = round(lo * 100) / 100 + 0.0, hi = round(hi * 100) / 100 + 0.0;   /* + 0.0: no -0 */
         if (kprof_is_default(&kp)) {   /* leansim's rows: the chip's band, for every kernel without its own */
             g.band_lo_pct = lo;
             g.band_hi_pct = hi;
@@ -331,9 +371,13 @@ int cmd_calibrate(int argc, char **argv)
     }
     if (res.n_holdout) printf("MAPE held out:  %.2f%% -> %.2f%%\n", res.mape_holdout_before, res.mape_holdout_after);
     free(rows);
-    char from[600];
-    snprintf(from, sizeof from, "measurements of gpu '%s', kernel '%s' in %s%s", g.name, kp.name, dbpath,
-             o.half ? " (even half)" : "");
+    char from[1600], held[64] = "";
+    if (o.half) snprintf(held, sizeof held, " (even half)");
+    else if (o.holdout) snprintf(held, sizeof held, " (one row in %d held out)", o.holdout);
+    int fm = snprintf(from, sizeof from, "measurements of gpu '%s', kernel '%s' in %s%s", g.name, kp.name, dbpath, held);
+    if (microbench && fm > 0 && fm < (int)sizeof from)
+        snprintf(from + fm, sizeof from - (size_t)fm, "; sm_max_gbps%s from --microbench %s",
+                 microbench_ceil ? " and mem_bw_sms" : "", microbench);
     if (out) {
         if (calib_spec_write(&g, out, &res, from, err, sizeof err)) {
             fprintf(stderr, "leansim calibrate: %s\n", err);

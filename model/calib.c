@@ -47,9 +47,7 @@ int calib_param_is_chip(int p)
            p == CALIB_PDL_GAP || p == CALIB_SM_SHARE;
 }
 
-/* 1 when rows[i] is held out of a fit (o->half: the odd half; o->holdout:
- * every holdout-th row). */
-static int row_held(const calib_opts *o, const calib_row *rows, int i)
+int calib_row_held(const calib_opts *o, const calib_row *rows, int i)
 {
     return (o->half && rows[i].odd) || (o->holdout > 1 && i % o->holdout == o->holdout - 1);
 }
@@ -337,7 +335,7 @@ static int fit_run(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n
     int *fit_idx = malloc(sizeof(int) * (size_t)(n + 1)), *hold_idx = malloc(sizeof(int) * (size_t)(n + 1));
     int nf = 0, nh = 0;
     for (int i = 0; i < n; i++) {
-        if (row_held(o, rows, i)) hold_idx[nh++] = i;
+        if (calib_row_held(o, rows, i)) hold_idx[nh++] = i;
         else fit_idx[nf++] = i;
     }
     res->n_fit = nf;
@@ -381,6 +379,7 @@ static int fit_run(gpu_spec *g, kernel_profile *kp, const calib_row *rows, int n
     }
     d.idx = fit_idx;
     d.n = nf;
+    res->n_params = d.np;
     res->mape_before = mape(&d, g, kp, fit_idx, nf);
     res->mape_holdout_before = nh ? mape(&d, g, kp, hold_idx, nh) : 0;
     if (o->mask & (1u << CALIB_SM_SHARE)) {
@@ -480,6 +479,11 @@ static void write_head(FILE *f, const char *what, const char *source, const cali
     fprintf(f, "# %s: calibrated by leansim calibrate %s (commit %s) on %s\n", what, LEANSIM_VERSION,
             LEANSIM_GIT_COMMIT, when);
     fprintf(f, "# from %s; starting file %s\n", from, source);
+    if (!res->n_params) {   /* --band-only, --chip-band: no MAPE moved */
+        fprintf(f, "# nothing fitted: the bands of %d rows, %d held out; the other fields are the starting file's\n",
+                res->n_fit, res->n_holdout);
+        return;
+    }
     fprintf(f, "# %d rows fitted, %d held out; MAPE %.2f%% -> %.2f%%", res->n_fit, res->n_holdout, res->mape_before,
             res->mape_after);
     if (res->n_holdout) fprintf(f, " (held out: %.2f%% -> %.2f%%)", res->mape_holdout_before, res->mape_holdout_after);
@@ -504,22 +508,51 @@ typedef struct file_type {
     int (*count)(void);
     const char *(*key)(int i);
     void (*format)(const void *obj, int i, char *buf, int len);
+    int (*parse)(const char *text, const char *file, char *err, int errlen);   /* 0 when text loads */
 } file_type;
 
+/* The text is parsed as `simulate --gpu/--kernel FILE` will read it before
+ * it is put in place: a fitted value outside what the file holds (a
+ * fraction above 1, a ceiling below 1 GB/s) is refused, not written. */
 static int write_file(const char *opt, const char *path, const file_type *ft, const void *obj, const char *what,
                       const char *source, const calib_result *res, const char *from, char *err, int errlen)
 {
-    fmt_file o;   /* written whole or not at all */
-    if (fmt_file_open(&o, path)) {
-        snprintf(err, (size_t)errlen, "%s %s: cannot open for writing", opt, path);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        snprintf(err, (size_t)errlen, "%s %s: out of memory", opt, path);
         return -1;
     }
-    FILE *f = o.f;
     write_head(f, what, source, res, from);
     char val[640];
     for (int i = 0; i < ft->count(); i++) {
         ft->format(obj, i, val, sizeof val);
         write_field(f, ft->key(i), val, res);
+    }
+    if (fclose(f) || !text) {
+        free(text);
+        snprintf(err, (size_t)errlen, "%s %s: out of memory", opt, path);
+        return -1;
+    }
+    char why[512];
+    if (ft->parse(text, path, why, sizeof why)) {
+        free(text);
+        snprintf(err, (size_t)errlen, "%s %s: not written, it would not load back: %s", opt, path, why);
+        return -1;
+    }
+    fmt_file o;   /* written whole or not at all */
+    if (fmt_file_open(&o, path)) {
+        free(text);
+        snprintf(err, (size_t)errlen, "%s %s: cannot open for writing", opt, path);
+        return -1;
+    }
+    int wrc = fwrite(text, 1, len, o.f) != len;
+    free(text);
+    if (wrc) {
+        fmt_file_abort(&o);
+        snprintf(err, (size_t)errlen, "%s %s: write failed", opt, path);
+        return -1;
     }
     if (fmt_file_commit(&o)) {
         snprintf(err, (size_t)errlen, "%s %s: write failed", opt, path);
@@ -538,25 +571,39 @@ static void prof_format(const void *obj, int i, char *buf, int len)
     kprof_format(obj, i, buf, len);
 }
 
+static int spec_parse(const char *text, const char *file, char *err, int errlen)
+{
+    gpu_spec g;
+    return gpu_spec_parse(&g, text, file, err, errlen);
+}
+
+static int prof_parse(const char *text, const char *file, char *err, int errlen)
+{
+    kernel_profile k;
+    return kprof_parse(&k, text, file, err, errlen);
+}
+
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
                      int errlen)
 {
-    static const file_type ft = {gpu_spec_key_count, gpu_spec_key, spec_format};
+    static const file_type ft = {gpu_spec_key_count, gpu_spec_key, spec_format, spec_parse};
     return write_file("--out", path, &ft, g, g->full_name, g->source, res, from, err, errlen);
 }
 
 int calib_kernel_write(const kernel_profile *k, const char *path, const calib_result *res, const char *from,
                        char *err, int errlen)
 {
-    static const file_type ft = {kprof_key_count, kprof_key, prof_format};
+    static const file_type ft = {kprof_key_count, kprof_key, prof_format, prof_parse};
     return write_file("--out-kernel", path, &ft, k, k->full_name, k->source, res, from, err, errlen);
 }
 
 enum { SMBW_MAX_SMS = 4096 };
 
 /* Adds one microbenchmark file to *plateau, *used and best[] (the most
- * read on each SM count); 0, or -1 with err set. */
-static int smbw_read(const char *path, double *plateau, int *used, double *best, char *err, int errlen)
+ * read on each SM count), its rows of chip `gpu` (calib_sm_bandwidth);
+ * 0, or -1 with err set. */
+static int smbw_read(const char *path, const char *gpu, const char *(*gpu_map)(const char *), double *plateau,
+                     int *used, double *best, char *err, int errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -564,7 +611,7 @@ static int smbw_read(const char *path, double *plateau, int *used, double *best,
         return -1;
     }
     char line[4096];
-    int c_sms = -1, c_rate = -1, c_bw = -1, lineno = 0;
+    int c_sms = -1, c_rate = -1, c_bw = -1, c_gpu = -1, lineno = 0, rows = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
         line[strcspn(line, "\r\n")] = 0;
@@ -580,6 +627,7 @@ static int smbw_read(const char *path, double *plateau, int *used, double *best,
                 if (!strcmp(col[i], "sms_used")) c_sms = i;
                 if (!strcmp(col[i], "gbps_per_sm")) c_rate = i;
                 if (!strcmp(col[i], "gbps")) c_bw = i;
+                if (!strcmp(col[i], "gpu")) c_gpu = i;
             }
             if (c_sms < 0 || c_rate < 0 || c_bw < 0) {
                 fclose(f);
@@ -599,16 +647,30 @@ static int smbw_read(const char *path, double *plateau, int *used, double *best,
             snprintf(err, (size_t)errlen, "--microbench %s:%d: bad sms_used, gbps or gbps_per_sm", path, lineno);
             return -1;
         }
+        const char *of = c_gpu >= 0 && c_gpu < n && gpu_map ? gpu_map(col[c_gpu]) : NULL;
+        if (of && gpu && strcmp(of, gpu)) {   /* another chip's ceilings would pass for this one's */
+            snprintf(err, (size_t)errlen, "--microbench %s:%d: a row of %s, not %s >>> '%.60s'", path, lineno, of,
+                     gpu, col[c_gpu]);
+            fclose(f);
+            return -1;
+        }
+        rows++;
         if (bw > best[(int)sms]) best[(int)sms] = bw;
         if (sms > 32) continue;   /* on few SMs no shared limit of the chip binds */
         if (rate > *plateau) *plateau = rate;
         (*used)++;
     }
     fclose(f);
+    if (!rows) {
+        snprintf(err, (size_t)errlen, "--microbench %s: %s", path,
+                 lineno ? "no rows below its header" : "empty (a leanbench --sm-bandwidth CSV has a header line)");
+        return -1;
+    }
     return 0;
 }
 
-int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen)
+int calib_sm_bandwidth(const char *paths, const char *gpu, const char *(*gpu_map)(const char *), double *plateau,
+                       int *used, specfile_pairs *ceil, char *err, int errlen)
 {
     static double best[SMBW_MAX_SMS + 1];
     memset(best, 0, sizeof best);
@@ -624,7 +686,7 @@ int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_p
         }
         memcpy(path, p, n);
         path[n] = 0;
-        if (smbw_read(path, plateau, used, best, err, errlen)) return -1;
+        if (smbw_read(path, gpu, gpu_map, plateau, used, best, err, errlen)) return -1;
         p += n + (p[n] == ',');
     }
     if (!*used) {
@@ -669,7 +731,7 @@ int calib_chip_band(const gpu_spec *g, const kernel_profile *k, const calib_row 
         double r = 100 * (1.0 / (1.0 + e) - 1.0);    /* measured / predicted - 1, percent */
         double l, h;
         sim_band(&g0, k, rows[i].po.kind, &rows[i].w, d.engine == MODEL_ENGINE_MODEL, &l, &h);
-        if (row_held(o, rows, i)) {
+        if (calib_row_held(o, rows, i)) {
             out[no] = r;
             olo[no] = l;
             ohi[no++] = h;
@@ -714,7 +776,7 @@ int calib_band(const gpu_spec *g, const kernel_profile *k, const calib_row *rows
         double e = row_err(&d, g, k, &rows[i]);   /* predicted / measured - 1 */
         if (!isfinite(e) || e <= -1) continue;
         double r = 1.0 / (1.0 + e) - 1.0;            /* measured / predicted - 1 */
-        int held = row_held(o, rows, i);
+        int held = calib_row_held(o, rows, i);
         int band = kprof_band_of(k, rows[i].po.kind, rows[i].w.heads / rows[i].w.kv_heads, rows[i].w.head_dim);
         if (held) {
             out_band[no] = band;

@@ -223,7 +223,12 @@ typedef struct calib_result {
     double mape_holdout_before, mape_holdout_after;
     int n_fit, n_holdout, iters, status;  /* status: GSL status of the solver */
     unsigned unmoved;            /* fields of the mask left out: no fitted row's time moves with them */
+    int n_params;                /* parameters fitted (0: nothing, the bands only; the files' head says so) */
 } calib_result;
+
+/* 1 when rows[i] is held out of a fit and its bands (o->half: the odd
+ * half; o->holdout: every holdout-th row), 0 when it is fitted. */
+int calib_row_held(const calib_opts *o, const calib_row *rows, int i);
 
 /* Name of a parameter (its key in the chip spec or the kernel profile). */
 const char *calib_param_name(int p);
@@ -292,7 +297,10 @@ int calib_fit(gpu_spec *g, kernel_profile *k, const calib_row *rows, int n, cons
 
 /*
  * Writes spec g as a spec file with every key, headed by comments saying it
- * was calibrated, from which rows, and the fit.  Returns 0 or -1.
+ * was calibrated, from which rows, and the fit.  The text is parsed back
+ * first: one that would not load (a fitted value outside the field's
+ * range) is not written.  Written whole or not at all (fmt_file).  Returns
+ * 0, or -1 with err naming the option, the file and the field.
  */
 int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *res, const char *from, char *err,
                      int errlen);
@@ -305,10 +313,13 @@ int calib_spec_write(const gpu_spec *g, const char *path, const calib_result *re
  * ceiling by SM count (a gpu_spec's mem_bw_sms): the most each SM count
  * read, for the counts where that is below 90% of what their SMs read at
  * the plateau (a shared limit binds, not the SMs'); none when fewer than
- * two counts are so.  Returns 0 or STORE_EINPUT with err naming the file
- * and line.
+ * two counts are so.  A row whose gpu column gpu_map (driver name to spec
+ * name; NULL: not checked) maps to a spec other than `gpu` is refused, as
+ * are an empty file and one with no rows.  Returns 0, or -1 with err
+ * naming the file (and the line).
  */
-int calib_sm_bandwidth(const char *paths, double *plateau, int *used, specfile_pairs *ceil, char *err, int errlen);
+int calib_sm_bandwidth(const char *paths, const char *gpu, const char *(*gpu_map)(const char *), double *plateau,
+                       int *used, specfile_pairs *ceil, char *err, int errlen);
 
 /* The same for a kernel profile (every key, fitted ones with their interval). */
 int calib_kernel_write(const kernel_profile *k, const char *path, const calib_result *res, const char *from,

@@ -242,6 +242,28 @@ int main(void)
               "with another parameter: %s", err);
     }
 
+    /* a fitted value the file cannot hold is not written: the file would not load back */
+    {
+        char kpath[300];
+        snprintf(kpath, sizeof kpath, "%s/out.kernel", dir);
+        kernel_profile kw = kstart;
+        calib_result wres;
+        memset(&wres, 0, sizeof wres);
+        CHECK(calib_kernel_write(&kw, kpath, &wres, "test", err, sizeof err) == 0, "write: %s", err);
+        kernel_profile kr;
+        CHECK(kprof_load(&kr, kpath, err, sizeof err) == 0, "written profile loads: %s", err);
+        kw.sm_stream_loss = 1.5;   /* a share of at most 1 */
+        CHECK(calib_kernel_write(&kw, kpath, &wres, "test", err, sizeof err) == -1 && strstr(err, "would not load back")
+                  && strstr(err, "sm_stream_loss"), "out of range: %s", err);
+        CHECK(kprof_load(&kr, kpath, err, sizeof err) == 0 && kr.sm_stream_loss == kstart.sm_stream_loss,
+              "the file before stays as it was");
+        gpu_spec gw = start;
+        gw.mem_share_exp = 250;   /* at most 100 */
+        snprintf(kpath, sizeof kpath, "%s/out.gpu", dir);
+        CHECK(calib_spec_write(&gw, kpath, &wres, "test", err, sizeof err) == -1 && access(kpath, F_OK) != 0,
+              "out of range chip: not written: %s", err);
+    }
+
     /* too few rows: a clear error */
     CHECK(calib_fit(&g, &kg, rows, 3, &o, &res, err, sizeof err) == -1 && strstr(err, "rows"), "few rows: %s", err);
     free(rows);
