@@ -460,7 +460,10 @@ static int timeline_header(const char *hdr, char *gpu, int *kind, workload *w, p
     int64_t c[WL_MAX_BATCH];
     int m = 0;
     for (char *save = NULL, *t = strtok_r(ctx, ";", &save); t; t = strtok_r(NULL, ";", &save))
-        if (m == WL_MAX_BATCH || opts_parse_size(t, &c[m++])) m = -1;
+        if (m == WL_MAX_BATCH || opts_parse_size(t, &c[m++])) {   /* a bad length ends the list: refused */
+            m = -1;
+            break;
+        }
     if (m != 1 && m != b) {
         snprintf(bad, 32, "ctx");
         return -1;
