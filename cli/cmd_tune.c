@@ -361,8 +361,10 @@ int cmd_tune(int argc, char **argv)
             if (cut) {   /* one the kernel runs and the planner can cut: some schedule asked, at its default or its
                           * longest tile (sim_start_of: the profile's limits, the occupancy, the plan's shape) */
                 int planned = 0;
+                /* the tiles the search tries: every one for leansim's kernels, another kernel's own (tune_shortlist) */
+                const int bn_max = kprof_is_default(&kp) ? 256 : 0;
                 for (int k = 0; k < SCHED_COUNT && !planned; k++)
-                    for (int bn = 0; bn <= 256 && !planned && (w.sched_mask >> k & 1u); bn += 256) {
+                    for (int bn = 0; bn <= bn_max && !planned && (w.sched_mask >> k & 1u); bn += 256) {
                         plan_opts po = w.po;
                         po.kind = k;
                         if (!po.block_n) po.block_n = bn;

@@ -182,7 +182,7 @@ int tune_shortlist(const gpu_spec *g, const kernel_profile *kp, const workload *
 {
     int res_by_bn[4];
     /* leansim's kernels are built at every tile length; another kernel runs its own alone */
-    const int bn_own = kprof_is_default(kp) ? 0 : kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
+    const int bn_own = kprof_is_default(kp) ? 0 : kprof_block_n(kp, w, 0);
     for (int i = 0; i < 4; i++) {
         kernel_res kr;
         res_by_bn[i] = (bn_own && 32 << i != bn_own) ||
@@ -236,7 +236,7 @@ int tune_shortlist(const gpu_spec *g, const kernel_profile *kp, const workload *
         }
     }
     /* within TUNE_TIE_FRAC of the fastest: whole units in one even wave, uneven waves last, then the longest tile */
-    const int bn_default = kp->block_n ? kp->block_n : plan_default_block_n(w->head_dim);
+    const int bn_default = kprof_block_n(kp, w, 0);
     int rule;
     int jb = tune_tie_pick(all, rank, np, TUNE_TIE_FRAC, bn_default, &rule);
     if (jb < 0) goto done;

@@ -358,3 +358,8 @@ int kprof_workload_check(const kernel_profile *k, const workload *w, char *err, 
     }
     return 0;
 }
+
+int kprof_block_n(const kernel_profile *k, const workload *w, int asked)
+{
+    return asked ? asked : k->block_n ? k->block_n : plan_default_block_n(w->head_dim);
+}

@@ -186,6 +186,10 @@ void kprof_plan_opts(const kernel_profile *k, const workload *w, plan_opts *o);
  */
 int kprof_workload_check(const kernel_profile *k, const workload *w, char *err, int errlen);
 
+/* The tile a plan of workload w runs under profile k: `asked` where set,
+ * else the profile's block_n, else the planner's default for the head dim. */
+int kprof_block_n(const kernel_profile *k, const workload *w, int asked);
+
 /* 1 when the profile computes (rows, head_dim) on tensor cores. */
 int kprof_tensor_cores(const kernel_profile *k, int rows, int head_dim);
 

@@ -174,7 +174,7 @@ double sim_sol_us(const gpu_spec *g, const kernel_profile *k, const workload *w)
 int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n)
 {
     kernel_res r;
-    int bn = block_n ? block_n : k->block_n ? k->block_n : plan_default_block_n(w->head_dim);
+    int bn = kprof_block_n(k, w, block_n);
     if (kprof_resources(k, w->head_dim, bn, w->dtype, w->heads / w->kv_heads, &r)) return 0;
     return gpu_occupancy(g, &r);
 }
@@ -182,7 +182,7 @@ int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const worklo
 int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, char *err,
                     int errlen)
 {
-    int bn = o->block_n ? o->block_n : k->block_n ? k->block_n : plan_default_block_n(w->head_dim);
+    int bn = kprof_block_n(k, w, o->block_n);
     if (kprof_workload_check(k, w, err, errlen)) return 0;
     if (o->resident) return o->resident;
     int res = sim_resident_per_sm(g, k, w, bn);
@@ -584,9 +584,11 @@ int sim_plan_shape(const gpu_spec *g, const workload *w, const plan_opts *o, int
     if (rc == PLAN_ERESIDENT)
         snprintf(err, (size_t)errlen, "--grid %d: more than the %d CTAs that can be resident on %s (%d SMs x %d)",
                  o->grid, g->sms * res, g->name, g->sms, res);
+    else if (rc == PLAN_ETOOLARGE)
+        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (too many tiles, units or CTAs: at most %d CTAs)",
+                 sched_name(o->kind), PLAN_MAX_CTAS);
     else
-        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (%s)", sched_name(o->kind),
-                 rc == PLAN_ETOOLARGE ? "too many tiles, units or CTAs: at most 16777216 CTAs" : "bad options");
+        snprintf(err, (size_t)errlen, "%s: cannot plan this workload (bad options)", sched_name(o->kind));
     return SIM_EPLAN;
 }
 
