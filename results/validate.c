@@ -393,20 +393,14 @@ int validate_opts_check(const validate_opts *o, char *err, int errlen)
     gpu_spec g;
     kernel_profile k;
     if (!o) return STORE_OK;
-    for (int i = 0; i < o->n_kernel; i++) {   /* each file loads, and no two are of one kernel */
-        kernel_profile a, b;
+    for (int i = 0; i < o->n_kernel; i++) {   /* each file loads, and no two are of one kernel (validate_spec) */
+        kernel_profile a;
         char why[512];
         if (kprof_load(&a, o->kernel[i], why, sizeof why) != KPROF_OK) {
             snprintf(err, (size_t)errlen, "%s", why);
             return STORE_EINPUT;
         }
         if (validate_spec(&g, &k, o, "h100", a.name, 0, 0, err, errlen)) return STORE_EINPUT;
-        for (int j = 0; j < i; j++)
-            if (kprof_load(&b, o->kernel[j], why, sizeof why) == KPROF_OK && !strcmp(a.name, b.name)) {
-                snprintf(err, (size_t)errlen, "--kernel %s: a second profile of kernel %s (after --kernel %s)",
-                         o->kernel[i], a.name, o->kernel[j]);
-                return STORE_EINPUT;
-            }
     }
     return validate_spec(&g, &k, o, "h100", KPROF_DEFAULT, 0, 0, err, errlen);
 }

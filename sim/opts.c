@@ -86,12 +86,13 @@ int opts_size_list(const char *name, const char *s, int64_t *out, int max, int64
     for (int k = 0; k < n; k++) {
         const char *c = strchr(p, ',');
         size_t len = c ? (size_t)(c - p) : strlen(p);
-        char tok[64];
+        char item[64], tok[64];   /* the entry as parsed, and as named (at most 40 characters) */
+        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), p);
         snprintf(tok, sizeof tok, "%.*s%s", (int)(len < 40 ? len : 40), p, len > 40 ? "..." : "");
         char at[160];   /* "--ctx 0" alone, "--ctx: entry 3 of 12, 0" in a list */
         if (n > 1) snprintf(at, sizeof at, "%s: entry %d of %d, '%s'", name, k + 1, n, tok);
         else snprintf(at, sizeof at, "%s %s", name, tok);
-        if (len == 0 || len >= 64 || opts_parse_size(tok, &out[k])) {
+        if (len == 0 || len >= sizeof item || opts_parse_size(item, &out[k])) {
             snprintf(err, (size_t)errlen, "%s: not a size (an integer, k or m suffix)", at);
             return -1;
         }
