@@ -104,6 +104,30 @@ int kprof_has_key(const char *key)
     return specfile_find(fields, N_FIELDS, key) >= 0;
 }
 
+/* 1 when name is a file's path (a '/' in it, or the .kernel suffix), not a shipped profile's name. */
+static int is_path(const char *name)
+{
+    size_t n = strlen(name);
+    return strchr(name, '/') != NULL || (n > 7 && strcmp(name + n - 7, ".kernel") == 0);
+}
+
+/* Index of the shipped profile of that name, or -1. */
+static int builtin_index(const char *name)
+{
+    for (int i = 0; i < kprof_builtin_count(); i++)
+        if (!strcmp(kprof_builtin_name(i), name)) return i;
+    return -1;
+}
+
+/* " (known: a b ...; or a path to a .kernel file)" into buf. */
+static void known_list(char *buf, int len)
+{
+    int m = snprintf(buf, (size_t)len, " (known:");
+    for (int i = 0; i < kprof_builtin_count() && m < len; i++)
+        m += snprintf(buf + m, (size_t)(len - m), " %s", kprof_builtin_name(i));
+    if (m < len) snprintf(buf + m, (size_t)(len - m), "; or a path to a .kernel file)");
+}
+
 /* Relations between fields; returns 0, or -1 with the reason. */
 static int check(const kernel_profile *k, char *why, int len)
 {
@@ -120,18 +144,11 @@ static int check(const kernel_profile *k, char *why, int len)
         snprintf(why, (size_t)len, "single = %s: only a split profile names another kernel for one split", k->single);
         return -1;
     }
-    size_t sl = strlen(k->single);
-    int single_path = strchr(k->single, '/') != NULL || (sl > 7 && !strcmp(k->single + sl - 7, ".kernel"));
-    if (strcmp(k->single, "none") && !single_path) {   /* a shipped profile's name: known now, not at one split */
-        int known = 0;
-        for (int i = 0; i < kprof_builtin_count() && !known; i++) known = !strcmp(kprof_builtin_name(i), k->single);
-        if (!known) {
-            int m = snprintf(why, (size_t)len, "single = %s: no kernel profile of that name (known:", k->single);
-            for (int i = 0; i < kprof_builtin_count() && m < len; i++)
-                m += snprintf(why + m, (size_t)(len - m), " %s", kprof_builtin_name(i));
-            if (m < len) snprintf(why + m, (size_t)(len - m), "; or a path to a .kernel file)");
-            return -1;
-        }
+    if (strcmp(k->single, "none") && !is_path(k->single) && builtin_index(k->single) < 0) {
+        /* a shipped profile's name: known now, not at the first one-split workload */
+        int m = snprintf(why, (size_t)len, "single = %s: no kernel profile of that name", k->single);
+        if (m < len) known_list(why + m, len - m);
+        return -1;
     }
     if (k->split_rule == KPROF_SPLIT_FILL && k->split_ctas < 1) {
         snprintf(why, (size_t)len, "split_rule = fill needs split_ctas >= 1");
@@ -177,24 +194,20 @@ const char *kprof_builtin_text(int i)
 
 int kprof_load(kernel_profile *k, const char *name, char *err, int errlen)
 {
-    size_t n = strlen(name);
-    int is_path = strchr(name, '/') != NULL || (n > 7 && strcmp(name + n - 7, ".kernel") == 0);
     char why[512];
-    if (!is_path) {
-        for (int i = 0; i < kprof_builtin_count(); i++)
-            if (strcmp(kprof_builtin_name(i), name) == 0) {
-                char src[64];
-                snprintf(src, sizeof src, "builtin:%s", name);
-                if (kprof_parse(k, kprof_builtin_text(i), src, why, sizeof why)) {
-                    snprintf(err, (size_t)errlen, "--kernel %s: %s", name, why);
-                    return KPROF_EPARSE;
-                }
-                return KPROF_OK;
+    if (!is_path(name)) {
+        int i = builtin_index(name);
+        if (i >= 0) {
+            char src[64];
+            snprintf(src, sizeof src, "builtin:%s", name);
+            if (kprof_parse(k, kprof_builtin_text(i), src, why, sizeof why)) {
+                snprintf(err, (size_t)errlen, "--kernel %s: %s", name, why);
+                return KPROF_EPARSE;
             }
-        int len = snprintf(err, (size_t)errlen, "--kernel %s: unknown kernel profile (known:", name);
-        for (int i = 0; i < kprof_builtin_count() && len < errlen; i++)
-            len += snprintf(err + len, (size_t)(errlen - len), " %s", kprof_builtin_name(i));
-        if (len < errlen) snprintf(err + len, (size_t)(errlen - len), "; or a path to a .kernel file)");
+            return KPROF_OK;
+        }
+        int m = snprintf(err, (size_t)errlen, "--kernel %s: unknown kernel profile", name);
+        if (m < errlen) known_list(err + m, errlen - m);
         return KPROF_ENOTFOUND;
     }
     char *buf = specfile_read(name, why, sizeof why);
