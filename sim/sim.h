@@ -120,9 +120,11 @@ void sim_result_interval(sim_result *r, const gpu_spec *g, const kernel_profile 
 int sim_resident_per_sm(const gpu_spec *g, const kernel_profile *k, const workload *w, int block_n);
 
 /* Resident CTAs per SM a run of options o assumes: o->resident, else the
- * kernel's occupancy, as the kernel runner has it; o->ctas_per_sm (the CTAs
- * per SM the plan is cut for) above the occupancy is refused, as the runner
- * refuses it.  Returns it, or 0 with a reason naming the cause in err. */
+ * kernel's occupancy, as the kernel runner has it.  Refused first, whatever
+ * o->resident: a shape the kernel does not run (kprof_workload_check: its
+ * GQA group above max_group); then o->ctas_per_sm (the CTAs per SM the plan
+ * is cut for) above the occupancy, as the runner refuses it.  Returns it,
+ * or 0 with a reason naming the cause in err. */
 int sim_resident_of(const gpu_spec *g, const kernel_profile *k, const workload *w, const plan_opts *o, char *err,
                     int errlen);
 
