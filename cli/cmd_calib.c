@@ -191,8 +191,9 @@ int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "leansim calibrate: %s\n", err);
         return 2;
     }
-    for (int p = 0; p < CALIB_COUNT && params_given && !band_only; p++)   /* a named field must start above 0 */
-        if ((o.mask & (1u << p)) && p != CALIB_SM_SHARE && !(calib_param_get(&g, &kp, p) > 0)) {
+    const unsigned at0 = params_given && !band_only ? o.mask & ~calib_mask_fittable(&g, &kp, o.mask) : 0;
+    for (int p = 0; p < CALIB_COUNT; p++)   /* a named field must start above 0 */
+        if (at0 & (1u << p)) {
             fprintf(stderr, "leansim calibrate: --params %s: it is 0 in %s, and fits run in log space (--set %s=X "
                             "above 0 to start it there)\n", calib_param_name(p), calib_param_is_chip(p) ? g.name : kp.name,
                     calib_param_name(p));
