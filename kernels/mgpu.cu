@@ -547,10 +547,10 @@ static int parse(int argc, char **argv, wl_opts *o, int *gpus, int *par, int *re
             else if (!strcmp(v, "nccl") && MGPU_NCCL) m.gather = GATHER_NCCL;
             else { fprintf(stderr, "%s: --gather %s: %s\n", who, v, MGPU_NCCL ? "nccl or p2p" : "p2p (built without NCCL)"); return -1; }
         } else if (!strcmp(name, "--reps")) {
-            if (!num || x < 3) { fprintf(stderr, "%s: --reps %s: at least 3\n", who, v); return -1; }
+            if (!num || x < 3 || x > 1000000) { fprintf(stderr, "%s: --reps %s: 3 to 1000000\n", who, v); return -1; }
             *reps = (int)x;
         } else if (!line_mode && !strcmp(name, "--warmup")) {
-            if (!num || x < 0) { fprintf(stderr, "%s: --warmup %s: a count\n", who, v); return -1; }
+            if (!num || x < 0 || x > 1000000) { fprintf(stderr, "%s: --warmup %s: a count, 0 to 1000000\n", who, v); return -1; }
             m.warmup = (int)x;
         } else if (!line_mode && !strcmp(name, "--csv")) {
             m.csv = v;
