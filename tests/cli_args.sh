@@ -64,6 +64,11 @@ expect_err "--jobs 9999: must be between 1 and 256" sweep x.exp --jobs 9999
 expect_err "--maxiter 0: must be between 1 and 1000000" calibrate --db x --gpu h100 --maxiter 0
 expect_err "--holdout -1: must be between 0 and 1000000" calibrate --db x --gpu h100 --holdout=-1
 expect_err "--batches 0: must be between 1 and 1024" tune --ctx 4k --batches 0
+# each list's upper bound: at it taken, one past it refused
+expect_err "--ctx 16777217: must be between 1 and 16777216" simulate --ctx 16777217
+expect_err "--ctx 16777217: must be between 1 and 16777216" tune --ctx 16777217
+expect_err "--batches 1025: must be between 1 and 1024" tune --ctx 4k --batches 1025
+"$L" predict --ctx 16777216 > /dev/null && ok || bad "predict --ctx 16777216 (the most): refused"
 # a bad entry of a long list is named by its place, the list is not echoed whole
 long=$(awk 'BEGIN { for (i = 0; i < 300; i++) printf "65536,"; printf "0" }')
 expect_err "--ctx: entry 301 of 301, '0': must be between 1 and 16777216" simulate --batch 301 --ctx "$long"

@@ -59,6 +59,7 @@ ok "the band written as printed" "[ -n \"$lo\" ] && awk -v l=$lo -v h=$hi '\$1==
 ok "the counts and MAPE in the file's head as printed" "grep -q \"^# \$(sed -n 's/.*: \\([0-9]* rows fitted, [0-9]* held out\\),.*/\\1/p' $T/o); MAPE \$(sed -n 's/^MAPE fit rows: *//p' $T/o) (held out: \$(sed -n 's/^MAPE held out: *//p' $T/o))\" $T/f.gpu"
 ok "both files load back" "$L simulate --gpu $T/f.gpu --kernel $T/f.kernel --ctx 4k > /dev/null"
 $C --band-only --half --out-kernel "$T/b.kernel" > "$T/o" 2> /dev/null; rc=$?
+ok "--band-only --half: the odd half held out, the even half fitted, every row one or the other" "sed -n 's/.*: \\([0-9]*\\) rows, nothing fitted (the bands only: of \\([0-9]*\\) rows, \\([0-9]*\\) held out.*/\\1 \\2 \\3/p' $T/o | awk '{ok = \$2 > 0 && \$3 > 0 && \$2 + \$3 == \$1} END {exit !(NR == 1 && ok)}'"
 ok "--band-only --half: the counts of each half, printed and written" "[ $rc -eq 0 ] && n=\$(sed -n 's/.*(the bands only: of \\([0-9]* rows, [0-9]* held out\\) and scored).*/\\1/p' $T/o) && [ -n \"\$n\" ] && grep -q \"^# nothing fitted: the bands of \$n;\" $T/b.kernel && ! grep -q MAPE $T/b.kernel"
 $C --params launch_us --maxiter 1 --microbench experiments/data/h100-20261127-smbw.csv,experiments/data/h100-20261127-smbw-sms.csv --out "$T/mb2.gpu" > "$T/o" 2> /dev/null
 ok "--microbench: the written file says where sm_max_gbps and mem_bw_sms came from" "grep -q '^# from .*; sm_max_gbps and mem_bw_sms from --microbench experiments/data/h100-20261127-smbw.csv,' $T/mb2.gpu"

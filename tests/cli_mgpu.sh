@@ -62,6 +62,12 @@ refused "--heads 64 --kv-heads 8: a GQA group of 8" "--heads 8 --kv-heads 1" pre
 ok "tune --gpus 4 --ctx 9: heads alone cuts it" "[ $rc -eq 0 ] && [ \"\$(tail -n +2 $T/t9 | cut -d, -f23 | paste -sd' ')\" = heads ]"
 "$L" simulate --gpus 4 --parallel kv --batch 2 --ctx 10,4096 --schedule split --format csv --trace "$T/k.json" > /dev/null; rc=$?
 ok "--trace: every GPU of a ragged kv cut (10 over 4: 3, 3, 3, 1)" "[ $rc -eq 0 ] && python3 -c \"import json, sys; n = {e['args']['name'] for e in json.load(open('$T/k.json'))['traceEvents'] if e.get('name') == 'process_name'}; sys.exit(not all('GPU %d: main kernel' % g in n for g in range(4)))\""
+# kv shards are ceil(ctx / N) tokens, the last one the rest: 8193 over 4 is 2049 x 3 and 2046 (17 tiles of 128, then 16);
+# GPU 0 holds the longest, its time the one-GPU time of 2049 tokens, and GPU 3's trace ends first
+t1=$("$L" simulate --ctx 2049 --schedule split --splits 1 --format csv | tail -1 | cut -d, -f18)
+tk=$("$L" simulate --gpus 4 --parallel kv --ctx 8193 --schedule split --splits 1 --format csv --trace "$T/k4.json" | tail -1 | cut -d, -f30)
+ok "kv cut: GPU 0's time is its longest shard's ($tk us vs $t1 us)" "[ -n \"$t1\" ] && [ \"$tk\" = \"$t1\" ]"
+ok "--trace of a kv cut: each GPU runs its own shard, the last GPU's shorter" "python3 -c \"import json, sys; ev = json.load(open('$T/k4.json'))['traceEvents']; nm = {e['pid']: e['args']['name'] for e in ev if e.get('name') == 'process_name'}; end = {}; [end.__setitem__(nm[e['pid']], max(end.get(nm[e['pid']], 0), e['ts'] + e['dur'])) for e in ev if e.get('ph') == 'X']; sys.exit(not (end['GPU 3: main kernel'] < end['GPU 0: main kernel'] == end['GPU 1: main kernel']))\""
 # tune --gpus's time for heads and both (8 over the heads x 2 over each KV) is simulate --gpus's of the same plan
 for pg in "heads 4" "both 16"; do
   set -- $pg

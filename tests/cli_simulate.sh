@@ -170,6 +170,8 @@ ln=$(grep -n '^mma_rows' experiments/kernels/torch-flash.kernel | cut -d: -f1)
 expect_err "bad.kernel:$ln: mma_rows: 'many' is not a number" simulate --kernel "$tmp/bad.kernel"
 # a plan of more CTAs than the planner allows is refused at once (134 M one-token chunks here)
 expect_err "too many tiles, units or CTAs: at most 16777216 CTAs" simulate --batch 1024 --ctx 1 --heads 1024 --kv-heads 1024 --schedule split --splits 128
+# just past the limit: 1024 x 1024 x 17 = 17.8 M CTAs (16 splits, 16777216 CTAs exactly, would plan)
+expect_err "too many tiles, units or CTAs: at most 16777216 CTAs" simulate --batch 1024 --ctx 1 --heads 1024 --kv-heads 1024 --schedule split --splits 17
 # a profile's `single` names a known profile: checked when it is loaded, not at the first one-split workload
 sed 's/^single = .*/single = nosuch/' experiments/kernels/torch-flash.kernel >"$tmp/single.kernel"
 expect_err "single = nosuch: no kernel profile of that name" simulate --kernel "$tmp/single.kernel" --ctx 512k
@@ -179,6 +181,20 @@ expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 
 expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" predict --kernel torch-efficient --heads 32 --kv-heads 8
 expect_err "a GQA group of 4, and kernel torch-efficient runs groups of at most 1" tune --kernel torch-efficient --heads 32 --kv-heads 8 --ctx 4k
 $L simulate --kernel torch-efficient --heads 32 --kv-heads 32 --ctx 4k >/dev/null && ok || bad "torch-efficient MHA runs"
+# max_group: a group up to it runs, one above it is refused; any value in [0, 1024] is taken
+$L simulate --kernel torch-flash --set max_group=4 --heads 32 --kv-heads 8 --ctx 4k >/dev/null && ok || bad "max_group = 4 runs a group of 4"
+expect_err "a GQA group of 4, and kernel torch-flash runs groups of at most 2" simulate --kernel torch-flash --set max_group=2 --heads 32 --kv-heads 8 --ctx 4k
+expect_err "max_group = 1025: must be an integer in [0, 1024]" simulate --kernel torch-flash --set max_group=1025 --ctx 4k
+# single: a name is a shipped profile's whole name (no prefix of one); a NAME.kernel without a '/' is a path,
+# read at the first one-split workload (here from the current directory)
+expect_err "single = fa2-nosuch: no kernel profile of that name" simulate --kernel torch-flash --set single=fa2-nosuch
+# band_kernel: 'none' or items; an empty value is neither
+expect_err "--set band_kernel=: band_kernel: expected 'none' or items NAME:LO:HI" simulate --ctx 4k --set band_kernel=
+cp experiments/kernels/fa2-fwd.kernel "$tmp/fwd.kernel"
+sed 's/^single = .*/single = fwd.kernel/' experiments/kernels/torch-flash.kernel >"$tmp/rel.kernel"
+La=$(cd "$(dirname "$L")" && pwd)/$(basename "$L")
+t_rel=$(cd "$tmp" && "$La" simulate --kernel rel.kernel --batch 16 --heads 64 --ctx 64k --format csv | tail -1 | cut -d, -f18)
+[ -n "$t_rel" ] && [ "$t_rel" = "$t_fwd" ] && ok || bad "single = fwd.kernel (a path without '/'): $t_rel us, want $t_fwd"
 # a timeline row naming a far CTA id or a time that is no number is a bad row (no huge allocation, no "nan")
 printf 'cta,sm,event,unit,t_ns\n99999999,3,start,-1,0\n' >"$tmp/tl3.csv"
 expect_err "tl3.csv:2: bad row" timeline "$tmp/tl3.csv" --trace "$tmp/tl3.json"
@@ -207,6 +223,8 @@ expect_err "tl2.csv:2: event 'seg_end' of CTA 0 before its start" timeline "$tmp
 # --ctas-per-sm cuts the plan for K CTAs per SM; the kernel's occupancy stays the resident count, as the runner
 # has it, and above it K is refused as the runner refuses it
 expect_err "9 CTAs per SM (--ctas-per-sm, or the profile's ctas_per_sm): only 3 CTAs of kernel leansim fit on an SM of h100" simulate --ctx 4k --ctas-per-sm 9
+expect_err "4 CTAs per SM (--ctas-per-sm, or the profile's ctas_per_sm): only 3 CTAs" simulate --ctx 4k --ctas-per-sm 4
+"$L" simulate --ctx 4k --ctas-per-sm 3 >/dev/null && ok || bad "--ctas-per-sm 3: as many as fit, taken"
 expect_err "a CTA of kernel leansim (tile 128, head dim 128) does not fit on an SM of h100" simulate --ctx 4k --set max_threads_per_sm=32
 "$L" simulate --ctx 4k --schedule balanced --ctas-per-sm 2 --format csv | awk -F, 'NR == 2 {exit !($13 == 256 && $15 == 3)}' &&
   ok || bad "balanced over 2 CTAs per SM: 256 CTAs, 3 resident"

@@ -101,6 +101,11 @@ $L validate --db "$T/v.db" --kernel experiments/kernels/torch-flash.kernel --ker
 ok "validate: two --kernel files of one kernel refused" "[ $rc -eq 2 ] && grep -q 'a second profile of kernel torch-flash' $T/e4 && [ ! -s $T/o4 ]"
 $L validate --db "$T/v.db" --kernel torch-flash > /dev/null 2> "$T/e5"; rc=$?
 ok "validate: a --kernel profile no row is of is said so" "[ $rc -eq 0 ] && grep -q -- '--kernel torch-flash: no measured row is of its kernel' $T/e5"
+# ... and a profile whose kernel has a row is not, the row the database's only one (its last)
+{ head -1 experiments/data/h200-20261127-peers-v5.csv; grep -m1 ',torch-flash,' experiments/data/h200-20261127-peers-v5.csv; } > "$T/one.csv"
+$L ingest "$T/one.csv" --db "$T/one.db" > /dev/null 2>&1
+$L validate --db "$T/one.db" --kernel torch-flash > /dev/null 2> "$T/e6"; rc=$?
+ok "validate: a --kernel profile of the database's only row is used" "[ $rc -eq 0 ] && ! grep -q 'no measured row is of its kernel' $T/e6"
 # a named field at 0 cannot start a log-space fit: refused as bad input, naming --set, which starts it above 0
 $L calibrate --db "$T/r.db" --gpu h100 --params partial_write_ns > /dev/null 2> "$T/e2"; rc=$?
 ok "a named field at 0 is refused with the --set that starts it" "[ $rc -eq 2 ] && [ \$(wc -l < $T/e2) -eq 1 ] && grep -q -- '--set partial_write_ns=X' $T/e2"
@@ -173,5 +178,19 @@ ok "calibrate --chip-band of an outside kernel writes its band_kernel entry, the
 $L calibrate --db "$T/p.db" --gpu "$T/cb.gpu" --kernel torch-cudnn --half --chip-band --out "$T/cb2.gpu" > /dev/null 2>&1
 grep -v '^#' "$T/cb.gpu" > "$T/cb.v"; grep -v '^#' "$T/cb2.gpu" > "$T/cb2.v"
 ok "a second fit of the same kernel replaces its entry" "[ \$(grep '^band_kernel' $T/cb2.gpu | grep -o 'torch-cudnn' | wc -l) -eq 1 ] && cmp -s $T/cb.v $T/cb2.v"
+# a chip's band_kernel holds 8 kernels: a ninth is refused by name, one of the 8 is replaced in place
+sed 's/^band_kernel = .*/band_kernel = a:-1:1 b:-1:1 c:-1:1 d:-1:1 e:-1:1 f:-1:1 g:-1:1 h:-1:1/' experiments/gpus/h200.gpu > "$T/full.gpu"
+$L calibrate --db "$T/p.db" --gpu "$T/full.gpu" --kernel torch-cudnn --half --chip-band --out "$T/cb9.gpu" > /dev/null 2> "$T/e"; rc=$?
+ok "calibrate --chip-band of a ninth kernel: exit 1, named, nothing written" "[ $rc -eq 1 ] && grep -q \"band_kernel holds 8 kernels already\" $T/e && [ ! -e $T/cb9.gpu ]"
+sed 's/^band_kernel = .*/band_kernel = a:-1:1 b:-1:1 c:-1:1 d:-1:1 e:-1:1 f:-1:1 g:-1:1 torch-cudnn:-1:1/' experiments/gpus/h200.gpu > "$T/full8.gpu"
+$L calibrate --db "$T/p.db" --gpu "$T/full8.gpu" --kernel torch-cudnn --half --chip-band --out "$T/cb8.gpu" > /dev/null 2>&1; rc=$?
+ok "calibrate --chip-band of one of 8 kernels replaces its entry" "[ $rc -eq 0 ] && grep -q '^band_kernel = a:-1:1 b:-1:1 c:-1:1 d:-1:1 e:-1:1 f:-1:1 g:-1:1 torch-cudnn:[-0-9.]*:[0-9.]*\$' $T/cb8.gpu && ! grep -q 'torch-cudnn:-1:1' $T/cb8.gpu"
+# ... and its profile's block_n, where it names one, is that tile
+$L tune --ctx 1k,64k --batches 1,16 --kernel torch-flash --set block_n=64 --shortlist 3 --format csv > "$T/tf64.csv"
+ok "tune --kernel torch-flash --set block_n=64 keeps tile 64" "[ \"\$(tail -n +2 $T/tf64.csv | cut -d, -f5 | sort -u)\" = 64 ]"
+# --parallel of any parallelism needs --gpus (heads too); a later rank has no runner-up of its own
+$L tune --ctx 4k --parallel heads > "$T/o" 2> "$T/e"; rc=$?
+ok "tune --parallel heads without --gpus is refused" "[ $rc -eq 2 ] && [ ! -s $T/o ] && grep -q 'parallel heads: needs --gpus 2 or more' $T/e"
+ok "tune --shortlist 3: runner_up_us on rank 1 alone" "awk -F, 'NR > 1 && \$17 > 1 && \$11 != \"\" {bad = 1} NR > 1 && \$17 == 1 && \$11 == \"\" {bad = 1} END {exit bad}' $T/s3"
 echo "cli_tune: $pass passed, $fail failed"
 [ $fail -eq 0 ]

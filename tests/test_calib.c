@@ -146,6 +146,37 @@ int main(void)
         CHECK(strstr(e1, "sm_gbps") && strstr(e1, "not identified"), "message: %s", e1);
         CHECK(k1.sm_gbps == 1e5 && k1.merge_round_ns == kstart.merge_round_ns, "refused fit left the profile as it was");
     }
+    /* with drop_unmoved (calibrate's default fields) it is left out of the fit, said in res.unmoved, and the
+     * others fitted without it */
+    {
+        calib_opts o2;
+        calib_opts_init(&o2);
+        o2.mask = (1u << CALIB_SM_GBPS) | (1u << CALIB_MERGE);
+        o2.drop_unmoved = 1;
+        gpu_spec g2 = start;
+        kernel_profile k2 = kstart;
+        k2.sm_gbps = 1e5;
+        calib_result r2;
+        char e2[256] = "";
+        CHECK(calib_fit(&g2, &k2, rows, m, &o2, &r2, e2, sizeof e2) == 0, "fit without the unmoved field: %s", e2);
+        CHECK(r2.unmoved == 1u << CALIB_SM_GBPS, "unmoved 0x%x", r2.unmoved);
+        CHECK(r2.n_params == 1, "%d parameters fitted, want 1 (merge_round_ns alone)", r2.n_params);
+        CHECK(k2.sm_gbps == 1e5, "the unmoved field left as it was: %g", k2.sm_gbps);
+    }
+    /* a fraction at its bound (1) moves the rows one way only: it is identified, not refused */
+    {
+        calib_opts o3;
+        calib_opts_init(&o3);
+        o3.mask = (1u << CALIB_TENSOR_EFF) | (1u << CALIB_MERGE);
+        o3.maxiter = 3;
+        gpu_spec g3 = start;
+        kernel_profile k3 = kstart;
+        k3.tensor_eff = 1;
+        calib_result r3;
+        char e3[256] = "";
+        CHECK(calib_fit(&g3, &k3, rows, m, &o3, &r3, e3, sizeof e3) == 0 && r3.unmoved == 0,
+              "tensor_eff = 1 refused as unmoved: %s", e3);
+    }
 
     /* the written spec loads and carries the fitted values */
     char out[256];

@@ -112,6 +112,22 @@ int main(void)
           "an item without bounds: '%s'", err);
     CHECK(parse_edit("band_kernel", "band_kernel = x:-1:2:3", err, sizeof err) == GPU_EPARSE && strstr(err, "item x"),
           "an item with three numbers: '%s'", err);
+    /* each bound at its limit is taken, one past it refused; at most SPECF_BANDS_MAX kernels */
+    CHECK(parse_edit("band_kernel", "band_kernel = x:-100:1000", err, sizeof err) == GPU_OK, "bounds at their limits: '%s'",
+          err);
+    CHECK(parse_edit("band_kernel", "band_kernel = x:-101:2", err, sizeof err) == GPU_EPARSE &&
+              strstr(err, "item x needs LO in [-100, 0]"),
+          "a lower bound below -100%%: '%s'", err);
+    CHECK(parse_edit("band_kernel", "band_kernel = x:-1:1001", err, sizeof err) == GPU_EPARSE &&
+              strstr(err, "item x needs LO in [-100, 0] and HI in [0, 1000]"),
+          "an upper bound above 1000%%: '%s'", err);
+    CHECK(parse_edit("band_kernel", "band_kernel = a:-1:1 b:-1:1 c:-1:1 d:-1:1 e:-1:1 f:-1:1 g:-1:1 h:-1:1", err,
+                     sizeof err) == GPU_OK,
+          "8 kernels: '%s'", err);
+    CHECK(parse_edit("band_kernel", "band_kernel = a:-1:1 b:-1:1 c:-1:1 d:-1:1 e:-1:1 f:-1:1 g:-1:1 h:-1:1 i:-1:1", err,
+                     sizeof err) == GPU_EPARSE &&
+              strstr(err, "band_kernel: more than 8 items"),
+          "9 kernels: '%s'", err);
     CHECK(parse_edit("sms", "sms = 10\nsms = 12", err, sizeof err) == GPU_EPARSE && strstr(err, "given twice"),
           "duplicate key: '%s'", err);
     CHECK(parse_edit("sms", "sms 10", err, sizeof err) == GPU_EPARSE && strstr(err, "expected 'key = value'"),

@@ -261,6 +261,18 @@ static void test_end_to_end(void)
     validate_opts bad = {.gpu = "nosuchgpu"};
     CHECK(validate_run(db, &bad, &st, err, sizeof err) == STORE_EINPUT && strstr(err, "nosuchgpu"),
           "unknown --gpu: %s", err);
+    /* two profile files of one kernel: refused by validate_spec itself, which report and export call per chip */
+    {
+        gpu_spec g2;
+        kernel_profile k2;
+        validate_opts two = {.n_kernel = 2, .kernel = {"experiments/kernels/torch-flash.kernel", "torch-flash"}};
+        CHECK(validate_spec(&g2, &k2, &two, "h100", "torch-flash", 0, 0, err, sizeof err) == STORE_EINPUT &&
+                  strstr(err, "--kernel torch-flash: a second profile of kernel torch-flash"),
+              "two files of one kernel: %s", err);
+        CHECK(validate_opts_check(&two, err, sizeof err) == STORE_EINPUT &&
+                  strstr(err, "a second profile of kernel torch-flash"),
+              "two files of one kernel, checked first: %s", err);
+    }
 
     char *buf = report_json(db, 0);
     CHECK(buf != NULL, "report");

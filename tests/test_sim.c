@@ -699,6 +699,21 @@ static void test_demand_and_hard_cap(void)
               "tensor cores, %d per SM: demand = rate", n);
 }
 
+/* The speed of light: every byte the kernel must move (K and V, then Q read
+ * and O written, one row of each per query head) at the chip's achievable
+ * bandwidth times the kernel's stream efficiency at one CTA per SM. */
+static void test_sol(void)
+{
+    const kernel_profile *k = th_kernel();
+    set_uniform(4, 32, 8, 128, 64);   /* short: Q and O are a sixteenth of the bytes */
+    double kv = 2.0 * 4 * 64 * 8 * 128 * 2, qo = 2.0 * 4 * 32 * 128 * 2;
+    double eff = k->sm_stream_loss > 0 ? sim_stream_eff(k->sm_stream_loss, 1) : 1;
+    CHECK_REL(sim_sol_us(&h100, k, &w), (kv + qo) / (h100.mem_bw_achievable_gbps * eff) / 1e3, 1e-12, "sol_us");
+    CHECK(k->sm_stream_loss > 0 && eff != 1, "leansim's profile has a stream loss (%g)", k->sm_stream_loss);
+    sim_result r = run(&h100, SCHED_SPLIT);
+    CHECK_REL(r.sol_us, sim_sol_us(&h100, k, &w), 1e-12, "sim_run's sol_us");
+}
+
 int main(void)
 {
     char err[512];
@@ -723,6 +738,7 @@ int main(void)
     test_segment_load_and_stream_loss();
     test_fp32_issue_and_overlap();
     test_demand_and_hard_cap();
+    test_sol();
     sim_ctx_free(ctx);
     TEST_DONE("test_sim");
 }
