@@ -347,38 +347,37 @@ int cmd_tune(int argc, char **argv)
             w.wl.batch = (int)batches[bi];
             w.n_ctx_list = 1;
             w.ctx_list[0] = ctxs[ci];
-            int cut = 0;   /* a parallelism that cuts it */
-            static workload share, first;
+            /* a parallelism that cuts it into a share the kernel runs and the planner can cut: some schedule
+             * asked, at its default or its longest tile (sim_start_of: the profile's limits, the occupancy,
+             * the plan's shape); the tiles the search tries: every one for leansim's kernels, another
+             * kernel's own (tune_shortlist) */
+            int cut = 0;
+            static workload share;
+            const int bn_max = kprof_is_default(&kp) ? 256 : 0;
             if (!wl_opts_finish(&w, err, sizeof err))
-                for (int mi = 0; mi < n_modes; mi++) {
+                for (int mi = 0; mi < n_modes && !cut; mi++) {
                     multi_result m;
                     char why[256];
-                    if (multi_share(&w.wl, gpus, modes[mi], &share, &m, why, sizeof why) == SIM_OK) {
-                        if (!cut) first = share;
-                        cut = 1;
-                    } else if (!cut) snprintf(err, sizeof err, "%s", why);
-                }
-            if (cut) {   /* one the kernel runs and the planner can cut: some schedule asked, at its default or its
-                          * longest tile (sim_start_of: the profile's limits, the occupancy, the plan's shape) */
-                int planned = 0;
-                /* the tiles the search tries: every one for leansim's kernels, another kernel's own (tune_shortlist) */
-                const int bn_max = kprof_is_default(&kp) ? 256 : 0;
-                for (int k = 0; k < SCHED_COUNT && !planned; k++)
-                    for (int bn = 0; bn <= bn_max && !planned && (w.sched_mask >> k & 1u); bn += 256) {
-                        plan_opts po = w.po;
-                        po.kind = k;
-                        if (!po.block_n) po.block_n = bn;
-                        sim_start st;
-                        char why[256];
-                        /* on more GPUs, the kernel's limits checked on the workload asked first (multi_run): the
-                         * error names its heads, not GPU 0's share's */
-                        if ((gpus <= 1 || sim_resident_of(&g, &kp, &w.wl, &po, why, sizeof why) > 0) &&
-                            sim_start_of(&g, &kp, &first, &po, &st, why, sizeof why) == SIM_OK)
-                            planned = 1;
-                        else snprintf(err, sizeof err, "batch %d, ctx %lld: %s", w.wl.batch, (long long)ctxs[ci], why);
+                    if (multi_share(&w.wl, gpus, modes[mi], &share, &m, why, sizeof why) != SIM_OK) {
+                        snprintf(err, sizeof err, "%s", why);
+                        continue;
                     }
-                cut = planned;
-            }
+                    for (int k = 0; k < SCHED_COUNT && !cut; k++)
+                        for (int bn = 0; bn <= bn_max && !cut && (w.sched_mask >> k & 1u); bn += 256) {
+                            plan_opts po = w.po;
+                            po.kind = k;
+                            if (!po.block_n) po.block_n = bn;
+                            sim_start st;
+                            /* on more GPUs, the kernel's limits checked on the workload asked first (multi_run):
+                             * the error names its heads, not GPU 0's share's */
+                            if ((gpus <= 1 || sim_resident_of(&g, &kp, &w.wl, &po, why, sizeof why) > 0) &&
+                                sim_start_of(&g, &kp, &share, &po, &st, why, sizeof why) == SIM_OK)
+                                cut = 1;
+                            else
+                                snprintf(err, sizeof err, "batch %d, ctx %lld: %s", w.wl.batch, (long long)ctxs[ci],
+                                         why);
+                        }
+                }
             if (!cut) {
                 fprintf(stderr, "leansim tune: %s\n", err);
                 free(mrows);
