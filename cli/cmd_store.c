@@ -227,10 +227,11 @@ int cmd_ingest(int argc, char **argv)
     /* the input read once (a pipe cannot be read twice), checked whole before
      * the database is opened (or created), then stored */
     size_t len;
-    char *text = store_ingest_read(file, &len, err, sizeof err);
+    int rst;
+    char *text = store_ingest_read(file, &len, &rst, err, sizeof err);
     if (!text) {
         fprintf(stderr, "leansim ingest: %s\n", err);
-        return 2;
+        return rst == STORE_EINPUT ? 2 : 1;
     }
     if ((rc = store_ingest_text(NULL, text, len, file, &added, err, sizeof err))) {
         fprintf(stderr, "leansim ingest: %s\n", err);

@@ -131,9 +131,10 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
  * Reads the input of an ingest (a file or a pipe, up to 1 GB) whole, so
  * that it can be checked and then stored though a pipe reads only once:
  * a malloc'ed buffer (caller frees) of *len bytes and a NUL after them,
- * or NULL with err naming path (cannot open, not a file, read error).
+ * or NULL with err naming path and *status STORE_EINPUT (cannot open, not
+ * a file, larger than 1 GB) or STORE_EDB (a read error, out of memory).
  */
-char *store_ingest_read(const char *path, size_t *len, char *err, int errlen);
+char *store_ingest_read(const char *path, size_t *len, int *status, char *err, int errlen);
 
 /* store_ingest_csv on text[0..len) read from path (store_ingest_read):
  * the same checks, messages and return codes. */

@@ -527,9 +527,10 @@ const store_ingest_note *store_ingest_notes(void)
 
 #define INGEST_MAX_BYTES ((size_t)1 << 30)
 
-char *store_ingest_read(const char *path, size_t *len, char *err, int errlen)
+char *store_ingest_read(const char *path, size_t *len, int *status, char *err, int errlen)
 {
     *len = 0;
+    *status = STORE_EINPUT;
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, (size_t)errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -556,8 +557,10 @@ char *store_ingest_read(const char *path, size_t *len, char *err, int errlen)
         if (got == 0) break;
     }
     if (!buf || ferror(f) || !feof(f)) {
+        const int too_large = !ferror(f) && cap >= INGEST_MAX_BYTES;
         snprintf(err, (size_t)errlen, "%s: %s", path,
-                 ferror(f) ? "read error" : cap >= INGEST_MAX_BYTES ? "larger than 1 GB" : "out of memory");
+                 ferror(f) ? "read error" : too_large ? "larger than 1 GB" : "out of memory");
+        if (!too_large) *status = STORE_EDB;   /* the run's failure, not the input's */
         free(buf);
         fclose(f);
         return NULL;
@@ -573,8 +576,9 @@ int store_ingest_csv(sqlite3 *db, const char *path, int *added, char *err, int e
     size_t len;
     *added = 0;
     memset(&last_note, 0, sizeof last_note);
-    char *text = store_ingest_read(path, &len, err, errlen);
-    if (!text) return STORE_EINPUT;
+    int st;
+    char *text = store_ingest_read(path, &len, &st, err, errlen);
+    if (!text) return st;
     int rc = store_ingest_text(db, text, len, path, added, err, errlen);
     free(text);
     return rc;

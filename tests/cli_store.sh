@@ -106,5 +106,11 @@ fi
 # merge: too many sources are told as such
 want="at most 256 sources" refused merge $(seq -f "$T/s%g.db" 1 257) --into "$T/x.db"
 
+# a read error is the run's failure (exit 1), not the input's; no database
+if [ -r /proc/self/mem ]; then
+  rm -f "$T/x.db"; "$L" ingest /proc/self/mem --db "$T/x.db" > "$T/o" 2> "$T/e"; rc=$?
+  [ $rc -eq 1 ] && grep -q 'read error' "$T/e" && [ ! -e "$T/x.db" ] && ok || bad "ingest of a read error: rc $rc, $(head -1 "$T/e")"
+fi
+
 echo "cli_store: $pass passed, $fail failed"
 [ $fail -eq 0 ]
