@@ -107,9 +107,12 @@ fi
 want="at most 256 sources" refused merge $(seq -f "$T/s%g.db" 1 257) --into "$T/x.db"
 
 # a read error is the run's failure (exit 1), not the input's; no database
-if [ -r /proc/self/mem ]; then
-  rm -f "$T/x.db"; "$L" ingest /proc/self/mem --db "$T/x.db" > "$T/o" 2> "$T/e"; rc=$?
-  [ $rc -eq 1 ] && grep -q 'read error' "$T/e" && [ ! -e "$T/x.db" ] && ok || bad "ingest of a read error: rc $rc, $(head -1 "$T/e")"
+# (/proc/self/mem fails to read at offset 0 on Linux; where it reads otherwise, nothing is asserted)
+rm -f "$T/x.db"; "$L" ingest /proc/self/mem --db "$T/x.db" > "$T/o" 2> "$T/e"; rc=$?
+if grep -q 'read error' "$T/e"; then
+  [ $rc -eq 1 ] && [ ! -e "$T/x.db" ] && ok || bad "ingest of a read error: rc $rc, $(head -1 "$T/e")"
+else
+  echo "# cli_store: /proc/self/mem read without error here: the read-error exit not checked"
 fi
 
 echo "cli_store: $pass passed, $fail failed"
