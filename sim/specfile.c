@@ -20,110 +20,109 @@ int specfile_find(const specfile_field *fields, int n, const char *key)
     return -1;
 }
 
-/* Parses a SPECF_PAIRS value into *out; 0, or -1 with the reason. */
-static int pairs_set(specfile_pairs *out, const specfile_field *f, const char *val, char *why, int len)
+/* One item of a list value at p into *t (its first member the item count),
+ * *end after it; 0, or -1 with the reason. */
+typedef int (*item_fn)(void *t, const specfile_field *f, const char *p, const char **end, char *why, int len);
+
+/* An N:X item of a SPECF_PAIRS value. */
+static int pair_item(void *tv, const specfile_field *f, const char *p, const char **endp, char *why, int len)
 {
-    specfile_pairs t = {0};
-    if (!strcmp(val, "none")) {
-        *out = t;
-        return 0;
-    }
-    const char *p = val;
-    while (*p) {
-        while (isspace((unsigned char)*p)) p++;
-        if (!*p) break;
-        char *end;
-        errno = 0;
-        long n = strtol(p, &end, 10);
-        if (end == p || *end != ':' || errno || n < f->lo || n > f->hi) {
-            snprintf(why, (size_t)len, "%s: expected 'none' or items N:X with N an integer in [%g, %g], at '%.20s'",
-                     f->key, f->lo, f->hi, p);
-            return -1;
-        }
-        const char *xs = end + 1;
-        double x = strtod(xs, &end);
-        if (end == xs || errno || !isfinite(x) || x <= 0 || (*end && !isspace((unsigned char)*end))) {
-            snprintf(why, (size_t)len, "%s: item %ld needs a positive number after ':', at '%.20s'", f->key, n, p);
-            return -1;
-        }
-        if (t.n == SPECF_PAIRS_MAX) {
-            snprintf(why, (size_t)len, "%s: more than %d items", f->key, SPECF_PAIRS_MAX);
-            return -1;
-        }
-        if (t.n > 0 && n <= t.at[t.n - 1]) {
-            snprintf(why, (size_t)len, "%s: item %ld does not follow %d (items go in ascending order)", f->key, n,
-                     t.at[t.n - 1]);
-            return -1;
-        }
-        t.at[t.n] = (int)n;
-        t.v[t.n++] = x;
-        p = end;
-    }
-    if (t.n == 0) {
-        snprintf(why, (size_t)len, "%s: expected 'none' or items N:X", f->key);
+    specfile_pairs *t = tv;
+    char *end;
+    errno = 0;
+    long n = strtol(p, &end, 10);
+    if (end == p || *end != ':' || errno || n < f->lo || n > f->hi) {
+        snprintf(why, (size_t)len, "%s: expected 'none' or items N:X with N an integer in [%g, %g], at '%.20s'",
+                 f->key, f->lo, f->hi, p);
         return -1;
     }
-    *out = t;
+    const char *xs = end + 1;
+    double x = strtod(xs, &end);
+    if (end == xs || errno || !isfinite(x) || x <= 0 || (*end && !isspace((unsigned char)*end))) {
+        snprintf(why, (size_t)len, "%s: item %ld needs a positive number after ':', at '%.20s'", f->key, n, p);
+        return -1;
+    }
+    if (t->n == SPECF_PAIRS_MAX) {
+        snprintf(why, (size_t)len, "%s: more than %d items", f->key, SPECF_PAIRS_MAX);
+        return -1;
+    }
+    if (t->n > 0 && n <= t->at[t->n - 1]) {
+        snprintf(why, (size_t)len, "%s: item %ld does not follow %d (items go in ascending order)", f->key, n,
+                 t->at[t->n - 1]);
+        return -1;
+    }
+    t->at[t->n] = (int)n;
+    t->v[t->n++] = x;
+    *endp = end;
     return 0;
 }
 
-/* Parses a SPECF_BANDS value into *out; 0, or -1 with the reason. */
-static int bands_set(specfile_bands *out, const specfile_field *f, const char *val, char *why, int len)
+/* A NAME:LO:HI item of a SPECF_BANDS value. */
+static int band_item(void *tv, const specfile_field *f, const char *p, const char **endp, char *why, int len)
 {
-    specfile_bands t;
-    memset(&t, 0, sizeof t);
-    if (!strcmp(val, "none")) {
-        *out = t;
-        return 0;
-    }
-    const char *p = val;
-    while (*p) {
-        while (isspace((unsigned char)*p)) p++;
-        if (!*p) break;
-        size_t nl = strcspn(p, ": \t");
-        if (nl == 0 || nl >= sizeof t.name[0] || p[nl] != ':') {
-            snprintf(why, (size_t)len, "%s: expected 'none' or items NAME:LO:HI (a kernel's name of 1 to %zu "
-                     "characters), at '%.20s'", f->key, sizeof t.name[0] - 1, p);
-            return -1;
-        }
-        if (t.n == SPECF_BANDS_MAX) {
-            snprintf(why, (size_t)len, "%s: more than %d items", f->key, SPECF_BANDS_MAX);
-            return -1;
-        }
-        char name[32];
-        memcpy(name, p, nl);
-        name[nl] = 0;
-        for (int i = 0; i < t.n; i++)
-            if (!strcmp(t.name[i], name)) {
-                snprintf(why, (size_t)len, "%s: kernel %s given twice", f->key, name);
-                return -1;
-            }
-        const char *xs = p + nl + 1;
-        char *end;
-        errno = 0;
-        double lo = strtod(xs, &end);
-        int ok = end != xs && *end == ':' && !errno && isfinite(lo) && lo >= -100 && lo <= 0;
-        double hi = 0;
-        if (ok) {
-            xs = end + 1;
-            hi = strtod(xs, &end);
-            ok = end != xs && !errno && isfinite(hi) && hi >= 0 && hi <= 1000 && (!*end || isspace((unsigned char)*end));
-        }
-        if (!ok) {
-            snprintf(why, (size_t)len, "%s: item %s needs LO in [-100, 0] and HI in [0, 1000] (percent), as "
-                     "%s:-1.5:4.2, at '%.30s'", f->key, name, name, p);
-            return -1;
-        }
-        snprintf(t.name[t.n], sizeof t.name[0], "%s", name);
-        t.lo[t.n] = lo;
-        t.hi[t.n++] = hi;
-        p = end;
-    }
-    if (t.n == 0) {
-        snprintf(why, (size_t)len, "%s: expected 'none' or items NAME:LO:HI", f->key);
+    specfile_bands *t = tv;
+    size_t nl = strcspn(p, ": \t");
+    if (nl == 0 || nl >= sizeof t->name[0] || p[nl] != ':') {
+        snprintf(why, (size_t)len, "%s: expected 'none' or items NAME:LO:HI (a kernel's name of 1 to %zu "
+                 "characters), at '%.20s'", f->key, sizeof t->name[0] - 1, p);
         return -1;
     }
-    *out = t;
+    if (t->n == SPECF_BANDS_MAX) {
+        snprintf(why, (size_t)len, "%s: more than %d items", f->key, SPECF_BANDS_MAX);
+        return -1;
+    }
+    char name[32];
+    memcpy(name, p, nl);
+    name[nl] = 0;
+    for (int i = 0; i < t->n; i++)
+        if (!strcmp(t->name[i], name)) {
+            snprintf(why, (size_t)len, "%s: kernel %s given twice", f->key, name);
+            return -1;
+        }
+    const char *xs = p + nl + 1;
+    char *end;
+    errno = 0;
+    double lo = strtod(xs, &end);
+    int ok = end != xs && *end == ':' && !errno && isfinite(lo) && lo >= -100 && lo <= 0;
+    double hi = 0;
+    if (ok) {
+        xs = end + 1;
+        hi = strtod(xs, &end);
+        ok = end != xs && !errno && isfinite(hi) && hi >= 0 && hi <= 1000 && (!*end || isspace((unsigned char)*end));
+    }
+    if (!ok) {
+        snprintf(why, (size_t)len, "%s: item %s needs LO in [-100, 0] and HI in [0, 1000] (percent), as "
+                 "%s:-1.5:4.2, at '%.30s'", f->key, name, name, p);
+        return -1;
+    }
+    snprintf(t->name[t->n], sizeof t->name[0], "%s", name);
+    t->lo[t->n] = lo;
+    t->hi[t->n++] = hi;
+    *endp = end;
+    return 0;
+}
+
+/* A list value, `none` or space-separated items each parsed by fn, into
+ * *out (size bytes, its first member the item count) through the zeroed
+ * scratch t of the same type: *out changes only when every item parses.
+ * form names an item in the message of an empty list. */
+static int list_set(void *out, void *t, size_t size, item_fn fn, const char *form, const specfile_field *f,
+                    const char *val, char *why, int len)
+{
+    memset(t, 0, size);
+    if (strcmp(val, "none")) {
+        const char *p = val;
+        while (*p) {
+            while (isspace((unsigned char)*p)) p++;
+            if (!*p) break;
+            if (fn(t, f, p, &p, why, len)) return -1;
+        }
+        if (*(const int *)t == 0) {
+            snprintf(why, (size_t)len, "%s: expected 'none' or items %s", f->key, form);
+            return -1;
+        }
+    }
+    memcpy(out, t, size);
     return 0;
 }
 
@@ -149,8 +148,14 @@ int specfile_set(void *obj, const specfile_field *fields, int k, const char *val
         for (int i = 0; f->names[i] && m < len; i++) m += snprintf(why + m, (size_t)(len - m), " %s", f->names[i]);
         return -1;
     }
-    if (f->type == SPECF_PAIRS) return pairs_set((specfile_pairs *)base, f, val, why, len);
-    if (f->type == SPECF_BANDS) return bands_set((specfile_bands *)base, f, val, why, len);
+    if (f->type == SPECF_PAIRS) {
+        specfile_pairs t;
+        return list_set(base, &t, sizeof t, pair_item, "N:X", f, val, why, len);
+    }
+    if (f->type == SPECF_BANDS) {
+        specfile_bands t;
+        return list_set(base, &t, sizeof t, band_item, "NAME:LO:HI", f, val, why, len);
+    }
     errno = 0;
     char *end;
     double v = strtod(val, &end);

@@ -21,7 +21,7 @@ enum specfile_type { SPECF_STR, SPECF_INT, SPECF_DBL, SPECF_ENUM, SPECF_PAIRS, S
  * separated by spaces. */
 #define SPECF_PAIRS_MAX 16
 typedef struct specfile_pairs {
-    int n;
+    int n;                 /* first, as in specfile_bands: the list parser reads it */
     int at[SPECF_PAIRS_MAX];
     double v[SPECF_PAIRS_MAX];
 } specfile_pairs;
@@ -31,7 +31,7 @@ typedef struct specfile_pairs {
  * HI in [0, 1000], percent) separated by spaces. */
 #define SPECF_BANDS_MAX 8
 typedef struct specfile_bands {
-    int n;
+    int n;                 /* first, as in specfile_pairs */
     char name[SPECF_BANDS_MAX][32];
     double lo[SPECF_BANDS_MAX], hi[SPECF_BANDS_MAX];
 } specfile_bands;
