@@ -989,8 +989,6 @@ int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_op
                 {"paper", fig_paper},       {"multigpu", fig_multigpu}};
     for (size_t i = 0; i < sizeof figs / sizeof figs[0]; i++) {
         if (strcmp(fig, figs[i].name)) continue;
-        int vrc = export_check(db, fig, dir, o, err, errlen);   /* bad options or input, before any file */
-        if (vrc) return vrc;
         if (mkdir(dir, 0777) && errno != EEXIST) {
             snprintf(err, (size_t)errlen, "--out %s: %s", dir, strerror(errno));
             return STORE_EINPUT;

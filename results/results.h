@@ -430,7 +430,9 @@ int export_check(sqlite3 *db, const char *fig, const char *dir, const export_opt
 
 /*
  * Writes the data files of figure `fig` into directory dir (created):
- * whitespace-separated columns, a '#' header line naming them.  Returns 0,
+ * whitespace-separated columns, a '#' header line naming them.  The
+ * caller has run export_check for it (and for every other figure asked,
+ * so that a bad one writes nothing): it is not repeated here.  Returns 0,
  * STORE_EINPUT (unknown figure, bad timeline file) or STORE_EDB with err set.
  */
 int export_figure(sqlite3 *db, const char *fig, const char *dir, const export_opts *o, char *err, int errlen);
