@@ -351,20 +351,11 @@ int cmd_calibrate(int argc, char **argv)
         if (kprof_is_default(&kp)) {   /* leansim's rows: the chip's band, for every kernel without its own */
             g.band_lo_pct = lo;
             g.band_hi_pct = hi;
-        } else {   /* an outside kernel's rows: its entry of band_kernel, added or replaced */
-            specfile_bands *b = &g.band_kernel;
-            int i = 0;
-            while (i < b->n && strcmp(b->name[i], kp.name)) i++;
-            if (i == SPECF_BANDS_MAX) {
-                fprintf(stderr, "leansim calibrate: --chip-band: %s's band_kernel holds %d kernels already\n", g.name,
-                        SPECF_BANDS_MAX);
-                free(rows);
-                return 1;
-            }
-            if (i == b->n) b->n++;
-            snprintf(b->name[i], sizeof b->name[i], "%s", kp.name);
-            b->lo[i] = lo;
-            b->hi[i] = hi;
+        } else if (gpu_spec_band_set(&g, kp.name, lo, hi)) {   /* an outside kernel's rows: its entry of band_kernel */
+            fprintf(stderr, "leansim calibrate: --chip-band: %s's band_kernel holds %d kernels already\n", g.name,
+                    SPECF_BANDS_MAX);
+            free(rows);
+            return 1;
         }
         printf("chip band: %s beyond kernel %s's band: %+.2f%% .. %+.2f%% (%s)\n", g.name, kp.name, lo, hi,
                kprof_is_default(&kp) ? "band_lo_pct, band_hi_pct" : "its entry of band_kernel");

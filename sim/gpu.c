@@ -213,3 +213,32 @@ const char *gpu_builtin_text(int i)
 {
     return specfile_embedded_text(".gpu", i);
 }
+
+/* Index of kernel's entry in g's band_kernel, or -1. */
+static int band_index(const gpu_spec *g, const char *kernel)
+{
+    for (int i = 0; i < g->band_kernel.n; i++)
+        if (!strcmp(g->band_kernel.name[i], kernel)) return i;
+    return -1;
+}
+
+void gpu_spec_band(const gpu_spec *g, const char *kernel, double *lo, double *hi)
+{
+    int i = band_index(g, kernel);
+    *lo = i >= 0 ? g->band_kernel.lo[i] : g->band_lo_pct;
+    *hi = i >= 0 ? g->band_kernel.hi[i] : g->band_hi_pct;
+}
+
+int gpu_spec_band_set(gpu_spec *g, const char *kernel, double lo, double hi)
+{
+    specfile_bands *b = &g->band_kernel;
+    int i = band_index(g, kernel);
+    if (i < 0) {
+        if (b->n == SPECF_BANDS_MAX) return -1;
+        i = b->n++;
+        snprintf(b->name[i], sizeof b->name[i], "%s", kernel);
+    }
+    b->lo[i] = lo;
+    b->hi[i] = hi;
+    return 0;
+}

@@ -82,6 +82,20 @@ int gpu_spec_load(gpu_spec *g, const char *name_or_path, char *err, int errlen);
 int gpu_spec_set(gpu_spec *g, const char *assign, char *err, int errlen);
 
 /*
+ * The chip's spread beyond a profile's band for kernel `kernel` (percent,
+ * into *lo and *hi): its band_kernel entry where it has one, else
+ * band_lo_pct and band_hi_pct.
+ */
+void gpu_spec_band(const gpu_spec *g, const char *kernel, double *lo, double *hi);
+
+/*
+ * Sets kernel `kernel`'s entry of g's band_kernel to lo and hi (percent),
+ * replacing one of that name or adding one.  Returns 0, or -1 when the
+ * table already holds SPECF_BANDS_MAX other kernels (g unchanged).
+ */
+int gpu_spec_band_set(gpu_spec *g, const char *kernel, double lo, double hi);
+
+/*
  * Makes g a spec of `sms` SMs of the same kind (a green context, or a
  * what-if): the whole-GPU FP32 and tensor TFLOPS scale with the SM count,
  * and mem_bw_achievable_gbps scales with the chip's read ceiling on that

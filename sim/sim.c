@@ -803,12 +803,8 @@ void sim_band(const gpu_spec *g, const kernel_profile *k, int sched, const workl
               double *lo_pct, double *hi_pct)
 {
     kprof_band(k, kprof_band_of(k, sched, w->heads / w->kv_heads, w->head_dim), closed_form, lo_pct, hi_pct);
-    double clo = g->band_lo_pct, chi = g->band_hi_pct;
-    for (int i = 0; i < g->band_kernel.n; i++)
-        if (!strcmp(g->band_kernel.name[i], k->name)) {   /* this kernel's own spread on the chip */
-            clo = g->band_kernel.lo[i];
-            chi = g->band_kernel.hi[i];
-        }
+    double clo, chi;
+    gpu_spec_band(g, k->name, &clo, &chi);   /* the chip's spread, this kernel's own where it has one */
     *lo_pct += clo;
     *hi_pct += chi;
     if (*lo_pct < -99) *lo_pct = -99;
