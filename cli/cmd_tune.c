@@ -61,20 +61,16 @@ typedef struct tune_args {
     int n_ctx, n_b;
 } tune_args;
 
-/* Parses a list of sizes in [1, max] for option name into out; the count, or -1 with err set. */
-static int size_list(const char *name, const char *v, int64_t *out, int64_t max, const char *what, char *err,
-                     int errlen)
-{
-    return opts_size_list(name, v, out, 256, 1, max, what, err, errlen);
-}
-
 static int tune_opt(void *ctx, int id, const char *name, const char *v, char *err, int errlen)
 {
     tune_args *a = ctx;
     switch (id) {
-    case T_CTX: return (a->n_ctx = size_list(name, v, a->ctxs, WL_MAX_CTX, "lengths", err, errlen)) < 0 ? 2 : 0;
+    case T_CTX:
+        a->n_ctx = opts_size_list(name, v, a->ctxs, 256, 1, WL_MAX_CTX, "lengths", err, errlen);
+        return a->n_ctx < 0 ? 2 : 0;
     case T_BATCHES:
-        return (a->n_b = size_list(name, v, a->batches, WL_MAX_BATCH, "batch sizes", err, errlen)) < 0 ? 2 : 0;
+        a->n_b = opts_size_list(name, v, a->batches, 256, 1, WL_MAX_BATCH, "batch sizes", err, errlen);
+        return a->n_b < 0 ? 2 : 0;
     case T_GPU: a->gpu = v; return 0;
     case T_KERNEL: a->kernel = v; return 0;
     case T_HEADER: a->header = v; return 0;
